@@ -1,0 +1,18 @@
+/**
+ * @packageDocumentation
+ * The TensorFlow.js runtime that the other seqlab packages build on: backend choice, kernels
+ * that training needs, model files on disk, seeded randomness.
+ */
+export { initBackend, getBackendInfo, type BackendInfo, type BackendName, type InitBackendOptions } from './backend.js';
+export {
+  registerTrainingKernels,
+  restoreStockKernels,
+  unsortedSegmentSumValues,
+  conv2dBackpropFilterValues,
+  type KernelPatchReport,
+} from './kernels/index.js';
+export { writeFileAtomic, writeJsonAtomic } from './io/atomic.js';
+export { ModelFileError } from './io/errors.js';
+export { fileSystem, registerFileRouter, resolveModelPath, MODEL_JSON } from './io/file-system.js';
+export { saveModel, loadLayersModel, loadGraphModel, type SaveModelOptions } from './io/models.js';
+export { setGlobalSeed, SeededRandom } from './random.js';

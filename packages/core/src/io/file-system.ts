@@ -1,0 +1,235 @@
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { io } from '@tensorflow/tfjs-core';
+import { writeFileAtomic, writeJsonAtomic } from './atomic.js';
+import { ModelFileError } from './errors.js';
+
+/** Name of the topology file inside a model directory (the TensorFlow.js convention). */
+export const MODEL_JSON = 'model.json';
+
+/** Integrity record seqlab adds to model.json; other TensorFlow.js loaders ignore it. */
+interface SeqlabIntegrity {
+  formatVersion: 1;
+  files: Record<string, { bytes: number; sha256: string }>;
+}
+
+interface ModelJson {
+  modelTopology?: unknown;
+  format?: string;
+  generatedBy?: string;
+  convertedBy?: string | null;
+  weightsManifest?: Array<{ paths: string[]; weights: io.WeightsManifestEntry[] }>;
+  trainingConfig?: io.TrainingConfig;
+  signature?: unknown;
+  userDefinedMetadata?: Record<string, unknown>;
+  modelInitializer?: unknown;
+  initializerSignature?: unknown;
+  seqlab?: SeqlabIntegrity;
+}
+
+/**
+ * Resolves a directory, a `model.json` path or a `file://` URL to the model's directory and
+ * topology file.
+ */
+export function resolveModelPath(location: string): { dir: string; modelJson: string } {
+  let p = location;
+  if (p.startsWith('file://')) p = fileURLToPath(p);
+  p = path.resolve(p);
+  if (p.endsWith('.json')) return { dir: path.dirname(p), modelJson: p };
+  return { dir: p, modelJson: path.join(p, MODEL_JSON) };
+}
+
+function toBuffer(data: io.WeightData | undefined): Uint8Array {
+  if (data === undefined) return new Uint8Array(0);
+  if (Array.isArray(data)) {
+    const total = data.reduce((n, b) => n + b.byteLength, 0);
+    const out = new Uint8Array(total);
+    let off = 0;
+    for (const b of data) {
+      out.set(new Uint8Array(b), off);
+      off += b.byteLength;
+    }
+    return out;
+  }
+  return new Uint8Array(data as ArrayBuffer);
+}
+
+const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2, complex64: 8 };
+
+/** Bytes the weights in a manifest occupy, or undefined when it holds strings (variable size). */
+function expectedBytes(specs: io.WeightsManifestEntry[]): number | undefined {
+  let total = 0;
+  for (const s of specs) {
+    const dtype = s.quantization?.dtype ?? s.dtype;
+    if (dtype === 'string') return undefined;
+    const per = BYTES[dtype];
+    if (per === undefined) return undefined;
+    total += s.shape.reduce((a, b) => a * b, 1) * per;
+  }
+  return total;
+}
+
+function sha256(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+async function saveArtifacts(location: string, artifacts: io.ModelArtifacts): Promise<io.SaveResult> {
+  if (artifacts.modelTopology instanceof ArrayBuffer) {
+    throw new Error('seqlab file IO: binary model topologies are not supported; save a LayersModel');
+  }
+  const { dir, modelJson } = resolveModelPath(location);
+  await fs.mkdir(dir, { recursive: true });
+  const weights = toBuffer(artifacts.weightData);
+  const digest = sha256(weights);
+  // Content-addressed weights file: the old model.json keeps pointing at the old weights until
+  // the new model.json is renamed into place, so a crash at any point leaves a loadable model.
+  const weightsName = `weights.${digest.slice(0, 16)}.bin`;
+  await writeFileAtomic(path.join(dir, weightsName), weights);
+  let previous: ModelJson | undefined;
+  try {
+    previous = JSON.parse(await fs.readFile(modelJson, 'utf8')) as ModelJson;
+  } catch {
+    previous = undefined;
+  }
+  const json: ModelJson = {
+    modelTopology: artifacts.modelTopology,
+    format: artifacts.format,
+    generatedBy: artifacts.generatedBy,
+    convertedBy: artifacts.convertedBy,
+    weightsManifest: [{ paths: [weightsName], weights: artifacts.weightSpecs ?? [] }],
+    seqlab: { formatVersion: 1, files: { [weightsName]: { bytes: weights.byteLength, sha256: digest } } },
+  };
+  if (artifacts.trainingConfig) json.trainingConfig = artifacts.trainingConfig;
+  if (artifacts.signature) json.signature = artifacts.signature;
+  if (artifacts.userDefinedMetadata) json.userDefinedMetadata = artifacts.userDefinedMetadata;
+  if (artifacts.modelInitializer) json.modelInitializer = artifacts.modelInitializer;
+  if (artifacts.initializerSignature) json.initializerSignature = artifacts.initializerSignature;
+  await writeJsonAtomic(modelJson, json);
+  // Only after the switch-over: remove weights the previous model.json used and this one does not.
+  for (const group of previous?.weightsManifest ?? []) {
+    for (const p of group.paths) {
+      if (p !== weightsName && /^weights\.[0-9a-f]{16}\.bin$/.test(p)) await fs.rm(path.join(dir, p), { force: true });
+    }
+  }
+  return {
+    modelArtifactsInfo: {
+      dateSaved: new Date(),
+      modelTopologyType: 'JSON',
+      modelTopologyBytes: JSON.stringify(artifacts.modelTopology ?? null).length,
+      weightSpecsBytes: JSON.stringify(artifacts.weightSpecs ?? []).length,
+      weightDataBytes: weights.byteLength,
+    },
+  };
+}
+
+async function loadArtifacts(location: string): Promise<io.ModelArtifacts> {
+  const { dir, modelJson } = resolveModelPath(location);
+  let text: string;
+  try {
+    text = await fs.readFile(modelJson, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ModelFileError(modelJson, code === 'ENOENT' ? 'file not found' : `cannot be read (${code ?? String(err)})`);
+  }
+  let json: ModelJson;
+  try {
+    json = JSON.parse(text) as ModelJson;
+  } catch (err) {
+    throw new ModelFileError(modelJson, `is not valid JSON (${(err as Error).message})`);
+  }
+  if (json === null || typeof json !== 'object' || json.modelTopology === undefined) {
+    throw new ModelFileError(modelJson, 'has no "modelTopology": not a TensorFlow.js model file');
+  }
+  const specs: io.WeightsManifestEntry[] = [];
+  const parts: Uint8Array[] = [];
+  for (const group of json.weightsManifest ?? []) {
+    const groupParts: Uint8Array[] = [];
+    for (const rel of group.paths) {
+      const file = path.resolve(dir, rel);
+      if (path.relative(dir, file).startsWith('..')) {
+        throw new ModelFileError(modelJson, `weights path "${rel}" points outside the model directory`);
+      }
+      let data: Uint8Array;
+      try {
+        data = new Uint8Array(await fs.readFile(file));
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        throw new ModelFileError(file, code === 'ENOENT' ? `weights file listed in ${MODEL_JSON} is missing` : `cannot be read (${code})`);
+      }
+      const record = json.seqlab?.files?.[rel];
+      if (record) {
+        if (data.byteLength !== record.bytes) {
+          throw new ModelFileError(file, `is ${data.byteLength} bytes but ${MODEL_JSON} expects ${record.bytes} (truncated or replaced)`);
+        }
+        if (sha256(data) !== record.sha256) {
+          throw new ModelFileError(file, `SHA-256 does not match ${MODEL_JSON} (corrupted or from another model)`);
+        }
+      }
+      groupParts.push(data);
+    }
+    const groupBytes = groupParts.reduce((n, b) => n + b.byteLength, 0);
+    const want = expectedBytes(group.weights);
+    if (want !== undefined && groupBytes !== want) {
+      throw new ModelFileError(
+        path.resolve(dir, group.paths[group.paths.length - 1] ?? ''),
+        `weights hold ${groupBytes} bytes but the manifest's ${group.weights.length} tensors need ${want} (truncated or mismatched)`,
+      );
+    }
+    specs.push(...group.weights);
+    parts.push(...groupParts);
+  }
+  const total = parts.reduce((n, b) => n + b.byteLength, 0);
+  const weightData = new Uint8Array(total);
+  let off = 0;
+  for (const p of parts) {
+    weightData.set(p, off);
+    off += p.byteLength;
+  }
+  const artifacts: io.ModelArtifacts = {
+    modelTopology: json.modelTopology as io.ModelArtifacts['modelTopology'],
+    weightSpecs: specs,
+    weightData: weightData.buffer,
+    format: json.format,
+    generatedBy: json.generatedBy,
+    convertedBy: json.convertedBy ?? undefined,
+  };
+  if (json.trainingConfig) artifacts.trainingConfig = json.trainingConfig;
+  if (json.signature) artifacts.signature = json.signature as object;
+  if (json.userDefinedMetadata) artifacts.userDefinedMetadata = json.userDefinedMetadata as Record<string, object>;
+  if (json.modelInitializer) artifacts.modelInitializer = json.modelInitializer as object;
+  if (json.initializerSignature) artifacts.initializerSignature = json.initializerSignature as object;
+  return artifacts;
+}
+
+/**
+ * An IOHandler that saves and loads TensorFlow.js models in a directory (or at a `file://` URL)
+ * without tfjs-node. Layout: `model.json` plus one content-addressed weights file; loading
+ * also reads the usual multi-shard layout written by the converter.
+ */
+export function fileSystem(location: string): io.IOHandler {
+  return {
+    save: (artifacts) => saveArtifacts(location, artifacts),
+    load: () => loadArtifacts(location),
+  };
+}
+
+let routerRegistered = false;
+
+/**
+ * Lets `model.save('file://dir')` and `tf.loadLayersModel('file://dir/model.json')` work without
+ * tfjs-node. Does nothing when another `file://` handler (tfjs-node's) is already registered.
+ */
+export function registerFileRouter(): void {
+  if (routerRegistered) return;
+  routerRegistered = true;
+  const probe = 'file:///seqlab-probe';
+  const taken = io.getSaveHandlers(probe).length > 0 || io.getLoadHandlers(probe).length > 0;
+  if (taken) return;
+  // Routers signal "not mine" with null, which the published IORouter type does not admit.
+  const router = ((url: string | string[]) =>
+    typeof url === 'string' && url.startsWith('file://') ? fileSystem(url) : null) as Parameters<typeof io.registerSaveRouter>[0];
+  io.registerSaveRouter(router);
+  io.registerLoadRouter(router);
+}

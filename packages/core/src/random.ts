@@ -1,0 +1,71 @@
+import seedrandom from 'seedrandom';
+
+const originalRandom = Math.random;
+
+/**
+ * Makes TensorFlow.js reproducible: initializers, dropout masks and random ops that are not
+ * given a seed draw their seed from `Math.random`, so seeding it seeds them all. Pass
+ * `undefined` to restore the unseeded generator.
+ */
+export function setGlobalSeed(seed: number | string | undefined): void {
+  if (seed === undefined) {
+    Math.random = originalRandom;
+    return;
+  }
+  const rng = seedrandom.alea(String(seed));
+  Math.random = () => rng();
+}
+
+/**
+ * A small seeded generator for data work (shuffling, sampling) that must not depend on, or
+ * disturb, the global stream.
+ */
+export class SeededRandom {
+  private readonly rng: seedrandom.PRNG;
+
+  constructor(seed: number | string) {
+    this.rng = seedrandom.alea(String(seed));
+  }
+
+  /** Uniform in [0, 1). */
+  next(): number {
+    return this.rng();
+  }
+
+  /** Uniform integer in [0, n). */
+  int(n: number): number {
+    if (!Number.isInteger(n) || n <= 0) throw new RangeError(`SeededRandom.int: n must be a positive integer, got ${n}`);
+    return Math.floor(this.rng() * n);
+  }
+
+  /** Standard normal draw (Box-Muller). */
+  normal(): number {
+    let u = 0;
+    while (u === 0) u = this.rng();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.rng());
+  }
+
+  /** Fisher-Yates shuffle in place; returns the same array. */
+  shuffle<T>(items: T[]): T[] {
+    for (let i = items.length - 1; i > 0; i--) {
+      const j = Math.floor(this.rng() * (i + 1));
+      const t = items[i]!;
+      items[i] = items[j]!;
+      items[j] = t;
+    }
+    return items;
+  }
+
+  /** A shuffled permutation of 0..n-1. */
+  permutation(n: number): Int32Array {
+    const p = new Int32Array(n);
+    for (let i = 0; i < n; i++) p[i] = i;
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(this.rng() * (i + 1));
+      const t = p[i]!;
+      p[i] = p[j]!;
+      p[j] = t;
+    }
+    return p;
+  }
+}
