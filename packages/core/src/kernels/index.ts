@@ -1,4 +1,5 @@
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
+import { batchMatMulConfigs } from './batch-mat-mul.js';
 import { conv2dBackpropFilterConfigs } from './conv2d-backprop-filter.js';
 import { unsortedSegmentSumConfigs } from './unsorted-segment-sum.js';
 
@@ -39,7 +40,8 @@ const stock = new Map<string, KernelConfig>();
 /**
  * Registers the training kernels that stock TensorFlow.js lacks or runs too slowly in Node:
  * UnsortedSegmentSum (embedding gradient) for wasm and cpu, Conv2DBackpropFilter (Conv1D
- * gradient) for wasm. Idempotent. Native tfjs-node kernels are left alone.
+ * gradient) for wasm, and a BatchMatMul for wasm that keeps transposed products (every matMul
+ * gradient) on the fast path. Idempotent. Native tfjs-node kernels are left alone.
  */
 export function registerTrainingKernels(): KernelPatchReport {
   if (installed) return installed;
@@ -47,6 +49,7 @@ export function registerTrainingKernels(): KernelPatchReport {
   install(unsortedSegmentSumConfigs(['wasm']), false, report);
   install(unsortedSegmentSumConfigs(['cpu']), true, report);
   install(conv2dBackpropFilterConfigs(['wasm']), false, report);
+  install(batchMatMulConfigs(['wasm']), true, report);
   installed = report;
   return report;
 }
