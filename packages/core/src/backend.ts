@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // means their stock kernels are registered first and seqlab's replacements win.
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
+import './chained-ops.js';
 import { registerTrainingKernels, type KernelPatchReport } from './kernels/index.js';
 
 /** Backends seqlab knows how to choose between, fastest first. */
@@ -109,6 +110,9 @@ async function choose(options: InitBackendOptions): Promise<BackendInfo> {
       }
     }
   }
+  // The cpu backend prints an install hint for tfjs-node on first use, which would end up in
+  // CLI output; the choice and its reason are reported through BackendInfo instead.
+  if (name === 'cpu') (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
   const info: BackendInfo = { name, reason, kernels };
   if (name === 'wasm') info.simd = await wasmSimd();
   if (options.log) process.stderr.write(`seqlab: backend ${name} (${reason})\n`);

@@ -11,6 +11,7 @@ export {
   conv2dBackpropFilterValues,
   type KernelPatchReport,
 } from './kernels/index.js';
+export { installChainedOps } from './chained-ops.js';
 export { writeFileAtomic, writeJsonAtomic } from './io/atomic.js';
 export { ModelFileError } from './io/errors.js';
 export { fileSystem, registerFileRouter, resolveModelPath, MODEL_JSON } from './io/file-system.js';

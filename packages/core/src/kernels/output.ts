@@ -20,9 +20,9 @@ interface WasmLike {
 
 /** Create the kernel's output tensor from computed values, on the backend that runs the kernel. */
 export function makeOutput(backend: KernelBackend, shape: number[], dtype: DataType, values: Values): TensorInfo {
-  const wasm = backend as unknown as Partial<WasmLike>;
-  if (typeof wasm.makeOutput === 'function') {
-    return wasm.makeOutput(shape, dtype, undefined, values);
-  }
-  return (backend as unknown as CpuLike).makeTensorInfo(shape, dtype, values);
+  // The cpu backend also has a `makeOutput`, with another signature; `makeTensorInfo` is the
+  // method only the cpu-style backends have.
+  const cpu = backend as unknown as Partial<CpuLike>;
+  if (typeof cpu.makeTensorInfo === 'function') return cpu.makeTensorInfo(shape, dtype, values);
+  return (backend as unknown as WasmLike).makeOutput(shape, dtype, undefined, values);
 }

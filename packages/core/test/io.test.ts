@@ -1,0 +1,222 @@
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectNoLeakedTensors } from '../src/testing.js';
+import {
+  fileSystem,
+  initBackend,
+  loadGraphModel,
+  loadLayersModel,
+  ModelFileError,
+  registerFileRouter,
+  saveModel,
+  setGlobalSeed,
+  writeFileAtomic,
+} from '../src/index.js';
+
+let root: string;
+
+function classifier(): tfl.LayersModel {
+  const m = tfl.sequential();
+  m.add(tfl.layers.embedding({ inputDim: 30, outputDim: 6, inputLength: 5, maskZero: true }));
+  m.add(tfl.layers.bidirectional({ layer: tfl.layers.gru({ units: 4 }) as tfl.RNN }));
+  m.add(tfl.layers.dense({ units: 3, activation: 'softmax' }));
+  return m;
+}
+
+let ids: tf.Tensor2D;
+
+beforeAll(async () => {
+  await initBackend();
+  ids = tf.tensor2d([[1, 2, 3, 0, 0], [4, 5, 6, 7, 8]], undefined, 'int32');
+  root = await fs.mkdtemp(path.join(os.tmpdir(), 'seqlab-io-'));
+});
+afterAll(async () => {
+  ids.dispose();
+  await fs.rm(root, { recursive: true, force: true });
+});
+
+async function predict(model: tfl.LayersModel): Promise<number[]> {
+  const out = model.predict(ids) as tf.Tensor;
+  const v = Array.from(await out.data());
+  out.dispose();
+  return v;
+}
+
+describe('file-system model IO', () => {
+  it('saves and loads a LayersModel with identical predictions, without leaking', async () => {
+    setGlobalSeed(1);
+    const model = classifier();
+    const dir = path.join(root, 'clf');
+    await expectNoLeakedTensors(() => saveModel(model, dir));
+    const files = await fs.readdir(dir);
+    expect(files).toContain('model.json');
+    expect(files.filter((f) => /^weights\.[0-9a-f]{16}\.bin$/.test(f))).toHaveLength(1);
+    const loaded = await loadLayersModel(dir);
+    expect(await predict(loaded)).toEqual(await predict(model));
+    model.dispose();
+    loaded.dispose();
+  });
+
+  it('keeps the optimizer state when asked, so training can resume exactly', async () => {
+    const model = classifier();
+    model.compile({ optimizer: tf.train.adam(0.01), loss: 'sparseCategoricalCrossentropy' });
+    const y = tf.tensor1d([0, 2], 'float32');
+    await model.fit(ids, y, { epochs: 2, verbose: 0 });
+    const dir = path.join(root, 'with-opt');
+    await saveModel(model, dir, { includeOptimizer: true });
+    const json = JSON.parse(await fs.readFile(path.join(dir, 'model.json'), 'utf8'));
+    const groups = new Set(json.weightsManifest[0].weights.map((w: { group?: string }) => w.group));
+    expect(groups.has('optimizer')).toBe(true);
+    const loaded = await loadLayersModel(dir);
+    expect(loaded.optimizer).toBeDefined();
+    // One more identical step on each gives identical weights only if the Adam moments came back.
+    const fresh = await loadLayersModel(dir);
+    fresh.compile({ optimizer: tf.train.adam(0.01), loss: 'sparseCategoricalCrossentropy' });
+    await model.fit(ids, y, { epochs: 1, verbose: 0 });
+    await loaded.fit(ids, y, { epochs: 1, verbose: 0 });
+    await fresh.fit(ids, y, { epochs: 1, verbose: 0 });
+    const [a, b, c] = [await predict(model), await predict(loaded), await predict(fresh)];
+    a.forEach((v, i) => expect(b[i]).toBeCloseTo(v, 5));
+    // A restarted optimizer (no moments) takes a visibly different step.
+    expect(Math.max(...a.map((v, i) => Math.abs(v - c[i]!)))).toBeGreaterThan(1e-4);
+    y.dispose();
+    [model, loaded, fresh].forEach((m) => m.dispose());
+  });
+
+  it('accepts file:// URLs through the registered router', async () => {
+    registerFileRouter();
+    const model = classifier();
+    const url = `file://${path.join(root, 'routed')}`;
+    await model.save(url);
+    const loaded = await tfl.loadLayersModel(`${url}/model.json`);
+    expect(await predict(loaded)).toEqual(await predict(model));
+    model.dispose();
+    loaded.dispose();
+  });
+
+  it('overwrites atomically: a crash before model.json is replaced leaves the old model loadable', async () => {
+    const dir = path.join(root, 'atomic');
+    const first = classifier();
+    await saveModel(first, dir);
+    const before = await predict(first);
+    // Simulate a crash in the middle of the next save: its weights are written, model.json is not.
+    const second = classifier();
+    const crashing = fileSystem(dir);
+    const artifacts = await new Promise<tf.io.ModelArtifacts>((resolve) => {
+      void second.save(tf.io.withSaveHandler(async (a) => (resolve(a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
+    });
+    const weights = new Uint8Array(artifacts.weightData as ArrayBuffer);
+    await writeFileAtomic(path.join(dir, 'weights.ffffffffffffffff.bin'), weights);
+    await fs.writeFile(path.join(dir, '.model.json.123.tmp'), '{"modelTopology": {"trunc'); // half-written temp file
+    const reloaded = await tfl.loadLayersModel(crashing);
+    expect(await predict(reloaded)).toEqual(before);
+    // A completed save replaces the model and removes the weights the old one used.
+    await saveModel(second, dir);
+    const after = await loadLayersModel(dir);
+    expect(await predict(after)).toEqual(await predict(second));
+    const remaining = (await fs.readdir(dir)).filter((f) => f.endsWith('.bin') && f !== 'weights.ffffffffffffffff.bin');
+    expect(remaining).toHaveLength(1);
+    [first, second, reloaded, after].forEach((m) => m.dispose());
+  });
+
+  describe('damaged files give errors that name the file', () => {
+    let dir: string;
+    let weightsFile: string;
+    beforeAll(async () => {
+      dir = path.join(root, 'damaged');
+      const model = classifier();
+      await saveModel(model, dir);
+      model.dispose();
+      weightsFile = path.join(dir, (await fs.readdir(dir)).find((f) => f.endsWith('.bin'))!);
+    });
+
+    it('corrupted weights (same size) -> SHA-256 mismatch', async () => {
+      const good = await fs.readFile(weightsFile);
+      const bad = Buffer.from(good);
+      bad[10] = bad[10]! ^ 0xff;
+      await fs.writeFile(weightsFile, bad);
+      const err = await loadLayersModel(dir).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ModelFileError);
+      expect((err as ModelFileError).file).toBe(weightsFile);
+      expect(String(err)).toMatch(/SHA-256 does not match/);
+      await fs.writeFile(weightsFile, good);
+    });
+
+    it('truncated weights -> byte counts', async () => {
+      const good = await fs.readFile(weightsFile);
+      await fs.writeFile(weightsFile, good.subarray(0, good.length - 7));
+      await expect(loadLayersModel(dir)).rejects.toThrow(new RegExp(`${path.basename(weightsFile)}: is ${good.length - 7} bytes but model.json expects ${good.length}`));
+      await fs.writeFile(weightsFile, good);
+    });
+
+    it('missing weights file and missing model.json', async () => {
+      const good = await fs.readFile(weightsFile);
+      await fs.rm(weightsFile);
+      await expect(loadLayersModel(dir)).rejects.toThrow(/weights file listed in model.json is missing/);
+      await fs.writeFile(weightsFile, good);
+      await expect(loadLayersModel(path.join(root, 'nowhere'))).rejects.toThrow(/nowhere\/model.json: file not found/);
+    });
+
+    it('weights of another model (no seqlab checksum) -> manifest size mismatch', async () => {
+      const json = JSON.parse(await fs.readFile(path.join(dir, 'model.json'), 'utf8'));
+      delete json.seqlab;
+      const foreign = path.join(root, 'foreign');
+      await fs.mkdir(foreign, { recursive: true });
+      await fs.writeFile(path.join(foreign, 'model.json'), JSON.stringify(json));
+      await fs.writeFile(path.join(foreign, path.basename(weightsFile)), new Uint8Array(64));
+      await expect(loadLayersModel(foreign)).rejects.toThrow(/weights hold 64 bytes but the manifest's \d+ tensors need \d+/);
+    });
+
+    it('not JSON, or not a model', async () => {
+      const bad = path.join(root, 'garbage');
+      await fs.mkdir(bad, { recursive: true });
+      await fs.writeFile(path.join(bad, 'model.json'), '{ not json');
+      await expect(loadLayersModel(bad)).rejects.toThrow(/model.json: is not valid JSON/);
+      await fs.writeFile(path.join(bad, 'model.json'), '{"hello": 1}');
+      await expect(loadLayersModel(bad)).rejects.toThrow(/has no "modelTopology"/);
+    });
+  });
+
+  it('loads a GraphModel in the converter layout (several shards)', async () => {
+    // y = x @ W + b, written the way tensorflowjs_converter lays out graph models.
+    const dir = path.join(root, 'graph');
+    await fs.mkdir(dir, { recursive: true });
+    const W = new Float32Array([1, 2, 3, 4, 5, 6]); // [3, 2]
+    const b = new Float32Array([0.5, -1]);
+    const node = (name: string, op: string, extra: object = {}) => ({ name, op, ...extra });
+    const topology = {
+      node: [
+        node('x', 'Placeholder', { attr: { dtype: { type: 'DT_FLOAT' }, shape: { shape: { dim: [{ size: '-1' }, { size: '3' }] } } } }),
+        node('W', 'Const', { attr: { dtype: { type: 'DT_FLOAT' }, value: { tensor: { dtype: 'DT_FLOAT', tensorShape: { dim: [{ size: '3' }, { size: '2' }] } } } } }),
+        node('b', 'Const', { attr: { dtype: { type: 'DT_FLOAT' }, value: { tensor: { dtype: 'DT_FLOAT', tensorShape: { dim: [{ size: '2' }] } } } } }),
+        node('mm', 'MatMul', { input: ['x', 'W'], attr: { T: { type: 'DT_FLOAT' }, transpose_a: { b: false }, transpose_b: { b: false } } }),
+        node('y', 'BiasAdd', { input: ['mm', 'b'], attr: { T: { type: 'DT_FLOAT' } } }),
+      ],
+      versions: { producer: 1 },
+    };
+    await fs.writeFile(
+      path.join(dir, 'model.json'),
+      JSON.stringify({
+        format: 'graph-model',
+        generatedBy: 'test',
+        convertedBy: 'hand',
+        modelTopology: topology,
+        weightsManifest: [{ paths: ['group1-shard1of2.bin', 'group1-shard2of2.bin'], weights: [{ name: 'W', shape: [3, 2], dtype: 'float32' }, { name: 'b', shape: [2], dtype: 'float32' }] }],
+      }),
+    );
+    const bytes = new Uint8Array(new Float32Array([...W, ...b]).buffer);
+    await fs.writeFile(path.join(dir, 'group1-shard1of2.bin'), bytes.subarray(0, 20));
+    await fs.writeFile(path.join(dir, 'group1-shard2of2.bin'), bytes.subarray(20));
+    const model = await loadGraphModel(`file://${dir}`);
+    const y = tf.tidy(() => Array.from((model.predict(tf.tensor2d([[1, 0, 1]])) as tf.Tensor).dataSync()));
+    expect(y).toEqual([1 + 5 + 0.5, 2 + 6 - 1]);
+    model.dispose();
+    // A missing shard names the shard.
+    await fs.rm(path.join(dir, 'group1-shard2of2.bin'));
+    await expect(loadGraphModel(dir)).rejects.toThrow(/group1-shard2of2\.bin: weights file listed in model.json is missing/);
+  });
+});
