@@ -1,0 +1,17 @@
+/**
+ * @packageDocumentation
+ * Universal Sentence Encoder (lite) offline: sentence embeddings from installed, verified
+ * files, cosine similarity, semantic search, and transfer-learned sentiment on top.
+ */
+export { loadEncoder, SentenceEncoder, type LoadEncoderOptions, type EncoderSource, type CacheStats } from './encoder.js';
+export { SemanticIndex, type TextEmbedder } from './semantic-index.js';
+export { cosine, normalizeInPlace, topK, EMBEDDING_DIM, type SearchHit } from './similarity.js';
+export {
+  USE_LITE_SHA256,
+  DEFAULT_MODEL_PACKAGE,
+  VOCAB_JSON,
+  defaultModelDir,
+  sha256Hex,
+  verifyModelDir,
+  type Vocabulary,
+} from './model-files.js';
