@@ -1,0 +1,328 @@
+import type { AlignedText, Normalizer } from './types.js';
+
+/** Unicode normalization forms accepted by {@link NormalizeOptions.unicode}. */
+export type UnicodeForm = 'NFC' | 'NFD' | 'NFKC' | 'NFKD';
+
+/**
+ * Steps of {@link TextNormalizer}, applied in this order to every character (with its
+ * combining marks): Unicode normalization, lower-casing, accent stripping; then control
+ * characters are dropped and whitespace runs folded. Lone surrogates always become U+FFFD,
+ * so everything downstream sees well-formed UTF-16.
+ */
+export interface NormalizeOptions {
+  /** Unicode normalization form, or `false` for none. Default `false`. */
+  unicode?: UnicodeForm | false;
+  /** Lower-case (locale independent). Default `false`. */
+  lowercase?: boolean;
+  /** Remove combining accents (NFD, drop nonspacing marks, recompose). Default `false`. */
+  stripAccents?: boolean;
+  /** Fold every run of whitespace into one space and trim both ends. Default `false`. */
+  foldWhitespace?: boolean;
+  /** Drop control/format characters other than whitespace, ZWJ and ZWNJ. Default `false`. */
+  stripControl?: boolean;
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const MARK = /^\p{M}$/u;
+const NONSPACING = /\p{Mn}/gu;
+const WHITESPACE = /^\s$/u;
+const CONTROL = /^[\p{Cc}\p{Cf}]$/u;
+
+/** Whether `text` has no lone surrogates. */
+export function isWellFormed(text: string): boolean {
+  LONE_SURROGATE.lastIndex = 0;
+  const bad = LONE_SURROGATE.test(text);
+  LONE_SURROGATE.lastIndex = 0;
+  return !bad;
+}
+
+/** Replaces every lone surrogate by U+FFFD (what `String.prototype.toWellFormed` does). */
+export function toWellFormed(text: string): string {
+  return text.replace(LONE_SURROGATE, '\uFFFD');
+}
+
+/** Growable buffer of normalized text with the original span of each UTF-16 unit. */
+class AlignedBuilder {
+  private parts: string[] = [];
+  private starts: Int32Array;
+  private ends: Int32Array;
+  length = 0;
+
+  constructor(capacity: number) {
+    this.starts = new Int32Array(Math.max(16, capacity));
+    this.ends = new Int32Array(Math.max(16, capacity));
+  }
+
+  push(s: string, start: number, end: number): void {
+    const n = s.length;
+    if (this.length + n > this.starts.length) {
+      const cap = Math.max(this.length + n, this.starts.length * 2);
+      const a = new Int32Array(cap);
+      a.set(this.starts.subarray(0, this.length));
+      const b = new Int32Array(cap);
+      b.set(this.ends.subarray(0, this.length));
+      this.starts = a;
+      this.ends = b;
+    }
+    this.starts.fill(start, this.length, this.length + n);
+    this.ends.fill(end, this.length, this.length + n);
+    this.length += n;
+    this.parts.push(s);
+  }
+
+  /** Pushes a run that maps one to one onto `original[start, start + s.length)`. */
+  pushIdentity(s: string, start: number): void {
+    const n = s.length;
+    this.push(s, 0, 0);
+    for (let k = 0; k < n; k++) {
+      this.starts[this.length - n + k] = start + k;
+      this.ends[this.length - n + k] = start + k + 1;
+    }
+  }
+
+  finish(): AlignedText {
+    // join() in one go: repeated `+=` on a 10 MB input builds a deep rope that is slow to flatten.
+    return { text: this.parts.join(''), starts: this.starts.slice(0, this.length), ends: this.ends.slice(0, this.length) };
+  }
+}
+
+function isAsciiWhitespace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
+}
+
+/**
+ * The normalizer used by the vectorizer: NFKC/NFC, lower-casing, accent stripping, control
+ * removal and whitespace folding, each optional, with an exact alignment from every output
+ * unit back to the input span it came from.
+ *
+ * It works one "character" (a code point plus its combining marks) at a time, so the
+ * alignment is exact; the price is that compositions spanning two base characters (rare:
+ * Hangul jamo sequences are kept together) are not applied.
+ *
+ * @example
+ * ```ts
+ * const n = new TextNormalizer({ unicode: 'NFKC', lowercase: true, stripAccents: true, foldWhitespace: true });
+ * n.normalize('  Ｃafé\t au  LAIT '); // 'cafe au lait'
+ * ```
+ */
+export class TextNormalizer implements Normalizer {
+  readonly kind = 'text';
+  readonly options: Readonly<Required<NormalizeOptions>>;
+
+  constructor(options: NormalizeOptions = {}) {
+    const unicode = options.unicode ?? false;
+    if (unicode !== false && !['NFC', 'NFD', 'NFKC', 'NFKD'].includes(unicode)) {
+      throw new RangeError(`normalize.unicode must be one of NFC, NFD, NFKC, NFKD or false, got ${JSON.stringify(unicode)}`);
+    }
+    for (const key of ['lowercase', 'stripAccents', 'foldWhitespace', 'stripControl'] as const) {
+      const v = options[key];
+      if (v !== undefined && typeof v !== 'boolean') {
+        throw new TypeError(`normalize.${key} must be a boolean, got ${typeof v}`);
+      }
+    }
+    this.options = Object.freeze({
+      unicode,
+      lowercase: options.lowercase ?? false,
+      stripAccents: options.stripAccents ?? false,
+      foldWhitespace: options.foldWhitespace ?? false,
+      stripControl: options.stripControl ?? false,
+    });
+  }
+
+  /** True when the normalizer only repairs lone surrogates. */
+  get isIdentity(): boolean {
+    const o = this.options;
+    return !o.unicode && !o.lowercase && !o.stripAccents && !o.foldWhitespace && !o.stripControl;
+  }
+
+  normalize(text: string): string {
+    return this.normalizeAligned(text).text;
+  }
+
+  normalizeAligned(text: string): AlignedText {
+    if (typeof text !== 'string') throw new TypeError(`normalize: expected a string, got ${describe(text)}`);
+    const { unicode, lowercase, stripAccents, foldWhitespace, stripControl } = this.options;
+    const n = text.length;
+    const out = new AlignedBuilder(n + 8);
+    let spaceStart = -1; // start of a pending whitespace run (foldWhitespace)
+    let spaceEnd = -1;
+    let ascii = ''; // run of ASCII output waiting to be pushed, to keep push() calls few
+    let asciiStart = 0;
+
+    const flushAscii = () => {
+      if (ascii.length > 0) {
+        out.pushIdentity(ascii, asciiStart);
+        ascii = '';
+      }
+    };
+    const emit = (s: string, start: number, end: number) => {
+      if (foldWhitespace && spaceStart >= 0) {
+        if (out.length > 0 || ascii.length > 0) {
+          flushAscii();
+          out.push(' ', spaceStart, spaceEnd);
+        }
+        spaceStart = -1;
+      }
+      if (s.length === 1 && s.charCodeAt(0) < 0x80 && end === start + 1) {
+        if (ascii.length === 0) asciiStart = start;
+        else if (asciiStart + ascii.length !== start) {
+          flushAscii();
+          asciiStart = start;
+        }
+        ascii += s;
+        if (ascii.length >= 4096) flushAscii();
+        return;
+      }
+      flushAscii();
+      out.push(s, start, end);
+    };
+    const whitespace = (start: number, end: number, s: string) => {
+      if (foldWhitespace) {
+        if (spaceStart < 0) spaceStart = start;
+        spaceEnd = end;
+      } else emit(s, start, end);
+    };
+
+    let i = 0;
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      const next = i + 1 < n ? text.charCodeAt(i + 1) : 0;
+      if (c < 0x80 && next < 0x300) {
+        if (isAsciiWhitespace(c)) whitespace(i, i + 1, text[i]!);
+        else if (c < 32 || c === 127) {
+          if (!stripControl) emit(text[i]!, i, i + 1);
+        } else emit(lowercase && c >= 65 && c <= 90 ? String.fromCharCode(c + 32) : text[i]!, i, i + 1);
+        i++;
+        continue;
+      }
+      // One base code point plus the marks that follow it.
+      let j = i + (c >= 0xd800 && c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff ? 2 : 1);
+      while (j < n) {
+        const d = text.charCodeAt(j);
+        if (d < 0x300) break;
+        if (d >= 0x1160 && d <= 0x11ff) {
+          j++;
+          continue;
+        }
+        const cp = text.codePointAt(j)!;
+        const w = cp > 0xffff ? 2 : 1;
+        if (!MARK.test(String.fromCodePoint(cp)) || (cp >= 0xd800 && cp <= 0xdfff)) break;
+        j += w;
+      }
+      let s = toWellFormed(text.slice(i, j));
+      if (unicode) s = s.normalize(unicode);
+      if (lowercase) s = s.toLowerCase();
+      if (stripAccents) s = s.normalize('NFD').replace(NONSPACING, '').normalize(unicode && unicode.startsWith('NFK') ? 'NFKC' : 'NFC');
+      if (s.length > 0) {
+        if (!foldWhitespace && !stripControl) emit(s, i, j);
+        else {
+          // A compatibility decomposition can produce spaces ("¼" stays, "\u00A0" becomes " ").
+          for (const ch of s) {
+            if (WHITESPACE.test(ch)) whitespace(i, j, ch);
+            else if (stripControl && CONTROL.test(ch) && ch !== '\u200d' && ch !== '\u200c') continue;
+            else emit(ch, i, j);
+          }
+        }
+      }
+      i = j;
+    }
+    flushAscii();
+    return out.finish();
+  }
+
+  toJSON(): { kind: 'text'; options: Required<NormalizeOptions> } {
+    return { kind: 'text', options: { ...this.options } };
+  }
+}
+
+/**
+ * Applies normalizers one after another; the alignment of the result points into the
+ * original input of the first.
+ */
+export class SequenceNormalizer implements Normalizer {
+  readonly kind = 'sequence';
+  readonly steps: readonly Normalizer[];
+
+  constructor(steps: readonly Normalizer[]) {
+    if (!Array.isArray(steps) || steps.length === 0) throw new RangeError('SequenceNormalizer needs at least one step');
+    this.steps = Object.freeze([...steps]);
+  }
+
+  normalize(text: string): string {
+    let s = text;
+    for (const step of this.steps) s = step.normalize(s);
+    return s;
+  }
+
+  normalizeAligned(text: string): AlignedText {
+    let cur = this.steps[0]!.normalizeAligned(text);
+    for (const step of this.steps.slice(1)) {
+      const next = step.normalizeAligned(cur.text);
+      const starts = new Int32Array(next.text.length);
+      const ends = new Int32Array(next.text.length);
+      for (let k = 0; k < next.text.length; k++) {
+        starts[k] = cur.starts[next.starts[k]!]!;
+        ends[k] = cur.ends[next.ends[k]! - 1]!;
+      }
+      cur = { text: next.text, starts, ends };
+    }
+    return cur;
+  }
+
+  toJSON(): { kind: 'sequence'; steps: object[] } {
+    return { kind: 'sequence', steps: this.steps.map((s) => s.toJSON()) };
+  }
+}
+
+/** NFKC normalization as a composable step. */
+export const nfkc = (): TextNormalizer => new TextNormalizer({ unicode: 'NFKC' });
+/** Lower-casing as a composable step. */
+export const lowercase = (): TextNormalizer => new TextNormalizer({ lowercase: true });
+/** Accent stripping as a composable step. */
+export const stripAccents = (): TextNormalizer => new TextNormalizer({ stripAccents: true });
+/** Whitespace folding (runs to one space, trimmed) as a composable step. */
+export const foldWhitespace = (): TextNormalizer => new TextNormalizer({ foldWhitespace: true });
+/** Control-character removal as a composable step. */
+export const stripControl = (): TextNormalizer => new TextNormalizer({ stripControl: true });
+
+/** Composes normalizers left to right: `composeNormalizers(nfkc(), lowercase())`. */
+export function composeNormalizers(...steps: Normalizer[]): Normalizer {
+  return steps.length === 1 ? steps[0]! : new SequenceNormalizer(steps);
+}
+
+type NormalizerFactory = (json: Record<string, unknown>) => Normalizer;
+const normalizerRegistry = new Map<string, NormalizerFactory>([
+  ['text', (json) => new TextNormalizer(json['options'] as NormalizeOptions)],
+  [
+    'sequence',
+    (json) => {
+      const steps = json['steps'];
+      if (!Array.isArray(steps)) throw new TypeError('sequence normalizer JSON: "steps" must be an array');
+      return new SequenceNormalizer(steps.map((s) => normalizerFromJSON(s)));
+    },
+  ],
+]);
+
+/** Registers a custom normalizer kind so `TextVectorizer.fromJSON` can rebuild it. */
+export function registerNormalizer(kind: string, fromJSON: NormalizerFactory): void {
+  normalizerRegistry.set(kind, fromJSON);
+}
+
+/** Rebuilds a normalizer from its `toJSON()` form. */
+export function normalizerFromJSON(json: unknown): Normalizer {
+  if (json === null || typeof json !== 'object') throw new TypeError(`normalizer JSON must be an object, got ${describe(json)}`);
+  const kind = (json as Record<string, unknown>)['kind'];
+  const factory = typeof kind === 'string' ? normalizerRegistry.get(kind) : undefined;
+  if (!factory) {
+    throw new RangeError(`unknown normalizer kind ${JSON.stringify(kind)}; known kinds: ${[...normalizerRegistry.keys()].join(', ')}`);
+  }
+  return factory(json as Record<string, unknown>);
+}
+
+/** Short description of a value for error messages. */
+export function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return `a string of length ${v.length}`;
+  return typeof v === 'number' ? `number ${v}` : typeof v;
+}
