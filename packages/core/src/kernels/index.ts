@@ -55,10 +55,15 @@ export function registerTrainingKernels(): KernelPatchReport {
 }
 
 /**
- * Puts back the stock kernels that {@link registerTrainingKernels} replaced, so a benchmark can
- * measure stock speed. Call {@link registerTrainingKernels} again to re-install seqlab's.
+ * Returns TensorFlow.js to its stock kernels (removes the ones seqlab added, puts back the ones
+ * it replaced), so a benchmark can measure stock behaviour. Call {@link registerTrainingKernels}
+ * again to re-install seqlab's.
  */
 export function restoreStockKernels(): void {
+  for (const id of installed?.added ?? []) {
+    const [kernelName, backendName] = id.split('@') as [string, string];
+    unregisterKernel(kernelName, backendName);
+  }
   for (const config of stock.values()) {
     unregisterKernel(config.kernelName, config.backendName);
     registerKernel(config);
