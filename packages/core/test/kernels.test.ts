@@ -126,3 +126,31 @@ describe('Conv2DBackpropFilter (Conv1D gradient) on wasm', () => {
     model.dispose();
   });
 });
+
+describe('BatchMatMul with transpose flags on wasm', () => {
+  beforeAll(async () => {
+    await initBackend();
+  });
+  for (const [ta, tb] of [[true, false], [false, true], [true, true]] as const) {
+    it(`matches cpu for transposeA=${ta}, transposeB=${tb} (rank 2 and 3)`, async () => {
+      const a2 = randomData(5 * 7, 11);
+      const b2 = randomData(7 * 3, 12);
+      const a3 = randomData(2 * 5 * 7, 13);
+      const b3 = randomData(2 * 7 * 3, 14);
+      const run = () =>
+        tf.tidy(() => {
+          const A2 = ta ? tf.tensor2d(a2, [7, 5]) : tf.tensor2d(a2, [5, 7]);
+          const B2 = tb ? tf.tensor2d(b2, [3, 7]) : tf.tensor2d(b2, [7, 3]);
+          const A3 = ta ? tf.tensor3d(a3, [2, 7, 5]) : tf.tensor3d(a3, [2, 5, 7]);
+          const B3 = tb ? tf.tensor3d(b3, [2, 3, 7]) : tf.tensor3d(b3, [2, 7, 3]);
+          return [...tf.matMul(A2, B2, ta, tb).dataSync(), ...tf.matMul(A3, B3, ta, tb).dataSync()];
+        });
+      const before = tf.memory().numTensors;
+      const wasm = await onBackend('wasm', run);
+      expect(tf.memory().numTensors).toBe(before);
+      const cpu = await onBackend('cpu', run);
+      expect(wasm.length).toBe(5 * 3 + 2 * 5 * 3);
+      wasm.forEach((v, i) => expect(v).toBeCloseTo(cpu[i]!, 4));
+    });
+  }
+});
