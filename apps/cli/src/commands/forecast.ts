@@ -1,0 +1,207 @@
+import { resolve } from 'node:path';
+import { Command } from 'commander';
+import type { Forecast } from '@seqlab/forecast';
+import { z } from 'zod';
+import { collect, defineAction, emit, fmt, note, println, table } from '../cli.js';
+import { InputError, UsageError } from '../errors.js';
+import { commonSchema, existingDir, existingFile, int, numberList, oneOf, parseOptions, plotPath, positiveInt, seed } from '../options.js';
+import { forecastChart, writeChart, type ForecastPoint, type IntervalPoint } from '../plots.js';
+import { FORECASTERS, forecasterOptions, percentLevels } from '../forecasting.js';
+
+const schema = commonSchema.extend({
+  csv: z.string(),
+  dateCol: z.string().optional(),
+  target: z.array(z.string()).optional(),
+  horizon: positiveInt,
+  lookback: positiveInt.optional(),
+  model: oneOf(FORECASTERS, 'a forecaster, one of').default('seasonal-naive'),
+  load: z.string().optional(),
+  season: positiveInt.optional(),
+  epochs: positiveInt.optional(),
+  level: numberList('interval levels in percent (e.g. 80,95) or as fractions (0.8)', (n) => n > 0 && n < 100).default([80, 95]),
+  holdout: z.boolean().default(false),
+  missing: oneOf(['error', 'ffill', 'linear'] as const, 'a missing-value policy, one of').default('error'),
+  history: int(0).default(120),
+  plot: z.string().optional(),
+  save: z.string().optional(),
+  seed: seed.default(42),
+});
+
+/** `seqlab forecast`: fit a forecaster on a CSV series and forecast H steps with intervals. */
+export function forecastCommand(): Command {
+  const cmd = new Command('forecast')
+    .description('forecast a CSV time series H steps ahead with prediction intervals, optionally plotted')
+    .requiredOption('--csv <file>', 'CSV file with a header row')
+    .option('--date-col <name>', 'date column (default: the first column when it holds dates)')
+    .option('--target <column>', 'value column to forecast (repeatable; default: every non-date column)', collect)
+    .requiredOption('--horizon <n>', 'steps to forecast')
+    .option('--lookback <n>', 'input window of window-based models (segrnn, seq2seq, dlinear, linear)')
+    .option('--model <name>', `forecaster: ${FORECASTERS.join('|')}`, 'seasonal-naive')
+    .option('--load <dir>', 'use a forecaster saved by `seqlab train forecaster` instead of fitting one')
+    .option('--season <n>', 'season length for seasonal models (default: inferred from the dates, e.g. 12 for monthly)')
+    .option('--epochs <n>', 'training epochs of neural forecasters')
+    .option('--level <percent...>', 'prediction-interval levels in percent', '80,95')
+    .option('--holdout', 'hold out the last H rows, forecast them and report errors against the actual values')
+    .option('--missing <policy>', 'missing cells: error|ffill|linear', 'error')
+    .option('--history <n>', 'history rows shown in the plot (0 = all)', '120')
+    .option('--plot <file>', 'write a chart of history, forecast, intervals and actuals (.png or .svg)')
+    .option('--save <dir>', 'save the fitted forecaster to a directory')
+    .option('--seed <n>', 'random seed for neural forecasters', '42');
+  return defineAction(cmd, async ({ opts }) => {
+    const o = parseOptions(schema, opts);
+    const csv = existingFile(o.csv, '--csv');
+    const plot = plotPath(o.plot);
+    if (o.load && opts.model !== undefined && cmd.getOptionValueSource('model') === 'cli') {
+      throw new UsageError('--model and --load cannot be used together: --load uses the saved forecaster');
+    }
+    const fc = await import('@seqlab/forecast');
+    const series = fc.readCsvSeries(csv, { dateColumn: o.dateCol, targets: o.target, missing: o.missing });
+    const n = fc.seriesLength(series);
+    if (o.holdout && n <= o.horizon) throw new InputError(`--holdout: the series has ${n} rows, not enough to hold out ${o.horizon}`);
+    const train = o.holdout ? fc.sliceSeries(series, 0, n - o.horizon) : series;
+    const levels = percentLevels(o.level);
+
+    let model;
+    let fitSeconds = 0;
+    if (o.load) {
+      model = await fc.loadForecaster(existingDir(o.load, '--load'));
+    } else {
+      const { setGlobalSeed, initBackend } = await import('@seqlab/core');
+      setGlobalSeed(o.seed);
+      model = fc.createForecaster(o.model, forecasterOptions(o.model, { ...o, series: train }));
+      if (model.capabilities.neural) await initBackend();
+      const t0 = performance.now();
+      await model.fit(train, {
+        onEpoch: (log) => {
+          if (o.verbose) note(`epoch ${log.epoch} loss ${fmt(log.trainLoss)}${log.valLoss !== undefined ? ` val ${fmt(log.valLoss)}` : ''}`);
+        },
+      });
+      fitSeconds = (performance.now() - t0) / 1000;
+    }
+    try {
+      const history = o.load && o.holdout ? { history: train } : o.load ? { history: series } : {};
+      const forecasts: Forecast[] = [];
+      for (const level of levels.length ? levels : [null]) {
+        try {
+          forecasts.push(await model.predict(o.horizon, { ...history, level: level === null ? null : level / 100 }));
+        } catch (err) {
+          // Models without calibration residuals still give point forecasts.
+          if (level !== null && /calibrat/i.test((err as Error).message)) {
+            note(`seqlab: ${model.name} has no prediction intervals here (${(err as Error).message}); showing point forecasts`);
+            forecasts.push(await model.predict(o.horizon, { ...history, level: null }));
+            break;
+          }
+          throw err;
+        }
+      }
+      const main = forecasts[0]!;
+      const actual = o.holdout ? series.values.map((v) => Array.from(v.subarray(n - o.horizon))) : undefined;
+      const metrics = actual
+        ? { mae: fc.mae(actual, main.mean), rmse: fc.rmse(actual, main.mean), smape: fc.smape(actual, main.mean) }
+        : undefined;
+      const dates = main.dates ?? (o.holdout && series.dates ? series.dates.slice(n - o.horizon).map((d) => d.toISOString()) : undefined);
+      const rows = main.columns.flatMap((column, c) =>
+        main.mean[c]!.map((mean, h) => ({
+          column,
+          step: h + 1,
+          date: dates?.[h],
+          mean,
+          intervals: Object.fromEntries(
+            forecasts.filter((f) => f.lower && f.upper && f.level).map((f) => [String(Math.round(f.level! * 100)), [f.lower![c]![h]!, f.upper![c]![h]!]]),
+          ),
+          actual: actual?.[c]?.[h],
+        })),
+      );
+      if (o.save) await model.save(resolve(o.save));
+      let plotBytes: number | undefined;
+      if (plot) {
+        const spec = chartFor(train, forecasts, dates, actual, o.history, `${model.name} forecast, horizon ${o.horizon}`);
+        plotBytes = await writeChart(spec, plot);
+      }
+      emit(
+        o.json,
+        {
+          model: model.name,
+          csv,
+          columns: main.columns,
+          horizon: o.horizon,
+          trainRows: fc.seriesLength(train),
+          fitSeconds,
+          levels: forecasts.filter((f) => f.level).map((f) => Math.round(f.level! * 100)),
+          forecast: rows,
+          metrics,
+          plot: plot ?? null,
+          saved: o.save ? resolve(o.save) : null,
+        },
+        () => {
+          const lv = forecasts.filter((f) => f.level).map((f) => Math.round(f.level! * 100));
+          println(`${model.name} forecast of ${main.columns.join(', ')} (${o.horizon} steps, fitted on ${fc.seriesLength(train)} rows)`);
+          const header = ['column', 'step', ...(dates ? ['date'] : []), 'forecast', ...lv.map((l) => `${l}% interval`), ...(actual ? ['actual'] : [])];
+          println(
+            table([
+              header,
+              ...rows.map((r) => [
+                r.column,
+                r.step,
+                ...(dates ? [(r.date ?? '').slice(0, 10)] : []),
+                r.mean,
+                ...lv.map((l) => {
+                  const iv = r.intervals[String(l)];
+                  return iv ? `[${fmt(iv[0]!)}, ${fmt(iv[1]!)}]` : '';
+                }),
+                ...(actual ? [r.actual ?? ''] : []),
+              ]),
+            ]),
+          );
+          if (metrics) println(`holdout errors: MAE ${fmt(metrics.mae)}  RMSE ${fmt(metrics.rmse)}  sMAPE ${fmt(metrics.smape)}`);
+          if (plot) println(`plot written to ${plot} (${plotBytes} bytes)`);
+          if (o.save) println(`forecaster saved to ${resolve(o.save)}`);
+        },
+      );
+    } finally {
+      model.dispose();
+    }
+  });
+}
+
+interface SeriesLike {
+  columns: string[];
+  values: Float64Array[];
+  dates?: Date[];
+}
+
+function chartFor(
+  train: SeriesLike,
+  forecasts: Forecast[],
+  dates: string[] | undefined,
+  actual: number[][] | undefined,
+  historyRows: number,
+  title: string,
+) {
+  const n = train.values[0]!.length;
+  const start = historyRows > 0 ? Math.max(0, n - historyRows) : 0;
+  const temporal = dates !== undefined && train.dates !== undefined;
+  const xAt = (i: number) => (temporal ? train.dates![i]!.toISOString() : i + 1);
+  const xFuture = (h: number) => (temporal ? dates![h]! : n + h + 1);
+  const points: ForecastPoint[] = [];
+  const intervals: IntervalPoint[] = [];
+  const main = forecasts[0]!;
+  main.columns.forEach((name, c) => {
+    const v = train.values[c]!;
+    for (let i = start; i < n; i++) points.push({ x: xAt(i), series: name, kind: 'history', value: v[i]! });
+    // The forecast line starts at the last observed point so the two lines join.
+    points.push({ x: xAt(n - 1), series: name, kind: 'forecast', value: v[n - 1]! });
+    main.mean[c]!.forEach((m, h) => points.push({ x: xFuture(h), series: name, kind: 'forecast', value: m }));
+    if (actual) {
+      points.push({ x: xAt(n - 1), series: name, kind: 'actual', value: v[n - 1]! });
+      actual[c]!.forEach((a, h) => points.push({ x: xFuture(h), series: name, kind: 'actual', value: a }));
+    }
+    for (const f of forecasts) {
+      if (!f.lower || !f.upper || !f.level) continue;
+      f.mean[c]!.forEach((_, h) =>
+        intervals.push({ x: xFuture(h), series: name, level: Math.round(f.level! * 100), lower: f.lower![c]![h]!, upper: f.upper![c]![h]! }),
+      );
+    }
+  });
+  return forecastChart(points, intervals, { title, temporal });
+}

@@ -1,0 +1,9 @@
+import { Command } from 'commander';
+import { trainForecasterCommand } from './train-forecaster.js';
+
+/** `seqlab train classifier|lm|forecaster`. */
+export function trainCommand(): Command {
+  return new Command('train')
+    .description('train a text classifier, a language model or a forecaster, with progress, checkpoints and a training-curve plot')
+    .addCommand(trainForecasterCommand());
+}

@@ -1,0 +1,219 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, extname } from 'node:path';
+import { Resvg } from '@resvg/resvg-js';
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import { writeFileAtomic } from '@seqlab/core';
+import { UsageError } from './errors.js';
+
+/*
+ * Charts are declarative Vega-Lite specs: the spec builders below only describe data and
+ * encodings; vega-lite compiles them to Vega, Vega's headless View lays them out and emits
+ * SVG (no DOM, no canvas), and resvg rasterises SVG to PNG with real font shaping.
+ */
+
+const FONT = 'DejaVu Sans';
+const BASE_CONFIG = {
+  font: FONT,
+  background: 'white',
+  view: { stroke: '#ddd' },
+  axis: { labelFontSize: 11, titleFontSize: 12 },
+  legend: { labelFontSize: 11, titleFontSize: 12 },
+  title: { fontSize: 14 },
+} as const;
+
+/** Compiles a Vega-Lite spec and renders it to an SVG string. */
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const compiled = compile({ ...spec, config: { ...BASE_CONFIG, ...(spec.config ?? {}) } } as TopLevelSpec).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none', logLevel: vega.Error });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/** Rasterises an SVG string to PNG bytes at `scale` times its size. */
+export function svgToPng(svg: string, scale = 2): Uint8Array {
+  const resvg = new Resvg(svg, {
+    fitTo: { mode: 'zoom', value: scale },
+    background: 'white',
+    font: { loadSystemFonts: true, defaultFontFamily: FONT, sansSerifFamily: FONT },
+  });
+  return resvg.render().asPng();
+}
+
+/**
+ * Renders `spec` to `path`: PNG when it ends in `.png`, SVG when `.svg`. Written atomically so
+ * a reader never sees half a file. Returns the number of bytes written.
+ */
+export async function writeChart(spec: TopLevelSpec, path: string): Promise<number> {
+  const ext = extname(path).toLowerCase();
+  if (ext !== '.png' && ext !== '.svg') throw new UsageError(`plot file must end in .png or .svg, got ${JSON.stringify(path)}`);
+  const svg = await renderSvg(spec);
+  const data = ext === '.svg' ? Buffer.from(svg, 'utf8') : Buffer.from(svgToPng(svg));
+  mkdirSync(dirname(path), { recursive: true });
+  await writeFileAtomic(path, data);
+  return data.length;
+}
+
+/** One point of a forecast chart. */
+export interface ForecastPoint {
+  /** ISO date or step index. */
+  x: string | number;
+  series: string;
+  kind: 'history' | 'forecast' | 'actual';
+  value: number;
+}
+
+/** One prediction-interval point. */
+export interface IntervalPoint {
+  x: string | number;
+  series: string;
+  /** Nominal coverage in percent, e.g. 80. */
+  level: number;
+  lower: number;
+  upper: number;
+}
+
+/** History, forecast, interval band(s) and held-out actuals, one panel per target. */
+export function forecastChart(
+  points: ForecastPoint[],
+  intervals: IntervalPoint[],
+  options: { title?: string; temporal: boolean; xTitle?: string },
+): TopLevelSpec {
+  const xType = options.temporal ? 'temporal' : 'quantitative';
+  const x = { field: 'x', type: xType, title: options.xTitle ?? (options.temporal ? 'date' : 'step') } as const;
+  const series = [...new Set(points.map((p) => p.series))];
+  const kinds = ['history', 'forecast', 'actual'].filter((k) => points.some((p) => p.kind === k));
+  const colours: Record<string, string> = { history: '#4c78a8', forecast: '#e45756', actual: '#222222' };
+  const levels = [...new Set(intervals.map((i) => i.level))].sort((a, b) => b - a);
+  const layer = [
+    ...(intervals.length
+      ? [
+          {
+            data: { values: intervals },
+            mark: { type: 'area', color: '#e45756' },
+            encoding: {
+              x,
+              y: { field: 'lower', type: 'quantitative', title: 'value' },
+              y2: { field: 'upper' },
+              opacity: {
+                field: 'level',
+                type: 'ordinal',
+                title: 'interval %',
+                scale: { domain: levels, range: levels.map((_, i) => 0.15 + 0.12 * i) },
+              },
+            },
+          },
+        ]
+      : []),
+    {
+      data: { values: points },
+      mark: { type: 'line', strokeWidth: 1.8 },
+      encoding: {
+        x,
+        y: { field: 'value', type: 'quantitative', title: 'value', scale: { zero: false } },
+        color: { field: 'kind', type: 'nominal', title: null, scale: { domain: kinds, range: kinds.map((k) => colours[k]!) } },
+        strokeDash: {
+          field: 'kind',
+          type: 'nominal',
+          title: null,
+          scale: { domain: kinds, range: kinds.map((k) => (k === 'forecast' ? [6, 3] : [1, 0])) },
+        },
+      },
+    },
+    ...(kinds.includes('actual')
+      ? [
+          {
+            data: { values: points.filter((p) => p.kind === 'actual') },
+            mark: { type: 'point', filled: true, size: 18, color: colours.actual },
+            encoding: { x, y: { field: 'value', type: 'quantitative' } },
+          },
+        ]
+      : []),
+  ];
+  const panel = (name: string) => ({
+    title: series.length > 1 ? name : undefined,
+    width: 640,
+    height: 260,
+    transform: [{ filter: { field: 'series', equal: name } }],
+    layer,
+  });
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: options.title,
+    vconcat: series.map(panel),
+    resolve: { scale: { y: 'independent' } },
+  } as unknown as TopLevelSpec;
+}
+
+/** One value of a training curve. */
+export interface CurvePoint {
+  epoch: number;
+  metric: string;
+  split: 'train' | 'validation';
+  value: number;
+}
+
+/** Loss and metric curves per epoch, one panel per metric, train vs validation. */
+export function trainingCurveChart(points: CurvePoint[], options: { title?: string; resumedFrom?: number } = {}): TopLevelSpec {
+  const metrics = [...new Set(points.map((p) => p.metric))];
+  const panel = (metric: string) => ({
+    title: metric,
+    width: 320,
+    height: 220,
+    data: { values: points.filter((p) => p.metric === metric) },
+    layer: [
+      {
+        mark: { type: 'line', point: true },
+        encoding: {
+          x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1 } },
+          y: { field: 'value', type: 'quantitative', title: metric, scale: { zero: false } },
+          color: { field: 'split', type: 'nominal', title: null, scale: { domain: ['train', 'validation'], range: ['#4c78a8', '#f58518'] } },
+        },
+      },
+      ...(options.resumedFrom !== undefined
+        ? [
+            {
+              data: { values: [{ epoch: options.resumedFrom + 0.5 }] },
+              mark: { type: 'rule', strokeDash: [4, 4], color: '#888' },
+              encoding: { x: { field: 'epoch', type: 'quantitative' } },
+            },
+          ]
+        : []),
+    ],
+  });
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: options.title,
+    hconcat: metrics.map(panel),
+  } as unknown as TopLevelSpec;
+}
+
+/** A confusion-matrix heat map with counts written in the cells. */
+export function confusionChart(labels: string[], matrix: number[][], options: { title?: string } = {}): TopLevelSpec {
+  const values = matrix.flatMap((row, i) => row.map((count, j) => ({ actual: labels[i], predicted: labels[j], count })));
+  const max = Math.max(1, ...values.map((v) => v.count));
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: options.title,
+    width: 60 * labels.length + 80,
+    height: 60 * labels.length + 80,
+    data: { values },
+    encoding: {
+      x: { field: 'predicted', type: 'nominal', sort: labels, title: 'predicted' },
+      y: { field: 'actual', type: 'nominal', sort: labels, title: 'actual' },
+    },
+    layer: [
+      { mark: 'rect', encoding: { color: { field: 'count', type: 'quantitative', scale: { scheme: 'blues' }, title: 'count' } } },
+      {
+        mark: { type: 'text', fontSize: 14 },
+        encoding: {
+          text: { field: 'count', type: 'quantitative' },
+          color: { condition: { test: `datum.count > ${max / 2}`, value: 'white' }, value: 'black' },
+        },
+      },
+    ],
+  } as unknown as TopLevelSpec;
+}

@@ -1,0 +1,81 @@
+import cliProgress from 'cli-progress';
+import { fmt } from './cli.js';
+
+/** Per-step or per-epoch numbers shown next to the bar (loss, accuracy, ...). */
+export type Metrics = Record<string, number | undefined>;
+
+function metricText(metrics: Metrics): string {
+  return Object.entries(metrics)
+    .filter((e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1]))
+    .map(([k, v]) => `${k} ${fmt(v)}`)
+    .join(' | ');
+}
+
+/**
+ * Training progress on stderr, so stdout stays clean for `--json` and piped output. On a
+ * terminal it is a cli-progress bar per epoch (steps, loss and metrics, ETA); elsewhere (CI
+ * logs, tests, pipes) one plain line per epoch, because redrawn bars turn into noise there.
+ */
+export class TrainingProgress {
+  private bar: cliProgress.SingleBar | undefined;
+  private readonly tty: boolean;
+  private readonly startedAt = Date.now();
+
+  constructor(
+    private readonly totalEpochs: number,
+    options: { quiet?: boolean; tty?: boolean } = {},
+  ) {
+    this.tty = options.tty ?? process.stderr.isTTY === true;
+    this.quiet = options.quiet ?? false;
+  }
+
+  private readonly quiet: boolean;
+
+  /** Starts the bar for `epoch` (1-based) with `steps` batches. */
+  epochStart(epoch: number, steps: number): void {
+    if (this.quiet || !this.tty) return;
+    this.bar?.stop();
+    this.bar = new cliProgress.SingleBar(
+      {
+        stream: process.stderr,
+        format: `epoch ${epoch}/${this.totalEpochs} |{bar}| {value}/{total} | {metrics} | ETA {eta_formatted}`,
+        barCompleteChar: '\u2588',
+        barIncompleteChar: '\u2591',
+        hideCursor: true,
+        clearOnComplete: false,
+        etaBuffer: 20,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    this.bar.start(Math.max(1, steps), 0, { metrics: '' });
+  }
+
+  /** Advances the bar to `step` (1-based within the epoch). */
+  step(step: number, metrics: Metrics): void {
+    if (this.quiet || !this.bar) return;
+    this.bar.update(step, { metrics: metricText(metrics) });
+  }
+
+  /** Closes the epoch's bar and, off a terminal, prints one line for it. */
+  epochEnd(epoch: number, metrics: Metrics, extra = ''): void {
+    if (this.quiet) return;
+    if (this.bar) {
+      this.bar.update({ metrics: metricText(metrics) });
+      this.bar.stop();
+      this.bar = undefined;
+      if (extra) process.stderr.write(`  ${extra}\n`);
+      return;
+    }
+    const elapsed = (Date.now() - this.startedAt) / 1000;
+    const text = metricText(metrics);
+    process.stderr.write(
+      `epoch ${epoch}/${this.totalEpochs}${text ? ` | ${text}` : ''} | ${elapsed.toFixed(1)}s${extra ? ` | ${extra}` : ''}\n`,
+    );
+  }
+
+  /** Stops any bar still drawn (on errors and interrupts). */
+  stop(): void {
+    this.bar?.stop();
+    this.bar = undefined;
+  }
+}

@@ -1,0 +1,107 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { forecastCommand } from '../src/commands/forecast.js';
+import { evaluateForecasterCommand } from '../src/commands/evaluate-forecaster.js';
+import { dataFile, pngSize, run } from './helpers.js';
+
+const AIRLINE = dataFile('classic_ts', 'airline-passengers.csv');
+
+describe('seqlab forecast', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'seqlab-forecast-'));
+
+  it('forecasts airline passengers with intervals and held-out actuals, as JSON', async () => {
+    const r = await run(forecastCommand(), ['--csv', AIRLINE, '--horizon', '12', '--model', 'holt-winters', '--holdout', '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.model).toBe('holt-winters');
+    expect(out.columns).toEqual(['Passengers']);
+    expect(out.forecast).toHaveLength(12);
+    expect(out.levels).toEqual([95, 80]);
+    const first = out.forecast[0];
+    expect(first.date.slice(0, 7)).toBe('1960-01');
+    expect(first.actual).toBe(417);
+    const [lo95, hi95] = first.intervals['95'];
+    const [lo80, hi80] = first.intervals['80'];
+    expect(lo95).toBeLessThanOrEqual(lo80);
+    expect(hi95).toBeGreaterThanOrEqual(hi80);
+    expect(lo80).toBeLessThan(first.mean);
+    // Holt-Winters on the classic airline series is good to within ~5% sMAPE a year ahead.
+    expect(out.metrics.smape).toBeLessThan(10);
+  });
+
+  it('writes a PNG plot and a readable table', async () => {
+    const png = join(dir, 'airline.png');
+    const r = await run(forecastCommand(), ['--csv', AIRLINE, '--horizon', '24', '--plot', png]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('seasonal-naive forecast of Passengers (24 steps, fitted on 144 rows)');
+    expect(r.stdout).toMatch(/1961-12/);
+    const bytes = readFileSync(png);
+    expect(bytes.subarray(1, 4).toString()).toBe('PNG');
+    expect(pngSize(bytes).width).toBeGreaterThan(1000);
+  });
+
+  it.each([
+    [['--csv', join(dir, 'nope.csv'), '--horizon', '3'], 3, /--csv: file not found: .*nope\.csv/],
+    [['--csv', AIRLINE, '--horizon', '3', '--target', 'Sales'], 2, /column "Sales" not found; columns are Month, Passengers/],
+    [['--csv', AIRLINE, '--horizon', 'soon'], 2, /--horizon: expected a positive integer, got "soon"/],
+    [['--csv', AIRLINE, '--horizon', '3', '--model', 'prophet'], 2, /--model: expected a forecaster, one of segrnn, .*; got "prophet"/],
+    [['--csv', AIRLINE, '--horizon', '3', '--plot', join(dir, 'x.jpg')], 2, /--plot: the file name must end in .png or .svg/],
+  ])('bad input %j -> exit %i', async (argv, code, message) => {
+    const r = await run(forecastCommand(), argv);
+    expect(r.exitCode).toBe(code);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stdout).toBe('');
+  });
+
+  it('names the row and column of non-numeric data', async () => {
+    const csv = join(dir, 'bad.csv');
+    writeFileSync(csv, 'date,y\n2020-01-01,1\n2020-01-02,two\n2020-01-03,3\n');
+    const r = await run(forecastCommand(), ['--csv', csv, '--horizon', '1', '--model', 'naive']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/column "y" row 2 \(line 3\): "two" is not a number/);
+  });
+
+  it('prints the stack only with --verbose', async () => {
+    const r = await run(forecastCommand(), ['--csv', AIRLINE, '--horizon', '3', '--target', 'Sales', '--verbose']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/\n\s+at /);
+  });
+});
+
+describe('seqlab evaluate forecaster', () => {
+  it('backtests and compares models on rolling origins', async () => {
+    const r = await run(evaluateForecasterCommand(), [
+      '--data', AIRLINE, '--horizon', '12', '--windows', '3', '--model', 'naive', '--model', 'seasonal-naive', '--model', 'holt-winters', '--json',
+    ]);
+    expect(r.exitCode).toBe(0);
+    const out = JSON.parse(r.stdout);
+    const byName = Object.fromEntries(out.results.map((x: { model: string; metrics: { mae: number } }) => [x.model, x.metrics.mae]));
+    expect(Object.keys(byName)).toEqual(['naive', 'seasonal-naive', 'holt-winters']);
+    // On a trending seasonal series, modelling the season beats repeating the last value.
+    expect(byName['holt-winters']).toBeLessThan(byName['naive']);
+    expect(out.results[0].origins).toEqual([108, 120, 132]);
+  });
+});
+
+describe('seqlab train forecaster', () => {
+  it('trains segrnn for a few epochs, saves it, plots the curve, and forecast --load uses it', async () => {
+    const { trainForecasterCommand } = await import('../src/commands/train-forecaster.js');
+    const out = join(mkdtempSync(join(tmpdir(), 'seqlab-trainfc-')), 'segrnn');
+    const r = await run(trainForecasterCommand(), ['--data', AIRLINE, '--model', 'segrnn', '--horizon', '12', '--epochs', '3', '--out', out, '--json']);
+    expect(r.exitCode).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary).toMatchObject({ task: 'forecaster', model: 'segrnn', trainRows: 115, validationRows: 29, epochs: 3 });
+    expect(Number.isFinite(summary.validationMetrics.mae)).toBe(true);
+    expect(readFileSync(join(out, 'training-curve.png')).subarray(1, 4).toString()).toBe('PNG');
+    const f = await run(forecastCommand(), ['--csv', AIRLINE, '--horizon', '6', '--load', out, '--json']);
+    expect(f.exitCode).toBe(0);
+    const forecast = JSON.parse(f.stdout);
+    expect(forecast.model).toBe('segrnn');
+    expect(forecast.forecast).toHaveLength(6);
+    expect(forecast.forecast.every((row: { mean: number }) => Number.isFinite(row.mean))).toBe(true);
+  });
+});

@@ -1,0 +1,50 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { pngSize } from './helpers.js';
+import { confusionChart, forecastChart, renderSvg, trainingCurveChart, writeChart } from '../src/plots.js';
+
+const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+
+describe('plots', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'seqlab-plots-'));
+
+  it('renders a forecast chart with history, forecast, interval and actual layers to SVG', async () => {
+    const points = [
+      ...[1, 2, 3, 4].map((x) => ({ x, series: 'y', kind: 'history' as const, value: x * 2 })),
+      ...[4, 5, 6].map((x) => ({ x, series: 'y', kind: 'forecast' as const, value: x * 2 + 1 })),
+      ...[5, 6].map((x) => ({ x, series: 'y', kind: 'actual' as const, value: x * 2 - 1 })),
+    ];
+    const intervals = [5, 6].map((x) => ({ x, series: 'y', level: 90, lower: x, upper: x * 3 }));
+    const svg = await renderSvg(forecastChart(points, intervals, { temporal: false, title: 'test forecast' }));
+    expect(svg).toMatch(/^<svg/);
+    expect(svg).toContain('test forecast');
+    // One path per line (history, forecast, actual) and one for the band.
+    expect(svg.match(/<path/g)!.length).toBeGreaterThanOrEqual(4);
+    expect(svg).toContain('interval %');
+  });
+
+  it('writes valid PNG and SVG files', async () => {
+    const curve = [1, 2, 3].flatMap((epoch) => [
+      { epoch, metric: 'loss', split: 'train' as const, value: 1 / epoch },
+      { epoch, metric: 'loss', split: 'validation' as const, value: 1.2 / epoch },
+    ]);
+    const png = join(dir, 'curve.png');
+    const bytes = await writeChart(trainingCurveChart(curve, { title: 'curve', resumedFrom: 2 }), png);
+    const data = readFileSync(png);
+    expect(data.length).toBe(bytes);
+    expect([...data.subarray(0, 8)]).toEqual(PNG_MAGIC);
+    expect(pngSize(data).width).toBeGreaterThan(400);
+    const svgFile = join(dir, 'cm.svg');
+    await writeChart(confusionChart(['negative', 'positive'], [[5, 1], [2, 7]]), svgFile);
+    const svg = readFileSync(svgFile, 'utf8');
+    expect(svg).toContain('negative');
+    expect(svg).toContain('>7<');
+  });
+
+  it('refuses other extensions', async () => {
+    await expect(writeChart(trainingCurveChart([]), join(dir, 'x.jpg'))).rejects.toThrow('.png or .svg');
+  });
+});
