@@ -1,0 +1,166 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+/** Repository root (apps/api/src or apps/api/dist are two levels below it). */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/** Thrown when the environment does not describe a valid configuration; lists every bad variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+}
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+
+const boolish = z
+  .union([z.boolean(), z.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])])
+  .transform((v) => (typeof v === 'boolean' ? v : ['1', 'true', 'yes', 'on'].includes(v)));
+
+// The default applies to a missing value; an explicit "", "off" or "none" disables the model.
+const optionalDir = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v) => v.trim())
+    .transform((v) => (v === '' || v === 'off' || v === 'none' ? undefined : v));
+
+/**
+ * The service's settings, read from environment variables (names in capitals in the comments).
+ * Every field has a default, so `npm start` works with no environment at all.
+ */
+const configSchema = z.object({
+  /** PORT: TCP port; 0 picks a free one. */
+  port: int(0, 65535).default(3000),
+  /** HOST: interface to bind; loopback by default so nothing is exposed by accident. */
+  host: z.string().min(1).default('127.0.0.1'),
+  /** MODELS_DIR: the only folder model directories may live under (model names resolve inside it). */
+  modelsDir: z.string().min(1).default('models'),
+  /** SENTIMENT_MODEL: sentiment model directory or name under MODELS_DIR; "off" disables it. */
+  sentimentModel: optionalDir('models/sentiment'),
+  /** GENERATOR_MODEL: text generator directory or name under MODELS_DIR; "off" disables it. */
+  generatorModel: optionalDir('models/shakespeare-char'),
+  /** EMBEDDINGS: load the sentence encoder for /v1/embed and /v1/similarity. */
+  embeddings: boolish.default(true),
+  /** FORECAST_NEURAL: allow /v1/forecast to train neural forecasters (segrnn, seq2seq) per request. */
+  forecastNeural: boolish.default(false),
+  /** BODY_LIMIT: largest JSON body accepted (bytes or an express size string such as "100kb"). */
+  bodyLimit: z.string().min(1).default('100kb'),
+  /** RATE_LIMIT_WINDOW_MS and RATE_LIMIT_MAX: requests per IP per window; 0 turns the limit off. */
+  rateLimitWindowMs: int(1).default(60_000),
+  rateLimitMax: int(0).default(600),
+  /** REQUEST_TIMEOUT_MS: a request that has not answered by then gets 503. */
+  requestTimeoutMs: int(1).default(30_000),
+  /** SHUTDOWN_TIMEOUT_MS: how long graceful shutdown waits for in-flight requests. */
+  shutdownTimeoutMs: int(0).default(10_000),
+  /** CORS_ORIGINS: comma-separated allowed origins, "*" for any; empty allows none. */
+  corsOrigins: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0),
+    ),
+  /** BATCH_WINDOW_MS: how long sentiment/embedding requests are gathered; 0 disables micro-batching. */
+  batchWindowMs: int(0, 1000).default(5),
+  /** BATCH_MAX_SIZE: texts per batch; a full batch runs at once. 1 disables micro-batching. */
+  batchMaxSize: int(1, 1024).default(32),
+  /** WORKERS: model worker threads. */
+  workers: int(1, 32).default(2),
+  /** MAX_QUEUE: pending model tasks per worker before requests get 503 (back-pressure). */
+  maxQueue: int(1).default(256),
+  /** MAX_TEXTS and MAX_TEXT_LENGTH: per-request limits on sentiment/embedding input. */
+  maxTexts: int(1).default(64),
+  maxTextLength: int(1).default(2000),
+  /** MAX_GENERATE_TOKENS: upper bound on maxTokens for /v1/generate. */
+  maxGenerateTokens: int(1).default(500),
+  /** LOG_LEVEL: pino level. */
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** SEQLAB_BACKEND is read by @seqlab/core itself; recorded here for /readyz. */
+  backend: z.enum(['tensorflow', 'wasm', 'cpu']).optional(),
+});
+
+/** Validated service configuration. */
+export type Config = Omit<z.output<typeof configSchema>, 'sentimentModel' | 'generatorModel'> & {
+  /** Absolute sentiment model directory, or undefined when disabled. */
+  sentimentModel?: string;
+  /** Absolute generator model directory, or undefined when disabled. */
+  generatorModel?: string;
+};
+/** Configuration as given (all optional; strings from the environment are coerced). */
+export type ConfigInput = z.input<typeof configSchema>;
+
+const ENV_NAMES: Record<keyof Config, string> = {
+  port: 'PORT',
+  host: 'HOST',
+  modelsDir: 'MODELS_DIR',
+  sentimentModel: 'SENTIMENT_MODEL',
+  generatorModel: 'GENERATOR_MODEL',
+  embeddings: 'EMBEDDINGS',
+  forecastNeural: 'FORECAST_NEURAL',
+  bodyLimit: 'BODY_LIMIT',
+  rateLimitWindowMs: 'RATE_LIMIT_WINDOW_MS',
+  rateLimitMax: 'RATE_LIMIT_MAX',
+  requestTimeoutMs: 'REQUEST_TIMEOUT_MS',
+  shutdownTimeoutMs: 'SHUTDOWN_TIMEOUT_MS',
+  corsOrigins: 'CORS_ORIGINS',
+  batchWindowMs: 'BATCH_WINDOW_MS',
+  batchMaxSize: 'BATCH_MAX_SIZE',
+  workers: 'WORKERS',
+  maxQueue: 'MAX_QUEUE',
+  maxTexts: 'MAX_TEXTS',
+  maxTextLength: 'MAX_TEXT_LENGTH',
+  maxGenerateTokens: 'MAX_GENERATE_TOKENS',
+  logLevel: 'LOG_LEVEL',
+  backend: 'SEQLAB_BACKEND',
+};
+
+function finish(parsed: z.output<typeof configSchema>): Config {
+  const modelsDir = path.resolve(REPO_ROOT, parsed.modelsDir);
+  const resolveModel = (v: string | undefined): string | undefined =>
+    v === undefined ? undefined : path.isAbsolute(v) ? v : path.resolve(v.includes('/') || v.includes(path.sep) ? REPO_ROOT : modelsDir, v);
+  return {
+    ...parsed,
+    modelsDir,
+    sentimentModel: resolveModel(parsed.sentimentModel),
+    generatorModel: resolveModel(parsed.generatorModel),
+  };
+}
+
+function problemsOf(error: z.ZodError, name: (key: string) => string): string[] {
+  return error.issues.map((i) => `${name(String(i.path[0] ?? '?'))}: ${i.message}`);
+}
+
+/**
+ * Builds a configuration from explicit values (tests and embedding code). Relative model paths
+ * containing a slash resolve against the repository root; bare names resolve inside `modelsDir`.
+ *
+ * @throws {@link ConfigError} naming every invalid field.
+ */
+export function createConfig(input: ConfigInput = {}): Config {
+  const result = configSchema.safeParse(input);
+  if (!result.success) throw new ConfigError(problemsOf(result.error, (k) => k));
+  return finish(result.data);
+}
+
+/**
+ * Reads the configuration from environment variables (see {@link Config} for the names).
+ *
+ * @throws {@link ConfigError} naming every invalid variable and the value's problem.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, string> = {};
+  for (const [key, envName] of Object.entries(ENV_NAMES)) {
+    const v = env[envName];
+    if (v !== undefined && v !== '') raw[key] = v;
+    // An explicitly empty model variable means "off", not "default".
+    else if (v === '' && (key === 'sentimentModel' || key === 'generatorModel' || key === 'corsOrigins')) raw[key] = '';
+  }
+  const result = configSchema.safeParse(raw);
+  if (!result.success) throw new ConfigError(problemsOf(result.error, (k) => ENV_NAMES[k as keyof Config] ?? k));
+  return finish(result.data);
+}

@@ -1,0 +1,24 @@
+/**
+ * @packageDocumentation
+ * The seqlab HTTP service: sentiment, generation, forecasting and embeddings behind Express,
+ * with model work in worker threads and micro-batching. `main.ts` is the runnable entry;
+ * this module exports the parts for embedding and tests.
+ */
+export { createApp, PUBLIC_DIR, type App, type AppOptions } from './app.js';
+export { createConfig, loadConfig, ConfigError, REPO_ROOT, type Config, type ConfigInput } from './config.js';
+export { HttpError, WorkerError, errorMiddleware, toHttpError, type ErrorCode, type FieldIssue } from './errors.js';
+export { createMetrics, type Metrics } from './metrics.js';
+export { openApiDocument } from './openapi.js';
+export { createSchemas, type Schemas, type SentimentRequest, type GenerateRequest, type ForecastRequest } from './schemas.js';
+export { MicroBatcher, type MicroBatcherOptions } from './services/batcher.js';
+export {
+  createModelServices,
+  readinessOf,
+  resolveModelName,
+  type Services,
+  type CallOptions,
+  type Readiness,
+} from './services/services.js';
+export { startServer, type RunningServer } from './server.js';
+export { WorkerPool, type WorkerPoolOptions, type RunOptions } from './workers/pool.js';
+export type * from './workers/protocol.js';

@@ -1,0 +1,147 @@
+import { z } from 'zod';
+import type { Schemas } from './schemas.js';
+
+type JsonSchema = Record<string, unknown>;
+
+// Request bodies come straight from the zod schemas the routes validate with, so the document
+// cannot drift from what the server accepts. Responses are described by hand.
+function body(schema: z.ZodType): JsonSchema {
+  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  delete json.$schema;
+  return json;
+}
+
+const errorSchema = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: {
+        code: { type: 'string', example: 'invalid_request' },
+        message: { type: 'string', example: 'texts.0: must not be empty' },
+        details: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } } },
+      },
+    },
+  },
+};
+
+const err = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+
+const commonErrors = {
+  '400': err('Invalid body; `error.details` names each failing field'),
+  '413': err('Body larger than BODY_LIMIT'),
+  '429': err('Per-IP rate limit exceeded'),
+  '503': err('Model not loaded, workers saturated, or request timed out'),
+};
+
+const json = (schema: JsonSchema, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
+
+const num = { type: 'number' };
+const matrix = { type: 'array', items: { type: 'array', items: num } };
+
+/** Builds the OpenAPI 3.1 document served at `/openapi.json`. */
+export function openApiDocument(schemas: Schemas, version: string): JsonSchema {
+  const post = (summary: string, schema: z.ZodType, response: JsonSchema, extra: JsonSchema = {}) => ({
+    post: {
+      summary,
+      requestBody: { required: true, content: { 'application/json': { schema: body(schema) } } },
+      responses: { '200': response, ...commonErrors },
+      ...extra,
+    },
+  });
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'seqlab API',
+      version,
+      description: 'Sentiment, text generation, forecasting and sentence embeddings on TensorFlow.js.',
+    },
+    paths: {
+      '/v1/sentiment': post(
+        'Classify the sentiment of texts, with per-token attention weights',
+        schemas.sentiment,
+        json({
+          type: 'object',
+          properties: {
+            results: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  label: { type: 'string', example: 'positive' },
+                  score: num,
+                  probabilities: {},
+                  tokens: {
+                    type: 'array',
+                    items: { type: 'object', properties: { text: { type: 'string' }, start: num, end: num, weight: num } },
+                  },
+                },
+              },
+            },
+          },
+        }),
+      ),
+      '/v1/generate': post(
+        'Generate text from a prompt (JSON, or Server-Sent Events when stream is true)',
+        schemas.generate,
+        {
+          description: 'Generated text. With streaming: `token` events `{ text }`, then one `done` event `{ text, tokens, tokensPerSecond }` (or `error`).',
+          content: {
+            'application/json': { schema: { type: 'object', properties: { prompt: { type: 'string' }, text: { type: 'string' }, tokens: num } } },
+            'text/event-stream': { schema: { type: 'string' } },
+          },
+        },
+      ),
+      '/v1/forecast': post(
+        'Fit a forecaster on the given series and forecast `horizon` steps with intervals',
+        schemas.forecast,
+        json({
+          type: 'object',
+          properties: {
+            model: { type: 'string' },
+            columns: { type: 'array', items: { type: 'string' } },
+            horizon: num,
+            level: num,
+            mean: matrix,
+            lower: matrix,
+            upper: matrix,
+            dates: { type: 'array', items: { type: 'string' } },
+            fitMs: num,
+          },
+        }),
+      ),
+      '/v1/embed': post(
+        'Sentence embeddings',
+        schemas.embed,
+        json({ type: 'object', properties: { dimensions: num, embeddings: matrix } }),
+      ),
+      '/v1/similarity': post(
+        'Cosine similarity of a query to candidate texts',
+        schemas.similarity,
+        json({
+          type: 'object',
+          properties: {
+            query: { type: 'string' },
+            scores: { type: 'array', items: { type: 'object', properties: { text: { type: 'string' }, score: num } } },
+            ranking: { type: 'array', items: { type: 'string' } },
+          },
+        }),
+      ),
+      '/v1/info': { get: { summary: 'Backend, loaded models, batching and limits', responses: { '200': json({ type: 'object' }) } } },
+      '/v1/samples/airline-passengers': {
+        get: { summary: 'Monthly airline passengers 1949-1960 (demo series)', responses: { '200': json({ type: 'object' }) } },
+      },
+      '/healthz': { get: { summary: 'Liveness: the HTTP thread answers', responses: { '200': json({ type: 'object' }) } } },
+      '/readyz': {
+        get: {
+          summary: 'Readiness: every configured model is loaded',
+          responses: { '200': json({ type: 'object' }), '503': json({ type: 'object' }, 'Not ready; `reasons` says why') },
+        },
+      },
+      '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'text/plain exposition format' } } } },
+    },
+    components: { schemas: { Error: errorSchema } },
+  };
+}

@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import type { Config } from './config.js';
+
+const modelName = z
+  .string()
+  .min(1)
+  .max(64)
+  .describe('Model folder name under MODELS_DIR (no paths); default: the configured model');
+
+/** Request schemas, sized by the configured limits. Shared by the routes and the OpenAPI document. */
+export function createSchemas(config: Pick<Config, 'maxTexts' | 'maxTextLength' | 'maxGenerateTokens'>) {
+  const text = z.string().min(1, 'must not be empty').max(config.maxTextLength, `must be at most ${config.maxTextLength} characters`);
+  const texts = z.array(text).min(1, 'needs at least one text').max(config.maxTexts, `at most ${config.maxTexts} texts per request`);
+
+  const sentiment = z.strictObject({ texts, model: modelName.optional() }).describe('Texts to classify');
+
+  const generate = z
+    .strictObject({
+      prompt: z.string().min(1, 'must not be empty').max(config.maxTextLength),
+      maxTokens: z.number().int().min(1).max(config.maxGenerateTokens).default(100),
+      temperature: z.number().min(0).max(5).default(1).describe('0 means greedy'),
+      topK: z.number().int().min(0).max(1000).default(0).describe('0 disables top-k filtering'),
+      topP: z.number().gt(0).max(1).default(1).describe('nucleus sampling mass; 1 disables it'),
+      beam: z.number().int().min(1).max(8).default(1).describe('beam width; 1 means sampling'),
+      repetitionPenalty: z.number().min(1).max(10).default(1),
+      stop: z.array(z.string().min(1).max(32)).max(4).optional(),
+      seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+      stream: z.boolean().default(false).describe('answer with Server-Sent Events (also chosen by Accept: text/event-stream)'),
+      model: modelName.optional(),
+    })
+    .refine((g) => !(g.stream && g.beam > 1), { message: 'beam search cannot stream; use beam: 1 or stream: false', path: ['beam'] });
+
+  const finiteNumber = z.number().refine(Number.isFinite, 'must be a finite number');
+  const values = z.array(finiteNumber).min(3, 'needs at least 3 values').max(100_000);
+  const forecast = z
+    .strictObject({
+      series: values.optional().describe('one column of values, oldest first'),
+      columns: z
+        .record(z.string().min(1).max(64), values)
+        .optional()
+        .describe('several named columns of equal length'),
+      dates: z.array(z.string().min(1).max(40)).optional().describe('one ISO date per row'),
+      horizon: z.number().int().min(1).max(1000),
+      model: z
+        .string()
+        .regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be a forecaster name such as "holt-winters" or "seasonal-naive"')
+        .default('holt-winters'),
+      level: z.number().gt(0).lt(1).default(0.9).describe('prediction interval coverage'),
+      options: z
+        .record(z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,40}$/), z.union([z.number(), z.string().max(64), z.boolean()]))
+        .default({})
+        .describe('forecaster options, e.g. { "season": 12 }'),
+    })
+    .superRefine((f, ctx) => {
+      if ((f.series === undefined) === (f.columns === undefined)) {
+        ctx.addIssue({ code: 'custom', path: ['series'], message: 'give exactly one of series or columns' });
+        return;
+      }
+      const cols = f.columns ? Object.entries(f.columns) : [['value', f.series!] as const];
+      if (cols.length === 0) ctx.addIssue({ code: 'custom', path: ['columns'], message: 'needs at least one column' });
+      if (cols.length > 32) ctx.addIssue({ code: 'custom', path: ['columns'], message: 'at most 32 columns' });
+      const n = cols[0]?.[1].length ?? 0;
+      for (const [name, v] of cols) {
+        if (v.length !== n) ctx.addIssue({ code: 'custom', path: ['columns', name], message: `has ${v.length} values, expected ${n}` });
+      }
+      if (f.dates && f.dates.length !== n) ctx.addIssue({ code: 'custom', path: ['dates'], message: `has ${f.dates.length} entries for ${n} rows` });
+    });
+
+  const embed = z.strictObject({ texts });
+  const similarity = z.strictObject({
+    query: text,
+    candidates: texts,
+  });
+  return { sentiment, generate, forecast, embed, similarity };
+}
+
+export type Schemas = ReturnType<typeof createSchemas>;
+export type SentimentRequest = z.output<Schemas['sentiment']>;
+export type GenerateRequest = z.output<Schemas['generate']>;
+export type ForecastRequest = z.output<Schemas['forecast']>;

@@ -1,0 +1,149 @@
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT, type Config } from '../config.js';
+import { HttpError } from '../errors.js';
+import { WorkerPool } from '../workers/pool.js';
+import type {
+  ForecastResult,
+  ForecastTask,
+  GenerateOptions,
+  GenerateResult,
+  ModelStatus,
+  SentimentResult,
+  WorkerStatus,
+} from '../workers/protocol.js';
+import { MicroBatcher } from './batcher.js';
+
+/** Per-call options shared by service methods. */
+export interface CallOptions {
+  /** Aborted when the request times out or the client goes away. */
+  signal?: AbortSignal;
+  /** Model name under MODELS_DIR; default: the configured model. */
+  model?: string;
+}
+
+/** Whether the service can answer model requests, and why not. */
+export interface Readiness {
+  ready: boolean;
+  /** One line per problem, e.g. "sentiment: model directory ... does not exist". */
+  reasons: string[];
+  backend?: string;
+  models: Record<string, ModelStatus>;
+}
+
+/** What the routes call. `createModelServices` is the real implementation. */
+export interface Services {
+  sentiment(texts: string[], options?: CallOptions): Promise<SentimentResult[]>;
+  generate(prompt: string, options: GenerateOptions, call?: CallOptions): Promise<GenerateResult>;
+  /** Streams generated text pieces to `onChunk`; resolves with the whole text at the end. */
+  stream(prompt: string, options: GenerateOptions, onChunk: (text: string) => void, call?: CallOptions): Promise<GenerateResult>;
+  embed(texts: string[], options?: CallOptions): Promise<Float32Array[]>;
+  forecast(task: Omit<ForecastTask, 'kind'>, options?: CallOptions): Promise<ForecastResult>;
+  readiness(): Readiness;
+  /** Live tensors in all model workers. */
+  numTensors(): number;
+  /** Model tasks running or queued. */
+  inFlight(): number;
+  /** Registers a listener for micro-batch sizes (metrics). */
+  onBatch(listener: (kind: 'sentiment' | 'embed', size: number) => void): void;
+  /** Resolves once the workers have tried to load their models. */
+  whenReady(): Promise<void>;
+  close(timeoutMs?: number): Promise<void>;
+}
+
+const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/**
+ * Resolves a model name from a request to a directory inside `modelsDir`. Names are plain
+ * folder names: anything with a slash, `..` or a leading dot is refused before touching the disk.
+ *
+ * @throws HttpError 400 for a malformed name, 404 when no such model exists.
+ */
+export function resolveModelName(modelsDir: string, name: string, field = 'model'): string {
+  if (!MODEL_NAME.test(name) || name.includes('..')) {
+    throw new HttpError(400, 'invalid_request', `${field}: "${name}" is not a valid model name (letters, digits, '.', '_', '-'; no paths)`, [
+      { field, message: 'invalid model name' },
+    ]);
+  }
+  const dir = path.resolve(modelsDir, name);
+  if (path.dirname(dir) !== path.resolve(modelsDir)) throw new HttpError(400, 'invalid_request', `${field}: "${name}" escapes the models folder`);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new HttpError(404, 'not_found', `${field}: no model named "${name}" under ${path.basename(modelsDir)}/`);
+  }
+  return dir;
+}
+
+/**
+ * The real services: a {@link WorkerPool} running the models and {@link MicroBatcher}s in front
+ * of sentiment and embedding calls.
+ */
+export function createModelServices(config: Config): Services {
+  const pool = new WorkerPool(
+    { sentimentModel: config.sentimentModel, generatorModel: config.generatorModel, embeddings: config.embeddings, backend: config.backend, root: REPO_ROOT, forecastNeural: config.forecastNeural },
+    { size: config.workers, maxQueue: config.maxQueue },
+  );
+  const listeners: Array<(kind: 'sentiment' | 'embed', size: number) => void> = [];
+  const batchOptions = <K>(kind: 'sentiment' | 'embed') => ({
+    windowMs: config.batchWindowMs,
+    maxBatchSize: config.batchMaxSize,
+    onBatch: (size: number, _key: K) => listeners.forEach((l) => l(kind, size)),
+  });
+  const sentimentBatcher = new MicroBatcher<string, SentimentResult, string>(
+    (texts, model) => pool.run<SentimentResult[]>({ kind: 'sentiment', model, texts }),
+    batchOptions('sentiment'),
+  );
+  const embedBatcher = new MicroBatcher<string, Float32Array, string>(
+    (texts) => pool.run<Float32Array[]>({ kind: 'embed', texts }),
+    batchOptions('embed'),
+  );
+
+  function modelDir(kind: 'sentiment' | 'generator', name: string | undefined): string {
+    if (name !== undefined) return resolveModelName(config.modelsDir, name);
+    const dir = kind === 'sentiment' ? config.sentimentModel : config.generatorModel;
+    if (!dir) throw new HttpError(503, 'model_unavailable', `no ${kind} model is configured (${kind === 'sentiment' ? 'SENTIMENT_MODEL' : 'GENERATOR_MODEL'})`);
+    return dir;
+  }
+
+  return {
+    sentiment: (texts, options = {}) => sentimentBatcher.add(modelDir('sentiment', options.model), texts, options.signal),
+    generate: (prompt, options, call = {}) =>
+      pool.run<GenerateResult>({ kind: 'generate', model: modelDir('generator', call.model), prompt, options }, { signal: call.signal }),
+    stream: (prompt, options, onChunk, call = {}) =>
+      pool.run<GenerateResult>(
+        { kind: 'stream', model: modelDir('generator', call.model), prompt, options },
+        { signal: call.signal, onChunk },
+      ),
+    embed: (texts, options = {}) => embedBatcher.add('default', texts, options.signal),
+    forecast: (task, options = {}) => pool.run<ForecastResult>({ kind: 'forecast', ...task }, { signal: options.signal }),
+    readiness: () => readinessOf(pool.statuses()),
+    numTensors: () => pool.numTensors(),
+    inFlight: () => pool.inFlight(),
+    onBatch: (listener) => void listeners.push(listener),
+    whenReady: () => pool.whenReady(),
+    close: async (timeoutMs) => {
+      sentimentBatcher.flushAll();
+      embedBatcher.flushAll();
+      await pool.close(timeoutMs);
+    },
+  };
+}
+
+/** Combines worker reports: ready only when every worker has loaded every configured model. */
+export function readinessOf(statuses: Array<WorkerStatus | undefined>): Readiness {
+  const reasons: string[] = [];
+  const pending = statuses.filter((s) => !s).length;
+  if (pending > 0) reasons.push(`${pending} model worker(s) still loading`);
+  const reported = statuses.filter((s): s is WorkerStatus => s !== undefined);
+  const models: Record<string, ModelStatus> = {};
+  for (const s of reported) {
+    for (const [name, m] of Object.entries(s.models)) {
+      const prev = models[name];
+      // The least ready worker speaks for the model.
+      if (!prev || prev.state === 'ready' || prev.state === 'disabled') models[name] = { ...m, dir: m.dir && path.relative(REPO_ROOT, m.dir) };
+    }
+  }
+  for (const [name, m] of Object.entries(models)) {
+    if (m.state !== 'ready' && m.state !== 'disabled') reasons.push(`${name}: ${m.state}${m.reason ? ` (${m.reason})` : ''}`);
+  }
+  return { ready: reasons.length === 0, reasons, backend: reported[0]?.backend, models };
+}

@@ -1,0 +1,110 @@
+/** Messages between the HTTP thread and model worker threads (structured-clone safe). */
+
+import type { WorkerErrorKind } from '../errors.js';
+
+/** Sampling options for generation (mirrors @seqlab/rnn's GenerateOptions). */
+export interface GenerateOptions {
+  maxTokens?: number;
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  beam?: number;
+  repetitionPenalty?: number;
+  stop?: string[];
+  seed?: number;
+}
+
+/** One token's attention weight inside a sentiment result. */
+export interface TokenWeight {
+  text: string;
+  start: number;
+  end: number;
+  weight: number;
+}
+
+/** Sentiment of one text. */
+export interface SentimentResult {
+  label: string;
+  score: number;
+  probabilities: Record<string, number> | number[];
+  tokens: TokenWeight[];
+}
+
+/** Forecast input as sent to a worker. */
+export interface ForecastTask {
+  kind: 'forecast';
+  model: string;
+  options: Record<string, unknown>;
+  columns: Record<string, number[]>;
+  dates?: string[];
+  target?: string;
+  horizon: number;
+  level: number;
+}
+
+/** The work a worker can do. `model` is an absolute model directory. */
+export type Task =
+  | { kind: 'sentiment'; model: string; texts: string[] }
+  | { kind: 'generate'; model: string; prompt: string; options: GenerateOptions }
+  | { kind: 'stream'; model: string; prompt: string; options: GenerateOptions }
+  | { kind: 'embed'; texts: string[] }
+  | ForecastTask
+  | { kind: 'status' };
+
+/** Forecast output. */
+export interface ForecastResult {
+  model: string;
+  columns: string[];
+  horizon: number;
+  level: number;
+  mean: number[][];
+  lower?: number[][];
+  upper?: number[][];
+  dates?: string[];
+  fitMs: number;
+  /** Set when part of the answer (the intervals) could not be computed. */
+  warning?: string;
+}
+
+/** Generation output. */
+export interface GenerateResult {
+  text: string;
+  tokens: number;
+}
+
+/** State of one model inside a worker. */
+export interface ModelStatus {
+  state: 'loading' | 'ready' | 'missing' | 'failed' | 'disabled';
+  /** Why it is not ready. */
+  reason?: string;
+  dir?: string;
+}
+
+/** A worker's report of itself. */
+export interface WorkerStatus {
+  backend: string;
+  backendReason: string;
+  models: Record<'sentiment' | 'generator' | 'embeddings', ModelStatus>;
+  numTensors: number;
+  numBytes: number;
+}
+
+/** Data the worker starts with. */
+export interface WorkerInit {
+  sentimentModel?: string;
+  generatorModel?: string;
+  embeddings: boolean;
+  backend?: string;
+  /** Allow neural forecasters (they train a network per request). */
+  forecastNeural?: boolean;
+  /** Folder model paths are shown relative to in messages. */
+  root?: string;
+}
+
+export type ToWorker = { type: 'task'; id: number; task: Task } | { type: 'cancel'; id: number };
+
+export type FromWorker =
+  | { type: 'ready'; status: WorkerStatus }
+  | { type: 'result'; id: number; value: unknown; numTensors: number }
+  | { type: 'chunk'; id: number; text: string }
+  | { type: 'error'; id: number; kind: WorkerErrorKind; message: string; numTensors?: number };

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { MicroBatcher } from '../src/index.js';
+
+const double = async (xs: number[]) => xs.map((x) => x * 2);
+
+describe('MicroBatcher', () => {
+  it('merges requests arriving within the window into one call and splits results in order', async () => {
+    const calls: number[][] = [];
+    const b = new MicroBatcher<number, number>(async (xs) => (calls.push(xs), double(xs)), { windowMs: 20, maxBatchSize: 100 });
+    const out = await Promise.all([b.add('m', [1, 2]), b.add('m', [3]), b.add('m', [4, 5, 6])]);
+    expect(out).toEqual([[2, 4], [6], [8, 10, 12]]);
+    expect(calls).toEqual([[1, 2, 3, 4, 5, 6]]);
+  });
+
+  it('runs a full batch at once without waiting for the window', async () => {
+    const calls: number[][] = [];
+    const b = new MicroBatcher<number, number>(async (xs) => (calls.push(xs), double(xs)), { windowMs: 10_000, maxBatchSize: 3 });
+    const t0 = Date.now();
+    const out = await Promise.all([b.add('m', [1]), b.add('m', [2]), b.add('m', [3])]);
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(out).toEqual([[2], [4], [6]]);
+    expect(calls).toEqual([[1, 2, 3]]);
+  });
+
+  it('never splits a request and sends the waiting batch off when the next one would overflow it', async () => {
+    const calls: number[][] = [];
+    const sizes: number[] = [];
+    const b = new MicroBatcher<number, number>(async (xs) => (calls.push(xs), double(xs)), {
+      windowMs: 15,
+      maxBatchSize: 4,
+      onBatch: (n) => sizes.push(n),
+    });
+    const out = await Promise.all([b.add('m', [1, 2, 3]), b.add('m', [4, 5]), b.add('m', [6, 7, 8, 9, 10])]);
+    expect(out).toEqual([[2, 4, 6], [8, 10], [12, 14, 16, 18, 20]]);
+    expect(calls).toEqual([[1, 2, 3], [4, 5], [6, 7, 8, 9, 10]]);
+    expect(sizes).toEqual([3, 2, 5]);
+  });
+
+  it('keeps keys (models) apart', async () => {
+    const calls: Array<[string, number[]]> = [];
+    const b = new MicroBatcher<number, number>(async (xs, key) => (calls.push([key, xs]), double(xs)), { windowMs: 10, maxBatchSize: 10 });
+    await Promise.all([b.add('a', [1]), b.add('b', [2]), b.add('a', [3])]);
+    expect(calls.sort()).toEqual([
+      ['a', [1, 3]],
+      ['b', [2]],
+    ]);
+  });
+
+  it('rejects every request of a failed batch with the error', async () => {
+    const b = new MicroBatcher<number, number>(async () => Promise.reject(new Error('model exploded')), { windowMs: 5, maxBatchSize: 8 });
+    const results = await Promise.allSettled([b.add('m', [1]), b.add('m', [2])]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect((results[0] as PromiseRejectedResult).reason.message).toBe('model exploded');
+  });
+
+  it('drops requests whose signal aborted before the batch ran', async () => {
+    const calls: number[][] = [];
+    const b = new MicroBatcher<number, number>(async (xs) => (calls.push(xs), double(xs)), { windowMs: 20, maxBatchSize: 10 });
+    const controller = new AbortController();
+    const gone = b.add('m', [1], controller.signal);
+    const kept = b.add('m', [2]);
+    controller.abort(new Error('client left'));
+    await expect(gone).rejects.toThrow('client left');
+    expect(await kept).toEqual([4]);
+    expect(calls).toEqual([[2]]);
+  });
+
+  it('with a 0 ms window runs every request alone (batching off)', async () => {
+    const calls: number[][] = [];
+    const b = new MicroBatcher<number, number>(async (xs) => (calls.push(xs), double(xs)), { windowMs: 0, maxBatchSize: 32 });
+    expect(b.enabled).toBe(false);
+    await Promise.all([b.add('m', [1]), b.add('m', [2])]);
+    expect(calls).toEqual([[1], [2]]);
+  });
+
+  it('refuses invalid options', () => {
+    expect(() => new MicroBatcher(double, { windowMs: 5, maxBatchSize: 0 })).toThrow(/maxBatchSize/);
+    expect(() => new MicroBatcher(double, { windowMs: -1, maxBatchSize: 4 })).toThrow(/windowMs/);
+  });
+});
