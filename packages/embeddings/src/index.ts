@@ -3,7 +3,7 @@
  * Universal Sentence Encoder (lite) offline: sentence embeddings from installed, verified
  * files, cosine similarity, semantic search, and transfer-learned sentiment on top.
  */
-export { loadEncoder, SentenceEncoder, type LoadEncoderOptions, type EncoderSource, type CacheStats } from './encoder.js';
+export { loadEncoder, SentenceEncoder, type LoadEncoderOptions, type EmbedOptions, type EncoderSource, type CacheStats } from './encoder.js';
 export { SemanticIndex, type TextEmbedder } from './semantic-index.js';
 export { cosine, normalizeInPlace, topK, EMBEDDING_DIM, type SearchHit } from './similarity.js';
 export {
@@ -15,3 +15,19 @@ export {
   verifyModelDir,
   type Vocabulary,
 } from './model-files.js';
+export {
+  useSentimentHead,
+  trainSentimentHead,
+  headAccuracy,
+  SentimentClassifier,
+  loadSentimentClassifier,
+  defaultSentimentDir,
+  type UseSentimentHeadOptions,
+  type TrainHeadOptions,
+  type TrainHeadResult,
+  type HeadEpochLog,
+  type EmbeddedExamples,
+  type SentimentPrediction,
+  type SentimentMetadata,
+  type LoadSentimentOptions,
+} from './sentiment.js';

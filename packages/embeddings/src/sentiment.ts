@@ -1,0 +1,300 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { loadLayersModel, saveModel, SeededRandom, writeFileAtomic } from '@seqlab/core';
+import { loadEncoder, type SentenceEncoder } from './encoder.js';
+import { EMBEDDING_DIM } from './similarity.js';
+
+/** Options of {@link useSentimentHead}. */
+export interface UseSentimentHeadOptions {
+  /** Units of the hidden ReLU layer; 0 gives plain logistic regression on the embedding. Default 256. */
+  hidden?: number;
+  /** Dropout before the output layer, in [0, 1). Default 0.5. */
+  dropout?: number;
+  /** L2 penalty on the dense kernels. Default 1e-5. */
+  l2?: number;
+  /** Adam learning rate. Default 1e-3. */
+  learningRate?: number;
+}
+
+function checkRange(value: number, name: string, lo: number, hi: number, integer = false): number {
+  if (typeof value !== 'number' || Number.isNaN(value) || value < lo || value >= hi || (integer && !Number.isInteger(value))) {
+    throw new RangeError(`${name} must be ${integer ? 'an integer' : 'a number'} in [${lo}, ${hi}), got ${String(value)}`);
+  }
+  return value;
+}
+
+/**
+ * A small classifier on top of frozen USE sentence vectors: `[batch, 512]` -> dense ReLU ->
+ * dropout -> sigmoid probability of the positive class. Compiled with binary cross-entropy
+ * and Adam, ready for `fit` or {@link trainSentimentHead}.
+ *
+ * @example
+ * ```ts
+ * const head = useSentimentHead({ hidden: 256 });
+ * head.summary();
+ * ```
+ */
+export function useSentimentHead(options: UseSentimentHeadOptions = {}): tfl.LayersModel {
+  const hidden = checkRange(options.hidden ?? 256, 'useSentimentHead: hidden', 0, 65_536, true);
+  const dropout = checkRange(options.dropout ?? 0.5, 'useSentimentHead: dropout', 0, 1);
+  const l2 = checkRange(options.l2 ?? 1e-5, 'useSentimentHead: l2', 0, 1);
+  const learningRate = checkRange(options.learningRate ?? 1e-3, 'useSentimentHead: learningRate', 1e-8, 10);
+  const reg = l2 > 0 ? tfl.regularizers.l2({ l2 }) : undefined;
+  const input = tfl.input({ shape: [EMBEDDING_DIM], name: 'use_embedding' });
+  let x: tfl.SymbolicTensor = input;
+  if (hidden > 0) {
+    x = tfl.layers.dense({ units: hidden, activation: 'relu', kernelRegularizer: reg, name: 'hidden' }).apply(x) as tfl.SymbolicTensor;
+  }
+  if (dropout > 0) x = tfl.layers.dropout({ rate: dropout, name: 'dropout' }).apply(x) as tfl.SymbolicTensor;
+  const out = tfl.layers.dense({ units: 1, activation: 'sigmoid', kernelRegularizer: reg, name: 'positive' }).apply(x) as tfl.SymbolicTensor;
+  const model = tfl.model({ inputs: input, outputs: out, name: 'use_sentiment_head' });
+  model.compile({ optimizer: tf.train.adam(learningRate), loss: 'binaryCrossentropy', metrics: ['accuracy'] });
+  return model;
+}
+
+/** Options of {@link trainSentimentHead}. */
+export interface TrainHeadOptions {
+  /** Maximum epochs. Default 30. */
+  epochs?: number;
+  /** Examples per gradient step. Default 256. */
+  batchSize?: number;
+  /** Stop after this many epochs without a better validation accuracy; the best weights are restored. Default 4. */
+  patience?: number;
+  /** Seed of the shuffling order. Default 1. */
+  seed?: number;
+  /** Called after every epoch. */
+  onEpoch?: (log: HeadEpochLog) => void;
+}
+
+/** One epoch of {@link trainSentimentHead}. */
+export interface HeadEpochLog {
+  epoch: number;
+  loss: number;
+  trainAccuracy: number;
+  valAccuracy: number;
+  seconds: number;
+}
+
+/** Result of {@link trainSentimentHead}. */
+export interface TrainHeadResult {
+  history: HeadEpochLog[];
+  /** Epoch (1-based) whose weights the head now holds. */
+  bestEpoch: number;
+  bestValAccuracy: number;
+}
+
+/** Labelled embeddings: `x` holds `n` rows of 512 floats back to back, `y` holds 0/1 labels. */
+export interface EmbeddedExamples {
+  x: Float32Array;
+  y: ArrayLike<number>;
+}
+
+function checkExamples(data: EmbeddedExamples, name: string): number {
+  const n = data.y.length;
+  if (data.x.length !== n * EMBEDDING_DIM) {
+    throw new RangeError(`${name}: x has ${data.x.length} floats, expected ${n} labels x ${EMBEDDING_DIM} = ${n * EMBEDDING_DIM}`);
+  }
+  for (let i = 0; i < n; i++) {
+    if (data.y[i] !== 0 && data.y[i] !== 1) throw new RangeError(`${name}: label ${i} is ${data.y[i]}, expected 0 or 1`);
+  }
+  return n;
+}
+
+/** Accuracy of a head on embedded examples (threshold 0.5), evaluated in batches. */
+export function headAccuracy(head: tfl.LayersModel, data: EmbeddedExamples, batchSize = 1024): number {
+  const n = checkExamples(data, 'headAccuracy');
+  let correct = 0;
+  for (let s = 0; s < n; s += batchSize) {
+    const m = Math.min(batchSize, n - s);
+    const p = tf.tidy(() => {
+      const x = tf.tensor2d(data.x.subarray(s * EMBEDDING_DIM, (s + m) * EMBEDDING_DIM), [m, EMBEDDING_DIM]);
+      return (head.predict(x) as tf.Tensor).dataSync();
+    });
+    for (let i = 0; i < m; i++) if ((p[i]! >= 0.5 ? 1 : 0) === data.y[s + i]) correct++;
+  }
+  return correct / n;
+}
+
+/**
+ * Trains a head on precomputed embeddings with early stopping on validation accuracy and
+ * restores the weights of the best epoch (tfjs-layers' own early stopping keeps the last).
+ */
+export async function trainSentimentHead(
+  head: tfl.LayersModel,
+  train: EmbeddedExamples,
+  validation: EmbeddedExamples,
+  options: TrainHeadOptions = {},
+): Promise<TrainHeadResult> {
+  const n = checkExamples(train, 'trainSentimentHead: train');
+  checkExamples(validation, 'trainSentimentHead: validation');
+  const epochs = checkRange(options.epochs ?? 30, 'trainSentimentHead: epochs', 1, 10_000, true);
+  const batchSize = checkRange(options.batchSize ?? 256, 'trainSentimentHead: batchSize', 1, 1e7, true);
+  const patience = checkRange(options.patience ?? 4, 'trainSentimentHead: patience', 1, 10_000, true);
+  const rng = new SeededRandom(options.seed ?? 1);
+  const history: HeadEpochLog[] = [];
+  let best: tf.Tensor[] | undefined;
+  let bestEpoch = 0;
+  let bestAcc = -1;
+  const xb = new Float32Array(batchSize * EMBEDDING_DIM);
+  const yb = new Float32Array(batchSize);
+  try {
+    for (let epoch = 1; epoch <= epochs; epoch++) {
+      const t0 = performance.now();
+      const order = rng.permutation(n);
+      let lossSum = 0;
+      let accSum = 0;
+      let steps = 0;
+      for (let s = 0; s < n; s += batchSize) {
+        const m = Math.min(batchSize, n - s);
+        for (let i = 0; i < m; i++) {
+          const r = order[s + i]!;
+          xb.set(train.x.subarray(r * EMBEDDING_DIM, (r + 1) * EMBEDDING_DIM), i * EMBEDDING_DIM);
+          yb[i] = train.y[r]!;
+        }
+        const x = tf.tensor2d(xb.subarray(0, m * EMBEDDING_DIM), [m, EMBEDDING_DIM]);
+        const y = tf.tensor2d(yb.subarray(0, m), [m, 1]);
+        try {
+          const [loss, acc] = (await head.trainOnBatch(x, y)) as number[];
+          lossSum += loss! * m;
+          accSum += acc! * m;
+          steps += m;
+        } finally {
+          x.dispose();
+          y.dispose();
+        }
+      }
+      const valAccuracy = headAccuracy(head, validation);
+      const log: HeadEpochLog = { epoch, loss: lossSum / steps, trainAccuracy: accSum / steps, valAccuracy, seconds: (performance.now() - t0) / 1000 };
+      history.push(log);
+      options.onEpoch?.(log);
+      if (valAccuracy > bestAcc) {
+        bestAcc = valAccuracy;
+        bestEpoch = epoch;
+        best?.forEach((t) => t.dispose());
+        best = head.getWeights().map((w) => w.clone());
+      } else if (epoch - bestEpoch >= patience) {
+        break;
+      }
+    }
+    if (best) head.setWeights(best);
+  } finally {
+    best?.forEach((t) => t.dispose());
+  }
+  return { history, bestEpoch, bestValAccuracy: bestAcc };
+}
+
+/** One prediction of a {@link SentimentClassifier}. */
+export interface SentimentPrediction {
+  /** The more likely class. */
+  label: 'positive' | 'negative';
+  /** Probability of `label`, in [0.5, 1]. */
+  score: number;
+  /** Probability of the positive class. */
+  positive: number;
+}
+
+/** What a saved sentiment model records about itself (in model.json's userDefinedMetadata). */
+export interface SentimentMetadata {
+  kind: 'use-head';
+  labels: ['negative', 'positive'];
+  /** The encoder the head was trained on. */
+  encoder: 'use-lite';
+  /** GLUE SST-2 dev accuracy measured when it was saved, if known. */
+  devAccuracy?: number;
+}
+
+/**
+ * Directory of the default sentiment model shipped in the repository
+ * (`models/sentiment-use`), resolved from this file so it works from source and from dist.
+ */
+export function defaultSentimentDir(): string {
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../models/sentiment-use');
+}
+
+/** Options of {@link loadSentimentClassifier}. */
+export interface LoadSentimentOptions {
+  /** Directory of a saved classifier. Default {@link defaultSentimentDir}. */
+  modelDir?: string;
+  /** An encoder to share (it is then not disposed with the classifier). Default: a new {@link loadEncoder}(). */
+  encoder?: SentenceEncoder;
+}
+
+/**
+ * Sentiment of English sentences: USE-lite embeddings fed to a trained head. Create with
+ * {@link loadSentimentClassifier} or from a freshly trained head.
+ */
+export class SentimentClassifier {
+  constructor(
+    /** The sentence encoder the head reads. */
+    readonly encoder: SentenceEncoder,
+    /** The trained head (input `[batch, 512]`, output positive probability `[batch, 1]`). */
+    readonly head: tfl.LayersModel,
+    /** Facts recorded with the model. */
+    readonly metadata: SentimentMetadata = { kind: 'use-head', labels: ['negative', 'positive'], encoder: 'use-lite' },
+    private readonly ownsEncoder = false,
+  ) {}
+
+  /** Positive-class probability of each text. */
+  async predictProba(texts: string[]): Promise<Float32Array> {
+    const x = await this.encoder.embedTensor(texts);
+    try {
+      return tf.tidy(() => (this.head.predict(x) as tf.Tensor).dataSync() as Float32Array).slice();
+    } finally {
+      x.dispose();
+    }
+  }
+
+  /** Label and probability of each text. */
+  async predict(texts: string[]): Promise<SentimentPrediction[]> {
+    const p = await this.predictProba(texts);
+    return Array.from(p, (positive) =>
+      positive >= 0.5 ? { label: 'positive', score: positive, positive } : { label: 'negative', score: 1 - positive, positive },
+    );
+  }
+
+  /** Saves the head (atomically) with its metadata and, when given, a model card as README.md. */
+  async save(dir: string, modelCard?: string): Promise<void> {
+    this.head.setUserDefinedMetadata({ seqlab: this.metadata } as unknown as Record<string, object>);
+    await saveModel(this.head, dir);
+    if (modelCard !== undefined) await writeFileAtomic(path.join(dir, 'README.md'), modelCard);
+  }
+
+  /** Frees the head's weights, and the encoder's when the classifier created it. */
+  dispose(): void {
+    this.head.dispose();
+    if (this.ownsEncoder) this.encoder.dispose();
+  }
+}
+
+/**
+ * Loads a saved {@link SentimentClassifier} (by default the repository's
+ * `models/sentiment-use`).
+ *
+ * @example
+ * ```ts
+ * const clf = await loadSentimentClassifier();
+ * console.log(await clf.predict(['a gorgeous, witty film', 'tedious and overlong']));
+ * clf.dispose();
+ * ```
+ */
+export async function loadSentimentClassifier(options: LoadSentimentOptions = {}): Promise<SentimentClassifier> {
+  const dir = options.modelDir ?? defaultSentimentDir();
+  const modelJson = path.join(dir, 'model.json');
+  let meta: SentimentMetadata | undefined;
+  try {
+    const raw = JSON.parse(await fs.readFile(modelJson, 'utf8')) as { userDefinedMetadata?: { seqlab?: SentimentMetadata } };
+    meta = raw.userDefinedMetadata?.seqlab;
+  } catch {
+    /* loadLayersModel below reports missing or malformed files precisely */
+  }
+  const head = await loadLayersModel(dir);
+  if (!meta || meta.kind !== 'use-head') {
+    head.dispose();
+    throw new Error(`loadSentimentClassifier: ${modelJson} is not a seqlab USE sentiment model (no userDefinedMetadata.seqlab.kind = "use-head")`);
+  }
+  const encoder = options.encoder ?? (await loadEncoder());
+  return new SentimentClassifier(encoder, head, meta, options.encoder === undefined);
+}
