@@ -57,11 +57,10 @@ const configSchema = z.object({
   shutdownTimeoutMs: int(0).default(10_000),
   /** CORS_ORIGINS: comma-separated allowed origins, "*" for any; empty allows none. */
   corsOrigins: z
-    .string()
+    .union([z.string(), z.array(z.string())])
     .default('')
     .transform((v) =>
-      v
-        .split(',')
+      (Array.isArray(v) ? v : v.split(','))
         .map((s) => s.trim())
         .filter((s) => s.length > 0),
     ),

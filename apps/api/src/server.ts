@@ -40,13 +40,16 @@ export async function startServer(config: Config, services: Services = createMod
     (closing ??= (async () => {
       logger.info('shutting down: finishing in-flight requests');
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Keep-alive sockets become idle as their last response finishes; close them as they do.
       server.closeIdleConnections();
+      const sweeper = setInterval(() => server.closeIdleConnections(), 25);
       const timer = setTimeout(() => {
         logger.warn('shutdown timeout: closing remaining connections');
         server.closeAllConnections();
       }, config.shutdownTimeoutMs);
       await closed;
       clearTimeout(timer);
+      clearInterval(sweeper);
       await services.close(config.shutdownTimeoutMs);
       logger.info('shutdown complete');
     })());
