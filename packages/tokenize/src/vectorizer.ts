@@ -203,11 +203,48 @@ export class TextVectorizer {
     return this;
   }
 
-  /** Tokens of one text with offsets into the original text. */
+  /**
+   * Tokens of one text with offsets into the original text.
+   *
+   * Texts longer than 64 Ki UTF-16 units are processed in windows cut just before a whitespace
+   * that follows a non-space (a token boundary for every built-in tokenizer), so a 10 MB line
+   * never builds 10 MB intermediates at once, and `encode` with truncation stops reading once
+   * it has enough tokens.
+   */
   tokenize(text: string): Token[] {
     if (typeof text !== 'string') throw new TypeError(`TextVectorizer.tokenize: expected a string, got ${describe(text)}`);
+    return this.tokenizeLimited(text, Infinity, 'post');
+  }
+
+  /** At least `keep` tokens from the `side` end of `text` (all when the text is shorter). */
+  private tokenizeLimited(text: string, keep: number, side: Side): Token[] {
+    if (text.length <= WINDOW) return this.tokenizeWindow(text, 0, text.length);
+    const cuts = windowCuts(text);
+    const parts: Token[][] = [];
+    let have = 0;
+    for (let w = 0; w < cuts.length - 1 && have < keep; w++) {
+      const k = side === 'post' ? w : cuts.length - 2 - w;
+      const part = this.tokenizeWindow(text, cuts[k]!, cuts[k + 1]!);
+      parts.push(part);
+      have += part.length;
+    }
+    if (side === 'pre') parts.reverse();
+    return parts.length === 1 ? parts[0]! : parts.flat();
+  }
+
+  private tokenizeWindow(full: string, from: number, to: number): Token[] {
+    const text = from === 0 && to === full.length ? full : full.slice(from, to);
     const identity = !this.normalizer || (this.normalizer instanceof TextNormalizer && this.normalizer.isIdentity);
-    if (identity && isWellFormed(text)) return this.tokenizer.tokenize(text);
+    if (identity && isWellFormed(text)) {
+      const tokens = this.tokenizer.tokenize(text);
+      if (from > 0) {
+        for (const t of tokens) {
+          t.start += from;
+          t.end += from;
+        }
+      }
+      return tokens;
+    }
     const aligned = this.normalizer ? this.normalizer.normalizeAligned(text) : new TextNormalizer().normalizeAligned(text);
     const tokens = this.tokenizer.tokenize(aligned.text);
     const n = aligned.text.length;
@@ -215,10 +252,10 @@ export class TextVectorizer {
       // Map normalized [start, end) to the original: first unit's start, last unit's end.
       if (t.end > t.start) {
         const s = aligned.starts[t.start]!;
-        t.end = aligned.ends[t.end - 1]!;
-        t.start = s;
+        t.end = aligned.ends[t.end - 1]! + from;
+        t.start = s + from;
       } else {
-        const at = t.start < n ? aligned.starts[t.start]! : n > 0 ? aligned.ends[n - 1]! : 0;
+        const at = (t.start < n ? aligned.starts[t.start]! : n > 0 ? aligned.ends[n - 1]! : 0) + from;
         t.start = at;
         t.end = at;
       }
@@ -271,7 +308,7 @@ export class TextVectorizer {
 
     const rows: Array<{ ids: Int32Array; tokens: Token[] }> = [];
     for (const text of batch) {
-      let tokens = this.tokenize(text);
+      let tokens = fixed === undefined ? this.tokenize(text) : this.tokenizeLimited(text, fixed - extra, truncation);
       let ids = this.idsOf(tokens, vocab);
       if (fixed !== undefined && ids.length > fixed - extra) {
         const keep = fixed - extra;
@@ -392,6 +429,40 @@ export class TextVectorizer {
     }
     return TextVectorizer.fromJSON(json, path);
   }
+}
+
+/** Window size of long-text processing, in UTF-16 units. */
+const WINDOW = 1 << 16;
+
+function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x3000 || c === 0x2028 || c === 0x2029 || (c >= 0x2000 && c <= 0x200a);
+}
+
+/** Window boundaries of a long text: [0, ..., text.length]. */
+function windowCuts(text: string): number[] {
+  const n = text.length;
+  const cuts = [0];
+  let start = 0;
+  while (n - start > WINDOW) {
+    const limit = start + WINDOW;
+    let cut = -1;
+    for (let p = limit; p > start + WINDOW / 2; p--) {
+      if (isSpace(text.charCodeAt(p)) && !isSpace(text.charCodeAt(p - 1))) {
+        cut = p;
+        break;
+      }
+    }
+    if (cut < 0) {
+      // No space in the back half of the window: cut anyway, but never inside a surrogate pair
+      // or before a combining mark.
+      cut = limit;
+      while (cut > start + 1 && ((text.charCodeAt(cut) & 0xfc00) === 0xdc00 || /^\p{M}/u.test(text.slice(cut, cut + 2)))) cut--;
+    }
+    cuts.push(cut);
+    start = cut;
+  }
+  cuts.push(n);
+  return cuts;
 }
 
 function resolveNormalizer(kind: string, normalize: TextVectorizerOptions['normalize'], lower: boolean | undefined): Normalizer | null {

@@ -14,7 +14,8 @@ export interface WordTokenizerOptions {
    * SST-2 was tokenized), `wordpunct` (natural: runs of letters, digits, single punctuation),
    * `word` (natural's WordTokenizer: ASCII letters/digits only, punctuation dropped), `regexp`
    * (natural's RegexpTokenizer with `pattern`), or `unicode` (letters/numbers of any script,
-   * each other symbol alone; not from natural).
+   * each other symbol alone; not from natural). For the natural methods, letters and digits
+   * outside ASCII count as letters and digits (natural alone would split "café").
    */
   method?: WordMethod;
   /** For `regexp`: the pattern. With `gaps: true` (natural's default) it matches separators. */
@@ -110,26 +111,48 @@ export class WordTokenizer implements Tokenizer {
   }
 }
 
+const NON_ASCII = /[^\p{ASCII}]/u;
+const NON_ASCII_WORD_CHAR = /(?!\p{ASCII})[\p{L}\p{M}\p{N}]/gu;
+
+/**
+ * natural's rules only know ASCII letters (Treebank splits "café" into "caf", "é"). Replacing
+ * every other letter/mark by "a" and digit by "0", unit for unit, lets natural see words of any
+ * script while offsets stay valid; token texts are then read back from the real input.
+ */
+function maskForNatural(text: string): string {
+  if (!NON_ASCII.test(text)) return text;
+  return text.replace(NON_ASCII_WORD_CHAR, (m) => (/\p{N}/u.test(m) ? '0' : 'a').repeat(m.length));
+}
+
+function viaNatural(tokenize: (text: string) => string[] | null, mask: boolean): (text: string) => Token[] {
+  return (text) => {
+    const masked = mask ? maskForNatural(text) : text;
+    const pieces = (tokenize(masked) ?? []).filter((p) => p.length > 0 && !WHITESPACE_ONLY.test(p));
+    const tokens = alignPieces(masked, pieces);
+    if (masked !== text) for (const t of tokens) t.text = text.slice(t.start, t.end);
+    return tokens;
+  };
+}
+
 function makeSplitter(method: WordMethod, options: WordTokenizerOptions): (text: string) => Token[] {
-  const dropBlank = (pieces: string[] | null) => (pieces ?? []).filter((p) => p.length > 0 && !WHITESPACE_ONLY.test(p));
   switch (method) {
     case 'treebank': {
       const tb = new natural.TreebankWordTokenizer();
-      return (text) => alignPieces(text, dropBlank(tb.tokenize(text)));
+      return viaNatural((t) => tb.tokenize(t), true);
     }
     case 'wordpunct': {
       const wp = new natural.WordPunctTokenizer();
-      return (text) => alignPieces(text, dropBlank(wp.tokenize(text)));
+      return viaNatural((t) => wp.tokenize(t), true);
     }
     case 'word': {
       const w = new natural.WordTokenizer();
-      return (text) => alignPieces(text, dropBlank(w.tokenize(text)));
+      return viaNatural((t) => w.tokenize(t), true);
     }
     case 'regexp': {
       if (options.pattern === undefined) throw new TypeError('WordTokenizer: method "regexp" needs a `pattern`');
       const pattern = typeof options.pattern === 'string' ? new RegExp(options.pattern, 'u') : options.pattern;
       const rx = new natural.RegexpTokenizer({ pattern, gaps: options.gaps ?? true });
-      return (text) => alignPieces(text, dropBlank(rx.tokenize(text)));
+      return viaNatural((t) => rx.tokenize(t), false);
     }
     case 'unicode':
       return (text) => matchTokens(text, UNICODE_WORD);
