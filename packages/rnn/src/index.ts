@@ -1,0 +1,42 @@
+/**
+ * @packageDocumentation
+ * Recurrent and attention models for text on TensorFlow.js: layers, one-line builders, a training
+ * loop that can be trusted (checkpoints, resume, early stopping that restores the best weights),
+ * and text generation with streaming.
+ */
+import './setup.js';
+
+export { RnnArgumentError } from './errors.js';
+export { type CellType } from './builders/cells.js';
+export {
+  languageModel,
+  resolveLanguageModelOptions,
+  type LanguageModelOptions,
+  type LanguageModelConfig,
+} from './builders/language-model.js';
+export { arrayData, languageModelData, type Batch, type BatchSource, type ArrayDataOptions, type LanguageModelDataOptions } from './training/data.js';
+export { negativeLogLikelihood, type OutputKind } from './training/loss.js';
+export { evaluate, detectOutputKind, type EvaluationResult } from './training/evaluate.js';
+export {
+  train,
+  readTrainingState,
+  type TrainOptions,
+  type TrainResult,
+  type TrainProgress,
+  type EpochLog,
+  type TrainingState,
+  type MonitorName,
+} from './training/train.js';
+export { CharVocabulary, type CharVocabularyJSON } from './text/char-vocabulary.js';
+export {
+  samplingDistribution,
+  applyRepetitionPenalty,
+  drawIndex,
+  type SamplingOptions,
+} from './generation/sampling.js';
+export { RecurrentStepper, type Stepper } from './generation/stepper.js';
+export { TextGenerator, type GenerateOptions, type GenerateResult, type TokenCodec } from './generation/generator.js';
+export { loadTextGenerator, type LanguageModelDirConfig } from './generation/load.js';
+
+/** Default model directories, relative to the repository root. */
+export const DEFAULT_MODELS = Object.freeze({ sentiment: 'models/sentiment', generator: 'models/shakespeare-char' } as const);

@@ -1,0 +1,441 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { fileSystem, saveModel, setGlobalSeed, writeJsonAtomic } from '@seqlab/core';
+import { RnnArgumentError, positiveInt } from '../errors.js';
+import type { Batch, BatchSource } from './data.js';
+import { detectOutputKind, evaluate } from './evaluate.js';
+import { correctCount, weightedLoss, type OutputKind } from './loss.js';
+
+/** A metric name `train` can monitor. `val_*` needs `validationData`. */
+export type MonitorName = 'loss' | 'accuracy' | 'val_loss' | 'val_accuracy';
+
+/** Progress event sent to {@link TrainOptions.onProgress}. */
+export interface TrainProgress {
+  type: 'batch' | 'epoch' | 'end';
+  /** 0-based epoch. */
+  epoch: number;
+  epochs: number;
+  /** 0-based batch within the epoch (`type: 'batch'`), or batches run (`'epoch'`). */
+  batch: number;
+  batchesPerEpoch: number;
+  /** Optimizer steps since the run began (across resumes). */
+  step: number;
+  /** Running mean training loss of this epoch. */
+  loss: number;
+  /** `accuracy` (running, training) and, on epoch events, `val_loss` / `val_accuracy`. */
+  metrics: Record<string, number>;
+  learningRate: number;
+  elapsedSeconds: number;
+  /** Estimated seconds to finish all epochs (or the time budget, if sooner). */
+  etaSeconds: number;
+}
+
+/** One epoch's record in {@link TrainResult.history}. */
+export interface EpochLog {
+  epoch: number;
+  loss: number;
+  accuracy: number;
+  val_loss?: number;
+  val_accuracy?: number;
+  learningRate: number;
+  seconds: number;
+  /** True when the time budget cut the epoch short. */
+  partial?: boolean;
+}
+
+/** Options of {@link train}. */
+export interface TrainOptions {
+  /** Epochs to run (counting epochs completed before a resume). */
+  epochs: number;
+  /** Optimizer name or instance. Default `'adam'`. */
+  optimizer?: 'adam' | 'sgd' | 'rmsprop' | tf.Optimizer;
+  /** Initial learning rate for a named optimizer. Default 1e-3. */
+  learningRate?: number;
+  /** What the model outputs. Default: `'probabilities'` if its last layer is a softmax, else `'logits'`. */
+  output?: OutputKind;
+  /** Scored at every epoch end; enables `val_*` monitors. */
+  validationData?: BatchSource;
+  /** Metric that decides "best" (checkpoints, early stopping, plateaus). Default `val_loss` with validation data, else `loss`. */
+  monitor?: MonitorName;
+  /** Rescale gradients whose global L2 norm exceeds this. Default: no clipping. */
+  clipNorm?: number;
+  /** Loss weight per class id (e.g. to counter imbalance). */
+  classWeights?: number[];
+  /** Stop after `patience` epochs without improvement; by default put back the best epoch's weights. */
+  earlyStopping?: { patience?: number; minDelta?: number; restoreBestWeights?: boolean };
+  /** Multiply the learning rate by `factor` after `patience` epochs without improvement. */
+  reduceLrOnPlateau?: { factor?: number; patience?: number; minLearningRate?: number };
+  /** Learning rate for each epoch (called before it starts) from the epoch and current rate. */
+  learningRateSchedule?: (epoch: number, learningRate: number) => number;
+  /**
+   * Checkpoint directory: `last/` after every epoch, `best/` when the monitor improves (both
+   * with optimizer state, written atomically), and `state.json` (epoch, step, best metric, seed).
+   */
+  checkpointDir?: string;
+  /** Continue from `checkpointDir/last` (weights, optimizer state, epoch) if it exists. */
+  resume?: boolean;
+  /** Seeds dropout and batch order. Default 0. */
+  seed?: number;
+  /** Called with progress events; awaited. */
+  onProgress?: (event: TrainProgress) => void | Promise<void>;
+  /** Stop cleanly (validate, checkpoint) once this many seconds of this call have passed. */
+  timeBudgetSeconds?: number;
+}
+
+/** What {@link train} returns. */
+export interface TrainResult {
+  history: EpochLog[];
+  monitor: MonitorName;
+  bestEpoch: number;
+  bestMetric: number;
+  /** Why training ended. */
+  stopReason: 'epochs' | 'early-stopping' | 'time-budget';
+  /** Whether the model now holds the best epoch's weights (early stopping restored them). */
+  restoredBest: boolean;
+  steps: number;
+  wallTimeSeconds: number;
+}
+
+/** Contents of `state.json` in a checkpoint directory. */
+export interface TrainingState {
+  version: 1;
+  /** Epochs completed. */
+  epoch: number;
+  step: number;
+  monitor: MonitorName;
+  bestMetric: number;
+  bestEpoch: number;
+  seed: number;
+  learningRate: number;
+  /** Epochs without improvement (early stopping / plateau counters). */
+  wait: number;
+  plateauWait: number;
+  history: EpochLog[];
+}
+
+interface LrCarrier {
+  learningRate: number;
+}
+
+function makeOptimizer(options: TrainOptions): tf.Optimizer {
+  const opt = options.optimizer ?? 'adam';
+  if (typeof opt !== 'string') return opt;
+  const lr = options.learningRate ?? 1e-3;
+  if (!(lr > 0)) throw new RnnArgumentError(`train: learningRate must be positive, got ${lr}`);
+  if (opt === 'adam') return tf.train.adam(lr);
+  if (opt === 'sgd') return tf.train.sgd(lr);
+  if (opt === 'rmsprop') return tf.train.rmsprop(lr);
+  throw new RnnArgumentError(`train: optimizer must be 'adam', 'sgd', 'rmsprop' or a tf.Optimizer, got ${JSON.stringify(opt)}`);
+}
+
+function getLr(opt: tf.Optimizer): number {
+  return (opt as unknown as LrCarrier).learningRate;
+}
+
+function setLr(opt: tf.Optimizer, lr: number): void {
+  (opt as unknown as LrCarrier).learningRate = lr;
+}
+
+function better(monitor: MonitorName, value: number, best: number, minDelta: number): boolean {
+  if (!Number.isFinite(value)) return false;
+  if (!Number.isFinite(best)) return true;
+  return monitor.endsWith('loss') ? value < best - minDelta : value > best + minDelta;
+}
+
+function disposeBatch(b: Batch): void {
+  tf.dispose([b.x, b.y, ...(b.weights ? [b.weights] : [])]);
+}
+
+/** Reads `state.json` from a checkpoint directory, or `undefined` if there is none. */
+export async function readTrainingState(checkpointDir: string): Promise<TrainingState | undefined> {
+  const file = path.join(checkpointDir, 'state.json');
+  if (!existsSync(file)) return undefined;
+  const state = JSON.parse(await readFile(file, 'utf8')) as TrainingState;
+  if (state.version !== 1) throw new RnnArgumentError(`${file}: unsupported training state version ${String(state.version)}`);
+  return state;
+}
+
+/**
+ * Loads weights and optimizer state saved by {@link train} into `model` and `optimizer`.
+ * Weights are matched by order and checked by shape, so a freshly built model with other
+ * auto-generated layer names still resumes.
+ */
+async function restoreCheckpoint(model: tfl.LayersModel, optimizer: tf.Optimizer | undefined, dir: string): Promise<void> {
+  const artifacts = await fileSystem(dir).load!();
+  if (!artifacts.weightSpecs || !artifacts.weightData) throw new RnnArgumentError(`${dir}: checkpoint has no weights`);
+  const named = tf.io.decodeWeights(artifacts.weightData as ArrayBuffer, artifacts.weightSpecs);
+  const modelSpecs = artifacts.weightSpecs.filter((s) => s.group !== 'optimizer');
+  const optSpecs = artifacts.weightSpecs.filter((s) => s.group === 'optimizer');
+  const weights = model.weights;
+  try {
+    if (modelSpecs.length !== weights.length) {
+      throw new RnnArgumentError(`${dir}: checkpoint has ${modelSpecs.length} weights, the model has ${weights.length}; was it built with other options?`);
+    }
+    modelSpecs.forEach((s, i) => {
+      const want = weights[i]!.shape.join('x');
+      const got = s.shape.join('x');
+      if (want !== got) throw new RnnArgumentError(`${dir}: weight ${i} (${s.name}) has shape ${got}, the model expects ${want}`);
+    });
+    model.setWeights(modelSpecs.map((s) => named[s.name]!));
+    if (optimizer && optSpecs.length > 0) await optimizer.setWeights(optSpecs.map((s) => ({ name: s.name, tensor: named[s.name]! })));
+  } finally {
+    // setWeights copies; optimizer.setWeights keeps its own variables.
+    tf.dispose(Object.values(named));
+  }
+}
+
+/**
+ * Trains a model with its own loop: seeded batches, gradient clipping, class weights,
+ * learning-rate schedules, early stopping that restores the best weights, best/last
+ * checkpoints and resume.
+ *
+ * @example
+ * ```ts
+ * const result = await train(model, trainData, {
+ *   epochs: 10, validationData: devData, clipNorm: 5,
+ *   earlyStopping: { patience: 2 }, checkpointDir: 'runs/sst2', resume: true,
+ *   onProgress: (e) => e.type === 'epoch' && console.log(e.epoch, e.metrics),
+ * });
+ * ```
+ */
+export async function train(model: tfl.LayersModel, data: BatchSource, options: TrainOptions): Promise<TrainResult> {
+  const epochs = positiveInt('train: epochs', options.epochs);
+  const seed = options.seed ?? 0;
+  const monitor: MonitorName = options.monitor ?? (options.validationData ? 'val_loss' : 'loss');
+  if (monitor.startsWith('val_') && !options.validationData) throw new RnnArgumentError(`train: monitor '${monitor}' needs validationData`);
+  if (options.clipNorm !== undefined && !(options.clipNorm > 0)) throw new RnnArgumentError(`train: clipNorm must be positive, got ${options.clipNorm}`);
+  if (options.resume && !options.checkpointDir) throw new RnnArgumentError('train: resume needs checkpointDir');
+  const kind = options.output ?? detectOutputKind(model);
+  const started = performance.now();
+  const elapsed = () => (performance.now() - started) / 1000;
+
+  const optimizer = makeOptimizer(options);
+  // Compiling only attaches the optimizer so that saveModel({ includeOptimizer }) stores its state;
+  // the loss named here is what a reloaded model would use with model.fit.
+  model.compile({ optimizer, loss: 'sparseCategoricalCrossentropy' });
+
+  let state: TrainingState = {
+    version: 1,
+    epoch: 0,
+    step: 0,
+    monitor,
+    bestMetric: NaN,
+    bestEpoch: -1,
+    seed,
+    learningRate: getLr(optimizer),
+    wait: 0,
+    plateauWait: 0,
+    history: [],
+  };
+  let resumedBest: tf.Tensor[] | undefined;
+  if (options.resume && options.checkpointDir) {
+    const saved = await readTrainingState(options.checkpointDir);
+    const lastDir = path.join(options.checkpointDir, 'last');
+    if (saved && existsSync(path.join(lastDir, 'model.json'))) {
+      const bestDir = path.join(options.checkpointDir, 'best');
+      if (options.earlyStopping && (options.earlyStopping.restoreBestWeights ?? true) && existsSync(path.join(bestDir, 'model.json'))) {
+        // Early stopping must be able to go back to a best epoch from before the interruption.
+        await restoreCheckpoint(model, undefined, bestDir);
+        resumedBest = model.getWeights().map((w) => tf.clone(w));
+      }
+      await restoreCheckpoint(model, optimizer, lastDir);
+      state = { ...saved, monitor };
+      setLr(optimizer, saved.learningRate);
+    }
+  }
+  // Dropout masks follow the global stream; offset it by the epoch so a resumed run does not
+  // replay the masks of epoch 0.
+  setGlobalSeed(`${seed}:${state.epoch}`);
+
+  const classWeights = options.classWeights ? tf.tensor1d(options.classWeights, 'float32') : undefined;
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  let bestWeights: tf.Tensor[] | undefined = resumedBest;
+  const es = options.earlyStopping;
+  const restoreBest = es ? (es.restoreBestWeights ?? true) : false;
+  let stopReason: TrainResult['stopReason'] = 'epochs';
+  const startEpoch = state.epoch;
+  let stepsThisCall = 0;
+
+  const trainStep = (batch: Batch): { loss: number; correct: number; count: number } => {
+    const [lossT, correctT, countT] = tf.tidy(() => {
+      let weights = batch.weights;
+      if (classWeights) {
+        const cw = tf.gather(classWeights, tf.cast(batch.y, 'int32'));
+        weights = weights ? tf.mul(weights, cw) : cw;
+      }
+      let correct: tf.Scalar | undefined;
+      const { value, grads } = tf.variableGrads(() => {
+        const outputs = model.apply(batch.x, { training: true }) as tf.Tensor;
+        // Intermediates of the gradient function are freed when it returns; keep the one count we need.
+        correct = tf.keep(correctCount(outputs, batch.y, batch.weights));
+        return weightedLoss(outputs, batch.y, kind, weights).loss;
+      }, vars);
+      let g: tf.NamedTensorMap = grads;
+      if (options.clipNorm !== undefined) {
+        const norm = tf.sqrt(tf.addN(Object.values(grads).map((t) => tf.sum(tf.square(t)))));
+        const scale = tf.div(options.clipNorm, tf.maximum(norm, options.clipNorm));
+        g = Object.fromEntries(Object.entries(grads).map(([k, t]) => [k, tf.mul(t, scale)]));
+      }
+      optimizer.applyGradients(g);
+      const count = batch.weights ? tf.sum(tf.cast(tf.greater(batch.weights, 0), 'float32')) : tf.scalar(batch.y.size);
+      return [value, correct!, count];
+    });
+    const out = { loss: lossT.dataSync()[0]!, correct: correctT.dataSync()[0]!, count: countT.dataSync()[0]! };
+    tf.dispose([lossT, correctT, countT]);
+    return out;
+  };
+
+  try {
+    for (let epoch = state.epoch; epoch < epochs; epoch++) {
+      if (options.learningRateSchedule) setLr(optimizer, options.learningRateSchedule(epoch, getLr(optimizer)));
+      const epochStart = performance.now();
+      let lossSum = 0;
+      let lossBatches = 0;
+      let correct = 0;
+      let count = 0;
+      let batchIndex = 0;
+      let partial = false;
+      for (const batch of data.batches(epoch)) {
+        let r: { loss: number; correct: number; count: number };
+        try {
+          r = trainStep(batch);
+        } finally {
+          disposeBatch(batch);
+        }
+        if (!Number.isFinite(r.loss)) throw new Error(`train: loss became ${r.loss} at epoch ${epoch}, batch ${batchIndex}; lower the learning rate or set clipNorm`);
+        lossSum += r.loss;
+        lossBatches++;
+        correct += r.correct;
+        count += r.count;
+        state.step++;
+        stepsThisCall++;
+        batchIndex++;
+        const secPerStep = elapsed() / stepsThisCall;
+        const remainingSteps = (epochs - epoch) * data.batchesPerEpoch - batchIndex;
+        let eta = remainingSteps * secPerStep;
+        if (options.timeBudgetSeconds !== undefined) eta = Math.min(eta, Math.max(0, options.timeBudgetSeconds - elapsed()));
+        await options.onProgress?.({
+          type: 'batch',
+          epoch,
+          epochs,
+          batch: batchIndex - 1,
+          batchesPerEpoch: data.batchesPerEpoch,
+          step: state.step,
+          loss: lossSum / lossBatches,
+          metrics: { accuracy: count > 0 ? correct / count : NaN },
+          learningRate: getLr(optimizer),
+          elapsedSeconds: elapsed(),
+          etaSeconds: eta,
+        });
+        if (options.timeBudgetSeconds !== undefined && elapsed() >= options.timeBudgetSeconds) {
+          partial = true;
+          break;
+        }
+      }
+      const log: EpochLog = {
+        epoch,
+        loss: lossSum / Math.max(1, lossBatches),
+        accuracy: count > 0 ? correct / count : NaN,
+        learningRate: getLr(optimizer),
+        seconds: 0,
+      };
+      if (options.validationData) {
+        const v = evaluate(model, options.validationData, { output: kind });
+        log.val_loss = v.loss;
+        log.val_accuracy = v.accuracy;
+      }
+      log.seconds = (performance.now() - epochStart) / 1000;
+      if (partial) log.partial = true;
+      state.history.push(log);
+      state.epoch = epoch + 1;
+
+      const value = log[monitor] ?? NaN;
+      const improved = better(monitor, value, state.bestMetric, es?.minDelta ?? 0);
+      if (improved) {
+        state.bestMetric = value;
+        state.bestEpoch = epoch;
+        state.wait = 0;
+        state.plateauWait = 0;
+        if (restoreBest) {
+          tf.dispose(bestWeights ?? []);
+          bestWeights = model.getWeights().map((w) => tf.clone(w));
+        }
+      } else {
+        state.wait++;
+        state.plateauWait++;
+      }
+      const plateau = options.reduceLrOnPlateau;
+      if (plateau && !improved && state.plateauWait >= (plateau.patience ?? 1)) {
+        setLr(optimizer, Math.max(plateau.minLearningRate ?? 0, getLr(optimizer) * (plateau.factor ?? 0.5)));
+        state.plateauWait = 0;
+      }
+      state.learningRate = getLr(optimizer);
+      if (options.checkpointDir) {
+        if (improved) await saveModel(model, path.join(options.checkpointDir, 'best'), { includeOptimizer: true });
+        await saveModel(model, path.join(options.checkpointDir, 'last'), { includeOptimizer: true });
+        // Written after the weights: a crash in between resumes from the older state with newer
+        // weights, which costs at most this epoch.
+        await writeJsonAtomic(path.join(options.checkpointDir, 'state.json'), state);
+      }
+      const remaining = (epochs - epoch - 1) * data.batchesPerEpoch * (elapsed() / Math.max(1, stepsThisCall));
+      await options.onProgress?.({
+        type: 'epoch',
+        epoch,
+        epochs,
+        batch: batchIndex,
+        batchesPerEpoch: data.batchesPerEpoch,
+        step: state.step,
+        loss: log.loss,
+        metrics: Object.fromEntries(
+          Object.entries(log).filter(([k, v]) => typeof v === 'number' && (k.includes('loss') || k.includes('accuracy')) && k !== 'loss'),
+        ) as Record<string, number>,
+        learningRate: log.learningRate,
+        elapsedSeconds: elapsed(),
+        etaSeconds: remaining,
+      });
+      if (partial) {
+        stopReason = 'time-budget';
+        break;
+      }
+      if (es && !improved && state.wait >= (es.patience ?? 0)) {
+        stopReason = 'early-stopping';
+        break;
+      }
+    }
+    let restoredBest = false;
+    if (restoreBest && bestWeights && state.bestEpoch !== state.history[state.history.length - 1]?.epoch) {
+      model.setWeights(bestWeights);
+      restoredBest = true;
+    }
+    const result: TrainResult = {
+      history: state.history,
+      monitor,
+      bestEpoch: state.bestEpoch,
+      bestMetric: state.bestMetric,
+      stopReason,
+      restoredBest,
+      steps: state.step,
+      wallTimeSeconds: elapsed(),
+    };
+    await options.onProgress?.({
+      type: 'end',
+      epoch: Math.max(startEpoch, state.epoch - 1),
+      epochs,
+      batch: 0,
+      batchesPerEpoch: data.batchesPerEpoch,
+      step: state.step,
+      loss: state.history[state.history.length - 1]?.loss ?? NaN,
+      metrics: { [monitor]: state.bestMetric },
+      learningRate: getLr(optimizer),
+      elapsedSeconds: elapsed(),
+      etaSeconds: 0,
+    });
+    return result;
+  } finally {
+    tf.dispose(bestWeights ?? []);
+    classWeights?.dispose();
+  }
+}
