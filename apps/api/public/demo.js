@@ -229,7 +229,7 @@ function drawForecast(series, fc) {
   const labels = series.dates ? [...series.dates, ...(fc.dates ?? [])] : undefined;
   const every = Math.max(1, Math.ceil((n + h) / 8));
   for (let i = 0; i < n + h; i += every) {
-    root.append(svg('text', { x: x(i), y: H - m.b + 16, 'text-anchor': 'middle' }, labels?.[i]?.slice(0, 10) ?? String(i)));
+    root.append(svg('text', { x: x(i), y: H - m.b + 16, 'text-anchor': 'middle' }, labels?.[i]?.slice(0, series.dates[0].length) ?? String(i)));
   }
   root.append(svg('line', { class: 'axis', x1: m.l, x2: W - m.r, y1: H - m.b, y2: H - m.b }));
   root.append(svg('line', { class: 'axis', x1: m.l, x2: m.l, y1: m.t, y2: H - m.b }));
