@@ -154,3 +154,29 @@ describe('BatchMatMul with transpose flags on wasm', () => {
     });
   }
 });
+
+describe('cpu SplitV and Reverse (LSTM gates, backward RNN layers)', () => {
+  beforeAll(async () => {
+    await initBackend();
+  });
+  const x = randomData(3 * 4 * 10, 21);
+  const ops = {
+    'split into 4 along the last axis': () => tf.split(tf.tensor3d(x, [3, 4, 10]), [2, 3, 1, 4], -1),
+    'split evenly along axis 1': () => tf.split(tf.tensor3d(x, [3, 4, 10]), 2, 1),
+    'reverse the time axis': () => [tf.reverse(tf.tensor3d(x, [3, 4, 10]), 1)],
+    'reverse two axes': () => [tf.reverse(tf.tensor3d(x, [3, 4, 10]), [0, 2])],
+    'reverse int32': () => [tf.reverse(tf.tensor2d(Int32Array.from({ length: 12 }, (_, i) => i), [3, 4], 'int32'), 1)],
+    'gradient of split and reverse': () => [tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.reverse(tf.split(t, [1, 3], 1)[1]!, 1), tf.reshape(tf.range(0, 30), [3, 1, 10]))))(tf.tensor3d(x, [3, 4, 10]))],
+  };
+  for (const [name, op] of Object.entries(ops)) {
+    it(`${name}: same values and shapes as the stock kernels`, async () => {
+      await tf.setBackend('cpu');
+      const run = () => tf.tidy(() => op().map((t) => ({ shape: t.shape, values: Array.from(t.dataSync()) })));
+      const ours = run();
+      restoreStockKernels();
+      const stock = run();
+      registerTrainingKernels();
+      expect(ours).toEqual(stock);
+    });
+  }
+});

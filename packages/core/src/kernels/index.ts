@@ -1,10 +1,12 @@
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 import { batchMatMulConfigs } from './batch-mat-mul.js';
+import { cpuCopyConfigs } from './cpu-copies.js';
 import { conv2dBackpropFilterConfigs } from './conv2d-backprop-filter.js';
 import { unsortedSegmentSumConfigs } from './unsorted-segment-sum.js';
 
 export { unsortedSegmentSumValues } from './unsorted-segment-sum.js';
 export { conv2dBackpropFilterValues } from './conv2d-backprop-filter.js';
+export { splitValues, reverseValues } from './cpu-copies.js';
 
 /** Which kernels seqlab installs, per backend. */
 export interface KernelPatchReport {
@@ -41,7 +43,8 @@ const stock = new Map<string, KernelConfig>();
  * Registers the training kernels that stock TensorFlow.js lacks or runs too slowly in Node:
  * UnsortedSegmentSum (embedding gradient) for wasm and cpu, Conv2DBackpropFilter (Conv1D
  * gradient) for wasm, and a BatchMatMul for wasm that keeps transposed products (every matMul
- * gradient) on the fast path. Idempotent. Native tfjs-node kernels are left alone.
+ * gradient) on the fast path, and single-pass SplitV / Reverse for cpu (LSTM gates, backward
+ * RNN layers). Idempotent. Native tfjs-node kernels are left alone.
  */
 export function registerTrainingKernels(): KernelPatchReport {
   if (installed) return installed;
@@ -50,6 +53,7 @@ export function registerTrainingKernels(): KernelPatchReport {
   install(unsortedSegmentSumConfigs(['cpu']), true, report);
   install(conv2dBackpropFilterConfigs(['wasm']), false, report);
   install(batchMatMulConfigs(['wasm']), true, report);
+  install(cpuCopyConfigs((name) => getKernel(name, 'cpu')?.kernelFunc), true, report);
   installed = report;
   return report;
 }
