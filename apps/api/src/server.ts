@@ -39,6 +39,8 @@ export async function startServer(config: Config, services: Services = createMod
   const close = () =>
     (closing ??= (async () => {
       logger.info('shutting down: finishing in-flight requests');
+      // /readyz turns 503 at once; requests already accepted still complete.
+      services.drain();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Keep-alive sockets become idle as their last response finishes; close them as they do.
       server.closeIdleConnections();

@@ -82,6 +82,7 @@ describe('graceful shutdown', () => {
     const inFlight = fetch(`${running.url}/v1/forecast`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
     await new Promise((r) => setTimeout(r, 60));
     const closed = running.close();
+    expect(running.services.readiness()).toMatchObject({ ready: false, reasons: ['shutting down'] });
     const res = await inFlight;
     expect(res.status).toBe(200);
     expect(((await res.json()) as { mean: number[][] }).mean[0]).toHaveLength(12);

@@ -46,6 +46,8 @@ export interface Services {
   inFlight(): number;
   /** Registers a listener for micro-batch sizes (metrics). */
   onBatch(listener: (kind: 'sentiment' | 'embed', size: number) => void): void;
+  /** Marks the service as shutting down: readiness turns false, requests are still served. */
+  drain(): void;
   /** Resolves once the workers have tried to load their models. */
   whenReady(): Promise<void>;
   close(timeoutMs?: number): Promise<void>;
@@ -104,7 +106,9 @@ export function createModelServices(config: Config): Services {
     return dir;
   }
 
+  let draining = false;
   return {
+    drain: () => void (draining = true),
     sentiment: (texts, options = {}) => sentimentBatcher.add(modelDir('sentiment', options.model), texts, options.signal),
     generate: (prompt, options, call = {}) =>
       pool.run<GenerateResult>({ kind: 'generate', model: modelDir('generator', call.model), prompt, options }, { signal: call.signal }),
@@ -115,7 +119,10 @@ export function createModelServices(config: Config): Services {
       ),
     embed: (texts, options = {}) => embedBatcher.add('default', texts, options.signal),
     forecast: (task, options = {}) => pool.run<ForecastResult>({ kind: 'forecast', ...task }, { signal: options.signal }),
-    readiness: () => readinessOf(pool.statuses()),
+    readiness: () => {
+      const r = readinessOf(pool.statuses());
+      return draining || pool.isClosing ? { ...r, ready: false, reasons: ['shutting down', ...r.reasons] } : r;
+    },
     numTensors: () => pool.numTensors(),
     inFlight: () => pool.inFlight(),
     onBatch: (listener) => void listeners.push(listener),

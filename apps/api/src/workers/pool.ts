@@ -82,6 +82,11 @@ export class WorkerPool {
     return this.slots.map((s) => s.status);
   }
 
+  /** Whether {@link close} has been called (readiness turns false so load balancers move on). */
+  get isClosing(): boolean {
+    return this.closing;
+  }
+
   /** Live tensors summed over all workers, as of each worker's last finished task. */
   numTensors(): number {
     return this.slots.reduce((a, s) => a + s.numTensors, 0);
