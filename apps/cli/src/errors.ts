@@ -87,6 +87,9 @@ const PACKAGE_ERROR_KINDS: Record<string, ErrorKind> = {
   SeriesError: 'input',
   ValidationError: 'input',
   ForecastInputError: 'input',
+  RnnArgumentError: 'usage',
+  TokenizeFormatError: 'input',
+  EmbeddingsError: 'input',
   ConfigError: 'usage',
   RangeError: 'usage',
 };

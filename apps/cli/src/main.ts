@@ -3,6 +3,14 @@ import { CommanderError } from 'commander';
 import { EXIT } from './errors.js';
 import { buildProgram } from './program.js';
 
+// tfjs-layers warns on every orthogonal initialisation of a large recurrent kernel; it is
+// advice for model authors, not something a CLI user can act on.
+const warn = console.warn.bind(console);
+console.warn = (...args: unknown[]) => {
+  if (typeof args[0] === 'string' && args[0].startsWith('Orthogonal initializer')) return;
+  warn(...args);
+};
+
 try {
   await buildProgram().parseAsync(process.argv);
 } catch (err) {

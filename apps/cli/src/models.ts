@@ -113,7 +113,21 @@ export function listModels(defaults: Record<string, string>, extraDirs: string[]
  * a default role (`generator`, `sentiment`) or a directory name under the models root.
  * Unknown names fail with the list of names that would work.
  */
-export function resolveModel(spec: string | undefined, role: string, defaults: Record<string, string>): string {
+export function resolveModel(spec: string | undefined, role: string, defaults: Record<string, string>, requiredFile?: string): string {
+  const dir = findModel(spec, role, defaults);
+  if (requiredFile && !existsSync(join(dir, requiredFile))) {
+    throw new NotFoundError(`${dir} is not a saved ${role} model: it has no ${requiredFile}`);
+  }
+  return dir;
+}
+
+/** How to produce each default model. */
+const RECIPES: Record<string, string> = {
+  generator: 'npm run recipe:shakespeare',
+  sentiment: 'npm run recipe:sst2',
+};
+
+function findModel(spec: string | undefined, role: string, defaults: Record<string, string>): string {
   const wanted = spec ?? role;
   const asPath = resolve(wanted);
   if ((spec?.includes('/') || spec?.includes('\\') || spec?.startsWith('.')) && !existsSync(asPath)) {
@@ -125,7 +139,7 @@ export function resolveModel(spec: string | undefined, role: string, defaults: R
     const path = defaultModelPath(fromDefault);
     if (!existsSync(path)) {
       throw new NotFoundError(
-        `the default ${wanted} model is not at ${path}; train it (see README, "npm run recipe:...") or pass --model DIR`,
+        `the default ${wanted} model is not at ${path}; create it with \`${RECIPES[wanted] ?? 'seqlab train'}\` or pass --model DIR`,
       );
     }
     return path;

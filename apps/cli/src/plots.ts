@@ -1,15 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, extname } from 'node:path';
-import { Resvg } from '@resvg/resvg-js';
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
-import { writeFileAtomic } from '@seqlab/core';
+import type { TopLevelSpec } from 'vega-lite';
 import { UsageError } from './errors.js';
 
 /*
  * Charts are declarative Vega-Lite specs: the spec builders below only describe data and
  * encodings; vega-lite compiles them to Vega, Vega's headless View lays them out and emits
- * SVG (no DOM, no canvas), and resvg rasterises SVG to PNG with real font shaping.
+ * SVG (no DOM, no canvas), and resvg rasterises SVG to PNG with real font shaping. The
+ * renderers are imported on first use so commands that draw nothing start fast.
  */
 
 const FONT = 'DejaVu Sans';
@@ -24,6 +22,8 @@ const BASE_CONFIG = {
 
 /** Compiles a Vega-Lite spec and renders it to an SVG string. */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const vega = await import('vega');
+  const { compile } = await import('vega-lite');
   const compiled = compile({ ...spec, config: { ...BASE_CONFIG, ...(spec.config ?? {}) } } as TopLevelSpec).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none', logLevel: vega.Error });
   try {
@@ -34,7 +34,8 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
 }
 
 /** Rasterises an SVG string to PNG bytes at `scale` times its size. */
-export function svgToPng(svg: string, scale = 2): Uint8Array {
+export async function svgToPng(svg: string, scale = 2): Promise<Uint8Array> {
+  const { Resvg } = await import('@resvg/resvg-js');
   const resvg = new Resvg(svg, {
     fitTo: { mode: 'zoom', value: scale },
     background: 'white',
@@ -51,8 +52,9 @@ export async function writeChart(spec: TopLevelSpec, path: string): Promise<numb
   const ext = extname(path).toLowerCase();
   if (ext !== '.png' && ext !== '.svg') throw new UsageError(`plot file must end in .png or .svg, got ${JSON.stringify(path)}`);
   const svg = await renderSvg(spec);
-  const data = ext === '.svg' ? Buffer.from(svg, 'utf8') : Buffer.from(svgToPng(svg));
+  const data = ext === '.svg' ? Buffer.from(svg, 'utf8') : Buffer.from(await svgToPng(svg));
   mkdirSync(dirname(path), { recursive: true });
+  const { writeFileAtomic } = await import('@seqlab/core');
   await writeFileAtomic(path, data);
   return data.length;
 }
@@ -176,8 +178,11 @@ export function trainingCurveChart(points: CurvePoint[], options: { title?: stri
       ...(options.resumedFrom !== undefined
         ? [
             {
-              data: { values: [{ epoch: options.resumedFrom + 0.5 }] },
-              mark: { type: 'rule', strokeDash: [4, 4], color: '#888' },
+              data: { values: [{ epoch: options.resumedFrom + 0.5, label: 'resumed' }] },
+              layer: [
+                { mark: { type: 'rule', strokeDash: [4, 4], color: '#888' } },
+                { mark: { type: 'text', color: '#666', align: 'left', dx: 4, y: 8, fontSize: 11 }, encoding: { text: { field: 'label' } } },
+              ],
               encoding: { x: { field: 'epoch', type: 'quantitative' } },
             },
           ]

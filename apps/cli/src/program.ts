@@ -2,7 +2,9 @@ import { Command } from 'commander';
 import { embedCommand } from './commands/embed.js';
 import { evaluateCommand } from './commands/evaluate.js';
 import { forecastCommand } from './commands/forecast.js';
+import { generateCommand } from './commands/generate.js';
 import { infoCommand } from './commands/info.js';
+import { modelsCommand } from './commands/models.js';
 import { similarCommand } from './commands/similar.js';
 import { trainCommand } from './commands/train.js';
 import { EXIT } from './errors.js';
@@ -26,13 +28,20 @@ export function buildProgram(): Command {
     .description('Sequence learning on TensorFlow.js: text generation, sentiment, forecasting, training and evaluation.')
     .version('0.1.0')
     .addHelpText('after', EXIT_HELP)
+    .addCommand(generateCommand())
     .addCommand(forecastCommand())
     .addCommand(trainCommand())
     .addCommand(evaluateCommand())
     .addCommand(embedCommand())
     .addCommand(similarCommand())
+    .addCommand(modelsCommand())
     .addCommand(infoCommand());
   // Parse errors throw (and are mapped to exit code 2 by main) instead of calling process.exit.
-  applyRecursively(program, (c) => c.exitOverride());
+  applyRecursively(program, (c) =>
+    c.exitOverride().configureOutput({
+      // Commander's parse errors, in the same one-line "seqlab: ..." form as every other error.
+      outputError: (text, write) => write(`seqlab: ${text.replace(/^error:\s*/, '').replace(/\s*\n\s*/g, ' ').trim()}\n`),
+    }),
+  );
   return program;
 }

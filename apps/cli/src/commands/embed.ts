@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
-import { writeFileAtomic } from '@seqlab/core';
 import { defineAction, emit, println } from '../cli.js';
 import { openEncoder } from '../encoder.js';
 import { commonSchema, int, parseOptions } from '../options.js';
@@ -31,6 +30,7 @@ export function embedCommand(): Command {
       const vectors = await encoder.embed(texts);
       const round = (v: Float32Array) => Array.from(v, (x) => Number(x.toFixed(o.digits)));
       if (o.out) {
+        const { writeFileAtomic } = await import('@seqlab/core');
         const body = texts.map((text, i) => JSON.stringify({ text, vector: round(vectors[i]!) })).join('\n');
         await writeFileAtomic(resolve(o.out), `${body}\n`);
       }

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { initBackend, type BackendName } from '@seqlab/core';
+import type { BackendName } from '@seqlab/core';
 import { defineAction, emit, println } from '../cli.js';
 import { commonSchema, oneOf, parseOptions } from '../options.js';
 import { repoRoot } from '../paths.js';
@@ -15,6 +15,7 @@ export function infoCommand(): Command {
     .option('--backend <name>', 'force a backend (tensorflow|wasm|cpu) instead of the automatic choice');
   return defineAction(cmd, async ({ opts }) => {
     const o = parseOptions(schema, opts);
+    const { initBackend } = await import('@seqlab/core');
     const info = await initBackend(o.backend ? { backend: o.backend as BackendName } : {});
     const result = {
       backend: info.name,

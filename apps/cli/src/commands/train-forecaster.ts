@@ -1,7 +1,6 @@
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
-import { writeJsonAtomic } from '@seqlab/core';
 import { defineAction, emit, fmt, println } from '../cli.js';
 import { InputError } from '../errors.js';
 import { FORECASTERS, forecasterOptions } from '../forecasting.js';
@@ -44,7 +43,7 @@ export function trainForecasterCommand(): Command {
     const out = resolve(o.out);
     const plot = plotPath(o.plot) ?? join(out, 'training-curve.png');
     const fc = await import('@seqlab/forecast');
-    const { initBackend, setGlobalSeed } = await import('@seqlab/core');
+    const { initBackend, setGlobalSeed, writeJsonAtomic } = await import('@seqlab/core');
     const series = fc.readCsvSeries(data, { dateColumn: o.dateCol, targets: o.target, missing: o.missing });
     const n = fc.seriesLength(series);
     const valRows = Math.round(n * o.valSplit);

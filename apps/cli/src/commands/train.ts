@@ -1,9 +1,11 @@
 import { Command } from 'commander';
 import { trainForecasterCommand } from './train-forecaster.js';
+import { trainLmCommand } from './train-lm.js';
 
 /** `seqlab train classifier|lm|forecaster`. */
 export function trainCommand(): Command {
   return new Command('train')
     .description('train a text classifier, a language model or a forecaster, with progress, checkpoints and a training-curve plot')
+    .addCommand(trainLmCommand())
     .addCommand(trainForecasterCommand());
 }

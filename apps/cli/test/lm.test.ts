@@ -1,0 +1,91 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { generateCommand } from '../src/commands/generate.js';
+import { trainLmCommand } from '../src/commands/train-lm.js';
+import { dataFile, run } from './helpers.js';
+
+const SHAKESPEARE = dataFile('tiny_shakespeare', 'input.txt');
+const TINY = ['--max-chars', '4000', '--units', '16', '--embedding-dim', '8', '--seq-len', '16', '--windows-per-epoch', '32', '--batch-size', '16'];
+
+describe('seqlab train lm + generate', () => {
+  const root = mkdtempSync(join(tmpdir(), 'seqlab-lm-'));
+  const model = join(root, 'tiny-lm');
+  let summary: Record<string, unknown>;
+
+  beforeAll(async () => {
+    const r = await run(trainLmCommand(), ['--data', SHAKESPEARE, '--out', model, '--epochs', '2', ...TINY, '--json']);
+    expect(r.stderr).not.toMatch(/seqlab:/);
+    expect(r.exitCode).toBe(0);
+    summary = JSON.parse(r.stdout);
+  });
+
+  it('saves a loadable model directory with checkpoints and a training curve', () => {
+    expect(summary).toMatchObject({ task: 'lm', epochsCompleted: 2, stopReason: 'epochs', resumedFromEpoch: null });
+    for (const f of ['model.json', 'config.json', 'vocabulary.json', 'run.json', 'training.json', 'training-curve.png', 'checkpoints/state.json', 'checkpoints/last/model.json']) {
+      expect(existsSync(join(model, f)), f).toBe(true);
+    }
+    const config = JSON.parse(readFileSync(join(model, 'config.json'), 'utf8'));
+    expect(config).toMatchObject({ task: 'text-generation', tokenizer: 'char', architecture: { units: 16, embeddingDim: 8 } });
+    // A 2-epoch model is bad but must beat uniform guessing over its vocabulary.
+    const metrics = summary.metrics as { validationLoss: number };
+    expect(metrics.validationLoss).toBeLessThan(Math.log(config.architecture.vocabSize));
+  });
+
+  it('generates the same text for the same seed and different text for another', async () => {
+    const args = ['--model', model, '--prompt', 'ROMEO:', '--max-tokens', '60', '--temperature', '1'];
+    const a = await run(generateCommand(), [...args, '--seed', '7']);
+    const b = await run(generateCommand(), [...args, '--seed', '7']);
+    const c = await run(generateCommand(), [...args, '--seed', '8']);
+    expect(a.exitCode).toBe(0);
+    expect(a.stdout.length).toBeGreaterThan(20);
+    expect(a.stdout).toBe(b.stdout);
+    expect(c.stdout).not.toBe(a.stdout);
+    const json = await run(generateCommand(), [...args, '--seed', '7', '--json']);
+    const out = JSON.parse(json.stdout);
+    // Streaming and one-shot generation give the same text.
+    expect(`${out.text}\n`).toBe(a.stdout);
+    expect(out.tokens).toBe(60);
+    expect(out.options.seed).toBe(7);
+  });
+
+  it('greedy decoding and beam search are deterministic without a seed', async () => {
+    const greedy = ['--model', model, '--prompt', 'the ', '--max-tokens', '20', '--temperature', '0'];
+    expect((await run(generateCommand(), greedy)).stdout).toBe((await run(generateCommand(), greedy)).stdout);
+    const beam = ['--model', model, '--prompt', 'the ', '--max-tokens', '10', '--beam', '3'];
+    const r = await run(generateCommand(), beam);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toBe((await run(generateCommand(), beam)).stdout);
+  });
+
+  it('refuses to overwrite a run without --force and resumes with --resume', async () => {
+    const again = await run(trainLmCommand(), ['--data', SHAKESPEARE, '--out', model, ...TINY]);
+    expect(again.exitCode).toBe(2);
+    expect(again.stderr).toMatch(/already holds a training run; continue it with --resume/);
+    const resumed = await run(trainLmCommand(), ['--resume', model, '--epochs', '3', '--json']);
+    expect(resumed.exitCode).toBe(0);
+    const out = JSON.parse(resumed.stdout);
+    expect(out.resumedFromEpoch).toBe(2);
+    expect(out.epochsCompleted).toBe(3);
+    expect(resumed.stderr).toContain('resuming from epoch 2 (2 of 3 epochs done)');
+  });
+
+  it.each([
+    [['--prompt', 'x', '--model', join(root, 'missing')], 3, /model directory not found|unknown model/],
+    [['--prompt', 'x', '--model', root], 3, /is not a saved generator model: it has no config.json/],
+    [['--prompt', 'x', '--top-p', '2'], 2, /--top-p: expected a number in \(0, 1\], got "2"/],
+    [['--prompt', 'x', '--max-tokens', '0'], 2, /--max-tokens: expected an integer between 1 and 100000, got "0"/],
+    [['--prompt', ''], 2, /--prompt: the prompt must not be empty/],
+  ])('generate %j -> exit %i', async (argv, code, message) => {
+    const r = await run(generateCommand(), argv);
+    expect(r.exitCode).toBe(code);
+    expect(r.stderr).toMatch(message);
+  });
+
+  it('train lm reports a bad resume directory', async () => {
+    const r = await run(trainLmCommand(), ['--resume', join(root, 'nothing-here')]);
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toMatch(/--resume: run directory not found/);
+  });
+});
