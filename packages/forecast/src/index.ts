@@ -1,0 +1,40 @@
+/**
+ * @packageDocumentation
+ * Time-series forecasting for seqlab: CSV loading with missing-value policies, ETT-protocol
+ * splits and windows, invertible scalers, statistical / linear / recurrent forecasters behind one
+ * interface, conformal intervals, metrics, rolling-origin backtests and plot data.
+ */
+export { ForecastInputError } from './errors.js';
+export { createSeries, isIrregular, selectColumns, seriesLength, sliceSeries, validateSeries, type TimeSeries } from './data/series.js';
+export { fillMissing, parseDate, readCsvSeries, type MissingPolicy, type ReadCsvOptions } from './data/csv.js';
+export { ettSplit, makeWindows, splitByDate, splitByRatio, windowStarts, type SeriesSplit, type WindowSet } from './data/windows.js';
+export { instanceDenormalize, instanceNormalize, Scaler, type InstanceStats, type ScalerKind, type ScalerState } from './data/scalers.js';
+export { coverage, mae, mape, mase, mse, rmse, smape } from './metrics.js';
+export {
+  Forecaster,
+  type BacktestOptions,
+  type BacktestResult,
+  type BaseOptions,
+  type EpochLog,
+  type FitOptions,
+  type Forecast,
+  type ForecasterCapabilities,
+  type PredictOptions,
+  type SavedForecaster,
+} from './forecaster.js';
+export {
+  DriftForecaster,
+  HoltWintersForecaster,
+  MovingAverageForecaster,
+  NaiveForecaster,
+  SeasonalNaiveForecaster,
+  type HoltWintersOptions,
+  type MovingAverageOptions,
+  type SeasonalOptions,
+} from './models/baselines.js';
+export { DLinearForecaster, LinearForecaster, type LinearOptions } from './models/linear.js';
+export { NeuralForecaster, type NeuralOptions, type TrainingReport } from './neural/base.js';
+export { SegRnnForecaster, type SegRnnOptions } from './neural/segrnn.js';
+export { Seq2SeqForecaster, type Seq2SeqOptions } from './neural/seq2seq.js';
+export { createForecaster, FORECASTER_NAMES, FORECASTERS, loadForecaster } from './registry.js';
+export { forecastPlotData, type PlotRow } from './plot.js';

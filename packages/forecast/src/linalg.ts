@@ -1,0 +1,95 @@
+import { ForecastInputError } from './errors.js';
+
+/**
+ * Solves `A X = B` for symmetric positive-definite `A` (`n x n`, row-major) and `B`
+ * (`n x m`), by Cholesky factorisation. Used for closed-form ridge regression, so `A` already
+ * carries its ridge term.
+ */
+export function solveSpd(A: Float64Array, B: Float64Array, n: number, m: number): Float64Array {
+  const L = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = A[i * n + j]!;
+      for (let k = 0; k < j; k++) s -= L[i * n + k]! * L[j * n + k]!;
+      if (i === j) {
+        if (s <= 0) throw new ForecastInputError('ridge system is not positive definite; increase lambda');
+        L[i * n + i] = Math.sqrt(s);
+      } else L[i * n + j] = s / L[j * n + j]!;
+    }
+  }
+  const X = Float64Array.from(B);
+  for (let col = 0; col < m; col++) {
+    for (let i = 0; i < n; i++) {
+      let s = X[i * m + col]!;
+      for (let k = 0; k < i; k++) s -= L[i * n + k]! * X[k * m + col]!;
+      X[i * m + col] = s / L[i * n + i]!;
+    }
+    for (let i = n - 1; i >= 0; i--) {
+      let s = X[i * m + col]!;
+      for (let k = i + 1; k < n; k++) s -= L[k * n + i]! * X[k * m + col]!;
+      X[i * m + col] = s / L[i * n + i]!;
+    }
+  }
+  return X;
+}
+
+/** Accumulates `XᵀX` (`p x p`) and `XᵀY` (`p x m`) from rows given one at a time. */
+export class NormalEquations {
+  readonly xtx: Float64Array;
+  readonly xty: Float64Array;
+  count = 0;
+  constructor(readonly p: number, readonly m: number) {
+    this.xtx = new Float64Array(p * p);
+    this.xty = new Float64Array(p * m);
+  }
+
+  add(x: Float64Array, y: Float64Array): void {
+    const { p, m, xtx, xty } = this;
+    for (let i = 0; i < p; i++) {
+      const xi = x[i]!;
+      if (xi === 0) continue;
+      const ro = i * p;
+      for (let j = i; j < p; j++) xtx[ro + j]! += xi * x[j]!;
+      const yo = i * m;
+      for (let j = 0; j < m; j++) xty[yo + j]! += xi * y[j]!;
+    }
+    this.count++;
+  }
+
+  /**
+   * Squared error (up to a constant that does not depend on `W`) of weights `W` (`p x m`) on the
+   * rows accumulated here: `tr(Wᵀ XᵀX W) - 2 tr(Wᵀ XᵀY)`.
+   */
+  heldOutError(W: Float64Array): number {
+    const { p, m, xtx, xty } = this;
+    let err = 0;
+    const aw = new Float64Array(m);
+    for (let i = 0; i < p; i++) {
+      aw.fill(0);
+      for (let k = 0; k < p; k++) {
+        const a = k >= i ? xtx[i * p + k]! : xtx[k * p + i]!;
+        if (a === 0) continue;
+        const wo = k * m;
+        for (let j = 0; j < m; j++) aw[j]! += a * W[wo + j]!;
+      }
+      const wo = i * m;
+      for (let j = 0; j < m; j++) err += W[wo + j]! * (aw[j]! - 2 * xty[wo + j]!);
+    }
+    return err;
+  }
+
+  /** Ridge solution; the last feature is treated as an unpenalised intercept when `intercept`. */
+  solve(lambda: number, intercept: boolean): Float64Array {
+    const { p, m } = this;
+    const A = new Float64Array(p * p);
+    for (let i = 0; i < p; i++) {
+      for (let j = i; j < p; j++) {
+        A[i * p + j] = this.xtx[i * p + j]!;
+        A[j * p + i] = this.xtx[i * p + j]!;
+      }
+      if (!(intercept && i === p - 1)) A[i * p + i]! += lambda;
+      else A[i * p + i]! += 1e-9 * this.count;
+    }
+    return solveSpd(A, this.xty, p, m);
+  }
+}

@@ -1,0 +1,274 @@
+import { ForecastInputError, positiveInt } from '../errors.js';
+import type { TimeSeries } from '../data/series.js';
+import { Forecaster, type BaseOptions, type ForecasterCapabilities } from '../forecaster.js';
+
+/** Repeats the last observed value. */
+export class NaiveForecaster extends Forecaster {
+  readonly name = 'naive';
+  readonly capabilities: ForecasterCapabilities = { supportsMultivariate: true, probabilistic: true, minTrainLength: 1, neural: false };
+  constructor(options: BaseOptions = {}) {
+    super(options);
+  }
+  protected async fitScaled(): Promise<void> {}
+  protected async forecastScaled(history: Float64Array[], horizon: number): Promise<Float64Array[]> {
+    return history.map((v) => new Float64Array(horizon).fill(v[v.length - 1]!));
+  }
+  protected getState(): Record<string, unknown> {
+    return {};
+  }
+  protected setState(): void {}
+  clone(): NaiveForecaster {
+    return new NaiveForecaster(this.options);
+  }
+}
+
+/** Options of {@link SeasonalNaiveForecaster}. */
+export interface SeasonalOptions extends BaseOptions {
+  /** Season length in rows (12 for monthly data with a yearly cycle, 24 for hourly). Default 12. */
+  season?: number;
+}
+
+/** Repeats the last full season: `y[t + h] = y[t + h - k * season]`. */
+export class SeasonalNaiveForecaster extends Forecaster<SeasonalOptions> {
+  readonly name = 'seasonal-naive';
+  readonly capabilities: ForecasterCapabilities;
+  readonly season: number;
+  constructor(options: SeasonalOptions = {}) {
+    super(options);
+    this.season = positiveInt(options.season ?? 12, 'seasonal-naive: season');
+    this.capabilities = { supportsMultivariate: true, probabilistic: true, minTrainLength: this.season, neural: false };
+  }
+  protected override minHistory(): number {
+    return this.season;
+  }
+  protected async fitScaled(): Promise<void> {}
+  protected async forecastScaled(history: Float64Array[], horizon: number): Promise<Float64Array[]> {
+    const m = this.season;
+    return history.map((v) => {
+      if (v.length < m) throw new ForecastInputError(`seasonal-naive needs at least one season (${m} rows) of history; got ${v.length}`);
+      const n = v.length;
+      return Float64Array.from({ length: horizon }, (_, h) => v[n - m + (h % m)]!);
+    });
+  }
+  protected getState(): Record<string, unknown> {
+    return {};
+  }
+  protected setState(): void {}
+  clone(): SeasonalNaiveForecaster {
+    return new SeasonalNaiveForecaster(this.options);
+  }
+}
+
+/** Extends the line from the first to the last observation (random walk with drift). */
+export class DriftForecaster extends Forecaster {
+  readonly name = 'drift';
+  readonly capabilities: ForecasterCapabilities = { supportsMultivariate: true, probabilistic: true, minTrainLength: 2, neural: false };
+  constructor(options: BaseOptions = {}) {
+    super(options);
+  }
+  protected override minHistory(): number {
+    return 2;
+  }
+  protected async fitScaled(): Promise<void> {}
+  protected async forecastScaled(history: Float64Array[], horizon: number): Promise<Float64Array[]> {
+    return history.map((v) => {
+      const n = v.length;
+      const slope = n > 1 ? (v[n - 1]! - v[0]!) / (n - 1) : 0;
+      return Float64Array.from({ length: horizon }, (_, h) => v[n - 1]! + slope * (h + 1));
+    });
+  }
+  protected getState(): Record<string, unknown> {
+    return {};
+  }
+  protected setState(): void {}
+  clone(): DriftForecaster {
+    return new DriftForecaster(this.options);
+  }
+}
+
+/** Options of {@link MovingAverageForecaster}. */
+export interface MovingAverageOptions extends BaseOptions {
+  /** Number of most recent rows averaged. Default 12. */
+  window?: number;
+}
+
+/** Forecasts the mean of the last `window` rows at every step. */
+export class MovingAverageForecaster extends Forecaster<MovingAverageOptions> {
+  readonly name = 'moving-average';
+  readonly capabilities: ForecasterCapabilities;
+  readonly window: number;
+  constructor(options: MovingAverageOptions = {}) {
+    super(options);
+    this.window = positiveInt(options.window ?? 12, 'moving-average: window');
+    this.capabilities = { supportsMultivariate: true, probabilistic: true, minTrainLength: 1, neural: false };
+  }
+  protected async fitScaled(): Promise<void> {}
+  protected async forecastScaled(history: Float64Array[], horizon: number): Promise<Float64Array[]> {
+    return history.map((v) => {
+      const k = Math.min(this.window, v.length);
+      let s = 0;
+      for (let i = v.length - k; i < v.length; i++) s += v[i]!;
+      return new Float64Array(horizon).fill(s / k);
+    });
+  }
+  protected getState(): Record<string, unknown> {
+    return {};
+  }
+  protected setState(): void {}
+  clone(): MovingAverageForecaster {
+    return new MovingAverageForecaster(this.options);
+  }
+}
+
+/** Options of {@link HoltWintersForecaster}. */
+export interface HoltWintersOptions extends BaseOptions {
+  /** Season length in rows. Default 12. */
+  season?: number;
+  /** Smoothing weights in (0, 1); any left out are fitted by minimising one-step squared error. */
+  alpha?: number;
+  beta?: number;
+  gamma?: number;
+  /** Damping of the trend in (0, 1]; default 1 (no damping). */
+  phi?: number;
+}
+
+interface HwParams {
+  alpha: number;
+  beta: number;
+  gamma: number;
+}
+
+/**
+ * Additive Holt-Winters (triple exponential smoothing). Smoothing weights are fitted per
+ * column by Nelder-Mead on the one-step-ahead squared error; at prediction the smoother is
+ * re-run over the given history with the fitted weights, so new data needs no refit.
+ */
+export class HoltWintersForecaster extends Forecaster<HoltWintersOptions> {
+  readonly name = 'holt-winters';
+  readonly capabilities: ForecasterCapabilities;
+  readonly season: number;
+  private params: HwParams[] = [];
+  constructor(options: HoltWintersOptions = {}) {
+    super(options);
+    this.season = positiveInt(options.season ?? 12, 'holt-winters: season');
+    for (const k of ['alpha', 'beta', 'gamma'] as const) {
+      const v = options[k];
+      if (v !== undefined && !(v >= 0 && v <= 1)) throw new ForecastInputError(`holt-winters: ${k} must be in [0, 1], got ${v}`);
+    }
+    this.capabilities = { supportsMultivariate: true, probabilistic: true, minTrainLength: 2 * this.season, neural: false };
+  }
+  protected override minHistory(): number {
+    return 2 * this.season;
+  }
+  protected override historyRows(): number {
+    return Math.max(4096, 10 * this.season);
+  }
+
+  protected async fitScaled(series: TimeSeries): Promise<void> {
+    this.params = series.values.map((v) => this.fitColumn(v));
+  }
+
+  private fitColumn(v: Float64Array): HwParams {
+    const o = this.options;
+    const fixed = [o.alpha, o.beta, o.gamma];
+    const free = fixed.map((x, i) => (x === undefined ? i : -1)).filter((i) => i >= 0);
+    const build = (z: number[]): HwParams => {
+      const p = fixed.map((x) => x ?? 0) as number[];
+      free.forEach((i, k) => (p[i] = 1 / (1 + Math.exp(-z[k]!))));
+      return { alpha: p[0]!, beta: p[1]!, gamma: p[2]! };
+    };
+    if (free.length === 0) return build([]);
+    const loss = (z: number[]): number => this.smooth(v, build(z), 0).sse;
+    // Start from common textbook values (alpha 0.3, beta 0.05, gamma 0.1) in logit space.
+    const start = free.map((i) => [Math.log(0.3 / 0.7), Math.log(0.05 / 0.95), Math.log(0.1 / 0.9)][i]!);
+    return build(nelderMead(loss, start, 150));
+  }
+
+  /** Runs the smoother over `v`; returns the one-step SSE and a `horizon`-step forecast. */
+  private smooth(v: Float64Array, p: HwParams, horizon: number): { sse: number; forecast: Float64Array } {
+    const m = this.season;
+    const n = v.length;
+    const phi = this.options.phi ?? 1;
+    let m1 = 0;
+    let m2 = 0;
+    for (let i = 0; i < m; i++) {
+      m1 += v[i]!;
+      m2 += v[m + i]!;
+    }
+    m1 /= m;
+    m2 /= m;
+    let level = m1;
+    let trend = (m2 - m1) / m;
+    const season = new Float64Array(m);
+    for (let i = 0; i < m; i++) season[i] = v[i]! - m1;
+    let sse = 0;
+    for (let t = m; t < n; t++) {
+      const s = season[t % m]!;
+      const yhat = level + phi * trend + s;
+      const e = v[t]! - yhat;
+      sse += e * e;
+      const prevLevel = level;
+      level = p.alpha * (v[t]! - s) + (1 - p.alpha) * (prevLevel + phi * trend);
+      trend = p.beta * (level - prevLevel) + (1 - p.beta) * phi * trend;
+      season[t % m] = p.gamma * (v[t]! - level) + (1 - p.gamma) * s;
+    }
+    const forecast = new Float64Array(horizon);
+    let damp = 0;
+    for (let h = 1; h <= horizon; h++) {
+      damp += phi ** h;
+      forecast[h - 1] = level + damp * trend + season[(n + h - 1) % m]!;
+    }
+    return { sse, forecast };
+  }
+
+  protected async forecastScaled(history: Float64Array[], horizon: number): Promise<Float64Array[]> {
+    return history.map((v, c) => {
+      if (v.length < 2 * this.season) throw new ForecastInputError(`holt-winters needs two seasons (${2 * this.season} rows) of history; got ${v.length}`);
+      return this.smooth(v, this.params[c]!, horizon).forecast;
+    });
+  }
+  protected getState(): Record<string, unknown> {
+    return { params: this.params };
+  }
+  protected setState(state: Record<string, unknown>): void {
+    this.params = state.params as HwParams[];
+  }
+  clone(): HoltWintersForecaster {
+    return new HoltWintersForecaster(this.options);
+  }
+}
+
+/** Minimises `f` from `x0` with the Nelder-Mead simplex method (no gradients). */
+export function nelderMead(f: (x: number[]) => number, x0: number[], maxIter = 200): number[] {
+  const d = x0.length;
+  let simplex = [x0, ...x0.map((_, i) => x0.map((v, j) => (i === j ? v + 1 : v)))];
+  let values = simplex.map(f);
+  for (let it = 0; it < maxIter; it++) {
+    const order = values.map((v, i) => [v, i] as const).sort((a, b) => a[0] - b[0]).map(([, i]) => i);
+    simplex = order.map((i) => simplex[i]!);
+    values = order.map((i) => values[i]!);
+    if (Math.abs(values[d]! - values[0]!) <= 1e-10 * (Math.abs(values[0]!) + 1e-12)) break;
+    const centroid = x0.map((_, j) => simplex.slice(0, d).reduce((s, p) => s + p[j]!, 0) / d);
+    const along = (t: number) => centroid.map((c, j) => c + t * (simplex[d]![j]! - c));
+    const xr = along(-1);
+    const fr = f(xr);
+    if (fr < values[0]!) {
+      const xe = along(-2);
+      const fe = f(xe);
+      [simplex[d], values[d]] = fe < fr ? [xe, fe] : [xr, fr];
+    } else if (fr < values[d - 1]!) {
+      [simplex[d], values[d]] = [xr, fr];
+    } else {
+      const xc = along(0.5);
+      const fc = f(xc);
+      if (fc < values[d]!) [simplex[d], values[d]] = [xc, fc];
+      else {
+        for (let i = 1; i <= d; i++) {
+          simplex[i] = simplex[i]!.map((v, j) => simplex[0]![j]! + 0.5 * (v - simplex[0]![j]!));
+          values[i] = f(simplex[i]!);
+        }
+      }
+    }
+  }
+  return simplex[values.indexOf(Math.min(...values))]!;
+}

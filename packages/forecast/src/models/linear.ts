@@ -1,0 +1,257 @@
+import { ForecastInputError, positiveInt } from '../errors.js';
+import { seriesLength, type TimeSeries } from '../data/series.js';
+import type { ScalerKind } from '../data/scalers.js';
+import { windowStarts } from '../data/windows.js';
+import { Forecaster, type BaseOptions, type ForecasterCapabilities } from '../forecaster.js';
+import { NormalEquations } from '../linalg.js';
+
+/** Options of the closed-form linear forecasters. */
+export interface LinearOptions extends BaseOptions {
+  /** Input rows L. Default 96. */
+  lookback?: number;
+  /** Steps H fitted directly; longer forecasts are produced recursively. Default 24. */
+  horizon?: number;
+  /**
+   * Ridge penalty per training window (the penalty is `lambda * windows`), or `'auto'`
+   * (default): chosen from a grid on the validation series, or on the last 20% of the training
+   * windows when there is none.
+   */
+  lambda?: number | 'auto';
+  /** Subtract the last input value from inputs and targets (NLinear-style). */
+  subtractLast?: boolean;
+  /** DLinear's moving-average kernel (odd). Default 25. */
+  kernel?: number;
+}
+
+const GRID = [1e-6, 1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1];
+
+/**
+ * Shared machinery of the linear window models: one weight matrix for all columns
+ * (channel-independent), fitted in closed form by ridge regression on every training window.
+ */
+abstract class WindowLinearForecaster extends Forecaster<LinearOptions> {
+  abstract override readonly name: string;
+  readonly capabilities: ForecasterCapabilities;
+  readonly lookback: number;
+  readonly horizon: number;
+  /** Weights `[p, H]` with the intercept in the last row. */
+  private weights: Float64Array | undefined;
+  /** Penalty chosen at fit. */
+  chosenLambda: number | undefined;
+
+  constructor(options: LinearOptions) {
+    super(options);
+    this.lookback = positiveInt(options.lookback ?? 96, 'lookback');
+    this.horizon = positiveInt(options.horizon ?? 24, 'horizon');
+    if (options.lambda !== undefined && options.lambda !== 'auto' && !(options.lambda >= 0)) {
+      throw new ForecastInputError(`lambda must be a non-negative number or 'auto', got ${String(options.lambda)}`);
+    }
+    this.capabilities = { supportsMultivariate: true, probabilistic: true, minTrainLength: this.lookback + this.horizon, neural: false };
+  }
+
+  protected override defaultScaler(): ScalerKind {
+    return 'standard';
+  }
+  protected override minHistory(): number {
+    return this.lookback;
+  }
+  protected override historyRows(): number {
+    return this.lookback;
+  }
+  protected override calibrationHorizon(): number {
+    return this.horizon;
+  }
+
+  /** Number of features before the intercept. */
+  protected abstract featureCount(): number;
+  /** Writes the features of the input window `x` (length L) into `out` (without the intercept). */
+  protected abstract features(x: Float64Array, out: Float64Array): void;
+  protected abstract get subtract(): boolean;
+
+  private addWindows(eq: NormalEquations, series: TimeSeries, filter?: (s: number) => boolean): void {
+    const L = this.lookback;
+    const H = this.horizon;
+    const p = this.featureCount() + 1;
+    const x = new Float64Array(p);
+    const win = new Float64Array(L);
+    const y = new Float64Array(H);
+    for (const v of series.values) {
+      for (const s of windowStarts(seriesLength(series), L, H)) {
+        if (filter && !filter(s)) continue;
+        const last = this.subtract ? v[s + L - 1]! : 0;
+        for (let i = 0; i < L; i++) win[i] = v[s + i]! - last;
+        this.features(win, x);
+        x[p - 1] = 1;
+        for (let h = 0; h < H; h++) y[h] = v[s + L + h]! - last;
+        eq.add(x, y);
+      }
+    }
+  }
+
+  protected async fitScaled(series: TimeSeries, validation: TimeSeries | undefined): Promise<void> {
+    const L = this.lookback;
+    const H = this.horizon;
+    const p = this.featureCount() + 1;
+    const n = seriesLength(series);
+    if (n < L + H) throw new ForecastInputError(`${this.name}: training series has ${n} rows; lookback ${L} + horizon ${H} are needed`);
+    const lambdaOpt = this.options.lambda ?? 'auto';
+    const eq = new NormalEquations(p, H);
+    if (lambdaOpt !== 'auto') {
+      this.addWindows(eq, series);
+      this.chosenLambda = lambdaOpt;
+      this.weights = eq.solve(lambdaOpt * eq.count, true);
+      return;
+    }
+    // Held-out windows enter only through their normal equations: the squared error of any W is
+    // tr(Wᵀ A W) - 2 tr(Wᵀ B) + const, so each lambda on the grid costs p²H, not windows x pH.
+    const held = new NormalEquations(p, H);
+    let rest: NormalEquations | undefined;
+    if (validation && seriesLength(validation) >= L + H) {
+      this.addWindows(eq, series);
+      this.addWindows(held, validation);
+    } else {
+      const cut = Math.floor((n - L - H) * 0.8);
+      this.addWindows(eq, series, (s) => s < cut);
+      this.addWindows(held, series, (s) => s >= cut);
+      rest = held;
+      if (eq.count === 0) {
+        this.addWindows(eq, series);
+        rest = undefined;
+      }
+    }
+    let best = GRID[GRID.length >> 1]!;
+    if (held.count > 0 && eq.count > 0) {
+      let bestErr = Infinity;
+      for (const lam of GRID) {
+        const err = held.heldOutError(eq.solve(lam * eq.count, true));
+        if (err < bestErr) {
+          bestErr = err;
+          best = lam;
+        }
+      }
+    }
+    if (rest) {
+      for (let i = 0; i < eq.xtx.length; i++) eq.xtx[i]! += rest.xtx[i]!;
+      for (let i = 0; i < eq.xty.length; i++) eq.xty[i]! += rest.xty[i]!;
+      eq.count += rest.count;
+    }
+    this.chosenLambda = best;
+    this.weights = eq.solve(best * eq.count, true);
+  }
+
+  /** Direct forecast of H steps from the last L values of `v` (ending at `end`). */
+  private direct(v: Float64Array, end: number, x: Float64Array, win: Float64Array, out: Float64Array, offset: number, count: number): void {
+    const L = this.lookback;
+    const H = this.horizon;
+    const p = this.featureCount() + 1;
+    const W = this.weights!;
+    const last = this.subtract ? v[end - 1]! : 0;
+    for (let i = 0; i < L; i++) win[i] = v[end - L + i]! - last;
+    this.features(win, x);
+    x[p - 1] = 1;
+    for (let h = 0; h < Math.min(H, count); h++) {
+      let s = 0;
+      for (let i = 0; i < p; i++) s += x[i]! * W[i * H + h]!;
+      out[offset + h] = s + last;
+    }
+  }
+
+  private forecastColumn(v: Float64Array, end: number, horizon: number): Float64Array {
+    const L = this.lookback;
+    if (end < L) throw new ForecastInputError(`${this.name} needs ${L} rows of history (lookback); got ${end}`);
+    const x = new Float64Array(this.featureCount() + 1);
+    const win = new Float64Array(L);
+    if (horizon <= this.horizon) {
+      const out = new Float64Array(horizon);
+      this.direct(v, end, x, win, out, 0, horizon);
+      return out;
+    }
+    // Longer than trained: feed forecasts back in, H steps at a time.
+    const buf = new Float64Array(L + horizon);
+    buf.set(v.subarray(end - L, end));
+    for (let done = 0; done < horizon; done += this.horizon) {
+      const tmp = new Float64Array(this.horizon);
+      this.direct(buf, L + done, x, win, tmp, 0, this.horizon);
+      buf.set(tmp.subarray(0, Math.min(this.horizon, horizon - done)), L + done);
+    }
+    return buf.slice(L);
+  }
+
+  protected async forecastScaled(history: Float64Array[], horizon: number): Promise<Float64Array[]> {
+    return history.map((v) => this.forecastColumn(v, v.length, horizon));
+  }
+
+  protected override async forecastManyScaled(values: Float64Array[], origins: number[], horizon: number): Promise<Float64Array[][]> {
+    return origins.map((o) => values.map((v) => this.forecastColumn(v, o, horizon)));
+  }
+
+  protected getState(): Record<string, unknown> {
+    return { weights: Array.from(this.weights ?? []), lambda: this.chosenLambda };
+  }
+  protected setState(state: Record<string, unknown>): void {
+    const w = state.weights as number[];
+    if (!Array.isArray(w) || w.length !== (this.featureCount() + 1) * this.horizon) throw new ForecastInputError(`${this.name}: saved weights have the wrong size`);
+    this.weights = Float64Array.from(w);
+    this.chosenLambda = state.lambda as number;
+  }
+}
+
+/**
+ * Ridge regression from the last `lookback` values to the next `horizon` values, one weight
+ * matrix shared by all columns, the last input value subtracted (as NLinear, Zeng et al.
+ * 2023), fitted in closed form.
+ */
+export class LinearForecaster extends WindowLinearForecaster {
+  readonly name = 'linear';
+  constructor(options: LinearOptions = {}) {
+    super(options);
+  }
+  protected get subtract(): boolean {
+    return this.options.subtractLast ?? true;
+  }
+  protected featureCount(): number {
+    return this.lookback;
+  }
+  protected features(x: Float64Array, out: Float64Array): void {
+    out.set(x);
+  }
+  clone(): LinearForecaster {
+    return new LinearForecaster(this.options);
+  }
+}
+
+/**
+ * DLinear (Zeng et al. 2023): the input is split into a moving-average trend and the seasonal
+ * remainder, each mapped by its own linear layer. Both layers are linear in the input, so the
+ * least-squares fit is the ridge solution on the concatenated features, computed in closed form.
+ */
+export class DLinearForecaster extends WindowLinearForecaster {
+  readonly name = 'dlinear';
+  readonly kernel: number;
+  constructor(options: LinearOptions = {}) {
+    super(options);
+    this.kernel = positiveInt(options.kernel ?? 25, 'dlinear: kernel');
+    if (this.kernel % 2 === 0) throw new ForecastInputError(`dlinear: kernel must be odd, got ${this.kernel}`);
+  }
+  protected get subtract(): boolean {
+    return this.options.subtractLast ?? false;
+  }
+  protected featureCount(): number {
+    return 2 * this.lookback;
+  }
+  protected features(x: Float64Array, out: Float64Array): void {
+    const L = this.lookback;
+    const half = (this.kernel - 1) / 2;
+    for (let i = 0; i < L; i++) {
+      let s = 0;
+      // Edge values are repeated, as in DLinear's padding.
+      for (let k = -half; k <= half; k++) s += x[Math.min(L - 1, Math.max(0, i + k))]!;
+      const trend = s / this.kernel;
+      out[i] = trend;
+      out[L + i] = x[i]! - trend;
+    }
+  }
+  clone(): DLinearForecaster {
+    return new DLinearForecaster(this.options);
+  }
+}

@@ -1,0 +1,383 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { fileSystem, SeededRandom } from '@seqlab/core';
+import { ForecastInputError, positiveInt } from '../errors.js';
+import { seriesLength, type TimeSeries } from '../data/series.js';
+import type { ScalerKind } from '../data/scalers.js';
+import { windowStarts } from '../data/windows.js';
+import { Forecaster, type BaseOptions, type EpochLog, type FitOptions, type ForecasterCapabilities } from '../forecaster.js';
+
+/** Options shared by the neural forecasters. */
+export interface NeuralOptions extends BaseOptions {
+  /** Input rows L. Default 96. */
+  lookback?: number;
+  /** Steps H forecast in one pass; longer forecasts are produced recursively. Default 24. */
+  horizon?: number;
+  /** Maximum passes over the training windows. Default 10. */
+  epochs?: number;
+  /** Windows per gradient step. Default 256. */
+  batchSize?: number;
+  /** Adam learning rate. Default 1e-3. */
+  learningRate?: number;
+  /** Multiply the learning rate by this after every epoch. Default 0.85. */
+  lrDecay?: number;
+  /** Stop after this many epochs without a better validation loss. Default 3. */
+  patience?: number;
+  /** Use at most this many (randomly drawn) training windows per epoch. Default: all. */
+  maxWindowsPerEpoch?: number;
+  /** Per-window normalisation: subtract the last value (`'last'`, default), RevIN mean/std (`'revin'`), or none. */
+  normalization?: 'last' | 'revin' | 'none';
+  /** Training loss. Default `'mse'`. */
+  loss?: 'mse' | 'mae';
+  /** Seed of initial weights and shuffling. Default 42. */
+  seed?: number;
+  /** Print one line per epoch to stderr. */
+  verbose?: boolean;
+  /** Stop training after this many seconds (checked between batches). Default: no limit. */
+  timeBudgetSeconds?: number;
+}
+
+/** How training went. */
+export interface TrainingReport {
+  epochs: EpochLog[];
+  bestEpoch: number;
+  bestValLoss?: number;
+  seconds: number;
+  windows: number;
+}
+
+type Params = Record<string, tf.Variable>;
+
+/**
+ * Base of the TensorFlow.js forecasters: channel-independent windows (every column is a sample
+ * source, with its column index available to the network), per-window normalisation, a
+ * hand-written Adam training loop with early stopping on validation, batched inference, and
+ * weights saved through `@seqlab/core`'s atomic model files.
+ */
+export abstract class NeuralForecaster<O extends NeuralOptions = NeuralOptions> extends Forecaster<O> {
+  readonly capabilities: ForecasterCapabilities;
+  readonly lookback: number;
+  readonly horizon: number;
+  protected params: Params = {};
+  /** Number of columns the network was built for (channel embeddings). */
+  protected channels = 0;
+  /** Set after `fit`. */
+  report: TrainingReport | undefined;
+  protected rng: SeededRandom;
+
+  protected constructor(options: O) {
+    super(options);
+    this.lookback = positiveInt(options.lookback ?? 96, 'lookback');
+    this.horizon = positiveInt(options.horizon ?? 24, 'horizon');
+    for (const k of ['epochs', 'batchSize', 'patience'] as const) if (options[k] !== undefined) positiveInt(options[k], k);
+    if (options.learningRate !== undefined && !(options.learningRate > 0)) throw new ForecastInputError(`learningRate must be > 0, got ${options.learningRate}`);
+    const norm = options.normalization ?? 'last';
+    if (!['last', 'revin', 'none'].includes(norm)) throw new ForecastInputError(`normalization must be 'last', 'revin' or 'none', got "${norm}"`);
+    this.capabilities = { supportsMultivariate: true, probabilistic: true, minTrainLength: this.lookback + this.horizon, neural: true };
+    this.rng = new SeededRandom(options.seed ?? 42);
+  }
+
+  protected override defaultScaler(): ScalerKind {
+    return 'standard';
+  }
+  protected override minHistory(): number {
+    return this.lookback;
+  }
+  protected override historyRows(): number {
+    return this.lookback;
+  }
+  protected override calibrationHorizon(): number {
+    return this.horizon;
+  }
+
+  /** Creates the variables for `channels` columns. */
+  protected abstract buildParams(channels: number): Params;
+  /**
+   * Maps normalised inputs `[B, L]` and column ids `[B]` to normalised forecasts `[B, H]`.
+   * Runs inside a tidy.
+   */
+  protected abstract forward(x: tf.Tensor2D, channel: tf.Tensor1D, training: boolean): tf.Tensor2D;
+  /** Hook run after the variables exist and before training (e.g. closed-form initialisation). */
+  protected async initialize(_train: TimeSeries, _validation: TimeSeries | undefined): Promise<void> {}
+
+  protected glorot(shape: [number, number], fanIn = shape[0], fanOut = shape[1]): tf.Variable {
+    const lim = Math.sqrt(6 / (fanIn + fanOut));
+    return tf.variable(tf.randomUniform(shape, -lim, lim, 'float32', this.rng.int(2 ** 31)));
+  }
+  protected uniform(shape: number[], lim: number): tf.Variable {
+    return tf.variable(tf.randomUniform(shape, -lim, lim, 'float32', this.rng.int(2 ** 31)));
+  }
+  protected zeros(shape: number[]): tf.Variable {
+    return tf.variable(tf.zeros(shape));
+  }
+
+  override dispose(): void {
+    for (const v of Object.values(this.params)) v.dispose();
+    this.params = {};
+  }
+
+  /**
+   * Fills batch buffers for windows given as triples `(source, end, channel)` in `items`:
+   * inputs `values[source][end - L, end)` normalised, their statistics, and targets.
+   */
+  private fillBatch(
+    values: Float64Array[],
+    items: ArrayLike<number>,
+    count: number,
+    offset: number,
+    withTargets: boolean,
+  ): { x: Float32Array; ch: Int32Array; mean: Float32Array; std: Float32Array; y?: Float32Array } {
+    const L = this.lookback;
+    const H = this.horizon;
+    const norm = this.options.normalization ?? 'last';
+    const x = new Float32Array(count * L);
+    const ch = new Int32Array(count);
+    const mean = new Float32Array(count);
+    const std = new Float32Array(count).fill(1);
+    const y = withTargets ? new Float32Array(count * H) : undefined;
+    for (let k = 0; k < count; k++) {
+      const v = values[items[3 * (offset + k)]!]!;
+      const end = items[3 * (offset + k) + 1]!;
+      ch[k] = items[3 * (offset + k) + 2]!;
+      let m = 0;
+      let s = 1;
+      if (norm === 'last') m = v[end - 1]!;
+      else if (norm === 'revin') {
+        for (let i = end - L; i < end; i++) m += v[i]!;
+        m /= L;
+        let ss = 0;
+        for (let i = end - L; i < end; i++) ss += (v[i]! - m) ** 2;
+        s = Math.sqrt(ss / L + 1e-5);
+      }
+      mean[k] = m;
+      std[k] = s;
+      for (let i = 0; i < L; i++) x[k * L + i] = (v[end - L + i]! - m) / s;
+      if (y) for (let h = 0; h < H; h++) y[k * H + h] = (v[end + h]! - m) / s;
+    }
+    return { x, ch, mean, std, y };
+  }
+
+  /** Normalised-space loss of one batch (a scalar tensor). */
+  private batchLoss(b: { x: Float32Array; ch: Int32Array; std: Float32Array; y?: Float32Array }, count: number, training: boolean): tf.Scalar {
+    const x = tf.tensor2d(b.x, [count, this.lookback]);
+    const ch = tf.tensor1d(b.ch, 'int32');
+    const y = tf.tensor2d(b.y!, [count, this.horizon]);
+    const pred = this.forward(x, ch, training);
+    // Errors are compared in scaled units: for RevIN the normalised error is multiplied back by
+    // each window's std so every window weighs by its real error.
+    let diff = tf.sub(pred, y);
+    if ((this.options.normalization ?? 'last') === 'revin') diff = tf.mul(diff, tf.tensor2d(b.std, [count, 1]));
+    return (this.options.loss ?? 'mse') === 'mae' ? tf.mean(tf.abs(diff)) : tf.mean(tf.square(diff));
+  }
+
+  /** Pairs (column, end row) of every window in a series. */
+  private items(series: TimeSeries): Int32Array {
+    const starts = windowStarts(seriesLength(series), this.lookback, this.horizon);
+    const C = series.values.length;
+    const out = new Int32Array(3 * starts.length * C);
+    let k = 0;
+    for (let c = 0; c < C; c++) {
+      for (const s of starts) {
+        out[k++] = c;
+        out[k++] = s + this.lookback;
+        out[k++] = c;
+      }
+    }
+    return out;
+  }
+
+  private evaluate(series: TimeSeries, items: Int32Array, batch = 1024): number {
+    const n = items.length / 3;
+    let total = 0;
+    for (let off = 0; off < n; off += batch) {
+      const count = Math.min(batch, n - off);
+      const b = this.fillBatch(series.values, items, count, off, true);
+      const loss = tf.tidy(() => this.batchLoss(b, count, false));
+      total += loss.dataSync()[0]! * count;
+      loss.dispose();
+    }
+    return total / n;
+  }
+
+  private snapshot(): Record<string, Float32Array> {
+    const out: Record<string, Float32Array> = {};
+    for (const [k, v] of Object.entries(this.params)) out[k] = v.dataSync() as Float32Array;
+    return out;
+  }
+
+  private restoreSnapshot(s: Record<string, Float32Array>): void {
+    for (const [k, v] of Object.entries(this.params)) v.assign(tf.tensor(s[k]!, v.shape));
+  }
+
+  protected async fitScaled(series: TimeSeries, validation: TimeSeries | undefined, options: FitOptions): Promise<void> {
+    const n = seriesLength(series);
+    const L = this.lookback;
+    const H = this.horizon;
+    if (n < L + H) throw new ForecastInputError(`${this.name}: training series has ${n} rows; lookback ${L} + horizon ${H} = ${L + H} are needed`);
+    this.rng = new SeededRandom(this.options.seed ?? 42);
+    this.channels = series.values.length;
+    this.params = this.buildParams(this.channels);
+    await this.initialize(series, validation);
+    const trainItems = this.items(series);
+    const valItems = validation && seriesLength(validation) >= L + H ? this.items(validation) : undefined;
+    const nTrain = trainItems.length / 3;
+    const epochs = this.options.epochs ?? 10;
+    const batchSize = this.options.batchSize ?? 256;
+    const patience = this.options.patience ?? 3;
+    const perEpoch = Math.min(nTrain, this.options.maxWindowsPerEpoch ?? nTrain);
+    let lr = this.options.learningRate ?? 1e-3;
+    const optimizer = tf.train.adam(lr);
+    const logs: EpochLog[] = [];
+    const t0 = performance.now();
+    const budget = (this.options.timeBudgetSeconds ?? Infinity) * 1000;
+    let best = valItems ? this.evaluate(validation!, valItems) : Infinity;
+    let bestEpoch = 0;
+    let bestWeights = valItems ? this.snapshot() : undefined;
+    let stale = 0;
+    const vars = Object.values(this.params);
+    try {
+      for (let epoch = 1; epoch <= epochs; epoch++) {
+        const te = performance.now();
+        const order = this.rng.permutation(nTrain).slice(0, perEpoch);
+        const shuffled = new Int32Array(3 * perEpoch);
+        order.forEach((j, k) => shuffled.set(trainItems.subarray(3 * j, 3 * j + 3), 3 * k));
+        let sum = 0;
+        let seen = 0;
+        let outOfTime = false;
+        for (let off = 0; off < perEpoch; off += batchSize) {
+          const count = Math.min(batchSize, perEpoch - off);
+          const b = this.fillBatch(series.values, shuffled, count, off, true);
+          const loss = optimizer.minimize(() => this.batchLoss(b, count, true), true, vars);
+          sum += loss!.dataSync()[0]! * count;
+          seen += count;
+          loss!.dispose();
+          if (performance.now() - t0 > budget) {
+            outOfTime = true;
+            break;
+          }
+        }
+        const log: EpochLog = { epoch, trainLoss: sum / seen, seconds: (performance.now() - te) / 1000 };
+        if (valItems) {
+          log.valLoss = this.evaluate(validation!, valItems);
+          log.seconds = (performance.now() - te) / 1000;
+        }
+        logs.push(log);
+        options.onEpoch?.(log);
+        if (this.options.verbose) {
+          process.stderr.write(`${this.name} epoch ${epoch}: train ${log.trainLoss.toFixed(4)}${log.valLoss !== undefined ? ` val ${log.valLoss.toFixed(4)}` : ''} (${log.seconds.toFixed(1)} s)\n`);
+        }
+        if (log.valLoss !== undefined) {
+          if (log.valLoss < best) {
+            best = log.valLoss;
+            bestEpoch = epoch;
+            bestWeights = this.snapshot();
+            stale = 0;
+          } else if (++stale >= patience) break;
+        } else bestEpoch = epoch;
+        if (outOfTime) break;
+        lr *= this.options.lrDecay ?? 0.85;
+        (optimizer as unknown as { learningRate: number }).learningRate = lr;
+      }
+    } finally {
+      optimizer.dispose();
+    }
+    if (bestWeights) this.restoreSnapshot(bestWeights);
+    this.report = {
+      epochs: logs,
+      bestEpoch,
+      bestValLoss: valItems ? best : undefined,
+      seconds: (performance.now() - t0) / 1000,
+      windows: nTrain,
+    };
+  }
+
+  /** Forecasts H steps for the windows in `items` (see fillBatch), in scaled units. */
+  private directMany(values: Float64Array[], items: Int32Array): Float32Array[] {
+    const n = items.length / 3;
+    const H = this.horizon;
+    const out: Float32Array[] = [];
+    const batch = 1024;
+    for (let off = 0; off < n; off += batch) {
+      const count = Math.min(batch, n - off);
+      const b = this.fillBatch(values, items, count, off, false);
+      const pred = tf.tidy(() => this.forward(tf.tensor2d(b.x, [count, this.lookback]), tf.tensor1d(b.ch, 'int32'), false));
+      const data = pred.dataSync() as Float32Array;
+      pred.dispose();
+      for (let k = 0; k < count; k++) {
+        const row = new Float32Array(H);
+        for (let h = 0; h < H; h++) row[h] = data[k * H + h]! * b.std[k]! + b.mean[k]!;
+        out.push(row);
+      }
+    }
+    return out;
+  }
+
+  protected override async forecastManyScaled(values: Float64Array[], origins: number[], horizon: number): Promise<Float64Array[][]> {
+    if (Object.keys(this.params).length === 0) throw new ForecastInputError(`${this.name}: the model has no weights (fit or load it first)`);
+    if (values.length !== this.channels) throw new ForecastInputError(`${this.name} was built for ${this.channels} columns; got ${values.length}`);
+    const L = this.lookback;
+    const H = this.horizon;
+    const C = values.length;
+    // Buffers hold the history followed by forecasts, so horizons beyond H recurse.
+    const bufs = origins.map((o) => values.map((v) => {
+      if (o < L) throw new ForecastInputError(`${this.name} needs ${L} rows of history (lookback); got ${o}`);
+      const b = new Float64Array(L + horizon);
+      b.set(v.subarray(o - L, o));
+      return b;
+    }));
+    for (let done = 0; done < horizon; done += H) {
+      const flatValues: Float64Array[] = [];
+      const items = new Int32Array(3 * origins.length * C);
+      bufs.forEach((cols, k) => cols.forEach((b, c) => {
+        flatValues.push(b);
+        items.set([k * C + c, L + done, c], 3 * (k * C + c));
+      }));
+      const preds = this.directMany(flatValues, items);
+      preds.forEach((p, j) => flatValues[j]!.set(p.subarray(0, Math.min(H, horizon - done)), L + done));
+    }
+    return bufs.map((cols) => cols.map((b) => b.slice(L)));
+  }
+
+  protected async forecastScaled(history: Float64Array[], horizon: number): Promise<Float64Array[]> {
+    const n = history[0]!.length;
+    return (await this.forecastManyScaled(history, [n], horizon))[0]!;
+  }
+
+  /** Network configuration saved beside the weights. */
+  protected getState(): Record<string, unknown> {
+    return { channels: this.channels, report: this.report };
+  }
+  protected setState(state: Record<string, unknown>): void {
+    this.channels = state.channels as number;
+    this.report = state.report as TrainingReport | undefined;
+  }
+
+  protected override async saveExtra(dir: string): Promise<void> {
+    const named = Object.entries(this.params).map(([name, tensor]) => ({ name, tensor }));
+    const { data, specs } = await tf.io.encodeWeights(named);
+    const handler = fileSystem(dir);
+    if (!handler.save) throw new ForecastInputError(`cannot save weights to ${dir}`);
+    await handler.save({
+      modelTopology: { seqlab: 'forecaster-weights', model: this.name },
+      format: 'seqlab-forecast',
+      generatedBy: 'seqlab',
+      weightSpecs: specs,
+      weightData: data,
+    });
+  }
+
+  protected override async loadExtra(dir: string): Promise<void> {
+    const handler = fileSystem(dir);
+    if (!handler.load) throw new ForecastInputError(`cannot load weights from ${dir}`);
+    const artifacts = await handler.load();
+    this.dispose();
+    this.params = this.buildParams(this.channels);
+    const decoded = tf.io.decodeWeights(artifacts.weightData!, artifacts.weightSpecs!);
+    for (const [name, v] of Object.entries(this.params)) {
+      const t = decoded[name];
+      if (!t) throw new ForecastInputError(`${this.name}: saved weights in ${dir} lack "${name}"`);
+      if (t.shape.join(',') !== v.shape.join(',')) throw new ForecastInputError(`${this.name}: saved weight "${name}" has shape [${t.shape}], expected [${v.shape}]`);
+      v.assign(t as tf.Tensor);
+    }
+    for (const t of Object.values(decoded)) t.dispose();
+  }
+}

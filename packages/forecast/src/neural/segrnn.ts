@@ -1,0 +1,122 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ForecastInputError, positiveInt } from '../errors.js';
+import type { TimeSeries } from '../data/series.js';
+import { LinearForecaster } from '../models/linear.js';
+import { gruCombine, gruStep } from './cells.js';
+import { NeuralForecaster, type NeuralOptions } from './base.js';
+
+/** Options of {@link SegRnnForecaster}. */
+export interface SegRnnOptions extends NeuralOptions {
+  /** Segment length w; the look-back is cut into L / w segments. Default 24. */
+  segmentLength?: number;
+  /** GRU width d (even). Default 128. */
+  hidden?: number;
+  /** Dropout on the decoder states during training. Default 0.1. */
+  dropout?: number;
+  /**
+   * Add a linear map from the look-back straight to the forecast, initialised with the
+   * closed-form ridge solution (the `linear` model), so the GRU learns what the linear model
+   * misses (a highway like LSTNet's autoregressive component). Default false.
+   */
+  linearSkip?: boolean;
+}
+
+/**
+ * SegRNN (Lin et al. 2023): the look-back is cut into segments of `w` steps, each embedded by a
+ * linear layer and fed to one GRU, so the encoder runs L / w steps instead of L. The decoder
+ * runs the same GRU cell once per output segment, all segments in parallel: its input is a
+ * learned position embedding concatenated with a column embedding, its state the encoder's
+ * final state, and a linear layer maps each resulting state to `w` values. Channel-independent.
+ */
+export class SegRnnForecaster extends NeuralForecaster<SegRnnOptions> {
+  readonly name = 'segrnn';
+  readonly segmentLength: number;
+  readonly hidden: number;
+
+  constructor(options: SegRnnOptions = {}) {
+    super(options);
+    this.segmentLength = positiveInt(options.segmentLength ?? 24, 'segmentLength');
+    this.hidden = positiveInt(options.hidden ?? 128, 'hidden');
+    if (this.lookback % this.segmentLength !== 0) {
+      throw new ForecastInputError(`segrnn: lookback ${this.lookback} must be a multiple of segmentLength ${this.segmentLength}`);
+    }
+    if (this.hidden % 2 !== 0) throw new ForecastInputError(`segrnn: hidden must be even, got ${this.hidden}`);
+    if (options.dropout !== undefined && !(options.dropout >= 0 && options.dropout < 1)) throw new ForecastInputError(`segrnn: dropout must be in [0, 1), got ${options.dropout}`);
+    if (options.linearSkip && (options.normalization ?? 'last') !== 'last') throw new ForecastInputError("segrnn: linearSkip needs normalization 'last'");
+  }
+
+  private get outSegments(): number {
+    return Math.ceil(this.horizon / this.segmentLength);
+  }
+
+  protected buildParams(channels: number): Record<string, tf.Variable> {
+    const w = this.segmentLength;
+    const d = this.hidden;
+    const m = this.outSegments;
+    const lim = 1 / Math.sqrt(d);
+    const p: Record<string, tf.Variable> = {
+      embW: this.glorot([w, d]),
+      embB: this.zeros([d]),
+      wih: this.uniform([d, 3 * d], lim),
+      bih: this.uniform([3 * d], lim),
+      whh: this.uniform([d, 3 * d], lim),
+      bhh: this.uniform([3 * d], lim),
+      pos: this.uniform([m, d / 2], 1),
+      chan: this.uniform([channels, d / 2], 1),
+      outW: this.options.linearSkip ? this.zeros([d, w]) : this.glorot([d, w]),
+      outB: this.zeros([w]),
+    };
+    if (this.options.linearSkip) {
+      p.skipW = this.zeros([this.lookback, this.horizon]);
+      p.skipB = this.zeros([this.horizon]);
+    }
+    return p;
+  }
+
+  protected override async initialize(train: TimeSeries, validation: TimeSeries | undefined): Promise<void> {
+    if (!this.options.linearSkip) return;
+    // The ridge solution, fitted on the same (already scaled) windows, starts the highway.
+    const ridge = new LinearForecaster({ lookback: this.lookback, horizon: this.horizon, scaler: 'none' });
+    await ridge.fit(train, { validation, calibration: false });
+    const weights = (ridge as unknown as { getState(): { weights: number[] } }).getState().weights;
+    const L = this.lookback;
+    const H = this.horizon;
+    this.params.skipW!.assign(tf.tensor2d(weights.slice(0, L * H), [L, H]));
+    this.params.skipB!.assign(tf.tensor1d(weights.slice(L * H)));
+  }
+
+  protected forward(x: tf.Tensor2D, channel: tf.Tensor1D, training: boolean): tf.Tensor2D {
+    const p = this.params as Record<string, tf.Tensor>;
+    const B = x.shape[0];
+    const w = this.segmentLength;
+    const n = this.lookback / w;
+    const d = this.hidden;
+    const m = this.outSegments;
+    const segs = tf.reshape(x, [B * n, w]);
+    const emb = tf.relu(tf.add(tf.matMul(segs, p.embW as tf.Tensor2D), p.embB!));
+    const xProj = tf.reshape(tf.add(tf.matMul(emb as tf.Tensor2D, p.wih as tf.Tensor2D), p.bih!), [B, n, 3 * d]);
+    let h = tf.zeros([B, d]) as tf.Tensor2D;
+    for (let t = 0; t < n; t++) {
+      const xt = tf.reshape(tf.slice(xProj, [0, t, 0], [B, 1, 3 * d]), [B, 3 * d]) as tf.Tensor2D;
+      h = gruStep(xt, h, p.whh as tf.Tensor2D, p.bhh as tf.Tensor1D);
+    }
+    // Decoder inputs depend only on (column, segment): project the C x m table once, then gather.
+    const C = p.chan!.shape[0]!;
+    const table = tf.concat([tf.tile(tf.expandDims(p.pos!, 0), [C, 1, 1]), tf.tile(tf.expandDims(p.chan!, 1), [1, m, 1])], 2);
+    const tableProj = tf.reshape(tf.add(tf.matMul(tf.reshape(table, [C * m, d]), p.wih as tf.Tensor2D), p.bih!), [C, m, 3 * d]);
+    const decX = tf.gather(tableProj, channel);
+    const hProj = tf.expandDims(tf.add(tf.matMul(h, p.whh as tf.Tensor2D), p.bhh!), 1);
+    let dec = gruCombine(decX as tf.Tensor3D, hProj, tf.expandDims(h, 1), d);
+    const rate = this.options.dropout ?? 0.1;
+    if (training && rate > 0) dec = tf.dropout(dec, rate, undefined, this.rng.int(2 ** 31)) as tf.Tensor3D;
+    const out = tf.add(tf.matMul(tf.reshape(dec, [B * m, d]), p.outW as tf.Tensor2D), p.outB!);
+    let y = tf.reshape(out, [B, m * w]) as tf.Tensor2D;
+    if (m * w !== this.horizon) y = tf.slice(y, [0, 0], [B, this.horizon]);
+    if (p.skipW) y = tf.add(y, tf.add(tf.matMul(x, p.skipW as tf.Tensor2D), p.skipB!));
+    return y;
+  }
+
+  clone(): SegRnnForecaster {
+    return new SegRnnForecaster(this.options);
+  }
+}
