@@ -41,53 +41,74 @@ export function toWellFormed(text: string): string {
   return text.replace(LONE_SURROGATE, '\uFFFD');
 }
 
-const utf16 = new TextDecoder('utf-16le');
+/**
+ * Output of the normalizer under construction: the text (runs copied from the input are sliced,
+ * not rebuilt char by char) plus the original span of each output unit. One module-level
+ * instance is reused across calls (normalization never re-enters itself), so encoding many
+ * short lines does not allocate scratch arrays per line.
+ */
+const out = {
+  input: '',
+  text: '',
+  runStart: -1, // start of a run of input copied unchanged, not yet appended to `text`
+  starts: new Int32Array(1024),
+  ends: new Int32Array(1024),
+  length: 0,
+  spaceStart: -1, // start of a pending whitespace run (foldWhitespace)
+  spaceEnd: -1,
+};
 
-/** Growable buffer of normalized UTF-16 units with the original span of each unit. */
-class AlignedBuilder {
-  units: Uint16Array;
-  starts: Int32Array;
-  ends: Int32Array;
-  length = 0;
+function grow(need: number): void {
+  const cap = Math.max(need, out.starts.length * 2);
+  const a = new Int32Array(cap);
+  a.set(out.starts.subarray(0, out.length));
+  const b = new Int32Array(cap);
+  b.set(out.ends.subarray(0, out.length));
+  out.starts = a;
+  out.ends = b;
+}
 
-  constructor(capacity: number) {
-    const cap = Math.max(16, capacity);
-    this.units = new Uint16Array(cap);
-    this.starts = new Int32Array(cap);
-    this.ends = new Int32Array(cap);
+function flushRun(upTo: number): void {
+  if (out.runStart >= 0) {
+    out.text += out.input.slice(out.runStart, upTo);
+    out.runStart = -1;
   }
+}
 
-  private grow(need: number): void {
-    const cap = Math.max(need, this.units.length * 2);
-    const u = new Uint16Array(cap);
-    u.set(this.units.subarray(0, this.length));
-    const a = new Int32Array(cap);
-    a.set(this.starts.subarray(0, this.length));
-    const b = new Int32Array(cap);
-    b.set(this.ends.subarray(0, this.length));
-    this.units = u;
-    this.starts = a;
-    this.ends = b;
-  }
+/** Output unit `i` is input unit `i` unchanged. */
+function keepUnit(i: number): void {
+  if (out.length === out.starts.length) grow(out.length + 1);
+  const k = out.length++;
+  out.starts[k] = i;
+  out.ends[k] = i + 1;
+  if (out.runStart < 0) out.runStart = i;
+}
 
-  unit(c: number, start: number, end: number): void {
-    if (this.length === this.units.length) this.grow(this.length + 1);
-    const k = this.length++;
-    this.units[k] = c;
-    this.starts[k] = start;
-    this.ends[k] = end;
+/** Appends `s`, every unit of it spanning input [start, end). Callers flush the run first. */
+function pushString(s: string, start: number, end: number): void {
+  if (out.length + s.length > out.starts.length) grow(out.length + s.length);
+  for (let k = 0; k < s.length; k++) {
+    out.starts[out.length] = start;
+    out.ends[out.length++] = end;
   }
+  out.text += s;
+}
 
-  push(s: string, start: number, end: number): void {
-    if (this.length + s.length > this.units.length) this.grow(this.length + s.length);
-    for (let k = 0; k < s.length; k++) this.unit(s.charCodeAt(k), start, end);
-  }
+/** Emits the pending folded space, unless it would lead the output (trim). */
+function flushSpace(): void {
+  if (out.length > 0) pushString(' ', out.spaceStart, out.spaceEnd);
+  out.spaceStart = -1;
+}
 
-  finish(): AlignedText {
-    const n = this.length;
-    // Decoding the unit buffer once beats building a 10 MB string by concatenation.
-    return { text: utf16.decode(this.units.subarray(0, n)), starts: this.starts.slice(0, n), ends: this.ends.slice(0, n) };
-  }
+function finishOutput(n: number, copy: boolean): AlignedText {
+  flushRun(n);
+  const k = out.length;
+  const result = copy
+    ? { text: out.text, starts: out.starts.slice(0, k), ends: out.ends.slice(0, k) }
+    : { text: out.text, starts: out.starts.subarray(0, k), ends: out.ends.subarray(0, k) };
+  out.input = '';
+  out.text = '';
+  return result;
 }
 
 /**
@@ -140,26 +161,28 @@ export class TextNormalizer implements Normalizer {
   }
 
   normalizeAligned(text: string): AlignedText {
+    return this.run(text, true);
+  }
+
+  /**
+   * Like {@link normalizeAligned}, but the offset arrays are views of a scratch buffer that the
+   * next call overwrites: for callers that consume them at once (the vectorizer).
+   * @internal
+   */
+  normalizeAlignedTransient(text: string): AlignedText {
+    return this.run(text, false);
+  }
+
+  private run(text: string, copy: boolean): AlignedText {
     if (typeof text !== 'string') throw new TypeError(`normalize: expected a string, got ${describe(text)}`);
     const { unicode, lowercase, stripAccents, foldWhitespace, stripControl } = this.options;
     const n = text.length;
-    const out = new AlignedBuilder(n + 8);
-    let spaceStart = -1; // start of a pending whitespace run (foldWhitespace)
-    let spaceEnd = -1;
-    const flushSpace = () => {
-      if (out.length > 0) out.unit(32, spaceStart, spaceEnd);
-      spaceStart = -1;
-    };
-    const emit = (s: string, start: number, end: number) => {
-      if (spaceStart >= 0) flushSpace();
-      out.push(s, start, end);
-    };
-    const whitespace = (start: number, end: number, s: string) => {
-      if (foldWhitespace) {
-        if (spaceStart < 0) spaceStart = start;
-        spaceEnd = end;
-      } else out.push(s, start, end);
-    };
+    out.input = text;
+    out.text = '';
+    out.runStart = -1;
+    out.length = 0;
+    out.spaceStart = -1;
+    if (out.starts.length < n + 8) grow(n + 8);
 
     let i = 0;
     while (i < n) {
@@ -169,21 +192,27 @@ export class TextNormalizer implements Normalizer {
         // ASCII not followed by a combining mark: the hot path, no strings built.
         if (c === 32 || (c >= 9 && c <= 13)) {
           if (foldWhitespace) {
-            if (spaceStart < 0) spaceStart = i;
-            spaceEnd = i + 1;
-          } else out.unit(c, i, i + 1);
+            flushRun(i);
+            if (out.spaceStart < 0) out.spaceStart = i;
+            out.spaceEnd = i + 1;
+          } else keepUnit(i);
         } else if (c < 32 || c === 127) {
-          if (!stripControl) {
-            if (spaceStart >= 0) flushSpace();
-            out.unit(c, i, i + 1);
+          if (stripControl) flushRun(i);
+          else {
+            if (out.spaceStart >= 0) flushSpace();
+            keepUnit(i);
           }
         } else {
-          if (spaceStart >= 0) flushSpace();
-          out.unit(lowercase && c >= 65 && c <= 90 ? c + 32 : c, i, i + 1);
+          if (out.spaceStart >= 0) flushSpace();
+          if (lowercase && c >= 65 && c <= 90) {
+            flushRun(i);
+            pushString(String.fromCharCode(c + 32), i, i + 1);
+          } else keepUnit(i);
         }
         i++;
         continue;
       }
+      flushRun(i);
       // One base code point plus the marks that follow it.
       let j = i + (c >= 0xd800 && c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff ? 2 : 1);
       while (j < n) {
@@ -203,19 +232,26 @@ export class TextNormalizer implements Normalizer {
       if (lowercase) s = s.toLowerCase();
       if (stripAccents) s = s.normalize('NFD').replace(NONSPACING, '').normalize(unicode && unicode.startsWith('NFK') ? 'NFKC' : 'NFC');
       if (s.length > 0) {
-        if (!foldWhitespace && !stripControl) emit(s, i, j);
+        if (!foldWhitespace && !stripControl) pushString(s, i, j);
         else {
-          // A compatibility decomposition can produce spaces ("¼" stays, "\u00A0" becomes " ").
+          // A compatibility decomposition can produce spaces ("\u00A0" becomes " ").
           for (const ch of s) {
-            if (WHITESPACE.test(ch)) whitespace(i, j, ch);
-            else if (stripControl && CONTROL.test(ch) && ch !== '\u200d' && ch !== '\u200c') continue;
-            else emit(ch, i, j);
+            if (WHITESPACE.test(ch)) {
+              if (foldWhitespace) {
+                if (out.spaceStart < 0) out.spaceStart = i;
+                out.spaceEnd = j;
+              } else pushString(ch, i, j);
+            } else if (stripControl && CONTROL.test(ch) && ch !== '\u200d' && ch !== '\u200c') continue;
+            else {
+              if (out.spaceStart >= 0) flushSpace();
+              pushString(ch, i, j);
+            }
           }
         }
       }
       i = j;
     }
-    return out.finish();
+    return finishOutput(n, copy);
   }
 
   toJSON(): { kind: 'text'; options: Required<NormalizeOptions> } {

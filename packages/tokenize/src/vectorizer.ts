@@ -245,7 +245,8 @@ export class TextVectorizer {
       }
       return tokens;
     }
-    const aligned = this.normalizer ? this.normalizer.normalizeAligned(text) : new TextNormalizer().normalizeAligned(text);
+    const normalizer = this.normalizer ?? IDENTITY;
+    const aligned = normalizer instanceof TextNormalizer ? normalizer.normalizeAlignedTransient(text) : normalizer.normalizeAligned(text);
     const tokens = this.tokenizer.tokenize(aligned.text);
     const n = aligned.text.length;
     for (const t of tokens) {
@@ -430,6 +431,8 @@ export class TextVectorizer {
     return TextVectorizer.fromJSON(json, path);
   }
 }
+
+const IDENTITY = new TextNormalizer();
 
 /** Window size of long-text processing, in UTF-16 units. */
 const WINDOW = 1 << 16;

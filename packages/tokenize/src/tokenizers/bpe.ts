@@ -34,6 +34,11 @@ export interface BpeOptions {
   merges?: ReadonlyArray<readonly [string, string]>;
 }
 
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
+
 /** Splits text into GPT-2 pre-tokens with their offsets; long ones are cut at code-point boundaries. */
 function pretokenize(text: string): Array<{ text: string; start: number }> {
   const out: Array<{ text: string; start: number }> = [];
@@ -196,10 +201,21 @@ export class BpeTokenizer implements TrainableTokenizer {
     const out: Token[] = [];
     for (const p of pretokenize(text)) {
       const ids = this.encodeWord(p.text);
+      const s = p.text;
+      if (ids.length === 0) continue;
+      if (isAscii(s)) {
+        // One byte per UTF-16 unit: byte offsets are character offsets.
+        let at = p.start;
+        for (const id of ids) {
+          const sym = this.symbolList[id]!;
+          out.push({ text: sym, start: at, end: at + sym.length });
+          at += sym.length;
+        }
+        continue;
+      }
       // Map each UTF-8 byte of the pre-token back to the UTF-16 span of its character.
       const byteStart: number[] = [];
       const byteEnd: number[] = [];
-      const s = p.text;
       for (let i = 0; i < s.length; ) {
         const c = s.codePointAt(i)!;
         const units = c > 0xffff ? 2 : 1;

@@ -1,0 +1,141 @@
+/**
+ * bench:tokenize - encoding throughput of the @seqlab/tokenize tokenizers against natural's own
+ * WordTokenizer on the same text, in the same process, plus subword training time.
+ *
+ * Corpora: tiny-shakespeare (one line per line of the file) and SST-2 train (one sentence per
+ * line). Every encoder maps each line to ids with `TextVectorizer.encodeIds` (normalization,
+ * tokenization, offsets and vocabulary lookup included); natural's WordTokenizer only splits
+ * (no normalization, no offsets, no ids). Figures are medians of RUNS timed passes after one
+ * warm-up pass. MB/s counts UTF-8 bytes of the input; `vs natural` is MB/s over natural's MB/s
+ * on the same corpus. BPE/WordPiece are trained on the corpus they encode (vocabulary 8000).
+ *
+ *   npm run bench:tokenize [-- --quick]
+ */
+import { readFileSync } from 'node:fs';
+import natural from 'natural/lib/natural/tokenizers/index.js';
+import { TextVectorizer, WordTokenizer, type TextVectorizerOptions } from '@seqlab/tokenize';
+import { dataPath, formatTable, median, writeResults } from './lib/report.js';
+
+const QUICK = process.argv.includes('--quick');
+const RUNS = QUICK ? 2 : 5;
+const TRAIN_RUNS = QUICK ? 1 : 3;
+const VOCAB = 8000;
+
+const corpora: Record<string, string[]> = {
+  'tiny-shakespeare': readFileSync(dataPath('tiny_shakespeare', 'input.txt'), 'utf8').split('\n'),
+  'sst2-train': readFileSync(dataPath('sst2', 'train.tsv'), 'utf8')
+    .split('\n')
+    .slice(1)
+    .filter((l) => l.length > 0)
+    .map((l) => l.split('\t')[0]!),
+};
+
+/** Median seconds of `runs` timed calls of `f` after one warm-up; returns the last result too. */
+function timeIt<T>(f: () => T, runs: number): { seconds: number; result: T } {
+  let result = f();
+  const times: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const t0 = process.hrtime.bigint();
+    result = f();
+    times.push(Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+  return { seconds: median(times), result };
+}
+
+async function timeAsync(f: () => Promise<unknown>, runs: number): Promise<number> {
+  const times: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const t0 = process.hrtime.bigint();
+    await f();
+    times.push(Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+  return median(times);
+}
+
+const encoders: Array<{ name: string; options: () => TextVectorizerOptions; trained?: boolean }> = [
+  { name: 'word (treebank, NFKC+lower)', options: () => ({ tokenizer: 'word' }) },
+  { name: "word (natural's rules, no normalization)", options: () => ({ tokenizer: new WordTokenizer({ method: 'word' }), normalize: false }) },
+  { name: 'char', options: () => ({ tokenizer: 'char' }) },
+  { name: `bpe (byte-level, ${VOCAB})`, options: () => ({ tokenizer: 'bpe', maxTokens: VOCAB }), trained: true },
+  { name: `wordpiece (${VOCAB})`, options: () => ({ tokenizer: 'wordpiece', maxTokens: VOCAB }), trained: true },
+];
+
+const rows: Array<Record<string, unknown>> = [];
+const training: Array<Record<string, unknown>> = [];
+
+for (const [corpusName, lines] of Object.entries(corpora)) {
+  const mb = Buffer.byteLength(lines.join('\n'), 'utf8') / 1e6;
+  const baseline = new natural.WordTokenizer();
+  const base = timeIt(() => {
+    let n = 0;
+    for (const l of lines) n += baseline.tokenize(l).length;
+    return n;
+  }, RUNS);
+  const baseMbs = mb / base.seconds;
+  rows.push({
+    corpus: corpusName,
+    encoder: "natural WordTokenizer (split only)",
+    tokens: base.result,
+    'tokens/s': Math.round(base.result / base.seconds),
+    'MB/s': Number(baseMbs.toFixed(2)),
+    'vs natural': 1,
+    vocab: '',
+  });
+  for (const enc of encoders) {
+    const tv = new TextVectorizer(enc.options());
+    if (enc.trained) {
+      const seconds = await timeAsync(() => new TextVectorizer(enc.options()).adapt(lines), TRAIN_RUNS);
+      training.push({ corpus: corpusName, tokenizer: enc.name, 'train s': Number(seconds.toFixed(2)), vocab: VOCAB });
+    }
+    await tv.adapt(lines);
+    const run = timeIt(() => {
+      let n = 0;
+      for (const l of lines) n += tv.encodeIds(l).length;
+      return n;
+    }, RUNS);
+    const mbs = mb / run.seconds;
+    rows.push({
+      corpus: corpusName,
+      encoder: enc.name,
+      tokens: run.result,
+      'tokens/s': Math.round(run.result / run.seconds),
+      'MB/s': Number(mbs.toFixed(2)),
+      'vs natural': Number((mbs / baseMbs).toFixed(2)),
+      vocab: tv.vocabSize,
+    });
+    console.error(`${corpusName} / ${enc.name}: ${(run.result / run.seconds / 1e6).toFixed(2)} M tokens/s`);
+  }
+}
+
+// The padded batch path (what a model's input pipeline calls): 64 lines per call, length 64.
+const batchRows: Array<Record<string, unknown>> = [];
+{
+  const lines = corpora['sst2-train']!;
+  const tv = await new TextVectorizer().adapt(lines);
+  const run = timeIt(() => {
+    let n = 0;
+    for (let i = 0; i < lines.length; i += 64) n += tv.encode(lines.slice(i, i + 64), { maxLength: 64, addBos: true }).ids.length;
+    return n;
+  }, RUNS);
+  batchRows.push({ corpus: 'sst2-train', call: 'encode(batch 64, maxLength 64, BOS)', 'sentences/s': Math.round(lines.length / run.seconds), 'ids/s': Math.round(run.result / run.seconds) });
+}
+
+console.log('\nEncoding throughput (median of %d passes; backend: none, pure TypeScript)\n', RUNS);
+console.log(formatTable(rows));
+console.log('\nSubword training time (median of %d runs)\n', TRAIN_RUNS);
+console.log(formatTable(training));
+console.log('\nPadded batches\n');
+console.log(formatTable(batchRows));
+
+const file = await writeResults('tokenize', `npm run bench:tokenize${QUICK ? ' -- --quick' : ''}`, {
+  backend: 'none (pure TypeScript, no TensorFlow.js)',
+  runs: RUNS,
+  trainRuns: TRAIN_RUNS,
+  notes:
+    'encodeIds per line = normalization + tokenization + offsets + vocabulary lookup; natural WordTokenizer = split only. ' +
+    "'vs natural' = MB/s over natural's MB/s on the same corpus in the same run.",
+  encoding: rows,
+  training,
+  batches: batchRows,
+});
+console.log(`\nwrote ${file}`);
