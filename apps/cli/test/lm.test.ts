@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { evaluateLmCommand } from '../src/commands/evaluate-lm.js';
 import { generateCommand } from '../src/commands/generate.js';
 import { trainLmCommand } from '../src/commands/train-lm.js';
 import { dataFile, run } from './helpers.js';
@@ -81,6 +82,16 @@ describe('seqlab train lm + generate', () => {
     const r = await run(generateCommand(), argv);
     expect(r.exitCode).toBe(code);
     expect(r.stderr).toMatch(message);
+  });
+
+  it('evaluate lm reports bits per character and perplexity consistent with each other', async () => {
+    const r = await run(evaluateLmCommand(), ['--model', model, '--data', SHAKESPEARE, '--max-chars', '3000', '--seq-len', '32', '--json']);
+    expect(r.exitCode).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.characters).toBeGreaterThan(2500);
+    expect(out.bitsPerChar).toBeCloseTo(out.lossNats / Math.LN2, 6);
+    expect(out.perplexity).toBeCloseTo(Math.exp(out.lossNats), 4);
+    expect(out.accuracy).toBeGreaterThan(0);
   });
 
   it('train lm reports a bad resume directory', async () => {

@@ -1,9 +1,11 @@
 import { Command } from 'commander';
 import { evaluateForecasterCommand } from './evaluate-forecaster.js';
+import { evaluateLmCommand } from './evaluate-lm.js';
 
 /** `seqlab evaluate classifier|lm|forecaster`. */
 export function evaluateCommand(): Command {
   return new Command('evaluate')
     .description('evaluate a model: classifier metrics and confusion matrix, language-model perplexity, forecaster backtests')
+    .addCommand(evaluateLmCommand())
     .addCommand(evaluateForecasterCommand());
 }
