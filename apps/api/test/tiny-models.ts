@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { initBackend, saveModel, setGlobalSeed, writeJsonAtomic } from '@seqlab/core';
 import * as rnn from '@seqlab/rnn';
+import { TextVectorizer } from '@seqlab/tokenize';
 import { REPO_ROOT } from '../src/index.js';
 
 /** Directories of the trained models. */
@@ -40,10 +41,52 @@ async function tinyGenerator(out: string): Promise<void> {
   });
 }
 
+async function tinySentiment(out: string): Promise<void> {
+  const rows = (await readFile(path.join(REPO_ROOT, 'data/sst2/train.tsv'), 'utf8'))
+    .trim()
+    .split('\n')
+    .slice(1, 1201)
+    .map((l) => l.split('\t'));
+  const texts = rows.map((r) => r[0]!.trim());
+  const labels = rows.map((r) => Number(r[1]));
+  const maxLength = 24;
+  const vectorizer = await new TextVectorizer({ maxTokens: 1500, maxLength }).adapt(texts);
+  const enc = vectorizer.encode(texts, { padding: 'post', truncation: 'post', maxLength });
+  const [n, width] = enc.shape;
+  const x = Array.from({ length: n }, (_, i) => enc.ids.subarray(i * width, (i + 1) * width));
+  const arch: rnn.TextClassifierOptions = {
+    vocabSize: vectorizer.vocabSize,
+    embeddingDim: 16,
+    cell: 'gru',
+    bidirectional: false,
+    units: 16,
+    attentionUnits: 16,
+    dropout: 0,
+  };
+  setGlobalSeed(2);
+  const model = rnn.textClassifier(arch);
+  try {
+    await rnn.train(model, rnn.arrayData(x, labels, { batchSize: 32, seed: 2 }), { epochs: 2, learningRate: 0.01, seed: 2 });
+    await saveModel(model, out);
+  } finally {
+    model.dispose();
+  }
+  await writeJsonAtomic(path.join(out, 'vectorizer.json'), vectorizer.toJSON());
+  await writeJsonAtomic(path.join(out, 'config.json'), {
+    task: 'sentiment',
+    format: 'seqlab-rnn/text-classifier@1',
+    labels: ['negative', 'positive'],
+    vectorizerFile: 'vectorizer.json',
+    maxLength,
+    architecture: rnn.resolveTextClassifierOptions(arch),
+  });
+}
+
 /** Trains a tiny sentiment classifier (SST-2 subset) and a tiny character generator into `dir`. */
 export async function trainTinyModels(dir: string): Promise<TinyModels> {
   await initBackend();
   const models = { sentiment: path.join(dir, 'sentiment'), generator: path.join(dir, 'generator') };
+  await tinySentiment(models.sentiment);
   await tinyGenerator(models.generator);
   return models;
 }

@@ -80,7 +80,7 @@ export function v1Routes(config: Config, services: Services, schemas: Schemas, m
     if (!wantsStream) {
       const out = await services.generate(prompt, options, call);
       metrics.generatedTokens.inc(out.tokens);
-      reply(res, { prompt, text: out.text, tokens: out.tokens });
+      reply(res, { prompt, text: out.text, tokens: out.tokens, finishReason: out.finishReason });
       return;
     }
     // SSE: every text piece is a `token` event; a final `done` event carries the totals. The

@@ -70,6 +70,8 @@ export interface ForecastResult {
 export interface GenerateResult {
   text: string;
   tokens: number;
+  /** Why generation ended: `length` (maxTokens reached) or `stop` (a stop sequence appeared). */
+  finishReason?: string;
 }
 
 /** State of one model inside a worker. */

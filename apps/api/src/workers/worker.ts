@@ -12,29 +12,17 @@ import type {
   ForecastResult,
   ForecastTask,
   FromWorker,
-  GenerateOptions,
   GenerateResult,
-  SentimentResult,
   Task,
   ToWorker,
   WorkerInit,
   WorkerStatus,
 } from './protocol.js';
 
-// The shapes this worker relies on from @seqlab/rnn, @seqlab/embeddings and @seqlab/forecast.
-interface SentimentModel {
-  predict(texts: string[]): SentimentResult[] | Promise<SentimentResult[]>;
-  dispose(): void;
-}
-interface TextGenerator {
-  generate(prompt: string, options: GenerateOptions): { text: string; tokens: unknown } | Promise<{ text: string; tokens: unknown }>;
-  stream(prompt: string, options: GenerateOptions): AsyncIterable<string>;
-  dispose(): void;
-}
-interface RnnModule {
-  loadSentimentModel(dir: string): Promise<SentimentModel>;
-  loadTextGenerator(dir: string): Promise<TextGenerator>;
-}
+// Types only: the packages themselves are imported lazily below.
+type RnnModule = typeof import('@seqlab/rnn');
+type SentimentModel = Awaited<ReturnType<RnnModule['loadSentimentModel']>>;
+type TextGenerator = Awaited<ReturnType<RnnModule['loadTextGenerator']>>;
 type EmbeddingsModule = typeof import('@seqlab/embeddings');
 type Encoder = Awaited<ReturnType<EmbeddingsModule['loadEncoder']>>;
 type ForecastModule = typeof import('@seqlab/forecast');
@@ -219,8 +207,7 @@ async function run(id: number, task: Task): Promise<unknown> {
       const gen = await textGenerator(task.model);
       markLoaded('generator', task.model);
       const out = await gen.generate(task.prompt, task.options);
-      const tokens = Array.isArray(out.tokens) ? out.tokens.length : typeof out.tokens === 'number' ? out.tokens : out.text.length;
-      return { text: out.text, tokens } satisfies GenerateResult;
+      return { text: out.text, tokens: out.tokens, finishReason: out.finishReason } satisfies GenerateResult;
     }
     case 'stream': {
       const gen = await textGenerator(task.model);
