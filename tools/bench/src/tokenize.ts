@@ -7,7 +7,8 @@
  * tokenization, offsets and vocabulary lookup included); natural's WordTokenizer only splits
  * (no normalization, no offsets, no ids). Figures are medians of RUNS timed passes after one
  * warm-up pass. MB/s counts UTF-8 bytes of the input; `vs natural` is MB/s over natural's MB/s
- * on the same corpus. BPE/WordPiece are trained on the corpus they encode (vocabulary 8000).
+ * on the same corpus; the `(cpu)` columns use this process's CPU time instead of wall time.
+ * BPE/WordPiece are trained on the corpus they encode (vocabulary 8000).
  *
  *   npm run bench:tokenize [-- --quick]
  */
@@ -30,16 +31,24 @@ const corpora: Record<string, string[]> = {
     .map((l) => l.split('\t')[0]!),
 };
 
-/** Median seconds of `runs` timed calls of `f` after one warm-up; returns the last result too. */
-function timeIt<T>(f: () => T, runs: number): { seconds: number; result: T } {
+/**
+ * Median wall and CPU seconds of `runs` timed calls of `f` after one warm-up; returns the last
+ * result too. CPU time (user + system of this process) is reported beside wall time because the
+ * benchmark machine is shared: wall time then measures the neighbours as much as the code.
+ */
+function timeIt<T>(f: () => T, runs: number): { seconds: number; cpuSeconds: number; result: T } {
   let result = f();
   const times: number[] = [];
+  const cpu: number[] = [];
   for (let r = 0; r < runs; r++) {
     const t0 = process.hrtime.bigint();
+    const c0 = process.cpuUsage();
     result = f();
+    const c = process.cpuUsage(c0);
     times.push(Number(process.hrtime.bigint() - t0) / 1e9);
+    cpu.push((c.user + c.system) / 1e6);
   }
-  return { seconds: median(times), result };
+  return { seconds: median(times), cpuSeconds: median(cpu), result };
 }
 
 async function timeAsync(f: () => Promise<unknown>, runs: number): Promise<number> {
@@ -72,13 +81,16 @@ for (const [corpusName, lines] of Object.entries(corpora)) {
     return n;
   }, RUNS);
   const baseMbs = mb / base.seconds;
+  const baseCpuMbs = mb / base.cpuSeconds;
   rows.push({
     corpus: corpusName,
-    encoder: "natural WordTokenizer (split only)",
+    encoder: 'natural WordTokenizer (split only)',
     tokens: base.result,
     'tokens/s': Math.round(base.result / base.seconds),
     'MB/s': Number(baseMbs.toFixed(2)),
     'vs natural': 1,
+    'MB/s (cpu)': Number(baseCpuMbs.toFixed(2)),
+    'vs natural (cpu)': 1,
     vocab: '',
   });
   for (const enc of encoders) {
@@ -101,6 +113,8 @@ for (const [corpusName, lines] of Object.entries(corpora)) {
       'tokens/s': Math.round(run.result / run.seconds),
       'MB/s': Number(mbs.toFixed(2)),
       'vs natural': Number((mbs / baseMbs).toFixed(2)),
+      'MB/s (cpu)': Number((mb / run.cpuSeconds).toFixed(2)),
+      'vs natural (cpu)': Number((mb / run.cpuSeconds / baseCpuMbs).toFixed(2)),
       vocab: tv.vocabSize,
     });
     console.error(`${corpusName} / ${enc.name}: ${(run.result / run.seconds / 1e6).toFixed(2)} M tokens/s`);
@@ -133,7 +147,7 @@ const file = await writeResults('tokenize', `npm run bench:tokenize${QUICK ? ' -
   trainRuns: TRAIN_RUNS,
   notes:
     'encodeIds per line = normalization + tokenization + offsets + vocabulary lookup; natural WordTokenizer = split only. ' +
-    "'vs natural' = MB/s over natural's MB/s on the same corpus in the same run.",
+    "'vs natural' = MB/s over natural's MB/s on the same corpus in the same run; '(cpu)' columns use process CPU time (shared machine).",
   encoding: rows,
   training,
   batches: batchRows,

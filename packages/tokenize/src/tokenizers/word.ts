@@ -1,8 +1,14 @@
+import { createRequire } from 'node:module';
 import natural from 'natural/lib/natural/tokenizers/index.js';
-import PorterStemmer from 'natural/lib/natural/stemmers/porter_stemmer.js';
-import { words as englishStopWords } from 'natural/lib/natural/util/stopwords.js';
 import type { Token, Tokenizer } from '../types.js';
 import { alignPieces, matchTokens } from './align.js';
+
+// natural's index pulls in its storage back ends (which print dotenv banners on load), so its
+// modules are loaded one by one; these two ship no .d.ts, hence require() with a typed cast
+// (an ambient declaration would not reach packages that compile this file from source).
+const requireCjs = createRequire(import.meta.url);
+const PorterStemmer = requireCjs('natural/lib/natural/stemmers/porter_stemmer.js') as { stem(token: string): string };
+const englishStopWords = (requireCjs('natural/lib/natural/util/stopwords.js') as { words: string[] }).words;
 
 /** Word splitting rules of {@link WordTokenizer}. */
 export type WordMethod = 'treebank' | 'wordpunct' | 'word' | 'regexp' | 'unicode';
