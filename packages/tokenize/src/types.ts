@@ -29,7 +29,7 @@ export interface Tokenizer {
 
 /** A tokenizer whose inventory of symbols is learned from a corpus (BPE, WordPiece). */
 export interface TrainableTokenizer extends Tokenizer {
-  /** Learns the model from token counts of pre-tokenized words. Returns the symbol inventory in id order. */
+  /** Learns the model from a corpus of (already normalized) lines. */
   train(corpus: Iterable<string> | AsyncIterable<string>, options: SubwordTrainOptions): Promise<void>;
   /** Every symbol the trained model can emit, in a deterministic order (specials excluded). */
   symbols(): readonly string[];

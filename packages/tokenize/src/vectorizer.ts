@@ -175,7 +175,9 @@ export class TextVectorizer {
   /**
    * Builds the vocabulary from a corpus of lines: an array, any iterable, or an async iterable
    * (a file read line by line, so the corpus need not fit in memory). Subword tokenizers are
-   * trained here; word/char/whitespace tokens are counted. Replaces any earlier vocabulary.
+   * trained here (unless the tokenizer was given or loaded already trained: then its inventory
+   * is the vocabulary and the corpus is not read); word/char/whitespace tokens are counted.
+   * Replaces any earlier vocabulary.
    */
   async adapt(corpus: Iterable<string> | AsyncIterable<string>): Promise<this> {
     const normalize = (s: string) => (this.normalizer ? this.normalizer.normalize(s) : s);

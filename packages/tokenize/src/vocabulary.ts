@@ -144,18 +144,23 @@ export class Vocabulary {
   get size(): number {
     return this.tokens.length;
   }
+  /** Id of the padding token: always 0, so zero-filled arrays are padding. */
   get padId(): number {
     return 0;
   }
+  /** Id that unknown tokens map to (1). */
   get unkId(): number {
     return 1;
   }
+  /** Id of the begin-of-sequence token (2). */
   get bosId(): number {
     return 2;
   }
+  /** Id of the end-of-sequence token (3). */
   get eosId(): number {
     return 3;
   }
+  /** Id of the mask token for masked-language-model inputs (4). */
   get maskId(): number {
     return 4;
   }
@@ -201,6 +206,7 @@ export class Vocabulary {
     return [...this.tokens];
   }
 
+  /** JSON form, read back by {@link Vocabulary.fromJSON}. */
   toJSON(): VocabularyJSON {
     return {
       format: 'seqlab.vocabulary',

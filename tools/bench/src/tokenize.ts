@@ -93,6 +93,23 @@ for (const [corpusName, lines] of Object.entries(corpora)) {
     'vs natural (cpu)': 1,
     vocab: '',
   });
+  const treebank = new natural.TreebankWordTokenizer();
+  const tb = timeIt(() => {
+    let n = 0;
+    for (const l of lines) n += treebank.tokenize(l).length;
+    return n;
+  }, RUNS);
+  rows.push({
+    corpus: corpusName,
+    encoder: 'natural TreebankWordTokenizer (split only)',
+    tokens: tb.result,
+    'tokens/s': Math.round(tb.result / tb.seconds),
+    'MB/s': Number((mb / tb.seconds).toFixed(2)),
+    'vs natural': Number((mb / tb.seconds / baseMbs).toFixed(2)),
+    'MB/s (cpu)': Number((mb / tb.cpuSeconds).toFixed(2)),
+    'vs natural (cpu)': Number((mb / tb.cpuSeconds / baseCpuMbs).toFixed(2)),
+    vocab: '',
+  });
   for (const enc of encoders) {
     const tv = new TextVectorizer(enc.options());
     if (enc.trained) {
