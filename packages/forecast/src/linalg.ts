@@ -57,6 +57,42 @@ export class NormalEquations {
   }
 
   /**
+   * The normal equations of the features `T x` (plus the intercept, kept last) when these hold
+   * those of `x`: `T A Tᵀ` and `T B`, with `T` row-major `f x (p - 1)`. Lets a model whose
+   * features are a fixed linear map of the inputs (DLinear's trend / remainder split) reuse one
+   * pass over the windows.
+   */
+  transformed(T: Float64Array, f: number): NormalEquations {
+    const { p, m } = this;
+    const q = p - 1;
+    const full = new Float64Array(p * p);
+    for (let i = 0; i < p; i++) for (let j = i; j < p; j++) full[i * p + j] = full[j * p + i] = this.xtx[i * p + j]!;
+    const Tx = (row: number, col: (k: number) => number): number => {
+      let s = 0;
+      for (let k = 0; k < q; k++) s += T[row * q + k]! * col(k);
+      return s;
+    };
+    const out = new NormalEquations(f + 1, m);
+    // TA: f x p
+    const TA = new Float64Array(f * p);
+    for (let i = 0; i < f; i++) for (let j = 0; j < p; j++) TA[i * p + j] = Tx(i, (k) => full[k * p + j]!);
+    const P = f + 1;
+    for (let i = 0; i < P; i++) {
+      for (let j = i; j < P; j++) {
+        let v: number;
+        if (i < f && j < f) v = Tx(j, (k) => TA[i * p + k]!);
+        else if (i < f) v = TA[i * p + q]!;
+        else v = full[q * p + q]!;
+        out.xtx[i * P + j] = v;
+      }
+    }
+    for (let i = 0; i < f; i++) for (let c = 0; c < m; c++) out.xty[i * m + c] = Tx(i, (k) => this.xty[k * m + c]!);
+    for (let c = 0; c < m; c++) out.xty[f * m + c] = this.xty[q * m + c]!;
+    out.count = this.count;
+    return out;
+  }
+
+  /**
    * Squared error (up to a constant that does not depend on `W`) of weights `W` (`p x m`) on the
    * rows accumulated here: `tr(Wᵀ XᵀX W) - 2 tr(Wᵀ XᵀY)`.
    */

@@ -62,25 +62,49 @@ abstract class WindowLinearForecaster extends Forecaster<LinearOptions> {
     return this.horizon;
   }
 
-  /** Number of features before the intercept. */
-  protected abstract featureCount(): number;
-  /** Writes the features of the input window `x` (length L) into `out` (without the intercept). */
-  protected abstract features(x: Float64Array, out: Float64Array): void;
+  /**
+   * Features as a fixed linear map `T` (row-major `f x L`) of the input window, or undefined for
+   * the window itself. The fitted weights are folded back onto the raw lags, so prediction never
+   * needs `T`.
+   */
+  protected abstract featureMap(): { T: Float64Array; f: number } | undefined;
   protected abstract get subtract(): boolean;
+
+  /** Normal equations in feature space. */
+  private mapped(eq: NormalEquations): NormalEquations {
+    const fm = this.featureMap();
+    return fm ? eq.transformed(fm.T, fm.f) : eq;
+  }
+
+  /** Folds feature-space weights `[(f + 1) x H]` back onto the raw lags `[(L + 1) x H]`. */
+  private fold(W: Float64Array): Float64Array {
+    const fm = this.featureMap();
+    if (!fm) return W;
+    const L = this.lookback;
+    const H = this.horizon;
+    const out = new Float64Array((L + 1) * H);
+    for (let k = 0; k < L; k++) {
+      for (let i = 0; i < fm.f; i++) {
+        const t = fm.T[i * L + k]!;
+        if (t === 0) continue;
+        for (let h = 0; h < H; h++) out[k * H + h]! += t * W[i * H + h]!;
+      }
+    }
+    for (let h = 0; h < H; h++) out[L * H + h] = W[fm.f * H + h]!;
+    return out;
+  }
 
   private addWindows(eq: NormalEquations, series: TimeSeries, filter?: (s: number) => boolean): void {
     const L = this.lookback;
     const H = this.horizon;
-    const p = this.featureCount() + 1;
+    const p = L + 1;
     const x = new Float64Array(p);
-    const win = new Float64Array(L);
     const y = new Float64Array(H);
     for (const v of series.values) {
       for (const s of windowStarts(seriesLength(series), L, H)) {
         if (filter && !filter(s)) continue;
         const last = this.subtract ? v[s + L - 1]! : 0;
-        for (let i = 0; i < L; i++) win[i] = v[s + i]! - last;
-        this.features(win, x);
+        for (let i = 0; i < L; i++) x[i] = v[s + i]! - last;
         x[p - 1] = 1;
         for (let h = 0; h < H; h++) y[h] = v[s + L + h]! - last;
         eq.add(x, y);
@@ -91,7 +115,7 @@ abstract class WindowLinearForecaster extends Forecaster<LinearOptions> {
   protected async fitScaled(series: TimeSeries, validation: TimeSeries | undefined): Promise<void> {
     const L = this.lookback;
     const H = this.horizon;
-    const p = this.featureCount() + 1;
+    const p = L + 1;
     const n = seriesLength(series);
     if (n < L + H) throw new ForecastInputError(`${this.name}: training series has ${n} rows; lookback ${L} + horizon ${H} are needed`);
     const lambdaOpt = this.options.lambda ?? 'auto';
@@ -99,7 +123,7 @@ abstract class WindowLinearForecaster extends Forecaster<LinearOptions> {
     if (lambdaOpt !== 'auto') {
       this.addWindows(eq, series);
       this.chosenLambda = lambdaOpt;
-      this.weights = eq.solve(lambdaOpt * eq.count, true);
+      this.weights = this.fold(this.mapped(eq).solve(lambdaOpt * eq.count, true));
       return;
     }
     // Held-out windows enter only through their normal equations: the squared error of any W is
@@ -122,8 +146,10 @@ abstract class WindowLinearForecaster extends Forecaster<LinearOptions> {
     let best = GRID[GRID.length >> 1]!;
     if (held.count > 0 && eq.count > 0) {
       let bestErr = Infinity;
+      const fitEq = this.mapped(eq);
+      const heldEq = this.mapped(held);
       for (const lam of GRID) {
-        const err = held.heldOutError(eq.solve(lam * eq.count, true));
+        const err = heldEq.heldOutError(fitEq.solve(lam * eq.count, true));
         if (err < bestErr) {
           bestErr = err;
           best = lam;
@@ -136,18 +162,17 @@ abstract class WindowLinearForecaster extends Forecaster<LinearOptions> {
       eq.count += rest.count;
     }
     this.chosenLambda = best;
-    this.weights = eq.solve(best * eq.count, true);
+    this.weights = this.fold(this.mapped(eq).solve(best * eq.count, true));
   }
 
   /** Direct forecast of H steps from the last L values of `v` (ending at `end`). */
-  private direct(v: Float64Array, end: number, x: Float64Array, win: Float64Array, out: Float64Array, offset: number, count: number): void {
+  private direct(v: Float64Array, end: number, x: Float64Array, out: Float64Array, offset: number, count: number): void {
     const L = this.lookback;
     const H = this.horizon;
-    const p = this.featureCount() + 1;
+    const p = L + 1;
     const W = this.weights!;
     const last = this.subtract ? v[end - 1]! : 0;
-    for (let i = 0; i < L; i++) win[i] = v[end - L + i]! - last;
-    this.features(win, x);
+    for (let i = 0; i < L; i++) x[i] = v[end - L + i]! - last;
     x[p - 1] = 1;
     for (let h = 0; h < Math.min(H, count); h++) {
       let s = 0;
@@ -159,11 +184,10 @@ abstract class WindowLinearForecaster extends Forecaster<LinearOptions> {
   private forecastColumn(v: Float64Array, end: number, horizon: number): Float64Array {
     const L = this.lookback;
     if (end < L) throw new ForecastInputError(`${this.name} needs ${L} rows of history (lookback); got ${end}`);
-    const x = new Float64Array(this.featureCount() + 1);
-    const win = new Float64Array(L);
+    const x = new Float64Array(L + 1);
     if (horizon <= this.horizon) {
       const out = new Float64Array(horizon);
-      this.direct(v, end, x, win, out, 0, horizon);
+      this.direct(v, end, x, out, 0, horizon);
       return out;
     }
     // Longer than trained: feed forecasts back in, H steps at a time.
@@ -171,7 +195,7 @@ abstract class WindowLinearForecaster extends Forecaster<LinearOptions> {
     buf.set(v.subarray(end - L, end));
     for (let done = 0; done < horizon; done += this.horizon) {
       const tmp = new Float64Array(this.horizon);
-      this.direct(buf, L + done, x, win, tmp, 0, this.horizon);
+      this.direct(buf, L + done, x, tmp, 0, this.horizon);
       buf.set(tmp.subarray(0, Math.min(this.horizon, horizon - done)), L + done);
     }
     return buf.slice(L);
@@ -190,7 +214,7 @@ abstract class WindowLinearForecaster extends Forecaster<LinearOptions> {
   }
   protected setState(state: Record<string, unknown>): void {
     const w = state.weights as number[];
-    if (!Array.isArray(w) || w.length !== (this.featureCount() + 1) * this.horizon) throw new ForecastInputError(`${this.name}: saved weights have the wrong size`);
+    if (!Array.isArray(w) || w.length !== (this.lookback + 1) * this.horizon) throw new ForecastInputError(`${this.name}: saved weights have the wrong size`);
     this.weights = Float64Array.from(w);
     this.chosenLambda = state.lambda as number;
   }
@@ -209,11 +233,8 @@ export class LinearForecaster extends WindowLinearForecaster {
   protected get subtract(): boolean {
     return this.options.subtractLast ?? true;
   }
-  protected featureCount(): number {
-    return this.lookback;
-  }
-  protected features(x: Float64Array, out: Float64Array): void {
-    out.set(x);
+  protected featureMap(): undefined {
+    return undefined;
   }
   clone(): LinearForecaster {
     return new LinearForecaster(this.options);
@@ -236,20 +257,19 @@ export class DLinearForecaster extends WindowLinearForecaster {
   protected get subtract(): boolean {
     return this.options.subtractLast ?? false;
   }
-  protected featureCount(): number {
-    return 2 * this.lookback;
-  }
-  protected features(x: Float64Array, out: Float64Array): void {
+  private map: { T: Float64Array; f: number } | undefined;
+  protected featureMap(): { T: Float64Array; f: number } {
+    if (this.map) return this.map;
     const L = this.lookback;
     const half = (this.kernel - 1) / 2;
+    // Rows 0..L-1: moving-average trend (edge values repeated, as DLinear pads); rows L..2L-1: remainder.
+    const T = new Float64Array(2 * L * L);
     for (let i = 0; i < L; i++) {
-      let s = 0;
-      // Edge values are repeated, as in DLinear's padding.
-      for (let k = -half; k <= half; k++) s += x[Math.min(L - 1, Math.max(0, i + k))]!;
-      const trend = s / this.kernel;
-      out[i] = trend;
-      out[L + i] = x[i]! - trend;
+      for (let k = -half; k <= half; k++) T[i * L + Math.min(L - 1, Math.max(0, i + k))]! += 1 / this.kernel;
+      for (let k = 0; k < L; k++) T[(L + i) * L + k] = (i === k ? 1 : 0) - T[i * L + k]!;
     }
+    this.map = { T, f: 2 * L };
+    return this.map;
   }
   clone(): DLinearForecaster {
     return new DLinearForecaster(this.options);

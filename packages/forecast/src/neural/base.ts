@@ -101,13 +101,15 @@ export abstract class NeuralForecaster<O extends NeuralOptions = NeuralOptions> 
 
   protected glorot(shape: [number, number], fanIn = shape[0], fanOut = shape[1]): tf.Variable {
     const lim = Math.sqrt(6 / (fanIn + fanOut));
-    return tf.variable(tf.randomUniform(shape, -lim, lim, 'float32', this.rng.int(2 ** 31)));
+    const seed = this.rng.int(2 ** 31);
+    return tf.tidy(() => tf.variable(tf.randomUniform(shape, -lim, lim, 'float32', seed)));
   }
   protected uniform(shape: number[], lim: number): tf.Variable {
-    return tf.variable(tf.randomUniform(shape, -lim, lim, 'float32', this.rng.int(2 ** 31)));
+    const seed = this.rng.int(2 ** 31);
+    return tf.tidy(() => tf.variable(tf.randomUniform(shape, -lim, lim, 'float32', seed)));
   }
-  protected zeros(shape: number[]): tf.Variable {
-    return tf.variable(tf.zeros(shape));
+  protected zeros(shape: number[], trainable = true): tf.Variable {
+    return tf.tidy(() => tf.variable(tf.zeros(shape), trainable));
   }
 
   override dispose(): void {
@@ -205,7 +207,7 @@ export abstract class NeuralForecaster<O extends NeuralOptions = NeuralOptions> 
   }
 
   private restoreSnapshot(s: Record<string, Float32Array>): void {
-    for (const [k, v] of Object.entries(this.params)) v.assign(tf.tensor(s[k]!, v.shape));
+    for (const [k, v] of Object.entries(this.params)) tf.tidy(() => v.assign(tf.tensor(s[k]!, v.shape)));
   }
 
   protected async fitScaled(series: TimeSeries, validation: TimeSeries | undefined, options: FitOptions): Promise<void> {
@@ -233,7 +235,7 @@ export abstract class NeuralForecaster<O extends NeuralOptions = NeuralOptions> 
     let bestEpoch = 0;
     let bestWeights = valItems ? this.snapshot() : undefined;
     let stale = 0;
-    const vars = Object.values(this.params);
+    const vars = Object.values(this.params).filter((v) => v.trainable);
     try {
       for (let epoch = 1; epoch <= epochs; epoch++) {
         const te = performance.now();

@@ -15,8 +15,8 @@ export interface SegRnnOptions extends NeuralOptions {
   dropout?: number;
   /**
    * Add a linear map from the look-back straight to the forecast, initialised with the
-   * closed-form ridge solution (the `linear` model), so the GRU learns what the linear model
-   * misses (a highway like LSTNet's autoregressive component). Default false.
+   * closed-form ridge solution (the `linear` model) and kept fixed, so the GRU learns what the
+   * linear model misses (a highway like LSTNet's autoregressive component). Default false.
    */
   linearSkip?: boolean;
 }
@@ -67,8 +67,10 @@ export class SegRnnForecaster extends NeuralForecaster<SegRnnOptions> {
       outB: this.zeros([w]),
     };
     if (this.options.linearSkip) {
-      p.skipW = this.zeros([this.lookback, this.horizon]);
-      p.skipB = this.zeros([this.horizon]);
+      // Frozen: the GRU learns the ridge model's residual. (Training these too crashed the wasm
+      // backend with "memory access out of bounds" in tfjs 4.22; frozen they cost no gradient.)
+      p.skipW = this.zeros([this.lookback, this.horizon], false);
+      p.skipB = this.zeros([this.horizon], false);
     }
     return p;
   }
@@ -81,8 +83,10 @@ export class SegRnnForecaster extends NeuralForecaster<SegRnnOptions> {
     const weights = (ridge as unknown as { getState(): { weights: number[] } }).getState().weights;
     const L = this.lookback;
     const H = this.horizon;
-    this.params.skipW!.assign(tf.tensor2d(weights.slice(0, L * H), [L, H]));
-    this.params.skipB!.assign(tf.tensor1d(weights.slice(L * H)));
+    tf.tidy(() => {
+      this.params.skipW!.assign(tf.tensor2d(weights.slice(0, L * H), [L, H]));
+      this.params.skipB!.assign(tf.tensor1d(weights.slice(L * H)));
+    });
   }
 
   protected forward(x: tf.Tensor2D, channel: tf.Tensor1D, training: boolean): tf.Tensor2D {

@@ -1,0 +1,83 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { initBackend, setGlobalSeed } from '@seqlab/core';
+import { expectNoLeakedTensors } from '@seqlab/core/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createForecaster, createSeries, loadForecaster, mse, SegRnnForecaster, Seq2SeqForecaster, sliceSeries, type NeuralForecaster } from '../src/index.js';
+
+const tmp = await mkdtemp(path.join(os.tmpdir(), 'seqlab-forecast-nn-'));
+beforeAll(async () => {
+  await initBackend();
+  setGlobalSeed(1);
+});
+afterAll(() => rm(tmp, { recursive: true, force: true }));
+
+// Noiseless sines with different periods per column; the last 60 rows are held out.
+const n = 460;
+const sine = createSeries({
+  a: Array.from({ length: n }, (_, t) => Math.sin((2 * Math.PI * t) / 16)),
+  b: Array.from({ length: n }, (_, t) => 0.5 * Math.sin((2 * Math.PI * t) / 10 + 1)),
+});
+const train = sliceSeries(sine, 0, 400);
+
+async function heldOutMse(model: NeuralForecaster | ReturnType<typeof createForecaster>, H: number): Promise<number> {
+  const origins = [400, 412, 424, 436, 448].filter((o) => o + H <= n);
+  const preds = await model.predictAt(sine, origins, H);
+  const actual = origins.flatMap((o) => sine.values.map((v) => Array.from(v.subarray(o, o + H))));
+  return mse(actual, preds.flatMap((p) => p.map((c) => Array.from(c))));
+}
+
+describe('recurrent forecasters learn a noiseless sine', () => {
+  it('SegRNN beats naive by a wide margin, without leaking tensors', async () => {
+    const model = new SegRnnForecaster({ lookback: 32, horizon: 12, segmentLength: 8, hidden: 32, epochs: 25, batchSize: 64, learningRate: 5e-3, lrDecay: 0.95, dropout: 0, patience: 25 });
+    await expectNoLeakedTensors(() => model.fit(train), { allowed: 10, label: 'segrnn fit (10 weight variables)' });
+    expect(model.report!.epochs.length).toBe(25);
+    const naive = await createForecaster('naive').fit(train);
+    const nn = await expectNoLeakedTensors(() => heldOutMse(model, 12));
+    const base = await heldOutMse(naive, 12);
+    expect(nn).toBeLessThan(base / 5);
+    // Intervals, calibrated in-sample, have the right shape.
+    const f = await model.predict(24);
+    expect(f.mean[0]).toHaveLength(24);
+    expect(f.lower![1]![23]!).toBeLessThan(f.upper![1]![23]!);
+
+    const dir = path.join(tmp, 'segrnn');
+    await model.save(dir);
+    const loaded = await loadForecaster(dir);
+    expect(await loaded.predict(24)).toEqual(f);
+    loaded.dispose();
+    model.dispose();
+  }, 90_000);
+
+  it('GRU encoder-decoder with attention (bidirectional) beats naive; early stopping on validation', async () => {
+    const model = new Seq2SeqForecaster({ lookback: 24, horizon: 8, hidden: 16, bidirectional: true, epochs: 12, batchSize: 64, learningRate: 1e-2, patience: 4, lrDecay: 0.9 });
+    await model.fit(sliceSeries(sine, 0, 340), { validation: sliceSeries(sine, 340 - 24, 400) });
+    expect(model.report!.bestValLoss).toBeDefined();
+    expect(model.report!.epochs.every((e) => e.valLoss !== undefined)).toBe(true);
+    const naive = await createForecaster('naive').fit(train);
+    expect(await heldOutMse(model, 8)).toBeLessThan((await heldOutMse(naive, 8)) / 3);
+    const dir = path.join(tmp, 'seq2seq');
+    await model.save(dir);
+    const loaded = await loadForecaster(dir);
+    const history = sliceSeries(sine, 300, 420);
+    expect(await loaded.predict(8, { history })).toEqual(await model.predict(8, { history }));
+    loaded.dispose();
+    model.dispose();
+  }, 90_000);
+
+  it('an LSTM encoder-decoder trains and predicts without leaks', async () => {
+    const model = createForecaster('seq2seq', { cell: 'lstm', lookback: 16, horizon: 4, hidden: 8, epochs: 1, batchSize: 128, attention: false }) as Seq2SeqForecaster;
+    await expectNoLeakedTensors(() => model.fit(train, { calibration: false }), { allowed: 11, label: 'lstm seq2seq fit (11 weight variables)' });
+    const f = await expectNoLeakedTensors(() => model.predict(6));
+    expect(f.mean.map((c) => c.length)).toEqual([6, 6]);
+    expect(f.lower).toBeUndefined();
+    model.dispose();
+  }, 60_000);
+
+  it('rejects bad configuration with the received value', () => {
+    expect(() => new SegRnnForecaster({ lookback: 30, segmentLength: 8 })).toThrow(/lookback 30 must be a multiple of segmentLength 8/);
+    expect(() => new SegRnnForecaster({ hidden: 0 })).toThrow(/hidden must be a positive integer, got 0/);
+    expect(() => createForecaster('seq2seq', { cell: 'rnn' })).toThrow(/cell must be 'gru' or 'lstm', got "rnn"/);
+  });
+});
