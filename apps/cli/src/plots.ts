@@ -207,7 +207,7 @@ export function confusionChart(labels: string[], matrix: number[][], options: { 
     height: 60 * labels.length + 80,
     data: { values },
     encoding: {
-      x: { field: 'predicted', type: 'nominal', sort: labels, title: 'predicted' },
+      x: { field: 'predicted', type: 'nominal', sort: labels, title: 'predicted', axis: { labelAngle: 0 } },
       y: { field: 'actual', type: 'nominal', sort: labels, title: 'actual' },
     },
     layer: [

@@ -5,6 +5,7 @@ import { forecastCommand } from './commands/forecast.js';
 import { generateCommand } from './commands/generate.js';
 import { infoCommand } from './commands/info.js';
 import { modelsCommand } from './commands/models.js';
+import { sentimentCommand } from './commands/sentiment.js';
 import { similarCommand } from './commands/similar.js';
 import { trainCommand } from './commands/train.js';
 import { EXIT } from './errors.js';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .addHelpText('after', EXIT_HELP)
     .addCommand(generateCommand())
+    .addCommand(sentimentCommand())
     .addCommand(forecastCommand())
     .addCommand(trainCommand())
     .addCommand(evaluateCommand())

@@ -11,6 +11,14 @@ function metricText(metrics: Metrics): string {
     .join(' | ');
 }
 
+/** `75` -> `1m15s`. */
+export function formatSeconds(s: number): string {
+  const t = Math.max(0, Math.round(s));
+  if (t < 60) return `${t}s`;
+  if (t < 3600) return `${Math.floor(t / 60)}m${String(t % 60).padStart(2, '0')}s`;
+  return `${Math.floor(t / 3600)}h${String(Math.floor((t % 3600) / 60)).padStart(2, '0')}m`;
+}
+
 /**
  * Training progress on stderr, so stdout stays clean for `--json` and piped output. On a
  * terminal it is a cli-progress bar per epoch (steps, loss and metrics, ETA); elsewhere (CI
@@ -38,7 +46,7 @@ export class TrainingProgress {
     this.bar = new cliProgress.SingleBar(
       {
         stream: process.stderr,
-        format: `epoch ${epoch}/${this.totalEpochs} |{bar}| {value}/{total} | {metrics} | ETA {eta_formatted}`,
+        format: `epoch ${epoch}/${this.totalEpochs} |{bar}| {value}/{total} | {metrics} | epoch ETA {eta_formatted}{run}`,
         barCompleteChar: '\u2588',
         barIncompleteChar: '\u2591',
         hideCursor: true,
@@ -47,13 +55,14 @@ export class TrainingProgress {
       },
       cliProgress.Presets.shades_classic,
     );
-    this.bar.start(Math.max(1, steps), 0, { metrics: '' });
+    this.bar.start(Math.max(1, steps), 0, { metrics: '', run: '' });
   }
 
   /** Advances the bar to `step` (1-based within the epoch). */
-  step(step: number, metrics: Metrics): void {
+  step(step: number, metrics: Metrics, runEtaSeconds?: number): void {
     if (this.quiet || !this.bar) return;
-    this.bar.update(step, { metrics: metricText(metrics) });
+    const run = runEtaSeconds !== undefined && Number.isFinite(runEtaSeconds) ? ` | run ETA ${formatSeconds(runEtaSeconds)}` : '';
+    this.bar.update(step, { metrics: metricText(metrics), run });
   }
 
   /** Closes the epoch's bar and, off a terminal, prints one line for it. */

@@ -2,10 +2,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { TrainOptions, TrainProgress, TrainResult } from '@seqlab/rnn';
-import { fmt, note } from './cli.js';
+import { note } from './cli.js';
 import { InterruptedError, NotFoundError, UsageError } from './errors.js';
 import type { CurvePoint } from './plots.js';
-import { TrainingProgress } from './progress.js';
+import { TrainingProgress, formatSeconds } from './progress.js';
 
 /*
  * What `train classifier` and `train lm` share: the run directory layout, resume, Ctrl-C
@@ -102,7 +102,7 @@ export class TrainingSession {
         this.currentEpoch = epoch;
         this.progress.epochStart(epoch, e.batchesPerEpoch);
       }
-      this.progress.step(e.batch + 1, { loss: e.loss, acc: e.metrics.accuracy, 'total ETA s': Math.round(e.etaSeconds) });
+      this.progress.step(e.batch + 1, { loss: e.loss, acc: e.metrics.accuracy }, e.etaSeconds);
     } else if (e.type === 'epoch') {
       const m = e.metrics;
       this.curve.push({ epoch, metric: 'loss', split: 'train', value: e.loss });
@@ -112,7 +112,7 @@ export class TrainingSession {
       this.progress.epochEnd(
         epoch,
         { loss: e.loss, acc: m.accuracy, val_loss: m.val_loss, val_acc: m.val_accuracy },
-        `checkpoint saved | ETA ${fmt(e.etaSeconds)}s`,
+        `checkpoint saved | run ETA ${formatSeconds(e.etaSeconds)}`,
       );
     }
     if (this.interrupted) {

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { evaluateClassifierCommand } from './evaluate-classifier.js';
 import { evaluateForecasterCommand } from './evaluate-forecaster.js';
 import { evaluateLmCommand } from './evaluate-lm.js';
 
@@ -6,6 +7,7 @@ import { evaluateLmCommand } from './evaluate-lm.js';
 export function evaluateCommand(): Command {
   return new Command('evaluate')
     .description('evaluate a model: classifier metrics and confusion matrix, language-model perplexity, forecaster backtests')
+    .addCommand(evaluateClassifierCommand())
     .addCommand(evaluateLmCommand())
     .addCommand(evaluateForecasterCommand());
 }

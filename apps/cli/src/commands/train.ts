@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { trainClassifierCommand } from './train-classifier.js';
 import { trainForecasterCommand } from './train-forecaster.js';
 import { trainLmCommand } from './train-lm.js';
 
@@ -6,6 +7,7 @@ import { trainLmCommand } from './train-lm.js';
 export function trainCommand(): Command {
   return new Command('train')
     .description('train a text classifier, a language model or a forecaster, with progress, checkpoints and a training-curve plot')
+    .addCommand(trainClassifierCommand())
     .addCommand(trainLmCommand())
     .addCommand(trainForecasterCommand());
 }
