@@ -6,7 +6,7 @@
  */
 export { ForecastInputError } from './errors.js';
 export { createSeries, isIrregular, selectColumns, seriesLength, sliceSeries, validateSeries, type TimeSeries } from './data/series.js';
-export { fillMissing, parseDate, readCsvSeries, type MissingPolicy, type ReadCsvOptions } from './data/csv.js';
+export { fillMissing, parseDate, readCsvRows, readCsvSeries, type MissingPolicy, type ReadCsvOptions } from './data/csv.js';
 export { ettSplit, makeWindows, splitByDate, splitByRatio, windowStarts, type SeriesSplit, type WindowSet } from './data/windows.js';
 export { instanceDenormalize, instanceNormalize, Scaler, type InstanceStats, type ScalerKind, type ScalerState } from './data/scalers.js';
 export { coverage, mae, mape, mase, mse, rmse, smape } from './metrics.js';

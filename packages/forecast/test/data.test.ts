@@ -8,6 +8,7 @@ import {
   instanceDenormalize,
   instanceNormalize,
   makeWindows,
+  readCsvRows,
   readCsvSeries,
   Scaler,
   seriesLength,
@@ -52,6 +53,20 @@ describe('readCsvSeries', () => {
   });
   it('rejects dates that do not increase', () => {
     expect(() => readCsvSeries('d,x\n2020-01-02,1\n2020-01-01,2\n')).toThrow(/dates must increase; row 2/);
+  });
+});
+
+describe('readCsvRows (one series per row, M4 layout)', () => {
+  it('reads rows of different lengths', () => {
+    const m = readCsvRows('"id","V1","V2","V3"\n"A","1","2",""\n"B","4","5","6"\n');
+    expect(m.get('A')).toEqual([1, 2]);
+    expect(m.get('B')).toEqual([4, 5, 6]);
+    const m4 = readCsvRows(path.join(DATA, 'm4/Hourly-test.csv'));
+    expect(m4.size).toBe(414);
+    expect(m4.get('H1')).toHaveLength(48);
+  });
+  it('names the series and cell of a bad value', () => {
+    expect(() => readCsvRows('id,a,b\nA,1,x\n')).toThrow(/series "A" \(row 1\) cell 3: "x" is not a number/);
   });
 });
 

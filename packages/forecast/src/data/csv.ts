@@ -159,3 +159,50 @@ export function parseDate(text: string): Date | undefined {
   const t = Date.parse(text);
   return Number.isNaN(t) ? undefined : new Date(t);
 }
+
+/**
+ * Reads a "one series per row" CSV (the M4 competition layout: an id cell, then the values,
+ * rows of different lengths padded with empty cells). Returns id -> values in file order.
+ *
+ * @example
+ * ```ts
+ * const train = readCsvRows('data/m4/Hourly-train.csv'); // Map { 'H1' => [605, 586, ...], ... }
+ * ```
+ */
+export function readCsvRows(pathOrText: string, options: { header?: boolean } = {}): Map<string, number[]> {
+  const isText = pathOrText.includes('\n');
+  const source = isText ? 'CSV text' : pathOrText;
+  let text: string;
+  try {
+    text = isText ? pathOrText : readFileSync(pathOrText, 'utf8');
+  } catch (err) {
+    throw new ForecastInputError(`cannot read CSV file ${pathOrText}: ${(err as Error).message}`);
+  }
+  let rows: string[][];
+  try {
+    rows = parse(text, { relax_column_count: true, skip_empty_lines: true, trim: true, bom: true });
+  } catch (err) {
+    throw new ForecastInputError(`${source}: malformed CSV (${(err as Error).message})`);
+  }
+  const out = new Map<string, number[]>();
+  rows.slice(options.header === false ? 0 : 1).forEach((row, r) => {
+    const id = row[0]!;
+    const values: number[] = [];
+    let ended = false;
+    for (let c = 1; c < row.length; c++) {
+      const cell = row[c]!;
+      if (cell === '') {
+        ended = true;
+        continue;
+      }
+      const v = Number(cell);
+      if (ended || !Number.isFinite(v)) {
+        throw new ForecastInputError(`${source}: series "${id}" (row ${r + 1}) cell ${c + 1}: "${cell}" ${ended ? 'follows an empty cell' : 'is not a number'}`);
+      }
+      values.push(v);
+    }
+    if (out.has(id)) throw new ForecastInputError(`${source}: series id "${id}" appears twice`);
+    out.set(id, values);
+  });
+  return out;
+}

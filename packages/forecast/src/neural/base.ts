@@ -232,6 +232,7 @@ export abstract class NeuralForecaster<O extends NeuralOptions = NeuralOptions> 
     const t0 = performance.now();
     const budget = (this.options.timeBudgetSeconds ?? Infinity) * 1000;
     let best = valItems ? this.evaluate(validation!, valItems) : Infinity;
+    if (this.options.verbose && valItems) process.stderr.write(`${this.name} epoch 0: val ${best.toFixed(4)}\n`);
     let bestEpoch = 0;
     let bestWeights = valItems ? this.snapshot() : undefined;
     let stale = 0;
