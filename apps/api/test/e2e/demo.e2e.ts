@@ -70,6 +70,22 @@ try {
   assert.equal(await page.locator('#forecast-chart svg path.history').count(), 1);
   assert.equal(await page.locator('#forecast-chart svg path.mean').count(), 1);
 
+  // An uploaded CSV replaces the sample series (bad rows are reported, not drawn).
+  const csv = ['date,sales', ...Array.from({ length: 48 }, (_, i) => `2020-${String((i % 12) + 1).padStart(2, '0')}-01,${100 + 20 * Math.sin((2 * Math.PI * i) / 12) + i}`)].join('\n');
+  await page.setInputFiles('#f-file', { name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from('date,sales\n2020-01-01,1\n2020-02-01,x\n2020-03-01,3\n') });
+  assert.match((await page.textContent('#forecast-error')) ?? '', /bad\.csv: row 3, column "sales": "x" is not a number/);
+  await page.setInputFiles('#f-file', { name: 'sales.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await page.selectOption('#f-model', 'seasonal-naive');
+  await page.fill('#f-horizon', '12');
+  await page.click('#forecast-run');
+  await page.locator('#forecast-info', { hasText: /^seasonal-naive fitted on 48 points/ }).waitFor({ timeout: 30_000 });
+  await page.screenshot({ path: screenshot.replace(/\.png$/, '-upload.png'), fullPage: true });
+  await page.selectOption('#f-source', 'sample');
+  await page.selectOption('#f-model', 'holt-winters');
+  await page.fill('#f-horizon', '24');
+  await page.click('#forecast-run');
+  await page.locator('#forecast-info', { hasText: /^holt-winters fitted on 144 points/ }).waitFor({ timeout: 30_000 });
+
   await page.screenshot({ path: screenshot, fullPage: true });
   assert.deepEqual(outside, [], `the page requested outside assets: ${outside.join(', ')}`);
   assert.deepEqual(consoleErrors, [], `browser console errors: ${consoleErrors.join('; ')}`);

@@ -1,0 +1,334 @@
+/**
+ * bench:api - load test of the HTTP service on loopback with autocannon.
+ *
+ * Starts `apps/api` as a child process (exactly like `npm start`) twice: with micro-batching
+ * (BATCH_WINDOW_MS=5, BATCH_MAX_SIZE=32) and without (BATCH_WINDOW_MS=0). For each, measures
+ * single-sentence POST /v1/sentiment at 1, 16 and 64 connections (median of 3 timed runs after
+ * a warm-up), then generation tokens/s, then sends 10,000 requests and checks that live tensors
+ * and RSS stay flat. Writes results/api.json.
+ *
+ * Uses the default models under models/ when they exist; otherwise (or with --tiny) trains a
+ * tiny sentiment model and generator into a temp dir first and says so in the results.
+ *
+ *   npm run bench:api [-- --tiny] [-- --quick]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { initBackend, saveModel, setGlobalSeed, writeJsonAtomic } from '@seqlab/core';
+import * as rnn from '@seqlab/rnn';
+import { TextVectorizer } from '@seqlab/tokenize';
+import { REPO_ROOT, dataPath, formatTable, median, writeResults } from './lib/report.js';
+
+const args = new Set(process.argv.slice(2));
+const QUICK = args.has('--quick');
+const RUN_SECONDS = QUICK ? 3 : 8;
+const RUNS = QUICK ? 1 : 3;
+const CONCURRENCY = [1, 16, 64];
+const MEMORY_REQUESTS = QUICK ? 2000 : 10_000;
+
+interface Server {
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+async function startServer(env: Record<string, string>): Promise<Server> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--conditions=@seqlab/source', '--import', 'tsx', 'apps/api/src/main.ts'], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', RATE_LIMIT_MAX: '0', ...env },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 180_000;
+  let reasons = 'no answer yet';
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`api server exited with code ${child.exitCode}`);
+    try {
+      const res = await fetch(`${url}/readyz`);
+      if (res.ok) break;
+      reasons = ((await res.json()) as { reasons: string[] }).reasons.join('; ');
+      // A missing or broken model will not fix itself: fail now with the server's reasons.
+      if (!reasons.includes('loading')) throw new Error(`api server is not ready: ${reasons}`);
+    } catch (err) {
+      if (err instanceof Error && err.message.startsWith('api server')) {
+        child.kill('SIGTERM');
+        throw err;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  if (Date.now() >= deadline) {
+    child.kill('SIGTERM');
+    throw new Error(`api server did not become ready within 180 s (${reasons})`);
+  }
+  return {
+    url,
+    child,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+function sentences(): string[] {
+  // Real single sentences from SST-2 dev, cycled so requests are not all identical.
+  return readFileSync(dataPath('sst2', 'dev.tsv'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1, 201)
+    .map((l) => l.split('\t')[0]!.trim());
+}
+
+interface LoadResult {
+  requestsPerSec: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+async function load(url: string, connections: number, options: { duration?: number; amount?: number }): Promise<LoadResult> {
+  const texts = sentences();
+  const result = await autocannon({
+    url: `${url}/v1/sentiment`,
+    connections,
+    // Unbatched at 64 connections queues for many seconds on a busy 2-core machine; count those
+    // answers instead of dropping them as timeouts.
+    timeout: 60,
+    ...(options.amount ? { amount: options.amount } : { duration: options.duration ?? RUN_SECONDS }),
+    requests: texts.slice(0, 50).map((t) => ({ method: 'POST', path: '/v1/sentiment', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ texts: [t] }) })),
+  });
+  return {
+    requestsPerSec: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+  };
+}
+
+async function scrape(url: string): Promise<{ tensors: number; rssMb: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name} ([0-9.e+]+)`, 'm').exec(text)?.[1] ?? NaN);
+  return { tensors: value('seqlab_tensors_in_memory'), rssMb: value('seqlab_process_resident_memory_bytes') / 2 ** 20 };
+}
+
+async function generationSpeed(url: string): Promise<{ tokensPerSec: number; streamTokensPerSec: number; firstTokenMs: number }> {
+  const json: number[] = [];
+  const streamed: number[] = [];
+  const first: number[] = [];
+  for (let i = 0; i < RUNS + 1; i++) {
+    const body = { prompt: 'ROMEO:', maxTokens: 200, temperature: 0.8, seed: i };
+    let t0 = performance.now();
+    const res = await fetch(`${url}/v1/generate`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const out = (await res.json()) as { tokens: number };
+    if (i > 0) json.push(out.tokens / ((performance.now() - t0) / 1000));
+    t0 = performance.now();
+    const sse = await fetch(`${url}/v1/generate`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify(body),
+    });
+    const reader = sse.body!.getReader();
+    let tokens = 0;
+    let firstAt = 0;
+    const decoder = new TextDecoder();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      const chunk = decoder.decode(value);
+      const n = chunk.split('event: token').length - 1;
+      if (n > 0 && firstAt === 0) firstAt = performance.now() - t0;
+      tokens += n;
+    }
+    if (i > 0) {
+      streamed.push(tokens / ((performance.now() - t0) / 1000));
+      first.push(firstAt);
+    }
+  }
+  return { tokensPerSec: median(json), streamTokensPerSec: median(streamed), firstTokenMs: median(first) };
+}
+
+// Tiny stand-ins for missing default models (same directory formats as the recipes write);
+// the results say when they were used.
+async function tinyModels(dir: string): Promise<{ sentiment: string; generator: string }> {
+  await initBackend();
+  const out = { sentiment: path.join(dir, 'sentiment'), generator: path.join(dir, 'generator') };
+  const rows = readFileSync(dataPath('sst2', 'train.tsv'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1, 4001)
+    .map((l) => l.split('\t'));
+  const texts = rows.map((r) => r[0]!.trim());
+  const labels = rows.map((r) => Number(r[1]));
+  const maxLength = 40;
+  const vectorizer = await new TextVectorizer({ maxTokens: 4000, maxLength }).adapt(texts);
+  const enc = vectorizer.encode(texts, { padding: 'post', truncation: 'post', maxLength });
+  const [n, width] = enc.shape;
+  const x = Array.from({ length: n }, (_, i) => enc.ids.subarray(i * width, (i + 1) * width));
+  const arch: rnn.TextClassifierOptions = { vocabSize: vectorizer.vocabSize, embeddingDim: 32, cell: 'gru', bidirectional: true, units: 32, attentionUnits: 32 };
+  setGlobalSeed(3);
+  const clf = rnn.textClassifier(arch);
+  await rnn.train(clf, rnn.arrayData(x, labels, { batchSize: 32, seed: 3 }), { epochs: 2, learningRate: 0.005, seed: 3 });
+  await saveModel(clf, out.sentiment);
+  clf.dispose();
+  await writeJsonAtomic(path.join(out.sentiment, 'vectorizer.json'), vectorizer.toJSON());
+  await writeJsonAtomic(path.join(out.sentiment, 'config.json'), {
+    task: 'sentiment',
+    format: 'seqlab-rnn/text-classifier@1',
+    labels: ['negative', 'positive'],
+    vectorizerFile: 'vectorizer.json',
+    maxLength,
+    architecture: rnn.resolveTextClassifierOptions(arch),
+  });
+
+  const text = readFileSync(dataPath('tiny_shakespeare', 'input.txt'), 'utf8').slice(0, 100_000);
+  const vocab = rnn.CharVocabulary.fromText(text);
+  const lm: rnn.LanguageModelOptions = { vocabSize: vocab.size, cell: 'lstm', layers: 1, units: 128, embeddingDim: 32 };
+  setGlobalSeed(3);
+  const model = rnn.languageModel(lm);
+  await rnn.train(model, rnn.languageModelData(vocab.encode(text), { sequenceLength: 64, batchSize: 32, windowsPerEpoch: 320, seed: 3 }), {
+    epochs: 1,
+    learningRate: 0.005,
+    seed: 3,
+  });
+  await saveModel(model, out.generator);
+  model.dispose();
+  await writeJsonAtomic(path.join(out.generator, 'vocabulary.json'), vocab.toJSON());
+  await writeJsonAtomic(path.join(out.generator, 'config.json'), {
+    task: 'text-generation',
+    format: 'seqlab-rnn/language-model@1',
+    tokenizer: 'char',
+    vocabularyFile: 'vocabulary.json',
+    architecture: rnn.resolveLanguageModelOptions(lm),
+  });
+  return out;
+}
+
+async function main(): Promise<void> {
+  const defaultSentiment = path.join(REPO_ROOT, 'models/sentiment');
+  const defaultGenerator = path.join(REPO_ROOT, 'models/shakespeare-char');
+  let tmp: string | undefined;
+  let sentimentModel = defaultSentiment;
+  let generatorModel = defaultGenerator;
+  let modelNote = 'default models under models/';
+  if (args.has('--tiny') || !existsSync(defaultSentiment) || !existsSync(defaultGenerator)) {
+    tmp = await mkdtemp(path.join(os.tmpdir(), 'seqlab-bench-api-'));
+    const tiny = await tinyModels(tmp);
+    if (!args.has('--tiny') && existsSync(defaultSentiment)) sentimentModel = defaultSentiment;
+    else sentimentModel = tiny.sentiment;
+    if (!args.has('--tiny') && existsSync(defaultGenerator)) generatorModel = defaultGenerator;
+    else generatorModel = tiny.generator;
+    modelNote = `sentiment: ${sentimentModel === defaultSentiment ? 'models/sentiment' : 'TINY model trained by the bench'}; generator: ${
+      generatorModel === defaultGenerator ? 'models/shakespeare-char' : 'TINY model trained by the bench'
+    }`;
+  }
+  const loadBefore = os.loadavg();
+  console.log(`bench:api - ${modelNote}; ${RUNS} run(s) of ${RUN_SECONDS} s per point, ${os.cpus().length} CPUs`);
+
+  const modes = [
+    { name: 'batched', env: { BATCH_WINDOW_MS: '5', BATCH_MAX_SIZE: '32' } },
+    { name: 'unbatched', env: { BATCH_WINDOW_MS: '0', BATCH_MAX_SIZE: '1' } },
+  ];
+  const points: Record<string, Record<number, LoadResult>> = {};
+  let generation: Awaited<ReturnType<typeof generationSpeed>> | undefined;
+  const memory: Array<{ requests: number; tensors: number; rssMb: number }> = [];
+  let backend = 'unknown';
+  for (const mode of modes) {
+    const server = await startServer({ SENTIMENT_MODEL: sentimentModel, GENERATOR_MODEL: generatorModel, EMBEDDINGS: 'off', ...mode.env });
+    try {
+      backend = ((await (await fetch(`${server.url}/readyz`)).json()) as { backend: string }).backend;
+      points[mode.name] = {};
+      for (const c of CONCURRENCY) {
+        await load(server.url, c, { duration: 2 }); // warm-up
+        const runs: LoadResult[] = [];
+        for (let r = 0; r < RUNS; r++) runs.push(await load(server.url, c, { duration: RUN_SECONDS }));
+        const point: LoadResult = {
+          requestsPerSec: median(runs.map((x) => x.requestsPerSec)),
+          p50: median(runs.map((x) => x.p50)),
+          p99: median(runs.map((x) => x.p99)),
+          errors: runs.reduce((a, x) => a + x.errors, 0),
+          non2xx: runs.reduce((a, x) => a + x.non2xx, 0),
+        };
+        points[mode.name]![c] = point;
+        console.log(`${mode.name} c=${c}: ${point.requestsPerSec.toFixed(0)} req/s p50 ${point.p50} ms p99 ${point.p99} ms`);
+      }
+      if (mode.name === 'batched') {
+        generation = await generationSpeed(server.url);
+        console.log(`generation: ${generation.tokensPerSec.toFixed(1)} tokens/s (JSON), ${generation.streamTokensPerSec.toFixed(1)} (SSE)`);
+        memory.push({ requests: 0, ...(await scrape(server.url)) });
+        for (let done = 0; done < MEMORY_REQUESTS; done += MEMORY_REQUESTS / 2) {
+          const r = await load(server.url, 16, { amount: MEMORY_REQUESTS / 2 });
+          if (r.errors || r.non2xx) throw new Error(`memory run had ${r.errors} errors and ${r.non2xx} non-2xx answers`);
+          memory.push({ requests: done + MEMORY_REQUESTS / 2, ...(await scrape(server.url)) });
+        }
+        console.log('memory', memory);
+      }
+    } finally {
+      await server.stop();
+    }
+  }
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+
+  const rows = CONCURRENCY.map((c) => {
+    const b = points.batched![c]!;
+    const u = points.unbatched![c]!;
+    return {
+      connections: c,
+      'batched req/s': b.requestsPerSec,
+      'batched p50 ms': b.p50,
+      'batched p99 ms': b.p99,
+      'unbatched req/s': u.requestsPerSec,
+      'unbatched p50 ms': u.p50,
+      'unbatched p99 ms': u.p99,
+      'ratio (req/s)': u.requestsPerSec > 0 ? b.requestsPerSec / u.requestsPerSec : null,
+      errors: b.errors + u.errors + b.non2xx + u.non2xx,
+    };
+  });
+  const first = memory[0]!;
+  const last = memory.at(-1)!;
+  const flat = {
+    tensorsFlat: memory.every((m) => m.tensors === first.tensors),
+    rssGrowthMb: last.rssMb - memory[1]!.rssMb,
+  };
+  console.log(`\nPOST /v1/sentiment, one sentence per request, backend ${backend}, ${modelNote}; load average ${loadBefore.map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(formatTable(rows));
+  console.log(
+    `\ngeneration (200 tokens, 1 stream): ${generation!.tokensPerSec.toFixed(1)} tokens/s JSON, ${generation!.streamTokensPerSec.toFixed(1)} tokens/s SSE, first token ${generation!.firstTokenMs.toFixed(0)} ms`,
+  );
+  console.log(formatTable(memory.map((m) => ({ requests: m.requests, 'tf.memory().numTensors': m.tensors, 'RSS MB': m.rssMb }))));
+  console.log(`tensors flat: ${flat.tensorsFlat}; RSS change over the last ${MEMORY_REQUESTS / 2} requests: ${flat.rssGrowthMb.toFixed(1)} MB`);
+  const file = await writeResults('api', `npm run bench:api${args.size ? ` -- ${[...args].join(' ')}` : ''}`, {
+    backend,
+    models: modelNote,
+    // Other jobs share this machine; its load average says how much of the CPU the bench had.
+    loadAverage: { before: loadBefore, after: os.loadavg() },
+    settings: { runSeconds: RUN_SECONDS, runs: RUNS, workers: 2, batched: modes[0]!.env, unbatched: modes[1]!.env },
+    sentiment: rows,
+    generation,
+    memory,
+    flat,
+  });
+  console.log(`wrote ${path.relative(REPO_ROOT, file)}`);
+}
+
+await main();
