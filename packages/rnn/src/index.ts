@@ -40,3 +40,35 @@ export { loadTextGenerator, type LanguageModelDirConfig } from './generation/loa
 
 /** Default model directories, relative to the repository root. */
 export const DEFAULT_MODELS = Object.freeze({ sentiment: 'models/sentiment', generator: 'models/shakespeare-char' } as const);
+export { bucketedData, type BucketedDataOptions } from './training/data.js';
+export {
+  textClassifier,
+  withAttentionWeights,
+  resolveTextClassifierOptions,
+  POOLING_LAYER,
+  type TextClassifierOptions,
+  type TextClassifierConfig,
+  type ClassifierAttention,
+} from './builders/text-classifier.js';
+export { AttentionPooling, attentionPooling, type AttentionPoolingArgs } from './layers/attention-pooling.js';
+export { AdditiveAttention, additiveAttention, type AdditiveAttentionArgs } from './layers/additive-attention.js';
+export { DotProductAttention, dotProductAttention, type DotProductAttentionArgs } from './layers/dot-product-attention.js';
+export { MultiHeadSelfAttention, multiHeadSelfAttention, type MultiHeadSelfAttentionArgs } from './layers/multi-head-self-attention.js';
+export { MaskedConv1D, maskedConv1d, type MaskedConv1DArgs } from './layers/masked-conv1d.js';
+export { maskedSoftmax } from './layers/masking.js';
+export {
+  SentimentModel,
+  loadSentimentModel,
+  type SentimentPrediction,
+  type AttributedToken,
+  type SentimentModelDirConfig,
+} from './sentiment.js';
+export {
+  accuracy,
+  confusionMatrix,
+  classificationReport,
+  rocAuc,
+  perplexity,
+  bitsPerCharacter,
+  type ClassificationReport,
+} from './metrics.js';

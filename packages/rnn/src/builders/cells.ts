@@ -28,7 +28,8 @@ export function recurrentLayer(cell: CellType, args: RecurrentArgs): tfl.layers.
     recurrentDropout: args.recurrentDropout ?? 0,
     ...(args.name ? { name: args.name } : {}),
   };
-  if (cell === 'lstm') return tfl.layers.lstm(common);
+  // Forget-gate bias 1 at the start (Jozefowicz et al. 2015; the Keras default, not tfjs's).
+  if (cell === 'lstm') return tfl.layers.lstm({ ...common, unitForgetBias: true });
   if (cell === 'gru') return tfl.layers.gru(common);
   return tfl.layers.simpleRNN(common);
 }

@@ -61,7 +61,15 @@ export function languageModel(options: LanguageModelOptions): tfl.LayersModel {
   const cfg = resolveLanguageModelOptions(options);
   const input = tfl.input({ shape: [null], dtype: 'int32', name: 'tokens' });
   let h = tfl.layers
-    .embedding({ inputDim: cfg.vocabSize, outputDim: cfg.embeddingDim, name: LM_LAYER_NAMES.embedding })
+    // Unit-scale embeddings, like the one-hot inputs of classic char-RNNs. The Keras default
+    // (uniform +-0.05) gives the RNN almost no input signal at first, and Adam needs hundreds of
+    // steps to grow the embeddings: the loss sat at the unigram entropy for ~100 steps.
+    .embedding({
+      inputDim: cfg.vocabSize,
+      outputDim: cfg.embeddingDim,
+      embeddingsInitializer: tfl.initializers.randomUniform({ minval: -1, maxval: 1 }),
+      name: LM_LAYER_NAMES.embedding,
+    })
     .apply(input) as tfl.SymbolicTensor;
   for (let i = 0; i < cfg.layers; i++) {
     h = recurrentLayer(cfg.cell, { units: cfg.units, returnSequences: true, name: LM_LAYER_NAMES.rnn(i) }).apply(h) as tfl.SymbolicTensor;

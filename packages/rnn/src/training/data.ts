@@ -143,3 +143,58 @@ export function languageModelData(ids: ArrayLike<number>, options: LanguageModel
     },
   };
 }
+
+/** Options of {@link bucketedData}. */
+export interface BucketedDataOptions {
+  batchSize?: number;
+  /** Shuffle (seeded by `seed` + epoch). Default true. */
+  shuffle?: boolean;
+  seed?: number;
+  /**
+   * Minimum padded row length. Default 2: tfjs-layers cannot back-propagate through a masked
+   * RNN over a single time step (its Unpack gradient receives a null), and one padded position
+   * costs nothing because it is masked.
+   */
+  minLength?: number;
+}
+
+/**
+ * Classification batches from variable-length id rows: rows of similar length are batched
+ * together and padded with 0 (the mask id) only to their batch's longest row, so short texts
+ * do not pay for long ones. Batch order is shuffled each epoch.
+ */
+export function bucketedData(rows: ReadonlyArray<ArrayLike<number>>, labels: ArrayLike<number>, options: BucketedDataOptions = {}): BatchSource {
+  const n = rows.length;
+  if (n === 0) throw new RnnArgumentError('bucketedData: no rows');
+  if (labels.length !== n) throw new RnnArgumentError(`bucketedData: ${n} rows but ${labels.length} labels`);
+  for (let i = 0; i < n; i++) {
+    const l = labels[i]!;
+    if (!Number.isInteger(l) || l < 0) throw new RnnArgumentError(`bucketedData: label ${i} must be a non-negative integer class id, got ${l}`);
+  }
+  const batchSize = positiveInt('bucketedData: batchSize', options.batchSize ?? 32);
+  const shuffle = options.shuffle ?? true;
+  const seed = options.seed ?? 0;
+  const minLength = options.minLength ?? 2;
+  return {
+    batchesPerEpoch: Math.ceil(n / batchSize),
+    *batches(epoch: number): Iterable<Batch> {
+      const rng = new SeededRandom(`${seed}:${epoch}`);
+      // Random tie-breaking inside equal lengths, then sort by length.
+      const order = shuffle ? Array.from(rng.permutation(n)) : Array.from({ length: n }, (_, i) => i);
+      order.sort((a, b) => rows[a]!.length - rows[b]!.length);
+      const groups: number[][] = [];
+      for (let s = 0; s < n; s += batchSize) groups.push(order.slice(s, s + batchSize));
+      if (shuffle) rng.shuffle(groups);
+      for (const g of groups) {
+        const width = Math.max(minLength, ...g.map((r) => rows[r]!.length));
+        const xb = new Int32Array(g.length * width);
+        const yb = new Int32Array(g.length);
+        g.forEach((r, i) => {
+          xb.set(rows[r]!, i * width);
+          yb[i] = labels[r]!;
+        });
+        yield { x: tf.tensor2d(xb, [g.length, width], 'int32'), y: tf.tensor1d(yb, 'int32') };
+      }
+    },
+  };
+}

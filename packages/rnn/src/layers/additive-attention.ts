@@ -1,0 +1,91 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { positiveInt } from '../errors.js';
+import { maskAt, maskedSoftmax } from './masking.js';
+
+type Shape = (number | null)[];
+type Kwargs = Record<string, unknown>;
+
+/** Arguments of {@link AdditiveAttention}. */
+export interface AdditiveAttentionArgs {
+  /** Size of the scoring MLP. Default 64. */
+  units?: number;
+  /** Also output the attention weights `[batch, Tq, Tv]`. Default false. */
+  returnAttentionWeights?: boolean;
+  name?: string;
+  trainable?: boolean;
+}
+
+/**
+ * Additive (Bahdanau et al. 2015) attention. Inputs `[query, value]` or `[query, value, key]`
+ * (`[batch, Tq, dq]`, `[batch, Tv, dv]`, key defaults to value); score
+ * `v . tanh(Wq q_i + Wk k_j + b)`; output `[batch, Tq, dv]`. The value mask zeroes the weight
+ * of padded value positions; the query mask is passed through to the output.
+ */
+export class AdditiveAttention extends tfl.layers.Layer {
+  static className = 'SeqlabAdditiveAttention';
+  readonly units: number;
+  readonly returnAttentionWeights: boolean;
+  private wq!: tfl.LayerVariable;
+  private wk!: tfl.LayerVariable;
+  private bias!: tfl.LayerVariable;
+  private v!: tfl.LayerVariable;
+
+  constructor(args: AdditiveAttentionArgs = {}) {
+    super(args);
+    this.units = positiveInt('AdditiveAttention: units', args.units ?? 64);
+    this.returnAttentionWeights = args.returnAttentionWeights ?? false;
+    this.supportsMasking = true;
+  }
+
+  override build(inputShape: Shape | Shape[]): void {
+    const shapes = inputShape as Shape[];
+    if (!Array.isArray(shapes[0]) || shapes.length < 2) throw new Error('AdditiveAttention: expects inputs [query, value] or [query, value, key]');
+    const dq = shapes[0][shapes[0].length - 1] as number;
+    const key = shapes[2] ?? shapes[1]!;
+    const dk = key[key.length - 1] as number;
+    this.wq = this.addWeight('query_kernel', [dq, this.units], 'float32', tfl.initializers.glorotUniform({}));
+    this.wk = this.addWeight('key_kernel', [dk, this.units], 'float32', tfl.initializers.glorotUniform({}));
+    this.bias = this.addWeight('bias', [this.units], 'float32', tfl.initializers.zeros());
+    this.v = this.addWeight('score_vector', [this.units], 'float32', tfl.initializers.glorotUniform({}));
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
+    const [q, v] = inputShape as Shape[];
+    const out = [q![0]!, q![1]!, v![v!.length - 1]!];
+    return this.returnAttentionWeights ? [out, [q![0]!, q![1]!, v![1]!]] : out;
+  }
+
+  override computeMask(_inputs: tf.Tensor | tf.Tensor[], mask?: tf.Tensor | tf.Tensor[]): tf.Tensor | tf.Tensor[] {
+    const qMask = maskAt(mask, 0);
+    return (this.returnAttentionWeights ? [qMask, null] : qMask) as unknown as tf.Tensor;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
+    return tf.tidy(() => {
+      const [q, v, k0] = inputs as tf.Tensor[];
+      const k = k0 ?? v!;
+      const [b, tq, dq] = q!.shape as [number, number, number];
+      const [, tv, dk] = k.shape as [number, number, number];
+      const qp = tf.reshape(tf.matMul(tf.reshape(q!, [b * tq, dq]), this.wq.read()), [b, tq, 1, this.units]);
+      const kp = tf.reshape(tf.matMul(tf.reshape(k, [b * tv, dk]), this.wk.read()), [b, 1, tv, this.units]);
+      const hidden = tf.tanh(tf.add(tf.add(qp, kp), this.bias.read()));
+      const scores = tf.sum(tf.mul(hidden, this.v.read()), -1); // [b, tq, tv]
+      const vMask = maskAt(kwargs.mask, 1);
+      const weights = maskedSoftmax(scores, vMask ? tf.expandDims(vMask, 1) : null);
+      const out = tf.matMul(weights, v!);
+      return this.returnAttentionWeights ? [out, weights] : out;
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), units: this.units, returnAttentionWeights: this.returnAttentionWeights };
+  }
+}
+tf.serialization.registerClass(AdditiveAttention);
+
+/** Creates an {@link AdditiveAttention} layer. */
+export function additiveAttention(args: AdditiveAttentionArgs = {}): AdditiveAttention {
+  return new AdditiveAttention(args);
+}

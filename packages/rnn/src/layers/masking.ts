@@ -1,0 +1,31 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/** Large negative score for masked positions: exp() of it underflows to exactly 0 in float32. */
+export const MASK_PENALTY = -1e9;
+
+/**
+ * Softmax over the last axis where `mask` (broadcastable, 1 = keep, 0 = padding) gives padded
+ * positions exactly zero weight. A row with nothing to attend to gets all-zero weights.
+ */
+export function maskedSoftmax(scores: tf.Tensor, mask?: tf.Tensor | null): tf.Tensor {
+  return tf.tidy(() => {
+    if (!mask) return tf.softmax(scores);
+    const m = tf.cast(mask, 'float32');
+    const shifted = tf.add(scores, tf.mul(tf.sub(1, m), MASK_PENALTY));
+    const w = tf.mul(tf.softmax(shifted), m);
+    // Renormalise so a fully padded row yields zeros, not a uniform spread over padding.
+    return tf.div(w, tf.maximum(tf.sum(w, -1, true), 1e-12));
+  });
+}
+
+/** The one tensor of a layer input that may come wrapped in an array. */
+export function single(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  return Array.isArray(inputs) ? inputs[0]! : inputs;
+}
+
+/** The mask of input `i` from a layer's `mask` kwarg (a tensor, an array, or nothing). */
+export function maskAt(mask: unknown, i: number): tf.Tensor | null {
+  if (mask == null) return null;
+  if (Array.isArray(mask)) return (mask[i] as tf.Tensor | null | undefined) ?? null;
+  return i === 0 ? (mask as tf.Tensor) : null;
+}
