@@ -108,6 +108,11 @@ function finishOutput(n: number, copy: boolean): AlignedText {
     : { text: out.text, starts: out.starts.subarray(0, k), ends: out.ends.subarray(0, k) };
   out.input = '';
   out.text = '';
+  if (out.starts.length > 1 << 20) {
+    // Do not keep a 10 MB input's scratch alive; views handed out keep the old buffer themselves.
+    out.starts = new Int32Array(1024);
+    out.ends = new Int32Array(1024);
+  }
   return result;
 }
 

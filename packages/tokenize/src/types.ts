@@ -20,6 +20,7 @@ export interface Token {
 export interface Tokenizer {
   /** Registry name used by `toJSON` / `tokenizerFromJSON`. */
   readonly kind: string;
+  /** Tokens with offsets into `text`. Must return fresh objects: the vectorizer rewrites their offsets. */
   tokenize(text: string): Token[];
   /** Inverse of `tokenize` as far as the tokenizer allows (exact for char and byte-level BPE). */
   detokenize(tokens: string[]): string;

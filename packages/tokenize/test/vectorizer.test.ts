@@ -5,7 +5,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TextVectorizer, TokenizeFormatError, Vocabulary, type TokenizerName } from '../src/index.js';
+import { registerTokenizer, TextNormalizer, TextVectorizer, TokenizeFormatError, Vocabulary, type Token, type Tokenizer, type TokenizerName } from '../src/index.js';
 import { dataFile, shakespeare, sst2 } from './helpers.js';
 
 let dir: string;
@@ -56,6 +56,51 @@ describe('TextVectorizer basics', () => {
   it('maps text that spells a special token to UNK, not to the special', async () => {
     const tv = await new TextVectorizer({ tokenizer: 'whitespace' }).adapt(['a b']);
     expect(tv.encodeIds('a [PAD] [EOS]')).toEqual([tv.vocabulary.tokenToId('a'), 1, 1]);
+  });
+});
+
+describe('custom parts', () => {
+  /** Splits on commas: a tokenizer the package does not know until it is registered. */
+  class CommaTokenizer implements Tokenizer {
+    readonly kind = 'test-comma';
+    tokenize(text: string): Token[] {
+      const out: Token[] = [];
+      let start = 0;
+      for (const part of text.split(',')) {
+        if (part.length > 0) out.push({ text: part, start, end: start + part.length });
+        start += part.length + 1;
+      }
+      return out;
+    }
+    detokenize(tokens: string[]): string {
+      return tokens.join(',');
+    }
+    toJSON(): object {
+      return { kind: this.kind };
+    }
+  }
+
+  it('accepts a Tokenizer object and a Normalizer, and saves them once the kind is registered', async () => {
+    const tv = await new TextVectorizer({ tokenizer: new CommaTokenizer(), normalize: new TextNormalizer({ lowercase: true }) }).adapt(['A,B,c', 'a,d']);
+    expect(tv.vocabulary.toArray().slice(5)).toEqual(['a', 'b', 'c', 'd']);
+    const e = tv.encode('X,B');
+    expect(e.tokens[0]).toEqual([
+      { text: 'x', start: 0, end: 1 },
+      { text: 'b', start: 2, end: 3 },
+    ]);
+    expect(() => TextVectorizer.fromJSON(JSON.parse(JSON.stringify(tv)))).toThrow(/unknown tokenizer kind "test-comma".*registerTokenizer/);
+    registerTokenizer('test-comma', () => new CommaTokenizer());
+    const back = TextVectorizer.fromJSON(JSON.parse(JSON.stringify(tv)));
+    expect(back.encodeIds('X,B')).toEqual(tv.encodeIds('X,B'));
+    expect(back.decode(back.encodeIds('a,b'))).toBe('a,b');
+  });
+
+  it('lets `lowercase` and `normalize: false` override the defaults', async () => {
+    const cased = await new TextVectorizer({ tokenizer: 'whitespace', lowercase: false }).adapt(['The the']);
+    expect(cased.vocabSize).toBe(7);
+    const raw = await new TextVectorizer({ tokenizer: 'whitespace', normalize: false }).adapt(['Ｔhe  the']);
+    expect(raw.vocabulary.toArray().slice(5)).toEqual(['the', 'Ｔhe']);
+    expect(raw.normalize('Ｔhe') ).toBe('Ｔhe');
   });
 });
 
