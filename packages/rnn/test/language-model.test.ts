@@ -37,6 +37,30 @@ describe('languageModel', () => {
     expect(() => languageModel({ vocabSize: 5, dropout: 1 })).toThrow(/dropout must be a number in \[0, 1\)/);
   });
 
+  it.each(['simple', 'lstm', 'gru'] as CellType[])('%s: the stateful inference copy reproduces the full-sequence logits', (cell) => {
+    setGlobalSeed(11);
+    const arch = { vocabSize: 7, cell, layers: 2, units: 6, embeddingDim: 3, dropout: 0 };
+    const model = languageModel(arch);
+    const stepper = new RecurrentStepper(model, arch);
+    const ids = [1, 4, 2, 6, 0, 3];
+    const full = tf.tidy(() => (model.predict(tf.tensor2d(ids, [1, ids.length], 'int32')) as tf.Tensor).dataSync());
+    // Prompt of 3 tokens in one call, then one token per step.
+    let state = stepper.initialState(1);
+    let out = stepper.step([ids.slice(0, 3)], state);
+    tf.dispose(state);
+    state = out.state;
+    for (let i = 3; i < ids.length; i++) {
+      out.logits[0]!.forEach((v, k) => expect(v).toBeCloseTo(full[(i - 1) * 7 + k]!, 4));
+      out = stepper.step([[ids[i]!]], state);
+      tf.dispose(state);
+      state = out.state;
+    }
+    out.logits[0]!.forEach((v, k) => expect(v).toBeCloseTo(full[(ids.length - 1) * 7 + k]!, 4));
+    tf.dispose(state);
+    stepper.dispose();
+    model.dispose();
+  });
+
   it('save -> load gives identical outputs', async () => {
     setGlobalSeed(3);
     const model = languageModel({ vocabSize: 9, cell: 'gru', units: 8, embeddingDim: 4 });
