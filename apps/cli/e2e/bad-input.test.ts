@@ -50,6 +50,18 @@ describe('bad input gives one clear line and a non-zero exit code (built binary)
     expect(JSON.parse(r.stdout)).toEqual({ error: { kind: 'not-found', message: '--csv: file not found: data/nope.csv', exitCode: 3 } });
   });
 
+  it('info reports the backend and why it was chosen; SEQLAB_BACKEND overrides it', async () => {
+    const auto = await seqlab(['info', '--json']);
+    expect(auto.code).toBe(0);
+    const info = JSON.parse(auto.stdout);
+    expect(['tensorflow', 'wasm', 'cpu']).toContain(info.backend);
+    expect(info.reason).toMatch(/\w+/);
+    const cpu = await seqlab(['info'], { env: { SEQLAB_BACKEND: 'cpu' } });
+    expect(cpu.code).toBe(0);
+    expect(cpu.stdout).toMatch(/^backend\s+cpu/);
+    expect(cpu.stdout).toContain('requested by SEQLAB_BACKEND=cpu');
+  });
+
   it('help and version exit 0', async () => {
     const help = await seqlab(['--help']);
     expect(help.code).toBe(0);

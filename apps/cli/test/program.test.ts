@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import type { Command } from 'commander';
+import { embedCommand } from '../src/commands/embed.js';
+import { infoCommand } from '../src/commands/info.js';
+import { modelsCommand } from '../src/commands/models.js';
+import { similarCommand } from '../src/commands/similar.js';
+import { buildProgram } from '../src/program.js';
+import { run } from './helpers.js';
+
+function leaves(cmd: Command): Command[] {
+  return cmd.commands.length ? cmd.commands.flatMap(leaves) : [cmd];
+}
+
+describe('the seqlab program', () => {
+  it('has every command of the issue, each with --json and --verbose', () => {
+    const program = buildProgram();
+    const names = leaves(program).map((c) => (c.parent && c.parent !== program ? `${c.parent.name()} ${c.name()}` : c.name()));
+    expect(names.sort()).toEqual(
+      [
+        'embed',
+        'evaluate classifier',
+        'evaluate forecaster',
+        'evaluate lm',
+        'forecast',
+        'generate',
+        'info',
+        'models',
+        'sentiment',
+        'similar',
+        'train classifier',
+        'train forecaster',
+        'train lm',
+      ].sort(),
+    );
+    for (const c of leaves(program)) {
+      const flags = c.options.map((o) => o.long);
+      expect(flags, c.name()).toContain('--json');
+      expect(flags, c.name()).toContain('--verbose');
+    }
+  });
+});
+
+describe('seqlab info', () => {
+  it('reports the backend in use and why', async () => {
+    const r = await run(infoCommand(), ['--json']);
+    expect(r.exitCode).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(['tensorflow', 'wasm', 'cpu']).toContain(out.backend);
+    expect(out.reason.length).toBeGreaterThan(10);
+    expect(Array.isArray(out.kernels.added)).toBe(true);
+    const text = await run(infoCommand(), []);
+    expect(text.stdout).toMatch(new RegExp(`^backend\\s+${out.backend}`));
+    expect(text.stdout).toMatch(/why\s+\S+/);
+  });
+});
+
+describe('seqlab models', () => {
+  it('lists both default models with their status', async () => {
+    const r = await run(modelsCommand(), ['--json']);
+    expect(r.exitCode).toBe(0);
+    const out = JSON.parse(r.stdout);
+    const roles = out.models.filter((m: { isDefault: boolean }) => m.isDefault).map((m: { role: string }) => m.role);
+    expect(roles.sort()).toEqual(['generator', 'sentiment']);
+  });
+});
+
+describe('seqlab embed / similar (Universal Sentence Encoder lite)', () => {
+  it('embeds texts as 512-d unit vectors', async () => {
+    const r = await run(embedCommand(), ['the cat sat on the mat', 'stocks fell sharply', '--json']);
+    expect(r.exitCode).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.dim).toBe(512);
+    expect(out.embeddings).toHaveLength(2);
+    const v: number[] = out.embeddings[0].vector;
+    expect(Math.hypot(...v)).toBeCloseTo(1, 3);
+  });
+
+  it('ranks a paraphrase above unrelated sentences', async () => {
+    const r = await run(similarCommand(), [
+      'a kitten is sitting on a rug',
+      'stock markets fell sharply today',
+      'the cat sat on the mat',
+      'I would like a refund for my order',
+      '--top',
+      '3',
+      '--json',
+    ]);
+    expect(r.exitCode).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.matches[0].text).toBe('the cat sat on the mat');
+    expect(out.matches[0].score).toBeGreaterThan(out.matches[1].score + 0.1);
+  });
+
+  it('needs candidates', async () => {
+    const r = await run(similarCommand(), ['query only', '--file', '/nonexistent/candidates.txt']);
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr).toMatch(/--file: file not found/);
+  });
+});
