@@ -94,13 +94,16 @@ export function v1Routes(config: Config, services: Services, schemas: Schemas, m
     res.flushHeaders();
     const t0 = performance.now();
     try {
-      const out = await services.stream(prompt, options, (text) => res.write(`event: token\ndata: ${JSON.stringify({ text })}\n\n`), call);
+      const out = await services.stream(prompt, options, (text) => {
+          // The client may have gone; the abort signal stops the worker at its next token.
+          if (!res.destroyed) res.write(`event: token\ndata: ${JSON.stringify({ text })}\n\n`);
+        }, call);
       metrics.generatedTokens.inc(out.tokens);
       const seconds = (performance.now() - t0) / 1000;
-      res.write(`event: done\ndata: ${JSON.stringify({ text: out.text, tokens: out.tokens, tokensPerSecond: out.tokens / seconds })}\n\n`);
+      if (!res.destroyed) res.write(`event: done\ndata: ${JSON.stringify({ text: out.text, tokens: out.tokens, tokensPerSecond: out.tokens / seconds })}\n\n`);
     } catch (err) {
       const e = err instanceof HttpError ? err : new HttpError(500, 'internal', err instanceof Error ? err.message : String(err));
-      if (!res.writableEnded) res.write(`event: error\ndata: ${JSON.stringify({ code: e.code, message: e.message })}\n\n`);
+      if (!res.destroyed && !res.writableEnded) res.write(`event: error\ndata: ${JSON.stringify({ code: e.code, message: e.message })}\n\n`);
     }
     res.end();
   });
