@@ -180,26 +180,32 @@ export class TextVectorizer {
    * Replaces any earlier vocabulary.
    */
   async adapt(corpus: Iterable<string> | AsyncIterable<string>): Promise<this> {
-    const normalize = (s: string) => (this.normalizer ? this.normalizer.normalize(s) : s);
+    const normalizer = this.normalizer;
+    // Long lines are read in windows (as in encode), so a 10 MB line never becomes 10 MB of
+    // intermediates at once; no token crosses a window cut.
+    async function* normalizedWindows() {
+      for await (const line of lines(corpus, 'TextVectorizer.adapt')) {
+        const cuts = line.length > WINDOW ? windowCuts(line) : [0, line.length];
+        for (let w = 0; w + 1 < cuts.length; w++) {
+          const part = cuts.length === 2 ? line : line.slice(cuts[w], cuts[w + 1]);
+          yield normalizer ? normalizer.normalize(part) : part;
+        }
+      }
+    }
     const specialCount = 5 + (this.specialTokens?.extra?.length ?? 0);
     if (isTrainable(this.tokenizer)) {
       if (!this.pretrained) {
         const maxTokens = this.config.maxTokens ?? 8000;
         if (maxTokens <= specialCount) throw new RangeError(`TextVectorizer: maxTokens (${maxTokens}) leaves no room after ${specialCount} special tokens`);
         const minFrequency = this.config.minFrequency ?? 2;
-        await this.tokenizer.train(
-          (async function* () {
-            for await (const line of lines(corpus, 'TextVectorizer.adapt')) yield normalize(line);
-          })(),
-          { vocabSize: maxTokens - specialCount, minFrequency },
-        );
+        await this.tokenizer.train(normalizedWindows(), { vocabSize: maxTokens - specialCount, minFrequency });
       }
       this.vocab = Vocabulary.fromSymbols(this.tokenizer.symbols(), this.specialTokens);
       return this;
     }
     const counts = new Map<string, number>();
-    for await (const line of lines(corpus, 'TextVectorizer.adapt')) {
-      for (const t of this.tokenizer.tokenize(normalize(line))) counts.set(t.text, (counts.get(t.text) ?? 0) + 1);
+    for await (const text of normalizedWindows()) {
+      for (const t of this.tokenizer.tokenize(text)) counts.set(t.text, (counts.get(t.text) ?? 0) + 1);
     }
     this.vocab = Vocabulary.build(counts, { minFrequency: this.config.minFrequency ?? 1, maxSize: this.config.maxTokens, specials: this.specialTokens });
     return this;

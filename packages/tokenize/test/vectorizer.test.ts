@@ -271,6 +271,17 @@ describe('bad input', () => {
 });
 
 describe('real corpora', () => {
+  it('adapts from a 10 MB line in windows, counting exactly as from the short text', async () => {
+    const text = shakespeare();
+    const big = text.repeat(9);
+    const one = await new TextVectorizer({ tokenizer: 'char' }).adapt([text]);
+    const nine = await new TextVectorizer({ tokenizer: 'char' }).adapt([big]);
+    expect(big.length).toBeGreaterThan(10_000_000);
+    expect(nine.vocabulary.toArray()).toEqual(one.vocabulary.toArray());
+    const id = one.vocabulary.tokenToId('e');
+    expect(nine.vocabulary.count(id)).toBe(9 * one.vocabulary.count(id));
+  });
+
   it('adapts from an async line stream exactly as from an array', async () => {
     const file = dataFile('sst2', 'dev.tsv');
     async function* sentences() {
