@@ -25,7 +25,8 @@ const UNITS = 32;
 type Backend = 'cpu' | 'wasm' | 'tensorflow';
 type Kernels = 'stock' | 'seqlab';
 
-interface Row {
+// A type alias (not an interface) so rows are assignable to Record<string, unknown>.
+type Row = {
   model: string;
   backend: Backend;
   kernels: Kernels;
@@ -33,7 +34,7 @@ interface Row {
   trainMsPerBatch: number | string;
   inferSeqPerS: number | string;
   inferMsPerBatch: number | string;
-}
+};
 
 function bilstmClassifier(): tfl.LayersModel {
   const m = tfl.sequential();
