@@ -78,6 +78,16 @@ export interface IntervalPoint {
   upper: number;
 }
 
+/** A d3 time format suited to the span of the plotted dates. */
+function dateFormat(points: ForecastPoint[]): string {
+  const times = points.map((p) => Date.parse(String(p.x))).filter(Number.isFinite);
+  const days = times.length ? (Math.max(...times) - Math.min(...times)) / 86_400_000 : 0;
+  if (days > 3 * 365) return '%Y';
+  if (days > 90) return '%b %Y';
+  if (days > 3) return '%b %d';
+  return '%b %d %H:%M';
+}
+
 /** History, forecast, interval band(s) and held-out actuals, one panel per target. */
 export function forecastChart(
   points: ForecastPoint[],
@@ -85,16 +95,23 @@ export function forecastChart(
   options: { title?: string; temporal: boolean; xTitle?: string },
 ): TopLevelSpec {
   const xType = options.temporal ? 'temporal' : 'quantitative';
-  const x = { field: 'x', type: xType, title: options.xTitle ?? (options.temporal ? 'date' : 'step') } as const;
+  const x = {
+    field: 'x',
+    type: xType,
+    title: options.xTitle ?? (options.temporal ? 'date' : 'step'),
+    ...(options.temporal ? { axis: { format: dateFormat(points), labelOverlap: true } } : {}),
+  } as const;
   const series = [...new Set(points.map((p) => p.series))];
   const kinds = ['history', 'forecast', 'actual'].filter((k) => points.some((p) => p.kind === k));
   const colours: Record<string, string> = { history: '#4c78a8', forecast: '#e45756', actual: '#222222' };
   const levels = [...new Set(intervals.map((i) => i.level))].sort((a, b) => b - a);
-  const layer = [
-    ...(intervals.length
+  // Each layer carries its own inline data, so a panel-level filter would not reach it:
+  // every panel gets layers built from its own series' rows.
+  const layers = (pts: ForecastPoint[], ivs: IntervalPoint[]) => [
+    ...(ivs.length
       ? [
           {
-            data: { values: intervals },
+            data: { values: ivs },
             mark: { type: 'area', color: '#e45756' },
             encoding: {
               x,
@@ -111,7 +128,7 @@ export function forecastChart(
         ]
       : []),
     {
-      data: { values: points },
+      data: { values: pts },
       mark: { type: 'line', strokeWidth: 1.8 },
       encoding: {
         x,
@@ -125,10 +142,10 @@ export function forecastChart(
         },
       },
     },
-    ...(kinds.includes('actual')
+    ...(pts.some((p) => p.kind === 'actual')
       ? [
           {
-            data: { values: points.filter((p) => p.kind === 'actual') },
+            data: { values: pts.filter((p) => p.kind === 'actual') },
             mark: { type: 'point', filled: true, size: 18, color: colours.actual },
             encoding: { x, y: { field: 'value', type: 'quantitative' } },
           },
@@ -139,8 +156,10 @@ export function forecastChart(
     title: series.length > 1 ? name : undefined,
     width: 640,
     height: 260,
-    transform: [{ filter: { field: 'series', equal: name } }],
-    layer,
+    layer: layers(
+      points.filter((p) => p.series === name),
+      intervals.filter((i) => i.series === name),
+    ),
   });
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',

@@ -26,6 +26,15 @@ describe('plots', () => {
     expect(svg).toContain('interval %');
   });
 
+  it('gives each target its own panel with only its own rows', () => {
+    const points = ['a', 'b'].flatMap((series) => [1, 2, 3].map((x) => ({ x, series, kind: 'history' as const, value: series === 'a' ? x : -x })));
+    const spec = forecastChart(points, [], { temporal: false }) as unknown as { vconcat: { title: string; layer: { data: { values: { series: string }[] } }[] }[] };
+    expect(spec.vconcat.map((p) => p.title)).toEqual(['a', 'b']);
+    for (const panel of spec.vconcat) {
+      for (const layer of panel.layer) expect(new Set(layer.data.values.map((v) => v.series))).toEqual(new Set([panel.title]));
+    }
+  });
+
   it('writes valid PNG and SVG files', async () => {
     const curve = [1, 2, 3].flatMap((epoch) => [
       { epoch, metric: 'loss', split: 'train' as const, value: 1 / epoch },
