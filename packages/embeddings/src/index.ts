@@ -19,6 +19,8 @@ export {
   useSentimentHead,
   trainSentimentHead,
   headAccuracy,
+  headProba,
+  joinFeatures,
   SentimentClassifier,
   loadSentimentClassifier,
   defaultSentimentDir,
@@ -31,3 +33,4 @@ export {
   type SentimentMetadata,
   type LoadSentimentOptions,
 } from './sentiment.js';
+export { RnnSentimentFeatures } from './rnn-features.js';

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { loadLayersModel, saveModel, SeededRandom, writeFileAtomic } from '@seqlab/core';
 import { loadEncoder, type SentenceEncoder } from './encoder.js';
+import { RnnSentimentFeatures } from './rnn-features.js';
 import { EMBEDDING_DIM } from './similarity.js';
 
 /** Options of {@link useSentimentHead}. */
@@ -17,6 +18,8 @@ export interface UseSentimentHeadOptions {
   l2?: number;
   /** Adam learning rate. Default 1e-3. */
   learningRate?: number;
+  /** Length of the input vectors. Default 512 (a USE embedding); larger for hybrid features. */
+  inputDim?: number;
 }
 
 function checkRange(value: number, name: string, lo: number, hi: number, integer = false): number {
@@ -42,8 +45,9 @@ export function useSentimentHead(options: UseSentimentHeadOptions = {}): tfl.Lay
   const dropout = checkRange(options.dropout ?? 0.5, 'useSentimentHead: dropout', 0, 1);
   const l2 = checkRange(options.l2 ?? 1e-5, 'useSentimentHead: l2', 0, 1);
   const learningRate = checkRange(options.learningRate ?? 1e-3, 'useSentimentHead: learningRate', 1e-8, 10);
+  const inputDim = checkRange(options.inputDim ?? EMBEDDING_DIM, 'useSentimentHead: inputDim', 1, 1 << 20, true);
   const reg = l2 > 0 ? tfl.regularizers.l2({ l2 }) : undefined;
-  const input = tfl.input({ shape: [EMBEDDING_DIM], name: 'use_embedding' });
+  const input = tfl.input({ shape: [inputDim], name: 'features' });
   let x: tfl.SymbolicTensor = input;
   if (hidden > 0) {
     x = tfl.layers.dense({ units: hidden, activation: 'relu', kernelRegularizer: reg, name: 'hidden' }).apply(x) as tfl.SymbolicTensor;
@@ -86,16 +90,25 @@ export interface TrainHeadResult {
   bestValAccuracy: number;
 }
 
-/** Labelled embeddings: `x` holds `n` rows of 512 floats back to back, `y` holds 0/1 labels. */
+/**
+ * Labelled feature vectors: `x` holds `n` rows of `dim` floats back to back (`dim` = 512 for
+ * USE embeddings, the head's input length in general), `y` holds 0/1 labels.
+ */
 export interface EmbeddedExamples {
   x: Float32Array;
   y: ArrayLike<number>;
 }
 
-function checkExamples(data: EmbeddedExamples, name: string): number {
+function inputDimOf(head: tfl.LayersModel): number {
+  const d = head.inputs[0]?.shape[1];
+  if (typeof d !== 'number') throw new RangeError(`head input shape ${JSON.stringify(head.inputs[0]?.shape)} is not [batch, dim]`);
+  return d;
+}
+
+function checkExamples(data: EmbeddedExamples, name: string, dim: number): number {
   const n = data.y.length;
-  if (data.x.length !== n * EMBEDDING_DIM) {
-    throw new RangeError(`${name}: x has ${data.x.length} floats, expected ${n} labels x ${EMBEDDING_DIM} = ${n * EMBEDDING_DIM}`);
+  if (data.x.length !== n * dim) {
+    throw new RangeError(`${name}: x has ${data.x.length} floats, expected ${n} labels x ${dim} = ${n * dim}`);
   }
   for (let i = 0; i < n; i++) {
     if (data.y[i] !== 0 && data.y[i] !== 1) throw new RangeError(`${name}: label ${i} is ${data.y[i]}, expected 0 or 1`);
@@ -105,17 +118,25 @@ function checkExamples(data: EmbeddedExamples, name: string): number {
 
 /** Accuracy of a head on embedded examples (threshold 0.5), evaluated in batches. */
 export function headAccuracy(head: tfl.LayersModel, data: EmbeddedExamples, batchSize = 1024): number {
-  const n = checkExamples(data, 'headAccuracy');
+  const p = headProba(head, data.x, batchSize);
   let correct = 0;
+  checkExamples(data, 'headAccuracy', inputDimOf(head));
+  for (let i = 0; i < p.length; i++) if ((p[i]! >= 0.5 ? 1 : 0) === data.y[i]) correct++;
+  return correct / p.length;
+}
+
+/** Positive-class probabilities of a head for `n` feature rows, evaluated in batches. */
+export function headProba(head: tfl.LayersModel, x: Float32Array, batchSize = 1024): Float32Array {
+  const dim = inputDimOf(head);
+  if (x.length % dim !== 0) throw new RangeError(`headProba: x has ${x.length} floats, not a multiple of the head's input length ${dim}`);
+  const n = x.length / dim;
+  const out = new Float32Array(n);
   for (let s = 0; s < n; s += batchSize) {
     const m = Math.min(batchSize, n - s);
-    const p = tf.tidy(() => {
-      const x = tf.tensor2d(data.x.subarray(s * EMBEDDING_DIM, (s + m) * EMBEDDING_DIM), [m, EMBEDDING_DIM]);
-      return (head.predict(x) as tf.Tensor).dataSync();
-    });
-    for (let i = 0; i < m; i++) if ((p[i]! >= 0.5 ? 1 : 0) === data.y[s + i]) correct++;
+    const p = tf.tidy(() => (head.predict(tf.tensor2d(x.subarray(s * dim, (s + m) * dim), [m, dim])) as tf.Tensor).dataSync());
+    out.set(p, s);
   }
-  return correct / n;
+  return out;
 }
 
 /**
@@ -128,8 +149,9 @@ export async function trainSentimentHead(
   validation: EmbeddedExamples,
   options: TrainHeadOptions = {},
 ): Promise<TrainHeadResult> {
-  const n = checkExamples(train, 'trainSentimentHead: train');
-  checkExamples(validation, 'trainSentimentHead: validation');
+  const dim = inputDimOf(head);
+  const n = checkExamples(train, 'trainSentimentHead: train', dim);
+  checkExamples(validation, 'trainSentimentHead: validation', dim);
   const epochs = checkRange(options.epochs ?? 30, 'trainSentimentHead: epochs', 1, 10_000, true);
   const batchSize = checkRange(options.batchSize ?? 256, 'trainSentimentHead: batchSize', 1, 1e7, true);
   const patience = checkRange(options.patience ?? 4, 'trainSentimentHead: patience', 1, 10_000, true);
@@ -138,7 +160,7 @@ export async function trainSentimentHead(
   let best: tf.Tensor[] | undefined;
   let bestEpoch = 0;
   let bestAcc = -1;
-  const xb = new Float32Array(batchSize * EMBEDDING_DIM);
+  const xb = new Float32Array(batchSize * dim);
   const yb = new Float32Array(batchSize);
   try {
     for (let epoch = 1; epoch <= epochs; epoch++) {
@@ -151,10 +173,10 @@ export async function trainSentimentHead(
         const m = Math.min(batchSize, n - s);
         for (let i = 0; i < m; i++) {
           const r = order[s + i]!;
-          xb.set(train.x.subarray(r * EMBEDDING_DIM, (r + 1) * EMBEDDING_DIM), i * EMBEDDING_DIM);
+          xb.set(train.x.subarray(r * dim, (r + 1) * dim), i * dim);
           yb[i] = train.y[r]!;
         }
-        const x = tf.tensor2d(xb.subarray(0, m * EMBEDDING_DIM), [m, EMBEDDING_DIM]);
+        const x = tf.tensor2d(xb.subarray(0, m * dim), [m, dim]);
         const y = tf.tensor2d(yb.subarray(0, m), [m, 1]);
         try {
           const [loss, acc] = (await head.trainOnBatch(x, y)) as number[];
@@ -198,10 +220,13 @@ export interface SentimentPrediction {
 
 /** What a saved sentiment model records about itself (in model.json's userDefinedMetadata). */
 export interface SentimentMetadata {
-  kind: 'use-head';
+  /** `use-head`: the head reads the USE vector; `hybrid`: the USE vector joined with RNN features. */
+  kind: 'use-head' | 'hybrid';
   labels: ['negative', 'positive'];
   /** The encoder the head was trained on. */
   encoder: 'use-lite';
+  /** For `hybrid`: the @seqlab/rnn sentiment model directory, relative to this model's directory. */
+  rnnModel?: string;
   /** GLUE SST-2 dev accuracy measured when it was saved, if known. */
   devAccuracy?: number;
 }
@@ -223,28 +248,51 @@ export interface LoadSentimentOptions {
 }
 
 /**
- * Sentiment of English sentences: USE-lite embeddings fed to a trained head. Create with
- * {@link loadSentimentClassifier} or from a freshly trained head.
+ * Joins each text's USE vector with its RNN features: `n` rows of `512 + rnn.dim` floats.
+ * Exposed so that training code builds exactly the inputs the classifier will see.
+ */
+export function joinFeatures(use: Float32Array, rnn: Float32Array, n: number): Float32Array {
+  if (use.length !== n * EMBEDDING_DIM) throw new RangeError(`joinFeatures: USE part has ${use.length} floats, expected ${n} x ${EMBEDDING_DIM}`);
+  if (rnn.length % n !== 0 || (n === 0 && rnn.length !== 0)) throw new RangeError(`joinFeatures: RNN part has ${rnn.length} floats, not ${n} equal rows`);
+  const r = n === 0 ? 0 : rnn.length / n;
+  const d = EMBEDDING_DIM + r;
+  const out = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) {
+    out.set(use.subarray(i * EMBEDDING_DIM, (i + 1) * EMBEDDING_DIM), i * d);
+    out.set(rnn.subarray(i * r, (i + 1) * r), i * d + EMBEDDING_DIM);
+  }
+  return out;
+}
+
+/**
+ * Sentiment of English sentences: USE-lite embeddings (optionally joined with the
+ * BiLSTM-attention features of an `@seqlab/rnn` sentiment model) fed to a trained head.
+ * Create with {@link loadSentimentClassifier} or from a freshly trained head.
  */
 export class SentimentClassifier {
   constructor(
     /** The sentence encoder the head reads. */
     readonly encoder: SentenceEncoder,
-    /** The trained head (input `[batch, 512]`, output positive probability `[batch, 1]`). */
+    /** The trained head (input `[batch, 512 (+ rnn.dim)]`, output positive probability `[batch, 1]`). */
     readonly head: tfl.LayersModel,
     /** Facts recorded with the model. */
     readonly metadata: SentimentMetadata = { kind: 'use-head', labels: ['negative', 'positive'], encoder: 'use-lite' },
     private readonly ownsEncoder = false,
-  ) {}
+    /** For hybrid models: the RNN feature extractor (owned and disposed by the classifier). */
+    readonly rnn?: RnnSentimentFeatures,
+  ) {
+    if ((metadata.kind === 'hybrid') !== (rnn !== undefined)) {
+      throw new Error(`SentimentClassifier: a ${metadata.kind} model ${rnn ? 'takes no' : 'needs'} RNN features`);
+    }
+  }
 
   /** Positive-class probability of each text. */
   async predictProba(texts: string[]): Promise<Float32Array> {
-    const x = await this.encoder.embedTensor(texts);
-    try {
-      return tf.tidy(() => (this.head.predict(x) as tf.Tensor).dataSync() as Float32Array).slice();
-    } finally {
-      x.dispose();
-    }
+    const use = await this.encoder.embed(texts);
+    const flat = new Float32Array(texts.length * EMBEDDING_DIM);
+    use.forEach((v, i) => flat.set(v, i * EMBEDDING_DIM));
+    const x = this.rnn ? joinFeatures(flat, await this.rnn.features(texts), texts.length) : flat;
+    return headProba(this.head, x);
   }
 
   /** Label and probability of each text. */
@@ -262,9 +310,10 @@ export class SentimentClassifier {
     if (modelCard !== undefined) await writeFileAtomic(path.join(dir, 'README.md'), modelCard);
   }
 
-  /** Frees the head's weights, and the encoder's when the classifier created it. */
+  /** Frees the head's (and RNN's) weights, and the encoder's when the classifier created it. */
   dispose(): void {
     this.head.dispose();
+    this.rnn?.dispose();
     if (this.ownsEncoder) this.encoder.dispose();
   }
 }
@@ -291,10 +340,23 @@ export async function loadSentimentClassifier(options: LoadSentimentOptions = {}
     /* loadLayersModel below reports missing or malformed files precisely */
   }
   const head = await loadLayersModel(dir);
-  if (!meta || meta.kind !== 'use-head') {
+  if (!meta || (meta.kind !== 'use-head' && meta.kind !== 'hybrid')) {
     head.dispose();
-    throw new Error(`loadSentimentClassifier: ${modelJson} is not a seqlab USE sentiment model (no userDefinedMetadata.seqlab.kind = "use-head")`);
+    throw new Error(`loadSentimentClassifier: ${modelJson} is not a seqlab USE sentiment model (no userDefinedMetadata.seqlab.kind "use-head" or "hybrid")`);
+  }
+  let rnn: RnnSentimentFeatures | undefined;
+  if (meta.kind === 'hybrid') {
+    if (!meta.rnnModel) {
+      head.dispose();
+      throw new Error(`loadSentimentClassifier: ${modelJson} is a hybrid model but names no rnnModel directory`);
+    }
+    try {
+      rnn = await RnnSentimentFeatures.load(path.resolve(dir, meta.rnnModel));
+    } catch (err) {
+      head.dispose();
+      throw err;
+    }
   }
   const encoder = options.encoder ?? (await loadEncoder());
-  return new SentimentClassifier(encoder, head, meta, options.encoder === undefined);
+  return new SentimentClassifier(encoder, head, meta, options.encoder === undefined, rnn);
 }

@@ -1,0 +1,94 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { loadLayersModel, ModelFileError } from '@seqlab/core';
+import type { SentimentModelDirConfig } from '@seqlab/rnn';
+import type { TextVectorizer } from '@seqlab/tokenize';
+
+async function readJson<T>(file: string): Promise<T> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ModelFileError(file, code === 'ENOENT' ? 'file not found' : `cannot be read (${code ?? String(err)})`);
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (err) {
+    throw new ModelFileError(file, `is not valid JSON (${(err as Error).message})`);
+  }
+}
+
+/**
+ * The sentence features of a trained `@seqlab/rnn` sentiment model (BiLSTM + attention
+ * pooling, as saved by `npm run recipe:sst2` in `models/sentiment`): the attention-pooled
+ * recurrent states, i.e. the vector its output layer reads. Joined with the USE vector they
+ * feed the hybrid sentiment head.
+ */
+export class RnnSentimentFeatures {
+  private disposed = false;
+
+  private constructor(
+    private readonly full: tfl.LayersModel,
+    private readonly extractor: tfl.LayersModel,
+    private readonly vectorizer: TextVectorizer,
+    /** Tokens kept per text. */
+    readonly maxLength: number,
+    /** Length of one feature vector. */
+    readonly dim: number,
+    /** The model directory. */
+    readonly dir: string,
+  ) {}
+
+  /** Loads the RNN sentiment model in `dir` (model.json, config.json, vectorizer JSON). */
+  static async load(dir: string): Promise<RnnSentimentFeatures> {
+    // Imported here so that plain embedding users do not load the RNN package and its layers.
+    const rnn = await import('@seqlab/rnn');
+    const { TextVectorizer: Vectorizer } = await import('@seqlab/tokenize');
+    const configFile = path.join(dir, 'config.json');
+    const config = await readJson<SentimentModelDirConfig>(configFile);
+    if (config.task !== 'sentiment') throw new ModelFileError(configFile, `has task ${JSON.stringify(config.task)}, expected "sentiment"`);
+    const arch = rnn.resolveTextClassifierOptions(config.architecture);
+    if (arch.attention === 'none') throw new ModelFileError(configFile, 'describes a model without attention pooling; the hybrid needs its pooled features');
+    const vectorizer = Vectorizer.fromJSON(await readJson<unknown>(path.join(dir, config.vectorizerFile ?? 'vectorizer.json')));
+    const full = await loadLayersModel(dir);
+    const pooled = (full.getLayer(rnn.POOLING_LAYER).output as tfl.SymbolicTensor[])[0]!;
+    const tflayers = await import('@tensorflow/tfjs-layers');
+    const extractor = tflayers.model({ inputs: full.inputs, outputs: pooled, name: 'rnn_sentence_features' });
+    const dim = pooled.shape[pooled.shape.length - 1];
+    if (typeof dim !== 'number') throw new ModelFileError(path.join(dir, 'model.json'), 'attention pooling output has no fixed size');
+    return new RnnSentimentFeatures(full, extractor, vectorizer, config.maxLength, dim, dir);
+  }
+
+  /**
+   * Features of each text, `texts.length` rows of {@link dim} floats back to back. Texts are
+   * grouped by length so padding costs little.
+   */
+  async features(texts: string[], batchSize = 128): Promise<Float32Array> {
+    if (this.disposed) throw new Error('RnnSentimentFeatures: used after dispose()');
+    const ids = texts.map((t) => this.vectorizer.encodeIds(t).slice(0, this.maxLength));
+    const order = ids.map((_, i) => i).sort((a, b) => ids[a]!.length - ids[b]!.length);
+    const out = new Float32Array(texts.length * this.dim);
+    for (let s = 0; s < order.length; s += batchSize) {
+      const rows = order.slice(s, s + batchSize);
+      // Never fewer than two steps, as @seqlab/rnn's own SentimentModel.predict does.
+      const L = Math.max(2, ...rows.map((r) => ids[r]!.length));
+      const flat = new Int32Array(rows.length * L);
+      rows.forEach((r, j) => flat.set(ids[r]!, j * L));
+      const feats = tf.tidy(() => this.extractor.predict(tf.tensor2d(flat, [rows.length, L], 'int32')) as tf.Tensor);
+      const data = (await feats.data()) as Float32Array;
+      feats.dispose();
+      rows.forEach((r, j) => out.set(data.subarray(j * this.dim, (j + 1) * this.dim), r * this.dim));
+    }
+    return out;
+  }
+
+  /** Frees the RNN weights. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.full.dispose();
+  }
+}

@@ -1,0 +1,113 @@
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend, saveModel, setGlobalSeed } from '@seqlab/core';
+import { textClassifier } from '@seqlab/rnn';
+import { TextVectorizer } from '@seqlab/tokenize';
+import {
+  EMBEDDING_DIM,
+  RnnSentimentFeatures,
+  SentimentClassifier,
+  joinFeatures,
+  loadEncoder,
+  loadSentimentClassifier,
+  trainSentimentHead,
+  useSentimentHead,
+  type SentenceEncoder,
+} from '../src/index.js';
+
+const TEXTS = [
+  'a gorgeous , witty film',
+  'an utterly charming and moving story',
+  'the best movie of the year',
+  'tedious , overlong and dull',
+  'a boring mess of a movie',
+  'the worst script i have seen',
+];
+const LABELS = [1, 1, 1, 0, 0, 0];
+
+let tmp: string;
+let rnnDir: string;
+let encoder: SentenceEncoder;
+
+beforeAll(async () => {
+  await initBackend({ backend: 'wasm' });
+  setGlobalSeed(11);
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'seqlab-hybrid-'));
+  encoder = await loadEncoder();
+  // A real (tiny, untrained) @seqlab/rnn sentiment model directory in the layout recipe:sst2 saves.
+  rnnDir = path.join(tmp, 'sentiment');
+  const vectorizer = await new TextVectorizer({ tokenizer: 'word' }).adapt(TEXTS);
+  const architecture = { vocabSize: vectorizer.vocabSize, embeddingDim: 8, units: 6, attentionUnits: 4 };
+  const model = textClassifier(architecture);
+  await saveModel(model, rnnDir);
+  model.dispose();
+  await fs.writeFile(path.join(rnnDir, 'vectorizer.json'), JSON.stringify(vectorizer.toJSON()));
+  await fs.writeFile(
+    path.join(rnnDir, 'config.json'),
+    JSON.stringify({ task: 'sentiment', format: 'seqlab-rnn/text-classifier@1', labels: ['negative', 'positive'], vectorizerFile: 'vectorizer.json', maxLength: 16, architecture }),
+  );
+});
+
+afterAll(async () => {
+  encoder?.dispose();
+  await fs.rm(tmp, { recursive: true, force: true });
+});
+
+describe('hybrid USE + BiLSTM-attention sentiment', () => {
+  it('extracts attention-pooled BiLSTM features, independent of batch grouping', async () => {
+    const rnn = await RnnSentimentFeatures.load(rnnDir);
+    try {
+      expect(rnn.dim).toBe(12); // 2 directions x 6 units
+      const all = await rnn.features(TEXTS, 4);
+      expect(all.length).toBe(TEXTS.length * 12);
+      expect(all.every(Number.isFinite)).toBe(true);
+      const one = await rnn.features([TEXTS[4]!]);
+      for (let j = 0; j < 12; j++) expect(one[j]).toBeCloseTo(all[4 * 12 + j]!, 5);
+    } finally {
+      rnn.dispose();
+    }
+  });
+
+  it('trains on joined features, saves, and reloads the RNN from the recorded directory', async () => {
+    const rnn = await RnnSentimentFeatures.load(rnnDir);
+    const use = await encoder.embed(TEXTS);
+    const flat = new Float32Array(TEXTS.length * EMBEDDING_DIM);
+    use.forEach((v, i) => flat.set(v, i * EMBEDDING_DIM));
+    const x = joinFeatures(flat, await rnn.features(TEXTS), TEXTS.length);
+    expect(x.length).toBe(TEXTS.length * (EMBEDDING_DIM + 12));
+    const head = useSentimentHead({ hidden: 8, dropout: 0, inputDim: EMBEDDING_DIM + 12, learningRate: 0.01 });
+    await trainSentimentHead(head, { x, y: LABELS }, { x, y: LABELS }, { epochs: 40, batchSize: 6, patience: 40 });
+    const modelDir = path.join(tmp, 'sentiment-use');
+    const clf = new SentimentClassifier(
+      encoder,
+      head,
+      { kind: 'hybrid', labels: ['negative', 'positive'], encoder: 'use-lite', rnnModel: path.relative(modelDir, rnnDir) },
+      false,
+      rnn,
+    );
+    const before = await clf.predictProba(TEXTS);
+    expect(Array.from(before, (p) => (p >= 0.5 ? 1 : 0))).toEqual(LABELS);
+    await clf.save(modelDir);
+    clf.dispose();
+    const loaded = await loadSentimentClassifier({ modelDir, encoder });
+    try {
+      expect(loaded.metadata.kind).toBe('hybrid');
+      expect(loaded.rnn?.dim).toBe(12);
+      const after = await loaded.predictProba(TEXTS);
+      after.forEach((p, i) => expect(p).toBeCloseTo(before[i]!, 5));
+    } finally {
+      loaded.dispose();
+    }
+    const orphan = useSentimentHead();
+    expect(() => new SentimentClassifier(encoder, orphan, { kind: 'hybrid', labels: ['negative', 'positive'], encoder: 'use-lite' })).toThrow(
+      /hybrid model needs RNN features/,
+    );
+    orphan.dispose();
+  });
+
+  it('names a missing RNN directory', async () => {
+    await expect(RnnSentimentFeatures.load(path.join(tmp, 'nope'))).rejects.toThrow(/nope\/config\.json: file not found/);
+  });
+});
