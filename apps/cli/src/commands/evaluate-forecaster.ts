@@ -78,7 +78,7 @@ export function evaluateForecasterCommand(): Command {
             r.metrics.rmse,
             r.metrics.smape,
             ...(hasCoverage ? [r.metrics.coverage !== undefined ? fmt(r.metrics.coverage) : ''] : []),
-            fmt(r.seconds),
+            r.seconds.toFixed(2),
           ]),
         ]),
       );
