@@ -69,5 +69,9 @@ describe('bad input gives one clear line and a non-zero exit code (built binary)
     const version = await seqlab(['--version']);
     expect(version.code).toBe(0);
     expect(version.stdout.trim()).toBe('0.1.0');
+    // A group without its subcommand shows its help but is a usage error.
+    const group = await seqlab(['train']);
+    expect(group.code).toBe(2);
+    expect(group.stderr).toContain('Usage: seqlab train');
   });
 });

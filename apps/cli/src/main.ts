@@ -16,7 +16,8 @@ try {
 } catch (err) {
   // Only commander's own parse errors reach here; actions report through handleError.
   if (err instanceof CommanderError) {
-    const clean = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help';
+    // `--help` and `--version` succeed; help shown because a subcommand is missing is a usage error.
+    const clean = err.code === 'commander.helpDisplayed' || err.code === 'commander.version';
     process.exitCode = clean ? EXIT.ok : EXIT.usage;
   } else {
     process.stderr.write(`seqlab: ${err instanceof Error ? err.message : String(err)}\n`);
