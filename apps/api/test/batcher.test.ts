@@ -73,6 +73,39 @@ describe('MicroBatcher', () => {
     expect(calls).toEqual([[1], [2]]);
   });
 
+  it('while maxInFlight batches run, later requests gather into one fuller batch', async () => {
+    const calls: number[][] = [];
+    const slow = async (xs: number[]) => {
+      calls.push(xs);
+      await new Promise((r) => setTimeout(r, 60));
+      return double(xs);
+    };
+    const b = new MicroBatcher<number, number>(slow, { windowMs: 2, maxBatchSize: 32, maxInFlight: 1 });
+    const first = b.add('m', [1]);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(b.inFlight).toBe(1);
+    // These arrive over ~30 ms, far past the 2 ms window, while the first batch runs.
+    const later: Array<Promise<number[]>> = [];
+    for (let i = 2; i <= 6; i++) {
+      later.push(b.add('m', [i]));
+      await new Promise((r) => setTimeout(r, 6));
+    }
+    expect(await first).toEqual([2]);
+    expect(await Promise.all(later)).toEqual([[4], [6], [8], [10], [12]]);
+    expect(calls).toEqual([[1], [2, 3, 4, 5, 6]]);
+  });
+
+  it('a full batch goes at once even when maxInFlight batches are running', async () => {
+    const calls: number[][] = [];
+    const slow = async (xs: number[]) => (calls.push(xs), await new Promise((r) => setTimeout(r, 50)), double(xs));
+    const b = new MicroBatcher<number, number>(slow, { windowMs: 1, maxBatchSize: 2, maxInFlight: 1 });
+    const p1 = b.add('m', [1, 2]);
+    const p2 = b.add('m', [3, 4]);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(b.inFlight).toBe(2);
+    expect(await Promise.all([p1, p2])).toEqual([[2, 4], [6, 8]]);
+  });
+
   it('refuses invalid options', () => {
     expect(() => new MicroBatcher(double, { windowMs: 5, maxBatchSize: 0 })).toThrow(/maxBatchSize/);
     expect(() => new MicroBatcher(double, { windowMs: -1, maxBatchSize: 4 })).toThrow(/windowMs/);

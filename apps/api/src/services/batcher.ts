@@ -4,6 +4,13 @@ export interface MicroBatcherOptions<K> {
   windowMs: number;
   /** Items per batch; a full batch runs at once without waiting for the window. */
   maxBatchSize: number;
+  /**
+   * Batches allowed to run at once (e.g. the number of model workers). While that many run, a
+   * partly filled batch keeps gathering past its window and goes as soon as one finishes, so a
+   * busy server sends fewer, fuller batches instead of queueing many small ones. Full batches
+   * always go at once. Default: unlimited.
+   */
+  maxInFlight?: number;
   /** Called with each batch's size when it runs (metrics). */
   onBatch?: (size: number, key: K) => void;
 }
@@ -19,6 +26,8 @@ interface Queue<I, O> {
   pending: Array<Pending<I, O>>;
   size: number;
   timer?: NodeJS.Timeout;
+  /** The window has passed; the batch waits only for a free slot. */
+  due?: boolean;
 }
 
 /**
@@ -38,6 +47,7 @@ interface Queue<I, O> {
  */
 export class MicroBatcher<I, O, K = string> {
   private readonly queues = new Map<K, Queue<I, O>>();
+  private running = 0;
 
   constructor(
     private readonly run: (items: I[], key: K) => Promise<O[]>,
@@ -65,26 +75,36 @@ export class MicroBatcher<I, O, K = string> {
         this.queues.set(key, q);
       }
       // A request that would overflow the waiting batch sends that batch off first.
-      if (q.size > 0 && q.size + items.length > this.options.maxBatchSize) this.flush(key);
+      if (q.size > 0 && q.size + items.length > this.options.maxBatchSize) this.flush(key, true);
       q = this.queues.get(key) ?? { pending: [], size: 0 };
       this.queues.set(key, q);
       q.pending.push({ items, resolve, reject, signal });
       q.size += items.length;
-      if (q.size >= this.options.maxBatchSize) this.flush(key);
-      else if (!q.timer) q.timer = setTimeout(() => this.flush(key), this.options.windowMs);
+      if (q.size >= this.options.maxBatchSize) this.flush(key, true);
+      else if (!q.timer && !q.due) q.timer = setTimeout(() => this.flush(key, false), this.options.windowMs);
     });
   }
 
   /** Runs whatever is waiting now (used at shutdown and when a batch fills up). */
   flushAll(): void {
-    for (const key of [...this.queues.keys()]) this.flush(key);
+    for (const key of [...this.queues.keys()]) this.flush(key, true);
   }
 
-  private flush(key: K): void {
+  /** Batches currently running. */
+  get inFlight(): number {
+    return this.running;
+  }
+
+  private flush(key: K, force: boolean): void {
     const q = this.queues.get(key);
     if (!q) return;
-    this.queues.delete(key);
     if (q.timer) clearTimeout(q.timer);
+    q.timer = undefined;
+    if (!force && this.running >= (this.options.maxInFlight ?? Infinity)) {
+      q.due = true;
+      return;
+    }
+    this.queues.delete(key);
     // Requests whose caller gave up (timeout, disconnect) are dropped before the model sees them.
     const live = q.pending.filter((p) => {
       if (p.signal?.aborted) {
@@ -103,7 +123,16 @@ export class MicroBatcher<I, O, K = string> {
   private async execute(key: K, batch: Array<Pending<I, O>>): Promise<O[][]> {
     const all = batch.flatMap((p) => p.items);
     this.options.onBatch?.(all.length, key);
-    const out = await this.run(all, key);
+    this.running++;
+    let out: O[];
+    try {
+      out = await this.run(all, key);
+    } finally {
+      this.running--;
+      // A slot is free: the oldest batch whose window has passed goes now.
+      const next = [...this.queues.entries()].find(([, q]) => q.due);
+      if (next) this.flush(next[0], false);
+    }
     if (out.length !== all.length) throw new Error(`batch of ${all.length} items returned ${out.length} results`);
     const split: O[][] = [];
     let at = 0;

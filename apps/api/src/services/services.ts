@@ -88,6 +88,8 @@ export function createModelServices(config: Config): Services {
   const batchOptions = <K>(kind: 'sentiment' | 'embed') => ({
     windowMs: config.batchWindowMs,
     maxBatchSize: config.batchMaxSize,
+    // One batch per worker at a time; later arrivals gather into the next batch meanwhile.
+    maxInFlight: config.workers,
     onBatch: (size: number, _key: K) => listeners.forEach((l) => l(kind, size)),
   });
   const sentimentBatcher = new MicroBatcher<string, SentimentResult, string>(
