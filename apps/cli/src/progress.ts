@@ -77,8 +77,9 @@ export class TrainingProgress {
     }
     const elapsed = (Date.now() - this.startedAt) / 1000;
     const text = metricText(metrics);
+    const of = this.totalEpochs > 0 ? `/${this.totalEpochs}` : '';
     process.stderr.write(
-      `epoch ${epoch}/${this.totalEpochs}${text ? ` | ${text}` : ''} | ${elapsed.toFixed(1)}s${extra ? ` | ${extra}` : ''}\n`,
+      `epoch ${epoch}${of}${text ? ` | ${text}` : ''} | ${elapsed.toFixed(1)}s${extra ? ` | ${extra}` : ''}\n`,
     );
   }
 
