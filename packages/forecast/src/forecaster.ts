@@ -76,7 +76,7 @@ export interface BacktestOptions {
   refit?: boolean;
   /** Interval level for coverage. Default 0.9 when available. */
   level?: number | null;
-  /** Seasonal period for sMAPE-free scaled errors; reserved for MASE. Default 1. */
+  /** Options passed to every `fit` inside the backtest. */
   fit?: FitOptions;
 }
 

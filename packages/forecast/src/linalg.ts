@@ -1,10 +1,46 @@
+import * as tf from '@tensorflow/tfjs-core';
 import { ForecastInputError } from './errors.js';
+
+/**
+ * Whether a TensorFlow.js backend is already active (someone called `initBackend()`): then the
+ * big products of the linear models go through its matmul; otherwise plain loops, so the
+ * linear models also work where TensorFlow.js is never initialised.
+ */
+export function tfReady(): boolean {
+  try {
+    const engine = tf.engine() as unknown as { backendName?: string | null };
+    return typeof engine.backendName === 'string' && engine.backendName.length > 0;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * Solves `A X = B` for symmetric positive-definite `A` (`n x n`, row-major) and `B`
  * (`n x m`), by Cholesky factorisation. Used for closed-form ridge regression, so `A` already
  * carries its ridge term.
  */
+/** `X W` for row-major `X` (`n x p`) and `W` (`p x m`), on TensorFlow.js when active (float32). */
+export function matMulRows(X: Float64Array, W: Float64Array, n: number, p: number, m: number): Float64Array {
+  if (tfReady()) {
+    const out = tf.tidy(() => tf.matMul(tf.tensor2d(Float32Array.from(X.subarray(0, n * p)), [n, p]), tf.tensor2d(Float32Array.from(W), [p, m])));
+    const data = Float64Array.from(out.dataSync());
+    out.dispose();
+    return data;
+  }
+  const out = new Float64Array(n * m);
+  for (let r = 0; r < n; r++) {
+    for (let i = 0; i < p; i++) {
+      const x = X[r * p + i]!;
+      if (x === 0) continue;
+      const wo = i * m;
+      const oo = r * m;
+      for (let j = 0; j < m; j++) out[oo + j]! += x * W[wo + j]!;
+    }
+  }
+  return out;
+}
+
 export function solveSpd(A: Float64Array, B: Float64Array, n: number, m: number): Float64Array {
   const L = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
@@ -41,6 +77,31 @@ export class NormalEquations {
   constructor(readonly p: number, readonly m: number) {
     this.xtx = new Float64Array(p * p);
     this.xty = new Float64Array(p * m);
+  }
+
+  /**
+   * Adds `n` rows at once (`X` is `n x p`, `Y` is `n x m`, row-major). Products run in float32
+   * on the active TensorFlow.js backend when there is one, and are summed into float64 here.
+   */
+  addBatch(X: Float64Array, Y: Float64Array, n: number): void {
+    const { p, m } = this;
+    if (n === 0) return;
+    if (!tfReady()) {
+      for (let r = 0; r < n; r++) this.add(X.subarray(r * p, (r + 1) * p), Y.subarray(r * m, (r + 1) * m));
+      return;
+    }
+    const [xtx, xty] = tf.tidy(() => {
+      const x = tf.tensor2d(Float32Array.from(X.subarray(0, n * p)), [n, p]);
+      const y = tf.tensor2d(Float32Array.from(Y.subarray(0, n * m)), [n, m]);
+      return [tf.matMul(x, x, true, false), tf.matMul(x, y, true, false)];
+    });
+    const a = xtx.dataSync();
+    const b = xty.dataSync();
+    xtx.dispose();
+    xty.dispose();
+    for (let i = 0; i < p; i++) for (let j = i; j < p; j++) this.xtx[i * p + j]! += a[i * p + j]!;
+    for (let i = 0; i < p * m; i++) this.xty[i]! += b[i]!;
+    this.count += n;
   }
 
   add(x: Float64Array, y: Float64Array): void {

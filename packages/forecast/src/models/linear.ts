@@ -3,7 +3,7 @@ import { seriesLength, type TimeSeries } from '../data/series.js';
 import type { ScalerKind } from '../data/scalers.js';
 import { windowStarts } from '../data/windows.js';
 import { Forecaster, type BaseOptions, type ForecasterCapabilities } from '../forecaster.js';
-import { NormalEquations } from '../linalg.js';
+import { matMulRows, NormalEquations } from '../linalg.js';
 
 /** Options of the closed-form linear forecasters. */
 export interface LinearOptions extends BaseOptions {
@@ -98,18 +98,26 @@ abstract class WindowLinearForecaster extends Forecaster<LinearOptions> {
     const L = this.lookback;
     const H = this.horizon;
     const p = L + 1;
-    const x = new Float64Array(p);
-    const y = new Float64Array(H);
+    const chunk = 4096;
+    const X = new Float64Array(chunk * p);
+    const Y = new Float64Array(chunk * H);
+    let k = 0;
     for (const v of series.values) {
       for (const s of windowStarts(seriesLength(series), L, H)) {
         if (filter && !filter(s)) continue;
         const last = this.subtract ? v[s + L - 1]! : 0;
-        for (let i = 0; i < L; i++) x[i] = v[s + i]! - last;
-        x[p - 1] = 1;
-        for (let h = 0; h < H; h++) y[h] = v[s + L + h]! - last;
-        eq.add(x, y);
+        const xo = k * p;
+        for (let i = 0; i < L; i++) X[xo + i] = v[s + i]! - last;
+        X[xo + L] = 1;
+        const yo = k * H;
+        for (let h = 0; h < H; h++) Y[yo + h] = v[s + L + h]! - last;
+        if (++k === chunk) {
+          eq.addBatch(X, Y, k);
+          k = 0;
+        }
       }
     }
+    eq.addBatch(X, Y, k);
   }
 
   protected async fitScaled(series: TimeSeries, validation: TimeSeries | undefined): Promise<void> {
@@ -206,7 +214,42 @@ abstract class WindowLinearForecaster extends Forecaster<LinearOptions> {
   }
 
   protected override async forecastManyScaled(values: Float64Array[], origins: number[], horizon: number): Promise<Float64Array[][]> {
-    return origins.map((o) => values.map((v) => this.forecastColumn(v, o, horizon)));
+    if (horizon > this.horizon || origins.length * values.length < 64) {
+      return origins.map((o) => values.map((v) => this.forecastColumn(v, o, horizon)));
+    }
+    // Many windows: one matrix product.
+    const L = this.lookback;
+    const H = this.horizon;
+    const p = L + 1;
+    const C = values.length;
+    const n = origins.length * C;
+    const X = new Float64Array(n * p);
+    const lasts = new Float64Array(n);
+    origins.forEach((o, k) => {
+      if (o < L) throw new ForecastInputError(`${this.name} needs ${L} rows of history (lookback); got ${o}`);
+      values.forEach((v, c) => {
+        const r = k * C + c;
+        const last = this.subtract ? v[o - 1]! : 0;
+        lasts[r] = last;
+        for (let i = 0; i < L; i++) X[r * p + i] = v[o - L + i]! - last;
+        X[r * p + L] = 1;
+      });
+    });
+    const Y = matMulRows(X, this.weights!, n, p, H);
+    return origins.map((_, k) =>
+      values.map((_, c) => {
+        const r = k * C + c;
+        const out = new Float64Array(horizon);
+        for (let h = 0; h < horizon; h++) out[h] = Y[r * H + h]! + lasts[r]!;
+        return out;
+      }),
+    );
+  }
+
+  /** Fitted weights on the raw lags, `[(L + 1) x H]` row-major with the intercept last. */
+  linearWeights(): number[] {
+    if (!this.weights) throw new ForecastInputError(`${this.name}: not fitted`);
+    return Array.from(this.weights);
   }
 
   protected getState(): Record<string, unknown> {

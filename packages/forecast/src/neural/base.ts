@@ -34,6 +34,8 @@ export interface NeuralOptions extends BaseOptions {
   verbose?: boolean;
   /** Stop training after this many seconds (checked between batches). Default: no limit. */
   timeBudgetSeconds?: number;
+  /** Score every `validationStride`-th validation window (per column) for early stopping. Default 1. */
+  validationStride?: number;
 }
 
 /** How training went. */
@@ -172,8 +174,8 @@ export abstract class NeuralForecaster<O extends NeuralOptions = NeuralOptions> 
   }
 
   /** Pairs (column, end row) of every window in a series. */
-  private items(series: TimeSeries): Int32Array {
-    const starts = windowStarts(seriesLength(series), this.lookback, this.horizon);
+  private items(series: TimeSeries, stride = 1): Int32Array {
+    const starts = windowStarts(seriesLength(series), this.lookback, this.horizon, stride);
     const C = series.values.length;
     const out = new Int32Array(3 * starts.length * C);
     let k = 0;
@@ -220,7 +222,7 @@ export abstract class NeuralForecaster<O extends NeuralOptions = NeuralOptions> 
     this.params = this.buildParams(this.channels);
     await this.initialize(series, validation);
     const trainItems = this.items(series);
-    const valItems = validation && seriesLength(validation) >= L + H ? this.items(validation) : undefined;
+    const valItems = validation && seriesLength(validation) >= L + H ? this.items(validation, this.options.validationStride ?? 1) : undefined;
     const nTrain = trainItems.length / 3;
     const epochs = this.options.epochs ?? 10;
     const batchSize = this.options.batchSize ?? 256;

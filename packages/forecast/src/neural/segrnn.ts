@@ -75,12 +75,29 @@ export class SegRnnForecaster extends NeuralForecaster<SegRnnOptions> {
     return p;
   }
 
+  private highway: LinearForecaster | undefined;
+
+  /**
+   * Uses an already fitted ridge model (`linear`, same lookback and horizon, fitted on the same
+   * scaled data) as the highway at the next `fit`, instead of fitting one again.
+   */
+  useLinear(model: LinearForecaster): this {
+    if (model.lookback !== this.lookback || model.horizon !== this.horizon || !model.fitted) {
+      throw new ForecastInputError(`segrnn.useLinear: needs a fitted linear model with lookback ${this.lookback} and horizon ${this.horizon}`);
+    }
+    this.highway = model;
+    return this;
+  }
+
   protected override async initialize(train: TimeSeries, validation: TimeSeries | undefined): Promise<void> {
     if (!this.options.linearSkip) return;
     // The ridge solution, fitted on the same (already scaled) windows, starts the highway.
-    const ridge = new LinearForecaster({ lookback: this.lookback, horizon: this.horizon, scaler: 'none' });
-    await ridge.fit(train, { validation, calibration: false });
-    const weights = (ridge as unknown as { getState(): { weights: number[] } }).getState().weights;
+    let ridge = this.highway;
+    if (!ridge) {
+      ridge = new LinearForecaster({ lookback: this.lookback, horizon: this.horizon, scaler: 'none' });
+      await ridge.fit(train, { validation, calibration: false });
+    }
+    const weights = ridge.linearWeights();
     const L = this.lookback;
     const H = this.horizon;
     tf.tidy(() => {
