@@ -49,6 +49,11 @@ export function describeModelDir(dir: string): { kind: ModelKind; details?: Reco
     const f = readJson(join(dir, 'forecaster.json'));
     return { kind: 'forecaster', details: f ? { model: f.name, columns: f.columns } : undefined };
   }
+  const modelJson = readJson(join(dir, 'model.json'));
+  const seqlabMeta = (modelJson?.userDefinedMetadata as { seqlab?: Record<string, unknown> } | undefined)?.seqlab;
+  if (seqlabMeta && (seqlabMeta.kind === 'use-head' || seqlabMeta.kind === 'hybrid') && !existsSync(join(dir, 'config.json'))) {
+    return { kind: 'sentiment', details: { ...seqlabMeta } };
+  }
   for (const file of META_FILES) {
     const meta = readJson(join(dir, file));
     if (!meta) continue;

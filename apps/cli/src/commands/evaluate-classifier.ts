@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { defineAction, emit, fmt, println, table } from '../cli.js';
 import { LABELS, readLabelledTsv } from '../labelled.js';
 import { resolveModel } from '../models.js';
+import { openSentiment } from '../sentiment-models.js';
 import { commonSchema, existingFile, parseOptions, plotPath, positiveInt } from '../options.js';
 
 const schema = commonSchema.extend({
@@ -29,7 +30,7 @@ export function evaluateClassifierCommand(): Command {
     const data = existingFile(o.data, '--data');
     const plot = plotPath(o.plot);
     const rnn = await import('@seqlab/rnn');
-    const dir = resolveModel(o.model, 'sentiment', { ...rnn.DEFAULT_MODELS }, 'config.json');
+    const dir = resolveModel(o.model, 'sentiment', { ...rnn.DEFAULT_MODELS });
     let { texts, labels } = readLabelledTsv(data, o.textCol, o.labelCol);
     if (o.limit) {
       texts = texts.slice(0, o.limit);
@@ -37,7 +38,7 @@ export function evaluateClassifierCommand(): Command {
     }
     const { initBackend } = await import('@seqlab/core');
     await initBackend();
-    const model = await rnn.loadSentimentModel(dir);
+    const model = await openSentiment(dir);
     let preds;
     const t0 = performance.now();
     try {

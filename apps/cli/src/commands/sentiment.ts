@@ -1,7 +1,9 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import { defineAction, emit, println } from '../cli.js';
+import { UsageError } from '../errors.js';
 import { resolveModel } from '../models.js';
+import { openSentiment, sentimentKind } from '../sentiment-models.js';
 import { commonSchema, int, parseOptions } from '../options.js';
 import { readTexts } from '../texts.js';
 
@@ -46,10 +48,13 @@ export function sentimentCommand(): Command {
     const o = parseOptions(schema, opts);
     const texts = await readTexts((args[0] as string[] | undefined) ?? [], o.file);
     const rnn = await import('@seqlab/rnn');
-    const dir = resolveModel(o.model, 'sentiment', { ...rnn.DEFAULT_MODELS }, 'config.json');
+    const dir = resolveModel(o.model, 'sentiment', { ...rnn.DEFAULT_MODELS });
+    if (o.explain && sentimentKind(dir) === 'use') {
+      throw new UsageError(`--explain needs a recurrent attention model; ${dir} is a Universal Sentence Encoder head without attention weights`);
+    }
     const { initBackend } = await import('@seqlab/core');
     await initBackend();
-    const model = await rnn.loadSentimentModel(dir);
+    const model = await openSentiment(dir);
     try {
       const predictions = await model.predict(texts);
       const results = predictions.map((p, i) => ({
@@ -57,7 +62,7 @@ export function sentimentCommand(): Command {
         label: p.label,
         score: p.score,
         probabilities: p.probabilities,
-        ...(o.explain ? { explanation: topWords(p.tokens, o.top) } : {}),
+        ...(o.explain ? { explanation: topWords(p.tokens ?? [], o.top) } : {}),
       }));
       emit(o.json, { model: dir, results }, () => {
         const width = Math.max(...results.map((r) => r.label.length));
