@@ -11,6 +11,12 @@ console.warn = (...args: unknown[]) => {
   warn(...args);
 };
 
+// `seqlab generate ... | head` closes the pipe early: stop quietly instead of crashing on EPIPE.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 try {
   await buildProgram().parseAsync(process.argv);
 } catch (err) {
