@@ -11,6 +11,8 @@
  * tiny sentiment model and generator into a temp dir first and says so in the results.
  *
  *   npm run bench:api [-- --tiny] [-- --quick]
+ *   npm run bench:api -- --generation-only   # re-measure only generation (e.g. once the default
+ *                                            # generator exists) and update results/api.json
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -229,7 +231,28 @@ async function tinyGenerator(dir: string): Promise<string> {
   return out;
 }
 
+// Re-measures generation against the default generator and updates that part of results/api.json.
+async function generationOnly(): Promise<void> {
+  const dir = path.join(REPO_ROOT, 'models/shakespeare-char');
+  if (!existsSync(path.join(dir, 'model.json'))) throw new Error('--generation-only needs the default generator in models/shakespeare-char');
+  const file = path.join(REPO_ROOT, 'results/api.json');
+  const previous = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  const server = await startServer({ SENTIMENT_MODEL: 'off', GENERATOR_MODEL: dir, EMBEDDINGS: 'off' });
+  try {
+    const generation = await generationSpeed(server.url);
+    console.log(`generation with models/shakespeare-char: ${generation.tokensPerSec.toFixed(1)} tokens/s JSON, ${generation.streamTokensPerSec.toFixed(1)} SSE`);
+    await writeJsonAtomic(file, {
+      ...previous,
+      generation: { ...generation, model: 'models/shakespeare-char (default)', measured: new Date().toISOString(), command: 'npm run bench:api -- --generation-only', loadAverage: os.loadavg() },
+      generationBefore: previous.generation,
+    });
+  } finally {
+    await server.stop();
+  }
+}
+
 async function main(): Promise<void> {
+  if (args.has('--generation-only')) return generationOnly();
   const defaultSentiment = path.join(REPO_ROOT, 'models/sentiment');
   const defaultGenerator = path.join(REPO_ROOT, 'models/shakespeare-char');
   let tmp: string | undefined;
