@@ -247,7 +247,10 @@ port.on('message', (msg: ToWorker) => {
       const value = await run(id, task);
       send({ type: 'result', id, value, numTensors: tf.memory().numTensors });
     } catch (err) {
-      const kind: WorkerErrorKind = err instanceof TaskError ? err.kind : 'internal';
+      // The packages' own argument errors (RnnArgumentError, ForecastInputError, ...) are the
+      // caller's fault, so they become 400s; anything else is ours.
+      const kind: WorkerErrorKind =
+        err instanceof TaskError ? err.kind : err instanceof Error && /(Argument|Input)Error$/.test(err.name) ? 'bad_input' : 'internal';
       send({ type: 'error', id, kind, message: message(err), numTensors: tf.memory().numTensors });
     } finally {
       cancelled.delete(id);
