@@ -77,7 +77,9 @@ export function createApp(config: Config, services: Services, options: AppOption
   app.disable('x-powered-by');
   // Rate limits are per client IP; trust only a loopback proxy by default.
   app.set('trust proxy', 'loopback');
-  app.use(helmet());
+  // Helmet's defaults, minus upgrade-insecure-requests: behind plain http on a LAN address it
+  // would make browsers fetch the demo's own scripts over https and break the page.
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   if (config.corsOrigins.length > 0) {
     app.use(cors({ origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins, maxAge: 600 }));
   }

@@ -78,6 +78,8 @@ describe('health, readiness, metrics, docs', () => {
     expect(res.headers['content-type']).toMatch(/text\/html/);
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['content-security-policy']).toContain("default-src 'self'");
+    expect(res.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(res.headers['content-security-policy']).not.toContain('upgrade-insecure-requests');
     expect(res.headers['x-powered-by']).toBeUndefined();
     for (const file of ['/', '/demo.js', '/demo.css', '/docs.js']) {
       const body = (await request(app).get(file).expect(200)).text;
