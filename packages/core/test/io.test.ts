@@ -87,6 +87,18 @@ describe('file-system model IO', () => {
     [model, loaded, fresh].forEach((m) => m.dispose());
   });
 
+  it('saving with the optimizer leaves no tensors behind (the optimizer iteration scalar)', async () => {
+    const model = classifier();
+    model.compile({ optimizer: tf.train.adam(0.01), loss: 'sparseCategoricalCrossentropy' });
+    const y = tf.tensor1d([0, 2], 'float32');
+    await model.fit(ids, y, { epochs: 1, verbose: 0 });
+    await expectNoLeakedTensors(async () => {
+      for (let i = 0; i < 3; i++) await saveModel(model, path.join(root, `leak-${i}`), { includeOptimizer: true });
+    });
+    y.dispose();
+    model.dispose();
+  });
+
   it('accepts file:// URLs through the registered router', async () => {
     registerFileRouter();
     const model = classifier();

@@ -13,7 +13,31 @@ export interface SaveModelOptions {
  * in that directory loadable.
  */
 export async function saveModel(model: LayersModel, location: string, options: SaveModelOptions = {}): Promise<void> {
-  await model.save(fileSystem(location), { includeOptimizer: options.includeOptimizer ?? false });
+  const includeOptimizer = options.includeOptimizer ?? false;
+  const optimizer = includeOptimizer ? (model.optimizer as unknown as OptimizerWithWeights | undefined) : undefined;
+  if (!optimizer || typeof optimizer.getWeights !== 'function') {
+    await model.save(fileSystem(location), { includeOptimizer });
+    return;
+  }
+  // tf.Optimizer#getWeights() returns a freshly created `iter` scalar (plus views of its
+  // variables); LayersModel#save never disposes it, leaking one tensor per checkpoint.
+  const original = optimizer.getWeights;
+  const created: Array<{ dispose(): void }> = [];
+  optimizer.getWeights = async function (this: OptimizerWithWeights) {
+    const weights = await original.call(this);
+    for (const w of weights) if (w.name === 'iter') created.push(w.tensor);
+    return weights;
+  };
+  try {
+    await model.save(fileSystem(location), { includeOptimizer });
+  } finally {
+    optimizer.getWeights = original;
+    for (const t of created) t.dispose();
+  }
+}
+
+interface OptimizerWithWeights {
+  getWeights(): Promise<Array<{ name: string; tensor: { dispose(): void } }>>;
 }
 
 /** Loads a LayersModel from a directory, `model.json` path or `file://` URL. */
