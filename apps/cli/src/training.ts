@@ -143,3 +143,13 @@ export function announceResume(completed: number, epochs: number): void {
   if (completed > 0) note(`seqlab: resuming from epoch ${completed} (${completed} of ${epochs} epochs done)`);
   else note('seqlab: no finished epoch to resume from; starting from the beginning');
 }
+
+/**
+ * Disposes a trained model and the optimizer `train` attached to it: tfjs-layers only frees
+ * optimizers it created itself, so Adam's moment estimates would otherwise outlive the model.
+ */
+export function disposeTrained(model: { dispose(): void }): void {
+  const optimizer = (model as { optimizer?: { dispose(): void } }).optimizer;
+  model.dispose();
+  optimizer?.dispose();
+}

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { expectNoLeakedTensors } from '@seqlab/core/testing';
 import { evaluateClassifierCommand } from '../src/commands/evaluate-classifier.js';
 import { sentimentCommand } from '../src/commands/sentiment.js';
 import { trainClassifierCommand } from '../src/commands/train-classifier.js';
@@ -41,6 +42,13 @@ describe('seqlab train classifier + sentiment + evaluate classifier', () => {
       expect(x.explanation).toHaveLength(3);
       expect(x.explanation[0].weight).toBeGreaterThanOrEqual(x.explanation[2].weight);
     }
+  });
+
+  it('sentiment and evaluate classifier leave no tensors behind', async () => {
+    await expectNoLeakedTensors(async () => {
+      expect((await run(sentimentCommand(), ['--model', model, '--explain', 'fine film'])).exitCode).toBe(0);
+      expect((await run(evaluateClassifierCommand(), ['--model', model, '--data', dev, '--limit', '20'])).exitCode).toBe(0);
+    });
   });
 
   it('reads texts from --file (one per line) and prints a readable line each', async () => {

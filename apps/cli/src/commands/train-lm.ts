@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { defineAction, emit, fmt, println } from '../cli.js';
 import { InputError, UsageError } from '../errors.js';
 import { commonSchema, existingFile, fraction, int, nonNegative, number, oneOf, parseOptions, plotPath, positive, positiveInt, seed } from '../options.js';
-import { RUN_FILE, TrainingSession, announceResume, curveFromHistory, resumeOptions, type RunRecord } from '../training.js';
+import { RUN_FILE, TrainingSession, disposeTrained, announceResume, curveFromHistory, resumeOptions, type RunRecord } from '../training.js';
 
 const schema = commonSchema.extend({
   data: z.string({ error: 'required unless --resume is given' }),
@@ -164,7 +164,7 @@ export function trainLmCommand(): Command {
         println(`training curve: ${plot}`);
       });
     } finally {
-      model.dispose();
+      disposeTrained(model);
     }
   });
 }
