@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import type { Forecast } from '@seqlab/forecast';
 import { z } from 'zod';
 import { collect, defineAction, emit, fmt, note, println, table } from '../cli.js';
+import { TrainingProgress } from '../progress.js';
 import { InputError, UsageError } from '../errors.js';
 import { commonSchema, existingDir, existingFile, int, numberList, oneOf, parseOptions, plotPath, positiveInt, seed } from '../options.js';
 import { forecastChart, writeChart, type ForecastPoint, type IntervalPoint } from '../plots.js';
@@ -71,10 +72,10 @@ export function forecastCommand(): Command {
       model = fc.createForecaster(o.model, forecasterOptions(o.model, { ...o, series: train }));
       if (model.capabilities.neural) await initBackend();
       const t0 = performance.now();
+      // Neural forecasters report each epoch on stderr (stdout keeps only the forecast).
+      const progress = new TrainingProgress(o.epochs ?? 0, { quiet: o.json });
       await model.fit(train, {
-        onEpoch: (log) => {
-          if (o.verbose) note(`epoch ${log.epoch} loss ${fmt(log.trainLoss)}${log.valLoss !== undefined ? ` val ${fmt(log.valLoss)}` : ''}`);
-        },
+        onEpoch: (log) => progress.epochEnd(log.epoch, { loss: log.trainLoss, val_loss: log.valLoss }),
       });
       fitSeconds = (performance.now() - t0) / 1000;
     }
