@@ -1,13 +1,2 @@
-import { defineConfig } from 'vitest/config';
-
-export default defineConfig({
-  resolve: { conditions: ['@seqlab/source'] },
-  ssr: { resolve: { conditions: ['@seqlab/source'] } },
-  test: {
-    include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
-    environment: 'node',
-    pool: 'forks',
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
-  },
-});
+// Shared by every project: see vitest.shared.ts at the repository root.
+export { default } from '../../vitest.shared.js';
