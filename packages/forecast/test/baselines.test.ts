@@ -90,6 +90,14 @@ describe('linear models', () => {
     expect(f.mean[0]).toHaveLength(15);
     expect(f.mean[0]!.every(Number.isFinite)).toBe(true);
   });
+  it('forecasts from an origin use only rows before it (no look-ahead)', async () => {
+    const s = createSeries({ x: Array.from(x.subarray(0, 500)) });
+    const lin = await new LinearForecaster({ lookback: 24, horizon: 6 }).fit(s);
+    const full = createSeries({ x: Array.from(x) });
+    const tampered = createSeries({ x: Array.from(x, (v, t) => (t >= 450 ? v + 1000 : v)) });
+    expect(await lin.predictAt(tampered, [450], 6)).toEqual(await lin.predictAt(full, [450], 6));
+    expect(await lin.predictAt(tampered, [451], 6)).not.toEqual(await lin.predictAt(full, [451], 6));
+  });
   it('rejects a series shorter than lookback + horizon, naming both', async () => {
     await expect(new LinearForecaster({ lookback: 24, horizon: 6 }).fit(createSeries({ x: [1, 2, 3] }))).rejects.toThrow(/3 rows; at least 30 are needed/);
   });
