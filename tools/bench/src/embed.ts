@@ -8,6 +8,7 @@
  *
  *   npm run bench:embed [-- --runs 5 --sentences 96 --cpu-sentences 32 --backends wasm,cpu]
  */
+import os from 'node:os';
 import { initBackend, type BackendName } from '@seqlab/core';
 import { SemanticIndex, loadEncoder, type SentenceEncoder } from '@seqlab/embeddings';
 import { formatTable, median, writeResults } from './lib/report.js';
@@ -125,6 +126,8 @@ const file = await writeResults('embed', 'npm run bench:embed', {
   description:
     'USE-lite sentence embedding throughput (SST-2 dev sentences, every 7th), median of runs; cache off except cachedSentencesPerSecond.',
   runs: RUNS,
+  // The machine is shared; a load average far above the core count means slower, noisier figures.
+  loadAverageAtEnd: os.loadavg(),
   rows,
   perBackend: extra,
 });
