@@ -301,10 +301,11 @@ async function main(): Promise<void> {
         generation = await generationSpeed(server.url);
         console.log(`generation: ${generation.tokensPerSec.toFixed(1)} tokens/s (JSON), ${generation.streamTokensPerSec.toFixed(1)} (SSE)`);
         memory.push({ requests: 0, ...(await scrape(server.url)) });
-        for (let done = 0; done < MEMORY_REQUESTS; done += MEMORY_REQUESTS / 2) {
-          const r = await load(server.url, 16, { amount: MEMORY_REQUESTS / 2 });
+        const step = MEMORY_REQUESTS / 5;
+        for (let done = 0; done < MEMORY_REQUESTS; done += step) {
+          const r = await load(server.url, 16, { amount: step });
           if (r.errors || r.non2xx) throw new Error(`memory run had ${r.errors} errors and ${r.non2xx} non-2xx answers`);
-          memory.push({ requests: done + MEMORY_REQUESTS / 2, ...(await scrape(server.url)) });
+          memory.push({ requests: done + step, ...(await scrape(server.url)) });
         }
         console.log('memory', memory);
       }
@@ -331,9 +332,19 @@ async function main(): Promise<void> {
   });
   const first = memory[0]!;
   const last = memory.at(-1)!;
+  // RSS moves by tens of MB as V8 collects garbage, so "flat" is judged by the trend (least-squares
+  // slope over the samples) next to the range, not by two end points.
+  const xs = memory.map((m) => m.requests / 1000);
+  const ys = memory.map((m) => m.rssMb);
+  const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const my = ys.reduce((a, b) => a + b, 0) / ys.length;
+  const slope = xs.reduce((a, x, i) => a + (x - mx) * (ys[i]! - my), 0) / xs.reduce((a, x) => a + (x - mx) ** 2, 0);
   const flat = {
     tensorsFlat: memory.every((m) => m.tensors === first.tensors),
-    rssGrowthMb: last.rssMb - memory[1]!.rssMb,
+    rssStartMb: first.rssMb,
+    rssEndMb: last.rssMb,
+    rssRangeMb: Math.max(...ys) - Math.min(...ys),
+    rssSlopeMbPer1kRequests: slope,
   };
   console.log(`\nPOST /v1/sentiment, one sentence per request, backend ${backend}, ${modelNote}; load average ${loadBefore.map((l) => l.toFixed(1)).join(' ')}`);
   console.log(formatTable(rows));
@@ -341,7 +352,9 @@ async function main(): Promise<void> {
     `\ngeneration (200 tokens, 1 stream): ${generation!.tokensPerSec.toFixed(1)} tokens/s JSON, ${generation!.streamTokensPerSec.toFixed(1)} tokens/s SSE, first token ${generation!.firstTokenMs.toFixed(0)} ms`,
   );
   console.log(formatTable(memory.map((m) => ({ requests: m.requests, 'tf.memory().numTensors': m.tensors, 'RSS MB': m.rssMb }))));
-  console.log(`tensors flat: ${flat.tensorsFlat}; RSS change over the last ${MEMORY_REQUESTS / 2} requests: ${flat.rssGrowthMb.toFixed(1)} MB`);
+  console.log(
+    `tensors flat: ${flat.tensorsFlat}; RSS ${flat.rssStartMb.toFixed(1)} -> ${flat.rssEndMb.toFixed(1)} MB, range ${flat.rssRangeMb.toFixed(1)} MB, trend ${flat.rssSlopeMbPer1kRequests.toFixed(2)} MB per 1000 requests`,
+  );
   const file = await writeResults('api', `npm run bench:api${args.size ? ` -- ${[...args].join(' ')}` : ''}`, {
     backend,
     models: modelNote,
