@@ -1,11 +1,11 @@
 /**
  * bench:api - load test of the HTTP service on loopback with autocannon.
  *
- * Starts `apps/api` as a child process (exactly like `npm start`) twice: with micro-batching
- * (BATCH_WINDOW_MS=5, BATCH_MAX_SIZE=32) and without (BATCH_WINDOW_MS=0). For each, measures
- * single-sentence POST /v1/sentiment at 1, 16 and 64 connections (median of 3 timed runs after
- * a warm-up), then generation tokens/s, then sends 10,000 requests and checks that live tensors
- * and RSS stay flat. Writes results/api.json.
+ * Starts `apps/api` as two child processes (exactly like `npm start`): with micro-batching
+ * (BATCH_WINDOW_MS=5, BATCH_MAX_SIZE=32) and without (BATCH_WINDOW_MS=0). Measures
+ * single-sentence POST /v1/sentiment at 1, 16 and 64 connections on each (median of 3 timed runs
+ * after a warm-up, the two modes' runs alternating), then generation tokens/s, then sends 10,000
+ * requests and checks that live tensors and RSS stay flat. Writes results/api.json.
  *
  * Uses the default models under models/ when they exist; otherwise (or with --tiny) trains a
  * tiny sentiment model and generator into a temp dir first and says so in the results.
@@ -274,44 +274,52 @@ async function main(): Promise<void> {
     { name: 'batched', env: { BATCH_WINDOW_MS: '5', BATCH_MAX_SIZE: '32' } },
     { name: 'unbatched', env: { BATCH_WINDOW_MS: '0', BATCH_MAX_SIZE: '1' } },
   ];
-  const points: Record<string, Record<number, LoadResult>> = {};
+  const points: Record<string, Record<number, LoadResult>> = { batched: {}, unbatched: {} };
   let generation: Awaited<ReturnType<typeof generationSpeed>> | undefined;
   const memory: Array<{ requests: number; tensors: number; rssMb: number }> = [];
-  let backend = 'unknown';
-  for (const mode of modes) {
-    const server = await startServer({ SENTIMENT_MODEL: sentimentModel, GENERATOR_MODEL: generatorModel, EMBEDDINGS: 'off', ...mode.env });
-    try {
-      backend = ((await (await fetch(`${server.url}/readyz`)).json()) as { backend: string }).backend;
-      points[mode.name] = {};
-      for (const c of CONCURRENCY) {
-        await load(server.url, c, { duration: 2 }); // warm-up
-        const runs: LoadResult[] = [];
-        for (let r = 0; r < RUNS; r++) runs.push(await load(server.url, c, { duration: RUN_SECONDS }));
+  // Both servers stay up and their timed runs alternate, so background load on this shared
+  // machine hits both modes alike instead of whichever phase it happened to overlap.
+  const servers: Record<string, Server> = {};
+  let backend: string;
+  try {
+    for (const mode of modes) {
+      servers[mode.name] = await startServer({ SENTIMENT_MODEL: sentimentModel, GENERATOR_MODEL: generatorModel, EMBEDDINGS: 'off', ...mode.env });
+    }
+    backend = ((await (await fetch(`${servers.batched!.url}/readyz`)).json()) as { backend: string }).backend;
+    for (const c of CONCURRENCY) {
+      const runs: Record<string, LoadResult[]> = { batched: [], unbatched: [] };
+      for (const mode of modes) await load(servers[mode.name]!.url, c, { duration: 2 }); // warm-up
+      for (let r = 0; r < RUNS; r++) {
+        for (const mode of modes) runs[mode.name]!.push(await load(servers[mode.name]!.url, c, { duration: RUN_SECONDS }));
+      }
+      for (const mode of modes) {
+        const rs = runs[mode.name]!;
         const point: LoadResult = {
-          requestsPerSec: median(runs.map((x) => x.requestsPerSec)),
-          p50: median(runs.map((x) => x.p50)),
-          p99: median(runs.map((x) => x.p99)),
-          errors: runs.reduce((a, x) => a + x.errors, 0),
-          non2xx: runs.reduce((a, x) => a + x.non2xx, 0),
+          requestsPerSec: median(rs.map((x) => x.requestsPerSec)),
+          p50: median(rs.map((x) => x.p50)),
+          p99: median(rs.map((x) => x.p99)),
+          errors: rs.reduce((a, x) => a + x.errors, 0),
+          non2xx: rs.reduce((a, x) => a + x.non2xx, 0),
         };
         points[mode.name]![c] = point;
-        console.log(`${mode.name} c=${c}: ${point.requestsPerSec.toFixed(0)} req/s p50 ${point.p50} ms p99 ${point.p99} ms`);
+        console.log(`${mode.name} c=${c}: ${point.requestsPerSec.toFixed(0)} req/s p50 ${point.p50} ms p99 ${point.p99} ms (runs: ${rs.map((x) => x.requestsPerSec.toFixed(0)).join(', ')})`);
       }
-      if (mode.name === 'batched') {
-        generation = await generationSpeed(server.url);
-        console.log(`generation: ${generation.tokensPerSec.toFixed(1)} tokens/s (JSON), ${generation.streamTokensPerSec.toFixed(1)} (SSE)`);
-        memory.push({ requests: 0, ...(await scrape(server.url)) });
-        const step = MEMORY_REQUESTS / 5;
-        for (let done = 0; done < MEMORY_REQUESTS; done += step) {
-          const r = await load(server.url, 16, { amount: step });
-          if (r.errors || r.non2xx) throw new Error(`memory run had ${r.errors} errors and ${r.non2xx} non-2xx answers`);
-          memory.push({ requests: done + step, ...(await scrape(server.url)) });
-        }
-        console.log('memory', memory);
-      }
-    } finally {
-      await server.stop();
     }
+    await servers.unbatched!.stop();
+    delete servers.unbatched;
+    const server = servers.batched!;
+    generation = await generationSpeed(server.url);
+    console.log(`generation: ${generation.tokensPerSec.toFixed(1)} tokens/s (JSON), ${generation.streamTokensPerSec.toFixed(1)} (SSE)`);
+    memory.push({ requests: 0, ...(await scrape(server.url)) });
+    const step = MEMORY_REQUESTS / 5;
+    for (let done = 0; done < MEMORY_REQUESTS; done += step) {
+      const r = await load(server.url, 16, { amount: step });
+      if (r.errors || r.non2xx) throw new Error(`memory run had ${r.errors} errors and ${r.non2xx} non-2xx answers`);
+      memory.push({ requests: done + step, ...(await scrape(server.url)) });
+    }
+    console.log('memory', memory);
+  } finally {
+    for (const server of Object.values(servers)) await server.stop();
   }
   if (tmp) await rm(tmp, { recursive: true, force: true });
 

@@ -3,7 +3,7 @@
  * starts the service on a free loopback port with tiny models trained in a temp dir, loads the
  * page, runs a sentiment query, a streamed generation and a forecast, and saves a screenshot.
  *
- *   node --conditions=@seqlab/source --import tsx apps/api/test/e2e/demo.e2e.ts [screenshot.png]
+ *   node --conditions=@seqlab/source --import tsx apps/api/test/e2e/demo.e2e.ts [screenshot.png] [--default-models]
  *
  * Exits non-zero on any failed check. CHROMIUM overrides the browser path (default /usr/bin/chromium).
  */
@@ -15,12 +15,20 @@ import { chromium } from 'playwright-core';
 import { createConfig, startServer } from '../../src/index.js';
 import { trainTinyModels } from '../tiny-models.js';
 
-const screenshot = path.resolve(process.argv[2] ?? path.join(os.tmpdir(), 'seqlab-demo.png'));
+const screenshotArg = process.argv.slice(2).find((a) => !a.startsWith('--'));
+const screenshot = path.resolve(screenshotArg ?? path.join(os.tmpdir(), 'seqlab-demo.png'));
+// --default-models runs against models/ (what `npm start` serves) instead of tiny models.
+const useDefaults = process.argv.includes('--default-models');
 const dir = await mkdtemp(path.join(os.tmpdir(), 'seqlab-e2e-'));
 const t0 = performance.now();
-const models = await trainTinyModels(dir);
+const models = useDefaults ? undefined : await trainTinyModels(dir);
 const running = await startServer(
-  createConfig({ port: 0, modelsDir: dir, sentimentModel: models.sentiment, generatorModel: models.generator, workers: 1, logLevel: 'warn' }),
+  createConfig({
+    port: 0,
+    ...(models ? { modelsDir: dir, sentimentModel: models.sentiment, generatorModel: models.generator } : {}),
+    workers: 1,
+    logLevel: 'warn',
+  }),
 );
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
