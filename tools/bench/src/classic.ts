@@ -44,7 +44,8 @@ const airSpecs: Spec[] = [
   ['linear', 'linear', { lookback: 36, horizon: 24 }],
   ['dlinear', 'dlinear', { lookback: 36, horizon: 24, kernel: 13 }],
   ['segrnn', 'segrnn', { lookback: 48, horizon: 24, segmentLength: 12, hidden: 32, epochs: 300, batchSize: 64, learningRate: 3e-3, lrDecay: 0.995, dropout: 0, seed: 3, timeBudgetSeconds: nnSeconds / 2 }],
-  ['seq2seq (GRU, attention)', 'seq2seq', { lookback: 36, horizon: 24, hidden: 16, epochs: 150, batchSize: 64, learningRate: 5e-3, lrDecay: 0.99, seed: 3, timeBudgetSeconds: nnSeconds / 2 }],
+  // RevIN suits the free-running decoder here (RMSE 53.5 vs 87.3 with last-value normalisation).
+  ['seq2seq (GRU, attention)', 'seq2seq', { lookback: 24, horizon: 24, hidden: 16, epochs: 300, batchSize: 64, learningRate: 1e-2, lrDecay: 0.995, normalization: 'revin', seed: 3, timeBudgetSeconds: nnSeconds / 2 }],
 ];
 const airRows: Array<Record<string, unknown>> = [];
 for (const [label, name, options] of airSpecs) {
@@ -132,7 +133,7 @@ const globalSpecs: Spec[] = [
   ['linear', 'linear', { lookback: 168, horizon: H }],
   ['dlinear', 'dlinear', { lookback: 168, horizon: H }],
   ['segrnn', 'segrnn', { lookback: 168, horizon: H, segmentLength: 24, hidden: 64, epochs: 50, batchSize: 256, learningRate: 2e-3, lrDecay: 0.95, maxWindowsPerEpoch: 8192, dropout: 0, seed: 5, timeBudgetSeconds: nnSeconds }],
-  ['seq2seq (GRU, attention)', 'seq2seq', { lookback: 72, horizon: H, hidden: 32, epochs: 50, batchSize: 256, learningRate: 3e-3, lrDecay: 0.95, maxWindowsPerEpoch: 4096, seed: 5, timeBudgetSeconds: nnSeconds }],
+  ['seq2seq (GRU, attention)', 'seq2seq', { lookback: 72, horizon: H, hidden: 32, epochs: 50, batchSize: 256, learningRate: 3e-3, lrDecay: 0.95, maxWindowsPerEpoch: 4096, normalization: 'revin', seed: 5, timeBudgetSeconds: nnSeconds }],
 ];
 for (const [label, name, options] of globalSpecs) {
   setGlobalSeed(5);
