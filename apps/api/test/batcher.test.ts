@@ -106,6 +106,22 @@ describe('MicroBatcher', () => {
     expect(await Promise.all([p1, p2])).toEqual([[2, 4], [6, 8]]);
   });
 
+  it('with immediateWhenIdle, a request to an idle batcher goes at once; later ones still gather', async () => {
+    const calls: number[][] = [];
+    const slow = async (xs: number[]) => (calls.push(xs), await new Promise((r) => setTimeout(r, 40)), double(xs));
+    const b = new MicroBatcher<number, number>(slow, { windowMs: 10_000, maxBatchSize: 32, maxInFlight: 1, immediateWhenIdle: true });
+    const t0 = Date.now();
+    const first = b.add('m', [1]);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(calls).toEqual([[1]]);
+    const rest = [b.add('m', [2]), b.add('m', [3])];
+    expect(await first).toEqual([2]);
+    expect(await Promise.all(rest)).toEqual([[4], [6]]);
+    // The 10 s window never applied: the second batch went when the first finished.
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(calls).toEqual([[1], [2, 3]]);
+  });
+
   it('refuses invalid options', () => {
     expect(() => new MicroBatcher(double, { windowMs: 5, maxBatchSize: 0 })).toThrow(/maxBatchSize/);
     expect(() => new MicroBatcher(double, { windowMs: -1, maxBatchSize: 4 })).toThrow(/windowMs/);

@@ -11,6 +11,12 @@ export interface MicroBatcherOptions<K> {
    * always go at once. Default: unlimited.
    */
   maxInFlight?: number;
+  /**
+   * When no batch is running, send a request at once instead of waiting out the window: an idle
+   * server answers single requests without added latency, while under load requests still gather
+   * (behind running batches and for `windowMs`). Default false.
+   */
+  immediateWhenIdle?: boolean;
   /** Called with each batch's size when it runs (metrics). */
   onBatch?: (size: number, key: K) => void;
 }
@@ -81,6 +87,7 @@ export class MicroBatcher<I, O, K = string> {
       q.pending.push({ items, resolve, reject, signal });
       q.size += items.length;
       if (q.size >= this.options.maxBatchSize) this.flush(key, true);
+      else if (this.options.immediateWhenIdle && this.running === 0) this.flush(key, false);
       else if (!q.timer && !q.due) q.timer = setTimeout(() => this.flush(key, false), this.options.windowMs);
     });
   }
@@ -130,7 +137,8 @@ export class MicroBatcher<I, O, K = string> {
     } finally {
       this.running--;
       // A slot is free: the oldest batch whose window has passed goes now.
-      const next = [...this.queues.entries()].find(([, q]) => q.due);
+      const idle = this.options.immediateWhenIdle && this.running === 0;
+      const next = [...this.queues.entries()].find(([, q]) => q.due || idle);
       if (next) this.flush(next[0], false);
     }
     if (out.length !== all.length) throw new Error(`batch of ${all.length} items returned ${out.length} results`);

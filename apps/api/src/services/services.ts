@@ -90,6 +90,7 @@ export function createModelServices(config: Config): Services {
     maxBatchSize: config.batchMaxSize,
     // One batch per worker at a time; later arrivals gather into the next batch meanwhile.
     maxInFlight: config.workers,
+    immediateWhenIdle: true,
     onBatch: (size: number, _key: K) => listeners.forEach((l) => l(kind, size)),
   });
   const sentimentBatcher = new MicroBatcher<string, SentimentResult, string>(
