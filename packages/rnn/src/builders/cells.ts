@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 /** Recurrent cell types every builder accepts. */
@@ -32,4 +33,17 @@ export function recurrentLayer(cell: CellType, args: RecurrentArgs): tfl.layers.
   if (cell === 'lstm') return tfl.layers.lstm({ ...common, unitForgetBias: true });
   if (cell === 'gru') return tfl.layers.gru(common);
   return tfl.layers.simpleRNN(common);
+}
+
+/**
+ * Runs a model builder inside `tf.tidy`. tfjs-layers' LSTM `unitForgetBias` initializer leaves
+ * the intermediate tensors it concatenates behind (4 per LSTM layer); the model's weights are
+ * variables, which tidy keeps, so only those intermediates are freed.
+ */
+export function buildTidy<T>(build: () => T): T {
+  let out: T | undefined;
+  tf.tidy(() => {
+    out = build();
+  });
+  return out as T;
 }

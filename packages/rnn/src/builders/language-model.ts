@@ -1,5 +1,5 @@
 import * as tfl from '@tensorflow/tfjs-layers';
-import { CELL_TYPES, recurrentLayer, type CellType } from './cells.js';
+import { buildTidy, CELL_TYPES, recurrentLayer, type CellType } from './cells.js';
 import { oneOf, positiveInt, rate } from '../errors.js';
 
 /** Options of {@link languageModel}. */
@@ -59,22 +59,24 @@ export const LM_LAYER_NAMES = {
  */
 export function languageModel(options: LanguageModelOptions): tfl.LayersModel {
   const cfg = resolveLanguageModelOptions(options);
-  const input = tfl.input({ shape: [null], dtype: 'int32', name: 'tokens' });
-  let h = tfl.layers
-    // Unit-scale embeddings, like the one-hot inputs of classic char-RNNs. The Keras default
-    // (uniform +-0.05) gives the RNN almost no input signal at first, and Adam needs hundreds of
-    // steps to grow the embeddings: the loss sat at the unigram entropy for ~100 steps.
-    .embedding({
-      inputDim: cfg.vocabSize,
-      outputDim: cfg.embeddingDim,
-      embeddingsInitializer: tfl.initializers.randomUniform({ minval: -1, maxval: 1 }),
-      name: LM_LAYER_NAMES.embedding,
-    })
-    .apply(input) as tfl.SymbolicTensor;
-  for (let i = 0; i < cfg.layers; i++) {
-    h = recurrentLayer(cfg.cell, { units: cfg.units, returnSequences: true, name: LM_LAYER_NAMES.rnn(i) }).apply(h) as tfl.SymbolicTensor;
-    if (cfg.dropout > 0) h = tfl.layers.dropout({ rate: cfg.dropout, name: `lm_dropout_${i + 1}` }).apply(h) as tfl.SymbolicTensor;
-  }
-  const logits = tfl.layers.dense({ units: cfg.vocabSize, name: LM_LAYER_NAMES.output }).apply(h) as tfl.SymbolicTensor;
-  return tfl.model({ inputs: input, outputs: logits, name: 'language_model' });
+  return buildTidy(() => {
+    const input = tfl.input({ shape: [null], dtype: 'int32', name: 'tokens' });
+    let h = tfl.layers
+      // Unit-scale embeddings, like the one-hot inputs of classic char-RNNs. The Keras default
+      // (uniform +-0.05) gives the RNN almost no input signal at first, and Adam needs hundreds of
+      // steps to grow the embeddings: the loss sat at the unigram entropy for ~100 steps.
+      .embedding({
+        inputDim: cfg.vocabSize,
+        outputDim: cfg.embeddingDim,
+        embeddingsInitializer: tfl.initializers.randomUniform({ minval: -1, maxval: 1 }),
+        name: LM_LAYER_NAMES.embedding,
+      })
+      .apply(input) as tfl.SymbolicTensor;
+    for (let i = 0; i < cfg.layers; i++) {
+      h = recurrentLayer(cfg.cell, { units: cfg.units, returnSequences: true, name: LM_LAYER_NAMES.rnn(i) }).apply(h) as tfl.SymbolicTensor;
+      if (cfg.dropout > 0) h = tfl.layers.dropout({ rate: cfg.dropout, name: `lm_dropout_${i + 1}` }).apply(h) as tfl.SymbolicTensor;
+    }
+    const logits = tfl.layers.dense({ units: cfg.vocabSize, name: LM_LAYER_NAMES.output }).apply(h) as tfl.SymbolicTensor;
+    return tfl.model({ inputs: input, outputs: logits, name: 'language_model' });
+  });
 }

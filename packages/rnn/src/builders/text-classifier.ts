@@ -1,5 +1,5 @@
 import * as tfl from '@tensorflow/tfjs-layers';
-import { CELL_TYPES, recurrentLayer, type CellType } from './cells.js';
+import { buildTidy, CELL_TYPES, recurrentLayer, type CellType } from './cells.js';
 import { oneOf, positiveInt, rate, RnnArgumentError } from '../errors.js';
 import { AttentionPooling } from '../layers/attention-pooling.js';
 import { MaskedConv1D } from '../layers/masked-conv1d.js';
@@ -82,26 +82,28 @@ export const POOLING_LAYER = 'attention_pooling';
  */
 export function textClassifier(options: TextClassifierOptions): tfl.LayersModel {
   const c = resolveTextClassifierOptions(options);
-  const input = tfl.input({ shape: [null], dtype: 'int32', name: 'tokens' });
-  let h = tfl.layers.embedding({ inputDim: c.vocabSize, outputDim: c.embeddingDim, maskZero: true, name: 'embedding' }).apply(input) as tfl.SymbolicTensor;
-  if (c.dropout > 0) h = tfl.layers.dropout({ rate: c.dropout, name: 'embedding_dropout' }).apply(h) as tfl.SymbolicTensor;
-  if (c.conv) h = new MaskedConv1D({ filters: c.conv.filters, kernelSize: c.conv.kernelSize, name: 'conv' }).apply(h) as tfl.SymbolicTensor;
-  for (let i = 0; i < c.layers; i++) {
-    const returnSequences = c.attention !== 'none' || i < c.layers - 1;
-    const rnn = recurrentLayer(c.cell, { units: c.units, returnSequences, name: `rnn_${i + 1}` });
-    const layer = c.bidirectional ? tfl.layers.bidirectional({ layer: rnn as tfl.RNN, mergeMode: 'concat', name: `bidirectional_${i + 1}` }) : rnn;
-    h = layer.apply(h) as tfl.SymbolicTensor;
-  }
-  if (c.attention === 'self') {
-    h = new MultiHeadSelfAttention({ numHeads: c.heads, residual: true, name: 'self_attention' }).apply(h) as tfl.SymbolicTensor;
-  }
-  if (c.attention !== 'none') {
-    const pooled = new AttentionPooling({ units: c.attentionUnits, returnAttentionWeights: true, name: POOLING_LAYER }).apply(h) as tfl.SymbolicTensor[];
-    h = pooled[0]!;
-  }
-  if (c.dropout > 0) h = tfl.layers.dropout({ rate: c.dropout, name: 'output_dropout' }).apply(h) as tfl.SymbolicTensor;
-  const probs = tfl.layers.dense({ units: c.numClasses, activation: 'softmax', name: 'probabilities' }).apply(h) as tfl.SymbolicTensor;
-  return tfl.model({ inputs: input, outputs: probs, name: 'text_classifier' });
+  return buildTidy(() => {
+    const input = tfl.input({ shape: [null], dtype: 'int32', name: 'tokens' });
+    let h = tfl.layers.embedding({ inputDim: c.vocabSize, outputDim: c.embeddingDim, maskZero: true, name: 'embedding' }).apply(input) as tfl.SymbolicTensor;
+    if (c.dropout > 0) h = tfl.layers.dropout({ rate: c.dropout, name: 'embedding_dropout' }).apply(h) as tfl.SymbolicTensor;
+    if (c.conv) h = new MaskedConv1D({ filters: c.conv.filters, kernelSize: c.conv.kernelSize, name: 'conv' }).apply(h) as tfl.SymbolicTensor;
+    for (let i = 0; i < c.layers; i++) {
+      const returnSequences = c.attention !== 'none' || i < c.layers - 1;
+      const rnn = recurrentLayer(c.cell, { units: c.units, returnSequences, name: `rnn_${i + 1}` });
+      const layer = c.bidirectional ? tfl.layers.bidirectional({ layer: rnn as tfl.RNN, mergeMode: 'concat', name: `bidirectional_${i + 1}` }) : rnn;
+      h = layer.apply(h) as tfl.SymbolicTensor;
+    }
+    if (c.attention === 'self') {
+      h = new MultiHeadSelfAttention({ numHeads: c.heads, residual: true, name: 'self_attention' }).apply(h) as tfl.SymbolicTensor;
+    }
+    if (c.attention !== 'none') {
+      const pooled = new AttentionPooling({ units: c.attentionUnits, returnAttentionWeights: true, name: POOLING_LAYER }).apply(h) as tfl.SymbolicTensor[];
+      h = pooled[0]!;
+    }
+    if (c.dropout > 0) h = tfl.layers.dropout({ rate: c.dropout, name: 'output_dropout' }).apply(h) as tfl.SymbolicTensor;
+    const probs = tfl.layers.dense({ units: c.numClasses, activation: 'softmax', name: 'probabilities' }).apply(h) as tfl.SymbolicTensor;
+    return tfl.model({ inputs: input, outputs: probs, name: 'text_classifier' });
+  });
 }
 
 /**
