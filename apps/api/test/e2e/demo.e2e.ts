@@ -81,7 +81,8 @@ try {
   // An uploaded CSV replaces the sample series (bad rows are reported, not drawn).
   const csv = ['date,sales', ...Array.from({ length: 48 }, (_, i) => `${2020 + Math.floor(i / 12)}-${String((i % 12) + 1).padStart(2, '0')}-01,${100 + 20 * Math.sin((2 * Math.PI * i) / 12) + i}`)].join('\n');
   await page.setInputFiles('#f-file', { name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from('date,sales\n2020-01-01,1\n2020-02-01,x\n2020-03-01,3\n') });
-  assert.match((await page.textContent('#forecast-error')) ?? '', /bad\.csv: row 3, column "sales": "x" is not a number/);
+  // The page reads the file asynchronously: wait for the message rather than racing it.
+  await page.locator('#forecast-error', { hasText: /bad\.csv: row 3, column "sales": "x" is not a number/ }).waitFor({ timeout: 15_000 });
   await page.setInputFiles('#f-file', { name: 'sales.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
   await page.selectOption('#f-model', 'seasonal-naive');
   await page.fill('#f-horizon', '12');
