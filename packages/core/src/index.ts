@@ -16,4 +16,5 @@ export { writeFileAtomic, writeJsonAtomic } from './io/atomic.js';
 export { ModelFileError } from './io/errors.js';
 export { fileSystem, registerFileRouter, resolveModelPath, MODEL_JSON } from './io/file-system.js';
 export { saveModel, loadLayersModel, loadGraphModel, type SaveModelOptions } from './io/models.js';
+export { quantizeArtifacts, toFloat16Bits, type WeightPrecision } from './io/quantize.js';
 export { setGlobalSeed, SeededRandom } from './random.js';

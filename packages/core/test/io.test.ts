@@ -14,6 +14,7 @@ import {
   registerFileRouter,
   saveModel,
   setGlobalSeed,
+  toFloat16Bits,
   writeFileAtomic,
 } from '../src/index.js';
 
@@ -59,6 +60,50 @@ describe('file-system model IO', () => {
     expect(await predict(loaded)).toEqual(await predict(model));
     model.dispose();
     loaded.dispose();
+  });
+
+  it('float16 precision halves the weights file and loads back within half-precision error', async () => {
+    setGlobalSeed(2);
+    const model = classifier();
+    const full = path.join(root, 'clf-f32');
+    const half = path.join(root, 'clf-f16');
+    await saveModel(model, full);
+    await expectNoLeakedTensors(() => saveModel(model, half, { precision: 'float16' }));
+    const size = async (dir: string) => {
+      const f = (await fs.readdir(dir)).find((n) => n.endsWith('.bin'))!;
+      return (await fs.stat(path.join(dir, f))).size;
+    };
+    expect(await size(half)).toBe((await size(full)) / 2);
+    const manifest = JSON.parse(await fs.readFile(path.join(half, 'model.json'), 'utf8')).weightsManifest[0].weights;
+    expect(manifest.every((w: { quantization?: { dtype: string } }) => w.quantization?.dtype === 'float16')).toBe(true);
+    const loaded = await loadLayersModel(half);
+    // Every weight is the float32 value rounded to 11 significant bits.
+    const original = model.getWeights().map((w) => w.dataSync());
+    loaded.getWeights().forEach((w, i) => {
+      const v = w.dataSync();
+      v.forEach((x, j) => {
+        const o = original[i]![j]!;
+        expect(Math.abs(x - o)).toBeLessThanOrEqual(Math.abs(o) * 2 ** -11 + 2 ** -25);
+      });
+    });
+    const [a, b] = [await predict(model), await predict(loaded)];
+    a.forEach((x, i) => expect(b[i]).toBeCloseTo(x, 2));
+    await expect(saveModel(model, half, { precision: 'int8' as 'float16' })).rejects.toThrow(/precision must be/);
+    model.dispose();
+    loaded.dispose();
+  });
+
+  it('rounds float32 to float16 bits like IEEE 754 (nearest even, subnormals, overflow)', () => {
+    expect(toFloat16Bits(1)).toBe(0x3c00);
+    expect(toFloat16Bits(-2)).toBe(0xc000);
+    expect(toFloat16Bits(65504)).toBe(0x7bff);
+    expect(toFloat16Bits(1e6)).toBe(0x7c00);
+    expect(toFloat16Bits(2 ** -24)).toBe(0x0001);
+    expect(toFloat16Bits(2 ** -26)).toBe(0x0000);
+    expect(toFloat16Bits(1 + 2 ** -11)).toBe(0x3c00); // tie -> even
+    expect(toFloat16Bits(1 + 3 * 2 ** -11)).toBe(0x3c02); // tie -> even (up)
+    expect(toFloat16Bits(0.1)).toBe(0x2e66);
+    expect(toFloat16Bits(Number.NaN) & 0x7c00).toBe(0x7c00);
   });
 
   it('keeps the optimizer state when asked, so training can resume exactly', async () => {

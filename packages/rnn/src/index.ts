@@ -59,6 +59,9 @@ export { maskedSoftmax } from './layers/masking.js';
 export {
   SentimentModel,
   loadSentimentModel,
+  saveSentimentModel,
+  sentimentMemberDirs,
+  type SaveSentimentModelOptions,
   type SentimentPrediction,
   type AttributedToken,
   type SentimentModelDirConfig,

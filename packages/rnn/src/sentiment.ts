@@ -1,7 +1,8 @@
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { loadLayersModel } from '@seqlab/core';
+import { loadLayersModel, saveModel, writeJsonAtomic, type WeightPrecision } from '@seqlab/core';
 import { TextVectorizer } from '@seqlab/tokenize';
 import { resolveTextClassifierOptions, withAttentionWeights, type TextClassifierConfig } from './builders/text-classifier.js';
 import { RnnArgumentError } from './errors.js';
@@ -35,6 +36,12 @@ export interface SentimentModelDirConfig {
   /** Tokens kept per text (longer texts are truncated at the end). */
   maxLength: number;
   architecture: TextClassifierConfig;
+  /**
+   * An ensemble: subdirectories (relative to the model directory) that each hold one
+   * classifier of this architecture trained on the same vocabulary. Predictions average the
+   * members' probabilities and attention weights. Absent: one model in the directory itself.
+   */
+  members?: string[];
   [key: string]: unknown;
 }
 
@@ -42,12 +49,29 @@ export interface SentimentModelDirConfig {
 export class SentimentModel {
   private disposed = false;
 
+  private readonly explainers: tfl.LayersModel[];
+  private readonly owned: tfl.LayersModel[];
+
+  /**
+   * @param explainers One model per ensemble member, each returning `[probabilities, attention]`
+   *   (see {@link withAttentionWeights}).
+   * @param owned The models to free on {@link dispose}.
+   */
   constructor(
-    private readonly explainer: tfl.LayersModel,
+    explainers: tfl.LayersModel | tfl.LayersModel[],
     readonly vectorizer: TextVectorizer,
     readonly config: SentimentModelDirConfig,
-    private readonly owned: tfl.LayersModel,
-  ) {}
+    owned: tfl.LayersModel | tfl.LayersModel[],
+  ) {
+    this.explainers = Array.isArray(explainers) ? explainers : [explainers];
+    this.owned = Array.isArray(owned) ? owned : [owned];
+    if (this.explainers.length === 0) throw new RnnArgumentError('SentimentModel: needs at least one model');
+  }
+
+  /** Number of ensemble members (1 for a single model). */
+  get size(): number {
+    return this.explainers.length;
+  }
 
   /** Classifies texts; batches internally. */
   async predict(texts: string[], options: { batchSize?: number } = {}): Promise<SentimentPrediction[]> {
@@ -65,7 +89,14 @@ export class SentimentModel {
       const L = Math.max(2, Math.min(L0, this.config.maxLength));
       const ids = new Int32Array(B * L);
       for (let r = 0; r < B; r++) ids.set(enc.ids.subarray(r * L0, r * L0 + Math.min(L, L0)), r * L);
-      const [probsT, weightsT] = tf.tidy(() => this.explainer.predict(tf.tensor2d(ids, [B, L], 'int32')) as tf.Tensor[]);
+      // The mean of the members' probabilities and of their attention weights (still a
+      // distribution over the tokens).
+      const [probsT, weightsT] = tf.tidy(() => {
+        const x = tf.tensor2d(ids, [B, L], 'int32');
+        const outs = this.explainers.map((m) => m.predict(x) as tf.Tensor[]);
+        if (outs.length === 1) return outs[0]!;
+        return [tf.addN(outs.map((o) => o[0]!)).div(outs.length), tf.addN(outs.map((o) => o[1]!)).div(outs.length)];
+      });
       const probs = (await probsT!.data()) as Float32Array;
       const weights = (await weightsT!.data()) as Float32Array;
       tf.dispose([probsT!, weightsT!]);
@@ -83,7 +114,7 @@ export class SentimentModel {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.owned.dispose();
+    for (const m of this.owned) m.dispose();
   }
 }
 
@@ -109,6 +140,93 @@ export async function loadSentimentModel(dir: string): Promise<SentimentModel> {
   if (vectorizer.vocabSize !== arch.vocabSize) {
     throw new RnnArgumentError(`loadSentimentModel: the vectorizer has ${vectorizer.vocabSize} tokens but the model expects ${arch.vocabSize}`);
   }
-  const model = await loadLayersModel(dir);
-  return new SentimentModel(withAttentionWeights(model), vectorizer, config, model);
+  const members = sentimentMemberDirs(dir, config);
+  const models: tfl.LayersModel[] = [];
+  try {
+    for (const m of members) models.push(await loadLayersModel(m));
+  } catch (err) {
+    for (const m of models) m.dispose();
+    throw err;
+  }
+  return new SentimentModel(models.map(withAttentionWeights), vectorizer, config, models);
+}
+
+/**
+ * The directories holding the LayersModel(s) of a saved sentiment model: the directory itself,
+ * or each ensemble member's subdirectory (checked to stay inside `dir`).
+ */
+export function sentimentMemberDirs(dir: string, config: Pick<SentimentModelDirConfig, 'members'>): string[] {
+  if (config.members === undefined) return [dir];
+  if (!Array.isArray(config.members) || config.members.length === 0 || config.members.some((m) => typeof m !== 'string')) {
+    throw new RnnArgumentError(`${path.join(dir, 'config.json')}: members must be a non-empty array of subdirectory names`);
+  }
+  const root = path.resolve(dir);
+  return config.members.map((m) => {
+    const full = path.resolve(root, m);
+    if (!full.startsWith(root + path.sep)) throw new RnnArgumentError(`${path.join(dir, 'config.json')}: member ${JSON.stringify(m)} is outside the model directory`);
+    return full;
+  });
+}
+
+/** Options of {@link saveSentimentModel}. */
+export interface SaveSentimentModelOptions {
+  /** Tokens kept per text at prediction time. Default 64. */
+  maxLength?: number;
+  /** What produced the model (seed, command, data); stored in `config.json`. */
+  training?: Record<string, unknown>;
+  /** Storage precision of the weights (`'float16'` halves the files). Default `'float32'`. */
+  precision?: WeightPrecision;
+}
+
+/**
+ * Saves a sentiment classifier (or an ensemble of classifiers that share one vectorizer and
+ * architecture) in the directory layout {@link loadSentimentModel} reads: `config.json`, the
+ * vectorizer JSON, and `model.json` + weights (one model) or `member-1/`, `member-2/`, ...
+ * Every file is written atomically and `config.json` last, so a crash leaves either the old
+ * model or the new one loadable.
+ *
+ * @example
+ * ```ts
+ * await saveSentimentModel('models/my-sentiment', model, vectorizer, { architecture, maxLength: 64 });
+ * ```
+ */
+export async function saveSentimentModel(
+  dir: string,
+  models: tfl.LayersModel | tfl.LayersModel[],
+  vectorizer: TextVectorizer,
+  options: SaveSentimentModelOptions & { architecture: TextClassifierConfig },
+): Promise<SentimentModelDirConfig> {
+  const list = Array.isArray(models) ? models : [models];
+  if (list.length === 0) throw new RnnArgumentError('saveSentimentModel: models is empty');
+  const arch = resolveTextClassifierOptions(options.architecture);
+  if (arch.numClasses !== 2) throw new RnnArgumentError(`saveSentimentModel: sentiment models have 2 classes, the architecture says ${arch.numClasses}`);
+  if (vectorizer.vocabSize !== arch.vocabSize) {
+    throw new RnnArgumentError(`saveSentimentModel: the vectorizer has ${vectorizer.vocabSize} tokens but the architecture expects ${arch.vocabSize}`);
+  }
+  const precision = options.precision ?? 'float32';
+  await fs.mkdir(dir, { recursive: true });
+  const members = list.length > 1 ? list.map((_, i) => `member-${i + 1}`) : undefined;
+  for (const [i, m] of list.entries()) await saveModel(m, members ? path.join(dir, members[i]!) : dir, { precision });
+  await writeJsonAtomic(path.join(dir, 'vectorizer.json'), vectorizer.toJSON());
+  const config: SentimentModelDirConfig = {
+    task: 'sentiment',
+    format: 'seqlab-rnn/text-classifier@1',
+    labels: ['negative', 'positive'],
+    vectorizerFile: 'vectorizer.json',
+    maxLength: options.maxLength ?? 64,
+    architecture: arch,
+    ...(members ? { members } : {}),
+    ...(precision !== 'float32' ? { precision } : {}),
+    ...(options.training ? { training: options.training } : {}),
+  };
+  await writeJsonAtomic(path.join(dir, 'config.json'), config);
+  // Files of a previous save of the other kind (single <-> ensemble) are now unreferenced.
+  const keep = new Set(['config.json', 'vectorizer.json', ...(members ?? [])]);
+  for (const e of await fs.readdir(dir, { withFileTypes: true })) {
+    const stale = members
+      ? e.name === 'model.json' || /^weights\.[0-9a-f]{16}\.bin$/.test(e.name) || (e.isDirectory() && /^member-\d+$/.test(e.name) && !keep.has(e.name))
+      : e.isDirectory() && /^member-\d+$/.test(e.name);
+    if (stale) await fs.rm(path.join(dir, e.name), { recursive: true, force: true });
+  }
+  return config;
 }

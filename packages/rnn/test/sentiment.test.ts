@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
@@ -11,6 +11,7 @@ import {
   loadSentimentModel,
   loadTextGenerator,
   resolveTextClassifierOptions,
+  saveSentimentModel,
   textClassifier,
   train,
   DEFAULT_MODELS,
@@ -77,5 +78,56 @@ describe('loadSentimentModel', () => {
     await expect(loadSentimentModel(dir)).rejects.toThrow(RnnArgumentError);
     await expect(loadTextGenerator(dir)).rejects.toThrow(/unsupported tokenizer undefined/);
     expect(DEFAULT_MODELS).toEqual({ sentiment: 'models/sentiment', generator: 'models/shakespeare-char' });
+  });
+
+  it('saves and loads an ensemble: probabilities and attention are the members\' means; single <-> ensemble saves leave no stale files', async () => {
+    const data = sst2(300);
+    const vectorizer = await new TextVectorizer({ tokenizer: 'word' }).adapt(data.texts);
+    const arch = resolveTextClassifierOptions({ vocabSize: vectorizer.vocabSize, embeddingDim: 12, units: 6, dropout: 0.1 });
+    const rows = data.texts.map((t) => vectorizer.encodeIds(t));
+    const members = [];
+    for (const seed of [1, 2]) {
+      setGlobalSeed(seed);
+      const m = textClassifier(arch);
+      await train(m, bucketedData(rows, data.labels, { batchSize: 32, seed }), { epochs: 1, learningRate: 0.01, seed });
+      members.push(m);
+    }
+    const dir = await tempDir();
+    const texts = ['a gorgeous , witty film', 'dull and tired'];
+    // First a single model, then the ensemble into the same directory.
+    await saveSentimentModel(dir, members[0]!, vectorizer, { architecture: arch, maxLength: 32 });
+    expect(readdirSync(dir)).toContain('model.json');
+    const single = await loadSentimentModel(dir);
+    const p0 = await single.predict(texts);
+    single.dispose();
+    const config = await saveSentimentModel(dir, members, vectorizer, { architecture: arch, maxLength: 32, precision: 'float16', training: { seed: 1 } });
+    expect(config.members).toEqual(['member-1', 'member-2']);
+    expect(readdirSync(dir).sort()).toEqual(['config.json', 'member-1', 'member-2', 'vectorizer.json']);
+    const ensemble = await loadSentimentModel(dir);
+    expect(ensemble.size).toBe(2);
+    const pe = await expectNoLeakedTensors(() => ensemble.predict(texts));
+    ensemble.dispose();
+    const p1 = [];
+    for (const [i, m] of members.entries()) {
+      await saveSentimentModel(path.join(dir, `single-${i}`), m, vectorizer, { architecture: arch, maxLength: 32 });
+      const one = await loadSentimentModel(path.join(dir, `single-${i}`));
+      p1.push(await one.predict(texts));
+      one.dispose();
+    }
+    for (let t = 0; t < texts.length; t++) {
+      expect(p1[0]![t]!.probabilities[1]).toBeCloseTo(p0[t]!.probabilities[1]!, 6);
+      // float16 storage: agreement to about 1e-3.
+      expect(pe[t]!.probabilities[1]).toBeCloseTo((p1[0]![t]!.probabilities[1]! + p1[1]![t]!.probabilities[1]!) / 2, 2);
+      pe[t]!.tokens.forEach((tok, j) => expect(tok.weight).toBeCloseTo((p1[0]![t]!.tokens[j]!.weight + p1[1]![t]!.tokens[j]!.weight) / 2, 2));
+      expect(pe[t]!.tokens.reduce((a, b) => a + b.weight, 0)).toBeCloseTo(1, 4);
+    }
+    // Back to one model: the member directories go.
+    await saveSentimentModel(dir, members[1]!, vectorizer, { architecture: arch });
+    expect(readdirSync(dir).filter((f) => f.startsWith('member-'))).toEqual([]);
+    // A config whose member escapes the directory is refused.
+    await writeJsonAtomic(path.join(dir, 'config.json'), { ...config, members: ['../elsewhere'] });
+    await expect(loadSentimentModel(dir)).rejects.toThrow(/outside the model directory/);
+    await expect(saveSentimentModel(dir, members, vectorizer, { architecture: { ...arch, vocabSize: 3 } })).rejects.toThrow(/vectorizer has/);
+    for (const m of members) m.dispose();
   });
 });

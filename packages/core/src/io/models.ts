@@ -1,11 +1,25 @@
 import { loadGraphModel as tfLoadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
 import { loadLayersModel as tfLoadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
+import type { io } from '@tensorflow/tfjs-core';
 import { fileSystem } from './file-system.js';
+import { quantizeArtifacts, type WeightPrecision } from './quantize.js';
 
 /** Options of {@link saveModel}. */
 export interface SaveModelOptions {
   /** Also save the optimizer's state (needed to resume training exactly). Default false. */
   includeOptimizer?: boolean;
+  /**
+   * Storage precision of the model's float32 weights. `'float16'` halves the file (any
+   * TensorFlow.js loader decodes it back to float32; predictions change by about 1e-3 relative).
+   * Optimizer state is always kept at full precision. Default `'float32'`.
+   */
+  precision?: WeightPrecision;
+}
+
+function handlerFor(location: string, precision: WeightPrecision): io.IOHandler {
+  const target = fileSystem(location);
+  if (precision === 'float32') return target;
+  return { save: (artifacts) => target.save!(quantizeArtifacts(artifacts, precision)) };
 }
 
 /**
@@ -14,9 +28,11 @@ export interface SaveModelOptions {
  */
 export async function saveModel(model: LayersModel, location: string, options: SaveModelOptions = {}): Promise<void> {
   const includeOptimizer = options.includeOptimizer ?? false;
+  const precision = options.precision ?? 'float32';
+  if (precision !== 'float32' && precision !== 'float16') throw new TypeError(`saveModel: precision must be 'float32' or 'float16', got ${String(precision)}`);
   const optimizer = includeOptimizer ? (model.optimizer as unknown as OptimizerWithWeights | undefined) : undefined;
   if (!optimizer || typeof optimizer.getWeights !== 'function') {
-    await model.save(fileSystem(location), { includeOptimizer });
+    await model.save(handlerFor(location, precision), { includeOptimizer });
     return;
   }
   // tf.Optimizer#getWeights() returns a freshly created `iter` scalar (plus views of its
@@ -29,7 +45,7 @@ export async function saveModel(model: LayersModel, location: string, options: S
     return weights;
   };
   try {
-    await model.save(fileSystem(location), { includeOptimizer });
+    await model.save(handlerFor(location, precision), { includeOptimizer });
   } finally {
     optimizer.getWeights = original;
     for (const t of created) t.dispose();

@@ -18,6 +18,9 @@ import { REPO_ROOT, dataPath, writeResults } from '../lib/report.js';
 const { values: args } = parseArgs({
   options: {
     seed: { type: 'string', default: '1' },
+    // Members of an ensemble share one holdout (and so one vocabulary) but not their seeds.
+    'holdout-seed': { type: 'string', default: '1' },
+    'results-name': { type: 'string', default: 'sst2' },
     cell: { type: 'string', default: 'lstm' },
     units: { type: 'string', default: '64' },
     layers: { type: 'string', default: '1' },
@@ -51,7 +54,8 @@ const seed = num('seed');
 const command =
   `npm run recipe:sst2 -- --seed ${seed} --cell ${args.cell} --units ${args.units} --layers ${args.layers} --embedding ${args.embedding} ` +
   `--attention ${args.attention} --dropout ${args.dropout} --batch ${args.batch} --lr ${args.lr} --clip ${args.clip} --epochs ${args.epochs} ` +
-  `--patience ${args.patience} --vocab-size ${args['vocab-size']} --max-length ${args['max-length']} --holdout ${args.holdout} --holdout-mode ${args['holdout-mode']} --holdout-sentences ${args['holdout-sentences']} --minutes ${args.minutes}`;
+  `--patience ${args.patience} --vocab-size ${args['vocab-size']} --max-length ${args['max-length']} --holdout ${args.holdout} --holdout-mode ${args['holdout-mode']} --holdout-sentences ${args['holdout-sentences']} --minutes ${args.minutes}` +
+  (args['holdout-seed'] !== String(seed) ? ` --holdout-seed ${args['holdout-seed']}` : '');
 
 const backend = await initBackend();
 console.log(`backend: ${backend.name} (${backend.reason})`);
@@ -86,7 +90,7 @@ const dev = await readTsv(dataPath('sst2', 'dev.tsv'));
 // phrase that is a span of one of them or contains one, so nothing of them is seen in training.
 function splitHoldout(): { holdIdx: number[]; trainIdx: number[] } {
   const n = trainAll.texts.length;
-  const perm = new SeededRandom(`sst2-holdout:${seed}`).permutation(n);
+  const perm = new SeededRandom(`sst2-holdout:${num('holdout-seed')}`).permutation(n);
   if (args['holdout-mode'] === 'phrases') {
     const nHold = Math.round(n * num('holdout'));
     return { holdIdx: Array.from(perm.subarray(0, nHold)), trainIdx: Array.from(perm.subarray(nHold)) };
@@ -272,7 +276,7 @@ const payload = {
   examples: explained,
   modelSizeBytes: sizeBytes,
 };
-const file = await writeResults('sst2', command, payload);
+const file = await writeResults(args['results-name']!, command, payload);
 console.log(`results: ${file}; model: ${out} (${(sizeBytes / 1e6).toFixed(2)} MB)`);
 await writeFile(path.join(out, 'README.md'), modelCard());
 console.log(`tensors alive at exit: ${tf.memory().numTensors}`);
