@@ -31,12 +31,12 @@ export class RnnSentimentFeatures {
   private disposed = false;
 
   private constructor(
-    private readonly full: tfl.LayersModel,
-    private readonly extractor: tfl.LayersModel,
+    private readonly full: tfl.LayersModel[],
+    private readonly extractors: tfl.LayersModel[],
     private readonly vectorizer: TextVectorizer,
     /** Tokens kept per text. */
     readonly maxLength: number,
-    /** Length of one feature vector. */
+    /** Length of one feature vector (for an ensemble, the members' pooled vectors side by side). */
     readonly dim: number,
     /** The model directory. */
     readonly dir: string,
@@ -53,13 +53,25 @@ export class RnnSentimentFeatures {
     const arch = rnn.resolveTextClassifierOptions(config.architecture);
     if (arch.attention === 'none') throw new ModelFileError(configFile, 'describes a model without attention pooling; the hybrid needs its pooled features');
     const vectorizer = Vectorizer.fromJSON(await readJson<unknown>(path.join(dir, config.vectorizerFile ?? 'vectorizer.json')));
-    const full = await loadLayersModel(dir);
-    const pooled = (full.getLayer(rnn.POOLING_LAYER).output as tfl.SymbolicTensor[])[0]!;
     const tflayers = await import('@tensorflow/tfjs-layers');
-    const extractor = tflayers.model({ inputs: full.inputs, outputs: pooled, name: 'rnn_sentence_features' });
-    const dim = pooled.shape[pooled.shape.length - 1];
-    if (typeof dim !== 'number') throw new ModelFileError(path.join(dir, 'model.json'), 'attention pooling output has no fixed size');
-    return new RnnSentimentFeatures(full, extractor, vectorizer, config.maxLength, dim, dir);
+    const full: tfl.LayersModel[] = [];
+    const extractors: tfl.LayersModel[] = [];
+    let dim = 0;
+    try {
+      for (const memberDir of rnn.sentimentMemberDirs(dir, config)) {
+        const m = await loadLayersModel(memberDir);
+        full.push(m);
+        const pooled = (m.getLayer(rnn.POOLING_LAYER).output as tfl.SymbolicTensor[])[0]!;
+        extractors.push(tflayers.model({ inputs: m.inputs, outputs: pooled, name: 'rnn_sentence_features' }));
+        const d = pooled.shape[pooled.shape.length - 1];
+        if (typeof d !== 'number') throw new ModelFileError(path.join(memberDir, 'model.json'), 'attention pooling output has no fixed size');
+        dim += d;
+      }
+    } catch (err) {
+      for (const m of full) m.dispose();
+      throw err;
+    }
+    return new RnnSentimentFeatures(full, extractors, vectorizer, config.maxLength, dim, dir);
   }
 
   /**
@@ -77,7 +89,11 @@ export class RnnSentimentFeatures {
       const L = Math.max(2, ...rows.map((r) => ids[r]!.length));
       const flat = new Int32Array(rows.length * L);
       rows.forEach((r, j) => flat.set(ids[r]!, j * L));
-      const feats = tf.tidy(() => this.extractor.predict(tf.tensor2d(flat, [rows.length, L], 'int32')) as tf.Tensor);
+      const feats = tf.tidy(() => {
+        const x = tf.tensor2d(flat, [rows.length, L], 'int32');
+        const parts = this.extractors.map((e) => e.predict(x) as tf.Tensor);
+        return parts.length === 1 ? parts[0]! : tf.concat(parts, -1);
+      });
       const data = (await feats.data()) as Float32Array;
       feats.dispose();
       rows.forEach((r, j) => out.set(data.subarray(j * this.dim, (j + 1) * this.dim), r * this.dim));
@@ -89,6 +105,6 @@ export class RnnSentimentFeatures {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.full.dispose();
+    for (const m of this.full) m.dispose();
   }
 }

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, saveModel, setGlobalSeed } from '@seqlab/core';
-import { textClassifier } from '@seqlab/rnn';
+import { resolveTextClassifierOptions, saveSentimentModel, textClassifier } from '@seqlab/rnn';
 import { TextVectorizer } from '@seqlab/tokenize';
 import {
   EMBEDDING_DIM,
@@ -105,6 +105,32 @@ describe('hybrid USE + BiLSTM-attention sentiment', () => {
       /hybrid model needs RNN features/,
     );
     orphan.dispose();
+  });
+
+  it('an ensemble directory gives its members\' features side by side', async () => {
+    const vectorizer = await new TextVectorizer({ tokenizer: 'word' }).adapt(TEXTS);
+    const architecture = resolveTextClassifierOptions({ vocabSize: vectorizer.vocabSize, embeddingDim: 8, units: 6, attentionUnits: 4 });
+    const members = [textClassifier(architecture), textClassifier(architecture)];
+    const dir = path.join(tmp, 'ensemble');
+    await saveSentimentModel(dir, members, vectorizer, { architecture, maxLength: 16 });
+    for (const [i, m] of members.entries()) await saveSentimentModel(path.join(tmp, `member-${i}`), m, vectorizer, { architecture, maxLength: 16 });
+    members.forEach((m) => m.dispose());
+    const ens = await RnnSentimentFeatures.load(dir);
+    const singles = await Promise.all([0, 1].map((i) => RnnSentimentFeatures.load(path.join(tmp, `member-${i}`))));
+    try {
+      expect(ens.dim).toBe(24);
+      const all = await ens.features(TEXTS);
+      const parts = await Promise.all(singles.map((s) => s.features(TEXTS)));
+      for (let r = 0; r < TEXTS.length; r++) {
+        for (let j = 0; j < 12; j++) {
+          expect(all[r * 24 + j]).toBeCloseTo(parts[0]![r * 12 + j]!, 5);
+          expect(all[r * 24 + 12 + j]).toBeCloseTo(parts[1]![r * 12 + j]!, 5);
+        }
+      }
+    } finally {
+      ens.dispose();
+      singles.forEach((s) => s.dispose());
+    }
   });
 
   it('names a missing RNN directory', async () => {

@@ -95,7 +95,7 @@ export class SentimentModel {
         const x = tf.tensor2d(ids, [B, L], 'int32');
         const outs = this.explainers.map((m) => m.predict(x) as tf.Tensor[]);
         if (outs.length === 1) return outs[0]!;
-        return [tf.addN(outs.map((o) => o[0]!)).div(outs.length), tf.addN(outs.map((o) => o[1]!)).div(outs.length)];
+        return [tf.div(tf.addN(outs.map((o) => o[0]!)), outs.length), tf.div(tf.addN(outs.map((o) => o[1]!)), outs.length)];
       });
       const probs = (await probsT!.data()) as Float32Array;
       const weights = (await weightsT!.data()) as Float32Array;

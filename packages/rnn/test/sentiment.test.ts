@@ -16,6 +16,7 @@ import {
   train,
   DEFAULT_MODELS,
   RnnArgumentError,
+  type SentimentModel,
   type SentimentModelDirConfig,
 } from '../src/index.js';
 import { setupBackend, tempDir } from './helpers.js';
@@ -107,7 +108,7 @@ describe('loadSentimentModel', () => {
     expect(ensemble.size).toBe(2);
     const pe = await expectNoLeakedTensors(() => ensemble.predict(texts));
     ensemble.dispose();
-    const p1 = [];
+    const p1: Awaited<ReturnType<SentimentModel['predict']>>[] = [];
     for (const [i, m] of members.entries()) {
       await saveSentimentModel(path.join(dir, `single-${i}`), m, vectorizer, { architecture: arch, maxLength: 32 });
       const one = await loadSentimentModel(path.join(dir, `single-${i}`));

@@ -1,16 +1,19 @@
 /**
- * SST-2 sentiment from scratch: word vectorizer + BiLSTM + attention pooling, early-stopped on a
- * held-out 5% of the training phrases, scored once on the GLUE dev set.
+ * SST-2 sentiment from scratch: word vectorizer + BiLSTM + attention pooling, early-stopped on
+ * sentence-like phrases held out of the training set, scored once on the GLUE dev set. By
+ * default an ensemble of three such models (seeds seed, seed+1, seed+2) whose probabilities are
+ * averaged; `--members 1` trains a single model.
  * Goal: >= 84% dev accuracy (random-embedding CNN: 82.7%).
  *
- *   npm run recipe:sst2 -- --seed 1 [--minutes 50] [--resume] [--finalize-only]
+ *   npm run recipe:sst2 -- --seed 1 [--members 3] [--minutes 30] [--resume] [--finalize-only]
+ *   npm run recipe:sst2 -- --seed 1 --member 2     # one member only (run two at once on two cores)
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, loadLayersModel, saveModel, SeededRandom, setGlobalSeed, writeJsonAtomic } from '@seqlab/core';
+import { initBackend, loadLayersModel, SeededRandom, setGlobalSeed, writeJsonAtomic } from '@seqlab/core';
 import { TextVectorizer } from '@seqlab/tokenize';
 import * as rnn from '@seqlab/rnn';
 import { REPO_ROOT, dataPath, writeResults } from '../lib/report.js';
@@ -21,6 +24,8 @@ const { values: args } = parseArgs({
     // Members of an ensemble share one holdout (and so one vocabulary) but not their seeds.
     'holdout-seed': { type: 'string', default: '1' },
     'results-name': { type: 'string', default: 'sst2' },
+    members: { type: 'string', default: '3' },
+    member: { type: 'string', default: '0' },
     cell: { type: 'string', default: 'lstm' },
     units: { type: 'string', default: '64' },
     layers: { type: 'string', default: '1' },
@@ -157,19 +162,27 @@ const arch: rnn.TextClassifierOptions = {
   dropout: num('dropout'),
   numClasses: 2,
 };
-setGlobalSeed(seed);
-const model = rnn.textClassifier(arch);
-model.summary(undefined, undefined, (l) => console.log(l));
+const nMembers = num('members');
+const onlyMember = num('member');
+if (!Number.isInteger(nMembers) || nMembers < 1) throw new Error(`--members must be a positive integer, got ${args.members}`);
+if (!Number.isInteger(onlyMember) || onlyMember < 0 || onlyMember > nMembers) throw new Error(`--member must be 0 (all) or 1..${nMembers}, got ${args.member}`);
+const ckptRoot = args.checkpoints!;
+const memberDir = (k: number) => (nMembers === 1 ? ckptRoot : path.join(ckptRoot, `member-${k}`));
+const memberSeed = (k: number) => seed + k - 1;
 
-const ckpt = args.checkpoints!;
-const t0 = performance.now();
-let result: rnn.TrainResult | undefined;
-if (!args['finalize-only']) {
-  if (!args.resume && existsSync(ckpt)) await rm(ckpt, { recursive: true, force: true });
+/** Trains ensemble member k (1-based) into its checkpoint directory; resumes if asked. */
+async function trainMember(k: number): Promise<rnn.TrainResult> {
+  const ckpt = memberDir(k);
+  const mSeed = memberSeed(k);
+  setGlobalSeed(mSeed);
+  const model = rnn.textClassifier(arch);
+  if (k === 1 || onlyMember === k) model.summary(undefined, undefined, (l) => console.log(l));
+  const resume = args.resume && existsSync(path.join(ckpt, 'state.json'));
+  if (!resume && existsSync(ckpt)) await rm(ckpt, { recursive: true, force: true });
   await mkdir(ckpt, { recursive: true });
-  await writeJsonAtomic(vectorizerFile, vectorizer.toJSON());
   let lastLog = 0;
-  result = await rnn.train(model, rnn.bucketedData(trainRows, train.labels, { batchSize: num('batch'), seed }), {
+  const tag = nMembers > 1 ? `[member ${k}/${nMembers}, seed ${mSeed}] ` : '';
+  const result = await rnn.train(model, rnn.bucketedData(trainRows, train.labels, { batchSize: num('batch'), seed: mSeed }), {
     epochs: num('epochs'),
     learningRate: num('lr'),
     clipNorm: num('clip'),
@@ -178,50 +191,100 @@ if (!args['finalize-only']) {
     earlyStopping: { patience: num('patience'), restoreBestWeights: true },
     reduceLrOnPlateau: { factor: 0.5, patience: 1, minLearningRate: 1e-4 },
     checkpointDir: ckpt,
-    resume: args.resume,
-    seed,
+    resume,
+    seed: mSeed,
     timeBudgetSeconds: num('minutes') * 60,
     onProgress: (e) => {
       const now = performance.now();
       if (e.type === 'batch' && now - lastLog > 30_000) {
         lastLog = now;
         console.log(
-          `epoch ${e.epoch + 1} batch ${e.batch + 1}/${e.batchesPerEpoch} loss ${e.loss.toFixed(4)} acc ${e.metrics.accuracy!.toFixed(4)} ` +
+          `${tag}epoch ${e.epoch + 1} batch ${e.batch + 1}/${e.batchesPerEpoch} loss ${e.loss.toFixed(4)} acc ${e.metrics.accuracy!.toFixed(4)} ` +
             `elapsed ${(e.elapsedSeconds / 60).toFixed(1)} min eta ${(e.etaSeconds / 60).toFixed(1)} min`,
         );
       } else if (e.type === 'epoch') {
         console.log(
-          `== epoch ${e.epoch + 1}: train loss ${e.loss.toFixed(4)} holdout loss ${e.metrics.val_loss?.toFixed(4)} holdout acc ${e.metrics.val_accuracy?.toFixed(4)} ` +
+          `${tag}== epoch ${e.epoch + 1}: train loss ${e.loss.toFixed(4)} holdout loss ${e.metrics.val_loss?.toFixed(4)} holdout acc ${e.metrics.val_accuracy?.toFixed(4)} ` +
             `lr ${e.learningRate.toExponential(2)} elapsed ${(e.elapsedSeconds / 60).toFixed(1)} min`,
         );
       }
     },
   });
-  console.log(`training stopped: ${result.stopReason}; best epoch ${result.bestEpoch + 1} holdout accuracy ${result.bestMetric.toFixed(4)}`);
-} else {
-  const best = await loadLayersModel(path.join(ckpt, 'best'));
-  model.setWeights(best.getWeights());
-  best.dispose();
+  console.log(`${tag}training stopped: ${result.stopReason}; best epoch ${result.bestEpoch + 1} holdout accuracy ${result.bestMetric.toFixed(4)}`);
+  model.dispose();
+  return result;
 }
-const state = await rnn.readTrainingState(ckpt);
-const trainSeconds = state ? state.history.reduce((s, h) => s + h.seconds, 0) : (performance.now() - t0) / 1000;
 
-// Export, then score GLUE dev through the saved model exactly as the CLI and API will load it.
-const out = args.out!;
-await mkdir(out, { recursive: true });
-await saveModel(model, out);
-await writeJsonAtomic(path.join(out, 'vectorizer.json'), vectorizer.toJSON());
-const config: rnn.SentimentModelDirConfig = {
-  task: 'sentiment',
-  format: 'seqlab-rnn/text-classifier@1',
-  labels: ['negative', 'positive'],
-  vectorizerFile: 'vectorizer.json',
-  maxLength,
-  architecture: rnn.resolveTextClassifierOptions(arch),
-  training: { seed, command, data: `SST-2 (GLUE) train minus an early-stopping holdout (${args['holdout-mode']})` },
+await mkdir(ckptRoot, { recursive: true });
+await writeJsonAtomic(vectorizerFile, vectorizer.toJSON());
+const stopReasons: Record<number, string> = {};
+if (!args['finalize-only']) {
+  for (let k = 1; k <= nMembers; k++) {
+    if (onlyMember !== 0 && k !== onlyMember) continue;
+    stopReasons[k] = (await trainMember(k)).stopReason;
+  }
+}
+if (onlyMember !== 0) {
+  console.log(`member ${onlyMember} trained into ${memberDir(onlyMember)}; combine with: ${command} --finalize-only`);
+  process.exit(0);
+}
+
+// Score each member on the holdout and dev (reported only; no member is chosen or dropped), then
+// export all of them as one model and score GLUE dev through the saved model exactly as the CLI
+// and API will load it.
+type LayersModel = Awaited<ReturnType<typeof loadLayersModel>>;
+const models: LayersModel[] = [];
+const memberReports: Array<Record<string, unknown>> = [];
+const predictProbs = (m: LayersModel, rows: number[][]): Float32Array => {
+  const out = new Float32Array(rows.length);
+  for (let s = 0; s < rows.length; s += 128) {
+    const chunk = rows.slice(s, s + 128);
+    const L = Math.max(2, ...chunk.map((r) => r.length));
+    const flat = new Int32Array(chunk.length * L);
+    chunk.forEach((r, j) => flat.set(r, j * L));
+    const p = tf.tidy(() => tf.slice(m.predict(tf.tensor2d(flat, [chunk.length, L], 'int32')) as tf.Tensor, [0, 1], [-1, 1]).dataSync() as Float32Array);
+    out.set(p, s);
+  }
+  return out;
 };
-await writeJsonAtomic(path.join(out, 'config.json'), config);
-model.dispose();
+const devRows = encode(dev.texts);
+const acc = (p: Float32Array, y: number[]) => y.reduce((n, t, i) => n + ((p[i]! >= 0.5 ? 1 : 0) === t ? 1 : 0), 0) / y.length;
+let trainSeconds = 0;
+for (let k = 1; k <= nMembers; k++) {
+  const state = await rnn.readTrainingState(memberDir(k));
+  if (!state) throw new Error(`member ${k}: no training state in ${memberDir(k)}; train it first (--member ${k})`);
+  const m = await loadLayersModel(path.join(memberDir(k), 'best'));
+  models.push(m);
+  const seconds = state.history.reduce((a, h) => a + h.seconds, 0);
+  trainSeconds += seconds;
+  memberReports.push({
+    member: k,
+    seed: memberSeed(k),
+    holdoutAccuracy: acc(predictProbs(m, holdRows), hold.labels),
+    devAccuracy: acc(predictProbs(m, devRows), dev.labels),
+    epochs: state.history.length,
+    bestEpoch: state.bestEpoch + 1,
+    stopReason: stopReasons[k] ?? 'from checkpoint',
+    trainSeconds: Number(seconds.toFixed(1)),
+    history: state.history,
+  });
+  console.log(`member ${k} (seed ${memberSeed(k)}): holdout ${((memberReports.at(-1)!.holdoutAccuracy as number) * 100).toFixed(2)}%, dev ${((memberReports.at(-1)!.devAccuracy as number) * 100).toFixed(2)}% (best epoch ${state.bestEpoch + 1} of ${state.history.length})`);
+}
+const holdoutEnsemble = acc(
+  models.map((m) => predictProbs(m, holdRows)).reduce((a, b) => a.map((x, i) => x + b[i]!)).map((x) => x / models.length),
+  hold.labels,
+);
+
+const out = args.out!;
+const resolvedArch = rnn.resolveTextClassifierOptions(arch);
+const config = await rnn.saveSentimentModel(out, models, vectorizer, {
+  architecture: resolvedArch,
+  maxLength,
+  // Float16 keeps an ensemble of three inside the 10 MB model budget.
+  precision: nMembers > 1 ? 'float16' : 'float32',
+  training: { seed, members: nMembers > 1 ? memberReports.map((r) => ({ member: r.member, seed: r.seed })) : undefined, command, data: `SST-2 (GLUE) train minus an early-stopping holdout (${args['holdout-mode']})` },
+});
+for (const m of models) m.dispose();
 
 const sentiment = await rnn.loadSentimentModel(out);
 const preds = await sentiment.predict(dev.texts);
@@ -239,8 +302,11 @@ const explained = (await sentiment.predict(examples)).map((p, i) => ({
 }));
 for (const e of explained) console.log(`${e.label} ${e.score}  ${e.text}  <- ${e.topTokens.join(', ')}`);
 sentiment.dispose();
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-const sizeBytes = readdirSync(out).reduce((s, f) => s + statSync(path.join(out, f)).size, 0);
+const dirBytes = (d: string): number =>
+  readdirSync(d, { withFileTypes: true }).reduce((s, e) => s + (e.isDirectory() ? dirBytes(path.join(d, e.name)) : statSync(path.join(d, e.name)).size), 0);
+const sizeBytes = dirBytes(out);
 const payload = {
   backend: { name: backend.name, simd: backend.simd },
   data: {
@@ -262,16 +328,22 @@ const payload = {
     macroRecall: report.macroRecall,
     rocAuc: auc,
     confusionMatrix: report.confusionMatrix,
-    holdoutAccuracy: state?.bestMetric,
+    holdoutAccuracy: holdoutEnsemble,
+    ...(nMembers > 1
+      ? {
+          memberDevAccuracy: memberReports.map((r) => r.devAccuracy as number),
+          meanMemberDevAccuracy: mean(memberReports.map((r) => r.devAccuracy as number)),
+        }
+      : {}),
   },
   reachedGoal: report.accuracy >= 0.84,
+  ensemble:
+    nMembers > 1
+      ? `${nMembers} members trained from scratch on the same data and vocabulary with seeds ${memberReports.map((r) => r.seed).join(', ')}; every member is kept (no selection on holdout or dev); predictions average their probabilities, explanations their attention weights; weights stored as float16`
+      : undefined,
   training: {
-    stopReason: result?.stopReason ?? 'finalized from checkpoint',
-    epochs: state?.history.length,
-    bestEpoch: state ? state.bestEpoch + 1 : undefined,
-    steps: state?.step,
-    wallTimeSeconds: trainSeconds,
-    history: state?.history,
+    wallTimeSeconds: Number(trainSeconds.toFixed(1)),
+    members: memberReports,
   },
   examples: explained,
   modelSizeBytes: sizeBytes,
@@ -287,7 +359,7 @@ function modelCard(): string {
   return [
     '# sentiment: SST-2 BiRNN + attention classifier',
     '',
-    `A bidirectional ${a.cell.toUpperCase()} (${a.units} units per direction, ${a.layers} layer${a.layers > 1 ? 's' : ''}) over ${a.embeddingDim}-d word embeddings trained from scratch, with ${a.attention === 'none' ? 'the last state' : 'attention pooling'} and dropout ${a.dropout}. Built with \`@seqlab/rnn\`'s \`textClassifier\`; the default sentiment model of the seqlab CLI and API. Predictions come with per-token attention weights.`,
+    `${nMembers > 1 ? `An ensemble of ${nMembers} classifiers that average their probabilities and attention weights. Each is a` : 'A'} bidirectional ${a.cell.toUpperCase()} (${a.units} units per direction, ${a.layers} layer${a.layers > 1 ? 's' : ''}) over ${a.embeddingDim}-d word embeddings trained from scratch, with ${a.attention === 'none' ? 'the last state' : 'attention pooling'} and dropout ${a.dropout}. Built with \`@seqlab/rnn\`'s \`textClassifier\`; the default sentiment model of the seqlab CLI and API. Predictions come with per-token attention weights.`,
     '',
     '## Data',
     `SST-2 from GLUE: ${payload.data.train} training phrases (\`data/sst2/train.tsv\`); early stopping on ${payload.data.earlyStoppingHoldout}. Reported numbers are on the GLUE dev set (${dev.texts.length} sentences), which training never saw. Word vocabulary of ${payload.data.vocabulary} tokens built from the training phrases (\`@seqlab/tokenize\` TextVectorizer, word tokenizer); texts are cut at ${maxLength} tokens.`,
@@ -296,7 +368,7 @@ function modelCard(): string {
     '```sh',
     command,
     '```',
-    `Seed ${seed}; backend ${backend.name}${backend.simd ? ' (SIMD)' : ''}, 2 shared CPU cores. Training wall time ${(trainSeconds / 60).toFixed(1)} min (${payload.training.epochs} epochs, best epoch ${payload.training.bestEpoch}, stopped by ${payload.training.stopReason}).`,
+    `Seed ${seed}${nMembers > 1 ? ` (members: seeds ${memberReports.map((r) => r.seed).join(', ')}; \`--member K\` trains one member, so two can train at once on two cores, then \`--finalize-only\` combines them)` : ''}; backend ${backend.name}${backend.simd ? ' (SIMD)' : ''}, 2 shared CPU cores. Training time ${(trainSeconds / 60).toFixed(1)} min in total (${memberReports.map((r) => `member ${r.member}: ${r.epochs} epochs, best ${r.bestEpoch}, dev ${((r.devAccuracy as number) * 100).toFixed(2)}%`).join('; ')}).`,
     '',
     '## Metrics (GLUE dev)',
     '| metric | value |',
@@ -311,9 +383,11 @@ function modelCard(): string {
     `Size: ${(sizeBytes / 1e6).toFixed(2)} MB.`,
     '',
     '## Files',
-    '- `model.json`, `weights.bin`: TensorFlow.js LayersModel (custom layers register when `@seqlab/rnn` is imported).',
+    nMembers > 1
+      ? '- `member-1/` ... : one TensorFlow.js LayersModel each (`model.json` + float16 weights; custom layers register when `@seqlab/rnn` is imported).'
+      : '- `model.json`, `weights.*.bin`: TensorFlow.js LayersModel (custom layers register when `@seqlab/rnn` is imported).',
     '- `vectorizer.json`: the `TextVectorizer` (normalizer, word tokenizer, vocabulary; id 0 = padding).',
-    '- `config.json`: labels, max length, architecture, training command.',
+    '- `config.json`: labels, max length, architecture, members, training command.',
     '',
     '## Use',
     '```ts',
