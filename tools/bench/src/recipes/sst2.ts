@@ -13,10 +13,11 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, loadLayersModel, SeededRandom, setGlobalSeed, writeJsonAtomic } from '@seqlab/core';
+import { initBackend, loadLayersModel, setGlobalSeed, writeJsonAtomic } from '@seqlab/core';
 import { TextVectorizer } from '@seqlab/tokenize';
 import * as rnn from '@seqlab/rnn';
 import { REPO_ROOT, dataPath, writeResults } from '../lib/report.js';
+import { sst2Holdout } from './sst2-holdout.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -87,49 +88,11 @@ async function readTsv(file: string): Promise<{ texts: string[]; labels: number[
 
 const trainAll = await readTsv(dataPath('sst2', 'train.tsv'));
 const dev = await readTsv(dataPath('sst2', 'dev.tsv'));
-// Early stopping needs data the model has not seen; GLUE dev is only scored at the end.
-// 'phrases': a random 5% of the training phrases. These leak: SST-2 trains on every sub-phrase of
-// every sentence, so most held-out phrases overlap training phrases and the holdout rewards
-// memorisation (seen in run 1: holdout accuracy kept rising while the model overfitted).
-// 'sentences': hold out long phrases (>= 8 tokens, sentence-like) and drop from training every
-// phrase that is a span of one of them or contains one, so nothing of them is seen in training.
-function splitHoldout(): { holdIdx: number[]; trainIdx: number[] } {
-  const n = trainAll.texts.length;
-  const perm = new SeededRandom(`sst2-holdout:${num('holdout-seed')}`).permutation(n);
-  if (args['holdout-mode'] === 'phrases') {
-    const nHold = Math.round(n * num('holdout'));
-    return { holdIdx: Array.from(perm.subarray(0, nHold)), trainIdx: Array.from(perm.subarray(nHold)) };
-  }
-  if (args['holdout-mode'] !== 'sentences') throw new Error(`--holdout-mode must be phrases or sentences, got ${args['holdout-mode']}`);
-  const toks = trainAll.texts.map((t) => t.split(' ').filter(Boolean));
-  const MIN = 8;
-  const holdIdx = Array.from(perm).filter((i) => toks[i]!.length >= MIN).slice(0, num('holdout-sentences'));
-  const roots = new Set(holdIdx.map((i) => toks[i]!.join(' ')));
-  const spans = new Set<string>();
-  for (const i of holdIdx) {
-    const t = toks[i]!;
-    for (let a = 0; a < t.length; a++) for (let b = a + 1; b <= t.length; b++) spans.add(t.slice(a, b).join(' '));
-  }
-  const held = new Set(holdIdx);
-  const trainIdx: number[] = [];
-  for (const i of Array.from(perm)) {
-    if (held.has(i)) continue;
-    const t = toks[i]!;
-    if (spans.has(t.join(' '))) continue;
-    let containsRoot = false;
-    for (let a = 0; a + MIN <= t.length && !containsRoot; a++) {
-      for (let b = a + MIN; b <= t.length; b++) {
-        if (roots.has(t.slice(a, b).join(' '))) {
-          containsRoot = true;
-          break;
-        }
-      }
-    }
-    if (!containsRoot) trainIdx.push(i);
-  }
-  return { holdIdx, trainIdx };
-}
-const split = splitHoldout();
+// Early stopping needs data the model has not seen; GLUE dev is only scored at the end. The
+// 'sentences' holdout shares no phrase with training (see sst2Holdout).
+const holdoutMode = args['holdout-mode'];
+if (holdoutMode !== 'phrases' && holdoutMode !== 'sentences') throw new Error(`--holdout-mode must be phrases or sentences, got ${holdoutMode}`);
+const split = sst2Holdout(trainAll.texts, { seed: num('holdout-seed'), mode: holdoutMode, fraction: num('holdout'), count: num('holdout-sentences') });
 const holdIdx = split.holdIdx;
 let trainIdx = split.trainIdx;
 if (num('train-limit') > 0) trainIdx = trainIdx.slice(0, num('train-limit'));

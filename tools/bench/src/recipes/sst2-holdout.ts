@@ -1,0 +1,62 @@
+import { SeededRandom } from '@seqlab/core';
+
+/** Tokens a held-out phrase must have to count as sentence-like. */
+export const HOLDOUT_MIN_TOKENS = 8;
+
+/** How recipe:sst2 splits the SST-2 training phrases for early stopping. */
+export interface Sst2Holdout {
+  /** Held-out phrases, in seeded order. */
+  holdIdx: number[];
+  /** Training phrases (seeded order). */
+  trainIdx: number[];
+  /**
+   * Phrases left out of both: with `mode: 'sentences'`, every training phrase that is a span of
+   * a held-out phrase or contains one (the model never sees them, so they are out-of-sample).
+   */
+  droppedIdx: number[];
+}
+
+/**
+ * The early-stopping split of SST-2 train shared by recipe:sst2 and recipe:sst2-use.
+ * `'phrases'`: a random fraction of the phrases. These leak: SST-2 trains on every sub-phrase
+ * of every sentence, so most held-out phrases overlap training phrases and the holdout rewards
+ * memorisation. `'sentences'`: `count` sentence-like phrases (>= 8 tokens) held out, and every
+ * phrase that is a span of one of them or contains one dropped from training.
+ */
+export function sst2Holdout(texts: string[], options: { seed: number; mode?: 'phrases' | 'sentences'; fraction?: number; count?: number }): Sst2Holdout {
+  const n = texts.length;
+  const perm = new SeededRandom(`sst2-holdout:${options.seed}`).permutation(n);
+  const mode = options.mode ?? 'sentences';
+  if (mode === 'phrases') {
+    const nHold = Math.round(n * (options.fraction ?? 0.05));
+    return { holdIdx: Array.from(perm.subarray(0, nHold)), trainIdx: Array.from(perm.subarray(nHold)), droppedIdx: [] };
+  }
+  if (mode !== 'sentences') throw new Error(`holdout mode must be phrases or sentences, got ${String(mode)}`);
+  const toks = texts.map((t) => t.split(' ').filter(Boolean));
+  const MIN = HOLDOUT_MIN_TOKENS;
+  const holdIdx = Array.from(perm).filter((i) => toks[i]!.length >= MIN).slice(0, options.count ?? 500);
+  const roots = new Set(holdIdx.map((i) => toks[i]!.join(' ')));
+  const spans = new Set<string>();
+  for (const i of holdIdx) {
+    const t = toks[i]!;
+    for (let a = 0; a < t.length; a++) for (let b = a + 1; b <= t.length; b++) spans.add(t.slice(a, b).join(' '));
+  }
+  const held = new Set(holdIdx);
+  const trainIdx: number[] = [];
+  const droppedIdx: number[] = [];
+  for (const i of Array.from(perm)) {
+    if (held.has(i)) continue;
+    const t = toks[i]!;
+    if (spans.has(t.join(' ')) || containsAny(t, roots)) droppedIdx.push(i);
+    else trainIdx.push(i);
+  }
+  return { holdIdx, trainIdx, droppedIdx };
+}
+
+/** Whether some span of at least HOLDOUT_MIN_TOKENS tokens of `t` is in `phrases`. */
+export function containsAny(t: string[], phrases: Set<string>): boolean {
+  for (let a = 0; a + HOLDOUT_MIN_TOKENS <= t.length; a++) {
+    for (let b = a + HOLDOUT_MIN_TOKENS; b <= t.length; b++) if (phrases.has(t.slice(a, b).join(' '))) return true;
+  }
+  return false;
+}
