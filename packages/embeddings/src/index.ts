@@ -24,6 +24,7 @@ export {
   SentimentClassifier,
   loadSentimentClassifier,
   defaultSentimentDir,
+  fusionHead,
   type UseSentimentHeadOptions,
   type TrainHeadOptions,
   type TrainHeadResult,

@@ -101,6 +101,30 @@ export class RnnSentimentFeatures {
     return out;
   }
 
+  /**
+   * The RNN model's own read-out as a linear function of {@link features}: the positive-vs-
+   * negative logit `kernel . f + bias` of its softmax layer (for an ensemble, the members'
+   * logits averaged). Lets a hybrid head start from, or keep, what the RNN already learned.
+   */
+  logitWeights(): { kernel: Float32Array; bias: number } {
+    if (this.disposed) throw new Error('RnnSentimentFeatures: used after dispose()');
+    const kernel = new Float32Array(this.dim);
+    let bias = 0;
+    let offset = 0;
+    const k = this.full.length;
+    for (const m of this.full) {
+      const [w, b] = m.getLayer('probabilities').getWeights();
+      const W = w!.dataSync();
+      const B = b!.dataSync();
+      const rows = w!.shape[0]!;
+      if (w!.shape[1] !== 2) throw new ModelFileError(this.dir, `output layer has ${w!.shape[1]} classes, expected 2`);
+      for (let r = 0; r < rows; r++) kernel[offset + r] = (W[r * 2 + 1]! - W[r * 2]!) / k;
+      bias += (B[1]! - B[0]!) / k;
+      offset += rows;
+    }
+    return { kernel, bias };
+  }
+
   /** Frees the RNN weights. */
   dispose(): void {
     if (this.disposed) return;

@@ -59,6 +59,47 @@ export function useSentimentHead(options: UseSentimentHeadOptions = {}): tfl.Lay
   return model;
 }
 
+/**
+ * A hybrid head over joined `[USE vector, RNN features]` rows that fuses two already trained
+ * scorers at the logit level: a trained USE head (its layers copied and frozen, reading the
+ * first {@link EMBEDDING_DIM} inputs) and the RNN model's own read-out (frozen, reading the
+ * rest; see `RnnSentimentFeatures.logitWeights`). Only the fusion is trained:
+ * `p = sigmoid(a * useLogit + b * rnnLogit + c)`, three parameters, so a few thousand examples
+ * the RNN never saw are enough to fit it.
+ */
+export function fusionHead(useHead: tfl.LayersModel, rnn: { kernel: Float32Array; bias: number }, options: { learningRate?: number } = {}): tfl.LayersModel {
+  const useDim = inputDimOf(useHead);
+  if (useDim !== EMBEDDING_DIM) throw new RangeError(`fusionHead: the USE head reads ${useDim} inputs, expected ${EMBEDDING_DIM}`);
+  const rnnDim = rnn.kernel.length;
+  const dim = useDim + rnnDim;
+  const input = tfl.input({ shape: [dim], name: 'features' });
+  // Copy the USE head's dense layers, zero-padding the first one's kernel over the RNN inputs.
+  const dense = useHead.layers.filter((l) => l.getClassName() === 'Dense');
+  let x: tfl.SymbolicTensor = input;
+  const frozen: Array<[tfl.layers.Layer, tf.Tensor[]]> = [];
+  dense.forEach((l, i) => {
+    const cfg = l.getConfig() as { units: number; activation: string };
+    const last = i === dense.length - 1;
+    const copy = tfl.layers.dense({ units: cfg.units, activation: last ? 'linear' : (cfg.activation as 'relu'), trainable: false, name: last ? 'use_logit' : `use_${l.name}` });
+    const [k, b] = l.getWeights();
+    frozen.push([copy, i === 0 ? [tf.concat([k!, tf.zeros([rnnDim, cfg.units])], 0), b!.clone()] : [k!.clone(), b!.clone()]]);
+    x = copy.apply(x) as tfl.SymbolicTensor;
+  });
+  if (dense.length === 0) throw new RangeError('fusionHead: the USE head has no dense layers');
+  const rnnLogit = tfl.layers.dense({ units: 1, trainable: false, name: 'rnn_logit' });
+  frozen.push([rnnLogit, [tf.concat([tf.zeros([useDim, 1]), tf.tensor2d(rnn.kernel, [rnnDim, 1])], 0), tf.tensor1d([rnn.bias])]]);
+  const r = rnnLogit.apply(input) as tfl.SymbolicTensor;
+  const joined = tfl.layers.concatenate({ name: 'logits' }).apply([x, r]) as tfl.SymbolicTensor;
+  const out = tfl.layers.dense({ units: 1, activation: 'sigmoid', name: 'positive', kernelInitializer: 'ones', biasInitializer: 'zeros' }).apply(joined) as tfl.SymbolicTensor;
+  const model = tfl.model({ inputs: input, outputs: out, name: 'fusion_sentiment_head' });
+  for (const [layer, weights] of frozen) {
+    layer.setWeights(weights);
+    tf.dispose(weights);
+  }
+  model.compile({ optimizer: tf.train.adam(options.learningRate ?? 0.01), loss: 'binaryCrossentropy', metrics: ['accuracy'] });
+  return model;
+}
+
 /** Options of {@link trainSentimentHead}. */
 export interface TrainHeadOptions {
   /** Maximum epochs. Default 30. */

@@ -9,6 +9,8 @@ import {
   EMBEDDING_DIM,
   RnnSentimentFeatures,
   SentimentClassifier,
+  fusionHead,
+  headProba,
   joinFeatures,
   loadEncoder,
   loadSentimentClassifier,
@@ -130,6 +132,54 @@ describe('hybrid USE + BiLSTM-attention sentiment', () => {
     } finally {
       ens.dispose();
       singles.forEach((s) => s.dispose());
+    }
+  });
+
+  it('fusion head: frozen USE head and RNN read-out, only the 3 fusion weights train, survives save/load', async () => {
+    const rnn = await RnnSentimentFeatures.load(rnnDir);
+    const use = await encoder.embed(TEXTS);
+    const flat = new Float32Array(TEXTS.length * EMBEDDING_DIM);
+    use.forEach((v, i) => flat.set(v, i * EMBEDDING_DIM));
+    const useHead = useSentimentHead({ hidden: 8, dropout: 0, learningRate: 0.01 });
+    await trainSentimentHead(useHead, { x: flat, y: LABELS }, { x: flat, y: LABELS }, { epochs: 10, batchSize: 6, patience: 10 });
+    const rnnX = await rnn.features(TEXTS);
+    const x = joinFeatures(flat, rnnX, TEXTS.length);
+    const readout = rnn.logitWeights();
+    expect(readout.kernel.length).toBe(rnn.dim);
+    const head = fusionHead(useHead, readout);
+    expect(head.trainableWeights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0)).toBe(3);
+    // Untrained fusion (weights 1, 1, bias 0): sigmoid(useLogit + rnnLogit).
+    const pUse = headProba(useHead, flat);
+    const pFused = headProba(head, x);
+    const logit = (p: number) => Math.log(p / (1 - p));
+    // The RNN's own probabilities give its logit.
+    const full = await (await import('@seqlab/rnn')).loadSentimentModel(rnnDir);
+    const pRnn = (await full.predict(TEXTS)).map((p) => p.probabilities[1]!);
+    full.dispose();
+    for (let i = 0; i < TEXTS.length; i++) {
+      expect(logit(pFused[i]!)).toBeCloseTo(logit(pUse[i]!) + logit(pRnn[i]!), 3);
+    }
+    const frozenBefore = head.getLayer('use_hidden').getWeights()[0]!.dataSync().slice();
+    await trainSentimentHead(head, { x, y: LABELS }, { x, y: LABELS }, { epochs: 5, batchSize: 6, patience: 5 });
+    expect(Array.from(head.getLayer('use_hidden').getWeights()[0]!.dataSync())).toEqual(Array.from(frozenBefore));
+    const modelDir = path.join(tmp, 'sentiment-fusion');
+    const clf = new SentimentClassifier(
+      encoder,
+      head,
+      { kind: 'hybrid', labels: ['negative', 'positive'], encoder: 'use-lite', rnnModel: path.relative(modelDir, rnnDir) },
+      false,
+      rnn,
+    );
+    const before = await clf.predictProba(TEXTS);
+    await clf.save(modelDir);
+    clf.dispose();
+    useHead.dispose();
+    const loaded = await loadSentimentClassifier({ modelDir, encoder });
+    try {
+      const after = await loaded.predictProba(TEXTS);
+      after.forEach((p, i) => expect(p).toBeCloseTo(before[i]!, 5));
+    } finally {
+      loaded.dispose();
     }
   });
 
