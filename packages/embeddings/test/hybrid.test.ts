@@ -147,7 +147,7 @@ describe('hybrid USE + BiLSTM-attention sentiment', () => {
     const readout = rnn.logitWeights();
     expect(readout.kernel.length).toBe(rnn.dim);
     const head = fusionHead(useHead, readout);
-    expect(head.trainableWeights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0)).toBe(3);
+    expect(head.trainableWeights.reduce((n, w) => n + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0)).toBe(3);
     // Untrained fusion (weights 1, 1, bias 0): sigmoid(useLogit + rnnLogit).
     const pUse = headProba(useHead, flat);
     const pFused = headProba(head, x);
