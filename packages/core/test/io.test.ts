@@ -132,6 +132,24 @@ describe('file-system model IO', () => {
     [model, loaded, fresh].forEach((m) => m.dispose());
   });
 
+  it('a model loaded with its optimizer state frees that state on dispose', async () => {
+    setGlobalSeed(4);
+    const model = classifier();
+    model.compile({ optimizer: tf.train.adam(0.01), loss: 'sparseCategoricalCrossentropy' });
+    const y = tf.tensor1d([0, 2], 'float32');
+    await model.fit(ids, y, { epochs: 1, verbose: 0 });
+    const dir = path.join(root, 'clf-opt-dispose');
+    await saveModel(model, dir, { includeOptimizer: true });
+    const before = tf.memory().numTensors;
+    const loaded = await loadLayersModel(dir);
+    expect(loaded.optimizer).toBeTruthy();
+    loaded.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    y.dispose();
+    model.optimizer.dispose();
+    model.dispose();
+  });
+
   it('saving with the optimizer leaves no tensors behind (the optimizer iteration scalar)', async () => {
     const model = classifier();
     model.compile({ optimizer: tf.train.adam(0.01), loss: 'sparseCategoricalCrossentropy' });

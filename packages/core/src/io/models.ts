@@ -58,7 +58,12 @@ interface OptimizerWithWeights {
 
 /** Loads a LayersModel from a directory, `model.json` path or `file://` URL. */
 export async function loadLayersModel(location: string, options: { strict?: boolean } = {}): Promise<LayersModel> {
-  return tfLoadLayersModel(fileSystem(location), { strict: options.strict ?? true });
+  const model = await tfLoadLayersModel(fileSystem(location), { strict: options.strict ?? true });
+  // A model saved with its optimizer comes back compiled with a restored optimizer that
+  // tfjs-layers does not count as the model's own, so model.dispose() would leave its state
+  // (Adam: two tensors per weight) behind. The loader created it; the model owns it.
+  if (model.optimizer) (model as unknown as { isOptimizerOwned: boolean }).isOptimizerOwned = true;
+  return model;
 }
 
 /** Loads a GraphModel (converted from TensorFlow) from a directory, `model.json` path or `file://` URL. */

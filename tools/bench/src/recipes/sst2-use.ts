@@ -23,6 +23,7 @@ import {
   SentimentClassifier,
   joinFeatures,
   USE_LITE_SHA256,
+  fusionHead,
   headAccuracy,
   loadEncoder,
   loadSentimentClassifier,
@@ -121,7 +122,10 @@ interface Candidate {
   history: HeadEpochLog[];
 }
 const candidates: Candidate[] = [];
-let bestHead: ReturnType<typeof useSentimentHead> | undefined;
+type Head = ReturnType<typeof useSentimentHead>;
+let bestHead: Head | undefined;
+/** Every trained head by candidate name (the fusion candidate reuses the best USE head). */
+const heads = new Map<string, Head>();
 let best: Candidate | undefined;
 
 /** Trains one head and keeps it if it is the best so far on the common selection set. */
@@ -134,10 +138,11 @@ async function runCandidate(
   devData: EmbeddedExamples,
   selectionData: EmbeddedExamples,
   selection: string,
+  build?: () => Head,
 ): Promise<Candidate> {
-  const dropout = hidden === 0 ? 0 : 0.5;
+  const dropout = build ? 0 : hidden === 0 ? 0 : 0.5;
   const inputDim = devData.x.length / devData.y.length;
-  const head = useSentimentHead({ hidden, dropout, inputDim, learningRate: hidden === 0 ? 3e-3 : 1e-3 });
+  const head = build ? build() : useSentimentHead({ hidden, dropout, inputDim, learningRate: hidden === 0 ? 3e-3 : 1e-3 });
   const s0 = performance.now();
   const batchSize = trainData.y.length > 10_000 ? 256 : 64;
   const result = await trainSentimentHead(head, trainData, valData, {
@@ -166,12 +171,10 @@ async function runCandidate(
   };
   candidates.push(c);
   log(`${name}: early-stopping val ${c.heldOutAccuracy.toFixed(4)}, selection ${c.selectionAccuracy.toFixed(4)}, dev ${c.devAccuracy.toFixed(4)}`);
+  heads.set(c.name, head);
   if (!best || c.selectionAccuracy > best.selectionAccuracy) {
-    bestHead?.dispose();
     best = c;
     bestHead = head;
-  } else {
-    head.dispose();
   }
   return c;
 }
@@ -213,6 +216,13 @@ if (existsSync(path.join(RNN_DIR, 'config.json'))) {
   // (b) Fit only where both feature sets are out-of-sample: the other held-out sentences and
   //     their phrases, early stopping on the model-choice set.
   await runCandidate('hybrid, head fit on out-of-sample phrases (MLP 256)', 'hybrid', 256, subset(innerFitIdx, joinedTrain, dim), hSel, hDev, hSel, HOLDOUT);
+  // (c) Late fusion: the best USE head and the RNN's own read-out, both frozen, joined by three
+  //     weights fitted on the same out-of-sample phrases.
+  const useBest = candidates.filter((c) => c.kind === 'use-head').sort((a, b) => b.selectionAccuracy - a.selectionAccuracy)[0]!;
+  const readout = rnnFeatures.logitWeights();
+  await runCandidate(`hybrid late fusion: ${useBest.name} + BiLSTM-attention read-out (3 fitted weights)`, 'hybrid', 0, subset(innerFitIdx, joinedTrain, dim), hSel, hDev, hSel, HOLDOUT, () =>
+    fusionHead(heads.get(useBest.name)!, readout, { learningRate: 0.01 }),
+  );
   hybridInfo = { status: 'ran', rnnModel: path.relative(REPO_ROOT, RNN_DIR), rnnFeatureDim: rnnFeatures.dim, featureSeconds };
 }
 
@@ -304,7 +314,7 @@ const file = await writeResults('sst2-use', ['npm run recipe:sst2-use', ...(extr
   published: { model: 'USE (transformer) + classifier, Cer et al. 2018 (secondhand, anchors.md)', accuracy: 0.85 },
 });
 console.log(`wrote ${file}`);
-bestHead?.dispose();
+for (const h of heads.values()) h.dispose();
 rnnFeatures?.dispose();
 encoder.dispose();
 

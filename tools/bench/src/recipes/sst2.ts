@@ -60,7 +60,7 @@ const seed = num('seed');
 const command =
   `npm run recipe:sst2 -- --seed ${seed} --cell ${args.cell} --units ${args.units} --layers ${args.layers} --embedding ${args.embedding} ` +
   `--attention ${args.attention} --dropout ${args.dropout} --batch ${args.batch} --lr ${args.lr} --clip ${args.clip} --epochs ${args.epochs} ` +
-  `--patience ${args.patience} --vocab-size ${args['vocab-size']} --max-length ${args['max-length']} --holdout ${args.holdout} --holdout-mode ${args['holdout-mode']} --holdout-sentences ${args['holdout-sentences']} --minutes ${args.minutes}` +
+  `--members ${args.members} --patience ${args.patience} --vocab-size ${args['vocab-size']} --max-length ${args['max-length']} --holdout ${args.holdout} --holdout-mode ${args['holdout-mode']} --holdout-sentences ${args['holdout-sentences']} --minutes ${args.minutes}` +
   (args['holdout-seed'] !== String(seed) ? ` --holdout-seed ${args['holdout-seed']}` : '');
 
 const backend = await initBackend();
