@@ -255,6 +255,16 @@ export abstract class Forecaster<O extends BaseOptions = BaseOptions> {
     return 1;
   }
 
+  /** Fewest rows of history `predict` and `predictAt` need (the look-back of window models). */
+  get requiredHistory(): number {
+    return this.minHistory();
+  }
+
+  /** Rows of recent history the fitted model keeps for `predict` without `history`. */
+  get keptHistory(): number {
+    return this.historyRows();
+  }
+
   private checkColumns(series: TimeSeries, expected: readonly string[], what: string): void {
     if (series.columns.length !== expected.length || series.columns.some((c, i) => c !== expected[i])) {
       throw new ForecastInputError(`${this.name}: ${what} columns (${series.columns.join(', ')}) differ from the fitted columns (${expected.join(', ')})`);

@@ -33,6 +33,7 @@ export {
   type SeasonalOptions,
 } from './models/baselines.js';
 export { DLinearForecaster, LinearForecaster, type LinearOptions } from './models/linear.js';
+export { MeanEnsembleForecaster, type EnsembleMember, type MeanEnsembleOptions } from './models/ensemble.js';
 export { NeuralForecaster, type NeuralOptions, type TrainingReport } from './neural/base.js';
 export { SegRnnForecaster, type SegRnnOptions } from './neural/segrnn.js';
 export { Seq2SeqForecaster, type Seq2SeqOptions } from './neural/seq2seq.js';

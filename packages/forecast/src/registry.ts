@@ -8,6 +8,7 @@ import {
   SeasonalNaiveForecaster,
 } from './models/baselines.js';
 import { DLinearForecaster, LinearForecaster } from './models/linear.js';
+import { bindEnsembleRegistry, MeanEnsembleForecaster, type MeanEnsembleOptions } from './models/ensemble.js';
 import { SegRnnForecaster } from './neural/segrnn.js';
 import { Seq2SeqForecaster } from './neural/seq2seq.js';
 
@@ -24,6 +25,7 @@ export const FORECASTERS: Readonly<Record<string, Factory>> = Object.freeze({
   drift: (o) => new DriftForecaster(o),
   'moving-average': (o) => new MovingAverageForecaster(o),
   'holt-winters': (o) => new HoltWintersForecaster(o),
+  'mean-ensemble': (o) => new MeanEnsembleForecaster(o as unknown as MeanEnsembleOptions),
 } satisfies Record<string, Factory>);
 
 /** Registry names of all forecasters. */
@@ -56,3 +58,5 @@ export async function loadForecaster(dir: string): Promise<Forecaster<BaseOption
   await model.restore(saved, dir);
   return model;
 }
+
+bindEnsembleRegistry(createForecaster, loadForecaster);

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { initBackend } from '@seqlab/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   createForecaster,
@@ -168,5 +169,22 @@ describe('the Forecaster contract', () => {
 describe('loadForecaster errors', () => {
   it('names the missing file', async () => {
     await expect(loadForecaster(path.join(tmp, 'nothing-here'))).rejects.toThrow(ForecastInputError);
+  });
+});
+
+// Last in the file: it switches the linear models' big products to the TensorFlow.js backend.
+describe('linear models on the TensorFlow.js backend', () => {
+  it("lambda 'auto' skips penalties too small for collinear lags (noiseless sines) instead of failing", async () => {
+    // The big products run on the TensorFlow.js backend in float32, where the smallest
+    // penalties leave this system numerically singular.
+    await initBackend();
+    const sines = createSeries({
+      a: Array.from({ length: 400 }, (_, t) => Math.sin((2 * Math.PI * t) / 16)),
+      b: Array.from({ length: 400 }, (_, t) => 0.5 * Math.sin((2 * Math.PI * t) / 10 + 1)),
+    });
+    const lin = await new LinearForecaster({ lookback: 32, horizon: 12 }).fit(sines);
+    const p = await lin.predict(12, { level: null });
+    p.mean[0]!.forEach((v, h) => expect(v).toBeCloseTo(Math.sin((2 * Math.PI * (400 + h)) / 16), 2));
+    p.mean[1]!.forEach((v, h) => expect(v).toBeCloseTo(0.5 * Math.sin((2 * Math.PI * (400 + h)) / 10 + 1), 2));
   });
 });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { initBackend, setGlobalSeed } from '@seqlab/core';
 import { expectNoLeakedTensors } from '@seqlab/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createForecaster, createSeries, loadForecaster, mse, SegRnnForecaster, Seq2SeqForecaster, sliceSeries, type NeuralForecaster } from '../src/index.js';
+import { createForecaster, createSeries, loadForecaster, MeanEnsembleForecaster, mse, SegRnnForecaster, Seq2SeqForecaster, sliceSeries, type NeuralForecaster } from '../src/index.js';
 
 const tmp = await mkdtemp(path.join(os.tmpdir(), 'seqlab-forecast-nn-'));
 beforeAll(async () => {
@@ -80,4 +80,35 @@ describe('recurrent forecasters learn a noiseless sine', () => {
     expect(() => new SegRnnForecaster({ hidden: 0 })).toThrow(/hidden must be a positive integer, got 0/);
     expect(() => createForecaster('seq2seq', { cell: 'rnn' })).toThrow(/cell must be 'gru' or 'lstm', got "rnn"/);
   });
+
+  it('mean ensemble: the average of its members, saved and loaded with them, no leaks', async () => {
+    const members = [1, 2].map((seed) => ({ name: 'segrnn', options: { lookback: 32, horizon: 12, segmentLength: 8, hidden: 16, epochs: 3, batchSize: 64, learningRate: 5e-3, seed } }));
+    const ens = new MeanEnsembleForecaster({ members: [...members, { name: 'linear', options: { lookback: 32, horizon: 12 } }] });
+    expect(ens.capabilities).toMatchObject({ neural: true, minTrainLength: 44, supportsMultivariate: true });
+    await expectNoLeakedTensors(() => ens.fit(train, { calibration: false }), { allowed: 20, label: 'two segrnn members (10 variables each)' });
+    expect(ens.fittedMembers).toHaveLength(3);
+    const origins = [400, 424];
+    const got = await ens.predictAt(sine, origins, 12);
+    // The ensemble scales with train statistics; its members were fitted on that scaled data,
+    // so compare with the members' forecasts mapped through the same scaler.
+    const parts = await Promise.all(ens.fittedMembers.map((m) => m.predictAt({ ...sine, values: sine.values.map((v, c) => (ens as unknown as { scaler: { transformColumn(c: number, v: Float64Array): Float64Array } }).scaler.transformColumn(c, v)) }, origins, 12)));
+    const inv = (ens as unknown as { scaler: { inverseColumn(c: number, v: Float64Array): Float64Array } }).scaler;
+    got.forEach((cols, o) =>
+      cols.forEach((p, c) => {
+        const mean = new Float64Array(12).map((_, h) => parts.reduce((a, part) => a + part[o]![c]![h]!, 0) / parts.length);
+        const expected = inv.inverseColumn(c, mean);
+        p.forEach((v, h) => expect(v).toBeCloseTo(expected[h]!, 6));
+      }),
+    );
+    const f = await ens.predict(12, { level: null });
+    const dir = path.join(tmp, 'ensemble');
+    await ens.save(dir);
+    const loaded = await loadForecaster(dir);
+    expect(loaded.name).toBe('mean-ensemble');
+    expect((await loaded.predict(12, { level: null })).mean).toEqual(f.mean);
+    loaded.dispose();
+    ens.dispose();
+    expect(() => new MeanEnsembleForecaster({ members: [] })).toThrow(/non-empty array/);
+    expect(() => new MeanEnsembleForecaster({ members: [{ name: 'nope' }] })).toThrow(/unknown forecaster "nope"/);
+  }, 90_000);
 });

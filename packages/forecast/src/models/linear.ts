@@ -157,7 +157,15 @@ abstract class WindowLinearForecaster extends Forecaster<LinearOptions> {
       const fitEq = this.mapped(eq);
       const heldEq = this.mapped(held);
       for (const lam of GRID) {
-        const err = heldEq.heldOutError(fitEq.solve(lam * eq.count, true));
+        let err: number;
+        try {
+          err = heldEq.heldOutError(fitEq.solve(lam * eq.count, true));
+        } catch (e) {
+          // Collinear inputs (e.g. a noiseless periodic series) leave the smallest penalties
+          // numerically singular; those candidates are skipped, not fatal.
+          if (e instanceof ForecastInputError) continue;
+          throw e;
+        }
         if (err < bestErr) {
           bestErr = err;
           best = lam;
