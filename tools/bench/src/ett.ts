@@ -27,6 +27,7 @@ import {
   DLinearForecaster,
   ettSplit,
   LinearForecaster,
+  MeanEnsembleForecaster,
   NaiveForecaster,
   readCsvSeries,
   Scaler,
@@ -45,6 +46,8 @@ const datasets = (process.env.BENCH_ETT_DATASETS ?? 'ETTh1,ETTh2').split(',');
 const horizons = (process.env.BENCH_ETT_HORIZONS ?? '96,192,336,720').split(',').map(Number);
 const hidden = Number(process.env.BENCH_ETT_HIDDEN ?? 128);
 const highway = process.env.BENCH_ETT_HIGHWAY === '1';
+// SegRNN copies (seeds 7, 8, ...) whose forecasts are averaged; 1 = a single model.
+const members = Number(process.env.BENCH_ETT_MEMBERS ?? 1);
 
 // SegRNN README, "Comparison results for lookback L = 96" (MSE / MAE).
 const PUBLISHED: Record<string, Record<number, { segrnn: [number, number]; dlinear: [number, number] }>> = {
@@ -126,10 +129,13 @@ for (const ds of !isWorker && workers > 1 ? [] : datasets) {
       const hwShare = Number(process.env.BENCH_ETT_HIGHWAY_SHARE ?? 0.25);
       const share = Math.max(15, settingShare * (highway ? (skip ? hwShare : 0.8 - hwShare) : 0.8));
       setGlobalSeed(7);
-      const model = new SegRnnForecaster({
+      // Plain SegRNN: a mean of `members` copies with seeds 7, 8, ... when asked (each gets an
+      // equal part of the time share). The highway variant is always one model.
+      const k = skip ? 1 : members;
+      const segOptions = (seed: number, seconds: number) => ({
         lookback: L,
         horizon: H,
-        scaler: 'none',
+        scaler: 'none' as const,
         segmentLength: Number(process.env.BENCH_ETT_SEG ?? 24),
         hidden,
         dropout: Number(process.env.BENCH_ETT_DROPOUT ?? 0.1),
@@ -142,18 +148,36 @@ for (const ds of !isWorker && workers > 1 ? [] : datasets) {
         patience: skip ? 2 : Number(process.env.BENCH_ETT_PATIENCE ?? 3),
         maxWindowsPerEpoch: skip ? 4096 : 8192,
         linearSkip: skip,
-        timeBudgetSeconds: share,
+        timeBudgetSeconds: seconds,
         validationStride: 4,
-        seed: 7,
+        seed,
         verbose: true,
       });
-      if (skip) model.useLinear(ridge);
-      await run(label, model, () => ({
-        epochs: model.report!.epochs.length,
-        bestEpoch: model.report!.bestEpoch,
-        trainSeconds: Number(model.report!.seconds.toFixed(1)),
-        trainBudgetSeconds: Number(share.toFixed(1)),
-      }), true, highway);
+      let model: Forecaster;
+      let reports: () => Array<NonNullable<SegRnnForecaster['report']>>;
+      if (k === 1) {
+        const single = new SegRnnForecaster(segOptions(7, share));
+        if (skip) single.useLinear(ridge);
+        model = single;
+        reports = () => [single.report!];
+      } else {
+        const ens = new MeanEnsembleForecaster({
+          scaler: 'none',
+          members: Array.from({ length: k }, (_, i) => ({ name: 'segrnn', options: segOptions(7 + i, share / k) })),
+        });
+        model = ens;
+        reports = () => ens.fittedMembers.map((m) => (m as SegRnnForecaster).report!);
+      }
+      await run(k > 1 ? `${label} x${k} (mean)` : label, model, () => {
+        const r = reports();
+        return {
+          epochs: r.map((x) => x.epochs.length).join('+'),
+          bestEpoch: r.map((x) => x.bestEpoch).join('+'),
+          trainSeconds: Number(r.reduce((a, x) => a + x.seconds, 0).toFixed(1)),
+          trainBudgetSeconds: Number(share.toFixed(1)),
+          ...(k > 1 ? { members: k, seeds: Array.from({ length: k }, (_, i) => 7 + i) } : {}),
+        };
+      }, true, highway);
     }
     done++;
     const pub = PUBLISHED[ds]?.[H];
@@ -194,11 +218,12 @@ const table = formatTable(rows);
 const summary = formatTable(
   details.map((d) => {
     const r = d.results as Record<string, { mse: number; mae: number }>;
+    const segKey = Object.keys(r).find((k) => k.startsWith('segrnn') && !k.startsWith('segrnn+ridge'))!;
     const p = d.published as { segrnn: { mse: number; mae: number }; dlinear: { mse: number; mae: number } } | undefined;
     return {
       data: d.data,
       H: d.H,
-      segrnn: `${r.segrnn!.mse.toFixed(3)} / ${r.segrnn!.mae.toFixed(3)}`,
+      [segKey]: `${r[segKey]!.mse.toFixed(3)} / ${r[segKey]!.mae.toFixed(3)}`,
       ...(r['segrnn+ridge'] ? { 'segrnn+ridge': `${r['segrnn+ridge'].mse.toFixed(3)} / ${r['segrnn+ridge'].mae.toFixed(3)}` } : {}),
       ...(r['segrnn+ridge'] ? { 'picked on val': d.recurrentBest } : {}),
       ...(r['recurrent (val-selected)'] ? { 'recurrent (val-sel.)': `${r['recurrent (val-selected)'].mse.toFixed(3)} / ${r['recurrent (val-selected)'].mae.toFixed(3)}` } : {}),
