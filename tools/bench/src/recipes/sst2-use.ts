@@ -323,7 +323,9 @@ function modelCard(c: Candidate): string {
 
 Binary sentiment (negative / positive) for English sentences: USE-lite sentence vectors
 (512-d, frozen)${c.kind === 'hybrid' ? ' joined with the attention-pooled BiLSTM states (' + String(rnnFeatures?.dim ?? '?') + '-d, frozen) of the from-scratch `@seqlab/rnn` model in `models/sentiment`' : ''},
-followed by a small trained head (${c.name}, ${c.params.toLocaleString('en')} parameters).
+${c.name.startsWith('hybrid late fusion') ? `combined by a late-fusion head: the logit of the USE MLP head (fitted on the RNN's
+${fit.y.length.toLocaleString('en')} training phrases, then frozen) and the RNN ensemble's own logit (its output layers, frozen)
+enter \`sigmoid(a * use + b * rnn + c)\`, and only a, b and c are fitted (${c.params.toLocaleString('en')} parameters in all, 3 trained here).` : `followed by a small trained head (${c.name}, ${c.params.toLocaleString('en')} parameters).`}
 
 ## Use
 
