@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '@seqlab/core';
 import { expectNoLeakedTensors } from '@seqlab/core/testing';
-import { languageModel, textClassifier } from '../src/index.js';
+import { arrayData, languageModel, textClassifier, train } from '../src/index.js';
 
 beforeAll(async () => {
   await initBackend();
@@ -22,4 +22,18 @@ describe('builders leave no tensors behind', () => {
       });
     });
   }
+});
+
+// train() attaches an Adam optimizer (two moment tensors per weight); disposing the trained
+// model must free it too.
+describe('a trained model frees its optimizer on dispose', () => {
+  it('train (default optimizer) -> dispose returns to the starting tensor count', async () => {
+    await expectNoLeakedTensors(async () => {
+      const clf = textClassifier({ vocabSize: 20, units: 4, embeddingDim: 4 });
+      const x = [[1, 2, 3], [4, 5, 0], [6, 7, 8], [9, 1, 0]];
+      await train(clf, arrayData(x, [0, 1, 0, 1], { batchSize: 2, seed: 1 }), { epochs: 1, learningRate: 0.01, seed: 1 });
+      expect(clf.optimizer).toBeTruthy();
+      clf.dispose();
+    });
+  });
 });

@@ -217,7 +217,8 @@ export async function train(model: tfl.LayersModel, data: BatchSource, options: 
   // the loss named here is what a reloaded model would use with model.fit.
   model.compile({ optimizer, loss: 'sparseCategoricalCrossentropy' });
   // An optimizer train() made belongs to the model: model.dispose() frees its state too.
-  if (!(options.optimizer instanceof tf.Optimizer)) (model as unknown as { isOptimizerOwned: boolean }).isOptimizerOwned = true;
+  // (typeof, not instanceof: tf.Optimizer's Symbol.hasInstance throws on undefined.)
+  if (typeof options.optimizer !== 'object') (model as unknown as { isOptimizerOwned: boolean }).isOptimizerOwned = true;
 
   let state: TrainingState = {
     version: 1,
