@@ -257,7 +257,7 @@ async function main(): Promise<void> {
   const defaultGenerator = path.join(REPO_ROOT, 'models/shakespeare-char');
   let tmp: string | undefined;
   const tinyRequested = args.has('--tiny');
-  const useDefaultSentiment = !tinyRequested && existsSync(path.join(defaultSentiment, 'model.json'));
+  const useDefaultSentiment = !tinyRequested && existsSync(path.join(defaultSentiment, 'config.json'));
   const useDefaultGenerator = !tinyRequested && existsSync(path.join(defaultGenerator, 'model.json'));
   let sentimentModel = defaultSentiment;
   let generatorModel = defaultGenerator;

@@ -35,28 +35,35 @@ export function sst2Holdout(texts: string[], options: { seed: number; mode?: 'ph
   const toks = texts.map((t) => t.split(' ').filter(Boolean));
   const MIN = HOLDOUT_MIN_TOKENS;
   const holdIdx = Array.from(perm).filter((i) => toks[i]!.length >= MIN).slice(0, options.count ?? 500);
-  const roots = new Set(holdIdx.map((i) => toks[i]!.join(' ')));
-  const spans = new Set<string>();
-  for (const i of holdIdx) {
-    const t = toks[i]!;
-    for (let a = 0; a < t.length; a++) for (let b = a + 1; b <= t.length; b++) spans.add(t.slice(a, b).join(' '));
-  }
+  const tied = tiedTo(toks, holdIdx);
   const held = new Set(holdIdx);
   const trainIdx: number[] = [];
   const droppedIdx: number[] = [];
   for (const i of Array.from(perm)) {
     if (held.has(i)) continue;
-    const t = toks[i]!;
-    if (spans.has(t.join(' ')) || containsAny(t, roots)) droppedIdx.push(i);
+    if (tied(i)) droppedIdx.push(i);
     else trainIdx.push(i);
   }
   return { holdIdx, trainIdx, droppedIdx };
 }
 
-/** Whether some span of at least HOLDOUT_MIN_TOKENS tokens of `t` is in `phrases`. */
-export function containsAny(t: string[], phrases: Set<string>): boolean {
-  for (let a = 0; a + HOLDOUT_MIN_TOKENS <= t.length; a++) {
-    for (let b = a + HOLDOUT_MIN_TOKENS; b <= t.length; b++) if (phrases.has(t.slice(a, b).join(' '))) return true;
+/**
+ * A test for "phrase i is tied to one of the `rootIdx` phrases": it is a span of one of them, or
+ * one of them (>= HOLDOUT_MIN_TOKENS tokens) is a span of it. `toks[i]` are phrase i's tokens.
+ */
+export function tiedTo(toks: string[][], rootIdx: readonly number[]): (i: number) => boolean {
+  const roots = new Set(rootIdx.map((i) => toks[i]!.join(' ')));
+  const spans = new Set<string>();
+  for (const i of rootIdx) {
+    const t = toks[i]!;
+    for (let a = 0; a < t.length; a++) for (let b = a + 1; b <= t.length; b++) spans.add(t.slice(a, b).join(' '));
   }
-  return false;
+  return (i) => {
+    const t = toks[i]!;
+    if (spans.has(t.join(' '))) return true;
+    for (let a = 0; a + HOLDOUT_MIN_TOKENS <= t.length; a++) {
+      for (let b = a + HOLDOUT_MIN_TOKENS; b <= t.length; b++) if (roots.has(t.slice(a, b).join(' '))) return true;
+    }
+    return false;
+  };
 }

@@ -34,7 +34,7 @@ import {
 } from '@seqlab/embeddings';
 import { REPO_ROOT, formatTable, writeResults } from '../lib/report.js';
 import { cachedEmbeddings, readSst2 } from './sst2-data.js';
-import { containsAny, sst2Holdout } from './sst2-holdout.js';
+import { sst2Holdout, tiedTo } from './sst2-holdout.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -86,14 +86,7 @@ const innerPerm = new SeededRandom(`sst2-use-inner:${SEED}`).permutation(split.h
 const half = Math.round(split.holdIdx.length / 2);
 const selSentences = Array.from(innerPerm.subarray(0, half), (j) => split.holdIdx[j]!);
 const fitSentences = Array.from(innerPerm.subarray(half), (j) => split.holdIdx[j]!);
-const tokens = (i: number) => trainSplit.sentences[i]!.split(' ').filter(Boolean);
-const selRoots = new Set(selSentences.map((i) => tokens(i).join(' ')));
-const selSpans = new Set<string>();
-for (const i of selSentences) {
-  const t = tokens(i);
-  for (let a = 0; a < t.length; a++) for (let b = a + 1; b <= t.length; b++) selSpans.add(t.slice(a, b).join(' '));
-}
-const tiedToSelection = (i: number) => selSpans.has(tokens(i).join(' ')) || containsAny(tokens(i), selRoots);
+const tiedToSelection = tiedTo(trainSplit.sentences.map((t) => t.split(' ').filter(Boolean)), selSentences);
 const selectionIdx = Int32Array.from([...selSentences, ...split.droppedIdx.filter(tiedToSelection)]);
 const innerFitIdx = Int32Array.from([...fitSentences, ...split.droppedIdx.filter((i) => !tiedToSelection(i))]);
 const fit = subset(split.trainIdx);
