@@ -182,8 +182,9 @@ export interface SaveSentimentModelOptions {
  * Saves a sentiment classifier (or an ensemble of classifiers that share one vectorizer and
  * architecture) in the directory layout {@link loadSentimentModel} reads: `config.json`, the
  * vectorizer JSON, and `model.json` + weights (one model) or `member-1/`, `member-2/`, ...
- * Every file is written atomically and `config.json` last, so a crash leaves either the old
- * model or the new one loadable.
+ * Every file is written atomically and `config.json` last. Overwriting a directory in place
+ * replaces file by file, so a crash part-way can leave old and new files side by side; for an
+ * all-or-nothing switch, save into a new directory and rename it over the old one.
  *
  * @example
  * ```ts
