@@ -67,19 +67,10 @@ async function tinySentiment(out: string): Promise<void> {
   const model = rnn.textClassifier(arch);
   try {
     await rnn.train(model, rnn.arrayData(x, labels, { batchSize: 32, seed: 2 }), { epochs: 2, learningRate: 0.01, seed: 2 });
-    await saveModel(model, out);
+    await rnn.saveSentimentModel(out, model, vectorizer, { architecture: rnn.resolveTextClassifierOptions(arch), maxLength });
   } finally {
     model.dispose();
   }
-  await writeJsonAtomic(path.join(out, 'vectorizer.json'), vectorizer.toJSON());
-  await writeJsonAtomic(path.join(out, 'config.json'), {
-    task: 'sentiment',
-    format: 'seqlab-rnn/text-classifier@1',
-    labels: ['negative', 'positive'],
-    vectorizerFile: 'vectorizer.json',
-    maxLength,
-    architecture: rnn.resolveTextClassifierOptions(arch),
-  });
 }
 
 /** Trains a tiny sentiment classifier (SST-2 subset) and a tiny character generator into `dir`. */

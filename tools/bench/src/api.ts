@@ -191,17 +191,8 @@ async function tinySentiment(dir: string): Promise<string> {
   setGlobalSeed(3);
   const clf = rnn.textClassifier(arch);
   await rnn.train(clf, rnn.arrayData(x, labels, { batchSize: 32, seed: 3 }), { epochs: 2, learningRate: 0.005, seed: 3 });
-  await saveModel(clf, out);
+  await rnn.saveSentimentModel(out, clf, vectorizer, { architecture: rnn.resolveTextClassifierOptions(arch), maxLength });
   clf.dispose();
-  await writeJsonAtomic(path.join(out, 'vectorizer.json'), vectorizer.toJSON());
-  await writeJsonAtomic(path.join(out, 'config.json'), {
-    task: 'sentiment',
-    format: 'seqlab-rnn/text-classifier@1',
-    labels: ['negative', 'positive'],
-    vectorizerFile: 'vectorizer.json',
-    maxLength,
-    architecture: rnn.resolveTextClassifierOptions(arch),
-  });
   return out;
 }
 

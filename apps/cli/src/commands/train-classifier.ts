@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { defineAction, emit, fmt, println } from '../cli.js';
 import { InputError, UsageError } from '../errors.js';
-import { LABELS, readLabelledTsv, type LabelledTexts } from '../labelled.js';
+import { readLabelledTsv, type LabelledTexts } from '../labelled.js';
 import { commonSchema, existingFile, fraction, int, nonNegative, number, oneOf, parseOptions, plotPath, positive, positiveInt, seed } from '../options.js';
 import { RUN_FILE, TrainingSession, disposeTrained, announceResume, curveFromHistory, resumeOptions, type RunRecord } from '../training.js';
 
@@ -78,7 +78,7 @@ export function trainClassifierCommand(): Command {
     const checkpoints = join(out, 'checkpoints');
     const rnn = await import('@seqlab/rnn');
     const { TextVectorizer } = await import('@seqlab/tokenize');
-    const { initBackend, setGlobalSeed, saveModel, writeJsonAtomic, SeededRandom } = await import('@seqlab/core');
+    const { initBackend, setGlobalSeed, writeJsonAtomic, SeededRandom } = await import('@seqlab/core');
 
     if (!resumeDir && existsSync(join(checkpoints, 'state.json'))) {
       if (!o.force) throw new UsageError(`${out} already holds a training run; continue it with --resume ${o.out} or start over with --force`);
@@ -146,14 +146,9 @@ export function trainClassifierCommand(): Command {
         }),
       );
       // The model directory has the layout loadSentimentModel reads (and the SST-2 recipe writes).
-      await saveModel(model, out);
-      await writeJsonAtomic(join(out, 'config.json'), {
-        task: 'sentiment',
-        format: 'seqlab-rnn/text-classifier@1',
-        labels: [...LABELS],
-        vectorizerFile: 'vectorizer.json',
-        maxLength: o.maxLength,
+      await rnn.saveSentimentModel(out, model, vectorizer, {
         architecture: arch,
+        maxLength: o.maxLength,
         training: { seed: o.seed, data, validation: validationFile ?? `${o.valSplit} of --data`, trainRows: train.texts.length },
       });
       // Score through the saved model, exactly as `seqlab sentiment` will load it.
