@@ -57,6 +57,12 @@ afterAll(async () => {
   await fs.rm(tmp, { recursive: true, force: true });
 });
 
+/** A hybrid classifier over `head` that records the test RNN directory relative to `modelDir`. */
+function hybridClassifier(head: ReturnType<typeof useSentimentHead>, rnn: RnnSentimentFeatures, modelDir: string): SentimentClassifier {
+  const metadata = { kind: 'hybrid' as const, labels: ['negative', 'positive'] as ['negative', 'positive'], encoder: 'use-lite' as const, rnnModel: path.relative(modelDir, rnnDir) };
+  return new SentimentClassifier(encoder, head, metadata, false, rnn);
+}
+
 describe('hybrid USE + BiLSTM-attention sentiment', () => {
   it('extracts attention-pooled BiLSTM features, independent of batch grouping', async () => {
     const rnn = await RnnSentimentFeatures.load(rnnDir);
@@ -82,13 +88,7 @@ describe('hybrid USE + BiLSTM-attention sentiment', () => {
     const head = useSentimentHead({ hidden: 8, dropout: 0, inputDim: EMBEDDING_DIM + 12, learningRate: 0.01 });
     await trainSentimentHead(head, { x, y: LABELS }, { x, y: LABELS }, { epochs: 40, batchSize: 6, patience: 40 });
     const modelDir = path.join(tmp, 'sentiment-use');
-    const clf = new SentimentClassifier(
-      encoder,
-      head,
-      { kind: 'hybrid', labels: ['negative', 'positive'], encoder: 'use-lite', rnnModel: path.relative(modelDir, rnnDir) },
-      false,
-      rnn,
-    );
+    const clf = hybridClassifier(head, rnn, modelDir);
     const before = await clf.predictProba(TEXTS);
     expect(Array.from(before, (p) => (p >= 0.5 ? 1 : 0))).toEqual(LABELS);
     await clf.save(modelDir);
@@ -163,13 +163,7 @@ describe('hybrid USE + BiLSTM-attention sentiment', () => {
     await trainSentimentHead(head, { x, y: LABELS }, { x, y: LABELS }, { epochs: 5, batchSize: 6, patience: 5 });
     expect(Array.from(head.getLayer('use_hidden').getWeights()[0]!.dataSync())).toEqual(Array.from(frozenBefore));
     const modelDir = path.join(tmp, 'sentiment-fusion');
-    const clf = new SentimentClassifier(
-      encoder,
-      head,
-      { kind: 'hybrid', labels: ['negative', 'positive'], encoder: 'use-lite', rnnModel: path.relative(modelDir, rnnDir) },
-      false,
-      rnn,
-    );
+    const clf = hybridClassifier(head, rnn, modelDir);
     const before = await clf.predictProba(TEXTS);
     await clf.save(modelDir);
     clf.dispose();
