@@ -39,14 +39,7 @@ const MISSING = new Set(['', 'na', 'nan', 'null', 'n/a', '?']);
  * ```
  */
 export function readCsvSeries(pathOrText: string, options: ReadCsvOptions = {}): TimeSeries {
-  const isText = pathOrText.includes('\n');
-  const source = isText ? 'CSV text' : pathOrText;
-  let text: string;
-  try {
-    text = isText ? pathOrText : readFileSync(pathOrText, 'utf8');
-  } catch (err) {
-    throw new ForecastInputError(`cannot read CSV file ${pathOrText}: ${(err as Error).message}`);
-  }
+  const { text, source } = readCsvSource(pathOrText);
   const missing = options.missing ?? 'error';
   if (!['error', 'ffill', 'linear'].includes(missing)) {
     throw new ForecastInputError(`missing must be 'error', 'ffill' or 'linear', got "${String(missing)}"`);
@@ -170,14 +163,7 @@ export function parseDate(text: string): Date | undefined {
  * ```
  */
 export function readCsvRows(pathOrText: string, options: { header?: boolean } = {}): Map<string, number[]> {
-  const isText = pathOrText.includes('\n');
-  const source = isText ? 'CSV text' : pathOrText;
-  let text: string;
-  try {
-    text = isText ? pathOrText : readFileSync(pathOrText, 'utf8');
-  } catch (err) {
-    throw new ForecastInputError(`cannot read CSV file ${pathOrText}: ${(err as Error).message}`);
-  }
+  const { text, source } = readCsvSource(pathOrText);
   let rows: string[][];
   try {
     rows = parse(text, { relax_column_count: true, skip_empty_lines: true, trim: true, bom: true });
@@ -205,4 +191,14 @@ export function readCsvRows(pathOrText: string, options: { header?: boolean } = 
     out.set(id, values);
   });
   return out;
+}
+
+/** The text of a CSV file, or the argument itself when it already is CSV text (has a newline). */
+function readCsvSource(pathOrText: string): { text: string; source: string } {
+  if (pathOrText.includes('\n')) return { text: pathOrText, source: 'CSV text' };
+  try {
+    return { text: readFileSync(pathOrText, 'utf8'), source: pathOrText };
+  } catch (err) {
+    throw new ForecastInputError(`cannot read CSV file ${pathOrText}: ${(err as Error).message}`);
+  }
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { maskAt, maskedSoftmax } from './masking.js';
+import { attentionOutputMask, attentionOutputShape, maskAt, maskedSoftmax } from './masking.js';
 
 type Shape = (number | null)[];
 type Kwargs = Record<string, unknown>;
@@ -33,14 +33,11 @@ export class DotProductAttention extends tfl.layers.Layer {
   }
 
   override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
-    const [q, v] = inputShape as Shape[];
-    const out = [q![0]!, q![1]!, v![v!.length - 1]!];
-    return this.returnAttentionWeights ? [out, [q![0]!, q![1]!, v![1]!]] : out;
+    return attentionOutputShape(inputShape, this.returnAttentionWeights);
   }
 
   override computeMask(_inputs: tf.Tensor | tf.Tensor[], mask?: tf.Tensor | tf.Tensor[]): tf.Tensor | tf.Tensor[] {
-    const qMask = maskAt(mask, 0);
-    return (this.returnAttentionWeights ? [qMask, null] : qMask) as unknown as tf.Tensor;
+    return attentionOutputMask(mask, this.returnAttentionWeights);
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {

@@ -29,3 +29,21 @@ export function maskAt(mask: unknown, i: number): tf.Tensor | null {
   if (Array.isArray(mask)) return (mask[i] as tf.Tensor | null | undefined) ?? null;
   return i === 0 ? (mask as tf.Tensor) : null;
 }
+
+type Shape = (number | null)[];
+
+/**
+ * Output shape of a query/value attention layer: `[batch, Tq, dv]`, plus the weights
+ * `[batch, Tq, Tv]` when it returns them.
+ */
+export function attentionOutputShape(inputShape: Shape | Shape[], returnAttentionWeights: boolean): Shape | Shape[] {
+  const [q, v] = inputShape as Shape[];
+  const out = [q![0]!, q![1]!, v![v!.length - 1]!];
+  return returnAttentionWeights ? [out, [q![0]!, q![1]!, v![1]!]] : out;
+}
+
+/** Output mask of a query/value attention layer: the query's mask (none for the weights). */
+export function attentionOutputMask(mask: unknown, returnAttentionWeights: boolean): tf.Tensor | tf.Tensor[] {
+  const qMask = maskAt(mask, 0);
+  return (returnAttentionWeights ? [qMask, null] : qMask) as unknown as tf.Tensor;
+}
