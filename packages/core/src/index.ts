@@ -18,3 +18,16 @@ export { fileSystem, registerFileRouter, resolveModelPath, MODEL_JSON } from './
 export { saveModel, loadLayersModel, loadGraphModel, type SaveModelOptions } from './io/models.js';
 export { quantizeArtifacts, toFloat16Bits, type WeightPrecision } from './io/quantize.js';
 export { setGlobalSeed, SeededRandom } from './random.js';
+export {
+  SeqlabError,
+  BadInputError,
+  NotFoundError,
+  UnsupportedError,
+  LimitExceededError,
+  CancelledError,
+  InternalError,
+  isSeqlabError,
+  SEQLAB_ERROR_CODES,
+  type SeqlabErrorCode,
+  type SeqlabErrorOptions,
+} from './errors.js';
