@@ -75,8 +75,9 @@ export function createApp(config: Config, services: Services, options: AppOption
   const app = express();
 
   app.disable('x-powered-by');
-  // Rate limits are per client IP; trust only a loopback proxy by default.
-  app.set('trust proxy', 'loopback');
+  // Rate limits and logs key on req.ip: the socket's address unless TRUST_PROXY names the proxies
+  // whose X-Forwarded-For is believed (otherwise any client could pick a fresh bucket per request).
+  app.set('trust proxy', config.trustProxy);
   // Helmet's defaults, minus upgrade-insecure-requests: behind plain http on a LAN address it
   // would make browsers fetch the demo's own scripts over https and break the page.
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
@@ -116,8 +117,16 @@ export function createApp(config: Config, services: Services, options: AppOption
   });
   app.get('/readyz', (_req, res) => {
     const r = services.readiness();
-    res.status(r.ready ? 200 : 503).json({ status: r.ready ? 'ready' : 'not ready', ...r });
+    res.status(r.ready ? 200 : 503).json({ status: r.ready ? (r.degraded ? 'degraded' : 'ready') : 'not ready', ...r });
   });
+  if (config.faultInjection) {
+    // Tests and bench:abuse only (FAULT_INJECTION=on): one worker hits a real wasm trap.
+    app.post('/debug/fault', async (_req, res) => {
+      const t0 = performance.now();
+      const message = await services.injectFault();
+      res.json({ fault: message, ms: performance.now() - t0 });
+    });
+  }
   app.get('/metrics', async (_req, res) => {
     res.set('Content-Type', metrics.registry.contentType).send(await metrics.registry.metrics());
   });
@@ -135,6 +144,8 @@ export function createApp(config: Config, services: Services, options: AppOption
         limit: config.rateLimitMax,
         standardHeaders: 'draft-7',
         legacyHeaders: false,
+        // X-Forwarded-For without a trusted proxy is expected (and ignored), not a misconfiguration.
+        validate: { xForwardedForHeader: false },
         handler: (_req, _res, next, opts) =>
           next(new HttpError(429, 'rate_limited', `more than ${opts.limit} requests in ${Math.round(config.rateLimitWindowMs / 1000)} s from this address; retry later`)),
       }),

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { MAX_PROMPT_LENGTH } from '@seqlab/core';
 
 /** Repository root (apps/api/src or apps/api/dist are two levels below it). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -48,6 +49,27 @@ const configSchema = z.object({
   forecastNeural: boolish.default(false),
   /** BODY_LIMIT: largest JSON body accepted (bytes or an express size string such as "100kb"). */
   bodyLimit: z.string().min(1).default('100kb'),
+  /**
+   * TRUST_PROXY: which proxies may set X-Forwarded-For (Express's `trust proxy`): "off" (default:
+   * rate limits and logs use the socket's address, so a client cannot pick its own bucket), a hop
+   * count, or comma-separated addresses/subnets such as "loopback" or "10.0.0.0/8".
+   */
+  trustProxy: z
+    .union([z.boolean(), z.number(), z.string()])
+    .default('off')
+    .transform((v, ctx): boolean | number | string => {
+      if (typeof v === 'boolean') return v;
+      if (typeof v === 'number' || /^\d+$/.test(v.trim())) {
+        const hops = Number(v);
+        if (!Number.isInteger(hops) || hops < 0 || hops > 32) ctx.addIssue({ code: 'custom', message: `hop count must be an integer in [0, 32], got ${v}` });
+        return hops;
+      }
+      const t = v.trim();
+      if (['', 'off', 'false', 'no', '0'].includes(t)) return false;
+      // "true" would trust any sender's X-Forwarded-For, which is what this setting exists to prevent.
+      if (['on', 'true', 'yes', '*'].includes(t)) ctx.addIssue({ code: 'custom', message: 'trusting every proxy lets any client choose its address; give a hop count or the proxies\' addresses' });
+      return t;
+    }),
   /** RATE_LIMIT_WINDOW_MS and RATE_LIMIT_MAX: requests per IP per window; 0 turns the limit off. */
   rateLimitWindowMs: int(1).default(60_000),
   rateLimitMax: int(0).default(600),
@@ -55,6 +77,36 @@ const configSchema = z.object({
   requestTimeoutMs: int(1).default(30_000),
   /** SHUTDOWN_TIMEOUT_MS: how long graceful shutdown waits for in-flight requests. */
   shutdownTimeoutMs: int(0).default(10_000),
+  /**
+   * DRAIN_MS: on SIGTERM, how long /readyz answers 503 while requests are still accepted, so a
+   * load balancer stops sending before connections are refused.
+   */
+  drainMs: int(0, 600_000).default(2_000),
+  /**
+   * CANCEL_GRACE_MS: a cancelled or timed-out task that has not stopped this long after its
+   * cancellation (stuck in code that cannot check) gets its worker replaced.
+   */
+  cancelGraceMs: int(10, 600_000).default(2_000),
+  /**
+   * HEAVY_WORKERS: workers that may run expensive tasks (generation, costly forecasts) at once;
+   * the rest stay free for cheap ones (sentiment, embeddings). Default: all but one.
+   */
+  heavyWorkers: int(1, 32).optional(),
+  /** MAX_FORECAST_WORK: estimated floating-point operations one forecast request may cost. */
+  maxForecastWork: z.coerce.number().positive().default(2e9),
+  /** MAX_FORECAST_PARAMETERS: trainable weights a neural forecast request may build. */
+  maxForecastParameters: int(1).default(2_000_000),
+  /** MAX_FORECAST_MEMORY_MB: working memory one forecast request may need. */
+  maxForecastMemoryMb: z.coerce.number().positive().default(128),
+  /** MAX_PROMPT_LENGTH: characters of a generation prompt (the CLI shares the default). */
+  maxPromptLength: int(1).default(MAX_PROMPT_LENGTH),
+  /** MAX_GENERATE_STEPS: recurrent steps of one generation request: prompt length + maxTokens x beam. */
+  maxGenerateSteps: int(1).default(4_000),
+  /**
+   * FAULT_INJECTION: mounts POST /debug/fault, which makes a model worker hit a real wasm trap.
+   * For tests and bench:abuse only; never enable it on a served instance.
+   */
+  faultInjection: boolish.default(false),
   /** CORS_ORIGINS: comma-separated allowed origins, "*" for any; empty allows none. */
   corsOrigins: z
     .union([z.string(), z.array(z.string())])
@@ -102,10 +154,20 @@ const ENV_NAMES: Record<keyof Config, string> = {
   embeddings: 'EMBEDDINGS',
   forecastNeural: 'FORECAST_NEURAL',
   bodyLimit: 'BODY_LIMIT',
+  trustProxy: 'TRUST_PROXY',
   rateLimitWindowMs: 'RATE_LIMIT_WINDOW_MS',
   rateLimitMax: 'RATE_LIMIT_MAX',
   requestTimeoutMs: 'REQUEST_TIMEOUT_MS',
   shutdownTimeoutMs: 'SHUTDOWN_TIMEOUT_MS',
+  drainMs: 'DRAIN_MS',
+  cancelGraceMs: 'CANCEL_GRACE_MS',
+  heavyWorkers: 'HEAVY_WORKERS',
+  maxForecastWork: 'MAX_FORECAST_WORK',
+  maxForecastParameters: 'MAX_FORECAST_PARAMETERS',
+  maxForecastMemoryMb: 'MAX_FORECAST_MEMORY_MB',
+  maxPromptLength: 'MAX_PROMPT_LENGTH',
+  maxGenerateSteps: 'MAX_GENERATE_STEPS',
+  faultInjection: 'FAULT_INJECTION',
   corsOrigins: 'CORS_ORIGINS',
   batchWindowMs: 'BATCH_WINDOW_MS',
   batchMaxSize: 'BATCH_MAX_SIZE',

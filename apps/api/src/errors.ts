@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { isSeqlabError } from '@seqlab/core';
 
 /** Machine-readable error codes the API returns in `error.code`. */
 export type ErrorCode =
@@ -14,6 +15,9 @@ export type ErrorCode =
   | 'model_unavailable'
   | 'overloaded'
   | 'timeout'
+  | 'limit_exceeded'
+  | 'shutting_down'
+  | 'worker_fault'
   | 'internal';
 
 /** One field problem inside a 400 answer. */
@@ -48,7 +52,7 @@ export class HttpError extends Error {
 }
 
 /** Errors thrown by the model worker carry one of these kinds so they map to the right status. */
-export type WorkerErrorKind = 'bad_input' | 'model_unavailable' | 'cancelled' | 'internal';
+export type WorkerErrorKind = 'bad_input' | 'model_unavailable' | 'cancelled' | 'limit_exceeded' | 'worker_fault' | 'internal';
 
 /** An error reported by a model worker. */
 export class WorkerError extends Error {
@@ -56,6 +60,7 @@ export class WorkerError extends Error {
   constructor(
     readonly kind: WorkerErrorKind,
     message: string,
+    readonly details?: Record<string, unknown>,
   ) {
     super(message);
   }
@@ -66,9 +71,17 @@ export function toHttpError(err: unknown): HttpError {
   if (err instanceof HttpError) return err;
   if (err instanceof z.ZodError) return HttpError.fromZod(err);
   if (err instanceof WorkerError) {
-    if (err.kind === 'bad_input') return new HttpError(400, 'invalid_request', err.message);
+    if (err.kind === 'bad_input') return new HttpError(400, 'invalid_request', err.message, err.details);
+    if (err.kind === 'limit_exceeded') return new HttpError(422, 'limit_exceeded', err.message, err.details);
     if (err.kind === 'model_unavailable') return new HttpError(503, 'model_unavailable', err.message);
     if (err.kind === 'cancelled') return new HttpError(503, 'timeout', err.message);
+    if (err.kind === 'worker_fault') return new HttpError(500, 'worker_fault', err.message);
+  }
+  // Cost limits and option ranges checked on the HTTP thread, before a worker sees the task.
+  if (isSeqlabError(err)) {
+    if (err.code === 'limit_exceeded') return new HttpError(422, 'limit_exceeded', err.message, err.details);
+    if (err.code === 'bad_input') return new HttpError(400, 'invalid_request', err.message, err.details);
+    if (err.code === 'cancelled') return new HttpError(503, 'timeout', err.message);
   }
   // body-parser errors carry `type` and `status`.
   const e = err as { type?: string; status?: number; message?: string; limit?: number };

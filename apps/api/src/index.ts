@@ -19,6 +19,15 @@ export {
   type CallOptions,
   type Readiness,
 } from './services/services.js';
-export { startServer, type RunningServer } from './server.js';
-export { WorkerPool, type WorkerPoolOptions, type RunOptions } from './workers/pool.js';
+export { startServer, type RunningServer, type ShutdownReport } from './server.js';
+export { admitTask, HEAVY_FORECAST_FLOPS, type Admission, type CostLimits } from './limits.js';
+export {
+  WorkerPool,
+  type WorkerPoolOptions,
+  type RunOptions,
+  type PoolHealth,
+  type CloseReport,
+  type ReplacementEvent,
+  type RetirementReason,
+} from './workers/pool.js';
 export type * from './workers/protocol.js';

@@ -1,6 +1,9 @@
 /**
  * Entry point: `npm start` from the repository root. Configuration comes from environment
  * variables (see README.md); SIGTERM/SIGINT shut down gracefully.
+ *
+ * Exit codes: 0 every request finished; 2 invalid configuration; 3 the shutdown timeout ran
+ * out and unfinished requests were answered 503; 1 the shutdown itself failed.
  */
 import { ConfigError, loadConfig } from './config.js';
 import { startServer } from './server.js';
@@ -21,7 +24,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
     running.logger.info({ signal }, 'signal received');
     running.close().then(
-      () => process.exit(0),
+      (report) => process.exit(report.abandoned > 0 ? 3 : 0),
       (err: unknown) => {
         running.logger.error({ err }, 'shutdown failed');
         process.exit(1);

@@ -59,6 +59,30 @@ export function createMetrics(services: Services): Metrics {
     },
   });
   services.onBatch((kind, size) => batchSize.observe({ kind }, size));
+  const replacements = new Counter({
+    name: 'seqlab_worker_replacements_total',
+    help: 'Model workers retired and replaced, by reason (fault, crash, stuck)',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  const replacementSeconds = new Histogram({
+    name: 'seqlab_worker_replacement_seconds',
+    help: 'Time from retiring a model worker to its replacement being ready',
+    buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+    registers: [registry],
+  });
+  services.onWorkerReplaced((event) => {
+    replacements.inc({ reason: event.reason });
+    replacementSeconds.observe(event.seconds);
+  });
+  new Gauge({
+    name: 'seqlab_workers_ready',
+    help: 'Model workers serving tasks (fewer than configured while one is replaced)',
+    registers: [registry],
+    collect() {
+      this.set(services.health().ready);
+    },
+  });
 
   const middleware: RequestHandler = (req, res, next) => {
     const start = process.hrtime.bigint();

@@ -5,6 +5,14 @@ import { createApp } from './app.js';
 import type { Config } from './config.js';
 import { createModelServices, type Services } from './services/services.js';
 
+/** How a graceful shutdown ended. */
+export interface ShutdownReport {
+  /** Requests answered 503 `shutting_down` because they could not finish within the timeout. */
+  abandoned: number;
+  /** Milliseconds from the start of the shutdown to its end. */
+  ms: number;
+}
+
 /** A listening service: the HTTP server, its services and a graceful `close`. */
 export interface RunningServer {
   server: Server;
@@ -13,11 +21,15 @@ export interface RunningServer {
   /** `http://host:port` actually bound (useful with PORT=0). */
   url: string;
   /**
-   * Graceful shutdown: stop accepting connections, let in-flight requests finish (up to
-   * `config.shutdownTimeoutMs`), then stop the model workers.
+   * Graceful shutdown in three steps: for `config.drainMs` /readyz answers 503 while requests
+   * are still accepted (a load balancer stops sending); then new connections are refused and
+   * in-flight work gets up to `config.shutdownTimeoutMs` to finish; whatever is still queued or
+   * running then is answered 503 `shutting_down` before connections close and workers stop.
    */
-  close(): Promise<void>;
+  close(): Promise<ShutdownReport>;
 }
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Starts workers and the HTTP server on `config.host:config.port`. */
 export async function startServer(config: Config, services: Services = createModelServices(config)): Promise<RunningServer> {
@@ -35,25 +47,34 @@ export async function startServer(config: Config, services: Services = createMod
   const url = `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
   logger.info({ url, workers: config.workers, sentimentModel: config.sentimentModel, generatorModel: config.generatorModel }, 'listening');
 
-  let closing: Promise<void> | undefined;
+  let closing: Promise<ShutdownReport> | undefined;
   const close = () =>
     (closing ??= (async () => {
-      logger.info('shutting down: finishing in-flight requests');
-      // /readyz turns 503 at once; requests already accepted still complete.
+      const t0 = Date.now();
+      // /readyz turns 503 at once; requests keep being served during the drain window.
       services.drain();
+      if (config.drainMs > 0) {
+        logger.info({ drainMs: config.drainMs }, 'shutting down: draining (readiness 503, still serving)');
+        await sleep(config.drainMs);
+      }
+      logger.info('shutting down: refusing new connections, finishing in-flight requests');
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Keep-alive sockets become idle as their last response finishes; close them as they do.
       server.closeIdleConnections();
       const sweeper = setInterval(() => server.closeIdleConnections(), 25);
-      const timer = setTimeout(() => {
-        logger.warn('shutdown timeout: closing remaining connections');
+      // Model work gets the timeout; what is left is answered 503 so no caller sees a reset.
+      const report = await services.close(config.shutdownTimeoutMs);
+      if (report.abandoned > 0) logger.warn({ abandoned: report.abandoned }, 'shutdown timeout: answered unfinished requests with 503');
+      // Responses just written need a moment to leave; then whatever is still open is cut.
+      const flushed = await Promise.race([closed.then(() => true), sleep(Math.min(1000, config.shutdownTimeoutMs + 100)).then(() => false)]);
+      if (!flushed) {
+        logger.warn('shutdown: closing remaining connections');
         server.closeAllConnections();
-      }, config.shutdownTimeoutMs);
-      await closed;
-      clearTimeout(timer);
+        await closed;
+      }
       clearInterval(sweeper);
-      await services.close(config.shutdownTimeoutMs);
-      logger.info('shutdown complete');
+      logger.info({ abandoned: report.abandoned }, 'shutdown complete');
+      return { abandoned: report.abandoned, ms: Date.now() - t0 };
     })());
   return { server, services, logger, url, close };
 }

@@ -31,3 +31,5 @@ export {
   type SeqlabErrorCode,
   type SeqlabErrorOptions,
 } from './errors.js';
+export { throwIfCancelled, cancellationCheckpoint } from './cancellation.js';
+export { MAX_PROMPT_LENGTH } from './limits.js';

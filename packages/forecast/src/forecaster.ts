@@ -1,6 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { writeJsonAtomic } from '@seqlab/core';
+import { cancellationCheckpoint, writeJsonAtomic } from '@seqlab/core';
 import { ForecastInputError, positiveInt } from './errors.js';
 import { Scaler, type ScalerKind, type ScalerState } from './data/scalers.js';
 import { seriesLength, sliceSeries, validateSeries, type TimeSeries } from './data/series.js';
@@ -54,6 +54,11 @@ export interface FitOptions {
   calibration?: { windows?: number; horizon?: number } | false;
   /** Called after each epoch of neural models. */
   onEpoch?: (log: EpochLog) => void;
+  /**
+   * Abandons fitting with a `CancelledError` (from @seqlab/core) once aborted: neural models
+   * check it before every batch, backtests before every window.
+   */
+  signal?: AbortSignal;
 }
 
 /** Options of {@link Forecaster.predict}. */
@@ -78,6 +83,8 @@ export interface BacktestOptions {
   level?: number | null;
   /** Options passed to every `fit` inside the backtest. */
   fit?: FitOptions;
+  /** Stops the backtest before the next window once aborted (also passed to every `fit`). */
+  signal?: AbortSignal;
 }
 
 /** Result of {@link Forecaster.backtest}: forecasts at each origin and pooled errors. */
@@ -358,13 +365,16 @@ export abstract class Forecaster<O extends BaseOptions = BaseOptions> {
     }
     const forecasts: Forecast[] = [];
     let fixed: Forecaster<O> | undefined;
+    const checkpoint = cancellationCheckpoint(options.signal, 'backtest');
+    const fitOptions: FitOptions = options.signal ? { ...options.fit, signal: options.fit?.signal ?? options.signal } : (options.fit ?? {});
     try {
       for (const o of origins) {
+        await checkpoint();
         let model: Forecaster<O>;
         if (options.refit || !fixed) {
           fixed?.dispose();
           model = this.clone();
-          await model.fit(sliceSeries(series, 0, o), options.fit ?? {});
+          await model.fit(sliceSeries(series, 0, o), fitOptions);
           fixed = model;
         } else model = fixed;
         forecasts.push(await model.predict(horizon, { history: sliceSeries(series, 0, o), level: options.level }));

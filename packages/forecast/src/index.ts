@@ -39,3 +39,5 @@ export { SegRnnForecaster, type SegRnnOptions } from './neural/segrnn.js';
 export { Seq2SeqForecaster, type Seq2SeqOptions } from './neural/seq2seq.js';
 export { createForecaster, FORECASTER_NAMES, FORECASTERS, loadForecaster } from './registry.js';
 export { forecastPlotData, type PlotRow } from './plot.js';
+export { checkForecastOptions, forecastCost, type ForecastCost, type ForecastCostInput } from './cost.js';
+export { assertFiniteForecast } from './finite.js';

@@ -75,3 +75,4 @@ export {
   bitsPerCharacter,
   type ClassificationReport,
 } from './metrics.js';
+export { checkPromptLength, generationSteps, type GenerationCostInput } from './generation/cost.js';

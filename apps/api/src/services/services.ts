@@ -2,7 +2,8 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT, type Config } from '../config.js';
 import { HttpError } from '../errors.js';
-import { WorkerPool } from '../workers/pool.js';
+import { admitTask } from '../limits.js';
+import { WorkerPool, type CloseReport, type PoolHealth, type ReplacementEvent } from '../workers/pool.js';
 import type {
   ForecastResult,
   ForecastTask,
@@ -29,6 +30,10 @@ export interface Readiness {
   reasons: string[];
   backend?: string;
   models: Record<string, ModelStatus>;
+  /** Serving capacity: workers ready out of those configured, and replacements under way. */
+  capacity?: PoolHealth;
+  /** True while fewer workers than configured serve (a replacement is loading). */
+  degraded?: boolean;
 }
 
 /** What the routes call. `createModelServices` is the real implementation. */
@@ -48,9 +53,16 @@ export interface Services {
   onBatch(listener: (kind: 'sentiment' | 'embed', size: number) => void): void;
   /** Marks the service as shutting down: readiness turns false, requests are still served. */
   drain(): void;
+  /** Registers a listener for replaced workers (metrics). */
+  onWorkerReplaced(listener: (event: ReplacementEvent) => void): void;
+  /** Worker capacity and queue lengths. */
+  health(): PoolHealth;
+  /** Makes one worker hit a real wasm trap (only with `faultInjection`); resolves with the fault. */
+  injectFault(): Promise<string>;
   /** Resolves once the workers have tried to load their models. */
   whenReady(): Promise<void>;
-  close(timeoutMs?: number): Promise<void>;
+  /** Waits up to `timeoutMs` for model work, answers the rest with 503, stops the workers. */
+  close(timeoutMs?: number): Promise<CloseReport>;
 }
 
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -80,10 +92,28 @@ export function resolveModelName(modelsDir: string, name: string, field = 'model
  * of sentiment and embedding calls.
  */
 export function createModelServices(config: Config): Services {
+  const replacedListeners: Array<(event: ReplacementEvent) => void> = [];
   const pool = new WorkerPool(
-    { sentimentModel: config.sentimentModel, generatorModel: config.generatorModel, embeddings: config.embeddings, backend: config.backend, root: REPO_ROOT, forecastNeural: config.forecastNeural },
-    { size: config.workers, maxQueue: config.maxQueue },
+    {
+      sentimentModel: config.sentimentModel,
+      generatorModel: config.generatorModel,
+      embeddings: config.embeddings,
+      backend: config.backend,
+      root: REPO_ROOT,
+      forecastNeural: config.forecastNeural,
+      faultInjection: config.faultInjection,
+    },
+    {
+      size: config.workers,
+      maxQueue: config.maxQueue,
+      heavyWorkers: config.heavyWorkers,
+      cancelGraceMs: config.cancelGraceMs,
+      admit: (task) => admitTask(task, config),
+      onReplaced: (event) => replacedListeners.forEach((l) => l(event)),
+    },
   );
+  // Every task carries the request deadline into its worker.
+  const deadline = () => Date.now() + config.requestTimeoutMs;
   const listeners: Array<(kind: 'sentiment' | 'embed', size: number) => void> = [];
   const batchOptions = <K>(kind: 'sentiment' | 'embed') => ({
     windowMs: config.batchWindowMs,
@@ -94,11 +124,11 @@ export function createModelServices(config: Config): Services {
     onBatch: (size: number, _key: K) => listeners.forEach((l) => l(kind, size)),
   });
   const sentimentBatcher = new MicroBatcher<string, SentimentResult, string>(
-    (texts, model) => pool.run<SentimentResult[]>({ kind: 'sentiment', model, texts }),
+    (texts, model) => pool.run<SentimentResult[]>({ kind: 'sentiment', model, texts }, { deadline: deadline() }),
     batchOptions('sentiment'),
   );
   const embedBatcher = new MicroBatcher<string, Float32Array, string>(
-    (texts) => pool.run<Float32Array[]>({ kind: 'embed', texts }),
+    (texts) => pool.run<Float32Array[]>({ kind: 'embed', texts }, { deadline: deadline() }),
     batchOptions('embed'),
   );
 
@@ -114,18 +144,22 @@ export function createModelServices(config: Config): Services {
     drain: () => void (draining = true),
     sentiment: (texts, options = {}) => sentimentBatcher.add(modelDir('sentiment', options.model), texts, options.signal),
     generate: (prompt, options, call = {}) =>
-      pool.run<GenerateResult>({ kind: 'generate', model: modelDir('generator', call.model), prompt, options }, { signal: call.signal }),
+      pool.run<GenerateResult>({ kind: 'generate', model: modelDir('generator', call.model), prompt, options }, { signal: call.signal, deadline: deadline() }),
+    // A stream is bounded by maxTokens, not by the request timeout; its signal follows the client.
     stream: (prompt, options, onChunk, call = {}) =>
-      pool.run<GenerateResult>(
-        { kind: 'stream', model: modelDir('generator', call.model), prompt, options },
-        { signal: call.signal, onChunk },
-      ),
+      pool.run<GenerateResult>({ kind: 'stream', model: modelDir('generator', call.model), prompt, options }, { signal: call.signal, onChunk }),
     embed: (texts, options = {}) => embedBatcher.add('default', texts, options.signal),
-    forecast: (task, options = {}) => pool.run<ForecastResult>({ kind: 'forecast', ...task }, { signal: options.signal }),
+    forecast: (task, options = {}) => pool.run<ForecastResult>({ kind: 'forecast', ...task }, { signal: options.signal, deadline: deadline() }),
     readiness: () => {
-      const r = readinessOf(pool.statuses());
+      const capacity = pool.health();
+      const r: Readiness = { ...readinessOf(pool.statuses()), capacity, degraded: capacity.ready < capacity.workers };
+      if (capacity.replacing > 0) r.reasons.push(`degraded: ${capacity.ready} of ${capacity.workers} model workers ready, ${capacity.replacing} being replaced`);
+      if (capacity.ready === 0 && capacity.replacing > 0) r.ready = false;
       return draining || pool.isClosing ? { ...r, ready: false, reasons: ['shutting down', ...r.reasons] } : r;
     },
+    health: () => pool.health(),
+    onWorkerReplaced: (listener) => void replacedListeners.push(listener),
+    injectFault: () => pool.injectFault(),
     numTensors: () => pool.numTensors(),
     inFlight: () => pool.inFlight(),
     onBatch: (listener) => void listeners.push(listener),
@@ -133,7 +167,7 @@ export function createModelServices(config: Config): Services {
     close: async (timeoutMs) => {
       sentimentBatcher.flushAll();
       embedBatcher.flushAll();
-      await pool.close(timeoutMs);
+      return pool.close(timeoutMs);
     },
   };
 }

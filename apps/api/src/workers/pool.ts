@@ -2,40 +2,110 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { CancelledError } from '@seqlab/core';
 import { HttpError, WorkerError } from '../errors.js';
 import type { FromWorker, Task, ToWorker, WorkerInit, WorkerStatus } from './protocol.js';
+
+/** Why a worker was retired and replaced. */
+export type RetirementReason =
+  /** A task hit a backend fault (wasm trap, out of memory, corrupt weights). */
+  | 'fault'
+  /** The thread died on its own (uncaught error, exit). */
+  | 'crash'
+  /** A cancelled task did not stop within the grace period (stuck in code that cannot check). */
+  | 'stuck';
+
+/** Reported once a replacement worker has loaded its models. */
+export interface ReplacementEvent {
+  reason: RetirementReason;
+  /** What went wrong with the retired worker. */
+  message: string;
+  /** Seconds from the retirement to the replacement being ready. */
+  seconds: number;
+}
 
 /** Options of {@link WorkerPool}. */
 export interface WorkerPoolOptions {
   /** Number of worker threads. */
   size: number;
-  /** In-flight tasks per worker beyond which new tasks are refused with 503. */
+  /** Tasks waiting per worker beyond which new tasks are refused with 503. */
   maxQueue: number;
+  /** Workers that may run heavy tasks at the same time. Default: all but one (at least one). */
+  heavyWorkers?: number;
+  /** How long a cancelled task may keep running before its worker is replaced. Default 2000 ms. */
+  cancelGraceMs?: number;
+  /**
+   * Checks a task before it is queued (the cost model) and says whether it is heavy; throwing
+   * refuses the task. Default: every task admitted as light.
+   */
+  admit?: (task: Task) => { heavy: boolean };
   /** Called when a worker dies unexpectedly (it is replaced). */
   onCrash?: (err: unknown) => void;
-}
-
-interface InFlight {
-  resolve: (value: unknown) => void;
-  reject: (err: unknown) => void;
-  onChunk?: (text: string) => void;
-}
-
-interface Slot {
-  worker: Worker;
-  inFlight: Map<number, InFlight>;
-  status?: WorkerStatus;
-  numTensors: number;
-  ready: Promise<void>;
-  exited: boolean;
+  /** Called when a replacement worker is ready. */
+  onReplaced?: (event: ReplacementEvent) => void;
 }
 
 /** Per-call options of {@link WorkerPool.run}. */
 export interface RunOptions {
-  /** Aborting cancels the task (queued work is skipped, a stream stops at the next token). */
+  /** Aborting cancels the task: a queued one is dropped, a running one stops at its next check. */
   signal?: AbortSignal;
+  /** Epoch milliseconds after which the worker stops the task by itself. */
+  deadline?: number;
   /** Receives streamed text pieces (`stream` tasks). */
   onChunk?: (text: string) => void;
+}
+
+/** Capacity of the pool, for /readyz and /metrics. */
+export interface PoolHealth {
+  /** Configured workers. */
+  workers: number;
+  /** Workers that have loaded their models and serve tasks. */
+  ready: number;
+  /** Workers being replaced after a fault, crash or stuck task. */
+  replacing: number;
+  /** Workers retired since start. */
+  replacements: number;
+  /** Tasks waiting for a worker. */
+  queued: number;
+  /** Tasks running in workers. */
+  running: number;
+}
+
+/** What {@link WorkerPool.close} could not finish. */
+export interface CloseReport {
+  /** Tasks (queued or running) answered with 503 because the timeout ran out. */
+  abandoned: number;
+}
+
+interface Job {
+  id: number;
+  task: Task;
+  heavy: boolean;
+  deadline?: number;
+  onChunk?: (text: string) => void;
+  settle: (err: unknown, value?: unknown) => void;
+  settled: boolean;
+  /** Set once cancelled while running: the worker gets this long to stop. */
+  graceTimer?: NodeJS.Timeout;
+  cancelled: boolean;
+  /** Re-queued once already after its worker crashed under it. */
+  requeued: boolean;
+}
+
+interface Slot {
+  index: number;
+  worker: Worker;
+  job?: Job;
+  status?: WorkerStatus;
+  numTensors: number;
+  /** Has reported its first status (models loaded or given up on). */
+  loaded: boolean;
+  ready: Promise<void>;
+  exited: boolean;
+  /** Set on a replacement: why and when its predecessor was retired. */
+  replacing?: { reason: RetirementReason; message: string; since: number };
+  /** Consecutive crashes before ever loading (backs off respawning a worker that cannot start). */
+  failedStarts: number;
 }
 
 // Workers started from TypeScript source (npm start, vitest) need tsx and the source condition;
@@ -55,21 +125,33 @@ function spawn(init: WorkerInit): Worker {
   return new Worker(new URL('./worker.js', here), { workerData: init });
 }
 
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
 /**
  * A small pool of model worker threads. Model execution (tokenising, TensorFlow.js kernels,
  * forecaster fitting) happens there, so the HTTP thread stays free to answer health checks
  * and stream responses while the models are busy.
+ *
+ * Tasks wait in one queue here and each worker runs one at a time, so a worker that must be
+ * retired takes only its running task with it; everything queued simply goes to the next free
+ * worker. Heavy tasks may occupy at most `heavyWorkers` workers, so cheap requests keep a worker.
  */
 export class WorkerPool {
   private readonly slots: Slot[] = [];
+  private readonly queue: Job[] = [];
+  private readonly heavyLimit: number;
+  private readonly graceMs: number;
   private nextId = 1;
   private closing = false;
+  private replacements = 0;
 
   constructor(
     private readonly init: WorkerInit,
     private readonly options: WorkerPoolOptions,
   ) {
-    for (let i = 0; i < options.size; i++) this.slots.push(this.createSlot());
+    this.heavyLimit = Math.max(1, Math.min(options.size, options.heavyWorkers ?? options.size - 1));
+    this.graceMs = options.cancelGraceMs ?? 2000;
+    for (let i = 0; i < options.size; i++) this.slots.push(this.createSlot(i));
   }
 
   /** Resolves when every worker has finished loading its models (successfully or not). */
@@ -77,9 +159,25 @@ export class WorkerPool {
     await Promise.all(this.slots.map((s) => s.ready));
   }
 
-  /** Last status each worker reported (undefined while still loading). */
+  /**
+   * Last status of each worker: undefined while a first worker is still loading. Replacements
+   * still loading are left out (they show in {@link health} instead), so a replacement lowers
+   * capacity without making the service look unready.
+   */
   statuses(): Array<WorkerStatus | undefined> {
-    return this.slots.map((s) => s.status);
+    return this.slots.filter((s) => s.loaded || !s.replacing).map((s) => (s.loaded ? s.status : undefined));
+  }
+
+  /** Workers ready, being replaced, and tasks queued or running. */
+  health(): PoolHealth {
+    return {
+      workers: this.slots.length,
+      ready: this.slots.filter((s) => s.loaded && !s.exited).length,
+      replacing: this.slots.filter((s) => !s.loaded && s.replacing).length,
+      replacements: this.replacements,
+      queued: this.queue.length,
+      running: this.slots.filter((s) => s.job).length,
+    };
   }
 
   /** Whether {@link close} has been called (readiness turns false so load balancers move on). */
@@ -92,102 +190,221 @@ export class WorkerPool {
     return this.slots.reduce((a, s) => a + s.numTensors, 0);
   }
 
-  /** Tasks currently running or queued in workers. */
+  /** Tasks currently running or queued. */
   inFlight(): number {
-    return this.slots.reduce((a, s) => a + s.inFlight.size, 0);
+    return this.queue.length + this.slots.filter((s) => s.job).length;
   }
 
-  /** Sends `task` to the least busy worker and resolves with its result. */
+  /** Queues `task` for the next free worker and resolves with its result. */
   run<T>(task: Task, options: RunOptions = {}): Promise<T> {
-    if (this.closing) return Promise.reject(new HttpError(503, 'overloaded', 'server is shutting down'));
-    const slot = this.slots.reduce((best, s) => (s.inFlight.size < best.inFlight.size ? s : best));
-    if (slot.inFlight.size >= this.options.maxQueue) {
+    if (this.closing) return Promise.reject(new HttpError(503, 'shutting_down', 'server is shutting down; retry on another instance'));
+    let heavy: boolean;
+    try {
+      heavy = this.options.admit?.(task).heavy ?? false;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const { signal, onChunk, deadline } = options;
+    if (signal?.aborted) return Promise.reject(new CancelledError('request was cancelled'));
+    if (this.queue.length >= this.options.maxQueue * this.slots.length) {
       return Promise.reject(new HttpError(503, 'overloaded', `model workers are saturated (${this.inFlight()} tasks queued); retry later`));
     }
-    const { signal, onChunk } = options;
-    if (signal?.aborted) return Promise.reject(new WorkerError('cancelled', 'request was cancelled'));
-    const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
-      const onAbort = () => slot.worker.postMessage({ type: 'cancel', id } satisfies ToWorker);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      slot.inFlight.set(id, {
-        resolve: (v) => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve(v as T);
-        },
-        reject: (e) => {
-          signal?.removeEventListener('abort', onAbort);
-          reject(e);
-        },
+      const onAbort = () => this.cancel(job, signal?.reason);
+      const job: Job = {
+        id: this.nextId++,
+        task,
+        heavy,
+        deadline,
         onChunk,
-      });
-      slot.worker.postMessage({ type: 'task', id, task } satisfies ToWorker);
+        settled: false,
+        cancelled: false,
+        requeued: false,
+        settle: (err, value) => {
+          if (job.settled) return;
+          job.settled = true;
+          clearTimeout(job.graceTimer);
+          signal?.removeEventListener('abort', onAbort);
+          if (err === undefined) resolve(value as T);
+          else reject(err);
+        },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.queue.push(job);
+      this.pump();
     });
   }
 
-  /** Stops accepting work, waits up to `timeoutMs` for running tasks, then ends the threads. */
-  async close(timeoutMs = 10_000): Promise<void> {
+  /**
+   * Runs a `fault` task: the worker that takes it hits a real wasm trap and is replaced. Needs
+   * the pool to have been started with `faultInjection`. Resolves with the fault's message.
+   */
+  async injectFault(): Promise<string> {
+    try {
+      await this.run({ kind: 'fault' });
+    } catch (err) {
+      if (err instanceof WorkerError && err.kind === 'worker_fault') return err.message;
+      throw err;
+    }
+    throw new Error('fault task returned normally');
+  }
+
+  /**
+   * Stops accepting work and waits up to `timeoutMs` for queued and running tasks. Whatever is
+   * left then is answered with 503 `shutting_down` (so its caller gets a clear answer instead
+   * of a reset connection), and the threads end.
+   */
+  async close(timeoutMs = 10_000): Promise<CloseReport> {
     this.closing = true;
     const deadline = Date.now() + timeoutMs;
-    while (this.inFlight() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (this.inFlight() > 0 && Date.now() < deadline) await sleep(20);
+    const left = [...this.queue.splice(0), ...this.slots.flatMap((s) => (s.job ? [s.job] : []))];
+    const err = new HttpError(503, 'shutting_down', `the server shut down before this request finished (shutdown timeout ${timeoutMs} ms); retry`);
+    for (const job of left) job.settle(err);
+    for (const s of this.slots) s.job = undefined;
     await Promise.all(
       this.slots.map(async (s) => {
         s.exited = true;
         await s.worker.terminate();
       }),
     );
+    return { abandoned: left.length };
   }
 
-  private createSlot(): Slot {
-    const worker = spawn(this.init);
+  private cancel(job: Job, reason: unknown): void {
+    if (job.settled || job.cancelled) return;
+    job.cancelled = true;
+    const why = reason instanceof Error ? reason.message : 'request was cancelled';
+    const queued = this.queue.indexOf(job);
+    if (queued >= 0) {
+      this.queue.splice(queued, 1);
+      job.settle(new CancelledError(`${why} (before it ran)`));
+      return;
+    }
+    const slot = this.slots.find((s) => s.job === job);
+    if (!slot) return;
+    slot.worker.postMessage({ type: 'cancel', id: job.id, reason: why } satisfies ToWorker);
+    job.graceTimer = setTimeout(() => {
+      if (!job.settled && slot.job === job) this.retire(slot, 'stuck', `task ${job.task.kind} did not stop within ${this.graceMs} ms of its cancellation`);
+    }, this.graceMs);
+  }
+
+  /** Hands queued tasks to free workers, heavy ones only while fewer than `heavyLimit` run. */
+  private pump(): void {
+    for (;;) {
+      const free = this.slots.find((s) => s.loaded && !s.exited && !s.job);
+      if (!free || this.queue.length === 0) return;
+      const heavyRunning = this.slots.filter((s) => s.job?.heavy).length;
+      const i = this.queue.findIndex((j) => !j.heavy || heavyRunning < this.heavyLimit);
+      if (i < 0) return;
+      const [job] = this.queue.splice(i, 1);
+      if (job!.deadline !== undefined && job!.deadline <= Date.now()) {
+        job!.settle(new HttpError(503, 'timeout', 'the request deadline passed while it waited for a model worker'));
+        continue;
+      }
+      free.job = job;
+      free.worker.postMessage({ type: 'task', id: job!.id, task: job!.task, deadline: job!.deadline } satisfies ToWorker);
+    }
+  }
+
+  private finish(slot: Slot, id: number, err: unknown, value?: unknown): void {
+    const job = slot.job;
+    if (!job || job.id !== id) return;
+    slot.job = undefined;
+    job.settle(err, value);
+    this.pump();
+  }
+
+  /** Ends a broken worker, answers or re-queues its task, and starts a replacement. */
+  private retire(slot: Slot, reason: RetirementReason, message: string): void {
+    if (slot.exited) return;
+    slot.exited = true;
+    const job = slot.job;
+    slot.job = undefined;
+    if (job && !job.settled) {
+      if (reason === 'crash' && !job.cancelled && !job.requeued && !this.closing) {
+        // The thread died under a task that did not report a fault: give it one more worker.
+        job.requeued = true;
+        this.queue.unshift(job);
+      } else if (reason === 'stuck') {
+        job.settle(new WorkerError('cancelled', `${message}; its worker was replaced`));
+      } else {
+        job.settle(new WorkerError('worker_fault', `model worker failed (${message}); it is being replaced`));
+      }
+    }
+    void slot.worker.terminate();
+    if (this.closing || this.slots[slot.index] !== slot) return;
+    this.replacements++;
+    const failedStarts = slot.loaded ? 0 : slot.failedStarts + 1;
+    const replacement = this.createSlot(slot.index, { reason, message, since: Date.now() }, failedStarts);
+    this.slots[slot.index] = replacement;
+    this.pump();
+  }
+
+  private createSlot(index: number, replacing?: Slot['replacing'], failedStarts = 0): Slot {
     let markReady!: () => void;
     const slot: Slot = {
-      worker,
-      inFlight: new Map(),
+      index,
+      // Set by start(); a worker that cannot even start is respawned with a growing delay.
+      worker: undefined as unknown as Worker,
       numTensors: 0,
+      loaded: false,
       ready: new Promise<void>((r) => (markReady = r)),
       exited: false,
+      replacing,
+      failedStarts,
     };
-    worker.on('message', (msg: FromWorker) => {
-      switch (msg.type) {
-        case 'ready':
-          slot.status = msg.status;
-          slot.numTensors = msg.status.numTensors;
-          markReady();
-          break;
-        case 'chunk':
-          slot.inFlight.get(msg.id)?.onChunk?.(msg.text);
-          break;
-        case 'result': {
-          slot.numTensors = msg.numTensors;
-          const t = slot.inFlight.get(msg.id);
-          slot.inFlight.delete(msg.id);
-          t?.resolve(msg.value);
-          break;
-        }
-        case 'error': {
-          if (msg.numTensors !== undefined) slot.numTensors = msg.numTensors;
-          const t = slot.inFlight.get(msg.id);
-          slot.inFlight.delete(msg.id);
-          t?.reject(new WorkerError(msg.kind, msg.message));
-          break;
-        }
+    const start = (delayed: boolean) => {
+      if (delayed && (this.closing || this.slots[index] !== slot)) {
+        markReady();
+        return;
       }
-    });
-    const fail = (err: unknown) => {
-      if (slot.exited) return;
-      slot.exited = true;
-      markReady();
-      for (const t of slot.inFlight.values()) t.reject(new WorkerError('internal', `model worker stopped: ${String(err)}`));
-      slot.inFlight.clear();
-      if (!this.closing) {
-        this.options.onCrash?.(err);
-        const i = this.slots.indexOf(slot);
-        if (i >= 0) this.slots[i] = this.createSlot();
-      }
+      const worker = spawn(this.init);
+      slot.worker = worker;
+      worker.on('message', (msg: FromWorker) => {
+        switch (msg.type) {
+          case 'ready':
+            slot.status = msg.status;
+            slot.numTensors = msg.status.numTensors;
+            if (!slot.loaded) {
+              slot.loaded = true;
+              markReady();
+              if (slot.replacing) {
+                const { reason, message, since } = slot.replacing;
+                this.options.onReplaced?.({ reason, message, seconds: (Date.now() - since) / 1000 });
+              }
+              this.pump();
+            }
+            break;
+          case 'chunk':
+            if (slot.job?.id === msg.id) slot.job.onChunk?.(msg.text);
+            break;
+          case 'result':
+            slot.numTensors = msg.numTensors;
+            this.finish(slot, msg.id, undefined, msg.value);
+            break;
+          case 'error':
+            if (msg.numTensors !== undefined) slot.numTensors = msg.numTensors;
+            this.finish(slot, msg.id, new WorkerError(msg.kind, msg.message, msg.details));
+            if (msg.fault) this.retire(slot, 'fault', msg.message);
+            break;
+        }
+      });
+      const crashed = (err: unknown) => {
+        if (slot.exited) return;
+        markReady();
+        if (!this.closing) this.options.onCrash?.(err);
+        this.retire(slot, 'crash', err instanceof Error ? err.message : String(err));
+      };
+      worker.on('error', crashed);
+      worker.on('exit', (code) => crashed(new Error(`model worker exited with code ${code}`)));
     };
-    worker.on('error', fail);
-    worker.on('exit', (code) => fail(new Error(`exit code ${code}`)));
+    if (failedStarts === 0) start(false);
+    else {
+      // A stand-in until the delayed start: nothing is dispatched to an unloaded slot.
+      slot.worker = { terminate: () => Promise.resolve(0), postMessage: () => undefined } as unknown as Worker;
+      setTimeout(() => start(true), Math.min(5000, 100 * 2 ** failedStarts)).unref();
+    }
     return slot;
   }
 }

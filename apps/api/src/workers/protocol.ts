@@ -49,7 +49,9 @@ export type Task =
   | { kind: 'stream'; model: string; prompt: string; options: GenerateOptions }
   | { kind: 'embed'; texts: string[] }
   | ForecastTask
-  | { kind: 'status' };
+  | { kind: 'status' }
+  /** Hits a real wasm trap (only when the worker was started with `faultInjection`). */
+  | { kind: 'fault' };
 
 /** Forecast output. */
 export interface ForecastResult {
@@ -101,12 +103,26 @@ export interface WorkerInit {
   forecastNeural?: boolean;
   /** Folder model paths are shown relative to in messages. */
   root?: string;
+  /** Accept `fault` tasks (tests and bench:abuse only). */
+  faultInjection?: boolean;
 }
 
-export type ToWorker = { type: 'task'; id: number; task: Task } | { type: 'cancel'; id: number };
+export type ToWorker =
+  /** `deadline` (epoch ms): the worker cancels the task itself when it passes. */
+  | { type: 'task'; id: number; task: Task; deadline?: number }
+  | { type: 'cancel'; id: number; reason: string };
 
 export type FromWorker =
   | { type: 'ready'; status: WorkerStatus }
   | { type: 'result'; id: number; value: unknown; numTensors: number }
   | { type: 'chunk'; id: number; text: string }
-  | { type: 'error'; id: number; kind: WorkerErrorKind; message: string; numTensors?: number };
+  | {
+      type: 'error';
+      id: number;
+      kind: WorkerErrorKind;
+      message: string;
+      details?: Record<string, unknown>;
+      /** The backend itself failed (wasm trap, out of memory, non-finite weights): the worker must be replaced. */
+      fault?: boolean;
+      numTensors?: number;
+    };

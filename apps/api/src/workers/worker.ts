@@ -6,7 +6,7 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, type BackendName } from '@seqlab/core';
+import { CancelledError, initBackend, isSeqlabError, type BackendName, type SeqlabErrorCode } from '@seqlab/core';
 import type { WorkerErrorKind } from '../errors.js';
 import type {
   ForecastResult,
@@ -38,6 +38,60 @@ class TaskError extends Error {
   }
 }
 
+/** The runtime under the models is broken (not the input): this worker must not serve again. */
+class BackendFault extends Error {
+  override readonly name = 'BackendFault';
+}
+
+// The WebAssembly global exists in Node, but only the DOM lib (not used here) types it.
+const Wasm = (
+  globalThis as unknown as {
+    WebAssembly: {
+      Module: new (bytes: Uint8Array) => object;
+      Instance: new (module: object) => { exports: Record<string, unknown> };
+      RuntimeError: new (message?: string) => Error;
+    };
+  }
+).WebAssembly;
+
+// Out-of-memory failures surface as RangeErrors from typed-array and buffer allocation, or as
+// emscripten aborts inside the wasm backend; wasm traps are WebAssembly.RuntimeErrors.
+const OUT_OF_MEMORY = /allocation failed|out of memory|Cannot enlarge memory|Aborted\(OOM\)|Invalid typed array length|Invalid array buffer length/i;
+
+/** Whether `err` means the backend's state can no longer be trusted (wasm trap, OOM, corrupt weights). */
+function isBackendFault(err: unknown): boolean {
+  if (err instanceof BackendFault || err instanceof Wasm.RuntimeError) return true;
+  if (err instanceof RangeError && OUT_OF_MEMORY.test(err.message)) return true;
+  // tfjs-backend-wasm rethrows some traps as plain Errors carrying the trap's text.
+  return err instanceof Error && /memory access out of bounds|Aborted\(/.test(err.message);
+}
+
+const SEQLAB_CODE_KIND: Record<SeqlabErrorCode, WorkerErrorKind> = {
+  bad_input: 'bad_input',
+  not_found: 'bad_input',
+  unsupported: 'bad_input',
+  model_file_corrupt: 'model_unavailable',
+  limit_exceeded: 'limit_exceeded',
+  cancelled: 'cancelled',
+  internal: 'internal',
+};
+
+// `(module (memory 1) (func (export "f") (result i32) (i32.load (i32.const 0x7fffffff))))`:
+// a load far outside its one-page memory, i.e. the same trap a corrupted wasm heap produces.
+const OUT_OF_BOUNDS_MODULE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7f, 0x03, 0x02, 0x01, 0x00, 0x05, 0x03, 0x01, 0x00,
+  0x01, 0x07, 0x05, 0x01, 0x01, 0x66, 0x00, 0x00, 0x0a, 0x0d, 0x01, 0x0b, 0x00, 0x41, 0xff, 0xff, 0xff, 0xff, 0x07, 0x28, 0x02, 0x00, 0x0b,
+]);
+
+// Set by an injected fault: like a really corrupted heap, every later task on this worker traps.
+let poisoned = false;
+
+function wasmTrap(): never {
+  const instance = new Wasm.Instance(new Wasm.Module(OUT_OF_BOUNDS_MODULE));
+  (instance.exports.f as () => number)();
+  throw new BackendFault('injected fault did not trap');
+}
+
 // Specifiers kept in variables: each package is loaded only when its feature is configured, and a
 // package that fails to load disables its endpoints (with the reason in /readyz) instead of the worker.
 const RNN = '@seqlab/rnn';
@@ -46,7 +100,7 @@ const FORECAST = '@seqlab/forecast';
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
-const cancelled = new Set<number>();
+const controllers = new Map<number, AbortController>();
 const sentimentModels = new Map<string, Promise<SentimentModel>>();
 const generators = new Map<string, Promise<TextGenerator>>();
 let encoder: Promise<Encoder> | undefined;
@@ -131,7 +185,7 @@ function currentStatus(): WorkerStatus {
   return { backend: backend.name, backendReason: backend.reason, models: { ...status }, numTensors: m.numTensors, numBytes: m.numBytes };
 }
 
-async function forecast(task: ForecastTask): Promise<ForecastResult> {
+async function forecast(task: ForecastTask, signal: AbortSignal): Promise<ForecastResult> {
   let mod: ForecastModule;
   try {
     mod = (await import(FORECAST)) as ForecastModule;
@@ -154,7 +208,7 @@ async function forecast(task: ForecastTask): Promise<ForecastResult> {
   try {
     const t0 = performance.now();
     const series = mod.createSeries(task.columns, task.dates);
-    await model.fit(series);
+    await model.fit(series, { signal });
     const fitMs = performance.now() - t0;
     let out: Awaited<ReturnType<Forecaster['predict']>>;
     let warning: string | undefined;
@@ -166,6 +220,7 @@ async function forecast(task: ForecastTask): Promise<ForecastResult> {
       out = await model.predict(task.horizon, { level: null });
       warning = `no prediction intervals: ${message(err)}`;
     }
+    mod.assertFiniteForecast(out, task.model);
     return {
       model: task.model,
       columns: out.columns,
@@ -180,7 +235,7 @@ async function forecast(task: ForecastTask): Promise<ForecastResult> {
     };
   } catch (err) {
     // Input problems (too short, non-finite, bad options) come back as the package's input errors.
-    if (err instanceof Error && /InputError$/.test(err.name)) throw new TaskError('bad_input', err.message);
+    if (err instanceof Error && /InputError$/.test(err.name) && !isSeqlabError(err)) throw new TaskError('bad_input', err.message);
     throw err;
   } finally {
     model.dispose();
@@ -196,17 +251,29 @@ function markLoaded(key: keyof WorkerStatus['models'], dir?: string): void {
   send({ type: 'ready', status: currentStatus() });
 }
 
-async function run(id: number, task: Task): Promise<unknown> {
+/** Probabilities of a model whose weights are intact are finite; anything else is a corrupt heap. */
+function checkFiniteSentiment(results: Array<{ score: number; probabilities: Record<string, number> | number[] }>): void {
+  for (const r of results) {
+    if (!Number.isFinite(r.score) || !Object.values(r.probabilities).every(Number.isFinite)) {
+      throw new BackendFault('the sentiment model produced non-finite probabilities: its weights in this worker are corrupt');
+    }
+  }
+}
+
+async function run(id: number, task: Task, signal: AbortSignal): Promise<unknown> {
+  if (poisoned) wasmTrap();
   switch (task.kind) {
     case 'sentiment': {
       const model = await sentimentModel(task.model);
       markLoaded('sentiment', task.model);
-      return model.predict(task.texts);
+      const results = await model.predict(task.texts);
+      checkFiniteSentiment(results);
+      return results;
     }
     case 'generate': {
       const gen = await textGenerator(task.model);
       markLoaded('generator', task.model);
-      const out = await gen.generate(task.prompt, task.options);
+      const out = await gen.generate(task.prompt, { ...task.options, signal });
       return { text: out.text, tokens: out.tokens, finishReason: out.finishReason } satisfies GenerateResult;
     }
     case 'stream': {
@@ -214,9 +281,9 @@ async function run(id: number, task: Task): Promise<unknown> {
       markLoaded('generator', task.model);
       let text = '';
       let tokens = 0;
-      for await (const piece of gen.stream(task.prompt, task.options)) {
+      for await (const piece of gen.stream(task.prompt, { ...task.options, signal })) {
         // A cancelled stream stops at the next token; the generator's own cleanup runs on return.
-        if (cancelled.has(id)) break;
+        if (signal.aborted) break;
         text += piece;
         tokens++;
         send({ type: 'chunk', id, text: piece });
@@ -229,31 +296,57 @@ async function run(id: number, task: Task): Promise<unknown> {
       return enc.embed(task.texts);
     }
     case 'forecast':
-      return forecast(task);
+      return forecast(task, signal);
     case 'status':
       return currentStatus();
+    case 'fault':
+      if (!init.faultInjection) throw new TaskError('bad_input', 'fault injection is disabled (FAULT_INJECTION=on enables it for tests)');
+      poisoned = true;
+      return wasmTrap();
   }
 }
 
 port.on('message', (msg: ToWorker) => {
   if (msg.type === 'cancel') {
-    cancelled.add(msg.id);
+    controllers.get(msg.id)?.abort(new CancelledError(msg.reason));
     return;
   }
   const { id, task } = msg;
+  const controller = new AbortController();
+  controllers.set(id, controller);
+  // The deadline travels with the task, so work stops on time even if the cancel message is late.
+  const timer =
+    msg.deadline === undefined
+      ? undefined
+      : setTimeout(() => controller.abort(new CancelledError('the request deadline passed before the task finished')), Math.max(0, msg.deadline - Date.now()));
   void (async () => {
     try {
-      if (cancelled.has(id)) throw new TaskError('cancelled', 'request was cancelled before it ran');
-      const value = await run(id, task);
+      const value = await run(id, task, controller.signal);
       send({ type: 'result', id, value, numTensors: tf.memory().numTensors });
     } catch (err) {
-      // The packages' own argument errors (RnnArgumentError, ForecastInputError, ...) are the
-      // caller's fault, so they become 400s; anything else is ours.
-      const kind: WorkerErrorKind =
-        err instanceof TaskError ? err.kind : err instanceof Error && /(Argument|Input)Error$/.test(err.name) ? 'bad_input' : 'internal';
-      send({ type: 'error', id, kind, message: message(err), numTensors: tf.memory().numTensors });
+      const fault = isBackendFault(err);
+      // SeqlabErrors carry their code; the packages' older argument errors (RnnArgumentError,
+      // ForecastInputError, ...) are the caller's fault too; anything else is ours.
+      const kind: WorkerErrorKind = fault
+        ? 'worker_fault'
+        : err instanceof TaskError
+          ? err.kind
+          : isSeqlabError(err)
+            ? SEQLAB_CODE_KIND[err.code]
+            : err instanceof Error && /(Argument|Input)Error$/.test(err.name)
+              ? 'bad_input'
+              : 'internal';
+      const details = isSeqlabError(err) ? err.details : undefined;
+      let numTensors: number | undefined;
+      try {
+        numTensors = tf.memory().numTensors;
+      } catch {
+        // A broken backend may not even report its memory.
+      }
+      send({ type: 'error', id, kind, message: fault ? `backend fault: ${message(err)}` : message(err), details, fault, numTensors });
     } finally {
-      cancelled.delete(id);
+      clearTimeout(timer);
+      controllers.delete(id);
     }
   })();
 });

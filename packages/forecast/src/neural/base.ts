@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { fileSystem, SeededRandom } from '@seqlab/core';
+import { cancellationCheckpoint, fileSystem, SeededRandom } from '@seqlab/core';
 import { ForecastInputError, positiveInt } from '../errors.js';
 import { seriesLength, type TimeSeries } from '../data/series.js';
 import type { ScalerKind } from '../data/scalers.js';
@@ -239,6 +239,7 @@ export abstract class NeuralForecaster<O extends NeuralOptions = NeuralOptions> 
     let bestWeights = valItems ? this.snapshot() : undefined;
     let stale = 0;
     const vars = Object.values(this.params).filter((v) => v.trainable);
+    const checkpoint = cancellationCheckpoint(options.signal, `${this.name} training`);
     try {
       for (let epoch = 1; epoch <= epochs; epoch++) {
         const te = performance.now();
@@ -249,6 +250,7 @@ export abstract class NeuralForecaster<O extends NeuralOptions = NeuralOptions> 
         let seen = 0;
         let outOfTime = false;
         for (let off = 0; off < perEpoch; off += batchSize) {
+          await checkpoint();
           const count = Math.min(batchSize, perEpoch - off);
           const b = this.fillBatch(series.values, shuffled, count, off, true);
           const loss = optimizer.minimize(() => this.batchLoss(b, count, true), true, vars);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { SeededRandom } from '@seqlab/core';
+import { cancellationCheckpoint, SeededRandom } from '@seqlab/core';
 import { RnnArgumentError } from '../errors.js';
 import { applyRepetitionPenalty, drawIndex, resolveSampling, samplingDistribution, type SamplingOptions } from './sampling.js';
 import type { Stepper } from './stepper.js';
@@ -14,6 +14,11 @@ export interface GenerateOptions extends SamplingOptions {
   stop?: string[];
   /** Seed for sampling; the same seed gives the same text. Default: random. */
   seed?: number;
+  /**
+   * Stops generation (with a `CancelledError` from @seqlab/core) at the next step once aborted;
+   * state tensors are freed. Checked every token and every beam step.
+   */
+  signal?: AbortSignal;
 }
 
 /** A generation result. */
@@ -39,6 +44,7 @@ interface Resolved extends Required<SamplingOptions> {
   beam: number;
   stop: string[];
   seed: number;
+  signal?: AbortSignal;
 }
 
 function resolve(o: GenerateOptions = {}): Resolved {
@@ -54,7 +60,7 @@ function resolve(o: GenerateOptions = {}): Resolved {
   }
   const seed = o.seed ?? Math.floor(Math.random() * 2 ** 31);
   if (!Number.isFinite(seed)) throw new RnnArgumentError(`seed must be a number, got ${String(o.seed)}`);
-  return { ...resolveSampling(o), maxTokens, beam, stop, seed };
+  return { ...resolveSampling(o), maxTokens, beam, stop, seed, signal: o.signal };
 }
 
 /** Index of the first stop sequence in `text`, or -1. */
@@ -143,7 +149,7 @@ export class TextGenerator {
     const o = resolve(options);
     const context = this.promptIds(prompt);
     if (o.beam > 1) {
-      const r = this.beamSearch(context, o);
+      const r = await this.beamSearch(context, o);
       meta.tokens = r.tokens;
       meta.finishReason = r.finishReason;
       if (r.text) yield r.text;
@@ -155,8 +161,10 @@ export class TextGenerator {
     let generated = '';
     const ids: number[] = [];
     let emitted = 0;
+    const checkpoint = cancellationCheckpoint(o.signal, 'generation');
     try {
       for (let t = 0; t < o.maxTokens; t++) {
+        await checkpoint();
         const out = this.stepper.step([feed], state);
         tf.dispose(state);
         state = out.state;
@@ -193,7 +201,7 @@ export class TextGenerator {
    * (after the repetition penalty). A beam that produces a stop sequence is finished; the best
    * finished or surviving beam wins.
    */
-  private beamSearch(context: number[], o: Resolved): GenerateResult {
+  private async beamSearch(context: number[], o: Resolved): Promise<GenerateResult> {
     interface Beam {
       ids: number[];
       logp: number;
@@ -202,8 +210,10 @@ export class TextGenerator {
     const finished: (Beam & { text: string })[] = [];
     let state = this.stepper.initialState(1);
     let feed: number[][] = [context];
+    const checkpoint = cancellationCheckpoint(o.signal, 'beam search');
     try {
       for (let t = 0; t < o.maxTokens && beams.length > 0; t++) {
+        await checkpoint();
         const out = this.stepper.step(feed, state);
         tf.dispose(state);
         state = out.state;

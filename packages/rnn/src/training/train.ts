@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { fileSystem, saveModel, setGlobalSeed, writeJsonAtomic } from '@seqlab/core';
+import { cancellationCheckpoint, fileSystem, saveModel, setGlobalSeed, writeJsonAtomic } from '@seqlab/core';
 import { RnnArgumentError, positiveInt } from '../errors.js';
 import type { Batch, BatchSource } from './data.js';
 import { detectOutputKind, evaluate } from './evaluate.js';
@@ -83,6 +83,12 @@ export interface TrainOptions {
   onProgress?: (event: TrainProgress) => void | Promise<void>;
   /** Stop cleanly (validate, checkpoint) once this many seconds of this call have passed. */
   timeBudgetSeconds?: number;
+  /**
+   * Abandons training with a `CancelledError` (from @seqlab/core) before the next batch once
+   * aborted. Unlike the time budget nothing more is validated or checkpointed; the last
+   * completed epoch's checkpoint stays as it was.
+   */
+  signal?: AbortSignal;
 }
 
 /** What {@link train} returns. */
@@ -291,6 +297,7 @@ export async function train(model: tfl.LayersModel, data: BatchSource, options: 
     return out;
   };
 
+  const checkpoint = cancellationCheckpoint(options.signal, 'training');
   try {
     for (let epoch = state.epoch; epoch < epochs; epoch++) {
       if (options.learningRateSchedule) setLr(optimizer, options.learningRateSchedule(epoch, getLr(optimizer)));
@@ -302,6 +309,12 @@ export async function train(model: tfl.LayersModel, data: BatchSource, options: 
       let batchIndex = 0;
       let partial = false;
       for (const batch of data.batches(epoch)) {
+        try {
+          await checkpoint();
+        } catch (err) {
+          disposeBatch(batch);
+          throw err;
+        }
         let r: { loss: number; correct: number; count: number };
         try {
           r = trainStep(batch);

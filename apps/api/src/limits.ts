@@ -1,0 +1,85 @@
+import { LimitExceededError } from '@seqlab/core';
+import { checkForecastOptions, forecastCost } from '@seqlab/forecast';
+import { checkPromptLength, generationSteps } from '@seqlab/rnn';
+import type { Config } from './config.js';
+import type { Task } from './workers/protocol.js';
+
+/** The configured limits one request's estimated cost is held to. */
+export type CostLimits = Pick<
+  Config,
+  'maxForecastWork' | 'maxForecastParameters' | 'maxForecastMemoryMb' | 'maxPromptLength' | 'maxGenerateSteps'
+>;
+
+/** How the worker pool should schedule an admitted task. */
+export interface Admission {
+  /**
+   * Heavy tasks (generation, forecasts above {@link HEAVY_FORECAST_FLOPS}) run on at most
+   * `heavyWorkers` workers at a time, so cheap requests always find a worker.
+   */
+  heavy: boolean;
+}
+
+/** Forecasts estimated below this many operations (well under 100 ms) count as cheap. */
+export const HEAVY_FORECAST_FLOPS = 5e7;
+
+function exceed(limit: string, what: string, value: number, max: number, hint: string): never {
+  const show = (v: number) => (v >= 1e6 ? v.toExponential(2) : String(Math.round(v)));
+  throw new LimitExceededError(`${what} ${show(value)} exceeds the server's limit ${limit}=${show(max)}; ${hint}`, {
+    details: { limit, value, max },
+  });
+}
+
+/**
+ * The cost model: checks a task against the configured limits before any work starts and says
+ * how to schedule it. Option ranges are checked here too (finite, meaningful values), so no
+ * worker ever builds a model from them.
+ *
+ * @throws LimitExceededError (422) naming the limit, the estimate and the maximum.
+ * @throws BadInputError (400) for an option outside its range.
+ */
+export function admitTask(task: Task, limits: CostLimits): Admission {
+  switch (task.kind) {
+    case 'generate':
+    case 'stream': {
+      checkPromptLength(task.prompt, limits.maxPromptLength);
+      const steps = generationSteps({ promptLength: task.prompt.length, maxTokens: task.options.maxTokens ?? 100, beam: task.options.beam ?? 1 });
+      if (steps > limits.maxGenerateSteps) {
+        exceed('MAX_GENERATE_STEPS', 'generation steps (prompt length + maxTokens x beam)', steps, limits.maxGenerateSteps, 'lower maxTokens or beam, or shorten the prompt');
+      }
+      return { heavy: true };
+    }
+    case 'forecast': {
+      checkForecastOptions(task.options);
+      const columns = Object.values(task.columns);
+      const cost = forecastCost({
+        model: task.model,
+        options: task.options,
+        rows: columns[0]?.length ?? 0,
+        columns: columns.length,
+        horizon: task.horizon,
+      });
+      if (cost.parameters > limits.maxForecastParameters) {
+        exceed('MAX_FORECAST_PARAMETERS', `${task.model}: trainable weights`, cost.parameters, limits.maxForecastParameters, 'use a smaller hidden size');
+      }
+      const mb = cost.memoryBytes / 2 ** 20;
+      if (mb > limits.maxForecastMemoryMb) {
+        exceed('MAX_FORECAST_MEMORY_MB', `${task.model}: working memory (MB)`, mb, limits.maxForecastMemoryMb, 'use a shorter lookback, a smaller hidden size or batchSize');
+      }
+      if (cost.flops > limits.maxForecastWork) {
+        exceed(
+          'MAX_FORECAST_WORK',
+          `${task.model}: estimated work (floating-point operations for ${columns[0]?.length ?? 0} rows, lookback, horizon and model size)`,
+          cost.flops,
+          limits.maxForecastWork,
+          'send fewer rows, or use a shorter lookback, horizon or a smaller model',
+        );
+      }
+      return { heavy: cost.flops > HEAVY_FORECAST_FLOPS || task.model === 'segrnn' || task.model === 'seq2seq' };
+    }
+    case 'sentiment':
+    case 'embed':
+    case 'status':
+    case 'fault':
+      return { heavy: false };
+  }
+}
