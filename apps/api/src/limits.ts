@@ -61,10 +61,6 @@ export function admitTask(task: Task, limits: CostLimits): Admission {
       if (cost.parameters > limits.maxForecastParameters) {
         exceed('MAX_FORECAST_PARAMETERS', `${task.model}: trainable weights`, cost.parameters, limits.maxForecastParameters, 'use a smaller hidden size');
       }
-      const mb = cost.memoryBytes / 2 ** 20;
-      if (mb > limits.maxForecastMemoryMb) {
-        exceed('MAX_FORECAST_MEMORY_MB', `${task.model}: working memory (MB)`, mb, limits.maxForecastMemoryMb, 'use a shorter lookback, a smaller hidden size or batchSize');
-      }
       if (cost.flops > limits.maxForecastWork) {
         exceed(
           'MAX_FORECAST_WORK',
@@ -73,6 +69,10 @@ export function admitTask(task: Task, limits: CostLimits): Admission {
           limits.maxForecastWork,
           'send fewer rows, or use a shorter lookback, horizon or a smaller model',
         );
+      }
+      const mb = cost.memoryBytes / 2 ** 20;
+      if (mb > limits.maxForecastMemoryMb) {
+        exceed('MAX_FORECAST_MEMORY_MB', `${task.model}: working memory (MB)`, mb, limits.maxForecastMemoryMb, 'use a shorter lookback, a smaller hidden size or batchSize');
       }
       return { heavy: cost.flops > HEAVY_FORECAST_FLOPS || task.model === 'segrnn' || task.model === 'seq2seq' };
     }

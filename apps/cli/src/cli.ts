@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { handleError } from './errors.js';
+import { escapeControl } from './texts.js';
 
 /** What every action handler receives. */
 export interface ActionContext {
@@ -42,9 +43,9 @@ export function emit(json: boolean, value: unknown, human: () => void): void {
   else human();
 }
 
-/** Prints a line to stdout. */
+/** Prints a line to stdout, with control characters escaped (texts may come from any file). */
 export function println(line = ''): void {
-  process.stdout.write(`${line}\n`);
+  process.stdout.write(`${escapeControl(line)}\n`);
 }
 
 /** Prints a line to stderr (status that must not pollute stdout). */

@@ -1,6 +1,37 @@
 import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { MAX_PROMPT_LENGTH } from '@seqlab/core';
 import { InputError, UsageError } from './errors.js';
 import { existingFile } from './options.js';
+
+/**
+ * A generation prompt: not empty and at most {@link MAX_PROMPT_LENGTH} characters, the limit the
+ * API applies too. The whole prompt is read before the first token appears, so an overlong one
+ * would mean minutes of silence rather than an answer.
+ */
+export const promptSchema = z
+  .string()
+  .min(1, 'the prompt must not be empty')
+  .superRefine((prompt, ctx) => {
+    if (prompt.length > MAX_PROMPT_LENGTH) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `is ${prompt.length} characters; the limit is ${MAX_PROMPT_LENGTH} (the same as the API's) because the whole prompt is read before anything is generated; shorten it`,
+      });
+    }
+  });
+
+// C0 controls except tab and newline, DEL, and C1 controls (ESC starts terminal escape sequences).
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+/**
+ * `text` safe to print on a terminal: control characters (other than tab and newline) become
+ * visible escapes such as `\x1b`, so a text read from a binary file cannot move the cursor,
+ * change colours or ring the bell.
+ */
+export function escapeControl(text: string): string {
+  return text.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -23,7 +54,12 @@ export async function readTexts(args: string[], file: string | undefined, what =
   if (args.length > 0 && file) throw new UsageError(`give ${what}s as arguments or with --file, not both`);
   let texts: string[];
   if (args.length > 0) texts = args.map((a) => a.trim()).filter((a) => a.length > 0);
-  else if (file) texts = lines(readFileSync(existingFile(file, '--file'), 'utf8'));
+  else if (file) {
+    const content = readFileSync(existingFile(file, '--file'), 'utf8');
+    // Text files have no NUL bytes; binary ones almost always do.
+    if (content.includes('\u0000')) throw new InputError(`--file ${file}: looks like a binary file (it contains NUL bytes); give a text file with one ${what} per line`);
+    texts = lines(content);
+  }
   else if (!process.stdin.isTTY) texts = lines(await readStdin());
   else throw new UsageError(`no ${what} given: pass it as an argument, with --file F, or on stdin`);
   if (texts.length === 0) throw new InputError(`no ${what} found: the input is empty`);

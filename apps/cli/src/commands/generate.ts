@@ -3,11 +3,12 @@ import { z } from 'zod';
 import { collect, defineAction, emit, note } from '../cli.js';
 import { InterruptedError } from '../errors.js';
 import { resolveModel } from '../models.js';
+import { promptSchema } from '../texts.js';
 import { commonSchema, int, nonNegative, parseOptions, positive, positiveInt, probability, seed } from '../options.js';
 
 const schema = commonSchema.extend({
   model: z.string().optional(),
-  prompt: z.string().min(1, 'the prompt must not be empty'),
+  prompt: promptSchema,
   maxTokens: int(1, 100_000).default(200),
   temperature: nonNegative.default(0.8),
   topK: positiveInt.optional(),

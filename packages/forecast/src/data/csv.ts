@@ -52,6 +52,7 @@ export function readCsvSeries(pathOrText: string, options: ReadCsvOptions = {}):
   }
   if (rows.length < 2) throw new ForecastInputError(`${source}: needs a header row and at least one data row`);
   const header = rows[0]!;
+  checkHeader(header, source);
   const data = rows.slice(1);
 
   let dateIdx = -1;
@@ -106,6 +107,27 @@ export function readCsvSeries(pathOrText: string, options: ReadCsvOptions = {}):
   }
   values.forEach((v, c) => fillMissing(v, missing, `${source}: column "${targetNames[c]}"`));
   return { columns: targetNames, values, dates, irregular: dates ? isIrregular(dates) : false };
+}
+
+/**
+ * Refuses a header row that is really data (every cell a number or a date: the file has no
+ * header, and its first row would silently become column names) and duplicate column names
+ * (one of the two columns could never be selected).
+ */
+function checkHeader(header: string[], source: string): void {
+  const looksLikeData = (cell: string) => cell !== '' && (Number.isFinite(Number(cell)) || parseDate(cell) !== undefined);
+  if (header.every(looksLikeData)) {
+    const shown = header.slice(0, 3).map((c) => `"${c}"`).join(', ');
+    throw new ForecastInputError(`${source}: the first row looks like data (${shown}${header.length > 3 ? ', ...' : ''}), not a header; add a header row naming the columns (e.g. date,value)`);
+  }
+  const seen = new Map<string, number>();
+  header.forEach((name, i) => {
+    const first = seen.get(name);
+    if (first !== undefined) {
+      throw new ForecastInputError(`${source}: column name "${name}" appears twice in the header (columns ${first + 1} and ${i + 1}); column names must be unique`);
+    }
+    seen.set(name, i);
+  });
 }
 
 /** Fills NaNs in place by the given policy. */

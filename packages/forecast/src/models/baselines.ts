@@ -270,5 +270,8 @@ export function nelderMead(f: (x: number[]) => number, x0: number[], maxIter = 2
       }
     }
   }
-  return simplex[values.indexOf(Math.min(...values))]!;
+  // A loss that is NaN everywhere (overflowing input) has no minimum; the caller's finite-output
+  // check reports it, so return a point instead of undefined.
+  const best = values.indexOf(Math.min(...values));
+  return simplex[best >= 0 ? best : 0]!;
 }
