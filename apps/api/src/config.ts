@@ -92,6 +92,11 @@ const configSchema = z.object({
    * the rest stay free for cheap ones (sentiment, embeddings). Default: all but one.
    */
   heavyWorkers: int(1, 32).optional(),
+  /**
+   * HEAVY_NICE: Linux nice value (0-19) of the heavy-lane workers when other workers are left for
+   * cheap requests, so the kernel favours those and the HTTP thread; 0 turns it off.
+   */
+  heavyNice: int(0, 19).default(10),
   /** MAX_FORECAST_WORK: estimated floating-point operations one forecast request may cost. */
   maxForecastWork: z.coerce.number().positive().default(2e9),
   /** MAX_FORECAST_PARAMETERS: trainable weights a neural forecast request may build. */
@@ -162,6 +167,7 @@ const ENV_NAMES: Record<keyof Config, string> = {
   drainMs: 'DRAIN_MS',
   cancelGraceMs: 'CANCEL_GRACE_MS',
   heavyWorkers: 'HEAVY_WORKERS',
+  heavyNice: 'HEAVY_NICE',
   maxForecastWork: 'MAX_FORECAST_WORK',
   maxForecastParameters: 'MAX_FORECAST_PARAMETERS',
   maxForecastMemoryMb: 'MAX_FORECAST_MEMORY_MB',

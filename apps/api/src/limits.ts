@@ -79,7 +79,9 @@ export function admitTask(task: Task, limits: CostLimits): Admission {
     case 'sentiment':
     case 'embed':
     case 'status':
-    case 'fault':
       return { heavy: false };
+    case 'fault':
+      // Backend faults come from big models, i.e. from heavy work: injected ones take that lane too.
+      return { heavy: true };
   }
 }

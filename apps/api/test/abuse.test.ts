@@ -131,7 +131,9 @@ describe('finding 1 (continued): timeouts stop work that is already running', ()
   });
 
   it('work that cannot check (a huge closed-form fit) gets its worker replaced after the grace period', async () => {
-    const res = await post(`${lax!.url}/v1/forecast`, { series: seasonal(12_000), model: 'linear', horizon: 24, options: { lookback: 1500 } });
+    // A lookback of 3000 over 11 windows: accumulating them is quick, but the ridge solve is one
+    // uninterruptible factorisation of a 3001 x 3001 matrix (about 1e10 operations).
+    const res = await post(`${lax!.url}/v1/forecast`, { series: seasonal(3034), model: 'linear', horizon: 24, options: { lookback: 3000, lambda: 0.1 } });
     expect(res.status).toBe(503);
     // 400 ms timeout + 1000 ms grace, then the replacement loads its models.
     await waitFor('the stuck worker to be replaced', () => lax!.services.inFlight() === 0, 3000);
@@ -207,7 +209,7 @@ describe('finding 3: option ranges, finite outputs, and broken workers replaced'
     const fault = await post(`${running.url}/debug/fault`, {});
     expect(fault.status).toBe(200);
     expect(((await fault.json()) as { fault: string }).fault).toMatch(/memory access out of bounds/);
-    const ready = await (await fetch(`${running.url}/readyz`)).json();
+    const ready = (await (await fetch(`${running.url}/readyz`)).json()) as Record<string, unknown>;
     const replaced = services.health().ready === 2;
     if (!replaced) expect(ready).toMatchObject({ status: 'degraded', degraded: true, capacity: { workers: 2, replacing: 1 } });
     for (const r of await Promise.all(queued)) expect(r.status).toBe(200);
@@ -221,7 +223,7 @@ describe('finding 3: option ranges, finite outputs, and broken workers replaced'
       expect((await post(`${running.url}/v1/generate`, { prompt: 'RO', maxTokens: 5 })).status).toBe(200);
       expect((await post(`${running.url}/v1/forecast`, { series: seasonal(60), horizon: 3, model: 'naive' })).status).toBe(200);
     }
-    expect((await (await fetch(`${running.url}/readyz`)).json()).status).toBe('ready');
+    expect(((await (await fetch(`${running.url}/readyz`)).json()) as { status: string }).status).toBe('ready');
   });
 });
 

@@ -107,6 +107,7 @@ export function createModelServices(config: Config): Services {
       size: config.workers,
       maxQueue: config.maxQueue,
       heavyWorkers: config.heavyWorkers,
+      heavyNice: config.heavyNice,
       cancelGraceMs: config.cancelGraceMs,
       admit: (task) => admitTask(task, config),
       onReplaced: (event) => replacedListeners.forEach((l) => l(event)),

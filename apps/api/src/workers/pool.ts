@@ -35,6 +35,12 @@ export interface WorkerPoolOptions {
   /** How long a cancelled task may keep running before its worker is replaced. Default 2000 ms. */
   cancelGraceMs?: number;
   /**
+   * Nice value (Linux thread priority, 0-19) of the workers that run heavy tasks, when other
+   * workers are left for cheap ones: the kernel then favours cheap requests and the HTTP thread
+   * over expensive work. Default 0 (off).
+   */
+  heavyNice?: number;
+  /**
    * Checks a task before it is queued (the cost model) and says whether it is heavy; throwing
    * refuses the task. Default: every task admitted as light.
    */
@@ -289,21 +295,39 @@ export class WorkerPool {
     }, this.graceMs);
   }
 
-  /** Hands queued tasks to free workers, heavy ones only while fewer than `heavyLimit` run. */
+  /** Whether heavy tasks may run on `slot`: the first `heavyLimit` workers form the heavy lane. */
+  private inHeavyLane(slot: Slot): boolean {
+    return slot.index < this.heavyLimit;
+  }
+
+  /**
+   * Hands queued tasks to free workers in queue order: heavy ones only to the heavy lane and
+   * while fewer than `heavyLimit` run; cheap ones preferably to the other workers.
+   */
   private pump(): void {
     for (;;) {
-      const free = this.slots.find((s) => s.loaded && !s.exited && !s.job);
-      if (!free || this.queue.length === 0) return;
+      const free = this.slots.filter((s) => s.loaded && !s.exited && !s.job);
+      if (free.length === 0 || this.queue.length === 0) return;
       const heavyRunning = this.slots.filter((s) => s.job?.heavy).length;
-      const i = this.queue.findIndex((j) => !j.heavy || heavyRunning < this.heavyLimit);
-      if (i < 0) return;
-      const [job] = this.queue.splice(i, 1);
+      // While workers are being replaced the heavy lane shrinks first, so the workers left still
+      // keep the share reserved for cheap work.
+      const missing = this.slots.filter((s) => !s.loaded || s.exited).length;
+      const maxHeavy = this.slots.length > 1 ? this.heavyLimit - missing : this.heavyLimit;
+      let pick: { at: number; slot: Slot } | undefined;
+      for (let i = 0; i < this.queue.length && !pick; i++) {
+        if (this.queue[i]!.heavy) {
+          const slot = heavyRunning < maxHeavy ? free.find((s) => this.inHeavyLane(s)) : undefined;
+          if (slot) pick = { at: i, slot };
+        } else pick = { at: i, slot: free.find((s) => !this.inHeavyLane(s)) ?? free[0]! };
+      }
+      if (!pick) return;
+      const [job] = this.queue.splice(pick.at, 1);
       if (job!.deadline !== undefined && job!.deadline <= Date.now()) {
         job!.settle(new HttpError(503, 'timeout', 'the request deadline passed while it waited for a model worker'));
         continue;
       }
-      free.job = job;
-      free.worker.postMessage({ type: 'task', id: job!.id, task: job!.task, deadline: job!.deadline } satisfies ToWorker);
+      pick.slot.job = job;
+      pick.slot.worker.postMessage({ type: 'task', id: job!.id, task: job!.task, deadline: job!.deadline } satisfies ToWorker);
     }
   }
 
@@ -359,7 +383,9 @@ export class WorkerPool {
         markReady();
         return;
       }
-      const worker = spawn(this.init);
+      // Heavy-lane workers run at a lower priority only when there are other workers to favour.
+      const nice = this.inHeavyLane(slot) && this.options.size > this.heavyLimit ? (this.options.heavyNice ?? 0) : 0;
+      const worker = spawn({ ...this.init, nice });
       slot.worker = worker;
       worker.on('message', (msg: FromWorker) => {
         switch (msg.type) {
@@ -383,11 +409,21 @@ export class WorkerPool {
             slot.numTensors = msg.numTensors;
             this.finish(slot, msg.id, undefined, msg.value);
             break;
-          case 'error':
+          case 'error': {
             if (msg.numTensors !== undefined) slot.numTensors = msg.numTensors;
-            this.finish(slot, msg.id, new WorkerError(msg.kind, msg.message, msg.details));
-            if (msg.fault) this.retire(slot, 'fault', msg.message);
+            const err = new WorkerError(msg.kind, msg.message, msg.details);
+            if (!msg.fault) {
+              this.finish(slot, msg.id, err);
+              break;
+            }
+            // Answer the faulting task with its own error, then retire the worker before anything
+            // else can be dispatched to it.
+            const job = slot.job?.id === msg.id ? slot.job : undefined;
+            if (job) slot.job = undefined;
+            job?.settle(err);
+            this.retire(slot, 'fault', msg.message);
             break;
+          }
         }
       });
       const crashed = (err: unknown) => {

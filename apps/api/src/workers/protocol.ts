@@ -105,6 +105,8 @@ export interface WorkerInit {
   root?: string;
   /** Accept `fault` tasks (tests and bench:abuse only). */
   faultInjection?: boolean;
+  /** Nice value the worker gives its own thread at start (Linux; 0 leaves it alone). */
+  nice?: number;
 }
 
 export type ToWorker =

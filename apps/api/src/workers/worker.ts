@@ -2,7 +2,8 @@
  * Model worker thread: loads the models once, then answers tasks from the HTTP thread.
  * Everything that touches TensorFlow.js happens here, never on the request thread.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readlinkSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
@@ -350,6 +351,16 @@ port.on('message', (msg: ToWorker) => {
     }
   })();
 });
+
+// Linux gives each thread its own nice value; /proc/thread-self names this worker's thread id.
+// Threads the backend starts later inherit it. Elsewhere the worker just runs at normal priority.
+if (init.nice && process.platform === 'linux') {
+  try {
+    os.setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), init.nice);
+  } catch {
+    // Not permitted or not available: priority is an optimisation, not a requirement.
+  }
+}
 
 const info = await initBackend({ backend: init.backend as BackendName | undefined });
 backend = { name: info.name, reason: info.reason };

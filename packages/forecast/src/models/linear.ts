@@ -1,8 +1,9 @@
+import { cancellationCheckpoint } from '@seqlab/core';
 import { ForecastInputError, positiveInt } from '../errors.js';
 import { seriesLength, type TimeSeries } from '../data/series.js';
 import type { ScalerKind } from '../data/scalers.js';
 import { windowStarts } from '../data/windows.js';
-import { Forecaster, type BaseOptions, type ForecasterCapabilities } from '../forecaster.js';
+import { Forecaster, type BaseOptions, type FitOptions, type ForecasterCapabilities } from '../forecaster.js';
 import { matMulRows, NormalEquations } from '../linalg.js';
 
 /** Options of the closed-form linear forecasters. */
@@ -94,10 +95,12 @@ abstract class WindowLinearForecaster extends Forecaster<LinearOptions> {
     return out;
   }
 
-  private addWindows(eq: NormalEquations, series: TimeSeries, filter?: (s: number) => boolean): void {
+  private async addWindows(eq: NormalEquations, series: TimeSeries, filter?: (s: number) => boolean, checkpoint?: () => Promise<void>): Promise<void> {
     const L = this.lookback;
     const H = this.horizon;
     const p = L + 1;
+    // Chunks are one float32 matrix product each; their size is part of the numerics (a
+    // cancellable fit must give the same model), so cancellation is checked between them.
     const chunk = 4096;
     const X = new Float64Array(chunk * p);
     const Y = new Float64Array(chunk * H);
@@ -114,13 +117,15 @@ abstract class WindowLinearForecaster extends Forecaster<LinearOptions> {
         if (++k === chunk) {
           eq.addBatch(X, Y, k);
           k = 0;
+          if (checkpoint) await checkpoint();
         }
       }
     }
     eq.addBatch(X, Y, k);
   }
 
-  protected async fitScaled(series: TimeSeries, validation: TimeSeries | undefined): Promise<void> {
+  protected async fitScaled(series: TimeSeries, validation: TimeSeries | undefined, options: FitOptions = {}): Promise<void> {
+    const checkpoint = options.signal ? cancellationCheckpoint(options.signal, `${this.name} fit`) : undefined;
     const L = this.lookback;
     const H = this.horizon;
     const p = L + 1;
@@ -129,7 +134,7 @@ abstract class WindowLinearForecaster extends Forecaster<LinearOptions> {
     const lambdaOpt = this.options.lambda ?? 'auto';
     const eq = new NormalEquations(p, H);
     if (lambdaOpt !== 'auto') {
-      this.addWindows(eq, series);
+      await this.addWindows(eq, series, undefined, checkpoint);
       this.chosenLambda = lambdaOpt;
       this.weights = this.fold(this.mapped(eq).solve(lambdaOpt * eq.count, true));
       return;
@@ -139,15 +144,15 @@ abstract class WindowLinearForecaster extends Forecaster<LinearOptions> {
     const held = new NormalEquations(p, H);
     let rest: NormalEquations | undefined;
     if (validation && seriesLength(validation) >= L + H) {
-      this.addWindows(eq, series);
-      this.addWindows(held, validation);
+      await this.addWindows(eq, series, undefined, checkpoint);
+      await this.addWindows(held, validation, undefined, checkpoint);
     } else {
       const cut = Math.floor((n - L - H) * 0.8);
-      this.addWindows(eq, series, (s) => s < cut);
-      this.addWindows(held, series, (s) => s >= cut);
+      await this.addWindows(eq, series, (s) => s < cut, checkpoint);
+      await this.addWindows(held, series, (s) => s >= cut, checkpoint);
       rest = held;
       if (eq.count === 0) {
-        this.addWindows(eq, series);
+        await this.addWindows(eq, series, undefined, checkpoint);
         rest = undefined;
       }
     }
@@ -157,6 +162,7 @@ abstract class WindowLinearForecaster extends Forecaster<LinearOptions> {
       const fitEq = this.mapped(eq);
       const heldEq = this.mapped(held);
       for (const lam of GRID) {
+        await checkpoint?.();
         let err: number;
         try {
           err = heldEq.heldOutError(fitEq.solve(lam * eq.count, true));

@@ -89,6 +89,10 @@ function pendingStopPrefix(text: string, stops: string[]): number {
 
 const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
 
+// A cancellable generation reads its prompt in pieces of this many tokens, so a long prompt
+// (hundreds of milliseconds per piece on large models at most) can be abandoned between them.
+const PREFILL_PIECE = 128;
+
 /**
  * Generates text from a next-token model one recurrent step per token: greedy, temperature,
  * top-k, top-p, repetition penalty, beam search, stop sequences; whole or streamed.
@@ -133,6 +137,29 @@ export class TextGenerator {
     this.stepper.dispose();
   }
 
+  /**
+   * Feeds all but the last `PREFILL_PIECE` tokens of `context` into `state` when generation is
+   * cancellable; returns the state and the tokens still to feed. The recurrence is the same,
+   * only split across calls.
+   */
+  private async prefill(context: number[], checkpoint: () => Promise<void>, cancellable: boolean): Promise<{ state: tf.Tensor[]; rest: number[] }> {
+    let state = this.stepper.initialState(1);
+    if (!cancellable) return { state, rest: context };
+    let start = 0;
+    try {
+      for (; context.length - start > PREFILL_PIECE; start += PREFILL_PIECE) {
+        await checkpoint();
+        const out = this.stepper.step([context.slice(start, start + PREFILL_PIECE)], state);
+        tf.dispose(state);
+        state = out.state;
+      }
+    } catch (err) {
+      tf.dispose(state);
+      throw err;
+    }
+    return { state, rest: context.slice(start) };
+  }
+
   private promptIds(prompt: string): number[] {
     if (typeof prompt !== 'string') throw new RnnArgumentError(`prompt must be a string, got ${typeof prompt}`);
     const ids = Array.from(this.codec.encode(prompt));
@@ -156,12 +183,13 @@ export class TextGenerator {
       return;
     }
     const rng = new SeededRandom(o.seed);
-    let state = this.stepper.initialState(1);
-    let feed = context;
+    const checkpoint = cancellationCheckpoint(o.signal, 'generation');
+    const prefilled = await this.prefill(context, checkpoint, o.signal !== undefined);
+    let state = prefilled.state;
+    let feed = prefilled.rest;
     let generated = '';
     const ids: number[] = [];
     let emitted = 0;
-    const checkpoint = cancellationCheckpoint(o.signal, 'generation');
     try {
       for (let t = 0; t < o.maxTokens; t++) {
         await checkpoint();
@@ -208,9 +236,10 @@ export class TextGenerator {
     }
     let beams: Beam[] = [{ ids: [], logp: 0 }];
     const finished: (Beam & { text: string })[] = [];
-    let state = this.stepper.initialState(1);
-    let feed: number[][] = [context];
     const checkpoint = cancellationCheckpoint(o.signal, 'beam search');
+    const prefilled = await this.prefill(context, checkpoint, o.signal !== undefined);
+    let state = prefilled.state;
+    let feed: number[][] = [prefilled.rest];
     try {
       for (let t = 0; t < o.maxTokens && beams.length > 0; t++) {
         await checkpoint();
