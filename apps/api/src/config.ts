@@ -127,6 +127,12 @@ const configSchema = z.object({
   batchMaxSize: int(1, 1024).default(32),
   /** WORKERS: model worker threads. */
   workers: int(1, 32).default(2),
+  /**
+   * SPARE_WORKERS: loaded standby workers. A worker retired after a backend fault or a stuck task
+   * is replaced by a spare at once (a new spare then loads in the background); 0 replaces it by
+   * starting a new worker, which takes as long as loading the models.
+   */
+  spareWorkers: int(0, 4).default(1),
   /** MAX_QUEUE: pending model tasks per worker before requests get 503 (back-pressure). */
   maxQueue: int(1).default(256),
   /** MAX_TEXTS and MAX_TEXT_LENGTH: per-request limits on sentiment/embedding input. */
@@ -178,6 +184,7 @@ const ENV_NAMES: Record<keyof Config, string> = {
   batchWindowMs: 'BATCH_WINDOW_MS',
   batchMaxSize: 'BATCH_MAX_SIZE',
   workers: 'WORKERS',
+  spareWorkers: 'SPARE_WORKERS',
   maxQueue: 'MAX_QUEUE',
   maxTexts: 'MAX_TEXTS',
   maxTextLength: 'MAX_TEXT_LENGTH',

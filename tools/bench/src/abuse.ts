@@ -145,21 +145,25 @@ async function send(url: string, r: Req, signal?: AbortSignal): Promise<{ status
 
 interface ProbeResult {
   latencies: number[];
+  /** performance.now() at which each request was sent. */
+  at: number[];
   statuses: Record<string, number>;
 }
 
 async function probe(url: string, until: () => boolean): Promise<ProbeResult> {
   const texts = sentences();
   const latencies: number[] = [];
+  const at: number[] = [];
   const statuses: Record<string, number> = {};
   for (let i = 0; !until(); i++) {
     const t0 = performance.now();
     const res = await fetch(`${url}/v1/sentiment`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ texts: [texts[i % texts.length]] }) });
     await res.arrayBuffer();
     latencies.push(performance.now() - t0);
+    at.push(t0);
     statuses[res.status] = (statuses[res.status] ?? 0) + 1;
   }
-  return { latencies, statuses };
+  return { latencies, at, statuses };
 }
 
 async function scrape(url: string): Promise<{ tensors: number; rssMb: number; replacements: number; stuck: number }> {
@@ -255,7 +259,8 @@ async function main(): Promise<void> {
         }
       }
     };
-    const faults: Array<{ faultMs: number; replacedMs: number; message: string }> = [];
+    const abuseStart = performance.now();
+    const faults: Array<{ atSecond: number; faultMs: number; replacedMs: number; message: string }> = [];
     const faultLoop = async () => {
       await sleep(FAULT_EVERY_MS / 2);
       while (Date.now() + 6000 < abuseEnd) {
@@ -273,7 +278,7 @@ async function main(): Promise<void> {
           }
           await sleep(25);
         }
-        faults.push({ faultMs: faulted - t0, replacedMs, message: body.fault ?? `HTTP ${res.status}` });
+        faults.push({ atSecond: (faulted - abuseStart) / 1000, faultMs: faulted - t0, replacedMs, message: body.fault ?? `HTTP ${res.status}` });
         console.log(`fault: ${body.fault ?? res.status}; replacement ready after ${replacedMs.toFixed(0)} ms`);
         await sleep(Math.max(0, FAULT_EVERY_MS - (performance.now() - t0)));
       }
@@ -295,6 +300,11 @@ async function main(): Promise<void> {
       sampleLoop(),
     ]);
     console.log(`under abuse: ${underAbuse.latencies.length} requests, p50 ${percentile(underAbuse.latencies, 50).toFixed(1)} ms, p99 ${percentile(underAbuse.latencies, 99).toFixed(1)} ms`);
+    // The slowest probe requests, with when they were sent: do they line up with the faults?
+    const slowest = underAbuse.latencies
+      .map((ms, i) => ({ atSecond: (underAbuse.at[i]! - abuseStart) / 1000, ms }))
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, 10);
 
     // Cool-down: abandoned work drains, replacements finish; then memory against the start.
     const coolStart = Date.now();
@@ -346,7 +356,8 @@ async function main(): Promise<void> {
     console.log(`\nfuzz: ${fuzzSent} malformed requests (${fuzzErrors} transport errors), ${fuzz5xx.length} answered 5xx`);
     console.log(formatTable(fuzzRows));
     console.log(`\nflood: ${flood.sent} expensive requests, ${flood.abandoned} abandoned by their clients, ${flood.finished} answered (${JSON.stringify(flood.statuses)}); workers replaced for not stopping after cancellation: ${finish.stuck}`);
-    console.log(formatTable(faults.map((f, i) => ({ fault: i + 1, 'trap answered ms': f.faultMs, 'replacement ready ms': f.replacedMs, message: f.message }))));
+    console.log(formatTable(faults.map((f, i) => ({ fault: i + 1, 'at s': f.atSecond, 'trap answered ms': f.faultMs, 'replacement ready ms': f.replacedMs, message: f.message }))));
+    console.log(`slowest sentiment requests under abuse: ${slowest.map((x) => `${x.ms.toFixed(0)} ms at ${x.atSecond.toFixed(1)} s`).join(', ')}`);
     console.log(formatTable(samples.map((s) => ({ second: s.second, 'tf.memory().numTensors': s.tensors, 'RSS MB': s.rssMb }))));
     console.log(`\n${formatTable(Object.entries(goals).map(([goal, g]) => ({ goal, value: g.value, target: g.goal, met: g.met })))}`);
     console.log(`server exit code after SIGTERM: ${exitCode}`);
@@ -362,6 +373,7 @@ async function main(): Promise<void> {
       fuzz: { sent: fuzzSent, transportErrors: fuzzErrors, fiveXx: fuzz5xx.slice(0, 20), byRequest: fuzzRows },
       flood: { ...flood, stuckWorkersReplaced: finish.stuck, cases: expensiveCases().map((c) => c.name) },
       faults,
+      slowestUnderAbuse: slowest,
       memory: { start: { tensors: start.tensors, rssMb: start.rssMb }, end: { tensors: finish.tensors, rssMb: finish.rssMb }, samples, drainedMs },
       exitCodeAfterSigterm: exitCode,
     });

@@ -108,6 +108,7 @@ export function createModelServices(config: Config): Services {
       maxQueue: config.maxQueue,
       heavyWorkers: config.heavyWorkers,
       heavyNice: config.heavyNice,
+      spares: config.spareWorkers,
       cancelGraceMs: config.cancelGraceMs,
       admit: (task) => admitTask(task, config),
       onReplaced: (event) => replacedListeners.forEach((l) => l(event)),

@@ -45,6 +45,12 @@ export interface WorkerPoolOptions {
    * refuses the task. Default: every task admitted as light.
    */
   admit?: (task: Task) => { heavy: boolean };
+  /**
+   * Loaded standby workers (0 or more, default 0). A retired heavy-lane worker is replaced by a
+   * spare at once, and a new spare loads in the background at the heavy lane's priority, so
+   * capacity returns in milliseconds instead of a model-loading time.
+   */
+  spares?: number;
   /** Called when a worker dies unexpectedly (it is replaced). */
   onCrash?: (err: unknown) => void;
   /** Called when a replacement worker is ready. */
@@ -71,6 +77,8 @@ export interface PoolHealth {
   replacing: number;
   /** Workers retired since start. */
   replacements: number;
+  /** Loaded standby workers ready to take over from a retired one. */
+  sparesReady: number;
   /** Tasks waiting for a worker. */
   queued: number;
   /** Tasks running in workers. */
@@ -99,6 +107,7 @@ interface Job {
 }
 
 interface Slot {
+  /** Position in the pool; -1 for a spare. */
   index: number;
   worker: Worker;
   job?: Job;
@@ -124,7 +133,17 @@ function spawn(init: WorkerInit): Worker {
     const require = createRequire(here);
     const tsxApi = pathToFileURL(path.join(path.dirname(require.resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
     const entry = new URL('./worker.ts', here).href;
-    const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })
+    // The thread lowers its priority (if asked) before compiling anything, so that a starting
+    // replacement does not compete with the workers serving requests.
+    const boot = `import('node:fs').then(async (fs) => {
+        const nice = ${JSON.stringify(init.nice ?? 0)};
+        if (nice && process.platform === 'linux') {
+          try { (await import('node:os')).setPriority(Number(fs.readlinkSync('/proc/thread-self').split('/').pop()), nice); } catch {}
+        }
+        const m = await import(${JSON.stringify(tsxApi)});
+        m.register();
+        return import(${JSON.stringify(entry)});
+      })
       .catch((err) => { console.error(err); process.exit(1); });`;
     return new Worker(boot, { eval: true, workerData: init, execArgv: ['--conditions=@seqlab/source'] });
   }
@@ -144,6 +163,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  */
 export class WorkerPool {
   private readonly slots: Slot[] = [];
+  private readonly spares: Slot[] = [];
   private readonly queue: Job[] = [];
   private readonly heavyLimit: number;
   private readonly graceMs: number;
@@ -158,6 +178,7 @@ export class WorkerPool {
     this.heavyLimit = Math.max(1, Math.min(options.size, options.heavyWorkers ?? options.size - 1));
     this.graceMs = options.cancelGraceMs ?? 2000;
     for (let i = 0; i < options.size; i++) this.slots.push(this.createSlot(i));
+    for (let i = 0; i < (options.spares ?? 0); i++) this.spares.push(this.createSlot(-1));
   }
 
   /** Resolves when every worker has finished loading its models (successfully or not). */
@@ -181,6 +202,7 @@ export class WorkerPool {
       ready: this.slots.filter((s) => s.loaded && !s.exited).length,
       replacing: this.slots.filter((s) => !s.loaded && s.replacing).length,
       replacements: this.replacements,
+      sparesReady: this.spares.filter((s) => s.loaded && !s.exited).length,
       queued: this.queue.length,
       running: this.slots.filter((s) => s.job).length,
     };
@@ -269,7 +291,7 @@ export class WorkerPool {
     for (const job of left) job.settle(err);
     for (const s of this.slots) s.job = undefined;
     await Promise.all(
-      this.slots.map(async (s) => {
+      [...this.slots, ...this.spares].map(async (s) => {
         s.exited = true;
         await s.worker.terminate();
       }),
@@ -297,7 +319,7 @@ export class WorkerPool {
 
   /** Whether heavy tasks may run on `slot`: the first `heavyLimit` workers form the heavy lane. */
   private inHeavyLane(slot: Slot): boolean {
-    return slot.index < this.heavyLimit;
+    return slot.index >= 0 && slot.index < this.heavyLimit;
   }
 
   /**
@@ -357,11 +379,29 @@ export class WorkerPool {
       }
     }
     void slot.worker.terminate();
-    if (this.closing || this.slots[slot.index] !== slot) return;
+    if (this.closing) return;
+    if (slot.index < 0) {
+      // A spare died while standing by: start another.
+      this.spares.splice(this.spares.indexOf(slot), 1);
+      this.spares.push(this.createSlot(-1, undefined, slot.loaded ? 0 : slot.failedStarts + 1));
+      return;
+    }
+    if (this.slots[slot.index] !== slot) return;
     this.replacements++;
-    const failedStarts = slot.loaded ? 0 : slot.failedStarts + 1;
-    const replacement = this.createSlot(slot.index, { reason, message, since: Date.now() }, failedStarts);
-    this.slots[slot.index] = replacement;
+    const since = Date.now();
+    // Spares run at the heavy lane's priority, so they stand in for heavy-lane workers (where
+    // faults and stuck tasks happen); a cheap-lane worker is replaced by a fresh one.
+    const spare = this.inHeavyLane(slot) ? this.spares.find((s) => s.loaded && !s.exited) : undefined;
+    if (spare) {
+      this.spares.splice(this.spares.indexOf(spare), 1);
+      spare.index = slot.index;
+      this.slots[slot.index] = spare;
+      this.spares.push(this.createSlot(-1));
+      this.options.onReplaced?.({ reason, message, seconds: (Date.now() - since) / 1000 });
+    } else {
+      const failedStarts = slot.loaded ? 0 : slot.failedStarts + 1;
+      this.slots[slot.index] = this.createSlot(slot.index, { reason, message, since }, failedStarts);
+    }
     this.pump();
   }
 
@@ -379,12 +419,14 @@ export class WorkerPool {
       failedStarts,
     };
     const start = (delayed: boolean) => {
-      if (delayed && (this.closing || this.slots[index] !== slot)) {
+      if (delayed && (this.closing || (this.slots[index] !== slot && !this.spares.includes(slot)))) {
         markReady();
         return;
       }
-      // Heavy-lane workers run at a lower priority only when there are other workers to favour.
-      const nice = this.inHeavyLane(slot) && this.options.size > this.heavyLimit ? (this.options.heavyNice ?? 0) : 0;
+      // Heavy-lane workers (and spares, which stand in for them) run at a lower priority only
+      // when there are other workers to favour.
+      const lowered = (index < 0 || this.inHeavyLane(slot)) && this.options.size > this.heavyLimit;
+      const nice = lowered ? (this.options.heavyNice ?? 0) : 0;
       const worker = spawn({ ...this.init, nice });
       slot.worker = worker;
       worker.on('message', (msg: FromWorker) => {
