@@ -86,7 +86,7 @@ const configSchema = z.object({
    * CANCEL_GRACE_MS: a cancelled or timed-out task that has not stopped this long after its
    * cancellation (stuck in code that cannot check) gets its worker replaced.
    */
-  cancelGraceMs: int(10, 600_000).default(2_000),
+  cancelGraceMs: int(10, 600_000).default(5_000),
   /**
    * HEAVY_WORKERS: workers that may run expensive tasks (generation, costly forecasts) at once;
    * the rest stay free for cheap ones (sentiment, embeddings). Default: all but one.

@@ -166,6 +166,24 @@ if (api) {
   );
 }
 
+const abuse = load('abuse');
+if (abuse) {
+  parts.push(`### HTTP service under abuse (${provenance(abuse)})`);
+  const la = abuse.loadAverage as { before: number[] } | undefined;
+  const settings = abuse.settings as Json;
+  parts.push(
+    `One loopback run: ${fmt(settings.abuseSeconds)} s of malformed requests from ${fmt(settings.fuzzClients)} clients, valid expensive requests (beam search, long streams, near-limit forecasts) from ${fmt(settings.floodClients)} clients that abandon each after 50-400 ms, and a worker fault (a real wasm trap) every ${fmt((settings.faultEveryMs as number) / 1000, 0)} s, while one client measures single-sentence sentiment latency. Machine load average at the start: ${la ? la.before.map((l) => l.toFixed(1)).join(', ') : 'unknown'}.`,
+  );
+  parts.push(table(abuse.latency as Row[], [['phase', 'sentiment probe'], ['requests', 'requests'], ['p50 ms', 'p50 ms', 0], ['p99 ms', 'p99 ms', 0], ['max ms', 'max ms', 0], ['non-200', 'non-200']]));
+  const goals = Object.entries(abuse.goals as Record<string, Json>).map(([goal, g]) => ({ goal, value: g.value, target: g.goal, met: g.met }));
+  parts.push(table(goals, [['goal', 'goal'], ['value', 'value', 2], ['target', 'target'], ['met', 'met']]));
+  const fuzz = abuse.fuzz as Json;
+  const flood = abuse.flood as Json;
+  parts.push(
+    `${fmt(fuzz.sent)} malformed requests answered 4xx (${(fuzz.fiveXx as unknown[]).length} 5xx); ${fmt(flood.sent)} expensive requests, ${fmt(flood.abandoned)} abandoned by their clients, ${fmt(flood.stuckWorkersReplaced)} workers replaced because a cancelled task did not stop in time.`,
+  );
+}
+
 const readme = path.join(REPO_ROOT, 'README.md');
 const text = readFileSync(readme, 'utf8');
 const start = '<!-- results:start -->';

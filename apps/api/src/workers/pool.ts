@@ -32,7 +32,7 @@ export interface WorkerPoolOptions {
   maxQueue: number;
   /** Workers that may run heavy tasks at the same time. Default: all but one (at least one). */
   heavyWorkers?: number;
-  /** How long a cancelled task may keep running before its worker is replaced. Default 2000 ms. */
+  /** How long a cancelled task may keep running before its worker is replaced. Default 5000 ms. */
   cancelGraceMs?: number;
   /**
    * Nice value (Linux thread priority, 0-19) of the workers that run heavy tasks, when other
@@ -176,7 +176,7 @@ export class WorkerPool {
     private readonly options: WorkerPoolOptions,
   ) {
     this.heavyLimit = Math.max(1, Math.min(options.size, options.heavyWorkers ?? options.size - 1));
-    this.graceMs = options.cancelGraceMs ?? 2000;
+    this.graceMs = options.cancelGraceMs ?? 5000;
     for (let i = 0; i < options.size; i++) this.slots.push(this.createSlot(i));
     for (let i = 0; i < (options.spares ?? 0); i++) this.spares.push(this.createSlot(-1));
   }
