@@ -21,8 +21,10 @@ export const promptSchema = z
     }
   });
 
-// C0 controls except tab and newline, DEL, and C1 controls (ESC starts terminal escape sequences).
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+/** C0 controls except tab and newline, DEL, and C1 controls (ESC starts terminal escape sequences). */
+function isControl(code: number): boolean {
+  return (code < 0x20 && code !== 0x09 && code !== 0x0a) || (code >= 0x7f && code <= 0x9f);
+}
 
 /**
  * `text` safe to print on a terminal: control characters (other than tab and newline) become
@@ -30,7 +32,12 @@ const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
  * change colours or ring the bell.
  */
 export function escapeControl(text: string): string {
-  return text.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  let out = '';
+  for (const ch of text) {
+    const code = ch.codePointAt(0)!;
+    out += isControl(code) ? `\\x${code.toString(16).padStart(2, '0')}` : ch;
+  }
+  return out;
 }
 
 async function readStdin(): Promise<string> {

@@ -64,7 +64,11 @@ describe('finding 6: prompt cap and echoed text', () => {
     writeFileSync(text, 'a wonderful \u001b[2J film\u0007\nterrible\u009b acting\n');
     const r = await run(sentimentCommand(), ['--file', text]);
     expect(r.exitCode).toBe(0);
-    expect(r.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+    const controls = [...r.stdout].filter((c) => {
+      const code = c.codePointAt(0)!;
+      return (code < 0x20 && c !== '\t' && c !== '\n') || (code >= 0x7f && code <= 0x9f);
+    });
+    expect(controls).toEqual([]);
     expect(r.stdout).toContain('a wonderful \\x1b[2J film\\x07');
     expect(r.stdout).toContain('terrible\\x9b acting');
   });
