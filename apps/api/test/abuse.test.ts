@@ -2,12 +2,13 @@
  * The service under abuse: one test group per finding of the hostile-input probe (issue 14).
  * Each reproduces the finding with real workers and tiny real models.
  */
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, createConfig, createModelServices, startServer, type Config, type RunningServer, type Services } from '../src/index.js';
+import { REPO_ROOT, createApp, createConfig, createModelServices, startServer, type Config, type RunningServer, type Services } from '../src/index.js';
 import { trainTinyModels, type TinyModels } from './tiny-models.js';
 
 let dir: string;
@@ -269,6 +270,47 @@ describe('finding 4: shutdown drains, then answers what cannot finish', () => {
     const report = await closing;
     expect(report.abandoned).toBe(3);
     await expect(fetch(`${small.url}/healthz`)).rejects.toThrow();
+  });
+});
+
+/** Runs `npm start`'s entry with `env`; resolves with its URL once it listens, and its exit code. */
+function startMain(env: Record<string, string>): { url: Promise<string>; exit: Promise<number | null>; signal: (s: NodeJS.Signals) => void } {
+  const child = spawn(process.execPath, ['--conditions=@seqlab/source', '--import', 'tsx', 'apps/api/src/main.ts'], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', SENTIMENT_MODEL: 'off', GENERATOR_MODEL: 'off', EMBEDDINGS: 'off', WORKERS: '1', SPARE_WORKERS: '0', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /"url":"(http:[^"]+)"/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`exited with ${code} before listening`)));
+  });
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { url, exit, signal: (s) => child.kill(s) };
+}
+
+describe('finding 4: the exit code says whether shutdown cut work off', () => {
+  it('SIGTERM with nothing in flight exits 0; with work outliving the timeout, it answers 503 and exits 3', async () => {
+    const idle = startMain({ DRAIN_MS: '50' });
+    await fetch(`${await idle.url}/healthz`);
+    idle.signal('SIGTERM');
+    expect(await idle.exit).toBe(0);
+
+    const busy = startMain({ DRAIN_MS: '50', SHUTDOWN_TIMEOUT_MS: '300', MAX_FORECAST_WORK: '1e14', MAX_FORECAST_MEMORY_MB: '4096' });
+    const url = await busy.url;
+    await waitFor('the worker to load', async () => (await fetch(`${url}/readyz`)).status === 200, 30_000);
+    // One uninterruptible solve of a 3001 x 3001 system: seconds of work.
+    const slow = post(`${url}/v1/forecast`, { series: seasonal(3034), model: 'linear', horizon: 24, options: { lookback: 3000, lambda: 0.1 } });
+    await sleep(300);
+    busy.signal('SIGTERM');
+    const res = await slow;
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('shutting_down');
+    expect(await busy.exit).toBe(3);
   });
 });
 

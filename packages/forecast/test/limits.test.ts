@@ -43,24 +43,6 @@ describe('forecastCost', () => {
     expect(seg(256).parameters / seg(128).parameters).toBeGreaterThan(3.5);
     expect(forecastCost({ model: 'naive', options: {}, rows: 100, columns: 2, horizon: 5 }).parameters).toBe(0);
   });
-
-  it('estimates within a small factor of the measured time of a closed-form fit', async () => {
-    const rows = seasonal(6000);
-    const time = async (lookback: number) => {
-      const t0 = performance.now();
-      const m = createForecaster('linear', { lookback });
-      await m.fit(createSeries({ v: rows }));
-      await m.predict(24);
-      m.dispose();
-      return performance.now() - t0;
-    };
-    const cost = (lookback: number) => forecastCost({ model: 'linear', options: { lookback }, rows: 6000, columns: 1, horizon: 24 }).flops;
-    const [small, big] = [await time(100), await time(400)];
-    const ratio = big / small / (cost(400) / cost(100));
-    // Shared machines are noisy; the point is that cost tracks time, not its precise constant.
-    expect(ratio).toBeGreaterThan(0.2);
-    expect(ratio).toBeLessThan(5);
-  });
 });
 
 describe('finite outputs', () => {
