@@ -21,6 +21,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { SeededRandom } from '@seqlab/core';
 import { REPO_ROOT, dataPath, formatTable, writeResults } from './lib/report.js';
 import { startApi } from './lib/server.js';
@@ -145,25 +146,43 @@ async function send(url: string, r: Req, signal?: AbortSignal): Promise<{ status
 
 interface ProbeResult {
   latencies: number[];
-  /** performance.now() at which each request was sent. */
+  /** Epoch milliseconds at which each request was sent. */
   at: number[];
   statuses: Record<string, number>;
 }
 
-async function probe(url: string, until: () => boolean): Promise<ProbeResult> {
-  const texts = sentences();
-  const latencies: number[] = [];
-  const at: number[] = [];
-  const statuses: Record<string, number> = {};
-  for (let i = 0; !until(); i++) {
+// The probe runs in a thread of its own: measured in the thread that also drives the fuzz and the
+// flood, every latency would include that event loop's backlog rather than the service's.
+const PROBE_THREAD = `
+const { parentPort, workerData } = require('node:worker_threads');
+(async () => {
+  const { url, texts, until } = workerData;
+  const latencies = [];
+  const at = [];
+  const statuses = {};
+  for (let i = 0; Date.now() < until; i++) {
+    const sent = Date.now();
     const t0 = performance.now();
-    const res = await fetch(`${url}/v1/sentiment`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ texts: [texts[i % texts.length]] }) });
+    const res = await fetch(url + '/v1/sentiment', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ texts: [texts[i % texts.length]] }) });
     await res.arrayBuffer();
     latencies.push(performance.now() - t0);
-    at.push(t0);
-    statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+    at.push(sent);
+    statuses[res.status] = (statuses[res.status] || 0) + 1;
   }
-  return { latencies, at, statuses };
+  parentPort.postMessage({ latencies, at, statuses });
+})();
+`;
+
+/** Sends single-sentence sentiment requests back to back from a separate thread until `until` (epoch ms). */
+function probe(url: string, until: number): Promise<ProbeResult> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(PROBE_THREAD, { eval: true, workerData: { url, texts: sentences(), until } });
+    worker.once('message', (r: ProbeResult) => {
+      resolve(r);
+      void worker.terminate();
+    });
+    worker.once('error', reject);
+  });
 }
 
 async function scrape(url: string): Promise<{ tensors: number; rssMb: number; replacements: number; stuck: number }> {
@@ -213,11 +232,9 @@ async function main(): Promise<void> {
   let exitCode: number | null = null;
   try {
     // Warm-up, then the unloaded baseline.
-    let end = Date.now() + 3000;
-    await probe(url, () => Date.now() > end);
+    await probe(url, Date.now() + 3000);
     const start = await scrape(url);
-    end = Date.now() + PROBE_SECONDS * 1000;
-    const unloaded = await probe(url, () => Date.now() > end);
+    const unloaded = await probe(url, Date.now() + PROBE_SECONDS * 1000);
     console.log(`unloaded: ${unloaded.latencies.length} requests, p50 ${percentile(unloaded.latencies, 50).toFixed(1)} ms, p99 ${percentile(unloaded.latencies, 99).toFixed(1)} ms`);
 
     const rng = new SeededRandom(14);
@@ -264,6 +281,7 @@ async function main(): Promise<void> {
       }
     };
     const abuseStart = performance.now();
+    const abuseStartEpoch = Date.now();
     const faults: Array<{ atSecond: number; faultMs: number; replacedMs: number; message: string }> = [];
     const faultLoop = async () => {
       await sleep(FAULT_EVERY_MS / 2);
@@ -297,7 +315,7 @@ async function main(): Promise<void> {
       }
     };
     const [underAbuse] = await Promise.all([
-      probe(url, over),
+      probe(url, abuseEnd),
       ...Array.from({ length: FUZZ_CLIENTS }, fuzzLoop),
       ...Array.from({ length: FLOOD_CLIENTS }, floodLoop),
       faultLoop(),
@@ -306,7 +324,7 @@ async function main(): Promise<void> {
     console.log(`under abuse: ${underAbuse.latencies.length} requests, p50 ${percentile(underAbuse.latencies, 50).toFixed(1)} ms, p99 ${percentile(underAbuse.latencies, 99).toFixed(1)} ms`);
     // The slowest probe requests, with when they were sent: do they line up with the faults?
     const slowest = underAbuse.latencies
-      .map((ms, i) => ({ atSecond: (underAbuse.at[i]! - abuseStart) / 1000, ms }))
+      .map((ms, i) => ({ atSecond: (underAbuse.at[i]! - abuseStartEpoch) / 1000, ms }))
       .sort((a, b) => b.ms - a.ms)
       .slice(0, 10);
 
@@ -319,8 +337,7 @@ async function main(): Promise<void> {
     }
     const drainedMs = Date.now() - coolStart;
     // One more probe after the abuse: the service is back to its unloaded latency.
-    end = Date.now() + 5000;
-    const after = await probe(url, () => Date.now() > end);
+    const after = await probe(url, Date.now() + 5000);
     const finish = await scrape(url);
     samples.push({ second: ABUSE_SECONDS + Math.round(drainedMs / 1000), tensors: finish.tensors, rssMb: finish.rssMb });
     exitCode = await server.stop();
