@@ -4,17 +4,20 @@
  * Starts `apps/api` like `npm start` (default models, 2 workers, FAULT_INJECTION=on so that
  * POST /debug/fault can make a worker hit a real wasm trap, FORECAST_NEURAL=on so neural option
  * abuse reaches validation). Then:
- *   1. unloaded: one client sends single-sentence sentiment requests back to back (p50 / p99);
- *   2. abuse, for ABUSE_SECONDS, all at once:
+ *   1. warm-up: WARMUP_SECONDS of the abuse below (heaps and caches reach their working size);
+ *   2. unloaded: one client, in a thread of its own, sends single-sentence sentiment requests
+ *      back to back (p50 / p99);
+ *   3. abuse, for ABUSE_SECONDS, all at once:
  *      - a fuzz mix of malformed requests (bad JSON, wrong types, out-of-range and overflowing
  *        numbers, oversized bodies, path-traversal model names, over-limit costs, ...);
  *      - a flood of valid, expensive requests (beam search, long streams, near-limit forecasts)
  *        whose clients abandon them after 50-400 ms;
  *      - a worker fault injected every FAULT_EVERY_MS, timing how long until a replacement is ready;
  *      - the same sentiment probe, measuring latency under abuse;
- *   3. after a cool-down: live tensors and RSS against the start.
- * Goals: 0 5xx answers to bad input, sentiment p99 under abuse <= 3x unloaded, every fault
- * followed by a ready replacement within 5 s, tensors and RSS flat. Writes results/abuse.json.
+ *   4. after a cool-down: the unloaded probe again, live tensors and RSS against the start.
+ * Goals: 0 5xx answers to bad input, sentiment p99 under abuse <= 3x unloaded (the probes before
+ * and after pooled: other jobs on a shared machine come and go), every fault followed by a ready
+ * replacement within 5 s, tensors and RSS flat. Writes results/abuse.json.
  *
  *   npm run bench:abuse [-- --quick]
  */
@@ -29,6 +32,7 @@ import { startApi } from './lib/server.js';
 const args = new Set(process.argv.slice(2));
 const QUICK = args.has('--quick');
 const PROBE_SECONDS = QUICK ? 8 : 20;
+const WARMUP_SECONDS = QUICK ? 8 : 15;
 const ABUSE_SECONDS = QUICK ? 20 : 60;
 const FAULT_EVERY_MS = QUICK ? 6_000 : 12_000;
 const FUZZ_CLIENTS = 2;
@@ -231,16 +235,12 @@ async function main(): Promise<void> {
   const backend = ((await (await fetch(`${url}/readyz`)).json()) as { backend: string }).backend;
   let exitCode: number | null = null;
   try {
-    // Warm-up, then the unloaded baseline.
-    await probe(url, Date.now() + 3000);
-    const start = await scrape(url);
-    const unloaded = await probe(url, Date.now() + PROBE_SECONDS * 1000);
-    console.log(`unloaded: ${unloaded.latencies.length} requests, p50 ${percentile(unloaded.latencies, 50).toFixed(1)} ms, p99 ${percentile(unloaded.latencies, 99).toFixed(1)} ms`);
-
     const rng = new SeededRandom(14);
     const fuzz = fuzzCases();
     const expensive = expensiveCases();
-    const abuseEnd = Date.now() + ABUSE_SECONDS * 1000;
+    // A warm-up round of the same abuse first: the heaps and caches reach their working size, so
+    // the memory baseline taken after it shows growth, not warm-up.
+    let abuseEnd = Date.now() + WARMUP_SECONDS * 1000;
     const over = () => Date.now() > abuseEnd;
     const fuzzStatus: Record<string, Record<string, number>> = {};
     const fuzz5xx: Array<{ name: string; status: number; code?: string }> = [];
@@ -280,8 +280,8 @@ async function main(): Promise<void> {
         }
       }
     };
-    const abuseStart = performance.now();
-    const abuseStartEpoch = Date.now();
+    let abuseStart = performance.now();
+    let abuseStartEpoch = Date.now();
     const faults: Array<{ atSecond: number; faultMs: number; replacedMs: number; message: string }> = [];
     const faultLoop = async () => {
       await sleep(FAULT_EVERY_MS / 2);
@@ -314,6 +314,24 @@ async function main(): Promise<void> {
         await sleep(5000);
       }
     };
+    const idle = async () => {
+      const t0 = Date.now();
+      for (;;) {
+        const h = await health(url);
+        if ((h.capacity.queued === 0 && h.capacity.running === 0 && h.capacity.ready === WORKERS) || Date.now() - t0 > 30_000) return Date.now() - t0;
+        await sleep(100);
+      }
+    };
+    await Promise.all([...Array.from({ length: FUZZ_CLIENTS }, fuzzLoop), ...Array.from({ length: FLOOD_CLIENTS }, floodLoop), faultLoop()]);
+    await idle();
+    await probe(url, Date.now() + 3000);
+    const unloaded = await probe(url, Date.now() + PROBE_SECONDS * 1000);
+    console.log(`unloaded: ${unloaded.latencies.length} requests, p50 ${percentile(unloaded.latencies, 50).toFixed(1)} ms, p99 ${percentile(unloaded.latencies, 99).toFixed(1)} ms`);
+    const start = await scrape(url);
+
+    abuseEnd = Date.now() + ABUSE_SECONDS * 1000;
+    abuseStart = performance.now();
+    abuseStartEpoch = Date.now();
     const [underAbuse] = await Promise.all([
       probe(url, abuseEnd),
       ...Array.from({ length: FUZZ_CLIENTS }, fuzzLoop),
@@ -329,15 +347,10 @@ async function main(): Promise<void> {
       .slice(0, 10);
 
     // Cool-down: abandoned work drains, replacements finish; then memory against the start.
-    const coolStart = Date.now();
-    for (;;) {
-      const h = await health(url);
-      if ((h.capacity.queued === 0 && h.capacity.running === 0 && h.capacity.ready === WORKERS) || Date.now() - coolStart > 30_000) break;
-      await sleep(100);
-    }
-    const drainedMs = Date.now() - coolStart;
-    // One more probe after the abuse: the service is back to its unloaded latency.
-    const after = await probe(url, Date.now() + 5000);
+    const drainedMs = await idle();
+    // The unloaded probe again: the service is back to its unloaded latency. On a shared machine
+    // other jobs' load comes and goes, so the baseline pools the probes before and after.
+    const after = await probe(url, Date.now() + PROBE_SECONDS * 1000);
     const finish = await scrape(url);
     samples.push({ second: ABUSE_SECONDS + Math.round(drainedMs / 1000), tensors: finish.tensors, rssMb: finish.rssMb });
     exitCode = await server.stop();
@@ -349,12 +362,16 @@ async function main(): Promise<void> {
     const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
     const my = ys.reduce((a, b) => a + b, 0) / ys.length;
     const rssTrend = xs.reduce((a, x, i) => a + (x - mx) * (ys[i]! - my), 0) / xs.reduce((a, x) => a + (x - mx) ** 2, 0);
-    const unloadedP99 = percentile(unloaded.latencies, 99);
+    const unloadedP99 = percentile([...unloaded.latencies, ...after.latencies], 99);
     const abuseP99 = percentile(underAbuse.latencies, 99);
     const nonOkProbe = Object.entries(underAbuse.statuses).filter(([s]) => s !== '200');
     const goals = {
       'no 5xx from bad input': { value: fuzz5xx.length, goal: 0, met: fuzz5xx.length === 0 },
-      'sentiment p99 under abuse / unloaded': { value: abuseP99 / unloadedP99, goal: '<= 3', met: abuseP99 <= 3 * unloadedP99 },
+      'sentiment p99 under abuse / unloaded (before and after pooled)': {
+        value: `${abuseP99.toFixed(0)} / ${unloadedP99.toFixed(0)} ms = ${(abuseP99 / unloadedP99).toFixed(2)}`,
+        goal: '<= 3',
+        met: abuseP99 <= 3 * unloadedP99,
+      },
       'every fault replaced within 5 s': {
         value: `${faults.filter((f) => f.replacedMs <= 5000).length} of ${faults.length} (max ${Math.max(...faults.map((f) => f.replacedMs)).toFixed(0)} ms)`,
         goal: 'all',
@@ -368,7 +385,7 @@ async function main(): Promise<void> {
       },
     };
     const latencyRows = [
-      { phase: 'unloaded', requests: unloaded.latencies.length, 'p50 ms': percentile(unloaded.latencies, 50), 'p99 ms': unloadedP99, 'max ms': Math.max(...unloaded.latencies), 'non-200': 0 },
+      { phase: 'unloaded, before', requests: unloaded.latencies.length, 'p50 ms': percentile(unloaded.latencies, 50), 'p99 ms': percentile(unloaded.latencies, 99), 'max ms': Math.max(...unloaded.latencies), 'non-200': 0 },
       {
         phase: 'under abuse',
         requests: underAbuse.latencies.length,
@@ -377,7 +394,7 @@ async function main(): Promise<void> {
         'max ms': Math.max(...underAbuse.latencies),
         'non-200': nonOkProbe.reduce((a, [, n]) => a + n, 0),
       },
-      { phase: 'after', requests: after.latencies.length, 'p50 ms': percentile(after.latencies, 50), 'p99 ms': percentile(after.latencies, 99), 'max ms': Math.max(...after.latencies), 'non-200': Object.entries(after.statuses).filter(([s]) => s !== '200').reduce((a, [, n]) => a + n, 0) },
+      { phase: 'unloaded, after', requests: after.latencies.length, 'p50 ms': percentile(after.latencies, 50), 'p99 ms': percentile(after.latencies, 99), 'max ms': Math.max(...after.latencies), 'non-200': Object.entries(after.statuses).filter(([s]) => s !== '200').reduce((a, [, n]) => a + n, 0) },
     ];
     const fuzzRows = Object.entries(fuzzStatus)
       .map(([name, byStatus]) => ({ request: name, answers: Object.entries(byStatus).map(([s, n]) => `${s} x${n}`).join(', ') }))
@@ -399,7 +416,7 @@ async function main(): Promise<void> {
       models: 'sentiment: models/sentiment (default); generator: models/shakespeare-char (default)',
       // Other jobs share this machine; its load average says how much of the CPU the bench had.
       loadAverage: { before: loadBefore, after: loadAfter },
-      settings: { ...settings, SENTIMENT_MODEL: 'models/sentiment', GENERATOR_MODEL: 'models/shakespeare-char', probeSeconds: PROBE_SECONDS, abuseSeconds: ABUSE_SECONDS, faultEveryMs: FAULT_EVERY_MS, fuzzClients: FUZZ_CLIENTS, floodClients: FLOOD_CLIENTS },
+      settings: { ...settings, SENTIMENT_MODEL: 'models/sentiment', GENERATOR_MODEL: 'models/shakespeare-char', warmupSeconds: WARMUP_SECONDS, probeSeconds: PROBE_SECONDS, abuseSeconds: ABUSE_SECONDS, faultEveryMs: FAULT_EVERY_MS, fuzzClients: FUZZ_CLIENTS, floodClients: FLOOD_CLIENTS },
       goals,
       latency: latencyRows,
       fuzz: { sent: fuzzSent, transportErrors: fuzzErrors, fiveXx: fuzz5xx.slice(0, 20), byRequest: fuzzRows },

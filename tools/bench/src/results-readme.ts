@@ -172,7 +172,7 @@ if (abuse) {
   const la = abuse.loadAverage as { before: number[] } | undefined;
   const settings = abuse.settings as Json;
   parts.push(
-    `One loopback run: ${fmt(settings.abuseSeconds)} s of malformed requests from ${fmt(settings.fuzzClients)} clients, valid expensive requests (beam search, long streams, near-limit forecasts) from ${fmt(settings.floodClients)} clients that abandon each after 50-400 ms, and a worker fault (a real wasm trap) every ${fmt((settings.faultEveryMs as number) / 1000, 0)} s, while one client measures single-sentence sentiment latency. Machine load average at the start: ${la ? la.before.map((l) => l.toFixed(1)).join(', ') : 'unknown'}.`,
+    `One loopback run (after a ${fmt(settings.warmupSeconds)} s warm-up round): ${fmt(settings.abuseSeconds)} s of malformed requests from ${fmt(settings.fuzzClients)} clients, valid expensive requests (beam search, long streams, near-limit forecasts) from ${fmt(settings.floodClients)} clients that abandon each after 50-400 ms, and a worker fault (a real wasm trap) every ${fmt((settings.faultEveryMs as number) / 1000, 0)} s, while one client (a thread of its own) measures single-sentence sentiment latency; the unloaded baseline pools the probes before and after. Machine load average at the start: ${la ? la.before.map((l) => l.toFixed(1)).join(', ') : 'unknown'}.`,
   );
   parts.push(table(abuse.latency as Row[], [['phase', 'sentiment probe'], ['requests', 'requests'], ['p50 ms', 'p50 ms', 0], ['p99 ms', 'p99 ms', 0], ['max ms', 'max ms', 0], ['non-200', 'non-200']]));
   const goals = Object.entries(abuse.goals as Record<string, Json>).map(([goal, g]) => ({ goal, value: g.value, target: g.goal, met: g.met }));
