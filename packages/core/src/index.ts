@@ -31,3 +31,4 @@ export {
   type SeqlabErrorCode,
   type SeqlabErrorOptions,
 } from './errors.js';
+export * from './kernels/recurrent/index.js';

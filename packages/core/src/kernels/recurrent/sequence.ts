@@ -1,0 +1,366 @@
+import { recurrentRuntime, type RecurrentRuntime } from './runtime.js';
+
+/** Gate activation of LSTM/GRU: `'hardSigmoid'` is tf.layers' default, `'sigmoid'` Keras'. */
+export type RecurrentActivation = 'sigmoid' | 'hardSigmoid';
+/** Output activation of a SimpleRNN. */
+export type SimpleActivation = 'tanh' | 'relu' | 'linear';
+
+const REC_KIND: Record<RecurrentActivation, number> = { sigmoid: 0, hardSigmoid: 1 };
+const ACT_KIND: Record<SimpleActivation, number> = { tanh: 0, relu: 1, linear: 2 };
+
+/** Shape of one call: `batch` rows, `steps` time steps, `units` hidden units. */
+export interface SequenceShape {
+  batch: number;
+  steps: number;
+  units: number;
+}
+
+/** What a forward pass keeps for its backward pass (plain arrays, no tensors). */
+export interface SavedActivations {
+  /** LSTM: activated gates `[B,T,4H]`; GRU: z, r, candidate `[B,T,3H]`. */
+  gates: Float32Array;
+  /** LSTM: cell state after each step `[B,T,H]`; GRU: the recurrent product's input or output for the candidate `[B,T,H]`. */
+  aux?: Float32Array;
+}
+
+/** Result of a forward pass. */
+export interface ForwardResult {
+  /** Output at every step `[B,T,H]` (the carried h at padded steps). */
+  sequence: Float32Array;
+  /** Final h `[B,H]`. */
+  h: Float32Array;
+  /** Final c `[B,H]` (LSTM only). */
+  c?: Float32Array;
+  /** Present when the forward was asked to save. */
+  saved?: SavedActivations;
+}
+
+function check(name: string, values: ArrayLike<number> | undefined, expected: number): void {
+  if (values !== undefined && values.length !== expected) {
+    throw new Error(`recurrent kernel: ${name} has ${values.length} values, expected ${expected}`);
+  }
+}
+
+function withRuntime<T>(fn: (rt: RecurrentRuntime) => T): T {
+  const rt = recurrentRuntime();
+  rt.reset();
+  return fn(rt);
+}
+
+/** Arguments of {@link lstmForward}. */
+export interface LstmForwardArgs extends SequenceShape {
+  /** Input projection x.W + b `[B,T,4H]`, gates i, f, c, o. */
+  xp: ArrayLike<number>;
+  /** Recurrent kernel `[H,4H]`. */
+  kernel: ArrayLike<number>;
+  h0: ArrayLike<number>;
+  c0: ArrayLike<number>;
+  /** `[B,T]`, 0 = padding; absent = no padding. */
+  mask?: ArrayLike<number>;
+  recurrentActivation: RecurrentActivation;
+  /** Keep what the backward pass needs. */
+  save: boolean;
+}
+
+/** LSTM over a whole sequence in one call. */
+export function lstmForward(a: LstmForwardArgs): ForwardResult {
+  const { batch: B, steps: T, units: H } = a;
+  const G = 4 * H;
+  check('xp', a.xp, B * T * G);
+  check('kernel', a.kernel, H * G);
+  check('h0', a.h0, B * H);
+  check('c0', a.c0, B * H);
+  check('mask', a.mask, B * T);
+  return withRuntime((rt) => {
+    const xp = rt.put(a.xp);
+    const U = rt.put(a.kernel);
+    const h0 = rt.put(a.h0);
+    const c0 = rt.put(a.c0);
+    const mask = a.mask ? rt.put(a.mask) : 0;
+    const hseq = rt.alloc(B * T * H);
+    const hT = rt.alloc(B * H);
+    const cT = rt.alloc(B * H);
+    const gates = a.save ? rt.alloc(B * T * G) : 0;
+    const cseq = a.save ? rt.alloc(B * T * H) : 0;
+    const z = rt.alloc(B * G);
+    const h = rt.alloc(B * H);
+    const c = rt.alloc(B * H);
+    rt.exports.lstm_forward(B, T, H, xp, U, h0, c0, mask, REC_KIND[a.recurrentActivation], hseq, hT, cT, gates, cseq, z, h, c);
+    return {
+      sequence: rt.take(hseq, B * T * H),
+      h: rt.take(hT, B * H),
+      c: rt.take(cT, B * H),
+      ...(a.save ? { saved: { gates: rt.take(gates, B * T * G), aux: rt.take(cseq, B * T * H) } } : {}),
+    };
+  });
+}
+
+/** Gradients of the outputs of a forward pass. */
+export interface OutputGradients {
+  /** Of every step's output `[B,T,H]`; absent when only the final state was used. */
+  dSequence?: ArrayLike<number>;
+  /** Of the final h `[B,H]`. */
+  dH: ArrayLike<number>;
+  /** Of the final c `[B,H]` (LSTM). */
+  dC?: ArrayLike<number>;
+}
+
+/** Gradients with respect to a recurrent call's inputs. */
+export interface InputGradients {
+  /** Of the input projection `[B,T,gates*H]`. */
+  dXp: Float32Array;
+  /** Of the recurrent kernel `[H,gates*H]`. */
+  dKernel: Float32Array;
+  dH0: Float32Array;
+  /** LSTM only. */
+  dC0?: Float32Array;
+  /** GRU with `resetAfter` only: of the recurrent bias `[3H]`. */
+  dRecurrentBias?: Float32Array;
+}
+
+// dKernel = prevᵀ . d, summed over every (row, step): one [H, B*T] x [B*T, N] product.
+function kernelGradient(rt: RecurrentRuntime, prev: number, d: number, rows: number, H: number, N: number, ldd: number, col: number): Float32Array {
+  const prevT = rt.alloc(H * rows);
+  rt.exports.transpose(rows, H, prev, prevT);
+  let dCols = d;
+  if (ldd !== N || col !== 0) {
+    // Gather the columns [col, col + N) of d into a dense block for the product.
+    const dense = rt.alloc(rows * N);
+    const src = rt.view(d, rows * ldd);
+    const dst = rt.view(dense, rows * N);
+    for (let r = 0; r < rows; r++) dst.set(src.subarray(r * ldd + col, r * ldd + col + N), r * N);
+    dCols = dense;
+  }
+  const out = rt.zeros(H * N);
+  rt.exports.gemm(H, N, rows, prevT, dCols, out);
+  return rt.take(out, H * N);
+}
+
+// h_{t-1} for every step: h0 for t = 0, else the output of step t - 1 (the carried h at padding).
+function previousStates(rt: RecurrentRuntime, sequence: ArrayLike<number>, h0: ArrayLike<number>, B: number, T: number, H: number): number {
+  const at = rt.alloc(B * T * H);
+  const v = rt.view(at, B * T * H);
+  const seq = sequence as Float32Array;
+  const init = h0 as Float32Array;
+  for (let b = 0; b < B; b++) {
+    v.set(init.subarray(b * H, (b + 1) * H), b * T * H);
+    if (T > 1) v.set(seq.subarray(b * T * H, (b * T + T - 1) * H), (b * T + 1) * H);
+  }
+  return at;
+}
+
+function asF32(values: ArrayLike<number>): Float32Array {
+  return values instanceof Float32Array ? values : Float32Array.from(values);
+}
+
+/** Arguments of {@link lstmBackward}: the forward's inputs and results plus output gradients. */
+export interface LstmBackwardArgs extends SequenceShape, OutputGradients {
+  kernel: ArrayLike<number>;
+  h0: ArrayLike<number>;
+  c0: ArrayLike<number>;
+  mask?: ArrayLike<number>;
+  recurrentActivation: RecurrentActivation;
+  forward: ForwardResult & { saved: SavedActivations };
+}
+
+/** Backward pass through time of {@link lstmForward}. */
+export function lstmBackward(a: LstmBackwardArgs): InputGradients {
+  const { batch: B, steps: T, units: H } = a;
+  const G = 4 * H;
+  return withRuntime((rt) => {
+    const U = rt.put(a.kernel);
+    const Ut = rt.alloc(G * H);
+    rt.exports.transpose(H, G, U, Ut);
+    const c0 = rt.put(a.c0);
+    const mask = a.mask ? rt.put(a.mask) : 0;
+    const gates = rt.put(a.forward.saved.gates);
+    const cseq = rt.put(a.forward.saved.aux!);
+    const dhseq = a.dSequence ? rt.put(a.dSequence) : 0;
+    const dhT = rt.put(a.dH);
+    const dcT = a.dC ? rt.put(a.dC) : rt.zeros(B * H);
+    const dz = rt.alloc(B * T * G);
+    const dh0 = rt.alloc(B * H);
+    const dc0 = rt.alloc(B * H);
+    const dh = rt.alloc(B * H);
+    const dc = rt.alloc(B * H);
+    const dzt = rt.alloc(B * G);
+    rt.exports.lstm_backward(B, T, H, Ut, c0, mask, REC_KIND[a.recurrentActivation], gates, cseq, dhseq, dhT, dcT, dz, dh0, dc0, dh, dc, dzt);
+    const prev = previousStates(rt, asF32(a.forward.sequence), asF32(a.h0), B, T, H);
+    return {
+      dXp: rt.take(dz, B * T * G),
+      dKernel: kernelGradient(rt, prev, dz, B * T, H, G, G, 0),
+      dH0: rt.take(dh0, B * H),
+      dC0: rt.take(dc0, B * H),
+    };
+  });
+}
+
+/** Arguments of {@link gruForward}. */
+export interface GruForwardArgs extends SequenceShape {
+  /** x.W + b `[B,T,3H]`, gates z, r, h. */
+  xp: ArrayLike<number>;
+  /** `[H,3H]`. */
+  kernel: ArrayLike<number>;
+  /** `resetAfter` only: the recurrent bias `[3H]`. */
+  recurrentBias?: ArrayLike<number>;
+  h0: ArrayLike<number>;
+  mask?: ArrayLike<number>;
+  recurrentActivation: RecurrentActivation;
+  /** Keras' (and cuDNN's) convention: reset gate applied after the recurrent product. */
+  resetAfter: boolean;
+  save: boolean;
+}
+
+/** GRU over a whole sequence in one call. */
+export function gruForward(a: GruForwardArgs): ForwardResult {
+  const { batch: B, steps: T, units: H } = a;
+  const G = 3 * H;
+  check('xp', a.xp, B * T * G);
+  check('kernel', a.kernel, H * G);
+  check('h0', a.h0, B * H);
+  check('mask', a.mask, B * T);
+  if (a.resetAfter) check('recurrentBias', a.recurrentBias ?? [], G);
+  return withRuntime((rt) => {
+    const xp = rt.put(a.xp);
+    const U = rt.put(a.kernel);
+    const br = a.resetAfter ? rt.put(a.recurrentBias!) : 0;
+    const h0 = rt.put(a.h0);
+    const mask = a.mask ? rt.put(a.mask) : 0;
+    const hseq = rt.alloc(B * T * H);
+    const hT = rt.alloc(B * H);
+    const gates = a.save ? rt.alloc(B * T * G) : 0;
+    const aux = a.save ? rt.alloc(B * T * H) : 0;
+    const rec = rt.alloc(B * G);
+    const h = rt.alloc(B * H);
+    const rh = rt.alloc(B * H);
+    const hx = rt.alloc(B * H);
+    rt.exports.gru_forward(B, T, H, xp, U, br, h0, mask, REC_KIND[a.recurrentActivation], a.resetAfter ? 1 : 0, hseq, hT, gates, aux, rec, h, rh, hx);
+    return {
+      sequence: rt.take(hseq, B * T * H),
+      h: rt.take(hT, B * H),
+      ...(a.save ? { saved: { gates: rt.take(gates, B * T * G), aux: rt.take(aux, B * T * H) } } : {}),
+    };
+  });
+}
+
+/** Arguments of {@link gruBackward}. */
+export interface GruBackwardArgs extends SequenceShape, OutputGradients {
+  kernel: ArrayLike<number>;
+  h0: ArrayLike<number>;
+  mask?: ArrayLike<number>;
+  recurrentActivation: RecurrentActivation;
+  resetAfter: boolean;
+  forward: ForwardResult & { saved: SavedActivations };
+}
+
+/** Backward pass through time of {@link gruForward}. */
+export function gruBackward(a: GruBackwardArgs): InputGradients {
+  const { batch: B, steps: T, units: H } = a;
+  const G = 3 * H;
+  return withRuntime((rt) => {
+    const U = rt.put(a.kernel);
+    const Ut = rt.alloc(G * H);
+    rt.exports.transpose(H, G, U, Ut);
+    const h0 = rt.put(a.h0);
+    const mask = a.mask ? rt.put(a.mask) : 0;
+    const gates = rt.put(a.forward.saved.gates);
+    const aux = rt.put(a.forward.saved.aux!);
+    const hseq = rt.put(a.forward.sequence);
+    const dhseq = a.dSequence ? rt.put(a.dSequence) : 0;
+    const dhT = rt.put(a.dH);
+    const dxp = rt.alloc(B * T * G);
+    const drec = rt.alloc(B * T * G);
+    const dh0 = rt.alloc(B * H);
+    const dh = rt.alloc(B * H);
+    const dxt = rt.alloc(B * G);
+    const dzr = rt.alloc(B * G);
+    const drh = rt.alloc(B * H);
+    rt.exports.gru_backward(B, T, H, Ut, h0, mask, REC_KIND[a.recurrentActivation], a.resetAfter ? 1 : 0, gates, aux, hseq, dhseq, dhT, dxp, drec, dh0, dh, dxt, dzr, drh);
+    const prev = previousStates(rt, asF32(a.forward.sequence), asF32(a.h0), B, T, H);
+    let dKernel: Float32Array;
+    let dRecurrentBias: Float32Array | undefined;
+    if (a.resetAfter) {
+      dKernel = kernelGradient(rt, prev, drec, B * T, H, G, G, 0);
+      dRecurrentBias = new Float32Array(G);
+      const d = rt.view(drec, B * T * G);
+      for (let r = 0; r < B * T; r++) for (let j = 0; j < G; j++) dRecurrentBias[j]! += d[r * G + j]!;
+    } else {
+      // z and r columns come from h_{t-1}; the candidate's from r * h_{t-1} (saved as aux).
+      const zr = kernelGradient(rt, prev, drec, B * T, H, 2 * H, G, 0);
+      const cand = kernelGradient(rt, aux, drec, B * T, H, H, G, 2 * H);
+      dKernel = new Float32Array(H * G);
+      for (let i = 0; i < H; i++) {
+        dKernel.set(zr.subarray(i * 2 * H, (i + 1) * 2 * H), i * G);
+        dKernel.set(cand.subarray(i * H, (i + 1) * H), i * G + 2 * H);
+      }
+    }
+    return {
+      dXp: rt.take(dxp, B * T * G),
+      dKernel,
+      dH0: rt.take(dh0, B * H),
+      ...(dRecurrentBias ? { dRecurrentBias } : {}),
+    };
+  });
+}
+
+/** Arguments of {@link simpleForward}. */
+export interface SimpleForwardArgs extends SequenceShape {
+  /** x.W + b `[B,T,H]`. */
+  xp: ArrayLike<number>;
+  /** `[H,H]`. */
+  kernel: ArrayLike<number>;
+  h0: ArrayLike<number>;
+  mask?: ArrayLike<number>;
+  activation: SimpleActivation;
+}
+
+/** SimpleRNN over a whole sequence in one call (its backward needs only the outputs). */
+export function simpleForward(a: SimpleForwardArgs): ForwardResult {
+  const { batch: B, steps: T, units: H } = a;
+  check('xp', a.xp, B * T * H);
+  check('kernel', a.kernel, H * H);
+  check('h0', a.h0, B * H);
+  check('mask', a.mask, B * T);
+  return withRuntime((rt) => {
+    const xp = rt.put(a.xp);
+    const U = rt.put(a.kernel);
+    const h0 = rt.put(a.h0);
+    const mask = a.mask ? rt.put(a.mask) : 0;
+    const hseq = rt.alloc(B * T * H);
+    const hT = rt.alloc(B * H);
+    const h = rt.alloc(B * H);
+    const tmp = rt.alloc(B * H);
+    rt.exports.simple_forward(B, T, H, xp, U, h0, mask, ACT_KIND[a.activation], hseq, hT, h, tmp);
+    return { sequence: rt.take(hseq, B * T * H), h: rt.take(hT, B * H) };
+  });
+}
+
+/** Arguments of {@link simpleBackward}. */
+export interface SimpleBackwardArgs extends SequenceShape, OutputGradients {
+  kernel: ArrayLike<number>;
+  h0: ArrayLike<number>;
+  mask?: ArrayLike<number>;
+  activation: SimpleActivation;
+  forward: ForwardResult;
+}
+
+/** Backward pass through time of {@link simpleForward}. */
+export function simpleBackward(a: SimpleBackwardArgs): InputGradients {
+  const { batch: B, steps: T, units: H } = a;
+  return withRuntime((rt) => {
+    const U = rt.put(a.kernel);
+    const Ut = rt.alloc(H * H);
+    rt.exports.transpose(H, H, U, Ut);
+    const mask = a.mask ? rt.put(a.mask) : 0;
+    const hseq = rt.put(a.forward.sequence);
+    const dhseq = a.dSequence ? rt.put(a.dSequence) : 0;
+    const dhT = rt.put(a.dH);
+    const da = rt.alloc(B * T * H);
+    const dh0 = rt.alloc(B * H);
+    const dh = rt.alloc(B * H);
+    const dat = rt.alloc(B * H);
+    rt.exports.simple_backward(B, T, H, Ut, mask, ACT_KIND[a.activation], hseq, dhseq, dhT, da, dh0, dh, dat);
+    const prev = previousStates(rt, asF32(a.forward.sequence), asF32(a.h0), B, T, H);
+    return { dXp: rt.take(da, B * T * H), dKernel: kernelGradient(rt, prev, da, B * T, H, H, H, 0), dH0: rt.take(dh0, B * H) };
+  });
+}
