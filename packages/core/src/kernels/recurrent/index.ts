@@ -20,4 +20,4 @@ export {
   type SimpleForwardArgs,
   type SimpleBackwardArgs,
 } from './sequence.js';
-export { RecurrentRuntime, recurrentRuntime, recurrentKernelsAvailable, recurrentModule, type RecurrentExports } from './runtime.js';
+export { RecurrentRuntime, recurrentRuntime, recurrentKernelsAvailable, recurrentModule, type RecurrentExports, type WasmMemory, type WasmModule } from './runtime.js';

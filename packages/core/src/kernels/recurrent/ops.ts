@@ -38,6 +38,13 @@ export interface RecurrentOpOptions {
   save?: boolean;
 }
 
+type OpBody = (...inputs: tf.Tensor[]) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor) => tf.Tensor[] };
+
+// tf.customGrad's typing passes the save function among the inputs; these ops never use it.
+function customOp(body: OpBody): (...inputs: tf.Tensor[]) => tf.Tensor {
+  return tf.customGrad(body as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (...inputs: tf.Tensor[]) => tf.Tensor;
+}
+
 function values(t: tf.Tensor): Float32Array {
   return t.dataSync() as Float32Array;
 }
@@ -108,9 +115,9 @@ export function lstmSequence(
   const [B, T, H] = shapeOf(xp, 4);
   const mask = maskValues(options.mask);
   const save = options.save ?? true;
-  const op = tf.customGrad((xpT: tf.Tensor, kT: tf.Tensor, hT: tf.Tensor, cT: tf.Tensor) => {
-    const args = { batch: B, steps: T, units: H, kernel: values(kT), h0: values(hT), c0: values(cT), mask, recurrentActivation };
-    const xpV = values(xpT);
+  const op = customOp((xpT, kT, hT, cT) => {
+    const args = { batch: B, steps: T, units: H, kernel: values(kT!), h0: values(hT!), c0: values(cT!), mask, recurrentActivation };
+    const xpV = values(xpT!);
     let fwd = lstmForward({ ...args, xp: xpV, save });
     const value = tf.tensor3d(pack(fwd, B, T, H), [B, T + 2, H]);
     const gradFunc = (dy: tf.Tensor) => {
@@ -150,15 +157,15 @@ export function gruSequence(
     const gradFunc = (dy: tf.Tensor) => {
       if (!fwd.saved) fwd = gruForward({ ...args, xp: xpV, ...(br ? { recurrentBias: br } : {}), save: true });
       const g = gruBackward({ ...args, forward: fwd as ForwardResult & { saved: SavedActivations }, ...unpackGradient(values(dy), B, T, H, 1) });
-      const grads = [tf.tensor3d(g.dXp, [B, T, 3 * H]), tf.tensor2d(g.dKernel, [H, 3 * H]), tf.tensor2d(g.dH0, [B, H])];
+      const grads: tf.Tensor[] = [tf.tensor3d(g.dXp, [B, T, 3 * H]), tf.tensor2d(g.dKernel, [H, 3 * H]), tf.tensor2d(g.dH0, [B, H])];
       if (brT) grads.push(tf.tensor1d(g.dRecurrentBias!));
       return grads;
     };
     return { value, gradFunc };
   };
   const packed = resetAfter
-    ? tf.customGrad((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => run(a, b, c, d))(xp, kernel, h0, recurrentBias!)
-    : tf.customGrad((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => run(a, b, c))(xp, kernel, h0);
+    ? customOp((a, b, c, d) => run(a!, b!, c!, d))(xp, kernel, h0, recurrentBias!)
+    : customOp((a, b, c) => run(a!, b!, c!))(xp, kernel, h0);
   return unpack(packed as tf.Tensor3D, B, T, H, 1);
 }
 
@@ -172,9 +179,9 @@ export function simpleSequence(
 ): RecurrentOpResult {
   const [B, T, H] = shapeOf(xp, 1);
   const mask = maskValues(options.mask);
-  const op = tf.customGrad((xpT: tf.Tensor, kT: tf.Tensor, hT: tf.Tensor) => {
-    const args = { batch: B, steps: T, units: H, kernel: values(kT), h0: values(hT), mask, activation };
-    const fwd = simpleForward({ ...args, xp: values(xpT) });
+  const op = customOp((xpT, kT, hT) => {
+    const args = { batch: B, steps: T, units: H, kernel: values(kT!), h0: values(hT!), mask, activation };
+    const fwd = simpleForward({ ...args, xp: values(xpT!) });
     const value = tf.tensor3d(pack(fwd, B, T, H), [B, T + 1, H]);
     const gradFunc = (dy: tf.Tensor) => {
       const g = simpleBackward({ ...args, forward: fwd, ...unpackGradient(values(dy), B, T, H, 1) });

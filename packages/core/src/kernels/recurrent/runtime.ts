@@ -12,22 +12,36 @@ export interface RecurrentExports {
   simple_backward(...args: number[]): void;
 }
 
+// The subset of the WebAssembly JS API used here (the project's TypeScript libs have no DOM).
+interface WasmMemory {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
+  grow(pages: number): number;
+}
+/** A compiled WebAssembly module (opaque). */
+export type WasmModule = object;
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (module: WasmModule, imports: object) => { exports: Record<string, unknown> };
+  Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
+}
+const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
 const PAGE = 65536;
-let compiled: WebAssembly.Module | undefined;
+let compiled: WasmModule | undefined;
 let loadError: Error | undefined;
 
 /** The compiled module (compiled once per thread; cheap: 30 KB). Throws if this runtime lacks wasm SIMD. */
-export function recurrentModule(): WebAssembly.Module {
+export function recurrentModule(): WasmModule {
   if (loadError) throw loadError;
   if (!compiled) {
     try {
-      compiled = new WebAssembly.Module(Buffer.from(RECURRENT_WASM_BASE64, 'base64'));
+      compiled = new wasm.Module(Buffer.from(RECURRENT_WASM_BASE64, 'base64'));
     } catch (err) {
       loadError = new Error(`seqlab recurrent kernels: WebAssembly SIMD module did not compile (${(err as Error).message})`);
       throw loadError;
     }
   }
-  return compiled;
+  return compiled!;
 }
 
 /**
@@ -35,15 +49,18 @@ export function recurrentModule(): WebAssembly.Module {
  * for every kernel call. The memory is a `SharedArrayBuffer`, so helper threads can instantiate
  * the same module over it and work on other rows of the batch.
  */
+/** Memory shared between the threads running the kernels. */
+export type { WasmMemory };
+
 export class RecurrentRuntime {
-  readonly memory: WebAssembly.Memory;
+  readonly memory: WasmMemory;
   readonly exports: RecurrentExports;
   private top = 0;
   private f32!: Float32Array;
 
-  constructor(memory?: WebAssembly.Memory) {
-    this.memory = memory ?? new WebAssembly.Memory({ initial: 64, maximum: 65536, shared: true });
-    const instance = new WebAssembly.Instance(recurrentModule(), { env: { memory: this.memory } });
+  constructor(memory?: WasmMemory) {
+    this.memory = memory ?? new wasm.Memory({ initial: 64, maximum: 65536, shared: true });
+    const instance = new wasm.Instance(recurrentModule(), { env: { memory: this.memory } });
     this.exports = instance.exports as unknown as RecurrentExports;
     this.refresh();
   }
