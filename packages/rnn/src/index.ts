@@ -7,7 +7,22 @@
 import './setup.js';
 
 export { RnnArgumentError } from './errors.js';
-export { type CellType } from './builders/cells.js';
+export { type CellType, defaultRecurrentImplementation } from './builders/cells.js';
+export {
+  FusedLSTM,
+  FusedGRU,
+  FusedSimpleRNN,
+  fusedLstm,
+  fusedGru,
+  fusedSimpleRnn,
+  setLoadedRecurrentImplementation,
+  loadedRecurrentImplementation,
+  type RecurrentImplementation,
+  type FusedRecurrentArgs,
+  type FusedLSTMArgs,
+  type FusedGRUArgs,
+  type FusedSimpleRNNArgs,
+} from './layers/fused-recurrent.js';
 export {
   languageModel,
   resolveLanguageModelOptions,
