@@ -50,6 +50,8 @@ export {
   type SamplingOptions,
 } from './generation/sampling.js';
 export { RecurrentStepper, type Stepper } from './generation/stepper.js';
+export { CompiledModel } from './inference/compiled-model.js';
+export { CompiledStepper } from './inference/compiled-stepper.js';
 export { TextGenerator, type GenerateOptions, type GenerateResult, type TokenCodec } from './generation/generator.js';
 export { loadTextGenerator, type LanguageModelDirConfig } from './generation/load.js';
 

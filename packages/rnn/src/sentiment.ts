@@ -7,6 +7,7 @@ import { TextVectorizer } from '@seqlab/tokenize';
 import { resolveTextClassifierOptions, withAttentionWeights, type TextClassifierConfig } from './builders/text-classifier.js';
 import { RnnArgumentError } from './errors.js';
 import { readJson } from './generation/load.js';
+import { CompiledModel } from './inference/compiled-model.js';
 
 /** One token of an explained prediction, with offsets into the input text. */
 export interface AttributedToken {
@@ -51,6 +52,9 @@ export class SentimentModel {
 
   private readonly explainers: tfl.LayersModel[];
   private readonly owned: tfl.LayersModel[];
+  // The inference fast path (plain-array kernels, no tf ops) when every member compiles.
+  private readonly compiled: CompiledModel[] | undefined;
+  private fastPathEnabled = true;
 
   /**
    * @param explainers One model per ensemble member, each returning `[probabilities, attention]`
@@ -66,6 +70,44 @@ export class SentimentModel {
     this.explainers = Array.isArray(explainers) ? explainers : [explainers];
     this.owned = Array.isArray(owned) ? owned : [owned];
     if (this.explainers.length === 0) throw new RnnArgumentError('SentimentModel: needs at least one model');
+    const compiled = this.explainers.map((m) => CompiledModel.compile(m));
+    this.compiled = compiled.every((c) => c !== undefined) ? (compiled as CompiledModel[]) : undefined;
+  }
+
+  /** Whether predictions run on the inference fast path (see {@link CompiledModel}). */
+  get fastPath(): boolean {
+    return this.compiled !== undefined && this.fastPathEnabled;
+  }
+
+  /** Turns the inference fast path off (tf.layers' predict) or back on; for comparisons. */
+  setFastPath(enabled: boolean): void {
+    this.fastPathEnabled = enabled;
+  }
+
+  // The mean of the members' probabilities and of their attention weights (still a
+  // distribution over the tokens), on the fast path or through tf.layers.
+  private async scores(ids: Int32Array, B: number, L: number): Promise<[Float32Array, Float32Array]> {
+    if (this.compiled && this.fastPathEnabled) {
+      const outs = this.compiled.map((c) => c.predict(ids, B, L));
+      if (outs.length === 1) return [outs[0]![0]!, outs[0]![1]!];
+      const mean = (k: number) => {
+        const acc = new Float32Array(outs[0]![k]!.length);
+        for (const o of outs) for (let i = 0; i < acc.length; i++) acc[i]! += o[k]![i]!;
+        for (let i = 0; i < acc.length; i++) acc[i]! /= outs.length;
+        return acc;
+      };
+      return [mean(0), mean(1)];
+    }
+    const [probsT, weightsT] = tf.tidy(() => {
+      const x = tf.tensor2d(ids, [B, L], 'int32');
+      const outs = this.explainers.map((m) => m.predict(x) as tf.Tensor[]);
+      if (outs.length === 1) return outs[0]!;
+      return [tf.div(tf.addN(outs.map((o) => o[0]!)), outs.length), tf.div(tf.addN(outs.map((o) => o[1]!)), outs.length)];
+    });
+    const probs = (await probsT!.data()) as Float32Array;
+    const weights = (await weightsT!.data()) as Float32Array;
+    tf.dispose([probsT!, weightsT!]);
+    return [probs, weights];
   }
 
   /** Number of ensemble members (1 for a single model). */
@@ -89,17 +131,7 @@ export class SentimentModel {
       const L = Math.max(2, Math.min(L0, this.config.maxLength));
       const ids = new Int32Array(B * L);
       for (let r = 0; r < B; r++) ids.set(enc.ids.subarray(r * L0, r * L0 + Math.min(L, L0)), r * L);
-      // The mean of the members' probabilities and of their attention weights (still a
-      // distribution over the tokens).
-      const [probsT, weightsT] = tf.tidy(() => {
-        const x = tf.tensor2d(ids, [B, L], 'int32');
-        const outs = this.explainers.map((m) => m.predict(x) as tf.Tensor[]);
-        if (outs.length === 1) return outs[0]!;
-        return [tf.div(tf.addN(outs.map((o) => o[0]!)), outs.length), tf.div(tf.addN(outs.map((o) => o[1]!)), outs.length)];
-      });
-      const probs = (await probsT!.data()) as Float32Array;
-      const weights = (await weightsT!.data()) as Float32Array;
-      tf.dispose([probsT!, weightsT!]);
+      const [probs, weights] = await this.scores(ids, B, L);
       for (let r = 0; r < B; r++) {
         const p = [probs[r * 2]!, probs[r * 2 + 1]!];
         const label = p[1]! >= p[0]! ? 'positive' : 'negative';

@@ -190,14 +190,17 @@ describe('committed models: fused and stock layers give the same predictions', (
 
   it('models/shakespeare-char (GRU): the same greedy continuation', async () => {
     setLoadedRecurrentImplementation('stock');
-    const stock = await loadTextGenerator('../../models/shakespeare-char');
+    const stock = await loadTextGenerator('../../models/shakespeare-char', { fastPath: false });
     const a = await stock.generate('ROMEO:', { maxTokens: 40, temperature: 0, seed: 1 });
+    const aBeam = await stock.generate('KING:', { maxTokens: 30, beam: 3 });
     stock.dispose();
     setLoadedRecurrentImplementation('fused');
-    const fused = await loadTextGenerator('../../models/shakespeare-char');
-    const b = await fused.generate('ROMEO:', { maxTokens: 40, temperature: 0, seed: 1 });
-    fused.dispose();
-    expect(b.text).toBe(a.text);
+    for (const fastPath of [false, true]) {
+      const fused = await loadTextGenerator('../../models/shakespeare-char', { fastPath });
+      expect((await fused.generate('ROMEO:', { maxTokens: 40, temperature: 0, seed: 1 })).text).toBe(a.text);
+      expect((await fused.generate('KING:', { maxTokens: 30, beam: 3 })).text).toBe(aBeam.text);
+      fused.dispose();
+    }
   });
 
   it('a fused model is a tf.layers model: its saved config uses the stock class names', () => {

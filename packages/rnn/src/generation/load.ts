@@ -7,6 +7,7 @@ import { RnnArgumentError } from '../errors.js';
 import { CharVocabulary, type CharVocabularyJSON } from '../text/char-vocabulary.js';
 import { TextGenerator } from './generator.js';
 import { RecurrentStepper } from './stepper.js';
+import { CompiledStepper } from '../inference/compiled-stepper.js';
 
 /** `config.json` of a saved language model directory. */
 export interface LanguageModelDirConfig {
@@ -37,8 +38,11 @@ export async function readJson<T>(file: string, what: string): Promise<T> {
  * const { text } = await gen.generate('ROMEO:\n', { maxTokens: 100, temperature: 0.8, seed: 1 });
  * gen.dispose();
  * ```
+ *
+ * `fastPath: false` runs every step through tf.layers instead of the inference fast path
+ * ({@link CompiledStepper}); both give the same logits to float32 rounding.
  */
-export async function loadTextGenerator(dir: string): Promise<TextGenerator> {
+export async function loadTextGenerator(dir: string, options: { fastPath?: boolean } = {}): Promise<TextGenerator> {
   const config = await readJson<LanguageModelDirConfig>(path.join(dir, 'config.json'), 'loadTextGenerator');
   if (config.task !== 'text-generation') {
     throw new RnnArgumentError(`loadTextGenerator: ${path.join(dir, 'config.json')} has task ${JSON.stringify(config.task)}, expected "text-generation"`);
@@ -51,7 +55,8 @@ export async function loadTextGenerator(dir: string): Promise<TextGenerator> {
   }
   const trained = await loadLayersModel(dir);
   try {
-    const stepper = new RecurrentStepper(trained, arch);
+    // The inference fast path when the model's layers allow it, else a tf.layers stepper.
+    const stepper = (options.fastPath !== false ? CompiledStepper.create(trained, arch) : undefined) ?? new RecurrentStepper(trained, arch);
     return new TextGenerator(stepper, vocab, vocab.encode('\n')[0] ?? 0);
   } finally {
     trained.dispose();

@@ -6,6 +6,7 @@ export {
   gruBackward,
   simpleForward,
   simpleBackward,
+  gemmF32,
   type RecurrentActivation,
   type SimpleActivation,
   type SequenceShape,

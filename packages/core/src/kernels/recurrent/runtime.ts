@@ -1,3 +1,5 @@
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { RECURRENT_WASM_BASE64 } from './wasm-binary.generated.js';
 
 /** The exported functions of native/recurrent.c (pointers are byte offsets into the memory). */
@@ -57,6 +59,7 @@ export class RecurrentRuntime {
   readonly exports: RecurrentExports;
   private top = 0;
   private f32!: Float32Array;
+  private pool: KernelThreads | undefined;
 
   constructor(memory?: WasmMemory) {
     this.memory = memory ?? new wasm.Memory({ initial: 64, maximum: 65536, shared: true });
@@ -67,6 +70,30 @@ export class RecurrentRuntime {
 
   private refresh(): void {
     this.f32 = new Float32Array(this.memory.buffer);
+  }
+
+  /** Calls an exported kernel on this thread. */
+  call(name: KernelName, args: number[]): void {
+    (this.exports[name] as (...a: number[]) => void)(...args);
+  }
+
+  /** Threads kernel calls may use (see {@link defaultKernelThreads}); set before the first parallel call. */
+  get threads(): number {
+    this.pool ??= new KernelThreads(this, defaultKernelThreads());
+    return this.pool.threads;
+  }
+
+  /** Uses `threads` threads (1 or 2) from now on. */
+  setThreads(threads: number): void {
+    if (!(threads === 1 || threads === 2)) throw new Error(`setThreads: threads must be 1 or 2, got ${threads}`);
+    this.pool?.close();
+    this.pool = new KernelThreads(this, threads);
+  }
+
+  /** Runs independent kernel calls, on two threads when the runtime has two. */
+  parallel(calls: Array<[KernelName, number[]]>): void {
+    this.pool ??= new KernelThreads(this, defaultKernelThreads());
+    this.pool.parallel(calls);
   }
 
   /** Frees everything allocated since the last reset. */
@@ -112,6 +139,114 @@ export class RecurrentRuntime {
   /** A copy of `count` floats at `at`, safe to keep after the next reset. */
   take(at: number, count: number): Float32Array {
     return this.view(at, count).slice();
+  }
+}
+
+// A helper thread runs kernel calls on its share of the batch. Its code is a self-contained
+// script (no imports), so the same thing works from TypeScript sources and from dist/. It waits
+// on a control word in the shared memory (Atomics.wait) rather than on messages: a wake-up costs
+// microseconds, which matters when one call is a millisecond of work.
+const FUNCTIONS = ['gemm', 'transpose', 'lstm_forward', 'lstm_backward', 'gru_forward', 'gru_backward', 'simple_forward', 'simple_backward'] as const;
+/** Name of an exported kernel function. */
+export type KernelName = (typeof FUNCTIONS)[number];
+const CONTROL_WORDS = 64;
+const MAX_ARGS = CONTROL_WORDS - 4;
+const IDLE = 0;
+const RUN = 1;
+const EXIT = 2;
+
+const THREAD_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { module, memory, control, names } = workerData;
+const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const fns = names.map((n) => exports[n]);
+const ctrl = new Int32Array(memory.buffer, control, ${CONTROL_WORDS});
+for (;;) {
+  Atomics.wait(ctrl, 0, ${IDLE});
+  const state = Atomics.load(ctrl, 0);
+  if (state === ${EXIT}) break;
+  if (state !== ${RUN}) continue;
+  const args = Array.from(ctrl.subarray(4, 4 + ctrl[2]));
+  try { fns[ctrl[1]](...args); ctrl[3] = 0; } catch (e) { ctrl[3] = 1; }
+  Atomics.store(ctrl, 0, ${IDLE});
+  Atomics.notify(ctrl, 0);
+}
+`;
+
+interface HelperThread {
+  control: Int32Array;
+  worker: { unref(): void };
+}
+
+/** Number of threads the kernels use: `SEQLAB_THREADS`, else the machine's cores (at most 2 used today). */
+export function defaultKernelThreads(): number {
+  const env = Number(process.env.SEQLAB_THREADS);
+  if (Number.isInteger(env) && env >= 1) return Math.min(env, 2);
+  return Math.max(1, Math.min(2, os.availableParallelism()));
+}
+
+/**
+ * The calling thread plus (with 2 threads) one helper over the same memory. `parallel` runs a
+ * list of calls, the first on the calling thread and the second on the helper, and returns
+ * when both are done.
+ */
+class KernelThreads {
+  private helper: HelperThread | undefined;
+  private failed = false;
+
+  constructor(
+    private readonly runtime: RecurrentRuntime,
+    readonly threads: number,
+  ) {}
+
+  private start(): HelperThread | undefined {
+    if (this.helper || this.failed || this.threads < 2) return this.helper;
+    try {
+      // Word 64..127 of the reserved low memory (below the allocator's first byte).
+      const control = 256;
+      const names = [...FUNCTIONS];
+      const worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { module: recurrentModule(), memory: this.runtime.memory, control, names } });
+      // The helper must never keep a finished program alive.
+      worker.unref();
+      this.helper = { control: new Int32Array(this.runtime.memory.buffer as SharedArrayBuffer, control, CONTROL_WORDS), worker };
+    } catch {
+      this.failed = true;
+    }
+    return this.helper;
+  }
+
+  /** Stops the helper thread (if started). */
+  close(): void {
+    if (!this.helper) return;
+    Atomics.store(this.helper.control, 0, EXIT);
+    Atomics.notify(this.helper.control, 0);
+    this.helper = undefined;
+  }
+
+  /** Runs `calls[0]` here and `calls[1]` (if any) on the helper, concurrently. */
+  parallel(calls: Array<[KernelName, number[]]>): void {
+    const helper = calls.length > 1 ? this.start() : undefined;
+    if (!helper) {
+      for (const [name, args] of calls) this.runtime.call(name, args);
+      return;
+    }
+    const [name, args] = calls[1]!;
+    if (args.length > MAX_ARGS) throw new Error(`kernel ${name}: too many arguments for the helper thread`);
+    const ctrl = helper.control;
+    ctrl[1] = FUNCTIONS.indexOf(name);
+    ctrl[2] = args.length;
+    ctrl.set(args, 4);
+    Atomics.store(ctrl, 0, RUN);
+    Atomics.notify(ctrl, 0);
+    let error: unknown;
+    try {
+      this.runtime.call(calls[0]![0], calls[0]![1]);
+    } catch (err) {
+      error = err;
+    }
+    while (Atomics.load(ctrl, 0) === RUN) Atomics.wait(ctrl, 0, RUN, 1000);
+    if (error) throw error;
+    if (ctrl[3] !== 0) throw new Error(`recurrent kernel ${name} failed on the helper thread`);
   }
 }
 

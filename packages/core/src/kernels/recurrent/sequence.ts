@@ -1,4 +1,4 @@
-import { recurrentRuntime, type RecurrentRuntime } from './runtime.js';
+import { recurrentRuntime, type KernelName, type RecurrentRuntime } from './runtime.js';
 
 /** Gate activation of LSTM/GRU: `'hardSigmoid'` is tf.layers' default, `'sigmoid'` Keras'. */
 export type RecurrentActivation = 'sigmoid' | 'hardSigmoid';
@@ -39,6 +39,34 @@ function check(name: string, values: ArrayLike<number> | undefined, expected: nu
   if (values !== undefined && values.length !== expected) {
     throw new Error(`recurrent kernel: ${name} has ${values.length} values, expected ${expected}`);
   }
+}
+
+// Work (multiply-adds) below which a call stays on one thread: waking the helper costs
+// microseconds, a call this small costs about as much.
+const PARALLEL_MIN_WORK = 1 << 19;
+
+/** A kernel argument: a plain value, or a pointer to per-row data `stride` floats per batch row. */
+type Arg = number | { ptr: number; stride: number };
+
+/**
+ * Calls `name` over the batch, its rows split between the runtime's threads when the work is
+ * worth it. The first argument of every sequence kernel is the number of rows; row-indexed
+ * pointers are offset to each thread's first row (0 stays 0: "absent").
+ */
+function callRows(rt: RecurrentRuntime, name: KernelName, rows: number, work: number, args: Arg[]): void {
+  const resolve = (r0: number, n: number): number[] => [
+    n,
+    ...args.map((a) => (typeof a === 'number' ? a : a.ptr === 0 ? 0 : a.ptr + r0 * a.stride * 4)),
+  ];
+  if (rows < 2 || work < PARALLEL_MIN_WORK || rt.threads < 2) {
+    rt.call(name, resolve(0, rows));
+    return;
+  }
+  const half = Math.ceil(rows / 2);
+  rt.parallel([
+    [name, resolve(0, half)],
+    [name, resolve(half, rows - half)],
+  ]);
 }
 
 function withRuntime<T>(fn: (rt: RecurrentRuntime) => T): T {
@@ -85,7 +113,11 @@ export function lstmForward(a: LstmForwardArgs): ForwardResult {
     const z = rt.alloc(B * G);
     const h = rt.alloc(B * H);
     const c = rt.alloc(B * H);
-    rt.exports.lstm_forward(B, T, H, xp, U, h0, c0, mask, REC_KIND[a.recurrentActivation], hseq, hT, cT, gates, cseq, z, h, c);
+    const row = (ptr: number, stride: number): Arg => ({ ptr, stride });
+    callRows(rt, 'lstm_forward', B, B * T * H * G, [
+      T, H, row(xp, T * G), U, row(h0, H), row(c0, H), row(mask, T), REC_KIND[a.recurrentActivation],
+      row(hseq, T * H), row(hT, H), row(cT, H), row(gates, T * G), row(cseq, T * H), row(z, G), row(h, H), row(c, H),
+    ]);
     return {
       sequence: rt.take(hseq, B * T * H),
       h: rt.take(hT, B * H),
@@ -132,7 +164,16 @@ function kernelGradient(rt: RecurrentRuntime, prev: number, d: number, rows: num
     dCols = dense;
   }
   const out = rt.zeros(H * N);
-  rt.exports.gemm(H, N, rows, prevT, dCols, out);
+  const work = H * N * rows;
+  if (H >= 8 && work >= PARALLEL_MIN_WORK && rt.threads >= 2) {
+    const half = Math.ceil(H / 2);
+    rt.parallel([
+      ['gemm', [half, N, rows, prevT, dCols, out]],
+      ['gemm', [H - half, N, rows, prevT + half * rows * 4, dCols, out + half * N * 4]],
+    ]);
+  } else {
+    rt.exports.gemm(H, N, rows, prevT, dCols, out);
+  }
   return rt.take(out, H * N);
 }
 
@@ -184,7 +225,11 @@ export function lstmBackward(a: LstmBackwardArgs): InputGradients {
     const dh = rt.alloc(B * H);
     const dc = rt.alloc(B * H);
     const dzt = rt.alloc(B * G);
-    rt.exports.lstm_backward(B, T, H, Ut, c0, mask, REC_KIND[a.recurrentActivation], gates, cseq, dhseq, dhT, dcT, dz, dh0, dc0, dh, dc, dzt);
+    const row = (ptr: number, stride: number): Arg => ({ ptr, stride });
+    callRows(rt, 'lstm_backward', B, B * T * H * G, [
+      T, H, Ut, row(c0, H), row(mask, T), REC_KIND[a.recurrentActivation], row(gates, T * G), row(cseq, T * H),
+      row(dhseq, T * H), row(dhT, H), row(dcT, H), row(dz, T * G), row(dh0, H), row(dc0, H), row(dh, H), row(dc, H), row(dzt, G),
+    ]);
     const prev = previousStates(rt, asF32(a.forward.sequence), asF32(a.h0), B, T, H);
     return {
       dXp: rt.take(dz, B * T * G),
@@ -234,7 +279,11 @@ export function gruForward(a: GruForwardArgs): ForwardResult {
     const h = rt.alloc(B * H);
     const rh = rt.alloc(B * H);
     const hx = rt.alloc(B * H);
-    rt.exports.gru_forward(B, T, H, xp, U, br, h0, mask, REC_KIND[a.recurrentActivation], a.resetAfter ? 1 : 0, hseq, hT, gates, aux, rec, h, rh, hx);
+    const row = (ptr: number, stride: number): Arg => ({ ptr, stride });
+    callRows(rt, 'gru_forward', B, B * T * H * G, [
+      T, H, row(xp, T * G), U, br, row(h0, H), row(mask, T), REC_KIND[a.recurrentActivation], a.resetAfter ? 1 : 0,
+      row(hseq, T * H), row(hT, H), row(gates, T * G), row(aux, T * H), row(rec, G), row(h, H), row(rh, H), row(hx, H),
+    ]);
     return {
       sequence: rt.take(hseq, B * T * H),
       h: rt.take(hT, B * H),
@@ -275,7 +324,12 @@ export function gruBackward(a: GruBackwardArgs): InputGradients {
     const dxt = rt.alloc(B * G);
     const dzr = rt.alloc(B * G);
     const drh = rt.alloc(B * H);
-    rt.exports.gru_backward(B, T, H, Ut, h0, mask, REC_KIND[a.recurrentActivation], a.resetAfter ? 1 : 0, gates, aux, hseq, dhseq, dhT, dxp, drec, dh0, dh, dxt, dzr, drh);
+    const row = (ptr: number, stride: number): Arg => ({ ptr, stride });
+    callRows(rt, 'gru_backward', B, B * T * H * G, [
+      T, H, Ut, row(h0, H), row(mask, T), REC_KIND[a.recurrentActivation], a.resetAfter ? 1 : 0, row(gates, T * G), row(aux, T * H),
+      row(hseq, T * H), row(dhseq, T * H), row(dhT, H), row(dxp, T * G), row(drec, T * G), row(dh0, H), row(dh, H), row(dxt, G),
+      row(dzr, G), row(drh, H),
+    ]);
     const prev = previousStates(rt, asF32(a.forward.sequence), asF32(a.h0), B, T, H);
     let dKernel: Float32Array;
     let dRecurrentBias: Float32Array | undefined;
@@ -330,7 +384,10 @@ export function simpleForward(a: SimpleForwardArgs): ForwardResult {
     const hT = rt.alloc(B * H);
     const h = rt.alloc(B * H);
     const tmp = rt.alloc(B * H);
-    rt.exports.simple_forward(B, T, H, xp, U, h0, mask, ACT_KIND[a.activation], hseq, hT, h, tmp);
+    const row = (ptr: number, stride: number): Arg => ({ ptr, stride });
+    callRows(rt, 'simple_forward', B, B * T * H * H, [
+      T, H, row(xp, T * H), U, row(h0, H), row(mask, T), ACT_KIND[a.activation], row(hseq, T * H), row(hT, H), row(h, H), row(tmp, H),
+    ]);
     return { sequence: rt.take(hseq, B * T * H), h: rt.take(hT, B * H) };
   });
 }
@@ -359,8 +416,40 @@ export function simpleBackward(a: SimpleBackwardArgs): InputGradients {
     const dh0 = rt.alloc(B * H);
     const dh = rt.alloc(B * H);
     const dat = rt.alloc(B * H);
-    rt.exports.simple_backward(B, T, H, Ut, mask, ACT_KIND[a.activation], hseq, dhseq, dhT, da, dh0, dh, dat);
+    const row = (ptr: number, stride: number): Arg => ({ ptr, stride });
+    callRows(rt, 'simple_backward', B, B * T * H * H, [
+      T, H, Ut, row(mask, T), ACT_KIND[a.activation], row(hseq, T * H), row(dhseq, T * H), row(dhT, H), row(da, T * H), row(dh0, H),
+      row(dh, H), row(dat, H),
+    ]);
     const prev = previousStates(rt, asF32(a.forward.sequence), asF32(a.h0), B, T, H);
     return { dXp: rt.take(da, B * T * H), dKernel: kernelGradient(rt, prev, da, B * T, H, H, H, 0), dH0: rt.take(dh0, B * H) };
+  });
+}
+
+/**
+ * `A [M,K] . B [K,N] (+ bias [N])` on the kernels' WebAssembly GEMM: the inference fast path's
+ * dense layers and input projections, without a TensorFlow.js op per call.
+ */
+export function gemmF32(a: ArrayLike<number>, b: ArrayLike<number>, M: number, K: number, N: number, bias?: ArrayLike<number>): Float32Array {
+  check('a', a, M * K);
+  check('b', b, K * N);
+  if (bias) check('bias', bias, N);
+  return withRuntime((rt) => {
+    const A = rt.put(a);
+    const Bm = rt.put(b);
+    const C = rt.alloc(M * N);
+    const c = rt.view(C, M * N);
+    if (bias) for (let m = 0; m < M; m++) c.set(bias as Float32Array, m * N);
+    else c.fill(0);
+    if (M >= 8 && M * N * K >= PARALLEL_MIN_WORK && rt.threads >= 2) {
+      const half = Math.ceil(M / 2);
+      rt.parallel([
+        ['gemm', [half, N, K, A, Bm, C]],
+        ['gemm', [M - half, N, K, A + half * K * 4, Bm, C + half * N * 4]],
+      ]);
+    } else {
+      rt.exports.gemm(M, N, K, A, Bm, C);
+    }
+    return rt.take(C, M * N);
   });
 }
