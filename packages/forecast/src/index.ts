@@ -36,6 +36,7 @@ export { DLinearForecaster, LinearForecaster, type LinearOptions } from './model
 export { MeanEnsembleForecaster, type EnsembleMember, type MeanEnsembleOptions } from './models/ensemble.js';
 export { NeuralForecaster, type NeuralOptions, type TrainingReport } from './neural/base.js';
 export { SegRnnForecaster, type SegRnnOptions } from './neural/segrnn.js';
+export { setEncoderImplementation, type EncoderImplementation } from './neural/cells.js';
 export { Seq2SeqForecaster, type Seq2SeqOptions } from './neural/seq2seq.js';
 export { createForecaster, FORECASTER_NAMES, FORECASTERS, loadForecaster } from './registry.js';
 export { forecastPlotData, type PlotRow } from './plot.js';

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { isMainThread, Worker } from 'node:worker_threads';
 import { RECURRENT_WASM_BASE64 } from './wasm-binary.generated.js';
 
 /** The exported functions of native/recurrent.c (pointers are byte offsets into the memory). */
@@ -178,10 +178,15 @@ interface HelperThread {
   worker: { unref(): void };
 }
 
-/** Number of threads the kernels use: `SEQLAB_THREADS`, else the machine's cores (at most 2 used today). */
+/**
+ * Number of threads the kernels use: `SEQLAB_THREADS` (1 or 2), else 2 on the main thread of a
+ * machine with 2 or more cores and 1 inside worker threads (a pool of workers, such as the API
+ * service's, already spreads its work over the cores).
+ */
 export function defaultKernelThreads(): number {
   const env = Number(process.env.SEQLAB_THREADS);
   if (Number.isInteger(env) && env >= 1) return Math.min(env, 2);
+  if (!isMainThread) return 1;
   return Math.max(1, Math.min(2, os.availableParallelism()));
 }
 
