@@ -77,6 +77,67 @@ static inline float act_grad(float y, int kind) {
   return 1.0f - y * y;
 }
 
+
+// The same functions four lanes at a time (the same formulas, so the same values up to the
+// order of a few float operations). The gate loops below run these over j = 0, 4, 8, ... and
+// the scalar versions over the tail when the width is not a multiple of 4.
+
+static inline v128_t v_exp(v128_t x) {
+  x = wasm_f32x4_pmax(wasm_f32x4_splat(-87.0f), x);
+  x = wasm_f32x4_pmin(wasm_f32x4_splat(88.0f), x);
+  v128_t n = wasm_f32x4_floor(wasm_f32x4_add(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504088896341f)), wasm_f32x4_splat(0.5f)));
+  v128_t r = wasm_f32x4_sub(x, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693359375f)));
+  r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, wasm_f32x4_splat(-2.12194440e-4f)));
+  v128_t p = wasm_f32x4_splat(1.98412698e-4f);
+  p = wasm_f32x4_add(wasm_f32x4_splat(1.38889242e-3f), wasm_f32x4_mul(r, p));
+  p = wasm_f32x4_add(wasm_f32x4_splat(8.33336077e-3f), wasm_f32x4_mul(r, p));
+  p = wasm_f32x4_add(wasm_f32x4_splat(4.16666418e-2f), wasm_f32x4_mul(r, p));
+  p = wasm_f32x4_add(wasm_f32x4_splat(0.166666672f), wasm_f32x4_mul(r, p));
+  p = wasm_f32x4_add(wasm_f32x4_splat(0.5f), wasm_f32x4_mul(r, p));
+  p = wasm_f32x4_add(wasm_f32x4_splat(1.0f), wasm_f32x4_mul(r, p));
+  p = wasm_f32x4_add(wasm_f32x4_splat(1.0f), wasm_f32x4_mul(r, p));
+  v128_t bits = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
+  return wasm_f32x4_mul(p, bits);
+}
+
+static inline v128_t v_sigmoid(v128_t x) {
+  v128_t one = wasm_f32x4_splat(1.0f);
+  return wasm_f32x4_div(one, wasm_f32x4_add(one, v_exp(wasm_f32x4_neg(x))));
+}
+
+static inline v128_t v_tanh(v128_t x) {
+  v128_t one = wasm_f32x4_splat(1.0f);
+  v128_t sign = wasm_v128_and(x, wasm_i32x4_splat((int32_t)0x80000000));
+  v128_t ax = wasm_f32x4_abs(x);
+  v128_t e = v_exp(wasm_f32x4_mul(wasm_f32x4_splat(-2.0f), ax));
+  v128_t t = wasm_f32x4_div(wasm_f32x4_sub(one, e), wasm_f32x4_add(one, e));
+  return wasm_v128_or(t, sign);
+}
+
+static inline v128_t v_rec_act(v128_t x, int kind) {
+  if (kind == 1) {
+    v128_t y = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_splat(0.2f), x), wasm_f32x4_splat(0.5f));
+    y = wasm_f32x4_pmax(wasm_f32x4_splat(0.0f), y);
+    return wasm_f32x4_pmin(wasm_f32x4_splat(1.0f), y);
+  }
+  return v_sigmoid(x);
+}
+
+static inline v128_t v_rec_act_grad(v128_t y, int kind) {
+  if (kind == 1) {
+    v128_t inside = wasm_v128_and(wasm_f32x4_gt(y, wasm_f32x4_splat(0.0f)), wasm_f32x4_lt(y, wasm_f32x4_splat(1.0f)));
+    return wasm_v128_and(inside, wasm_f32x4_splat(0.2f));
+  }
+  return wasm_f32x4_mul(y, wasm_f32x4_sub(wasm_f32x4_splat(1.0f), y));
+}
+
+#define LD(p) wasm_v128_load(p)
+#define ST(p, v) wasm_v128_store((p), (v))
+#define ADD wasm_f32x4_add
+#define SUB wasm_f32x4_sub
+#define MUL wasm_f32x4_mul
+#define SPLAT wasm_f32x4_splat
+
 // ---------------------------------------------------------------------------------------------
 // C[M,N] += A[M,K] . B[K,N] (row-major, leading dimensions lda, ldb, ldc).
 // Register blocks of 4 rows x 8 columns (8 accumulators, 2 loads of B and 4 broadcasts of A per
@@ -201,7 +262,21 @@ void lstm_forward(int B, int T, int H, const float *xp, const float *U, const fl
       float *out = hseq + bt * H;
       const int live = !mask || mask[bt] != 0.0f;
       if (live) {
-        for (int j = 0; j < H; j++) {
+        int j = 0;
+        for (; j + 4 <= H; j += 4) {
+          v128_t ig = v_rec_act(LD(zb + j), recKind);
+          v128_t fg = v_rec_act(LD(zb + H + j), recKind);
+          v128_t gg = v_tanh(LD(zb + 2 * H + j));
+          v128_t og = v_rec_act(LD(zb + 3 * H + j), recKind);
+          v128_t cn = ADD(MUL(fg, LD(cb + j)), MUL(ig, gg));
+          ST(cb + j, cn);
+          ST(hb + j, MUL(og, v_tanh(cn)));
+          ST(zb + j, ig);
+          ST(zb + H + j, fg);
+          ST(zb + 2 * H + j, gg);
+          ST(zb + 3 * H + j, og);
+        }
+        for (; j < H; j++) {
           float ig = rec_act(zb[j], recKind);
           float fg = rec_act(zb[H + j], recKind);
           float gg = tanh_f(zb[2 * H + j]);
@@ -255,7 +330,21 @@ void lstm_backward(int B, int T, int H, const float *Ut, const float *c0, const 
       const float *gt = gates + bt * G;
       const float *ct = cseq + bt * H;
       const float *cp = t > 0 ? cseq + (bt - 1) * H : c0 + b * H;
-      for (int j = 0; j < H; j++) {
+      int j = 0;
+      for (; j + 4 <= H; j += 4) {
+        v128_t ig = LD(gt + j), fg = LD(gt + H + j), gg = LD(gt + 2 * H + j), og = LD(gt + 3 * H + j);
+        v128_t tc = v_tanh(LD(ct + j));
+        v128_t d = LD(dhb + j);
+        v128_t one = SPLAT(1.0f);
+        v128_t dcj = ADD(LD(dcb + j), MUL(MUL(d, og), SUB(one, MUL(tc, tc))));
+        ST(dzb + j, MUL(MUL(dcj, gg), v_rec_act_grad(ig, recKind)));
+        ST(dzb + H + j, MUL(MUL(dcj, LD(cp + j)), v_rec_act_grad(fg, recKind)));
+        ST(dzb + 2 * H + j, MUL(MUL(dcj, ig), SUB(one, MUL(gg, gg))));
+        ST(dzb + 3 * H + j, MUL(MUL(d, tc), v_rec_act_grad(og, recKind)));
+        ST(dcb + j, MUL(dcj, fg));
+        ST(dhb + j, SPLAT(0.0f));
+      }
+      for (; j < H; j++) {
         float ig = gt[j], fg = gt[H + j], gg = gt[2 * H + j], og = gt[3 * H + j];
         float tc = tanh_f(ct[j]);
         float d = dhb[j];
@@ -307,7 +396,9 @@ void gru_forward(int B, int T, int H, const float *xp, const float *U, const flo
       const long bt = (long)b * T + t;
       const float *x = xp + bt * G;
       float *rb = rec + b * G;
-      for (int j = 0; j < 2 * H; j++) rb[j] = rec_act(x[j] + rb[j], recKind);
+      int j = 0;
+      for (; j + 4 <= 2 * H; j += 4) ST(rb + j, v_rec_act(ADD(LD(x + j), LD(rb + j)), recKind));
+      for (; j < 2 * H; j++) rb[j] = rec_act(x[j] + rb[j], recKind);
       if (!resetAfter) {
         const float *hb = h + b * H;
         for (int j = 0; j < H; j++) rh[b * H + j] = rb[H + j] * hb[j];
@@ -326,7 +417,20 @@ void gru_forward(int B, int T, int H, const float *xp, const float *U, const flo
       float *gt = gates ? gates + bt * G : 0;
       float *at = gates ? aux + bt * H : 0;
       if (live) {
-        for (int j = 0; j < H; j++) {
+        int j = 0;
+        for (; j + 4 <= H; j += 4) {
+          v128_t zg = LD(rb + j), rg = LD(rb + H + j);
+          v128_t inner = resetAfter ? LD(rb + 2 * H + j) : LD(hx + b * H + j);
+          v128_t hh = v_tanh(ADD(LD(x + 2 * H + j), resetAfter ? MUL(rg, inner) : inner));
+          if (gt) {
+            ST(gt + j, zg);
+            ST(gt + H + j, rg);
+            ST(gt + 2 * H + j, hh);
+            ST(at + j, resetAfter ? inner : LD(rh + b * H + j));
+          }
+          ST(hb + j, ADD(MUL(zg, LD(hb + j)), MUL(SUB(SPLAT(1.0f), zg), hh)));
+        }
+        for (; j < H; j++) {
           float zg = rb[j], rg = rb[H + j];
           float inner = resetAfter ? rb[2 * H + j] : hx[b * H + j];
           float hh = tanh_f(x[2 * H + j] + (resetAfter ? rg * inner : inner));
