@@ -144,7 +144,7 @@ static inline v128_t v_rec_act_grad(v128_t y, int kind) {
 // k), so x86's 16 vector registers hold the whole block. B's 8-column panel (K x 32 bytes) stays
 // in L1 while every row block of A passes over it.
 
-static void gemm_acc(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C, int ldc) {
+static void gemm_panel(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C, int ldc) {
   int n = 0;
   for (; n + 8 <= N; n += 8) {
     int m = 0;
@@ -219,6 +219,17 @@ static void gemm_acc(int M, int N, int K, const float *A, int lda, const float *
       for (int k = 0; k < K; k++) s += a0[k] * B[k * ldb + n];
       C[m * ldc + n] = s;
     }
+  }
+}
+
+// Long products (the kernel gradient sums over every row and step: K = batch x steps) go in
+// slices of K so that a B panel (K x 8 floats) stays in L1 across the row blocks.
+#define K_BLOCK 256
+
+static void gemm_acc(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C, int ldc) {
+  for (int k0 = 0; k0 < K; k0 += K_BLOCK) {
+    int kc = K - k0 < K_BLOCK ? K - k0 : K_BLOCK;
+    gemm_panel(M, N, kc, A + k0, lda, B + (long)k0 * ldb, ldb, C, ldc);
   }
 }
 
