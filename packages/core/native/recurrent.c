@@ -236,6 +236,180 @@ static void gemm_acc(int M, int N, int K, const float *A, int lda, const float *
 /** C[M,N] += A[M,K] . B[K,N]; exported for tests and for the inference fast path. */
 EXPORT(gemm) void gemm(int M, int N, int K, const float *A, const float *B, float *C) { gemm_acc(M, N, K, A, K, B, N, C, N); }
 
+
+// ---------------------------------------------------------------------------------------------
+// Packed right-hand matrices. A recurrent kernel is multiplied once per time step, so it pays to
+// lay it out for the micro-kernel once per call: each 8-column panel as [Kt][8] contiguous floats
+// (panel p at p * Kt * 8), the last N % 8 columns as a plain [Kt][N % 8] block after the panels.
+// Unpacked, a panel's rows sit N floats apart; with N = 4H = 1024 that is 4 KB, every row maps
+// to the same L1 sets and the panel is re-read from L2 at every row block.
+
+/** Packs B [K, N] (leading dimension ldb) into `out` (K * N floats). */
+EXPORT(pack_b) void pack_b(int K, int N, const float *B, int ldb, float *out) {
+  int panels = N / 8, tail = N - panels * 8;
+  for (int p = 0; p < panels; p++) {
+    float *dst = out + (long)p * K * 8;
+    for (int k = 0; k < K; k++) {
+      wasm_v128_store(dst + k * 8, wasm_v128_load(B + (long)k * ldb + p * 8));
+      wasm_v128_store(dst + k * 8 + 4, wasm_v128_load(B + (long)k * ldb + p * 8 + 4));
+    }
+  }
+  if (tail) {
+    float *dst = out + (long)panels * K * 8;
+    for (int k = 0; k < K; k++)
+      for (int j = 0; j < tail; j++) dst[k * tail + j] = B[(long)k * ldb + panels * 8 + j];
+  }
+}
+
+// C[M,N] += A[M,K] . rows k0 .. k0+K-1 of a packed matrix with Kt rows in all.
+static void gemm_packed_block(int M, int N, int K, const float *A, int lda, const float *Bp, int Kt, int k0, float *C, int ldc) {
+  int panels = N / 8, tail = N - panels * 8;
+  for (int p = 0; p < panels; p++) {
+    const float *panel = Bp + (long)p * Kt * 8 + (long)k0 * 8;
+    int n = p * 8;
+    int m = 0;
+    for (; m + 4 <= M; m += 4) {
+      const float *a0 = A + (m + 0) * lda, *a1 = A + (m + 1) * lda, *a2 = A + (m + 2) * lda, *a3 = A + (m + 3) * lda;
+      float *c0 = C + (m + 0) * ldc + n, *c1 = C + (m + 1) * ldc + n, *c2 = C + (m + 2) * ldc + n, *c3 = C + (m + 3) * ldc + n;
+      v128_t s00 = LD(c0), s01 = LD(c0 + 4), s10 = LD(c1), s11 = LD(c1 + 4);
+      v128_t s20 = LD(c2), s21 = LD(c2 + 4), s30 = LD(c3), s31 = LD(c3 + 4);
+      const float *b = panel;
+      for (int k = 0; k < K; k++, b += 8) {
+        v128_t b0 = LD(b), b1 = LD(b + 4);
+        v128_t x0 = SPLAT(a0[k]);
+        s00 = ADD(s00, MUL(x0, b0));
+        s01 = ADD(s01, MUL(x0, b1));
+        v128_t x1 = SPLAT(a1[k]);
+        s10 = ADD(s10, MUL(x1, b0));
+        s11 = ADD(s11, MUL(x1, b1));
+        v128_t x2 = SPLAT(a2[k]);
+        s20 = ADD(s20, MUL(x2, b0));
+        s21 = ADD(s21, MUL(x2, b1));
+        v128_t x3 = SPLAT(a3[k]);
+        s30 = ADD(s30, MUL(x3, b0));
+        s31 = ADD(s31, MUL(x3, b1));
+      }
+      ST(c0, s00); ST(c0 + 4, s01); ST(c1, s10); ST(c1 + 4, s11);
+      ST(c2, s20); ST(c2 + 4, s21); ST(c3, s30); ST(c3 + 4, s31);
+    }
+    for (; m < M; m++) {
+      const float *a0 = A + m * lda;
+      float *c0 = C + m * ldc + n;
+      v128_t s00 = LD(c0), s01 = LD(c0 + 4), t00 = SPLAT(0.0f), t01 = SPLAT(0.0f);
+      const float *b = panel;
+      int k = 0;
+      for (; k + 2 <= K; k += 2, b += 16) {
+        v128_t x0 = SPLAT(a0[k]), x1 = SPLAT(a0[k + 1]);
+        s00 = ADD(s00, MUL(x0, LD(b)));
+        s01 = ADD(s01, MUL(x0, LD(b + 4)));
+        t00 = ADD(t00, MUL(x1, LD(b + 8)));
+        t01 = ADD(t01, MUL(x1, LD(b + 12)));
+      }
+      for (; k < K; k++, b += 8) {
+        v128_t x0 = SPLAT(a0[k]);
+        s00 = ADD(s00, MUL(x0, LD(b)));
+        s01 = ADD(s01, MUL(x0, LD(b + 4)));
+      }
+      ST(c0, ADD(s00, t00));
+      ST(c0 + 4, ADD(s01, t01));
+    }
+  }
+  if (tail) {
+    const float *block = Bp + (long)panels * Kt * 8 + (long)k0 * tail;
+    for (int m = 0; m < M; m++) {
+      const float *a0 = A + m * lda;
+      float *c0 = C + m * ldc + panels * 8;
+      for (int j = 0; j < tail; j++) {
+        float sum = c0[j];
+        for (int k = 0; k < K; k++) sum += a0[k] * block[k * tail + j];
+        c0[j] = sum;
+      }
+    }
+  }
+}
+
+static void gemm_packed(int M, int N, int K, const float *A, int lda, const float *Bp, int Kt, int k0, float *C, int ldc) {
+  for (int kb = 0; kb < K; kb += K_BLOCK) {
+    int kc = K - kb < K_BLOCK ? K - kb : K_BLOCK;
+    gemm_packed_block(M, N, kc, A + kb, lda, Bp, Kt, k0 + kb, C, ldc);
+  }
+}
+
+/** C[M,N] += A[M,K] (leading dimension lda) . a matrix packed by pack_b with K rows. */
+EXPORT(gemm_p) void gemm_p(int M, int N, int K, const float *A, int lda, const float *Bp, float *C, int ldc) {
+  gemm_packed(M, N, K, A, lda, Bp, K, 0, C, ldc);
+}
+
+
+// C[M,N] += A^T . Bp where A is stored [K][lda] (A^T[m][k] = A[k * lda + m]) and Bp is packed
+// with Kt rows. The kernel gradient sum_t h_{t-1}^T dz_t has this form with K = batch x steps:
+// reading A's four rows of a block as one vector per k avoids transposing a [K, H] matrix
+// (whose column writes are K floats apart).
+static void gemm_tn_block(int M, int N, int K, const float *A, int lda, const float *Bp, int Kt, int k0, float *C, int ldc) {
+  int panels = N / 8, tail = N - panels * 8;
+  for (int p = 0; p < panels; p++) {
+    const float *panel = Bp + (long)p * Kt * 8 + (long)k0 * 8;
+    int n = p * 8;
+    int m = 0;
+    for (; m + 4 <= M; m += 4) {
+      float *c0 = C + (m + 0) * ldc + n, *c1 = C + (m + 1) * ldc + n, *c2 = C + (m + 2) * ldc + n, *c3 = C + (m + 3) * ldc + n;
+      v128_t s00 = LD(c0), s01 = LD(c0 + 4), s10 = LD(c1), s11 = LD(c1 + 4);
+      v128_t s20 = LD(c2), s21 = LD(c2 + 4), s30 = LD(c3), s31 = LD(c3 + 4);
+      const float *b = panel;
+      const float *a = A + m;
+      for (int k = 0; k < K; k++, b += 8, a += lda) {
+        v128_t b0 = LD(b), b1 = LD(b + 4);
+        v128_t av = wasm_v128_load(a);
+        v128_t x0 = wasm_i32x4_shuffle(av, av, 0, 0, 0, 0);
+        s00 = ADD(s00, MUL(x0, b0));
+        s01 = ADD(s01, MUL(x0, b1));
+        v128_t x1 = wasm_i32x4_shuffle(av, av, 1, 1, 1, 1);
+        s10 = ADD(s10, MUL(x1, b0));
+        s11 = ADD(s11, MUL(x1, b1));
+        v128_t x2 = wasm_i32x4_shuffle(av, av, 2, 2, 2, 2);
+        s20 = ADD(s20, MUL(x2, b0));
+        s21 = ADD(s21, MUL(x2, b1));
+        v128_t x3 = wasm_i32x4_shuffle(av, av, 3, 3, 3, 3);
+        s30 = ADD(s30, MUL(x3, b0));
+        s31 = ADD(s31, MUL(x3, b1));
+      }
+      ST(c0, s00); ST(c0 + 4, s01); ST(c1, s10); ST(c1 + 4, s11);
+      ST(c2, s20); ST(c2 + 4, s21); ST(c3, s30); ST(c3 + 4, s31);
+    }
+    for (; m < M; m++) {
+      float *c0 = C + m * ldc + n;
+      v128_t s00 = LD(c0), s01 = LD(c0 + 4);
+      const float *b = panel;
+      for (int k = 0; k < K; k++, b += 8) {
+        v128_t x0 = SPLAT(A[(long)k * lda + m]);
+        s00 = ADD(s00, MUL(x0, LD(b)));
+        s01 = ADD(s01, MUL(x0, LD(b + 4)));
+      }
+      ST(c0, s00);
+      ST(c0 + 4, s01);
+    }
+  }
+  if (tail) {
+    const float *block = Bp + (long)panels * Kt * 8 + (long)k0 * tail;
+    for (int m = 0; m < M; m++) {
+      float *c0 = C + m * ldc + panels * 8;
+      for (int j = 0; j < tail; j++) {
+        float sum = c0[j];
+        for (int k = 0; k < K; k++) sum += A[(long)k * lda + m] * block[k * tail + j];
+        c0[j] = sum;
+      }
+    }
+  }
+}
+
+/** C[M,N] += A^T . Bp: A stored [K][lda], Bp packed by pack_b with K rows. */
+EXPORT(gemm_tn_p) void gemm_tn_p(int M, int N, int K, const float *A, int lda, const float *Bp, float *C, int ldc) {
+  for (int kb = 0; kb < K; kb += K_BLOCK) {
+    int kc = K - kb < K_BLOCK ? K - kb : K_BLOCK;
+    gemm_tn_block(M, N, kc, A + (long)kb * lda, lda, Bp, K, kb, C, ldc);
+  }
+}
+
 /** out[N,M] = in[M,N]^T. */
 EXPORT(transpose) void transpose(int M, int N, const float *in, float *out) {
   for (int m = 0; m < M; m++)
@@ -266,7 +440,7 @@ void lstm_forward(int B, int T, int H, const float *xp, const float *U, const fl
   copy_f(c, c0, B * H);
   for (int t = 0; t < T; t++) {
     for (int b = 0; b < B; b++) copy_f(z + b * G, xp + ((long)b * T + t) * G, G);
-    gemm_acc(B, G, H, h, H, U, G, z, G);
+    gemm_packed(B, G, H, h, H, U, H, 0, z, G);
     for (int b = 0; b < B; b++) {
       const long bt = (long)b * T + t;
       float *zb = z + b * G, *hb = h + b * H, *cb = c + b * H;
@@ -370,7 +544,7 @@ void lstm_backward(int B, int T, int H, const float *Ut, const float *c0, const 
       }
     }
     // Padded rows keep their carried dh (their dz row is zero, so the product adds nothing).
-    gemm_acc(B, H, G, dzt, G, Ut, H, dh, H);
+    gemm_packed(B, H, G, dzt, G, Ut, G, 0, dh, H);
     for (int b = 0; b < B; b++) copy_f(dz + ((long)b * T + t) * G, dzt + b * G, G);
   }
   copy_f(dh0, dh, B * H);
@@ -390,17 +564,17 @@ void lstm_backward(int B, int T, int H, const float *Ut, const float *c0, const 
 // Scratch: rec [B,3H], h [B,H], rh [B,H], hx [B,H].
 
 EXPORT(gru_forward)
-void gru_forward(int B, int T, int H, const float *xp, const float *U, const float *br, const float *h0, const float *mask, int recKind, int resetAfter,
+void gru_forward(int B, int T, int H, const float *xp, const float *U, const float *Uh, const float *br, const float *h0, const float *mask, int recKind, int resetAfter,
                  float *hseq, float *hT, float *gates, float *aux, float *rec, float *h, float *rh, float *hx) {
   const int G = 3 * H;
   copy_f(h, h0, B * H);
   for (int t = 0; t < T; t++) {
     if (resetAfter) {
       for (int b = 0; b < B; b++) copy_f(rec + b * G, br, G);
-      gemm_acc(B, G, H, h, H, U, G, rec, G);
+      gemm_packed(B, G, H, h, H, U, H, 0, rec, G);
     } else {
       for (int b = 0; b < B; b++) zero_f(rec + b * G, 2 * H);
-      gemm_acc(B, 2 * H, H, h, H, U, G, rec, G);
+      gemm_packed(B, 2 * H, H, h, H, U, H, 0, rec, G);
     }
     // Gates z and r; for resetAfter = 0, r * h is needed before the candidate's product.
     for (int b = 0; b < B; b++) {
@@ -417,7 +591,7 @@ void gru_forward(int B, int T, int H, const float *xp, const float *U, const flo
     }
     if (!resetAfter) {
       zero_f(hx, B * H);
-      gemm_acc(B, H, H, rh, H, U + 2 * H, G, hx, H);
+      gemm_packed(B, H, H, rh, H, Uh, H, 0, hx, H);
     }
     for (int b = 0; b < B; b++) {
       const long bt = (long)b * T + t;
@@ -514,11 +688,11 @@ void gru_backward(int B, int T, int H, const float *Ut, const float *h0, const f
       }
     }
     if (resetAfter) {
-      gemm_acc(B, H, G, dzr, G, Ut, H, dh, H);
+      gemm_packed(B, H, G, dzr, G, Ut, G, 0, dh, H);
     } else {
       // d(r*h) = dpre . U_h^T; then r's pre-activation gradient and h's share through r.
       zero_f(drh, B * H);
-      gemm_acc(B, H, H, dzr + 2 * H, G, Ut + 2 * H * H, H, drh, H);
+      gemm_packed(B, H, H, dzr + 2 * H, G, Ut, G, 2 * H, drh, H);
       for (int b = 0; b < B; b++) {
         const long bt = (long)b * T + t;
         const int live = !mask || mask[bt] != 0.0f;
@@ -535,7 +709,7 @@ void gru_backward(int B, int T, int H, const float *Ut, const float *h0, const f
           dhb[j] += d[j] * rg;
         }
       }
-      gemm_acc(B, H, 2 * H, dzr, G, Ut, H, dh, H);
+      gemm_packed(B, H, 2 * H, dzr, G, Ut, G, 0, dh, H);
     }
     for (int b = 0; b < B; b++) {
       const long bt = (long)b * T + t;
@@ -556,7 +730,7 @@ void simple_forward(int B, int T, int H, const float *xp, const float *U, const 
   copy_f(h, h0, B * H);
   for (int t = 0; t < T; t++) {
     for (int b = 0; b < B; b++) copy_f(a + b * H, xp + ((long)b * T + t) * H, H);
-    gemm_acc(B, H, H, h, H, U, H, a, H);
+    gemm_packed(B, H, H, h, H, U, H, 0, a, H);
     for (int b = 0; b < B; b++) {
       const long bt = (long)b * T + t;
       float *hb = h + b * H;
@@ -593,7 +767,7 @@ void simple_backward(int B, int T, int H, const float *Ut, const float *mask, in
         dhb[j] = 0.0f;
       }
     }
-    gemm_acc(B, H, H, dat, H, Ut, H, dh, H);
+    gemm_packed(B, H, H, dat, H, Ut, H, 0, dh, H);
     for (int b = 0; b < B; b++) copy_f(da + ((long)b * T + t) * H, dat + b * H, H);
   }
   copy_f(dh0, dh, B * H);

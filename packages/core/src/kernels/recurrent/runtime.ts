@@ -5,6 +5,9 @@ import { RECURRENT_WASM_BASE64 } from './wasm-binary.generated.js';
 /** The exported functions of native/recurrent.c (pointers are byte offsets into the memory). */
 export interface RecurrentExports {
   gemm(M: number, N: number, K: number, A: number, B: number, C: number): void;
+  gemm_p(M: number, N: number, K: number, A: number, lda: number, Bp: number, C: number, ldc: number): void;
+  pack_b(K: number, N: number, B: number, ldb: number, out: number): void;
+  gemm_tn_p(M: number, N: number, K: number, A: number, lda: number, Bp: number, C: number, ldc: number): void;
   transpose(M: number, N: number, input: number, out: number): void;
   lstm_forward(...args: number[]): void;
   lstm_backward(...args: number[]): void;
@@ -146,7 +149,7 @@ export class RecurrentRuntime {
 // script (no imports), so the same thing works from TypeScript sources and from dist/. It waits
 // on a control word in the shared memory (Atomics.wait) rather than on messages: a wake-up costs
 // microseconds, which matters when one call is a millisecond of work.
-const FUNCTIONS = ['gemm', 'transpose', 'lstm_forward', 'lstm_backward', 'gru_forward', 'gru_backward', 'simple_forward', 'simple_backward'] as const;
+const FUNCTIONS = ['gemm', 'gemm_p', 'gemm_tn_p', 'pack_b', 'transpose', 'lstm_forward', 'lstm_backward', 'gru_forward', 'gru_backward', 'simple_forward', 'simple_backward'] as const;
 /** Name of an exported kernel function. */
 export type KernelName = (typeof FUNCTIONS)[number];
 const CONTROL_WORDS = 64;

@@ -69,6 +69,20 @@ function callRows(rt: RecurrentRuntime, name: KernelName, rows: number, work: nu
   ]);
 }
 
+// Lays `K x N` floats at `src` (row stride `ldb`) out as the kernels' packed panels.
+function packed(rt: RecurrentRuntime, src: number, K: number, N: number, ldb = N): number {
+  const out = rt.alloc(K * N);
+  rt.exports.pack_b(K, N, src, ldb, out);
+  return out;
+}
+
+// The transpose of `K x N` at `src`, packed (the backward pass multiplies by Uᵀ).
+function packedTranspose(rt: RecurrentRuntime, src: number, K: number, N: number): number {
+  const t = rt.alloc(K * N);
+  rt.exports.transpose(K, N, src, t);
+  return packed(rt, t, N, K);
+}
+
 function withRuntime<T>(fn: (rt: RecurrentRuntime) => T): T {
   const rt = recurrentRuntime();
   rt.reset();
@@ -101,7 +115,7 @@ export function lstmForward(a: LstmForwardArgs): ForwardResult {
   check('mask', a.mask, B * T);
   return withRuntime((rt) => {
     const xp = rt.put(a.xp);
-    const U = rt.put(a.kernel);
+    const U = packed(rt, rt.put(a.kernel), H, G);
     const h0 = rt.put(a.h0);
     const c0 = rt.put(a.c0);
     const mask = a.mask ? rt.put(a.mask) : 0;
@@ -150,29 +164,20 @@ export interface InputGradients {
   dRecurrentBias?: Float32Array;
 }
 
-// dKernel = prevᵀ . d, summed over every (row, step): one [H, B*T] x [B*T, N] product.
+// dKernel = prevᵀ . d, summed over every (row, step): one [H, B*T] x [B*T, N] product read from
+// prev [B*T, H] as it is, with d's columns [col, col + N) (row stride ldd) packed where they are.
 function kernelGradient(rt: RecurrentRuntime, prev: number, d: number, rows: number, H: number, N: number, ldd: number, col: number): Float32Array {
-  const prevT = rt.alloc(H * rows);
-  rt.exports.transpose(rows, H, prev, prevT);
-  let dCols = d;
-  if (ldd !== N || col !== 0) {
-    // Gather the columns [col, col + N) of d into a dense block for the product.
-    const dense = rt.alloc(rows * N);
-    const src = rt.view(d, rows * ldd);
-    const dst = rt.view(dense, rows * N);
-    for (let r = 0; r < rows; r++) dst.set(src.subarray(r * ldd + col, r * ldd + col + N), r * N);
-    dCols = dense;
-  }
+  const dPacked = packed(rt, d + col * 4, rows, N, ldd);
   const out = rt.zeros(H * N);
   const work = H * N * rows;
   if (H >= 8 && work >= PARALLEL_MIN_WORK && rt.threads >= 2) {
     const half = Math.ceil(H / 2);
     rt.parallel([
-      ['gemm', [half, N, rows, prevT, dCols, out]],
-      ['gemm', [H - half, N, rows, prevT + half * rows * 4, dCols, out + half * N * 4]],
+      ['gemm_tn_p', [half, N, rows, prev, H, dPacked, out, N]],
+      ['gemm_tn_p', [H - half, N, rows, prev + half * 4, H, dPacked, out + half * N * 4, N]],
     ]);
   } else {
-    rt.exports.gemm(H, N, rows, prevT, dCols, out);
+    rt.exports.gemm_tn_p(H, N, rows, prev, H, dPacked, out, N);
   }
   return rt.take(out, H * N);
 }
@@ -209,9 +214,7 @@ export function lstmBackward(a: LstmBackwardArgs): InputGradients {
   const { batch: B, steps: T, units: H } = a;
   const G = 4 * H;
   return withRuntime((rt) => {
-    const U = rt.put(a.kernel);
-    const Ut = rt.alloc(G * H);
-    rt.exports.transpose(H, G, U, Ut);
+    const Ut = packedTranspose(rt, rt.put(a.kernel), H, G);
     const c0 = rt.put(a.c0);
     const mask = a.mask ? rt.put(a.mask) : 0;
     const gates = rt.put(a.forward.saved.gates);
@@ -267,7 +270,10 @@ export function gruForward(a: GruForwardArgs): ForwardResult {
   if (a.resetAfter) check('recurrentBias', a.recurrentBias ?? [], G);
   return withRuntime((rt) => {
     const xp = rt.put(a.xp);
-    const U = rt.put(a.kernel);
+    const raw = rt.put(a.kernel);
+    // resetAfter: one product with all of U; otherwise [U_z U_r] and U_h separately.
+    const U = a.resetAfter ? packed(rt, raw, H, G) : packed(rt, raw, H, 2 * H, G);
+    const Uh = a.resetAfter ? 0 : packed(rt, raw + 2 * H * 4, H, H, G);
     const br = a.resetAfter ? rt.put(a.recurrentBias!) : 0;
     const h0 = rt.put(a.h0);
     const mask = a.mask ? rt.put(a.mask) : 0;
@@ -281,7 +287,7 @@ export function gruForward(a: GruForwardArgs): ForwardResult {
     const hx = rt.alloc(B * H);
     const row = (ptr: number, stride: number): Arg => ({ ptr, stride });
     callRows(rt, 'gru_forward', B, B * T * H * G, [
-      T, H, row(xp, T * G), U, br, row(h0, H), row(mask, T), REC_KIND[a.recurrentActivation], a.resetAfter ? 1 : 0,
+      T, H, row(xp, T * G), U, Uh, br, row(h0, H), row(mask, T), REC_KIND[a.recurrentActivation], a.resetAfter ? 1 : 0,
       row(hseq, T * H), row(hT, H), row(gates, T * G), row(aux, T * H), row(rec, G), row(h, H), row(rh, H), row(hx, H),
     ]);
     return {
@@ -307,9 +313,7 @@ export function gruBackward(a: GruBackwardArgs): InputGradients {
   const { batch: B, steps: T, units: H } = a;
   const G = 3 * H;
   return withRuntime((rt) => {
-    const U = rt.put(a.kernel);
-    const Ut = rt.alloc(G * H);
-    rt.exports.transpose(H, G, U, Ut);
+    const Ut = packedTranspose(rt, rt.put(a.kernel), H, G);
     const h0 = rt.put(a.h0);
     const mask = a.mask ? rt.put(a.mask) : 0;
     const gates = rt.put(a.forward.saved.gates);
@@ -377,7 +381,7 @@ export function simpleForward(a: SimpleForwardArgs): ForwardResult {
   check('mask', a.mask, B * T);
   return withRuntime((rt) => {
     const xp = rt.put(a.xp);
-    const U = rt.put(a.kernel);
+    const U = packed(rt, rt.put(a.kernel), H, H);
     const h0 = rt.put(a.h0);
     const mask = a.mask ? rt.put(a.mask) : 0;
     const hseq = rt.alloc(B * T * H);
@@ -405,9 +409,7 @@ export interface SimpleBackwardArgs extends SequenceShape, OutputGradients {
 export function simpleBackward(a: SimpleBackwardArgs): InputGradients {
   const { batch: B, steps: T, units: H } = a;
   return withRuntime((rt) => {
-    const U = rt.put(a.kernel);
-    const Ut = rt.alloc(H * H);
-    rt.exports.transpose(H, H, U, Ut);
+    const Ut = packedTranspose(rt, rt.put(a.kernel), H, H);
     const mask = a.mask ? rt.put(a.mask) : 0;
     const hseq = rt.put(a.forward.sequence);
     const dhseq = a.dSequence ? rt.put(a.dSequence) : 0;
@@ -441,14 +443,20 @@ export function gemmF32(a: ArrayLike<number>, b: ArrayLike<number>, M: number, K
     const c = rt.view(C, M * N);
     if (bias) for (let m = 0; m < M; m++) c.set(bias as Float32Array, m * N);
     else c.fill(0);
-    if (M >= 8 && M * N * K >= PARALLEL_MIN_WORK && rt.threads >= 2) {
-      const half = Math.ceil(M / 2);
-      rt.parallel([
-        ['gemm', [half, N, K, A, Bm, C]],
-        ['gemm', [M - half, N, K, A + half * K * 4, Bm, C + half * N * 4]],
-      ]);
-    } else {
+    if (M < 16) {
+      // A few rows (one sentence, one generation step): packing would cost as much as the product.
       rt.exports.gemm(M, N, K, A, Bm, C);
+    } else {
+      const Bp = packed(rt, Bm, K, N);
+      if (M * N * K >= PARALLEL_MIN_WORK && rt.threads >= 2) {
+        const half = Math.ceil(M / 2);
+        rt.parallel([
+          ['gemm_p', [half, N, K, A, K, Bp, C, N]],
+          ['gemm_p', [M - half, N, K, A + half * K * 4, K, Bp, C + half * N * 4, N]],
+        ]);
+      } else {
+        rt.exports.gemm_p(M, N, K, A, K, Bp, C, N);
+      }
     }
     return rt.take(C, M * N);
   });
