@@ -1,29 +1,34 @@
 import { CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { ModelFileError } from '@seqlab/core';
+import { ForecastInputError as RealForecastInputError } from '@seqlab/forecast';
 import { EXIT, InputError, NotFoundError, UsageError, describeError, optionFlag } from '../src/errors.js';
 import { int, parseOptions, positiveInt, probability } from '../src/options.js';
 
 describe('describeError', () => {
-  it('maps each error kind to its documented exit code', () => {
+  it('maps the CLI\'s own errors to their documented exit codes', () => {
     expect(describeError(new UsageError('x')).exitCode).toBe(EXIT.usage);
     expect(describeError(new InputError('x')).exitCode).toBe(EXIT.usage);
     expect(describeError(new NotFoundError('x')).exitCode).toBe(EXIT.notFound);
     expect(describeError(new Error('boom')).exitCode).toBe(EXIT.runtime);
     expect(describeError(new CommanderError(1, 'commander.unknownOption', "error: unknown option '--x'"))).toEqual({
-      kind: 'usage',
+      code: 'bad_input',
       message: "unknown option '--x'",
       exitCode: EXIT.usage,
     });
   });
 
-  it('recognises package errors by name and file-system errors by code', () => {
+  it('maps package errors by their code, never by class name', () => {
+    // A class named like a package error but without a code is an internal fault.
     class ForecastInputError extends Error {
       override readonly name = 'ForecastInputError';
     }
-    expect(describeError(new ForecastInputError('column "x" not found')).kind).toBe('input');
+    expect(describeError(new ForecastInputError('column "x" not found')).code).toBe('internal');
+    expect(describeError(new RealForecastInputError('column "x" not found'))).toMatchObject({ code: 'bad_input', exitCode: EXIT.usage });
+    expect(describeError(new ModelFileError('/m/model.json', 'truncated'))).toMatchObject({ code: 'model_file_corrupt', exitCode: EXIT.corrupt });
     const enoent = Object.assign(new Error('ENOENT: no such file'), { code: 'ENOENT', path: '/nope.csv' });
-    expect(describeError(enoent)).toEqual({ kind: 'not-found', message: 'file not found: /nope.csv', exitCode: 3 });
+    expect(describeError(enoent)).toEqual({ code: 'not_found', message: 'file not found: /nope.csv', exitCode: 3 });
   });
 
   it('keeps only the first line of a message', () => {

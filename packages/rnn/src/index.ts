@@ -36,7 +36,9 @@ export {
 } from './generation/sampling.js';
 export { RecurrentStepper, type Stepper } from './generation/stepper.js';
 export { TextGenerator, type GenerateOptions, type GenerateResult, type TokenCodec } from './generation/generator.js';
-export { loadTextGenerator, type LanguageModelDirConfig } from './generation/load.js';
+export { loadTextGenerator, saveTextGenerator, type LanguageModelDirConfig, type SaveTextGeneratorOptions } from './generation/load.js';
+export { TextGenerationPipeline, loadTextGenerationPipeline, generateOptionsSchema, parseGenerateOptions } from './generation/task.js';
+export type { AttributedToken, SentimentResult } from '@seqlab/core';
 
 /** Default model directories, relative to the repository root. */
 export const DEFAULT_MODELS = Object.freeze({ sentiment: 'models/sentiment', generator: 'models/shakespeare-char' } as const);
@@ -63,7 +65,6 @@ export {
   sentimentMemberDirs,
   type SaveSentimentModelOptions,
   type SentimentPrediction,
-  type AttributedToken,
   type SentimentModelDirConfig,
 } from './sentiment.js';
 export {
