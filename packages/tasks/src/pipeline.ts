@@ -24,6 +24,8 @@ export interface PipelineByTask {
 
 /** Options of {@link pipeline}. */
 export interface PipelineOptions extends ResolveModelOptions {
+  /** The name messages call the model by (a service passes the name its caller used). Default: the name or path given. */
+  name?: string;
   /** A loaded sentence encoder to share (USE sentiment kinds and the embedding task); not disposed with the pipeline. */
   encoder?: SentenceEncoder;
 }
@@ -111,7 +113,9 @@ export async function pipeline<T extends TaskName>(task: T, model?: string, opti
     return (await (await import('@seqlab/embeddings')).loadEmbeddingPipeline(undefined, options.encoder ? { encoder: options.encoder } : {})) as PipelineByTask[T];
   }
   const spec = model ?? DEFAULT_MODELS[task]!;
-  const { dir, name } = resolveModelDir(spec, options);
+  const resolved = resolveModelDir(spec, options);
+  const dir = resolved.dir;
+  const name = options.name ?? resolved.name;
   let config: ModelConfig;
   try {
     config = await readModelConfig(dir);
