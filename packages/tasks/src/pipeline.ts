@@ -103,9 +103,11 @@ export async function pipeline<T extends TaskName>(task: T, model?: string, opti
     if (model === undefined) throw new BadInputError('forecast: name a forecaster (e.g. "holt-winters") or a saved forecaster');
     const fc = await import('@seqlab/forecast');
     if ((fc.FORECASTER_NAMES as readonly string[]).includes(model)) {
-      const p = fc.ForecastPipeline.create(model);
-      if (p.neural) await ensureBackend();
-      return p as PipelineByTask[T];
+      // Always on the TensorFlow.js backend, neural or not: the linear models' products run there
+      // when one is active (float32) and in plain loops otherwise (float64), so a process-wide
+      // choice would make the same request give different numbers in different apps.
+      await ensureBackend();
+      return fc.ForecastPipeline.create(model) as PipelineByTask[T];
     }
   }
   if (task === 'embedding' && model === undefined) {

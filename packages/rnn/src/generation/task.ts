@@ -54,7 +54,7 @@ export class TextGenerationPipeline implements Pipeline {
   ) {}
 
   /** Generates a continuation of `prompt`. */
-  generate(prompt: string, options: GenerateOptions = {}): Promise<GenerateResult> {
+  async generate(prompt: string, options: GenerateOptions = {}): Promise<GenerateResult> {
     this.check(prompt);
     return this.generator.generate(prompt, parseGenerateOptions(options));
   }
