@@ -50,3 +50,22 @@ export {
   type SentimentResult,
   type SentimentPipeline,
 } from './tasks.js';
+export {
+  fit,
+  EarlyStopping,
+  ReduceLROnPlateau,
+  LearningRateScheduler,
+  TimeBudget,
+  LambdaCallback,
+  type Callback,
+  type FitContext,
+  type FitOptions,
+  type FitResult,
+  type TrainingLoop,
+  type BatchResult,
+  type BatchLogs,
+  type EpochLogs,
+  type WeightAccess,
+  type StopReason,
+  type EarlyStoppingOptions,
+} from './training/fit.js';

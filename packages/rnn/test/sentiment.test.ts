@@ -74,7 +74,7 @@ describe('loadSentimentModel', () => {
 
   it('names the file that is missing or of the wrong kind', async () => {
     const dir = await tempDir();
-    await expect(loadSentimentModel(dir)).rejects.toThrow(/config.json does not exist/);
+    await expect(loadSentimentModel(dir)).rejects.toMatchObject({ code: 'not_found', message: expect.stringMatching(/config\.json: does not exist/) });
     await writeJsonAtomic(path.join(dir, 'config.json'), { task: 'text-generation' });
     await expect(loadSentimentModel(dir)).rejects.toThrow(RnnArgumentError);
     await expect(loadTextGenerator(dir)).rejects.toThrow(/unsupported tokenizer undefined/);
