@@ -91,7 +91,8 @@ export function validateForecasterOptions(name: string, options: unknown): Recor
       return `unknown option${issue.keys.length > 1 ? 's' : ''} ${keys}; valid options: ${Object.keys(schema.shape).join(', ')}`;
     }
     const key = issue.path.map(String).join('.');
-    return key ? `option "${key}": ${issue.message}` : issue.message;
+    const got = issue.path.reduce<unknown>((o, k) => (o !== null && typeof o === 'object' ? (o as Record<PropertyKey, unknown>)[k] : undefined), options);
+    return key ? `option "${key}": ${issue.message}, got ${JSON.stringify(got)}` : issue.message;
   });
   throw new ForecastInputError(`forecaster "${name}": ${problems.join('; ')}`, { details: { model: name, validOptions: Object.keys(schema.shape) } });
 }
