@@ -5,6 +5,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {
   BadInputError,
+  EarlyStopping,
+  fit,
   loadLayersModel,
   MODEL_CONFIG,
   ModelFileError,
@@ -16,8 +18,10 @@ import {
   sentimentFromPositive,
   writeFileAtomic,
   writeModelConfig,
+  type Callback,
   type SentimentPipeline,
   type SentimentResult,
+  type TrainingLoop,
 } from '@seqlab/core';
 import { loadEncoder, type SentenceEncoder } from './encoder.js';
 import { RnnSentimentFeatures } from './rnn-features.js';
@@ -198,6 +202,7 @@ export function headProba(head: tfl.LayersModel, x: Float32Array, batchSize = 10
 /**
  * Trains a head on precomputed embeddings with early stopping on validation accuracy and
  * restores the weights of the best epoch (tfjs-layers' own early stopping keeps the last).
+ * Runs on `@seqlab/core`'s `fit`, the loop every seqlab model trains with.
  */
 export async function trainSentimentHead(
   head: tfl.LayersModel,
@@ -213,18 +218,11 @@ export async function trainSentimentHead(
   const patience = checkRange(options.patience ?? 4, 'trainSentimentHead: patience', 1, 10_000, true);
   const rng = new SeededRandom(options.seed ?? 1);
   const history: HeadEpochLog[] = [];
-  let best: tf.Tensor[] | undefined;
-  let bestEpoch = 0;
-  let bestAcc = -1;
   const xb = new Float32Array(batchSize * dim);
   const yb = new Float32Array(batchSize);
-  try {
-    for (let epoch = 1; epoch <= epochs; epoch++) {
-      const t0 = performance.now();
+  const loop: TrainingLoop<{ x: tf.Tensor2D; y: tf.Tensor2D; m: number }> = {
+    *batches() {
       const order = rng.permutation(n);
-      let lossSum = 0;
-      let accSum = 0;
-      let steps = 0;
       for (let s = 0; s < n; s += batchSize) {
         const m = Math.min(batchSize, n - s);
         for (let i = 0; i < m; i++) {
@@ -232,36 +230,31 @@ export async function trainSentimentHead(
           xb.set(train.x.subarray(r * dim, (r + 1) * dim), i * dim);
           yb[i] = train.y[r]!;
         }
-        const x = tf.tensor2d(xb.subarray(0, m * dim), [m, dim]);
-        const y = tf.tensor2d(yb.subarray(0, m), [m, 1]);
-        try {
-          const [loss, acc] = (await head.trainOnBatch(x, y)) as number[];
-          lossSum += loss! * m;
-          accSum += acc! * m;
-          steps += m;
-        } finally {
-          x.dispose();
-          y.dispose();
-        }
+        yield { x: tf.tensor2d(xb.subarray(0, m * dim), [m, dim]), y: tf.tensor2d(yb.subarray(0, m), [m, 1]), m };
       }
-      const valAccuracy = headAccuracy(head, validation);
-      const log: HeadEpochLog = { epoch, loss: lossSum / steps, trainAccuracy: accSum / steps, valAccuracy, seconds: (performance.now() - t0) / 1000 };
+    },
+    batchesPerEpoch: Math.ceil(n / batchSize),
+    trainBatch: async ({ x, y, m }) => {
+      try {
+        const [loss, acc] = (await head.trainOnBatch(x, y)) as number[];
+        return { loss: loss!, weight: m, metrics: { accuracy: { sum: acc! * m, count: m } } };
+      } finally {
+        x.dispose();
+        y.dispose();
+      }
+    },
+    validate: () => ({ val_accuracy: headAccuracy(head, validation) }),
+    weights: { get: () => head.getWeights().map((w) => w.clone()), set: (w) => head.setWeights(w) },
+  };
+  const report: Callback = {
+    onEpochEnd: (l) => {
+      const log: HeadEpochLog = { epoch: l.epoch + 1, loss: l.loss, trainAccuracy: l.accuracy as number, valAccuracy: l.val_accuracy as number, seconds: l.seconds };
       history.push(log);
       options.onEpoch?.(log);
-      if (valAccuracy > bestAcc) {
-        bestAcc = valAccuracy;
-        bestEpoch = epoch;
-        best?.forEach((t) => t.dispose());
-        best = head.getWeights().map((w) => w.clone());
-      } else if (epoch - bestEpoch >= patience) {
-        break;
-      }
-    }
-    if (best) head.setWeights(best);
-  } finally {
-    best?.forEach((t) => t.dispose());
-  }
-  return { history, bestEpoch, bestValAccuracy: bestAcc };
+    },
+  };
+  const result = await fit(loop, { epochs, monitor: 'val_accuracy', mode: 'max', callbacks: [report, new EarlyStopping({ patience })] });
+  return { history, bestEpoch: result.bestEpoch + 1, bestValAccuracy: Number.isFinite(result.bestValue) ? result.bestValue : -1 };
 }
 
 /** One prediction of a {@link SentimentClassifier}: the shared sentiment result (no token weights). */
