@@ -361,6 +361,28 @@ export class TimeBudget implements Callback {
   }
 }
 
+/** Options of {@link ModelCheckpoint}. */
+export interface ModelCheckpointOptions {
+  /** Writes the model (weights and optimizer state) as checkpoint `which`. */
+  save(which: 'best' | 'last', ctx: FitContext): Promise<void>;
+  /** Writes what resuming needs besides the weights (epoch, step, best, counters); runs after the weights. */
+  saveState?(ctx: FitContext): Promise<void>;
+}
+
+/**
+ * After every epoch: saves `best` when the monitored metric improved, then `last`, then the
+ * training state, so an interrupted run resumes from its last finished epoch and early
+ * stopping can still go back to the best one.
+ */
+export class ModelCheckpoint implements Callback {
+  constructor(private readonly options: ModelCheckpointOptions) {}
+  async onEpochEnd(_logs: EpochLogs, ctx: FitContext): Promise<void> {
+    if (ctx.improved) await this.options.save('best', ctx);
+    await this.options.save('last', ctx);
+    await this.options.saveState?.(ctx);
+  }
+}
+
 /** Calls a function on every hook: the simplest way to log progress per batch and per epoch. */
 export class LambdaCallback implements Callback {
   constructor(hooks: Callback) {

@@ -8,6 +8,7 @@ import {
   fileSystem,
   fit,
   LearningRateScheduler,
+  ModelCheckpoint,
   ReduceLROnPlateau,
   saveModel,
   setGlobalSeed,
@@ -325,12 +326,12 @@ export async function train(model: tfl.LayersModel, data: BatchSource, options: 
 
   // Checkpoints after the schedule, early stopping and plateau have had their say about this epoch.
   const checkpoint: Callback | undefined = options.checkpointDir
-    ? {
-        onEpochEnd: async (_logs, ctx) => {
-          const dir = options.checkpointDir!;
-          if (ctx.improved) await saveModel(model, path.join(dir, 'best'), { includeOptimizer: true });
-          await saveModel(model, path.join(dir, 'last'), { includeOptimizer: true });
-          const saved: TrainingState = {
+    ? new ModelCheckpoint({
+        save: (which) => saveModel(model, path.join(options.checkpointDir!, which), { includeOptimizer: true }),
+        // Written after the weights: a crash in between resumes from the older state with newer
+        // weights, which costs at most this epoch.
+        saveState: (ctx) =>
+          writeJsonAtomic(path.join(options.checkpointDir!, 'state.json'), {
             ...state,
             epoch: ctx.epoch + 1,
             step: ctx.step,
@@ -340,12 +341,8 @@ export async function train(model: tfl.LayersModel, data: BatchSource, options: 
             wait: earlyStopping?.wait ?? 0,
             plateauWait: plateau?.wait ?? 0,
             history: ctx.history as unknown as EpochLog[],
-          };
-          // Written after the weights: a crash in between resumes from the older state with newer
-          // weights, which costs at most this epoch.
-          await writeJsonAtomic(path.join(dir, 'state.json'), saved);
-        },
-      }
+          } satisfies TrainingState),
+      })
     : undefined;
 
   const eta = (ctx: FitContext, remainingSteps: number): number => {
