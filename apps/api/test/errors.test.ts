@@ -57,6 +57,10 @@ beforeAll(async () => {
     const weights = (await readdir(path.join(root, name))).find((f) => f.endsWith('.bin'))!;
     await rm(path.join(root, name, weights));
   }
+  // A forecaster saved by the forecast task's saver, served by its name.
+  const { createSeries, saveForecaster } = await import('@seqlab/forecast');
+  const fitted = await saveForecaster(path.join(root, 'my-forecaster'), 'holt-winters', createSeries({ value: SEASONAL }), { horizon: 6, options: { season: 12 } });
+  fitted.dispose();
   const config = createConfig({
     modelsDir: root,
     sentimentModel: 'sentiment',
@@ -76,6 +80,8 @@ afterAll(async () => {
   await services?.close(2000);
   if (dir) await rm(dir, { recursive: true, force: true });
 });
+
+const SEASONAL = Array.from({ length: 60 }, (_, i) => 100 + 10 * Math.sin((2 * Math.PI * i) / 12) + i);
 
 function expectNoPaths(text: string): void {
   expect(text).not.toContain(dir);
@@ -105,6 +111,13 @@ describe('answers name models by name, never by server path', () => {
     expect(event).not.toBeNull();
     expect(JSON.parse(event![1]!)).toMatchObject({ code: 'model_file_corrupt', status: 500 });
     expectNoPaths(res.text);
+  });
+
+  it('serves a saved forecaster by name, forecasting from the series it is sent', async () => {
+    const res = await request(app).post('/v1/forecast').send({ series: SEASONAL, horizon: 6, model: 'my-forecaster' }).expect(200);
+    expect(res.body.mean[0]).toHaveLength(6);
+    const fresh = await request(app).post('/v1/forecast').send({ series: SEASONAL, horizon: 6, model: 'holt-winters', options: { season: 12 } }).expect(200);
+    res.body.mean[0].forEach((v: number, h: number) => expect(v).toBeCloseTo(fresh.body.mean[0][h], 6));
   });
 
   it('a 100-row series with linear and horizon 6 forecasts (the window follows the horizon)', async () => {

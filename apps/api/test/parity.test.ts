@@ -51,6 +51,16 @@ describe('CLI and API agree', () => {
     fromCli.forEach((r, i) => r.probabilities.forEach((p, j) => expect(p).toBeCloseTo(fromApi[i]!.probabilities[j]!, 6)));
   });
 
+  it('serves every shipped model by name, whatever its kind', async () => {
+    const texts = ['a gorgeous, witty film', 'tedious and overlong'];
+    for (const model of ['sentiment', 'sentiment-use']) {
+      const res = await request(app).post('/v1/sentiment').send({ texts, model }).expect(200);
+      expect(res.body.results.map((r: { label: string }) => r.label)).toEqual(['positive', 'negative']);
+    }
+    const gen = await request(app).post('/v1/generate').send({ prompt: 'ROMEO:', maxTokens: 5, seed: 1, model: 'shakespeare-char' }).expect(200);
+    expect(gen.body.tokens).toBe(5);
+  });
+
   it('generation: the same text for the same prompt, seed and sampling settings', async () => {
     const req = { prompt: 'ROMEO:', maxTokens: 60, seed: 7, temperature: 0.8 };
     const [cli, api] = await Promise.all([
