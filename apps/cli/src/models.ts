@@ -2,6 +2,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { TaskName } from '@seqlab/core';
 import { DEFAULT_MODELS, describeModel, modelsDir, resolveModelDir } from '@seqlab/tasks';
+import { NotFoundError } from './errors.js';
 
 /** A model found on disk. */
 export interface ModelEntry {
@@ -55,10 +56,29 @@ export async function listModels(extraDirs: string[] = []): Promise<ModelEntry[]
   return out;
 }
 
+/** How to produce each default model. */
+const RECIPES: Partial<Record<TaskName, string>> = {
+  sentiment: 'npm run recipe:sst2',
+  'text-generation': 'npm run recipe:shakespeare',
+};
+
+/**
+ * What `--model` names for `task`: the value given, or the task's default model, which must
+ * exist (the error says how to create it).
+ */
+export function modelSpec(spec: string | undefined, task: TaskName): string {
+  if (spec !== undefined) return spec;
+  const name = DEFAULT_MODELS[task];
+  if (!name) throw new NotFoundError(`${task} has no default model; pass --model`);
+  const dir = join(modelsDir(), name);
+  if (!existsSync(dir)) throw new NotFoundError(`the default ${task} model is not at ${dir}; create it with \`${RECIPES[task] ?? 'seqlab train'}\` or pass --model DIR`);
+  return name;
+}
+
 /**
  * Turns `--model NAME|DIR` into a model directory for `task`: a name under the models folder
  * (`$SEQLAB_MODELS`), a directory path, or the task's default model.
  */
 export function resolveModel(spec: string | undefined, task: TaskName): { dir: string; name: string } {
-  return resolveModelDir(spec ?? DEFAULT_MODELS[task] ?? '');
+  return resolveModelDir(modelSpec(spec, task));
 }

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { defineAction, emit, fmt, println, table } from '../cli.js';
 import { LABELS, readLabelledTsv } from '../labelled.js';
+import { modelSpec } from '../models.js';
 import { commonSchema, existingFile, parseOptions, plotPath, positiveInt } from '../options.js';
 
 const schema = commonSchema.extend({
@@ -34,7 +35,7 @@ export function evaluateClassifierCommand(): Command {
       labels = labels.slice(0, o.limit);
     }
     const { pipeline } = await import('@seqlab/tasks');
-    const model = await pipeline('sentiment', o.model);
+    const model = await pipeline('sentiment', modelSpec(o.model, 'sentiment'));
     const dir = model.name;
     let preds;
     const t0 = performance.now();

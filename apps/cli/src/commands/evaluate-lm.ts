@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { defineAction, emit, fmt, println } from '../cli.js';
 import { InputError } from '../errors.js';
+import { modelSpec } from '../models.js';
 import { commonSchema, existingFile, int, parseOptions, positiveInt } from '../options.js';
 
 const schema = commonSchema.extend({
@@ -27,7 +28,7 @@ export function evaluateLmCommand(): Command {
     const data = existingFile(o.data, '--data');
     const rnn = await import('@seqlab/rnn');
     const { pipeline } = await import('@seqlab/tasks');
-    const lm = await pipeline('text-generation', o.model);
+    const lm = await pipeline('text-generation', modelSpec(o.model, 'text-generation'));
     const dir = lm.name;
     const vocab = lm.vocabulary;
     let text = readFileSync(data, 'utf8');

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { collect, defineAction, emit, note } from '../cli.js';
 import { InterruptedError } from '../errors.js';
+import { modelSpec } from '../models.js';
 import { commonSchema, int, nonNegative, parseOptions, positive, positiveInt, probability, seed } from '../options.js';
 
 const schema = commonSchema.extend({
@@ -36,7 +37,7 @@ export function generateCommand(): Command {
   return defineAction(cmd, async ({ opts }) => {
     const o = parseOptions(schema, opts);
     const { pipeline } = await import('@seqlab/tasks');
-    const generator = await pipeline('text-generation', o.model);
+    const generator = await pipeline('text-generation', modelSpec(o.model, 'text-generation'));
     const dir = generator.name;
     const options = {
       maxTokens: o.maxTokens,

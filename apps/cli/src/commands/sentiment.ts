@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { defineAction, emit, println } from '../cli.js';
 import { UsageError } from '../errors.js';
+import { modelSpec } from '../models.js';
 import { commonSchema, int, parseOptions } from '../options.js';
 import { readTexts } from '../texts.js';
 
@@ -46,7 +47,7 @@ export function sentimentCommand(): Command {
     const o = parseOptions(schema, opts);
     const texts = await readTexts((args[0] as string[] | undefined) ?? [], o.file);
     const { pipeline } = await import('@seqlab/tasks');
-    const model = await pipeline('sentiment', o.model);
+    const model = await pipeline('sentiment', modelSpec(o.model, 'sentiment'));
     if (o.explain && !model.explains) {
       model.dispose();
       throw new UsageError(`--explain needs a recurrent attention model; "${model.name}" is a ${model.kind} model without attention weights`);
