@@ -84,7 +84,8 @@ export async function readModelConfig(dir: string): Promise<ModelConfig> {
 
 /** Fills in the header of a pre-version `config.json` from the fields it always had. */
 function legacyHeader(json: Record<string, unknown>): Record<string, unknown> {
-  if (json.version !== undefined && json.kind !== undefined) return json;
+  // A versioned header is complete by definition; only files from before it get filled in.
+  if (json.version !== undefined) return json;
   if (json.task === 'sentiment' && json.kind === undefined) return { version: MODEL_CONFIG_VERSION, kind: 'rnn', ...json };
   if (json.task === 'text-generation' && json.kind === undefined) return { version: MODEL_CONFIG_VERSION, kind: 'char-lm', ...json };
   return { version: MODEL_CONFIG_VERSION, ...json };
