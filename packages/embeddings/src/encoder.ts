@@ -290,7 +290,7 @@ export class SentenceEncoder {
       try {
         const [n, d] = t.shape;
         if (n !== batch.length || d !== EMBEDDING_DIM) {
-          throw new Error(`USE-lite returned shape [${n}, ${d}] for ${batch.length} texts; expected [${batch.length}, ${EMBEDDING_DIM}]`);
+          throw new InternalError(`USE-lite returned shape [${n}, ${d}] for ${batch.length} texts; expected [${batch.length}, ${EMBEDDING_DIM}]`);
         }
         const data = (await t.data()) as Float32Array;
         // The model's output is unit length to about 1e-6; renormalising makes dot product and

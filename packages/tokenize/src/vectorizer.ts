@@ -154,7 +154,7 @@ export class TextVectorizer {
 
   /** The fitted vocabulary; throws if `adapt` has not run. */
   get vocabulary(): Vocabulary {
-    if (!this.vocab) throw new Error('TextVectorizer: no vocabulary yet; call adapt(corpus) first or load a saved vectorizer');
+    if (!this.vocab) throw new BadInputError('TextVectorizer: no vocabulary yet; call adapt(corpus) first or load a saved vectorizer');
     return this.vocab;
   }
 
