@@ -39,4 +39,15 @@ export { SegRnnForecaster, type SegRnnOptions } from './neural/segrnn.js';
 export { setEncoderImplementation, type EncoderImplementation } from './neural/cells.js';
 export { Seq2SeqForecaster, type Seq2SeqOptions } from './neural/seq2seq.js';
 export { createForecaster, FORECASTER_NAMES, FORECASTERS, loadForecaster } from './registry.js';
+export { FORECASTER_OPTION_SCHEMAS, forecasterOptionNames, validateForecasterOptions } from './options.js';
 export { forecastPlotData, type PlotRow } from './plot.js';
+export {
+  ForecastPipeline,
+  forecasterOptionsFor,
+  forecastRequestSchema,
+  inferSeason,
+  saveForecaster,
+  lastRows,
+  type ForecastRequest,
+  type ForecastResult,
+} from './task.js';

@@ -78,7 +78,8 @@ describe('recurrent forecasters learn a noiseless sine', () => {
   it('rejects bad configuration with the received value', () => {
     expect(() => new SegRnnForecaster({ lookback: 30, segmentLength: 8 })).toThrow(/lookback 30 must be a multiple of segmentLength 8/);
     expect(() => new SegRnnForecaster({ hidden: 0 })).toThrow(/hidden must be a positive integer, got 0/);
-    expect(() => createForecaster('seq2seq', { cell: 'rnn' })).toThrow(/cell must be 'gru' or 'lstm', got "rnn"/);
+    expect(() => createForecaster('seq2seq', { cell: 'rnn' })).toThrow(/forecaster "seq2seq": option "cell": .*"gru".*"lstm".*, got "rnn"/);
+    expect(() => createForecaster('seasonal-naive', { seasn: 4 })).toThrow('forecaster "seasonal-naive": unknown option "seasn"; valid options: scaler, season');
   });
 
   it('mean ensemble: the average of its members, saved and loaded with them, no leaks', async () => {

@@ -53,7 +53,9 @@ export { RecurrentStepper, type Stepper } from './generation/stepper.js';
 export { CompiledModel } from './inference/compiled-model.js';
 export { CompiledStepper } from './inference/compiled-stepper.js';
 export { TextGenerator, type GenerateOptions, type GenerateResult, type TokenCodec } from './generation/generator.js';
-export { loadTextGenerator, type LanguageModelDirConfig } from './generation/load.js';
+export { loadTextGenerator, saveTextGenerator, type LanguageModelDirConfig, type SaveTextGeneratorOptions } from './generation/load.js';
+export { TextGenerationPipeline, loadTextGenerationPipeline, generateOptionsSchema, parseGenerateOptions } from './generation/task.js';
+export type { AttributedToken, SentimentResult } from '@seqlab/core';
 
 /** Default model directories, relative to the repository root. */
 export const DEFAULT_MODELS = Object.freeze({ sentiment: 'models/sentiment', generator: 'models/shakespeare-char' } as const);
@@ -80,7 +82,6 @@ export {
   sentimentMemberDirs,
   type SaveSentimentModelOptions,
   type SentimentPrediction,
-  type AttributedToken,
   type SentimentModelDirConfig,
 } from './sentiment.js';
 export {

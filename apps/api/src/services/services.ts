@@ -18,7 +18,7 @@ import { MicroBatcher } from './batcher.js';
 export interface CallOptions {
   /** Aborted when the request times out or the client goes away. */
   signal?: AbortSignal;
-  /** Model name under MODELS_DIR; default: the configured model. */
+  /** Model name under SEQLAB_MODELS; default: the configured model. */
   model?: string;
 }
 
@@ -70,7 +70,7 @@ export function resolveModelName(modelsDir: string, name: string, field = 'model
   const dir = path.resolve(modelsDir, name);
   if (path.dirname(dir) !== path.resolve(modelsDir)) throw new HttpError(400, 'invalid_request', `${field}: "${name}" escapes the models folder`);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new HttpError(404, 'not_found', `${field}: no model named "${name}" under ${path.basename(modelsDir)}/`);
+    throw new HttpError(404, 'not_found', `${field}: no model named "${name}"`);
   }
   return dir;
 }
@@ -81,7 +81,15 @@ export function resolveModelName(modelsDir: string, name: string, field = 'model
  */
 export function createModelServices(config: Config): Services {
   const pool = new WorkerPool(
-    { sentimentModel: config.sentimentModel, generatorModel: config.generatorModel, embeddings: config.embeddings, backend: config.backend, root: REPO_ROOT, forecastNeural: config.forecastNeural },
+    {
+      sentimentModel: config.sentimentModel,
+      generatorModel: config.generatorModel,
+      embeddings: config.embeddings,
+      backend: config.backend,
+      root: REPO_ROOT,
+      modelsDir: config.modelsDir,
+      forecastNeural: config.forecastNeural,
+    },
     { size: config.workers, maxQueue: config.maxQueue },
   );
   const listeners: Array<(kind: 'sentiment' | 'embed', size: number) => void> = [];
@@ -94,13 +102,16 @@ export function createModelServices(config: Config): Services {
     onBatch: (size: number, _key: K) => listeners.forEach((l) => l(kind, size)),
   });
   const sentimentBatcher = new MicroBatcher<string, SentimentResult, string>(
-    (texts, model) => pool.run<SentimentResult[]>({ kind: 'sentiment', model, texts }),
+    (texts, model) => pool.run<SentimentResult[]>({ kind: 'sentiment', model, name: nameOf(model), texts }),
     batchOptions('sentiment'),
   );
   const embedBatcher = new MicroBatcher<string, Float32Array, string>(
     (texts) => pool.run<Float32Array[]>({ kind: 'embed', texts }),
     batchOptions('embed'),
   );
+
+  // Named models are called by their folder name; a configured default by its folder's name.
+  const nameOf = (dir: string) => path.basename(dir);
 
   function modelDir(kind: 'sentiment' | 'generator', name: string | undefined): string {
     if (name !== undefined) return resolveModelName(config.modelsDir, name);
@@ -114,10 +125,10 @@ export function createModelServices(config: Config): Services {
     drain: () => void (draining = true),
     sentiment: (texts, options = {}) => sentimentBatcher.add(modelDir('sentiment', options.model), texts, options.signal),
     generate: (prompt, options, call = {}) =>
-      pool.run<GenerateResult>({ kind: 'generate', model: modelDir('generator', call.model), prompt, options }, { signal: call.signal }),
+      pool.run<GenerateResult>({ kind: 'generate', model: modelDir('generator', call.model), name: call.model, prompt, options }, { signal: call.signal }),
     stream: (prompt, options, onChunk, call = {}) =>
       pool.run<GenerateResult>(
-        { kind: 'stream', model: modelDir('generator', call.model), prompt, options },
+        { kind: 'stream', model: modelDir('generator', call.model), name: call.model, prompt, options },
         { signal: call.signal, onChunk },
       ),
     embed: (texts, options = {}) => embedBatcher.add('default', texts, options.signal),

@@ -1,55 +1,35 @@
 /**
  * Model worker thread: loads the models once, then answers tasks from the HTTP thread.
- * Everything that touches TensorFlow.js happens here, never on the request thread.
+ * Everything that touches TensorFlow.js happens here, never on the request thread. Each task is
+ * parse -> pipeline -> result: the models, their formats, options and errors belong to the
+ * task pipelines of @seqlab/tasks, exactly as the CLI uses them.
  */
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, type BackendName } from '@seqlab/core';
+import { BadInputError, initBackend, isSeqlabError, NotFoundError, SeqlabError, type BackendName } from '@seqlab/core';
 import type { WorkerErrorKind } from '../errors.js';
-import type {
-  ForecastResult,
-  ForecastTask,
-  FromWorker,
-  GenerateResult,
-  Task,
-  ToWorker,
-  WorkerInit,
-  WorkerStatus,
-} from './protocol.js';
+import type { ForecastResult, ForecastTask, FromWorker, GenerateResult, Task, ToWorker, WorkerInit, WorkerStatus } from './protocol.js';
 
 // Types only: the packages themselves are imported lazily below.
-type RnnModule = typeof import('@seqlab/rnn');
-type SentimentModel = Awaited<ReturnType<RnnModule['loadSentimentModel']>>;
-type TextGenerator = Awaited<ReturnType<RnnModule['loadTextGenerator']>>;
-type EmbeddingsModule = typeof import('@seqlab/embeddings');
-type Encoder = Awaited<ReturnType<EmbeddingsModule['loadEncoder']>>;
-type ForecastModule = typeof import('@seqlab/forecast');
-type Forecaster = ReturnType<ForecastModule['createForecaster']>;
+type TasksModule = typeof import('@seqlab/tasks');
+type SentimentPipeline = import('@seqlab/tasks').SentimentPipeline;
+type TextGenerationPipeline = import('@seqlab/tasks').TextGenerationPipeline;
+type EmbeddingPipeline = import('@seqlab/tasks').EmbeddingPipeline;
+type ForecastPipeline = import('@seqlab/tasks').ForecastPipeline;
 
-/** An error whose kind tells the HTTP thread which status to answer with. */
-class TaskError extends Error {
-  constructor(
-    readonly kind: WorkerErrorKind,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+/** A model the service was started without, or whose directory is missing: 503, not the caller's fault. */
+class UnavailableError extends Error {}
 
-// Specifiers kept in variables: each package is loaded only when its feature is configured, and a
-// package that fails to load disables its endpoints (with the reason in /readyz) instead of the worker.
-const RNN = '@seqlab/rnn';
-const EMBEDDINGS = '@seqlab/embeddings';
-const FORECAST = '@seqlab/forecast';
+// Kept in a variable: the package (and TensorFlow.js behind it) loads only in the worker.
+const TASKS = '@seqlab/tasks';
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
 const cancelled = new Set<number>();
-const sentimentModels = new Map<string, Promise<SentimentModel>>();
-const generators = new Map<string, Promise<TextGenerator>>();
-let encoder: Promise<Encoder> | undefined;
+const pipelines = new Map<string, Promise<SentimentPipeline | TextGenerationPipeline | ForecastPipeline>>();
+let embedding: Promise<EmbeddingPipeline> | undefined;
 let backend = { name: 'unknown', reason: '' };
 
 const status: WorkerStatus['models'] = {
@@ -66,54 +46,46 @@ function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-function checkDir(dir: string, what: string): void {
+function tasks(): Promise<TasksModule> {
+  return import(TASKS) as Promise<TasksModule>;
+}
+
+function checkDefault(dir: string, what: string): void {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     // Paths are shown relative to the repository so answers do not reveal the server's layout.
     const shown = init.root ? path.relative(init.root, dir) : dir;
-    throw new TaskError('model_unavailable', `${what} model directory ${shown} does not exist`);
+    throw new UnavailableError(`${what} model directory ${shown} does not exist`);
   }
 }
 
-// Models are cached per directory: the configured default plus any named model a request asks for.
-function sentimentModel(dir: string): Promise<SentimentModel> {
-  let p = sentimentModels.get(dir);
+function sentenceEncoder(): Promise<EmbeddingPipeline> {
+  if (!init.embeddings) return Promise.reject(new UnavailableError('embeddings are disabled (EMBEDDINGS=off)'));
+  if (!embedding) {
+    embedding = (async () => (await tasks()).pipeline('embedding'))();
+    embedding.catch(() => (embedding = undefined));
+  }
+  return embedding;
+}
+
+/**
+ * The pipeline for a model directory, loaded once per worker. `name` is what callers called it;
+ * messages name the model by it, never by its directory.
+ */
+function cached<T extends 'sentiment' | 'text-generation' | 'forecast'>(task: T, dir: string, name: string): Promise<import('@seqlab/tasks').PipelineByTask[T]> {
+  const key = `${task}:${dir}`;
+  let p = pipelines.get(key);
   if (!p) {
     p = (async () => {
-      checkDir(dir, 'sentiment');
-      const rnn = (await import(RNN)) as RnnModule;
-      return rnn.loadSentimentModel(dir);
+      const mod = await tasks();
+      // USE sentiment kinds share the worker's encoder when embeddings are on.
+      const encoder = task === 'sentiment' && init.embeddings ? (await sentenceEncoder().catch(() => undefined))?.encoder : undefined;
+      return mod.pipeline(task, dir, { name, ...(encoder ? { encoder } : {}) });
     })();
-    sentimentModels.set(dir, p);
+    pipelines.set(key, p);
     // A failed load is not cached, so a model trained later is picked up by the next request.
-    p.catch(() => sentimentModels.delete(dir));
+    p.catch(() => pipelines.delete(key));
   }
-  return p;
-}
-
-function textGenerator(dir: string): Promise<TextGenerator> {
-  let p = generators.get(dir);
-  if (!p) {
-    p = (async () => {
-      checkDir(dir, 'generator');
-      const rnn = (await import(RNN)) as RnnModule;
-      return rnn.loadTextGenerator(dir);
-    })();
-    generators.set(dir, p);
-    p.catch(() => generators.delete(dir));
-  }
-  return p;
-}
-
-function sentenceEncoder(): Promise<Encoder> {
-  if (!init.embeddings) return Promise.reject(new TaskError('model_unavailable', 'embeddings are disabled (EMBEDDINGS=off)'));
-  if (!encoder) {
-    encoder = (async () => {
-      const mod = (await import(EMBEDDINGS)) as EmbeddingsModule;
-      return mod.loadEncoder();
-    })();
-    encoder.catch(() => (encoder = undefined));
-  }
-  return encoder;
+  return p as Promise<import('@seqlab/tasks').PipelineByTask[T]>;
 }
 
 async function track(key: keyof WorkerStatus['models'], load: () => Promise<unknown>): Promise<void> {
@@ -121,7 +93,7 @@ async function track(key: keyof WorkerStatus['models'], load: () => Promise<unkn
     await load();
     status[key] = { ...status[key], state: 'ready', reason: undefined };
   } catch (err) {
-    const missing = err instanceof TaskError && err.kind === 'model_unavailable';
+    const missing = err instanceof UnavailableError || (isSeqlabError(err) && err.code === 'not_found');
     status[key] = { ...status[key], state: missing ? 'missing' : 'failed', reason: message(err) };
   }
 }
@@ -132,59 +104,37 @@ function currentStatus(): WorkerStatus {
 }
 
 async function forecast(task: ForecastTask): Promise<ForecastResult> {
-  let mod: ForecastModule;
-  try {
-    mod = (await import(FORECAST)) as ForecastModule;
-  } catch (err) {
-    throw new TaskError('model_unavailable', `forecasting is unavailable: ${message(err)}`);
-  }
-  let model: Forecaster;
-  try {
-    model = mod.createForecaster(task.model, task.options);
-  } catch (err) {
-    throw new TaskError('bad_input', `model: ${message(err)}`);
-  }
-  if (model.capabilities.neural && !init.forecastNeural) {
-    model.dispose();
-    throw new TaskError(
-      'bad_input',
-      `model: "${task.model}" trains a neural network per request, which this server does not allow (FORECAST_NEURAL=on enables it)`,
-    );
-  }
-  try {
-    const t0 = performance.now();
-    const series = mod.createSeries(task.columns, task.dates);
-    await model.fit(series);
-    const fitMs = performance.now() - t0;
-    let out: Awaited<ReturnType<Forecaster['predict']>>;
-    let warning: string | undefined;
+  const mod = await tasks();
+  const { FORECASTER_NAMES, createSeries } = await import('@seqlab/forecast');
+  const named = (FORECASTER_NAMES as readonly string[]).includes(task.model);
+  let saved: string | undefined;
+  if (!named) {
     try {
-      out = await model.predict(task.horizon, { level: task.level });
+      saved = mod.resolveModelDir(task.model, { modelsDir: init.modelsDir, allowPaths: false }).dir;
     } catch (err) {
-      // Too short a series to calibrate intervals: still answer with the point forecast.
-      if (!/calibrat/i.test(message(err))) throw err;
-      out = await model.predict(task.horizon, { level: null });
-      warning = `no prediction intervals: ${message(err)}`;
+      if (!(isSeqlabError(err) && err.code === 'not_found')) throw err;
+      throw new NotFoundError(`model: unknown forecaster "${task.model}"; valid names: ${FORECASTER_NAMES.join(', ')}, or the name of a saved forecaster`);
     }
-    return {
-      model: task.model,
-      columns: out.columns,
-      horizon: task.horizon,
-      level: out.level ?? task.level,
-      mean: out.mean,
-      lower: out.lower,
-      upper: out.upper,
-      dates: out.dates,
-      fitMs,
-      ...(warning ? { warning } : {}),
-    };
-  } catch (err) {
-    // Input problems (too short, non-finite, bad options) come back as the package's input errors.
-    if (err instanceof Error && /InputError$/.test(err.name)) throw new TaskError('bad_input', err.message);
-    throw err;
-  } finally {
-    model.dispose();
   }
+  const pipeline = saved ? await cached('forecast', saved, task.model) : await mod.pipeline('forecast', task.model);
+  if (pipeline.neural && !init.forecastNeural) {
+    throw new BadInputError(`model: "${task.model}" trains a neural network per request, which this server does not allow (FORECAST_NEURAL=on enables it)`);
+  }
+  const series = createSeries(task.columns, task.dates);
+  const result = await pipeline.run(series, { horizon: task.horizon, levels: [task.level], options: task.options });
+  const out = result.main;
+  return {
+    model: task.model,
+    columns: out.columns,
+    horizon: task.horizon,
+    level: out.level ?? task.level,
+    mean: out.mean,
+    lower: out.lower,
+    upper: out.upper,
+    dates: out.dates,
+    fitMs: result.fitSeconds * 1000,
+    ...(result.warning ? { warning: `no prediction intervals: ${result.warning}` } : {}),
+  };
 }
 
 // A default model that was missing at start (e.g. still being trained) and loads later flips
@@ -196,22 +146,30 @@ function markLoaded(key: keyof WorkerStatus['models'], dir?: string): void {
   send({ type: 'ready', status: currentStatus() });
 }
 
+function modelOf(task: { model: string; name?: string }, defaultDir: string | undefined, what: string): { dir: string; name: string } {
+  if (task.model === defaultDir) checkDefault(task.model, what);
+  return { dir: task.model, name: task.name ?? path.basename(task.model) };
+}
+
 async function run(id: number, task: Task): Promise<unknown> {
   switch (task.kind) {
     case 'sentiment': {
-      const model = await sentimentModel(task.model);
-      markLoaded('sentiment', task.model);
+      const { dir, name } = modelOf(task, init.sentimentModel, 'sentiment');
+      const model = await cached('sentiment', dir, name);
+      markLoaded('sentiment', dir);
       return model.predict(task.texts);
     }
     case 'generate': {
-      const gen = await textGenerator(task.model);
-      markLoaded('generator', task.model);
+      const { dir, name } = modelOf(task, init.generatorModel, 'generator');
+      const gen = await cached('text-generation', dir, name);
+      markLoaded('generator', dir);
       const out = await gen.generate(task.prompt, task.options);
       return { text: out.text, tokens: out.tokens, finishReason: out.finishReason } satisfies GenerateResult;
     }
     case 'stream': {
-      const gen = await textGenerator(task.model);
-      markLoaded('generator', task.model);
+      const { dir, name } = modelOf(task, init.generatorModel, 'generator');
+      const gen = await cached('text-generation', dir, name);
+      markLoaded('generator', dir);
       let text = '';
       let tokens = 0;
       for await (const piece of gen.stream(task.prompt, task.options)) {
@@ -235,6 +193,12 @@ async function run(id: number, task: Task): Promise<unknown> {
   }
 }
 
+/** The code the HTTP thread maps to a status (errors without a code are internal faults). */
+function kindOf(err: unknown): WorkerErrorKind {
+  if (err instanceof UnavailableError) return 'model_unavailable';
+  return isSeqlabError(err) ? (err as SeqlabError).code : 'internal';
+}
+
 port.on('message', (msg: ToWorker) => {
   if (msg.type === 'cancel') {
     cancelled.add(msg.id);
@@ -243,15 +207,11 @@ port.on('message', (msg: ToWorker) => {
   const { id, task } = msg;
   void (async () => {
     try {
-      if (cancelled.has(id)) throw new TaskError('cancelled', 'request was cancelled before it ran');
+      if (cancelled.has(id)) throw new SeqlabError('cancelled', 'request was cancelled before it ran');
       const value = await run(id, task);
       send({ type: 'result', id, value, numTensors: tf.memory().numTensors });
     } catch (err) {
-      // The packages' own argument errors (RnnArgumentError, ForecastInputError, ...) are the
-      // caller's fault, so they become 400s; anything else is ours.
-      const kind: WorkerErrorKind =
-        err instanceof TaskError ? err.kind : err instanceof Error && /(Argument|Input)Error$/.test(err.name) ? 'bad_input' : 'internal';
-      send({ type: 'error', id, kind, message: message(err), numTensors: tf.memory().numTensors });
+      send({ type: 'error', id, kind: kindOf(err), message: message(err), numTensors: tf.memory().numTensors });
     } finally {
       cancelled.delete(id);
     }
@@ -261,8 +221,18 @@ port.on('message', (msg: ToWorker) => {
 const info = await initBackend({ backend: init.backend as BackendName | undefined });
 backend = { name: info.name, reason: info.reason };
 await Promise.all([
-  init.sentimentModel ? track('sentiment', () => sentimentModel(init.sentimentModel!)) : undefined,
-  init.generatorModel ? track('generator', () => textGenerator(init.generatorModel!)) : undefined,
+  init.sentimentModel
+    ? track('sentiment', async () => {
+        checkDefault(init.sentimentModel!, 'sentiment');
+        await cached('sentiment', init.sentimentModel!, path.basename(init.sentimentModel!));
+      })
+    : undefined,
+  init.generatorModel
+    ? track('generator', async () => {
+        checkDefault(init.generatorModel!, 'generator');
+        await cached('text-generation', init.generatorModel!, path.basename(init.generatorModel!));
+      })
+    : undefined,
   init.embeddings ? track('embeddings', () => sentenceEncoder()) : undefined,
 ]);
 send({ type: 'ready', status: currentStatus() });

@@ -2,6 +2,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { buildTidy, CELL_TYPES, recurrentLayer, type CellType } from './cells.js';
 import type { RecurrentImplementation } from '../layers/fused-recurrent.js';
 import { oneOf, positiveInt, rate } from '../errors.js';
+import { BadInputError } from '@seqlab/core';
 
 /** Options of {@link languageModel}. */
 export interface LanguageModelOptions {
@@ -33,7 +34,7 @@ export interface LanguageModelConfig {
 
 /** Fills defaults and validates {@link LanguageModelOptions}. */
 export function resolveLanguageModelOptions(options: LanguageModelOptions): LanguageModelConfig {
-  if (options === null || typeof options !== 'object') throw new TypeError('languageModel: options must be an object');
+  if (options === null || typeof options !== 'object') throw new BadInputError('languageModel: options must be an object');
   return {
     vocabSize: positiveInt('languageModel: vocabSize', options.vocabSize),
     cell: oneOf('languageModel: cell', options.cell ?? 'lstm', CELL_TYPES),

@@ -5,6 +5,7 @@ import { oneOf, positiveInt, rate, RnnArgumentError } from '../errors.js';
 import { AttentionPooling } from '../layers/attention-pooling.js';
 import { MaskedConv1D } from '../layers/masked-conv1d.js';
 import { MultiHeadSelfAttention } from '../layers/multi-head-self-attention.js';
+import { BadInputError } from '@seqlab/core';
 
 /** How a classifier turns the RNN's sequence into one vector. */
 export type ClassifierAttention = 'pooling' | 'self' | 'none';
@@ -48,7 +49,7 @@ export type TextClassifierConfig = Required<Omit<TextClassifierOptions, 'conv' |
 
 /** Fills defaults and validates {@link TextClassifierOptions}. */
 export function resolveTextClassifierOptions(o: TextClassifierOptions): TextClassifierConfig {
-  if (o === null || typeof o !== 'object') throw new TypeError('textClassifier: options must be an object');
+  if (o === null || typeof o !== 'object') throw new BadInputError('textClassifier: options must be an object');
   const conv = o.conv
     ? { filters: positiveInt('textClassifier: conv.filters', o.conv.filters), kernelSize: positiveInt('textClassifier: conv.kernelSize', o.conv.kernelSize ?? 3) }
     : false;
