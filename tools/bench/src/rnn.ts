@@ -6,21 +6,24 @@
  * 40) and a long-text classifier (BiLSTM(64), batch 32 x 400); plus brain.js's LSTM on the same
  * characters at the same hidden size. Ratios come from the same run.
  *
- *   npm run bench:rnn -- [--runs 3] [--seed 1] [--quick]
+ *   npm run bench:rnn -- [--runs 3] [--seed 1] [--quick] [--serving-only]
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { getBackendInfo, initBackend, recurrentRuntime, SeededRandom, setGlobalSeed } from '@seqlab/core';
-import { languageModel, textClassifier, type CellType, type RecurrentImplementation } from '@seqlab/rnn';
-import { dataPath, formatTable, median, writeResults } from './lib/report.js';
+import { languageModel, loadSentimentModel, loadTextGenerator, textClassifier, type CellType, type RecurrentImplementation } from '@seqlab/rnn';
+import { dataPath, formatTable, median, REPO_ROOT, writeResults } from './lib/report.js';
+import path from 'node:path';
 
 const { values: args } = parseArgs({
   options: {
     runs: { type: 'string', default: '3' },
     seed: { type: 'string', default: '1' },
     quick: { type: 'boolean', default: false },
+    // Only the in-process serving figures (no results file): a quick check.
+    'serving-only': { type: 'boolean', default: false },
     'max-seconds': { type: 'string', default: '25' },
   },
 });
@@ -174,12 +177,60 @@ async function measureBrain(s: Shape, text: string, rng: SeededRandom): Promise<
   };
 }
 
+// Serving in-process with the default models: one sentence through the sentiment ensemble
+// (median of 200 calls) and 500 generated characters, on the inference fast path and through
+// tf.layers, alternating so that load affects both alike.
+async function measureServing(): Promise<Record<string, unknown>> {
+  const sentiment = await loadSentimentModel(path.join(REPO_ROOT, 'models', 'sentiment'));
+  const text = ['a gorgeous, witty, seductive movie that never loses its footing'];
+  const times: Record<'fast' | 'layers', number[]> = { fast: [], layers: [] };
+  for (const mode of ['fast', 'layers'] as const) {
+    sentiment.setFastPath(mode === 'fast');
+    for (let i = 0; i < 20; i++) await sentiment.predict(text);
+  }
+  for (let i = 0; i < 200; i++) {
+    for (const mode of ['fast', 'layers'] as const) {
+      sentiment.setFastPath(mode === 'fast');
+      const t0 = performance.now();
+      await sentiment.predict(text);
+      times[mode].push(performance.now() - t0);
+    }
+  }
+  sentiment.dispose();
+  const tokensPerS: Record<'fast' | 'layers', number[]> = { fast: [], layers: [] };
+  const generators = {
+    fast: await loadTextGenerator(path.join(REPO_ROOT, 'models', 'shakespeare-char')),
+    layers: await loadTextGenerator(path.join(REPO_ROOT, 'models', 'shakespeare-char'), { fastPath: false }),
+  };
+  for (let r = 0; r < RUNS; r++) {
+    for (const mode of ['fast', 'layers'] as const) {
+      const t0 = performance.now();
+      const out = await generators[mode].generate('ROMEO:\n', { maxTokens: 500, seed: SEED + r });
+      tokensPerS[mode].push((out.tokens * 1000) / (performance.now() - t0));
+    }
+  }
+  generators.fast.dispose();
+  generators.layers.dispose();
+  return {
+    backend: tf.getBackend(),
+    sentimentFastMs: median(times.fast),
+    sentimentLayersMs: median(times.layers),
+    sentimentFastP90Ms: [...times.fast].sort((a, b) => a - b)[Math.floor(times.fast.length * 0.9)],
+    generationFastTokensPerS: median(tokensPerS.fast),
+    generationLayersTokensPerS: median(tokensPerS.layers),
+  };
+}
+
 async function main(): Promise<void> {
   const info = await initBackend();
   const threads = recurrentRuntime().threads;
   const text = readFileSync(dataPath('tiny_shakespeare', 'input.txt'), 'utf8');
   const command = `npm run bench:rnn -- --runs ${RUNS} --seed ${SEED}${args.quick ? ' --quick' : ''}`;
   console.log(`# ${command}\n# default backend: ${info.name} (${info.reason}); fused kernels use ${threads} thread(s)`);
+  if (args['serving-only']) {
+    console.log(JSON.stringify(await measureServing(), null, 2));
+    return;
+  }
   const rng = new SeededRandom(SEED);
   const shapes = args.quick ? SHAPES.filter((s) => s.units <= 256) : SHAPES;
   const rows: Row[] = [];
@@ -195,6 +246,8 @@ async function main(): Promise<void> {
     if (s.kind === 'lm' && s.cell === 'lstm' && s.units === 256) rows.push(await measureBrain(s, text, rng));
   }
   await tf.setBackend(info.name);
+  const latency = await measureServing();
+  console.log(`\nServing in-process: ${JSON.stringify(latency)}`);
   console.log(`\nTraining and inference, median of ${RUNS} batches; GFLOP/s counts forward x 3 (forward + backward) of the recurrent layers, input projections and output layer`);
   console.log(formatTable(rows));
   const file = await writeResults('rnn', command, {
@@ -202,6 +255,7 @@ async function main(): Promise<void> {
     fusedThreads: threads,
     config: { runs: RUNS, seed: SEED, shapes },
     rows,
+    latency,
   });
   console.log(`\nwrote ${file}`);
 }
