@@ -126,6 +126,45 @@ function compare(backend: 'wasm' | 'cpu'): void {
 compare('wasm');
 compare('cpu');
 
+describe('input dropout on the fused path', () => {
+  beforeAll(async () => {
+    await initBackend({ backend: 'wasm' });
+  });
+  it('drops whole input features of a row for every step while training, nothing at inference', () => {
+    const fused = fusedLstm({ units: H, dropout: 0.5, returnSequences: true, recurrentActivation: 'sigmoid' });
+    const plain = fusedLstm({ units: H, returnSequences: true, recurrentActivation: 'sigmoid' });
+    // One input feature per row is non-zero (at every step): dropping it zeroes the row's input.
+    const x = tf.tidy(() => tf.tile(tf.reshape(tf.oneHot(tf.tensor1d([0, 1, 2, 3, 4, 0, 1, 2], 'int32'), D), [8, 1, D]), [1, T, 1]));
+    tf.dispose([fused.apply(x) as tf.Tensor, plain.apply(x) as tf.Tensor]);
+    plain.setWeights(fused.getWeights());
+    const [infer, reference, zeroInput] = tf.tidy(() => [
+      fused.apply(x, { training: false }) as tf.Tensor,
+      plain.apply(x) as tf.Tensor,
+      plain.apply(tf.zerosLike(x)) as tf.Tensor,
+    ]);
+    expect(maxAbsDiff(infer!, reference!)).toBeLessThan(1e-6);
+    let dropped = 0;
+    let kept = 0;
+    for (let trial = 0; trial < 4; trial++) {
+      const train = tf.tidy(() => fused.apply(x, { training: true }) as tf.Tensor);
+      const t = train.arraySync() as number[][][];
+      const z = zeroInput!.arraySync() as number[][][];
+      for (let r = 0; r < 8; r++) {
+        const isDropped = t[r]!.every((step, i) => step.every((v, j) => Math.abs(v - z[r]![i]![j]!) < 1e-6));
+        if (isDropped) dropped++;
+        else kept++;
+      }
+      train.dispose();
+    }
+    // Rate 0.5 over 32 rows: both outcomes occur (a failure here has probability ~5e-10).
+    expect(dropped).toBeGreaterThan(0);
+    expect(kept).toBeGreaterThan(0);
+    tf.dispose([x, infer!, reference!, zeroInput!]);
+    fused.dispose();
+    plain.dispose();
+  });
+});
+
 describe('numeric gradient check of the fused kernels (float32 central differences)', () => {
   beforeAll(async () => {
     await initBackend({ backend: 'cpu' });
