@@ -3,7 +3,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, setGlobalSeed } from '@seqlab/core';
 import { expectNoLeakedTensors } from '@seqlab/core/testing';
-import { fusedGru, fusedLstm, fusedSimpleRnn, FusedLSTM, loadSentimentModel, loadTextGenerator, setLoadedRecurrentImplementation } from '../src/index.js';
+import { CompiledModel, fusedGru, fusedLstm, fusedSimpleRnn, FusedLSTM, loadSentimentModel, loadTextGenerator, setLoadedRecurrentImplementation } from '../src/index.js';
 
 // The fused layers must be drop-in replacements for tf.layers' LSTM / GRU / SimpleRNN: same
 // outputs and gradients (float32, 1e-4) for every cell, with masks, both directions, every
@@ -125,6 +125,78 @@ function compare(backend: 'wasm' | 'cpu'): void {
 
 compare('wasm');
 compare('cpu');
+
+describe('GRU with resetAfter (Keras convention)', () => {
+  beforeAll(async () => {
+    await initBackend({ backend: 'wasm' });
+  });
+  // Keras' GRU with reset_after=True, written out with tf ops one step at a time.
+  function reference(x: tf.Tensor3D, W: tf.Tensor2D, U: tf.Tensor2D, bias: tf.Tensor2D, mask: tf.Tensor2D): tf.Tensor3D {
+    const [b, t] = x.shape;
+    const [bi, br] = tf.unstack(bias);
+    let h = tf.zeros([b, H]) as tf.Tensor2D;
+    const outs: tf.Tensor2D[] = [];
+    for (let s = 0; s < t; s++) {
+      const xt = tf.add(tf.matMul(tf.reshape(tf.slice(x, [0, s, 0], [b, 1, D]), [b, D]), W), bi!);
+      const rec = tf.add(tf.matMul(h, U), br!);
+      const [xz, xr, xh] = tf.split(xt, 3, 1);
+      const [hz, hr, hh] = tf.split(rec, 3, 1);
+      const z = tf.sigmoid(tf.add(xz!, hz!));
+      const r = tf.sigmoid(tf.add(xr!, hr!));
+      const cand = tf.tanh(tf.add(xh!, tf.mul(r, hh!)));
+      const next = tf.add(tf.mul(z, h), tf.mul(tf.sub(1, z), cand)) as tf.Tensor2D;
+      const m = tf.reshape(tf.slice(mask, [0, s], [b, 1]), [b, 1]);
+      h = tf.add(tf.mul(m, next), tf.mul(tf.sub(1, m), h)) as tf.Tensor2D;
+      outs.push(h);
+    }
+    return tf.stack(outs, 1) as tf.Tensor3D;
+  }
+
+  it('matches a step-by-step reference in outputs and gradients, saves resetAfter, and compiles for inference', async () => {
+    const layer = fusedGru({ units: H, returnSequences: true, recurrentActivation: 'sigmoid', resetAfter: true } as never);
+    const x = tf.randomNormal([B, T, D], 0, 1, 'float32', 4) as tf.Tensor3D;
+    const mask = tf.tensor2d(MASK, [B, T]);
+    tf.dispose(layer.apply(x, { mask }) as tf.Tensor);
+    const w = layer.getWeights();
+    expect(w.map((t) => t.shape)).toEqual([[D, 3 * H], [H, 3 * H], [2, 3 * H]]);
+    // Non-zero biases in both rows, so each one's path is exercised.
+    layer.setWeights([w[0]!, w[1]!, tf.randomNormal([2, 3 * H], 0, 0.5, 'float32', 9)]);
+    const [W, U, bias] = layer.getWeights() as tf.Tensor2D[];
+    await expectNoLeakedTensors(() => {
+      const f = (xx: tf.Tensor) => objective([layer.apply(xx, { mask }) as tf.Tensor]);
+      const g = (xx: tf.Tensor) => objective([reference(xx as tf.Tensor3D, W!, U!, bias!, mask)]);
+      tf.tidy(() => {
+        expect(maxAbsDiff(layer.apply(x, { mask }) as tf.Tensor, reference(x, W!, U!, bias!, mask))).toBeLessThan(1e-4);
+        expect(maxAbsDiff(tf.grad(f)(x), tf.grad(g)(x))).toBeLessThan(1e-4);
+        const vars = layer.trainableWeights.map((v) => (v as unknown as { val: tf.Variable }).val);
+        const { grads } = tf.variableGrads(() => f(x), vars);
+        const ref = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => objective([reference(x, a as tf.Tensor2D, b as tf.Tensor2D, c as tf.Tensor2D, mask)]))([W!, U!, bias!]);
+        vars.forEach((v, i) => expect(maxAbsDiff(grads[v.name]!, ref[i]!)).toBeLessThan(1e-4));
+      });
+    });
+    expect(layer.getConfig().resetAfter).toBe(true);
+    // A model around it round-trips through JSON (Keras models with reset_after load here) and
+    // runs on the inference fast path with the same numbers.
+    const ids = tfl.input({ shape: [null], dtype: 'int32' });
+    const embedded = tfl.layers.embedding({ inputDim: 20, outputDim: D, maskZero: true }).apply(ids) as tfl.SymbolicTensor;
+    const gru = fusedGru({ units: H, recurrentActivation: 'sigmoid', resetAfter: true } as never);
+    const model = tfl.model({ inputs: ids, outputs: tfl.layers.dense({ units: 3, activation: 'softmax' }).apply(gru.apply(embedded)) as tfl.SymbolicTensor });
+    const again = await tfl.models.modelFromJSON({ modelTopology: model.toJSON(null, false) as never });
+    again.setWeights(model.getWeights());
+    const compiled = CompiledModel.compile(again);
+    expect(compiled).toBeDefined();
+    const idValues = Int32Array.from([3, 5, 7, 0, 0, 1, 2, 3, 4, 5]);
+    tf.tidy(() => {
+      const xIds = tf.tensor2d(idValues, [2, 5], 'int32');
+      const a = model.predict(xIds) as tf.Tensor;
+      expect(maxAbsDiff(a, again.predict(xIds) as tf.Tensor)).toBeLessThan(1e-6);
+      expect(maxAbsDiff(a, tf.tensor2d(compiled!.predict(idValues, 2, 5)[0]!, [2, 3]))).toBeLessThan(1e-5);
+    });
+    tf.dispose([x, mask]);
+    model.dispose();
+    again.dispose();
+  });
+});
 
 describe('input dropout on the fused path', () => {
   beforeAll(async () => {

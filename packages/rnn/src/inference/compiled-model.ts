@@ -41,6 +41,7 @@ interface CellLike {
 
 interface RnnLike extends LayerLike {
   cell: CellLike;
+  resetAfter?: boolean;
   goBackwards: boolean;
   returnSequences: boolean;
   returnState: boolean;
@@ -103,6 +104,10 @@ function recurrentStep(layer: RnnLike): ((x: Value) => Value) | undefined {
   const gates = kind === 'LSTM' ? 4 : kind === 'GRU' ? 3 : 1;
   const [kernel, recurrent, bias] = weightsOf(layer);
   const D = kernel!.length / (gates * H);
+  // A reset-after GRU (Keras' convention) keeps an input and a recurrent bias row.
+  const resetAfter = kind === 'GRU' && layer.resetAfter === true;
+  const inputBias = resetAfter ? (bias ? bias.subarray(0, 3 * H) : undefined) : bias;
+  const recurrentBias = resetAfter ? (bias ? bias.subarray(3 * H) : new Float32Array(3 * H)) : undefined;
   return (x) => {
     const [B, T] = x.shape as [number, number, number];
     let input = x.data;
@@ -111,14 +116,14 @@ function recurrentStep(layer: RnnLike): ((x: Value) => Value) | undefined {
       input = reverseTime(input, B, T, D);
       if (mask) mask = reverseTime(mask, B, T, 1);
     }
-    const xp = gemmF32(input, kernel!, B * T, D, gates * H, cell.useBias ? bias : undefined);
+    const xp = gemmF32(input, kernel!, B * T, D, gates * H, cell.useBias ? inputBias : undefined);
     const h0 = new Float32Array(B * H);
     const common = { batch: B, steps: T, units: H, xp, kernel: recurrent!, h0, ...(mask ? { mask } : {}) };
     const out =
       kind === 'LSTM'
         ? lstmForward({ ...common, c0: new Float32Array(B * H), recurrentActivation: rec!, save: false })
         : kind === 'GRU'
-          ? gruForward({ ...common, recurrentActivation: rec!, resetAfter: false, save: false })
+          ? gruForward({ ...common, recurrentActivation: rec!, resetAfter, ...(recurrentBias ? { recurrentBias } : {}), save: false })
           : simpleForward({ ...common, activation: actName as SimpleActivation });
     if (layer.returnSequences) return { data: out.sequence, shape: [B, T, H], ...(x.mask ? { mask: x.mask } : {}) };
     return { data: out.h, shape: [B, H] };
@@ -262,6 +267,9 @@ export class CompiledModel {
    */
   static compile(model: tfl.LayersModel): CompiledModel | undefined {
     if (model.inputs.length !== 1) return undefined;
+    // Token ids in: the input must feed embeddings only.
+    const inputLayer = model.inputs[0]!.sourceLayer as unknown as { outboundNodes: Array<{ outboundLayer: { getClassName(): string } }> };
+    if (!inputLayer.outboundNodes.every((n) => n.outboundLayer.getClassName() === 'Embedding')) return undefined;
     const idOf = (t: tfl.SymbolicTensor) => t.id;
     const plan: Array<{ inputs: number[]; outputs: number[]; step: Step }> = [];
     for (const raw of model.layers) {

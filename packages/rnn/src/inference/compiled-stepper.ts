@@ -57,6 +57,7 @@ export class CompiledStepper implements Stepper {
     for (let i = 0; i < config.layers; i++) {
       const layer = layerOf(LM_LAYER_NAMES.rnn(i));
       if (!layer) return undefined;
+      if ((layer as unknown as { resetAfter?: boolean }).resetAfter) return undefined;
       const cell = (layer as unknown as { cell: CellFields }).cell;
       const rec = cell.recurrentActivation?.getClassName();
       const act = cell.activation.getClassName();

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { gruSequence, lstmSequence, recurrentKernelsAvailable, simpleSequence, type RecurrentActivation, type SimpleActivation } from '@seqlab/core';
+import { gruSequence, lstmSequence, recurrentKernelsAvailable, simpleSequence, UnsupportedError, type RecurrentActivation, type SimpleActivation } from '@seqlab/core';
 
 // Fused LSTM / GRU / SimpleRNN: subclasses of tf.layers' own recurrent layers whose `call` runs
 // the whole sequence through @seqlab/core's WebAssembly kernels (one op and one tape entry per
@@ -56,7 +56,10 @@ interface CellFields {
 }
 
 interface RnnFields {
+  name: string;
   cell: CellFields;
+  /** GRU only: Keras' reset-after convention (bias [2, 3H]: input and recurrent rows). */
+  resetAfter?: boolean;
   stateful: boolean;
   goBackwards: boolean;
   returnSequences: boolean;
@@ -115,7 +118,19 @@ function fusedCall(layer: RnnFields, kind: Kind, inputs: tf.Tensor | tf.Tensor[]
   }
   let xp = tf.reshape(tf.matMul(tf.reshape(input, [B * T, D]), cell.kernel.read()), [B, T, gates * H]);
   const bias = cell.bias?.read() ?? null;
-  if (bias) xp = tf.add(xp, bias);
+  let recurrentBias: tf.Tensor1D | null = null;
+  if (kind === 'gru' && layer.resetAfter) {
+    // Keras' layout: row 0 is the input bias, row 1 the recurrent one (inside the reset gate).
+    if (bias) {
+      const [inputBias, recBias] = tf.unstack(bias);
+      xp = tf.add(xp, inputBias!);
+      recurrentBias = recBias as tf.Tensor1D;
+    } else {
+      recurrentBias = tf.zeros([3 * H]);
+    }
+  } else if (bias) {
+    xp = tf.add(xp, bias);
+  }
   const zeros = () => tf.zeros([B, H]) as tf.Tensor2D;
   const h0 = (initial?.[0] as tf.Tensor2D | undefined) ?? zeros();
   const options = { mask, save: training };
@@ -125,7 +140,7 @@ function fusedCall(layer: RnnFields, kind: Kind, inputs: tf.Tensor | tf.Tensor[]
     const c0 = (initial?.[1] as tf.Tensor2D | undefined) ?? zeros();
     result = lstmSequence(xp as tf.Tensor3D, U, h0, c0, recAct!, options);
   } else if (kind === 'gru') {
-    result = gruSequence(xp as tf.Tensor3D, U, h0, recAct!, false, null, options);
+    result = gruSequence(xp as tf.Tensor3D, U, h0, recAct!, layer.resetAfter === true, recurrentBias, options);
   } else {
     result = simpleSequence(xp as tf.Tensor3D, U, h0, simpleAct!, options);
   }
@@ -169,20 +184,69 @@ export class FusedLSTM extends STOCK.LSTM {
   }
 }
 
-/** tf.layers' GRU (reset gate before the product, `resetAfter: false`), run by whole-sequence kernels. */
+interface GruCellInternals {
+  units: number;
+  useBias: boolean;
+  kernel: tfl.LayerVariable;
+  recurrentKernel: tfl.LayerVariable;
+  bias: tfl.LayerVariable | null;
+  built: boolean;
+  kernelInitializer: unknown;
+  recurrentInitializer: unknown;
+  biasInitializer: unknown;
+  kernelRegularizer: unknown;
+  recurrentRegularizer: unknown;
+  biasRegularizer: unknown;
+  kernelConstraint: unknown;
+  recurrentConstraint: unknown;
+  biasConstraint: unknown;
+  addWeight(name: string, shape: number[], dtype: null, ...rest: unknown[]): tfl.LayerVariable;
+  build(inputShape: unknown): void;
+}
+
+/**
+ * tf.layers' GRU run by whole-sequence kernels. Besides tf.layers' convention (reset gate
+ * before the recurrent product), `resetAfter: true` gives Keras' default and cuDNN's (reset gate
+ * applied to `h . U_h + b_rh`, bias `[2, 3 * units]`), which tf.layers itself refuses, so GRUs
+ * trained in Keras load here. A reset-after GRU has no stock path: it needs the fused kernels.
+ */
 export class FusedGRU extends STOCK.GRU {
   static override className = 'GRU';
   readonly fusedImplementation: RecurrentImplementation;
+  readonly resetAfter: boolean;
   constructor(args: FusedGRUArgs) {
-    super(stockArgs(args));
+    const { resetAfter, ...rest } = args as FusedGRUArgs & { resetAfter?: boolean };
+    super(stockArgs(rest));
     this.fusedImplementation = implementationOf(args);
+    this.resetAfter = resetAfter === true;
+    if (this.resetAfter) {
+      const cell = (this as unknown as { cell: GruCellInternals }).cell;
+      // Keras' weights: the bias has an input row and a recurrent row.
+      cell.build = function (this: GruCellInternals, inputShape: unknown): void {
+        const shape = (Array.isArray((inputShape as unknown[])[0]) ? (inputShape as unknown[])[0] : inputShape) as number[];
+        const inputDim = shape[shape.length - 1]!;
+        const u = this.units;
+        this.kernel = this.addWeight('kernel', [inputDim, 3 * u], null, this.kernelInitializer, this.kernelRegularizer, true, this.kernelConstraint);
+        this.recurrentKernel = this.addWeight('recurrent_kernel', [u, 3 * u], null, this.recurrentInitializer, this.recurrentRegularizer, true, this.recurrentConstraint);
+        this.bias = this.useBias ? this.addWeight('bias', [2, 3 * u], null, this.biasInitializer, this.biasRegularizer, true, this.biasConstraint) : null;
+        this.built = true;
+      };
+    }
   }
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
-    return tf.tidy(() => (this.fusedImplementation === 'fused' ? fusedCall(this as unknown as RnnFields, 'gru', inputs, kwargs) : undefined) ?? super.call(inputs, kwargs));
+    return tf.tidy(() => {
+      const fused = this.fusedImplementation === 'fused' || this.resetAfter ? fusedCall(this as unknown as RnnFields, 'gru', inputs, kwargs) : undefined;
+      if (fused) return fused;
+      if (this.resetAfter) {
+        throw new UnsupportedError(`GRU ${this.name}: resetAfter runs only on seqlab's fused kernels, which do not cover this call (stateful, recurrent dropout while training, or activations other than tanh / sigmoid / hard sigmoid)`);
+      }
+      return super.call(inputs, kwargs);
+    });
   }
   override getConfig(): tf.serialization.ConfigDict {
     const config = super.getConfig();
-    return this.fusedImplementation === 'stock' ? { ...config, implementation: 'stock' } : config;
+    const withReset = this.resetAfter ? { ...config, resetAfter: true } : config;
+    return this.fusedImplementation === 'stock' ? { ...withReset, implementation: 'stock' } : withReset;
   }
 }
 
