@@ -8,7 +8,7 @@ import helmet from 'helmet';
 import { pino, type Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import type { Config } from './config.js';
-import { HttpError, errorMiddleware } from './errors.js';
+import { HttpError, errorMiddleware, hidePaths } from './errors.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { v1Routes } from './routes/v1.js';
@@ -69,6 +69,8 @@ function timeouts(ms: number): RequestHandler {
  */
 export function createApp(config: Config, services: Services, options: AppOptions = {}): App {
   const logger = options.logger ?? pino({ level: config.logLevel });
+  // Answers name models by name: the models folder's absolute path never appears in them.
+  hidePaths(config.modelsDir);
   const metrics = createMetrics(services);
   const schemas = createSchemas(config);
   const openapi = openApiDocument(schemas, VERSION);

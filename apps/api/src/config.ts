@@ -37,12 +37,12 @@ const configSchema = z.object({
   port: int(0, 65535).default(3000),
   /** HOST: interface to bind; loopback by default so nothing is exposed by accident. */
   host: z.string().min(1).default('127.0.0.1'),
-  /** MODELS_DIR: the only folder model directories may live under (model names resolve inside it). */
+  /** SEQLAB_MODELS: the only folder model directories may live under (model names resolve inside it); the CLI reads the same variable. */
   modelsDir: z.string().min(1).default('models'),
-  /** SENTIMENT_MODEL: sentiment model directory or name under MODELS_DIR; "off" disables it. */
-  sentimentModel: optionalDir('models/sentiment'),
-  /** GENERATOR_MODEL: text generator directory or name under MODELS_DIR; "off" disables it. */
-  generatorModel: optionalDir('models/shakespeare-char'),
+  /** SENTIMENT_MODEL: sentiment model directory or name under SEQLAB_MODELS; "off" disables it. */
+  sentimentModel: optionalDir('sentiment'),
+  /** GENERATOR_MODEL: text generator directory or name under SEQLAB_MODELS; "off" disables it. */
+  generatorModel: optionalDir('shakespeare-char'),
   /** EMBEDDINGS: load the sentence encoder for /v1/embed and /v1/similarity. */
   embeddings: boolish.default(true),
   /** FORECAST_NEURAL: allow /v1/forecast to train neural forecasters (segrnn, seq2seq) per request. */
@@ -159,7 +159,7 @@ export type ConfigInput = z.input<typeof configSchema>;
 const ENV_NAMES: Record<keyof Config, string> = {
   port: 'PORT',
   host: 'HOST',
-  modelsDir: 'MODELS_DIR',
+  modelsDir: 'SEQLAB_MODELS',
   sentimentModel: 'SENTIMENT_MODEL',
   generatorModel: 'GENERATOR_MODEL',
   embeddings: 'EMBEDDINGS',

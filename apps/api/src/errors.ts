@@ -1,7 +1,9 @@
+import path from 'node:path';
 import type { ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { isSeqlabError } from '@seqlab/core';
+import { isSeqlabError, type SeqlabErrorCode } from '@seqlab/core';
+import { REPO_ROOT } from './config.js';
 
 /** Machine-readable error codes the API returns in `error.code`. */
 export type ErrorCode =
@@ -13,9 +15,11 @@ export type ErrorCode =
   | 'method_not_allowed'
   | 'rate_limited'
   | 'model_unavailable'
+  | 'model_file_corrupt'
+  | 'unsupported'
+  | 'limit_exceeded'
   | 'overloaded'
   | 'timeout'
-  | 'limit_exceeded'
   | 'shutting_down'
   | 'worker_fault'
   | 'internal';
@@ -51,8 +55,13 @@ export class HttpError extends Error {
   }
 }
 
-/** Errors thrown by the model worker carry one of these kinds so they map to the right status. */
-export type WorkerErrorKind = 'bad_input' | 'model_unavailable' | 'cancelled' | 'limit_exceeded' | 'worker_fault' | 'internal';
+/**
+ * What a model worker or the worker pool reports with an error: the {@link SeqlabErrorCode} of
+ * what the packages threw, `model_unavailable` when the service was started without the model
+ * (or it is missing), `worker_fault` when the worker's backend broke (the worker is replaced),
+ * `shutting_down` for work the shutdown timeout cut off.
+ */
+export type WorkerErrorKind = SeqlabErrorCode | 'model_unavailable' | 'worker_fault' | 'shutting_down';
 
 /** An error reported by a model worker. */
 export class WorkerError extends Error {
@@ -66,22 +75,55 @@ export class WorkerError extends Error {
   }
 }
 
+/**
+ * The one table from error code to HTTP status and response code. Every error the packages
+ * throw on purpose carries a code; nothing here looks at class names or message text.
+ */
+export const HTTP_BY_CODE: Readonly<Record<WorkerErrorKind, { status: number; code: ErrorCode }>> = Object.freeze({
+  bad_input: { status: 400, code: 'invalid_request' },
+  not_found: { status: 404, code: 'not_found' },
+  unsupported: { status: 422, code: 'unsupported' },
+  limit_exceeded: { status: 422, code: 'limit_exceeded' },
+  model_file_corrupt: { status: 500, code: 'model_file_corrupt' },
+  cancelled: { status: 503, code: 'timeout' },
+  internal: { status: 500, code: 'internal' },
+  model_unavailable: { status: 503, code: 'model_unavailable' },
+  // The worker's backend broke (wasm trap, out of memory, corrupt weights); it is being replaced.
+  worker_fault: { status: 500, code: 'worker_fault' },
+  // Work the shutdown timeout cut off: a clear answer to retry elsewhere, not a reset connection.
+  shutting_down: { status: 503, code: 'shutting_down' },
+});
+
+let hiddenRoots: string[] = [REPO_ROOT];
+
+/** Registers folders (the models folder, the repository) whose absolute paths never appear in answers. */
+export function hidePaths(...roots: string[]): void {
+  hiddenRoots = [...new Set([...hiddenRoots, ...roots.map((r) => path.resolve(r))])].sort((a, b) => b.length - a.length);
+}
+
+/**
+ * Removes server paths from a message: known roots become relative, and any other absolute path
+ * is cut to its file name, so no answer reveals the server's file layout.
+ */
+export function redactPaths(message: string): string {
+  let out = message;
+  for (const root of hiddenRoots) out = out.split(root + path.sep).join('').split(root).join('.');
+  return out.replace(/(^|[\s"'(=])\/(?:[^\s"'():]+\/)+([^\s"'():/]+)/g, '$1$2');
+}
+
 /** Maps anything thrown to an HttpError (unknown errors become a 500 without internals). */
 export function toHttpError(err: unknown): HttpError {
   if (err instanceof HttpError) return err;
   if (err instanceof z.ZodError) return HttpError.fromZod(err);
   if (err instanceof WorkerError) {
-    if (err.kind === 'bad_input') return new HttpError(400, 'invalid_request', err.message, err.details);
-    if (err.kind === 'limit_exceeded') return new HttpError(422, 'limit_exceeded', err.message, err.details);
-    if (err.kind === 'model_unavailable') return new HttpError(503, 'model_unavailable', err.message);
-    if (err.kind === 'cancelled') return new HttpError(503, 'timeout', err.message);
-    if (err.kind === 'worker_fault') return new HttpError(500, 'worker_fault', err.message);
+    const { status, code } = HTTP_BY_CODE[err.kind] ?? HTTP_BY_CODE.internal;
+    // An internal fault's message is for the logs, not for callers.
+    return new HttpError(status, code, err.kind === 'internal' ? 'internal error' : redactPaths(err.message), err.details);
   }
-  // Cost limits and option ranges checked on the HTTP thread, before a worker sees the task.
+  // Cost limits and option ranges are checked on the HTTP thread, before a worker sees the task.
   if (isSeqlabError(err)) {
-    if (err.code === 'limit_exceeded') return new HttpError(422, 'limit_exceeded', err.message, err.details);
-    if (err.code === 'bad_input') return new HttpError(400, 'invalid_request', err.message, err.details);
-    if (err.code === 'cancelled') return new HttpError(503, 'timeout', err.message);
+    const { status, code } = HTTP_BY_CODE[err.code] ?? HTTP_BY_CODE.internal;
+    return new HttpError(status, code, err.code === 'internal' ? 'internal error' : redactPaths(err.message), err.details);
   }
   // body-parser errors carry `type` and `status`.
   const e = err as { type?: string; status?: number; message?: string; limit?: number };
@@ -108,7 +150,7 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
       return;
     }
     const body: { error: { code: ErrorCode; message: string; details?: unknown } } = {
-      error: { code: httpError.code, message: httpError.message },
+      error: { code: httpError.code, message: redactPaths(httpError.message) },
     };
     if (httpError.details) body.error.details = httpError.details;
     res.status(httpError.status).json(body);

@@ -6,7 +6,7 @@
  */
 export { createApp, PUBLIC_DIR, type App, type AppOptions } from './app.js';
 export { createConfig, loadConfig, ConfigError, REPO_ROOT, type Config, type ConfigInput } from './config.js';
-export { HttpError, WorkerError, errorMiddleware, toHttpError, type ErrorCode, type FieldIssue } from './errors.js';
+export { HttpError, WorkerError, HTTP_BY_CODE, errorMiddleware, toHttpError, redactPaths, hidePaths, type ErrorCode, type FieldIssue, type WorkerErrorKind } from './errors.js';
 export { createMetrics, type Metrics } from './metrics.js';
 export { openApiDocument } from './openapi.js';
 export { createSchemas, type Schemas, type SentimentRequest, type GenerateRequest, type ForecastRequest } from './schemas.js';

@@ -1,5 +1,5 @@
 import { LimitExceededError } from '@seqlab/core';
-import { checkForecastOptions, forecastCost } from '@seqlab/forecast';
+import { checkForecastOptions, FORECASTER_NAMES, forecastCost, forecasterOptionsFor } from '@seqlab/forecast';
 import { checkPromptLength, generationSteps } from '@seqlab/rnn';
 import type { Config } from './config.js';
 import type { Task } from './workers/protocol.js';
@@ -50,10 +50,15 @@ export function admitTask(task: Task, limits: CostLimits): Admission {
     }
     case 'forecast': {
       checkForecastOptions(task.options);
+      // A saved forecaster is already fitted: it only forecasts, and its own options apply.
+      if (!(FORECASTER_NAMES as readonly string[]).includes(task.model)) return { heavy: true };
       const columns = Object.values(task.columns);
+      // The cost of what will run: the caller's options completed as the forecast task completes
+      // them (the window follows the horizon unless the caller set it).
+      const options = forecasterOptionsFor(task.model, { horizon: task.horizon, options: task.options }, { dates: task.dates?.slice(0, 3).map((d) => new Date(d)) });
       const cost = forecastCost({
         model: task.model,
-        options: task.options,
+        options,
         rows: columns[0]?.length ?? 0,
         columns: columns.length,
         horizon: task.horizon,

@@ -5,7 +5,7 @@ const modelName = z
   .string()
   .min(1)
   .max(64)
-  .describe('Model folder name under MODELS_DIR (no paths); default: the configured model');
+  .describe('Model folder name under SEQLAB_MODELS (no paths); default: the configured model');
 
 /** Request schemas, sized by the configured limits. Shared by the routes and the OpenAPI document. */
 export function createSchemas(config: Pick<Config, 'maxTexts' | 'maxTextLength' | 'maxGenerateTokens'>) {
@@ -43,7 +43,7 @@ export function createSchemas(config: Pick<Config, 'maxTexts' | 'maxTextLength' 
       horizon: z.number().int().min(1).max(1000),
       model: z
         .string()
-        .regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be a forecaster name such as "holt-winters" or "seasonal-naive"')
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be a forecaster name such as "holt-winters", or the name of a saved forecaster')
         .default('holt-winters'),
       level: z.number().gt(0).lt(1).default(0.9).describe('prediction interval coverage'),
       options: z

@@ -151,7 +151,7 @@ describe('POST /v1/sentiment', () => {
     }
     const res = await request(app).post('/v1/sentiment').send({ texts: ['x'], model: 'nope' }).expect(404);
     expect(res.body.error.code).toBe('not_found');
-    // A real model folder under MODELS_DIR can be named.
+    // A real model folder under SEQLAB_MODELS can be named.
     await request(app).post('/v1/sentiment').send({ texts: ['x'], model: 'sentiment' }).expect(200);
   });
 });
@@ -226,9 +226,9 @@ describe('POST /v1/forecast', () => {
     expect(res.body.mean[1][0]).toBeCloseTo(values[values.length - 12]! / 2, 6);
   });
 
-  it('400 for unknown models, neural models, bad shapes and non-finite values', async () => {
+  it('404 for unknown models; 400 for neural models, bad shapes and non-finite values', async () => {
     const { values } = airline();
-    let res = await request(app).post('/v1/forecast').send({ series: values, horizon: 3, model: 'prophet' }).expect(400);
+    let res = await request(app).post('/v1/forecast').send({ series: values, horizon: 3, model: 'prophet' }).expect(404);
     expect(res.body.error.message).toMatch(/^model: unknown forecaster "prophet"; valid names: /);
     res = await request(app).post('/v1/forecast').send({ series: values, horizon: 3, model: 'segrnn' }).expect(400);
     expect(res.body.error.message).toMatch(/FORECAST_NEURAL/);

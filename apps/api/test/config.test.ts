@@ -23,11 +23,11 @@ describe('loadConfig', () => {
       EMBEDDINGS: 'off',
       SENTIMENT_MODEL: 'my-model',
       GENERATOR_MODEL: 'off',
-      MODELS_DIR: '/srv/models',
+      SEQLAB_MODELS: '/srv/models',
     });
     expect(c).toMatchObject({ port: 8081, host: '0.0.0.0', batchWindowMs: 0, workers: 3, embeddings: false });
     expect(c.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
-    // A bare name resolves inside MODELS_DIR; "off" disables the model.
+    // A bare name resolves inside SEQLAB_MODELS (the folder the CLI reads too); "off" disables the model.
     expect(c.sentimentModel).toBe('/srv/models/my-model');
     expect(c.generatorModel).toBeUndefined();
   });

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { initBackend, saveModel, setGlobalSeed, writeJsonAtomic } from '@seqlab/core';
+import { initBackend, setGlobalSeed } from '@seqlab/core';
 import * as rnn from '@seqlab/rnn';
 import { TextVectorizer } from '@seqlab/tokenize';
 import { REPO_ROOT } from '../src/index.js';
@@ -27,18 +27,10 @@ async function tinyGenerator(out: string): Promise<void> {
       learningRate: 0.01,
       seed: 1,
     });
-    await saveModel(model, out);
+    await rnn.saveTextGenerator(out, model, vocab, { architecture: rnn.resolveLanguageModelOptions(arch) });
   } finally {
     model.dispose();
   }
-  await writeJsonAtomic(path.join(out, 'vocabulary.json'), vocab.toJSON());
-  await writeJsonAtomic(path.join(out, 'config.json'), {
-    task: 'text-generation',
-    format: 'seqlab-rnn/language-model@1',
-    tokenizer: 'char',
-    vocabularyFile: 'vocabulary.json',
-    architecture: rnn.resolveLanguageModelOptions(arch),
-  });
 }
 
 async function tinySentiment(out: string): Promise<void> {

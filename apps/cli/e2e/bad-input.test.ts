@@ -47,7 +47,7 @@ describe('bad input gives one clear line and a non-zero exit code (built binary)
   it('--json adds a machine-readable error object on stdout', async () => {
     const r = await seqlab(['forecast', '--csv', 'data/nope.csv', '--horizon', '3', '--json']);
     expect(r.code).toBe(3);
-    expect(JSON.parse(r.stdout)).toEqual({ error: { kind: 'not-found', message: '--csv: file not found: data/nope.csv', exitCode: 3 } });
+    expect(JSON.parse(r.stdout)).toEqual({ error: { code: 'not_found', message: '--csv: file not found: data/nope.csv', exitCode: 3 } });
   });
 
   it('info reports the backend and why it was chosen; SEQLAB_BACKEND overrides it', async () => {

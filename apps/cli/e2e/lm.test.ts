@@ -77,14 +77,14 @@ describe('train lm -> interrupt -> resume -> generate (built binary)', () => {
     expect(out.tokens).toBeGreaterThan(0);
     expect(out.text.length).toBeGreaterThan(0);
     const listed = await seqlab(['models', '--json'], { env });
-    const generator = JSON.parse(listed.stdout).models.find((m: { role?: string }) => m.role === 'generator');
-    expect(generator).toMatchObject({ exists: true, kind: 'lm', isDefault: true });
+    const generator = JSON.parse(listed.stdout).models.find((m: { defaultFor: string[] }) => m.defaultFor.includes('text-generation'));
+    expect(generator).toMatchObject({ name: 'shakespeare-char', task: 'text-generation', kind: 'char-lm' });
   });
 
   it('bad generation options and unknown models fail with one line', async () => {
     const unknown = await seqlab(['generate', '--prompt', 'x', '--model', 'no-such-model']);
     expect(unknown.code).toBe(3);
-    expect(unknown.stderr.trim()).toMatch(/^seqlab: unknown model "no-such-model"/);
+    expect(unknown.stderr.trim()).toMatch(/^seqlab: no model named "no-such-model"; available models: /);
     const bad = await seqlab(['generate', '--prompt', 'x', '--model', run, '--temperature', 'hot']);
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim()).toBe('seqlab: --temperature: expected a number >= 0, got "hot"');

@@ -1,5 +1,6 @@
 import { CommanderError } from 'commander';
 import { ZodError } from 'zod';
+import { isSeqlabError, SeqlabError, type SeqlabErrorCode } from '@seqlab/core';
 
 /**
  * Exit codes of the `seqlab` command. Scripts may rely on these; they are documented in the
@@ -8,129 +9,95 @@ import { ZodError } from 'zod';
 export const EXIT = Object.freeze({
   /** Success. */
   ok: 0,
-  /** The work itself failed (training diverged, a package threw an unexpected error, ...). */
+  /** The work itself failed (training diverged, a fault inside seqlab or its runtime). */
   runtime: 1,
-  /** Bad usage or bad input: an unknown option or column, an out-of-range value, non-numeric data. */
+  /** Bad usage or bad input: an unknown option or column, an out-of-range value, non-numeric data, a request over a limit. */
   usage: 2,
-  /** A file or model that was named does not exist (or is not a readable model). */
+  /** A file or model that was named does not exist. */
   notFound: 3,
-  /** Interrupted by SIGINT/SIGTERM; a checkpoint was written when training. */
+  /** A model file exists but is corrupt, truncated or unreadable. */
+  corrupt: 4,
+  /** Interrupted by SIGINT/SIGTERM (or cancelled); a checkpoint was written when training. */
   interrupted: 130,
 });
 
-/** The kinds of failure `handleError` distinguishes. */
-export type ErrorKind = 'usage' | 'input' | 'not-found' | 'runtime' | 'interrupted';
+/**
+ * The one table from error code to exit code. Every error seqlab throws on purpose carries a
+ * {@link SeqlabErrorCode}; the CLI's own errors are SeqlabErrors too.
+ */
+export const EXIT_BY_CODE: Readonly<Record<SeqlabErrorCode, number>> = Object.freeze({
+  bad_input: EXIT.usage,
+  not_found: EXIT.notFound,
+  unsupported: EXIT.usage,
+  model_file_corrupt: EXIT.corrupt,
+  limit_exceeded: EXIT.usage,
+  cancelled: EXIT.interrupted,
+  internal: EXIT.runtime,
+});
 
 /** A failure the CLI expects and can describe in one line. */
-export class CliError extends Error {
+export class CliError extends SeqlabError {
   override readonly name: string = 'CliError';
-  constructor(
-    readonly kind: ErrorKind,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 /** A bad option value or a bad combination of options (exit 2). */
 export class UsageError extends CliError {
-  override readonly name = 'UsageError';
-  constructor(message: string) {
-    super('usage', message);
+  override readonly name: string = 'UsageError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('bad_input', message, options);
   }
 }
 
 /** Input data the command cannot use: an unknown column, non-numeric values, an empty file (exit 2). */
 export class InputError extends CliError {
-  override readonly name = 'InputError';
+  override readonly name: string = 'InputError';
   constructor(message: string, options?: { cause?: unknown }) {
-    super('input', message, options);
+    super('bad_input', message, options);
   }
 }
 
 /** A named file, directory or model that does not exist (exit 3). */
 export class NotFoundError extends CliError {
-  override readonly name = 'NotFoundError';
+  override readonly name: string = 'NotFoundError';
   constructor(message: string, options?: { cause?: unknown }) {
-    super('not-found', message, options);
+    super('not_found', message, options);
   }
 }
 
 /** The run was interrupted by a signal (exit 130). */
 export class InterruptedError extends CliError {
-  override readonly name = 'InterruptedError';
+  override readonly name: string = 'InterruptedError';
   constructor(message: string) {
-    super('interrupted', message);
+    super('cancelled', message);
   }
 }
-
-const EXIT_BY_KIND: Record<ErrorKind, number> = {
-  usage: EXIT.usage,
-  input: EXIT.usage,
-  'not-found': EXIT.notFound,
-  runtime: EXIT.runtime,
-  interrupted: EXIT.interrupted,
-};
-
-/*
- * Errors thrown by the seqlab packages, recognised by name so the CLI does not need to import
- * every error class (and keeps working when a package adds one). Names map to the kind of
- * failure they describe from the user's point of view.
- */
-const PACKAGE_ERROR_KINDS: Record<string, ErrorKind> = {
-  ModelFileError: 'not-found',
-  ModelNotFoundError: 'not-found',
-  CsvError: 'input',
-  CsvParseError: 'input',
-  DataError: 'input',
-  SeriesError: 'input',
-  ValidationError: 'input',
-  ForecastInputError: 'input',
-  RnnArgumentError: 'usage',
-  TokenizeFormatError: 'input',
-  EmbeddingsError: 'input',
-  ConfigError: 'usage',
-  RangeError: 'usage',
-};
 
 interface ErrnoLike {
   code?: unknown;
   path?: unknown;
-  syscall?: unknown;
 }
 
-/** The kind and one-line message for any thrown value. */
-export function describeError(err: unknown): { kind: ErrorKind; message: string; exitCode: number } {
-  let kind: ErrorKind = 'runtime';
-  let message: string;
-  if (err instanceof CliError) {
-    kind = err.kind;
-    message = err.message;
-  } else if (err instanceof ZodError) {
-    kind = 'usage';
-    message = formatZodError(err);
-  } else if (err instanceof CommanderError) {
-    kind = 'usage';
-    message = err.message.replace(/^error:\s*/, '');
-  } else if (err instanceof Error) {
+/** The error code and one-line message of anything thrown. */
+export function classifyError(err: unknown): { code: SeqlabErrorCode; message: string } {
+  if (isSeqlabError(err)) return { code: err.code, message: err.message };
+  if (err instanceof ZodError) return { code: 'bad_input', message: formatZodError(err) };
+  if (err instanceof CommanderError) return { code: 'bad_input', message: err.message.replace(/^error:\s*/, '') };
+  if (err instanceof Error) {
+    // Node's own file errors from reading the user's files.
     const errno = err as ErrnoLike;
-    if (errno.code === 'ENOENT') {
-      kind = 'not-found';
-      message = typeof errno.path === 'string' ? `file not found: ${errno.path}` : err.message;
-    } else if (errno.code === 'EISDIR' || errno.code === 'ENOTDIR') {
-      kind = 'usage';
-      message = err.message;
-    } else {
-      kind = PACKAGE_ERROR_KINDS[err.name] ?? PACKAGE_ERROR_KINDS[err.constructor.name] ?? 'runtime';
-      message = err.message;
-    }
-  } else {
-    message = String(err);
+    if (errno.code === 'ENOENT') return { code: 'not_found', message: typeof errno.path === 'string' ? `file not found: ${errno.path}` : err.message };
+    if (errno.code === 'EISDIR' || errno.code === 'ENOTDIR') return { code: 'bad_input', message: err.message };
+    return { code: 'internal', message: err.message };
   }
+  return { code: 'internal', message: String(err) };
+}
+
+/** The code, one-line message and exit code for any thrown value. */
+export function describeError(err: unknown): { code: SeqlabErrorCode; message: string; exitCode: number } {
+  const { code, message } = classifyError(err);
   // One line: package messages sometimes carry detail after a newline; --verbose shows it.
   const firstLine = message.split('\n')[0]!.trim() || 'unknown error';
-  return { kind, message: firstLine, exitCode: EXIT_BY_KIND[kind] };
+  return { code, message: firstLine, exitCode: EXIT_BY_CODE[code] };
 }
 
 /** Formats zod issues as `--max-tokens: expected a positive integer, got "abc"`. */
@@ -153,7 +120,7 @@ export function optionFlag(key: string): string {
 export interface HandleErrorOptions {
   /** Print the stack trace (and causes) after the one-line message. */
   verbose?: boolean;
-  /** Also print `{ "error": { kind, message, exitCode } }` to stdout for `--json` callers. */
+  /** Also print `{ "error": { code, message, exitCode } }` to stdout for `--json` callers. */
   json?: boolean;
 }
 
@@ -164,7 +131,7 @@ export interface HandleErrorOptions {
  * is flushed and tests can drive commands in-process.
  */
 export function handleError(err: unknown, options: HandleErrorOptions = {}): number {
-  const { kind, message, exitCode } = describeError(err);
+  const { code, message, exitCode } = describeError(err);
   // Commander already printed its own message for parse errors.
   if (!(err instanceof CommanderError)) process.stderr.write(`seqlab: ${message}\n`);
   if (options.verbose && err instanceof Error) {
@@ -175,7 +142,7 @@ export function handleError(err: unknown, options: HandleErrorOptions = {}): num
       cause = cause.cause;
     }
   }
-  if (options.json) process.stdout.write(`${JSON.stringify({ error: { kind, message, exitCode } })}\n`);
+  if (options.json) process.stdout.write(`${JSON.stringify({ error: { code, message, exitCode } })}\n`);
   process.exitCode = exitCode;
   return exitCode;
 }

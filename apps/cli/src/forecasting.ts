@@ -1,6 +1,6 @@
 /*
- * Mapping from CLI options to forecaster constructor options. The forecasters themselves live
- * in @seqlab/forecast; this only decides which option applies to which model.
+ * The forecaster names the CLI offers and its flags as forecast-task settings. Which setting
+ * applies to which model is decided by @seqlab/forecast's forecast task, not here.
  */
 
 /** Forecaster names accepted by `--model`, as registered in @seqlab/forecast. */
@@ -19,44 +19,16 @@ export const FORECASTERS = [
 /** A forecaster name. */
 export type ForecasterName = (typeof FORECASTERS)[number];
 
-const WINDOWED = new Set<string>(['segrnn', 'seq2seq', 'dlinear', 'linear']);
-const SEASONAL = new Set<string>(['seasonal-naive', 'holt-winters']);
-const NEURAL = new Set<string>(['segrnn', 'seq2seq']);
-
-interface SeriesDates {
-  dates?: Date[];
-  values: ArrayLike<number>[];
-}
-
-/** Season length guessed from the sampling interval: 12 monthly, 24 hourly, 7 daily, 4 quarterly. */
-export function inferSeason(series: SeriesDates): number | undefined {
-  const d = series.dates;
-  if (!d || d.length < 3) return undefined;
-  const gapDays = (d[1]!.getTime() - d[0]!.getTime()) / 86_400_000;
-  if (gapDays >= 27 && gapDays <= 32) return 12;
-  if (gapDays >= 89 && gapDays <= 93) return 4;
-  if (Math.abs(gapDays - 1) < 1e-6) return 7;
-  if (Math.abs(gapDays - 1 / 24) < 1e-6) return 24;
-  return undefined;
-}
-
-/** Options passed to `createForecaster(name, options)` for the CLI flags given. */
+/**
+ * Options passed to `createForecaster(name, options)` for the CLI flags given: the forecast
+ * task's own rule (@seqlab/forecast `forecasterOptionsFor`), so the CLI and the API agree.
+ */
 export function forecasterOptions(
+  forecast: typeof import('@seqlab/forecast'),
   name: string,
-  o: { horizon: number; lookback?: number; season?: number; epochs?: number; seed?: number; series: SeriesDates },
+  o: { horizon: number; lookback?: number; season?: number; epochs?: number; seed?: number; series: import('@seqlab/forecast').TimeSeries },
 ): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  const season = o.season ?? inferSeason(o.series);
-  if (WINDOWED.has(name)) {
-    out.horizon = o.horizon;
-    out.lookback = o.lookback ?? Math.max(2 * o.horizon, season ? 2 * season : 24);
-  }
-  if (SEASONAL.has(name) && season) out.season = season;
-  if (NEURAL.has(name)) {
-    if (o.epochs !== undefined) out.epochs = o.epochs;
-    if (o.seed !== undefined) out.seed = o.seed;
-  }
-  return out;
+  return forecast.forecasterOptionsFor(name, { horizon: o.horizon, hints: { lookback: o.lookback, season: o.season, epochs: o.epochs, seed: o.seed } }, o.series);
 }
 
 /** Levels given as percentages or fractions, as percentages, deduplicated, widest first. */

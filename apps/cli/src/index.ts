@@ -10,7 +10,7 @@
  * ```
  */
 export { buildProgram } from './program.js';
-export { EXIT, CliError, UsageError, InputError, NotFoundError, InterruptedError, handleError, describeError, type ErrorKind } from './errors.js';
+export { EXIT, CliError, UsageError, InputError, NotFoundError, InterruptedError, handleError, describeError, classifyError, EXIT_BY_CODE } from './errors.js';
 export {
   renderSvg,
   svgToPng,

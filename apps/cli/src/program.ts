@@ -16,6 +16,7 @@ Exit codes:
   ${EXIT.runtime}    runtime failure (training or inference failed)
   ${EXIT.usage}    bad usage or bad input (unknown option, bad value, unknown column, non-numeric data)
   ${EXIT.notFound}    a named file or model does not exist
+  ${EXIT.corrupt}    a model's files are corrupt or truncated
   ${EXIT.interrupted}  interrupted (SIGINT/SIGTERM); training writes a checkpoint first`;
 
 function applyRecursively(cmd: Command, fn: (c: Command) => void): void {

@@ -88,7 +88,7 @@ describe('seqlab train lm + generate', () => {
 
   it.each([
     [['--prompt', 'x', '--model', join(root, 'missing')], 3, /model directory not found|unknown model/],
-    [['--prompt', 'x', '--model', root], 3, /is not a saved generator model: it has no config.json/],
+    [['--prompt', 'x', '--model', root], 3, /config\.json: file not found \(not a seqlab model directory\)/],
     [['--prompt', 'x', '--top-p', '2'], 2, /--top-p: expected a number in \(0, 1\], got "2"/],
     [['--prompt', 'x', '--max-tokens', '0'], 2, /--max-tokens: expected an integer between 1 and 100000, got "0"/],
     [['--prompt', ''], 2, /--prompt: the prompt must not be empty/],

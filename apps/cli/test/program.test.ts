@@ -55,12 +55,14 @@ describe('seqlab info', () => {
 });
 
 describe('seqlab models', () => {
-  it('lists both default models with their status', async () => {
+  it('lists every shipped model with the task and kind its config.json names, and the defaults', async () => {
     const r = await run(modelsCommand(), ['--json']);
     expect(r.exitCode).toBe(0);
     const out = JSON.parse(r.stdout);
-    const roles = out.models.filter((m: { isDefault: boolean }) => m.isDefault).map((m: { role: string }) => m.role);
-    expect(roles.sort()).toEqual(['generator', 'sentiment']);
+    const byName = Object.fromEntries(out.models.map((m: { name: string; task: string; kind: string; defaultFor: string[] }) => [m.name, m]));
+    expect(byName.sentiment).toMatchObject({ task: 'sentiment', kind: 'rnn', defaultFor: ['sentiment'] });
+    expect(byName['sentiment-use']).toMatchObject({ task: 'sentiment', kind: 'hybrid', defaultFor: [] });
+    expect(byName['shakespeare-char']).toMatchObject({ task: 'text-generation', kind: 'char-lm', defaultFor: ['text-generation'] });
   });
 });
 

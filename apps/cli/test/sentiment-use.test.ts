@@ -55,6 +55,6 @@ describe('seqlab sentiment with a Universal Sentence Encoder head (the @seqlab/e
   it('is listed as a sentiment model', async () => {
     const r = await run(modelsCommand(), ['--dir', join(dir, '..'), '--json']);
     const entry = JSON.parse(r.stdout).models.find((m: { path: string }) => m.path === dir);
-    expect(entry).toMatchObject({ kind: 'sentiment', exists: true, isDefault: false });
+    expect(entry).toMatchObject({ task: 'sentiment', kind: 'use-head', defaultFor: [] });
   });
 });

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 // Both backends are regular dependencies. Importing them here, before any kernel patching,
 // means their stock kernels are registered first and seqlab's replacements win.
+import { BadInputError, InternalError, UnsupportedError } from './errors.js';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import './chained-ops.js';
@@ -56,7 +57,7 @@ async function tryWasm(): Promise<string | undefined> {
 }
 
 async function useCpu(): Promise<void> {
-  if (!(await tf.setBackend('cpu'))) throw new Error('seqlab: even the cpu backend failed to initialise');
+  if (!(await tf.setBackend('cpu'))) throw new InternalError('seqlab: even the cpu backend failed to initialise');
 }
 
 function firstLine(err: unknown): string {
@@ -68,7 +69,7 @@ function parseOverride(value: string | undefined, source: string): BackendName |
   if (value === undefined || value === '') return undefined;
   const v = value.trim().toLowerCase();
   if ((VALID as readonly string[]).includes(v)) return v as BackendName;
-  throw new Error(`${source} must be one of ${VALID.join(', ')}; got "${value}"`);
+  throw new BadInputError(`${source} must be one of ${VALID.join(', ')}; got "${value}"`);
 }
 
 async function wasmSimd(): Promise<boolean | undefined> {
@@ -90,7 +91,7 @@ async function choose(options: InitBackendOptions): Promise<BackendInfo> {
   if (forced) {
     const failure =
       forced === 'tensorflow' ? await tryTensorflow() : forced === 'wasm' ? await tryWasm() : (await useCpu(), undefined);
-    if (failure) throw new Error(`seqlab: backend "${forced}" was requested but ${failure}`);
+    if (failure) throw new UnsupportedError(`seqlab: backend "${forced}" was requested but ${failure}`);
     name = forced;
     reason = options.backend ? `requested by initBackend({ backend: '${forced}' })` : `requested by SEQLAB_BACKEND=${forced}`;
   } else {

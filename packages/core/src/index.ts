@@ -15,6 +15,17 @@ export { installChainedOps } from './chained-ops.js';
 export { writeFileAtomic, writeJsonAtomic } from './io/atomic.js';
 export { ModelFileError } from './io/errors.js';
 export { fileSystem, registerFileRouter, resolveModelPath, MODEL_JSON } from './io/file-system.js';
+export {
+  readModelConfig,
+  writeModelConfig,
+  nameModelInError,
+  MODEL_CONFIG,
+  MODEL_CONFIG_VERSION,
+  TASK_NAMES,
+  type ModelConfig,
+  type ModelConfigHeader,
+  type TaskName,
+} from './io/model-config.js';
 export { saveModel, loadLayersModel, loadGraphModel, type SaveModelOptions } from './io/models.js';
 export { quantizeArtifacts, toFloat16Bits, type WeightPrecision } from './io/quantize.js';
 export { setGlobalSeed, SeededRandom } from './random.js';
@@ -33,3 +44,33 @@ export {
 } from './errors.js';
 export { throwIfCancelled, cancellationCheckpoint } from './cancellation.js';
 export { MAX_PROMPT_LENGTH } from './limits.js';
+export * from './kernels/recurrent/index.js';
+export {
+  SENTIMENT_LABELS,
+  sentimentFromPositive,
+  type Pipeline,
+  type AttributedToken,
+  type SentimentResult,
+  type SentimentPipeline,
+} from './tasks.js';
+export {
+  fit,
+  EarlyStopping,
+  ReduceLROnPlateau,
+  LearningRateScheduler,
+  TimeBudget,
+  ModelCheckpoint,
+  LambdaCallback,
+  type ModelCheckpointOptions,
+  type Callback,
+  type FitContext,
+  type FitOptions,
+  type FitResult,
+  type TrainingLoop,
+  type BatchResult,
+  type BatchLogs,
+  type EpochLogs,
+  type WeightAccess,
+  type StopReason,
+  type EarlyStoppingOptions,
+} from './training/fit.js';

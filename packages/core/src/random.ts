@@ -1,4 +1,5 @@
 import seedrandom from 'seedrandom';
+import { BadInputError } from './errors.js';
 
 const originalRandom = Math.random;
 
@@ -34,7 +35,7 @@ export class SeededRandom {
 
   /** Uniform integer in [0, n). */
   int(n: number): number {
-    if (!Number.isInteger(n) || n <= 0) throw new RangeError(`SeededRandom.int: n must be a positive integer, got ${n}`);
+    if (!Number.isInteger(n) || n <= 0) throw new BadInputError(`SeededRandom.int: n must be a positive integer, got ${n}`);
     return Math.floor(this.rng() * n);
   }
 

@@ -18,6 +18,7 @@ import {
 } from './model-files.js';
 import { SemanticIndex } from './semantic-index.js';
 import { EMBEDDING_DIM, cosine, normalizeInPlace, type SearchHit } from './similarity.js';
+import { BadInputError, InternalError, UnsupportedError } from '@seqlab/core';
 
 /** Options of {@link loadEncoder}. */
 export interface LoadEncoderOptions {
@@ -83,19 +84,19 @@ const DEFAULT_CACHE = 2048;
 
 function positiveInt(value: unknown, name: string, allowZero = false): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < (allowZero ? 0 : 1)) {
-    throw new RangeError(`loadEncoder: ${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got ${String(value)}`);
+    throw new BadInputError(`loadEncoder: ${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got ${String(value)}`);
   }
   return value;
 }
 
 function checkTexts(texts: unknown, fn: string): asserts texts is string[] {
-  if (!Array.isArray(texts)) throw new TypeError(`${fn}: texts must be an array of strings, got ${texts === null ? 'null' : typeof texts}`);
+  if (!Array.isArray(texts)) throw new BadInputError(`${fn}: texts must be an array of strings, got ${texts === null ? 'null' : typeof texts}`);
   for (let i = 0; i < texts.length; i++) {
     const t: unknown = texts[i];
-    if (typeof t !== 'string') throw new TypeError(`${fn}: texts[${i}] must be a string, got ${t === null ? 'null' : typeof t}`);
+    if (typeof t !== 'string') throw new BadInputError(`${fn}: texts[${i}] must be a string, got ${t === null ? 'null' : typeof t}`);
     // USE-lite tokenises "" to no pieces; the package's sparse input then silently drops that
     // row when it is last in a batch (or fails when the batch is all empty), so refuse it here.
-    if (t.length === 0) throw new RangeError(`${fn}: texts[${i}] is an empty string, which USE-lite cannot embed`);
+    if (t.length === 0) throw new BadInputError(`${fn}: texts[${i}] is an empty string, which USE-lite cannot embed`);
   }
 }
 
@@ -174,7 +175,7 @@ export class SentenceEncoder {
 
   /** SentencePiece token ids of a text, as the model sees it (useful to debug odd inputs). */
   tokenize(text: string): number[] {
-    if (typeof text !== 'string') throw new TypeError(`tokenize: text must be a string, got ${typeof text}`);
+    if (typeof text !== 'string') throw new BadInputError(`tokenize: text must be a string, got ${typeof text}`);
     return this.use.tokenizer.encode(text);
   }
 
@@ -289,7 +290,7 @@ export class SentenceEncoder {
       try {
         const [n, d] = t.shape;
         if (n !== batch.length || d !== EMBEDDING_DIM) {
-          throw new Error(`USE-lite returned shape [${n}, ${d}] for ${batch.length} texts; expected [${batch.length}, ${EMBEDDING_DIM}]`);
+          throw new InternalError(`USE-lite returned shape [${n}, ${d}] for ${batch.length} texts; expected [${batch.length}, ${EMBEDDING_DIM}]`);
         }
         const data = (await t.data()) as Float32Array;
         // The model's output is unit length to about 1e-6; renormalising makes dot product and
@@ -322,7 +323,7 @@ export async function loadEncoder(options: LoadEncoderOptions = {}): Promise<Sen
   const batchSize = positiveInt(options.batchSize ?? DEFAULT_BATCH, 'batchSize');
   const cacheSize = positiveInt(options.cacheSize ?? DEFAULT_CACHE, 'cacheSize', true);
   if (options.modelDir !== undefined && options.modelUrl !== undefined) {
-    throw new Error('loadEncoder: pass either modelDir or modelUrl, not both');
+    throw new BadInputError('loadEncoder: pass either modelDir or modelUrl, not both');
   }
   const verify = options.verify ?? true;
   const expected = verify ? (options.sha256 ?? USE_LITE_SHA256) : undefined;
@@ -337,7 +338,7 @@ export async function loadEncoder(options: LoadEncoderOptions = {}): Promise<Sen
     source = { kind: 'url', location: url, verified: verify };
   } else {
     if (url !== undefined && !url.startsWith('file://')) {
-      throw new Error(`loadEncoder: modelUrl must be an http(s):// or file:// URL, got "${url}" (use modelDir for a path)`);
+      throw new BadInputError(`loadEncoder: modelUrl must be an http(s):// or file:// URL, got "${url}" (use modelDir for a path)`);
     }
     const dir = url !== undefined ? toDirectory(url) : options.modelDir !== undefined ? toDirectory(options.modelDir) : defaultModelDir();
     if (expected) await verifyModelDir(dir, expected);
@@ -361,13 +362,13 @@ export async function loadEncoder(options: LoadEncoderOptions = {}): Promise<Sen
     const msg = (err as Error).message;
     const kernel = /Kernel '([^']+)' not registered for backend '([^']+)'/.exec(msg);
     if (kernel) {
-      throw new Error(
+      throw new UnsupportedError(
         `loadEncoder: USE-lite needs the ${kernel[1]} kernel, which the ${kernel[2]} backend lacks; ` +
           'run with SEQLAB_BACKEND=cpu (slower) to use this model',
         { cause: err },
       );
     }
-    throw new Error(`loadEncoder: the model loaded but a test embedding failed: ${msg}`, { cause: err });
+    throw new InternalError(`loadEncoder: the model loaded but a test embedding failed: ${msg}`, { cause: err });
   }
   return encoder;
 }

@@ -35,3 +35,4 @@ export {
   type LoadSentimentOptions,
 } from './sentiment.js';
 export { RnnSentimentFeatures } from './rnn-features.js';
+export { EmbeddingPipeline, loadEmbeddingPipeline, type SimilarityResult } from './task.js';

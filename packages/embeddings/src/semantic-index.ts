@@ -1,4 +1,10 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { BadInputError, ModelFileError, readModelConfig, writeFileAtomic, writeJsonAtomic, writeModelConfig } from '@seqlab/core';
 import { EMBEDDING_DIM, topK, type SearchHit } from './similarity.js';
+
+const TEXTS_FILE = 'texts.json';
+const VECTORS_FILE = 'vectors.f32';
 
 /** What a {@link SemanticIndex} needs from an encoder: unit-length vectors for texts. */
 export interface TextEmbedder {
@@ -56,16 +62,16 @@ export class SemanticIndex {
 
   /** The `k` corpus texts most similar to `query`, highest cosine similarity first. */
   async search(query: string, k = 5): Promise<SearchHit[]> {
-    if (typeof query !== 'string') throw new TypeError(`search: query must be a string, got ${typeof query}`);
+    if (typeof query !== 'string') throw new BadInputError(`search: query must be a string, got ${typeof query}`);
     const [q] = await this.encoder.embed([query]);
     return this.searchVector(q!, k);
   }
 
   /** Like {@link search} for a query that is already a unit-length vector. */
   searchVector(query: Float32Array, k = 5): SearchHit[] {
-    if (!Number.isInteger(k) || k < 1) throw new RangeError(`search: k must be a positive integer, got ${k}`);
-    if (query.length !== EMBEDDING_DIM) throw new RangeError(`search: query vector has ${query.length} values, expected ${EMBEDDING_DIM}`);
-    if (this.corpus.length === 0) throw new Error('search: the index is empty; call build(corpus) first');
+    if (!Number.isInteger(k) || k < 1) throw new BadInputError(`search: k must be a positive integer, got ${k}`);
+    if (query.length !== EMBEDDING_DIM) throw new BadInputError(`search: query vector has ${query.length} values, expected ${EMBEDDING_DIM}`);
+    if (this.corpus.length === 0) throw new BadInputError('search: the index is empty; call build(corpus) first');
     const n = this.corpus.length;
     const scores = new Float32Array(n);
     const m = this.vectors;
@@ -78,16 +84,60 @@ export class SemanticIndex {
     return topK(scores, k).map(({ index, score }) => ({ index, text: this.corpus[index]!, score }));
   }
 
+  /**
+   * Saves the index to `dir`: the texts, their vectors (float32, little-endian, row after row)
+   * and a config.json (task `embedding`, kind `semantic-index`) written last.
+   */
+  async save(dir: string): Promise<void> {
+    await fs.mkdir(dir, { recursive: true });
+    const bytes = new Uint8Array(this.vectors.buffer, this.vectors.byteOffset, this.vectors.byteLength);
+    await writeFileAtomic(path.join(dir, VECTORS_FILE), bytes);
+    await writeJsonAtomic(path.join(dir, TEXTS_FILE), this.corpus);
+    await writeModelConfig(dir, { task: 'embedding', kind: 'semantic-index' }, { encoder: 'use-lite', dim: EMBEDDING_DIM, size: this.corpus.length, texts: TEXTS_FILE, vectors: VECTORS_FILE });
+  }
+
+  /** Loads an index saved by {@link save}; queries are embedded with `encoder`. */
+  static async load(dir: string, encoder: TextEmbedder): Promise<SemanticIndex> {
+    const config = await readModelConfig(dir);
+    const configFile = path.join(dir, 'config.json');
+    if (config.task !== 'embedding' || config.kind !== 'semantic-index') throw new ModelFileError(configFile, `is a ${config.task}/${config.kind} model, not a semantic index`);
+    if (config.dim !== EMBEDDING_DIM) throw new ModelFileError(configFile, `vectors have ${String(config.dim)} dimensions, expected ${EMBEDDING_DIM}`);
+    const textsFile = path.join(dir, TEXTS_FILE);
+    let texts: unknown;
+    try {
+      texts = JSON.parse(await fs.readFile(textsFile, 'utf8'));
+    } catch (err) {
+      throw new ModelFileError(textsFile, `cannot be read (${(err as Error).message})`);
+    }
+    if (!Array.isArray(texts) || texts.some((t) => typeof t !== 'string')) throw new ModelFileError(textsFile, 'must be a JSON array of strings');
+    const vectorsFile = path.join(dir, VECTORS_FILE);
+    let raw: Buffer;
+    try {
+      raw = await fs.readFile(vectorsFile);
+    } catch (err) {
+      throw new ModelFileError(vectorsFile, `cannot be read (${(err as Error).message})`);
+    }
+    if (raw.byteLength !== texts.length * EMBEDDING_DIM * 4) {
+      throw new ModelFileError(vectorsFile, `holds ${raw.byteLength} bytes, expected ${texts.length} x ${EMBEDDING_DIM} float32 = ${texts.length * EMBEDDING_DIM * 4}`);
+    }
+    const index = new SemanticIndex(encoder);
+    index.corpus = texts as string[];
+    const vectors = new Float32Array(texts.length * EMBEDDING_DIM);
+    new Uint8Array(vectors.buffer).set(raw);
+    index.vectors = vectors;
+    return index;
+  }
+
   /** The stored vector of corpus entry `i` (a copy). */
   vector(i: number): Float32Array {
-    if (!Number.isInteger(i) || i < 0 || i >= this.corpus.length) throw new RangeError(`vector: index ${i} is outside 0..${this.corpus.length - 1}`);
+    if (!Number.isInteger(i) || i < 0 || i >= this.corpus.length) throw new BadInputError(`vector: index ${i} is outside 0..${this.corpus.length - 1}`);
     return this.vectors.slice(i * EMBEDDING_DIM, (i + 1) * EMBEDDING_DIM);
   }
 }
 
 function checkCorpus(corpus: unknown): asserts corpus is string[] {
-  if (!Array.isArray(corpus)) throw new TypeError(`corpus must be an array of strings, got ${typeof corpus}`);
+  if (!Array.isArray(corpus)) throw new BadInputError(`corpus must be an array of strings, got ${typeof corpus}`);
   corpus.forEach((t, i) => {
-    if (typeof t !== 'string') throw new TypeError(`corpus[${i}] must be a string, got ${typeof t}`);
+    if (typeof t !== 'string') throw new BadInputError(`corpus[${i}] must be a string, got ${typeof t}`);
   });
 }

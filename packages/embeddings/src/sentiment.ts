@@ -3,7 +3,26 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { loadLayersModel, saveModel, SeededRandom, writeFileAtomic } from '@seqlab/core';
+import {
+  BadInputError,
+  EarlyStopping,
+  fit,
+  loadLayersModel,
+  MODEL_CONFIG,
+  ModelFileError,
+  nameModelInError,
+  readModelConfig,
+  saveModel,
+  SeededRandom,
+  SeqlabError,
+  sentimentFromPositive,
+  writeFileAtomic,
+  writeModelConfig,
+  type Callback,
+  type SentimentPipeline,
+  type SentimentResult,
+  type TrainingLoop,
+} from '@seqlab/core';
 import { loadEncoder, type SentenceEncoder } from './encoder.js';
 import { RnnSentimentFeatures } from './rnn-features.js';
 import { EMBEDDING_DIM } from './similarity.js';
@@ -24,7 +43,7 @@ export interface UseSentimentHeadOptions {
 
 function checkRange(value: number, name: string, lo: number, hi: number, integer = false): number {
   if (typeof value !== 'number' || Number.isNaN(value) || value < lo || value >= hi || (integer && !Number.isInteger(value))) {
-    throw new RangeError(`${name} must be ${integer ? 'an integer' : 'a number'} in [${lo}, ${hi}), got ${String(value)}`);
+    throw new BadInputError(`${name} must be ${integer ? 'an integer' : 'a number'} in [${lo}, ${hi}), got ${String(value)}`);
   }
   return value;
 }
@@ -69,7 +88,7 @@ export function useSentimentHead(options: UseSentimentHeadOptions = {}): tfl.Lay
  */
 export function fusionHead(useHead: tfl.LayersModel, rnn: { kernel: Float32Array; bias: number }, options: { learningRate?: number } = {}): tfl.LayersModel {
   const useDim = inputDimOf(useHead);
-  if (useDim !== EMBEDDING_DIM) throw new RangeError(`fusionHead: the USE head reads ${useDim} inputs, expected ${EMBEDDING_DIM}`);
+  if (useDim !== EMBEDDING_DIM) throw new BadInputError(`fusionHead: the USE head reads ${useDim} inputs, expected ${EMBEDDING_DIM}`);
   const rnnDim = rnn.kernel.length;
   const dim = useDim + rnnDim;
   const input = tfl.input({ shape: [dim], name: 'features' });
@@ -85,7 +104,7 @@ export function fusionHead(useHead: tfl.LayersModel, rnn: { kernel: Float32Array
     frozen.push([copy, i === 0 ? [tf.concat([k!, tf.zeros([rnnDim, cfg.units])], 0), b!.clone()] : [k!.clone(), b!.clone()]]);
     x = copy.apply(x) as tfl.SymbolicTensor;
   });
-  if (dense.length === 0) throw new RangeError('fusionHead: the USE head has no dense layers');
+  if (dense.length === 0) throw new BadInputError('fusionHead: the USE head has no dense layers');
   const rnnLogit = tfl.layers.dense({ units: 1, trainable: false, name: 'rnn_logit' });
   frozen.push([rnnLogit, [tf.concat([tf.zeros([useDim, 1]), tf.tensor2d(rnn.kernel, [rnnDim, 1])], 0), tf.tensor1d([rnn.bias])]]);
   const r = rnnLogit.apply(input) as tfl.SymbolicTensor;
@@ -112,6 +131,8 @@ export interface TrainHeadOptions {
   seed?: number;
   /** Called after every epoch. */
   onEpoch?: (log: HeadEpochLog) => void;
+  /** Abandons training with a `CancelledError` (from @seqlab/core) before the next batch once aborted. */
+  signal?: AbortSignal;
 }
 
 /** One epoch of {@link trainSentimentHead}. */
@@ -142,17 +163,17 @@ export interface EmbeddedExamples {
 
 function inputDimOf(head: tfl.LayersModel): number {
   const d = head.inputs[0]?.shape[1];
-  if (typeof d !== 'number') throw new RangeError(`head input shape ${JSON.stringify(head.inputs[0]?.shape)} is not [batch, dim]`);
+  if (typeof d !== 'number') throw new BadInputError(`head input shape ${JSON.stringify(head.inputs[0]?.shape)} is not [batch, dim]`);
   return d;
 }
 
 function checkExamples(data: EmbeddedExamples, name: string, dim: number): number {
   const n = data.y.length;
   if (data.x.length !== n * dim) {
-    throw new RangeError(`${name}: x has ${data.x.length} floats, expected ${n} labels x ${dim} = ${n * dim}`);
+    throw new BadInputError(`${name}: x has ${data.x.length} floats, expected ${n} labels x ${dim} = ${n * dim}`);
   }
   for (let i = 0; i < n; i++) {
-    if (data.y[i] !== 0 && data.y[i] !== 1) throw new RangeError(`${name}: label ${i} is ${data.y[i]}, expected 0 or 1`);
+    if (data.y[i] !== 0 && data.y[i] !== 1) throw new BadInputError(`${name}: label ${i} is ${data.y[i]}, expected 0 or 1`);
   }
   return n;
 }
@@ -169,7 +190,7 @@ export function headAccuracy(head: tfl.LayersModel, data: EmbeddedExamples, batc
 /** Positive-class probabilities of a head for `n` feature rows, evaluated in batches. */
 export function headProba(head: tfl.LayersModel, x: Float32Array, batchSize = 1024): Float32Array {
   const dim = inputDimOf(head);
-  if (x.length % dim !== 0) throw new RangeError(`headProba: x has ${x.length} floats, not a multiple of the head's input length ${dim}`);
+  if (x.length % dim !== 0) throw new BadInputError(`headProba: x has ${x.length} floats, not a multiple of the head's input length ${dim}`);
   const n = x.length / dim;
   const out = new Float32Array(n);
   for (let s = 0; s < n; s += batchSize) {
@@ -183,6 +204,7 @@ export function headProba(head: tfl.LayersModel, x: Float32Array, batchSize = 10
 /**
  * Trains a head on precomputed embeddings with early stopping on validation accuracy and
  * restores the weights of the best epoch (tfjs-layers' own early stopping keeps the last).
+ * Runs on `@seqlab/core`'s `fit`, the loop every seqlab model trains with.
  */
 export async function trainSentimentHead(
   head: tfl.LayersModel,
@@ -198,18 +220,11 @@ export async function trainSentimentHead(
   const patience = checkRange(options.patience ?? 4, 'trainSentimentHead: patience', 1, 10_000, true);
   const rng = new SeededRandom(options.seed ?? 1);
   const history: HeadEpochLog[] = [];
-  let best: tf.Tensor[] | undefined;
-  let bestEpoch = 0;
-  let bestAcc = -1;
   const xb = new Float32Array(batchSize * dim);
   const yb = new Float32Array(batchSize);
-  try {
-    for (let epoch = 1; epoch <= epochs; epoch++) {
-      const t0 = performance.now();
+  const loop: TrainingLoop<{ x: tf.Tensor2D; y: tf.Tensor2D; m: number }> = {
+    *batches() {
       const order = rng.permutation(n);
-      let lossSum = 0;
-      let accSum = 0;
-      let steps = 0;
       for (let s = 0; s < n; s += batchSize) {
         const m = Math.min(batchSize, n - s);
         for (let i = 0; i < m; i++) {
@@ -217,49 +232,40 @@ export async function trainSentimentHead(
           xb.set(train.x.subarray(r * dim, (r + 1) * dim), i * dim);
           yb[i] = train.y[r]!;
         }
-        const x = tf.tensor2d(xb.subarray(0, m * dim), [m, dim]);
-        const y = tf.tensor2d(yb.subarray(0, m), [m, 1]);
-        try {
-          const [loss, acc] = (await head.trainOnBatch(x, y)) as number[];
-          lossSum += loss! * m;
-          accSum += acc! * m;
-          steps += m;
-        } finally {
-          x.dispose();
-          y.dispose();
-        }
+        yield { x: tf.tensor2d(xb.subarray(0, m * dim), [m, dim]), y: tf.tensor2d(yb.subarray(0, m), [m, 1]), m };
       }
-      const valAccuracy = headAccuracy(head, validation);
-      const log: HeadEpochLog = { epoch, loss: lossSum / steps, trainAccuracy: accSum / steps, valAccuracy, seconds: (performance.now() - t0) / 1000 };
+    },
+    batchesPerEpoch: Math.ceil(n / batchSize),
+    trainBatch: async ({ x, y, m }) => {
+      try {
+        const [loss, acc] = (await head.trainOnBatch(x, y)) as number[];
+        return { loss: loss!, weight: m, metrics: { accuracy: { sum: acc! * m, count: m } } };
+      } finally {
+        x.dispose();
+        y.dispose();
+      }
+    },
+    validate: () => ({ val_accuracy: headAccuracy(head, validation) }),
+    weights: { get: () => head.getWeights().map((w) => w.clone()), set: (w) => head.setWeights(w) },
+  };
+  const report: Callback = {
+    onEpochEnd: (l) => {
+      const log: HeadEpochLog = { epoch: l.epoch + 1, loss: l.loss, trainAccuracy: l.accuracy as number, valAccuracy: l.val_accuracy as number, seconds: l.seconds };
       history.push(log);
       options.onEpoch?.(log);
-      if (valAccuracy > bestAcc) {
-        bestAcc = valAccuracy;
-        bestEpoch = epoch;
-        best?.forEach((t) => t.dispose());
-        best = head.getWeights().map((w) => w.clone());
-      } else if (epoch - bestEpoch >= patience) {
-        break;
-      }
-    }
-    if (best) head.setWeights(best);
-  } finally {
-    best?.forEach((t) => t.dispose());
-  }
-  return { history, bestEpoch, bestValAccuracy: bestAcc };
+    },
+  };
+  const result = await fit(loop, { epochs, monitor: 'val_accuracy', mode: 'max', callbacks: [report, new EarlyStopping({ patience })], signal: options.signal, what: 'sentiment head training' });
+  return { history, bestEpoch: result.bestEpoch + 1, bestValAccuracy: Number.isFinite(result.bestValue) ? result.bestValue : -1 };
 }
 
-/** One prediction of a {@link SentimentClassifier}. */
-export interface SentimentPrediction {
-  /** The more likely class. */
-  label: 'positive' | 'negative';
-  /** Probability of `label`, in [0.5, 1]. */
-  score: number;
-  /** Probability of the positive class. */
-  positive: number;
-}
+/** One prediction of a {@link SentimentClassifier}: the shared sentiment result (no token weights). */
+export type SentimentPrediction = SentimentResult;
 
-/** What a saved sentiment model records about itself (in model.json's userDefinedMetadata). */
+/**
+ * What a saved sentiment model records about itself: in its config.json (task `sentiment`,
+ * kind `use-head` or `hybrid`) and, for older loaders, in model.json's userDefinedMetadata.
+ */
 export interface SentimentMetadata {
   /** `use-head`: the head reads the USE vector; `hybrid`: the USE vector joined with RNN features. */
   kind: 'use-head' | 'hybrid';
@@ -284,6 +290,8 @@ export function defaultSentimentDir(): string {
 export interface LoadSentimentOptions {
   /** Directory of a saved classifier. Default {@link defaultSentimentDir}. */
   modelDir?: string;
+  /** The model's name as users call it (used in error messages). Default: the directory's name. */
+  name?: string;
   /** An encoder to share (it is then not disposed with the classifier). Default: a new {@link loadEncoder}(). */
   encoder?: SentenceEncoder;
 }
@@ -293,8 +301,8 @@ export interface LoadSentimentOptions {
  * Exposed so that training code builds exactly the inputs the classifier will see.
  */
 export function joinFeatures(use: Float32Array, rnn: Float32Array, n: number): Float32Array {
-  if (use.length !== n * EMBEDDING_DIM) throw new RangeError(`joinFeatures: USE part has ${use.length} floats, expected ${n} x ${EMBEDDING_DIM}`);
-  if (rnn.length % n !== 0 || (n === 0 && rnn.length !== 0)) throw new RangeError(`joinFeatures: RNN part has ${rnn.length} floats, not ${n} equal rows`);
+  if (use.length !== n * EMBEDDING_DIM) throw new BadInputError(`joinFeatures: USE part has ${use.length} floats, expected ${n} x ${EMBEDDING_DIM}`);
+  if (rnn.length % n !== 0 || (n === 0 && rnn.length !== 0)) throw new BadInputError(`joinFeatures: RNN part has ${rnn.length} floats, not ${n} equal rows`);
   const r = n === 0 ? 0 : rnn.length / n;
   const d = EMBEDDING_DIM + r;
   const out = new Float32Array(n * d);
@@ -310,7 +318,13 @@ export function joinFeatures(use: Float32Array, rnn: Float32Array, n: number): F
  * BiLSTM-attention features of an `@seqlab/rnn` sentiment model) fed to a trained head.
  * Create with {@link loadSentimentClassifier} or from a freshly trained head.
  */
-export class SentimentClassifier {
+export class SentimentClassifier implements SentimentPipeline {
+  readonly task = 'sentiment' as const;
+  readonly explains = false;
+  /** The model's name as users call it. */
+  name = 'sentiment-use';
+  private disposed = false;
+
   constructor(
     /** The sentence encoder the head reads. */
     readonly encoder: SentenceEncoder,
@@ -323,8 +337,13 @@ export class SentimentClassifier {
     readonly rnn?: RnnSentimentFeatures,
   ) {
     if ((metadata.kind === 'hybrid') !== (rnn !== undefined)) {
-      throw new Error(`SentimentClassifier: a ${metadata.kind} model ${rnn ? 'takes no' : 'needs'} RNN features`);
+      throw new BadInputError(`SentimentClassifier: a ${metadata.kind} model ${rnn ? 'takes no' : 'needs'} RNN features`);
     }
+  }
+
+  /** `use-head` or `hybrid`. */
+  get kind(): SentimentMetadata['kind'] {
+    return this.metadata.kind;
   }
 
   /** Positive-class probability of each text. */
@@ -338,21 +357,41 @@ export class SentimentClassifier {
 
   /** Label and probability of each text. */
   async predict(texts: string[]): Promise<SentimentPrediction[]> {
+    if (this.disposed) throw new Error('SentimentClassifier: used after dispose()');
     const p = await this.predictProba(texts);
-    return Array.from(p, (positive) =>
-      positive >= 0.5 ? { label: 'positive', score: positive, positive } : { label: 'negative', score: 1 - positive, positive },
-    );
+    return Array.from(p, (positive) => sentimentFromPositive(positive));
   }
 
-  /** Saves the head (atomically) with its metadata and, when given, a model card as README.md. */
+  /**
+   * Saves the head (atomically) with its metadata, a config.json (written last) and, when given,
+   * a model card as README.md. A hybrid refers to its RNN model by a relative path when that
+   * model sits beside `dir` (as `models/sentiment-use` refers to `../sentiment`); elsewhere the
+   * RNN model's files are copied into `dir/rnn` so the saved directory stands alone.
+   */
   async save(dir: string, modelCard?: string): Promise<void> {
-    this.head.setUserDefinedMetadata({ seqlab: this.metadata } as unknown as Record<string, object>);
+    const metadata: SentimentMetadata = { ...this.metadata };
+    if (this.rnn) {
+      const rnnDir = path.resolve(this.rnn.dir);
+      const target = path.resolve(dir);
+      if (path.dirname(rnnDir) === path.dirname(target) && rnnDir !== target) {
+        metadata.rnnModel = path.relative(target, rnnDir);
+      } else if (rnnDir !== path.join(target, 'rnn')) {
+        await fs.rm(path.join(target, 'rnn'), { recursive: true, force: true });
+        await fs.mkdir(target, { recursive: true });
+        await fs.cp(rnnDir, path.join(target, 'rnn'), { recursive: true });
+        metadata.rnnModel = 'rnn';
+      }
+    }
+    this.head.setUserDefinedMetadata({ seqlab: metadata } as unknown as Record<string, object>);
     await saveModel(this.head, dir);
     if (modelCard !== undefined) await writeFileAtomic(path.join(dir, 'README.md'), modelCard);
+    await writeModelConfig(dir, { task: 'sentiment', kind: metadata.kind }, { ...metadata });
   }
 
   /** Frees the head's (and RNN's) weights, and the encoder's when the classifier created it. */
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     this.head.dispose();
     this.rnn?.dispose();
     if (this.ownsEncoder) this.encoder.dispose();
@@ -372,24 +411,40 @@ export class SentimentClassifier {
  */
 export async function loadSentimentClassifier(options: LoadSentimentOptions = {}): Promise<SentimentClassifier> {
   const dir = options.modelDir ?? defaultSentimentDir();
-  const modelJson = path.join(dir, 'model.json');
-  let meta: SentimentMetadata | undefined;
+  const name = options.name ?? path.basename(path.resolve(dir));
   try {
-    const raw = JSON.parse(await fs.readFile(modelJson, 'utf8')) as { userDefinedMetadata?: { seqlab?: SentimentMetadata } };
-    meta = raw.userDefinedMetadata?.seqlab;
-  } catch {
-    /* loadLayersModel below reports missing or malformed files precisely */
+    return await loadClassifier(dir, name, options.encoder);
+  } catch (err) {
+    throw nameModelInError(err, dir, name);
+  }
+}
+
+async function loadClassifier(dir: string, name: string, sharedEncoder: SentenceEncoder | undefined): Promise<SentimentClassifier> {
+  const configFile = path.join(dir, MODEL_CONFIG);
+  let config: Awaited<ReturnType<typeof readModelConfig>> | undefined;
+  try {
+    config = await readModelConfig(dir);
+  } catch (err) {
+    // A directory with no description at all: loadLayersModel below names the missing file.
+    if (!(err instanceof SeqlabError && err.code === 'not_found')) throw err;
   }
   const head = await loadLayersModel(dir);
-  if (!meta || (meta.kind !== 'use-head' && meta.kind !== 'hybrid')) {
+  if (!config || config.task !== 'sentiment' || (config.kind !== 'use-head' && config.kind !== 'hybrid')) {
     head.dispose();
-    throw new Error(`loadSentimentClassifier: ${modelJson} is not a seqlab USE sentiment model (no userDefinedMetadata.seqlab.kind "use-head" or "hybrid")`);
+    throw new ModelFileError(configFile, 'does not describe a seqlab USE sentiment model (task "sentiment", kind "use-head" or "hybrid")');
   }
+  const meta: SentimentMetadata = {
+    kind: config.kind,
+    labels: ['negative', 'positive'],
+    encoder: 'use-lite',
+    ...(typeof config.rnnModel === 'string' ? { rnnModel: config.rnnModel } : {}),
+    ...(typeof config.devAccuracy === 'number' ? { devAccuracy: config.devAccuracy } : {}),
+  };
   let rnn: RnnSentimentFeatures | undefined;
   if (meta.kind === 'hybrid') {
     if (!meta.rnnModel) {
       head.dispose();
-      throw new Error(`loadSentimentClassifier: ${modelJson} is a hybrid model but names no rnnModel directory`);
+      throw new ModelFileError(configFile, 'describes a hybrid model but names no rnnModel directory');
     }
     try {
       rnn = await RnnSentimentFeatures.load(path.resolve(dir, meta.rnnModel));
@@ -398,6 +453,15 @@ export async function loadSentimentClassifier(options: LoadSentimentOptions = {}
       throw err;
     }
   }
-  const encoder = options.encoder ?? (await loadEncoder());
-  return new SentimentClassifier(encoder, head, meta, options.encoder === undefined, rnn);
+  let encoder: SentenceEncoder;
+  try {
+    encoder = sharedEncoder ?? (await loadEncoder());
+  } catch (err) {
+    head.dispose();
+    rnn?.dispose();
+    throw err;
+  }
+  const clf = new SentimentClassifier(encoder, head, meta, sharedEncoder === undefined, rnn);
+  clf.name = name;
+  return clf;
 }

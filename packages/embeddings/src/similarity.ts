@@ -1,3 +1,4 @@
+import { BadInputError } from '@seqlab/core';
 /** Length of a USE-lite sentence vector. */
 export const EMBEDDING_DIM = 512;
 
@@ -7,7 +8,7 @@ export const EMBEDDING_DIM = 512;
  * vectors from elsewhere compare correctly. Zero vectors have similarity 0.
  */
 export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new RangeError(`cosine: vectors differ in length (${a.length} vs ${b.length})`);
+  if (a.length !== b.length) throw new BadInputError(`cosine: vectors differ in length (${a.length} vs ${b.length})`);
   let dot = 0;
   let na = 0;
   let nb = 0;

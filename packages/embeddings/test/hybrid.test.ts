@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, saveModel, setGlobalSeed } from '@seqlab/core';
+import { initBackend, setGlobalSeed } from '@seqlab/core';
 import { resolveTextClassifierOptions, saveSentimentModel, textClassifier } from '@seqlab/rnn';
 import { TextVectorizer } from '@seqlab/tokenize';
 import {
@@ -38,18 +38,13 @@ beforeAll(async () => {
   setGlobalSeed(11);
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'seqlab-hybrid-'));
   encoder = await loadEncoder();
-  // A real (tiny, untrained) @seqlab/rnn sentiment model directory in the layout recipe:sst2 saves.
+  // A real (tiny, untrained) @seqlab/rnn sentiment model directory, saved by the one sentiment saver.
   rnnDir = path.join(tmp, 'sentiment');
   const vectorizer = await new TextVectorizer({ tokenizer: 'word' }).adapt(TEXTS);
   const architecture = { vocabSize: vectorizer.vocabSize, embeddingDim: 8, units: 6, attentionUnits: 4 };
   const model = textClassifier(architecture);
-  await saveModel(model, rnnDir);
+  await saveSentimentModel(rnnDir, model, vectorizer, { architecture: resolveTextClassifierOptions(architecture), maxLength: 16 });
   model.dispose();
-  await fs.writeFile(path.join(rnnDir, 'vectorizer.json'), JSON.stringify(vectorizer.toJSON()));
-  await fs.writeFile(
-    path.join(rnnDir, 'config.json'),
-    JSON.stringify({ task: 'sentiment', format: 'seqlab-rnn/text-classifier@1', labels: ['negative', 'positive'], vectorizerFile: 'vectorizer.json', maxLength: 16, architecture }),
-  );
 });
 
 afterAll(async () => {

@@ -95,7 +95,7 @@ describe('USE sentiment head', () => {
     expect(preds.map((p) => p.label)).toEqual(['positive', 'negative']);
     for (const p of preds) {
       expect(p.score).toBeGreaterThanOrEqual(0.5);
-      expect(p.score).toBeCloseTo(p.label === 'positive' ? p.positive : 1 - p.positive, 6);
+      expect(p.score).toBeCloseTo(p.label === 'positive' ? p.probabilities[1]! : p.probabilities[0]!, 6);
     }
     const dir = path.join(tmp, 'clf');
     await clf.save(dir, '# test model\n');
@@ -104,7 +104,7 @@ describe('USE sentiment head', () => {
     try {
       expect(loaded.metadata.devAccuracy).toBe(0.5);
       const again = await loaded.predict(texts);
-      again.forEach((p, i) => expect(p.positive).toBeCloseTo(preds[i]!.positive, 6));
+      again.forEach((p, i) => expect(p.probabilities[1]!).toBeCloseTo(preds[i]!.probabilities[1]!, 6));
     } finally {
       loaded.dispose(); // shared encoder stays usable
       clf.dispose();

@@ -1,6 +1,8 @@
-/** Thrown for bad forecasting input: the message names the argument, column or row at fault. */
-export class ForecastInputError extends Error {
-  override readonly name = 'ForecastInputError';
+import { BadInputError } from '@seqlab/core';
+
+/** Thrown for bad forecasting input: the message names the argument, column or row at fault. Code `bad_input`. */
+export class ForecastInputError extends BadInputError {
+  override readonly name: string = 'ForecastInputError';
 }
 
 /** Throws a {@link ForecastInputError} unless `value` is a positive integer. */

@@ -1,6 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { cancellationCheckpoint, writeJsonAtomic } from '@seqlab/core';
+import { cancellationCheckpoint, ModelFileError, writeJsonAtomic, writeModelConfig } from '@seqlab/core';
 import { ForecastInputError, positiveInt } from './errors.js';
 import { Scaler, type ScalerKind, type ScalerState } from './data/scalers.js';
 import { seriesLength, sliceSeries, validateSeries, type TimeSeries } from './data/series.js';
@@ -267,6 +267,11 @@ export abstract class Forecaster<O extends BaseOptions = BaseOptions> {
     return this.minHistory();
   }
 
+  /** Whether `predict` can give prediction intervals (fitted with enough rows to calibrate them). */
+  get calibrated(): boolean {
+    return this.calibration !== undefined;
+  }
+
   /** Rows of recent history the fitted model keeps for `predict` without `history`. */
   get keptHistory(): number {
     return this.historyRows();
@@ -411,6 +416,8 @@ export abstract class Forecaster<O extends BaseOptions = BaseOptions> {
       state: this.getState(),
     };
     await writeJsonAtomic(path.join(dir, FILE), saved);
+    // Last: a directory with a config.json is a complete model (see @seqlab/core readModelConfig).
+    await writeModelConfig(dir, { task: 'forecast', kind: this.name }, { file: FILE, columns });
   }
 
   /** @internal Used by `loadForecaster`. */
@@ -433,14 +440,21 @@ export abstract class Forecaster<O extends BaseOptions = BaseOptions> {
 /** Reads `forecaster.json` from a saved model directory. */
 export async function readSaved(dir: string): Promise<SavedForecaster> {
   const file = path.join(dir, FILE);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ModelFileError(file, code === 'ENOENT' ? 'file not found (not a saved forecaster)' : `cannot be read (${code})`, code === 'ENOENT' ? 'not_found' : 'model_file_corrupt');
+  }
   let json: unknown;
   try {
-    json = JSON.parse(await readFile(file, 'utf8'));
+    json = JSON.parse(text);
   } catch (err) {
-    throw new ForecastInputError(`cannot read saved forecaster ${file}: ${(err as Error).message}`);
+    throw new ModelFileError(file, `is not valid JSON (${(err as Error).message})`);
   }
   const s = json as SavedForecaster;
-  if (s?.format !== 'seqlab-forecaster' || s.version !== 1) throw new ForecastInputError(`${file} is not a seqlab forecaster (format/version)`);
+  if (s?.format !== 'seqlab-forecaster' || s.version !== 1) throw new ModelFileError(file, 'is not a seqlab forecaster (format/version)');
   return s;
 }
 

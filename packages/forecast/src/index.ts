@@ -36,8 +36,20 @@ export { DLinearForecaster, LinearForecaster, type LinearOptions } from './model
 export { MeanEnsembleForecaster, type EnsembleMember, type MeanEnsembleOptions } from './models/ensemble.js';
 export { NeuralForecaster, type NeuralOptions, type TrainingReport } from './neural/base.js';
 export { SegRnnForecaster, type SegRnnOptions } from './neural/segrnn.js';
+export { setEncoderImplementation, type EncoderImplementation } from './neural/cells.js';
 export { Seq2SeqForecaster, type Seq2SeqOptions } from './neural/seq2seq.js';
 export { createForecaster, FORECASTER_NAMES, FORECASTERS, loadForecaster } from './registry.js';
+export { FORECASTER_OPTION_SCHEMAS, forecasterOptionNames, validateForecasterOptions } from './options.js';
 export { forecastPlotData, type PlotRow } from './plot.js';
 export { checkForecastOptions, forecastCost, type ForecastCost, type ForecastCostInput } from './cost.js';
 export { assertFiniteForecast } from './finite.js';
+export {
+  ForecastPipeline,
+  forecasterOptionsFor,
+  forecastRequestSchema,
+  inferSeason,
+  saveForecaster,
+  lastRows,
+  type ForecastRequest,
+  type ForecastResult,
+} from './task.js';

@@ -1,4 +1,5 @@
 import { ForecastInputError } from './errors.js';
+import { validateForecasterOptions } from './options.js';
 import { Forecaster, readSaved, type BaseOptions } from './forecaster.js';
 import {
   DriftForecaster,
@@ -40,12 +41,13 @@ export const FORECASTER_NAMES: readonly string[] = Object.freeze(Object.keys(FOR
  * await model.fit(series);
  * const forecast = await model.predict(24);
  * ```
- * @throws ForecastInputError for an unknown name, listing the valid ones.
+ * @throws ForecastInputError for an unknown name, listing the valid ones, and for an unknown or
+ *   invalid option, listing the valid options.
  */
 export function createForecaster(name: string, options: Record<string, unknown> = {}): Forecaster<BaseOptions> {
   const factory = Object.prototype.hasOwnProperty.call(FORECASTERS, name) ? FORECASTERS[name] : undefined;
   if (!factory) throw new ForecastInputError(`unknown forecaster "${name}"; valid names: ${FORECASTER_NAMES.join(', ')}`);
-  return factory(options);
+  return factory(validateForecasterOptions(name, options));
 }
 
 /**

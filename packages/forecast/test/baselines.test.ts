@@ -9,7 +9,6 @@ import {
   DLinearForecaster,
   FORECASTER_NAMES,
   forecastPlotData,
-  ForecastInputError,
   HoltWintersForecaster,
   LinearForecaster,
   loadForecaster,
@@ -168,7 +167,10 @@ describe('the Forecaster contract', () => {
 
 describe('loadForecaster errors', () => {
   it('names the missing file', async () => {
-    await expect(loadForecaster(path.join(tmp, 'nothing-here'))).rejects.toThrow(ForecastInputError);
+    await expect(loadForecaster(path.join(tmp, 'nothing-here'))).rejects.toMatchObject({
+      code: 'not_found',
+      message: expect.stringMatching(/nothing-here\/forecaster\.json: file not found \(not a saved forecaster\)$/),
+    });
   });
 });
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { initBackend, setGlobalSeed } from '@seqlab/core';
 import { expectNoLeakedTensors } from '@seqlab/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createForecaster, createSeries, loadForecaster, MeanEnsembleForecaster, mse, SegRnnForecaster, Seq2SeqForecaster, sliceSeries, type NeuralForecaster } from '../src/index.js';
+import { createForecaster, createSeries, loadForecaster, MeanEnsembleForecaster, mse, SegRnnForecaster, Seq2SeqForecaster, setEncoderImplementation, sliceSeries, type NeuralForecaster } from '../src/index.js';
 
 const tmp = await mkdtemp(path.join(os.tmpdir(), 'seqlab-forecast-nn-'));
 beforeAll(async () => {
@@ -78,7 +78,8 @@ describe('recurrent forecasters learn a noiseless sine', () => {
   it('rejects bad configuration with the received value', () => {
     expect(() => new SegRnnForecaster({ lookback: 30, segmentLength: 8 })).toThrow(/lookback 30 must be a multiple of segmentLength 8/);
     expect(() => new SegRnnForecaster({ hidden: 0 })).toThrow(/hidden must be a positive integer, got 0/);
-    expect(() => createForecaster('seq2seq', { cell: 'rnn' })).toThrow(/cell must be 'gru' or 'lstm', got "rnn"/);
+    expect(() => createForecaster('seq2seq', { cell: 'rnn' })).toThrow(/forecaster "seq2seq": option "cell": .*"gru".*"lstm".*, got "rnn"/);
+    expect(() => createForecaster('seasonal-naive', { seasn: 4 })).toThrow('forecaster "seasonal-naive": unknown option "seasn"; valid options: scaler, season');
   });
 
   it('mean ensemble: the average of its members, saved and loaded with them, no leaks', async () => {
@@ -111,4 +112,33 @@ describe('recurrent forecasters learn a noiseless sine', () => {
     expect(() => new MeanEnsembleForecaster({ members: [] })).toThrow(/non-empty array/);
     expect(() => new MeanEnsembleForecaster({ members: [{ name: 'nope' }] })).toThrow(/unknown forecaster "nope"/);
   }, 90_000);
+});
+
+describe('fused encoders compute what the step-by-step ops compute', () => {
+  afterAll(() => {
+    setEncoderImplementation('fused');
+  });
+  const cases: Array<[string, () => NeuralForecaster]> = [
+    ['segrnn', () => new SegRnnForecaster({ lookback: 32, horizon: 12, segmentLength: 8, hidden: 16, epochs: 2, batchSize: 64, dropout: 0, seed: 3 })],
+    ['seq2seq gru, bidirectional', () => createForecaster('seq2seq', { lookback: 16, horizon: 4, hidden: 8, epochs: 2, batchSize: 64, bidirectional: true, seed: 3 }) as NeuralForecaster],
+    ['seq2seq lstm', () => createForecaster('seq2seq', { cell: 'lstm', lookback: 16, horizon: 4, hidden: 8, epochs: 2, batchSize: 64, seed: 3 }) as NeuralForecaster],
+  ];
+  for (const [name, make] of cases) {
+    it(`${name}: same training losses and forecasts (1e-4) with fused and stock encoders`, async () => {
+      const runs: { losses: number[]; forecast: number[] }[] = [];
+      for (const impl of ['stock', 'fused'] as const) {
+        setEncoderImplementation(impl);
+        setGlobalSeed(5);
+        const model = make();
+        await model.fit(train, { calibration: false });
+        const f = await model.predict(8);
+        runs.push({ losses: model.report!.epochs.map((e) => e.trainLoss), forecast: f.mean.flatMap((c) => Array.from(c)) });
+        model.dispose();
+      }
+      const [stock, fused] = runs;
+      expect(fused!.losses.length).toBe(stock!.losses.length);
+      fused!.losses.forEach((l, i) => expect(Math.abs(l - stock!.losses[i]!)).toBeLessThan(1e-4 * Math.max(1, Math.abs(l))));
+      fused!.forecast.forEach((v, i) => expect(Math.abs(v - stock!.forecast[i]!)).toBeLessThan(1e-4 * Math.max(1, Math.abs(v))));
+    });
+  }
 });

@@ -1,6 +1,11 @@
-/** Thrown for invalid arguments to seqlab/rnn functions; the message names the argument and the value received. */
-export class RnnArgumentError extends Error {
-  override readonly name = 'RnnArgumentError';
+import { BadInputError } from '@seqlab/core';
+
+/**
+ * Thrown for invalid arguments to seqlab/rnn functions; the message names the argument and the
+ * value received. Code `bad_input`.
+ */
+export class RnnArgumentError extends BadInputError {
+  override readonly name: string = 'RnnArgumentError';
 }
 
 export function positiveInt(name: string, value: unknown): number {

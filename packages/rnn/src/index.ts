@@ -7,7 +7,22 @@
 import './setup.js';
 
 export { RnnArgumentError } from './errors.js';
-export { type CellType } from './builders/cells.js';
+export { type CellType, defaultRecurrentImplementation } from './builders/cells.js';
+export {
+  FusedLSTM,
+  FusedGRU,
+  FusedSimpleRNN,
+  fusedLstm,
+  fusedGru,
+  fusedSimpleRnn,
+  setLoadedRecurrentImplementation,
+  loadedRecurrentImplementation,
+  type RecurrentImplementation,
+  type FusedRecurrentArgs,
+  type FusedLSTMArgs,
+  type FusedGRUArgs,
+  type FusedSimpleRNNArgs,
+} from './layers/fused-recurrent.js';
 export {
   languageModel,
   resolveLanguageModelOptions,
@@ -35,8 +50,12 @@ export {
   type SamplingOptions,
 } from './generation/sampling.js';
 export { RecurrentStepper, type Stepper } from './generation/stepper.js';
+export { CompiledModel } from './inference/compiled-model.js';
+export { CompiledStepper } from './inference/compiled-stepper.js';
 export { TextGenerator, type GenerateOptions, type GenerateResult, type TokenCodec } from './generation/generator.js';
-export { loadTextGenerator, type LanguageModelDirConfig } from './generation/load.js';
+export { loadTextGenerator, saveTextGenerator, type LanguageModelDirConfig, type SaveTextGeneratorOptions } from './generation/load.js';
+export { TextGenerationPipeline, loadTextGenerationPipeline, generateOptionsSchema, parseGenerateOptions } from './generation/task.js';
+export type { AttributedToken, SentimentResult } from '@seqlab/core';
 
 /** Default model directories, relative to the repository root. */
 export const DEFAULT_MODELS = Object.freeze({ sentiment: 'models/sentiment', generator: 'models/shakespeare-char' } as const);
@@ -63,7 +82,6 @@ export {
   sentimentMemberDirs,
   type SaveSentimentModelOptions,
   type SentimentPrediction,
-  type AttributedToken,
   type SentimentModelDirConfig,
 } from './sentiment.js';
 export {

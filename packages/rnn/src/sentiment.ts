@@ -2,34 +2,32 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { loadLayersModel, saveModel, writeJsonAtomic, type WeightPrecision } from '@seqlab/core';
+import {
+  loadLayersModel,
+  saveModel,
+  writeJsonAtomic,
+  writeModelConfig,
+  type AttributedToken,
+  type SentimentPipeline,
+  type SentimentResult,
+  type WeightPrecision,
+} from '@seqlab/core';
 import { TextVectorizer } from '@seqlab/tokenize';
 import { resolveTextClassifierOptions, withAttentionWeights, type TextClassifierConfig } from './builders/text-classifier.js';
 import { RnnArgumentError } from './errors.js';
 import { readJson } from './generation/load.js';
+import { CompiledModel } from './inference/compiled-model.js';
 
-/** One token of an explained prediction, with offsets into the input text. */
-export interface AttributedToken {
-  text: string;
-  start: number;
-  end: number;
-  /** Attention weight of the token (the weights of one text sum to 1). */
-  weight: number;
-}
-
-/** A sentiment prediction. */
-export interface SentimentPrediction {
-  label: 'negative' | 'positive';
-  /** Probability of `label`. */
-  score: number;
-  /** Class probabilities in label order `[negative, positive]`. */
-  probabilities: number[];
-  tokens: AttributedToken[];
-}
+/** A sentiment prediction of a recurrent model: the shared {@link SentimentResult}, always with token weights. */
+export type SentimentPrediction = SentimentResult & { tokens: AttributedToken[] };
 
 /** `config.json` of a saved sentiment model directory. */
 export interface SentimentModelDirConfig {
+  /** config.json header version (absent in directories saved before it existed). */
+  version?: number;
   task: 'sentiment';
+  /** Model kind: always `rnn` for this loader (absent in directories saved before it existed). */
+  kind?: 'rnn';
   format: string;
   labels: ['negative', 'positive'];
   vectorizerFile: string;
@@ -45,12 +43,21 @@ export interface SentimentModelDirConfig {
   [key: string]: unknown;
 }
 
-/** A loaded sentiment classifier that explains its predictions with attention weights. */
-export class SentimentModel {
+/**
+ * A loaded sentiment classifier that explains its predictions with attention weights: the
+ * `rnn` kind of the sentiment task.
+ */
+export class SentimentModel implements SentimentPipeline {
+  readonly task = 'sentiment' as const;
+  readonly kind = 'rnn' as const;
+  readonly explains = true;
   private disposed = false;
 
   private readonly explainers: tfl.LayersModel[];
   private readonly owned: tfl.LayersModel[];
+  // The inference fast path (plain-array kernels, no tf ops) when every member compiles.
+  private readonly compiled: CompiledModel[] | undefined;
+  private fastPathEnabled = true;
 
   /**
    * @param explainers One model per ensemble member, each returning `[probabilities, attention]`
@@ -62,10 +69,50 @@ export class SentimentModel {
     readonly vectorizer: TextVectorizer,
     readonly config: SentimentModelDirConfig,
     owned: tfl.LayersModel | tfl.LayersModel[],
+    /** The model's name as users call it. */
+    readonly name = 'sentiment',
   ) {
     this.explainers = Array.isArray(explainers) ? explainers : [explainers];
     this.owned = Array.isArray(owned) ? owned : [owned];
     if (this.explainers.length === 0) throw new RnnArgumentError('SentimentModel: needs at least one model');
+    const compiled = this.explainers.map((m) => CompiledModel.compile(m));
+    this.compiled = compiled.every((c) => c !== undefined) ? (compiled as CompiledModel[]) : undefined;
+  }
+
+  /** Whether predictions run on the inference fast path (see {@link CompiledModel}). */
+  get fastPath(): boolean {
+    return this.compiled !== undefined && this.fastPathEnabled;
+  }
+
+  /** Turns the inference fast path off (tf.layers' predict) or back on; for comparisons. */
+  setFastPath(enabled: boolean): void {
+    this.fastPathEnabled = enabled;
+  }
+
+  // The mean of the members' probabilities and of their attention weights (still a
+  // distribution over the tokens), on the fast path or through tf.layers.
+  private async scores(ids: Int32Array, B: number, L: number): Promise<[Float32Array, Float32Array]> {
+    if (this.compiled && this.fastPathEnabled) {
+      const outs = this.compiled.map((c) => c.predict(ids, B, L));
+      if (outs.length === 1) return [outs[0]![0]!, outs[0]![1]!];
+      const mean = (k: number) => {
+        const acc = new Float32Array(outs[0]![k]!.length);
+        for (const o of outs) for (let i = 0; i < acc.length; i++) acc[i]! += o[k]![i]!;
+        for (let i = 0; i < acc.length; i++) acc[i]! /= outs.length;
+        return acc;
+      };
+      return [mean(0), mean(1)];
+    }
+    const [probsT, weightsT] = tf.tidy(() => {
+      const x = tf.tensor2d(ids, [B, L], 'int32');
+      const outs = this.explainers.map((m) => m.predict(x) as tf.Tensor[]);
+      if (outs.length === 1) return outs[0]!;
+      return [tf.div(tf.addN(outs.map((o) => o[0]!)), outs.length), tf.div(tf.addN(outs.map((o) => o[1]!)), outs.length)];
+    });
+    const probs = (await probsT!.data()) as Float32Array;
+    const weights = (await weightsT!.data()) as Float32Array;
+    tf.dispose([probsT!, weightsT!]);
+    return [probs, weights];
   }
 
   /** Number of ensemble members (1 for a single model). */
@@ -89,17 +136,7 @@ export class SentimentModel {
       const L = Math.max(2, Math.min(L0, this.config.maxLength));
       const ids = new Int32Array(B * L);
       for (let r = 0; r < B; r++) ids.set(enc.ids.subarray(r * L0, r * L0 + Math.min(L, L0)), r * L);
-      // The mean of the members' probabilities and of their attention weights (still a
-      // distribution over the tokens).
-      const [probsT, weightsT] = tf.tidy(() => {
-        const x = tf.tensor2d(ids, [B, L], 'int32');
-        const outs = this.explainers.map((m) => m.predict(x) as tf.Tensor[]);
-        if (outs.length === 1) return outs[0]!;
-        return [tf.div(tf.addN(outs.map((o) => o[0]!)), outs.length), tf.div(tf.addN(outs.map((o) => o[1]!)), outs.length)];
-      });
-      const probs = (await probsT!.data()) as Float32Array;
-      const weights = (await weightsT!.data()) as Float32Array;
-      tf.dispose([probsT!, weightsT!]);
+      const [probs, weights] = await this.scores(ids, B, L);
       for (let r = 0; r < B; r++) {
         const p = [probs[r * 2]!, probs[r * 2 + 1]!];
         const label = p[1]! >= p[0]! ? 'positive' : 'negative';
@@ -109,6 +146,18 @@ export class SentimentModel {
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     return out;
+  }
+
+  /** Saves the model (every ensemble member) with {@link saveSentimentModel}; it loads back identical. */
+  async save(dir: string): Promise<void> {
+    if (this.disposed) throw new Error('SentimentModel: used after dispose()');
+    const precision = this.config.precision === 'float16' ? 'float16' : 'float32';
+    await saveSentimentModel(dir, this.owned, this.vectorizer, {
+      architecture: this.config.architecture,
+      maxLength: this.config.maxLength,
+      precision,
+      ...(this.config.training ? { training: this.config.training as Record<string, unknown> } : {}),
+    });
   }
 
   dispose(): void {
@@ -129,7 +178,7 @@ export class SentimentModel {
  * console.log(r.label, r.score.toFixed(3), r.tokens.map((t) => `${t.text}:${t.weight.toFixed(2)}`));
  * ```
  */
-export async function loadSentimentModel(dir: string): Promise<SentimentModel> {
+export async function loadSentimentModel(dir: string, options: { name?: string } = {}): Promise<SentimentModel> {
   const config = await readJson<SentimentModelDirConfig>(path.join(dir, 'config.json'), 'loadSentimentModel');
   if (config.task !== 'sentiment') {
     throw new RnnArgumentError(`loadSentimentModel: ${path.join(dir, 'config.json')} has task ${JSON.stringify(config.task)}, expected "sentiment"`);
@@ -148,7 +197,7 @@ export async function loadSentimentModel(dir: string): Promise<SentimentModel> {
     for (const m of models) m.dispose();
     throw err;
   }
-  return new SentimentModel(models.map(withAttentionWeights), vectorizer, config, models);
+  return new SentimentModel(models.map(withAttentionWeights), vectorizer, config, models, options.name ?? path.basename(path.resolve(dir)));
 }
 
 /**
@@ -209,8 +258,7 @@ export async function saveSentimentModel(
   const members = list.length > 1 ? list.map((_, i) => `member-${i + 1}`) : undefined;
   for (const [i, m] of list.entries()) await saveModel(m, members ? path.join(dir, members[i]!) : dir, { precision });
   await writeJsonAtomic(path.join(dir, 'vectorizer.json'), vectorizer.toJSON());
-  const config: SentimentModelDirConfig = {
-    task: 'sentiment',
+  const fields = {
     format: 'seqlab-rnn/text-classifier@1',
     labels: ['negative', 'positive'],
     vectorizerFile: 'vectorizer.json',
@@ -220,7 +268,7 @@ export async function saveSentimentModel(
     ...(precision !== 'float32' ? { precision } : {}),
     ...(options.training ? { training: options.training } : {}),
   };
-  await writeJsonAtomic(path.join(dir, 'config.json'), config);
+  const config = (await writeModelConfig(dir, { task: 'sentiment', kind: 'rnn' }, fields)) as unknown as SentimentModelDirConfig;
   // Files of a previous save of the other kind (single <-> ensemble) are now unreferenced.
   const keep = new Set(['config.json', 'vectorizer.json', ...(members ?? [])]);
   for (const e of await fs.readdir(dir, { withFileTypes: true })) {

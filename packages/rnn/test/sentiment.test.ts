@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { saveModel, setGlobalSeed, writeJsonAtomic } from '@seqlab/core';
+import { setGlobalSeed, writeJsonAtomic } from '@seqlab/core';
 import { expectNoLeakedTensors } from '@seqlab/core/testing';
 import { TextVectorizer } from '@seqlab/tokenize';
 import {
@@ -17,7 +17,6 @@ import {
   DEFAULT_MODELS,
   RnnArgumentError,
   type SentimentModel,
-  type SentimentModelDirConfig,
 } from '../src/index.js';
 import { setupBackend, tempDir } from './helpers.js';
 
@@ -40,17 +39,7 @@ describe('loadSentimentModel', () => {
     const rows = data.texts.map((t) => vectorizer.encodeIds(t));
     await train(model, bucketedData(rows, data.labels, { batchSize: 32, seed: 1 }), { epochs: 2, learningRate: 0.01 });
     const dir = await tempDir();
-    await saveModel(model, dir);
-    await writeJsonAtomic(path.join(dir, 'vectorizer.json'), vectorizer.toJSON());
-    const config: SentimentModelDirConfig = {
-      task: 'sentiment',
-      format: 'seqlab-rnn/text-classifier@1',
-      labels: ['negative', 'positive'],
-      vectorizerFile: 'vectorizer.json',
-      maxLength: 64,
-      architecture: resolveTextClassifierOptions(arch),
-    };
-    await writeJsonAtomic(path.join(dir, 'config.json'), config);
+    await saveSentimentModel(dir, model, vectorizer, { architecture: resolveTextClassifierOptions(arch), maxLength: 64 });
 
     const sentiment = await loadSentimentModel(dir);
     const texts = ['A gorgeous, witty film!', '', 'dull'];
@@ -74,7 +63,7 @@ describe('loadSentimentModel', () => {
 
   it('names the file that is missing or of the wrong kind', async () => {
     const dir = await tempDir();
-    await expect(loadSentimentModel(dir)).rejects.toThrow(/config.json does not exist/);
+    await expect(loadSentimentModel(dir)).rejects.toMatchObject({ code: 'not_found', message: expect.stringMatching(/config\.json: does not exist/) });
     await writeJsonAtomic(path.join(dir, 'config.json'), { task: 'text-generation' });
     await expect(loadSentimentModel(dir)).rejects.toThrow(RnnArgumentError);
     await expect(loadTextGenerator(dir)).rejects.toThrow(/unsupported tokenizer undefined/);

@@ -1,4 +1,5 @@
 import type { AlignedText, Normalizer } from './types.js';
+import { BadInputError } from '@seqlab/core';
 
 /** Unicode normalization forms accepted by {@link NormalizeOptions.unicode}. */
 export type UnicodeForm = 'NFC' | 'NFD' | 'NFKC' | 'NFKD';
@@ -138,12 +139,12 @@ export class TextNormalizer implements Normalizer {
   constructor(options: NormalizeOptions = {}) {
     const unicode = options.unicode ?? false;
     if (unicode !== false && !['NFC', 'NFD', 'NFKC', 'NFKD'].includes(unicode)) {
-      throw new RangeError(`normalize.unicode must be one of NFC, NFD, NFKC, NFKD or false, got ${JSON.stringify(unicode)}`);
+      throw new BadInputError(`normalize.unicode must be one of NFC, NFD, NFKC, NFKD or false, got ${JSON.stringify(unicode)}`);
     }
     for (const key of ['lowercase', 'stripAccents', 'foldWhitespace', 'stripControl'] as const) {
       const v = options[key];
       if (v !== undefined && typeof v !== 'boolean') {
-        throw new TypeError(`normalize.${key} must be a boolean, got ${typeof v}`);
+        throw new BadInputError(`normalize.${key} must be a boolean, got ${typeof v}`);
       }
     }
     this.options = Object.freeze({
@@ -179,7 +180,7 @@ export class TextNormalizer implements Normalizer {
   }
 
   private run(text: string, copy: boolean): AlignedText {
-    if (typeof text !== 'string') throw new TypeError(`normalize: expected a string, got ${describe(text)}`);
+    if (typeof text !== 'string') throw new BadInputError(`normalize: expected a string, got ${describe(text)}`);
     const { unicode, lowercase, stripAccents, foldWhitespace, stripControl } = this.options;
     const n = text.length;
     out.input = text;
@@ -273,7 +274,7 @@ export class SequenceNormalizer implements Normalizer {
   readonly steps: readonly Normalizer[];
 
   constructor(steps: readonly Normalizer[]) {
-    if (!Array.isArray(steps) || steps.length === 0) throw new RangeError('SequenceNormalizer needs at least one step');
+    if (!Array.isArray(steps) || steps.length === 0) throw new BadInputError('SequenceNormalizer needs at least one step');
     this.steps = Object.freeze([...steps]);
   }
 
@@ -326,7 +327,7 @@ const normalizerRegistry = new Map<string, NormalizerFactory>([
     'sequence',
     (json) => {
       const steps = json['steps'];
-      if (!Array.isArray(steps)) throw new TypeError('sequence normalizer JSON: "steps" must be an array');
+      if (!Array.isArray(steps)) throw new BadInputError('sequence normalizer JSON: "steps" must be an array');
       return new SequenceNormalizer(steps.map((s) => normalizerFromJSON(s)));
     },
   ],
@@ -339,11 +340,11 @@ export function registerNormalizer(kind: string, fromJSON: NormalizerFactory): v
 
 /** Rebuilds a normalizer from its `toJSON()` form. */
 export function normalizerFromJSON(json: unknown): Normalizer {
-  if (json === null || typeof json !== 'object') throw new TypeError(`normalizer JSON must be an object, got ${describe(json)}`);
+  if (json === null || typeof json !== 'object') throw new BadInputError(`normalizer JSON must be an object, got ${describe(json)}`);
   const kind = (json as Record<string, unknown>)['kind'];
   const factory = typeof kind === 'string' ? normalizerRegistry.get(kind) : undefined;
   if (!factory) {
-    throw new RangeError(`unknown normalizer kind ${JSON.stringify(kind)}; known kinds: ${[...normalizerRegistry.keys()].join(', ')}`);
+    throw new BadInputError(`unknown normalizer kind ${JSON.stringify(kind)}; known kinds: ${[...normalizerRegistry.keys()].join(', ')}`);
   }
   return factory(json as Record<string, unknown>);
 }

@@ -5,6 +5,7 @@ import { lines } from './tokenizers/corpus.js';
 import { createTokenizer, isTokenizer, isTrainable, tokenizerFromJSON, type TokenizerName } from './tokenizers/registry.js';
 import type { Normalizer, Token, Tokenizer } from './types.js';
 import { Vocabulary, type SpecialTokens, type VocabularyJSON } from './vocabulary.js';
+import { BadInputError } from '@seqlab/core';
 
 /** Current version of {@link TextVectorizerJSON}; `fromJSON` refuses any other. */
 export const VECTORIZER_FORMAT_VERSION = 1;
@@ -97,11 +98,11 @@ const DEFAULT_NORMALIZATION: Record<string, NormalizeOptions> = {
 
 function checkInt(name: string, v: number | undefined, min: number): void {
   if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < min)) {
-    throw new RangeError(`TextVectorizer: ${name} must be an integer >= ${min}, got ${String(v)}`);
+    throw new BadInputError(`TextVectorizer: ${name} must be an integer >= ${min}, got ${String(v)}`);
   }
 }
 function checkSide(name: string, v: unknown): void {
-  if (v !== undefined && v !== 'pre' && v !== 'post') throw new RangeError(`TextVectorizer: ${name} must be 'pre' or 'post', got ${JSON.stringify(v)}`);
+  if (v !== undefined && v !== 'pre' && v !== 'post') throw new BadInputError(`TextVectorizer: ${name} must be 'pre' or 'post', got ${JSON.stringify(v)}`);
 }
 
 /**
@@ -126,11 +127,11 @@ export class TextVectorizer {
   private pretrained = false;
 
   constructor(options: TextVectorizerOptions = {}) {
-    if (options === null || typeof options !== 'object') throw new TypeError(`TextVectorizer: options must be an object, got ${describe(options)}`);
+    if (options === null || typeof options !== 'object') throw new BadInputError(`TextVectorizer: options must be an object, got ${describe(options)}`);
     const tk = options.tokenizer ?? 'word';
     if (typeof tk === 'string') this.tokenizer = createTokenizer(tk);
     else if (isTokenizer(tk)) this.tokenizer = tk;
-    else throw new TypeError(`TextVectorizer: tokenizer must be a name (word, char, whitespace, bpe, wordpiece) or a Tokenizer object, got ${describe(tk)}`);
+    else throw new BadInputError(`TextVectorizer: tokenizer must be a name (word, char, whitespace, bpe, wordpiece) or a Tokenizer object, got ${describe(tk)}`);
     checkInt('maxTokens', options.maxTokens, 1);
     checkInt('minFrequency', options.minFrequency, 1);
     checkInt('maxLength', options.maxLength, 1);
@@ -153,7 +154,7 @@ export class TextVectorizer {
 
   /** The fitted vocabulary; throws if `adapt` has not run. */
   get vocabulary(): Vocabulary {
-    if (!this.vocab) throw new Error('TextVectorizer: no vocabulary yet; call adapt(corpus) first or load a saved vectorizer');
+    if (!this.vocab) throw new BadInputError('TextVectorizer: no vocabulary yet; call adapt(corpus) first or load a saved vectorizer');
     return this.vocab;
   }
 
@@ -196,7 +197,7 @@ export class TextVectorizer {
     if (isTrainable(this.tokenizer)) {
       if (!this.pretrained) {
         const maxTokens = this.config.maxTokens ?? 8000;
-        if (maxTokens <= specialCount) throw new RangeError(`TextVectorizer: maxTokens (${maxTokens}) leaves no room after ${specialCount} special tokens`);
+        if (maxTokens <= specialCount) throw new BadInputError(`TextVectorizer: maxTokens (${maxTokens}) leaves no room after ${specialCount} special tokens`);
         const minFrequency = this.config.minFrequency ?? 2;
         await this.tokenizer.train(normalizedWindows(), { vocabSize: maxTokens - specialCount, minFrequency });
       }
@@ -220,7 +221,7 @@ export class TextVectorizer {
    * it has enough tokens.
    */
   tokenize(text: string): Token[] {
-    if (typeof text !== 'string') throw new TypeError(`TextVectorizer.tokenize: expected a string, got ${describe(text)}`);
+    if (typeof text !== 'string') throw new BadInputError(`TextVectorizer.tokenize: expected a string, got ${describe(text)}`);
     return this.tokenizeLimited(text, Infinity, 'post');
   }
 
@@ -286,7 +287,7 @@ export class TextVectorizer {
   /** Unpadded ids of one text (no BOS/EOS unless asked, no truncation). */
   encodeIds(text: string, options: { addBos?: boolean; addEos?: boolean } = {}): number[] {
     const vocab = this.vocabulary;
-    if (typeof text !== 'string') throw new TypeError(`TextVectorizer.encodeIds: expected a string, got ${describe(text)}`);
+    if (typeof text !== 'string') throw new BadInputError(`TextVectorizer.encodeIds: expected a string, got ${describe(text)}`);
     const ids = Array.from(this.idsOf(this.tokenize(text), vocab));
     if (options.addBos) ids.unshift(vocab.bosId);
     if (options.addEos) ids.push(vocab.eosId);
@@ -300,9 +301,9 @@ export class TextVectorizer {
   encode(texts: string | readonly string[], options: EncodeOptions = {}): EncodedBatch {
     const vocab = this.vocabulary;
     const batch = typeof texts === 'string' ? [texts] : texts;
-    if (!Array.isArray(batch)) throw new TypeError(`TextVectorizer.encode: texts must be a string or an array of strings, got ${describe(texts)}`);
+    if (!Array.isArray(batch)) throw new BadInputError(`TextVectorizer.encode: texts must be a string or an array of strings, got ${describe(texts)}`);
     batch.forEach((t, i) => {
-      if (typeof t !== 'string') throw new TypeError(`TextVectorizer.encode: texts[${i}] must be a string, got ${describe(t)}`);
+      if (typeof t !== 'string') throw new BadInputError(`TextVectorizer.encode: texts[${i}] must be a string, got ${describe(t)}`);
     });
     checkInt('maxLength', options.maxLength, 1);
     checkSide('padding', options.padding);
@@ -312,7 +313,7 @@ export class TextVectorizer {
     const extra = (options.addBos ? 1 : 0) + (options.addEos ? 1 : 0);
     const fixed = options.maxLength ?? this.config.maxLength;
     if (fixed !== undefined && fixed < extra) {
-      throw new RangeError(`TextVectorizer.encode: maxLength ${fixed} cannot hold BOS/EOS (${extra} ids)`);
+      throw new BadInputError(`TextVectorizer.encode: maxLength ${fixed} cannot hold BOS/EOS (${extra} ids)`);
     }
 
     const rows: Array<{ ids: Int32Array; tokens: Token[] }> = [];
@@ -354,14 +355,14 @@ export class TextVectorizer {
   decode(ids: ArrayLike<number>, options: DecodeOptions = {}): string {
     const vocab = this.vocabulary;
     if (ids === null || typeof ids !== 'object' || typeof ids.length !== 'number') {
-      throw new TypeError(`TextVectorizer.decode: ids must be an array or typed array of integers, got ${describe(ids)}`);
+      throw new BadInputError(`TextVectorizer.decode: ids must be an array or typed array of integers, got ${describe(ids)}`);
     }
     const skip = options.skipSpecial ?? true;
     const tokens: string[] = [];
     for (let k = 0; k < ids.length; k++) {
       const id = ids[k]!;
       if (!Number.isInteger(id) || id < 0 || id >= vocab.size) {
-        throw new RangeError(`TextVectorizer.decode: ids[${k}] = ${String(id)} is not a valid id (0..${vocab.size - 1})`);
+        throw new BadInputError(`TextVectorizer.decode: ids[${k}] = ${String(id)} is not a valid id (0..${vocab.size - 1})`);
       }
       if (skip && id !== vocab.unkId && vocab.isSpecialId(id)) continue;
       tokens.push(vocab.idToToken(id));
@@ -416,7 +417,7 @@ export class TextVectorizer {
 
   /** Writes the vectorizer as JSON atomically (temporary file + rename). */
   async save(path: string): Promise<void> {
-    if (typeof path !== 'string' || path.length === 0) throw new TypeError('TextVectorizer.save: path must be a non-empty string');
+    if (typeof path !== 'string' || path.length === 0) throw new BadInputError('TextVectorizer.save: path must be a non-empty string');
     // Loaded lazily: @seqlab/core brings TensorFlow.js, which tokenization itself never needs.
     const { writeJsonAtomic } = await import('@seqlab/core');
     await writeJsonAtomic(path, this.toJSON());
@@ -477,13 +478,13 @@ function windowCuts(text: string): number[] {
 }
 
 function resolveNormalizer(kind: string, normalize: TextVectorizerOptions['normalize'], lower: boolean | undefined): Normalizer | null {
-  if (lower !== undefined && typeof lower !== 'boolean') throw new TypeError(`TextVectorizer: lowercase must be a boolean, got ${describe(lower)}`);
+  if (lower !== undefined && typeof lower !== 'boolean') throw new BadInputError(`TextVectorizer: lowercase must be a boolean, got ${describe(lower)}`);
   if (normalize === false) return lower ? lowercaseStep() : null;
   if (normalize !== undefined && normalize !== null && typeof (normalize as Normalizer).normalizeAligned === 'function') {
     return lower ? composeNormalizers(normalize as Normalizer, lowercaseStep()) : (normalize as Normalizer);
   }
   if (normalize !== undefined && (normalize === null || typeof normalize !== 'object')) {
-    throw new TypeError(`TextVectorizer: normalize must be options, a Normalizer or false, got ${describe(normalize)}`);
+    throw new BadInputError(`TextVectorizer: normalize must be options, a Normalizer or false, got ${describe(normalize)}`);
   }
   const base = normalize === undefined ? (DEFAULT_NORMALIZATION[kind] ?? {}) : (normalize as NormalizeOptions);
   return new TextNormalizer(lower === undefined ? base : { ...base, lowercase: lower });

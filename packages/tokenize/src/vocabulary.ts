@@ -1,5 +1,6 @@
 import { TokenizeFormatError } from './errors.js';
 import { describe } from './normalize.js';
+import { BadInputError } from '@seqlab/core';
 
 /** Current version of {@link VocabularyJSON}; `fromJSON` refuses any other. */
 export const VOCABULARY_FORMAT_VERSION = 1;
@@ -53,16 +54,16 @@ function resolveSpecials(s: Partial<SpecialTokens> | undefined): SpecialTokens {
   const out: SpecialTokens = { ...DEFAULT_SPECIALS, ...(s ?? {}), extra: [...(s?.extra ?? [])] };
   const all = [out.pad, out.unk, out.bos, out.eos, out.mask, ...out.extra];
   for (const t of all) {
-    if (typeof t !== 'string' || t.length === 0) throw new TypeError(`specials: every special token must be a non-empty string, got ${describe(t)}`);
+    if (typeof t !== 'string' || t.length === 0) throw new BadInputError(`specials: every special token must be a non-empty string, got ${describe(t)}`);
   }
   const dup = all.find((t, i) => all.indexOf(t) !== i);
-  if (dup !== undefined) throw new RangeError(`specials: ${JSON.stringify(dup)} is used for two special tokens`);
+  if (dup !== undefined) throw new BadInputError(`specials: ${JSON.stringify(dup)} is used for two special tokens`);
   return out;
 }
 
 function checkCount(name: string, v: number | undefined, min: number): void {
   if (v !== undefined && (!Number.isInteger(v) || v < min)) {
-    throw new RangeError(`${name} must be an integer >= ${min}, got ${String(v)}`);
+    throw new BadInputError(`${name} must be an integer >= ${min}, got ${String(v)}`);
   }
 }
 
@@ -107,7 +108,7 @@ export class Vocabulary {
     const specials = resolveSpecials(options.specials);
     const specialList = [specials.pad, specials.unk, specials.bos, specials.eos, specials.mask, ...specials.extra];
     if (options.maxSize !== undefined && options.maxSize < specialList.length) {
-      throw new RangeError(`maxSize must be at least the number of special tokens (${specialList.length}), got ${options.maxSize}`);
+      throw new BadInputError(`maxSize must be at least the number of special tokens (${specialList.length}), got ${options.maxSize}`);
     }
     const table = countTokens(counts);
     for (const s of specialList) table.delete(s);
@@ -132,9 +133,9 @@ export class Vocabulary {
     const reserved = new Set(specialList);
     const seen = new Set<string>();
     for (const s of symbols) {
-      if (typeof s !== 'string') throw new TypeError(`fromSymbols: symbols must be strings, got ${describe(s)}`);
-      if (reserved.has(s)) throw new RangeError(`fromSymbols: symbol ${JSON.stringify(s)} collides with a special token`);
-      if (seen.has(s)) throw new RangeError(`fromSymbols: symbol ${JSON.stringify(s)} appears twice`);
+      if (typeof s !== 'string') throw new BadInputError(`fromSymbols: symbols must be strings, got ${describe(s)}`);
+      if (reserved.has(s)) throw new BadInputError(`fromSymbols: symbol ${JSON.stringify(s)} collides with a special token`);
+      if (seen.has(s)) throw new BadInputError(`fromSymbols: symbol ${JSON.stringify(s)} appears twice`);
       seen.add(s);
     }
     return new Vocabulary(sp, [...specialList, ...symbols], [...specialList.map(() => 0), ...symbols.map(() => 0)]);
@@ -187,7 +188,7 @@ export class Vocabulary {
   /** Token of `id`; throws a RangeError for ids outside `[0, size)`. */
   idToToken(id: number): string {
     const t = Number.isInteger(id) ? this.tokens[id] : undefined;
-    if (t === undefined) throw new RangeError(`id ${String(id)} is not in the vocabulary (valid ids are integers 0..${this.tokens.length - 1})`);
+    if (t === undefined) throw new BadInputError(`id ${String(id)} is not in the vocabulary (valid ids are integers 0..${this.tokens.length - 1})`);
     return t;
   }
 
@@ -264,9 +265,9 @@ export class Vocabulary {
 export function countTokens(counts: TokenCounts): Map<string, number> {
   const table = new Map<string, number>();
   const add = (t: unknown, c: unknown, where: string) => {
-    if (typeof t !== 'string') throw new TypeError(`Vocabulary.build: ${where} token must be a string, got ${describe(t)}`);
+    if (typeof t !== 'string') throw new BadInputError(`Vocabulary.build: ${where} token must be a string, got ${describe(t)}`);
     if (typeof c !== 'number' || !Number.isFinite(c) || c < 0) {
-      throw new TypeError(`Vocabulary.build: count of ${JSON.stringify(t)} must be a non-negative number, got ${describe(c)}`);
+      throw new BadInputError(`Vocabulary.build: count of ${JSON.stringify(t)} must be a non-negative number, got ${describe(c)}`);
     }
     table.set(t, (table.get(t) ?? 0) + c);
   };
@@ -279,11 +280,11 @@ export function countTokens(counts: TokenCounts): Map<string, number> {
     for (const item of counts as Iterable<string | readonly [string, number]>) {
       if (typeof item === 'string') add(item, 1, `item ${k}:`);
       else if (Array.isArray(item)) add(item[0], item[1], `item ${k}:`);
-      else throw new TypeError(`Vocabulary.build: item ${k} must be a token string or a [token, count] pair, got ${describe(item)}`);
+      else throw new BadInputError(`Vocabulary.build: item ${k} must be a token string or a [token, count] pair, got ${describe(item)}`);
       k++;
     }
   } else {
-    throw new TypeError(`Vocabulary.build: expected counts or an iterable of tokens, got ${describe(counts)}`);
+    throw new BadInputError(`Vocabulary.build: expected counts or an iterable of tokens, got ${describe(counts)}`);
   }
   return table;
 }

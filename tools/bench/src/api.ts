@@ -21,7 +21,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { initBackend, saveModel, setGlobalSeed, writeJsonAtomic } from '@seqlab/core';
+import { initBackend, setGlobalSeed, writeJsonAtomic } from '@seqlab/core';
 import * as rnn from '@seqlab/rnn';
 import { TextVectorizer } from '@seqlab/tokenize';
 import { REPO_ROOT, dataPath, formatTable, median, writeResults } from './lib/report.js';
@@ -209,16 +209,8 @@ async function tinyGenerator(dir: string): Promise<string> {
     learningRate: 0.005,
     seed: 3,
   });
-  await saveModel(model, out);
+  await rnn.saveTextGenerator(out, model, vocab, { architecture: rnn.resolveLanguageModelOptions(lm) });
   model.dispose();
-  await writeJsonAtomic(path.join(out, 'vocabulary.json'), vocab.toJSON());
-  await writeJsonAtomic(path.join(out, 'config.json'), {
-    task: 'text-generation',
-    format: 'seqlab-rnn/language-model@1',
-    tokenizer: 'char',
-    vocabularyFile: 'vocabulary.json',
-    architecture: rnn.resolveLanguageModelOptions(lm),
-  });
   return out;
 }
 

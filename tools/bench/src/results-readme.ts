@@ -60,6 +60,32 @@ if (backends) {
   );
 }
 
+const rnnBench = load('rnn');
+if (rnnBench) {
+  parts.push(`### Fused recurrent layers (${provenance(rnnBench)})`);
+  parts.push(
+    `Training and inference of the shapes seqlab trains, fused layers (@seqlab/core's whole-sequence WebAssembly kernels, ${fmt(rnnBench.fusedThreads)} thread(s)) against stock \`tf.layers\` with @seqlab/core's other kernels, median of the timed batches in one run; GFLOP/s counts forward x 3 of the recurrent layers, input projections and output layer. brain.js: its LSTM on the same characters and hidden size. "speed-up" = fused / stock training throughput in the same run.`,
+  );
+  parts.push(
+    table(rnnBench.rows as Row[], [
+      ['shape', 'shape'],
+      ['backend', 'backend'],
+      ['implementation', 'layers'],
+      ['trainSeqPerS', 'train seq/s', 1],
+      ['trainMsPerBatch', 'train ms/batch', 0],
+      ['trainGflops', 'train GFLOP/s', 2],
+      ['inferSeqPerS', 'infer seq/s', 1],
+      ['trainSpeedup', 'speed-up', 2],
+    ]),
+  );
+  const latency = rnnBench.latency as Row | undefined;
+  if (latency) {
+    parts.push(
+      `Serving in-process (${String(latency.backend)}): one sentence through the default sentiment ensemble ${fmt(latency.sentimentFastMs, 2)} ms median on the inference fast path (${fmt(latency.sentimentLayersMs, 2)} ms through tf.layers); generation with the default model ${fmt(latency.generationFastTokensPerS, 0)} tokens/s (${fmt(latency.generationLayersTokensPerS, 0)} through tf.layers).`,
+    );
+  }
+}
+
 const tokenize = load('tokenize');
 if (tokenize) {
   parts.push(`### Tokenization (${provenance(tokenize)})`);

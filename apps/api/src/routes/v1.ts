@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Router, type Request, type Response } from 'express';
 import type { z } from 'zod';
 import { REPO_ROOT, type Config } from '../config.js';
-import { HttpError } from '../errors.js';
+import { HttpError, redactPaths, toHttpError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import type { Schemas } from '../schemas.js';
 import type { Services } from '../services/services.js';
@@ -102,8 +102,9 @@ export function v1Routes(config: Config, services: Services, schemas: Schemas, m
       const seconds = (performance.now() - t0) / 1000;
       if (!res.destroyed) res.write(`event: done\ndata: ${JSON.stringify({ text: out.text, tokens: out.tokens, tokensPerSecond: out.tokens / seconds })}\n\n`);
     } catch (err) {
-      const e = err instanceof HttpError ? err : new HttpError(500, 'internal', err instanceof Error ? err.message : String(err));
-      if (!res.destroyed && !res.writableEnded) res.write(`event: error\ndata: ${JSON.stringify({ code: e.code, message: e.message })}\n\n`);
+      // The same mapping as every other answer: the error's code decides, server paths never shown.
+      const e = toHttpError(err);
+      if (!res.destroyed && !res.writableEnded) res.write(`event: error\ndata: ${JSON.stringify({ code: e.code, status: e.status, message: redactPaths(e.message) })}\n\n`);
     }
     res.end();
   });

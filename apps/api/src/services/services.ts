@@ -19,7 +19,7 @@ import { MicroBatcher } from './batcher.js';
 export interface CallOptions {
   /** Aborted when the request times out or the client goes away. */
   signal?: AbortSignal;
-  /** Model name under MODELS_DIR; default: the configured model. */
+  /** Model name under SEQLAB_MODELS; default: the configured model. */
   model?: string;
 }
 
@@ -82,7 +82,7 @@ export function resolveModelName(modelsDir: string, name: string, field = 'model
   const dir = path.resolve(modelsDir, name);
   if (path.dirname(dir) !== path.resolve(modelsDir)) throw new HttpError(400, 'invalid_request', `${field}: "${name}" escapes the models folder`);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new HttpError(404, 'not_found', `${field}: no model named "${name}" under ${path.basename(modelsDir)}/`);
+    throw new HttpError(404, 'not_found', `${field}: no model named "${name}"`);
   }
   return dir;
 }
@@ -100,6 +100,7 @@ export function createModelServices(config: Config): Services {
       embeddings: config.embeddings,
       backend: config.backend,
       root: REPO_ROOT,
+      modelsDir: config.modelsDir,
       forecastNeural: config.forecastNeural,
       faultInjection: config.faultInjection,
     },
@@ -126,13 +127,16 @@ export function createModelServices(config: Config): Services {
     onBatch: (size: number, _key: K) => listeners.forEach((l) => l(kind, size)),
   });
   const sentimentBatcher = new MicroBatcher<string, SentimentResult, string>(
-    (texts, model) => pool.run<SentimentResult[]>({ kind: 'sentiment', model, texts }, { deadline: deadline() }),
+    (texts, model) => pool.run<SentimentResult[]>({ kind: 'sentiment', model, name: nameOf(model), texts }, { deadline: deadline() }),
     batchOptions('sentiment'),
   );
   const embedBatcher = new MicroBatcher<string, Float32Array, string>(
     (texts) => pool.run<Float32Array[]>({ kind: 'embed', texts }, { deadline: deadline() }),
     batchOptions('embed'),
   );
+
+  // Named models are called by their folder name; a configured default by its folder's name.
+  const nameOf = (dir: string) => path.basename(dir);
 
   function modelDir(kind: 'sentiment' | 'generator', name: string | undefined): string {
     if (name !== undefined) return resolveModelName(config.modelsDir, name);
@@ -146,10 +150,16 @@ export function createModelServices(config: Config): Services {
     drain: () => void (draining = true),
     sentiment: (texts, options = {}) => sentimentBatcher.add(modelDir('sentiment', options.model), texts, options.signal),
     generate: (prompt, options, call = {}) =>
-      pool.run<GenerateResult>({ kind: 'generate', model: modelDir('generator', call.model), prompt, options }, { signal: call.signal, deadline: deadline() }),
+      pool.run<GenerateResult>(
+        { kind: 'generate', model: modelDir('generator', call.model), name: call.model, prompt, options },
+        { signal: call.signal, deadline: deadline() },
+      ),
     // A stream is bounded by maxTokens, not by the request timeout; its signal follows the client.
     stream: (prompt, options, onChunk, call = {}) =>
-      pool.run<GenerateResult>({ kind: 'stream', model: modelDir('generator', call.model), prompt, options }, { signal: call.signal, onChunk }),
+      pool.run<GenerateResult>(
+        { kind: 'stream', model: modelDir('generator', call.model), name: call.model, prompt, options },
+        { signal: call.signal, onChunk },
+      ),
     embed: (texts, options = {}) => embedBatcher.add('default', texts, options.signal),
     forecast: (task, options = {}) => pool.run<ForecastResult>({ kind: 'forecast', ...task }, { signal: options.signal, deadline: deadline() }),
     readiness: () => {

@@ -225,7 +225,7 @@ export class WorkerPool {
 
   /** Queues `task` for the next free worker and resolves with its result. */
   run<T>(task: Task, options: RunOptions = {}): Promise<T> {
-    if (this.closing) return Promise.reject(new HttpError(503, 'shutting_down', 'server is shutting down; retry on another instance'));
+    if (this.closing) return Promise.reject(new WorkerError('shutting_down', 'server is shutting down; retry on another instance'));
     let heavy: boolean;
     try {
       heavy = this.options.admit?.(task).heavy ?? false;
@@ -287,7 +287,7 @@ export class WorkerPool {
     const deadline = Date.now() + timeoutMs;
     while (this.inFlight() > 0 && Date.now() < deadline) await sleep(20);
     const left = [...this.queue.splice(0), ...this.slots.flatMap((s) => (s.job ? [s.job] : []))];
-    const err = new HttpError(503, 'shutting_down', `the server shut down before this request finished (shutdown timeout ${timeoutMs} ms); retry`);
+    const err = new WorkerError('shutting_down', `the server shut down before this request finished (shutdown timeout ${timeoutMs} ms); retry`);
     for (const job of left) job.settle(err);
     for (const s of this.slots) s.job = undefined;
     await Promise.all(
@@ -345,7 +345,7 @@ export class WorkerPool {
       if (!pick) return;
       const [job] = this.queue.splice(pick.at, 1);
       if (job!.deadline !== undefined && job!.deadline <= Date.now()) {
-        job!.settle(new HttpError(503, 'timeout', 'the request deadline passed while it waited for a model worker'));
+        job!.settle(new WorkerError('cancelled', 'the request deadline passed while it waited for a model worker'));
         continue;
       }
       pick.slot.job = job;

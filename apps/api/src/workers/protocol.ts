@@ -42,11 +42,15 @@ export interface ForecastTask {
   level: number;
 }
 
-/** The work a worker can do. `model` is an absolute model directory. */
+/**
+ * The work a worker can do. `model` is an absolute model directory, `name` what the caller
+ * called it (messages name models by it). A forecast's `model` is a forecaster registry name or
+ * the name of a saved forecaster under the models folder.
+ */
 export type Task =
-  | { kind: 'sentiment'; model: string; texts: string[] }
-  | { kind: 'generate'; model: string; prompt: string; options: GenerateOptions }
-  | { kind: 'stream'; model: string; prompt: string; options: GenerateOptions }
+  | { kind: 'sentiment'; model: string; name?: string; texts: string[] }
+  | { kind: 'generate'; model: string; name?: string; prompt: string; options: GenerateOptions }
+  | { kind: 'stream'; model: string; name?: string; prompt: string; options: GenerateOptions }
   | { kind: 'embed'; texts: string[] }
   | ForecastTask
   | { kind: 'status' }
@@ -107,6 +111,8 @@ export interface WorkerInit {
   faultInjection?: boolean;
   /** Nice value the worker gives its own thread at start (Linux; 0 leaves it alone). */
   nice?: number;
+  /** The models folder (saved forecasters are looked up by name inside it). */
+  modelsDir: string;
 }
 
 export type ToWorker =

@@ -1,43 +1,29 @@
 /**
  * Model worker thread: loads the models once, then answers tasks from the HTTP thread.
- * Everything that touches TensorFlow.js happens here, never on the request thread.
+ * Everything that touches TensorFlow.js happens here, never on the request thread. Each task is
+ * parse -> pipeline -> result: the models, their formats, options and errors belong to the
+ * task pipelines of @seqlab/tasks, exactly as the CLI uses them. Every task carries an abort
+ * signal (the caller's cancel message or its deadline) into the pipeline's loops, and a backend
+ * fault marks the worker for replacement.
  */
 import { existsSync, readlinkSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import { CancelledError, initBackend, isSeqlabError, type BackendName, type SeqlabErrorCode } from '@seqlab/core';
+import { BadInputError, CancelledError, initBackend, isSeqlabError, NotFoundError, throwIfCancelled, type BackendName } from '@seqlab/core';
 import type { WorkerErrorKind } from '../errors.js';
-import type {
-  ForecastResult,
-  ForecastTask,
-  FromWorker,
-  GenerateResult,
-  Task,
-  ToWorker,
-  WorkerInit,
-  WorkerStatus,
-} from './protocol.js';
+import type { ForecastResult, ForecastTask, FromWorker, GenerateResult, Task, ToWorker, WorkerInit, WorkerStatus } from './protocol.js';
 
 // Types only: the packages themselves are imported lazily below.
-type RnnModule = typeof import('@seqlab/rnn');
-type SentimentModel = Awaited<ReturnType<RnnModule['loadSentimentModel']>>;
-type TextGenerator = Awaited<ReturnType<RnnModule['loadTextGenerator']>>;
-type EmbeddingsModule = typeof import('@seqlab/embeddings');
-type Encoder = Awaited<ReturnType<EmbeddingsModule['loadEncoder']>>;
-type ForecastModule = typeof import('@seqlab/forecast');
-type Forecaster = ReturnType<ForecastModule['createForecaster']>;
+type TasksModule = typeof import('@seqlab/tasks');
+type SentimentPipeline = import('@seqlab/tasks').SentimentPipeline;
+type TextGenerationPipeline = import('@seqlab/tasks').TextGenerationPipeline;
+type EmbeddingPipeline = import('@seqlab/tasks').EmbeddingPipeline;
+type ForecastPipeline = import('@seqlab/tasks').ForecastPipeline;
 
-/** An error whose kind tells the HTTP thread which status to answer with. */
-class TaskError extends Error {
-  constructor(
-    readonly kind: WorkerErrorKind,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+/** A model the service was started without, or whose directory is missing: 503, not the caller's fault. */
+class UnavailableError extends Error {}
 
 /** The runtime under the models is broken (not the input): this worker must not serve again. */
 class BackendFault extends Error {
@@ -67,16 +53,6 @@ function isBackendFault(err: unknown): boolean {
   return err instanceof Error && /memory access out of bounds|Aborted\(/.test(err.message);
 }
 
-const SEQLAB_CODE_KIND: Record<SeqlabErrorCode, WorkerErrorKind> = {
-  bad_input: 'bad_input',
-  not_found: 'bad_input',
-  unsupported: 'bad_input',
-  model_file_corrupt: 'model_unavailable',
-  limit_exceeded: 'limit_exceeded',
-  cancelled: 'cancelled',
-  internal: 'internal',
-};
-
 // `(module (memory 1) (func (export "f") (result i32) (i32.load (i32.const 0x7fffffff))))`:
 // a load far outside its one-page memory, i.e. the same trap a corrupted wasm heap produces.
 const OUT_OF_BOUNDS_MODULE = new Uint8Array([
@@ -93,18 +69,14 @@ function wasmTrap(): never {
   throw new BackendFault('injected fault did not trap');
 }
 
-// Specifiers kept in variables: each package is loaded only when its feature is configured, and a
-// package that fails to load disables its endpoints (with the reason in /readyz) instead of the worker.
-const RNN = '@seqlab/rnn';
-const EMBEDDINGS = '@seqlab/embeddings';
-const FORECAST = '@seqlab/forecast';
+// Kept in a variable: the package (and TensorFlow.js behind it) loads only in the worker.
+const TASKS = '@seqlab/tasks';
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
 const controllers = new Map<number, AbortController>();
-const sentimentModels = new Map<string, Promise<SentimentModel>>();
-const generators = new Map<string, Promise<TextGenerator>>();
-let encoder: Promise<Encoder> | undefined;
+const pipelines = new Map<string, Promise<SentimentPipeline | TextGenerationPipeline | ForecastPipeline>>();
+let embedding: Promise<EmbeddingPipeline> | undefined;
 let backend = { name: 'unknown', reason: '' };
 
 const status: WorkerStatus['models'] = {
@@ -121,54 +93,46 @@ function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-function checkDir(dir: string, what: string): void {
+function tasks(): Promise<TasksModule> {
+  return import(TASKS) as Promise<TasksModule>;
+}
+
+function checkDefault(dir: string, what: string): void {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     // Paths are shown relative to the repository so answers do not reveal the server's layout.
     const shown = init.root ? path.relative(init.root, dir) : dir;
-    throw new TaskError('model_unavailable', `${what} model directory ${shown} does not exist`);
+    throw new UnavailableError(`${what} model directory ${shown} does not exist`);
   }
 }
 
-// Models are cached per directory: the configured default plus any named model a request asks for.
-function sentimentModel(dir: string): Promise<SentimentModel> {
-  let p = sentimentModels.get(dir);
+function sentenceEncoder(): Promise<EmbeddingPipeline> {
+  if (!init.embeddings) return Promise.reject(new UnavailableError('embeddings are disabled (EMBEDDINGS=off)'));
+  if (!embedding) {
+    embedding = (async () => (await tasks()).pipeline('embedding'))();
+    embedding.catch(() => (embedding = undefined));
+  }
+  return embedding;
+}
+
+/**
+ * The pipeline for a model directory, loaded once per worker. `name` is what callers called it;
+ * messages name the model by it, never by its directory.
+ */
+function cached<T extends 'sentiment' | 'text-generation' | 'forecast'>(task: T, dir: string, name: string): Promise<import('@seqlab/tasks').PipelineByTask[T]> {
+  const key = `${task}:${dir}`;
+  let p = pipelines.get(key);
   if (!p) {
     p = (async () => {
-      checkDir(dir, 'sentiment');
-      const rnn = (await import(RNN)) as RnnModule;
-      return rnn.loadSentimentModel(dir);
+      const mod = await tasks();
+      // USE sentiment kinds share the worker's encoder when embeddings are on.
+      const encoder = task === 'sentiment' && init.embeddings ? (await sentenceEncoder().catch(() => undefined))?.encoder : undefined;
+      return mod.pipeline(task, dir, { name, ...(encoder ? { encoder } : {}) });
     })();
-    sentimentModels.set(dir, p);
+    pipelines.set(key, p);
     // A failed load is not cached, so a model trained later is picked up by the next request.
-    p.catch(() => sentimentModels.delete(dir));
+    p.catch(() => pipelines.delete(key));
   }
-  return p;
-}
-
-function textGenerator(dir: string): Promise<TextGenerator> {
-  let p = generators.get(dir);
-  if (!p) {
-    p = (async () => {
-      checkDir(dir, 'generator');
-      const rnn = (await import(RNN)) as RnnModule;
-      return rnn.loadTextGenerator(dir);
-    })();
-    generators.set(dir, p);
-    p.catch(() => generators.delete(dir));
-  }
-  return p;
-}
-
-function sentenceEncoder(): Promise<Encoder> {
-  if (!init.embeddings) return Promise.reject(new TaskError('model_unavailable', 'embeddings are disabled (EMBEDDINGS=off)'));
-  if (!encoder) {
-    encoder = (async () => {
-      const mod = (await import(EMBEDDINGS)) as EmbeddingsModule;
-      return mod.loadEncoder();
-    })();
-    encoder.catch(() => (encoder = undefined));
-  }
-  return encoder;
+  return p as Promise<import('@seqlab/tasks').PipelineByTask[T]>;
 }
 
 async function track(key: keyof WorkerStatus['models'], load: () => Promise<unknown>): Promise<void> {
@@ -176,7 +140,7 @@ async function track(key: keyof WorkerStatus['models'], load: () => Promise<unkn
     await load();
     status[key] = { ...status[key], state: 'ready', reason: undefined };
   } catch (err) {
-    const missing = err instanceof TaskError && err.kind === 'model_unavailable';
+    const missing = err instanceof UnavailableError || (isSeqlabError(err) && err.code === 'not_found');
     status[key] = { ...status[key], state: missing ? 'missing' : 'failed', reason: message(err) };
   }
 }
@@ -187,60 +151,39 @@ function currentStatus(): WorkerStatus {
 }
 
 async function forecast(task: ForecastTask, signal: AbortSignal): Promise<ForecastResult> {
-  let mod: ForecastModule;
-  try {
-    mod = (await import(FORECAST)) as ForecastModule;
-  } catch (err) {
-    throw new TaskError('model_unavailable', `forecasting is unavailable: ${message(err)}`);
-  }
-  let model: Forecaster;
-  try {
-    model = mod.createForecaster(task.model, task.options);
-  } catch (err) {
-    throw new TaskError('bad_input', `model: ${message(err)}`);
-  }
-  if (model.capabilities.neural && !init.forecastNeural) {
-    model.dispose();
-    throw new TaskError(
-      'bad_input',
-      `model: "${task.model}" trains a neural network per request, which this server does not allow (FORECAST_NEURAL=on enables it)`,
-    );
-  }
-  try {
-    const t0 = performance.now();
-    const series = mod.createSeries(task.columns, task.dates);
-    await model.fit(series, { signal });
-    const fitMs = performance.now() - t0;
-    let out: Awaited<ReturnType<Forecaster['predict']>>;
-    let warning: string | undefined;
+  const mod = await tasks();
+  const { FORECASTER_NAMES, createSeries } = await import('@seqlab/forecast');
+  const named = (FORECASTER_NAMES as readonly string[]).includes(task.model);
+  let saved: string | undefined;
+  if (!named) {
     try {
-      out = await model.predict(task.horizon, { level: task.level });
+      saved = mod.resolveModelDir(task.model, { modelsDir: init.modelsDir, allowPaths: false }).dir;
     } catch (err) {
-      // Too short a series to calibrate intervals: still answer with the point forecast.
-      if (!/calibrat/i.test(message(err))) throw err;
-      out = await model.predict(task.horizon, { level: null });
-      warning = `no prediction intervals: ${message(err)}`;
+      if (!(isSeqlabError(err) && err.code === 'not_found')) throw err;
+      throw new NotFoundError(`model: unknown forecaster "${task.model}"; valid names: ${FORECASTER_NAMES.join(', ')}, or the name of a saved forecaster`);
     }
-    mod.assertFiniteForecast(out, task.model);
-    return {
-      model: task.model,
-      columns: out.columns,
-      horizon: task.horizon,
-      level: out.level ?? task.level,
-      mean: out.mean,
-      lower: out.lower,
-      upper: out.upper,
-      dates: out.dates,
-      fitMs,
-      ...(warning ? { warning } : {}),
-    };
-  } catch (err) {
-    // Input problems (too short, non-finite, bad options) come back as the package's input errors.
-    if (err instanceof Error && /InputError$/.test(err.name) && !isSeqlabError(err)) throw new TaskError('bad_input', err.message);
-    throw err;
-  } finally {
-    model.dispose();
   }
+  const pipeline = saved ? await cached('forecast', saved, task.model) : await mod.pipeline('forecast', task.model);
+  if (pipeline.neural && !init.forecastNeural) {
+    throw new BadInputError(`model: "${task.model}" trains a neural network per request, which this server does not allow (FORECAST_NEURAL=on enables it)`);
+  }
+  const series = createSeries(task.columns, task.dates);
+  // The pipeline checks the signal inside fitting (every batch, every linear chunk) and refuses
+  // a forecast that is not finite.
+  const result = await pipeline.run(series, { horizon: task.horizon, levels: [task.level], options: task.options, signal });
+  const out = result.main;
+  return {
+    model: task.model,
+    columns: out.columns,
+    horizon: task.horizon,
+    level: out.level ?? task.level,
+    mean: out.mean,
+    lower: out.lower,
+    upper: out.upper,
+    dates: out.dates,
+    fitMs: result.fitSeconds * 1000,
+    ...(result.warning ? { warning: `no prediction intervals: ${result.warning}` } : {}),
+  };
 }
 
 // A default model that was missing at start (e.g. still being trained) and loads later flips
@@ -261,25 +204,33 @@ function checkFiniteSentiment(results: Array<{ score: number; probabilities: Rec
   }
 }
 
+function modelOf(task: { model: string; name?: string }, defaultDir: string | undefined, what: string): { dir: string; name: string } {
+  if (task.model === defaultDir) checkDefault(task.model, what);
+  return { dir: task.model, name: task.name ?? path.basename(task.model) };
+}
+
 async function run(id: number, task: Task, signal: AbortSignal): Promise<unknown> {
   if (poisoned) wasmTrap();
   switch (task.kind) {
     case 'sentiment': {
-      const model = await sentimentModel(task.model);
-      markLoaded('sentiment', task.model);
+      const { dir, name } = modelOf(task, init.sentimentModel, 'sentiment');
+      const model = await cached('sentiment', dir, name);
+      markLoaded('sentiment', dir);
       const results = await model.predict(task.texts);
       checkFiniteSentiment(results);
       return results;
     }
     case 'generate': {
-      const gen = await textGenerator(task.model);
-      markLoaded('generator', task.model);
+      const { dir, name } = modelOf(task, init.generatorModel, 'generator');
+      const gen = await cached('text-generation', dir, name);
+      markLoaded('generator', dir);
       const out = await gen.generate(task.prompt, { ...task.options, signal });
       return { text: out.text, tokens: out.tokens, finishReason: out.finishReason } satisfies GenerateResult;
     }
     case 'stream': {
-      const gen = await textGenerator(task.model);
-      markLoaded('generator', task.model);
+      const { dir, name } = modelOf(task, init.generatorModel, 'generator');
+      const gen = await cached('text-generation', dir, name);
+      markLoaded('generator', dir);
       let text = '';
       let tokens = 0;
       for await (const piece of gen.stream(task.prompt, { ...task.options, signal })) {
@@ -301,10 +252,20 @@ async function run(id: number, task: Task, signal: AbortSignal): Promise<unknown
     case 'status':
       return currentStatus();
     case 'fault':
-      if (!init.faultInjection) throw new TaskError('bad_input', 'fault injection is disabled (FAULT_INJECTION=on enables it for tests)');
+      if (!init.faultInjection) throw new BadInputError('fault injection is disabled (FAULT_INJECTION=on enables it for tests)');
       poisoned = true;
       return wasmTrap();
   }
+}
+
+/**
+ * The code the HTTP thread maps to a status: a backend fault retires the worker; SeqlabErrors
+ * carry their code; a missing model is unavailable; anything else is an internal fault.
+ */
+function kindOf(err: unknown): WorkerErrorKind {
+  if (isBackendFault(err)) return 'worker_fault';
+  if (err instanceof UnavailableError) return 'model_unavailable';
+  return isSeqlabError(err) ? err.code : 'internal';
 }
 
 port.on('message', (msg: ToWorker) => {
@@ -316,27 +277,18 @@ port.on('message', (msg: ToWorker) => {
   const controller = new AbortController();
   controllers.set(id, controller);
   // The deadline travels with the task, so work stops on time even if the cancel message is late.
-  const timer =
-    msg.deadline === undefined
-      ? undefined
-      : setTimeout(() => controller.abort(new CancelledError('the request deadline passed before the task finished')), Math.max(0, msg.deadline - Date.now()));
+  const expire = () => controller.abort(new CancelledError('the request deadline passed before the task finished'));
+  const timer = msg.deadline === undefined ? undefined : setTimeout(expire, Math.max(0, msg.deadline - Date.now()));
   void (async () => {
     try {
+      // A task whose deadline passed while it waited in the queue does not start.
+      if (msg.deadline !== undefined && Date.now() >= msg.deadline) expire();
+      throwIfCancelled(controller.signal, 'request');
       const value = await run(id, task, controller.signal);
       send({ type: 'result', id, value, numTensors: tf.memory().numTensors });
     } catch (err) {
-      const fault = isBackendFault(err);
-      // SeqlabErrors carry their code; the packages' older argument errors (RnnArgumentError,
-      // ForecastInputError, ...) are the caller's fault too; anything else is ours.
-      const kind: WorkerErrorKind = fault
-        ? 'worker_fault'
-        : err instanceof TaskError
-          ? err.kind
-          : isSeqlabError(err)
-            ? SEQLAB_CODE_KIND[err.code]
-            : err instanceof Error && /(Argument|Input)Error$/.test(err.name)
-              ? 'bad_input'
-              : 'internal';
+      const kind = kindOf(err);
+      const fault = kind === 'worker_fault';
       const details = isSeqlabError(err) ? err.details : undefined;
       let numTensors: number | undefined;
       try {
@@ -365,8 +317,18 @@ if (init.nice && process.platform === 'linux') {
 const info = await initBackend({ backend: init.backend as BackendName | undefined });
 backend = { name: info.name, reason: info.reason };
 await Promise.all([
-  init.sentimentModel ? track('sentiment', () => sentimentModel(init.sentimentModel!)) : undefined,
-  init.generatorModel ? track('generator', () => textGenerator(init.generatorModel!)) : undefined,
+  init.sentimentModel
+    ? track('sentiment', async () => {
+        checkDefault(init.sentimentModel!, 'sentiment');
+        await cached('sentiment', init.sentimentModel!, path.basename(init.sentimentModel!));
+      })
+    : undefined,
+  init.generatorModel
+    ? track('generator', async () => {
+        checkDefault(init.generatorModel!, 'generator');
+        await cached('text-generation', init.generatorModel!, path.basename(init.generatorModel!));
+      })
+    : undefined,
   init.embeddings ? track('embeddings', () => sentenceEncoder()) : undefined,
 ]);
 send({ type: 'ready', status: currentStatus() });

@@ -2,8 +2,7 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { defineAction, emit, fmt, println, table } from '../cli.js';
 import { LABELS, readLabelledTsv } from '../labelled.js';
-import { resolveModel } from '../models.js';
-import { openSentiment } from '../sentiment-models.js';
+import { modelSpec } from '../models.js';
 import { commonSchema, existingFile, parseOptions, plotPath, positiveInt } from '../options.js';
 
 const schema = commonSchema.extend({
@@ -30,15 +29,14 @@ export function evaluateClassifierCommand(): Command {
     const data = existingFile(o.data, '--data');
     const plot = plotPath(o.plot);
     const rnn = await import('@seqlab/rnn');
-    const dir = resolveModel(o.model, 'sentiment', { ...rnn.DEFAULT_MODELS });
     let { texts, labels } = readLabelledTsv(data, o.textCol, o.labelCol);
     if (o.limit) {
       texts = texts.slice(0, o.limit);
       labels = labels.slice(0, o.limit);
     }
-    const { initBackend } = await import('@seqlab/core');
-    await initBackend();
-    const model = await openSentiment(dir);
+    const { pipeline } = await import('@seqlab/tasks');
+    const model = await pipeline('sentiment', modelSpec(o.model, 'sentiment'));
+    const dir = model.name;
     let preds;
     const t0 = performance.now();
     try {

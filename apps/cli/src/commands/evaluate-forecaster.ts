@@ -46,7 +46,7 @@ export function evaluateForecasterCommand(): Command {
     const series = fc.readCsvSeries(data, { dateColumn: o.dateCol, targets: o.target, missing: o.missing });
     const models = o.load
       ? [await fc.loadForecaster(existingDir(o.load, '--load'))]
-      : (o.model ?? ['seasonal-naive']).map((name) => fc.createForecaster(name, forecasterOptions(name, { ...o, series })));
+      : (o.model ?? ['seasonal-naive']).map((name) => fc.createForecaster(name, forecasterOptions(fc, name, { ...o, series })));
     const results: Array<{ model: string; options: unknown; seconds: number; origins: number[]; metrics: BacktestResult['metrics']; perWindow: BacktestResult['perWindow'] }> = [];
     try {
       for (const model of models) {

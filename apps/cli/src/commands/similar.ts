@@ -28,8 +28,8 @@ export function similarCommand(): Command {
     const candidates = await readTexts((args[1] as string[] | undefined) ?? [], o.file, 'candidate text');
     const encoder = await openEncoder(o.encoder);
     try {
-      const index = await encoder.index(candidates);
-      const hits = index.searchVector(await encoder.embedOne(query), Math.min(o.top, candidates.length));
+      await encoder.index(candidates);
+      const hits = await encoder.search(query, Math.min(o.top, candidates.length));
       emit(o.json, { query, count: candidates.length, matches: hits }, () => {
         for (const h of hits) println(`${h.score.toFixed(3)}  ${h.text}`);
       });

@@ -48,7 +48,7 @@ export function trainForecasterCommand(): Command {
     const n = fc.seriesLength(series);
     const valRows = Math.round(n * o.valSplit);
     const trainRows = n - valRows;
-    const options = forecasterOptions(o.model, { ...o, series });
+    const options = forecasterOptions(fc, o.model, { ...o, series });
     const context = typeof options.lookback === 'number' ? options.lookback : 0;
     if (valRows < o.horizon) throw new InputError(`--val-split ${o.valSplit} leaves ${valRows} validation rows, fewer than --horizon ${o.horizon}`);
     if (trainRows <= context) throw new InputError(`${n} rows leave ${trainRows} training rows, not more than the lookback ${context}`);

@@ -67,7 +67,7 @@ export function trainLmCommand(): Command {
     const plot = plotPath(o.plot) ?? join(out, 'training-curve.png');
     const checkpoints = join(out, 'checkpoints');
     const rnn = await import('@seqlab/rnn');
-    const { initBackend, setGlobalSeed, saveModel, writeJsonAtomic } = await import('@seqlab/core');
+    const { initBackend, setGlobalSeed, writeJsonAtomic } = await import('@seqlab/core');
 
     if (!resumeDir && existsSync(join(checkpoints, 'state.json'))) {
       if (!o.force) throw new UsageError(`${out} already holds a training run; continue it with --resume ${o.out} or start over with --force`);
@@ -125,14 +125,9 @@ export function trainLmCommand(): Command {
         }),
       );
       const val = rnn.evaluate(model, valData, { output: 'logits' });
-      // The model directory has the layout loadTextGenerator reads (and the recipe writes).
-      await saveModel(model, out);
       const metrics = { validationLoss: val.loss, bitsPerChar: val.loss / Math.LN2, perplexity: Math.exp(val.loss), accuracy: val.accuracy };
-      await writeJsonAtomic(join(out, 'config.json'), {
-        task: 'text-generation',
-        format: 'seqlab-rnn/language-model@1',
-        tokenizer: 'char',
-        vocabularyFile: 'vocabulary.json',
+      // The one text-generation saver: the layout pipeline('text-generation') loads.
+      await rnn.saveTextGenerator(out, model, vocab, {
         architecture: arch,
         training: { seed: o.seed, sequenceLength: o.seqLen, batchSize: o.batchSize, learningRate: o.lr, clipNorm: o.clip, data },
         metrics,

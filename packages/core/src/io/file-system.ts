@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { io } from '@tensorflow/tfjs-core';
 import { writeFileAtomic, writeJsonAtomic } from './atomic.js';
 import { ModelFileError } from './errors.js';
+import { UnsupportedError } from '../errors.js';
 
 /** Name of the topology file inside a model directory (the TensorFlow.js convention). */
 export const MODEL_JSON = 'model.json';
@@ -77,7 +78,7 @@ function sha256(data: Uint8Array): string {
 
 async function saveArtifacts(location: string, artifacts: io.ModelArtifacts): Promise<io.SaveResult> {
   if (artifacts.modelTopology instanceof ArrayBuffer) {
-    throw new Error('seqlab file IO: binary model topologies are not supported; save a LayersModel');
+    throw new UnsupportedError('seqlab file IO: binary model topologies are not supported; save a LayersModel');
   }
   const { dir, modelJson } = resolveModelPath(location);
   await fs.mkdir(dir, { recursive: true });
@@ -131,7 +132,8 @@ async function loadArtifacts(location: string): Promise<io.ModelArtifacts> {
     text = await fs.readFile(modelJson, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new ModelFileError(modelJson, code === 'ENOENT' ? 'file not found' : `cannot be read (${code ?? String(err)})`);
+    if (code === 'ENOENT') throw new ModelFileError(modelJson, 'file not found', 'not_found');
+    throw new ModelFileError(modelJson, `cannot be read (${code ?? String(err)})`);
   }
   let json: ModelJson;
   try {

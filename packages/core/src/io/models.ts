@@ -3,6 +3,7 @@ import { loadLayersModel as tfLoadLayersModel, type LayersModel } from '@tensorf
 import type { io } from '@tensorflow/tfjs-core';
 import { fileSystem } from './file-system.js';
 import { quantizeArtifacts, type WeightPrecision } from './quantize.js';
+import { BadInputError } from '../errors.js';
 
 /** Options of {@link saveModel}. */
 export interface SaveModelOptions {
@@ -29,7 +30,7 @@ function handlerFor(location: string, precision: WeightPrecision): io.IOHandler 
 export async function saveModel(model: LayersModel, location: string, options: SaveModelOptions = {}): Promise<void> {
   const includeOptimizer = options.includeOptimizer ?? false;
   const precision = options.precision ?? 'float32';
-  if (precision !== 'float32' && precision !== 'float16') throw new TypeError(`saveModel: precision must be 'float32' or 'float16', got ${String(precision)}`);
+  if (precision !== 'float32' && precision !== 'float16') throw new BadInputError(`saveModel: precision must be 'float32' or 'float16', got ${String(precision)}`);
   const optimizer = includeOptimizer ? (model.optimizer as unknown as OptimizerWithWeights | undefined) : undefined;
   if (!optimizer || typeof optimizer.getWeights !== 'function') {
     await model.save(handlerFor(location, precision), { includeOptimizer });

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { cancellationCheckpoint, fileSystem, SeededRandom } from '@seqlab/core';
+import { EarlyStopping, fileSystem, fit, LearningRateScheduler, SeededRandom, TimeBudget, type Callback, type TrainingLoop } from '@seqlab/core';
 import { ForecastInputError, positiveInt } from '../errors.js';
 import { seriesLength, type TimeSeries } from '../data/series.js';
 import type { ScalerKind } from '../data/scalers.js';
@@ -202,16 +202,6 @@ export abstract class NeuralForecaster<O extends NeuralOptions = NeuralOptions> 
     return total / n;
   }
 
-  private snapshot(): Record<string, Float32Array> {
-    const out: Record<string, Float32Array> = {};
-    for (const [k, v] of Object.entries(this.params)) out[k] = v.dataSync() as Float32Array;
-    return out;
-  }
-
-  private restoreSnapshot(s: Record<string, Float32Array>): void {
-    for (const [k, v] of Object.entries(this.params)) tf.tidy(() => v.assign(tf.tensor(s[k]!, v.shape)));
-  }
-
   protected async fitScaled(series: TimeSeries, validation: TimeSeries | undefined, options: FitOptions): Promise<void> {
     const n = seriesLength(series);
     const L = this.lookback;
@@ -226,72 +216,74 @@ export abstract class NeuralForecaster<O extends NeuralOptions = NeuralOptions> 
     const nTrain = trainItems.length / 3;
     const epochs = this.options.epochs ?? 10;
     const batchSize = this.options.batchSize ?? 256;
-    const patience = this.options.patience ?? 3;
     const perEpoch = Math.min(nTrain, this.options.maxWindowsPerEpoch ?? nTrain);
-    let lr = this.options.learningRate ?? 1e-3;
-    const optimizer = tf.train.adam(lr);
+    const decay = this.options.lrDecay ?? 0.85;
+    const optimizer = tf.train.adam(this.options.learningRate ?? 1e-3);
     const logs: EpochLog[] = [];
     const t0 = performance.now();
-    const budget = (this.options.timeBudgetSeconds ?? Infinity) * 1000;
-    let best = valItems ? this.evaluate(validation!, valItems) : Infinity;
-    if (this.options.verbose && valItems) process.stderr.write(`${this.name} epoch 0: val ${best.toFixed(4)}\n`);
-    let bestEpoch = 0;
-    let bestWeights = valItems ? this.snapshot() : undefined;
-    let stale = 0;
+    // The untrained network's validation loss is the baseline to beat: training that never beats
+    // it ends with the starting weights.
+    const baseline = valItems ? this.evaluate(validation!, valItems) : undefined;
+    if (this.options.verbose && baseline !== undefined) process.stderr.write(`${this.name} epoch 0: val ${baseline.toFixed(4)}\n`);
     const vars = Object.values(this.params).filter((v) => v.trainable);
-    const checkpoint = cancellationCheckpoint(options.signal, `${this.name} training`);
-    try {
-      for (let epoch = 1; epoch <= epochs; epoch++) {
-        const te = performance.now();
-        const order = this.rng.permutation(nTrain).slice(0, perEpoch);
+    const values = series.values;
+    const rng = this.rng;
+    const fillBatch = this.fillBatch.bind(this);
+    const loop: TrainingLoop<{ b: ReturnType<NeuralForecaster['fillBatch']>; count: number }> = {
+      *batches() {
+        const order = rng.permutation(nTrain).slice(0, perEpoch);
         const shuffled = new Int32Array(3 * perEpoch);
         order.forEach((j, k) => shuffled.set(trainItems.subarray(3 * j, 3 * j + 3), 3 * k));
-        let sum = 0;
-        let seen = 0;
-        let outOfTime = false;
         for (let off = 0; off < perEpoch; off += batchSize) {
-          await checkpoint();
           const count = Math.min(batchSize, perEpoch - off);
-          const b = this.fillBatch(series.values, shuffled, count, off, true);
-          const loss = optimizer.minimize(() => this.batchLoss(b, count, true), true, vars);
-          sum += loss!.dataSync()[0]! * count;
-          seen += count;
-          loss!.dispose();
-          if (performance.now() - t0 > budget) {
-            outOfTime = true;
-            break;
-          }
+          yield { b: fillBatch(values, shuffled, count, off, true), count };
         }
-        const log: EpochLog = { epoch, trainLoss: sum / seen, seconds: (performance.now() - te) / 1000 };
-        if (valItems) {
-          log.valLoss = this.evaluate(validation!, valItems);
-          log.seconds = (performance.now() - te) / 1000;
+      },
+      batchesPerEpoch: Math.ceil(perEpoch / batchSize),
+      trainBatch: ({ b, count }) => {
+        const loss = optimizer.minimize(() => this.batchLoss(b, count, true), true, vars)!;
+        const value = loss.dataSync()[0]!;
+        loss.dispose();
+        return { loss: value, weight: count };
+      },
+      validate: valItems ? () => ({ val_loss: this.evaluate(validation!, valItems) }) : undefined,
+      weights: {
+        get: () => Object.values(this.params).map((v) => v.clone()),
+        set: (weights) => Object.values(this.params).forEach((v, i) => v.assign(weights[i]!)),
+      },
+      optimizer: optimizer as unknown as { learningRate: number },
+    };
+    const report: Callback = {
+      onEpochEnd: (l) => {
+        const log: EpochLog = { epoch: l.epoch + 1, trainLoss: l.loss, seconds: l.seconds };
+        if (typeof l.val_loss === 'number') {
+          log.valLoss = l.val_loss;
+          log.seconds = l.seconds;
         }
         logs.push(log);
         options.onEpoch?.(log);
         if (this.options.verbose) {
-          process.stderr.write(`${this.name} epoch ${epoch}: train ${log.trainLoss.toFixed(4)}${log.valLoss !== undefined ? ` val ${log.valLoss.toFixed(4)}` : ''} (${log.seconds.toFixed(1)} s)\n`);
+          process.stderr.write(`${this.name} epoch ${log.epoch}: train ${log.trainLoss.toFixed(4)}${log.valLoss !== undefined ? ` val ${log.valLoss.toFixed(4)}` : ''} (${log.seconds.toFixed(1)} s)\n`);
         }
-        if (log.valLoss !== undefined) {
-          if (log.valLoss < best) {
-            best = log.valLoss;
-            bestEpoch = epoch;
-            bestWeights = this.snapshot();
-            stale = 0;
-          } else if (++stale >= patience) break;
-        } else bestEpoch = epoch;
-        if (outOfTime) break;
-        lr *= this.options.lrDecay ?? 0.85;
-        (optimizer as unknown as { learningRate: number }).learningRate = lr;
-      }
+      },
+    };
+    const callbacks: Callback[] = [
+      // The learning rate decays by `lrDecay` after every epoch.
+      new LearningRateScheduler((epoch, lr) => (epoch === 0 ? lr : lr * decay)),
+      report,
+      ...(baseline !== undefined ? [new EarlyStopping({ patience: this.options.patience ?? 3, baseline })] : []),
+      ...(this.options.timeBudgetSeconds !== undefined ? [new TimeBudget(this.options.timeBudgetSeconds)] : []),
+    ];
+    let result;
+    try {
+      result = await fit(loop, { epochs, monitor: baseline !== undefined ? 'val_loss' : 'loss', callbacks, signal: options.signal, what: `${this.name} training` });
     } finally {
       optimizer.dispose();
     }
-    if (bestWeights) this.restoreSnapshot(bestWeights);
     this.report = {
       epochs: logs,
-      bestEpoch,
-      bestValLoss: valItems ? best : undefined,
+      bestEpoch: baseline !== undefined ? result.bestEpoch + 1 : logs.length,
+      bestValLoss: baseline !== undefined ? result.bestValue : undefined,
       seconds: (performance.now() - t0) / 1000,
       windows: nTrain,
     };

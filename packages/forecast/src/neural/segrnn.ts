@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ForecastInputError, positiveInt } from '../errors.js';
 import type { TimeSeries } from '../data/series.js';
 import { LinearForecaster } from '../models/linear.js';
-import { gruCombine, gruStep } from './cells.js';
+import { gruCombine, gruEncode } from './cells.js';
 import { NeuralForecaster, type NeuralOptions } from './base.js';
 
 /** Options of {@link SegRnnForecaster}. */
@@ -116,11 +116,7 @@ export class SegRnnForecaster extends NeuralForecaster<SegRnnOptions> {
     const segs = tf.reshape(x, [B * n, w]);
     const emb = tf.relu(tf.add(tf.matMul(segs, p.embW as tf.Tensor2D), p.embB!));
     const xProj = tf.reshape(tf.add(tf.matMul(emb as tf.Tensor2D, p.wih as tf.Tensor2D), p.bih!), [B, n, 3 * d]);
-    let h = tf.zeros([B, d]) as tf.Tensor2D;
-    for (let t = 0; t < n; t++) {
-      const xt = tf.reshape(tf.slice(xProj, [0, t, 0], [B, 1, 3 * d]), [B, 3 * d]) as tf.Tensor2D;
-      h = gruStep(xt, h, p.whh as tf.Tensor2D, p.bhh as tf.Tensor1D);
-    }
+    const { h } = gruEncode(xProj as tf.Tensor3D, p.whh as tf.Tensor2D, p.bhh as tf.Tensor1D);
     // Decoder inputs depend only on (column, segment): project the C x m table once, then gather.
     const C = p.chan!.shape[0]!;
     const table = tf.concat([tf.tile(tf.expandDims(p.pos!, 0), [C, 1, 1]), tf.tile(tf.expandDims(p.chan!, 1), [1, m, 1])], 2);

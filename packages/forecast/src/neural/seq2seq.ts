@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ForecastInputError, positiveInt } from '../errors.js';
-import { gruStep, lstmStep } from './cells.js';
+import { gruEncode, gruStep, lstmEncode, lstmStep } from './cells.js';
 import { NeuralForecaster, type NeuralOptions } from './base.js';
 
 /** Options of {@link Seq2SeqForecaster}. */
@@ -83,31 +83,33 @@ export class Seq2SeqForecaster extends NeuralForecaster<Seq2SeqOptions> {
     return (this.cell === 'gru' ? tf.add(proj, p[`${prefix}B`]!) : proj) as tf.Tensor2D;
   }
 
-  private encode(prefix: string, x: tf.Tensor2D, reverse: boolean): { states: tf.Tensor2D[]; last: State } {
+  private encode(prefix: string, x: tf.Tensor2D, reverse: boolean): { states: tf.Tensor3D; last: State } {
     const [B, L] = x.shape;
     const d = this.hidden;
     // All input projections in one matmul: [B*L, 1] x [1, g*d].
     const proj = tf.reshape(this.project(prefix, tf.reshape(x, [B * L, 1])), [B, L, this.gates * d]);
-    let s: State = { h: tf.zeros([B, d]), c: this.cell === 'lstm' ? tf.zeros([B, d]) : undefined };
-    const states: tf.Tensor2D[] = new Array(L);
-    for (let k = 0; k < L; k++) {
-      const t = reverse ? L - 1 - k : k;
-      s = this.step(prefix, tf.reshape(tf.slice(proj, [0, t, 0], [B, 1, this.gates * d]), [B, this.gates * d]), s);
-      states[t] = s.h;
-    }
-    return { states, last: s };
+    const p = this.params as Record<string, tf.Tensor>;
+    // The whole sequence in one kernel call (or one op chain per step, see setEncoderImplementation).
+    const input = (reverse ? tf.reverse(proj, 1) : proj) as tf.Tensor3D;
+    const run =
+      this.cell === 'gru'
+        ? gruEncode(input, p[`${prefix}Wh`] as tf.Tensor2D, p[`${prefix}Bh`] as tf.Tensor1D)
+        : lstmEncode(input, p[`${prefix}Wh`] as tf.Tensor2D, p[`${prefix}B`] as tf.Tensor1D);
+    const sequence = reverse ? tf.reverse(run.sequence, 1) : run.sequence;
+    const last: State = { h: run.h, c: 'c' in run ? (run.c as tf.Tensor2D) : undefined };
+    return { states: sequence as tf.Tensor3D, last };
   }
 
   protected forward(x: tf.Tensor2D): tf.Tensor2D {
     const p = this.params as Record<string, tf.Tensor>;
     const [B, L] = x.shape;
     const fwd = this.encode('f', x, false);
-    let encStates = tf.stack(fwd.states, 1) as tf.Tensor3D;
+    let encStates = fwd.states;
     let summary = fwd.last.h;
     let cell = fwd.last.c;
     if (this.options.bidirectional) {
       const bwd = this.encode('b', x, true);
-      encStates = tf.concat([encStates, tf.stack(bwd.states, 1) as tf.Tensor3D], 2);
+      encStates = tf.concat([encStates, bwd.states], 2);
       summary = tf.concat([fwd.last.h, bwd.last.h], 1);
       if (cell) cell = tf.add(cell, bwd.last.c!) as tf.Tensor2D;
     }

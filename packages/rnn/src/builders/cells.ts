@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { FusedGRU, FusedLSTM, FusedSimpleRNN, type RecurrentImplementation } from '../layers/fused-recurrent.js';
 
 /** Recurrent cell types every builder accepts. */
 export type CellType = 'simple' | 'lstm' | 'gru';
@@ -17,9 +18,27 @@ export interface RecurrentArgs {
   dropout?: number;
   recurrentDropout?: number;
   name?: string;
+  /** Default: {@link defaultRecurrentImplementation} (`'fused'`). */
+  implementation?: RecurrentImplementation;
 }
 
-/** Creates a stock tfjs recurrent layer of the given cell type. */
+let defaultImplementation: RecurrentImplementation = 'fused';
+
+/**
+ * The implementation builders use when their options do not say: `'fused'` (whole-sequence
+ * WebAssembly kernels, the default) or `'stock'` (tf.layers' step-by-step ops). Returns the
+ * previous value; with no argument, only reads it.
+ */
+export function defaultRecurrentImplementation(implementation?: RecurrentImplementation): RecurrentImplementation {
+  const previous = defaultImplementation;
+  if (implementation) defaultImplementation = implementation;
+  return previous;
+}
+
+/**
+ * Creates a recurrent layer of the given cell type: tf.layers' class run by seqlab's fused
+ * kernels, or its stock path (same weights and config either way).
+ */
 export function recurrentLayer(cell: CellType, args: RecurrentArgs): tfl.layers.Layer {
   const common = {
     units: args.units,
@@ -28,11 +47,12 @@ export function recurrentLayer(cell: CellType, args: RecurrentArgs): tfl.layers.
     dropout: args.dropout ?? 0,
     recurrentDropout: args.recurrentDropout ?? 0,
     ...(args.name ? { name: args.name } : {}),
+    implementation: args.implementation ?? defaultImplementation,
   };
   // Forget-gate bias 1 at the start (Jozefowicz et al. 2015; the Keras default, not tfjs's).
-  if (cell === 'lstm') return tfl.layers.lstm({ ...common, unitForgetBias: true });
-  if (cell === 'gru') return tfl.layers.gru(common);
-  return tfl.layers.simpleRNN(common);
+  if (cell === 'lstm') return new FusedLSTM({ ...common, unitForgetBias: true });
+  if (cell === 'gru') return new FusedGRU(common);
+  return new FusedSimpleRNN(common);
 }
 
 /**

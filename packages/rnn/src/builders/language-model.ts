@@ -1,6 +1,8 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { buildTidy, CELL_TYPES, recurrentLayer, type CellType } from './cells.js';
+import type { RecurrentImplementation } from '../layers/fused-recurrent.js';
 import { oneOf, positiveInt, rate } from '../errors.js';
+import { BadInputError } from '@seqlab/core';
 
 /** Options of {@link languageModel}. */
 export interface LanguageModelOptions {
@@ -16,6 +18,8 @@ export interface LanguageModelOptions {
   dropout?: number;
   /** Token embedding size. Default 64. */
   embeddingDim?: number;
+  /** `'fused'` (default) or `'stock'` recurrent layers; not part of the saved config (weights are the same). */
+  implementation?: RecurrentImplementation;
 }
 
 /** The resolved configuration of a language model, stored in `config.json` next to it. */
@@ -30,7 +34,7 @@ export interface LanguageModelConfig {
 
 /** Fills defaults and validates {@link LanguageModelOptions}. */
 export function resolveLanguageModelOptions(options: LanguageModelOptions): LanguageModelConfig {
-  if (options === null || typeof options !== 'object') throw new TypeError('languageModel: options must be an object');
+  if (options === null || typeof options !== 'object') throw new BadInputError('languageModel: options must be an object');
   return {
     vocabSize: positiveInt('languageModel: vocabSize', options.vocabSize),
     cell: oneOf('languageModel: cell', options.cell ?? 'lstm', CELL_TYPES),
@@ -73,7 +77,7 @@ export function languageModel(options: LanguageModelOptions): tfl.LayersModel {
       })
       .apply(input) as tfl.SymbolicTensor;
     for (let i = 0; i < cfg.layers; i++) {
-      h = recurrentLayer(cfg.cell, { units: cfg.units, returnSequences: true, name: LM_LAYER_NAMES.rnn(i) }).apply(h) as tfl.SymbolicTensor;
+      h = recurrentLayer(cfg.cell, { units: cfg.units, returnSequences: true, name: LM_LAYER_NAMES.rnn(i), ...(options.implementation ? { implementation: options.implementation } : {}) }).apply(h) as tfl.SymbolicTensor;
       if (cfg.dropout > 0) h = tfl.layers.dropout({ rate: cfg.dropout, name: `lm_dropout_${i + 1}` }).apply(h) as tfl.SymbolicTensor;
     }
     const logits = tfl.layers.dense({ units: cfg.vocabSize, name: LM_LAYER_NAMES.output }).apply(h) as tfl.SymbolicTensor;

@@ -1,9 +1,11 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { buildTidy, CELL_TYPES, recurrentLayer, type CellType } from './cells.js';
+import type { RecurrentImplementation } from '../layers/fused-recurrent.js';
 import { oneOf, positiveInt, rate, RnnArgumentError } from '../errors.js';
 import { AttentionPooling } from '../layers/attention-pooling.js';
 import { MaskedConv1D } from '../layers/masked-conv1d.js';
 import { MultiHeadSelfAttention } from '../layers/multi-head-self-attention.js';
+import { BadInputError } from '@seqlab/core';
 
 /** How a classifier turns the RNN's sequence into one vector. */
 export type ClassifierAttention = 'pooling' | 'self' | 'none';
@@ -38,14 +40,16 @@ export interface TextClassifierOptions {
   numClasses?: number;
   /** Optional convolutional front end (the CNN-RNN hybrid): masked Conv1D before the RNN. */
   conv?: { filters: number; kernelSize?: number } | false;
+  /** `'fused'` (default) or `'stock'` recurrent layers; not part of the saved config (weights are the same). */
+  implementation?: RecurrentImplementation;
 }
 
 /** The resolved options of a classifier, stored in `config.json`. */
-export type TextClassifierConfig = Required<Omit<TextClassifierOptions, 'conv'>> & { conv: { filters: number; kernelSize: number } | false };
+export type TextClassifierConfig = Required<Omit<TextClassifierOptions, 'conv' | 'implementation'>> & { conv: { filters: number; kernelSize: number } | false };
 
 /** Fills defaults and validates {@link TextClassifierOptions}. */
 export function resolveTextClassifierOptions(o: TextClassifierOptions): TextClassifierConfig {
-  if (o === null || typeof o !== 'object') throw new TypeError('textClassifier: options must be an object');
+  if (o === null || typeof o !== 'object') throw new BadInputError('textClassifier: options must be an object');
   const conv = o.conv
     ? { filters: positiveInt('textClassifier: conv.filters', o.conv.filters), kernelSize: positiveInt('textClassifier: conv.kernelSize', o.conv.kernelSize ?? 3) }
     : false;
@@ -89,7 +93,7 @@ export function textClassifier(options: TextClassifierOptions): tfl.LayersModel 
     if (c.conv) h = new MaskedConv1D({ filters: c.conv.filters, kernelSize: c.conv.kernelSize, name: 'conv' }).apply(h) as tfl.SymbolicTensor;
     for (let i = 0; i < c.layers; i++) {
       const returnSequences = c.attention !== 'none' || i < c.layers - 1;
-      const rnn = recurrentLayer(c.cell, { units: c.units, returnSequences, name: `rnn_${i + 1}` });
+      const rnn = recurrentLayer(c.cell, { units: c.units, returnSequences, name: `rnn_${i + 1}`, ...(options.implementation ? { implementation: options.implementation } : {}) });
       const layer = c.bidirectional ? tfl.layers.bidirectional({ layer: rnn as tfl.RNN, mergeMode: 'concat', name: `bidirectional_${i + 1}` }) : rnn;
       h = layer.apply(h) as tfl.SymbolicTensor;
     }

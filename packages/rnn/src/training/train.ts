@@ -3,7 +3,22 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { cancellationCheckpoint, fileSystem, saveModel, setGlobalSeed, writeJsonAtomic } from '@seqlab/core';
+import {
+  EarlyStopping,
+  fileSystem,
+  fit,
+  LearningRateScheduler,
+  ModelCheckpoint,
+  ReduceLROnPlateau,
+  saveModel,
+  setGlobalSeed,
+  TimeBudget,
+  writeJsonAtomic,
+  type Callback,
+  type EpochLogs,
+  type FitContext,
+  type TrainingLoop,
+} from '@seqlab/core';
 import { RnnArgumentError, positiveInt } from '../errors.js';
 import type { Batch, BatchSource } from './data.js';
 import { detectOutputKind, evaluate } from './evaluate.js';
@@ -145,12 +160,6 @@ function setLr(opt: tf.Optimizer, lr: number): void {
   (opt as unknown as LrCarrier).learningRate = lr;
 }
 
-function better(monitor: MonitorName, value: number, best: number, minDelta: number): boolean {
-  if (!Number.isFinite(value)) return false;
-  if (!Number.isFinite(best)) return true;
-  return monitor.endsWith('loss') ? value < best - minDelta : value > best + minDelta;
-}
-
 function disposeBatch(b: Batch): void {
   tf.dispose([b.x, b.y, ...(b.weights ? [b.weights] : [])]);
 }
@@ -216,7 +225,6 @@ export async function train(model: tfl.LayersModel, data: BatchSource, options: 
   if (options.resume && !options.checkpointDir) throw new RnnArgumentError('train: resume needs checkpointDir');
   const kind = options.output ?? detectOutputKind(model);
   const started = performance.now();
-  const elapsed = () => (performance.now() - started) / 1000;
 
   const optimizer = makeOptimizer(options);
   // Compiling only attaches the optimizer so that saveModel({ includeOptimizer }) stores its state;
@@ -261,12 +269,15 @@ export async function train(model: tfl.LayersModel, data: BatchSource, options: 
 
   const classWeights = options.classWeights ? tf.tensor1d(options.classWeights, 'float32') : undefined;
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  let bestWeights: tf.Tensor[] | undefined = resumedBest;
-  const es = options.earlyStopping;
-  const restoreBest = es ? (es.restoreBestWeights ?? true) : false;
-  let stopReason: TrainResult['stopReason'] = 'epochs';
+  const esOptions = options.earlyStopping;
+  const earlyStopping = esOptions ? new EarlyStopping({ patience: esOptions.patience ?? 0, restoreBestWeights: esOptions.restoreBestWeights ?? true }) : undefined;
+  if (earlyStopping) {
+    earlyStopping.wait = state.wait;
+    if (resumedBest) earlyStopping.setBestWeights(resumedBest);
+  } else tf.dispose(resumedBest ?? []);
+  const plateau = options.reduceLrOnPlateau ? new ReduceLROnPlateau(options.reduceLrOnPlateau) : undefined;
+  if (plateau) plateau.wait = state.plateauWait;
   const startEpoch = state.epoch;
-  let stepsThisCall = 0;
 
   const trainStep = (batch: Batch): { loss: number; correct: number; count: number } => {
     const [lossT, correctT, countT] = tf.tidy(() => {
@@ -297,161 +308,140 @@ export async function train(model: tfl.LayersModel, data: BatchSource, options: 
     return out;
   };
 
-  const checkpoint = cancellationCheckpoint(options.signal, 'training');
-  try {
-    for (let epoch = state.epoch; epoch < epochs; epoch++) {
-      if (options.learningRateSchedule) setLr(optimizer, options.learningRateSchedule(epoch, getLr(optimizer)));
-      const epochStart = performance.now();
-      let lossSum = 0;
-      let lossBatches = 0;
-      let correct = 0;
-      let count = 0;
-      let batchIndex = 0;
-      let partial = false;
-      for (const batch of data.batches(epoch)) {
-        try {
-          await checkpoint();
-        } catch (err) {
-          disposeBatch(batch);
-          throw err;
-        }
-        let r: { loss: number; correct: number; count: number };
-        try {
-          r = trainStep(batch);
-        } finally {
-          disposeBatch(batch);
-        }
-        if (!Number.isFinite(r.loss)) throw new Error(`train: loss became ${r.loss} at epoch ${epoch}, batch ${batchIndex}; lower the learning rate or set clipNorm`);
-        lossSum += r.loss;
-        lossBatches++;
-        correct += r.correct;
-        count += r.count;
-        state.step++;
-        stepsThisCall++;
-        batchIndex++;
-        const secPerStep = elapsed() / stepsThisCall;
-        const remainingSteps = (epochs - epoch) * data.batchesPerEpoch - batchIndex;
-        let eta = remainingSteps * secPerStep;
-        if (options.timeBudgetSeconds !== undefined) eta = Math.min(eta, Math.max(0, options.timeBudgetSeconds - elapsed()));
-        await options.onProgress?.({
-          type: 'batch',
-          epoch,
-          epochs,
-          batch: batchIndex - 1,
-          batchesPerEpoch: data.batchesPerEpoch,
-          step: state.step,
-          loss: lossSum / lossBatches,
-          metrics: { accuracy: count > 0 ? correct / count : NaN },
-          learningRate: getLr(optimizer),
-          elapsedSeconds: elapsed(),
-          etaSeconds: eta,
-        });
-        if (options.timeBudgetSeconds !== undefined && elapsed() >= options.timeBudgetSeconds) {
-          partial = true;
-          break;
-        }
+  const loop: TrainingLoop<Batch> = {
+    batches: (epoch) => data.batches(epoch),
+    batchesPerEpoch: data.batchesPerEpoch,
+    trainBatch: (batch) => {
+      let r: { loss: number; correct: number; count: number };
+      try {
+        r = trainStep(batch);
+      } finally {
+        disposeBatch(batch);
       }
-      const log: EpochLog = {
-        epoch,
-        loss: lossSum / Math.max(1, lossBatches),
-        accuracy: count > 0 ? correct / count : NaN,
-        learningRate: getLr(optimizer),
-        seconds: 0,
-      };
-      if (options.validationData) {
-        const v = evaluate(model, options.validationData, { output: kind });
-        log.val_loss = v.loss;
-        log.val_accuracy = v.accuracy;
-      }
-      log.seconds = (performance.now() - epochStart) / 1000;
-      if (partial) log.partial = true;
-      state.history.push(log);
-      state.epoch = epoch + 1;
+      return { loss: r.loss, metrics: { accuracy: { sum: r.correct, count: r.count } } };
+    },
+    validate: options.validationData
+      ? () => {
+          const v = evaluate(model, options.validationData!, { output: kind });
+          return { val_loss: v.loss, val_accuracy: v.accuracy };
+        }
+      : undefined,
+    weights: { get: () => model.getWeights().map((w) => tf.clone(w)), set: (w) => model.setWeights(w) },
+    optimizer: optimizer as unknown as LrCarrier,
+  };
 
-      const value = log[monitor] ?? NaN;
-      const improved = better(monitor, value, state.bestMetric, es?.minDelta ?? 0);
-      if (improved) {
-        state.bestMetric = value;
-        state.bestEpoch = epoch;
-        state.wait = 0;
-        state.plateauWait = 0;
-        if (restoreBest) {
-          tf.dispose(bestWeights ?? []);
-          bestWeights = model.getWeights().map((w) => tf.clone(w));
-        }
-      } else {
-        state.wait++;
-        state.plateauWait++;
-      }
-      const plateau = options.reduceLrOnPlateau;
-      if (plateau && !improved && state.plateauWait >= (plateau.patience ?? 1)) {
-        setLr(optimizer, Math.max(plateau.minLearningRate ?? 0, getLr(optimizer) * (plateau.factor ?? 0.5)));
-        state.plateauWait = 0;
-      }
-      state.learningRate = getLr(optimizer);
-      if (options.checkpointDir) {
-        if (improved) await saveModel(model, path.join(options.checkpointDir, 'best'), { includeOptimizer: true });
-        await saveModel(model, path.join(options.checkpointDir, 'last'), { includeOptimizer: true });
+  // Checkpoints after the schedule, early stopping and plateau have had their say about this epoch.
+  const checkpoint: Callback | undefined = options.checkpointDir
+    ? new ModelCheckpoint({
+        save: (which) => saveModel(model, path.join(options.checkpointDir!, which), { includeOptimizer: true }),
         // Written after the weights: a crash in between resumes from the older state with newer
         // weights, which costs at most this epoch.
-        await writeJsonAtomic(path.join(options.checkpointDir, 'state.json'), state);
+        saveState: (ctx) =>
+          writeJsonAtomic(path.join(options.checkpointDir!, 'state.json'), {
+            ...state,
+            epoch: ctx.epoch + 1,
+            step: ctx.step,
+            bestMetric: ctx.best.value,
+            bestEpoch: ctx.best.epoch,
+            learningRate: ctx.learningRate,
+            wait: earlyStopping?.wait ?? 0,
+            plateauWait: plateau?.wait ?? 0,
+            history: ctx.history as unknown as EpochLog[],
+          } satisfies TrainingState),
+      })
+    : undefined;
+
+  const eta = (ctx: FitContext, remainingSteps: number): number => {
+    let seconds = remainingSteps * (ctx.elapsedSeconds() / Math.max(1, ctx.stepsThisCall));
+    if (options.timeBudgetSeconds !== undefined) seconds = Math.min(seconds, Math.max(0, options.timeBudgetSeconds - ctx.elapsedSeconds()));
+    return seconds;
+  };
+  const onProgress = options.onProgress;
+  const progress: Callback | undefined = onProgress
+    ? {
+        onBatchEnd: (logs, ctx) =>
+          onProgress({
+            type: 'batch',
+            epoch: ctx.epoch,
+            epochs,
+            batch: logs.batch,
+            batchesPerEpoch: data.batchesPerEpoch,
+            step: ctx.step,
+            loss: logs.loss,
+            metrics: { accuracy: logs.metrics.accuracy ?? NaN },
+            learningRate: ctx.learningRate,
+            elapsedSeconds: ctx.elapsedSeconds(),
+            etaSeconds: eta(ctx, (epochs - ctx.epoch) * data.batchesPerEpoch - (logs.batch + 1)),
+          }),
+        onEpochEnd: (log, ctx) =>
+          onProgress({
+            type: 'epoch',
+            epoch: log.epoch,
+            epochs,
+            batch: ctx.step - stepsBefore(ctx),
+            batchesPerEpoch: data.batchesPerEpoch,
+            step: ctx.step,
+            loss: log.loss,
+            metrics: Object.fromEntries(
+              Object.entries(log).filter(([k, v]) => typeof v === 'number' && (k.includes('loss') || k.includes('accuracy')) && k !== 'loss'),
+            ) as Record<string, number>,
+            learningRate: log.learningRate,
+            elapsedSeconds: ctx.elapsedSeconds(),
+            etaSeconds: (epochs - log.epoch - 1) * data.batchesPerEpoch * (ctx.elapsedSeconds() / Math.max(1, ctx.stepsThisCall)),
+          }),
+        onTrainEnd: (result, ctx) =>
+          onProgress({
+            type: 'end',
+            epoch: Math.max(startEpoch, ctx.history.length > 0 ? ctx.history[ctx.history.length - 1]!.epoch : startEpoch - 1),
+            epochs,
+            batch: 0,
+            batchesPerEpoch: data.batchesPerEpoch,
+            step: ctx.step,
+            loss: ctx.history[ctx.history.length - 1]?.loss ?? NaN,
+            metrics: { [monitor]: result.bestValue },
+            learningRate: ctx.learningRate,
+            elapsedSeconds: ctx.elapsedSeconds(),
+            etaSeconds: 0,
+          }),
       }
-      const remaining = (epochs - epoch - 1) * data.batchesPerEpoch * (elapsed() / Math.max(1, stepsThisCall));
-      await options.onProgress?.({
-        type: 'epoch',
-        epoch,
-        epochs,
-        batch: batchIndex,
-        batchesPerEpoch: data.batchesPerEpoch,
-        step: state.step,
-        loss: log.loss,
-        metrics: Object.fromEntries(
-          Object.entries(log).filter(([k, v]) => typeof v === 'number' && (k.includes('loss') || k.includes('accuracy')) && k !== 'loss'),
-        ) as Record<string, number>,
-        learningRate: log.learningRate,
-        elapsedSeconds: elapsed(),
-        etaSeconds: remaining,
-      });
-      if (partial) {
-        stopReason = 'time-budget';
-        break;
-      }
-      if (es && !improved && state.wait >= (es.patience ?? 0)) {
-        stopReason = 'early-stopping';
-        break;
-      }
-    }
-    let restoredBest = false;
-    if (restoreBest && bestWeights && state.bestEpoch !== state.history[state.history.length - 1]?.epoch) {
-      model.setWeights(bestWeights);
-      restoredBest = true;
-    }
-    const result: TrainResult = {
-      history: state.history,
-      monitor,
-      bestEpoch: state.bestEpoch,
-      bestMetric: state.bestMetric,
-      stopReason,
-      restoredBest,
-      steps: state.step,
-      wallTimeSeconds: elapsed(),
-    };
-    await options.onProgress?.({
-      type: 'end',
-      epoch: Math.max(startEpoch, state.epoch - 1),
+    : undefined;
+  // Batches run in the epoch that just ended (steps at its start are remembered per epoch).
+  const epochStartStep = new Map<number, number>();
+  const stepsBefore = (ctx: FitContext) => epochStartStep.get(ctx.epoch) ?? ctx.step;
+  const stepCounter: Callback = { onEpochBegin: (epoch, ctx) => void epochStartStep.set(epoch, ctx.step) };
+
+  const callbacks = [
+    stepCounter,
+    ...(options.learningRateSchedule ? [new LearningRateScheduler(options.learningRateSchedule)] : []),
+    ...(earlyStopping ? [earlyStopping] : []),
+    ...(plateau ? [plateau] : []),
+    ...(checkpoint ? [checkpoint] : []),
+    ...(progress ? [progress] : []),
+    ...(options.timeBudgetSeconds !== undefined ? [new TimeBudget(options.timeBudgetSeconds)] : []),
+  ];
+  try {
+    const result = await fit(loop, {
       epochs,
-      batch: 0,
-      batchesPerEpoch: data.batchesPerEpoch,
-      step: state.step,
-      loss: state.history[state.history.length - 1]?.loss ?? NaN,
-      metrics: { [monitor]: state.bestMetric },
-      learningRate: getLr(optimizer),
-      elapsedSeconds: elapsed(),
-      etaSeconds: 0,
+      initialEpoch: state.epoch,
+      initialStep: state.step,
+      history: state.history as unknown as EpochLogs[],
+      monitor,
+      minDelta: esOptions?.minDelta ?? 0,
+      best: { value: state.bestMetric, epoch: state.bestEpoch },
+      callbacks,
+      signal: options.signal,
     });
-    return result;
+    return {
+      history: result.history as unknown as EpochLog[],
+      monitor,
+      bestEpoch: result.bestEpoch,
+      bestMetric: result.bestValue,
+      stopReason: result.stopReason as TrainResult['stopReason'],
+      restoredBest: earlyStopping?.restored ?? false,
+      steps: result.steps,
+      wallTimeSeconds: (performance.now() - started) / 1000,
+    };
   } finally {
-    tf.dispose(bestWeights ?? []);
     classWeights?.dispose();
   }
 }

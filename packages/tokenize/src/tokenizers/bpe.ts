@@ -2,6 +2,7 @@ import { TokenizeFormatError } from '../errors.js';
 import type { SubwordTrainOptions, Token, TrainableTokenizer } from '../types.js';
 import { lines } from './corpus.js';
 import { pairKey, trainMerges } from './merges.js';
+import { BadInputError } from '@seqlab/core';
 
 /**
  * GPT-2's reversible map from bytes to printable characters, so every byte sequence is a
@@ -137,9 +138,9 @@ export class BpeTokenizer implements TrainableTokenizer {
   async train(corpus: Iterable<string> | AsyncIterable<string>, options: SubwordTrainOptions): Promise<void> {
     const { vocabSize, minFrequency = 2 } = options;
     if (!Number.isInteger(vocabSize) || vocabSize < 256) {
-      throw new RangeError(`BPE vocabSize must be an integer >= 256 (the byte alphabet), got ${String(vocabSize)}`);
+      throw new BadInputError(`BPE vocabSize must be an integer >= 256 (the byte alphabet), got ${String(vocabSize)}`);
     }
-    if (!Number.isInteger(minFrequency) || minFrequency < 1) throw new RangeError(`minFrequency must be an integer >= 1, got ${String(minFrequency)}`);
+    if (!Number.isInteger(minFrequency) || minFrequency < 1) throw new BadInputError(`minFrequency must be an integer >= 1, got ${String(minFrequency)}`);
     const wordCounts = new Map<string, number>();
     for await (const line of lines(corpus, 'BpeTokenizer.train')) {
       for (const p of pretokenize(line)) wordCounts.set(p.text, (wordCounts.get(p.text) ?? 0) + 1);

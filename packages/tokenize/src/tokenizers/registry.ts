@@ -4,6 +4,7 @@ import { BpeTokenizer } from './bpe.js';
 import { CharTokenizer, WhitespaceTokenizer } from './simple.js';
 import { WordPieceTokenizer } from './wordpiece.js';
 import { WordTokenizer } from './word.js';
+import { BadInputError } from '@seqlab/core';
 
 /** Names accepted wherever a tokenizer can be given by name. */
 export type TokenizerName = 'word' | 'char' | 'whitespace' | 'bpe' | 'wordpiece';
@@ -32,22 +33,22 @@ export function createTokenizer(name: TokenizerName): Tokenizer {
     case 'wordpiece':
       return new WordPieceTokenizer();
     default:
-      throw new RangeError(`unknown tokenizer ${JSON.stringify(name)}; valid names: word, char, whitespace, bpe, wordpiece`);
+      throw new BadInputError(`unknown tokenizer ${JSON.stringify(name)}; valid names: word, char, whitespace, bpe, wordpiece`);
   }
 }
 
 /** Registers a custom tokenizer kind so that saved vectorizers using it can be loaded. */
 export function registerTokenizer(kind: string, fromJSON: Factory): void {
-  if (typeof kind !== 'string' || kind.length === 0) throw new TypeError('registerTokenizer: kind must be a non-empty string');
+  if (typeof kind !== 'string' || kind.length === 0) throw new BadInputError('registerTokenizer: kind must be a non-empty string');
   registry.set(kind, fromJSON);
 }
 
 /** Rebuilds a tokenizer from its `toJSON()` output. */
 export function tokenizerFromJSON(json: unknown): Tokenizer {
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new TypeError(`tokenizer JSON must be an object, got ${describe(json)}`);
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new BadInputError(`tokenizer JSON must be an object, got ${describe(json)}`);
   const kind = (json as Record<string, unknown>)['kind'];
   const f = typeof kind === 'string' ? registry.get(kind) : undefined;
-  if (!f) throw new RangeError(`unknown tokenizer kind ${JSON.stringify(kind)}; known kinds: ${[...registry.keys()].join(', ')} (custom kinds need registerTokenizer)`);
+  if (!f) throw new BadInputError(`unknown tokenizer kind ${JSON.stringify(kind)}; known kinds: ${[...registry.keys()].join(', ')} (custom kinds need registerTokenizer)`);
   return f(json as Record<string, unknown>);
 }
 

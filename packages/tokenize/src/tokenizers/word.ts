@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import natural from 'natural/lib/natural/tokenizers/index.js';
 import type { Token, Tokenizer } from '../types.js';
 import { alignPieces, matchTokens } from './align.js';
+import { BadInputError } from '@seqlab/core';
 
 // natural's index pulls in its storage back ends (which print dotenv banners on load), so its
 // modules are loaded one by one; these two ship no .d.ts, hence require() with a typed cast
@@ -60,12 +61,12 @@ export class WordTokenizer implements Tokenizer {
   constructor(options: WordTokenizerOptions = {}) {
     const method = options.method ?? 'treebank';
     if (!METHODS.includes(method)) {
-      throw new RangeError(`WordTokenizer: unknown method ${JSON.stringify(method)}; valid methods: ${METHODS.join(', ')}`);
+      throw new BadInputError(`WordTokenizer: unknown method ${JSON.stringify(method)}; valid methods: ${METHODS.join(', ')}`);
     }
     const ngrams = options.ngrams ?? 1;
-    if (!Number.isInteger(ngrams) || ngrams < 1) throw new RangeError(`WordTokenizer: ngrams must be an integer >= 1, got ${String(ngrams)}`);
+    if (!Number.isInteger(ngrams) || ngrams < 1) throw new BadInputError(`WordTokenizer: ngrams must be an integer >= 1, got ${String(ngrams)}`);
     if (options.stopWords !== undefined && typeof options.stopWords !== 'boolean' && !Array.isArray(options.stopWords)) {
-      throw new TypeError('WordTokenizer: stopWords must be a boolean or an array of strings');
+      throw new BadInputError('WordTokenizer: stopWords must be a boolean or an array of strings');
     }
     this.method = method;
     this.options = { ...options, method, ngrams };
@@ -155,7 +156,7 @@ function makeSplitter(method: WordMethod, options: WordTokenizerOptions): (text:
       return viaNatural((t) => w.tokenize(t), true);
     }
     case 'regexp': {
-      if (options.pattern === undefined) throw new TypeError('WordTokenizer: method "regexp" needs a `pattern`');
+      if (options.pattern === undefined) throw new BadInputError('WordTokenizer: method "regexp" needs a `pattern`');
       const pattern = typeof options.pattern === 'string' ? new RegExp(options.pattern, 'u') : options.pattern;
       const rx = new natural.RegexpTokenizer({ pattern, gaps: options.gaps ?? true });
       return viaNatural((t) => rx.tokenize(t), false);
@@ -170,7 +171,7 @@ function makeSplitter(method: WordMethod, options: WordTokenizerOptions): (text:
  * its span runs from the first part's start to the last part's end.
  */
 export function ngrams(tokens: readonly Token[], n: number, separator = ' '): Token[] {
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`ngrams: n must be an integer >= 1, got ${String(n)}`);
+  if (!Number.isInteger(n) || n < 1) throw new BadInputError(`ngrams: n must be an integer >= 1, got ${String(n)}`);
   const out: Token[] = [];
   for (let i = 0; i + n <= tokens.length; i++) {
     const parts = tokens.slice(i, i + n);
@@ -184,7 +185,7 @@ export function ngrams(tokens: readonly Token[], n: number, separator = ' '): To
  * span in `text`.
  */
 export function splitSentences(text: string, abbreviations: readonly string[] = []): Token[] {
-  if (typeof text !== 'string') throw new TypeError(`splitSentences: expected a string, got ${typeof text}`);
+  if (typeof text !== 'string') throw new BadInputError(`splitSentences: expected a string, got ${typeof text}`);
   if (text.trim().length === 0) return [];
   const st = new natural.SentenceTokenizer([...abbreviations]);
   return alignPieces(text, st.tokenize(text).map((s) => s.trim()).filter((s) => s.length > 0));

@@ -3,6 +3,7 @@ import type { SubwordTrainOptions, Token, TrainableTokenizer } from '../types.js
 import { codePoints, lines } from './corpus.js';
 import { matchTokens } from './align.js';
 import { trainMerges } from './merges.js';
+import { BadInputError } from '@seqlab/core';
 
 // BERT's basic tokenization: runs of letters/marks/digits, every other non-space symbol alone.
 const PRETOKEN = /[\p{L}\p{M}\p{N}]+|[^\s\p{L}\p{M}\p{N}]/gu;
@@ -46,7 +47,7 @@ export class WordPieceTokenizer implements TrainableTokenizer {
     this.prefix = options.prefix ?? '##';
     this.maxInputCharsPerWord = options.maxInputCharsPerWord ?? 100;
     if (!Number.isInteger(this.maxInputCharsPerWord) || this.maxInputCharsPerWord < 1) {
-      throw new RangeError(`maxInputCharsPerWord must be an integer >= 1, got ${String(options.maxInputCharsPerWord)}`);
+      throw new BadInputError(`maxInputCharsPerWord must be an integer >= 1, got ${String(options.maxInputCharsPerWord)}`);
     }
     if (options.vocab) this.setVocab(options.vocab);
   }
@@ -71,8 +72,8 @@ export class WordPieceTokenizer implements TrainableTokenizer {
 
   async train(corpus: Iterable<string> | AsyncIterable<string>, options: SubwordTrainOptions): Promise<void> {
     const { vocabSize, minFrequency = 2 } = options;
-    if (!Number.isInteger(vocabSize) || vocabSize < 1) throw new RangeError(`WordPiece vocabSize must be a positive integer, got ${String(vocabSize)}`);
-    if (!Number.isInteger(minFrequency) || minFrequency < 1) throw new RangeError(`minFrequency must be an integer >= 1, got ${String(minFrequency)}`);
+    if (!Number.isInteger(vocabSize) || vocabSize < 1) throw new BadInputError(`WordPiece vocabSize must be a positive integer, got ${String(vocabSize)}`);
+    if (!Number.isInteger(minFrequency) || minFrequency < 1) throw new BadInputError(`minFrequency must be an integer >= 1, got ${String(minFrequency)}`);
     const wordCounts = new Map<string, number>();
     for await (const line of lines(corpus, 'WordPieceTokenizer.train')) {
       for (const t of matchTokens(line, PRETOKEN)) {

@@ -6,11 +6,11 @@
  *
  * Defaults are those of the committed model (GRU-192, batch 32, Adam 3e-3, 95 minutes).
  */
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync, statSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { initBackend, loadLayersModel, saveModel, setGlobalSeed, writeJsonAtomic } from '@seqlab/core';
+import { initBackend, loadLayersModel, setGlobalSeed } from '@seqlab/core';
 import * as rnn from '@seqlab/rnn';
 import { REPO_ROOT, dataPath, writeResults } from '../lib/report.js';
 
@@ -134,19 +134,12 @@ console.log(`validation: loss ${val.loss.toFixed(4)} nats/char, ${bitsPerChar.to
 
 // Export the default model.
 const out = args.out!;
-await mkdir(out, { recursive: true });
-await saveModel(model, out);
-await writeJsonAtomic(path.join(out, 'vocabulary.json'), vocab.toJSON());
-const config = {
-  task: 'text-generation',
-  format: 'seqlab-rnn/language-model@1',
-  tokenizer: 'char',
-  vocabularyFile: 'vocabulary.json',
+// The one text-generation saver writes model, vocabulary and config.json (task and kind).
+const config = await rnn.saveTextGenerator(out, model, vocab, {
   architecture: rnn.resolveLanguageModelOptions(arch),
   training: { seed, sequenceLength: T, batchSize: num('batch'), learningRate: num('lr'), clipNorm: num('clip'), command },
   metrics: { validationLoss: val.loss, bitsPerChar },
-};
-await writeJsonAtomic(path.join(out, 'config.json'), config);
+});
 
 let samples: { prompt: string; options: Record<string, unknown>; text: string }[] = [];
 const gen = (rnn as Record<string, unknown>).loadTextGenerator as undefined | ((dir: string) => Promise<{ generate: (p: string, o: Record<string, unknown>) => Promise<{ text: string }>; dispose: () => void }>);

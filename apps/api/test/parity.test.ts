@@ -1,0 +1,91 @@
+/**
+ * The same request through the `seqlab` command and through the HTTP service gives the same
+ * numbers: both are parse -> the same task pipeline -> print/respond. The CLI runs as a child
+ * process from source (apps never import each other), the service in-process on the shipped models.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT, createApp, createConfig, createModelServices, type Services } from '../src/index.js';
+
+const run = promisify(execFile);
+
+/** Runs the CLI from source with `--json` and parses its output. */
+async function seqlab(args: string[]): Promise<Record<string, unknown>> {
+  const { stdout } = await run(process.execPath, ['--conditions=@seqlab/source', '--import', 'tsx', 'apps/cli/src/main.ts', ...args, '--json'], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, SEQLAB_MODELS: path.join(REPO_ROOT, 'models') },
+    maxBuffer: 16 << 20,
+  });
+  return JSON.parse(stdout) as Record<string, unknown>;
+}
+
+let services: Services;
+let app: ReturnType<typeof createApp>['app'];
+let tmp: string;
+
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'seqlab-parity-'));
+  const config = createConfig({ modelsDir: path.join(REPO_ROOT, 'models'), workers: 1, embeddings: false, rateLimitMax: 0, logLevel: 'silent', batchWindowMs: 0 });
+  services = createModelServices(config);
+  await services.whenReady();
+  app = createApp(config, services).app;
+}, 120_000);
+
+afterAll(async () => {
+  await services?.close(2000);
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+});
+
+describe('CLI and API agree', () => {
+  it('sentiment: the same labels and probabilities from the shipped model', async () => {
+    const texts = ['a gorgeous, witty film', 'tedious and overlong', 'it was fine, i guess'];
+    const [cli, api] = await Promise.all([seqlab(['sentiment', ...texts]), request(app).post('/v1/sentiment').send({ texts }).expect(200)]);
+    const fromCli = cli.results as Array<{ label: string; probabilities: number[] }>;
+    const fromApi = api.body.results as Array<{ label: string; probabilities: number[] }>;
+    expect(fromCli.map((r) => r.label)).toEqual(fromApi.map((r) => r.label));
+    fromCli.forEach((r, i) => r.probabilities.forEach((p, j) => expect(p).toBeCloseTo(fromApi[i]!.probabilities[j]!, 6)));
+  });
+
+  it('serves every shipped model by name, whatever its kind', async () => {
+    const texts = ['a gorgeous, witty film', 'tedious and overlong'];
+    for (const model of ['sentiment', 'sentiment-use']) {
+      const res = await request(app).post('/v1/sentiment').send({ texts, model }).expect(200);
+      expect(res.body.results.map((r: { label: string }) => r.label)).toEqual(['positive', 'negative']);
+    }
+    const gen = await request(app).post('/v1/generate').send({ prompt: 'ROMEO:', maxTokens: 5, seed: 1, model: 'shakespeare-char' }).expect(200);
+    expect(gen.body.tokens).toBe(5);
+  });
+
+  it('generation: the same text for the same prompt, seed and sampling settings', async () => {
+    const req = { prompt: 'ROMEO:', maxTokens: 60, seed: 7, temperature: 0.8 };
+    const [cli, api] = await Promise.all([
+      seqlab(['generate', '--prompt', req.prompt, '--max-tokens', String(req.maxTokens), '--seed', String(req.seed), '--temperature', String(req.temperature)]),
+      request(app).post('/v1/generate').send(req).expect(200),
+    ]);
+    expect(cli.text).toBe(api.body.text);
+    expect(cli.tokens).toBe(api.body.tokens);
+    expect((cli.text as string).length).toBeGreaterThan(0);
+  });
+
+  it('forecast: a 100-row series, model linear, horizon 6 (the horizon sets the window in both)', async () => {
+    const values = Array.from({ length: 100 }, (_, i) => 50 + 5 * Math.sin((2 * Math.PI * i) / 12) + 0.3 * i + ((i * 37) % 7) / 7);
+    const csv = path.join(tmp, 'series.csv');
+    await writeFile(csv, `value\n${values.join('\n')}\n`);
+    const [cli, api] = await Promise.all([
+      seqlab(['forecast', '--csv', csv, '--model', 'linear', '--horizon', '6', '--level', '90']),
+      request(app).post('/v1/forecast').send({ series: values, model: 'linear', horizon: 6, level: 0.9 }).expect(200),
+    ]);
+    const rows = cli.forecast as Array<{ mean: number; intervals: Record<string, [number, number]> }>;
+    expect(rows).toHaveLength(6);
+    rows.forEach((r, h) => {
+      expect(r.mean).toBeCloseTo(api.body.mean[0][h], 8);
+      expect(r.intervals['90']![0]).toBeCloseTo(api.body.lower[0][h], 8);
+      expect(r.intervals['90']![1]).toBeCloseTo(api.body.upper[0][h], 8);
+    });
+  });
+});

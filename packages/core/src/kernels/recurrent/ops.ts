@@ -1,0 +1,193 @@
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  gruBackward,
+  gruForward,
+  lstmBackward,
+  lstmForward,
+  simpleBackward,
+  simpleForward,
+  type ForwardResult,
+  type RecurrentActivation,
+  type SavedActivations,
+  type SimpleActivation,
+} from './sequence.js';
+
+// Each op is one tape entry for the whole sequence: tf.customGrad with a forward that runs the
+// WebAssembly kernel over the entire sequence and a gradient that runs the hand-written
+// backward pass through time. customGrad allows one output tensor, so the outputs travel packed
+// along the time axis ([sequence | h | c]) and are sliced apart; slicing's gradient routes each
+// part's gradient back into the packed one. The forward's saved activations stay in plain
+// arrays held by the closure (no tensors to leak); a gradient asked for without them (a forward
+// run outside training) recomputes the forward once.
+
+/** Outputs of a recurrent op. */
+export interface RecurrentOpResult {
+  /** Output of every step `[batch, steps, units]`. */
+  sequence: tf.Tensor3D;
+  /** Final hidden state `[batch, units]`. */
+  h: tf.Tensor2D;
+  /** Final cell state `[batch, units]` (LSTM only). */
+  c?: tf.Tensor2D;
+}
+
+/** Options shared by the recurrent ops. */
+export interface RecurrentOpOptions {
+  /** `[batch, steps]`, 0 = padding (state carried over). */
+  mask?: tf.Tensor2D | null;
+  /** Keep the activations for a gradient (training). Default true. */
+  save?: boolean;
+}
+
+type OpBody = (...inputs: tf.Tensor[]) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor) => tf.Tensor[] };
+
+// tf.customGrad's typing passes the save function among the inputs; these ops never use it.
+function customOp(body: OpBody): (...inputs: tf.Tensor[]) => tf.Tensor {
+  return tf.customGrad(body as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (...inputs: tf.Tensor[]) => tf.Tensor;
+}
+
+function values(t: tf.Tensor): Float32Array {
+  return t.dataSync() as Float32Array;
+}
+
+function maskValues(mask: tf.Tensor2D | null | undefined): Float32Array | undefined {
+  if (!mask) return undefined;
+  return (mask.dtype === 'float32' ? mask.dataSync() : Float32Array.from(mask.dataSync())) as Float32Array;
+}
+
+function unpack(packed: tf.Tensor3D, B: number, T: number, H: number, states: number): RecurrentOpResult {
+  const sequence = tf.slice(packed, [0, 0, 0], [B, T, H]) as tf.Tensor3D;
+  const h = tf.reshape(tf.slice(packed, [0, T, 0], [B, 1, H]), [B, H]) as tf.Tensor2D;
+  const out: RecurrentOpResult = { sequence, h };
+  if (states === 2) out.c = tf.reshape(tf.slice(packed, [0, T + 1, 0], [B, 1, H]), [B, H]) as tf.Tensor2D;
+  return out;
+}
+
+function pack(f: ForwardResult, B: number, T: number, H: number): Float32Array {
+  const states = f.c ? 2 : 1;
+  const out = new Float32Array(B * (T + states) * H);
+  for (let b = 0; b < B; b++) {
+    const base = b * (T + states) * H;
+    out.set(f.sequence.subarray(b * T * H, (b + 1) * T * H), base);
+    out.set(f.h.subarray(b * H, (b + 1) * H), base + T * H);
+    if (f.c) out.set(f.c.subarray(b * H, (b + 1) * H), base + (T + 1) * H);
+  }
+  return out;
+}
+
+// Splits the packed gradient back into the sequence's and each state's, and drops the
+// sequence part when it is all zeros (only the last state was used).
+function unpackGradient(dy: Float32Array, B: number, T: number, H: number, states: number) {
+  const dSequence = new Float32Array(B * T * H);
+  const dH = new Float32Array(B * H);
+  const dC = states === 2 ? new Float32Array(B * H) : undefined;
+  let any = false;
+  for (let b = 0; b < B; b++) {
+    const base = b * (T + states) * H;
+    const seq = dy.subarray(base, base + T * H);
+    dSequence.set(seq, b * T * H);
+    if (!any) for (let i = 0; i < seq.length; i++) if (seq[i] !== 0) { any = true; break; }
+    dH.set(dy.subarray(base + T * H, base + (T + 1) * H), b * H);
+    if (dC) dC.set(dy.subarray(base + (T + 1) * H, base + (T + 2) * H), b * H);
+  }
+  return { dSequence: any ? dSequence : undefined, dH, dC };
+}
+
+function shapeOf(xp: tf.Tensor, gates: number): [number, number, number] {
+  if (xp.rank !== 3) throw new Error(`recurrent op: xp must be [batch, steps, ${gates} * units], got shape [${xp.shape.join(', ')}]`);
+  const [B, T, W] = xp.shape as [number, number, number];
+  if (W % gates !== 0) throw new Error(`recurrent op: xp's last dimension ${W} is not ${gates} * units`);
+  return [B, T, W / gates];
+}
+
+/**
+ * LSTM over a whole sequence as one differentiable op. `xp` is the input projection
+ * `x . W + b` for every step (gates i, f, c, o), `kernel` the recurrent kernel `[H, 4H]`.
+ * Gradients flow to `xp`, `kernel`, `h0` and `c0`.
+ */
+export function lstmSequence(
+  xp: tf.Tensor3D,
+  kernel: tf.Tensor2D,
+  h0: tf.Tensor2D,
+  c0: tf.Tensor2D,
+  recurrentActivation: RecurrentActivation,
+  options: RecurrentOpOptions = {},
+): RecurrentOpResult {
+  const [B, T, H] = shapeOf(xp, 4);
+  const mask = maskValues(options.mask);
+  const save = options.save ?? true;
+  const op = customOp((xpT, kT, hT, cT) => {
+    const args = { batch: B, steps: T, units: H, kernel: values(kT!), h0: values(hT!), c0: values(cT!), mask, recurrentActivation };
+    const xpV = values(xpT!);
+    let fwd = lstmForward({ ...args, xp: xpV, save });
+    const value = tf.tensor3d(pack(fwd, B, T, H), [B, T + 2, H]);
+    const gradFunc = (dy: tf.Tensor) => {
+      if (!fwd.saved) fwd = lstmForward({ ...args, xp: xpV, save: true });
+      const g = lstmBackward({ ...args, forward: fwd as ForwardResult & { saved: SavedActivations }, ...unpackGradient(values(dy), B, T, H, 2) });
+      return [tf.tensor3d(g.dXp, [B, T, 4 * H]), tf.tensor2d(g.dKernel, [H, 4 * H]), tf.tensor2d(g.dH0, [B, H]), tf.tensor2d(g.dC0!, [B, H])];
+    };
+    return { value, gradFunc };
+  });
+  return unpack(op(xp, kernel, h0, c0) as tf.Tensor3D, B, T, H, 2);
+}
+
+/**
+ * GRU over a whole sequence as one differentiable op. `xp` = `x . W + b` (gates z, r, h),
+ * `kernel` `[H, 3H]`. With `resetAfter` (Keras' default) pass the recurrent bias `[3H]`;
+ * without it, tf.layers' convention (reset gate before the candidate's product).
+ */
+export function gruSequence(
+  xp: tf.Tensor3D,
+  kernel: tf.Tensor2D,
+  h0: tf.Tensor2D,
+  recurrentActivation: RecurrentActivation,
+  resetAfter: boolean,
+  recurrentBias: tf.Tensor1D | null,
+  options: RecurrentOpOptions = {},
+): RecurrentOpResult {
+  const [B, T, H] = shapeOf(xp, 3);
+  if (resetAfter && !recurrentBias) throw new Error('gruSequence: resetAfter needs the recurrent bias [3 * units]');
+  const mask = maskValues(options.mask);
+  const save = options.save ?? true;
+  const run = (xpT: tf.Tensor, kT: tf.Tensor, hT: tf.Tensor, brT?: tf.Tensor) => {
+    const args = { batch: B, steps: T, units: H, kernel: values(kT), h0: values(hT), mask, recurrentActivation, resetAfter };
+    const xpV = values(xpT);
+    const br = brT ? values(brT) : undefined;
+    let fwd = gruForward({ ...args, xp: xpV, ...(br ? { recurrentBias: br } : {}), save });
+    const value = tf.tensor3d(pack(fwd, B, T, H), [B, T + 1, H]);
+    const gradFunc = (dy: tf.Tensor) => {
+      if (!fwd.saved) fwd = gruForward({ ...args, xp: xpV, ...(br ? { recurrentBias: br } : {}), save: true });
+      const g = gruBackward({ ...args, forward: fwd as ForwardResult & { saved: SavedActivations }, ...unpackGradient(values(dy), B, T, H, 1) });
+      const grads: tf.Tensor[] = [tf.tensor3d(g.dXp, [B, T, 3 * H]), tf.tensor2d(g.dKernel, [H, 3 * H]), tf.tensor2d(g.dH0, [B, H])];
+      if (brT) grads.push(tf.tensor1d(g.dRecurrentBias!));
+      return grads;
+    };
+    return { value, gradFunc };
+  };
+  const packed = resetAfter
+    ? customOp((a, b, c, d) => run(a!, b!, c!, d))(xp, kernel, h0, recurrentBias!)
+    : customOp((a, b, c) => run(a!, b!, c!))(xp, kernel, h0);
+  return unpack(packed as tf.Tensor3D, B, T, H, 1);
+}
+
+/** SimpleRNN over a whole sequence as one differentiable op: `h' = act(xp_t + h . kernel)`. */
+export function simpleSequence(
+  xp: tf.Tensor3D,
+  kernel: tf.Tensor2D,
+  h0: tf.Tensor2D,
+  activation: SimpleActivation,
+  options: RecurrentOpOptions = {},
+): RecurrentOpResult {
+  const [B, T, H] = shapeOf(xp, 1);
+  const mask = maskValues(options.mask);
+  const op = customOp((xpT, kT, hT) => {
+    const args = { batch: B, steps: T, units: H, kernel: values(kT!), h0: values(hT!), mask, activation };
+    const fwd = simpleForward({ ...args, xp: values(xpT!) });
+    const value = tf.tensor3d(pack(fwd, B, T, H), [B, T + 1, H]);
+    const gradFunc = (dy: tf.Tensor) => {
+      const g = simpleBackward({ ...args, forward: fwd, ...unpackGradient(values(dy), B, T, H, 1) });
+      return [tf.tensor3d(g.dXp, [B, T, H]), tf.tensor2d(g.dKernel, [H, H]), tf.tensor2d(g.dH0, [B, H])];
+    };
+    return { value, gradFunc };
+  });
+  return unpack(op(xp, kernel, h0) as tf.Tensor3D, B, T, H, 1);
+}

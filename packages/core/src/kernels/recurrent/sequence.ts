@@ -1,0 +1,463 @@
+import { recurrentRuntime, type KernelName, type RecurrentRuntime } from './runtime.js';
+
+/** Gate activation of LSTM/GRU: `'hardSigmoid'` is tf.layers' default, `'sigmoid'` Keras'. */
+export type RecurrentActivation = 'sigmoid' | 'hardSigmoid';
+/** Output activation of a SimpleRNN. */
+export type SimpleActivation = 'tanh' | 'relu' | 'linear';
+
+const REC_KIND: Record<RecurrentActivation, number> = { sigmoid: 0, hardSigmoid: 1 };
+const ACT_KIND: Record<SimpleActivation, number> = { tanh: 0, relu: 1, linear: 2 };
+
+/** Shape of one call: `batch` rows, `steps` time steps, `units` hidden units. */
+export interface SequenceShape {
+  batch: number;
+  steps: number;
+  units: number;
+}
+
+/** What a forward pass keeps for its backward pass (plain arrays, no tensors). */
+export interface SavedActivations {
+  /** LSTM: activated gates `[B,T,4H]`; GRU: z, r, candidate `[B,T,3H]`. */
+  gates: Float32Array;
+  /** LSTM: cell state after each step `[B,T,H]`; GRU: the recurrent product's input or output for the candidate `[B,T,H]`. */
+  aux?: Float32Array;
+}
+
+/** Result of a forward pass. */
+export interface ForwardResult {
+  /** Output at every step `[B,T,H]` (the carried h at padded steps). */
+  sequence: Float32Array;
+  /** Final h `[B,H]`. */
+  h: Float32Array;
+  /** Final c `[B,H]` (LSTM only). */
+  c?: Float32Array;
+  /** Present when the forward was asked to save. */
+  saved?: SavedActivations;
+}
+
+function check(name: string, values: ArrayLike<number> | undefined, expected: number): void {
+  if (values !== undefined && values.length !== expected) {
+    throw new Error(`recurrent kernel: ${name} has ${values.length} values, expected ${expected}`);
+  }
+}
+
+// Work (multiply-adds) below which a call stays on one thread: waking the helper costs
+// microseconds, a call this small costs about as much.
+const PARALLEL_MIN_WORK = 1 << 19;
+
+/** A kernel argument: a plain value, or a pointer to per-row data `stride` floats per batch row. */
+type Arg = number | { ptr: number; stride: number };
+
+/**
+ * Calls `name` over the batch, its rows split between the runtime's threads when the work is
+ * worth it. The first argument of every sequence kernel is the number of rows; row-indexed
+ * pointers are offset to each thread's first row (0 stays 0: "absent").
+ */
+function callRows(rt: RecurrentRuntime, name: KernelName, rows: number, work: number, args: Arg[]): void {
+  const resolve = (r0: number, n: number): number[] => [
+    n,
+    ...args.map((a) => (typeof a === 'number' ? a : a.ptr === 0 ? 0 : a.ptr + r0 * a.stride * 4)),
+  ];
+  if (rows < 2 || work < PARALLEL_MIN_WORK || rt.threads < 2) {
+    rt.call(name, resolve(0, rows));
+    return;
+  }
+  const half = Math.ceil(rows / 2);
+  rt.parallel([
+    [name, resolve(0, half)],
+    [name, resolve(half, rows - half)],
+  ]);
+}
+
+// Lays `K x N` floats at `src` (row stride `ldb`) out as the kernels' packed panels.
+function packed(rt: RecurrentRuntime, src: number, K: number, N: number, ldb = N): number {
+  const out = rt.alloc(K * N);
+  rt.exports.pack_b(K, N, src, ldb, out);
+  return out;
+}
+
+// The transpose of `K x N` at `src`, packed (the backward pass multiplies by Uᵀ).
+function packedTranspose(rt: RecurrentRuntime, src: number, K: number, N: number): number {
+  const t = rt.alloc(K * N);
+  rt.exports.transpose(K, N, src, t);
+  return packed(rt, t, N, K);
+}
+
+function withRuntime<T>(fn: (rt: RecurrentRuntime) => T): T {
+  const rt = recurrentRuntime();
+  rt.reset();
+  return fn(rt);
+}
+
+/** Arguments of {@link lstmForward}. */
+export interface LstmForwardArgs extends SequenceShape {
+  /** Input projection x.W + b `[B,T,4H]`, gates i, f, c, o. */
+  xp: ArrayLike<number>;
+  /** Recurrent kernel `[H,4H]`. */
+  kernel: ArrayLike<number>;
+  h0: ArrayLike<number>;
+  c0: ArrayLike<number>;
+  /** `[B,T]`, 0 = padding; absent = no padding. */
+  mask?: ArrayLike<number>;
+  recurrentActivation: RecurrentActivation;
+  /** Keep what the backward pass needs. */
+  save: boolean;
+}
+
+/** LSTM over a whole sequence in one call. */
+export function lstmForward(a: LstmForwardArgs): ForwardResult {
+  const { batch: B, steps: T, units: H } = a;
+  const G = 4 * H;
+  check('xp', a.xp, B * T * G);
+  check('kernel', a.kernel, H * G);
+  check('h0', a.h0, B * H);
+  check('c0', a.c0, B * H);
+  check('mask', a.mask, B * T);
+  return withRuntime((rt) => {
+    const xp = rt.put(a.xp);
+    const U = packed(rt, rt.put(a.kernel), H, G);
+    const h0 = rt.put(a.h0);
+    const c0 = rt.put(a.c0);
+    const mask = a.mask ? rt.put(a.mask) : 0;
+    const hseq = rt.alloc(B * T * H);
+    const hT = rt.alloc(B * H);
+    const cT = rt.alloc(B * H);
+    const gates = a.save ? rt.alloc(B * T * G) : 0;
+    const cseq = a.save ? rt.alloc(B * T * H) : 0;
+    const z = rt.alloc(B * G);
+    const h = rt.alloc(B * H);
+    const c = rt.alloc(B * H);
+    const row = (ptr: number, stride: number): Arg => ({ ptr, stride });
+    callRows(rt, 'lstm_forward', B, B * T * H * G, [
+      T, H, row(xp, T * G), U, row(h0, H), row(c0, H), row(mask, T), REC_KIND[a.recurrentActivation],
+      row(hseq, T * H), row(hT, H), row(cT, H), row(gates, T * G), row(cseq, T * H), row(z, G), row(h, H), row(c, H),
+    ]);
+    return {
+      sequence: rt.take(hseq, B * T * H),
+      h: rt.take(hT, B * H),
+      c: rt.take(cT, B * H),
+      ...(a.save ? { saved: { gates: rt.take(gates, B * T * G), aux: rt.take(cseq, B * T * H) } } : {}),
+    };
+  });
+}
+
+/** Gradients of the outputs of a forward pass. */
+export interface OutputGradients {
+  /** Of every step's output `[B,T,H]`; absent when only the final state was used. */
+  dSequence?: ArrayLike<number>;
+  /** Of the final h `[B,H]`. */
+  dH: ArrayLike<number>;
+  /** Of the final c `[B,H]` (LSTM). */
+  dC?: ArrayLike<number>;
+}
+
+/** Gradients with respect to a recurrent call's inputs. */
+export interface InputGradients {
+  /** Of the input projection `[B,T,gates*H]`. */
+  dXp: Float32Array;
+  /** Of the recurrent kernel `[H,gates*H]`. */
+  dKernel: Float32Array;
+  dH0: Float32Array;
+  /** LSTM only. */
+  dC0?: Float32Array;
+  /** GRU with `resetAfter` only: of the recurrent bias `[3H]`. */
+  dRecurrentBias?: Float32Array;
+}
+
+// dKernel = prevᵀ . d, summed over every (row, step): one [H, B*T] x [B*T, N] product read from
+// prev [B*T, H] as it is, with d's columns [col, col + N) (row stride ldd) packed where they are.
+function kernelGradient(rt: RecurrentRuntime, prev: number, d: number, rows: number, H: number, N: number, ldd: number, col: number): Float32Array {
+  const dPacked = packed(rt, d + col * 4, rows, N, ldd);
+  const out = rt.zeros(H * N);
+  const work = H * N * rows;
+  if (H >= 8 && work >= PARALLEL_MIN_WORK && rt.threads >= 2) {
+    const half = Math.ceil(H / 2);
+    rt.parallel([
+      ['gemm_tn_p', [half, N, rows, prev, H, dPacked, out, N]],
+      ['gemm_tn_p', [H - half, N, rows, prev + half * 4, H, dPacked, out + half * N * 4, N]],
+    ]);
+  } else {
+    rt.exports.gemm_tn_p(H, N, rows, prev, H, dPacked, out, N);
+  }
+  return rt.take(out, H * N);
+}
+
+// h_{t-1} for every step: h0 for t = 0, else the output of step t - 1 (the carried h at padding).
+function previousStates(rt: RecurrentRuntime, sequence: ArrayLike<number>, h0: ArrayLike<number>, B: number, T: number, H: number): number {
+  const at = rt.alloc(B * T * H);
+  const v = rt.view(at, B * T * H);
+  const seq = sequence as Float32Array;
+  const init = h0 as Float32Array;
+  for (let b = 0; b < B; b++) {
+    v.set(init.subarray(b * H, (b + 1) * H), b * T * H);
+    if (T > 1) v.set(seq.subarray(b * T * H, (b * T + T - 1) * H), (b * T + 1) * H);
+  }
+  return at;
+}
+
+function asF32(values: ArrayLike<number>): Float32Array {
+  return values instanceof Float32Array ? values : Float32Array.from(values);
+}
+
+/** Arguments of {@link lstmBackward}: the forward's inputs and results plus output gradients. */
+export interface LstmBackwardArgs extends SequenceShape, OutputGradients {
+  kernel: ArrayLike<number>;
+  h0: ArrayLike<number>;
+  c0: ArrayLike<number>;
+  mask?: ArrayLike<number>;
+  recurrentActivation: RecurrentActivation;
+  forward: ForwardResult & { saved: SavedActivations };
+}
+
+/** Backward pass through time of {@link lstmForward}. */
+export function lstmBackward(a: LstmBackwardArgs): InputGradients {
+  const { batch: B, steps: T, units: H } = a;
+  const G = 4 * H;
+  return withRuntime((rt) => {
+    const Ut = packedTranspose(rt, rt.put(a.kernel), H, G);
+    const c0 = rt.put(a.c0);
+    const mask = a.mask ? rt.put(a.mask) : 0;
+    const gates = rt.put(a.forward.saved.gates);
+    const cseq = rt.put(a.forward.saved.aux!);
+    const dhseq = a.dSequence ? rt.put(a.dSequence) : 0;
+    const dhT = rt.put(a.dH);
+    const dcT = a.dC ? rt.put(a.dC) : rt.zeros(B * H);
+    const dz = rt.alloc(B * T * G);
+    const dh0 = rt.alloc(B * H);
+    const dc0 = rt.alloc(B * H);
+    const dh = rt.alloc(B * H);
+    const dc = rt.alloc(B * H);
+    const dzt = rt.alloc(B * G);
+    const row = (ptr: number, stride: number): Arg => ({ ptr, stride });
+    callRows(rt, 'lstm_backward', B, B * T * H * G, [
+      T, H, Ut, row(c0, H), row(mask, T), REC_KIND[a.recurrentActivation], row(gates, T * G), row(cseq, T * H),
+      row(dhseq, T * H), row(dhT, H), row(dcT, H), row(dz, T * G), row(dh0, H), row(dc0, H), row(dh, H), row(dc, H), row(dzt, G),
+    ]);
+    const prev = previousStates(rt, asF32(a.forward.sequence), asF32(a.h0), B, T, H);
+    return {
+      dXp: rt.take(dz, B * T * G),
+      dKernel: kernelGradient(rt, prev, dz, B * T, H, G, G, 0),
+      dH0: rt.take(dh0, B * H),
+      dC0: rt.take(dc0, B * H),
+    };
+  });
+}
+
+/** Arguments of {@link gruForward}. */
+export interface GruForwardArgs extends SequenceShape {
+  /** x.W + b `[B,T,3H]`, gates z, r, h. */
+  xp: ArrayLike<number>;
+  /** `[H,3H]`. */
+  kernel: ArrayLike<number>;
+  /** `resetAfter` only: the recurrent bias `[3H]`. */
+  recurrentBias?: ArrayLike<number>;
+  h0: ArrayLike<number>;
+  mask?: ArrayLike<number>;
+  recurrentActivation: RecurrentActivation;
+  /** Keras' (and cuDNN's) convention: reset gate applied after the recurrent product. */
+  resetAfter: boolean;
+  save: boolean;
+}
+
+/** GRU over a whole sequence in one call. */
+export function gruForward(a: GruForwardArgs): ForwardResult {
+  const { batch: B, steps: T, units: H } = a;
+  const G = 3 * H;
+  check('xp', a.xp, B * T * G);
+  check('kernel', a.kernel, H * G);
+  check('h0', a.h0, B * H);
+  check('mask', a.mask, B * T);
+  if (a.resetAfter) check('recurrentBias', a.recurrentBias ?? [], G);
+  return withRuntime((rt) => {
+    const xp = rt.put(a.xp);
+    const raw = rt.put(a.kernel);
+    // resetAfter: one product with all of U; otherwise [U_z U_r] and U_h separately.
+    const U = a.resetAfter ? packed(rt, raw, H, G) : packed(rt, raw, H, 2 * H, G);
+    const Uh = a.resetAfter ? 0 : packed(rt, raw + 2 * H * 4, H, H, G);
+    const br = a.resetAfter ? rt.put(a.recurrentBias!) : 0;
+    const h0 = rt.put(a.h0);
+    const mask = a.mask ? rt.put(a.mask) : 0;
+    const hseq = rt.alloc(B * T * H);
+    const hT = rt.alloc(B * H);
+    const gates = a.save ? rt.alloc(B * T * G) : 0;
+    const aux = a.save ? rt.alloc(B * T * H) : 0;
+    const rec = rt.alloc(B * G);
+    const h = rt.alloc(B * H);
+    const rh = rt.alloc(B * H);
+    const hx = rt.alloc(B * H);
+    const row = (ptr: number, stride: number): Arg => ({ ptr, stride });
+    callRows(rt, 'gru_forward', B, B * T * H * G, [
+      T, H, row(xp, T * G), U, Uh, br, row(h0, H), row(mask, T), REC_KIND[a.recurrentActivation], a.resetAfter ? 1 : 0,
+      row(hseq, T * H), row(hT, H), row(gates, T * G), row(aux, T * H), row(rec, G), row(h, H), row(rh, H), row(hx, H),
+    ]);
+    return {
+      sequence: rt.take(hseq, B * T * H),
+      h: rt.take(hT, B * H),
+      ...(a.save ? { saved: { gates: rt.take(gates, B * T * G), aux: rt.take(aux, B * T * H) } } : {}),
+    };
+  });
+}
+
+/** Arguments of {@link gruBackward}. */
+export interface GruBackwardArgs extends SequenceShape, OutputGradients {
+  kernel: ArrayLike<number>;
+  h0: ArrayLike<number>;
+  mask?: ArrayLike<number>;
+  recurrentActivation: RecurrentActivation;
+  resetAfter: boolean;
+  forward: ForwardResult & { saved: SavedActivations };
+}
+
+/** Backward pass through time of {@link gruForward}. */
+export function gruBackward(a: GruBackwardArgs): InputGradients {
+  const { batch: B, steps: T, units: H } = a;
+  const G = 3 * H;
+  return withRuntime((rt) => {
+    const Ut = packedTranspose(rt, rt.put(a.kernel), H, G);
+    const h0 = rt.put(a.h0);
+    const mask = a.mask ? rt.put(a.mask) : 0;
+    const gates = rt.put(a.forward.saved.gates);
+    const aux = rt.put(a.forward.saved.aux!);
+    const hseq = rt.put(a.forward.sequence);
+    const dhseq = a.dSequence ? rt.put(a.dSequence) : 0;
+    const dhT = rt.put(a.dH);
+    const dxp = rt.alloc(B * T * G);
+    const drec = rt.alloc(B * T * G);
+    const dh0 = rt.alloc(B * H);
+    const dh = rt.alloc(B * H);
+    const dxt = rt.alloc(B * G);
+    const dzr = rt.alloc(B * G);
+    const drh = rt.alloc(B * H);
+    const row = (ptr: number, stride: number): Arg => ({ ptr, stride });
+    callRows(rt, 'gru_backward', B, B * T * H * G, [
+      T, H, Ut, row(h0, H), row(mask, T), REC_KIND[a.recurrentActivation], a.resetAfter ? 1 : 0, row(gates, T * G), row(aux, T * H),
+      row(hseq, T * H), row(dhseq, T * H), row(dhT, H), row(dxp, T * G), row(drec, T * G), row(dh0, H), row(dh, H), row(dxt, G),
+      row(dzr, G), row(drh, H),
+    ]);
+    const prev = previousStates(rt, asF32(a.forward.sequence), asF32(a.h0), B, T, H);
+    let dKernel: Float32Array;
+    let dRecurrentBias: Float32Array | undefined;
+    if (a.resetAfter) {
+      dKernel = kernelGradient(rt, prev, drec, B * T, H, G, G, 0);
+      dRecurrentBias = new Float32Array(G);
+      const d = rt.view(drec, B * T * G);
+      for (let r = 0; r < B * T; r++) for (let j = 0; j < G; j++) dRecurrentBias[j]! += d[r * G + j]!;
+    } else {
+      // z and r columns come from h_{t-1}; the candidate's from r * h_{t-1} (saved as aux).
+      const zr = kernelGradient(rt, prev, drec, B * T, H, 2 * H, G, 0);
+      const cand = kernelGradient(rt, aux, drec, B * T, H, H, G, 2 * H);
+      dKernel = new Float32Array(H * G);
+      for (let i = 0; i < H; i++) {
+        dKernel.set(zr.subarray(i * 2 * H, (i + 1) * 2 * H), i * G);
+        dKernel.set(cand.subarray(i * H, (i + 1) * H), i * G + 2 * H);
+      }
+    }
+    return {
+      dXp: rt.take(dxp, B * T * G),
+      dKernel,
+      dH0: rt.take(dh0, B * H),
+      ...(dRecurrentBias ? { dRecurrentBias } : {}),
+    };
+  });
+}
+
+/** Arguments of {@link simpleForward}. */
+export interface SimpleForwardArgs extends SequenceShape {
+  /** x.W + b `[B,T,H]`. */
+  xp: ArrayLike<number>;
+  /** `[H,H]`. */
+  kernel: ArrayLike<number>;
+  h0: ArrayLike<number>;
+  mask?: ArrayLike<number>;
+  activation: SimpleActivation;
+}
+
+/** SimpleRNN over a whole sequence in one call (its backward needs only the outputs). */
+export function simpleForward(a: SimpleForwardArgs): ForwardResult {
+  const { batch: B, steps: T, units: H } = a;
+  check('xp', a.xp, B * T * H);
+  check('kernel', a.kernel, H * H);
+  check('h0', a.h0, B * H);
+  check('mask', a.mask, B * T);
+  return withRuntime((rt) => {
+    const xp = rt.put(a.xp);
+    const U = packed(rt, rt.put(a.kernel), H, H);
+    const h0 = rt.put(a.h0);
+    const mask = a.mask ? rt.put(a.mask) : 0;
+    const hseq = rt.alloc(B * T * H);
+    const hT = rt.alloc(B * H);
+    const h = rt.alloc(B * H);
+    const tmp = rt.alloc(B * H);
+    const row = (ptr: number, stride: number): Arg => ({ ptr, stride });
+    callRows(rt, 'simple_forward', B, B * T * H * H, [
+      T, H, row(xp, T * H), U, row(h0, H), row(mask, T), ACT_KIND[a.activation], row(hseq, T * H), row(hT, H), row(h, H), row(tmp, H),
+    ]);
+    return { sequence: rt.take(hseq, B * T * H), h: rt.take(hT, B * H) };
+  });
+}
+
+/** Arguments of {@link simpleBackward}. */
+export interface SimpleBackwardArgs extends SequenceShape, OutputGradients {
+  kernel: ArrayLike<number>;
+  h0: ArrayLike<number>;
+  mask?: ArrayLike<number>;
+  activation: SimpleActivation;
+  forward: ForwardResult;
+}
+
+/** Backward pass through time of {@link simpleForward}. */
+export function simpleBackward(a: SimpleBackwardArgs): InputGradients {
+  const { batch: B, steps: T, units: H } = a;
+  return withRuntime((rt) => {
+    const Ut = packedTranspose(rt, rt.put(a.kernel), H, H);
+    const mask = a.mask ? rt.put(a.mask) : 0;
+    const hseq = rt.put(a.forward.sequence);
+    const dhseq = a.dSequence ? rt.put(a.dSequence) : 0;
+    const dhT = rt.put(a.dH);
+    const da = rt.alloc(B * T * H);
+    const dh0 = rt.alloc(B * H);
+    const dh = rt.alloc(B * H);
+    const dat = rt.alloc(B * H);
+    const row = (ptr: number, stride: number): Arg => ({ ptr, stride });
+    callRows(rt, 'simple_backward', B, B * T * H * H, [
+      T, H, Ut, row(mask, T), ACT_KIND[a.activation], row(hseq, T * H), row(dhseq, T * H), row(dhT, H), row(da, T * H), row(dh0, H),
+      row(dh, H), row(dat, H),
+    ]);
+    const prev = previousStates(rt, asF32(a.forward.sequence), asF32(a.h0), B, T, H);
+    return { dXp: rt.take(da, B * T * H), dKernel: kernelGradient(rt, prev, da, B * T, H, H, H, 0), dH0: rt.take(dh0, B * H) };
+  });
+}
+
+/**
+ * `A [M,K] . B [K,N] (+ bias [N])` on the kernels' WebAssembly GEMM: the inference fast path's
+ * dense layers and input projections, without a TensorFlow.js op per call.
+ */
+export function gemmF32(a: ArrayLike<number>, b: ArrayLike<number>, M: number, K: number, N: number, bias?: ArrayLike<number>): Float32Array {
+  check('a', a, M * K);
+  check('b', b, K * N);
+  if (bias) check('bias', bias, N);
+  return withRuntime((rt) => {
+    const A = rt.put(a);
+    const Bm = rt.put(b);
+    const C = rt.alloc(M * N);
+    const c = rt.view(C, M * N);
+    if (bias) for (let m = 0; m < M; m++) c.set(bias as Float32Array, m * N);
+    else c.fill(0);
+    if (M < 16) {
+      // A few rows (one sentence, one generation step): packing would cost as much as the product.
+      rt.exports.gemm(M, N, K, A, Bm, C);
+    } else {
+      const Bp = packed(rt, Bm, K, N);
+      if (M * N * K >= PARALLEL_MIN_WORK && rt.threads >= 2) {
+        const half = Math.ceil(M / 2);
+        rt.parallel([
+          ['gemm_p', [half, N, K, A, K, Bp, C, N]],
+          ['gemm_p', [M - half, N, K, A + half * K * 4, K, Bp, C + half * N * 4, N]],
+        ]);
+      } else {
+        rt.exports.gemm_p(M, N, K, A, K, Bp, C, N);
+      }
+    }
+    return rt.take(C, M * N);
+  });
+}

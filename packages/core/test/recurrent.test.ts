@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { gemmF32, gruBackward, gruForward, lstmForward, recurrentKernelsAvailable, recurrentRuntime, SeededRandom, type ForwardResult, type SavedActivations } from '../src/index.js';
+
+// The WebAssembly kernels on their own (the layer-level equality with tf.layers is tested in
+// @seqlab/rnn): the GEMM against a plain loop, and the batch split over two threads against
+// one thread, bit for bit (each row's arithmetic is the same on either thread).
+
+const rng = new SeededRandom(7);
+const rand = (n: number, scale = 0.3) => Float32Array.from({ length: n }, () => (rng.next() - 0.5) * 2 * scale);
+
+describe('recurrent kernels', () => {
+  it('load here (wasm SIMD + shared memory)', () => {
+    expect(recurrentKernelsAvailable()).toBe(true);
+  });
+
+  it('gemmF32 equals a plain triple loop, with bias, for odd sizes', () => {
+    for (const [M, K, N] of [[1, 3, 5], [7, 13, 9], [33, 64, 130]] as const) {
+      const a = rand(M * K);
+      const b = rand(K * N);
+      const bias = rand(N);
+      const got = gemmF32(a, b, M, K, N, bias);
+      for (let m = 0; m < M; m++) {
+        for (let n = 0; n < N; n++) {
+          let s = bias[n]!;
+          for (let k = 0; k < K; k++) s += a[m * K + k]! * b[k * N + n]!;
+          expect(Math.abs(got[m * N + n]! - s)).toBeLessThan(1e-5);
+        }
+      }
+    }
+  });
+
+  it('two threads give exactly what one thread gives (LSTM forward, GRU forward and backward)', () => {
+    const B = 24;
+    const T = 30;
+    const H = 48;
+    const mask = Float32Array.from({ length: B * T }, (_, i) => (i % T < T - (Math.floor(i / T) % 7) ? 1 : 0));
+    const lstmArgs = { batch: B, steps: T, units: H, xp: rand(B * T * 4 * H), kernel: rand(H * 4 * H), h0: rand(B * H), c0: rand(B * H), mask, recurrentActivation: 'sigmoid' as const, save: true };
+    const gruArgs = { batch: B, steps: T, units: H, xp: rand(B * T * 3 * H), kernel: rand(H * 3 * H), h0: rand(B * H), mask, recurrentActivation: 'hardSigmoid' as const, resetAfter: true, recurrentBias: rand(3 * H), save: true };
+    const dSequence = rand(B * T * H);
+    const dH = rand(B * H);
+    const runtime = recurrentRuntime();
+    const results = [1, 2].map((threads) => {
+      runtime.setThreads(threads);
+      const l = lstmForward(lstmArgs);
+      const g = gruForward(gruArgs);
+      const gb = gruBackward({ ...gruArgs, forward: g as ForwardResult & { saved: SavedActivations }, dSequence, dH });
+      return { l, g, gb };
+    });
+    runtime.setThreads(2);
+    const [one, two] = results;
+    expect(Array.from(two!.l.sequence)).toEqual(Array.from(one!.l.sequence));
+    expect(Array.from(two!.l.c!)).toEqual(Array.from(one!.l.c!));
+    expect(Array.from(two!.g.sequence)).toEqual(Array.from(one!.g.sequence));
+    expect(Array.from(two!.gb.dXp)).toEqual(Array.from(one!.gb.dXp));
+    expect(Array.from(two!.gb.dH0)).toEqual(Array.from(one!.gb.dH0));
+    // The kernel gradient's split is over its rows: the same sums in the same order.
+    expect(Array.from(two!.gb.dKernel)).toEqual(Array.from(one!.gb.dKernel));
+    // Padded steps carry the state: the output at a padded step equals the previous one.
+    const row = 6;
+    const lastLive = T - 1 - (row % 7);
+    const at = (t: number) => Array.from(one!.l.sequence.subarray((row * T + t) * H, (row * T + t + 1) * H));
+    expect(at(T - 1)).toEqual(at(lastLive));
+  });
+
+  it('names the argument whose size is wrong', () => {
+    expect(() => lstmForward({ batch: 2, steps: 3, units: 4, xp: new Float32Array(5), kernel: new Float32Array(64), h0: new Float32Array(8), c0: new Float32Array(8), recurrentActivation: 'sigmoid', save: false })).toThrow(
+      /xp has 5 values, expected 96/,
+    );
+  });
+});

@@ -1,0 +1,302 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { gemmF32, gruForward, lstmForward, simpleForward, type RecurrentActivation, type SimpleActivation } from '@seqlab/core';
+
+// The inference fast path: a trained LayersModel's weights copied once into plain arrays and
+// run layer by layer on @seqlab/core's WebAssembly kernels, with no TensorFlow.js op, tensor or
+// tape per call. One sentence through a BiLSTM + attention classifier is a few dozen kernel
+// calls instead of a few hundred tf ops. Only the layers seqlab's text models use are covered;
+// `compileModel` returns undefined for anything else, and callers keep the tf.layers path.
+
+/** A value flowing between layers: `[batch, ...shape]` row-major, with an optional `[batch, time]` mask. */
+interface Value {
+  data: Float32Array;
+  shape: number[];
+  mask?: Float32Array;
+  /** Integer ids (input layer only). */
+  ids?: Int32Array;
+}
+
+type Step = (inputs: Value[]) => Value[];
+
+interface NodeLike {
+  inputTensors: tfl.SymbolicTensor[];
+}
+
+interface LayerLike {
+  name: string;
+  getClassName(): string;
+  getWeights(): tf.Tensor[];
+  inboundNodes: NodeLike[];
+  output: tfl.SymbolicTensor | tfl.SymbolicTensor[];
+  [key: string]: unknown;
+}
+
+interface CellLike {
+  units: number;
+  activation: { getClassName(): string };
+  recurrentActivation?: { getClassName(): string };
+  useBias: boolean;
+}
+
+interface RnnLike extends LayerLike {
+  cell: CellLike;
+  resetAfter?: boolean;
+  goBackwards: boolean;
+  returnSequences: boolean;
+  returnState: boolean;
+  stateful: boolean;
+}
+
+function weightsOf(layer: { getWeights(): tf.Tensor[] }): Float32Array[] {
+  return layer.getWeights().map((w) => Float32Array.from(w.dataSync() as Float32Array));
+}
+
+function applyActivation(name: string, v: Float32Array, width: number): boolean {
+  if (name === 'linear') return true;
+  if (name === 'relu') {
+    for (let i = 0; i < v.length; i++) if (v[i]! < 0) v[i] = 0;
+    return true;
+  }
+  if (name === 'tanh') {
+    for (let i = 0; i < v.length; i++) v[i] = Math.tanh(v[i]!);
+    return true;
+  }
+  if (name === 'sigmoid') {
+    for (let i = 0; i < v.length; i++) v[i] = 1 / (1 + Math.exp(-v[i]!));
+    return true;
+  }
+  if (name === 'softmax') {
+    for (let r = 0; r < v.length; r += width) {
+      let max = -Infinity;
+      for (let j = 0; j < width; j++) max = Math.max(max, v[r + j]!);
+      let sum = 0;
+      for (let j = 0; j < width; j++) sum += v[r + j] = Math.exp(v[r + j]! - max);
+      for (let j = 0; j < width; j++) v[r + j]! /= sum;
+    }
+    return true;
+  }
+  return false;
+}
+
+const DENSE_ACTIVATIONS = new Set(['linear', 'relu', 'tanh', 'sigmoid', 'softmax']);
+
+function rows(shape: number[]): number {
+  return shape.slice(0, -1).reduce((a, b) => a * b, 1);
+}
+
+/** A recurrent layer (not stateful, no returned states) as a step over `[B,T,D]` values. */
+function recurrentStep(layer: RnnLike): ((x: Value) => Value) | undefined {
+  if (layer.stateful || layer.returnState) return undefined;
+  const kind = layer.getClassName();
+  const cell = layer.cell;
+  const recName = cell.recurrentActivation?.getClassName();
+  const rec: RecurrentActivation | undefined = recName === 'sigmoid' || recName === 'hardSigmoid' ? recName : undefined;
+  const actName = cell.activation.getClassName();
+  if (kind === 'SimpleRNN') {
+    if (!['tanh', 'relu', 'linear'].includes(actName)) return undefined;
+  } else if (kind === 'LSTM' || kind === 'GRU') {
+    if (!rec || actName !== 'tanh') return undefined;
+  } else {
+    return undefined;
+  }
+  const H = cell.units;
+  const gates = kind === 'LSTM' ? 4 : kind === 'GRU' ? 3 : 1;
+  const [kernel, recurrent, bias] = weightsOf(layer);
+  const D = kernel!.length / (gates * H);
+  // A reset-after GRU (Keras' convention) keeps an input and a recurrent bias row.
+  const resetAfter = kind === 'GRU' && layer.resetAfter === true;
+  const inputBias = resetAfter ? (bias ? bias.subarray(0, 3 * H) : undefined) : bias;
+  const recurrentBias = resetAfter ? (bias ? bias.subarray(3 * H) : new Float32Array(3 * H)) : undefined;
+  return (x) => {
+    const [B, T] = x.shape as [number, number, number];
+    let input = x.data;
+    let mask = x.mask;
+    if (layer.goBackwards) {
+      input = reverseTime(input, B, T, D);
+      if (mask) mask = reverseTime(mask, B, T, 1);
+    }
+    const xp = gemmF32(input, kernel!, B * T, D, gates * H, cell.useBias ? inputBias : undefined);
+    const h0 = new Float32Array(B * H);
+    const common = { batch: B, steps: T, units: H, xp, kernel: recurrent!, h0, ...(mask ? { mask } : {}) };
+    const out =
+      kind === 'LSTM'
+        ? lstmForward({ ...common, c0: new Float32Array(B * H), recurrentActivation: rec!, save: false })
+        : kind === 'GRU'
+          ? gruForward({ ...common, recurrentActivation: rec!, resetAfter, ...(recurrentBias ? { recurrentBias } : {}), save: false })
+          : simpleForward({ ...common, activation: actName as SimpleActivation });
+    if (layer.returnSequences) return { data: out.sequence, shape: [B, T, H], ...(x.mask ? { mask: x.mask } : {}) };
+    return { data: out.h, shape: [B, H] };
+  };
+}
+
+function reverseTime(v: Float32Array, B: number, T: number, W: number): Float32Array {
+  const out = new Float32Array(v.length);
+  for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) out.set(v.subarray((b * T + t) * W, (b * T + t + 1) * W), (b * T + (T - 1 - t)) * W);
+  return out;
+}
+
+function compileLayer(layer: LayerLike): Step | undefined {
+  const cls = layer.getClassName();
+  if (cls === 'Dropout' || cls === 'SpatialDropout1D' || cls === 'GaussianNoise') return (inputs) => [inputs[0]!];
+  if (cls === 'Embedding') {
+    const [table] = weightsOf(layer);
+    const E = (layer.outputDim as number) ?? table!.length / (layer.inputDim as number);
+    const maskZero = layer.maskZero === true;
+    const V = table!.length / E;
+    return ([x]) => {
+      const ids = x!.ids ?? Int32Array.from(x!.data);
+      const out = new Float32Array(ids.length * E);
+      for (let i = 0; i < ids.length; i++) {
+        const id = ids[i]!;
+        if (id < 0 || id >= V) throw new RangeError(`embedding ${layer.name}: id ${id} outside [0, ${V})`);
+        out.set(table!.subarray(id * E, (id + 1) * E), i * E);
+      }
+      const value: Value = { data: out, shape: [...x!.shape, E] };
+      if (maskZero) value.mask = Float32Array.from(ids, (id) => (id === 0 ? 0 : 1));
+      else if (x!.mask) value.mask = x!.mask;
+      return [value];
+    };
+  }
+  if (cls === 'Dense') {
+    const [kernel, bias] = weightsOf(layer);
+    const act = (layer.activation as { getClassName(): string }).getClassName();
+    if (!DENSE_ACTIVATIONS.has(act)) return undefined;
+    const units = layer.units as number;
+    const inDim = kernel!.length / units;
+    return ([x]) => {
+      const M = rows(x!.shape);
+      const out = gemmF32(x!.data, kernel!, M, inDim, units, bias);
+      applyActivation(act, out, units);
+      return [{ data: out, shape: [...x!.shape.slice(0, -1), units], ...(x!.mask ? { mask: x!.mask } : {}) }];
+    };
+  }
+  if (cls === 'LSTM' || cls === 'GRU' || cls === 'SimpleRNN') {
+    const step = recurrentStep(layer as RnnLike);
+    return step ? ([x]) => [step(x!)] : undefined;
+  }
+  if (cls === 'Bidirectional') {
+    const fwdLayer = layer.forwardLayer as RnnLike;
+    const bwdLayer = layer.backwardLayer as RnnLike;
+    const merge = layer.mergeMode as string;
+    if (!['concat', 'sum', 'ave', 'mul'].includes(merge)) return undefined;
+    const f = recurrentStep(fwdLayer);
+    const b = recurrentStep(bwdLayer);
+    if (!f || !b) return undefined;
+    return ([x]) => {
+      const yf = f(x!);
+      let yb = b(x!);
+      const seq = yf.shape.length === 3;
+      const H = yf.shape[yf.shape.length - 1]!;
+      // The backward layer's sequence comes out in reversed time; Bidirectional flips it back.
+      if (seq) yb = { ...yb, data: reverseTime(yb.data, yf.shape[0]!, yf.shape[1]!, H) };
+      const n = rows(yf.shape);
+      let data: Float32Array;
+      let width = H;
+      if (merge === 'concat') {
+        width = 2 * H;
+        data = new Float32Array(n * width);
+        for (let r = 0; r < n; r++) {
+          data.set(yf.data.subarray(r * H, (r + 1) * H), r * width);
+          data.set(yb.data.subarray(r * H, (r + 1) * H), r * width + H);
+        }
+      } else {
+        data = new Float32Array(n * H);
+        for (let i = 0; i < data.length; i++) {
+          const a = yf.data[i]!;
+          const c = yb.data[i]!;
+          data[i] = merge === 'sum' ? a + c : merge === 'mul' ? a * c : (a + c) / 2;
+        }
+      }
+      return [{ data, shape: [...yf.shape.slice(0, -1), width], ...(seq && x!.mask ? { mask: x!.mask } : {}) }];
+    };
+  }
+  if (cls === 'SeqlabAttentionPooling') {
+    const [kernel, bias, context] = weightsOf(layer);
+    const units = layer.units as number;
+    const withWeights = layer.returnAttentionWeights === true;
+    return ([x]) => {
+      const [B, T, F] = x!.shape as [number, number, number];
+      const hidden = gemmF32(x!.data, kernel!, B * T, F, units, bias);
+      for (let i = 0; i < hidden.length; i++) hidden[i] = Math.tanh(hidden[i]!);
+      const scores = gemmF32(hidden, context!, B * T, units, 1);
+      const weights = new Float32Array(B * T);
+      const pooled = new Float32Array(B * F);
+      for (let r = 0; r < B; r++) {
+        // Masked softmax: padded steps get exactly zero; a fully padded row gets all zeros.
+        let max = -Infinity;
+        for (let t = 0; t < T; t++) if (!x!.mask || x!.mask[r * T + t]) max = Math.max(max, scores[r * T + t]!);
+        let sum = 0;
+        for (let t = 0; t < T; t++) {
+          const keep = !x!.mask || x!.mask[r * T + t] !== 0;
+          const e = keep && max > -Infinity ? Math.exp(scores[r * T + t]! - max) : 0;
+          weights[r * T + t] = e;
+          sum += e;
+        }
+        for (let t = 0; t < T; t++) {
+          const w = sum > 0 ? weights[r * T + t]! / sum : 0;
+          weights[r * T + t] = w;
+          if (w === 0) continue;
+          const base = (r * T + t) * F;
+          for (let j = 0; j < F; j++) pooled[r * F + j]! += w * x!.data[base + j]!;
+        }
+      }
+      const out: Value[] = [{ data: pooled, shape: [B, F] }];
+      if (withWeights) out.push({ data: weights, shape: [B, T] });
+      return out;
+    };
+  }
+  return undefined;
+}
+
+/**
+ * A LayersModel compiled for the inference fast path (see the module comment). Inputs are
+ * token ids `[batch, time]`; outputs come back in the model's output order as plain arrays.
+ */
+export class CompiledModel {
+  private constructor(
+    private readonly inputId: number,
+    private readonly plan: Array<{ inputs: number[]; outputs: number[]; step: Step }>,
+    private readonly outputIds: number[],
+  ) {}
+
+  /**
+   * Compiles a single-input model whose layers the fast path covers (embedding, dropout,
+   * dense, LSTM/GRU/SimpleRNN and their Bidirectional wrappers, attention pooling), or returns
+   * undefined.
+   */
+  static compile(model: tfl.LayersModel): CompiledModel | undefined {
+    if (model.inputs.length !== 1) return undefined;
+    // Token ids in: the input must feed embeddings only.
+    const inputLayer = model.inputs[0]!.sourceLayer as unknown as { outboundNodes: Array<{ outboundLayer: { getClassName(): string } }> };
+    if (!inputLayer.outboundNodes.every((n) => n.outboundLayer.getClassName() === 'Embedding')) return undefined;
+    const idOf = (t: tfl.SymbolicTensor) => t.id;
+    const plan: Array<{ inputs: number[]; outputs: number[]; step: Step }> = [];
+    for (const raw of model.layers) {
+      const layer = raw as unknown as LayerLike;
+      if (layer.getClassName() === 'InputLayer') continue;
+      if (layer.inboundNodes.length !== 1) return undefined;
+      const step = compileLayer(layer);
+      if (!step) return undefined;
+      const outs = Array.isArray(layer.output) ? layer.output : [layer.output];
+      plan.push({ inputs: layer.inboundNodes[0]!.inputTensors.map(idOf), outputs: outs.map(idOf), step });
+    }
+    return new CompiledModel(idOf(model.inputs[0]!), plan, model.outputs.map(idOf));
+  }
+
+  /** Runs the model on ids `[batch, time]` (row-major); returns each output's values. */
+  predict(ids: Int32Array, batch: number, time: number): Float32Array[] {
+    const values = new Map<number, Value>();
+    values.set(this.inputId, { data: new Float32Array(0), ids, shape: [batch, time] });
+    for (const node of this.plan) {
+      const inputs = node.inputs.map((id) => {
+        const v = values.get(id);
+        if (!v) throw new Error('CompiledModel: a layer input was not computed (unsupported graph)');
+        return v;
+      });
+      const outs = node.step(inputs);
+      node.outputs.forEach((id, i) => values.set(id, outs[i]!));
+    }
+    return this.outputIds.map((id) => values.get(id)!.data);
+  }
+}

@@ -1,0 +1,21 @@
+/**
+ * @packageDocumentation
+ * One entry point for every seqlab task: `pipeline(task, model?)` returns a typed, disposable
+ * pipeline whose model format, options, results and errors the task's package owns. Apps only
+ * parse, call a pipeline and print or respond.
+ */
+export { pipeline, describeModel, modelKinds, type PipelineByTask, type PipelineOptions } from './pipeline.js';
+export {
+  DEFAULT_MODELS,
+  MODELS_ENV,
+  checkTask,
+  isModelName,
+  modelsDir,
+  repoRoot,
+  resolveModelDir,
+  type ResolveModelOptions,
+} from './models.js';
+export { TASK_NAMES, type TaskName, type SentimentPipeline, type SentimentResult, type Pipeline } from '@seqlab/core';
+export type { TextGenerationPipeline } from '@seqlab/rnn';
+export type { ForecastPipeline, ForecastRequest, ForecastResult } from '@seqlab/forecast';
+export type { EmbeddingPipeline } from '@seqlab/embeddings';

@@ -1,0 +1,137 @@
+import {
+  BadInputError,
+  getBackendInfo,
+  initBackend,
+  nameModelInError,
+  readModelConfig,
+  UnsupportedError,
+  type ModelConfig,
+  type SentimentPipeline,
+  type TaskName,
+} from '@seqlab/core';
+import type { EmbeddingPipeline, SentenceEncoder } from '@seqlab/embeddings';
+import type { ForecastPipeline } from '@seqlab/forecast';
+import type { TextGenerationPipeline } from '@seqlab/rnn';
+import { checkTask, DEFAULT_MODELS, resolveModelDir, type ResolveModelOptions } from './models.js';
+
+/** The pipeline type each task returns. */
+export interface PipelineByTask {
+  sentiment: SentimentPipeline;
+  'text-generation': TextGenerationPipeline;
+  forecast: ForecastPipeline;
+  embedding: EmbeddingPipeline;
+}
+
+/** Options of {@link pipeline}. */
+export interface PipelineOptions extends ResolveModelOptions {
+  /** The name messages call the model by (a service passes the name its caller used). Default: the name or path given. */
+  name?: string;
+  /** A loaded sentence encoder to share (USE sentiment kinds and the embedding task); not disposed with the pipeline. */
+  encoder?: SentenceEncoder;
+}
+
+type Loader<P> = (dir: string, name: string, options: PipelineOptions) => Promise<P>;
+
+/**
+ * The loaders of every model kind, by task: the one place that knows which package reads which
+ * directory. Frozen; a kind not listed here is refused with the list of those that are.
+ */
+const KINDS: Readonly<{ [T in TaskName]: Readonly<Record<string, Loader<PipelineByTask[T]>>> }> = Object.freeze({
+  sentiment: Object.freeze({
+    rnn: async (dir: string, name: string) => (await import('@seqlab/rnn')).loadSentimentModel(dir, { name }),
+    'use-head': async (dir: string, name: string, o: PipelineOptions) =>
+      (await import('@seqlab/embeddings')).loadSentimentClassifier({ modelDir: dir, name, ...(o.encoder ? { encoder: o.encoder } : {}) }),
+    hybrid: async (dir: string, name: string, o: PipelineOptions) =>
+      (await import('@seqlab/embeddings')).loadSentimentClassifier({ modelDir: dir, name, ...(o.encoder ? { encoder: o.encoder } : {}) }),
+  }),
+  'text-generation': Object.freeze({
+    'char-lm': async (dir: string, name: string) => (await import('@seqlab/rnn')).loadTextGenerationPipeline(dir, { name }),
+  }),
+  forecast: new Proxy(
+    {},
+    {
+      // Every forecaster registry name is a kind; the forecast package checks it.
+      get: () => async (dir: string, name: string) => (await import('@seqlab/forecast')).ForecastPipeline.load(dir, { name }),
+      has: () => true,
+    },
+  ) as Record<string, Loader<ForecastPipeline>>,
+  embedding: Object.freeze({
+    'semantic-index': async (dir: string, name: string, o: PipelineOptions) =>
+      (await import('@seqlab/embeddings')).loadEmbeddingPipeline(dir, { name, ...(o.encoder ? { encoder: o.encoder } : {}) }),
+  }),
+});
+
+/** The model kinds a task can load (for messages and documentation). */
+export function modelKinds(task: TaskName): string[] {
+  if (task === 'forecast') return ['any forecaster saved with save()'];
+  return Object.keys(KINDS[task]);
+}
+
+async function ensureBackend(): Promise<void> {
+  if (!getBackendInfo()) await initBackend();
+}
+
+/**
+ * Reads what a model directory holds (task and kind) without loading it.
+ *
+ * @throws SeqlabError `not_found` / `model_file_corrupt` from the directory's config.json.
+ */
+export function describeModel(dir: string): Promise<ModelConfig> {
+  return readModelConfig(dir);
+}
+
+/**
+ * One call for every task, in the spirit of transformers.js: `pipeline(task, model?)` resolves
+ * the model (a name under the models folder, a directory path where allowed, or the task's
+ * default), reads its config.json, checks that it serves `task`, and loads it with the loader
+ * of its kind. For `forecast`, `model` may also be a forecaster registry name (`linear`,
+ * `holt-winters`, ...), which fits a fresh model per request; for `embedding`, no model means
+ * the installed sentence encoder alone.
+ *
+ * @example
+ * ```ts
+ * const sentiment = await pipeline('sentiment');            // models/sentiment
+ * const [r] = await sentiment.predict(['a gorgeous, witty film']);
+ * sentiment.dispose();
+ * ```
+ * @throws BadInputError for an unknown task (listing the valid ones) or a model of another task.
+ * @throws NotFoundError for an unknown model (listing the available ones).
+ */
+export async function pipeline<T extends TaskName>(task: T, model?: string, options: PipelineOptions = {}): Promise<PipelineByTask[T]> {
+  checkTask(task);
+  if (task === 'forecast') {
+    if (model === undefined) throw new BadInputError('forecast: name a forecaster (e.g. "holt-winters") or a saved forecaster');
+    const fc = await import('@seqlab/forecast');
+    if ((fc.FORECASTER_NAMES as readonly string[]).includes(model)) {
+      // Always on the TensorFlow.js backend, neural or not: the linear models' products run there
+      // when one is active (float32) and in plain loops otherwise (float64), so a process-wide
+      // choice would make the same request give different numbers in different apps.
+      await ensureBackend();
+      return fc.ForecastPipeline.create(model) as PipelineByTask[T];
+    }
+  }
+  if (task === 'embedding' && model === undefined) {
+    await ensureBackend();
+    return (await (await import('@seqlab/embeddings')).loadEmbeddingPipeline(undefined, options.encoder ? { encoder: options.encoder } : {})) as PipelineByTask[T];
+  }
+  const spec = model ?? DEFAULT_MODELS[task]!;
+  const resolved = resolveModelDir(spec, options);
+  const dir = resolved.dir;
+  const name = options.name ?? resolved.name;
+  let config: ModelConfig;
+  try {
+    config = await readModelConfig(dir);
+  } catch (err) {
+    throw nameModelInError(err, dir, name);
+  }
+  if (config.task !== task) throw new BadInputError(`model "${name}" is a ${config.task} model, not a ${task} model`);
+  const loaders = KINDS[task] as Record<string, Loader<PipelineByTask[T]>>;
+  const load = Object.prototype.hasOwnProperty.call(loaders, config.kind) || task === 'forecast' ? loaders[config.kind] : undefined;
+  if (!load) throw new UnsupportedError(`model "${name}" is a ${task} model of kind "${config.kind}", which this build cannot load; kinds: ${modelKinds(task).join(', ')}`);
+  await ensureBackend();
+  try {
+    return await load(dir, name, options);
+  } catch (err) {
+    throw nameModelInError(err, dir, name);
+  }
+}
