@@ -102,7 +102,6 @@ function fusedCall(layer: RnnFields, kind: Kind, inputs: tf.Tensor | tf.Tensor[]
 
   const [B, T, D] = x.shape as [number, number, number];
   const H = cell.units;
-  const gates = kind === 'lstm' ? 4 : kind === 'gru' ? 3 : 1;
   const initial = (kwargs?.initialState as tf.Tensor[] | null | undefined) ?? null;
   const rawMask = (Array.isArray(kwargs?.mask) ? (kwargs.mask as tf.Tensor[])[0] : (kwargs?.mask as tf.Tensor | null | undefined)) ?? null;
 
@@ -116,21 +115,21 @@ function fusedCall(layer: RnnFields, kind: Kind, inputs: tf.Tensor | tf.Tensor[]
     input = tf.reverse(input, 1);
     if (mask) mask = tf.reverse(mask, 1);
   }
-  let xp = tf.reshape(tf.matMul(tf.reshape(input, [B * T, D]), cell.kernel.read()), [B, T, gates * H]);
+  // x . W + b is formed inside the op, in the kernels' memory (see ProjectionTensors).
   const bias = cell.bias?.read() ?? null;
+  let inputBias: tf.Tensor1D | null = bias as tf.Tensor1D | null;
   let recurrentBias: tf.Tensor1D | null = null;
   if (kind === 'gru' && layer.resetAfter) {
     // Keras' layout: row 0 is the input bias, row 1 the recurrent one (inside the reset gate).
     if (bias) {
-      const [inputBias, recBias] = tf.unstack(bias);
-      xp = tf.add(xp, inputBias!);
-      recurrentBias = recBias as tf.Tensor1D;
+      const [inputRow, recurrentRow] = tf.unstack(bias);
+      inputBias = inputRow as tf.Tensor1D;
+      recurrentBias = recurrentRow as tf.Tensor1D;
     } else {
       recurrentBias = tf.zeros([3 * H]);
     }
-  } else if (bias) {
-    xp = tf.add(xp, bias);
   }
+  const source = { x: input as tf.Tensor3D, kernel: cell.kernel.read() as tf.Tensor2D, bias: inputBias };
   const zeros = () => tf.zeros([B, H]) as tf.Tensor2D;
   const h0 = (initial?.[0] as tf.Tensor2D | undefined) ?? zeros();
   const options = { mask, save: training };
@@ -138,11 +137,11 @@ function fusedCall(layer: RnnFields, kind: Kind, inputs: tf.Tensor | tf.Tensor[]
   let result;
   if (kind === 'lstm') {
     const c0 = (initial?.[1] as tf.Tensor2D | undefined) ?? zeros();
-    result = lstmSequence(xp as tf.Tensor3D, U, h0, c0, recAct!, options);
+    result = lstmSequence(source, U, h0, c0, recAct!, options);
   } else if (kind === 'gru') {
-    result = gruSequence(xp as tf.Tensor3D, U, h0, recAct!, layer.resetAfter === true, recurrentBias, options);
+    result = gruSequence(source, U, h0, recAct!, layer.resetAfter === true, recurrentBias, options);
   } else {
-    result = simpleSequence(xp as tf.Tensor3D, U, h0, simpleAct!, options);
+    result = simpleSequence(source, U, h0, simpleAct!, options);
   }
   const output = layer.returnSequences ? result.sequence : result.h;
   if (!layer.returnState) return output;

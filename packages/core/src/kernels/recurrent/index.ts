@@ -1,4 +1,4 @@
-export { lstmSequence, gruSequence, simpleSequence, type RecurrentOpResult, type RecurrentOpOptions } from './ops.js';
+export { lstmSequence, gruSequence, simpleSequence, type RecurrentOpResult, type RecurrentOpOptions, type ProjectionTensors } from './ops.js';
 export {
   lstmForward,
   lstmBackward,
@@ -14,6 +14,8 @@ export {
   type SavedActivations,
   type OutputGradients,
   type InputGradients,
+  type InputProjection,
+  type InputProjectionGradients,
   type LstmForwardArgs,
   type LstmBackwardArgs,
   type GruForwardArgs,

@@ -7,6 +7,8 @@ import {
   simpleBackward,
   simpleForward,
   type ForwardResult,
+  type InputGradients,
+  type InputProjection,
   type RecurrentActivation,
   type SavedActivations,
   type SimpleActivation,
@@ -92,51 +94,109 @@ function unpackGradient(dy: Float32Array, B: number, T: number, H: number, state
   return { dSequence: any ? dSequence : undefined, dH, dC };
 }
 
-function shapeOf(xp: tf.Tensor, gates: number): [number, number, number] {
-  if (xp.rank !== 3) throw new Error(`recurrent op: xp must be [batch, steps, ${gates} * units], got shape [${xp.shape.join(', ')}]`);
-  const [B, T, W] = xp.shape as [number, number, number];
-  if (W % gates !== 0) throw new Error(`recurrent op: xp's last dimension ${W} is not ${gates} * units`);
-  return [B, T, W / gates];
+/** A recurrent layer's inputs and input weights, for ops that form `x . W + b` themselves. */
+export interface ProjectionTensors {
+  /** Inputs `[batch, steps, D]`. */
+  x: tf.Tensor3D;
+  /** Input kernel `[D, gates * units]`. */
+  kernel: tf.Tensor2D;
+  /** Input bias `[gates * units]`; absent = none. */
+  bias?: tf.Tensor1D | null;
 }
 
 /**
- * LSTM over a whole sequence as one differentiable op. `xp` is the input projection
- * `x . W + b` for every step (gates i, f, c, o), `kernel` the recurrent kernel `[H, 4H]`.
- * Gradients flow to `xp`, `kernel`, `h0` and `c0`.
+ * The first inputs of an op: either the projection `xp` itself or a {@link ProjectionTensors}
+ * (then the kernels form xp in their own memory, which saves copying `[B, T, gates * H]` floats
+ * and their gradient between TensorFlow.js and the kernels).
+ */
+type Source = tf.Tensor3D | ProjectionTensors;
+
+interface Leading {
+  tensors: tf.Tensor[];
+  B: number;
+  T: number;
+  H: number;
+  /** Kernel arguments from the leading tensors' values. */
+  args(vals: tf.Tensor[]): { xp: Float32Array } | { input: InputProjection };
+  /** Gradients of the leading tensors. */
+  grads(g: InputGradients): tf.Tensor[];
+}
+
+function leading(src: Source, gates: number): Leading {
+  if (src instanceof tf.Tensor) {
+    if (src.rank !== 3) throw new Error(`recurrent op: xp must be [batch, steps, ${gates} * units], got shape [${src.shape.join(', ')}]`);
+    const [B, T, W] = src.shape as [number, number, number];
+    if (W % gates !== 0) throw new Error(`recurrent op: xp's last dimension ${W} is not ${gates} * units`);
+    return {
+      tensors: [src],
+      B,
+      T,
+      H: W / gates,
+      args: (vals) => ({ xp: values(vals[0]!) }),
+      grads: (g) => [tf.tensor3d(g.dXp!, [B, T, W])],
+    };
+  }
+  const { x, kernel, bias } = src;
+  if (x.rank !== 3) throw new Error(`recurrent op: x must be [batch, steps, features], got shape [${x.shape.join(', ')}]`);
+  const [B, T, D] = x.shape as [number, number, number];
+  const [kD, W] = kernel.shape;
+  if (kD !== D || W % gates !== 0) throw new Error(`recurrent op: input kernel [${kernel.shape.join(', ')}] does not fit x [${x.shape.join(', ')}] and ${gates} gates`);
+  return {
+    tensors: bias ? [x, kernel, bias] : [x, kernel],
+    B,
+    T,
+    H: W / gates,
+    args: (vals) => ({ input: { x: values(vals[0]!), kernel: values(vals[1]!), ...(bias ? { bias: values(vals[2]!) } : {}), inputDim: D } }),
+    grads: (g) => {
+      const p = g.input!;
+      const out: tf.Tensor[] = [tf.tensor3d(p.dX, [B, T, D]), tf.tensor2d(p.dInputKernel, [D, W])];
+      if (bias) out.push(tf.tensor1d(p.dInputBias));
+      return out;
+    },
+  };
+}
+
+/**
+ * LSTM over a whole sequence as one differentiable op. `source` is the input projection
+ * `x . W + b` for every step (gates i, f, c, o) or a {@link ProjectionTensors}; `kernel` is the
+ * recurrent kernel `[H, 4H]`. Gradients flow to the source tensors, `kernel`, `h0` and `c0`.
  */
 export function lstmSequence(
-  xp: tf.Tensor3D,
+  source: Source,
   kernel: tf.Tensor2D,
   h0: tf.Tensor2D,
   c0: tf.Tensor2D,
   recurrentActivation: RecurrentActivation,
   options: RecurrentOpOptions = {},
 ): RecurrentOpResult {
-  const [B, T, H] = shapeOf(xp, 4);
+  const lead = leading(source, 4);
+  const { B, T, H } = lead;
+  const n = lead.tensors.length;
   const mask = maskValues(options.mask);
   const save = options.save ?? true;
-  const op = customOp((xpT, kT, hT, cT) => {
-    const args = { batch: B, steps: T, units: H, kernel: values(kT!), h0: values(hT!), c0: values(cT!), mask, recurrentActivation };
-    const xpV = values(xpT!);
-    let fwd = lstmForward({ ...args, xp: xpV, save });
+  const op = customOp((...inputs) => {
+    const [kT, hT, cT] = inputs.slice(n);
+    const args = { batch: B, steps: T, units: H, kernel: values(kT!), h0: values(hT!), c0: values(cT!), mask, recurrentActivation, ...lead.args(inputs) };
+    let fwd = lstmForward({ ...args, save });
     const value = tf.tensor3d(pack(fwd, B, T, H), [B, T + 2, H]);
     const gradFunc = (dy: tf.Tensor) => {
-      if (!fwd.saved) fwd = lstmForward({ ...args, xp: xpV, save: true });
+      if (!fwd.saved) fwd = lstmForward({ ...args, save: true });
       const g = lstmBackward({ ...args, forward: fwd as ForwardResult & { saved: SavedActivations }, ...unpackGradient(values(dy), B, T, H, 2) });
-      return [tf.tensor3d(g.dXp, [B, T, 4 * H]), tf.tensor2d(g.dKernel, [H, 4 * H]), tf.tensor2d(g.dH0, [B, H]), tf.tensor2d(g.dC0!, [B, H])];
+      return [...lead.grads(g), tf.tensor2d(g.dKernel, [H, 4 * H]), tf.tensor2d(g.dH0, [B, H]), tf.tensor2d(g.dC0!, [B, H])];
     };
     return { value, gradFunc };
   });
-  return unpack(op(xp, kernel, h0, c0) as tf.Tensor3D, B, T, H, 2);
+  return unpack(op(...lead.tensors, kernel, h0, c0) as tf.Tensor3D, B, T, H, 2);
 }
 
 /**
- * GRU over a whole sequence as one differentiable op. `xp` = `x . W + b` (gates z, r, h),
- * `kernel` `[H, 3H]`. With `resetAfter` (Keras' default) pass the recurrent bias `[3H]`;
- * without it, tf.layers' convention (reset gate before the candidate's product).
+ * GRU over a whole sequence as one differentiable op. `source` = `x . W + b` (gates z, r, h) or
+ * a {@link ProjectionTensors}; `kernel` `[H, 3H]`. With `resetAfter` (Keras' default) pass the
+ * recurrent bias `[3H]`; without it, tf.layers' convention (reset gate before the candidate's
+ * product).
  */
 export function gruSequence(
-  xp: tf.Tensor3D,
+  source: Source,
   kernel: tf.Tensor2D,
   h0: tf.Tensor2D,
   recurrentActivation: RecurrentActivation,
@@ -144,50 +204,55 @@ export function gruSequence(
   recurrentBias: tf.Tensor1D | null,
   options: RecurrentOpOptions = {},
 ): RecurrentOpResult {
-  const [B, T, H] = shapeOf(xp, 3);
+  const lead = leading(source, 3);
+  const { B, T, H } = lead;
+  const n = lead.tensors.length;
   if (resetAfter && !recurrentBias) throw new Error('gruSequence: resetAfter needs the recurrent bias [3 * units]');
   const mask = maskValues(options.mask);
   const save = options.save ?? true;
-  const run = (xpT: tf.Tensor, kT: tf.Tensor, hT: tf.Tensor, brT?: tf.Tensor) => {
-    const args = { batch: B, steps: T, units: H, kernel: values(kT), h0: values(hT), mask, recurrentActivation, resetAfter };
-    const xpV = values(xpT);
+  const op = customOp((...inputs) => {
+    // customGrad appends its save function to the inputs: take only what was passed.
+    const [kT, hT] = inputs.slice(n);
+    const brT = resetAfter ? inputs[n + 2] : undefined;
     const br = brT ? values(brT) : undefined;
-    let fwd = gruForward({ ...args, xp: xpV, ...(br ? { recurrentBias: br } : {}), save });
+    const args = { batch: B, steps: T, units: H, kernel: values(kT!), h0: values(hT!), mask, recurrentActivation, resetAfter, ...(br ? { recurrentBias: br } : {}), ...lead.args(inputs) };
+    let fwd = gruForward({ ...args, save });
     const value = tf.tensor3d(pack(fwd, B, T, H), [B, T + 1, H]);
     const gradFunc = (dy: tf.Tensor) => {
-      if (!fwd.saved) fwd = gruForward({ ...args, xp: xpV, ...(br ? { recurrentBias: br } : {}), save: true });
+      if (!fwd.saved) fwd = gruForward({ ...args, save: true });
       const g = gruBackward({ ...args, forward: fwd as ForwardResult & { saved: SavedActivations }, ...unpackGradient(values(dy), B, T, H, 1) });
-      const grads: tf.Tensor[] = [tf.tensor3d(g.dXp, [B, T, 3 * H]), tf.tensor2d(g.dKernel, [H, 3 * H]), tf.tensor2d(g.dH0, [B, H])];
+      const grads: tf.Tensor[] = [...lead.grads(g), tf.tensor2d(g.dKernel, [H, 3 * H]), tf.tensor2d(g.dH0, [B, H])];
       if (brT) grads.push(tf.tensor1d(g.dRecurrentBias!));
       return grads;
     };
     return { value, gradFunc };
-  };
-  const packed = resetAfter
-    ? customOp((a, b, c, d) => run(a!, b!, c!, d))(xp, kernel, h0, recurrentBias!)
-    : customOp((a, b, c) => run(a!, b!, c!))(xp, kernel, h0);
+  });
+  const packed = op(...lead.tensors, kernel, h0, ...(resetAfter ? [recurrentBias!] : []));
   return unpack(packed as tf.Tensor3D, B, T, H, 1);
 }
 
 /** SimpleRNN over a whole sequence as one differentiable op: `h' = act(xp_t + h . kernel)`. */
 export function simpleSequence(
-  xp: tf.Tensor3D,
+  source: Source,
   kernel: tf.Tensor2D,
   h0: tf.Tensor2D,
   activation: SimpleActivation,
   options: RecurrentOpOptions = {},
 ): RecurrentOpResult {
-  const [B, T, H] = shapeOf(xp, 1);
+  const lead = leading(source, 1);
+  const { B, T, H } = lead;
+  const n = lead.tensors.length;
   const mask = maskValues(options.mask);
-  const op = customOp((xpT, kT, hT) => {
-    const args = { batch: B, steps: T, units: H, kernel: values(kT!), h0: values(hT!), mask, activation };
-    const fwd = simpleForward({ ...args, xp: values(xpT!) });
+  const op = customOp((...inputs) => {
+    const [kT, hT] = inputs.slice(n);
+    const args = { batch: B, steps: T, units: H, kernel: values(kT!), h0: values(hT!), mask, activation, ...lead.args(inputs) };
+    const fwd = simpleForward(args);
     const value = tf.tensor3d(pack(fwd, B, T, H), [B, T + 1, H]);
     const gradFunc = (dy: tf.Tensor) => {
       const g = simpleBackward({ ...args, forward: fwd, ...unpackGradient(values(dy), B, T, H, 1) });
-      return [tf.tensor3d(g.dXp, [B, T, H]), tf.tensor2d(g.dKernel, [H, H]), tf.tensor2d(g.dH0, [B, H])];
+      return [...lead.grads(g), tf.tensor2d(g.dKernel, [H, H]), tf.tensor2d(g.dH0, [B, H])];
     };
     return { value, gradFunc };
   });
-  return unpack(op(xp, kernel, h0) as tf.Tensor3D, B, T, H, 1);
+  return unpack(op(...lead.tensors, kernel, h0) as tf.Tensor3D, B, T, H, 1);
 }

@@ -89,10 +89,94 @@ function withRuntime<T>(fn: (rt: RecurrentRuntime) => T): T {
   return fn(rt);
 }
 
+/**
+ * The input side of a recurrent layer, for kernels that form `xp = x . W + b` themselves (in
+ * their own memory, in one matrix multiply) instead of receiving it: saves copying the
+ * `[B,T,gates*H]` projection and its gradient between TensorFlow.js and the kernels.
+ */
+export interface InputProjection {
+  /** Inputs `[B,T,D]`. */
+  x: ArrayLike<number>;
+  /** Input kernel `[D, gates*H]`. */
+  kernel: ArrayLike<number>;
+  /** Input bias `[gates*H]`; absent = none. */
+  bias?: ArrayLike<number>;
+  /** D. */
+  inputDim: number;
+}
+
+/** Gradients of an {@link InputProjection}'s parts. */
+export interface InputProjectionGradients {
+  dX: Float32Array;
+  dInputKernel: Float32Array;
+  dInputBias: Float32Array;
+}
+
+// C[M,N] (+)= A[M,K] . Bp over the runtime's threads (rows split) when the work is worth it.
+function rowsGemm(rt: RecurrentRuntime, M: number, N: number, K: number, A: number, lda: number, Bp: number, C: number, ldc: number): void {
+  if (M >= 8 && M * N * K >= PARALLEL_MIN_WORK && rt.threads >= 2) {
+    const half = Math.ceil(M / 2);
+    rt.parallel([
+      ['gemm_p', [half, N, K, A, lda, Bp, C, ldc]],
+      ['gemm_p', [M - half, N, K, A + half * lda * 4, lda, Bp, C + half * ldc * 4, ldc]],
+    ]);
+  } else {
+    rt.exports.gemm_p(M, N, K, A, lda, Bp, C, ldc);
+  }
+}
+
+// xp for every step: given, or formed from an InputProjection.
+function projectedInputs(rt: RecurrentRuntime, B: number, T: number, G: number, a: { xp?: ArrayLike<number>; input?: InputProjection }): number {
+  if (a.xp) {
+    check('xp', a.xp, B * T * G);
+    return rt.put(a.xp);
+  }
+  const p = a.input;
+  if (!p) throw new Error('recurrent kernel: pass either xp or input');
+  const D = p.inputDim;
+  check('input.x', p.x, B * T * D);
+  check('input.kernel', p.kernel, D * G);
+  if (p.bias) check('input.bias', p.bias, G);
+  const X = rt.put(p.x);
+  const W = packed(rt, rt.put(p.kernel), D, G);
+  const xp = rt.alloc(B * T * G);
+  const v = rt.view(xp, B * T * G);
+  if (p.bias) for (let r = 0; r < B * T; r++) v.set(p.bias as Float32Array, r * G);
+  else v.fill(0);
+  rowsGemm(rt, B * T, G, D, X, D, W, xp, G);
+  return xp;
+}
+
+// dX = dxp . Wᵀ, dW = xᵀ . dxp, db = column sums of dxp, from dxp [B*T, G] in the runtime's memory.
+function projectionGradients(rt: RecurrentRuntime, rows: number, G: number, dxp: number, p: InputProjection): InputProjectionGradients {
+  const D = p.inputDim;
+  const X = rt.put(p.x);
+  const dxpPacked = packed(rt, dxp, rows, G);
+  const dW = rt.zeros(D * G);
+  if (D >= 8 && D * G * rows >= PARALLEL_MIN_WORK && rt.threads >= 2) {
+    const half = Math.ceil(D / 2);
+    rt.parallel([
+      ['gemm_tn_p', [half, G, rows, X, D, dxpPacked, dW, G]],
+      ['gemm_tn_p', [D - half, G, rows, X + half * 4, D, dxpPacked, dW + half * G * 4, G]],
+    ]);
+  } else {
+    rt.exports.gemm_tn_p(D, G, rows, X, D, dxpPacked, dW, G);
+  }
+  const Wt = packedTranspose(rt, rt.put(p.kernel), D, G);
+  const dX = rt.zeros(rows * D);
+  rowsGemm(rt, rows, D, G, dxp, G, Wt, dX, D);
+  const db = new Float32Array(G);
+  const d = rt.view(dxp, rows * G);
+  for (let r = 0; r < rows; r++) for (let j = 0; j < G; j++) db[j]! += d[r * G + j]!;
+  return { dX: rt.take(dX, rows * D), dInputKernel: rt.take(dW, D * G), dInputBias: db };
+}
+
 /** Arguments of {@link lstmForward}. */
 export interface LstmForwardArgs extends SequenceShape {
-  /** Input projection x.W + b `[B,T,4H]`, gates i, f, c, o. */
-  xp: ArrayLike<number>;
+  /** Input projection x.W + b `[B,T,4H]`, gates i, f, c, o (or pass `input`). */
+  xp?: ArrayLike<number>;
+  /** The layer's inputs and input weights, to form xp here instead. */
+  input?: InputProjection;
   /** Recurrent kernel `[H,4H]`. */
   kernel: ArrayLike<number>;
   h0: ArrayLike<number>;
@@ -108,13 +192,12 @@ export interface LstmForwardArgs extends SequenceShape {
 export function lstmForward(a: LstmForwardArgs): ForwardResult {
   const { batch: B, steps: T, units: H } = a;
   const G = 4 * H;
-  check('xp', a.xp, B * T * G);
   check('kernel', a.kernel, H * G);
   check('h0', a.h0, B * H);
   check('c0', a.c0, B * H);
   check('mask', a.mask, B * T);
   return withRuntime((rt) => {
-    const xp = rt.put(a.xp);
+    const xp = projectedInputs(rt, B, T, G, a);
     const U = packed(rt, rt.put(a.kernel), H, G);
     const h0 = rt.put(a.h0);
     const c0 = rt.put(a.c0);
@@ -153,8 +236,10 @@ export interface OutputGradients {
 
 /** Gradients with respect to a recurrent call's inputs. */
 export interface InputGradients {
-  /** Of the input projection `[B,T,gates*H]`. */
-  dXp: Float32Array;
+  /** Of the input projection `[B,T,gates*H]` (absent when the call was given `input`: see `input`). */
+  dXp?: Float32Array;
+  /** When the call was given an {@link InputProjection}: the gradients of its parts. */
+  input?: InputProjectionGradients;
   /** Of the recurrent kernel `[H,gates*H]`. */
   dKernel: Float32Array;
   dH0: Float32Array;
@@ -202,6 +287,8 @@ function asF32(values: ArrayLike<number>): Float32Array {
 /** Arguments of {@link lstmBackward}: the forward's inputs and results plus output gradients. */
 export interface LstmBackwardArgs extends SequenceShape, OutputGradients {
   kernel: ArrayLike<number>;
+  /** The forward's {@link InputProjection}, if it was given one. */
+  input?: InputProjection;
   h0: ArrayLike<number>;
   c0: ArrayLike<number>;
   mask?: ArrayLike<number>;
@@ -234,9 +321,10 @@ export function lstmBackward(a: LstmBackwardArgs): InputGradients {
       row(dhseq, T * H), row(dhT, H), row(dcT, H), row(dz, T * G), row(dh0, H), row(dc0, H), row(dh, H), row(dc, H), row(dzt, G),
     ]);
     const prev = previousStates(rt, asF32(a.forward.sequence), asF32(a.h0), B, T, H);
+    const dKernel = kernelGradient(rt, prev, dz, B * T, H, G, G, 0);
     return {
-      dXp: rt.take(dz, B * T * G),
-      dKernel: kernelGradient(rt, prev, dz, B * T, H, G, G, 0),
+      ...(a.input ? { input: projectionGradients(rt, B * T, G, dz, a.input) } : { dXp: rt.take(dz, B * T * G) }),
+      dKernel,
       dH0: rt.take(dh0, B * H),
       dC0: rt.take(dc0, B * H),
     };
@@ -245,8 +333,10 @@ export function lstmBackward(a: LstmBackwardArgs): InputGradients {
 
 /** Arguments of {@link gruForward}. */
 export interface GruForwardArgs extends SequenceShape {
-  /** x.W + b `[B,T,3H]`, gates z, r, h. */
-  xp: ArrayLike<number>;
+  /** x.W + b `[B,T,3H]`, gates z, r, h (or pass `input`). */
+  xp?: ArrayLike<number>;
+  /** The layer's inputs and input weights, to form xp here instead. */
+  input?: InputProjection;
   /** `[H,3H]`. */
   kernel: ArrayLike<number>;
   /** `resetAfter` only: the recurrent bias `[3H]`. */
@@ -263,13 +353,12 @@ export interface GruForwardArgs extends SequenceShape {
 export function gruForward(a: GruForwardArgs): ForwardResult {
   const { batch: B, steps: T, units: H } = a;
   const G = 3 * H;
-  check('xp', a.xp, B * T * G);
   check('kernel', a.kernel, H * G);
   check('h0', a.h0, B * H);
   check('mask', a.mask, B * T);
   if (a.resetAfter) check('recurrentBias', a.recurrentBias ?? [], G);
   return withRuntime((rt) => {
-    const xp = rt.put(a.xp);
+    const xp = projectedInputs(rt, B, T, G, a);
     const raw = rt.put(a.kernel);
     // resetAfter: one product with all of U; otherwise [U_z U_r] and U_h separately.
     const U = a.resetAfter ? packed(rt, raw, H, G) : packed(rt, raw, H, 2 * H, G);
@@ -301,6 +390,8 @@ export function gruForward(a: GruForwardArgs): ForwardResult {
 /** Arguments of {@link gruBackward}. */
 export interface GruBackwardArgs extends SequenceShape, OutputGradients {
   kernel: ArrayLike<number>;
+  /** The forward's {@link InputProjection}, if it was given one. */
+  input?: InputProjection;
   h0: ArrayLike<number>;
   mask?: ArrayLike<number>;
   recurrentActivation: RecurrentActivation;
@@ -353,7 +444,7 @@ export function gruBackward(a: GruBackwardArgs): InputGradients {
       }
     }
     return {
-      dXp: rt.take(dxp, B * T * G),
+      ...(a.input ? { input: projectionGradients(rt, B * T, G, dxp, a.input) } : { dXp: rt.take(dxp, B * T * G) }),
       dKernel,
       dH0: rt.take(dh0, B * H),
       ...(dRecurrentBias ? { dRecurrentBias } : {}),
@@ -363,8 +454,10 @@ export function gruBackward(a: GruBackwardArgs): InputGradients {
 
 /** Arguments of {@link simpleForward}. */
 export interface SimpleForwardArgs extends SequenceShape {
-  /** x.W + b `[B,T,H]`. */
-  xp: ArrayLike<number>;
+  /** x.W + b `[B,T,H]` (or pass `input`). */
+  xp?: ArrayLike<number>;
+  /** The layer's inputs and input weights, to form xp here instead. */
+  input?: InputProjection;
   /** `[H,H]`. */
   kernel: ArrayLike<number>;
   h0: ArrayLike<number>;
@@ -375,12 +468,11 @@ export interface SimpleForwardArgs extends SequenceShape {
 /** SimpleRNN over a whole sequence in one call (its backward needs only the outputs). */
 export function simpleForward(a: SimpleForwardArgs): ForwardResult {
   const { batch: B, steps: T, units: H } = a;
-  check('xp', a.xp, B * T * H);
   check('kernel', a.kernel, H * H);
   check('h0', a.h0, B * H);
   check('mask', a.mask, B * T);
   return withRuntime((rt) => {
-    const xp = rt.put(a.xp);
+    const xp = projectedInputs(rt, B, T, H, a);
     const U = packed(rt, rt.put(a.kernel), H, H);
     const h0 = rt.put(a.h0);
     const mask = a.mask ? rt.put(a.mask) : 0;
@@ -399,6 +491,8 @@ export function simpleForward(a: SimpleForwardArgs): ForwardResult {
 /** Arguments of {@link simpleBackward}. */
 export interface SimpleBackwardArgs extends SequenceShape, OutputGradients {
   kernel: ArrayLike<number>;
+  /** The forward's {@link InputProjection}, if it was given one. */
+  input?: InputProjection;
   h0: ArrayLike<number>;
   mask?: ArrayLike<number>;
   activation: SimpleActivation;
@@ -424,7 +518,12 @@ export function simpleBackward(a: SimpleBackwardArgs): InputGradients {
       row(dh, H), row(dat, H),
     ]);
     const prev = previousStates(rt, asF32(a.forward.sequence), asF32(a.h0), B, T, H);
-    return { dXp: rt.take(da, B * T * H), dKernel: kernelGradient(rt, prev, da, B * T, H, H, H, 0), dH0: rt.take(dh0, B * H) };
+    const dKernel = kernelGradient(rt, prev, da, B * T, H, H, H, 0);
+    return {
+      ...(a.input ? { input: projectionGradients(rt, B * T, H, da, a.input) } : { dXp: rt.take(da, B * T * H) }),
+      dKernel,
+      dH0: rt.take(dh0, B * H),
+    };
   });
 }
 
