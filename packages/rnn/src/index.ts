@@ -93,3 +93,23 @@ export {
   bitsPerCharacter,
   type ClassificationReport,
 } from './metrics.js';
+export {
+  RecurrentTextClassifier,
+  loadRecurrentTextClassifier,
+  saveRecurrentTextClassifier,
+  type RecurrentClassifierDirConfig,
+  type SaveRecurrentClassifierOptions,
+} from './classification/recurrent.js';
+export {
+  lengthStats,
+  defaultMaxLength,
+  keptPositions,
+  chunkStarts,
+  TRUNCATION_STRATEGIES,
+  LONG_TEXT_MODES,
+  type LengthStats,
+  type LongTextMode,
+  type TruncationStrategy,
+} from './classification/long-texts.js';
+export { checkClasses } from './classification/labels.js';
+export type { ClassificationProblem, ClassScore, ClassifyOptions, TextClassificationPipeline, TextClassificationResult } from '@seqlab/core';
