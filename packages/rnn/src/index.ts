@@ -113,3 +113,17 @@ export {
 } from './classification/long-texts.js';
 export { checkClasses } from './classification/labels.js';
 export type { ClassificationProblem, ClassScore, ClassifyOptions, TextClassificationPipeline, TextClassificationResult } from '@seqlab/core';
+export {
+  readLabelledTexts,
+  parseLabelledTexts,
+  decodeText,
+  stratifiedSplit,
+  stratifiedSample,
+  classWeights,
+  selectRows,
+  TEXT_COLUMN_NAMES,
+  LABEL_COLUMN_NAMES,
+  type LabelledTexts,
+  type LabelledFormat,
+  type ReadLabelledOptions,
+} from './classification/data.js';
