@@ -75,7 +75,7 @@ describe('readLabelledTexts', () => {
     const file = path.join(tmp, 'latin1.csv');
     writeFileSync(file, Buffer.concat([Buffer.from('question,class\n'), Buffer.from(`${question},LOC\n`, 'latin1')]));
     expect(readLabelledTexts(file).texts).toEqual([question.trim()]);
-    expect(question).toMatch(/sister[^\x00-\x7f]city/);
+    expect(question).toMatch(/sister[^a-z ]city/);
   });
 
   it('gives errors that name the file, line, column and the columns there are', () => {
