@@ -127,3 +127,10 @@ export {
   type LabelledFormat,
   type ReadLabelledOptions,
 } from './classification/data.js';
+export {
+  fitRecurrentTextClassifier,
+  DEFAULT_CLEAN,
+  type FitRecurrentClassifierOptions,
+  type FitRecurrentClassifierResult,
+  type LabelledRows,
+} from './classification/fit-recurrent.js';
