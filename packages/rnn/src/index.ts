@@ -134,3 +134,13 @@ export {
   type FitRecurrentClassifierResult,
   type LabelledRows,
 } from './classification/fit-recurrent.js';
+export {
+  LinearTextClassifier,
+  fitLinearTextClassifier,
+  loadLinearTextClassifier,
+  type LinearKind,
+  type FastTextOptions,
+  type TfidfLrOptions,
+  type FitLinearClassifierOptions,
+  type LinearClassifierDirConfig,
+} from './classification/linear.js';

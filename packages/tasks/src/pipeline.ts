@@ -49,6 +49,8 @@ const KINDS: Readonly<{ [T in TaskName]: Readonly<Record<string, Loader<Pipeline
   }),
   'text-classification': Object.freeze({
     rnn: async (dir: string, name: string) => (await import('@seqlab/rnn')).loadRecurrentTextClassifier(dir, { name }),
+    fasttext: async (dir: string, name: string) => (await import('@seqlab/rnn')).loadLinearTextClassifier(dir, { name }),
+    'tfidf-lr': async (dir: string, name: string) => (await import('@seqlab/rnn')).loadLinearTextClassifier(dir, { name }),
   }),
   'text-generation': Object.freeze({
     'char-lm': async (dir: string, name: string) => (await import('@seqlab/rnn')).loadTextGenerationPipeline(dir, { name }),

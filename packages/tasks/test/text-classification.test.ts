@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, readModelConfig, setGlobalSeed } from '@seqlab/core';
 import { expectNoLeakedTensors } from '@seqlab/core/testing';
-import { bucketedData, resolveTextClassifierOptions, saveRecurrentTextClassifier, textClassifier, train } from '@seqlab/rnn';
+import { bucketedData, decodeText, fitLinearTextClassifier, resolveTextClassifierOptions, saveRecurrentTextClassifier, textClassifier, train } from '@seqlab/rnn';
 import { TextVectorizer } from '@seqlab/tokenize';
 import { pipeline, repoRoot } from '../src/index.js';
 
@@ -119,6 +119,64 @@ describe("pipeline('text-classification') kind rnn", () => {
     } finally {
       model.dispose();
     }
+  });
+});
+
+/** TREC questions of a file with their coarse and fine labels. */
+function trec(file: string, n = Infinity): { texts: string[]; coarse: string[]; fine: string[] } {
+  const lines = decodeText(readFileSync(path.join(repoRoot()!, 'data/trec', file)))
+    .split('\n')
+    .filter((l) => l.trim())
+    .slice(0, n);
+  const tags = lines.map((l) => l.slice(0, l.indexOf(' ')));
+  return { texts: lines.map((l) => l.slice(l.indexOf(' ') + 1)), coarse: tags.map((t) => t.split(':')[0]!), fine: tags };
+}
+
+describe('linear kinds (fasttext, tfidf-lr)', () => {
+  const train = trec('train_5500.label', 2500);
+  const test = trec('TREC_10.label');
+
+  it.each(['fasttext', 'tfidf-lr'] as const)('%s: learns TREC-6 from 2,500 questions, saves, reloads through pipeline() with the same scores', async (kind) => {
+    const model = await fitLinearTextClassifier({ texts: train.texts, labels: train.coarse.map((c) => [c]) }, { kind, seed: 1 });
+    const before = await model.predict(test.texts);
+    const accuracy = before.filter((r, i) => r.label === test.coarse[i]).length / test.texts.length;
+    // The majority class is 27.6% of the test set; bag-of-n-gram models reach well above 80%.
+    expect(accuracy).toBeGreaterThan(0.8);
+    expect(before.every((r) => r.truncated === false && r.predicted.length === 1)).toBe(true);
+    const dir = path.join(tmp, kind);
+    await model.save(dir);
+    expect(await readModelConfig(dir)).toMatchObject({ task: 'text-classification', kind, problem: 'multi-class', classes: CLASSES });
+    const loaded = await pipeline('text-classification', dir);
+    expect(loaded).toMatchObject({ kind, explains: false, problem: 'multi-class' });
+    const after = await loaded.predict(test.texts);
+    loaded.dispose();
+    after.forEach((r, i) => {
+      expect(r.label).toBe(before[i]!.label);
+      expect(r.score).toBeCloseTo(before[i]!.score, 5);
+    });
+  });
+
+  it('fasttext does multi-label: coarse and fine label of each question predicted together', async () => {
+    const model = await fitLinearTextClassifier({ texts: train.texts, labels: train.coarse.map((c, i) => [c, train.fine[i]!]) }, { kind: 'fasttext', seed: 1 });
+    expect(model.problem).toBe('multi-label');
+    const results = await model.predict(test.texts);
+    const coarseHit = results.filter((r, i) => r.predicted.includes(test.coarse[i]!)).length / results.length;
+    expect(coarseHit).toBeGreaterThan(0.7);
+    for (const r of results) for (const l of r.labels) expect(l.score >= 0.5).toBe(r.predicted.includes(l.label));
+    const dir = path.join(tmp, 'multi');
+    await model.save(dir);
+    const loaded = await pipeline('text-classification', dir);
+    expect(loaded.problem).toBe('multi-label');
+    expect((await loaded.predict(test.texts.slice(0, 20))).map((r) => r.predicted)).toEqual(results.slice(0, 20).map((r) => r.predicted));
+  });
+
+  it('a truncated weights file is model_file_corrupt', async () => {
+    const model = await fitLinearTextClassifier({ texts: train.texts.slice(0, 300), labels: train.coarse.slice(0, 300).map((c) => [c]) }, { kind: 'tfidf-lr', tfidf: { epochs: 2 } });
+    const dir = path.join(tmp, 'broken');
+    await model.save(dir);
+    const bytes = await fs.readFile(path.join(dir, 'weights.bin'));
+    await fs.writeFile(path.join(dir, 'weights.bin'), bytes.subarray(0, bytes.length - 8));
+    await expect(pipeline('text-classification', dir)).rejects.toMatchObject({ code: 'model_file_corrupt', message: expect.stringMatching(/weights\.bin: has \d+ bytes, the config describes \d+/) });
   });
 });
 
