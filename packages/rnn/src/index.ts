@@ -144,3 +144,4 @@ export {
   type FitLinearClassifierOptions,
   type LinearClassifierDirConfig,
 } from './classification/linear.js';
+export { classificationMetrics, type ClassMetrics, type TextClassificationMetrics } from './classification/metrics.js';
