@@ -17,6 +17,7 @@ describe('the seqlab program', () => {
     const names = leaves(program).map((c) => (c.parent && c.parent !== program ? `${c.parent.name()} ${c.name()}` : c.name()));
     expect(names.sort()).toEqual(
       [
+        'classify',
         'embed',
         'evaluate classifier',
         'evaluate forecaster',
@@ -60,7 +61,7 @@ describe('seqlab models', () => {
     expect(r.exitCode).toBe(0);
     const out = JSON.parse(r.stdout);
     const byName = Object.fromEntries(out.models.map((m: { name: string; task: string; kind: string; defaultFor: string[] }) => [m.name, m]));
-    expect(byName.sentiment).toMatchObject({ task: 'sentiment', kind: 'rnn', defaultFor: ['sentiment'] });
+    expect(byName.sentiment).toMatchObject({ task: 'sentiment', kind: 'rnn', defaultFor: ['sentiment', 'text-classification'] });
     expect(byName['sentiment-use']).toMatchObject({ task: 'sentiment', kind: 'hybrid', defaultFor: [] });
     expect(byName['shakespeare-char']).toMatchObject({ task: 'text-generation', kind: 'char-lm', defaultFor: ['text-generation'] });
   });

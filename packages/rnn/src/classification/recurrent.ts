@@ -92,6 +92,11 @@ export class RecurrentTextClassifier implements TextClassificationPipeline {
     return this.config.problem;
   }
 
+  /** The trained Keras-style model of each ensemble member (owned by this classifier). */
+  get members(): readonly tfl.LayersModel[] {
+    return this.models;
+  }
+
   get classes(): readonly string[] {
     return this.config.classes;
   }
