@@ -66,6 +66,13 @@ describe('POST /v1/classify', () => {
     await request(app).get('/v1/classify').expect(405);
   });
 
+  it('serves the committed question-type model by default from the repository models folder', async () => {
+    const repoModels = createConfig({ ...config, modelsDir: path.join(REPO_ROOT, 'models') });
+    const repoApp = createApp(repoModels, services).app;
+    const res = await request(repoApp).post('/v1/classify').send({ texts: ['Where is the Taj Mahal ?'] }).expect(200);
+    expect(res.body).toMatchObject({ model: 'question-type', kind: 'tfidf-lr', results: [{ label: 'LOC', truncated: false }] });
+  });
+
   it('is documented in the OpenAPI document', async () => {
     const doc = await request(app).get('/openapi.json').expect(200);
     expect(Object.keys(doc.body.paths)).toContain('/v1/classify');

@@ -61,9 +61,10 @@ describe('seqlab models', () => {
     expect(r.exitCode).toBe(0);
     const out = JSON.parse(r.stdout);
     const byName = Object.fromEntries(out.models.map((m: { name: string; task: string; kind: string; defaultFor: string[] }) => [m.name, m]));
-    expect(byName.sentiment).toMatchObject({ task: 'sentiment', kind: 'rnn', defaultFor: ['sentiment', 'text-classification'] });
+    expect(byName.sentiment).toMatchObject({ task: 'sentiment', kind: 'rnn', defaultFor: ['sentiment'] });
     expect(byName['sentiment-use']).toMatchObject({ task: 'sentiment', kind: 'hybrid', defaultFor: [] });
     expect(byName['shakespeare-char']).toMatchObject({ task: 'text-generation', kind: 'char-lm', defaultFor: ['text-generation'] });
+    expect(byName['question-type']).toMatchObject({ task: 'text-classification', defaultFor: ['text-classification'] });
   });
 });
 

@@ -96,6 +96,15 @@ describe('train classifier --model auto on a label-sorted CSV of 6 classes', () 
   });
 });
 
+describe('classify with the default model', () => {
+  it('labels questions with the committed question-type model', async () => {
+    const r = await run(classifyCommand(), ['How far is it from Denver to Aspen ?', 'Who wrote Hamlet ?']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^NUM\s+\d\.\d{3}\s+How far/m);
+    expect(r.stdout).toMatch(/^HUM\s+\d\.\d{3}\s+Who wrote Hamlet/m);
+  });
+});
+
 describe('multi-label and long texts', () => {
   it('trains a multi-label model from JSONL lists and predicts label sets', async () => {
     const out = join(root, 'multi');

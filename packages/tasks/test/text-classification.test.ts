@@ -180,6 +180,26 @@ describe('linear kinds (fasttext, tfidf-lr)', () => {
   });
 });
 
+describe('the default text classifier (models/question-type)', () => {
+  it('is the committed TREC question-type model and labels questions by the answer they ask for', async () => {
+    const clf = await pipeline('text-classification');
+    try {
+      expect(clf.name).toBe('question-type');
+      expect(clf.classes).toEqual(CLASSES);
+      const results = await clf.predict(['How far is it from Denver to Aspen ?', 'Who wrote Hamlet ?', 'What does NASA stand for ?', 'Where is the Taj Mahal ?']);
+      expect(results.map((r) => r.label)).toEqual(['NUM', 'HUM', 'ABBR', 'LOC']);
+      // Its test accuracy, measured here on the 500 TREC test questions, is the one the recipe reported.
+      const test = trec('TREC_10.label');
+      const all = await clf.predict(test.texts);
+      const accuracy = all.filter((r, i) => r.label === test.coarse[i]).length / test.texts.length;
+      const reported = JSON.parse(readFileSync(path.join(repoRoot()!, 'results/trec.json'), 'utf8')).questionType.testAccuracy;
+      expect(accuracy).toBeCloseTo(reported, 10);
+    } finally {
+      clf.dispose();
+    }
+  });
+});
+
 describe('sentiment models as binary text classifiers', () => {
   it('the default sentiment ensemble gives the same scores through both tasks', async () => {
     const texts = ['a gorgeous , witty film', 'tedious , overlong and dull'];
