@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { defineAction, emit, note, println } from '../cli.js';
 import { UsageError } from '../errors.js';
+import { classifyWithProgress } from '../classifying.js';
 import { modelSpec } from '../models.js';
 import { commonSchema, int, oneOf, parseOptions } from '../options.js';
 import { readTexts } from '../texts.js';
@@ -34,7 +35,7 @@ export function classifyCommand(): Command {
     const model = await pipeline('text-classification', modelSpec(o.model, 'text-classification'));
     try {
       if (o.explain && !model.explains) throw new UsageError(`--explain needs a recurrent attention model; "${model.name}" is a ${model.kind} model without attention weights`);
-      const predictions = await model.predict(texts, o.longTexts ? { longTexts: o.longTexts } : {});
+      const predictions = await classifyWithProgress(model, texts, o.longTexts ? { longTexts: o.longTexts } : {}, { what: 'classifying', quiet: o.json });
       const results = predictions.map((p, i) => ({
         text: texts[i]!,
         label: p.label,

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { defineAction, emit, fmt, note, println, table } from '../cli.js';
 import { UsageError } from '../errors.js';
+import { classifyWithProgress } from '../classifying.js';
 import { labelsForModel } from '../labelled.js';
 import { modelSpec } from '../models.js';
 import { commonSchema, existingFile, oneOf, parseOptions, plotPath, positiveInt, seed } from '../options.js';
@@ -48,7 +49,7 @@ export function evaluateClassifierCommand(): Command {
     const t0 = performance.now();
     try {
       truth = labelsForModel(rows.labels, model.classes);
-      const results = await model.predict(rows.texts, o.longTexts ? { longTexts: o.longTexts } : {});
+      const results = await classifyWithProgress(model, rows.texts, o.longTexts ? { longTexts: o.longTexts } : {}, { what: 'scoring', quiet: o.json });
       metrics = rnn.classificationMetrics(model.classes, model.problem, truth, results);
     } finally {
       model.dispose();
@@ -65,7 +66,7 @@ export function evaluateClassifierCommand(): Command {
       const trainData = rnn.readLabelledTexts(existingFile(trainFile, '--baseline-data'), { textColumn: all.textColumn, labelColumn: all.labelColumn });
       const b0 = performance.now();
       const lr = await rnn.fitLinearTextClassifier({ texts: trainData.texts, labels: labelsForModel(trainData.labels, model.classes) }, { kind: 'tfidf-lr', classes: [...model.classes], problem: model.problem });
-      const m = rnn.classificationMetrics(model.classes, model.problem, truth, await lr.predict(rows.texts));
+      const m = rnn.classificationMetrics(model.classes, model.problem, truth, await classifyWithProgress(lr, rows.texts, {}, { what: 'scoring the baseline', quiet: o.json }));
       baseline = { data: trainFile, accuracy: m.accuracy, macroF1: m.macro.f1, seconds: (performance.now() - b0) / 1000 };
     }
     if (plot && metrics.confusionMatrix) {

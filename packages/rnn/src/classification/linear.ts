@@ -182,9 +182,16 @@ export class LinearTextClassifier implements TextClassificationPipeline {
     const c = this.config;
     const words = this.tokenizer.tokenize(text).map((t) => t.text);
     if (c.kind === 'fasttext') {
+      // The mean over every n-gram occurrence, stored once per distinct bucket (long documents
+      // repeat most of their character n-grams).
       const feats = ngramFeatures(words, c.wordNgrams, c.minn, c.maxn);
-      const idx = Int32Array.from(feats, (f) => fnv1a(f) % c.features);
-      return { idx, val: new Float32Array(idx.length).fill(idx.length ? 1 / idx.length : 0) };
+      const counts = new Map<number, number>();
+      for (const f of feats) {
+        const b = fnv1a(f) % c.features;
+        counts.set(b, (counts.get(b) ?? 0) + 1);
+      }
+      const idx = Int32Array.from(counts.keys());
+      return { idx, val: Float32Array.from(idx, (b) => counts.get(b)! / feats.length) };
     }
     const counts = new Map<number, number>();
     for (const f of ngramFeatures(words, c.wordNgrams, 0, 0)) {
@@ -413,8 +420,21 @@ function trainLinear(
   const m = model as unknown as { config: LinearClassifierDirConfig; embedding: Float32Array; weights: Float32Array; bias: Float32Array };
   const { config, embedding: E, weights: W, bias: b } = m;
   const C = config.classes.length;
-  const xs = texts.map((t) => model.featurize(t));
-  const N = xs.length;
+  // Features are computed once and kept while they fit a memory budget (about 40M entries,
+  // 320 MB); beyond it (tens of thousands of long documents) they are recomputed every epoch.
+  const N = texts.length;
+  const cached: (Sparse | undefined)[] = new Array(N);
+  let entries = 0;
+  const features = (r: number): Sparse => {
+    const hit = cached[r];
+    if (hit) return hit;
+    const x = model.featurize(texts[r]!);
+    if (entries + x.idx.length <= 40_000_000) {
+      cached[r] = x;
+      entries += x.idx.length;
+    }
+    return x;
+  };
   const total = o.epochs * N;
   const d = config.dim;
   const F = config.features;
@@ -429,7 +449,7 @@ function trainLinear(
     for (const r of order) {
       const lr = o.lr0 * Math.max(1e-4, 1 - step / total);
       step++;
-      const x = xs[r]!;
+      const x = features(r);
       if (scale !== 1) {
         // scores() reads W unscaled: fold the scale in before use when it drifts.
         if (scale < 1e-3) {
