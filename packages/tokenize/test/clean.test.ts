@@ -3,9 +3,9 @@
  * offsets back to the original text, and the cleaning saved with the vectorizer and applied on load.
  */
 import { describe, expect, it } from 'vitest';
-import { CleanTextNormalizer, TextVectorizer, cleanText, normalizerFromJSON } from '../src/index.js';
+import { CleanTextNormalizer, TextVectorizer, cleanText, normalizerFromJSON, type CleanTextOptions } from '../src/index.js';
 
-const FIXTURES: Array<{ name: string; options: ConstructorParameters<typeof CleanTextNormalizer>[0]; input: string; output: string }> = [
+const FIXTURES: Array<{ name: string; options: CleanTextOptions; input: string; output: string }> = [
   { name: 'tags become spaces', options: { markup: true }, input: 'Loved it.<br /><br />The end', output: 'Loved it.  The end' },
   { name: 'attributes and comments', options: { markup: true }, input: '<p class="x">Hi<!-- note --> <b>there</b></p>', output: ' Hi   there  ' },
   { name: 'entities decoded', options: { markup: true }, input: 'Tom &amp; Jerry&#39;s &quot;show&quot; &#x263A; &bogus;', output: 'Tom & Jerry\'s "show" \u263A &bogus;' },
