@@ -48,6 +48,7 @@ describe('train classifier --model auto on a label-sorted CSV of 6 classes', () 
     lengthStats: { p90: number };
     maxLength: number;
     validationMetrics: { accuracy: number; perClass: { support: number }[] };
+    rnnTimeBudgetSeconds: number | null;
   };
 
   beforeAll(async () => {
@@ -62,6 +63,7 @@ describe('train classifier --model auto on a label-sorted CSV of 6 classes', () 
     expect(summary.problem).toBe('multi-class');
     expect(summary.trainRows + summary.validationRows).toBe(1500);
     expect(summary.candidates.map((c) => c.kind)).toEqual(['tfidf-lr', 'fasttext', 'rnn']);
+    expect(summary.rnnTimeBudgetSeconds).toBe(1500);
     const best = Math.max(...summary.candidates.map((c) => c.accuracy));
     expect(summary.candidates.find((c) => c.kind === summary.kind)!.accuracy).toBe(best);
     expect(summary.validationMetrics.accuracy).toBeCloseTo(best, 10);

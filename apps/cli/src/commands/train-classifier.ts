@@ -11,6 +11,9 @@ import { RUN_FILE, TrainingSession, announceResume, curveFromHistory, resumeOpti
 
 const MODEL_KINDS = ['auto', 'rnn', 'fasttext', 'tfidf-lr'] as const;
 
+/** The recurrent model's default time budget under `--model auto` (seconds). */
+export const AUTO_RNN_BUDGET_SECONDS = 1500;
+
 const schema = commonSchema.extend({
   data: z.string({ error: 'required unless --resume is given' }),
   out: z.string({ error: 'required unless --resume is given' }),
@@ -74,7 +77,7 @@ export function trainClassifierCommand(): Command {
     .option('--val-split <f>', 'fraction of --data held out (stratified) when --validation is not given', '0.1')
     .option('--limit <n>', 'train on N rows: a stratified, seeded sample (quick runs)')
     .option('--patience <n>', 'rnn: early stopping, epochs without better validation accuracy (0 = off)', '2')
-    .option('--time-budget <seconds>', 'rnn: stop cleanly (checkpoint, save) after this many seconds')
+    .option('--time-budget <seconds>', 'rnn: stop cleanly (checkpoint, save) after this many seconds (default under --model auto: 1500)')
     .option('--seed <n>', 'random seed', '1')
     .option('--plot <file>', 'rnn training-curve plot (.png or .svg; default DIR/training-curve.png)')
     .option('--force', 'start over even if --out already holds a run');
@@ -139,6 +142,9 @@ export function trainClassifierCommand(): Command {
 
     type Candidate = { kind: string; seconds: number; model: import('@seqlab/core').TextClassificationPipeline; metrics: import('@seqlab/rnn').TextClassificationMetrics };
     const candidates: Candidate[] = [];
+    // Under --model auto the recurrent model gets 25 minutes unless told otherwise, so the whole
+    // default run (baselines take seconds) fits in half an hour on a laptop-class machine.
+    const rnnBudget = o.timeBudget ?? (o.model === 'auto' ? AUTO_RNN_BUDGET_SECONDS : undefined);
     let rnnResult: import('@seqlab/rnn').TrainResult | undefined;
     let resumedFrom = 0;
     const session = new TrainingSession(o.epochs, out, `seqlab train classifier --resume ${o.out}`, { quiet: o.json });
@@ -173,7 +179,7 @@ export function trainClassifierCommand(): Command {
               seed: o.seed,
               checkpointDir: checkpoints,
               resume: resumeDir !== undefined,
-              ...(o.timeBudget !== undefined ? { timeBudgetSeconds: o.timeBudget } : {}),
+              ...(rnnBudget !== undefined ? { timeBudgetSeconds: rnnBudget } : {}),
               ...(onProgress ? { onProgress } : {}),
               training,
             });
@@ -225,6 +231,7 @@ export function trainClassifierCommand(): Command {
         epochsCompleted: rnnResult?.history.length ?? null,
         lastEpochPartial: partial,
         stopReason: rnnResult?.stopReason ?? null,
+        rnnTimeBudgetSeconds: kinds.includes('rnn') ? (rnnBudget ?? null) : null,
         bestEpoch: rnnResult ? rnnResult.bestEpoch + 1 : null,
         restoredBest: rnnResult?.restoredBest ?? null,
         seconds: candidates.reduce((s, c) => s + c.seconds, 0),
