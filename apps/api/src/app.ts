@@ -11,6 +11,7 @@ import type { Config } from './config.js';
 import { HttpError, errorMiddleware, hidePaths } from './errors.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
+import { classifyRoutes } from './routes/classify.js';
 import { v1Routes } from './routes/v1.js';
 import { createSchemas } from './schemas.js';
 import type { Services } from './services/services.js';
@@ -35,6 +36,7 @@ export interface App {
 
 const KNOWN_ROUTES = new Set([
   '/v1/sentiment',
+  '/v1/classify',
   '/v1/generate',
   '/v1/forecast',
   '/v1/embed',
@@ -157,6 +159,7 @@ export function createApp(config: Config, services: Services, options: AppOption
   v1.push(timeouts(config.requestTimeoutMs));
   app.use('/v1', ...v1);
   app.use(v1Routes(config, services, schemas, metrics));
+  app.use(classifyRoutes(config, schemas));
 
   app.use((req, res, next) => {
     if (KNOWN_ROUTES.has(req.path)) {

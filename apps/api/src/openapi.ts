@@ -59,6 +59,33 @@ export function openApiDocument(schemas: Schemas, version: string): JsonSchema {
       description: 'Sentiment, text generation, forecasting and sentence embeddings on TensorFlow.js.',
     },
     paths: {
+      '/v1/classify': post(
+        'Classify texts with any text classifier (multi-class, multi-label, sentiment); every result says whether its text was truncated',
+        schemas.classify,
+        json({
+          type: 'object',
+          properties: {
+            model: { type: 'string', example: 'question-type' },
+            kind: { type: 'string', example: 'fasttext' },
+            problem: { type: 'string', enum: ['binary', 'multi-class', 'multi-label'] },
+            classes: { type: 'array', items: { type: 'string' } },
+            truncated: { type: 'integer', description: 'texts longer than the model reads at once' },
+            results: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  label: { type: 'string', example: 'NUM' },
+                  score: num,
+                  predicted: { type: 'array', items: { type: 'string' } },
+                  labels: { type: 'array', items: { type: 'object', properties: { label: { type: 'string' }, score: num } } },
+                  truncated: { type: 'boolean' },
+                },
+              },
+            },
+          },
+        }),
+      ),
       '/v1/sentiment': post(
         'Classify the sentiment of texts, with per-token attention weights',
         schemas.sentiment,

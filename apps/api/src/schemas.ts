@@ -14,6 +14,16 @@ export function createSchemas(config: Pick<Config, 'maxTexts' | 'maxTextLength' 
 
   const sentiment = z.strictObject({ texts, model: modelName.optional() }).describe('Texts to classify');
 
+  const classify = z
+    .strictObject({
+      texts,
+      model: modelName.optional(),
+      labels: z.number().int().min(1).max(1000).default(3).describe('classes returned per text, highest score first'),
+      longTexts: z.enum(['truncate', 'chunks']).optional().describe("texts longer than the model reads: cut (head+tail) or read in chunks; default: the model's setting"),
+      explain: z.boolean().default(false).describe('per-token attention weights (recurrent models)'),
+    })
+    .describe('Texts to classify with any text classifier');
+
   const generate = z
     .strictObject({
       prompt: z.string().min(1, 'must not be empty').max(config.maxTextLength),
@@ -71,10 +81,11 @@ export function createSchemas(config: Pick<Config, 'maxTexts' | 'maxTextLength' 
     query: text,
     candidates: texts,
   });
-  return { sentiment, generate, forecast, embed, similarity };
+  return { sentiment, classify, generate, forecast, embed, similarity };
 }
 
 export type Schemas = ReturnType<typeof createSchemas>;
 export type SentimentRequest = z.output<Schemas['sentiment']>;
+export type ClassifyRequest = z.output<Schemas['classify']>;
 export type GenerateRequest = z.output<Schemas['generate']>;
 export type ForecastRequest = z.output<Schemas['forecast']>;

@@ -59,6 +59,7 @@ export async function listModels(extraDirs: string[] = []): Promise<ModelEntry[]
 /** How to produce each default model. */
 const RECIPES: Partial<Record<TaskName, string>> = {
   sentiment: 'npm run recipe:sst2',
+  'text-classification': 'npm run recipe:trec',
   'text-generation': 'npm run recipe:shakespeare',
 };
 

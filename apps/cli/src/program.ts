@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { classifyCommand } from './commands/classify.js';
 import { embedCommand } from './commands/embed.js';
 import { evaluateCommand } from './commands/evaluate.js';
 import { forecastCommand } from './commands/forecast.js';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
     .addHelpText('after', EXIT_HELP)
     .addCommand(generateCommand())
     .addCommand(sentimentCommand())
+    .addCommand(classifyCommand())
     .addCommand(forecastCommand())
     .addCommand(trainCommand())
     .addCommand(evaluateCommand())

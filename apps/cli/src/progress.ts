@@ -89,3 +89,54 @@ export class TrainingProgress {
     this.bar = undefined;
   }
 }
+
+/**
+ * Progress over a list of items (texts scored, embedded, ...) on stderr: a bar with rate and ETA
+ * on a terminal; elsewhere a plain line at most every 10 seconds, so a long evaluation is never
+ * silent and logs stay short.
+ */
+export class ItemProgress {
+  private bar: cliProgress.SingleBar | undefined;
+  private readonly startedAt = performance.now();
+  private lastLine = performance.now();
+
+  private readonly quiet: boolean;
+
+  constructor(
+    private readonly what: string,
+    private readonly total: number,
+    options: { quiet?: boolean; tty?: boolean } = {},
+  ) {
+    this.quiet = options.quiet ?? false;
+    if (this.quiet) return;
+    const tty = options.tty ?? process.stderr.isTTY === true;
+    if (tty) {
+      this.bar = new cliProgress.SingleBar(
+        { stream: process.stderr, format: `${what} |{bar}| {value}/{total} | {rate}/s | ETA {eta_formatted}`, hideCursor: true, etaBuffer: 50 },
+        cliProgress.Presets.shades_classic,
+      );
+      this.bar.start(Math.max(1, total), 0, { rate: '0' });
+    }
+  }
+
+  /** `done` items finished so far. */
+  update(done: number): void {
+    if (this.quiet) return;
+    const seconds = (performance.now() - this.startedAt) / 1000;
+    const rate = seconds > 0 ? done / seconds : 0;
+    if (this.bar) {
+      this.bar.update(done, { rate: rate.toFixed(0) });
+      return;
+    }
+    if (performance.now() - this.lastLine >= 10_000 && done < this.total) {
+      this.lastLine = performance.now();
+      const eta = rate > 0 ? (this.total - done) / rate : NaN;
+      process.stderr.write(`${this.what}: ${done}/${this.total} (${rate.toFixed(0)}/s, ETA ${Number.isFinite(eta) ? formatSeconds(eta) : '?'})\n`);
+    }
+  }
+
+  stop(): void {
+    this.bar?.stop();
+    this.bar = undefined;
+  }
+}

@@ -17,6 +17,7 @@ describe('the seqlab program', () => {
     const names = leaves(program).map((c) => (c.parent && c.parent !== program ? `${c.parent.name()} ${c.name()}` : c.name()));
     expect(names.sort()).toEqual(
       [
+        'classify',
         'embed',
         'evaluate classifier',
         'evaluate forecaster',
@@ -63,6 +64,7 @@ describe('seqlab models', () => {
     expect(byName.sentiment).toMatchObject({ task: 'sentiment', kind: 'rnn', defaultFor: ['sentiment'] });
     expect(byName['sentiment-use']).toMatchObject({ task: 'sentiment', kind: 'hybrid', defaultFor: [] });
     expect(byName['shakespeare-char']).toMatchObject({ task: 'text-generation', kind: 'char-lm', defaultFor: ['text-generation'] });
+    expect(byName['question-type']).toMatchObject({ task: 'text-classification', defaultFor: ['text-classification'] });
   });
 });
 

@@ -48,6 +48,13 @@ export * from './kernels/recurrent/index.js';
 export {
   SENTIMENT_LABELS,
   sentimentFromPositive,
+  classificationResult,
+  CLASSIFICATION_PROBLEMS,
+  type ClassificationProblem,
+  type ClassScore,
+  type ClassifyOptions,
+  type TextClassificationResult,
+  type TextClassificationPipeline,
   type Pipeline,
   type AttributedToken,
   type SentimentResult,

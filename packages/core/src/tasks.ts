@@ -54,3 +54,77 @@ export function sentimentFromPositive(positive: number): SentimentResult {
     ? { label: 'positive', score: positive, probabilities: [1 - positive, positive] }
     : { label: 'negative', score: 1 - positive, probabilities: [1 - positive, positive] };
 }
+
+/** What a text classifier predicts: one class of two, one of many, or any subset of its classes. */
+export type ClassificationProblem = 'binary' | 'multi-class' | 'multi-label';
+
+/** Every {@link ClassificationProblem}, in the order they are listed to users. */
+export const CLASSIFICATION_PROBLEMS: readonly ClassificationProblem[] = Object.freeze(['binary', 'multi-class', 'multi-label']);
+
+/** One class and its score. */
+export interface ClassScore {
+  label: string;
+  /** Probability of the class: softmax over the classes (binary, multi-class) or independent (multi-label). */
+  score: number;
+}
+
+/** The one text-classification result, whatever the model kind. */
+export interface TextClassificationResult {
+  /** Every class with its score, highest first. */
+  labels: ClassScore[];
+  /** The top class. */
+  label: string;
+  /** Score of {@link label}. */
+  score: number;
+  /**
+   * The predicted classes: `[label]` for binary and multi-class models; for multi-label models
+   * every class whose score reaches the model's threshold (possibly none).
+   */
+  predicted: string[];
+  /** Attention weight per token; only models with attention (kind `rnn`) give them. */
+  tokens?: AttributedToken[];
+  /** Whether the text was longer than the model reads at once (cut, or read in chunks and pooled). */
+  truncated: boolean;
+}
+
+/** Options of {@link TextClassificationPipeline.predict}. */
+export interface ClassifyOptions {
+  /**
+   * What to do with texts longer than the model's length: `'truncate'` keeps the head and the
+   * tail (the model's truncation), `'chunks'` reads the whole text in model-length windows and
+   * averages their probabilities. Default: the model's setting.
+   */
+  longTexts?: 'truncate' | 'chunks';
+  /** Texts per batch. */
+  batchSize?: number;
+}
+
+/** A loaded text classifier of any kind. */
+export interface TextClassificationPipeline extends Pipeline {
+  readonly task: 'text-classification';
+  readonly problem: ClassificationProblem;
+  /** Class names in score order of the model's outputs. */
+  readonly classes: readonly string[];
+  /** Whether results carry per-token attention weights. */
+  readonly explains: boolean;
+  /** Tokens the model reads at once (texts longer than this are truncated or chunked). */
+  readonly maxLength: number;
+  predict(texts: string[], options?: ClassifyOptions): Promise<TextClassificationResult[]>;
+}
+
+/**
+ * Turns one row of class probabilities into a {@link TextClassificationResult} (labels sorted
+ * by score, the predicted set chosen by the problem type).
+ */
+export function classificationResult(
+  classes: readonly string[],
+  probabilities: ArrayLike<number>,
+  problem: ClassificationProblem,
+  extra: { truncated: boolean; tokens?: AttributedToken[]; threshold?: number },
+): TextClassificationResult {
+  const labels = Array.from(classes, (label, i) => ({ label, score: probabilities[i]! })).sort((a, b) => b.score - a.score);
+  const top = labels[0]!;
+  const threshold = extra.threshold ?? 0.5;
+  const predicted = problem === 'multi-label' ? labels.filter((l) => l.score >= threshold).map((l) => l.label) : [top.label];
+  return { labels, label: top.label, score: top.score, predicted, ...(extra.tokens ? { tokens: extra.tokens } : {}), truncated: extra.truncated };
+}

@@ -41,7 +41,7 @@ describe('model directory config.json', () => {
   it.each([
     ['no description at all', {}, 'not_found', /config\.json: file not found \(not a seqlab model directory\)/],
     ['a newer version', { 'config.json': { version: 2, task: 'sentiment', kind: 'rnn' } }, 'model_file_corrupt', /written by a newer seqlab \(config version 2/],
-    ['an unknown task', { 'config.json': { version: 1, task: 'translation', kind: 'x' } }, 'model_file_corrupt', /"task" must be one of sentiment, text-generation, forecast, embedding, got "translation"/],
+    ['an unknown task', { 'config.json': { version: 1, task: 'translation', kind: 'x' } }, 'model_file_corrupt', /"task" must be one of sentiment, text-classification, text-generation, forecast, embedding, got "translation"/],
     ['no kind', { 'config.json': { version: 1, task: 'sentiment' } }, 'model_file_corrupt', /"kind" must be a non-empty string/],
     ['broken JSON', { 'config.json': '{"task": ' }, 'model_file_corrupt', /config\.json: is not valid JSON/],
   ])('refuses %s with a coded error naming the file', async (what, files, code, message) => {

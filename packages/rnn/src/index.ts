@@ -94,3 +94,55 @@ export {
   type ClassificationReport,
 } from './metrics.js';
 export { checkPromptLength, generationSteps, type GenerationCostInput } from './generation/cost.js';
+export {
+  RecurrentTextClassifier,
+  loadRecurrentTextClassifier,
+  saveRecurrentTextClassifier,
+  type RecurrentClassifierDirConfig,
+  type SaveRecurrentClassifierOptions,
+} from './classification/recurrent.js';
+export {
+  lengthStats,
+  defaultMaxLength,
+  keptPositions,
+  chunkStarts,
+  TRUNCATION_STRATEGIES,
+  LONG_TEXT_MODES,
+  type LengthStats,
+  type LongTextMode,
+  type TruncationStrategy,
+} from './classification/long-texts.js';
+export { checkClasses } from './classification/labels.js';
+export type { ClassificationProblem, ClassScore, ClassifyOptions, TextClassificationPipeline, TextClassificationResult } from '@seqlab/core';
+export {
+  readLabelledTexts,
+  parseLabelledTexts,
+  decodeText,
+  stratifiedSplit,
+  stratifiedSample,
+  classWeights,
+  selectRows,
+  TEXT_COLUMN_NAMES,
+  LABEL_COLUMN_NAMES,
+  type LabelledTexts,
+  type LabelledFormat,
+  type ReadLabelledOptions,
+} from './classification/data.js';
+export {
+  fitRecurrentTextClassifier,
+  DEFAULT_CLEAN,
+  type FitRecurrentClassifierOptions,
+  type FitRecurrentClassifierResult,
+  type LabelledRows,
+} from './classification/fit-recurrent.js';
+export {
+  LinearTextClassifier,
+  fitLinearTextClassifier,
+  loadLinearTextClassifier,
+  type LinearKind,
+  type FastTextOptions,
+  type TfidfLrOptions,
+  type FitLinearClassifierOptions,
+  type LinearClassifierDirConfig,
+} from './classification/linear.js';
+export { classificationMetrics, type ClassMetrics, type TextClassificationMetrics } from './classification/metrics.js';

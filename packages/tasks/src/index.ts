@@ -15,6 +15,8 @@ export {
   resolveModelDir,
   type ResolveModelOptions,
 } from './models.js';
+export { SentimentAsTextClassifier } from './sentiment-classifier.js';
+export type { TextClassificationPipeline, TextClassificationResult, ClassScore, ClassifyOptions, ClassificationProblem } from '@seqlab/core';
 export { TASK_NAMES, type TaskName, type SentimentPipeline, type SentimentResult, type Pipeline } from '@seqlab/core';
 export type { TextGenerationPipeline } from '@seqlab/rnn';
 export type { ForecastPipeline, ForecastRequest, ForecastResult } from '@seqlab/forecast';

@@ -9,6 +9,7 @@ export const MODELS_ENV = 'SEQLAB_MODELS';
 /** The model each task uses when none is named (a folder name under the models folder). */
 export const DEFAULT_MODELS: Readonly<Record<TaskName, string | undefined>> = Object.freeze({
   sentiment: 'sentiment',
+  'text-classification': 'question-type',
   'text-generation': 'shakespeare-char',
   forecast: undefined,
   embedding: undefined,

@@ -8,15 +8,18 @@ import {
   type ModelConfig,
   type SentimentPipeline,
   type TaskName,
+  type TextClassificationPipeline,
 } from '@seqlab/core';
 import type { EmbeddingPipeline, SentenceEncoder } from '@seqlab/embeddings';
 import type { ForecastPipeline } from '@seqlab/forecast';
 import type { TextGenerationPipeline } from '@seqlab/rnn';
+import { SentimentAsTextClassifier } from './sentiment-classifier.js';
 import { checkTask, DEFAULT_MODELS, resolveModelDir, type ResolveModelOptions } from './models.js';
 
 /** The pipeline type each task returns. */
 export interface PipelineByTask {
   sentiment: SentimentPipeline;
+  'text-classification': TextClassificationPipeline;
   'text-generation': TextGenerationPipeline;
   forecast: ForecastPipeline;
   embedding: EmbeddingPipeline;
@@ -43,6 +46,11 @@ const KINDS: Readonly<{ [T in TaskName]: Readonly<Record<string, Loader<Pipeline
       (await import('@seqlab/embeddings')).loadSentimentClassifier({ modelDir: dir, name, ...(o.encoder ? { encoder: o.encoder } : {}) }),
     hybrid: async (dir: string, name: string, o: PipelineOptions) =>
       (await import('@seqlab/embeddings')).loadSentimentClassifier({ modelDir: dir, name, ...(o.encoder ? { encoder: o.encoder } : {}) }),
+  }),
+  'text-classification': Object.freeze({
+    rnn: async (dir: string, name: string) => (await import('@seqlab/rnn')).loadRecurrentTextClassifier(dir, { name }),
+    fasttext: async (dir: string, name: string) => (await import('@seqlab/rnn')).loadLinearTextClassifier(dir, { name }),
+    'tfidf-lr': async (dir: string, name: string) => (await import('@seqlab/rnn')).loadLinearTextClassifier(dir, { name }),
   }),
   'text-generation': Object.freeze({
     'char-lm': async (dir: string, name: string) => (await import('@seqlab/rnn')).loadTextGenerationPipeline(dir, { name }),
@@ -123,6 +131,16 @@ export async function pipeline<T extends TaskName>(task: T, model?: string, opti
     config = await readModelConfig(dir);
   } catch (err) {
     throw nameModelInError(err, dir, name);
+  }
+  if (task === 'text-classification' && config.task === 'sentiment') {
+    // Sentiment models are binary text classifiers: served by this task too.
+    await ensureBackend();
+    try {
+      if (config.kind === 'rnn') return (await (await import('@seqlab/rnn')).loadRecurrentTextClassifier(dir, { name })) as unknown as PipelineByTask[T];
+      return new SentimentAsTextClassifier(await pipeline('sentiment', dir, { ...options, name, allowPaths: true })) as unknown as PipelineByTask[T];
+    } catch (err) {
+      throw nameModelInError(err, dir, name);
+    }
   }
   if (config.task !== task) throw new BadInputError(`model "${name}" is a ${config.task} model, not a ${task} model`);
   const loaders = KINDS[task] as Record<string, Loader<PipelineByTask[T]>>;

@@ -241,7 +241,7 @@ describe("pipeline('embedding')", () => {
 
 describe('pipeline errors', () => {
   it('names tasks, models and kinds, never server folders', async () => {
-    await expect(pipeline('summarize' as never)).rejects.toMatchObject({ code: 'bad_input', message: expect.stringMatching(/valid tasks: sentiment, text-generation, forecast, embedding/) });
+    await expect(pipeline('summarize' as never)).rejects.toMatchObject({ code: 'bad_input', message: expect.stringMatching(/valid tasks: sentiment, text-classification, text-generation, forecast, embedding/) });
     const missing = await pipeline('sentiment', 'nope').catch((e: Error) => e);
     expect(missing).toMatchObject({ code: 'not_found', message: expect.stringMatching(/^no model named "nope"; available models: .*sentiment-use/) });
     expect((missing as Error).message).not.toContain(modelsDir());

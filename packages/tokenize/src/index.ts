@@ -21,6 +21,7 @@ export {
   type NormalizeOptions,
   type UnicodeForm,
 } from './normalize.js';
+export { CleanTextNormalizer, cleanText, CLEAN_PLACEHOLDERS, type CleanTextOptions } from './clean.js';
 export { TokenizeFormatError } from './errors.js';
 export {
   Vocabulary,

@@ -1,5 +1,6 @@
 import type { AlignedText, Normalizer } from './types.js';
 import { BadInputError } from '@seqlab/core';
+import { CleanTextNormalizer, type CleanTextOptions } from './clean.js';
 
 /** Unicode normalization forms accepted by {@link NormalizeOptions.unicode}. */
 export type UnicodeForm = 'NFC' | 'NFD' | 'NFKC' | 'NFKD';
@@ -323,6 +324,7 @@ export function composeNormalizers(...steps: Normalizer[]): Normalizer {
 type NormalizerFactory = (json: Record<string, unknown>) => Normalizer;
 const normalizerRegistry = new Map<string, NormalizerFactory>([
   ['text', (json) => new TextNormalizer(json['options'] as NormalizeOptions)],
+  ['clean', (json) => new CleanTextNormalizer(json['options'] as CleanTextOptions)],
   [
     'sequence',
     (json) => {

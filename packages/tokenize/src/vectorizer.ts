@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { TokenizeFormatError } from './errors.js';
 import { composeNormalizers, describe, isWellFormed, lowercase as lowercaseStep, normalizerFromJSON, TextNormalizer, type NormalizeOptions } from './normalize.js';
+import { CleanTextNormalizer, type CleanTextOptions } from './clean.js';
 import { lines } from './tokenizers/corpus.js';
 import { createTokenizer, isTokenizer, isTrainable, tokenizerFromJSON, type TokenizerName } from './tokenizers/registry.js';
 import type { Normalizer, Token, Tokenizer } from './types.js';
@@ -24,6 +25,11 @@ export interface TextVectorizerOptions {
    * word plus accent stripping (BERT uncased).
    */
   normalize?: NormalizeOptions | Normalizer | false;
+  /**
+   * Cleaning before normalization (markup stripping, URL and number placeholders; see
+   * {@link CleanTextNormalizer}). Saved with the vectorizer. Default: none.
+   */
+  clean?: CleanTextOptions;
   /** Shortcut that overrides the lower-casing of `normalize`. */
   lowercase?: boolean;
   /**
@@ -137,7 +143,10 @@ export class TextVectorizer {
     checkInt('maxLength', options.maxLength, 1);
     checkSide('padding', options.padding);
     checkSide('truncation', options.truncation);
-    this.normalizer = resolveNormalizer(this.tokenizer.kind, options.normalize, options.lowercase);
+    const normalizer = resolveNormalizer(this.tokenizer.kind, options.normalize, options.lowercase);
+    // Cleaning runs first: entities decode to characters the normalizer then folds like any other.
+    const clean = options.clean === undefined ? undefined : new CleanTextNormalizer(options.clean);
+    this.normalizer = clean ? (normalizer ? composeNormalizers(clean, normalizer) : clean) : normalizer;
     this.specialTokens = options.specials;
     this.config = {
       maxTokens: options.maxTokens,

@@ -65,6 +65,6 @@ describe('TextNormalizer', () => {
     expect(() => new TextNormalizer({ unicode: 'NFX' as never })).toThrow(/normalize\.unicode must be one of/);
     expect(() => new TextNormalizer({ lowercase: 'yes' as never })).toThrow(/normalize\.lowercase must be a boolean/);
     expect(() => bert.normalize(42 as never)).toThrow(/expected a string, got number 42/);
-    expect(() => normalizerFromJSON({ kind: 'nope' })).toThrow(/unknown normalizer kind "nope"; known kinds: text, sequence/);
+    expect(() => normalizerFromJSON({ kind: 'nope' })).toThrow(/unknown normalizer kind "nope"; known kinds: text, clean, sequence/);
   });
 });

@@ -133,6 +133,26 @@ if (sst2 || sst2use || shakespeare) {
   parts.push('Published references (anchors): CNN with random embeddings 82.7% (Kim 2014); USE transfer about 85% (Cer et al. 2018); nanoGPT "baby" CPU config about 1.88 nats/char.');
 }
 
+const trec = load('trec');
+if (trec) {
+  parts.push(`### Question classification: TREC (${provenance(trec)})`);
+  const goal = trec.goal as Json;
+  const qt = trec.questionType as Json | null;
+  parts.push(
+    `5,452 training / 500 test questions; every kind fitted on the same 90% of the training questions (the other 10%, stratified, picks the committed model), test accuracy and macro F1 on the 500 test questions. Goal of issue 15: TREC-6 >= 95% (best here ${fmt(((goal.best as number) ?? 0) * 100, 2)}%, ${goal.met ? 'met' : 'not met yet'}). References: CNN from random embeddings 91.2%, with pretrained vectors 93.6% (Kim 2014); SVM on hand-made features 95.0% (Silva et al. 2011).${qt ? ` Committed: \`models/question-type\` (kind ${String(qt.kind)}).` : ''}`,
+  );
+  parts.push(
+    table(trec.rows as Row[], [
+      ['task', 'task'],
+      ['kind', 'model'],
+      ['validationAccuracy', 'held-out train accuracy', 4],
+      ['testAccuracy', 'test accuracy', 4],
+      ['testMacroF1', 'test macro F1', 4],
+      ['trainSeconds', 'train seconds', 1],
+    ]),
+  );
+}
+
 const ett = load('ett');
 if (ett) {
   parts.push(`### ETT long-horizon forecasting (${provenance(ett)})`);

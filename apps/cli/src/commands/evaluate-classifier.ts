@@ -1,67 +1,98 @@
 import { Command } from 'commander';
 import { z } from 'zod';
-import { defineAction, emit, fmt, println, table } from '../cli.js';
-import { LABELS, readLabelledTsv } from '../labelled.js';
+import { defineAction, emit, fmt, note, println, table } from '../cli.js';
+import { UsageError } from '../errors.js';
+import { classifyWithProgress } from '../classifying.js';
+import { labelsForModel, requireHeaderDecision } from '../labelled.js';
 import { modelSpec } from '../models.js';
-import { commonSchema, existingFile, parseOptions, plotPath, positiveInt } from '../options.js';
+import { commonSchema, existingFile, oneOf, parseOptions, plotPath, positiveInt, seed } from '../options.js';
 
 const schema = commonSchema.extend({
   model: z.string().optional(),
   data: z.string(),
-  textCol: z.string().default('sentence'),
-  labelCol: z.string().default('label'),
+  textCol: z.string().optional(),
+  header: z.boolean().optional(),
+  labelCol: z.string().optional(),
   limit: positiveInt.optional(),
+  seed: seed.default(1),
+  longTexts: oneOf(['truncate', 'chunks'] as const, 'one of').optional(),
+  baseline: z.boolean().default(false),
+  baselineData: z.string().optional(),
   plot: z.string().optional(),
 });
 
-/** `seqlab evaluate classifier`: accuracy, precision/recall/F1, ROC-AUC and the confusion matrix. */
+/** `seqlab evaluate classifier`: per-class metrics, averages, confusion matrix, ROC-AUC, truncations; optionally beside a TF-IDF baseline. */
 export function evaluateClassifierCommand(): Command {
   const cmd = new Command('classifier')
-    .description('score a sentiment classifier on a labelled TSV: accuracy, per-class precision/recall/F1, ROC-AUC, confusion matrix')
+    .description('score a text classifier on a labelled CSV/TSV/JSONL: accuracy, per-class precision/recall/F1/support, macro/micro averages, confusion matrix, ROC-AUC (binary), subset accuracy (multi-label)')
     .option('--model <name|dir>', 'model name or directory (default: the committed sentiment model)')
-    .requiredOption('--data <file>', 'TSV with a header row, e.g. data/sst2/dev.tsv')
-    .option('--text-col <name>', 'text column', 'sentence')
-    .option('--label-col <name>', 'label column (0/1 or negative/positive)', 'label')
-    .option('--limit <n>', 'score the first N rows only')
+    .requiredOption('--data <file>', 'labelled file, e.g. data/sst2/dev.tsv')
+    .option('--text-col <name>', 'text column (default: detected)')
+    .option('--no-header', 'the file has no header row: read every row as data (columns column1, column2, ...)')
+    .option('--label-col <name>', 'label column (default: detected)')
+    .option('--limit <n>', 'score N rows: a stratified, seeded sample')
+    .option('--seed <n>', 'seed of --limit', '1')
+    .option('--long-texts <how>', 'texts longer than the model reads: truncate | chunks (default: the model\'s setting)')
+    .option('--baseline', 'also fit a TF-IDF logistic regression on the training data and print it beside the model')
+    .option('--baseline-data <file>', 'training data of --baseline (default: the file the model was trained on)')
     .option('--plot <file>', 'draw the confusion matrix (.png or .svg)');
   return defineAction(cmd, async ({ opts }) => {
     const o = parseOptions(schema, opts);
     const data = existingFile(o.data, '--data');
     const plot = plotPath(o.plot);
     const rnn = await import('@seqlab/rnn');
-    let { texts, labels } = readLabelledTsv(data, o.textCol, o.labelCol);
-    if (o.limit) {
-      texts = texts.slice(0, o.limit);
-      labels = labels.slice(0, o.limit);
-    }
-    const { pipeline } = await import('@seqlab/tasks');
-    const model = await pipeline('sentiment', modelSpec(o.model, 'sentiment'));
-    const dir = model.name;
-    let preds;
+    const { pipeline, describeModel, resolveModelDir } = await import('@seqlab/tasks');
+    const columns = { ...(o.textCol ? { textColumn: o.textCol } : {}), ...(o.labelCol ? { labelColumn: o.labelCol } : {}) };
+    const all = rnn.readLabelledTexts(data, { ...columns, ...(o.header === false ? { header: false } : {}) });
+    requireHeaderDecision(data, all, o.header);
+    const rows = o.limit ? rnn.selectRows(all, rnn.stratifiedSample(all.labels, o.limit, o.seed)) : all;
+    const model = await pipeline('text-classification', modelSpec(o.model, 'text-classification'));
+    let metrics;
+    let truth: string[][];
     const t0 = performance.now();
     try {
-      preds = await model.predict(texts);
+      truth = labelsForModel(rows.labels, model.classes);
+      const results = await classifyWithProgress(model, rows.texts, o.longTexts ? { longTexts: o.longTexts } : {}, { what: 'scoring', quiet: o.json });
+      metrics = rnn.classificationMetrics(model.classes, model.problem, truth, results);
     } finally {
       model.dispose();
     }
     const seconds = (performance.now() - t0) / 1000;
-    const yPred = preds.map((p) => (p.label === 'positive' ? 1 : 0));
-    const report = rnn.classificationReport(labels, yPred, 2);
-    const auc = new Set(labels).size === 2 ? rnn.rocAuc(labels, preds.map((p) => p.probabilities[1]!)) : null;
-    if (plot) {
-      const { confusionChart, writeChart } = await import('../plots.js');
-      await writeChart(confusionChart([...LABELS], report.confusionMatrix, { title: `${dir.split('/').pop()} on ${data.split('/').pop()}` }), plot);
+    let baseline: { data: string; accuracy: number; macroF1: number; seconds: number } | null = null;
+    if (o.baseline) {
+      let trainFile = o.baselineData;
+      if (!trainFile) {
+        const config = await describeModel(resolveModelDir(modelSpec(o.model, 'text-classification')).dir);
+        trainFile = (config.training as { data?: string } | undefined)?.data;
+        if (!trainFile) throw new UsageError('--baseline: the model does not record its training data; pass --baseline-data FILE');
+      }
+      const trainData = rnn.readLabelledTexts(existingFile(trainFile, '--baseline-data'), { textColumn: all.textColumn, labelColumn: all.labelColumn });
+      const b0 = performance.now();
+      const lr = await rnn.fitLinearTextClassifier({ texts: trainData.texts, labels: labelsForModel(trainData.labels, model.classes) }, { kind: 'tfidf-lr', classes: [...model.classes], problem: model.problem });
+      const m = rnn.classificationMetrics(model.classes, model.problem, truth, await classifyWithProgress(lr, rows.texts, {}, { what: 'scoring the baseline', quiet: o.json }));
+      baseline = { data: trainFile, accuracy: m.accuracy, macroF1: m.macro.f1, seconds: (performance.now() - b0) / 1000 };
     }
+    if (plot && metrics.confusionMatrix) {
+      const { confusionChart, writeChart } = await import('../plots.js');
+      await writeChart(confusionChart([...model.classes], metrics.confusionMatrix, { title: `${model.name.split('/').pop()} on ${data.split('/').pop()}` }), plot);
+    }
+    const { perClass, ...rest } = metrics;
     emit(
       o.json,
-      { model: dir, data, count: texts.length, seconds, labels: LABELS, ...report, rocAuc: auc, plot: plot ?? null },
+      { model: model.name, kind: model.kind, data, seconds, labels: model.classes, ...rest, perClass, rocAuc: metrics.rocAuc ?? null, baseline, plot: plot && metrics.confusionMatrix ? plot : null },
       () => {
-        println(`${dir} on ${data} (${texts.length} texts, ${(texts.length / seconds).toFixed(0)} texts/s)`);
-        println(`accuracy ${fmt(report.accuracy)}  macro F1 ${fmt(report.macroF1)}${auc !== null ? `  ROC-AUC ${fmt(auc)}` : ''}`);
-        println(table([['class', 'precision', 'recall', 'F1'], ...LABELS.map((l, i) => [l, report.precision[i]!, report.recall[i]!, report.f1[i]!])]));
-        println('confusion matrix (rows: actual, columns: predicted)');
-        println(table([['', ...LABELS], ...LABELS.map((l, i) => [l, ...report.confusionMatrix[i]!.map(String)])]));
-        if (plot) println(`plot written to ${plot}`);
+        println(`${model.name} (${model.kind}, ${model.problem}) on ${data} (${metrics.count} texts, ${(metrics.count / seconds).toFixed(0)} texts/s)`);
+        const acc = model.problem === 'multi-label' ? 'subset accuracy' : 'accuracy';
+        println(`${acc} ${fmt(metrics.accuracy)}  macro F1 ${fmt(metrics.macro.f1)}  micro F1 ${fmt(metrics.micro.f1)}${metrics.rocAuc !== undefined ? `  ROC-AUC ${fmt(metrics.rocAuc)}` : ''}`);
+        if (metrics.truncated > 0) println(`${metrics.truncated} of ${metrics.count} texts were longer than the model reads at once (${model.maxLength} tokens) and were ${o.longTexts === 'chunks' ? 'read in chunks' : 'truncated'}`);
+        println(table([['class', 'precision', 'recall', 'F1', 'support'], ...perClass.map((c) => [c.label, c.precision, c.recall, c.f1, c.support])]));
+        if (metrics.confusionMatrix && model.classes.length <= 12) {
+          println('confusion matrix (rows: actual, columns: predicted)');
+          println(table([['', ...model.classes], ...model.classes.map((l, i) => [l, ...metrics.confusionMatrix![i]!.map(String)])]));
+        }
+        if (baseline) println(`baseline TF-IDF logistic regression (fitted on ${baseline.data} in ${baseline.seconds.toFixed(1)} s): ${acc} ${fmt(baseline.accuracy)}, macro F1 ${fmt(baseline.macroF1)}`);
+        if (plot && metrics.confusionMatrix) println(`plot written to ${plot}`);
+        else if (plot) note('--plot: a confusion matrix needs a single-label model; none drawn');
       },
     );
   });

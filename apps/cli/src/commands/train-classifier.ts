@@ -1,20 +1,28 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
-import { defineAction, emit, fmt, println } from '../cli.js';
+import { defineAction, emit, fmt, note, println, table } from '../cli.js';
 import { InputError, UsageError } from '../errors.js';
-import { readLabelledTsv, type LabelledTexts } from '../labelled.js';
+import { labelsForModel, requireHeaderDecision } from '../labelled.js';
 import { commonSchema, existingFile, fraction, int, nonNegative, number, oneOf, parseOptions, plotPath, positive, positiveInt, seed } from '../options.js';
-import { RUN_FILE, TrainingSession, disposeTrained, announceResume, curveFromHistory, resumeOptions, type RunRecord } from '../training.js';
+import { RUN_FILE, TrainingSession, announceResume, curveFromHistory, resumeOptions, type RunRecord } from '../training.js';
+
+const MODEL_KINDS = ['auto', 'rnn', 'fasttext', 'tfidf-lr'] as const;
+
+/** The recurrent model's default time budget under `--model auto` (seconds). */
+export const AUTO_RNN_BUDGET_SECONDS = 1500;
 
 const schema = commonSchema.extend({
   data: z.string({ error: 'required unless --resume is given' }),
   out: z.string({ error: 'required unless --resume is given' }),
   validation: z.string().optional(),
-  textCol: z.string().default('sentence'),
-  labelCol: z.string().default('label'),
+  textCol: z.string().optional(),
+  header: z.boolean().optional(),
+  labelCol: z.string().optional(),
+  model: oneOf(MODEL_KINDS, 'a model kind, one of').default('auto'),
+  classWeights: oneOf(['none', 'balanced'] as const, 'one of').default('none'),
   epochs: positiveInt.default(5),
   cell: oneOf(['lstm', 'gru', 'simple'] as const, 'a cell type, one of').default('lstm'),
   layers: int(1, 4).default(1),
@@ -23,11 +31,12 @@ const schema = commonSchema.extend({
   attention: oneOf(['pooling', 'self'] as const, 'an attention kind, one of').default('pooling'),
   dropout: number('a number in [0, 1)', (n) => n >= 0 && n < 1).default(0.3),
   vocabSize: int(16).default(20_000),
-  maxLength: int(2, 10_000).default(64),
+  maxLength: int(2, 10_000).optional(),
+  truncation: oneOf(['head+tail', 'head', 'tail'] as const, 'one of').default('head+tail'),
   batchSize: positiveInt.default(32),
   lr: positive.default(0.002),
   clip: positive.default(5),
-  valSplit: fraction.default(0.05),
+  valSplit: fraction.default(0.1),
   limit: positiveInt.optional(),
   patience: int(0).default(2),
   timeBudget: nonNegative.optional(),
@@ -38,34 +47,41 @@ const schema = commonSchema.extend({
 
 type ClassifierOptions = z.output<typeof schema>;
 
-/** `seqlab train classifier`: a BiRNN + attention sentiment classifier that `seqlab sentiment` can load. */
+/** Label sets saved in the sentiment model layout, so `seqlab sentiment --model DIR` reads them. */
+const SENTIMENT_CLASSES = [JSON.stringify(['0', '1']), JSON.stringify(['negative', 'positive']), JSON.stringify(['neg', 'pos'])];
+
+/** `seqlab train classifier`: a text classifier on any labels (binary, multi-class, multi-label). */
 export function trainClassifierCommand(): Command {
   const cmd = new Command('classifier')
-    .description('train a recurrent sentiment classifier with attention on a TSV of texts and 0/1 labels (usable by `seqlab sentiment --model DIR`)')
-    .option('--data <file>', 'TSV with a header row, e.g. data/sst2/train.tsv (sentence<TAB>label)')
+    .description('train a text classifier on a CSV, TSV or JSONL of texts and labels (any label strings; multi-label as ["a","b"] or a|b)')
+    .option('--data <file>', 'CSV, TSV or JSONL; delimiter, header and columns detected (e.g. data/sst2/train.tsv)')
     .option('--out <dir>', 'run directory: checkpoints, training curve and the final model')
     .option('--resume <dir>', 'continue the interrupted run in DIR (its options are reused; flags given now override)')
-    .option('--validation <file>', 'validation TSV for early stopping (default: hold out --val-split of --data)')
-    .option('--text-col <name>', 'text column', 'sentence')
-    .option('--label-col <name>', 'label column (0/1 or negative/positive)', 'label')
-    .option('--epochs <n>', 'maximum epochs (counting epochs done before a resume)', '5')
-    .option('--cell <type>', 'recurrent cell: lstm|gru|simple', 'lstm')
-    .option('--layers <n>', 'stacked bidirectional layers', '1')
-    .option('--units <n>', 'units per direction', '64')
-    .option('--embedding-dim <n>', 'word embedding size', '64')
-    .option('--attention <kind>', 'pooling (attention pooling) | self (self-attention, then pooling)', 'pooling')
-    .option('--dropout <r>', 'dropout after the embedding and before the output', '0.3')
-    .option('--vocab-size <n>', 'largest word vocabulary', '20000')
-    .option('--max-length <n>', 'tokens kept per text', '64')
-    .option('--batch-size <n>', 'texts per batch', '32')
-    .option('--lr <rate>', 'Adam learning rate', '0.002')
-    .option('--clip <norm>', 'clip gradients to this global norm', '5')
-    .option('--val-split <f>', 'fraction of --data held out when --validation is not given', '0.05')
-    .option('--limit <n>', 'train on the first N rows only (quick runs)')
-    .option('--patience <n>', 'early stopping: epochs without better validation accuracy (0 = off)', '2')
-    .option('--time-budget <seconds>', 'stop cleanly (checkpoint, save) after this many seconds')
+    .option('--validation <file>', 'validation file (default: a stratified --val-split of --data)')
+    .option('--text-col <name>', 'text column (default: text, sentence, review, question, content, ... or the longest)')
+    .option('--no-header', 'the file has no header row: read every row as data (columns column1, column2, ...)')
+    .option('--label-col <name>', 'label column (default: label, class, category, target, sentiment, ...)')
+    .option('--model <kind>', 'auto (tfidf-lr, fasttext and rnn; keeps the best on validation) | rnn | fasttext | tfidf-lr', 'auto')
+    .option('--class-weights <how>', 'none | balanced (weigh classes by inverse frequency)', 'none')
+    .option('--epochs <n>', 'rnn: maximum epochs (counting epochs done before a resume)', '5')
+    .option('--cell <type>', 'rnn: recurrent cell lstm|gru|simple', 'lstm')
+    .option('--layers <n>', 'rnn: stacked bidirectional layers', '1')
+    .option('--units <n>', 'rnn: units per direction', '64')
+    .option('--embedding-dim <n>', 'rnn: word embedding size', '64')
+    .option('--attention <kind>', 'rnn: pooling (attention pooling) | self (self-attention, then pooling)', 'pooling')
+    .option('--dropout <r>', 'rnn: dropout after the embedding and before the output', '0.3')
+    .option('--vocab-size <n>', 'rnn: largest word vocabulary', '20000')
+    .option('--max-length <n>', 'rnn: tokens read at once (default: the 90th percentile of the training texts, 16..256)')
+    .option('--truncation <how>', 'rnn: tokens kept from longer texts: head+tail | head | tail', 'head+tail')
+    .option('--batch-size <n>', 'rnn: texts per batch', '32')
+    .option('--lr <rate>', 'rnn: Adam learning rate', '0.002')
+    .option('--clip <norm>', 'rnn: clip gradients to this global norm', '5')
+    .option('--val-split <f>', 'fraction of --data held out (stratified) when --validation is not given', '0.1')
+    .option('--limit <n>', 'train on N rows: a stratified, seeded sample (quick runs)')
+    .option('--patience <n>', 'rnn: early stopping, epochs without better validation accuracy (0 = off)', '2')
+    .option('--time-budget <seconds>', 'rnn: stop cleanly (checkpoint, save) after this many seconds (default under --model auto: 1500)')
     .option('--seed <n>', 'random seed', '1')
-    .option('--plot <file>', 'training-curve plot (.png or .svg; default DIR/training-curve.png)')
+    .option('--plot <file>', 'rnn training-curve plot (.png or .svg; default DIR/training-curve.png)')
     .option('--force', 'start over even if --out already holds a run');
   return defineAction(cmd, async ({ opts, command }) => {
     const resumeDir = typeof opts.resume === 'string' ? resolve(opts.resume) : undefined;
@@ -78,118 +94,172 @@ export function trainClassifierCommand(): Command {
     const checkpoints = join(out, 'checkpoints');
     const rnn = await import('@seqlab/rnn');
     const { TextVectorizer } = await import('@seqlab/tokenize');
-    const { initBackend, setGlobalSeed, writeJsonAtomic, SeededRandom } = await import('@seqlab/core');
+    const { initBackend, writeJsonAtomic } = await import('@seqlab/core');
 
     if (!resumeDir && existsSync(join(checkpoints, 'state.json'))) {
       if (!o.force) throw new UsageError(`${out} already holds a training run; continue it with --resume ${o.out} or start over with --force`);
       await rm(checkpoints, { recursive: true, force: true });
     }
-    const all = readLabelledTsv(data, o.textCol, o.labelCol);
-    let train: LabelledTexts;
-    let validation: LabelledTexts;
+    const columns = { ...(o.textCol ? { textColumn: o.textCol } : {}), ...(o.labelCol ? { labelColumn: o.labelCol } : {}) };
+    const all = rnn.readLabelledTexts(data, { ...columns, ...(o.header === false ? { header: false } : {}) });
+    requireHeaderDecision(data, all, o.header);
+    let train: ReturnType<typeof rnn.selectRows>;
+    let validation: ReturnType<typeof rnn.selectRows>;
+    // --limit and the split are stratified and seeded: a file sorted by label still gives every class.
+    const limited = o.limit ? rnn.selectRows(all, rnn.stratifiedSample(all.labels, o.limit, o.seed)) : all;
     if (validationFile) {
-      train = all;
-      validation = readLabelledTsv(validationFile, o.textCol, o.labelCol);
+      train = limited;
+      validation = rnn.readLabelledTexts(validationFile, { textColumn: all.textColumn, labelColumn: all.labelColumn });
     } else {
-      // A seeded split, so a resumed run holds out the same rows.
-      const perm = new SeededRandom(`holdout:${o.seed}`).permutation(all.texts.length);
-      const nHold = Math.max(1, Math.round(all.texts.length * o.valSplit));
-      const pick = (idx: ArrayLike<number>) => ({ texts: Array.from(idx, (i) => all.texts[i]!), labels: Array.from(idx, (i) => all.labels[i]!) });
-      validation = pick(perm.subarray(0, nHold));
-      train = pick(perm.subarray(nHold));
+      const split = rnn.stratifiedSplit(limited.labels, o.valSplit, o.seed);
+      train = rnn.selectRows(limited, split.train);
+      validation = rnn.selectRows(limited, split.holdout);
     }
-    if (o.limit) train = { texts: train.texts.slice(0, o.limit), labels: train.labels.slice(0, o.limit) };
-    if (new Set(train.labels).size < 2) throw new InputError(`--data: the training rows contain only one label; a classifier needs both`);
+    const classes = [...new Set(train.labels.flat())].sort();
+    if (classes.length < 2) throw new InputError(`--data: the training rows have only one label (${classes[0]}); a classifier needs at least two`);
+    const multiLabel = all.multiLabel || train.labels.some((l) => l.length !== 1);
+    const unknown = validation.labels.flat().find((l) => !classes.includes(l));
+    if (unknown !== undefined) throw new InputError(`--validation: label "${unknown}" does not occur in the training rows (classes: ${classes.join(', ')})`);
+    const sentimentLayout = !multiLabel && SENTIMENT_CLASSES.includes(JSON.stringify(classes));
+    const truncation = sentimentLayout ? 'head' : o.truncation;
 
-    const vectorizerFile = join(out, 'vectorizer.json');
-    const vectorizer =
-      resumeDir && existsSync(vectorizerFile)
-        ? TextVectorizer.fromJSON(JSON.parse(readFileSync(vectorizerFile, 'utf8')))
-        : await new TextVectorizer({ tokenizer: 'word', maxTokens: o.vocabSize }).adapt(train.texts);
-    const encode = (texts: string[]) => texts.map((t) => vectorizer.encodeIds(t).slice(0, o.maxLength));
+    // Token-length statistics of the training texts, as the models tokenize them.
+    const counter = new TextVectorizer({ tokenizer: 'word', clean: rnn.DEFAULT_CLEAN });
+    const stats = rnn.lengthStats(train.texts.map((t) => counter.tokenize(t).length));
+    const maxLength = o.maxLength ?? rnn.defaultMaxLength(stats);
+    if (!o.json) {
+      note(`${data}: ${train.texts.length} training / ${validation.texts.length} validation texts, ${classes.length} classes${multiLabel ? ' (multi-label)' : ''}, text column "${all.textColumn}", label column "${all.labelColumn}"`);
+      note(`text length in tokens: median ${stats.p50}, 90th percentile ${stats.p90}, max ${stats.max}; the rnn reads ${maxLength}${o.maxLength ? '' : ' (the 90th percentile, 16..256)'}, longer texts ${truncation}`);
+      const longer = train.texts.filter((t) => counter.tokenize(t).length > maxLength).length;
+      if (longer > 0) note(`${longer} of ${train.texts.length} training texts are longer than ${maxLength} tokens (${truncation} kept; \`seqlab classify --long-texts chunks\` reads them whole)`);
+    }
+
     const backend = await initBackend();
     const record: RunRecord<ClassifierOptions> = { task: 'classifier', options: { ...o, data, out, validation: validationFile } };
     await writeJsonAtomic(join(out, RUN_FILE), record);
-    await writeJsonAtomic(vectorizerFile, vectorizer.toJSON());
+    const kinds = o.model === 'auto' ? (multiLabel ? ['tfidf-lr', 'fasttext'] : ['tfidf-lr', 'fasttext', 'rnn']) : [o.model];
+    if (kinds.includes('rnn') && multiLabel) throw new UsageError('--model rnn: recurrent classifiers take one label per text; this data is multi-label (use --model fasttext, tfidf-lr or auto)');
+    const trainRows = { texts: train.texts, labels: train.labels };
+    const problem = multiLabel ? ('multi-label' as const) : classes.length === 2 ? ('binary' as const) : ('multi-class' as const);
+    const training = { seed: o.seed, data, validation: validationFile ?? `${o.valSplit} of --data (stratified)`, trainRows: train.texts.length, lengthStats: stats };
 
-    const arch = rnn.resolveTextClassifierOptions({
-      vocabSize: vectorizer.vocabSize,
-      embeddingDim: o.embeddingDim,
-      cell: o.cell,
-      bidirectional: true,
-      layers: o.layers,
-      units: o.units,
-      attention: o.attention,
-      dropout: o.dropout,
-      numClasses: 2,
-    });
-    setGlobalSeed(o.seed);
-    const model = rnn.textClassifier(arch);
-    const before = resumeDir ? await rnn.readTrainingState(checkpoints) : undefined;
-    const resumedFrom = before?.epoch ?? 0;
-    if (resumeDir) announceResume(resumedFrom, o.epochs);
+    type Candidate = { kind: string; seconds: number; model: import('@seqlab/core').TextClassificationPipeline; metrics: import('@seqlab/rnn').TextClassificationMetrics };
+    const candidates: Candidate[] = [];
+    // Under --model auto the recurrent model gets 25 minutes unless told otherwise, so the whole
+    // default run (baselines take seconds) fits in half an hour on a laptop-class machine.
+    const rnnBudget = o.timeBudget ?? (o.model === 'auto' ? AUTO_RNN_BUDGET_SECONDS : undefined);
+    let rnnResult: import('@seqlab/rnn').TrainResult | undefined;
+    let resumedFrom = 0;
     const session = new TrainingSession(o.epochs, out, `seqlab train classifier --resume ${o.out}`, { quiet: o.json });
     try {
-      const result = await session.run((onProgress) =>
-        rnn.train(model, rnn.bucketedData(encode(train.texts), train.labels, { batchSize: o.batchSize, seed: o.seed }), {
-          epochs: o.epochs,
-          learningRate: o.lr,
-          clipNorm: o.clip,
-          validationData: rnn.bucketedData(encode(validation.texts), validation.labels, { batchSize: 128, shuffle: false }),
-          monitor: 'val_accuracy',
-          earlyStopping: o.patience > 0 ? { patience: o.patience, restoreBestWeights: true } : undefined,
-          checkpointDir: checkpoints,
-          resume: resumeDir !== undefined,
-          seed: o.seed,
-          timeBudgetSeconds: o.timeBudget,
-          onProgress,
-        }),
-      );
-      // The model directory has the layout loadSentimentModel reads (and the SST-2 recipe writes).
-      await rnn.saveSentimentModel(out, model, vectorizer, {
-        architecture: arch,
-        maxLength: o.maxLength,
-        training: { seed: o.seed, data, validation: validationFile ?? `${o.valSplit} of --data`, trainRows: train.texts.length },
-      });
-      // Score through the saved model, exactly as `seqlab sentiment` will load it.
-      const sentiment = await rnn.loadSentimentModel(out);
+      for (const kind of kinds) {
+        const t0 = performance.now();
+        let model: import('@seqlab/core').TextClassificationPipeline;
+        if (kind === 'rnn') {
+          const before = resumeDir ? await rnn.readTrainingState(checkpoints) : undefined;
+          resumedFrom = before?.epoch ?? 0;
+          if (resumeDir) announceResume(resumedFrom, o.epochs);
+          let fitted: Awaited<ReturnType<typeof rnn.fitRecurrentTextClassifier>> | undefined;
+          rnnResult = await session.run(async (onProgress) => {
+            fitted = await rnn.fitRecurrentTextClassifier(trainRows, {
+              classes,
+              validation: { texts: validation.texts, labels: validation.labels },
+              maxLength,
+              truncation,
+              vocabSize: o.vocabSize,
+              embeddingDim: o.embeddingDim,
+              cell: o.cell,
+              layers: o.layers,
+              units: o.units,
+              attention: o.attention,
+              dropout: o.dropout,
+              epochs: o.epochs,
+              batchSize: o.batchSize,
+              learningRate: o.lr,
+              clipNorm: o.clip,
+              patience: o.patience,
+              classWeights: o.classWeights,
+              seed: o.seed,
+              checkpointDir: checkpoints,
+              resume: resumeDir !== undefined,
+              ...(rnnBudget !== undefined ? { timeBudgetSeconds: rnnBudget } : {}),
+              ...(onProgress ? { onProgress } : {}),
+              training,
+            });
+            return fitted.result;
+          });
+          model = fitted!.classifier;
+        } else {
+          if (!o.json) note(`fitting ${kind} ...`);
+          model = await rnn.fitLinearTextClassifier(trainRows, { kind: kind as 'fasttext' | 'tfidf-lr', classes, problem, seed: o.seed, classWeights: o.classWeights, training });
+        }
+        const seconds = (performance.now() - t0) / 1000;
+        const metrics = rnn.classificationMetrics(classes, problem, validation.labels, await model.predict(validation.texts));
+        candidates.push({ kind, seconds, model, metrics });
+        if (!o.json) note(`${kind}: validation accuracy ${fmt(metrics.accuracy)}, macro F1 ${fmt(metrics.macro.f1)} (${seconds.toFixed(1)} s)`);
+      }
+      // The best validation accuracy wins; on a tie the cheaper model (listed first).
+      const chosen = candidates.reduce((best, c) => (c.metrics.accuracy > best.metrics.accuracy ? c : best));
+      if (chosen.kind === 'rnn' && sentimentLayout) {
+        const clf = chosen.model as import('@seqlab/rnn').RecurrentTextClassifier;
+        await rnn.saveSentimentModel(out, [...clf.members], clf.vectorizer, { architecture: clf.config.architecture, maxLength, training });
+      } else {
+        await chosen.model.save(out);
+      }
+      // Score through the saved model, exactly as `seqlab classify` will load it.
+      const { pipeline } = await import('@seqlab/tasks');
+      const saved = await pipeline('text-classification', out);
       let report;
       try {
-        const preds = await sentiment.predict(validation.texts);
-        report = rnn.classificationReport(validation.labels, preds.map((p) => (p.label === 'positive' ? 1 : 0)), 2);
+        report = rnn.classificationMetrics(saved.classes, saved.problem, labelsForModel(validation.labels, saved.classes), await saved.predict(validation.texts));
       } finally {
-        sentiment.dispose();
+        saved.dispose();
       }
-      const curve = curveFromHistory(result.history);
-      const { trainingCurveChart, writeChart } = await import('../plots.js');
-      await writeChart(trainingCurveChart(curve, { title: `sentiment classifier on ${data.split('/').pop()}`, resumedFrom: resumedFrom || undefined }), plot);
+      let plotted: string | null = null;
+      if (rnnResult) {
+        const { trainingCurveChart, writeChart } = await import('../plots.js');
+        await writeChart(trainingCurveChart(curveFromHistory(rnnResult.history), { title: `text classifier on ${data.split('/').pop()}`, resumedFrom: resumedFrom || undefined }), plot);
+        plotted = plot;
+      }
+      const partial = rnnResult?.history.at(-1)?.partial === true;
       const summary = {
         task: 'classifier',
         out,
         backend: backend.name,
+        kind: chosen.kind,
+        problem,
+        classes,
+        candidates: candidates.map((c) => ({ kind: c.kind, seconds: c.seconds, accuracy: c.metrics.accuracy, macroF1: c.metrics.macro.f1 })),
         resumedFromEpoch: resumeDir ? resumedFrom : null,
-        epochsCompleted: result.history.length,
-        stopReason: result.stopReason,
-        bestEpoch: result.bestEpoch + 1,
-        restoredBest: result.restoredBest,
-        seconds: result.wallTimeSeconds,
+        epochsCompleted: rnnResult?.history.length ?? null,
+        lastEpochPartial: partial,
+        stopReason: rnnResult?.stopReason ?? null,
+        rnnTimeBudgetSeconds: kinds.includes('rnn') ? (rnnBudget ?? null) : null,
+        bestEpoch: rnnResult ? rnnResult.bestEpoch + 1 : null,
+        restoredBest: rnnResult?.restoredBest ?? null,
+        seconds: candidates.reduce((s, c) => s + c.seconds, 0),
         trainRows: train.texts.length,
         validationRows: validation.texts.length,
-        vocabSize: vectorizer.vocabSize,
-        validationMetrics: { accuracy: report.accuracy, macroF1: report.macroF1, confusionMatrix: report.confusionMatrix },
-        plot,
-        history: result.history,
+        lengthStats: stats,
+        maxLength,
+        validationMetrics: report,
+        plot: plotted,
+        history: rnnResult?.history ?? [],
       };
       await writeJsonAtomic(join(out, 'training.json'), summary);
       emit(o.json, summary, () => {
         if (resumeDir) println(`resumed from epoch ${resumedFrom}`);
-        println(`trained ${result.history.length} epochs (${result.stopReason}) on ${train.texts.length} texts; best epoch ${result.bestEpoch + 1}${result.restoredBest ? ' (weights restored)' : ''}`);
-        println(`validation (${validation.texts.length} texts): accuracy ${fmt(report.accuracy)}, macro F1 ${fmt(report.macroF1)}`);
-        println(`model saved to ${out}; try: seqlab sentiment --model ${o.out} --explain "a gorgeous, witty film"`);
-        println(`training curve: ${plot}`);
+        println(table([['model', 'validation accuracy', 'macro F1', 'seconds'], ...candidates.map((c) => [c.kind + (c === chosen ? ' (chosen)' : ''), fmt(c.metrics.accuracy), fmt(c.metrics.macro.f1), c.seconds.toFixed(1)])]));
+        if (rnnResult) {
+          const epochs = rnnResult.history.length;
+          println(`rnn: ${epochs} epochs (${rnnResult.stopReason}${partial ? `; epoch ${epochs} was cut short by the time budget: partial` : ''}); best epoch ${rnnResult.bestEpoch + 1}${rnnResult.restoredBest ? ' (weights restored)' : ''}`);
+        }
+        println(`validation (${validation.texts.length} texts): accuracy ${fmt(report.accuracy)}, macro F1 ${fmt(report.macro.f1)}${report.truncated ? `; ${report.truncated} texts longer than the model reads were truncated` : ''}`);
+        println(`model (${chosen.kind}) saved to ${out}; try: seqlab classify --model ${o.out} "${validation.texts[0]!.slice(0, 40).replace(/"/g, "'")}"`);
+        if (plotted) println(`training curve: ${plotted}`);
       });
     } finally {
-      disposeTrained(model);
+      for (const c of candidates) c.model.dispose();
     }
   });
 }

@@ -11,10 +11,10 @@ export const MODEL_CONFIG = 'config.json';
 export const MODEL_CONFIG_VERSION = 1;
 
 /** The tasks a saved model directory can serve. */
-export type TaskName = 'sentiment' | 'text-generation' | 'forecast' | 'embedding';
+export type TaskName = 'sentiment' | 'text-classification' | 'text-generation' | 'forecast' | 'embedding';
 
 /** Every task name, in the order they are listed to users. */
-export const TASK_NAMES: readonly TaskName[] = Object.freeze(['sentiment', 'text-generation', 'forecast', 'embedding']);
+export const TASK_NAMES: readonly TaskName[] = Object.freeze(['sentiment', 'text-classification', 'text-generation', 'forecast', 'embedding']);
 
 /**
  * The header every model directory's `config.json` starts with: which task it serves and

@@ -1,0 +1,80 @@
+/**
+ * POST /v1/classify: any text classifier under the models folder through the text-classification
+ * pipeline (the same numbers as calling the pipeline directly, which `seqlab classify` does),
+ * with the service's text limits and error table.
+ */
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeText, fitLinearTextClassifier } from '@seqlab/rnn';
+import { pipeline } from '@seqlab/tasks';
+import { REPO_ROOT, createApp, createConfig, createModelServices, type Config, type Services } from '../src/index.js';
+
+let dir: string;
+let config: Config;
+let services: Services;
+let app: ReturnType<typeof createApp>['app'];
+const QUESTIONS = ['How far is it from Denver to Aspen ?', 'Who wrote Hamlet ?', 'What does NASA stand for ?'];
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'seqlab-api-classify-'));
+  const lines = decodeText(readFileSync(path.join(REPO_ROOT, 'data/trec/train_5500.label'))).split('\n').filter((l) => l.trim());
+  const model = await fitLinearTextClassifier(
+    { texts: lines.map((l) => l.slice(l.indexOf(' ') + 1)), labels: lines.map((l) => [l.slice(0, l.indexOf(':'))]) },
+    { kind: 'fasttext', seed: 1 },
+  );
+  await model.save(path.join(dir, 'questions'));
+  config = createConfig({ modelsDir: dir, sentimentModel: 'off', generatorModel: 'off', embeddings: false, workers: 1, rateLimitMax: 0, logLevel: 'silent', maxTexts: 4, maxTextLength: 200 });
+  services = createModelServices(config);
+  await services.whenReady();
+  app = createApp(config, services).app;
+}, 120_000);
+
+afterAll(async () => {
+  await services?.close(2000);
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('POST /v1/classify', () => {
+  it('answers with the classes of a saved classifier, the same as the pipeline', async () => {
+    const res = await request(app).post('/v1/classify').send({ texts: QUESTIONS, model: 'questions', labels: 2 }).expect(200);
+    expect(res.body).toMatchObject({ model: 'questions', kind: 'fasttext', problem: 'multi-class', classes: ['ABBR', 'DESC', 'ENTY', 'HUM', 'LOC', 'NUM'], truncated: 0 });
+    expect(res.body.results.map((r: { label: string }) => r.label)).toEqual(['NUM', 'HUM', 'ABBR']);
+    const direct = await pipeline('text-classification', path.join(dir, 'questions'));
+    const expected = await direct.predict(QUESTIONS);
+    direct.dispose();
+    res.body.results.forEach((r: { score: number; labels: unknown[]; truncated: boolean; predicted: string[] }, i: number) => {
+      expect(r.score).toBeCloseTo(expected[i]!.score, 10);
+      expect(r.labels).toHaveLength(2);
+      expect(r.predicted).toEqual([expected[i]!.label]);
+      expect(r.truncated).toBe(false);
+    });
+  });
+
+  it('applies the text limits and the error table', async () => {
+    const many = await request(app).post('/v1/classify').send({ texts: ['a', 'b', 'c', 'd', 'e'], model: 'questions' }).expect(400);
+    expect(many.body.error.message).toMatch(/at most 4 texts per request/);
+    await request(app).post('/v1/classify').send({ texts: ['x'.repeat(201)], model: 'questions' }).expect(400);
+    const unknown = await request(app).post('/v1/classify').send({ texts: ['x'], model: 'nope' }).expect(404);
+    expect(unknown.body.error.message).toMatch(/no model named "nope"; available models: questions/);
+    const traversal = await request(app).post('/v1/classify').send({ texts: ['x'], model: '../questions' }).expect(400);
+    expect(traversal.body.error.message).not.toContain(dir);
+    await request(app).post('/v1/classify').send({ texts: ['x'], model: 'questions', top: 3 }).expect(400);
+    await request(app).get('/v1/classify').expect(405);
+  });
+
+  it('serves the committed question-type model by default from the repository models folder', async () => {
+    const repoModels = createConfig({ ...config, modelsDir: path.join(REPO_ROOT, 'models') });
+    const repoApp = createApp(repoModels, services).app;
+    const res = await request(repoApp).post('/v1/classify').send({ texts: ['Where is the Taj Mahal ?'] }).expect(200);
+    expect(res.body).toMatchObject({ model: 'question-type', kind: 'tfidf-lr', results: [{ label: 'LOC', truncated: false }] });
+  });
+
+  it('is documented in the OpenAPI document', async () => {
+    const doc = await request(app).get('/openapi.json').expect(200);
+    expect(Object.keys(doc.body.paths)).toContain('/v1/classify');
+  });
+});

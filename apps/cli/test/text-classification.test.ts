@@ -1,0 +1,144 @@
+/**
+ * `seqlab train classifier` / `classify` / `evaluate classifier` on multi-class and multi-label
+ * data that is not SST-2: TREC questions written as a label-sorted CSV and as JSONL.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { classifyCommand } from '../src/commands/classify.js';
+import { evaluateClassifierCommand } from '../src/commands/evaluate-classifier.js';
+import { trainClassifierCommand } from '../src/commands/train-classifier.js';
+import { dataFile, run } from './helpers.js';
+
+const root = mkdtempSync(join(tmpdir(), 'seqlab-textclf-'));
+const COARSE = ['ABBR', 'DESC', 'ENTY', 'HUM', 'LOC', 'NUM'];
+
+function trecRows(file: string): { question: string; coarse: string; fine: string }[] {
+  return readFileSync(dataFile('trec', file), 'latin1')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => {
+      const tag = l.slice(0, l.indexOf(' '));
+      return { question: l.slice(l.indexOf(' ') + 1).trim(), coarse: tag.split(':')[0]!, fine: tag };
+    });
+}
+
+const csv = (s: string) => `"${s.replace(/"/g, '""')}"`;
+const train = trecRows('train_5500.label').sort((a, b) => a.coarse.localeCompare(b.coarse));
+const test = trecRows('TREC_10.label');
+const trainCsv = join(root, 'trec-train.csv');
+const testCsv = join(root, 'trec-test.csv');
+const trainJsonl = join(root, 'trec-train.jsonl');
+writeFileSync(trainCsv, `id,question,category\n${train.map((r, i) => `${i},${csv(r.question)},${r.coarse}`).join('\n')}\n`);
+writeFileSync(testCsv, `id,question,category\n${test.map((r, i) => `${i},${csv(r.question)},${r.coarse}`).join('\n')}\n`);
+writeFileSync(trainJsonl, train.map((r) => JSON.stringify({ text: r.question, labels: [r.coarse, r.fine] })).join('\n'));
+
+const TINY = ['--units', '12', '--embedding-dim', '24', '--vocab-size', '3000', '--batch-size', '32', '--lr', '0.01', '--epochs', '3'];
+
+describe('train classifier --model auto on a label-sorted CSV of 6 classes', () => {
+  const out = join(root, 'auto');
+  let summary: {
+    kind: string;
+    problem: string;
+    classes: string[];
+    candidates: { kind: string; accuracy: number }[];
+    trainRows: number;
+    validationRows: number;
+    lengthStats: { p90: number };
+    maxLength: number;
+    validationMetrics: { accuracy: number; perClass: { support: number }[] };
+    rnnTimeBudgetSeconds: number | null;
+  };
+
+  beforeAll(async () => {
+    const r = await run(trainClassifierCommand(), ['--data', trainCsv, '--out', out, '--limit', '1500', ...TINY, '--json']);
+    expect(r.stderr).not.toMatch(/seqlab:/);
+    expect(r.exitCode).toBe(0);
+    summary = JSON.parse(r.stdout);
+  }, 180_000);
+
+  it('detects the columns, samples every class, fits the baselines and the rnn and keeps the best', () => {
+    expect(summary.classes).toEqual(COARSE);
+    expect(summary.problem).toBe('multi-class');
+    expect(summary.trainRows + summary.validationRows).toBe(1500);
+    expect(summary.candidates.map((c) => c.kind)).toEqual(['tfidf-lr', 'fasttext', 'rnn']);
+    expect(summary.rnnTimeBudgetSeconds).toBe(1500);
+    const best = Math.max(...summary.candidates.map((c) => c.accuracy));
+    expect(summary.candidates.find((c) => c.kind === summary.kind)!.accuracy).toBe(best);
+    expect(summary.validationMetrics.accuracy).toBeCloseTo(best, 10);
+    expect(best).toBeGreaterThan(0.6);
+    expect(summary.maxLength).toBe(Math.max(16, summary.lengthStats.p90));
+    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    expect(config).toMatchObject({ task: 'text-classification', kind: summary.kind, classes: COARSE });
+  });
+
+  it('classify labels questions with the saved model', async () => {
+    const r = await run(classifyCommand(), ['--model', out, '--json', 'How far is it from Denver to Aspen ?', 'Who wrote Hamlet ?']);
+    expect(r.exitCode).toBe(0);
+    const res = JSON.parse(r.stdout);
+    expect(res.results.map((x: { label: string }) => x.label)).toEqual(['NUM', 'HUM']);
+    expect(res.results[0].labels).toHaveLength(3);
+    expect(res.truncated).toBe(0);
+  });
+
+  it('evaluate classifier: per-class metrics over the TREC test set, beside a TF-IDF baseline', async () => {
+    const r = await run(evaluateClassifierCommand(), ['--model', out, '--data', testCsv, '--baseline', '--json']);
+    expect(r.stderr).not.toMatch(/seqlab:/);
+    expect(r.exitCode).toBe(0);
+    const e = JSON.parse(r.stdout);
+    expect(e.count).toBe(500);
+    expect(e.perClass.map((c: { label: string }) => c.label)).toEqual(COARSE);
+    expect(e.perClass.reduce((s: number, c: { support: number }) => s + c.support, 0)).toBe(500);
+    expect((e.confusionMatrix as number[][]).flat().reduce((a, b) => a + b, 0)).toBe(500);
+    expect(e.micro.f1).toBeCloseTo(e.accuracy, 10);
+    expect(e.baseline.data).toBe(trainCsv);
+    expect(e.baseline.accuracy).toBeGreaterThan(0.8);
+    expect(e.accuracy).toBeGreaterThan(0.6);
+  });
+});
+
+describe('classify with the default model', () => {
+  it('labels questions with the committed question-type model', async () => {
+    const r = await run(classifyCommand(), ['How far is it from Denver to Aspen ?', 'Who wrote Hamlet ?']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^NUM\s+\d\.\d{3}\s+How far/m);
+    expect(r.stdout).toMatch(/^HUM\s+\d\.\d{3}\s+Who wrote Hamlet/m);
+  });
+});
+
+describe('multi-label and long texts', () => {
+  it('trains a multi-label model from JSONL lists and predicts label sets', async () => {
+    const out = join(root, 'multi');
+    const r = await run(trainClassifierCommand(), ['--data', trainJsonl, '--out', out, '--limit', '2000', '--json']);
+    expect(r.exitCode).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.problem).toBe('multi-label');
+    expect(s.candidates.map((c: { kind: string }) => c.kind)).toEqual(['tfidf-lr', 'fasttext']);
+    expect(s.validationMetrics.jaccard).toBeGreaterThan(0.4);
+    const c = await run(classifyCommand(), ['--model', out, '--json', 'Who wrote Hamlet ?']);
+    const res = JSON.parse(c.stdout).results[0];
+    expect(res.predicted).toEqual(res.labels.filter((l: { score: number }) => l.score >= 0.5).map((l: { label: string }) => l.label));
+    const bad = await run(trainClassifierCommand(), ['--data', trainJsonl, '--out', join(root, 'multi-rnn'), '--model', 'rnn', '--limit', '200']);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toMatch(/--model rnn: recurrent classifiers take one label per text; this data is multi-label/);
+  }, 60_000);
+
+  it('counts and reports truncated texts; chunks read them whole', async () => {
+    const out = join(root, 'short-rnn');
+    const r = await run(trainClassifierCommand(), ['--data', trainCsv, '--out', out, '--model', 'rnn', '--max-length', '8', '--limit', '600', ...TINY, '--epochs', '1', '--json']);
+    expect(r.exitCode).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'))).toMatchObject({ kind: 'rnn', maxLength: 8, truncation: 'head+tail' });
+    const long = 'What is the name of the longest river that flows through the capital city of the country where the poet was born ?';
+    const c = await run(classifyCommand(), ['--model', out, long, 'Who is he ?']);
+    expect(c.exitCode).toBe(0);
+    expect(c.stdout).toMatch(/\[truncated\] What is the name/);
+    expect(c.stderr).toMatch(/1 of 2 texts were longer than the model reads at once \(8 tokens\) and were truncated/);
+    const chunks = await run(classifyCommand(), ['--model', out, '--long-texts', 'chunks', '--json', long]);
+    expect(JSON.parse(chunks.stdout).truncated).toBe(1);
+    const e = await run(evaluateClassifierCommand(), ['--model', out, '--data', testCsv, '--limit', '100', '--json']);
+    const ev = JSON.parse(e.stdout);
+    expect(ev.truncated).toBeGreaterThan(0);
+    expect(ev.count).toBe(100);
+  }, 60_000);
+});

@@ -1,0 +1,335 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import {
+  classificationResult,
+  loadLayersModel,
+  saveModel,
+  UnsupportedError,
+  writeJsonAtomic,
+  writeModelConfig,
+  CLASSIFICATION_PROBLEMS,
+  type AttributedToken,
+  type ClassificationProblem,
+  type ClassifyOptions,
+  type TextClassificationPipeline,
+  type TextClassificationResult,
+  type WeightPrecision,
+} from '@seqlab/core';
+import { TextVectorizer } from '@seqlab/tokenize';
+import { resolveTextClassifierOptions, withAttentionWeights, type TextClassifierConfig } from '../builders/text-classifier.js';
+import { oneOf, positiveInt, RnnArgumentError } from '../errors.js';
+import { readJson } from '../generation/load.js';
+import { CompiledModel } from '../inference/compiled-model.js';
+import { sentimentMemberDirs } from '../sentiment.js';
+import { chunkStarts, keptPositions, LONG_TEXT_MODES, TRUNCATION_STRATEGIES, type LengthStats, type LongTextMode, type TruncationStrategy } from './long-texts.js';
+import { checkClasses } from './labels.js';
+
+/** `config.json` of a recurrent text-classifier directory (task `text-classification`, kind `rnn`). */
+export interface RecurrentClassifierDirConfig {
+  version?: number;
+  task: 'text-classification';
+  kind: 'rnn';
+  format: string;
+  problem: ClassificationProblem;
+  /** Class names in output order. */
+  classes: string[];
+  vectorizerFile: string;
+  /** Tokens the model reads at once. */
+  maxLength: number;
+  /** Which tokens of a longer text are kept when it is truncated. */
+  truncation: TruncationStrategy;
+  /** How longer texts are read by default: truncated, or in chunks whose probabilities are averaged. */
+  longTexts: LongTextMode;
+  architecture: TextClassifierConfig;
+  /** Ensemble members' subdirectories (absent: one model in the directory itself). */
+  members?: string[];
+  /** Token-length statistics of the training texts. */
+  lengthStats?: LengthStats;
+  precision?: WeightPrecision;
+  training?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+/** One model row: which tokens of which text it holds. */
+interface Row {
+  text: number;
+  positions: number[];
+}
+
+/**
+ * A recurrent text classifier with attention (kind `rnn` of the `text-classification` task):
+ * binary or multi-class, single model or ensemble, with per-token explanations, head+tail
+ * truncation and chunk-and-pool reading of long texts. Also loads sentiment model directories
+ * (kind `rnn` of the sentiment task) as binary classifiers.
+ */
+export class RecurrentTextClassifier implements TextClassificationPipeline {
+  readonly task = 'text-classification' as const;
+  readonly kind = 'rnn' as const;
+  readonly explains = true;
+  private disposed = false;
+  private readonly explainers: tfl.LayersModel[];
+  private readonly compiled: CompiledModel[] | undefined;
+
+  /**
+   * @param models One classifier per ensemble member ({@link textClassifier} with attention);
+   *   owned by this object and freed on {@link dispose}.
+   */
+  constructor(
+    private readonly models: tfl.LayersModel[],
+    readonly vectorizer: TextVectorizer,
+    readonly config: RecurrentClassifierDirConfig,
+    readonly name: string,
+  ) {
+    if (models.length === 0) throw new RnnArgumentError('RecurrentTextClassifier: needs at least one model');
+    this.explainers = models.map(withAttentionWeights);
+    const compiled = this.explainers.map((m) => CompiledModel.compile(m));
+    this.compiled = compiled.every((c) => c !== undefined) ? (compiled as CompiledModel[]) : undefined;
+  }
+
+  get problem(): ClassificationProblem {
+    return this.config.problem;
+  }
+
+  /** The trained Keras-style model of each ensemble member (owned by this classifier). */
+  get members(): readonly tfl.LayersModel[] {
+    return this.models;
+  }
+
+  get classes(): readonly string[] {
+    return this.config.classes;
+  }
+
+  get maxLength(): number {
+    return this.config.maxLength;
+  }
+
+  // Mean over members of probabilities [B, C] and attention weights [B, L].
+  private async scores(ids: Int32Array, B: number, L: number): Promise<[Float32Array, Float32Array]> {
+    if (this.compiled) {
+      const outs = this.compiled.map((c) => c.predict(ids, B, L));
+      if (outs.length === 1) return [outs[0]![0]!, outs[0]![1]!];
+      const mean = (k: number) => {
+        const acc = new Float32Array(outs[0]![k]!.length);
+        for (const o of outs) for (let i = 0; i < acc.length; i++) acc[i]! += o[k]![i]!;
+        for (let i = 0; i < acc.length; i++) acc[i]! /= outs.length;
+        return acc;
+      };
+      return [mean(0), mean(1)];
+    }
+    const [probsT, weightsT] = tf.tidy(() => {
+      const x = tf.tensor2d(ids, [B, L], 'int32');
+      const outs = this.explainers.map((m) => m.predict(x) as tf.Tensor[]);
+      if (outs.length === 1) return outs[0]!;
+      return [tf.div(tf.addN(outs.map((o) => o[0]!)), outs.length), tf.div(tf.addN(outs.map((o) => o[1]!)), outs.length)];
+    });
+    const probs = (await probsT!.data()) as Float32Array;
+    const weights = (await weightsT!.data()) as Float32Array;
+    tf.dispose([probsT!, weightsT!]);
+    return [probs, weights];
+  }
+
+  /**
+   * Classifies texts. A text longer than {@link maxLength} tokens is cut by the model's
+   * truncation strategy (`longTexts: 'truncate'`) or read in windows whose probabilities and
+   * attention weights are averaged (`'chunks'`); either way its result says `truncated: true`.
+   */
+  async predict(texts: string[], options: ClassifyOptions = {}): Promise<TextClassificationResult[]> {
+    if (this.disposed) throw new RnnArgumentError('RecurrentTextClassifier: used after dispose()');
+    checkTexts(texts);
+    const mode = oneOf('predict: longTexts', options.longTexts ?? this.config.longTexts, LONG_TEXT_MODES);
+    const batchSize = positiveInt('predict: batchSize', options.batchSize ?? 64);
+    const L = this.config.maxLength;
+    const C = this.config.classes.length;
+    const vocab = this.vectorizer.vocabulary;
+    const out: TextClassificationResult[] = [];
+    for (let s = 0; s < texts.length; s += batchSize) {
+      const chunk = texts.slice(s, s + batchSize);
+      const tokens = chunk.map((t) => this.vectorizer.tokenize(t));
+      const ids = tokens.map((ts) =>
+        ts.map((t) => {
+          const id = vocab.tokenToId(t.text);
+          return vocab.isSpecialId(id) ? vocab.unkId : id;
+        }),
+      );
+      const rows: Row[] = [];
+      ids.forEach((row, text) => {
+        const n = Math.max(1, row.length);
+        if (n <= L || mode === 'truncate') rows.push({ text, positions: keptPositions(row.length, L, this.config.truncation) });
+        else for (const start of chunkStarts(n, L)) rows.push({ text, positions: Array.from({ length: L }, (_, i) => start + i) });
+      });
+      // Rows are scored in groups so a batch of long texts chunked into many windows stays bounded.
+      const probsPerText = chunk.map(() => new Float64Array(C));
+      const weightPerToken = tokens.map((ts) => new Float64Array(ts.length));
+      const covered = tokens.map((ts) => new Uint8Array(ts.length));
+      const rowsPerText = new Int32Array(chunk.length);
+      for (const r of rows) rowsPerText[r.text]!++;
+      for (let g = 0; g < rows.length; g += batchSize) {
+        const group = rows.slice(g, g + batchSize);
+        const width = Math.max(2, ...group.map((r) => r.positions.length));
+        const x = new Int32Array(group.length * width);
+        group.forEach((r, i) => r.positions.forEach((p, j) => (x[i * width + j] = ids[r.text]![p]!)));
+        const [probs, weights] = await this.scores(x, group.length, width);
+        group.forEach((r, i) => {
+          const k = rowsPerText[r.text]!;
+          for (let c = 0; c < C; c++) probsPerText[r.text]![c]! += probs[i * C + c]! / k;
+          r.positions.forEach((p, j) => {
+            weightPerToken[r.text]![p]! += weights[i * width + j]! / k;
+            covered[r.text]![p] = 1;
+          });
+        });
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      chunk.forEach((_, t) => {
+        const attributed: AttributedToken[] = [];
+        tokens[t]!.forEach((tok, p) => {
+          if (covered[t]![p]) attributed.push({ text: tok.text, start: tok.start, end: tok.end, weight: weightPerToken[t]![p]! });
+        });
+        out.push(classificationResult(this.config.classes, probsPerText[t]!, this.config.problem, { truncated: tokens[t]!.length > L, tokens: attributed }));
+      });
+    }
+    return out;
+  }
+
+  /** Saves with {@link saveRecurrentTextClassifier}; it loads back identical. */
+  async save(dir: string): Promise<void> {
+    if (this.disposed) throw new RnnArgumentError('RecurrentTextClassifier: used after dispose()');
+    const c = this.config;
+    await saveRecurrentTextClassifier(dir, this.models, this.vectorizer, {
+      architecture: c.architecture,
+      classes: c.classes,
+      problem: c.problem,
+      maxLength: c.maxLength,
+      truncation: c.truncation,
+      longTexts: c.longTexts,
+      ...(c.lengthStats ? { lengthStats: c.lengthStats } : {}),
+      ...(c.precision ? { precision: c.precision } : {}),
+      ...(c.training ? { training: c.training } : {}),
+    });
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const m of this.models) m.dispose();
+  }
+}
+
+/** Checks the texts argument of a classifier's `predict`. */
+export function checkTexts(texts: unknown): asserts texts is string[] {
+  if (!Array.isArray(texts)) throw new RnnArgumentError(`predict: texts must be an array of strings, got ${typeof texts}`);
+  texts.forEach((t, i) => {
+    if (typeof t !== 'string') throw new RnnArgumentError(`predict: texts[${i}] must be a string, got ${typeof t}`);
+  });
+}
+
+/** Options of {@link saveRecurrentTextClassifier}. */
+export interface SaveRecurrentClassifierOptions {
+  architecture: TextClassifierConfig;
+  /** Class names in output order (as many as the architecture's `numClasses`). */
+  classes: readonly string[];
+  /** Default: `binary` for two classes, else `multi-class`. */
+  problem?: ClassificationProblem;
+  /** Tokens read at once. Default 64. */
+  maxLength?: number;
+  /** Default `'head+tail'`. */
+  truncation?: TruncationStrategy;
+  /** Default `'truncate'`. */
+  longTexts?: LongTextMode;
+  lengthStats?: LengthStats;
+  precision?: WeightPrecision;
+  training?: Record<string, unknown>;
+}
+
+/**
+ * Writes a recurrent classifier (or an ensemble sharing one vectorizer and architecture) as a
+ * `text-classification` model directory: weights, `vectorizer.json`, then `config.json` (task,
+ * kind `rnn`, problem, classes, length, truncation, length statistics).
+ *
+ * @throws UnsupportedError for `multi-label` (the recurrent training loop takes one class per text).
+ */
+export async function saveRecurrentTextClassifier(
+  dir: string,
+  models: tfl.LayersModel | tfl.LayersModel[],
+  vectorizer: TextVectorizer,
+  options: SaveRecurrentClassifierOptions,
+): Promise<RecurrentClassifierDirConfig> {
+  const list = Array.isArray(models) ? models : [models];
+  if (list.length === 0) throw new RnnArgumentError('saveRecurrentTextClassifier: models is empty');
+  const arch = resolveTextClassifierOptions(options.architecture);
+  const classes = checkClasses(options.classes, 'saveRecurrentTextClassifier: classes');
+  if (classes.length !== arch.numClasses) {
+    throw new RnnArgumentError(`saveRecurrentTextClassifier: ${classes.length} class names for a model of ${arch.numClasses} classes`);
+  }
+  const problem = oneOf('saveRecurrentTextClassifier: problem', options.problem ?? (classes.length === 2 ? 'binary' : 'multi-class'), CLASSIFICATION_PROBLEMS);
+  if (problem === 'multi-label') throw new UnsupportedError('recurrent classifiers are binary or multi-class; for multi-label data use the fasttext or tfidf-lr kind');
+  if (problem === 'binary' && classes.length !== 2) throw new RnnArgumentError(`saveRecurrentTextClassifier: a binary classifier has 2 classes, got ${classes.length}`);
+  if (vectorizer.vocabSize !== arch.vocabSize) {
+    throw new RnnArgumentError(`saveRecurrentTextClassifier: the vectorizer has ${vectorizer.vocabSize} tokens but the architecture expects ${arch.vocabSize}`);
+  }
+  const precision = options.precision ?? 'float32';
+  await fs.mkdir(dir, { recursive: true });
+  const members = list.length > 1 ? list.map((_, i) => `member-${i + 1}`) : undefined;
+  for (const [i, m] of list.entries()) await saveModel(m, members ? path.join(dir, members[i]!) : dir, { precision });
+  await writeJsonAtomic(path.join(dir, 'vectorizer.json'), vectorizer.toJSON());
+  const fields = {
+    format: 'seqlab-rnn/text-classifier@1',
+    problem,
+    classes,
+    vectorizerFile: 'vectorizer.json',
+    maxLength: positiveInt('saveRecurrentTextClassifier: maxLength', options.maxLength ?? 64),
+    truncation: oneOf('saveRecurrentTextClassifier: truncation', options.truncation ?? 'head+tail', TRUNCATION_STRATEGIES),
+    longTexts: oneOf('saveRecurrentTextClassifier: longTexts', options.longTexts ?? 'truncate', LONG_TEXT_MODES),
+    architecture: arch,
+    ...(members ? { members } : {}),
+    ...(options.lengthStats ? { lengthStats: options.lengthStats } : {}),
+    ...(precision !== 'float32' ? { precision } : {}),
+    ...(options.training ? { training: options.training } : {}),
+  };
+  return (await writeModelConfig(dir, { task: 'text-classification', kind: 'rnn' }, fields)) as unknown as RecurrentClassifierDirConfig;
+}
+
+/**
+ * Loads a recurrent classifier directory: a `text-classification` model of kind `rnn`, or a
+ * sentiment model of kind `rnn` (read as a binary classifier with classes negative/positive
+ * that keeps the head of long texts, as the sentiment task does).
+ */
+export async function loadRecurrentTextClassifier(dir: string, options: { name?: string } = {}): Promise<RecurrentTextClassifier> {
+  const file = path.join(dir, 'config.json');
+  const raw = await readJson<Record<string, unknown>>(file, 'loadRecurrentTextClassifier');
+  let config: RecurrentClassifierDirConfig;
+  if (raw.task === 'sentiment') {
+    config = {
+      ...(raw as object),
+      task: 'text-classification',
+      kind: 'rnn',
+      problem: 'binary',
+      classes: (raw.labels as string[] | undefined) ?? ['negative', 'positive'],
+      truncation: 'head',
+      longTexts: 'truncate',
+    } as RecurrentClassifierDirConfig;
+  } else if (raw.task === 'text-classification') {
+    config = raw as RecurrentClassifierDirConfig;
+  } else {
+    throw new RnnArgumentError(`${file}: task ${JSON.stringify(raw.task)} is not a text classifier`);
+  }
+  const arch = resolveTextClassifierOptions(config.architecture);
+  const classes = checkClasses(config.classes, `${file}: classes`);
+  if (classes.length !== arch.numClasses) throw new RnnArgumentError(`${file}: ${classes.length} classes for a model of ${arch.numClasses} outputs`);
+  oneOf(`${file}: truncation`, config.truncation, TRUNCATION_STRATEGIES);
+  oneOf(`${file}: longTexts`, config.longTexts, LONG_TEXT_MODES);
+  positiveInt(`${file}: maxLength`, config.maxLength);
+  const vectorizer = TextVectorizer.fromJSON(await readJson<unknown>(path.join(dir, config.vectorizerFile ?? 'vectorizer.json'), 'loadRecurrentTextClassifier'));
+  if (vectorizer.vocabSize !== arch.vocabSize) {
+    throw new RnnArgumentError(`${file}: the vectorizer has ${vectorizer.vocabSize} tokens but the model expects ${arch.vocabSize}`);
+  }
+  const models: tfl.LayersModel[] = [];
+  try {
+    for (const m of sentimentMemberDirs(dir, config)) models.push(await loadLayersModel(m));
+  } catch (err) {
+    for (const m of models) m.dispose();
+    throw err;
+  }
+  return new RecurrentTextClassifier(models, vectorizer, { ...config, architecture: arch }, options.name ?? path.basename(path.resolve(dir)));
+}
