@@ -153,6 +153,31 @@ if (trec) {
   );
 }
 
+// issue 12's re-run of one SST-2 member with the fused layers, beside the same member of the
+// committed ensemble (trained with stock tf.layers).
+const sst2Fused = load('sst2-fused');
+if (sst2Fused && sst2) {
+  const oldMember = ((sst2.training as Json).members as Row[] | undefined)?.find((m) => m.member === 1);
+  const newRun = sst2Fused.training as Json;
+  const newMetrics = sst2Fused.metrics as Json;
+  const perEpoch = (h: unknown) => {
+    const hist = (h as Row[] | undefined) ?? [];
+    return hist.length ? hist.reduce((a, r) => a + Number(r.seconds), 0) / hist.length : undefined;
+  };
+  const newHistory = (newRun.members as Row[] | undefined)?.[0]?.history ?? newRun.history;
+  parts.push(`### SST-2 member 1 re-run with the fused layers (${provenance(sst2Fused)})`);
+  parts.push(
+    table(
+      [
+        { layers: 'stock tf.layers (committed ensemble, member 1)', dev: oldMember?.devAccuracy, epochs: (oldMember?.history as Row[] | undefined)?.length, perEpoch: perEpoch(oldMember?.history), train: oldMember?.trainSeconds },
+        { layers: 'fused (this re-run)', dev: newMetrics.devAccuracy, epochs: (newHistory as Row[] | undefined)?.length, perEpoch: perEpoch(newHistory), train: newRun.wallTimeSeconds },
+      ],
+      [['layers', 'layers'], ['dev', 'GLUE dev accuracy', 4], ['epochs', 'epochs'], ['perEpoch', 's / epoch', 0], ['train', 'training s', 0]],
+    ),
+  );
+  parts.push('Same data, vocabulary, holdout, seed and settings (the re-run adds `--results-name sst2-fused --out <scratch dir>`, so the shipped ensemble stays as it is); both runs shared the 2 cores with other jobs, so seconds are indicative.');
+}
+
 const ett = load('ett');
 if (ett) {
   parts.push(`### ETT long-horizon forecasting (${provenance(ett)})`);
