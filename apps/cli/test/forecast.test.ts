@@ -72,6 +72,36 @@ describe('seqlab forecast', () => {
   });
 });
 
+describe('seqlab forecast: CSV formats', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'seqlab-formats-'));
+  // The airline series rewritten as a European spreadsheet saves it: semicolons, DD/MM/YYYY
+  // dates (the 13th of each month, so the order is certain), Latin-1 header, one repeated month.
+  const lines = readFileSync(AIRLINE, 'utf8').trim().split('\n').slice(1);
+  const rows = lines.map((l) => {
+    const [month, value] = l.replace(/"/g, '').split(',');
+    return `13/${month!.slice(5, 7)}/${month!.slice(0, 4)};${value}`;
+  });
+  const file = join(dir, 'passagers.csv');
+  writeFileSync(file, Buffer.from(`Mois;Passagers (écart)\n${[...rows.slice(0, 10), rows[9]!.replace(/;.*/, ';999'), ...rows.slice(10)].join('\n')}\n`, 'latin1'));
+
+  it('reads semicolons, DD/MM/YYYY and Latin-1, applies --duplicates, and reports how it read the file', async () => {
+    const refused = await run(forecastCommand(), ['--csv', file, '--horizon', '12', '--json']);
+    expect(refused.exitCode).not.toBe(0);
+    expect(refused.stdout + refused.stderr).toMatch(/duplicate timestamp: 1949-10-13T00:00:00.000Z at row 10 \(line 11\) and row 11 \(line 12\)/);
+    const r = await run(forecastCommand(), ['--csv', file, '--horizon', '12', '--duplicates', 'first', '--holdout', '--json']);
+    expect(r.exitCode).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.columns).toEqual(['Passagers (écart)']);
+    expect(out.read).toEqual({ encoding: 'latin1', delimiter: ';', delimiterDetected: true, dateFormat: 'DD/MM/YYYY', duplicateRows: 1 });
+    expect(out.forecast[0].actual).toBe(417);
+    // Same numbers as the original file: same rows once the duplicate is dropped.
+    const ref = JSON.parse((await run(forecastCommand(), ['--csv', AIRLINE, '--horizon', '12', '--holdout', '--json'])).stdout);
+    expect(out.forecast.map((f: { mean: number }) => f.mean)).toEqual(ref.forecast.map((f: { mean: number }) => f.mean));
+    const forced = await run(forecastCommand(), ['--csv', file, '--horizon', '12', '--duplicates', 'first', '--date-format', 'MM/DD/YYYY', '--json']);
+    expect(forced.stdout + forced.stderr).toMatch(/row 1 \(line 2\): "13\/01\/1949" is not a date in the format MM\/DD\/YYYY/);
+  });
+});
+
 describe('seqlab evaluate forecaster', () => {
   it('backtests and compares models on rolling origins', async () => {
     const r = await run(evaluateForecasterCommand(), [

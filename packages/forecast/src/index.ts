@@ -7,6 +7,10 @@
 export { ForecastInputError } from './errors.js';
 export { createSeries, isIrregular, selectColumns, seriesLength, sliceSeries, validateSeries, type TimeSeries } from './data/series.js';
 export { fillMissing, parseDate, readCsvRows, readCsvSeries, type MissingPolicy, type ReadCsvOptions } from './data/csv.js';
+export { compileDateFormat, parseIsoDate, type DateFormat, type DateParser } from './data/dates.js';
+export { DUPLICATE_POLICIES, resolveDuplicateDates, type DuplicatePolicy } from './data/duplicates.js';
+export { CSV_DELIMITERS, decodeCsvBytes, detectDelimiter, parseCsvNumber, type CsvEncoding, type CsvReadReport } from './data/sniff.js';
+export { readCsvPanel, readWideCsv, type PanelSeries, type ReadPanelOptions, type ReadWideOptions } from './data/panel.js';
 export { ettSplit, makeWindows, splitByDate, splitByRatio, windowStarts, type SeriesSplit, type WindowSet } from './data/windows.js';
 export { instanceDenormalize, instanceNormalize, Scaler, type InstanceStats, type ScalerKind, type ScalerState } from './data/scalers.js';
 export { coverage, mae, mape, mase, mse, rmse, smape } from './metrics.js';

@@ -5,7 +5,7 @@ import { defineAction, emit, fmt, println, table } from '../cli.js';
 import { UsageError } from '../errors.js';
 import { FORECASTERS, forecasterOptions } from '../forecasting.js';
 import { commonSchema, existingDir, existingFile, oneOf, parseOptions, positiveInt, seed } from '../options.js';
-import { seriesSchema, withSeriesOptions } from '../series-options.js';
+import { csvReadOptions, seriesSchema, withSeriesOptions } from '../series-options.js';
 
 const schema = commonSchema.merge(seriesSchema).extend({
   data: z.string(),
@@ -43,7 +43,7 @@ export function evaluateForecasterCommand(): Command {
     if (o.load && o.model) throw new UsageError('use either --model or --load, not both');
     const fc = await import('@seqlab/forecast');
     const { initBackend, setGlobalSeed } = await import('@seqlab/core');
-    const series = fc.readCsvSeries(data, { dateColumn: o.dateCol, targets: o.target, missing: o.missing });
+    const series = fc.readCsvSeries(data, csvReadOptions(o));
     const models = o.load
       ? [await fc.loadForecaster(existingDir(o.load, '--load'))]
       : (o.model ?? ['seasonal-naive']).map((name) => fc.createForecaster(name, forecasterOptions(fc, name, { ...o, series })));

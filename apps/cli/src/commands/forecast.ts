@@ -8,8 +8,9 @@ import { InputError, UsageError } from '../errors.js';
 import { commonSchema, existingDir, existingFile, int, numberList, oneOf, parseOptions, plotPath, positiveInt, seed } from '../options.js';
 import { forecastChart, writeChart, type ForecastPoint, type IntervalPoint } from '../plots.js';
 import { FORECASTERS, percentLevels } from '../forecasting.js';
+import { csvFormatSchema, csvReadOptions, withCsvFormatOptions } from '../series-options.js';
 
-const schema = commonSchema.extend({
+const schema = commonSchema.merge(csvFormatSchema).extend({
   csv: z.string(),
   dateCol: z.string().optional(),
   target: z.array(z.string()).optional(),
@@ -48,6 +49,7 @@ export function forecastCommand(): Command {
     .option('--plot <file>', 'write a chart of history, forecast, intervals and actuals (.png or .svg)')
     .option('--save <dir>', 'save the fitted forecaster to a directory')
     .option('--seed <n>', 'random seed for neural forecasters', '42');
+  withCsvFormatOptions(cmd);
   return defineAction(cmd, async ({ opts }) => {
     const o = parseOptions(schema, opts);
     const csv = existingFile(o.csv, '--csv');
@@ -56,7 +58,7 @@ export function forecastCommand(): Command {
       throw new UsageError('--model and --load cannot be used together: --load uses the saved forecaster');
     }
     const fc = await import('@seqlab/forecast');
-    const series = fc.readCsvSeries(csv, { dateColumn: o.dateCol, targets: o.target, missing: o.missing });
+    const series = fc.readCsvSeries(csv, csvReadOptions(o));
     const n = fc.seriesLength(series);
     if (o.holdout && n <= o.horizon) throw new InputError(`--holdout: the series has ${n} rows, not enough to hold out ${o.horizon}`);
     const train = o.holdout ? fc.sliceSeries(series, 0, n - o.horizon) : series;
@@ -110,6 +112,7 @@ export function forecastCommand(): Command {
         {
           model: result.model,
           csv,
+          read: series.read,
           columns: main.columns,
           horizon: o.horizon,
           trainRows: fc.seriesLength(train),

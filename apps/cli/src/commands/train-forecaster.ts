@@ -7,7 +7,7 @@ import { FORECASTERS, forecasterOptions } from '../forecasting.js';
 import { commonSchema, existingFile, fraction, oneOf, parseOptions, plotPath, positiveInt, seed } from '../options.js';
 import { trainingCurveChart, writeChart, type CurvePoint } from '../plots.js';
 import { TrainingProgress } from '../progress.js';
-import { seriesSchema, withSeriesOptions } from '../series-options.js';
+import { csvReadOptions, seriesSchema, withSeriesOptions } from '../series-options.js';
 
 const schema = commonSchema.merge(seriesSchema).extend({
   data: z.string(),
@@ -44,7 +44,7 @@ export function trainForecasterCommand(): Command {
     const plot = plotPath(o.plot) ?? join(out, 'training-curve.png');
     const fc = await import('@seqlab/forecast');
     const { initBackend, setGlobalSeed, writeJsonAtomic } = await import('@seqlab/core');
-    const series = fc.readCsvSeries(data, { dateColumn: o.dateCol, targets: o.target, missing: o.missing });
+    const series = fc.readCsvSeries(data, csvReadOptions(o));
     const n = fc.seriesLength(series);
     const valRows = Math.round(n * o.valSplit);
     const trainRows = n - valRows;
