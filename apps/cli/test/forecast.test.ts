@@ -20,6 +20,7 @@ describe('seqlab forecast', () => {
     expect(out.columns).toEqual(['Passengers']);
     expect(out.forecast).toHaveLength(12);
     expect(out.levels).toEqual([95, 80]);
+    expect(out.season).toMatchObject({ period: 12, source: 'inferred', frequency: 'monthly', candidates: [{ period: 12, cycle: 'yearly' }] });
     const first = out.forecast[0];
     expect(first.date.slice(0, 7)).toBe('1960-01');
     expect(first.actual).toBe(417);
@@ -37,6 +38,7 @@ describe('seqlab forecast', () => {
     const r = await run(forecastCommand(), ['--csv', AIRLINE, '--horizon', '24', '--plot', png]);
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain('seasonal-naive forecast of Passengers (24 steps, fitted on 144 rows)');
+    expect(r.stdout).toContain('season: 12 (monthly data: one year is 12 steps)');
     expect(r.stdout).toMatch(/1961-12/);
     const bytes = readFileSync(png);
     expect(bytes.subarray(1, 4).toString()).toBe('PNG');

@@ -45,12 +45,15 @@ export { Seq2SeqForecaster, type Seq2SeqOptions } from './neural/seq2seq.js';
 export { createForecaster, FORECASTER_NAMES, FORECASTERS, loadForecaster } from './registry.js';
 export { FORECASTER_OPTION_SCHEMAS, forecasterOptionNames, validateForecasterOptions } from './options.js';
 export { forecastPlotData, type PlotRow } from './plot.js';
+export { inferSeasonality, type SeasonCandidate, type SeasonReport } from './season.js';
 export {
   ForecastPipeline,
   forecasterOptionsFor,
   forecastRequestSchema,
   inferSeason,
   saveForecaster,
+  seasonFor,
+  usesSeason,
   lastRows,
   type ForecastRequest,
   type ForecastResult,

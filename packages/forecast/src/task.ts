@@ -5,6 +5,7 @@ import { ForecastInputError } from './errors.js';
 import type { BaseOptions, EpochLog, Forecast, Forecaster } from './forecaster.js';
 import { seriesLength, sliceSeries, type TimeSeries } from './data/series.js';
 import { createForecaster, FORECASTER_NAMES, loadForecaster } from './registry.js';
+import { inferSeasonality, type SeasonReport } from './season.js';
 
 /** Forecasters that read a fixed window of `lookback` rows and forecast `horizon` steps per pass. */
 const WINDOWED = new Set(['segrnn', 'seq2seq', 'dlinear', 'linear']);
@@ -13,16 +14,13 @@ const SEASONAL = new Set(['seasonal-naive', 'holt-winters']);
 /** Forecasters that train a network. */
 const NEURAL = new Set(['segrnn', 'seq2seq']);
 
-/** Season length guessed from the sampling interval: 12 monthly, 4 quarterly, 7 daily, 24 hourly. */
-export function inferSeason(series: Pick<TimeSeries, 'dates'>): number | undefined {
-  const d = series.dates;
-  if (!d || d.length < 3) return undefined;
-  const gapDays = (d[1]!.getTime() - d[0]!.getTime()) / 86_400_000;
-  if (gapDays >= 27 && gapDays <= 32) return 12;
-  if (gapDays >= 89 && gapDays <= 93) return 4;
-  if (Math.abs(gapDays - 1) < 1e-6) return 7;
-  if (Math.abs(gapDays - 1 / 24) < 1e-6) return 24;
-  return undefined;
+/**
+ * Season length inferred from the sampling frequency (see {@link inferSeasonality}, which also
+ * says why): 96 for 15-minute data, 24 hourly, 7 daily (365 when it validates better), 12
+ * monthly, 4 quarterly.
+ */
+export function inferSeason(series: Pick<TimeSeries, 'dates'> & Partial<Pick<TimeSeries, 'values'>>): number | undefined {
+  return inferSeasonality({ dates: series.dates, values: series.values ?? [] }).period;
 }
 
 /**
@@ -32,11 +30,11 @@ export function inferSeason(series: Pick<TimeSeries, 'dates'>): number | undefin
  * get the season inferred from the dates unless the caller sets one. This is the one place the
  * horizon becomes window settings, so every app forecasts a request the same way.
  */
-export function forecasterOptionsFor(model: string, request: Pick<ForecastRequest, 'horizon' | 'options' | 'hints'>, series: Pick<TimeSeries, 'dates'>): Record<string, unknown> {
+export function forecasterOptionsFor(model: string, request: Pick<ForecastRequest, 'horizon' | 'options' | 'hints'>, series: Pick<TimeSeries, 'dates'> & Partial<Pick<TimeSeries, 'values'>>): Record<string, unknown> {
   const given = request.options ?? {};
   const hints = request.hints ?? {};
   const out: Record<string, unknown> = {};
-  const season = typeof given.season === 'number' ? given.season : (hints.season ?? inferSeason(series));
+  const season = seasonFor(request, series).period;
   if (WINDOWED.has(model)) {
     out.horizon = request.horizon;
     out.lookback = hints.lookback ?? Math.max(2 * request.horizon, season ? 2 * season : 24);
@@ -47,6 +45,20 @@ export function forecasterOptionsFor(model: string, request: Pick<ForecastReques
     if (hints.seed !== undefined) out.seed = hints.seed;
   }
   return { ...out, ...given };
+}
+
+/**
+ * The season a forecast request uses on `series` and why: the caller's `options.season` or
+ * `hints.season`, else the one inferred from the dates (see {@link inferSeasonality}).
+ */
+export function seasonFor(request: Pick<ForecastRequest, 'options' | 'hints'>, series: Pick<TimeSeries, 'dates'> & Partial<Pick<TimeSeries, 'values'>>): SeasonReport {
+  const given = typeof request.options?.season === 'number' ? request.options.season : request.hints?.season;
+  return inferSeasonality({ dates: series.dates, values: series.values ?? [] }, given);
+}
+
+/** Whether forecaster `model` uses a season length (seasonal models, and window models' default look-back). */
+export function usesSeason(model: string): boolean {
+  return SEASONAL.has(model) || WINDOWED.has(model);
 }
 
 const level = z.number().gt(0, 'must be in (0, 1)').lt(1, 'must be in (0, 1)');
@@ -107,6 +119,8 @@ export interface ForecastResult {
   warning?: string;
   /** The options the forecaster was built with. */
   options: Record<string, unknown>;
+  /** The season used (seasonal models) or that set the default look-back (window models), and why; for fitted requests. */
+  season?: SeasonReport;
 }
 
 function parseRequest(request: ForecastRequest): ForecastRequest {
@@ -181,7 +195,7 @@ export class ForecastPipeline {
       const t0 = performance.now();
       await model.fit(series, request.onEpoch ? { onEpoch: request.onEpoch } : {});
       const fitted = new ForecastPipeline(this.kind, this.name, model);
-      fitted.fitted = { seconds: (performance.now() - t0) / 1000, rows: seriesLength(series) };
+      fitted.fitted = { seconds: (performance.now() - t0) / 1000, rows: seriesLength(series), ...(usesSeason(this.kind) ? { season: seasonFor(request, series) } : {}) };
       return fitted;
     } catch (err) {
       model.dispose();
@@ -189,7 +203,7 @@ export class ForecastPipeline {
     }
   }
 
-  private fitted: { seconds: number; rows: number } | undefined;
+  private fitted: { seconds: number; rows: number; season?: SeasonReport } | undefined;
 
   /**
    * Forecasts `request.horizon` steps. A registry-name pipeline fits a fresh forecaster on
@@ -227,6 +241,7 @@ export class ForecastPipeline {
       trainRows: this.fitted?.rows ?? 0,
       fitSeconds: this.fitted?.seconds ?? 0,
       options: { ...model.options },
+      ...(this.fitted?.season ? { season: this.fitted.season } : {}),
       ...(warning ? { warning } : {}),
     };
   }

@@ -118,6 +118,7 @@ export function forecastCommand(): Command {
           trainRows: fc.seriesLength(train),
           fitSeconds,
           levels: forecasts.filter((f) => f.level).map((f) => Math.round(f.level! * 100)),
+          season: result.season ?? null,
           forecast: rows,
           metrics,
           plot: plot ?? null,
@@ -126,6 +127,7 @@ export function forecastCommand(): Command {
         () => {
           const lv = forecasts.filter((f) => f.level).map((f) => Math.round(f.level! * 100));
           println(`${result.model} forecast of ${main.columns.join(', ')} (${o.horizon} steps, fitted on ${fc.seriesLength(train)} rows)`);
+          if (result.season) println(`season: ${result.season.period ?? 'none'} (${result.season.reason})`);
           const header = ['column', 'step', ...(dates ? ['date'] : []), 'forecast', ...lv.map((l) => `${l}% interval`), ...(actual ? ['actual'] : [])];
           println(
             table([
