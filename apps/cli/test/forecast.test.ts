@@ -117,6 +117,41 @@ describe('seqlab evaluate forecaster', () => {
     expect(byName['holt-winters']).toBeLessThan(byName['naive']);
     expect(out.results[0].origins).toEqual([108, 120, 132]);
   });
+  it('--split ett reproduces bench:ett\'s ridge figures (results/ett.json) on ETTh1 at H = 96', async () => {
+    const bench = JSON.parse(readFileSync(new URL('../../../results/ett.json', import.meta.url), 'utf8')) as {
+      details: Array<{ data: string; H: number; results: Record<string, { mse: number; mae: number }> }>;
+    };
+    const ridge = bench.details.find((d) => d.data === 'ETTh1' && d.H === 96)!.results['linear (ridge)']!;
+    const r = await run(evaluateForecasterCommand(), [
+      '--data', dataFile('ett', 'ETTh1.csv'), '--split', 'ett', '--model', 'linear', '--model', 'seasonal-naive', '--lookback', '96', '--horizon', '96', '--json',
+    ]);
+    expect(r.exitCode).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.bounds).toEqual({ trainEnd: 8640, valEnd: 11520, testEnd: 14400, lookback: 96 });
+    const [linear, snaive] = out.results;
+    expect(linear.windows).toBe(2785);
+    expect(Math.abs(linear.normalised.mse - ridge.mse)).toBeLessThan(0.001);
+    expect(Math.abs(linear.normalised.mae - ridge.mae)).toBeLessThan(0.001);
+    expect(linear.original.mse).toBeGreaterThan(linear.normalised.mse); // OT etc. in their own units
+    expect(linear.maseSeason).toEqual({ period: 24, source: 'inferred' });
+    expect(linear.original.coverage).toBeGreaterThan(0.85);
+    expect(snaive.normalised.mse).toBeGreaterThan(linear.normalised.mse);
+    expect(out.season).toMatchObject({ period: 24, frequency: 'hourly' });
+    expect(r.stderr).toMatch(/split ett: train rows \[0, 8640\), validation \[8640, 11520\), test \[11520, 14400\)/);
+    expect(r.stderr).toMatch(/linear: scored 2785\/2785 windows/);
+  });
+
+  it('--split prints normalised and original-unit errors, and refuses backtest flags', async () => {
+    const r = await run(evaluateForecasterCommand(), ['--data', AIRLINE, '--split', '0.6:0.2:0.2', '--model', 'seasonal-naive', '--horizon', '6', '--stride', '3', '--no-progress']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/Passengers: split 0.6:0.2:0.2 \(train \[0, 86\), validation \[86, 115\), test \[115, 144\)\), 8 windows of 6 steps, stride 3/);
+    expect(r.stdout).toMatch(/MASE season 12 \(monthly data: one year is 12 steps\)/);
+    expect(r.stdout).toMatch(/model\s+MSE \(standard\)\s+MAE \(standard\)\s+MSE\s+MAE\s+RMSE\s+sMAPE\s+MASE\s+coverage 90%/);
+    const bad = await run(evaluateForecasterCommand(), ['--data', AIRLINE, '--split', '0.6:0.2:0.2', '--horizon', '6', '--windows', '3']);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toMatch(/--windows belongs to the rolling backtest/);
+  });
 });
 
 describe('seqlab train forecaster', () => {

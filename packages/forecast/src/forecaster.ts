@@ -307,6 +307,20 @@ export abstract class Forecaster<O extends BaseOptions = BaseOptions> {
     return forecast;
   }
 
+  /**
+   * Split-conformal interval half-widths `[c][h]` at `level` in the model's scaled units (the
+   * units of the series it was fitted on when its scaler is `'none'`), for scoring many
+   * forecasts from `predictAt` without building a `Forecast` per origin.
+   *
+   * @throws ForecastInputError when the model was fitted without calibration.
+   */
+  intervalHalfWidths(level: number, horizon: number): number[][] {
+    this.requireFitted();
+    if (!(level > 0 && level < 1)) throw new ForecastInputError(`level must be in (0, 1), got ${level}`);
+    if (!this.calibration) throw new ForecastInputError(`${this.name}: no calibration residuals; fit with calibration enabled (and enough rows) to get intervals`);
+    return this.halfWidths(level, positiveInt(horizon, 'horizon'));
+  }
+
   /** Split-conformal half-widths `[c][h]` at `level`, in scaled units. */
   private halfWidths(level: number, horizon: number): number[][] {
     const cal = this.calibration!;

@@ -11,7 +11,7 @@ export { compileDateFormat, parseIsoDate, type DateFormat, type DateParser } fro
 export { DUPLICATE_POLICIES, resolveDuplicateDates, type DuplicatePolicy } from './data/duplicates.js';
 export { CSV_DELIMITERS, decodeCsvBytes, detectDelimiter, parseCsvNumber, type CsvEncoding, type CsvReadReport } from './data/sniff.js';
 export { readCsvPanel, readWideCsv, type PanelSeries, type ReadPanelOptions, type ReadWideOptions } from './data/panel.js';
-export { ettSplit, makeWindows, splitByDate, splitByRatio, windowStarts, type SeriesSplit, type WindowSet } from './data/windows.js';
+export { ettSplit, makeWindows, splitAtRows, splitByDate, splitByRatio, windowStarts, type SeriesSplit, type WindowSet } from './data/windows.js';
 export { instanceDenormalize, instanceNormalize, Scaler, type InstanceStats, type ScalerKind, type ScalerState } from './data/scalers.js';
 export { coverage, mae, mape, mase, mse, rmse, smape } from './metrics.js';
 export {
@@ -45,6 +45,7 @@ export { Seq2SeqForecaster, type Seq2SeqOptions } from './neural/seq2seq.js';
 export { createForecaster, FORECASTER_NAMES, FORECASTERS, loadForecaster } from './registry.js';
 export { FORECASTER_OPTION_SCHEMAS, forecasterOptionNames, validateForecasterOptions } from './options.js';
 export { forecastPlotData, type PlotRow } from './plot.js';
+export { evaluateOnSplit, splitBySpec, type ErrorSummary, type SplitEvaluation, type SplitEvaluationOptions } from './protocol.js';
 export { inferSeasonality, type SeasonCandidate, type SeasonReport } from './season.js';
 export {
   ForecastPipeline,
