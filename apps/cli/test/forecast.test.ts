@@ -158,10 +158,14 @@ describe('seqlab train forecaster', () => {
   it('trains segrnn for a few epochs, saves it, plots the curve, and forecast --load uses it', async () => {
     const { trainForecasterCommand } = await import('../src/commands/train-forecaster.js');
     const out = join(mkdtempSync(join(tmpdir(), 'seqlab-trainfc-')), 'segrnn');
-    const r = await run(trainForecasterCommand(), ['--data', AIRLINE, '--model', 'segrnn', '--horizon', '12', '--epochs', '3', '--out', out, '--json']);
+    // Horizon 13 gives a default look-back of 26, no multiple of the default segment (24): reconciled, not refused.
+    const r = await run(trainForecasterCommand(), ['--data', AIRLINE, '--model', 'segrnn', '--horizon', '13', '--epochs', '3', '--hidden', '8', '--time-budget', '60', '--out', out, '--json']);
     expect(r.exitCode).toBe(0);
     const summary = JSON.parse(r.stdout);
-    expect(summary).toMatchObject({ task: 'forecaster', model: 'segrnn', trainRows: 115, validationRows: 29, epochs: 3 });
+    expect(summary).toMatchObject({ task: 'forecaster', model: 'segrnn', trainRows: 115, validationRows: 29, testRows: 0, testMetrics: null, epochs: 3 });
+    expect(summary.options).toMatchObject({ lookback: 48, segmentLength: 24, hidden: 8, timeBudgetSeconds: 60, horizon: 13 });
+    // Progress reaches stderr with --json too.
+    expect(r.stderr).toMatch(/epoch 3/);
     expect(Number.isFinite(summary.validationMetrics.mae)).toBe(true);
     expect(readFileSync(join(out, 'training-curve.png')).subarray(1, 4).toString()).toBe('PNG');
     const f = await run(forecastCommand(), ['--csv', AIRLINE, '--horizon', '6', '--load', out, '--json']);
@@ -170,5 +174,30 @@ describe('seqlab train forecaster', () => {
     expect(forecast.model).toBe('segrnn');
     expect(forecast.forecast).toHaveLength(6);
     expect(forecast.forecast.every((row: { mean: number }) => Number.isFinite(row.mean))).toBe(true);
+  });
+
+  it('keeps a test range apart from validation, and forecast --load --holdout warns when the holdout was seen', async () => {
+    const { trainForecasterCommand } = await import('../src/commands/train-forecaster.js');
+    const dir = mkdtempSync(join(tmpdir(), 'seqlab-trainfc-'));
+    const r = await run(trainForecasterCommand(), ['--data', AIRLINE, '--model', 'linear', '--horizon', '12', '--val-split', '0.2', '--test-split', '0.25', '--out', join(dir, 'held'), '--json']);
+    expect(r.exitCode).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary).toMatchObject({ trainRows: 79, validationRows: 29, testRows: 36 });
+    expect(summary.ranges.test).toEqual({ rows: [108, 144], from: '1958-01-01T00:00:00.000Z', to: '1960-12-01T00:00:00.000Z' });
+    expect(summary.seenUntil).toBe('1957-12-01T00:00:00.000Z');
+    expect(summary.testMetrics).toMatchObject({ rows: 36, windows: 3 });
+    expect(summary.testMetrics.coverage90).toBeGreaterThan(0);
+    const clean = await run(forecastCommand(), ['--csv', AIRLINE, '--horizon', '12', '--load', join(dir, 'held'), '--holdout', '--json']);
+    expect(JSON.parse(clean.stdout).warnings).toEqual([]);
+    expect(clean.stderr).toBe('');
+    // Trained the old way (validation = the last 20% of the file), the holdout is validation data.
+    expect((await run(trainForecasterCommand(), ['--data', AIRLINE, '--model', 'linear', '--horizon', '12', '--out', join(dir, 'seen'), '--json'])).exitCode).toBe(0);
+    const seen = await run(forecastCommand(), ['--csv', AIRLINE, '--horizon', '12', '--load', join(dir, 'seen'), '--holdout', '--json']);
+    expect(seen.exitCode).toBe(0);
+    expect(JSON.parse(seen.stdout).warnings[0]).toMatch(/held-out rows from 1960-01-01T00:00:00.000Z overlap the data linear was fitted or calibrated on \(up to 1960-12-01T00:00:00.000Z\)/);
+    expect(seen.stderr).toMatch(/seqlab: warning: the held-out rows/);
+    const both = await run(trainForecasterCommand(), ['--data', AIRLINE, '--model', 'linear', '--horizon', '12', '--split', 'ett', '--test-split', '0.1', '--out', join(dir, 'x')]);
+    expect(both.exitCode).toBe(2);
+    expect(both.stderr).toMatch(/use either --split or --val-split\/--test-split, not both/);
   });
 });

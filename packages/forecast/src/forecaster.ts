@@ -102,6 +102,8 @@ export interface SavedForecaster {
   scaler: ScalerState;
   history: { values: number[][]; dates?: string[]; stepMs?: number; monthly?: boolean };
   calibration?: CalibrationState;
+  /** ISO timestamp of the last row fitting or calibration read (training or validation data), when the data had dates. */
+  seenUntil?: string;
   state: Record<string, unknown>;
 }
 
@@ -135,6 +137,7 @@ export abstract class Forecaster<O extends BaseOptions = BaseOptions> {
   /** Recent history in original units. */
   protected history: TimeSeries | undefined;
   private calibration: CalibrationState | undefined;
+  private seenUntilTime: number | undefined;
 
   protected constructor(options: O) {
     this.options = Object.freeze({ ...options });
@@ -224,6 +227,8 @@ export abstract class Forecaster<O extends BaseOptions = BaseOptions> {
     this.history = { ...this.history, values: this.history.values.map((v) => Float64Array.from(v)) };
     this.calibration = undefined;
     if (options.calibration !== false) await this.calibrate(scaled, validation, options.calibration ?? {});
+    const lastDates = [series.dates?.at(-1), options.validation?.dates?.at(-1)].filter((d): d is Date => d !== undefined).map((d) => d.getTime());
+    this.seenUntilTime = lastDates.length ? Math.max(...lastDates) : undefined;
     return this;
   }
 
@@ -258,6 +263,15 @@ export abstract class Forecaster<O extends BaseOptions = BaseOptions> {
   /** Fewest rows of history `predict` and `predictAt` need (the look-back of window models). */
   get requiredHistory(): number {
     return this.minHistory();
+  }
+
+  /**
+   * The timestamp of the last row `fit` read, training or validation (so also the last row
+   * conformal calibration may have used); undefined when the data had no dates. Scoring a
+   * holdout that starts on or before it scores rows the model has seen.
+   */
+  get seenUntil(): Date | undefined {
+    return this.seenUntilTime === undefined ? undefined : new Date(this.seenUntilTime);
   }
 
   /** Whether `predict` can give prediction intervals (fitted with enough rows to calibrate them). */
@@ -417,6 +431,7 @@ export abstract class Forecaster<O extends BaseOptions = BaseOptions> {
       scaler: this.scaler!.state,
       history: { values: h.values.map((v) => Array.from(v)), dates: h.dates?.map((d) => d.toISOString()) },
       calibration: this.calibration,
+      ...(this.seenUntilTime !== undefined ? { seenUntil: new Date(this.seenUntilTime).toISOString() } : {}),
       state: this.getState(),
     };
     await writeJsonAtomic(path.join(dir, FILE), saved);
@@ -436,6 +451,7 @@ export abstract class Forecaster<O extends BaseOptions = BaseOptions> {
       irregular: false,
     };
     this.calibration = saved.calibration;
+    this.seenUntilTime = saved.seenUntil !== undefined ? Date.parse(saved.seenUntil) : undefined;
     this.setState(saved.state);
     await this.loadExtra(dir);
   }

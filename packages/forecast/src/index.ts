@@ -55,6 +55,8 @@ export {
   saveForecaster,
   seasonFor,
   usesSeason,
+  reconcileSegments,
+  holdoutOverlap,
   lastRows,
   type ForecastRequest,
   type ForecastResult,

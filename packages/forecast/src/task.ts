@@ -43,8 +43,47 @@ export function forecasterOptionsFor(model: string, request: Pick<ForecastReques
   if (NEURAL.has(model)) {
     if (hints.epochs !== undefined) out.epochs = hints.epochs;
     if (hints.seed !== undefined) out.seed = hints.seed;
+    if (hints.hidden !== undefined) out.hidden = hints.hidden;
+    if (hints.timeBudgetSeconds !== undefined) out.timeBudgetSeconds = hints.timeBudgetSeconds;
   }
-  return { ...out, ...given };
+  const merged: Record<string, unknown> = { ...out, ...given };
+  if (model === 'segrnn') {
+    const explicitLookback = typeof given.lookback === 'number' || hints.lookback !== undefined;
+    const segment = typeof given.segmentLength === 'number' ? given.segmentLength : hints.segmentLength;
+    Object.assign(merged, reconcileSegments(merged.lookback as number, segment, explicitLookback));
+  }
+  return merged;
+}
+
+/**
+ * SegRNN cuts the look-back into segments, so the look-back must be a multiple of the segment
+ * length. Reconciled here rather than refused: without a segment length, the largest divisor of
+ * the look-back from 24 down to 4 is used (24 for the usual 96 / 192 / 336 / 720); a look-back
+ * nothing fits, or one that was not set explicitly, is rounded up to a multiple of the segment
+ * length (24 by default). Only a look-back and a segment length that were both given and do not
+ * fit are left for the model to refuse.
+ */
+export function reconcileSegments(lookback: number, segmentLength: number | undefined, explicitLookback: boolean): { lookback: number; segmentLength: number } {
+  if (segmentLength !== undefined) {
+    if (lookback % segmentLength === 0 || explicitLookback) return { lookback, segmentLength };
+    return { lookback: Math.ceil(lookback / segmentLength) * segmentLength, segmentLength };
+  }
+  if (explicitLookback) {
+    for (let d = Math.min(24, lookback); d >= 4; d--) if (lookback % d === 0) return { lookback, segmentLength: d };
+    if (lookback < 4) return { lookback, segmentLength: lookback };
+  }
+  return { lookback: Math.ceil(lookback / 24) * 24, segmentLength: 24 };
+}
+
+/**
+ * A warning when held-out rows starting at `heldOutStart` begin on or before the last row a
+ * saved or fitted forecaster was fitted or calibrated on: its errors and interval coverage there
+ * would be optimistic. Undefined when they do not overlap, or when the dates to tell are missing.
+ */
+export function holdoutOverlap(model: Pick<Forecaster, 'seenUntil' | 'name'>, heldOutStart: Date | undefined): string | undefined {
+  const seen = model.seenUntil;
+  if (!seen || !heldOutStart || heldOutStart.getTime() > seen.getTime()) return undefined;
+  return `the held-out rows from ${heldOutStart.toISOString()} overlap the data ${model.name} was fitted or calibrated on (up to ${seen.toISOString()}); their errors and coverage are optimistic - train with a test range (--split or --test-split) that ends before the holdout`;
 }
 
 /**
@@ -78,6 +117,9 @@ export const forecastRequestSchema = z.strictObject({
       lookback: z.number().int().min(1).optional(),
       epochs: z.number().int().min(1).optional(),
       seed: z.number().int().min(0).optional(),
+      hidden: z.number().int().min(1).optional(),
+      segmentLength: z.number().int().min(1).optional(),
+      timeBudgetSeconds: z.number().positive().optional(),
     })
     .optional(),
   /** Called after each training epoch of neural models. */
@@ -93,10 +135,10 @@ export interface ForecastRequest {
   options?: Record<string, unknown>;
   /**
    * Settings applied only where they mean something: `season` to seasonal models, `lookback` to
-   * window models, `epochs` and `seed` to neural ones (a command line's flags, which do not know
-   * the model's options).
+   * window models, `epochs`, `seed`, `hidden` and `timeBudgetSeconds` to neural ones,
+   * `segmentLength` to SegRNN (a command line's flags, which do not know the model's options).
    */
-  hints?: { season?: number; lookback?: number; epochs?: number; seed?: number };
+  hints?: { season?: number; lookback?: number; epochs?: number; seed?: number; hidden?: number; segmentLength?: number; timeBudgetSeconds?: number };
   /** Progress of neural training, one call per epoch. */
   onEpoch?: (log: EpochLog) => void;
 }

@@ -78,6 +78,9 @@ export function forecastCommand(): Command {
     const base = await pipeline('forecast', o.load ? existingDir(o.load, '--load') : o.model);
     // A saved model forecasts from the rows before the holdout (or the whole file); a named one is fitted on them.
     const model = o.load ? base : await base.fit(train, request);
+    // A saved model scored on rows it was fitted or calibrated on looks better than it is.
+    const overlap = o.load && o.holdout ? fc.holdoutOverlap(base.forecaster!, series.dates?.[n - o.horizon]) : undefined;
+    if (overlap) note(`seqlab: warning: ${overlap}`);
     try {
       const result = await model.run(o.load ? (o.holdout ? train : series) : undefined, request);
       const fitSeconds = result.fitSeconds;
@@ -121,6 +124,7 @@ export function forecastCommand(): Command {
           season: result.season ?? null,
           forecast: rows,
           metrics,
+          warnings: [...(result.warning ? [result.warning] : []), ...(overlap ? [overlap] : [])],
           plot: plot ?? null,
           saved: o.save ? resolve(o.save) : null,
         },
