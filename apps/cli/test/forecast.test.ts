@@ -74,6 +74,24 @@ describe('seqlab forecast', () => {
   });
 });
 
+describe('seqlab forecast: bounds', () => {
+  it('--bounds and --non-negative clip forecasts and intervals; bad bounds are named', async () => {
+    const free = JSON.parse((await run(forecastCommand(), ['--csv', AIRLINE, '--horizon', '12', '--level', '99', '--json'])).stdout);
+    expect(Math.max(...free.forecast.map((f: { intervals: Record<string, number[]> }) => f.intervals['99']![1]!))).toBeGreaterThan(500);
+    const r = await run(forecastCommand(), ['--csv', AIRLINE, '--horizon', '12', '--level', '99', '--bounds', ':500', '--json']);
+    expect(r.exitCode).toBe(0);
+    const out = JSON.parse(r.stdout);
+    out.forecast.forEach((f: { mean: number; intervals: Record<string, number[]> }, i: number) => {
+      expect(f.intervals['99']![1]).toBe(Math.min(500, free.forecast[i].intervals['99'][1]));
+      expect(f.mean).toBe(Math.min(500, free.forecast[i].mean));
+    });
+    expect((await run(forecastCommand(), ['--csv', AIRLINE, '--horizon', '3', '--non-negative'])).exitCode).toBe(0);
+    const bad = await run(forecastCommand(), ['--csv', AIRLINE, '--horizon', '3', '--bounds', '5:1']);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toMatch(/--bounds: expected LOWER:UPPER with LOWER < UPPER/);
+  });
+});
+
 describe('seqlab forecast: CSV formats', () => {
   const dir = mkdtempSync(join(tmpdir(), 'seqlab-formats-'));
   // The airline series rewritten as a European spreadsheet saves it: semicolons, DD/MM/YYYY

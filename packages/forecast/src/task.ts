@@ -2,7 +2,7 @@ import path from 'node:path';
 import { nameModelInError, readModelConfig } from '@seqlab/core';
 import { z } from 'zod';
 import { ForecastInputError } from './errors.js';
-import type { BaseOptions, EpochLog, Forecast, Forecaster } from './forecaster.js';
+import type { BaseOptions, EpochLog, Forecast, ForecastBounds, Forecaster } from './forecaster.js';
 import { seriesLength, sliceSeries, type TimeSeries } from './data/series.js';
 import { createForecaster, FORECASTER_NAMES, loadForecaster } from './registry.js';
 import { inferSeasonality, type SeasonReport } from './season.js';
@@ -122,6 +122,8 @@ export const forecastRequestSchema = z.strictObject({
       timeBudgetSeconds: z.number().positive().optional(),
     })
     .optional(),
+  /** Limits the series cannot leave; forecasts and intervals are clipped to them. */
+  bounds: z.strictObject({ lower: z.number().finite().optional(), upper: z.number().finite().optional() }).optional(),
   /** Called after each training epoch of neural models. */
   onEpoch: z.function().optional(),
 });
@@ -139,6 +141,8 @@ export interface ForecastRequest {
    * `segmentLength` to SegRNN (a command line's flags, which do not know the model's options).
    */
   hints?: { season?: number; lookback?: number; epochs?: number; seed?: number; hidden?: number; segmentLength?: number; timeBudgetSeconds?: number };
+  /** Limits the series cannot leave (`{ lower: 0 }`); forecasts and interval bounds are clipped to them. */
+  bounds?: ForecastBounds;
   /** Progress of neural training, one call per epoch. */
   onEpoch?: (log: EpochLog) => void;
 }
@@ -265,13 +269,15 @@ export class ForecastPipeline {
     }
     const model = this.saved;
     const levels = request.levels ?? [0.9];
-    const history = series ? { history: series } : {};
+    const history = { ...(series ? { history: series } : {}), ...(request.bounds ? { bounds: request.bounds } : {}) };
     const forecasts: Forecast[] = [];
     let warning: string | undefined;
     if (levels.length > 0 && !model.calibrated) {
       warning = `${model.name} has no prediction intervals here (too few rows to calibrate them); showing point forecasts`;
+    } else if (levels.length > 0 && model.calibrationSource === 'in-sample') {
+      warning = `${model.name}'s intervals were calibrated in-sample (too few rows to hold any out); they are likely too narrow`;
     }
-    if (levels.length === 0 || warning) forecasts.push(await model.predict(request.horizon, { ...history, level: null }));
+    if (levels.length === 0 || !model.calibrated) forecasts.push(await model.predict(request.horizon, { ...history, level: null }));
     else for (const l of levels) forecasts.push(await model.predict(request.horizon, { ...history, level: l }));
     const main = forecasts[0]!;
     return {

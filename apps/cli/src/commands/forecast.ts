@@ -27,6 +27,20 @@ const schema = commonSchema.merge(csvFormatSchema).extend({
   plot: z.string().optional(),
   save: z.string().optional(),
   seed: seed.default(42),
+  nonNegative: z.boolean().default(false),
+  bounds: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined) return undefined;
+      const m = /^\s*(-?[\d.eE+-]*)\s*:\s*(-?[\d.eE+-]*)\s*$/.exec(v);
+      const [lower, upper] = m ? [m[1] === '' ? undefined : Number(m[1]), m[2] === '' ? undefined : Number(m[2])] : [Number.NaN, Number.NaN];
+      if (!m || [lower, upper].some((x) => x !== undefined && !Number.isFinite(x)) || (lower !== undefined && upper !== undefined && lower >= upper)) {
+        ctx.addIssue({ code: 'custom', message: `expected LOWER:UPPER with LOWER < UPPER, either side may be empty (0:, :100, 0:1); got ${JSON.stringify(v)}` });
+        return z.NEVER;
+      }
+      return { ...(lower !== undefined ? { lower } : {}), ...(upper !== undefined ? { upper } : {}) };
+    }),
 });
 
 /** `seqlab forecast`: fit a forecaster on a CSV series and forecast H steps with intervals. */
@@ -48,7 +62,9 @@ export function forecastCommand(): Command {
     .option('--history <n>', 'history rows shown in the plot (0 = all)', '120')
     .option('--plot <file>', 'write a chart of history, forecast, intervals and actuals (.png or .svg)')
     .option('--save <dir>', 'save the fitted forecaster to a directory')
-    .option('--seed <n>', 'random seed for neural forecasters', '42');
+    .option('--seed <n>', 'random seed for neural forecasters', '42')
+    .option('--non-negative', 'the series cannot go below 0: clip forecasts and intervals there')
+    .option('--bounds <lower:upper>', 'limits the series cannot leave, either side may be empty (0:100, :1)');
   withCsvFormatOptions(cmd);
   return defineAction(cmd, async ({ opts }) => {
     const o = parseOptions(schema, opts);
@@ -69,8 +85,11 @@ export function forecastCommand(): Command {
     setGlobalSeed(o.seed);
     // Neural forecasters report each epoch on stderr (stdout keeps only the forecast).
     const progress = new TrainingProgress(o.epochs ?? 0, { quiet: o.json });
+    if (o.nonNegative && o.bounds) throw new UsageError('use either --non-negative or --bounds, not both');
+    const bounds = o.nonNegative ? { lower: 0 } : o.bounds;
     const request = {
       horizon: o.horizon,
+      ...(bounds ? { bounds } : {}),
       levels: levels.map((l) => l / 100),
       hints: { season: o.season, lookback: o.lookback, epochs: o.epochs, seed: o.seed },
       onEpoch: (log: { epoch: number; trainLoss: number; valLoss?: number }) => progress.epochEnd(log.epoch, { loss: log.trainLoss, val_loss: log.valLoss }),
