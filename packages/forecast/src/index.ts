@@ -38,7 +38,7 @@ export {
   type MovingAverageOptions,
   type SeasonalOptions,
 } from './models/baselines.js';
-export { DLinearForecaster, LinearForecaster, type LinearOptions } from './models/linear.js';
+export { DLinearForecaster, LinearForecaster, type LinearNormalization, type LinearOptions } from './models/linear.js';
 export { MeanEnsembleForecaster, type EnsembleMember, type MeanEnsembleOptions } from './models/ensemble.js';
 export { NeuralForecaster, type NeuralOptions, type TrainingReport } from './neural/base.js';
 export { SegRnnForecaster, type SegRnnOptions } from './neural/segrnn.js';
