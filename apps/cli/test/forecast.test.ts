@@ -74,6 +74,19 @@ describe('seqlab forecast', () => {
   });
 });
 
+describe('seqlab forecast: short series', () => {
+  it('holt-winters on fewer than two seasons falls back and says so (stderr and JSON notes)', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'seqlab-short-')), 'short.csv');
+    writeFileSync(file, readFileSync(AIRLINE, 'utf8').split('\n').slice(0, 21).join('\n') + '\n');
+    const r = await run(forecastCommand(), ['--csv', file, '--horizon', '6', '--model', 'holt-winters', '--json']);
+    expect(r.exitCode).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.notes).toEqual(['holt-winters: 20 rows are fewer than two seasons (24 rows for season 12); fitted a damped-trend model without seasonality instead']);
+    expect(r.stderr).toMatch(/seqlab: note: holt-winters: 20 rows are fewer than two seasons/);
+    expect(out.forecast).toHaveLength(6);
+  });
+});
+
 describe('seqlab forecast: bounds', () => {
   it('--bounds and --non-negative clip forecasts and intervals; bad bounds are named', async () => {
     const free = JSON.parse((await run(forecastCommand(), ['--csv', AIRLINE, '--horizon', '12', '--level', '99', '--json'])).stdout);

@@ -169,6 +169,7 @@ export abstract class Forecaster<O extends BaseOptions = BaseOptions> {
   protected history: TimeSeries | undefined;
   private calibration: CalibrationState | undefined;
   private seenUntilTime: number | undefined;
+  private fitNotes: string[] = [];
 
   protected constructor(options: O) {
     this.options = Object.freeze({ ...options });
@@ -251,6 +252,7 @@ export abstract class Forecaster<O extends BaseOptions = BaseOptions> {
     const scaled = scaler.transform(series);
     const validation = options.validation ? scaler.transform(options.validation) : undefined;
     this.dispose();
+    this.fitNotes = [];
     await this.fitScaled(scaled, validation, options);
     this.columns = [...series.columns];
     this.scaler = scaler;
@@ -364,6 +366,16 @@ export abstract class Forecaster<O extends BaseOptions = BaseOptions> {
    */
   get seenUntil(): Date | undefined {
     return this.seenUntilTime === undefined ? undefined : new Date(this.seenUntilTime);
+  }
+
+  /** Choices the last `fit` made that users should know of (a fallback to a simpler model). */
+  get notes(): readonly string[] {
+    return this.fitNotes;
+  }
+
+  /** Records a note for {@link Forecaster.notes}. */
+  protected note(text: string): void {
+    this.fitNotes.push(text);
   }
 
   /** Whether `predict` can give prediction intervals (fitted with enough rows to calibrate them). */

@@ -34,6 +34,7 @@ export {
   MovingAverageForecaster,
   NaiveForecaster,
   SeasonalNaiveForecaster,
+  type HoltWintersMode,
   type HoltWintersOptions,
   type MovingAverageOptions,
   type SeasonalOptions,

@@ -163,6 +163,8 @@ export interface ForecastResult {
   fitSeconds: number;
   /** Set when intervals were asked for but the model could not calibrate them. */
   warning?: string;
+  /** Choices the model made while fitting (e.g. Holt-Winters falling back on a short series). */
+  notes?: string[];
   /** The options the forecaster was built with. */
   options: Record<string, unknown>;
   /** The season used (seasonal models) or that set the default look-back (window models), and why; for fitted requests. */
@@ -290,6 +292,7 @@ export class ForecastPipeline {
       fitSeconds: this.fitted?.seconds ?? 0,
       options: { ...model.options },
       ...(this.fitted?.season ? { season: this.fitted.season } : {}),
+      ...(model.notes.length ? { notes: [...model.notes] } : {}),
       ...(warning ? { warning } : {}),
     };
   }

@@ -104,6 +104,7 @@ export function forecastCommand(): Command {
       const result = await model.run(o.load ? (o.holdout ? train : series) : undefined, request);
       const fitSeconds = result.fitSeconds;
       if (result.warning) note(`seqlab: ${result.warning}`);
+      for (const n of result.notes ?? []) note(`seqlab: note: ${n}`);
       const forecasts: Forecast[] = result.forecasts;
       const main = forecasts[0]!;
       const actual = o.holdout ? series.values.map((v) => Array.from(v.subarray(n - o.horizon))) : undefined;
@@ -143,6 +144,7 @@ export function forecastCommand(): Command {
           season: result.season ?? null,
           forecast: rows,
           metrics,
+          notes: result.notes ?? [],
           warnings: [...(result.warning ? [result.warning] : []), ...(overlap ? [overlap] : [])],
           plot: plot ?? null,
           saved: o.save ? resolve(o.save) : null,
