@@ -172,6 +172,26 @@ describe('seqlab evaluate forecaster', () => {
     expect(r.stderr).toMatch(/linear: scored 2785\/2785 windows/);
   });
 
+  it('--wide and --id-col backtest every series of a panel in one call, per series and averaged', async () => {
+    const wide = await run(evaluateForecasterCommand(), ['--data', dataFile('m4', 'Hourly-train.csv'), '--wide', '--horizon', '48', '--season', '24', '--model', 'naive', '--model', 'seasonal-naive', '--json', '--no-progress']);
+    expect(wide.exitCode).toBe(0);
+    const out = JSON.parse(wide.stdout);
+    expect(out).toMatchObject({ layout: 'wide', series: 414, horizon: 48, windows: 1, maseSeason: 24 });
+    const [naive, snaive] = out.results;
+    expect(naive.series).toHaveLength(414);
+    expect(snaive.aggregate.smape).toBeCloseTo(snaive.series.reduce((a: number, s: { smape: number }) => a + s.smape, 0) / 414, 9);
+    // Hourly loads repeat daily: the seasonal baseline beats repeating the last value.
+    expect(snaive.aggregate.smape).toBeLessThan(naive.aggregate.smape);
+    // The same two series as a long file: OT and HUFL of ETTh1, by id column.
+    const rows = readFileSync(dataFile('ett', 'ETTh1.csv'), 'utf8').trim().split('\n').slice(1, 1001).map((l) => l.split(','));
+    const file = join(mkdtempSync(join(tmpdir(), 'seqlab-panel-')), 'long.csv');
+    writeFileSync(file, `series,date,value\n${rows.flatMap((c) => [`OT,${c[0]},${c[7]}`, `HUFL,${c[0]},${c[1]}`]).join('\n')}\n`);
+    const long = await run(evaluateForecasterCommand(), ['--data', file, '--id-col', 'series', '--horizon', '24', '--windows', '3', '--model', 'seasonal-naive']);
+    expect(long.exitCode).toBe(0);
+    expect(long.stdout).toMatch(/2 series \(by series\): 3 windows of 24 steps each; means over series, MASE season 24/);
+    expect(long.stderr).toMatch(/seasonal-naive: 2\/2 series/);
+  });
+
   it('--split prints normalised and original-unit errors, and refuses backtest flags', async () => {
     const r = await run(evaluateForecasterCommand(), ['--data', AIRLINE, '--split', '0.6:0.2:0.2', '--model', 'seasonal-naive', '--horizon', '6', '--stride', '3', '--no-progress']);
     expect(r.exitCode).toBe(0);

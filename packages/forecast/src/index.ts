@@ -48,6 +48,7 @@ export { Seq2SeqForecaster, type Seq2SeqOptions } from './neural/seq2seq.js';
 export { createForecaster, FORECASTER_NAMES, FORECASTERS, loadForecaster } from './registry.js';
 export { FORECASTER_OPTION_SCHEMAS, forecasterOptionNames, validateForecasterOptions } from './options.js';
 export { forecastPlotData, type PlotRow } from './plot.js';
+export { evaluatePanel, type PanelEvaluation, type PanelEvaluationOptions, type PanelSeriesResult } from './panel-eval.js';
 export { evaluateOnSplit, splitBySpec, type ErrorSummary, type SplitEvaluation, type SplitEvaluationOptions } from './protocol.js';
 export { inferSeasonality, type SeasonCandidate, type SeasonReport } from './season.js';
 export {

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import type { BacktestResult, SplitEvaluation, TimeSeries } from '@seqlab/forecast';
+import type { BacktestResult, PanelEvaluation, SplitEvaluation, TimeSeries } from '@seqlab/forecast';
 import { z } from 'zod';
 import { defineAction, emit, fmt, note, println, table } from '../cli.js';
 import { UsageError } from '../errors.js';
@@ -29,6 +29,8 @@ const schema = commonSchema.merge(seriesSchema).extend({
     return z.NEVER;
   })]).default(0.9),
   progress: z.boolean().default(true),
+  idCol: z.string().min(1).optional(),
+  wide: z.boolean().default(false),
 });
 
 /** `seqlab evaluate forecaster`: rolling-origin backtest of one or more forecasters. */
@@ -50,7 +52,9 @@ export function evaluateForecasterCommand(): Command {
     .option('--stride <n>', 'with --split: rows between forecast origins in the test range', '1')
     .option('--scaler <kind>', 'with --split: scaler fitted on the training rows only: standard|minmax|none', 'standard')
     .option('--level <percent>', 'with --split: interval level for coverage, calibrated on validation windows (or none)', '90')
-    .option('--no-progress', 'with --split: no progress lines on stderr');
+    .option('--no-progress', 'with --split or a panel: no progress lines on stderr')
+    .option('--id-col <name>', 'many series in one long/tidy file: the column naming each row\'s series; each is backtested, results per series and averaged')
+    .option('--wide', 'many series, one per row (the M4 layout: an id, then the values); each is backtested');
   withSeriesOptions(cmd);
   return defineAction(cmd, async ({ opts }) => {
     const o = parseOptions(schema, opts);
@@ -58,6 +62,12 @@ export function evaluateForecasterCommand(): Command {
     if (o.load && o.model) throw new UsageError('use either --model or --load, not both');
     const fc = await import('@seqlab/forecast');
     const { initBackend, setGlobalSeed } = await import('@seqlab/core');
+    if (o.idCol !== undefined || o.wide) {
+      if (o.idCol !== undefined && o.wide) throw new UsageError('use either --id-col (long file) or --wide (one series per row), not both');
+      if (o.split !== undefined || o.load) throw new UsageError('--id-col/--wide backtest each series with --model; --split and --load are for one series');
+      await evaluatePanelCommand(fc, data, o, cmd.getOptionValueSource('windows') === 'cli');
+      return;
+    }
     const series = fc.readCsvSeries(data, csvReadOptions(o));
     if (o.split !== undefined) {
       for (const flag of ['windows', 'step', 'refit'] as const) {
@@ -181,5 +191,65 @@ async function evaluateSplit(fc: typeof import('@seqlab/forecast'), data: string
         ]),
       ]),
     );
+  });
+}
+
+/** `evaluate forecaster --id-col/--wide`: every series of a panel backtested, per series and on average. */
+async function evaluatePanelCommand(fc: typeof import('@seqlab/forecast'), data: string, o: Options, windowsGiven: boolean): Promise<void> {
+  const { initBackend, setGlobalSeed } = await import('@seqlab/core');
+  const read = csvReadOptions(o);
+  const panel = o.wide
+    ? fc.readWideCsv(data, { delimiter: read.delimiter, encoding: read.encoding })
+    : fc.readCsvPanel(data, { ...read, idColumn: o.idCol! });
+  // M4 scores one forecast of the last H rows per series; more windows only when asked.
+  const windows = windowsGiven ? o.windows : 1;
+  const seasonOf = (s: TimeSeries) => fc.seasonFor({ hints: { season: o.season } }, s).period;
+  const maseSeason = o.season ?? seasonOf(panel[0]!.series) ?? 1;
+  const results: Array<{ model: string; seconds: number } & PanelEvaluation> = [];
+  for (const name of o.model ?? ['seasonal-naive']) {
+    if (fc.ForecastPipeline.create(name).neural) await initBackend();
+    const t0 = performance.now();
+    let shown = 0;
+    const r = await fc.evaluatePanel(
+      panel,
+      (s) => {
+        const model = fc.createForecaster(name, forecasterOptions(fc, name, { ...o, series: s }));
+        setGlobalSeed(o.seed);
+        return model;
+      },
+      {
+        horizon: o.horizon,
+        windows,
+        ...(o.step !== undefined ? { step: o.step } : {}),
+        season: maseSeason,
+        onProgress: (done, total) => {
+          if (o.progress && (done === total || done / total >= (shown + 1) / 4)) {
+            shown = Math.floor((4 * done) / total);
+            note(`${name}: ${done}/${total} series`);
+          }
+        },
+      },
+    );
+    results.push({ model: name, ...r, seconds: (performance.now() - t0) / 1000 });
+  }
+  emit(o.json, { data, layout: o.wide ? 'wide' : 'long', series: panel.length, horizon: o.horizon, windows, maseSeason, results }, () => {
+    println(`${panel.length} series (${o.wide ? 'one per row' : `by ${o.idCol}`}): ${windows} window${windows > 1 ? 's' : ''} of ${o.horizon} steps each; means over series, MASE season ${maseSeason}`);
+    const hasCoverage = results.some((r) => r.aggregate.coverage !== undefined);
+    println(
+      table([
+        ['model', 'series', 'MAE', 'RMSE', 'sMAPE', 'MASE', ...(hasCoverage ? ['coverage'] : []), 'skipped'],
+        ...results.map((r) => [
+          r.model,
+          r.aggregate.series,
+          r.aggregate.mae,
+          r.aggregate.rmse,
+          r.aggregate.smape,
+          r.aggregate.mase,
+          ...(hasCoverage ? [r.aggregate.coverage !== undefined ? fmt(r.aggregate.coverage) : ''] : []),
+          r.skipped.length,
+        ]),
+      ]),
+    );
+    for (const r of results) if (r.skipped.length) note(`${r.model}: skipped ${r.skipped.length} series, e.g. ${r.skipped[0]!.id}: ${r.skipped[0]!.reason}`);
   });
 }
