@@ -147,6 +147,7 @@ describe('seqlab evaluate forecaster', () => {
     // On a trending seasonal series, modelling the season beats repeating the last value.
     expect(byName['holt-winters']).toBeLessThan(byName['naive']);
     expect(out.results[0].origins).toEqual([108, 120, 132]);
+    expect(out.season).toMatchObject({ period: 12, source: 'inferred', frequency: 'monthly' });
   });
   it('--split ett reproduces bench:ett\'s ridge figures (results/ett.json) on ETTh1 at H = 96', async () => {
     const bench = JSON.parse(readFileSync(new URL('../../../results/ett.json', import.meta.url), 'utf8')) as {
@@ -234,6 +235,7 @@ describe('seqlab train forecaster', () => {
     expect(r.exitCode).toBe(0);
     const summary = JSON.parse(r.stdout);
     expect(summary).toMatchObject({ trainRows: 79, validationRows: 29, testRows: 36 });
+    expect(summary.season).toMatchObject({ period: 12, source: 'inferred', reason: 'monthly data: one year is 12 steps' });
     expect(summary.ranges.test).toEqual({ rows: [108, 144], from: '1958-01-01T00:00:00.000Z', to: '1960-12-01T00:00:00.000Z' });
     expect(summary.seenUntil).toBe('1957-12-01T00:00:00.000Z');
     expect(summary.testMetrics).toMatchObject({ rows: 36, windows: 3 });

@@ -98,7 +98,8 @@ export function evaluateForecasterCommand(): Command {
     } finally {
       for (const m of models) m.dispose();
     }
-    emit(o.json, { data, columns: series.columns, horizon: o.horizon, windows: o.windows, results }, () => {
+    const season = fc.seasonFor({ hints: { season: o.season } }, series);
+    emit(o.json, { data, columns: series.columns, horizon: o.horizon, windows: o.windows, season, results }, () => {
       println(`backtest of ${series.columns.join(', ')}: ${o.windows} windows of ${o.horizon} steps${o.refit ? ', refit at each origin' : ''}`);
       const hasCoverage = results.some((r) => r.metrics.coverage !== undefined);
       println(

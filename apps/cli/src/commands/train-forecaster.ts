@@ -143,6 +143,7 @@ export function trainForecasterCommand(): Command {
         task: 'forecaster',
         model: o.model,
         options,
+        season: fc.usesSeason(o.model) ? fc.seasonFor({ hints: { season: o.season } }, series) : null,
         data,
         columns: series.columns,
         trainRows,
