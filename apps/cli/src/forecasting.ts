@@ -26,9 +26,28 @@ export type ForecasterName = (typeof FORECASTERS)[number];
 export function forecasterOptions(
   forecast: typeof import('@seqlab/forecast'),
   name: string,
-  o: { horizon: number; lookback?: number; season?: number; epochs?: number; seed?: number; series: import('@seqlab/forecast').TimeSeries },
+  o: {
+    horizon: number;
+    lookback?: number;
+    season?: number;
+    epochs?: number;
+    seed?: number;
+    hidden?: number;
+    segmentLength?: number;
+    timeBudget?: number;
+    series: import('@seqlab/forecast').TimeSeries;
+  },
 ): Record<string, unknown> {
-  return forecast.forecasterOptionsFor(name, { horizon: o.horizon, hints: { lookback: o.lookback, season: o.season, epochs: o.epochs, seed: o.seed } }, o.series);
+  const hints = {
+    lookback: o.lookback,
+    season: o.season,
+    epochs: o.epochs,
+    seed: o.seed,
+    hidden: o.hidden,
+    segmentLength: o.segmentLength,
+    timeBudgetSeconds: o.timeBudget,
+  };
+  return forecast.forecasterOptionsFor(name, { horizon: o.horizon, hints }, o.series);
 }
 
 /** Levels given as percentages or fractions, as percentages, deduplicated, widest first. */

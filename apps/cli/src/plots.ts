@@ -105,34 +105,34 @@ export function forecastChart(
   const kinds = ['history', 'forecast', 'actual'].filter((k) => points.some((p) => p.kind === k));
   const colours: Record<string, string> = { history: '#4c78a8', forecast: '#e45756', actual: '#222222' };
   const levels = [...new Set(intervals.map((i) => i.level))].sort((a, b) => b - a);
+  // Every band is drawn with the same low opacity, widest first: where bands overlap the
+  // narrower ones come out darker, and one band alone stays translucent, never hiding the line.
+  const bandOpacity = 0.18;
   // Each layer carries its own inline data, so a panel-level filter would not reach it:
   // every panel gets layers built from its own series' rows.
-  const layers = (pts: ForecastPoint[], ivs: IntervalPoint[]) => [
-    ...(ivs.length
-      ? [
-          {
-            data: { values: ivs },
-            mark: { type: 'area', color: '#e45756' },
-            encoding: {
-              x,
-              y: { field: 'lower', type: 'quantitative', title: 'value' },
-              y2: { field: 'upper' },
-              opacity: {
-                field: 'level',
-                type: 'ordinal',
-                title: 'interval %',
-                scale: { domain: levels, range: levels.map((_, i) => 0.15 + 0.12 * i) },
-              },
-            },
-          },
-        ]
-      : []),
+  const layers = (name: string, pts: ForecastPoint[], ivs: IntervalPoint[]) => [
+    ...levels
+      .filter((level) => ivs.some((i) => i.level === level))
+      .map((level) => ({
+        data: { values: ivs.filter((i) => i.level === level) },
+        mark: { type: 'area', color: '#e45756', opacity: bandOpacity },
+        encoding: {
+          x,
+          y: { field: 'lower', type: 'quantitative', title: name },
+          y2: { field: 'upper' },
+          tooltip: [
+            { field: 'level', type: 'quantitative', title: 'interval %' },
+            { field: 'lower', type: 'quantitative' },
+            { field: 'upper', type: 'quantitative' },
+          ],
+        },
+      })),
     {
       data: { values: pts },
       mark: { type: 'line', strokeWidth: 1.8 },
       encoding: {
         x,
-        y: { field: 'value', type: 'quantitative', title: 'value', scale: { zero: false } },
+        y: { field: 'value', type: 'quantitative', title: name, scale: { zero: false } },
         color: { field: 'kind', type: 'nominal', title: null, scale: { domain: kinds, range: kinds.map((k) => colours[k]!) } },
         strokeDash: {
           field: 'kind',
@@ -147,7 +147,7 @@ export function forecastChart(
           {
             data: { values: pts.filter((p) => p.kind === 'actual') },
             mark: { type: 'point', filled: true, size: 18, color: colours.actual },
-            encoding: { x, y: { field: 'value', type: 'quantitative' } },
+            encoding: { x, y: { field: 'value', type: 'quantitative', title: name } },
           },
         ]
       : []),
@@ -157,13 +157,16 @@ export function forecastChart(
     width: 640,
     height: 260,
     layer: layers(
+      name,
       points.filter((p) => p.series === name),
       intervals.filter((i) => i.series === name),
     ),
   });
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: options.title,
+    title: levels.length
+      ? { text: options.title ?? '', subtitle: `shaded: ${levels.join('%, ')}% prediction interval${levels.length > 1 ? 's (darker = narrower)' : ''}` }
+      : options.title,
     vconcat: series.map(panel),
     resolve: { scale: { y: 'independent' } },
   } as unknown as TopLevelSpec;

@@ -3,17 +3,54 @@ import { z } from 'zod';
 import { collect } from './cli.js';
 import { oneOf } from './options.js';
 
-/** CSV options shared by the commands that read a time series. */
-export const seriesSchema = z.object({
-  dateCol: z.string().optional(),
-  target: z.array(z.string()).optional(),
-  missing: oneOf(['error', 'ffill', 'linear'] as const, 'a missing-value policy, one of').default('error'),
+const DELIMITERS = { auto: 'auto', comma: ',', semicolon: ';', tab: '\t', pipe: '|', ',': ',', ';': ';', '|': '|', '\t': '\t' } as const;
+
+/** How a CSV file is read: `--date-format`, `--duplicates`, `--delimiter`, `--encoding`. */
+export const csvFormatSchema = z.object({
+  dateFormat: z.string().min(1).optional(),
+  duplicates: oneOf(['error', 'first', 'last', 'mean'] as const, 'a duplicate-timestamp policy, one of').default('error'),
+  delimiter: oneOf(Object.keys(DELIMITERS) as [keyof typeof DELIMITERS, ...Array<keyof typeof DELIMITERS>], 'a delimiter, one of')
+    .default('auto')
+    .transform((d) => DELIMITERS[d]),
+  encoding: oneOf(['auto', 'utf8', 'latin1', 'utf16le'] as const, 'an encoding, one of').default('auto'),
 });
 
-/** Adds `--date-col`, `--target` and `--missing`. */
-export function withSeriesOptions(cmd: Command): Command {
+/** CSV options shared by the commands that read a time series. */
+export const seriesSchema = z
+  .object({
+    dateCol: z.string().optional(),
+    target: z.array(z.string()).optional(),
+    missing: oneOf(['error', 'ffill', 'linear'] as const, 'a missing-value policy, one of').default('error'),
+  })
+  .merge(csvFormatSchema);
+
+/** Adds `--date-format`, `--duplicates`, `--delimiter` and `--encoding`. */
+export function withCsvFormatOptions(cmd: Command): Command {
   return cmd
+    .option('--date-format <pattern>', 'date format, e.g. DD/MM/YYYY, MM/DD/YYYY HH:mm or iso (default: ISO; day/month order detected, ambiguous dates refused)')
+    .option('--duplicates <policy>', 'rows repeating a timestamp: error|first|last|mean', 'error')
+    .option('--delimiter <d>', 'field delimiter: auto|comma|semicolon|tab|pipe', 'auto')
+    .option('--encoding <e>', 'file encoding: auto|utf8|latin1|utf16le (auto: byte-order mark, else UTF-8, else Latin-1)', 'auto');
+}
+
+/** Adds `--date-col`, `--target`, `--missing` and the CSV format options. */
+export function withSeriesOptions(cmd: Command): Command {
+  cmd
     .option('--date-col <name>', 'date column (default: the first column when it holds dates)')
     .option('--target <column>', 'value column (repeatable; default: every non-date column)', collect)
     .option('--missing <policy>', 'missing cells: error|ffill|linear', 'error');
+  return withCsvFormatOptions(cmd);
+}
+
+/** `readCsvSeries` options from parsed series flags. */
+export function csvReadOptions(o: z.infer<typeof csvFormatSchema> & { dateCol?: string; target?: string[]; missing: 'error' | 'ffill' | 'linear' }) {
+  return {
+    dateColumn: o.dateCol,
+    targets: o.target,
+    missing: o.missing,
+    dateFormat: o.dateFormat,
+    duplicates: o.duplicates,
+    delimiter: o.delimiter,
+    encoding: o.encoding,
+  };
 }

@@ -23,7 +23,27 @@ describe('plots', () => {
     expect(svg).toContain('test forecast');
     // One path per line (history, forecast, actual) and one for the band.
     expect(svg.match(/<path/g)!.length).toBeGreaterThanOrEqual(4);
-    expect(svg).toContain('interval %');
+    expect(svg).toContain('shaded: 90% prediction interval');
+    // One level alone is still translucent (it used to be drawn opaque over the forecast line),
+    // and the y axis is named after the series.
+    expect(svg).toMatch(/opacity="0\.18"/);
+    expect(svg).toContain('>y</text>');
+  });
+
+  it('draws one translucent band per level, widest first, at any number of levels', async () => {
+    const points = [1, 2, 3].map((x) => ({ x, series: 'Passengers', kind: 'forecast' as const, value: x }));
+    const levels = [50, 80, 95, 99];
+    const intervals = levels.flatMap((level) => [1, 2, 3].map((x) => ({ x, series: 'Passengers', level, lower: x - level / 50, upper: x + level / 50 })));
+    const spec = forecastChart(points, intervals, { temporal: false }) as unknown as {
+      title: { subtitle: string };
+      vconcat: Array<{ layer: Array<{ mark: { type: string; opacity?: number }; data: { values: Array<{ level?: number }> }; encoding: { y: { title: string } } }> }>;
+    };
+    const bands = spec.vconcat[0]!.layer.filter((l) => l.mark.type === 'area');
+    expect(bands.map((b) => b.data.values[0]!.level)).toEqual([99, 95, 80, 50]);
+    expect(bands.every((b) => b.mark.opacity! < 0.3)).toBe(true);
+    expect(spec.vconcat[0]!.layer.every((l) => l.encoding.y.title === 'Passengers')).toBe(true);
+    expect(spec.title.subtitle).toBe('shaded: 99%, 95%, 80%, 50% prediction intervals (darker = narrower)');
+    expect(await renderSvg(spec as never)).toMatch(/^<svg/);
   });
 
   it('gives each target its own panel with only its own rows', () => {

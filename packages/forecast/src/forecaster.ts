@@ -48,8 +48,11 @@ export interface FitOptions {
   validation?: TimeSeries;
   /**
    * Conformal calibration: number of forecast origins to collect residuals from (default 40),
-   * `false` to skip. Without `validation` the origins are taken from the end of the training
-   * series (in-sample, so intervals of trained models come out narrower than they should).
+   * `false` to skip. Without `validation`, a copy of the model is fitted on the rows before the
+   * last quarter of the training series and residuals come from forecasts of that held-out
+   * tail; a series too short for that is cross-validated (three folds, each fitted on the rows
+   * before it; one fold for neural models), and only one too short for any fold is calibrated
+   * in-sample (see `calibrationSource`).
    */
   calibration?: { windows?: number; horizon?: number } | false;
   /** Called after each epoch of neural models. */
@@ -67,6 +70,25 @@ export interface PredictOptions {
   history?: TimeSeries;
   /** Interval level in (0, 1). Default 0.9 when the model is calibrated; `null` for no intervals. */
   level?: number | null;
+  /**
+   * Values the series cannot leave (`{ lower: 0 }` for counts, prices, loads): forecasts and
+   * interval bounds are clipped to them. Clipping keeps the coverage of intervals for data that
+   * respect the bounds, since no actual value lies outside them.
+   */
+  bounds?: ForecastBounds;
+}
+
+/** Limits of a series' values: either side may be left open. */
+export interface ForecastBounds {
+  lower?: number;
+  upper?: number;
+}
+
+/** Clips every value of `rows` into `bounds` in place. */
+function clip(rows: number[][], bounds: ForecastBounds): void {
+  const lo = bounds.lower ?? -Infinity;
+  const hi = bounds.upper ?? Infinity;
+  for (const r of rows) for (let i = 0; i < r.length; i++) r[i] = Math.min(hi, Math.max(lo, r[i]!));
 }
 
 /** Options of {@link Forecaster.backtest}. */
@@ -109,11 +131,22 @@ export interface SavedForecaster {
   scaler: ScalerState;
   history: { values: number[][]; dates?: string[]; stepMs?: number; monthly?: boolean };
   calibration?: CalibrationState;
+  /** ISO timestamp of the last row fitting or calibration read (training or validation data), when the data had dates. */
+  seenUntil?: string;
   state: Record<string, unknown>;
 }
 
+/**
+ * Where conformal residuals came from: forecasts of the validation series, of held-out tail
+ * windows of the training series by a copy fitted on the rows before them, of several such
+ * folds (short series), or - only when the series is too short for any of that - in-sample.
+ */
+export type CalibrationSource = 'validation' | 'held-out' | 'cross-validated' | 'in-sample';
+
 interface CalibrationState {
   horizon: number;
+  /** Absent in models saved before sources were recorded. */
+  source?: CalibrationSource;
   /** `absResiduals[c][h]`: sorted absolute residuals in scaled units. */
   absResiduals: number[][][];
 }
@@ -142,6 +175,8 @@ export abstract class Forecaster<O extends BaseOptions = BaseOptions> {
   /** Recent history in original units. */
   protected history: TimeSeries | undefined;
   private calibration: CalibrationState | undefined;
+  private seenUntilTime: number | undefined;
+  private fitNotes: string[] = [];
 
   protected constructor(options: O) {
     this.options = Object.freeze({ ...options });
@@ -224,13 +259,19 @@ export abstract class Forecaster<O extends BaseOptions = BaseOptions> {
     const scaled = scaler.transform(series);
     const validation = options.validation ? scaler.transform(options.validation) : undefined;
     this.dispose();
+    this.fitNotes = [];
     await this.fitScaled(scaled, validation, options);
     this.columns = [...series.columns];
     this.scaler = scaler;
     this.history = sliceSeries(series, -this.historyRows());
     this.history = { ...this.history, values: this.history.values.map((v) => Float64Array.from(v)) };
     this.calibration = undefined;
-    if (options.calibration !== false) await this.calibrate(scaled, validation, options.calibration ?? {});
+    if (options.calibration !== false) {
+      if (validation) await this.calibrate(scaled, validation, options.calibration ?? {});
+      else await this.calibrateHeldOut(series, scaler, options.calibration ?? {});
+    }
+    const lastDates = [series.dates?.at(-1), options.validation?.dates?.at(-1)].filter((d): d is Date => d !== undefined).map((d) => d.getTime());
+    this.seenUntilTime = lastDates.length ? Math.max(...lastDates) : undefined;
     return this;
   }
 
@@ -254,7 +295,65 @@ export abstract class Forecaster<O extends BaseOptions = BaseOptions> {
       }
     });
     for (const col of abs) for (const r of col) r.sort((a, b) => a - b);
-    this.calibration = { horizon, absResiduals: abs };
+    this.calibration = { horizon, source: validation ? 'validation' : 'in-sample', absResiduals: abs };
+  }
+
+  /**
+   * Residuals from forecasts the model could not have fitted: copies fitted on the rows before
+   * each fold forecast the fold's origins (see {@link FitOptions.calibration}). `series` is in
+   * original units; residuals are stored in the units of this model's `scaler`.
+   */
+  private async calibrateHeldOut(series: TimeSeries, scaler: Scaler, opts: { windows?: number; horizon?: number }): Promise<void> {
+    const n = seriesLength(series);
+    const horizon = opts.horizon ?? this.calibrationHorizon(n);
+    const windows = opts.windows ?? 40;
+    const lo = Math.max(this.capabilities.minTrainLength, this.minHistory());
+    const last = n - horizon;
+    if (last < lo) {
+      await this.calibrate(scaler.transform(series), undefined, opts);
+      return;
+    }
+    const spread = (from: number, to: number, count: number): number[] => {
+      const k = Math.min(count, to - from + 1);
+      return Array.from({ length: k }, (_, i) => (k === 1 ? to : from + Math.round((i * (to - from)) / (k - 1))));
+    };
+    const tailStart = Math.max(lo, Math.floor(0.75 * n));
+    const folds: Array<{ cut: number; origins: number[] }> = [];
+    if (last - tailStart + 1 >= Math.min(windows, 10)) {
+      folds.push({ cut: tailStart, origins: spread(tailStart, last, windows) });
+    } else {
+      const span = last - lo + 1;
+      const k = Math.min(this.capabilities.neural ? 1 : 3, span);
+      for (let i = 0; i < k; i++) {
+        const from = lo + Math.floor((i * span) / k);
+        const to = lo + Math.floor(((i + 1) * span) / k) - 1;
+        folds.push({ cut: from, origins: spread(from, to, Math.ceil(windows / k)) });
+      }
+    }
+    const C = series.values.length;
+    const abs: number[][][] = Array.from({ length: C }, () => Array.from({ length: horizon }, () => [] as number[]));
+    for (const fold of folds) {
+      const copy = this.clone();
+      try {
+        await copy.fit(sliceSeries(series, 0, fold.cut), { calibration: false });
+        const preds = await copy.predictAt(series, fold.origins, horizon);
+        fold.origins.forEach((o, k) => {
+          for (let c = 0; c < C; c++) {
+            const unit = scaler.unitScale(c) || 1;
+            for (let h = 0; h < horizon; h++) abs[c]![h]!.push(Math.abs(series.values[c]![o + h]! - preds[k]![c]![h]!) / unit);
+          }
+        });
+      } finally {
+        copy.dispose();
+      }
+    }
+    for (const col of abs) for (const r of col) r.sort((a, b) => a - b);
+    this.calibration = { horizon, source: folds.length > 1 ? 'cross-validated' : 'held-out', absResiduals: abs };
+  }
+
+  /** Where the conformal residuals came from (undefined when not calibrated, or saved before this was recorded). */
+  get calibrationSource(): CalibrationSource | undefined {
+    return this.calibration?.source;
   }
 
   /** Fewest history rows `forecastScaled` needs. */
@@ -265,6 +364,25 @@ export abstract class Forecaster<O extends BaseOptions = BaseOptions> {
   /** Fewest rows of history `predict` and `predictAt` need (the look-back of window models). */
   get requiredHistory(): number {
     return this.minHistory();
+  }
+
+  /**
+   * The timestamp of the last row `fit` read, training or validation (so also the last row
+   * conformal calibration may have used); undefined when the data had no dates. Scoring a
+   * holdout that starts on or before it scores rows the model has seen.
+   */
+  get seenUntil(): Date | undefined {
+    return this.seenUntilTime === undefined ? undefined : new Date(this.seenUntilTime);
+  }
+
+  /** Choices the last `fit` made that users should know of (a fallback to a simpler model). */
+  get notes(): readonly string[] {
+    return this.fitNotes;
+  }
+
+  /** Records a note for {@link Forecaster.notes}. */
+  protected note(text: string): void {
+    this.fitNotes.push(text);
   }
 
   /** Whether `predict` can give prediction intervals (fitted with enough rows to calibrate them). */
@@ -309,9 +427,30 @@ export abstract class Forecaster<O extends BaseOptions = BaseOptions> {
       forecast.lower = mean.map((m, c) => m.map((v, h) => v - half[c]![h]! * scaler.unitScale(c)));
       forecast.upper = mean.map((m, c) => m.map((v, h) => v + half[c]![h]! * scaler.unitScale(c)));
     }
+    if (options.bounds) {
+      const { lower, upper } = options.bounds;
+      if ((lower !== undefined && !Number.isFinite(lower)) || (upper !== undefined && !Number.isFinite(upper)) || (lower !== undefined && upper !== undefined && lower >= upper)) {
+        throw new ForecastInputError(`bounds must be finite with lower < upper, got lower ${lower}, upper ${upper}`);
+      }
+      for (const rows of [forecast.mean, forecast.lower, forecast.upper]) if (rows) clip(rows, options.bounds);
+    }
     const dates = futureDates(history, horizon);
     if (dates) forecast.dates = dates;
     return forecast;
+  }
+
+  /**
+   * Split-conformal interval half-widths `[c][h]` at `level` in the model's scaled units (the
+   * units of the series it was fitted on when its scaler is `'none'`), for scoring many
+   * forecasts from `predictAt` without building a `Forecast` per origin.
+   *
+   * @throws ForecastInputError when the model was fitted without calibration.
+   */
+  intervalHalfWidths(level: number, horizon: number): number[][] {
+    this.requireFitted();
+    if (!(level > 0 && level < 1)) throw new ForecastInputError(`level must be in (0, 1), got ${level}`);
+    if (!this.calibration) throw new ForecastInputError(`${this.name}: no calibration residuals; fit with calibration enabled (and enough rows) to get intervals`);
+    return this.halfWidths(level, positiveInt(horizon, 'horizon'));
   }
 
   /** Split-conformal half-widths `[c][h]` at `level`, in scaled units. */
@@ -413,6 +552,7 @@ export abstract class Forecaster<O extends BaseOptions = BaseOptions> {
       scaler: this.scaler!.state,
       history: { values: h.values.map((v) => Array.from(v)), dates: h.dates?.map((d) => d.toISOString()) },
       calibration: this.calibration,
+      ...(this.seenUntilTime !== undefined ? { seenUntil: new Date(this.seenUntilTime).toISOString() } : {}),
       state: this.getState(),
     };
     await writeJsonAtomic(path.join(dir, FILE), saved);
@@ -432,6 +572,7 @@ export abstract class Forecaster<O extends BaseOptions = BaseOptions> {
       irregular: false,
     };
     this.calibration = saved.calibration;
+    this.seenUntilTime = saved.seenUntil !== undefined ? Date.parse(saved.seenUntil) : undefined;
     this.setState(saved.state);
     await this.loadExtra(dir);
   }

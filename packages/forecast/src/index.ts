@@ -7,7 +7,11 @@
 export { ForecastInputError } from './errors.js';
 export { createSeries, isIrregular, selectColumns, seriesLength, sliceSeries, validateSeries, type TimeSeries } from './data/series.js';
 export { fillMissing, parseDate, readCsvRows, readCsvSeries, type MissingPolicy, type ReadCsvOptions } from './data/csv.js';
-export { ettSplit, makeWindows, splitByDate, splitByRatio, windowStarts, type SeriesSplit, type WindowSet } from './data/windows.js';
+export { compileDateFormat, parseIsoDate, type DateFormat, type DateParser } from './data/dates.js';
+export { DUPLICATE_POLICIES, resolveDuplicateDates, type DuplicatePolicy } from './data/duplicates.js';
+export { CSV_DELIMITERS, decodeCsvBytes, detectDelimiter, parseCsvNumber, type CsvEncoding, type CsvReadReport } from './data/sniff.js';
+export { readCsvPanel, readWideCsv, type PanelSeries, type ReadPanelOptions, type ReadWideOptions } from './data/panel.js';
+export { ettSplit, makeWindows, splitAtRows, splitByDate, splitByRatio, windowStarts, type SeriesSplit, type WindowSet } from './data/windows.js';
 export { instanceDenormalize, instanceNormalize, Scaler, type InstanceStats, type ScalerKind, type ScalerState } from './data/scalers.js';
 export { coverage, mae, mape, mase, mse, rmse, smape } from './metrics.js';
 export {
@@ -15,9 +19,11 @@ export {
   type BacktestOptions,
   type BacktestResult,
   type BaseOptions,
+  type CalibrationSource,
   type EpochLog,
   type FitOptions,
   type Forecast,
+  type ForecastBounds,
   type ForecasterCapabilities,
   type PredictOptions,
   type SavedForecaster,
@@ -28,11 +34,12 @@ export {
   MovingAverageForecaster,
   NaiveForecaster,
   SeasonalNaiveForecaster,
+  type HoltWintersMode,
   type HoltWintersOptions,
   type MovingAverageOptions,
   type SeasonalOptions,
 } from './models/baselines.js';
-export { DLinearForecaster, LinearForecaster, type LinearOptions } from './models/linear.js';
+export { DLinearForecaster, LinearForecaster, type LinearNormalization, type LinearOptions } from './models/linear.js';
 export { MeanEnsembleForecaster, type EnsembleMember, type MeanEnsembleOptions } from './models/ensemble.js';
 export { NeuralForecaster, type NeuralOptions, type TrainingReport } from './neural/base.js';
 export { SegRnnForecaster, type SegRnnOptions } from './neural/segrnn.js';
@@ -43,12 +50,19 @@ export { FORECASTER_OPTION_SCHEMAS, forecasterOptionNames, validateForecasterOpt
 export { forecastPlotData, type PlotRow } from './plot.js';
 export { checkForecastOptions, forecastCost, type ForecastCost, type ForecastCostInput } from './cost.js';
 export { assertFiniteForecast } from './finite.js';
+export { evaluatePanel, type PanelEvaluation, type PanelEvaluationOptions, type PanelSeriesResult } from './panel-eval.js';
+export { evaluateOnSplit, splitBySpec, type ErrorSummary, type SplitEvaluation, type SplitEvaluationOptions } from './protocol.js';
+export { inferSeasonality, type SeasonCandidate, type SeasonReport } from './season.js';
 export {
   ForecastPipeline,
   forecasterOptionsFor,
   forecastRequestSchema,
   inferSeason,
   saveForecaster,
+  seasonFor,
+  usesSeason,
+  reconcileSegments,
+  holdoutOverlap,
   lastRows,
   type ForecastRequest,
   type ForecastResult,

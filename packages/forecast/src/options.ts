@@ -12,6 +12,7 @@ const linear = {
   ...windowed,
   lambda: z.union([z.literal('auto'), finite.refine((v) => v >= 0, 'must be >= 0')]).optional(),
   subtractLast: z.boolean().optional(),
+  normalization: z.enum(['auto', 'none', 'last', 'revin']).optional(),
   kernel: positiveInt.optional(),
 };
 const neural = {

@@ -3,9 +3,10 @@ import { nameModelInError, readModelConfig } from '@seqlab/core';
 import { z } from 'zod';
 import { ForecastInputError } from './errors.js';
 import { assertFiniteForecast } from './finite.js';
-import type { BaseOptions, EpochLog, Forecast, Forecaster } from './forecaster.js';
+import type { BaseOptions, EpochLog, Forecast, ForecastBounds, Forecaster } from './forecaster.js';
 import { seriesLength, sliceSeries, type TimeSeries } from './data/series.js';
 import { createForecaster, FORECASTER_NAMES, loadForecaster } from './registry.js';
+import { inferSeasonality, type SeasonReport } from './season.js';
 
 /** Forecasters that read a fixed window of `lookback` rows and forecast `horizon` steps per pass. */
 const WINDOWED = new Set(['segrnn', 'seq2seq', 'dlinear', 'linear']);
@@ -14,16 +15,13 @@ const SEASONAL = new Set(['seasonal-naive', 'holt-winters']);
 /** Forecasters that train a network. */
 const NEURAL = new Set(['segrnn', 'seq2seq']);
 
-/** Season length guessed from the sampling interval: 12 monthly, 4 quarterly, 7 daily, 24 hourly. */
-export function inferSeason(series: Pick<TimeSeries, 'dates'>): number | undefined {
-  const d = series.dates;
-  if (!d || d.length < 3) return undefined;
-  const gapDays = (d[1]!.getTime() - d[0]!.getTime()) / 86_400_000;
-  if (gapDays >= 27 && gapDays <= 32) return 12;
-  if (gapDays >= 89 && gapDays <= 93) return 4;
-  if (Math.abs(gapDays - 1) < 1e-6) return 7;
-  if (Math.abs(gapDays - 1 / 24) < 1e-6) return 24;
-  return undefined;
+/**
+ * Season length inferred from the sampling frequency (see {@link inferSeasonality}, which also
+ * says why): 96 for 15-minute data, 24 hourly, 7 daily (365 when it validates better), 12
+ * monthly, 4 quarterly.
+ */
+export function inferSeason(series: Pick<TimeSeries, 'dates'> & Partial<Pick<TimeSeries, 'values'>>): number | undefined {
+  return inferSeasonality({ dates: series.dates, values: series.values ?? [] }).period;
 }
 
 /**
@@ -33,11 +31,11 @@ export function inferSeason(series: Pick<TimeSeries, 'dates'>): number | undefin
  * get the season inferred from the dates unless the caller sets one. This is the one place the
  * horizon becomes window settings, so every app forecasts a request the same way.
  */
-export function forecasterOptionsFor(model: string, request: Pick<ForecastRequest, 'horizon' | 'options' | 'hints'>, series: Pick<TimeSeries, 'dates'>): Record<string, unknown> {
+export function forecasterOptionsFor(model: string, request: Pick<ForecastRequest, 'horizon' | 'options' | 'hints'>, series: Pick<TimeSeries, 'dates'> & Partial<Pick<TimeSeries, 'values'>>): Record<string, unknown> {
   const given = request.options ?? {};
   const hints = request.hints ?? {};
   const out: Record<string, unknown> = {};
-  const season = typeof given.season === 'number' ? given.season : (hints.season ?? inferSeason(series));
+  const season = seasonFor(request, series).period;
   if (WINDOWED.has(model)) {
     out.horizon = request.horizon;
     out.lookback = hints.lookback ?? Math.max(2 * request.horizon, season ? 2 * season : 24);
@@ -46,8 +44,61 @@ export function forecasterOptionsFor(model: string, request: Pick<ForecastReques
   if (NEURAL.has(model)) {
     if (hints.epochs !== undefined) out.epochs = hints.epochs;
     if (hints.seed !== undefined) out.seed = hints.seed;
+    if (hints.hidden !== undefined) out.hidden = hints.hidden;
+    if (hints.timeBudgetSeconds !== undefined) out.timeBudgetSeconds = hints.timeBudgetSeconds;
   }
-  return { ...out, ...given };
+  const merged: Record<string, unknown> = { ...out, ...given };
+  if (model === 'segrnn') {
+    const explicitLookback = typeof given.lookback === 'number' || hints.lookback !== undefined;
+    const segment = typeof given.segmentLength === 'number' ? given.segmentLength : hints.segmentLength;
+    Object.assign(merged, reconcileSegments(merged.lookback as number, segment, explicitLookback));
+  }
+  return merged;
+}
+
+/**
+ * SegRNN cuts the look-back into segments, so the look-back must be a multiple of the segment
+ * length. Reconciled here rather than refused: without a segment length, the largest divisor of
+ * the look-back from 24 down to 4 is used (24 for the usual 96 / 192 / 336 / 720); a look-back
+ * nothing fits, or one that was not set explicitly, is rounded up to a multiple of the segment
+ * length (24 by default). Only a look-back and a segment length that were both given and do not
+ * fit are left for the model to refuse.
+ */
+export function reconcileSegments(lookback: number, segmentLength: number | undefined, explicitLookback: boolean): { lookback: number; segmentLength: number } {
+  if (segmentLength !== undefined) {
+    if (lookback % segmentLength === 0 || explicitLookback) return { lookback, segmentLength };
+    return { lookback: Math.ceil(lookback / segmentLength) * segmentLength, segmentLength };
+  }
+  if (explicitLookback) {
+    for (let d = Math.min(24, lookback); d >= 4; d--) if (lookback % d === 0) return { lookback, segmentLength: d };
+    if (lookback < 4) return { lookback, segmentLength: lookback };
+  }
+  return { lookback: Math.ceil(lookback / 24) * 24, segmentLength: 24 };
+}
+
+/**
+ * A warning when held-out rows starting at `heldOutStart` begin on or before the last row a
+ * saved or fitted forecaster was fitted or calibrated on: its errors and interval coverage there
+ * would be optimistic. Undefined when they do not overlap, or when the dates to tell are missing.
+ */
+export function holdoutOverlap(model: Pick<Forecaster, 'seenUntil' | 'name'>, heldOutStart: Date | undefined): string | undefined {
+  const seen = model.seenUntil;
+  if (!seen || !heldOutStart || heldOutStart.getTime() > seen.getTime()) return undefined;
+  return `the held-out rows from ${heldOutStart.toISOString()} overlap the data ${model.name} was fitted or calibrated on (up to ${seen.toISOString()}); their errors and coverage are optimistic - train with a test range (--split or --test-split) that ends before the holdout`;
+}
+
+/**
+ * The season a forecast request uses on `series` and why: the caller's `options.season` or
+ * `hints.season`, else the one inferred from the dates (see {@link inferSeasonality}).
+ */
+export function seasonFor(request: Pick<ForecastRequest, 'options' | 'hints'>, series: Pick<TimeSeries, 'dates'> & Partial<Pick<TimeSeries, 'values'>>): SeasonReport {
+  const given = typeof request.options?.season === 'number' ? request.options.season : request.hints?.season;
+  return inferSeasonality({ dates: series.dates, values: series.values ?? [] }, given);
+}
+
+/** Whether forecaster `model` uses a season length (seasonal models, and window models' default look-back). */
+export function usesSeason(model: string): boolean {
+  return SEASONAL.has(model) || WINDOWED.has(model);
 }
 
 const level = z.number().gt(0, 'must be in (0, 1)').lt(1, 'must be in (0, 1)');
@@ -67,8 +118,13 @@ export const forecastRequestSchema = z.strictObject({
       lookback: z.number().int().min(1).optional(),
       epochs: z.number().int().min(1).optional(),
       seed: z.number().int().min(0).optional(),
+      hidden: z.number().int().min(1).optional(),
+      segmentLength: z.number().int().min(1).optional(),
+      timeBudgetSeconds: z.number().positive().optional(),
     })
     .optional(),
+  /** Limits the series cannot leave; forecasts and intervals are clipped to them. */
+  bounds: z.strictObject({ lower: z.number().finite().optional(), upper: z.number().finite().optional() }).optional(),
   /** Called after each training epoch of neural models. */
   onEpoch: z.function().optional(),
   /** Abandons fitting (before the next batch, linear chunk or window) once aborted. */
@@ -84,10 +140,12 @@ export interface ForecastRequest {
   options?: Record<string, unknown>;
   /**
    * Settings applied only where they mean something: `season` to seasonal models, `lookback` to
-   * window models, `epochs` and `seed` to neural ones (a command line's flags, which do not know
-   * the model's options).
+   * window models, `epochs`, `seed`, `hidden` and `timeBudgetSeconds` to neural ones,
+   * `segmentLength` to SegRNN (a command line's flags, which do not know the model's options).
    */
-  hints?: { season?: number; lookback?: number; epochs?: number; seed?: number };
+  hints?: { season?: number; lookback?: number; epochs?: number; seed?: number; hidden?: number; segmentLength?: number; timeBudgetSeconds?: number };
+  /** Limits the series cannot leave (`{ lower: 0 }`); forecasts and interval bounds are clipped to them. */
+  bounds?: ForecastBounds;
   /** Progress of neural training, one call per epoch. */
   onEpoch?: (log: EpochLog) => void;
   /**
@@ -113,8 +171,12 @@ export interface ForecastResult {
   fitSeconds: number;
   /** Set when intervals were asked for but the model could not calibrate them. */
   warning?: string;
+  /** Choices the model made while fitting (e.g. Holt-Winters falling back on a short series). */
+  notes?: string[];
   /** The options the forecaster was built with. */
   options: Record<string, unknown>;
+  /** The season used (seasonal models) or that set the default look-back (window models), and why; for fitted requests. */
+  season?: SeasonReport;
 }
 
 function parseRequest(request: ForecastRequest): ForecastRequest {
@@ -189,7 +251,7 @@ export class ForecastPipeline {
       const t0 = performance.now();
       await model.fit(series, { ...(request.onEpoch ? { onEpoch: request.onEpoch } : {}), ...(request.signal ? { signal: request.signal } : {}) });
       const fitted = new ForecastPipeline(this.kind, this.name, model);
-      fitted.fitted = { seconds: (performance.now() - t0) / 1000, rows: seriesLength(series) };
+      fitted.fitted = { seconds: (performance.now() - t0) / 1000, rows: seriesLength(series), ...(usesSeason(this.kind) ? { season: seasonFor(request, series) } : {}) };
       return fitted;
     } catch (err) {
       model.dispose();
@@ -197,7 +259,7 @@ export class ForecastPipeline {
     }
   }
 
-  private fitted: { seconds: number; rows: number } | undefined;
+  private fitted: { seconds: number; rows: number; season?: SeasonReport } | undefined;
 
   /**
    * Forecasts `request.horizon` steps. A registry-name pipeline fits a fresh forecaster on
@@ -217,13 +279,15 @@ export class ForecastPipeline {
     }
     const model = this.saved;
     const levels = request.levels ?? [0.9];
-    const history = series ? { history: series } : {};
+    const history = { ...(series ? { history: series } : {}), ...(request.bounds ? { bounds: request.bounds } : {}) };
     const forecasts: Forecast[] = [];
     let warning: string | undefined;
     if (levels.length > 0 && !model.calibrated) {
       warning = `${model.name} has no prediction intervals here (too few rows to calibrate them); showing point forecasts`;
+    } else if (levels.length > 0 && model.calibrationSource === 'in-sample') {
+      warning = `${model.name}'s intervals were calibrated in-sample (too few rows to hold any out); they are likely too narrow`;
     }
-    if (levels.length === 0 || warning) forecasts.push(await model.predict(request.horizon, { ...history, level: null }));
+    if (levels.length === 0 || !model.calibrated) forecasts.push(await model.predict(request.horizon, { ...history, level: null }));
     else for (const l of levels) forecasts.push(await model.predict(request.horizon, { ...history, level: l }));
     // Finite input can still overflow a model's arithmetic; a forecast that is not a number is an
     // error, never a result (JSON would show it as null).
@@ -238,6 +302,8 @@ export class ForecastPipeline {
       trainRows: this.fitted?.rows ?? 0,
       fitSeconds: this.fitted?.seconds ?? 0,
       options: { ...model.options },
+      ...(this.fitted?.season ? { season: this.fitted.season } : {}),
+      ...(model.notes.length ? { notes: [...model.notes] } : {}),
       ...(warning ? { warning } : {}),
     };
   }

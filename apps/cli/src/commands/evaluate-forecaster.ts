@@ -1,11 +1,11 @@
 import { Command } from 'commander';
-import type { BacktestResult } from '@seqlab/forecast';
+import type { BacktestResult, PanelEvaluation, SplitEvaluation, TimeSeries } from '@seqlab/forecast';
 import { z } from 'zod';
-import { defineAction, emit, fmt, println, table } from '../cli.js';
+import { defineAction, emit, fmt, note, println, table } from '../cli.js';
 import { UsageError } from '../errors.js';
 import { FORECASTERS, forecasterOptions } from '../forecasting.js';
-import { commonSchema, existingDir, existingFile, oneOf, parseOptions, positiveInt, seed } from '../options.js';
-import { seriesSchema, withSeriesOptions } from '../series-options.js';
+import { commonSchema, existingDir, existingFile, fraction, oneOf, parseOptions, positiveInt, seed } from '../options.js';
+import { csvReadOptions, seriesSchema, withSeriesOptions } from '../series-options.js';
 
 const schema = commonSchema.merge(seriesSchema).extend({
   data: z.string(),
@@ -19,6 +19,18 @@ const schema = commonSchema.merge(seriesSchema).extend({
   step: positiveInt.optional(),
   refit: z.boolean().default(false),
   seed: seed.default(42),
+  split: z.string().min(1).optional(),
+  stride: positiveInt.default(1),
+  scaler: oneOf(['standard', 'minmax', 'none'] as const, 'a scaler, one of').default('standard'),
+  level: z.union([z.literal('none'), fraction, z.unknown().transform((v, ctx) => {
+    const n = Number(v);
+    if (typeof v === 'string' && n > 1 && n < 100) return n / 100;
+    ctx.addIssue({ code: 'custom', message: `expected an interval level in percent (90) or as a fraction (0.9), or none; got ${JSON.stringify(v)}` });
+    return z.NEVER;
+  })]).default(0.9),
+  progress: z.boolean().default(true),
+  idCol: z.string().min(1).optional(),
+  wide: z.boolean().default(false),
 });
 
 /** `seqlab evaluate forecaster`: rolling-origin backtest of one or more forecasters. */
@@ -35,7 +47,14 @@ export function evaluateForecasterCommand(): Command {
     .option('--windows <n>', 'number of forecast origins', '5')
     .option('--step <n>', 'rows between origins (default: the horizon)')
     .option('--refit', 'refit at every origin (default: fit once before the first origin)')
-    .option('--seed <n>', 'random seed', '42');
+    .option('--seed <n>', 'random seed', '42')
+    .option('--split <train:val:test>', 'standard protocol instead of a backtest: ett (12/4/4 months), fractions 0.7:0.1:0.2, row counts 8640:2880:2880, or dates 2017-07-01:2017-11-01 (validation start, test start)')
+    .option('--stride <n>', 'with --split: rows between forecast origins in the test range', '1')
+    .option('--scaler <kind>', 'with --split: scaler fitted on the training rows only: standard|minmax|none', 'standard')
+    .option('--level <percent>', 'with --split: interval level for coverage, calibrated on validation windows (or none)', '90')
+    .option('--no-progress', 'with --split or a panel: no progress lines on stderr')
+    .option('--id-col <name>', 'many series in one long/tidy file: the column naming each row\'s series; each is backtested, results per series and averaged')
+    .option('--wide', 'many series, one per row (the M4 layout: an id, then the values); each is backtested');
   withSeriesOptions(cmd);
   return defineAction(cmd, async ({ opts }) => {
     const o = parseOptions(schema, opts);
@@ -43,7 +62,20 @@ export function evaluateForecasterCommand(): Command {
     if (o.load && o.model) throw new UsageError('use either --model or --load, not both');
     const fc = await import('@seqlab/forecast');
     const { initBackend, setGlobalSeed } = await import('@seqlab/core');
-    const series = fc.readCsvSeries(data, { dateColumn: o.dateCol, targets: o.target, missing: o.missing });
+    if (o.idCol !== undefined || o.wide) {
+      if (o.idCol !== undefined && o.wide) throw new UsageError('use either --id-col (long file) or --wide (one series per row), not both');
+      if (o.split !== undefined || o.load) throw new UsageError('--id-col/--wide backtest each series with --model; --split and --load are for one series');
+      await evaluatePanelCommand(fc, data, o, cmd.getOptionValueSource('windows') === 'cli');
+      return;
+    }
+    const series = fc.readCsvSeries(data, csvReadOptions(o));
+    if (o.split !== undefined) {
+      for (const flag of ['windows', 'step', 'refit'] as const) {
+        if (cmd.getOptionValueSource(flag) === 'cli') throw new UsageError(`--${flag} belongs to the rolling backtest; with --split every --stride-th window of the test range is scored`);
+      }
+      await evaluateSplit(fc, data, series, o);
+      return;
+    }
     const models = o.load
       ? [await fc.loadForecaster(existingDir(o.load, '--load'))]
       : (o.model ?? ['seasonal-naive']).map((name) => fc.createForecaster(name, forecasterOptions(fc, name, { ...o, series })));
@@ -66,7 +98,8 @@ export function evaluateForecasterCommand(): Command {
     } finally {
       for (const m of models) m.dispose();
     }
-    emit(o.json, { data, columns: series.columns, horizon: o.horizon, windows: o.windows, results }, () => {
+    const season = fc.seasonFor({ hints: { season: o.season } }, series);
+    emit(o.json, { data, columns: series.columns, horizon: o.horizon, windows: o.windows, season, results }, () => {
       println(`backtest of ${series.columns.join(', ')}: ${o.windows} windows of ${o.horizon} steps${o.refit ? ', refit at each origin' : ''}`);
       const hasCoverage = results.some((r) => r.metrics.coverage !== undefined);
       println(
@@ -83,5 +116,141 @@ export function evaluateForecasterCommand(): Command {
         ]),
       );
     });
+  });
+}
+
+type Options = z.infer<typeof schema>;
+
+/**
+ * `evaluate forecaster --split`: each model fitted on the training part (scaler fitted there),
+ * validated and calibrated on the validation part, scored on every `--stride`-th window of the
+ * test part, in normalised and original units.
+ */
+async function evaluateSplit(fc: typeof import('@seqlab/forecast'), data: string, series: TimeSeries, o: Options): Promise<void> {
+  const { initBackend, setGlobalSeed } = await import('@seqlab/core');
+  const saved = o.load ? await fc.loadForecaster(existingDir(o.load, '--load')) : undefined;
+  // The data arrive scaled by a scaler fitted on the training rows; models must not rescale.
+  const models = saved
+    ? [fc.createForecaster(saved.name, { ...saved.options, scaler: 'none' })]
+    : (o.model ?? ['seasonal-naive']).map((name) => fc.createForecaster(name, { ...forecasterOptions(fc, name, { ...o, series }), scaler: 'none' }));
+  saved?.dispose();
+  const results: SplitEvaluation[] = [];
+  const season = fc.seasonFor({ hints: { season: o.season } }, series);
+  try {
+    // One context length for every model, so all are scored on the same windows.
+    const lookback = Math.max(...models.map((m) => m.requiredHistory));
+    const split = fc.splitBySpec(series, o.split!, lookback);
+    const b = split.bounds;
+    if (o.progress) {
+      note(`split ${o.split}: train rows [0, ${b.trainEnd}), validation [${b.trainEnd}, ${b.valEnd}), test [${b.valEnd}, ${b.testEnd}); ${b.lookback} rows of context`);
+    }
+    for (const model of models) {
+      if (model.capabilities.neural) await initBackend();
+      setGlobalSeed(o.seed);
+      let shown = 0;
+      const r = await fc.evaluateOnSplit(model, series, split, {
+        horizon: o.horizon,
+        stride: o.stride,
+        scaler: o.scaler,
+        level: o.level === 'none' ? null : o.level,
+        ...(o.season !== undefined ? { season: o.season } : {}),
+        onProgress: (done, total) => {
+          // A line per quarter of the windows: enough to see it move, little enough for logs.
+          if (o.progress && (done === total || done / total >= (shown + 1) / 4)) {
+            shown = Math.floor((4 * done) / total);
+            note(`${model.name}: scored ${done}/${total} windows`);
+          }
+        },
+        onEpoch: o.progress ? (log) => note(`${model.name}: epoch ${log.epoch} loss ${fmt(log.trainLoss)}${log.valLoss !== undefined ? ` val ${fmt(log.valLoss)}` : ''}`) : undefined,
+      });
+      if (r.warning) note(`seqlab: ${r.warning}`);
+      results.push(r);
+    }
+  } finally {
+    for (const m of models) m.dispose();
+  }
+  const first = results[0]!;
+  emit(o.json, { data, columns: series.columns, split: o.split, bounds: first.bounds, horizon: o.horizon, stride: o.stride, scaler: o.scaler, season, results }, () => {
+    const b = first.bounds;
+    println(`${series.columns.join(', ')}: split ${o.split} (train [0, ${b.trainEnd}), validation [${b.trainEnd}, ${b.valEnd}), test [${b.valEnd}, ${b.testEnd})), ${first.windows} windows of ${o.horizon} steps, stride ${o.stride}`);
+    println(`scaler: ${o.scaler}, fitted on the training rows; MASE season ${first.maseSeason.period} (${season.reason})`);
+    const level = results.find((r) => r.level !== undefined)?.level;
+    println(
+      table([
+        ['model', `MSE (${o.scaler})`, `MAE (${o.scaler})`, 'MSE', 'MAE', 'RMSE', 'sMAPE', 'MASE', ...(level ? [`coverage ${Math.round(level * 100)}%`] : []), 'seconds'],
+        ...results.map((r) => [
+          r.model,
+          r.normalised.mse.toFixed(4),
+          r.normalised.mae.toFixed(4),
+          r.original.mse,
+          r.original.mae,
+          r.original.rmse,
+          r.original.smape,
+          r.original.mase,
+          ...(level ? [r.original.coverage !== undefined ? fmt(r.original.coverage) : ''] : []),
+          (r.fitSeconds + r.scoreSeconds).toFixed(2),
+        ]),
+      ]),
+    );
+  });
+}
+
+/** `evaluate forecaster --id-col/--wide`: every series of a panel backtested, per series and on average. */
+async function evaluatePanelCommand(fc: typeof import('@seqlab/forecast'), data: string, o: Options, windowsGiven: boolean): Promise<void> {
+  const { initBackend, setGlobalSeed } = await import('@seqlab/core');
+  const read = csvReadOptions(o);
+  const panel = o.wide
+    ? fc.readWideCsv(data, { delimiter: read.delimiter, encoding: read.encoding })
+    : fc.readCsvPanel(data, { ...read, idColumn: o.idCol! });
+  // M4 scores one forecast of the last H rows per series; more windows only when asked.
+  const windows = windowsGiven ? o.windows : 1;
+  const seasonOf = (s: TimeSeries) => fc.seasonFor({ hints: { season: o.season } }, s).period;
+  const maseSeason = o.season ?? seasonOf(panel[0]!.series) ?? 1;
+  const results: Array<{ model: string; seconds: number } & PanelEvaluation> = [];
+  for (const name of o.model ?? ['seasonal-naive']) {
+    if (fc.ForecastPipeline.create(name).neural) await initBackend();
+    const t0 = performance.now();
+    let shown = 0;
+    const r = await fc.evaluatePanel(
+      panel,
+      (s) => {
+        const model = fc.createForecaster(name, forecasterOptions(fc, name, { ...o, series: s }));
+        setGlobalSeed(o.seed);
+        return model;
+      },
+      {
+        horizon: o.horizon,
+        windows,
+        ...(o.step !== undefined ? { step: o.step } : {}),
+        season: maseSeason,
+        onProgress: (done, total) => {
+          if (o.progress && (done === total || done / total >= (shown + 1) / 4)) {
+            shown = Math.floor((4 * done) / total);
+            note(`${name}: ${done}/${total} series`);
+          }
+        },
+      },
+    );
+    results.push({ model: name, ...r, seconds: (performance.now() - t0) / 1000 });
+  }
+  emit(o.json, { data, layout: o.wide ? 'wide' : 'long', series: panel.length, horizon: o.horizon, windows, maseSeason, results }, () => {
+    println(`${panel.length} series (${o.wide ? 'one per row' : `by ${o.idCol}`}): ${windows} window${windows > 1 ? 's' : ''} of ${o.horizon} steps each; means over series, MASE season ${maseSeason}`);
+    const hasCoverage = results.some((r) => r.aggregate.coverage !== undefined);
+    println(
+      table([
+        ['model', 'series', 'MAE', 'RMSE', 'sMAPE', 'MASE', ...(hasCoverage ? ['coverage'] : []), 'skipped'],
+        ...results.map((r) => [
+          r.model,
+          r.aggregate.series,
+          r.aggregate.mae,
+          r.aggregate.rmse,
+          r.aggregate.smape,
+          r.aggregate.mase,
+          ...(hasCoverage ? [r.aggregate.coverage !== undefined ? fmt(r.aggregate.coverage) : ''] : []),
+          r.skipped.length,
+        ]),
+      ]),
+    );
+    for (const r of results) if (r.skipped.length) note(`${r.model}: skipped ${r.skipped.length} series, e.g. ${r.skipped[0]!.id}: ${r.skipped[0]!.reason}`);
   });
 }

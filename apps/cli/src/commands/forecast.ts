@@ -8,8 +8,9 @@ import { InputError, UsageError } from '../errors.js';
 import { commonSchema, existingDir, existingFile, int, numberList, oneOf, parseOptions, plotPath, positiveInt, seed } from '../options.js';
 import { forecastChart, writeChart, type ForecastPoint, type IntervalPoint } from '../plots.js';
 import { FORECASTERS, percentLevels } from '../forecasting.js';
+import { csvFormatSchema, csvReadOptions, withCsvFormatOptions } from '../series-options.js';
 
-const schema = commonSchema.extend({
+const schema = commonSchema.merge(csvFormatSchema).extend({
   csv: z.string(),
   dateCol: z.string().optional(),
   target: z.array(z.string()).optional(),
@@ -26,6 +27,20 @@ const schema = commonSchema.extend({
   plot: z.string().optional(),
   save: z.string().optional(),
   seed: seed.default(42),
+  nonNegative: z.boolean().default(false),
+  bounds: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined) return undefined;
+      const m = /^\s*(-?[\d.eE+-]*)\s*:\s*(-?[\d.eE+-]*)\s*$/.exec(v);
+      const [lower, upper] = m ? [m[1] === '' ? undefined : Number(m[1]), m[2] === '' ? undefined : Number(m[2])] : [Number.NaN, Number.NaN];
+      if (!m || [lower, upper].some((x) => x !== undefined && !Number.isFinite(x)) || (lower !== undefined && upper !== undefined && lower >= upper)) {
+        ctx.addIssue({ code: 'custom', message: `expected LOWER:UPPER with LOWER < UPPER, either side may be empty (0:, :100, 0:1); got ${JSON.stringify(v)}` });
+        return z.NEVER;
+      }
+      return { ...(lower !== undefined ? { lower } : {}), ...(upper !== undefined ? { upper } : {}) };
+    }),
 });
 
 /** `seqlab forecast`: fit a forecaster on a CSV series and forecast H steps with intervals. */
@@ -47,7 +62,10 @@ export function forecastCommand(): Command {
     .option('--history <n>', 'history rows shown in the plot (0 = all)', '120')
     .option('--plot <file>', 'write a chart of history, forecast, intervals and actuals (.png or .svg)')
     .option('--save <dir>', 'save the fitted forecaster to a directory')
-    .option('--seed <n>', 'random seed for neural forecasters', '42');
+    .option('--seed <n>', 'random seed for neural forecasters', '42')
+    .option('--non-negative', 'the series cannot go below 0: clip forecasts and intervals there')
+    .option('--bounds <lower:upper>', 'limits the series cannot leave, either side may be empty (0:100, :1)');
+  withCsvFormatOptions(cmd);
   return defineAction(cmd, async ({ opts }) => {
     const o = parseOptions(schema, opts);
     const csv = existingFile(o.csv, '--csv');
@@ -56,7 +74,7 @@ export function forecastCommand(): Command {
       throw new UsageError('--model and --load cannot be used together: --load uses the saved forecaster');
     }
     const fc = await import('@seqlab/forecast');
-    const series = fc.readCsvSeries(csv, { dateColumn: o.dateCol, targets: o.target, missing: o.missing });
+    const series = fc.readCsvSeries(csv, csvReadOptions(o));
     const n = fc.seriesLength(series);
     if (o.holdout && n <= o.horizon) throw new InputError(`--holdout: the series has ${n} rows, not enough to hold out ${o.horizon}`);
     const train = o.holdout ? fc.sliceSeries(series, 0, n - o.horizon) : series;
@@ -67,8 +85,11 @@ export function forecastCommand(): Command {
     setGlobalSeed(o.seed);
     // Neural forecasters report each epoch on stderr (stdout keeps only the forecast).
     const progress = new TrainingProgress(o.epochs ?? 0, { quiet: o.json });
+    if (o.nonNegative && o.bounds) throw new UsageError('use either --non-negative or --bounds, not both');
+    const bounds = o.nonNegative ? { lower: 0 } : o.bounds;
     const request = {
       horizon: o.horizon,
+      ...(bounds ? { bounds } : {}),
       levels: levels.map((l) => l / 100),
       hints: { season: o.season, lookback: o.lookback, epochs: o.epochs, seed: o.seed },
       onEpoch: (log: { epoch: number; trainLoss: number; valLoss?: number }) => progress.epochEnd(log.epoch, { loss: log.trainLoss, val_loss: log.valLoss }),
@@ -76,10 +97,14 @@ export function forecastCommand(): Command {
     const base = await pipeline('forecast', o.load ? existingDir(o.load, '--load') : o.model);
     // A saved model forecasts from the rows before the holdout (or the whole file); a named one is fitted on them.
     const model = o.load ? base : await base.fit(train, request);
+    // A saved model scored on rows it was fitted or calibrated on looks better than it is.
+    const overlap = o.load && o.holdout ? fc.holdoutOverlap(base.forecaster!, series.dates?.[n - o.horizon]) : undefined;
+    if (overlap) note(`seqlab: warning: ${overlap}`);
     try {
       const result = await model.run(o.load ? (o.holdout ? train : series) : undefined, request);
       const fitSeconds = result.fitSeconds;
       if (result.warning) note(`seqlab: ${result.warning}`);
+      for (const n of result.notes ?? []) note(`seqlab: note: ${n}`);
       const forecasts: Forecast[] = result.forecasts;
       const main = forecasts[0]!;
       const actual = o.holdout ? series.values.map((v) => Array.from(v.subarray(n - o.horizon))) : undefined;
@@ -110,19 +135,24 @@ export function forecastCommand(): Command {
         {
           model: result.model,
           csv,
+          read: series.read,
           columns: main.columns,
           horizon: o.horizon,
           trainRows: fc.seriesLength(train),
           fitSeconds,
           levels: forecasts.filter((f) => f.level).map((f) => Math.round(f.level! * 100)),
+          season: result.season ?? null,
           forecast: rows,
           metrics,
+          notes: result.notes ?? [],
+          warnings: [...(result.warning ? [result.warning] : []), ...(overlap ? [overlap] : [])],
           plot: plot ?? null,
           saved: o.save ? resolve(o.save) : null,
         },
         () => {
           const lv = forecasts.filter((f) => f.level).map((f) => Math.round(f.level! * 100));
           println(`${result.model} forecast of ${main.columns.join(', ')} (${o.horizon} steps, fitted on ${fc.seriesLength(train)} rows)`);
+          if (result.season) println(`season: ${result.season.period ?? 'none'} (${result.season.reason})`);
           const header = ['column', 'step', ...(dates ? ['date'] : []), 'forecast', ...lv.map((l) => `${l}% interval`), ...(actual ? ['actual'] : [])];
           println(
             table([

@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { ForecastInputError } from '../errors.js';
+import { chooseDateParser, looksLikeDate, parseIsoDate, type DateFormat } from './dates.js';
+import { resolveDuplicateDates, type DuplicatePolicy } from './duplicates.js';
 import { isIrregular, type TimeSeries } from './series.js';
+import { decodeCsvBytes, detectDelimiter, parseCsvNumber, type CsvEncoding, type CsvReadReport } from './sniff.js';
 
 /** What to do with empty / `NA` / `NaN` cells. */
 export type MissingPolicy = 'error' | 'ffill' | 'linear';
@@ -21,8 +24,18 @@ export interface ReadCsvOptions {
    * interpolates between neighbours (edges repeat the nearest value).
    */
   missing?: MissingPolicy;
-  /** Field delimiter. Default `,`. */
+  /** Field delimiter, or `'auto'` (default): comma, semicolon, tab or pipe, whichever the first lines agree on. */
   delimiter?: string;
+  /**
+   * Date format of the date column (`'DD/MM/YYYY'`, `'MM/DD/YYYY HH:mm'`, `'iso'`, ...; see
+   * `DateFormat`). Default: ISO dates, and `03/04/2020`-like dates in the one day/month order
+   * their values allow; a column that fits both orders is refused, naming its rows.
+   */
+  dateFormat?: DateFormat;
+  /** Rows repeating the previous row's timestamp: `'error'` (default, names them), `'first'`, `'last'`, `'mean'`. */
+  duplicates?: DuplicatePolicy;
+  /** Text encoding of the file: `'auto'` (default: byte-order mark, else UTF-8 when valid, else Latin-1). */
+  encoding?: CsvEncoding;
 }
 
 const MISSING = new Set(['', 'na', 'nan', 'null', 'n/a', '?']);
@@ -39,14 +52,16 @@ const MISSING = new Set(['', 'na', 'nan', 'null', 'n/a', '?']);
  * ```
  */
 export function readCsvSeries(pathOrText: string, options: ReadCsvOptions = {}): TimeSeries {
-  const { text, source } = readCsvSource(pathOrText);
+  const { text, source, encoding } = readCsvSource(pathOrText, options.encoding);
   const missing = options.missing ?? 'error';
   if (!['error', 'ffill', 'linear'].includes(missing)) {
     throw new ForecastInputError(`missing must be 'error', 'ffill' or 'linear', got "${String(missing)}"`);
   }
+  const delimiterDetected = options.delimiter === undefined || options.delimiter === 'auto';
+  const delimiter = delimiterDetected ? detectDelimiter(text) : options.delimiter!;
   let rows: string[][];
   try {
-    rows = parse(text, { delimiter: options.delimiter ?? ',', skip_empty_lines: true, trim: true, relax_column_count: false, bom: true });
+    rows = parse(text, { delimiter, skip_empty_lines: true, trim: true, relax_column_count: false, bom: true });
   } catch (err) {
     throw new ForecastInputError(`${source}: malformed CSV (${(err as Error).message})`);
   }
@@ -54,6 +69,31 @@ export function readCsvSeries(pathOrText: string, options: ReadCsvOptions = {}):
   const header = rows[0]!;
   checkHeader(header, source);
   const data = rows.slice(1);
+  return seriesFromTable(header, data, options, { source, encoding, delimiter, delimiterDetected, line: (r) => r + 2 });
+}
+
+/** Where the rows of a table came from, for errors and the read report. */
+export interface TableSource {
+  /** File name or `CSV text`. */
+  source: string;
+  encoding: string;
+  delimiter: string;
+  delimiterDetected: boolean;
+  /** File line of data row `r` (0-based). */
+  line(r: number): number;
+  /** Prefix of row labels (`series "A" `) when the rows are one series of a panel. */
+  label?: string;
+}
+
+/**
+ * A {@link TimeSeries} from a parsed table (header and data rows), as {@link readCsvSeries}
+ * reads it; shared with the panel readers.
+ * @internal
+ */
+export function seriesFromTable(header: string[], data: string[][], options: ReadCsvOptions, from: TableSource): TimeSeries {
+  const { source, delimiter } = from;
+  const missing = options.missing ?? 'error';
+  const rowLabel = (r: number) => `row ${r + 1} (line ${from.line(r)})`;
 
   let dateIdx = -1;
   if (typeof options.dateColumn === 'string') {
@@ -61,7 +101,7 @@ export function readCsvSeries(pathOrText: string, options: ReadCsvOptions = {}):
     if (dateIdx < 0) throw new ForecastInputError(`${source}: date column "${options.dateColumn}" not found; columns are ${header.join(', ')}`);
   } else if (options.dateColumn !== false) {
     const first = data[0]![0]!;
-    if (Number.isNaN(Number(first)) && parseDate(first) !== undefined) dateIdx = 0;
+    if (looksLikeDate(first)) dateIdx = 0;
   }
   const targetNames = options.targets ?? header.filter((_, i) => i !== dateIdx);
   if (targetNames.length === 0) throw new ForecastInputError(`${source}: no value columns`);
@@ -73,40 +113,50 @@ export function readCsvSeries(pathOrText: string, options: ReadCsvOptions = {}):
   });
 
   const n = data.length;
-  const values = targetIdx.map(() => new Float64Array(n));
-  const dates: Date[] | undefined = dateIdx >= 0 ? new Array<Date>(n) : undefined;
+  let values: Float64Array[] = targetIdx.map(() => new Float64Array(n));
+  let dates: Date[] | undefined = dateIdx >= 0 ? new Array<Date>(n) : undefined;
+  const dateWhere = `${source}: ${from.label ?? ''}column "${header[dateIdx]}"`;
+  const dateParser = dates ? chooseDateParser(data.map((row) => row[dateIdx]!), options.dateFormat, dateWhere, rowLabel) : undefined;
   for (let r = 0; r < n; r++) {
     const row = data[r]!;
     if (dates) {
-      const d = parseDate(row[dateIdx]!);
-      if (d === undefined) throw new ForecastInputError(`${source}: column "${header[dateIdx]}" row ${r + 1} (line ${r + 2}): "${row[dateIdx]}" is not a date`);
+      const d = dateParser!.parse(row[dateIdx]!);
+      if (d === undefined) {
+        throw new ForecastInputError(`${dateWhere} ${rowLabel(r)}: "${row[dateIdx]}" is not a date${dateParser!.source === 'default' ? '' : ` in the format ${dateParser!.format}`}`);
+      }
       dates[r] = d;
     }
     for (let c = 0; c < targetIdx.length; c++) {
       const cell = row[targetIdx[c]!]!;
       if (MISSING.has(cell.toLowerCase())) {
         if (missing === 'error') {
-          throw new ForecastInputError(`${source}: column "${targetNames[c]}" row ${r + 1} (line ${r + 2}) is missing; pass missing: 'ffill' or 'linear' to fill it`);
+          throw new ForecastInputError(`${source}: ${from.label ?? ''}column "${targetNames[c]}" ${rowLabel(r)} is missing; pass missing: 'ffill' or 'linear' to fill it`);
         }
         values[c]![r] = Number.NaN;
         continue;
       }
-      const v = Number(cell);
+      const v = parseCsvNumber(cell, delimiter);
       if (!Number.isFinite(v)) {
-        throw new ForecastInputError(`${source}: column "${targetNames[c]}" row ${r + 1} (line ${r + 2}): "${cell}" is not a number`);
+        throw new ForecastInputError(`${source}: ${from.label ?? ''}column "${targetNames[c]}" ${rowLabel(r)}: "${cell}" is not a number`);
       }
       values[c]![r] = v;
     }
   }
+  let duplicateRows: number | undefined;
   if (dates) {
-    for (let r = 1; r < n; r++) {
-      if (dates[r]!.getTime() <= dates[r - 1]!.getTime()) {
-        throw new ForecastInputError(`${source}: dates must increase; row ${r + 1} (line ${r + 2}) is not after the row before it`);
-      }
-    }
+    const resolved = resolveDuplicateDates(dates, values, options.duplicates ?? 'error', dateWhere, rowLabel);
+    ({ dates, values } = resolved);
+    duplicateRows = resolved.merged;
   }
-  values.forEach((v, c) => fillMissing(v, missing, `${source}: column "${targetNames[c]}"`));
-  return { columns: targetNames, values, dates, irregular: dates ? isIrregular(dates) : false };
+  values.forEach((v, c) => fillMissing(v, missing, `${source}: ${from.label ?? ''}column "${targetNames[c]}"`));
+  const read: CsvReadReport = {
+    encoding: from.encoding,
+    delimiter,
+    delimiterDetected: from.delimiterDetected,
+    ...(dateParser ? { dateFormat: dateParser.format } : {}),
+    ...(duplicateRows ? { duplicateRows } : {}),
+  };
+  return { columns: targetNames, values, dates, irregular: dates ? isIrregular(dates) : false, read };
 }
 
 /**
@@ -157,22 +207,13 @@ export function fillMissing(v: Float64Array, policy: MissingPolicy, what = 'seri
   for (let j = last + 1; j < n; j++) v[j] = v[last]!;
 }
 
-const ISO_LIKE = /^(\d{4})-(\d{1,2})(?:-(\d{1,2}))?(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?$/;
-
 /**
  * Parses a timestamp. `YYYY-MM[-DD[ HH:MM[:SS]]]` is read as UTC so results do not depend on
- * the machine's time zone; anything else goes through `Date.parse`.
+ * the machine's time zone; other unambiguous forms go through `Date.parse`; `03/04/2020`-like
+ * dates give undefined (their day/month order needs the whole column, see `readCsvSeries`).
  */
 export function parseDate(text: string): Date | undefined {
-  const m = ISO_LIKE.exec(text);
-  if (m) {
-    const [, y, mo, d, h, mi, s, ms] = m;
-    const t = Date.UTC(+y!, +mo! - 1, d ? +d : 1, h ? +h : 0, mi ? +mi : 0, s ? +s : 0, ms ? Number(`0.${ms}`) * 1000 : 0);
-    return Number.isNaN(t) ? undefined : new Date(t);
-  }
-  if (!/\d/.test(text)) return undefined;
-  const t = Date.parse(text);
-  return Number.isNaN(t) ? undefined : new Date(t);
+  return parseIsoDate(text);
 }
 
 /**
@@ -215,12 +256,14 @@ export function readCsvRows(pathOrText: string, options: { header?: boolean } = 
   return out;
 }
 
-/** The text of a CSV file, or the argument itself when it already is CSV text (has a newline). */
-function readCsvSource(pathOrText: string): { text: string; source: string } {
-  if (pathOrText.includes('\n')) return { text: pathOrText, source: 'CSV text' };
+/** The text of a CSV file (decoded by `encoding`), or the argument itself when it already is CSV text (has a newline). */
+export function readCsvSource(pathOrText: string, encoding: CsvEncoding = 'auto'): { text: string; source: string; encoding: string } {
+  if (pathOrText.includes('\n')) return { text: pathOrText, source: 'CSV text', encoding: 'text' };
+  let bytes: Buffer;
   try {
-    return { text: readFileSync(pathOrText, 'utf8'), source: pathOrText };
+    bytes = readFileSync(pathOrText);
   } catch (err) {
     throw new ForecastInputError(`cannot read CSV file ${pathOrText}: ${(err as Error).message}`);
   }
+  return { ...decodeCsvBytes(bytes, encoding), source: pathOrText };
 }

@@ -13,6 +13,8 @@ export interface TimeSeries {
   values: Float64Array[];
   /** True when the gaps between consecutive dates are not all equal. */
   irregular: boolean;
+  /** How the series was read from a CSV file (encoding, delimiter, date format, merged duplicates), when it was. */
+  read?: import('./sniff.js').CsvReadReport;
 }
 
 /** Number of rows of a series. */

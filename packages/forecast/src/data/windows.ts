@@ -71,6 +71,14 @@ export interface SeriesSplit {
   bounds: { trainEnd: number; valEnd: number; testEnd: number; lookback: number };
 }
 
+/**
+ * Splits at row boundaries: train `[0, trainEnd)`, validation targets `[trainEnd, valEnd)`, test
+ * targets `[valEnd, testEnd)`, validation and test with `lookback` rows of context in front.
+ */
+export function splitAtRows(series: TimeSeries, trainEnd: number, valEnd: number, testEnd: number, lookback: number): SeriesSplit {
+  return splitAt(series, trainEnd, valEnd, testEnd, lookback);
+}
+
 function splitAt(series: TimeSeries, trainEnd: number, valEnd: number, testEnd: number, lookback: number): SeriesSplit {
   const n = seriesLength(series);
   if (testEnd > n) throw new ForecastInputError(`split needs ${testEnd} rows; the series has ${n}`);

@@ -136,18 +136,28 @@ interface HwParams {
   alpha: number;
   beta: number;
   gamma: number;
+  /** Trend damping fitted by the non-seasonal fallback (the seasonal model uses `options.phi`). */
+  phi?: number;
 }
+
+/** What Holt-Winters fitted: the seasonal model, or the damped-trend fallback for short series. */
+export type HoltWintersMode = 'seasonal' | 'damped-trend';
 
 /**
  * Additive Holt-Winters (triple exponential smoothing). Smoothing weights are fitted per
  * column by Nelder-Mead on the one-step-ahead squared error; at prediction the smoother is
  * re-run over the given history with the fitted weights, so new data needs no refit.
+ * A series shorter than two seasons cannot initialise the seasonal terms: it gets a
+ * non-seasonal damped-trend model instead (trend damping fitted in [0.8, 0.98]), and `notes`
+ * says so, rather than being refused.
  */
 export class HoltWintersForecaster extends Forecaster<HoltWintersOptions> {
   readonly name = 'holt-winters';
   readonly capabilities: ForecasterCapabilities;
   readonly season: number;
   private params: HwParams[] = [];
+  /** The model fitted; `'seasonal'` until a short series makes `fit` fall back. */
+  mode: HoltWintersMode = 'seasonal';
   constructor(options: HoltWintersOptions = {}) {
     super(options);
     this.season = positiveInt(options.season ?? 12, 'holt-winters: season');
@@ -155,17 +165,61 @@ export class HoltWintersForecaster extends Forecaster<HoltWintersOptions> {
       const v = options[k];
       if (v !== undefined && !(v >= 0 && v <= 1)) throw new ForecastInputError(`holt-winters: ${k} must be in [0, 1], got ${v}`);
     }
-    this.capabilities = { supportsMultivariate: true, probabilistic: true, minTrainLength: 2 * this.season, neural: false };
+    this.capabilities = { supportsMultivariate: true, probabilistic: true, minTrainLength: 4, neural: false };
   }
   protected override minHistory(): number {
-    return 2 * this.season;
+    return this.mode === 'seasonal' ? 2 * this.season : 2;
   }
   protected override historyRows(): number {
     return Math.max(4096, 10 * this.season);
   }
 
   protected async fitScaled(series: TimeSeries): Promise<void> {
-    this.params = series.values.map((v) => this.fitColumn(v));
+    const n = series.values[0]!.length;
+    this.mode = n >= 2 * this.season ? 'seasonal' : 'damped-trend';
+    if (this.mode === 'seasonal') {
+      this.params = series.values.map((v) => this.fitColumn(v));
+      return;
+    }
+    this.note(`holt-winters: ${n} rows are fewer than two seasons (${2 * this.season} rows for season ${this.season}); fitted a damped-trend model without seasonality instead`);
+    this.params = series.values.map((v) => this.fitDamped(v));
+  }
+
+  /** Alpha, beta and the damping phi (in [0.8, 0.98] unless given) of the non-seasonal fallback. */
+  private fitDamped(v: Float64Array): HwParams {
+    const o = this.options;
+    const logit = (p: number) => Math.log(p / (1 - p));
+    const sig = (z: number) => 1 / (1 + Math.exp(-z));
+    const build = (z: number[]): HwParams => ({
+      alpha: o.alpha ?? sig(z[0]!),
+      beta: o.beta ?? sig(z[1]!),
+      gamma: 0,
+      phi: o.phi ?? 0.8 + 0.18 * sig(z[2]!),
+    });
+    const loss = (z: number[]): number => this.smoothDamped(v, build(z), 0).sse;
+    return build(nelderMead(loss, [logit(0.3), logit(0.05), 0], 150));
+  }
+
+  /** Damped-trend (Holt) smoothing without seasonality: one-step SSE and a `horizon`-step forecast. */
+  private smoothDamped(v: Float64Array, p: HwParams, horizon: number): { sse: number; forecast: Float64Array } {
+    const phi = p.phi!;
+    let level = v[0]!;
+    let trend = v.length > 1 ? v[1]! - v[0]! : 0;
+    let sse = 0;
+    for (let t = 1; t < v.length; t++) {
+      const e = v[t]! - (level + phi * trend);
+      sse += e * e;
+      const prev = level;
+      level = p.alpha * v[t]! + (1 - p.alpha) * (prev + phi * trend);
+      trend = p.beta * (level - prev) + (1 - p.beta) * phi * trend;
+    }
+    const forecast = new Float64Array(horizon);
+    let damp = 0;
+    for (let h = 1; h <= horizon; h++) {
+      damp += phi ** h;
+      forecast[h - 1] = level + damp * trend;
+    }
+    return { sse, forecast };
   }
 
   private fitColumn(v: Float64Array): HwParams {
@@ -223,15 +277,18 @@ export class HoltWintersForecaster extends Forecaster<HoltWintersOptions> {
 
   protected async forecastScaled(history: Float64Array[], horizon: number): Promise<Float64Array[]> {
     return history.map((v, c) => {
+      if (this.mode === 'damped-trend') return this.smoothDamped(v, this.params[c]!, horizon).forecast;
       if (v.length < 2 * this.season) throw new ForecastInputError(`holt-winters needs two seasons (${2 * this.season} rows) of history; got ${v.length}`);
       return this.smooth(v, this.params[c]!, horizon).forecast;
     });
   }
   protected getState(): Record<string, unknown> {
-    return { params: this.params };
+    return { params: this.params, mode: this.mode };
   }
   protected setState(state: Record<string, unknown>): void {
     this.params = state.params as HwParams[];
+    // Models saved before the fallback existed are seasonal.
+    this.mode = state.mode === 'damped-trend' ? 'damped-trend' : 'seasonal';
   }
   clone(): HoltWintersForecaster {
     return new HoltWintersForecaster(this.options);

@@ -18,11 +18,23 @@ export interface LinearOptions extends BaseOptions {
    * windows when there is none.
    */
   lambda?: number | 'auto';
-  /** Subtract the last input value from inputs and targets (NLinear-style). */
+  /** Subtract the last input value from inputs and targets (NLinear-style); same as `normalization: 'last'` / `'none'`. */
   subtractLast?: boolean;
+  /**
+   * Per-window normalisation before the linear map: `'none'`, `'last'` (subtract the last input
+   * value, NLinear), `'revin'` (subtract the window mean, divide by its standard deviation), or
+   * `'auto'`: each fitted and the one with the lowest held-out squared error kept (validation
+   * windows, or the last 20% of the training windows). Default `'last'` for `linear`, `'auto'`
+   * for `dlinear`.
+   */
+  normalization?: LinearNormalization | 'auto';
   /** DLinear's moving-average kernel (odd). Default 25. */
   kernel?: number;
 }
+
+/** Per-window normalisations of the linear models. */
+export type LinearNormalization = 'none' | 'last' | 'revin';
+const NORMALIZATIONS: readonly LinearNormalization[] = ['none', 'last', 'revin'];
 
 const GRID = [1e-6, 1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1];
 
@@ -39,6 +51,10 @@ abstract class WindowLinearForecaster extends Forecaster<LinearOptions> {
   private weights: Float64Array | undefined;
   /** Penalty chosen at fit. */
   chosenLambda: number | undefined;
+  /** Normalisation in use (chosen at fit when `'auto'`). */
+  normalization: LinearNormalization;
+  /** Held-out mean squared error of each candidate normalisation when it was chosen by `'auto'`. */
+  normalizationErrors: Partial<Record<LinearNormalization, number>> | undefined;
 
   constructor(options: LinearOptions) {
     super(options);
@@ -48,6 +64,40 @@ abstract class WindowLinearForecaster extends Forecaster<LinearOptions> {
       throw new ForecastInputError(`lambda must be a non-negative number or 'auto', got ${String(options.lambda)}`);
     }
     this.capabilities = { supportsMultivariate: true, probabilistic: true, minTrainLength: this.lookback + this.horizon, neural: false };
+    const norm = this.requestedNormalization();
+    this.normalization = norm === 'auto' ? 'last' : norm;
+  }
+
+  /** The normalisation asked for by the options (the subclass default when none is given). */
+  private requestedNormalization(): LinearNormalization | 'auto' {
+    const { normalization, subtractLast } = this.options;
+    if (normalization !== undefined && subtractLast !== undefined) {
+      throw new ForecastInputError(`${this.name}: give either normalization or subtractLast, not both`);
+    }
+    if (normalization !== undefined) {
+      if (normalization !== 'auto' && !NORMALIZATIONS.includes(normalization)) {
+        throw new ForecastInputError(`${this.name}: normalization must be one of auto, ${NORMALIZATIONS.join(', ')}; got "${String(normalization)}"`);
+      }
+      return normalization;
+    }
+    if (subtractLast !== undefined) return subtractLast ? 'last' : 'none';
+    return this.defaultNormalization();
+  }
+
+  /** Normalisation used when the options name none. */
+  protected abstract defaultNormalization(): LinearNormalization | 'auto';
+
+  /** Centre and scale of the window `v[end - L, end)` under the current normalisation. */
+  private stats(v: Float64Array, end: number): [number, number] {
+    if (this.normalization === 'none') return [0, 1];
+    if (this.normalization === 'last') return [v[end - 1]!, 1];
+    const L = this.lookback;
+    let mean = 0;
+    for (let i = end - L; i < end; i++) mean += v[i]!;
+    mean /= L;
+    let sq = 0;
+    for (let i = end - L; i < end; i++) sq += (v[i]! - mean) ** 2;
+    return [mean, Math.sqrt(sq / L + 1e-5)];
   }
 
   protected override defaultScaler(): ScalerKind {
@@ -69,7 +119,6 @@ abstract class WindowLinearForecaster extends Forecaster<LinearOptions> {
    * needs `T`.
    */
   protected abstract featureMap(): { T: Float64Array; f: number } | undefined;
-  protected abstract get subtract(): boolean;
 
   /** Normal equations in feature space. */
   private mapped(eq: NormalEquations): NormalEquations {
@@ -108,12 +157,12 @@ abstract class WindowLinearForecaster extends Forecaster<LinearOptions> {
     for (const v of series.values) {
       for (const s of windowStarts(seriesLength(series), L, H)) {
         if (filter && !filter(s)) continue;
-        const last = this.subtract ? v[s + L - 1]! : 0;
+        const [centre, scale] = this.stats(v, s + L);
         const xo = k * p;
-        for (let i = 0; i < L; i++) X[xo + i] = v[s + i]! - last;
+        for (let i = 0; i < L; i++) X[xo + i] = (v[s + i]! - centre) / scale;
         X[xo + L] = 1;
         const yo = k * H;
-        for (let h = 0; h < H; h++) Y[yo + h] = v[s + L + h]! - last;
+        for (let h = 0; h < H; h++) Y[yo + h] = (v[s + L + h]! - centre) / scale;
         if (++k === chunk) {
           eq.addBatch(X, Y, k);
           k = 0;
@@ -126,6 +175,62 @@ abstract class WindowLinearForecaster extends Forecaster<LinearOptions> {
 
   protected async fitScaled(series: TimeSeries, validation: TimeSeries | undefined, options: FitOptions = {}): Promise<void> {
     const checkpoint = options.signal ? cancellationCheckpoint(options.signal, `${this.name} fit`) : undefined;
+    const requested = this.requestedNormalization();
+    this.normalizationErrors = undefined;
+    if (requested !== 'auto') {
+      this.normalization = requested;
+      await this.fitOne(series, validation, checkpoint);
+      return;
+    }
+    // Each candidate is scored by forecasting the windows its penalty was chosen on, with
+    // weights fitted without them, in the same (scaled) units whatever the normalisation.
+    const errors: Partial<Record<LinearNormalization, number>> = {};
+    let best: { norm: LinearNormalization; err: number; weights: Float64Array; lambda: number } | undefined;
+    for (const norm of NORMALIZATIONS) {
+      this.normalization = norm;
+      const held = await this.fitOne(series, validation, checkpoint);
+      const err = held ? this.windowMse(held.weights, held.series, held.filter) : Number.NaN;
+      errors[norm] = err;
+      if (!best || err < best.err) best = { norm, err, weights: this.weights!, lambda: this.chosenLambda! };
+    }
+    this.normalization = best!.norm;
+    this.weights = best!.weights;
+    this.chosenLambda = best!.lambda;
+    this.normalizationErrors = errors;
+  }
+
+  /** Mean squared error of direct forecasts with `weights` over the windows of `series` that pass `filter`. */
+  private windowMse(weights: Float64Array, series: TimeSeries, filter?: (s: number) => boolean): number {
+    const L = this.lookback;
+    const H = this.horizon;
+    let se = 0;
+    let n = 0;
+    for (const v of series.values) {
+      for (const s of windowStarts(seriesLength(series), L, H)) {
+        if (filter && !filter(s)) continue;
+        const [centre, scale] = this.stats(v, s + L);
+        for (let h = 0; h < H; h++) {
+          let y = weights[L * H + h]!;
+          for (let i = 0; i < L; i++) y += ((v[s + i]! - centre) / scale) * weights[i * H + h]!;
+          const e = v[s + L + h]! - (y * scale + centre);
+          se += e * e;
+          n++;
+        }
+      }
+    }
+    return n > 0 ? se / n : Number.NaN;
+  }
+
+  /**
+   * Fits weights with the current normalisation (penalty chosen on held-out windows unless
+   * given). Returns the held-out windows and the weights fitted without them, for comparing
+   * normalisations; undefined when there were none.
+   */
+  private async fitOne(
+    series: TimeSeries,
+    validation: TimeSeries | undefined,
+    checkpoint: (() => Promise<void>) | undefined,
+  ): Promise<{ weights: Float64Array; series: TimeSeries; filter?: (s: number) => boolean } | undefined> {
     const L = this.lookback;
     const H = this.horizon;
     const p = L + 1;
@@ -137,23 +242,27 @@ abstract class WindowLinearForecaster extends Forecaster<LinearOptions> {
       await this.addWindows(eq, series, undefined, checkpoint);
       this.chosenLambda = lambdaOpt;
       this.weights = this.fold(this.mapped(eq).solve(lambdaOpt * eq.count, true));
-      return;
+      return validation && seriesLength(validation) >= L + H ? { weights: this.weights, series: validation } : undefined;
     }
     // Held-out windows enter only through their normal equations: the squared error of any W is
     // tr(Wᵀ A W) - 2 tr(Wᵀ B) + const, so each lambda on the grid costs p²H, not windows x pH.
     const held = new NormalEquations(p, H);
     let rest: NormalEquations | undefined;
+    let heldWindows: { series: TimeSeries; filter?: (s: number) => boolean } | undefined;
     if (validation && seriesLength(validation) >= L + H) {
       await this.addWindows(eq, series, undefined, checkpoint);
       await this.addWindows(held, validation, undefined, checkpoint);
+      heldWindows = { series: validation };
     } else {
       const cut = Math.floor((n - L - H) * 0.8);
       await this.addWindows(eq, series, (s) => s < cut, checkpoint);
       await this.addWindows(held, series, (s) => s >= cut, checkpoint);
       rest = held;
+      heldWindows = { series, filter: (s) => s >= cut };
       if (eq.count === 0) {
         await this.addWindows(eq, series, undefined, checkpoint);
         rest = undefined;
+        heldWindows = undefined;
       }
     }
     let best = GRID[GRID.length >> 1]!;
@@ -178,13 +287,16 @@ abstract class WindowLinearForecaster extends Forecaster<LinearOptions> {
         }
       }
     }
+    // Weights without the held-out windows, to score this normalisation on them.
+    const heldOutWeights = heldWindows && held.count > 0 ? this.fold(this.mapped(eq).solve(best * eq.count, true)) : undefined;
     if (rest) {
       for (let i = 0; i < eq.xtx.length; i++) eq.xtx[i]! += rest.xtx[i]!;
       for (let i = 0; i < eq.xty.length; i++) eq.xty[i]! += rest.xty[i]!;
       eq.count += rest.count;
     }
     this.chosenLambda = best;
-    this.weights = this.fold(this.mapped(eq).solve(best * eq.count, true));
+    this.weights = rest || !heldOutWeights ? this.fold(this.mapped(eq).solve(best * eq.count, true)) : heldOutWeights;
+    return heldOutWeights && heldWindows ? { weights: heldOutWeights, ...heldWindows } : undefined;
   }
 
   /** Direct forecast of H steps from the last L values of `v` (ending at `end`). */
@@ -193,13 +305,13 @@ abstract class WindowLinearForecaster extends Forecaster<LinearOptions> {
     const H = this.horizon;
     const p = L + 1;
     const W = this.weights!;
-    const last = this.subtract ? v[end - 1]! : 0;
-    for (let i = 0; i < L; i++) x[i] = v[end - L + i]! - last;
+    const [centre, scale] = this.stats(v, end);
+    for (let i = 0; i < L; i++) x[i] = (v[end - L + i]! - centre) / scale;
     x[p - 1] = 1;
     for (let h = 0; h < Math.min(H, count); h++) {
       let s = 0;
       for (let i = 0; i < p; i++) s += x[i]! * W[i * H + h]!;
-      out[offset + h] = s + last;
+      out[offset + h] = s * scale + centre;
     }
   }
 
@@ -238,14 +350,16 @@ abstract class WindowLinearForecaster extends Forecaster<LinearOptions> {
     const C = values.length;
     const n = origins.length * C;
     const X = new Float64Array(n * p);
-    const lasts = new Float64Array(n);
+    const centres = new Float64Array(n);
+    const scales = new Float64Array(n);
     origins.forEach((o, k) => {
       if (o < L) throw new ForecastInputError(`${this.name} needs ${L} rows of history (lookback); got ${o}`);
       values.forEach((v, c) => {
         const r = k * C + c;
-        const last = this.subtract ? v[o - 1]! : 0;
-        lasts[r] = last;
-        for (let i = 0; i < L; i++) X[r * p + i] = v[o - L + i]! - last;
+        const [centre, scale] = this.stats(v, o);
+        centres[r] = centre;
+        scales[r] = scale;
+        for (let i = 0; i < L; i++) X[r * p + i] = (v[o - L + i]! - centre) / scale;
         X[r * p + L] = 1;
       });
     });
@@ -254,7 +368,7 @@ abstract class WindowLinearForecaster extends Forecaster<LinearOptions> {
       values.map((_, c) => {
         const r = k * C + c;
         const out = new Float64Array(horizon);
-        for (let h = 0; h < horizon; h++) out[h] = Y[r * H + h]! + lasts[r]!;
+        for (let h = 0; h < horizon; h++) out[h] = Y[r * H + h]! * scales[r]! + centres[r]!;
         return out;
       }),
     );
@@ -267,13 +381,18 @@ abstract class WindowLinearForecaster extends Forecaster<LinearOptions> {
   }
 
   protected getState(): Record<string, unknown> {
-    return { weights: Array.from(this.weights ?? []), lambda: this.chosenLambda };
+    return { weights: Array.from(this.weights ?? []), lambda: this.chosenLambda, normalization: this.normalization };
   }
   protected setState(state: Record<string, unknown>): void {
     const w = state.weights as number[];
     if (!Array.isArray(w) || w.length !== (this.lookback + 1) * this.horizon) throw new ForecastInputError(`${this.name}: saved weights have the wrong size`);
     this.weights = Float64Array.from(w);
     this.chosenLambda = state.lambda as number;
+    // Models saved before normalisation was recorded used their options' subtractLast rule.
+    const norm = state.normalization as LinearNormalization | undefined;
+    if (norm !== undefined && !NORMALIZATIONS.includes(norm)) throw new ForecastInputError(`${this.name}: saved normalization "${String(norm)}" is not one of ${NORMALIZATIONS.join(', ')}`);
+    const requested = this.requestedNormalization();
+    this.normalization = norm ?? (requested === 'auto' ? 'none' : requested);
   }
 }
 
@@ -287,8 +406,8 @@ export class LinearForecaster extends WindowLinearForecaster {
   constructor(options: LinearOptions = {}) {
     super(options);
   }
-  protected get subtract(): boolean {
-    return this.options.subtractLast ?? true;
+  protected defaultNormalization(): LinearNormalization {
+    return 'last';
   }
   protected featureMap(): undefined {
     return undefined;
@@ -311,8 +430,8 @@ export class DLinearForecaster extends WindowLinearForecaster {
     this.kernel = positiveInt(options.kernel ?? 25, 'dlinear: kernel');
     if (this.kernel % 2 === 0) throw new ForecastInputError(`dlinear: kernel must be odd, got ${this.kernel}`);
   }
-  protected get subtract(): boolean {
-    return this.options.subtractLast ?? false;
+  protected defaultNormalization(): 'auto' {
+    return 'auto';
   }
   private map: { T: Float64Array; f: number } | undefined;
   protected featureMap(): { T: Float64Array; f: number } {
