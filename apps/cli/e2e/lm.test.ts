@@ -47,7 +47,8 @@ describe('train lm -> interrupt -> resume -> generate (built binary)', () => {
   });
 
   it('streams generated text and the same seed gives the same text', async () => {
-    const args = ['generate', '--model', run, '--prompt', 'KING:', '--max-tokens', '200', '--temperature', '0.9'];
+    // Enough tokens that even the inference fast path (thousands of tokens/s) takes visibly long.
+    const args = ['generate', '--model', run, '--prompt', 'KING:', '--max-tokens', '3000', '--temperature', '0.9'];
     const a = await seqlab([...args, '--seed', '11']);
     const b = await seqlab([...args, '--seed', '11']);
     const c = await seqlab([...args, '--seed', '12']);
