@@ -203,6 +203,18 @@ if (ett) {
   parts.push(table(out, [['data', 'data'], ['H', 'H'], ['segrnn', 'SegRNN (ours)'], ['ridge', 'ridge (ours)'], ['dlinear', 'DLinear (ours)'], ['naive', 'repeat last'], ['beats', 'SegRNN beats both linear'], ['pubSeg', 'SegRNN (published)'], ['pubDl', 'DLinear (published)']]));
 }
 
+// issue 12's re-run of bench:ett with SegRNN at the published width (d = 512) on the fused
+// kernels, in the same wall-clock budget.
+const ettWide = load('ett-d512');
+if (ettWide && ett) {
+  const seg = (j: Json) => new Map(((j.rows as Row[]) ?? []).filter((r) => r.model === 'segrnn').map((r) => [`${String(r.data)} H=${String(r.H)}`, r]));
+  const wide = seg(ettWide);
+  const base = seg(ett);
+  const rows = [...wide.entries()].map(([k, r]) => ({ setting: k, wide: `${fmt(r.MSE, 4)} / ${fmt(r.MAE, 4)} (${String(r.epochs)} ep.)`, base: base.get(k) ? `${fmt(base.get(k)!.MSE, 4)} / ${fmt(base.get(k)!.MAE, 4)} (${String(base.get(k)!.epochs)} ep.)` : '' }));
+  parts.push(`SegRNN at the published width d = 512 on the fused kernels, same ${fmt(ettWide.budgetSeconds)} s budget (${provenance(ettWide)}; ${fmt(ettWide.totalSeconds, 0)} s in all, on a machine shared with other jobs), beside the d = 256 table above (MSE / MAE, epochs trained):`);
+  parts.push(table(rows, [['setting', 'data, horizon'], ['wide', 'SegRNN d = 512'], ['base', 'SegRNN d = 256']]));
+}
+
 const classic = load('classic');
 if (classic) {
   parts.push(`### Classic series (${provenance(classic)})`);
