@@ -211,7 +211,7 @@ if (ettWide && ett) {
   const wide = seg(ettWide);
   const base = seg(ett);
   const rows = [...wide.entries()].map(([k, r]) => ({ setting: k, wide: `${fmt(r.MSE, 4)} / ${fmt(r.MAE, 4)} (${String(r.epochs)} ep.)`, base: base.get(k) ? `${fmt(base.get(k)!.MSE, 4)} / ${fmt(base.get(k)!.MAE, 4)} (${String(base.get(k)!.epochs)} ep.)` : '' }));
-  parts.push(`SegRNN at the published width d = 512 on the fused kernels, same ${fmt(ettWide.budgetSeconds)} s budget (${provenance(ettWide)}; ${fmt(ettWide.totalSeconds, 0)} s in all, on a machine shared with other jobs), beside the d = 256 table above (MSE / MAE, epochs trained):`);
+  parts.push(`SegRNN at the published width d = 512 on the fused kernels, same ${fmt(ettWide.budgetSeconds)} s budget (\`BENCH_ETT_HIDDEN=512 BENCH_ETT_NAME=ett-d512 SEQLAB_THREADS=1\` ${provenance(ettWide)}; ${fmt(ettWide.totalSeconds, 0)} s in all, on a machine shared with other jobs), beside the d = 256 table above (MSE / MAE, epochs trained):`);
   parts.push(table(rows, [['setting', 'data, horizon'], ['wide', 'SegRNN d = 512'], ['base', 'SegRNN d = 256']]));
 }
 
