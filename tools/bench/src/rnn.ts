@@ -6,7 +6,7 @@
  * 40) and a long-text classifier (BiLSTM(64), batch 32 x 400); plus brain.js's LSTM on the same
  * characters at the same hidden size. Ratios come from the same run.
  *
- *   npm run bench:rnn -- [--runs 3] [--seed 1] [--quick] [--serving-only]
+ *   npm run bench:rnn -- [--runs 3] [--seed 1] [--quick] [--cpu all|small] [--serving-only]
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -25,6 +25,9 @@ const { values: args } = parseArgs({
     // Only the in-process serving figures (no results file): a quick check.
     'serving-only': { type: 'boolean', default: false },
     'max-seconds': { type: 'string', default: '25' },
+    // 'all' measures every shape on cpu too; 'small' skips cpu for the H = 512 and L = 400 shapes,
+    // whose stock cpu training step takes minutes per batch here.
+    cpu: { type: 'string', default: 'all' },
   },
 });
 const RUNS = Number(args.runs);
@@ -225,7 +228,7 @@ async function main(): Promise<void> {
   const info = await initBackend();
   const threads = recurrentRuntime().threads;
   const text = readFileSync(dataPath('tiny_shakespeare', 'input.txt'), 'utf8');
-  const command = `npm run bench:rnn -- --runs ${RUNS} --seed ${SEED}${args.quick ? ' --quick' : ''}`;
+  const command = `npm run bench:rnn -- --runs ${RUNS} --seed ${SEED}${args.quick ? ' --quick' : ''}${args.cpu !== 'all' ? ` --cpu ${args.cpu}` : ''}`;
   console.log(`# ${command}\n# default backend: ${info.name} (${info.reason}); fused kernels use ${threads} thread(s)`);
   if (args['serving-only']) {
     console.log(JSON.stringify(await measureServing(), null, 2));
@@ -234,8 +237,11 @@ async function main(): Promise<void> {
   const rng = new SeededRandom(SEED);
   const shapes = args.quick ? SHAPES.filter((s) => s.units <= 256) : SHAPES;
   const rows: Row[] = [];
+  const partial = async (rows: Row[], latency?: Record<string, unknown>) =>
+    writeResults('rnn', command, { backend: getBackendInfo()?.name ?? info.name, fusedThreads: threads, config: { runs: RUNS, seed: SEED, shapes }, rows, ...(latency ? { latency } : { partial: true }) });
   for (const s of shapes) {
-    for (const backend of ['wasm', 'cpu'] as const) {
+    const backends = args.cpu === 'small' && (s.units > 256 || s.steps > 64) ? (['wasm'] as const) : (['wasm', 'cpu'] as const);
+    for (const backend of backends) {
       const fused = await measure(s, backend, 'fused', text);
       console.error(`  ${s.name} on ${backend}: fused ${fmt(fused.trainSeqPerS)} seq/s`);
       const stock = await measure(s, backend, 'stock', text);
@@ -244,19 +250,15 @@ async function main(): Promise<void> {
       rows.push(fused, stock);
     }
     if (s.kind === 'lm' && s.cell === 'lstm' && s.units === 256) rows.push(await measureBrain(s, text, rng));
+    // Written after every shape, so an interrupted run keeps what it measured.
+    await partial(rows);
   }
   await tf.setBackend(info.name);
   const latency = await measureServing();
   console.log(`\nServing in-process: ${JSON.stringify(latency)}`);
   console.log(`\nTraining and inference, median of ${RUNS} batches; GFLOP/s counts forward x 3 (forward + backward) of the recurrent layers, input projections and output layer`);
   console.log(formatTable(rows));
-  const file = await writeResults('rnn', command, {
-    backend: getBackendInfo()?.name ?? info.name,
-    fusedThreads: threads,
-    config: { runs: RUNS, seed: SEED, shapes },
-    rows,
-    latency,
-  });
+  const file = await partial(rows, latency);
   console.log(`\nwrote ${file}`);
 }
 
