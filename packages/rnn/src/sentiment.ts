@@ -14,7 +14,7 @@ import {
 } from '@seqlab/core';
 import { TextVectorizer } from '@seqlab/tokenize';
 import { resolveTextClassifierOptions, withAttentionWeights, type TextClassifierConfig } from './builders/text-classifier.js';
-import { RnnArgumentError } from './errors.js';
+import { positiveInt, RnnArgumentError } from './errors.js';
 import { readJson } from './generation/load.js';
 import { CompiledModel } from './inference/compiled-model.js';
 
@@ -127,7 +127,12 @@ export class SentimentModel implements SentimentPipeline {
     texts.forEach((t, i) => {
       if (typeof t !== 'string') throw new RnnArgumentError(`predict: texts[${i}] must be a string, got ${typeof t}`);
     });
-    const batchSize = options.batchSize ?? 64;
+    // Options are checked like every task's: unknown keys name the valid ones.
+    if (options === null || typeof options !== 'object') throw new RnnArgumentError(`predict: options must be an object, got ${JSON.stringify(options)}`);
+    for (const key of Object.keys(options)) {
+      if (key !== 'batchSize') throw new RnnArgumentError(`predict: unknown option "${key}"; valid options: batchSize`);
+    }
+    const batchSize = options.batchSize === undefined ? 64 : positiveInt('predict: batchSize', options.batchSize);
     const out: SentimentPrediction[] = [];
     for (let s = 0; s < texts.length; s += batchSize) {
       const chunk = texts.slice(s, s + batchSize);

@@ -121,3 +121,13 @@ describe('loadSentimentModel', () => {
     for (const m of members) m.dispose();
   });
 });
+
+describe('SentimentModel.predict options', () => {
+  it('rejects unknown keys naming the valid ones, and a bad batch size naming the value', async () => {
+    const model = await loadSentimentModel('../../models/sentiment');
+    await expect(model.predict(['fine'], { batchSze: 8 } as never)).rejects.toThrow('predict: unknown option "batchSze"; valid options: batchSize');
+    await expect(model.predict(['fine'], { batchSize: 0 })).rejects.toThrow(/predict: batchSize must be a positive integer, got 0/);
+    expect((await model.predict(['a fine film', 'a dull film'], { batchSize: 1 })).map((r) => r.label)).toHaveLength(2);
+    model.dispose();
+  });
+});
