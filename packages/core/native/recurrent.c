@@ -144,63 +144,59 @@ static inline v128_t v_rec_act_grad(v128_t y, int kind) {
 // k), so x86's 16 vector registers hold the whole block. B's 8-column panel (K x 32 bytes) stays
 // in L1 while every row block of A passes over it.
 
+// The register blocks both layouts share: rows m..m+3 (or one row) of A times 8 columns of B
+// whose k-th row starts at b + k * bstride (bstride = ldb unpacked, 8 packed), added into C.
+static inline void block_4x8(const float *A, int lda, const float *b, int bstride, int K, float *C, int ldc) {
+  const float *a0 = A, *a1 = A + lda, *a2 = A + 2 * lda, *a3 = A + 3 * lda;
+  float *c0 = C, *c1 = C + ldc, *c2 = C + 2 * ldc, *c3 = C + 3 * ldc;
+  v128_t s00 = LD(c0), s01 = LD(c0 + 4), s10 = LD(c1), s11 = LD(c1 + 4);
+  v128_t s20 = LD(c2), s21 = LD(c2 + 4), s30 = LD(c3), s31 = LD(c3 + 4);
+  for (int k = 0; k < K; k++, b += bstride) {
+    v128_t b0 = LD(b), b1 = LD(b + 4);
+    v128_t x0 = SPLAT(a0[k]);
+    s00 = ADD(s00, MUL(x0, b0));
+    s01 = ADD(s01, MUL(x0, b1));
+    v128_t x1 = SPLAT(a1[k]);
+    s10 = ADD(s10, MUL(x1, b0));
+    s11 = ADD(s11, MUL(x1, b1));
+    v128_t x2 = SPLAT(a2[k]);
+    s20 = ADD(s20, MUL(x2, b0));
+    s21 = ADD(s21, MUL(x2, b1));
+    v128_t x3 = SPLAT(a3[k]);
+    s30 = ADD(s30, MUL(x3, b0));
+    s31 = ADD(s31, MUL(x3, b1));
+  }
+  ST(c0, s00); ST(c0 + 4, s01); ST(c1, s10); ST(c1 + 4, s11);
+  ST(c2, s20); ST(c2 + 4, s21); ST(c3, s30); ST(c3 + 4, s31);
+}
+
+// One row: two independent accumulator pairs so that a single row (one sentence, one generation
+// step) is not bound by the latency of one add chain.
+static inline void block_1x8(const float *a0, const float *b, int bstride, int K, float *c0) {
+  v128_t s00 = LD(c0), s01 = LD(c0 + 4), t00 = SPLAT(0.0f), t01 = SPLAT(0.0f);
+  int k = 0;
+  for (; k + 2 <= K; k += 2, b += 2 * bstride) {
+    v128_t x0 = SPLAT(a0[k]), x1 = SPLAT(a0[k + 1]);
+    s00 = ADD(s00, MUL(x0, LD(b)));
+    s01 = ADD(s01, MUL(x0, LD(b + 4)));
+    t00 = ADD(t00, MUL(x1, LD(b + bstride)));
+    t01 = ADD(t01, MUL(x1, LD(b + bstride + 4)));
+  }
+  for (; k < K; k++, b += bstride) {
+    v128_t x0 = SPLAT(a0[k]);
+    s00 = ADD(s00, MUL(x0, LD(b)));
+    s01 = ADD(s01, MUL(x0, LD(b + 4)));
+  }
+  ST(c0, ADD(s00, t00));
+  ST(c0 + 4, ADD(s01, t01));
+}
+
 static void gemm_panel(int M, int N, int K, const float *A, int lda, const float *B, int ldb, float *C, int ldc) {
   int n = 0;
   for (; n + 8 <= N; n += 8) {
     int m = 0;
-    for (; m + 4 <= M; m += 4) {
-      const float *a0 = A + (m + 0) * lda, *a1 = A + (m + 1) * lda, *a2 = A + (m + 2) * lda, *a3 = A + (m + 3) * lda;
-      float *c0 = C + (m + 0) * ldc + n, *c1 = C + (m + 1) * ldc + n, *c2 = C + (m + 2) * ldc + n, *c3 = C + (m + 3) * ldc + n;
-      v128_t s00 = wasm_v128_load(c0), s01 = wasm_v128_load(c0 + 4);
-      v128_t s10 = wasm_v128_load(c1), s11 = wasm_v128_load(c1 + 4);
-      v128_t s20 = wasm_v128_load(c2), s21 = wasm_v128_load(c2 + 4);
-      v128_t s30 = wasm_v128_load(c3), s31 = wasm_v128_load(c3 + 4);
-      const float *b = B + n;
-      for (int k = 0; k < K; k++, b += ldb) {
-        v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4);
-        v128_t x0 = wasm_f32x4_splat(a0[k]);
-        s00 = wasm_f32x4_add(s00, wasm_f32x4_mul(x0, b0));
-        s01 = wasm_f32x4_add(s01, wasm_f32x4_mul(x0, b1));
-        v128_t x1 = wasm_f32x4_splat(a1[k]);
-        s10 = wasm_f32x4_add(s10, wasm_f32x4_mul(x1, b0));
-        s11 = wasm_f32x4_add(s11, wasm_f32x4_mul(x1, b1));
-        v128_t x2 = wasm_f32x4_splat(a2[k]);
-        s20 = wasm_f32x4_add(s20, wasm_f32x4_mul(x2, b0));
-        s21 = wasm_f32x4_add(s21, wasm_f32x4_mul(x2, b1));
-        v128_t x3 = wasm_f32x4_splat(a3[k]);
-        s30 = wasm_f32x4_add(s30, wasm_f32x4_mul(x3, b0));
-        s31 = wasm_f32x4_add(s31, wasm_f32x4_mul(x3, b1));
-      }
-      wasm_v128_store(c0, s00); wasm_v128_store(c0 + 4, s01);
-      wasm_v128_store(c1, s10); wasm_v128_store(c1 + 4, s11);
-      wasm_v128_store(c2, s20); wasm_v128_store(c2 + 4, s21);
-      wasm_v128_store(c3, s30); wasm_v128_store(c3 + 4, s31);
-    }
-    for (; m < M; m++) {
-      const float *a0 = A + m * lda;
-      float *c0 = C + m * ldc + n;
-      v128_t s00 = wasm_v128_load(c0), s01 = wasm_v128_load(c0 + 4);
-      v128_t t00 = wasm_f32x4_splat(0.0f), t01 = wasm_f32x4_splat(0.0f);
-      const float *b = B + n;
-      // Two independent accumulator pairs so a single row (generation, one sentence) is not
-      // bound by the latency of one add chain.
-      int k = 0;
-      for (; k + 2 <= K; k += 2, b += 2 * ldb) {
-        v128_t x0 = wasm_f32x4_splat(a0[k]);
-        v128_t x1 = wasm_f32x4_splat(a0[k + 1]);
-        s00 = wasm_f32x4_add(s00, wasm_f32x4_mul(x0, wasm_v128_load(b)));
-        s01 = wasm_f32x4_add(s01, wasm_f32x4_mul(x0, wasm_v128_load(b + 4)));
-        t00 = wasm_f32x4_add(t00, wasm_f32x4_mul(x1, wasm_v128_load(b + ldb)));
-        t01 = wasm_f32x4_add(t01, wasm_f32x4_mul(x1, wasm_v128_load(b + ldb + 4)));
-      }
-      for (; k < K; k++, b += ldb) {
-        v128_t x0 = wasm_f32x4_splat(a0[k]);
-        s00 = wasm_f32x4_add(s00, wasm_f32x4_mul(x0, wasm_v128_load(b)));
-        s01 = wasm_f32x4_add(s01, wasm_f32x4_mul(x0, wasm_v128_load(b + 4)));
-      }
-      wasm_v128_store(c0, wasm_f32x4_add(s00, t00));
-      wasm_v128_store(c0 + 4, wasm_f32x4_add(s01, t01));
-    }
+    for (; m + 4 <= M; m += 4) block_4x8(A + m * lda, lda, B + n, ldb, K, C + m * ldc + n, ldc);
+    for (; m < M; m++) block_1x8(A + m * lda, B + n, ldb, K, C + m * ldc + n);
   }
   for (; n + 4 <= N; n += 4) {
     for (int m = 0; m < M; m++) {
@@ -266,53 +262,9 @@ static void gemm_packed_block(int M, int N, int K, const float *A, int lda, cons
   int panels = N / 8, tail = N - panels * 8;
   for (int p = 0; p < panels; p++) {
     const float *panel = Bp + (long)p * Kt * 8 + (long)k0 * 8;
-    int n = p * 8;
     int m = 0;
-    for (; m + 4 <= M; m += 4) {
-      const float *a0 = A + (m + 0) * lda, *a1 = A + (m + 1) * lda, *a2 = A + (m + 2) * lda, *a3 = A + (m + 3) * lda;
-      float *c0 = C + (m + 0) * ldc + n, *c1 = C + (m + 1) * ldc + n, *c2 = C + (m + 2) * ldc + n, *c3 = C + (m + 3) * ldc + n;
-      v128_t s00 = LD(c0), s01 = LD(c0 + 4), s10 = LD(c1), s11 = LD(c1 + 4);
-      v128_t s20 = LD(c2), s21 = LD(c2 + 4), s30 = LD(c3), s31 = LD(c3 + 4);
-      const float *b = panel;
-      for (int k = 0; k < K; k++, b += 8) {
-        v128_t b0 = LD(b), b1 = LD(b + 4);
-        v128_t x0 = SPLAT(a0[k]);
-        s00 = ADD(s00, MUL(x0, b0));
-        s01 = ADD(s01, MUL(x0, b1));
-        v128_t x1 = SPLAT(a1[k]);
-        s10 = ADD(s10, MUL(x1, b0));
-        s11 = ADD(s11, MUL(x1, b1));
-        v128_t x2 = SPLAT(a2[k]);
-        s20 = ADD(s20, MUL(x2, b0));
-        s21 = ADD(s21, MUL(x2, b1));
-        v128_t x3 = SPLAT(a3[k]);
-        s30 = ADD(s30, MUL(x3, b0));
-        s31 = ADD(s31, MUL(x3, b1));
-      }
-      ST(c0, s00); ST(c0 + 4, s01); ST(c1, s10); ST(c1 + 4, s11);
-      ST(c2, s20); ST(c2 + 4, s21); ST(c3, s30); ST(c3 + 4, s31);
-    }
-    for (; m < M; m++) {
-      const float *a0 = A + m * lda;
-      float *c0 = C + m * ldc + n;
-      v128_t s00 = LD(c0), s01 = LD(c0 + 4), t00 = SPLAT(0.0f), t01 = SPLAT(0.0f);
-      const float *b = panel;
-      int k = 0;
-      for (; k + 2 <= K; k += 2, b += 16) {
-        v128_t x0 = SPLAT(a0[k]), x1 = SPLAT(a0[k + 1]);
-        s00 = ADD(s00, MUL(x0, LD(b)));
-        s01 = ADD(s01, MUL(x0, LD(b + 4)));
-        t00 = ADD(t00, MUL(x1, LD(b + 8)));
-        t01 = ADD(t01, MUL(x1, LD(b + 12)));
-      }
-      for (; k < K; k++, b += 8) {
-        v128_t x0 = SPLAT(a0[k]);
-        s00 = ADD(s00, MUL(x0, LD(b)));
-        s01 = ADD(s01, MUL(x0, LD(b + 4)));
-      }
-      ST(c0, ADD(s00, t00));
-      ST(c0 + 4, ADD(s01, t01));
-    }
+    for (; m + 4 <= M; m += 4) block_4x8(A + m * lda, lda, panel, 8, K, C + m * ldc + p * 8, ldc);
+    for (; m < M; m++) block_1x8(A + m * lda, panel, 8, K, C + m * ldc + p * 8);
   }
   if (tail) {
     const float *block = Bp + (long)panels * Kt * 8 + (long)k0 * tail;
