@@ -21,12 +21,12 @@
  *
  *   npm run bench:abuse [-- --quick]
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { SeededRandom } from '@seqlab/core';
-import { REPO_ROOT, dataPath, formatTable, writeResults } from './lib/report.js';
+import { REPO_ROOT, dataPath, formatTable, hasModel, writeResults } from './lib/report.js';
 import { startApi } from './lib/server.js';
 
 const args = new Set(process.argv.slice(2));
@@ -211,8 +211,8 @@ async function health(url: string): Promise<Health> {
 async function main(): Promise<void> {
   const sentimentModel = path.join(REPO_ROOT, 'models/sentiment');
   const generatorModel = path.join(REPO_ROOT, 'models/shakespeare-char');
-  for (const dir of [sentimentModel, generatorModel]) {
-    if (!existsSync(path.join(dir, 'config.json'))) throw new Error(`bench:abuse needs the default model in ${path.relative(REPO_ROOT, dir)}`);
+  for (const [dir, task] of [[sentimentModel, 'sentiment'], [generatorModel, 'text-generation']] as const) {
+    if (!(await hasModel(dir, task))) throw new Error(`bench:abuse needs the default ${task} model in ${path.relative(REPO_ROOT, dir)}`);
   }
   const loadBefore = os.loadavg();
   console.log(`bench:abuse - ${PROBE_SECONDS} s unloaded probe, ${ABUSE_SECONDS} s of abuse, ${os.cpus().length} CPUs, load ${loadBefore.map((l) => l.toFixed(1)).join(' ')}`);

@@ -15,7 +15,7 @@
  *                                            # generator exists) and update results/api.json
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -24,7 +24,7 @@ import autocannon from 'autocannon';
 import { initBackend, setGlobalSeed, writeJsonAtomic } from '@seqlab/core';
 import * as rnn from '@seqlab/rnn';
 import { TextVectorizer } from '@seqlab/tokenize';
-import { REPO_ROOT, dataPath, formatTable, median, writeResults } from './lib/report.js';
+import { REPO_ROOT, dataPath, formatTable, hasModel, median, writeResults } from './lib/report.js';
 
 const args = new Set(process.argv.slice(2));
 const QUICK = args.has('--quick');
@@ -217,7 +217,7 @@ async function tinyGenerator(dir: string): Promise<string> {
 // Re-measures generation against the default generator and updates that part of results/api.json.
 async function generationOnly(): Promise<void> {
   const dir = path.join(REPO_ROOT, 'models/shakespeare-char');
-  if (!existsSync(path.join(dir, 'model.json'))) throw new Error('--generation-only needs the default generator in models/shakespeare-char');
+  if (!(await hasModel(dir, 'text-generation'))) throw new Error('--generation-only needs the default generator in models/shakespeare-char');
   const file = path.join(REPO_ROOT, 'results/api.json');
   const previous = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
   const server = await startServer({ SENTIMENT_MODEL: 'off', GENERATOR_MODEL: dir, EMBEDDINGS: 'off' });
@@ -240,8 +240,8 @@ async function main(): Promise<void> {
   const defaultGenerator = path.join(REPO_ROOT, 'models/shakespeare-char');
   let tmp: string | undefined;
   const tinyRequested = args.has('--tiny');
-  const useDefaultSentiment = !tinyRequested && existsSync(path.join(defaultSentiment, 'config.json'));
-  const useDefaultGenerator = !tinyRequested && existsSync(path.join(defaultGenerator, 'model.json'));
+  const useDefaultSentiment = !tinyRequested && (await hasModel(defaultSentiment, 'sentiment'));
+  const useDefaultGenerator = !tinyRequested && (await hasModel(defaultGenerator, 'text-generation'));
   let sentimentModel = defaultSentiment;
   let generatorModel = defaultGenerator;
   if (!useDefaultSentiment || !useDefaultGenerator) tmp = await mkdtemp(path.join(os.tmpdir(), 'seqlab-bench-api-'));

@@ -2,7 +2,7 @@ import { execSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeJsonAtomic } from '@seqlab/core';
+import { readModelConfig, writeJsonAtomic, type TaskName } from '@seqlab/core';
 
 /** Repository root, found from this file's location (tools/bench/src/lib). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -57,4 +57,16 @@ export async function writeResults(name: string, command: string, payload: Recor
   const file = path.join(REPO_ROOT, 'results', `${name}.json`);
   await writeJsonAtomic(file, { name, command, environment: environment(), ...payload });
   return file;
+}
+
+/**
+ * Whether `dir` holds a saved model of `task`, as @seqlab/core's model-directory reader sees it
+ * (the benches never look for the files themselves).
+ */
+export async function hasModel(dir: string, task: TaskName): Promise<boolean> {
+  try {
+    return (await readModelConfig(dir)).task === task;
+  } catch {
+    return false;
+  }
 }

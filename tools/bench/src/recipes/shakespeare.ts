@@ -135,7 +135,7 @@ console.log(`validation: loss ${val.loss.toFixed(4)} nats/char, ${bitsPerChar.to
 
 // Export the default model.
 const out = args.out!;
-// The one text-generation saver writes model, vocabulary and config.json (task and kind).
+// The one text-generation saver writes the whole model directory.
 const config = await rnn.saveTextGenerator(out, model, vocab, {
   architecture: rnn.resolveLanguageModelOptions(arch),
   training: { seed, sequenceLength: T, batchSize: num('batch'), learningRate: num('lr'), clipNorm: num('clip'), command },
