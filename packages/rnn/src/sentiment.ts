@@ -1,6 +1,5 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import {
   loadLayersModel,
@@ -17,6 +16,7 @@ import { resolveTextClassifierOptions, withAttentionWeights, type TextClassifier
 import { positiveInt, RnnArgumentError } from './errors.js';
 import { readJson } from './generation/load.js';
 import { CompiledModel } from './inference/compiled-model.js';
+import { ensembleScores } from './inference/ensemble-scores.js';
 
 /** A sentiment prediction of a recurrent model: the shared {@link SentimentResult}, always with token weights. */
 export type SentimentPrediction = SentimentResult & { tokens: AttributedToken[] };
@@ -91,28 +91,8 @@ export class SentimentModel implements SentimentPipeline {
 
   // The mean of the members' probabilities and of their attention weights (still a
   // distribution over the tokens), on the fast path or through tf.layers.
-  private async scores(ids: Int32Array, B: number, L: number): Promise<[Float32Array, Float32Array]> {
-    if (this.compiled && this.fastPathEnabled) {
-      const outs = this.compiled.map((c) => c.predict(ids, B, L));
-      if (outs.length === 1) return [outs[0]![0]!, outs[0]![1]!];
-      const mean = (k: number) => {
-        const acc = new Float32Array(outs[0]![k]!.length);
-        for (const o of outs) for (let i = 0; i < acc.length; i++) acc[i]! += o[k]![i]!;
-        for (let i = 0; i < acc.length; i++) acc[i]! /= outs.length;
-        return acc;
-      };
-      return [mean(0), mean(1)];
-    }
-    const [probsT, weightsT] = tf.tidy(() => {
-      const x = tf.tensor2d(ids, [B, L], 'int32');
-      const outs = this.explainers.map((m) => m.predict(x) as tf.Tensor[]);
-      if (outs.length === 1) return outs[0]!;
-      return [tf.div(tf.addN(outs.map((o) => o[0]!)), outs.length), tf.div(tf.addN(outs.map((o) => o[1]!)), outs.length)];
-    });
-    const probs = (await probsT!.data()) as Float32Array;
-    const weights = (await weightsT!.data()) as Float32Array;
-    tf.dispose([probsT!, weightsT!]);
-    return [probs, weights];
+  private scores(ids: Int32Array, B: number, L: number): Promise<[Float32Array, Float32Array]> {
+    return ensembleScores(this.compiled && this.fastPathEnabled ? this.compiled : undefined, this.explainers, ids, B, L);
   }
 
   /** Number of ensemble members (1 for a single model). */

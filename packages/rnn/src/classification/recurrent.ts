@@ -1,6 +1,5 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import {
   classificationResult,
@@ -25,6 +24,7 @@ import { CompiledModel } from '../inference/compiled-model.js';
 import { sentimentMemberDirs } from '../sentiment.js';
 import { chunkStarts, keptPositions, LONG_TEXT_MODES, TRUNCATION_STRATEGIES, type LengthStats, type LongTextMode, type TruncationStrategy } from './long-texts.js';
 import { checkClasses } from './labels.js';
+import { ensembleScores } from '../inference/ensemble-scores.js';
 
 /** `config.json` of a recurrent text-classifier directory (task `text-classification`, kind `rnn`). */
 export interface RecurrentClassifierDirConfig {
@@ -106,28 +106,8 @@ export class RecurrentTextClassifier implements TextClassificationPipeline {
   }
 
   // Mean over members of probabilities [B, C] and attention weights [B, L].
-  private async scores(ids: Int32Array, B: number, L: number): Promise<[Float32Array, Float32Array]> {
-    if (this.compiled) {
-      const outs = this.compiled.map((c) => c.predict(ids, B, L));
-      if (outs.length === 1) return [outs[0]![0]!, outs[0]![1]!];
-      const mean = (k: number) => {
-        const acc = new Float32Array(outs[0]![k]!.length);
-        for (const o of outs) for (let i = 0; i < acc.length; i++) acc[i]! += o[k]![i]!;
-        for (let i = 0; i < acc.length; i++) acc[i]! /= outs.length;
-        return acc;
-      };
-      return [mean(0), mean(1)];
-    }
-    const [probsT, weightsT] = tf.tidy(() => {
-      const x = tf.tensor2d(ids, [B, L], 'int32');
-      const outs = this.explainers.map((m) => m.predict(x) as tf.Tensor[]);
-      if (outs.length === 1) return outs[0]!;
-      return [tf.div(tf.addN(outs.map((o) => o[0]!)), outs.length), tf.div(tf.addN(outs.map((o) => o[1]!)), outs.length)];
-    });
-    const probs = (await probsT!.data()) as Float32Array;
-    const weights = (await weightsT!.data()) as Float32Array;
-    tf.dispose([probsT!, weightsT!]);
-    return [probs, weights];
+  private scores(ids: Int32Array, B: number, L: number): Promise<[Float32Array, Float32Array]> {
+    return ensembleScores(this.compiled, this.explainers, ids, B, L);
   }
 
   /**
