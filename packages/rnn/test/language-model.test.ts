@@ -130,6 +130,32 @@ describe('train', () => {
     model.dispose();
   });
 
+  it('ema: validates, checkpoints and ends with the moving average of the weights, without leaking', async () => {
+    const dir = await tempDir();
+    setGlobalSeed(5);
+    const model = languageModel({ vocabSize: vocab.size, units: 16, embeddingDim: 8 });
+    const opt = tf.train.adam(0.01);
+    // One warm-up epoch creates Adam's moment tensors, which live as long as the optimizer.
+    await train(model, data(), { epochs: 1, optimizer: opt });
+    let result: Awaited<ReturnType<typeof train>> | undefined;
+    await expectNoLeakedTensors(async () => {
+      result = await train(model, data(), { epochs: 2, optimizer: opt, validationData: val(), checkpointDir: dir, ema: { decay: 0.9 } });
+    }, { label: 'train with ema' });
+    expect(result!.averaged).toBe(true);
+    // The model holds the average, and the last epoch's val_loss was measured on that average.
+    expect(evaluate(model, val()).loss).toBeCloseTo(result!.history.at(-1)!.val_loss!, 5);
+    // last/ keeps the raw weights for resuming; last-ema/ the average, which is what the model holds.
+    const raw = await loadLayersModel(path.join(dir, 'last'));
+    const avg = await loadLayersModel(path.join(dir, 'last-ema'));
+    const diffRaw = Math.max(...model.getWeights().map((w, i) => maxAbsDiff(w, raw.getWeights()[i]!)));
+    const diffAvg = Math.max(...model.getWeights().map((w, i) => maxAbsDiff(w, avg.getWeights()[i]!)));
+    expect(diffRaw).toBeGreaterThan(1e-4);
+    expect(diffAvg).toBe(0);
+    await expect(train(model, data(), { epochs: 1, ema: { decay: 1 } })).rejects.toThrow(/ema.decay must be in \(0, 1\), got 1/);
+    [model, raw, avg].forEach((m) => m.dispose());
+    opt.dispose();
+  });
+
   it('writes best/last checkpoints and resumes from the saved epoch with optimizer state', async () => {
     const dir = await tempDir();
     setGlobalSeed(4);
