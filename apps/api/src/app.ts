@@ -159,7 +159,7 @@ export function createApp(config: Config, services: Services, options: AppOption
   v1.push(timeouts(config.requestTimeoutMs));
   app.use('/v1', ...v1);
   app.use(v1Routes(config, services, schemas, metrics));
-  app.use(classifyRoutes(config, schemas));
+  app.use(classifyRoutes(schemas, services));
 
   app.use((req, res, next) => {
     if (KNOWN_ROUTES.has(req.path)) {

@@ -81,8 +81,10 @@ export function admitTask(task: Task, limits: CostLimits): Admission {
       }
       return { heavy: cost.flops > HEAVY_FORECAST_FLOPS || task.model === 'segrnn' || task.model === 'seq2seq' };
     }
+    // Classification is bounded by MAX_TEXTS x MAX_TEXT_LENGTH like sentiment, chunked long texts too.
     case 'sentiment':
     case 'embed':
+    case 'classify':
     case 'status':
       return { heavy: false };
     case 'fault':

@@ -67,10 +67,24 @@ describe('POST /v1/classify', () => {
   });
 
   it('serves the committed question-type model by default from the repository models folder', async () => {
+    // The models folder is the workers' (they resolve names), so this needs services of its own.
     const repoModels = createConfig({ ...config, modelsDir: path.join(REPO_ROOT, 'models') });
-    const repoApp = createApp(repoModels, services).app;
-    const res = await request(repoApp).post('/v1/classify').send({ texts: ['Where is the Taj Mahal ?'] }).expect(200);
-    expect(res.body).toMatchObject({ model: 'question-type', kind: 'tfidf-lr', results: [{ label: 'LOC', truncated: false }] });
+    const repoServices = createModelServices(repoModels);
+    try {
+      await repoServices.whenReady();
+      const repoApp = createApp(repoModels, repoServices).app;
+      const res = await request(repoApp).post('/v1/classify').send({ texts: ['Where is the Taj Mahal ?'] }).expect(200);
+      expect(res.body).toMatchObject({ model: 'question-type', kind: 'tfidf-lr', results: [{ label: 'LOC', truncated: false }] });
+    } finally {
+      await repoServices.close(2000);
+    }
+  });
+
+  it('runs in the model workers: no tensors left behind in them after many requests', async () => {
+    await request(app).post('/v1/classify').send({ texts: QUESTIONS, model: 'questions' }).expect(200);
+    const before = services.numTensors();
+    for (let i = 0; i < 20; i++) await request(app).post('/v1/classify').send({ texts: QUESTIONS, model: 'questions' }).expect(200);
+    expect(services.numTensors()).toBe(before);
   });
 
   it('is documented in the OpenAPI document', async () => {

@@ -5,6 +5,8 @@ import { HttpError } from '../errors.js';
 import { admitTask } from '../limits.js';
 import { WorkerPool, type CloseReport, type PoolHealth, type ReplacementEvent } from '../workers/pool.js';
 import type {
+  ClassifyResult,
+  ClassifyTask,
   ForecastResult,
   ForecastTask,
   GenerateOptions,
@@ -44,6 +46,8 @@ export interface Services {
   stream(prompt: string, options: GenerateOptions, onChunk: (text: string) => void, call?: CallOptions): Promise<GenerateResult>;
   embed(texts: string[], options?: CallOptions): Promise<Float32Array[]>;
   forecast(task: Omit<ForecastTask, 'kind'>, options?: CallOptions): Promise<ForecastResult>;
+  /** Any text classifier under the models folder (`options.model`, default: the task's default model). */
+  classify(texts: string[], options?: CallOptions & { longTexts?: ClassifyTask['longTexts'] }): Promise<ClassifyResult>;
   readiness(): Readiness;
   /** Live tensors in all model workers. */
   numTensors(): number;
@@ -162,6 +166,11 @@ export function createModelServices(config: Config): Services {
       ),
     embed: (texts, options = {}) => embedBatcher.add('default', texts, options.signal),
     forecast: (task, options = {}) => pool.run<ForecastResult>({ kind: 'forecast', ...task }, { signal: options.signal, deadline: deadline() }),
+    classify: (texts, options = {}) =>
+      pool.run<ClassifyResult>(
+        { kind: 'classify', texts, ...(options.model !== undefined ? { model: options.model } : {}), ...(options.longTexts ? { longTexts: options.longTexts } : {}) },
+        { signal: options.signal, deadline: deadline() },
+      ),
     readiness: () => {
       const capacity = pool.health();
       const r: Readiness = { ...readinessOf(pool.statuses()), capacity, degraded: capacity.ready < capacity.workers };

@@ -52,10 +52,41 @@ export type Task =
   | { kind: 'generate'; model: string; name?: string; prompt: string; options: GenerateOptions }
   | { kind: 'stream'; model: string; name?: string; prompt: string; options: GenerateOptions }
   | { kind: 'embed'; texts: string[] }
+  | ClassifyTask
   | ForecastTask
   | { kind: 'status' }
   /** Hits a real wasm trap (only when the worker was started with `faultInjection`). */
   | { kind: 'fault' };
+
+/**
+ * Texts for any text classifier under the models folder. `model` is a model name (or undefined
+ * for the task's default model), resolved inside the models folder by the worker.
+ */
+export interface ClassifyTask {
+  kind: 'classify';
+  model?: string;
+  texts: string[];
+  longTexts?: 'truncate' | 'chunks';
+}
+
+/** One text's classification as a worker returns it (the pipeline's prediction). */
+export interface ClassifyPrediction {
+  label: string;
+  score: number;
+  labels: Array<{ label: string; score: number }>;
+  predicted: string[];
+  truncated: boolean;
+  tokens?: TokenWeight[];
+}
+
+/** Classifier output: which model answered, and one prediction per text. */
+export interface ClassifyResult {
+  model: string;
+  kind: string;
+  problem: string;
+  classes: string[];
+  predictions: ClassifyPrediction[];
+}
 
 /** Forecast output. */
 export interface ForecastResult {

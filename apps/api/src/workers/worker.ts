@@ -13,7 +13,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { BadInputError, CancelledError, initBackend, isSeqlabError, NotFoundError, throwIfCancelled, type BackendName } from '@seqlab/core';
 import type { WorkerErrorKind } from '../errors.js';
-import type { ForecastResult, ForecastTask, FromWorker, GenerateResult, Task, ToWorker, WorkerInit, WorkerStatus } from './protocol.js';
+import type { ClassifyResult, ClassifyTask, ForecastResult, ForecastTask, FromWorker, GenerateResult, Task, ToWorker, WorkerInit, WorkerStatus } from './protocol.js';
 
 // Types only: the packages themselves are imported lazily below.
 type TasksModule = typeof import('@seqlab/tasks');
@@ -209,6 +209,33 @@ function modelOf(task: { model: string; name?: string }, defaultDir: string | un
   return { dir: task.model, name: task.name ?? path.basename(task.model) };
 }
 
+const classifiers = new Map<string, Promise<import('@seqlab/tasks').TextClassificationPipeline>>();
+
+/** Text classifiers by name (names only, resolved inside the models folder), loaded once per worker. */
+async function classify(task: ClassifyTask): Promise<ClassifyResult> {
+  const mod = await tasks();
+  const name = task.model ?? mod.DEFAULT_MODELS['text-classification']!;
+  let p = classifiers.get(name);
+  if (!p) {
+    p = mod.pipeline('text-classification', name, { modelsDir: init.modelsDir, allowPaths: false, name });
+    classifiers.set(name, p);
+    // A failed load (unknown model, corrupt files) is not cached: the next request retries.
+    p.catch(() => classifiers.delete(name));
+  }
+  const model = await p;
+  const predictions = await model.predict(task.texts, task.longTexts ? { longTexts: task.longTexts } : {});
+  for (const r of predictions) {
+    if (!Number.isFinite(r.score)) throw new BackendFault(`classifier ${name} produced a non-finite score: its weights in this worker are corrupt`);
+  }
+  return {
+    model: model.name,
+    kind: model.kind,
+    problem: model.problem,
+    classes: [...model.classes],
+    predictions: predictions.map((r) => ({ label: r.label, score: r.score, labels: r.labels, predicted: r.predicted, truncated: r.truncated, ...(r.tokens ? { tokens: r.tokens } : {}) })),
+  };
+}
+
 async function run(id: number, task: Task, signal: AbortSignal): Promise<unknown> {
   if (poisoned) wasmTrap();
   switch (task.kind) {
@@ -247,6 +274,8 @@ async function run(id: number, task: Task, signal: AbortSignal): Promise<unknown
       markLoaded('embeddings');
       return enc.embed(task.texts);
     }
+    case 'classify':
+      return classify(task);
     case 'forecast':
       return forecast(task, signal);
     case 'status':
