@@ -107,6 +107,27 @@ describe('classify with the default model', () => {
   });
 });
 
+describe('train classifier: refitting the chosen linear model', () => {
+  it('refits on training + validation rows by default; --no-refit keeps the training-rows fit', async () => {
+    const args = ['--data', trainCsv, '--model', 'tfidf-lr', '--limit', '800', '--json'];
+    const refit = await run(trainClassifierCommand(), [...args, '--out', join(root, 'refit')]);
+    const kept = await run(trainClassifierCommand(), [...args, '--out', join(root, 'kept'), '--no-refit']);
+    expect([refit.exitCode, kept.exitCode]).toEqual([0, 0]);
+    const [a, b] = [JSON.parse(refit.stdout), JSON.parse(kept.stdout)];
+    expect(a.refitRows).toBe(800);
+    expect(b.refitRows).toBeNull();
+    // Both report the same held-out validation (measured before the refit).
+    expect(a.validationMetrics.accuracy).toBe(b.validationMetrics.accuracy);
+    const config = JSON.parse(readFileSync(join(root, 'refit', 'config.json'), 'utf8'));
+    expect(JSON.stringify(config)).toContain('"refitRows":800');
+    // The refitted model has learned the validation rows too: its scores differ.
+    const q = ['How far is it from Denver to Aspen ?', 'Who wrote Hamlet ?', 'What does NASA stand for ?'];
+    const sa = JSON.parse((await run(classifyCommand(), ['--model', join(root, 'refit'), '--json', ...q])).stdout).results.map((r: { score: number }) => r.score);
+    const sb = JSON.parse((await run(classifyCommand(), ['--model', join(root, 'kept'), '--json', ...q])).stdout).results.map((r: { score: number }) => r.score);
+    expect(sa).not.toEqual(sb);
+  }, 60_000);
+});
+
 describe('multi-label and long texts', () => {
   it('trains a multi-label model from JSONL lists and predicts label sets', async () => {
     const out = join(root, 'multi');
@@ -116,6 +137,7 @@ describe('multi-label and long texts', () => {
     expect(s.problem).toBe('multi-label');
     expect(s.candidates.map((c: { kind: string }) => c.kind)).toEqual(['tfidf-lr', 'fasttext']);
     expect(s.validationMetrics.jaccard).toBeGreaterThan(0.4);
+    expect(s.refitRows).toBe(2000);
     const c = await run(classifyCommand(), ['--model', out, '--json', 'Who wrote Hamlet ?']);
     const res = JSON.parse(c.stdout).results[0];
     expect(res.predicted).toEqual(res.labels.filter((l: { score: number }) => l.score >= 0.5).map((l: { label: string }) => l.label));

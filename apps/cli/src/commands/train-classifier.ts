@@ -43,6 +43,7 @@ const schema = commonSchema.extend({
   seed: seed.default(1),
   plot: z.string().optional(),
   force: z.boolean().default(false),
+  refit: z.boolean().default(true),
 });
 
 type ClassifierOptions = z.output<typeof schema>;
@@ -78,6 +79,7 @@ export function trainClassifierCommand(): Command {
     .option('--clip <norm>', 'rnn: clip gradients to this global norm', '5')
     .option('--val-split <f>', 'fraction of --data held out (stratified) when --validation is not given', '0.1')
     .option('--limit <n>', 'train on N rows: a stratified, seeded sample (quick runs)')
+    .option('--no-refit', 'keep the chosen fasttext/tfidf-lr model as fitted on the training rows (default: refit it on training + validation rows once validation has chosen it)')
     .option('--patience <n>', 'rnn: early stopping, epochs without better validation accuracy (0 = off)', '2')
     .option('--time-budget <seconds>', 'rnn: stop cleanly (checkpoint, save) after this many seconds (default under --model auto: 1500)')
     .option('--seed <n>', 'random seed', '1')
@@ -215,6 +217,23 @@ export function trainClassifierCommand(): Command {
       } finally {
         saved.dispose();
       }
+      // The held-out rows only had to choose the kind. A linear kind refits in seconds, so the saved
+      // model learns from them too (what a user fitting the baseline on the whole file gets); the
+      // validation figures above stay those of the fit that had not seen them.
+      let refitRows: number | null = null;
+      if (o.refit && !validationFile && chosen.kind !== 'rnn') {
+        if (!o.json) note(`refitting ${chosen.kind} on all ${limited.texts.length} rows (training + validation) ...`);
+        const whole = await rnn.fitLinearTextClassifier(
+          { texts: limited.texts, labels: limited.labels },
+          { kind: chosen.kind as 'fasttext' | 'tfidf-lr', classes, problem, seed: o.seed, classWeights: o.classWeights, training: { ...training, refitRows: limited.texts.length } },
+        );
+        try {
+          await whole.save(out);
+        } finally {
+          whole.dispose();
+        }
+        refitRows = limited.texts.length;
+      }
       let plotted: string | null = null;
       if (rnnResult) {
         const { trainingCurveChart, writeChart } = await import('../plots.js');
@@ -243,6 +262,7 @@ export function trainClassifierCommand(): Command {
         lengthStats: stats,
         maxLength,
         validationMetrics: report,
+        refitRows,
         plot: plotted,
         history: rnnResult?.history ?? [],
       };
@@ -255,6 +275,7 @@ export function trainClassifierCommand(): Command {
           println(`rnn: ${epochs} epochs (${rnnResult.stopReason}${partial ? `; epoch ${epochs} was cut short by the time budget: partial` : ''}); best epoch ${rnnResult.bestEpoch + 1}${rnnResult.restoredBest ? ' (weights restored)' : ''}`);
         }
         println(`validation (${validation.texts.length} texts): accuracy ${fmt(report.accuracy)}, macro F1 ${fmt(report.macro.f1)}${report.truncated ? `; ${report.truncated} texts longer than the model reads were truncated` : ''}`);
+        if (refitRows !== null) println(`the saved ${chosen.kind} model was refitted on all ${refitRows} rows after validation chose it (--no-refit keeps the training-rows fit)`);
         println(`model (${chosen.kind}) saved to ${out}; try: seqlab classify --model ${o.out} "${validation.texts[0]!.slice(0, 40).replace(/"/g, "'")}"`);
         if (plotted) println(`training curve: ${plotted}`);
       });
