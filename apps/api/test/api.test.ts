@@ -53,6 +53,24 @@ describe('health, readiness, metrics, docs', () => {
     expect(res.body.status).toBe('ok');
   });
 
+  it('gives every request an id: the caller\'s X-Request-Id when well-formed, else a fresh one, with and without request logs', async () => {
+    const { pino } = await import('pino');
+    const { Writable } = await import('node:stream');
+    const lines: string[] = [];
+    const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) });
+    const logged = createApp(createConfig({ ...config, logLevel: 'info' }), services, { logger: pino({ level: 'info' }, sink) }).app;
+    for (const a of [app, logged]) {
+      const given = await request(a).get('/healthz').set('X-Request-Id', 'abc-123').expect(200);
+      expect(given.headers['x-request-id']).toBe('abc-123');
+      const bad = await request(a).get('/healthz').set('X-Request-Id', 'no spaces allowed').expect(200);
+      expect(bad.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+      const fresh = await request(a).get('/v1/info').expect(200);
+      expect(fresh.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    }
+    // At info level each request is one log line carrying its id; the silent app wrote none.
+    expect(lines.some((l) => l.includes('"url":"/v1/info"'))).toBe(true);
+  });
+
   it('GET /readyz is 200 once every configured model loaded', async () => {
     const res = await request(app).get('/readyz').expect(200);
     expect(res.body).toMatchObject({ ready: true, reasons: [] });
