@@ -181,8 +181,18 @@ export interface CurvePoint {
 }
 
 /** Loss and metric curves per epoch, one panel per metric, train vs validation. */
-export function trainingCurveChart(points: CurvePoint[], options: { title?: string; resumedFrom?: number } = {}): TopLevelSpec {
+export function trainingCurveChart(points: CurvePoint[], options: { title?: string; resumedFrom?: number; partialEpoch?: number } = {}): TopLevelSpec {
   const metrics = [...new Set(points.map((p) => p.metric))];
+  // Dashed vertical markers with a label: where a run was resumed, and an epoch the time budget
+  // cut short (its figures cover only the batches that ran, so it must not read as a full epoch).
+  const marker = (epoch: number, label: string) => ({
+    data: { values: [{ epoch, label }] },
+    layer: [
+      { mark: { type: 'rule', strokeDash: [4, 4], color: '#888' } },
+      { mark: { type: 'text', color: '#666', align: 'left', dx: 4, y: 8, fontSize: 11 }, encoding: { text: { field: 'label' } } },
+    ],
+    encoding: { x: { field: 'epoch', type: 'quantitative' } },
+  });
   const panel = (metric: string) => ({
     title: metric,
     width: 320,
@@ -197,18 +207,8 @@ export function trainingCurveChart(points: CurvePoint[], options: { title?: stri
           color: { field: 'split', type: 'nominal', title: null, scale: { domain: ['train', 'validation'], range: ['#4c78a8', '#f58518'] } },
         },
       },
-      ...(options.resumedFrom !== undefined
-        ? [
-            {
-              data: { values: [{ epoch: options.resumedFrom + 0.5, label: 'resumed' }] },
-              layer: [
-                { mark: { type: 'rule', strokeDash: [4, 4], color: '#888' } },
-                { mark: { type: 'text', color: '#666', align: 'left', dx: 4, y: 8, fontSize: 11 }, encoding: { text: { field: 'label' } } },
-              ],
-              encoding: { x: { field: 'epoch', type: 'quantitative' } },
-            },
-          ]
-        : []),
+      ...(options.resumedFrom !== undefined ? [marker(options.resumedFrom + 0.5, 'resumed')] : []),
+      ...(options.partialEpoch !== undefined ? [marker(options.partialEpoch, 'partial epoch (time budget)')] : []),
     ],
   });
   return {

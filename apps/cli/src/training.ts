@@ -126,6 +126,12 @@ export class TrainingSession {
 }
 
 /** Training-curve points from a resumed run's saved history (so the plot covers the whole run). */
+/** The 1-based epoch the time budget cut short (the last one, when it is partial), for the plot's marker. */
+export function partialEpochOf(history: TrainResult['history']): number | undefined {
+  const last = history.at(-1);
+  return last?.partial ? last.epoch + 1 : undefined;
+}
+
 export function curveFromHistory(history: TrainResult['history']): CurvePoint[] {
   const out: CurvePoint[] = [];
   for (const h of history) {

@@ -37,6 +37,19 @@ describe('seqlab train lm + generate', () => {
     expect(metrics.validationLoss).toBeLessThan(Math.log(config.architecture.vocabSize));
   });
 
+  it('a time budget that stops mid-epoch is reported as a partial epoch in the console, the JSON and the plot', async () => {
+    const out = join(root, 'budget');
+    const svg = join(root, 'budget.svg');
+    // 8,000 windows per epoch take far longer than the 1 s budget, so the first epoch is cut short.
+    const args = ['--data', SHAKESPEARE, '--epochs', '3', ...TINY, '--max-chars', '400000', '--windows-per-epoch', '8000', '--time-budget', '1'];
+    const json = await run(trainLmCommand(), [...args, '--out', out, '--plot', svg, '--json']);
+    expect(json.exitCode).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ stopReason: 'time-budget', epochsCompleted: 1, lastEpochPartial: true });
+    expect(readFileSync(svg, 'utf8')).toContain('partial epoch (time budget)');
+    const text = await run(trainLmCommand(), [...args, '--out', join(root, 'budget-text')]);
+    expect(text.stdout).toMatch(/epoch 1 was cut short by the time budget: partial/);
+  });
+
   it('generates the same text for the same seed and different text for another', async () => {
     const args = ['--model', model, '--prompt', 'ROMEO:', '--max-tokens', '60', '--temperature', '1'];
     const a = await run(generateCommand(), [...args, '--seed', '7']);

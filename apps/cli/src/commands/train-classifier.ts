@@ -7,7 +7,7 @@ import { defineAction, emit, fmt, note, println, table } from '../cli.js';
 import { InputError, UsageError } from '../errors.js';
 import { labelsForModel, requireHeaderDecision } from '../labelled.js';
 import { commonSchema, existingFile, fraction, int, nonNegative, number, oneOf, parseOptions, plotPath, positive, positiveInt, seed } from '../options.js';
-import { RUN_FILE, TrainingSession, announceResume, curveFromHistory, resumeOptions, type RunRecord } from '../training.js';
+import { RUN_FILE, TrainingSession, announceResume, curveFromHistory, partialEpochOf, resumeOptions, type RunRecord } from '../training.js';
 
 const MODEL_KINDS = ['auto', 'rnn', 'fasttext', 'tfidf-lr'] as const;
 
@@ -237,7 +237,7 @@ export function trainClassifierCommand(): Command {
       let plotted: string | null = null;
       if (rnnResult) {
         const { trainingCurveChart, writeChart } = await import('../plots.js');
-        await writeChart(trainingCurveChart(curveFromHistory(rnnResult.history), { title: `text classifier on ${data.split('/').pop()}`, resumedFrom: resumedFrom || undefined }), plot);
+        await writeChart(trainingCurveChart(curveFromHistory(rnnResult.history), { title: `text classifier on ${data.split('/').pop()}`, resumedFrom: resumedFrom || undefined, partialEpoch: partialEpochOf(rnnResult.history) }), plot);
         plotted = plot;
       }
       const partial = rnnResult?.history.at(-1)?.partial === true;

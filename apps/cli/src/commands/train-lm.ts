@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { defineAction, emit, fmt, println } from '../cli.js';
 import { InputError, UsageError } from '../errors.js';
 import { commonSchema, existingFile, fraction, int, nonNegative, number, oneOf, parseOptions, plotPath, positive, positiveInt, seed } from '../options.js';
-import { RUN_FILE, TrainingSession, disposeTrained, announceResume, curveFromHistory, resumeOptions, type RunRecord } from '../training.js';
+import { RUN_FILE, TrainingSession, disposeTrained, announceResume, curveFromHistory, partialEpochOf, resumeOptions, type RunRecord } from '../training.js';
 
 const schema = commonSchema.extend({
   data: z.string({ error: 'required unless --resume is given' }),
@@ -134,13 +134,14 @@ export function trainLmCommand(): Command {
       });
       const curve = curveFromHistory(result.history);
       const { trainingCurveChart, writeChart } = await import('../plots.js');
-      await writeChart(trainingCurveChart(curve, { title: `character LM on ${data.split('/').pop()}`, resumedFrom: resumedFrom || undefined }), plot);
+      await writeChart(trainingCurveChart(curve, { title: `character LM on ${data.split('/').pop()}`, resumedFrom: resumedFrom || undefined, partialEpoch: partialEpochOf(result.history) }), plot);
       const summary = {
         task: 'lm',
         out,
         backend: backend.name,
         resumedFromEpoch: resumeDir ? resumedFrom : null,
         epochsCompleted: result.history.length,
+        lastEpochPartial: partialEpochOf(result.history) !== undefined,
         stopReason: result.stopReason,
         bestEpoch: result.bestEpoch + 1,
         restoredBest: result.restoredBest,
@@ -153,7 +154,7 @@ export function trainLmCommand(): Command {
       await writeJsonAtomic(join(out, 'training.json'), summary);
       emit(o.json, summary, () => {
         if (resumeDir) println(`resumed from epoch ${resumedFrom}`);
-        println(`trained ${result.history.length} epochs (${result.stopReason}); best epoch ${result.bestEpoch + 1}${result.restoredBest ? ' (weights restored)' : ''}`);
+        println(`trained ${result.history.length} epochs (${result.stopReason}${partialEpochOf(result.history) ? `; epoch ${result.history.length} was cut short by the time budget: partial` : ''}); best epoch ${result.bestEpoch + 1}${result.restoredBest ? ' (weights restored)' : ''}`);
         println(`validation: ${fmt(metrics.validationLoss)} nats/char, ${fmt(metrics.bitsPerChar)} bits/char, perplexity ${fmt(metrics.perplexity)}`);
         println(`model saved to ${out}; try: seqlab generate --model ${o.out} --prompt "..."`);
         println(`training curve: ${plot}`);
