@@ -1,3 +1,6 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Command } from 'commander';
 import { embedCommand } from '../src/commands/embed.js';
@@ -5,7 +8,7 @@ import { infoCommand } from '../src/commands/info.js';
 import { modelsCommand } from '../src/commands/models.js';
 import { similarCommand } from '../src/commands/similar.js';
 import { buildProgram } from '../src/program.js';
-import { run } from './helpers.js';
+import { dataFile, run } from './helpers.js';
 
 function leaves(cmd: Command): Command[] {
   return cmd.commands.length ? cmd.commands.flatMap(leaves) : [cmd];
@@ -78,6 +81,26 @@ describe('seqlab embed / similar (Universal Sentence Encoder lite)', () => {
     const v: number[] = out.embeddings[0].vector;
     expect(Math.hypot(...v)).toBeCloseTo(1, 3);
   });
+
+  it('--out streams every text to its file in slices, the same vectors as printed, nothing left half-written', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'seqlab-embed-'));
+    // 300 real sentences: more than one slice of 256.
+    const lines = readFileSync(dataFile('sst2', 'dev.tsv'), 'utf8').trim().split('\n').slice(1, 301).map((l) => l.split('\t')[0]!.trim());
+    const input = join(dir, 'texts.txt');
+    writeFileSync(input, `${lines.join('\n')}\n`);
+    const out = join(dir, 'vectors.jsonl');
+    const r = await run(embedCommand(), ['--file', input, '--out', out, '--json']);
+    expect(r.exitCode).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ dim: 512, count: 300, out });
+    const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { text: string; vector: number[] });
+    expect(rows.map((x) => x.text)).toEqual(lines);
+    const direct = JSON.parse((await run(embedCommand(), [lines[299]!, '--json'])).stdout).embeddings[0].vector as number[];
+    rows[299]!.vector.forEach((x, i) => expect(x).toBeCloseTo(direct[i]!, 5));
+    expect(readdirSync(dir).sort()).toEqual(['texts.txt', 'vectors.jsonl']);
+    const bad = await run(embedCommand(), ['--file', input, '--out', join(dir, 'missing', 'v.jsonl')]);
+    expect(bad.exitCode).not.toBe(0);
+    expect(readdirSync(dir).sort()).toEqual(['texts.txt', 'vectors.jsonl']);
+  }, 120_000);
 
   it('ranks a paraphrase above unrelated sentences', async () => {
     const r = await run(similarCommand(), [
