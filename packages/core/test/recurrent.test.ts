@@ -29,6 +29,23 @@ describe('recurrent kernels', () => {
     }
   });
 
+  it("gemmF32 with activation 'tanh' equals Math.tanh of the product, small and saturated values alike", () => {
+    for (const [M, K, N] of [[1, 3, 5], [33, 64, 130]] as const) {
+      // Scaled so that products reach |x| > 10 (saturation) as well as near-zero values.
+      const a = rand(M * K).map((v) => v * 20);
+      const b = rand(K * N);
+      const bias = rand(N);
+      const plain = gemmF32(a, b, M, K, N, bias);
+      const got = gemmF32(a, b, M, K, N, bias, 'tanh');
+      let maxAbs = 0;
+      for (let i = 0; i < plain.length; i++) {
+        expect(Math.abs(got[i]! - Math.tanh(plain[i]!))).toBeLessThan(1e-6);
+        maxAbs = Math.max(maxAbs, Math.abs(plain[i]!));
+      }
+      if (M > 1) expect(maxAbs).toBeGreaterThan(5);
+    }
+  });
+
   it('two threads give exactly what one thread gives (LSTM forward, GRU forward and backward)', () => {
     const B = 24;
     const T = 30;

@@ -50,7 +50,7 @@ export {
   type SamplingOptions,
 } from './generation/sampling.js';
 export { RecurrentStepper, type Stepper } from './generation/stepper.js';
-export { CompiledModel } from './inference/compiled-model.js';
+export { CompiledModel, MAX_PROJECTION_TABLE_BYTES, type CompiledModelStats } from './inference/compiled-model.js';
 export { CompiledStepper } from './inference/compiled-stepper.js';
 export { TextGenerator, type GenerateOptions, type GenerateResult, type TokenCodec } from './generation/generator.js';
 export { loadTextGenerator, saveTextGenerator, type LanguageModelDirConfig, type SaveTextGeneratorOptions } from './generation/load.js';

@@ -3,7 +3,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, setGlobalSeed } from '@seqlab/core';
 import { expectNoLeakedTensors } from '@seqlab/core/testing';
-import { CompiledModel, fusedGru, fusedLstm, fusedSimpleRnn, FusedLSTM, loadSentimentModel, loadTextGenerator, setLoadedRecurrentImplementation } from '../src/index.js';
+import { CompiledModel, fusedGru, fusedLstm, fusedSimpleRnn, FusedLSTM, loadSentimentModel, loadTextGenerator, setLoadedRecurrentImplementation, textClassifier } from '../src/index.js';
 
 // The fused layers must be drop-in replacements for tf.layers' LSTM / GRU / SimpleRNN: same
 // outputs and gradients (float32, 1e-4) for every cell, with masks, both directions, every
@@ -195,6 +195,36 @@ describe('GRU with resetAfter (Keras convention)', () => {
     tf.dispose([x, mask]);
     model.dispose();
     again.dispose();
+  });
+});
+
+describe('CompiledModel: projected embedding tables', () => {
+  beforeAll(async () => {
+    await initBackend({ backend: 'wasm' });
+  });
+  it('gathers precomputed x.W + b rows once the tokens seen reach the vocabulary, with the same outputs', () => {
+    setGlobalSeed(3);
+    const V = 40;
+    const model = textClassifier({ vocabSize: V, embeddingDim: 12, cell: 'lstm', bidirectional: true, units: 8, attention: 'pooling', numClasses: 2 });
+    const compiled = CompiledModel.compile(model)!;
+    expect(compiled).toBeDefined();
+    // Padded rows (id 0 at the end) exercise the mask on both directions.
+    const B2 = 4;
+    const T2 = 7;
+    const ids = Int32Array.from({ length: B2 * T2 }, (_, i) => (i % T2 >= 5 && i >= T2 * 2 ? 0 : 1 + ((i * 13) % (V - 1))));
+    const expected = tf.tidy(() => (model.predict(tf.tensor2d(ids, [B2, T2], 'int32')) as tf.Tensor).dataSync() as Float32Array);
+    // 28 tokens per call: the first call is below V = 40 tokens (per-call projection), the third is past it (tables).
+    const first = compiled.predict(ids, B2, T2)[0]!;
+    expect(compiled.stats.projectionTables).toBe(0);
+    compiled.predict(ids, B2, T2);
+    const later = compiled.predict(ids, B2, T2)[0]!;
+    // One table per direction: V x 4 gates x 8 units x 4 bytes each.
+    expect(compiled.stats).toEqual({ projectionTables: 2, projectionTableBytes: 2 * V * 4 * 8 * 4 });
+    for (let i = 0; i < expected.length; i++) {
+      expect(Math.abs(first[i]! - expected[i]!)).toBeLessThan(1e-5);
+      expect(Math.abs(later[i]! - first[i]!)).toBeLessThan(1e-6);
+    }
+    model.dispose();
   });
 });
 

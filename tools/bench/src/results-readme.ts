@@ -125,9 +125,10 @@ if (sst2 || sst2use || shakespeare) {
     const t = shakespeare.training as Json;
     const minutes = (t.wallTimeSeconds as number) / 60;
     const layers = Number(a.layers ?? 1) > 1 ? `${String(a.layers)}-layer ` : '';
-    // The recipe's own goal, and issue 12's stretch goal for the fused layers (<= 1.45 within 60 minutes).
-    const stretch = (m.validationLoss as number) <= 1.45 && minutes <= 60;
-    rows.push({ recipe: '`npm run recipe:shakespeare`', model: `char ${layers}${String(a.cell).toUpperCase()}(${String(a.units)}), fused layers, ${fmt(minutes, 0)} min on this machine`, metric: 'tiny-shakespeare validation nats/char', value: fmt(m.validationLoss, 4), goal: '<= 1.70; stretch <= 1.45 in 60 min', met: `${shakespeare.reachedGoal ? 'yes' : 'no'}; stretch ${stretch ? 'yes' : 'no'}` });
+    const g = shakespeare.goal as Json;
+    // Results written before issue 12 raised the goal only had the 1.70 target.
+    const goal = g.minutes ? `<= ${String(g.validationLossNatsPerChar)} within ${String(g.minutes)} min of training` : `<= ${String(g.validationLossNatsPerChar)}`;
+    rows.push({ recipe: '`npm run recipe:shakespeare`', model: `char ${layers}${String(a.cell).toUpperCase()}(${String(a.units)}), fused layers, ${fmt(minutes, 0)} min on this machine (${String(t.stopReason)})`, metric: 'tiny-shakespeare validation nats/char', value: fmt(m.validationLoss, 4), goal, met: shakespeare.reachedGoal });
   }
   parts.push(table(rows, [['recipe', 'recipe'], ['model', 'model'], ['metric', 'metric'], ['value', 'value'], ['goal', 'goal'], ['met', 'met']]));
   parts.push('Published references (anchors): CNN with random embeddings 82.7% (Kim 2014); USE transfer about 85% (Cer et al. 2018); nanoGPT "baby" CPU config about 1.88 nats/char.');

@@ -15,7 +15,18 @@ interface Value {
   mask?: Float32Array;
   /** Integer ids (input layer only). */
   ids?: Int32Array;
+  /**
+   * Set when `data` is rows of an embedding table picked by ids (row `i` of `data` is row
+   * `ids[i]` of `table`): a recurrent layer reading it can gather precomputed projections.
+   */
+  rowsOf?: { ids: Int32Array; table: Float32Array };
 }
+
+/**
+ * Largest projected-embedding table a recurrent layer keeps, in bytes (vocabulary x gates x
+ * units x 4). Bigger vocabularies keep computing the input projection per call.
+ */
+export const MAX_PROJECTION_TABLE_BYTES = 64 * 2 ** 20;
 
 type Step = (inputs: Value[]) => Value[];
 
@@ -86,7 +97,7 @@ function rows(shape: number[]): number {
 }
 
 /** A recurrent layer (not stateful, no returned states) as a step over `[B,T,D]` values. */
-function recurrentStep(layer: RnnLike): ((x: Value) => Value) | undefined {
+function recurrentStep(layer: RnnLike, stats: CompiledModelStats): ((x: Value) => Value) | undefined {
   if (layer.stateful || layer.returnState) return undefined;
   const kind = layer.getClassName();
   const cell = layer.cell;
@@ -108,15 +119,38 @@ function recurrentStep(layer: RnnLike): ((x: Value) => Value) | undefined {
   const resetAfter = kind === 'GRU' && layer.resetAfter === true;
   const inputBias = resetAfter ? (bias ? bias.subarray(0, 3 * H) : undefined) : bias;
   const recurrentBias = resetAfter ? (bias ? bias.subarray(3 * H) : new Float32Array(3 * H)) : undefined;
+  // Fed straight from an embedding, x.W + b of a token depends on its id only. Once the tokens
+  // seen reach the vocabulary size (when computing x.W per token has cost as much as the whole
+  // table would), the layer projects every embedding row once and then gathers rows instead of
+  // multiplying: most of a small classifier's inference arithmetic. A one-off call (the CLI
+  // scoring a sentence) never pays for the table; a server does after its first requests.
+  let projected: { table: Float32Array; source: Float32Array } | undefined;
+  let tokensSeen = 0;
+  const projectionFor = (source: Float32Array): Float32Array | undefined => {
+    if (projected?.source === source) return projected.table;
+    const V = source.length / D;
+    if (V * gates * H * 4 > MAX_PROJECTION_TABLE_BYTES || tokensSeen < V) return undefined;
+    projected = { table: gemmF32(source, kernel!, V, D, gates * H, cell.useBias ? inputBias : undefined), source };
+    stats.projectionTables++;
+    stats.projectionTableBytes += projected.table.byteLength;
+    return projected.table;
+  };
   return (x) => {
     const [B, T] = x.shape as [number, number, number];
-    let input = x.data;
     let mask = x.mask;
-    if (layer.goBackwards) {
-      input = reverseTime(input, B, T, D);
-      if (mask) mask = reverseTime(mask, B, T, 1);
+    if (layer.goBackwards && mask) mask = reverseTime(mask, B, T, 1);
+    tokensSeen += B * T;
+    const table = x.rowsOf ? projectionFor(x.rowsOf.table) : undefined;
+    let xp: Float32Array;
+    if (table) {
+      const ids = layer.goBackwards ? reverseIds(x.rowsOf!.ids, B, T) : x.rowsOf!.ids;
+      const W = gates * H;
+      xp = new Float32Array(B * T * W);
+      for (let i = 0; i < ids.length; i++) xp.set(table.subarray(ids[i]! * W, (ids[i]! + 1) * W), i * W);
+    } else {
+      const input = layer.goBackwards ? reverseTime(x.data, B, T, D) : x.data;
+      xp = gemmF32(input, kernel!, B * T, D, gates * H, cell.useBias ? inputBias : undefined);
     }
-    const xp = gemmF32(input, kernel!, B * T, D, gates * H, cell.useBias ? inputBias : undefined);
     const h0 = new Float32Array(B * H);
     const common = { batch: B, steps: T, units: H, xp, kernel: recurrent!, h0, ...(mask ? { mask } : {}) };
     const out =
@@ -130,13 +164,19 @@ function recurrentStep(layer: RnnLike): ((x: Value) => Value) | undefined {
   };
 }
 
+function reverseIds(ids: Int32Array, B: number, T: number): Int32Array {
+  const out = new Int32Array(ids.length);
+  for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) out[b * T + (T - 1 - t)] = ids[b * T + t]!;
+  return out;
+}
+
 function reverseTime(v: Float32Array, B: number, T: number, W: number): Float32Array {
   const out = new Float32Array(v.length);
   for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) out.set(v.subarray((b * T + t) * W, (b * T + t + 1) * W), (b * T + (T - 1 - t)) * W);
   return out;
 }
 
-function compileLayer(layer: LayerLike): Step | undefined {
+function compileLayer(layer: LayerLike, stats: CompiledModelStats): Step | undefined {
   const cls = layer.getClassName();
   if (cls === 'Dropout' || cls === 'SpatialDropout1D' || cls === 'GaussianNoise') return (inputs) => [inputs[0]!];
   if (cls === 'Embedding') {
@@ -152,7 +192,7 @@ function compileLayer(layer: LayerLike): Step | undefined {
         if (id < 0 || id >= V) throw new RangeError(`embedding ${layer.name}: id ${id} outside [0, ${V})`);
         out.set(table!.subarray(id * E, (id + 1) * E), i * E);
       }
-      const value: Value = { data: out, shape: [...x!.shape, E] };
+      const value: Value = { data: out, shape: [...x!.shape, E], rowsOf: { ids, table: table! } };
       if (maskZero) value.mask = Float32Array.from(ids, (id) => (id === 0 ? 0 : 1));
       else if (x!.mask) value.mask = x!.mask;
       return [value];
@@ -166,13 +206,13 @@ function compileLayer(layer: LayerLike): Step | undefined {
     const inDim = kernel!.length / units;
     return ([x]) => {
       const M = rows(x!.shape);
-      const out = gemmF32(x!.data, kernel!, M, inDim, units, bias);
-      applyActivation(act, out, units);
+      const out = gemmF32(x!.data, kernel!, M, inDim, units, bias, act === 'tanh' ? 'tanh' : undefined);
+      if (act !== 'tanh') applyActivation(act, out, units);
       return [{ data: out, shape: [...x!.shape.slice(0, -1), units], ...(x!.mask ? { mask: x!.mask } : {}) }];
     };
   }
   if (cls === 'LSTM' || cls === 'GRU' || cls === 'SimpleRNN') {
-    const step = recurrentStep(layer as RnnLike);
+    const step = recurrentStep(layer as RnnLike, stats);
     return step ? ([x]) => [step(x!)] : undefined;
   }
   if (cls === 'Bidirectional') {
@@ -180,8 +220,8 @@ function compileLayer(layer: LayerLike): Step | undefined {
     const bwdLayer = layer.backwardLayer as RnnLike;
     const merge = layer.mergeMode as string;
     if (!['concat', 'sum', 'ave', 'mul'].includes(merge)) return undefined;
-    const f = recurrentStep(fwdLayer);
-    const b = recurrentStep(bwdLayer);
+    const f = recurrentStep(fwdLayer, stats);
+    const b = recurrentStep(bwdLayer, stats);
     if (!f || !b) return undefined;
     return ([x]) => {
       const yf = f(x!);
@@ -217,8 +257,7 @@ function compileLayer(layer: LayerLike): Step | undefined {
     const withWeights = layer.returnAttentionWeights === true;
     return ([x]) => {
       const [B, T, F] = x!.shape as [number, number, number];
-      const hidden = gemmF32(x!.data, kernel!, B * T, F, units, bias);
-      for (let i = 0; i < hidden.length; i++) hidden[i] = Math.tanh(hidden[i]!);
+      const hidden = gemmF32(x!.data, kernel!, B * T, F, units, bias, 'tanh');
       const scores = gemmF32(hidden, context!, B * T, units, 1);
       const weights = new Float32Array(B * T);
       const pooled = new Float32Array(B * F);
@@ -249,6 +288,14 @@ function compileLayer(layer: LayerLike): Step | undefined {
   return undefined;
 }
 
+/** What a {@link CompiledModel} has built for itself while running. */
+export interface CompiledModelStats {
+  /** Projected embedding tables built so far (one per recurrent layer direction fed by an embedding). */
+  projectionTables: number;
+  /** Their total size in bytes. */
+  projectionTableBytes: number;
+}
+
 /**
  * A LayersModel compiled for the inference fast path (see the module comment). Inputs are
  * token ids `[batch, time]`; outputs come back in the model's output order as plain arrays.
@@ -258,6 +305,8 @@ export class CompiledModel {
     private readonly inputId: number,
     private readonly plan: Array<{ inputs: number[]; outputs: number[]; step: Step }>,
     private readonly outputIds: number[],
+    /** Tables built while running (see {@link MAX_PROJECTION_TABLE_BYTES}). */
+    readonly stats: CompiledModelStats,
   ) {}
 
   /**
@@ -272,16 +321,17 @@ export class CompiledModel {
     if (!inputLayer.outboundNodes.every((n) => n.outboundLayer.getClassName() === 'Embedding')) return undefined;
     const idOf = (t: tfl.SymbolicTensor) => t.id;
     const plan: Array<{ inputs: number[]; outputs: number[]; step: Step }> = [];
+    const stats: CompiledModelStats = { projectionTables: 0, projectionTableBytes: 0 };
     for (const raw of model.layers) {
       const layer = raw as unknown as LayerLike;
       if (layer.getClassName() === 'InputLayer') continue;
       if (layer.inboundNodes.length !== 1) return undefined;
-      const step = compileLayer(layer);
+      const step = compileLayer(layer, stats);
       if (!step) return undefined;
       const outs = Array.isArray(layer.output) ? layer.output : [layer.output];
       plan.push({ inputs: layer.inboundNodes[0]!.inputTensors.map(idOf), outputs: outs.map(idOf), step });
     }
-    return new CompiledModel(idOf(model.inputs[0]!), plan, model.outputs.map(idOf));
+    return new CompiledModel(idOf(model.inputs[0]!), plan, model.outputs.map(idOf), stats);
   }
 
   /** Runs the model on ids `[batch, time]` (row-major); returns each output's values. */

@@ -15,6 +15,7 @@ export interface RecurrentExports {
   gru_backward(...args: number[]): void;
   simple_forward(...args: number[]): void;
   simple_backward(...args: number[]): void;
+  tanh_inplace(n: number, x: number): void;
 }
 
 // The subset of the WebAssembly JS API used here (the project's TypeScript libs have no DOM).
@@ -149,7 +150,7 @@ export class RecurrentRuntime {
 // script (no imports), so the same thing works from TypeScript sources and from dist/. It waits
 // on a control word in the shared memory (Atomics.wait) rather than on messages: a wake-up costs
 // microseconds, which matters when one call is a millisecond of work.
-const FUNCTIONS = ['gemm', 'gemm_p', 'gemm_tn_p', 'pack_b', 'transpose', 'lstm_forward', 'lstm_backward', 'gru_forward', 'gru_backward', 'simple_forward', 'simple_backward'] as const;
+const FUNCTIONS = ['gemm', 'gemm_p', 'gemm_tn_p', 'pack_b', 'transpose', 'lstm_forward', 'lstm_backward', 'gru_forward', 'gru_backward', 'simple_forward', 'simple_backward', 'tanh_inplace'] as const;
 /** Name of an exported kernel function. */
 export type KernelName = (typeof FUNCTIONS)[number];
 const CONTROL_WORDS = 64;

@@ -529,9 +529,11 @@ export function simpleBackward(a: SimpleBackwardArgs): InputGradients {
 
 /**
  * `A [M,K] . B [K,N] (+ bias [N])` on the kernels' WebAssembly GEMM: the inference fast path's
- * dense layers and input projections, without a TensorFlow.js op per call.
+ * dense layers and input projections, without a TensorFlow.js op per call. `activation: 'tanh'`
+ * applies tanh to the product in the same call (vectorised; JavaScript's Math.tanh costs about as
+ * much as the product itself for an attention layer's hidden units).
  */
-export function gemmF32(a: ArrayLike<number>, b: ArrayLike<number>, M: number, K: number, N: number, bias?: ArrayLike<number>): Float32Array {
+export function gemmF32(a: ArrayLike<number>, b: ArrayLike<number>, M: number, K: number, N: number, bias?: ArrayLike<number>, activation?: 'tanh'): Float32Array {
   check('a', a, M * K);
   check('b', b, K * N);
   if (bias) check('bias', bias, N);
@@ -557,6 +559,7 @@ export function gemmF32(a: ArrayLike<number>, b: ArrayLike<number>, M: number, K
         rt.exports.gemm_p(M, N, K, A, K, Bp, C, N);
       }
     }
+    if (activation === 'tanh') rt.exports.tanh_inplace(M * N, C);
     return rt.take(C, M * N);
   });
 }
