@@ -125,6 +125,12 @@ const configSchema = z.object({
   batchWindowMs: int(0, 1000).default(5),
   /** BATCH_MAX_SIZE: texts per batch; a full batch runs at once. 1 disables micro-batching. */
   batchMaxSize: int(1, 1024).default(32),
+  /**
+   * BATCH_MAX_IN_FLIGHT: sentiment/embedding batches computed at once; more wait, however full.
+   * Default: the workers, but at most the cores less one, so model work leaves the HTTP thread a
+   * core (on 2 cores: 1 batch at a time).
+   */
+  batchMaxInFlight: int(1, 64).optional(),
   /** WORKERS: model worker threads. */
   workers: int(1, 32).default(2),
   /**
@@ -183,6 +189,7 @@ const ENV_NAMES: Record<keyof Config, string> = {
   corsOrigins: 'CORS_ORIGINS',
   batchWindowMs: 'BATCH_WINDOW_MS',
   batchMaxSize: 'BATCH_MAX_SIZE',
+  batchMaxInFlight: 'BATCH_MAX_IN_FLIGHT',
   workers: 'WORKERS',
   spareWorkers: 'SPARE_WORKERS',
   maxQueue: 'MAX_QUEUE',

@@ -106,6 +106,27 @@ describe('MicroBatcher', () => {
     expect(await Promise.all([p1, p2])).toEqual([[2, 4], [6, 8]]);
   });
 
+  it('with strictInFlight, full batches wait for a free slot and leave maxBatchSize at a time, in arrival order', async () => {
+    const calls: number[][] = [];
+    let peak = 0;
+    const b = new MicroBatcher<number, number>(
+      async (xs) => {
+        calls.push(xs);
+        peak = Math.max(peak, b.inFlight);
+        await new Promise((r) => setTimeout(r, 30));
+        return double(xs);
+      },
+      { windowMs: 1, maxBatchSize: 2, maxInFlight: 1, strictInFlight: true },
+    );
+    const ps = [b.add('m', [1, 2]), b.add('m', [3]), b.add('m', [4]), b.add('m', [5, 6, 7]), b.add('m', [8])];
+    await new Promise((r) => setTimeout(r, 5));
+    expect(b.inFlight).toBe(1);
+    expect(await Promise.all(ps)).toEqual([[2, 4], [6], [8], [10, 12, 14], [16]]);
+    // One at a time; a request larger than a batch still goes whole, never split.
+    expect(peak).toBe(1);
+    expect(calls).toEqual([[1, 2], [3, 4], [5, 6, 7], [8]]);
+  });
+
   it('with immediateWhenIdle, a request to an idle batcher goes at once; later ones still gather', async () => {
     const calls: number[][] = [];
     const slow = async (xs: number[]) => (calls.push(xs), await new Promise((r) => setTimeout(r, 40)), double(xs));

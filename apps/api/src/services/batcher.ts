@@ -12,6 +12,13 @@ export interface MicroBatcherOptions<K> {
    */
   maxInFlight?: number;
   /**
+   * Full batches wait for a free slot too (`maxInFlight` is then a hard limit): requests beyond a
+   * full batch queue up and leave `maxBatchSize` at a time as slots free. For a machine where the
+   * model workers and the HTTP thread share few cores, so that model work never takes the HTTP
+   * thread's core and answers keep a steady latency. Default false (full batches go at once).
+   */
+  strictInFlight?: boolean;
+  /**
    * When no batch is running, send a request at once instead of waiting out the window: an idle
    * server answers single requests without added latency, while under load requests still gather
    * (behind running batches and for `windowMs`). Default false.
@@ -75,18 +82,20 @@ export class MicroBatcher<I, O, K = string> {
     if (items.length === 0) return Promise.resolve([]);
     if (!this.enabled) return this.execute(key, [{ items, resolve: () => {}, reject: () => {} }]).then((r) => r[0]!);
     return new Promise<O[]>((resolve, reject) => {
+      const strict = this.options.strictInFlight === true;
       let q = this.queues.get(key);
       if (!q) {
         q = { pending: [], size: 0 };
         this.queues.set(key, q);
       }
-      // A request that would overflow the waiting batch sends that batch off first.
-      if (q.size > 0 && q.size + items.length > this.options.maxBatchSize) this.flush(key, true);
+      // A request that would overflow the waiting batch sends that batch off first (unless slots
+      // are a hard limit: then the queue holds it and the next batch starts with this request).
+      if (!strict && q.size > 0 && q.size + items.length > this.options.maxBatchSize) this.flush(key, true);
       q = this.queues.get(key) ?? { pending: [], size: 0 };
       this.queues.set(key, q);
       q.pending.push({ items, resolve, reject, signal });
       q.size += items.length;
-      if (q.size >= this.options.maxBatchSize) this.flush(key, true);
+      if (q.size >= this.options.maxBatchSize) this.flush(key, !strict);
       else if (this.options.immediateWhenIdle && this.running === 0) this.flush(key, false);
       else if (!q.timer && !q.due) q.timer = setTimeout(() => this.flush(key, false), this.options.windowMs);
     });
@@ -111,20 +120,33 @@ export class MicroBatcher<I, O, K = string> {
       q.due = true;
       return;
     }
-    this.queues.delete(key);
+    // At most maxBatchSize items leave (whole requests, at least one); the rest stay queued, due
+    // at the next free slot (they are past a full batch, so the window no longer applies).
+    let take = 0;
+    let size = 0;
+    while (take < q.pending.length && (take === 0 || size + q.pending[take]!.items.length <= this.options.maxBatchSize)) {
+      size += q.pending[take]!.items.length;
+      take++;
+    }
+    const batch = q.pending.splice(0, take);
+    q.size -= size;
+    if (q.pending.length === 0) this.queues.delete(key);
+    else q.due = true;
     // Requests whose caller gave up (timeout, disconnect) are dropped before the model sees them.
-    const live = q.pending.filter((p) => {
+    const live = batch.filter((p) => {
       if (p.signal?.aborted) {
         p.reject(p.signal.reason ?? new Error('aborted'));
         return false;
       }
       return true;
     });
-    if (live.length === 0) return;
-    void this.execute(key, live).then(
-      (outs) => live.forEach((p, i) => p.resolve(outs[i]!)),
-      (err: unknown) => live.forEach((p) => p.reject(err)),
-    );
+    if (live.length > 0) {
+      void this.execute(key, live).then(
+        (outs) => live.forEach((p, i) => p.resolve(outs[i]!)),
+        (err: unknown) => live.forEach((p) => p.reject(err)),
+      );
+    }
+    if (q.pending.length > 0 && (force || this.running < (this.options.maxInFlight ?? Infinity))) this.flush(key, force);
   }
 
   private async execute(key: K, batch: Array<Pending<I, O>>): Promise<O[][]> {

@@ -1,4 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT, type Config } from '../config.js';
 import { HttpError } from '../errors.js';
@@ -125,8 +126,11 @@ export function createModelServices(config: Config): Services {
   const batchOptions = <K>(kind: 'sentiment' | 'embed') => ({
     windowMs: config.batchWindowMs,
     maxBatchSize: config.batchMaxSize,
-    // One batch per worker at a time; later arrivals gather into the next batch meanwhile.
-    maxInFlight: config.workers,
+    // At most one batch per worker, and never on every core: on a small machine the HTTP thread
+    // (and whatever sends the requests) needs a core too, or every answer waits behind model
+    // work. Later arrivals gather into the next batches meanwhile.
+    maxInFlight: config.batchMaxInFlight ?? Math.min(config.workers, Math.max(1, os.availableParallelism() - 1)),
+    strictInFlight: true,
     immediateWhenIdle: true,
     onBatch: (size: number, _key: K) => listeners.forEach((l) => l(kind, size)),
   });
