@@ -115,6 +115,12 @@ export abstract class GlobalForecaster<O extends object = Record<string, unknown
   /** Scale of each series (for intervals), by position in `ids`. */
   protected scales: number[] = [];
   private conformal: PooledConformal | undefined;
+  /**
+   * Means over series of the errors on the held-out last rows of every series after the last
+   * `fit` with validation (those rows chose the epochs and calibrated the intervals, so these
+   * compare runs; they are not a test score).
+   */
+  validationScores: { rows: number; smape: number; mase: number } | undefined;
   private fitNotes: string[] = [];
 
   protected constructor(options: O) {
@@ -180,14 +186,21 @@ export abstract class GlobalForecaster<O extends object = Record<string, unknown
     const held = await this.fitPanel(panel, holdout, options);
     this.ids = panel.map((p) => p.id);
     this.scales = panel.map((p) => seriesScale(p.series.values[0]!, this.season));
+    this.validationScores = undefined;
     if (held) {
+      let smapeSum = 0;
+      let maseSum = 0;
       const scaled = panel.map((p, i) => {
         const y = p.series.values[0]!;
         const n = y.length;
         const scale = seriesScale(y.subarray(0, n - holdout), this.season);
-        return [Array.from({ length: holdout }, (_, h) => Math.abs(y[n - holdout + h]! - held[i]![h]!) / scale)];
+        const actual = y.subarray(n - holdout);
+        smapeSum += smape(Array.from(actual), Array.from(held[i]!));
+        maseSum += mae(Array.from(actual), Array.from(held[i]!)) / scale;
+        return [Array.from({ length: holdout }, (_, h) => Math.abs(actual[h]! - held[i]![h]!) / scale)];
       });
       this.conformal = PooledConformal.fromResiduals(scaled);
+      this.validationScores = { rows: holdout, smape: smapeSum / panel.length, mase: maseSum / panel.length };
     }
     return this;
   }
