@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '@seqlab/core';
-import { loadGlobalForecaster } from '@seqlab/forecast';
+import { loadGlobalForecaster, smape } from '@seqlab/forecast';
 import { describe, expect, it } from 'vitest';
 import { evaluateForecasterCommand } from '../src/commands/evaluate-forecaster.js';
 import { trainForecasterCommand } from '../src/commands/train-forecaster.js';
@@ -19,6 +19,9 @@ writeFileSync(WIDE, `id,${m4[0]!.values.map((_, t) => `V${t + 1}`).join(',')}\n$
 const LONG = join(dir, 'long.csv');
 const start = Date.UTC(2020, 0, 1);
 writeFileSync(LONG, `store,time,load\n${m4.flatMap((s) => s.values.map((v, t) => `${s.id},${new Date(start + t * 3_600_000).toISOString()},${v}`)).join('\n')}\n`);
+// What followed those series: the first rows of the M4 test file (the same six ids).
+const TEST = join(dir, 'test.csv');
+writeFileSync(TEST, readFileSync(dataFile('m4', 'Hourly-test.csv'), 'utf8').trim().split('\n').slice(0, 7).join('\n') + '\n');
 const small = ['--horizon', '24', '--lookback', '48', '--epochs', '3'];
 
 describe('global forecasters on the command line', () => {
@@ -51,6 +54,16 @@ describe('global forecasters on the command line', () => {
     expect(forecasts.map((f) => f.id)).toEqual(m4.map((s) => s.id));
     expect(forecasts[0]!.forecast.lower![0]).toHaveLength(24);
     model.dispose();
+    // The train-file / test-file protocol of M4: the saved model scored on the rows that followed.
+    const scored = await run(evaluateForecasterCommand(), ['--data', TEST, '--wide', '--load', out, '--horizon', '24', '--json']);
+    expect(scored.exitCode).toBe(0);
+    const result = JSON.parse(scored.stdout);
+    expect(result).toMatchObject({ series: 6, horizon: 24, maseSeason: 24 });
+    const h1 = result.results[0].series[0];
+    const actual = readFileSync(TEST, 'utf8').split('\n')[1]!.split(',').slice(1, 25).map((c) => Number(c.replace(/"/g, '')));
+    expect(h1.id).toBe(m4[0]!.id);
+    expect(h1.smape).toBeCloseTo(smape(actual, forecasts[0]!.forecast.mean[0]!), 6);
+    expect(h1.coverage).toBeGreaterThanOrEqual(0);
   }, 120_000);
 
   it('refuses a global model without a panel, a panel for a local model, and a wide file without a season', async () => {

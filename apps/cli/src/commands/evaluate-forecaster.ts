@@ -43,7 +43,7 @@ export function evaluateForecasterCommand(): Command {
     .description('backtest forecasters on a CSV series: W forecasts of H steps from rolling origins, pooled errors')
     .requiredOption('--data <file>', 'CSV file with a header row')
     .option('--model <name>', `forecaster to backtest (repeatable to compare): ${ALL_FORECASTERS.join('|')} (${GLOBAL_FORECASTERS.join(', ')}: one global model across a panel)`, (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
-    .option('--load <dir>', 'backtest the configuration of a saved forecaster (refitted at the origins)')
+    .option('--load <dir>', 'backtest the configuration of a saved forecaster (refitted at the origins); with --id-col/--wide, a saved global model scored on the rows that follow its training rows (e.g. the M4 test file)')
     .requiredOption('--horizon <n>', 'steps per forecast')
     .option('--lookback <n>', 'input window of window-based models')
     .option('--season <n>', 'season length of seasonal models (default: inferred from the dates)')
@@ -72,7 +72,12 @@ export function evaluateForecasterCommand(): Command {
     if (globalModel && o.idCol === undefined && !o.wide) throw new UsageError(`${globalModel} is a global model fitted across many series: give a panel with --id-col (long file) or --wide (one series per row)`);
     if (o.idCol !== undefined || o.wide) {
       if (o.idCol !== undefined && o.wide) throw new UsageError('use either --id-col (long file) or --wide (one series per row), not both');
-      if (o.split !== undefined || o.load) throw new UsageError('--id-col/--wide backtest each series with --model; --split and --load are for one series');
+      if (o.load) {
+        if (o.model) throw new UsageError('use either --model or --load, not both');
+        await scoreSavedGlobal(fc, data, o);
+        return;
+      }
+      if (o.split !== undefined) throw new UsageError('--id-col/--wide backtest each series with --model; --split is for one series');
       await evaluatePanelCommand(fc, data, o, cmd.getOptionValueSource('windows') === 'cli');
       return;
     }
@@ -302,4 +307,37 @@ async function evaluateGlobal(
     },
   });
   return { model: name, ...r, seconds: (performance.now() - t0) / 1000 };
+}
+
+/**
+ * `evaluate forecaster --load <global model> --wide/--id-col`: the saved model's forecasts from
+ * the end of its training rows, scored against the file's rows (the first `--horizon` of each
+ * series) - the M4 protocol of a train file and a test file.
+ */
+async function scoreSavedGlobal(fc: typeof import('@seqlab/forecast'), data: string, o: Options): Promise<void> {
+  const { initBackend } = await import('@seqlab/core');
+  const dir = existingDir(o.load!, '--load');
+  const read = csvReadOptions(o);
+  const panel = (o.wide ? fc.readWideCsv(data, { delimiter: read.delimiter, encoding: read.encoding }) : fc.readCsvPanel(data, { ...read, idColumn: o.idCol! })).map((p) => ({
+    id: p.id,
+    series: { ...p.series, values: p.series.values.map((v) => v.subarray(0, o.horizon)) },
+  }));
+  await initBackend();
+  const model = await fc.loadGlobalForecaster(dir);
+  try {
+    const t0 = performance.now();
+    const r = await model.scoreFuture(panel, { level: o.level === 'none' ? null : o.level });
+    const results = [{ model: model.name, ...r, seconds: (performance.now() - t0) / 1000 }];
+    emit(o.json, { data, load: dir, layout: o.wide ? 'wide' : 'long', series: panel.length, horizon: r.horizon, windows: 1, maseSeason: r.maseSeason, results }, () => {
+      println(`${panel.length} series (${o.wide ? 'one per row' : `by ${o.idCol}`}): ${model.name} from ${dir} forecasts ${r.horizon} steps from the end of its training rows, scored on ${data}; means over series, MASE season ${r.maseSeason}`);
+      println(
+        table([
+          ['model', 'series', 'MAE', 'RMSE', 'sMAPE', 'MASE', ...(r.aggregate.coverage !== undefined ? ['coverage'] : [])],
+          [model.name, r.aggregate.series, r.aggregate.mae, r.aggregate.rmse, r.aggregate.smape, r.aggregate.mase, ...(r.aggregate.coverage !== undefined ? [fmt(r.aggregate.coverage)] : [])],
+        ]),
+      );
+    });
+  } finally {
+    model.dispose();
+  }
 }

@@ -306,22 +306,41 @@ export abstract class GlobalForecaster<O extends object = Record<string, unknown
         ...(r.lower.length ? { coverage: coverage(r.actual, r.lower, r.upper) } : {}),
       };
     });
-    const mean = (f: (r: PanelSeriesResult) => number) => results.reduce((a, r) => a + f(r), 0) / results.length;
-    const covered = results.every((r) => r.coverage !== undefined);
-    return {
-      horizon,
-      maseSeason: m,
-      series: results,
-      aggregate: {
-        series: results.length,
-        mae: mean((r) => r.mae),
-        rmse: mean((r) => r.rmse),
-        smape: mean((r) => r.smape),
-        mase: mean((r) => r.mase),
-        ...(covered ? { coverage: mean((r) => r.coverage!) } : {}),
-      },
-      skipped: [],
-    };
+    return summarize(results, horizon, m);
+  }
+
+  /**
+   * Scores the forecasts from the end of every fitted series against what came next: `actual`
+   * holds, by id, the rows that followed each series' training rows (the M4 test file). MASE is
+   * scaled by each series' in-sample seasonal error (the model's season), as M4 scores.
+   *
+   * @throws ForecastInputError for an id the model was not fitted on, or more rows than the
+   *   model's horizon.
+   */
+  async scoreFuture(actual: readonly PanelSeries[], options: { level?: number | null } = {}): Promise<PanelEvaluation> {
+    const ids = this.requireFitted();
+    validatePanel(actual, `${this.name}.scoreFuture: actual`, 1);
+    const horizon = Math.max(...actual.map((p) => p.series.values[0]!.length));
+    const index = new Map(ids.map((id, i) => [id, i]));
+    for (const p of actual) if (!index.has(p.id)) throw new ForecastInputError(`${this.name}.scoreFuture: series "${p.id}" was not in the fitted panel`);
+    const level = options.level === undefined ? (this.conformal ? 0.9 : null) : options.level;
+    const forecasts = new Map((await this.predict(horizon, { level })).map((f) => [f.id, f.forecast]));
+    const results: PanelSeriesResult[] = actual.map((p) => {
+      const y = Array.from(p.series.values[0]!);
+      const f = forecasts.get(p.id)!;
+      const pred = f.mean[0]!.slice(0, y.length);
+      return {
+        id: p.id,
+        rows: y.length,
+        origins: [0],
+        mae: mae(y, pred),
+        rmse: rmse(y, pred),
+        smape: smape(y, pred),
+        mase: mae(y, pred) / this.scales[index.get(p.id)!]!,
+        ...(f.lower && f.upper ? { coverage: coverage(y, f.lower[0]!.slice(0, y.length), f.upper[0]!.slice(0, y.length)) } : {}),
+      };
+    });
+    return summarize(results, horizon, this.season);
   }
 
   /** Saves options, per-series state, calibration and weights into `dir` (atomic files, `config.json` last). */
@@ -350,6 +369,26 @@ export abstract class GlobalForecaster<O extends object = Record<string, unknown
     this.setState(saved.state);
     await this.loadExtra(dir);
   }
+}
+
+/** Per-series results and their means (each series weighs the same, as M4 averages). */
+function summarize(results: PanelSeriesResult[], horizon: number, maseSeason: number): PanelEvaluation {
+  const mean = (f: (r: PanelSeriesResult) => number) => results.reduce((a, r) => a + f(r), 0) / results.length;
+  const covered = results.every((r) => r.coverage !== undefined);
+  return {
+    horizon,
+    maseSeason,
+    series: results,
+    aggregate: {
+      series: results.length,
+      mae: mean((r) => r.mae),
+      rmse: mean((r) => r.rmse),
+      smape: mean((r) => r.smape),
+      mase: mean((r) => r.mase),
+      ...(covered ? { coverage: mean((r) => r.coverage!) } : {}),
+    },
+    skipped: [],
+  };
 }
 
 /** Reads `global-forecaster.json` from a saved model directory. */
