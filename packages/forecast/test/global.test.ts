@@ -16,6 +16,7 @@ import {
   readWideCsv,
   seasonalAt,
   seriesScale,
+  smape,
   smoothSeries,
   type PanelSeries,
 } from '../src/index.js';
@@ -113,6 +114,32 @@ describe('es-hybrid (global ES-RNN-style model)', () => {
     loaded.dispose();
     model.dispose();
   }), 120_000);
+
+  it('scores its forecasts against the rows that followed (a train file and a test file, as M4)', async () => {
+    const cut = (from: number, to?: number) => panel.map(({ id, series }) => ({ id, series: { ...series, values: [series.values[0]!.slice(from, to)] } }));
+    const model = createGlobalForecaster('es-hybrid', small);
+    await model.fit(cut(0, 376));
+    const future = cut(376);
+    const r = await model.scoreFuture(future);
+    const forecasts = await model.predict(24);
+    const actual = Array.from(future[3]!.series.values[0]!);
+    const train = panel[3]!.series.values[0]!.subarray(0, 376);
+    const mae = actual.reduce((a, y, h) => a + Math.abs(y - forecasts[3]!.forecast.mean[0]![h]!), 0) / 24;
+    expect(r.series[3]!.smape).toBeCloseTo(smape(actual, forecasts[3]!.forecast.mean[0]!), 9);
+    expect(r.series[3]!.mase).toBeCloseTo(mae / seriesScale(train, 24), 9);
+    expect(r.aggregate.coverage).toBeGreaterThan(0);
+    await expect(model.scoreFuture([{ id: 'nope', series: future[0]!.series }])).rejects.toThrow(/series "nope" was not in the fitted panel/);
+    model.dispose();
+  }, 60_000);
+
+  it('stops when cancelled, freeing the members already trained', async () => {
+    const controller = new AbortController();
+    const model = createGlobalForecaster('es-hybrid', { ...small, seeds: [1, 2] });
+    await expectNoLeakedTensors(() =>
+      expect(model.fit(panel, { signal: controller.signal, onEpoch: (log) => log.member === 1 && controller.abort() })).rejects.toThrow(/es-hybrid training was cancelled/),
+    );
+    expect(model.fitted).toBe(false);
+  }, 60_000);
 
   it('gives clear errors for bad panels and options', async () => {
     const model = createGlobalForecaster('es-hybrid', small);

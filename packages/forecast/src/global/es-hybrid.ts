@@ -252,7 +252,6 @@ export class EsHybridForecaster extends GlobalForecaster<EsHybridOptions> {
     const valOrigins = holdout ? train.map((s) => s.y.length) : [];
     // Validation windows: inputs from the training rows, targets from the held-out rows.
     const valSeries: Prepared[] = holdout ? train.map((s, i) => ({ y: Float64Array.from(full[i]!), sm: s.sm })) : [];
-    const t0 = performance.now();
     const report: EsHybridReport = { members: [], windows: 0 };
     this.members = [];
     for (const lookback of this.lookbacks) {
@@ -263,7 +262,6 @@ export class EsHybridForecaster extends GlobalForecaster<EsHybridOptions> {
         report.members.push({ lookback, seed, epochs: member.epochs, bestEpoch: member.bestEpoch, ...(member.bestValLoss !== undefined ? { bestValLoss: member.bestValLoss } : {}), seconds: (performance.now() - ts) / 1000 });
       }
     }
-    void t0;
     this.report = report;
     const held = holdout ? this.forecastAt(valSeries, valOrigins, H) : undefined;
     // Forecasting starts from the end of every series: smoothing state over all rows, same weights.

@@ -183,7 +183,14 @@ export abstract class GlobalForecaster<O extends object = Record<string, unknown
     this.dispose();
     this.fitNotes = [];
     this.conformal = undefined;
-    const held = await this.fitPanel(panel, holdout, options);
+    let held: Float64Array[] | undefined;
+    try {
+      held = await this.fitPanel(panel, holdout, options);
+    } catch (err) {
+      // Members trained before the failure (or a cancellation) hold tensors.
+      this.dispose();
+      throw err;
+    }
     this.ids = panel.map((p) => p.id);
     this.scales = panel.map((p) => seriesScale(p.series.values[0]!, this.season));
     this.validationScores = undefined;
