@@ -10,6 +10,7 @@ import {
   createGlobalForecaster,
   evaluatePanel,
   fitSmoothing,
+  loadForecaster,
   loadGlobalForecaster,
   PooledConformal,
   positiveShift,
@@ -101,6 +102,7 @@ describe('es-hybrid (global ES-RNN-style model)', () => {
     await model.save(dir);
     const config = JSON.parse(await readFile(path.join(dir, 'config.json'), 'utf8'));
     expect(config).toMatchObject({ task: 'forecast', kind: 'es-hybrid', global: true, series: 12 });
+    await expect(loadForecaster(dir)).rejects.toThrow(/holds a global \(panel\) model; load it with loadGlobalForecaster/);
     const loaded = await loadGlobalForecaster(dir);
     const again = await loaded.predict(24, { level: 0.8, bounds: { lower: 0 } });
     again.forEach(({ forecast }, i) => {
