@@ -182,7 +182,7 @@ export class EsHybridForecaster extends GlobalForecaster<EsHybridOptions> {
    * at `row`: log of value / (seasonal factor x level at origin - 1); targets likewise with the
    * seasonal factors known at the origin.
    */
-  private fillWindow(s: Prepared, origin: number, L: number, x: Float32Array, row: number, y?: Float32Array, n = s.y.length): void {
+  private fillWindow(s: Prepared, origin: number, L: number, x: Float32Array, row: number, y?: Float32Array): void {
     const { sm } = s;
     const level = sm.level[origin - 1]!;
     for (let j = 0; j < L; j++) {
@@ -193,12 +193,12 @@ export class EsHybridForecaster extends GlobalForecaster<EsHybridOptions> {
       const H = this.H;
       for (let h = 0; h < H; h++) {
         const t = origin + h;
-        y[row * H + h] = t < n ? Math.log((s.y[t]! + sm.shift) / (seasonalAt(sm, origin, t) * level)) : 0;
+        y[row * H + h] = Math.log((s.y[t]! + sm.shift) / (seasonalAt(sm, origin, t) * level));
       }
     }
   }
 
-  /** Normalised log forecasts `[count][H]` of the windows `(series, origin)` pairs, averaged over nothing (one member). */
+  /** One member's normalised log forecasts of the windows at `origins[i]` of `series[i]`, flattened `[i * H + h]`. */
   private predictWindows(member: Member, series: Prepared[], origins: number[]): Float32Array {
     const L = member.lookback;
     const H = this.H;
