@@ -16,6 +16,28 @@ export const FORECASTERS = [
   'holt-winters',
 ] as const;
 
+/** Global (panel) forecaster names: one model fitted across every series of `--id-col` / `--wide` data. */
+export const GLOBAL_FORECASTERS = ['es-hybrid'] as const;
+
+/** Every name `train forecaster` / `evaluate forecaster` accept for `--model`. */
+export const ALL_FORECASTERS = [...FORECASTERS, ...GLOBAL_FORECASTERS] as const;
+
+/**
+ * Options of a global forecaster for the CLI flags given. The look-back defaults to a week for
+ * hourly data (the M4 Hourly configuration) and to two seasons, at least one horizon, otherwise.
+ */
+export function globalForecasterOptions(o: { horizon: number; season: number; lookback?: number; epochs?: number; seed?: number; hidden?: number; timeBudget?: number }): Record<string, unknown> {
+  return {
+    horizon: o.horizon,
+    season: o.season,
+    lookback: o.lookback ?? (o.season === 24 ? 168 : Math.max(2 * o.season, o.horizon)),
+    ...(o.epochs !== undefined ? { epochs: o.epochs } : {}),
+    ...(o.seed !== undefined ? { seeds: [o.seed] } : {}),
+    ...(o.hidden !== undefined ? { hidden: o.hidden } : {}),
+    ...(o.timeBudget !== undefined ? { timeBudgetSeconds: o.timeBudget } : {}),
+  };
+}
+
 /** A forecaster name. */
 export type ForecasterName = (typeof FORECASTERS)[number];
 

@@ -80,6 +80,9 @@ export function numberList(what: string, check: (n: number) => boolean) {
   });
 }
 
+/** Comma-separated non-negative integers (ensemble seeds, look-backs): `--seeds 1,2,3`. */
+export const intList = numberList('comma-separated non-negative integers', (n) => Number.isInteger(n) && n >= 0);
+
 /** Options every command accepts. */
 export const commonSchema = z.object({
   json: z.boolean().default(false),

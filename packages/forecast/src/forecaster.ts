@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { cancellationCheckpoint, ModelFileError, writeJsonAtomic, writeModelConfig } from '@seqlab/core';
@@ -586,6 +587,9 @@ export async function readSaved(dir: string): Promise<SavedForecaster> {
     text = await readFile(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && existsSync(path.join(dir, 'global-forecaster.json'))) {
+      throw new ModelFileError(file, 'not found: the directory holds a global (panel) model; load it with loadGlobalForecaster (CLI: evaluate forecaster --load DIR with --id-col or --wide)', 'not_found');
+    }
     throw new ModelFileError(file, code === 'ENOENT' ? 'file not found (not a saved forecaster)' : `cannot be read (${code})`, code === 'ENOENT' ? 'not_found' : 'model_file_corrupt');
   }
   let json: unknown;

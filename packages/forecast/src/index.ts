@@ -67,3 +67,18 @@ export {
   type ForecastRequest,
   type ForecastResult,
 } from './task.js';
+export { PooledConformal, seriesScale } from './global/conformal.js';
+export { fitSmoothing, positiveShift, seasonalAt, smoothSeries, type SeriesSmoothing } from './global/smoothing.js';
+export {
+  GlobalForecaster,
+  readSavedGlobal,
+  validatePanel,
+  type GlobalBacktestOptions,
+  type GlobalCapabilities,
+  type GlobalFitOptions,
+  type GlobalPredictOptions,
+  type PanelForecast,
+  type SavedGlobalForecaster,
+} from './global/forecaster.js';
+export { EsHybridForecaster, type EsHybridOptions, type EsHybridReport } from './global/es-hybrid.js';
+export { createGlobalForecaster, GLOBAL_FORECASTER_NAMES, GLOBAL_FORECASTERS, isGlobalForecaster, loadGlobalForecaster } from './global/registry.js';

@@ -11,6 +11,7 @@ import {
 import { DLinearForecaster, LinearForecaster } from './models/linear.js';
 import { bindEnsembleRegistry, MeanEnsembleForecaster, type MeanEnsembleOptions } from './models/ensemble.js';
 import { SegRnnForecaster } from './neural/segrnn.js';
+import { isGlobalForecaster } from './global/registry.js';
 import { Seq2SeqForecaster } from './neural/seq2seq.js';
 
 type Factory = (options: Record<string, unknown>) => Forecaster<BaseOptions>;
@@ -46,7 +47,11 @@ export const FORECASTER_NAMES: readonly string[] = Object.freeze(Object.keys(FOR
  */
 export function createForecaster(name: string, options: Record<string, unknown> = {}): Forecaster<BaseOptions> {
   const factory = Object.prototype.hasOwnProperty.call(FORECASTERS, name) ? FORECASTERS[name] : undefined;
-  if (!factory) throw new ForecastInputError(`unknown forecaster "${name}"; valid names: ${FORECASTER_NAMES.join(', ')}`);
+  if (!factory) {
+    // A global model's name here is a mix-up worth naming rather than a typo.
+    const global = isGlobalForecaster(name) ? `; "${name}" is a global (panel) model: use createGlobalForecaster` : '';
+    throw new ForecastInputError(`unknown forecaster "${name}"; valid names: ${FORECASTER_NAMES.join(', ')}${global}`);
+  }
   return factory(validateForecasterOptions(name, options));
 }
 

@@ -3,13 +3,13 @@ import type { BacktestResult, PanelEvaluation, SplitEvaluation, TimeSeries } fro
 import { z } from 'zod';
 import { defineAction, emit, fmt, note, println, table } from '../cli.js';
 import { UsageError } from '../errors.js';
-import { FORECASTERS, forecasterOptions } from '../forecasting.js';
-import { commonSchema, existingDir, existingFile, fraction, oneOf, parseOptions, positiveInt, seed } from '../options.js';
+import { ALL_FORECASTERS, GLOBAL_FORECASTERS, globalForecasterOptions, forecasterOptions } from '../forecasting.js';
+import { commonSchema, existingDir, existingFile, fraction, intList, oneOf, parseOptions, positiveInt, seed } from '../options.js';
 import { csvReadOptions, seriesSchema, withSeriesOptions } from '../series-options.js';
 
 const schema = commonSchema.merge(seriesSchema).extend({
   data: z.string(),
-  model: z.array(oneOf(FORECASTERS, 'a forecaster, one of')).optional(),
+  model: z.array(oneOf(ALL_FORECASTERS, 'a forecaster, one of')).optional(),
   load: z.string().optional(),
   horizon: positiveInt,
   lookback: positiveInt.optional(),
@@ -31,15 +31,19 @@ const schema = commonSchema.merge(seriesSchema).extend({
   progress: z.boolean().default(true),
   idCol: z.string().min(1).optional(),
   wide: z.boolean().default(false),
+  seeds: intList.optional(),
+  lookbacks: intList.optional(),
 });
+
+const isGlobal = (name: string) => (GLOBAL_FORECASTERS as readonly string[]).includes(name);
 
 /** `seqlab evaluate forecaster`: rolling-origin backtest of one or more forecasters. */
 export function evaluateForecasterCommand(): Command {
   const cmd = new Command('forecaster')
     .description('backtest forecasters on a CSV series: W forecasts of H steps from rolling origins, pooled errors')
     .requiredOption('--data <file>', 'CSV file with a header row')
-    .option('--model <name>', `forecaster to backtest (repeatable to compare): ${FORECASTERS.join('|')}`, (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
-    .option('--load <dir>', 'backtest the configuration of a saved forecaster (refitted at the origins)')
+    .option('--model <name>', `forecaster to backtest (repeatable to compare): ${ALL_FORECASTERS.join('|')} (${GLOBAL_FORECASTERS.join(', ')}: one global model across a panel)`, (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
+    .option('--load <dir>', 'backtest the configuration of a saved forecaster (refitted at the origins); with --id-col/--wide, a saved global model scored on the rows that follow its training rows (e.g. the M4 test file)')
     .requiredOption('--horizon <n>', 'steps per forecast')
     .option('--lookback <n>', 'input window of window-based models')
     .option('--season <n>', 'season length of seasonal models (default: inferred from the dates)')
@@ -54,7 +58,9 @@ export function evaluateForecasterCommand(): Command {
     .option('--level <percent>', 'with --split: interval level for coverage, calibrated on validation windows (or none)', '90')
     .option('--no-progress', 'with --split or a panel: no progress lines on stderr')
     .option('--id-col <name>', 'many series in one long/tidy file: the column naming each row\'s series; each is backtested, results per series and averaged')
-    .option('--wide', 'many series, one per row (the M4 layout: an id, then the values); each is backtested');
+    .option('--wide', 'many series, one per row (the M4 layout: an id, then the values); each is backtested')
+    .option('--seeds <list>', 'global models: an ensemble member per seed (comma-separated), forecasts combined by the median')
+    .option('--lookbacks <list>', 'global models: an ensemble member per look-back (comma-separated) and seed');
   withSeriesOptions(cmd);
   return defineAction(cmd, async ({ opts }) => {
     const o = parseOptions(schema, opts);
@@ -62,9 +68,16 @@ export function evaluateForecasterCommand(): Command {
     if (o.load && o.model) throw new UsageError('use either --model or --load, not both');
     const fc = await import('@seqlab/forecast');
     const { initBackend, setGlobalSeed } = await import('@seqlab/core');
+    const globalModel = (o.model ?? []).find(isGlobal);
+    if (globalModel && o.idCol === undefined && !o.wide) throw new UsageError(`${globalModel} is a global model fitted across many series: give a panel with --id-col (long file) or --wide (one series per row)`);
     if (o.idCol !== undefined || o.wide) {
       if (o.idCol !== undefined && o.wide) throw new UsageError('use either --id-col (long file) or --wide (one series per row), not both');
-      if (o.split !== undefined || o.load) throw new UsageError('--id-col/--wide backtest each series with --model; --split and --load are for one series');
+      if (o.load) {
+        if (o.model) throw new UsageError('use either --model or --load, not both');
+        await scoreSavedGlobal(fc, data, o);
+        return;
+      }
+      if (o.split !== undefined) throw new UsageError('--id-col/--wide backtest each series with --model; --split is for one series');
       await evaluatePanelCommand(fc, data, o, cmd.getOptionValueSource('windows') === 'cli');
       return;
     }
@@ -208,6 +221,10 @@ async function evaluatePanelCommand(fc: typeof import('@seqlab/forecast'), data:
   const maseSeason = o.season ?? seasonOf(panel[0]!.series) ?? 1;
   const results: Array<{ model: string; seconds: number } & PanelEvaluation> = [];
   for (const name of o.model ?? ['seasonal-naive']) {
+    if (isGlobal(name)) {
+      results.push(await evaluateGlobal(fc, name, panel, o, windows, o.season ?? seasonOf(panel[0]!.series)));
+      continue;
+    }
     if (fc.ForecastPipeline.create(name).neural) await initBackend();
     const t0 = performance.now();
     let shown = 0;
@@ -253,4 +270,74 @@ async function evaluatePanelCommand(fc: typeof import('@seqlab/forecast'), data:
     );
     for (const r of results) if (r.skipped.length) note(`${r.model}: skipped ${r.skipped.length} series, e.g. ${r.skipped[0]!.id}: ${r.skipped[0]!.reason}`);
   });
+}
+
+/**
+ * A global model backtested on a panel: one fit across every series' rows before its origin (the
+ * last `--horizon` rows of each by default), each series scored, intervals from the held-out
+ * windows before the origins pooled across the panel.
+ */
+async function evaluateGlobal(
+  fc: typeof import('@seqlab/forecast'),
+  name: string,
+  panel: import('@seqlab/forecast').PanelSeries[],
+  o: Options,
+  windows: number,
+  season: number | undefined,
+): Promise<{ model: string; seconds: number } & PanelEvaluation> {
+  const { initBackend, setGlobalSeed } = await import('@seqlab/core');
+  if (season === undefined) throw new UsageError(`${name} needs --season: the series have no dates to infer it from`);
+  await initBackend();
+  setGlobalSeed(o.seed);
+  const options = {
+    ...globalForecasterOptions({ ...o, season }),
+    ...(o.seeds ? { seeds: o.seeds } : {}),
+    ...(o.lookbacks ? { lookbacks: o.lookbacks } : {}),
+  };
+  const model = fc.createGlobalForecaster(name, options);
+  const t0 = performance.now();
+  const r = await model.backtest(panel, {
+    horizon: o.horizon,
+    windows,
+    ...(o.step !== undefined ? { step: o.step } : {}),
+    season,
+    level: o.level === 'none' ? null : o.level,
+    fit: {
+      onEpoch: o.progress ? (log) => note(`${name} member ${log.member + 1}: epoch ${log.epoch} loss ${fmt(log.trainLoss)}${log.valLoss !== undefined ? ` val ${fmt(log.valLoss)}` : ''}`) : undefined,
+    },
+  });
+  return { model: name, ...r, seconds: (performance.now() - t0) / 1000 };
+}
+
+/**
+ * `evaluate forecaster --load <global model> --wide/--id-col`: the saved model's forecasts from
+ * the end of its training rows, scored against the file's rows (the first `--horizon` of each
+ * series) - the M4 protocol of a train file and a test file.
+ */
+async function scoreSavedGlobal(fc: typeof import('@seqlab/forecast'), data: string, o: Options): Promise<void> {
+  const { initBackend } = await import('@seqlab/core');
+  const dir = existingDir(o.load!, '--load');
+  const read = csvReadOptions(o);
+  const panel = (o.wide ? fc.readWideCsv(data, { delimiter: read.delimiter, encoding: read.encoding }) : fc.readCsvPanel(data, { ...read, idColumn: o.idCol! })).map((p) => ({
+    id: p.id,
+    series: { ...p.series, values: p.series.values.map((v) => v.subarray(0, o.horizon)) },
+  }));
+  await initBackend();
+  const model = await fc.loadGlobalForecaster(dir);
+  try {
+    const t0 = performance.now();
+    const r = await model.scoreFuture(panel, { level: o.level === 'none' ? null : o.level });
+    const results = [{ model: model.name, ...r, seconds: (performance.now() - t0) / 1000 }];
+    emit(o.json, { data, load: dir, layout: o.wide ? 'wide' : 'long', series: panel.length, horizon: r.horizon, windows: 1, maseSeason: r.maseSeason, results }, () => {
+      println(`${panel.length} series (${o.wide ? 'one per row' : `by ${o.idCol}`}): ${model.name} from ${dir} forecasts ${r.horizon} steps from the end of its training rows, scored on ${data}; means over series, MASE season ${r.maseSeason}`);
+      println(
+        table([
+          ['model', 'series', 'MAE', 'RMSE', 'sMAPE', 'MASE', ...(r.aggregate.coverage !== undefined ? ['coverage'] : [])],
+          [model.name, r.aggregate.series, r.aggregate.mae, r.aggregate.rmse, r.aggregate.smape, r.aggregate.mase, ...(r.aggregate.coverage !== undefined ? [fmt(r.aggregate.coverage)] : [])],
+        ]),
+      );
+    });
+  } finally {
+    model.dispose();
+  }
 }

@@ -4,8 +4,8 @@ import type { Forecaster, TimeSeries } from '@seqlab/forecast';
 import { z } from 'zod';
 import { defineAction, emit, fmt, println } from '../cli.js';
 import { InputError, UsageError } from '../errors.js';
-import { FORECASTERS, forecasterOptions } from '../forecasting.js';
-import { commonSchema, existingFile, fraction, nonNegative, oneOf, parseOptions, plotPath, positive, positiveInt, seed } from '../options.js';
+import { ALL_FORECASTERS, GLOBAL_FORECASTERS, globalForecasterOptions, forecasterOptions } from '../forecasting.js';
+import { commonSchema, existingFile, fraction, intList, nonNegative, oneOf, parseOptions, plotPath, positive, positiveInt, seed } from '../options.js';
 import { trainingCurveChart, writeChart, type CurvePoint } from '../plots.js';
 import { TrainingProgress } from '../progress.js';
 import { csvReadOptions, seriesSchema, withSeriesOptions } from '../series-options.js';
@@ -13,7 +13,7 @@ import { csvReadOptions, seriesSchema, withSeriesOptions } from '../series-optio
 const schema = commonSchema.merge(seriesSchema).extend({
   data: z.string(),
   out: z.string(),
-  model: oneOf(FORECASTERS, 'a forecaster, one of').default('segrnn'),
+  model: oneOf(ALL_FORECASTERS, 'a forecaster, one of').default('segrnn'),
   horizon: positiveInt,
   lookback: positiveInt.optional(),
   season: positiveInt.optional(),
@@ -27,7 +27,13 @@ const schema = commonSchema.merge(seriesSchema).extend({
   seed: seed.default(42),
   plot: z.string().optional(),
   progress: z.boolean().default(true),
+  idCol: z.string().min(1).optional(),
+  wide: z.boolean().default(false),
+  seeds: intList.optional(),
+  lookbacks: intList.optional(),
 });
+
+type Options = z.infer<typeof schema>;
 
 /** Errors of forecasts from `origins` (every `horizon` rows), in the data's units, with 90% coverage when the model has intervals. */
 async function scoreRange(fc: typeof import('@seqlab/forecast'), model: Forecaster, series: TimeSeries, from: number, to: number, horizon: number) {
@@ -65,7 +71,7 @@ export function trainForecasterCommand(): Command {
     .description('fit a forecaster on a CSV series (validation and optional test ranges held out) and save it to --out')
     .requiredOption('--data <file>', 'CSV file with a header row')
     .requiredOption('--out <dir>', 'directory to save the forecaster in')
-    .option('--model <name>', `forecaster: ${FORECASTERS.join('|')}`, 'segrnn')
+    .option('--model <name>', `forecaster: ${ALL_FORECASTERS.join('|')} (${GLOBAL_FORECASTERS.join(', ')}: one global model across a panel)`, 'segrnn')
     .requiredOption('--horizon <n>', 'steps ahead the model is trained to forecast')
     .option('--lookback <n>', 'input window of window-based models (segrnn: reconciled with the segment length)')
     .option('--season <n>', 'season length of seasonal models (default: inferred from the dates)')
@@ -78,7 +84,11 @@ export function trainForecasterCommand(): Command {
     .option('--split <train:val:test>', 'explicit ranges instead of --val-split/--test-split: ett, fractions 0.7:0.1:0.2, row counts or dates')
     .option('--seed <n>', 'random seed', '42')
     .option('--plot <file>', 'training-curve plot (.png or .svg; default: DIR/training-curve.png for neural models)')
-    .option('--no-progress', 'no per-epoch progress on stderr (it is shown with --json too)');
+    .option('--no-progress', 'no per-epoch progress on stderr (it is shown with --json too)')
+    .option('--id-col <name>', 'global models: many series in one long/tidy file, this column naming each row\'s series')
+    .option('--wide', 'global models: many series, one per row (the M4 layout: an id, then the values)')
+    .option('--seeds <list>', 'global models: an ensemble member per seed (comma-separated), forecasts combined by the median')
+    .option('--lookbacks <list>', 'global models: an ensemble member per look-back (comma-separated) and seed');
   withSeriesOptions(cmd);
   return defineAction(cmd, async ({ opts }) => {
     const o = parseOptions(schema, opts);
@@ -88,7 +98,16 @@ export function trainForecasterCommand(): Command {
     if (o.split !== undefined && (cmd.getOptionValueSource('valSplit') === 'cli' || cmd.getOptionValueSource('testSplit') === 'cli')) {
       throw new UsageError('use either --split or --val-split/--test-split, not both');
     }
+    const global = (GLOBAL_FORECASTERS as readonly string[]).includes(o.model);
+    if (o.idCol !== undefined && o.wide) throw new UsageError('use either --id-col (long file) or --wide (one series per row), not both');
+    if (global !== (o.idCol !== undefined || o.wide)) {
+      throw new UsageError(global ? `${o.model} is a global model fitted across many series: give a panel with --id-col (long file) or --wide (one series per row)` : `--id-col/--wide train one global model across the series: choose --model ${GLOBAL_FORECASTERS.join('|')}`);
+    }
     const fc = await import('@seqlab/forecast');
+    if (global) {
+      await trainGlobal(fc, data, out, o);
+      return;
+    }
     const { initBackend, setGlobalSeed, writeJsonAtomic } = await import('@seqlab/core');
     const series = fc.readCsvSeries(data, csvReadOptions(o));
     const n = fc.seriesLength(series);
@@ -173,4 +192,63 @@ export function trainForecasterCommand(): Command {
       model.dispose();
     }
   });
+}
+
+/**
+ * `train forecaster --model <global> --id-col/--wide`: one model fitted across every series of a
+ * panel, the last `--horizon` rows of each held out for early stopping and interval calibration
+ * (pooled across the panel), then saved.
+ */
+async function trainGlobal(fc: typeof import('@seqlab/forecast'), data: string, out: string, o: Options): Promise<void> {
+  const { initBackend, setGlobalSeed, writeJsonAtomic } = await import('@seqlab/core');
+  const read = csvReadOptions(o);
+  const panel = o.wide ? fc.readWideCsv(data, { delimiter: read.delimiter, encoding: read.encoding }) : fc.readCsvPanel(data, { ...read, idColumn: o.idCol! });
+  const season = o.season ?? fc.seasonFor({}, panel[0]!.series).period;
+  if (season === undefined) throw new UsageError(`${o.model} needs --season: the series have no dates to infer it from`);
+  const options = {
+    ...globalForecasterOptions({ ...o, season }),
+    ...(o.seeds ? { seeds: o.seeds } : {}),
+    ...(o.lookbacks ? { lookbacks: o.lookbacks } : {}),
+  };
+  await initBackend();
+  setGlobalSeed(o.seed);
+  const model = fc.createGlobalForecaster(o.model, options);
+  const curve: CurvePoint[] = [];
+  const t0 = performance.now();
+  try {
+    await model.fit(panel, {
+      onEpoch: (log) => {
+        if (log.member === 0) {
+          curve.push({ epoch: log.epoch, metric: 'loss', split: 'train', value: log.trainLoss });
+          if (log.valLoss !== undefined) curve.push({ epoch: log.epoch, metric: 'loss', split: 'validation', value: log.valLoss });
+        }
+        if (o.progress) process.stderr.write(`${o.model} member ${log.member + 1}: epoch ${log.epoch} loss ${fmt(log.trainLoss)}${log.valLoss !== undefined ? ` val ${fmt(log.valLoss)}` : ''}\n`);
+      },
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    await model.save(out);
+    const plot = plotPath(o.plot) ?? join(out, 'training-curve.png');
+    const validation = model.validationScores!;
+    const summary = {
+      task: 'forecaster',
+      model: o.model,
+      global: true,
+      options,
+      data,
+      layout: o.wide ? 'wide' : 'long',
+      series: panel.length,
+      validation,
+      seconds,
+      out,
+      plot: curve.length ? plot : null,
+    };
+    await writeJsonAtomic(join(out, 'training.json'), { ...summary, history: curve });
+    if (curve.length) await writeChart(trainingCurveChart(curve, { title: `${o.model} training (member 1)` }), plot);
+    emit(o.json, summary, () => {
+      println(`trained ${o.model} on ${panel.length} series in ${seconds.toFixed(1)}s; saved to ${out}`);
+      println(`validation (the last ${validation.rows} rows of every series, used for early stopping and calibration): sMAPE ${fmt(validation.smape)}  MASE ${fmt(validation.mase)}`);
+    });
+  } finally {
+    model.dispose();
+  }
 }

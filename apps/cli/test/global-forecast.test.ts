@@ -1,0 +1,83 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initBackend } from '@seqlab/core';
+import { loadGlobalForecaster, smape } from '@seqlab/forecast';
+import { describe, expect, it } from 'vitest';
+import { evaluateForecasterCommand } from '../src/commands/evaluate-forecaster.js';
+import { trainForecasterCommand } from '../src/commands/train-forecaster.js';
+import { dataFile, run } from './helpers.js';
+
+// Six real M4 Hourly series, their last 300 rows, as a wide file and as a long file with hourly dates.
+const dir = mkdtempSync(join(tmpdir(), 'seqlab-global-cli-'));
+const m4 = readFileSync(dataFile('m4', 'Hourly-train.csv'), 'utf8').trim().split('\n').slice(1, 7).map((line) => {
+  const cells = line.split(',').map((c) => c.replace(/"/g, '')).filter((c) => c !== '');
+  return { id: cells[0]!, values: cells.slice(1).slice(-300) };
+});
+const WIDE = join(dir, 'wide.csv');
+writeFileSync(WIDE, `id,${m4[0]!.values.map((_, t) => `V${t + 1}`).join(',')}\n${m4.map((s) => `${s.id},${s.values.join(',')}`).join('\n')}\n`);
+const LONG = join(dir, 'long.csv');
+const start = Date.UTC(2020, 0, 1);
+writeFileSync(LONG, `store,time,load\n${m4.flatMap((s) => s.values.map((v, t) => `${s.id},${new Date(start + t * 3_600_000).toISOString()},${v}`)).join('\n')}\n`);
+// What followed those series: the first rows of the M4 test file (the same six ids).
+const TEST = join(dir, 'test.csv');
+writeFileSync(TEST, readFileSync(dataFile('m4', 'Hourly-test.csv'), 'utf8').trim().split('\n').slice(0, 7).join('\n') + '\n');
+const small = ['--horizon', '24', '--lookback', '48', '--epochs', '3'];
+
+describe('global forecasters on the command line', () => {
+  it('evaluate forecaster --wide --model es-hybrid backtests one global model beside a local one, per series and averaged', async () => {
+    const r = await run(evaluateForecasterCommand(), ['--data', WIDE, '--wide', '--season', '24', ...small, '--seeds', '1,2', '--model', 'es-hybrid', '--model', 'seasonal-naive', '--json', '--no-progress']);
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ layout: 'wide', series: 6, horizon: 24, windows: 1, maseSeason: 24 });
+    const [global, snaive] = out.results;
+    expect(global.model).toBe('es-hybrid');
+    expect(global.series.map((s: { id: string }) => s.id)).toEqual(m4.map((s) => s.id));
+    expect(global.series.every((s: { origins: number[]; coverage?: number }) => s.origins[0] === 276 && s.coverage !== undefined)).toBe(true);
+    expect(global.aggregate.smape).toBeCloseTo(global.series.reduce((a: number, s: { smape: number }) => a + s.smape, 0) / 6, 9);
+    expect(snaive.series).toHaveLength(6);
+  }, 120_000);
+
+  it('train forecaster --id-col --model es-hybrid infers the season from the dates, saves a model that loads and forecasts every series', async () => {
+    const out = join(dir, 'es-hybrid');
+    const r = await run(trainForecasterCommand(), ['--data', LONG, '--id-col', 'store', '--model', 'es-hybrid', ...small, '--hidden', '16', '--out', out, '--json', '--no-progress']);
+    expect(r.exitCode).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary).toMatchObject({ model: 'es-hybrid', global: true, layout: 'long', series: 6, options: { season: 24, horizon: 24, lookback: 48, seeds: [42] } });
+    expect(summary.validation.rows).toBe(24);
+    expect(Number.isFinite(summary.validation.smape)).toBe(true);
+    expect(existsSync(join(out, 'training.json'))).toBe(true);
+    await initBackend();
+    const model = await loadGlobalForecaster(out);
+    const forecasts = await model.predict(24);
+    expect(forecasts.map((f) => f.id)).toEqual(m4.map((s) => s.id));
+    expect(forecasts[0]!.forecast.lower![0]).toHaveLength(24);
+    model.dispose();
+    // The train-file / test-file protocol of M4: the saved model scored on the rows that followed.
+    const scored = await run(evaluateForecasterCommand(), ['--data', TEST, '--wide', '--load', out, '--horizon', '24', '--json']);
+    expect(scored.exitCode).toBe(0);
+    const result = JSON.parse(scored.stdout);
+    expect(result).toMatchObject({ series: 6, horizon: 24, maseSeason: 24 });
+    const h1 = result.results[0].series[0];
+    const actual = readFileSync(TEST, 'utf8').split('\n')[1]!.split(',').slice(1, 25).map((c) => Number(c.replace(/"/g, '')));
+    expect(h1.id).toBe(m4[0]!.id);
+    expect(h1.smape).toBeCloseTo(smape(actual, forecasts[0]!.forecast.mean[0]!), 6);
+    expect(h1.coverage).toBeGreaterThanOrEqual(0);
+  }, 120_000);
+
+  it('refuses a global model without a panel, a panel for a local model, and a wide file without a season', async () => {
+    const noPanel = await run(evaluateForecasterCommand(), ['--data', WIDE, '--model', 'es-hybrid', '--horizon', '24']);
+    expect(noPanel.exitCode).toBe(2);
+    expect(noPanel.stderr).toMatch(/es-hybrid is a global model fitted across many series: give a panel with --id-col/);
+    const local = await run(trainForecasterCommand(), ['--data', WIDE, '--wide', '--model', 'linear', '--horizon', '24', '--out', join(dir, 'x')]);
+    expect(local.exitCode).toBe(2);
+    expect(local.stderr).toMatch(/--id-col\/--wide train one global model across the series: choose --model es-hybrid/);
+    const noSeason = await run(trainForecasterCommand(), ['--data', WIDE, '--wide', '--model', 'es-hybrid', '--horizon', '24', '--out', join(dir, 'y')]);
+    expect(noSeason.exitCode).toBe(2);
+    expect(noSeason.stderr).toMatch(/es-hybrid needs --season: the series have no dates to infer it from/);
+    const badSeeds = await run(evaluateForecasterCommand(), ['--data', WIDE, '--wide', '--season', '24', '--model', 'es-hybrid', '--horizon', '24', '--seeds', '1,x']);
+    expect(badSeeds.exitCode).toBe(2);
+    expect(badSeeds.stderr).toMatch(/seeds.*comma-separated non-negative integers, got "x"/);
+  });
+});
