@@ -8,9 +8,10 @@ import { parseBody } from './v1.js';
 
 /**
  * `POST /v1/classify`: any text classifier under the models folder (recurrent, fasttext,
- * tfidf-lr, sentiment models as binary classifiers) through `pipeline('text-classification')`,
- * so the answer equals `seqlab classify`. Texts are bounded by the same limits as every text
- * endpoint (MAX_TEXTS, MAX_TEXT_LENGTH). Pipelines are loaded once per model and kept.
+ * tfidf-lr, the sentence-encoder kinds use and hybrid, sentiment models as binary classifiers)
+ * through `pipeline('text-classification')`, so the answer equals `seqlab classify`. Texts are
+ * bounded by the same limits as every text endpoint (MAX_TEXTS, MAX_TEXT_LENGTH). Pipelines are
+ * loaded once per model and kept (a sentence-encoder model loads its own encoder, about 27 MB).
  *
  * The models run in this process rather than the worker pool: the linear kinds are plain
  * arithmetic and the recurrent ones answer on the compiled fast path in about a millisecond per
