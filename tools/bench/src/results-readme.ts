@@ -169,7 +169,7 @@ if (sst2Transfer) {
   const data = sst2Transfer.data as Json;
   const chosen = sst2Transfer.chosen as Json;
   parts.push(
-    `Fitted on ${String(data.fit)} training phrases${Number(data.fitOf) > Number(data.fit) ? ` (a seeded sample of the ${String(data.fitOf)}: embedding them all with USE-lite did not fit the session)` : ''}, every choice (head, epochs, hybrid weight) on ${String(data.validation)} held-out sentences and their phrases (recipe:sst2-use's model-choice set), GLUE dev only reports. Chosen on validation: ${String(chosen.kind)}, dev ${fmt((chosen.devAccuracy as number) * 100, 2)}%. Goal of issue 15 with transfer: >= 88% (${(sst2Transfer.goal as Json).met ? 'met' : 'not met'}).`,
+    `Fitted on ${String(data.fit)} training phrases${Number(data.fitOf) > Number(data.fit) ? ` (a seeded sample of the ${String(data.fitOf)}: embedding them all with USE-lite did not fit the session)` : ''}, every choice (head, epochs, hybrid weight) on ${String(data.validation)} rows of recipe:sst2-use's model-choice set (its held-out sentences, then their phrases), GLUE dev only reports. Train seconds of \`use\` include embedding every text; \`hybrid\` reuses those vectors from the encoder's cache. Chosen on validation: ${String(chosen.kind)}, dev ${fmt((chosen.devAccuracy as number) * 100, 2)}%. Goal of issue 15 with transfer: >= 88% (${(sst2Transfer.goal as Json).met ? 'met' : 'not met'}).`,
   );
   parts.push(
     table(

@@ -177,8 +177,12 @@ let modelBytes: number | undefined;
 if (SAVE && questionType) {
   await fs.rm(MODEL_DIR, { recursive: true, force: true });
   await questionType.model.save(MODEL_DIR);
+  // Every file, sub-directories included (a hybrid keeps its n-gram model in ngrams/).
   modelBytes = 0;
-  for (const f of await fs.readdir(MODEL_DIR)) modelBytes += (await fs.stat(path.join(MODEL_DIR, f))).size;
+  for (const f of await fs.readdir(MODEL_DIR, { recursive: true })) {
+    const stat = await fs.stat(path.join(MODEL_DIR, f));
+    if (stat.isFile()) modelBytes += stat.size;
+  }
   if (modelBytes > 10 * 1024 * 1024) throw new Error(`models/question-type is ${(modelBytes / 1e6).toFixed(1)} MB, over the 10 MB limit`);
   const m = questionType.metrics;
   const card = `# question-type
