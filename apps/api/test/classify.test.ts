@@ -27,6 +27,15 @@ beforeAll(async () => {
     { kind: 'fasttext', seed: 1 },
   );
   await model.save(path.join(dir, 'questions'));
+  // A sentence-encoder hybrid on a slice of the same questions (the encoder is not copied into it).
+  const { fitUseTextClassifier } = await import('@seqlab/embeddings');
+  const some = lines.slice(0, 600);
+  const hybrid = await fitUseTextClassifier(
+    { texts: some.map((l) => l.slice(l.indexOf(' ') + 1)), labels: some.map((l) => [l.slice(0, l.indexOf(':'))]) },
+    { kind: 'hybrid', hidden: [0], epochs: 15, patience: 3, seed: 1 },
+  );
+  await hybrid.classifier.save(path.join(dir, 'questions-use'));
+  hybrid.classifier.dispose();
   config = createConfig({ modelsDir: dir, sentimentModel: 'off', generatorModel: 'off', embeddings: false, workers: 1, rateLimitMax: 0, logLevel: 'silent', maxTexts: 4, maxTextLength: 200 });
   services = createModelServices(config);
   await services.whenReady();
@@ -54,12 +63,22 @@ describe('POST /v1/classify', () => {
     });
   });
 
+  it('serves a sentence-encoder hybrid the same as the pipeline', async () => {
+    const res = await request(app).post('/v1/classify').send({ texts: QUESTIONS, model: 'questions-use' }).expect(200);
+    expect(res.body).toMatchObject({ model: 'questions-use', kind: 'hybrid', problem: 'multi-class', classes: ['ABBR', 'DESC', 'ENTY', 'HUM', 'LOC', 'NUM'], truncated: 0 });
+    const direct = await pipeline('text-classification', path.join(dir, 'questions-use'));
+    const expected = await direct.predict(QUESTIONS);
+    direct.dispose();
+    expect(res.body.results.map((r: { label: string }) => r.label)).toEqual(expected.map((r) => r.label));
+    res.body.results.forEach((r: { score: number }, i: number) => expect(r.score).toBeCloseTo(expected[i]!.score, 6));
+  });
+
   it('applies the text limits and the error table', async () => {
     const many = await request(app).post('/v1/classify').send({ texts: ['a', 'b', 'c', 'd', 'e'], model: 'questions' }).expect(400);
     expect(many.body.error.message).toMatch(/at most 4 texts per request/);
     await request(app).post('/v1/classify').send({ texts: ['x'.repeat(201)], model: 'questions' }).expect(400);
     const unknown = await request(app).post('/v1/classify').send({ texts: ['x'], model: 'nope' }).expect(404);
-    expect(unknown.body.error.message).toMatch(/no model named "nope"; available models: questions/);
+    expect(unknown.body.error.message).toMatch(/no model named "nope"; available models: questions, questions-use/);
     const traversal = await request(app).post('/v1/classify').send({ texts: ['x'], model: '../questions' }).expect(400);
     expect(traversal.body.error.message).not.toContain(dir);
     await request(app).post('/v1/classify').send({ texts: ['x'], model: 'questions', top: 3 }).expect(400);
@@ -74,7 +93,9 @@ describe('POST /v1/classify', () => {
       await repoServices.whenReady();
       const repoApp = createApp(repoModels, repoServices).app;
       const res = await request(repoApp).post('/v1/classify').send({ texts: ['Where is the Taj Mahal ?'] }).expect(200);
-      expect(res.body).toMatchObject({ model: 'question-type', kind: 'tfidf-lr', results: [{ label: 'LOC', truncated: false }] });
+      // Whatever kind recipe:trec committed (its config.json says which).
+      const { kind } = JSON.parse(readFileSync(path.join(REPO_ROOT, 'models/question-type/config.json'), 'utf8'));
+      expect(res.body).toMatchObject({ model: 'question-type', kind, results: [{ label: 'LOC', truncated: false }] });
     } finally {
       await repoServices.close(2000);
     }

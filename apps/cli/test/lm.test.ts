@@ -40,14 +40,17 @@ describe('seqlab train lm + generate', () => {
   it('a time budget that stops mid-epoch is reported as a partial epoch in the console, the JSON and the plot', async () => {
     const out = join(root, 'budget');
     const svg = join(root, 'budget.svg');
-    // 8,000 windows per epoch take far longer than the 1 s budget, so the first epoch is cut short.
-    const args = ['--data', SHAKESPEARE, '--epochs', '3', ...TINY, '--max-chars', '400000', '--windows-per-epoch', '8000', '--time-budget', '1'];
+    // 3 epochs of 20,000 windows take far longer than the 1 s budget, so an epoch is cut short
+    // (which one depends on the machine's speed).
+    const args = ['--data', SHAKESPEARE, '--epochs', '3', ...TINY, '--max-chars', '400000', '--windows-per-epoch', '20000', '--time-budget', '1'];
     const json = await run(trainLmCommand(), [...args, '--out', out, '--plot', svg, '--json']);
     expect(json.exitCode).toBe(0);
-    expect(JSON.parse(json.stdout)).toMatchObject({ stopReason: 'time-budget', epochsCompleted: 1, lastEpochPartial: true });
+    const summary = JSON.parse(json.stdout);
+    expect(summary).toMatchObject({ stopReason: 'time-budget', lastEpochPartial: true });
+    expect(summary.epochsCompleted).toBeLessThan(3);
     expect(readFileSync(svg, 'utf8')).toContain('partial epoch (time budget)');
     const text = await run(trainLmCommand(), [...args, '--out', join(root, 'budget-text')]);
-    expect(text.stdout).toMatch(/epoch 1 was cut short by the time budget: partial/);
+    expect(text.stdout).toMatch(/epoch \d was cut short by the time budget: partial/);
   });
 
   it('generates the same text for the same seed and different text for another', async () => {

@@ -98,6 +98,36 @@ describe('train classifier --model auto on a label-sorted CSV of 6 classes', () 
   });
 });
 
+describe('train classifier --encoder use', () => {
+  const out = join(root, 'use');
+  it('embeds the texts, fits the use and hybrid kinds, keeps the better on validation; classify serves it', async () => {
+    const r = await run(trainClassifierCommand(), ['--data', trainCsv, '--out', out, '--limit', '600', '--encoder', 'use', '--head-hidden', '0,32', '--json']);
+    expect(r.stderr).not.toMatch(/seqlab:/);
+    expect(r.exitCode).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.candidates.map((c: { kind: string }) => c.kind)).toEqual(['use', 'hybrid']);
+    const best = Math.max(...summary.candidates.map((c: { accuracy: number }) => c.accuracy));
+    expect(summary.candidates.find((c: { kind: string }) => c.kind === summary.kind).accuracy).toBe(best);
+    // Scored again through the saved directory: the same accuracy.
+    expect(summary.validationMetrics.accuracy).toBeCloseTo(best, 10);
+    expect(best).toBeGreaterThan(0.7);
+    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    expect(config).toMatchObject({ task: 'text-classification', kind: summary.kind, classes: COARSE, encoder: { name: 'use-lite' }, head: { hidden: expect.any(Number) } });
+    const c = await run(classifyCommand(), ['--model', out, '--json', 'How far is it from Denver to Aspen ?', 'Who wrote Hamlet ?']);
+    expect(c.exitCode).toBe(0);
+    expect(JSON.parse(c.stdout).results.map((x: { label: string }) => x.label)).toEqual(['NUM', 'HUM']);
+  }, 180_000);
+
+  it('refuses a model kind that reads no sentence vectors, and bad head sizes', async () => {
+    const r = await run(trainClassifierCommand(), ['--data', trainCsv, '--out', join(root, 'use-bad'), '--encoder', 'use', '--model', 'rnn']);
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toMatch(/--encoder use: --model rnn reads no sentence vectors/);
+    const h = await run(trainClassifierCommand(), ['--data', trainCsv, '--out', join(root, 'use-bad'), '--encoder', 'use', '--head-hidden', '0,-4']);
+    expect(h.exitCode).not.toBe(0);
+    expect(h.stderr).toMatch(/--head-hidden.*expected comma-separated layer sizes in 0\.\.4096.*"0,-4"/);
+  });
+});
+
 describe('classify with the default model', () => {
   it('labels questions with the committed question-type model', async () => {
     const r = await run(classifyCommand(), ['How far is it from Denver to Aspen ?', 'Who wrote Hamlet ?']);

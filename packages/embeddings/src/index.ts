@@ -36,3 +36,20 @@ export {
 } from './sentiment.js';
 export { RnnSentimentFeatures } from './rnn-features.js';
 export { EmbeddingPipeline, loadEmbeddingPipeline, type SimilarityResult } from './task.js';
+export {
+  UseTextClassifier,
+  fitUseTextClassifier,
+  loadUseTextClassifier,
+  encoderRecord,
+  USE_CLASSIFIER_KINDS,
+  type UseClassifierKind,
+  type UseClassifierDirConfig,
+  type EncoderRecord,
+  type HeadSettings,
+  type HeadCandidate,
+  type FitUseClassifierOptions,
+  type FitUseClassifierResult,
+  type LoadUseClassifierOptions,
+  type UseFitProgress,
+  type UseFitStage,
+} from './text-classifier.js';

@@ -29,7 +29,7 @@ export interface PipelineByTask {
 export interface PipelineOptions extends ResolveModelOptions {
   /** The name messages call the model by (a service passes the name its caller used). Default: the name or path given. */
   name?: string;
-  /** A loaded sentence encoder to share (USE sentiment kinds and the embedding task); not disposed with the pipeline. */
+  /** A loaded sentence encoder to share (USE sentiment and text-classification kinds, the embedding task); not disposed with the pipeline. */
   encoder?: SentenceEncoder;
 }
 
@@ -51,6 +51,10 @@ const KINDS: Readonly<{ [T in TaskName]: Readonly<Record<string, Loader<Pipeline
     rnn: async (dir: string, name: string) => (await import('@seqlab/rnn')).loadRecurrentTextClassifier(dir, { name }),
     fasttext: async (dir: string, name: string) => (await import('@seqlab/rnn')).loadLinearTextClassifier(dir, { name }),
     'tfidf-lr': async (dir: string, name: string) => (await import('@seqlab/rnn')).loadLinearTextClassifier(dir, { name }),
+    use: async (dir: string, name: string, o: PipelineOptions) =>
+      (await import('@seqlab/embeddings')).loadUseTextClassifier(dir, { name, ...(o.encoder ? { encoder: o.encoder } : {}) }),
+    hybrid: async (dir: string, name: string, o: PipelineOptions) =>
+      (await import('@seqlab/embeddings')).loadUseTextClassifier(dir, { name, ...(o.encoder ? { encoder: o.encoder } : {}) }),
   }),
   'text-generation': Object.freeze({
     'char-lm': async (dir: string, name: string) => (await import('@seqlab/rnn')).loadTextGenerationPipeline(dir, { name }),

@@ -180,6 +180,36 @@ describe('linear kinds (fasttext, tfidf-lr)', () => {
   });
 });
 
+describe('sentence-encoder kinds (use, hybrid)', () => {
+  it.each(['use', 'hybrid'] as const)('%s: saved by @seqlab/embeddings, served by pipeline() with the same scores, with a shared or its own encoder', async (kind) => {
+    const { fitUseTextClassifier, loadEncoder } = await import('@seqlab/embeddings');
+    // Small on purpose: USE-lite embeds about 20 texts/s on wasm, fewer on a shared machine.
+    const train = trec('train_5500.label', 240);
+    const test = trec('TREC_10.label', 30);
+    const encoder = await loadEncoder();
+    const dir = path.join(tmp, `sentence-${kind}`);
+    try {
+      const { classifier } = await fitUseTextClassifier({ texts: train.texts, labels: train.coarse.map((c) => [c]) }, { kind, encoder, hidden: [0], epochs: 15, patience: 3, seed: 1 });
+      const before = await classifier.predict(test.texts);
+      await classifier.save(dir);
+      classifier.dispose();
+      expect(await readModelConfig(dir)).toMatchObject({ task: 'text-classification', kind, classes: CLASSES });
+      await expectNoLeakedTensors(async () => {
+        const shared = await pipeline('text-classification', dir, { encoder });
+        expect({ kind: shared.kind, explains: shared.explains, problem: shared.problem }).toEqual({ kind, explains: false, problem: 'multi-class' });
+        expect(await shared.predict(test.texts)).toEqual(before);
+        shared.dispose();
+      });
+      // Without an encoder to share the pipeline loads one, and frees it with itself.
+      const own = await pipeline('text-classification', dir);
+      expect((await own.predict(test.texts)).map((r) => r.label)).toEqual(before.map((r) => r.label));
+      own.dispose();
+    } finally {
+      encoder.dispose();
+    }
+  }, 300_000);
+});
+
 describe('the default text classifier (models/question-type)', () => {
   it('is the committed TREC question-type model and labels questions by the answer they ask for', async () => {
     const clf = await pipeline('text-classification');

@@ -5,9 +5,9 @@ import { parseBody } from './v1.js';
 
 /**
  * `POST /v1/classify`: any text classifier under the models folder (recurrent, fasttext,
- * tfidf-lr, sentiment models as binary classifiers) through `pipeline('text-classification')`,
- * so the answer equals `seqlab classify`. Texts are bounded by the same limits as every text
- * endpoint (MAX_TEXTS, MAX_TEXT_LENGTH).
+ * tfidf-lr, the sentence-encoder kinds use and hybrid, sentiment models as binary classifiers)
+ * through `pipeline('text-classification')`, so the answer equals `seqlab classify`. Texts are
+ * bounded by the same limits as every text endpoint (MAX_TEXTS, MAX_TEXT_LENGTH).
  *
  * The models run in the worker pool like every other model task: a slow or faulty classifier
  * cannot stall the HTTP thread, the request deadline and a disconnecting client cancel the

@@ -217,7 +217,11 @@ async function classify(task: ClassifyTask): Promise<ClassifyResult> {
   const name = task.model ?? mod.DEFAULT_MODELS['text-classification']!;
   let p = classifiers.get(name);
   if (!p) {
-    p = mod.pipeline('text-classification', name, { modelsDir: init.modelsDir, allowPaths: false, name });
+    p = (async () => {
+      // Sentence-encoder kinds (use, hybrid) share the worker's encoder when embeddings are on.
+      const encoder = init.embeddings ? (await sentenceEncoder().catch(() => undefined))?.encoder : undefined;
+      return mod.pipeline('text-classification', name, { modelsDir: init.modelsDir, allowPaths: false, name, ...(encoder ? { encoder } : {}) });
+    })();
     classifiers.set(name, p);
     // A failed load (unknown model, corrupt files) is not cached: the next request retries.
     p.catch(() => classifiers.delete(name));

@@ -7,9 +7,13 @@ import { defineAction, emit, fmt, note, println, table } from '../cli.js';
 import { InputError, UsageError } from '../errors.js';
 import { labelsForModel, requireHeaderDecision } from '../labelled.js';
 import { commonSchema, existingFile, fraction, int, nonNegative, number, oneOf, parseOptions, plotPath, positive, positiveInt, seed } from '../options.js';
+import { ItemProgress } from '../progress.js';
 import { RUN_FILE, TrainingSession, announceResume, curveFromHistory, partialEpochOf, resumeOptions, type RunRecord } from '../training.js';
 
-const MODEL_KINDS = ['auto', 'rnn', 'fasttext', 'tfidf-lr'] as const;
+const MODEL_KINDS = ['auto', 'rnn', 'fasttext', 'tfidf-lr', 'use', 'hybrid'] as const;
+
+/** The kinds that read sentence-encoder vectors (`--encoder use`). */
+const ENCODER_KINDS: readonly string[] = ['use', 'hybrid'];
 
 /** The recurrent model's default time budget under `--model auto` (seconds). */
 export const AUTO_RNN_BUDGET_SECONDS = 1500;
@@ -22,6 +26,18 @@ const schema = commonSchema.extend({
   header: z.boolean().optional(),
   labelCol: z.string().optional(),
   model: oneOf(MODEL_KINDS, 'a model kind, one of').default('auto'),
+  encoder: oneOf(['none', 'use'] as const, 'a sentence encoder, one of').default('none'),
+  headHidden: z
+    .string()
+    .default('0,256')
+    .transform((s, ctx) => {
+      const sizes = s.split(',').map((x) => Number(x.trim()));
+      if (sizes.length === 0 || sizes.some((n) => !Number.isInteger(n) || n < 0 || n > 4096)) {
+        ctx.addIssue({ code: 'custom', message: `expected comma-separated layer sizes in 0..4096 (0 = logistic regression), got "${s}"` });
+        return z.NEVER;
+      }
+      return sizes;
+    }),
   classWeights: oneOf(['none', 'balanced'] as const, 'one of').default('none'),
   epochs: positiveInt.default(5),
   cell: oneOf(['lstm', 'gru', 'simple'] as const, 'a cell type, one of').default('lstm'),
@@ -62,7 +78,9 @@ export function trainClassifierCommand(): Command {
     .option('--text-col <name>', 'text column (default: text, sentence, review, question, content, ... or the longest)')
     .option('--no-header', 'the file has no header row: read every row as data (columns column1, column2, ...)')
     .option('--label-col <name>', 'label column (default: label, class, category, target, sentiment, ...)')
-    .option('--model <kind>', 'auto (tfidf-lr, fasttext and rnn; keeps the best on validation) | rnn | fasttext | tfidf-lr', 'auto')
+    .option('--model <kind>', 'auto (tfidf-lr, fasttext and rnn, or with --encoder use: use and hybrid; keeps the best on validation) | rnn | fasttext | tfidf-lr | use | hybrid', 'auto')
+    .option('--encoder <name>', 'none | use: Universal Sentence Encoder vectors (offline) with a trained head (kind use) or with TF-IDF n-grams (kind hybrid)', 'none')
+    .option('--head-hidden <sizes>', 'use/hybrid: head sizes tried on validation, 0 = logistic regression', '0,256')
     .option('--class-weights <how>', 'none | balanced (weigh classes by inverse frequency)', 'none')
     .option('--epochs <n>', 'rnn: maximum epochs (counting epochs done before a resume)', '5')
     .option('--cell <type>', 'rnn: recurrent cell lstm|gru|simple', 'lstm')
@@ -125,21 +143,25 @@ export function trainClassifierCommand(): Command {
     const sentimentLayout = !multiLabel && SENTIMENT_CLASSES.includes(JSON.stringify(classes));
     const truncation = sentimentLayout ? 'head' : o.truncation;
 
+    const useEncoder = o.encoder === 'use' || ENCODER_KINDS.includes(o.model);
     // Token-length statistics of the training texts, as the models tokenize them.
     const counter = new TextVectorizer({ tokenizer: 'word', clean: rnn.DEFAULT_CLEAN });
     const stats = rnn.lengthStats(train.texts.map((t) => counter.tokenize(t).length));
     const maxLength = o.maxLength ?? rnn.defaultMaxLength(stats);
     if (!o.json) {
       note(`${data}: ${train.texts.length} training / ${validation.texts.length} validation texts, ${classes.length} classes${multiLabel ? ' (multi-label)' : ''}, text column "${all.textColumn}", label column "${all.labelColumn}"`);
-      note(`text length in tokens: median ${stats.p50}, 90th percentile ${stats.p90}, max ${stats.max}; the rnn reads ${maxLength}${o.maxLength ? '' : ' (the 90th percentile, 16..256)'}, longer texts ${truncation}`);
+      note(`text length in tokens: median ${stats.p50}, 90th percentile ${stats.p90}, max ${stats.max}${useEncoder ? '' : `; the rnn reads ${maxLength}${o.maxLength ? '' : ' (the 90th percentile, 16..256)'}, longer texts ${truncation}`}`);
       const longer = train.texts.filter((t) => counter.tokenize(t).length > maxLength).length;
-      if (longer > 0) note(`${longer} of ${train.texts.length} training texts are longer than ${maxLength} tokens (${truncation} kept; \`seqlab classify --long-texts chunks\` reads them whole)`);
+      if (longer > 0 && !useEncoder) note(`${longer} of ${train.texts.length} training texts are longer than ${maxLength} tokens (${truncation} kept; \`seqlab classify --long-texts chunks\` reads them whole)`);
     }
 
     const backend = await initBackend();
     const record: RunRecord<ClassifierOptions> = { task: 'classifier', options: { ...o, data, out, validation: validationFile } };
     await writeJsonAtomic(join(out, RUN_FILE), record);
-    const kinds = o.model === 'auto' ? (multiLabel ? ['tfidf-lr', 'fasttext'] : ['tfidf-lr', 'fasttext', 'rnn']) : [o.model];
+    if (o.encoder === 'use' && o.model !== 'auto' && !ENCODER_KINDS.includes(o.model)) {
+      throw new UsageError(`--encoder use: --model ${o.model} reads no sentence vectors; use --model use, hybrid or auto (or drop --encoder)`);
+    }
+    const kinds = o.model === 'auto' ? (useEncoder ? ['use', 'hybrid'] : multiLabel ? ['tfidf-lr', 'fasttext'] : ['tfidf-lr', 'fasttext', 'rnn']) : [o.model];
     if (kinds.includes('rnn') && multiLabel) throw new UsageError('--model rnn: recurrent classifiers take one label per text; this data is multi-label (use --model fasttext, tfidf-lr or auto)');
     const trainRows = { texts: train.texts, labels: train.labels };
     const problem = multiLabel ? ('multi-label' as const) : classes.length === 2 ? ('binary' as const) : ('multi-class' as const);
@@ -153,6 +175,8 @@ export function trainClassifierCommand(): Command {
     let rnnResult: import('@seqlab/rnn').TrainResult | undefined;
     let resumedFrom = 0;
     const session = new TrainingSession(o.epochs, out, `seqlab train classifier --resume ${o.out}`, { quiet: o.json });
+    // One encoder for every kind that reads it: the texts are embedded once (its cache holds them).
+    const encoder = useEncoder ? await (await import('@seqlab/embeddings')).loadEncoder({ cacheSize: Math.min(100_000, train.texts.length + validation.texts.length) }) : undefined;
     try {
       for (const kind of kinds) {
         const t0 = performance.now();
@@ -191,6 +215,34 @@ export function trainClassifierCommand(): Command {
             return fitted.result;
           });
           model = fitted!.classifier;
+        } else if (ENCODER_KINDS.includes(kind)) {
+          if (!o.json) note(`fitting ${kind} (Universal Sentence Encoder${kind === 'hybrid' ? ' + TF-IDF n-grams' : ''}; head sizes ${o.headHidden.join(', ')}) ...`);
+          const { fitUseTextClassifier } = await import('@seqlab/embeddings');
+          const bar = new ItemProgress('embedding', train.texts.length + validation.texts.length, { quiet: o.json });
+          let embedded = false;
+          try {
+            const fitted = await fitUseTextClassifier(trainRows, {
+              kind: kind as 'use' | 'hybrid',
+              classes,
+              problem,
+              validation: { texts: validation.texts, labels: validation.labels },
+              hidden: o.headHidden,
+              seed: o.seed,
+              encoder: encoder!,
+              training,
+              onProgress: (p) => {
+                if (p.stage === 'embed') bar.update(p.done);
+                else if (!embedded) {
+                  embedded = true;
+                  bar.stop();
+                }
+              },
+            });
+            model = fitted.classifier;
+            if (!o.json) note(`${kind}: heads ${fitted.heads.map((h) => `${h.hidden === 0 ? 'logistic regression' : `MLP ${h.hidden}`} ${fmt(h.validationAccuracy)}`).join(', ')}${fitted.useWeight !== undefined ? `; USE weight ${fitted.useWeight} (n-grams alone ${fmt(fitted.ngramValidationAccuracy!)})` : ''}`);
+          } finally {
+            bar.stop();
+          }
         } else {
           if (!o.json) note(`fitting ${kind} ...`);
           model = await rnn.fitLinearTextClassifier(trainRows, { kind: kind as 'fasttext' | 'tfidf-lr', classes, problem, seed: o.seed, classWeights: o.classWeights, training });
@@ -210,18 +262,19 @@ export function trainClassifierCommand(): Command {
       }
       // Score through the saved model, exactly as `seqlab classify` will load it.
       const { pipeline } = await import('@seqlab/tasks');
-      const saved = await pipeline('text-classification', out);
+      const saved = await pipeline('text-classification', out, encoder ? { encoder } : {});
       let report;
       try {
         report = rnn.classificationMetrics(saved.classes, saved.problem, labelsForModel(validation.labels, saved.classes), await saved.predict(validation.texts));
       } finally {
         saved.dispose();
       }
-      // The held-out rows only had to choose the kind. A linear kind refits in seconds, so the saved
+      // The held-out rows only had to choose the kind. A linear kind refits in seconds (the encoder
+      // kinds would embed every text again, the rnn would train again: they stay), so the saved
       // model learns from them too (what a user fitting the baseline on the whole file gets); the
       // validation figures above stay those of the fit that had not seen them.
       let refitRows: number | null = null;
-      if (o.refit && !validationFile && chosen.kind !== 'rnn') {
+      if (o.refit && !validationFile && (chosen.kind === 'fasttext' || chosen.kind === 'tfidf-lr')) {
         if (!o.json) note(`refitting ${chosen.kind} on all ${limited.texts.length} rows (training + validation) ...`);
         const whole = await rnn.fitLinearTextClassifier(
           { texts: limited.texts, labels: limited.labels },
@@ -281,6 +334,7 @@ export function trainClassifierCommand(): Command {
       });
     } finally {
       for (const c of candidates) c.model.dispose();
+      encoder?.dispose();
     }
   });
 }

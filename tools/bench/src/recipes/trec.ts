@@ -1,16 +1,23 @@
 /**
  * recipe:trec — TREC question classification (Li & Roth 2002): 6 coarse and 50 fine classes,
- * 5,452 training / 500 test questions. Trains the three kinds of the text-classification task on
- * the same rows (TF-IDF logistic regression, the fastText-style embedding bag, a BiLSTM with
- * attention pooling), reports test accuracy and macro F1 of each for TREC-6 and TREC-50, and
- * saves the TREC-6 model with the best accuracy on a held-out 10% of the training questions
- * (never the test set) as models/question-type.
+ * 5,452 training / 500 test questions. Trains the kinds of the text-classification task on the
+ * same rows (TF-IDF logistic regression, the fastText-style embedding bag, a BiLSTM with
+ * attention pooling, and the sentence-encoder kinds: a head on Universal Sentence Encoder
+ * vectors and its hybrid with TF-IDF n-grams), reports test accuracy and macro F1 of each for
+ * TREC-6 and TREC-50, and saves the TREC-6 model with the best accuracy on a held-out 10% of
+ * the training questions (never the test set) as models/question-type.
  *
- *   npm run recipe:trec -- [--seed 1] [--epochs 15] [--units 64] [--no-save]
+ * The sentence-encoder kinds choose on that held-out 10% only: the head (logistic regression or
+ * MLP), its epochs, the hybrid's weight and, for TREC-6, whether to learn the 50 fine labels and
+ * sum them into the 6 coarse ones; then they are fitted again with those settings on every
+ * training question (`refit`). The other kinds keep the 90% fit.
+ *
+ *   npm run recipe:trec -- [--seed 1] [--epochs 15] [--units 64] [--kinds tfidf-lr,fasttext,rnn,use,hybrid] [--no-save]
  */
 import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { initBackend } from '@seqlab/core';
+import { fitUseTextClassifier, loadEncoder } from '@seqlab/embeddings';
 import {
   classificationMetrics,
   decodeText,
@@ -30,7 +37,16 @@ function arg(name: string, fallback: string): string {
 const SEED = Number(arg('seed', '1'));
 const EPOCHS = Number(arg('epochs', '15'));
 const UNITS = Number(arg('units', '64'));
-const SAVE = !process.argv.includes('--no-save');
+const ALL_KINDS = ['tfidf-lr', 'fasttext', 'rnn', 'use', 'hybrid'] as const;
+type Kind = (typeof ALL_KINDS)[number];
+const KINDS = arg('kinds', ALL_KINDS.join(','))
+  .split(',')
+  .map((k) => {
+    if (!(ALL_KINDS as readonly string[]).includes(k)) throw new Error(`--kinds: unknown kind "${k}"; kinds: ${ALL_KINDS.join(', ')}`);
+    return k as Kind;
+  });
+// models/question-type is the best of every kind: a run of some kinds only does not replace it.
+const SAVE = !process.argv.includes('--no-save') && ALL_KINDS.every((k) => KINDS.includes(k));
 const MODEL_DIR = path.join(REPO_ROOT, 'models', 'question-type');
 
 interface Questions {
@@ -51,6 +67,8 @@ function readTrec(file: string): Questions {
 const train = readTrec('train_5500.label');
 const test = readTrec('TREC_10.label');
 const backend = await initBackend();
+// One encoder for every sentence-encoder fit: its cache holds every question, embedded once.
+const encoder = KINDS.some((k) => k === 'use' || k === 'hybrid') ? await loadEncoder({ batchSize: 64, cacheSize: 20_000 }) : undefined;
 console.log(`TREC: ${train.texts.length} training / ${test.texts.length} test questions; backend ${backend.name}`);
 
 interface Row {
@@ -61,10 +79,12 @@ interface Row {
   testMacroF1: number;
   trainSeconds: number;
   epochs?: number;
+  /** Sentence-encoder kinds: what validation chose (`labels`: `coarse` = the task's own labels, `fine` = TREC-6 learnt through the 50 fine ones). */
+  chosen?: { labels: 'coarse' | 'fine'; hidden: number; headEpochs: number; useWeight?: number; refit: boolean };
 }
 
 const rows: Row[] = [];
-let questionType: { model: TextClassificationPipeline; kind: string; metrics: TextClassificationMetrics; validationAccuracy: number } | undefined;
+let questionType: { model: TextClassificationPipeline; kind: string; metrics: TextClassificationMetrics; validationAccuracy: number; chosen?: Row['chosen'] } | undefined;
 
 for (const [task, labelsOf] of [
   ['TREC-6', (q: Questions) => q.coarse],
@@ -77,12 +97,40 @@ for (const [task, labelsOf] of [
   const fitRows = { texts: split.train.map((i) => train.texts[i]!), labels: split.train.map((i) => labels[i]!) };
   const valRows = { texts: split.holdout.map((i) => train.texts[i]!), labels: split.holdout.map((i) => labels[i]!) };
   const testTruth = labelsOf(test).map((l) => [l]);
-  const candidates: Array<{ kind: string; model: TextClassificationPipeline; validationAccuracy: number; metrics: TextClassificationMetrics }> = [];
-  for (const kind of ['tfidf-lr', 'fasttext', 'rnn'] as const) {
+  const candidates: Array<{ kind: string; model: TextClassificationPipeline; validationAccuracy: number; metrics: TextClassificationMetrics; chosen?: Row['chosen'] }> = [];
+  for (const kind of KINDS) {
     const t0 = performance.now();
     let model: TextClassificationPipeline;
     let epochs: number | undefined;
-    if (kind === 'rnn') {
+    let chosen: Row['chosen'];
+    let validationAccuracy: number | undefined;
+    if (kind === 'use' || kind === 'hybrid') {
+      // Coarse labels, or (TREC-6) the fine ones summed per coarse class: chosen on validation.
+      const labelings = task === 'TREC-6' ? (['coarse', 'fine'] as const) : (['coarse'] as const);
+      let best: { labels: 'coarse' | 'fine'; accuracy: number } | undefined;
+      for (const labelsChoice of labelings) {
+        const subLabels = labelsChoice === 'fine' ? { train: split.train.map((i) => train.fine[i]!), validation: split.holdout.map((i) => train.fine[i]!) } : undefined;
+        const trial = await fitUseTextClassifier(fitRows, { kind, classes, validation: valRows, encoder: encoder!, seed: SEED, clean: false, ...(subLabels ? { subLabels } : {}) });
+        trial.classifier.dispose();
+        console.log(`  ${task} ${kind} on ${labelsChoice === 'fine' ? 'the fine labels, summed per class' : "the task's labels"}: validation ${trial.validationAccuracy.toFixed(4)} (heads ${trial.heads.map((h) => `${h.hidden}: ${h.validationAccuracy.toFixed(4)}`).join(', ')}${trial.useWeight !== undefined ? `; USE weight ${trial.useWeight}, n-grams alone ${trial.ngramValidationAccuracy!.toFixed(4)}` : ''})`);
+        if (!best || trial.validationAccuracy > best.accuracy) best = { labels: labelsChoice, accuracy: trial.validationAccuracy };
+      }
+      const subLabels = best!.labels === 'fine' ? { train: split.train.map((i) => train.fine[i]!), validation: split.holdout.map((i) => train.fine[i]!) } : undefined;
+      const fitted = await fitUseTextClassifier(fitRows, {
+        kind,
+        classes,
+        validation: valRows,
+        refit: true,
+        encoder: encoder!,
+        seed: SEED,
+        clean: false,
+        ...(subLabels ? { subLabels } : {}),
+        training: { recipe: 'npm run recipe:trec', seed: SEED, task, data: 'data/trec/train_5500.label (choices on a stratified 10%, then refit on all)', labels: best!.labels },
+      });
+      model = fitted.classifier;
+      validationAccuracy = fitted.validationAccuracy;
+      chosen = { labels: best!.labels, hidden: fitted.chosenHidden, headEpochs: fitted.classifier.config.training!.headEpochs as number, ...(fitted.useWeight !== undefined ? { useWeight: fitted.useWeight } : {}), refit: true };
+    } else if (kind === 'rnn') {
       const fitted = await fitRecurrentTextClassifier(fitRows, {
         classes,
         validation: valRows,
@@ -105,11 +153,12 @@ for (const [task, labelsOf] of [
       model = await fitLinearTextClassifier(fitRows, { kind, classes, seed: SEED, clean: false, training: { recipe: 'npm run recipe:trec', seed: SEED, task } });
     }
     const trainSeconds = (performance.now() - t0) / 1000;
-    const validationAccuracy = classificationMetrics(classes, model.problem, valRows.labels, await model.predict(valRows.texts)).accuracy;
+    // A refitted model has seen the validation rows: its validation figure is the one measured before the refit.
+    validationAccuracy ??= classificationMetrics(classes, model.problem, valRows.labels, await model.predict(valRows.texts)).accuracy;
     const metrics = classificationMetrics(classes, model.problem, testTruth, await model.predict(test.texts));
-    rows.push({ task, kind, validationAccuracy, testAccuracy: metrics.accuracy, testMacroF1: metrics.macro.f1, trainSeconds, ...(epochs ? { epochs } : {}) });
+    rows.push({ task, kind, validationAccuracy, testAccuracy: metrics.accuracy, testMacroF1: metrics.macro.f1, trainSeconds, ...(epochs ? { epochs } : {}), ...(chosen ? { chosen } : {}) });
     console.log(`${task} ${kind}: validation ${validationAccuracy.toFixed(4)}, test accuracy ${metrics.accuracy.toFixed(4)}, macro F1 ${metrics.macro.f1.toFixed(4)} (${trainSeconds.toFixed(1)} s)`);
-    candidates.push({ kind, model, validationAccuracy, metrics });
+    candidates.push({ kind, model, validationAccuracy, metrics, ...(chosen ? { chosen } : {}) });
   }
   if (task === 'TREC-6') {
     // Chosen on held-out training questions; the test set only reports.
@@ -121,15 +170,19 @@ for (const [task, labelsOf] of [
   }
 }
 
-console.log(formatTable(rows.map((r) => ({ ...r, validationAccuracy: r.validationAccuracy.toFixed(4), testAccuracy: r.testAccuracy.toFixed(4), testMacroF1: r.testMacroF1.toFixed(4), trainSeconds: r.trainSeconds.toFixed(1) }))));
+console.log(formatTable(rows.map(({ chosen: _c, ...r }) => ({ ...r, validationAccuracy: r.validationAccuracy.toFixed(4), testAccuracy: r.testAccuracy.toFixed(4), testMacroF1: r.testMacroF1.toFixed(4), trainSeconds: r.trainSeconds.toFixed(1) }))));
 
 const trec6Best = Math.max(...rows.filter((r) => r.task === 'TREC-6').map((r) => r.testAccuracy));
 let modelBytes: number | undefined;
 if (SAVE && questionType) {
   await fs.rm(MODEL_DIR, { recursive: true, force: true });
   await questionType.model.save(MODEL_DIR);
+  // Every file, sub-directories included (a hybrid keeps its n-gram model in ngrams/).
   modelBytes = 0;
-  for (const f of await fs.readdir(MODEL_DIR)) modelBytes += (await fs.stat(path.join(MODEL_DIR, f))).size;
+  for (const f of await fs.readdir(MODEL_DIR, { recursive: true })) {
+    const stat = await fs.stat(path.join(MODEL_DIR, f));
+    if (stat.isFile()) modelBytes += stat.size;
+  }
   if (modelBytes > 10 * 1024 * 1024) throw new Error(`models/question-type is ${(modelBytes / 1e6).toFixed(1)} MB, over the 10 MB limit`);
   const m = questionType.metrics;
   const card = `# question-type
@@ -138,10 +191,17 @@ The question-type classifier of \`seqlab classify\` and \`POST /v1/classify\`: w
 answer a question asks for, one of the 6 coarse TREC classes — ABBR (abbreviation), DESC
 (description), ENTY (entity), HUM (person or group), LOC (location), NUM (number, date, amount).
 
-- Task \`text-classification\`, kind \`${questionType.kind}\` (chosen among tfidf-lr, fasttext and a BiLSTM with
-  attention by accuracy on a stratified 10% of the training questions, seed ${SEED}).
-- Data: TREC question classification (Li & Roth, COLING 2002), \`data/trec/train_5500.label\`
-  (90% used for fitting), tested on \`data/trec/TREC_10.label\`.
+- Task \`text-classification\`, kind \`${questionType.kind}\` (chosen among tfidf-lr, fasttext, a BiLSTM with
+  attention, a head on Universal Sentence Encoder vectors (use) and its hybrid with TF-IDF n-grams, by
+  accuracy on a stratified 10% of the training questions, seed ${SEED}: ${(questionType.validationAccuracy * 100).toFixed(2)}%).
+${
+  questionType.chosen
+    ? `- Settings chosen on that 10%: ${questionType.chosen.labels === 'fine' ? 'trained on the 50 fine labels, a coarse class scoring the sum of its fine ones' : 'trained on the 6 coarse labels'}; head ${questionType.chosen.hidden === 0 ? 'logistic regression' : `MLP with ${questionType.chosen.hidden} hidden units`} for ${questionType.chosen.headEpochs} epochs${questionType.chosen.useWeight !== undefined ? `; USE probabilities weighted ${questionType.chosen.useWeight}, TF-IDF n-gram probabilities ${(1 - questionType.chosen.useWeight).toFixed(2)}` : ''}. Then fitted again with those settings on every training question.
+- The sentence encoder (USE-lite, 27 MB) is not in this directory: config.json names it with the SHA-256 of its model.json and the loader takes it from @seqlab/embeddings (the installed, verified files).
+`
+    : ''
+}- Data: TREC question classification (Li & Roth, COLING 2002), \`data/trec/train_5500.label\`
+  (${questionType.chosen?.refit ? 'all of it after the choices' : '90% used for fitting'}), tested on \`data/trec/TREC_10.label\`.
 - TREC-6 test accuracy ${(m.accuracy * 100).toFixed(2)}%, macro F1 ${m.macro.f1.toFixed(4)} (500 questions).
   Per class: ${m.perClass.map((c) => `${c.label} F1 ${c.f1.toFixed(3)} (${c.support})`).join(', ')}.
 - Files: ${(modelBytes / 1e6).toFixed(2)} MB. Made by \`npm run recipe:trec -- --seed ${SEED}\` on backend ${backend.name}.
@@ -157,11 +217,12 @@ npm run seqlab -- classify --model question-type "How far is it from Denver to A
   console.log(`saved models/question-type (${questionType.kind}, ${(modelBytes / 1e6).toFixed(2)} MB)`);
 }
 questionType?.model.dispose();
+encoder?.dispose();
 
 const file = await writeResults('trec', `npm run recipe:trec -- --seed ${SEED} --epochs ${EPOCHS} --units ${UNITS}`, {
   backend: backend.name,
   rows,
-  questionType: questionType ? { kind: questionType.kind, validationAccuracy: questionType.validationAccuracy, testAccuracy: questionType.metrics.accuracy, bytes: modelBytes ?? null } : null,
+  questionType: questionType ? { kind: questionType.kind, ...(questionType.chosen ? { chosen: questionType.chosen } : {}), validationAccuracy: questionType.validationAccuracy, testAccuracy: questionType.metrics.accuracy, bytes: modelBytes ?? null } : null,
   goal: { metric: 'TREC-6 test accuracy', target: 0.95, best: trec6Best, met: trec6Best >= 0.95 },
   references: { 'Kim 2014 CNN-rand': 0.912, 'Kim 2014 CNN-static': 0.928, 'Kim 2014 CNN-non-static': 0.936, 'Silva et al. SVM (hand-made features)': 0.95 },
 });
