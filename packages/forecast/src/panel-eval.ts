@@ -95,11 +95,16 @@ export async function evaluatePanel(panel: readonly PanelSeries[], create: (seri
     options.onProgress?.(i + 1, panel.length);
   }
   if (results.length === 0) throw new ForecastInputError(`evaluatePanel: no series could be scored; first reason: ${skipped[0]!.reason}`);
+  return summarizePanel(results, horizon, m, skipped);
+}
+
+/** Per-series results and their means (each series weighs the same, as M4 averages). */
+export function summarizePanel(results: PanelSeriesResult[], horizon: number, maseSeason: number, skipped: PanelEvaluation['skipped'] = []): PanelEvaluation {
   const mean = (f: (r: PanelSeriesResult) => number) => results.reduce((a, r) => a + f(r), 0) / results.length;
   const covered = results.every((r) => r.coverage !== undefined);
   return {
     horizon,
-    maseSeason: m,
+    maseSeason,
     series: results,
     aggregate: {
       series: results.length,

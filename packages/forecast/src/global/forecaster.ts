@@ -5,7 +5,7 @@ import { ForecastInputError, positiveInt } from '../errors.js';
 import type { PanelSeries } from '../data/panel.js';
 import type { EpochLog, Forecast, ForecastBounds } from '../forecaster.js';
 import { coverage, mae, rmse, smape } from '../metrics.js';
-import type { PanelEvaluation, PanelSeriesResult } from '../panel-eval.js';
+import { summarizePanel, type PanelEvaluation, type PanelSeriesResult } from '../panel-eval.js';
 import { PooledConformal, seriesScale } from './conformal.js';
 
 /** What a global model needs to know about its panel, declared up front. */
@@ -313,7 +313,7 @@ export abstract class GlobalForecaster<O extends object = Record<string, unknown
         ...(r.lower.length ? { coverage: coverage(r.actual, r.lower, r.upper) } : {}),
       };
     });
-    return summarize(results, horizon, m);
+    return summarizePanel(results, horizon, m);
   }
 
   /**
@@ -347,7 +347,7 @@ export abstract class GlobalForecaster<O extends object = Record<string, unknown
         ...(f.lower && f.upper ? { coverage: coverage(y, f.lower[0]!.slice(0, y.length), f.upper[0]!.slice(0, y.length)) } : {}),
       };
     });
-    return summarize(results, horizon, this.season);
+    return summarizePanel(results, horizon, this.season);
   }
 
   /** Saves options, per-series state, calibration and weights into `dir` (atomic files, `config.json` last). */
@@ -378,25 +378,6 @@ export abstract class GlobalForecaster<O extends object = Record<string, unknown
   }
 }
 
-/** Per-series results and their means (each series weighs the same, as M4 averages). */
-function summarize(results: PanelSeriesResult[], horizon: number, maseSeason: number): PanelEvaluation {
-  const mean = (f: (r: PanelSeriesResult) => number) => results.reduce((a, r) => a + f(r), 0) / results.length;
-  const covered = results.every((r) => r.coverage !== undefined);
-  return {
-    horizon,
-    maseSeason,
-    series: results,
-    aggregate: {
-      series: results.length,
-      mae: mean((r) => r.mae),
-      rmse: mean((r) => r.rmse),
-      smape: mean((r) => r.smape),
-      mase: mean((r) => r.mase),
-      ...(covered ? { coverage: mean((r) => r.coverage!) } : {}),
-    },
-    skipped: [],
-  };
-}
 
 /** Reads `global-forecaster.json` from a saved model directory. */
 export async function readSavedGlobal(dir: string): Promise<SavedGlobalForecaster> {
