@@ -186,6 +186,25 @@ export async function loadSentimentModel(dir: string, options: { name?: string }
 }
 
 /**
+ * Writes the LayersModel(s) and `vectorizer.json` of a recurrent classifier directory (the
+ * layout sentiment and text-classification models share): one model in `dir`, or an ensemble as
+ * `member-1`, `member-2`, ... Returns the member subdirectories, or undefined for one model.
+ * config.json, which says what the directory is, is the caller's to write last.
+ */
+export async function writeClassifierMembers(
+  dir: string,
+  models: readonly tfl.LayersModel[],
+  vectorizer: TextVectorizer,
+  precision: WeightPrecision,
+): Promise<string[] | undefined> {
+  await fs.mkdir(dir, { recursive: true });
+  const members = models.length > 1 ? models.map((_, i) => `member-${i + 1}`) : undefined;
+  for (const [i, m] of models.entries()) await saveModel(m, members ? path.join(dir, members[i]!) : dir, { precision });
+  await writeJsonAtomic(path.join(dir, 'vectorizer.json'), vectorizer.toJSON());
+  return members;
+}
+
+/**
  * The directories holding the LayersModel(s) of a saved sentiment model: the directory itself,
  * or each ensemble member's subdirectory (checked to stay inside `dir`).
  */
@@ -239,10 +258,7 @@ export async function saveSentimentModel(
     throw new RnnArgumentError(`saveSentimentModel: the vectorizer has ${vectorizer.vocabSize} tokens but the architecture expects ${arch.vocabSize}`);
   }
   const precision = options.precision ?? 'float32';
-  await fs.mkdir(dir, { recursive: true });
-  const members = list.length > 1 ? list.map((_, i) => `member-${i + 1}`) : undefined;
-  for (const [i, m] of list.entries()) await saveModel(m, members ? path.join(dir, members[i]!) : dir, { precision });
-  await writeJsonAtomic(path.join(dir, 'vectorizer.json'), vectorizer.toJSON());
+  const members = await writeClassifierMembers(dir, list, vectorizer, precision);
   const fields = {
     format: 'seqlab-rnn/text-classifier@1',
     labels: ['negative', 'positive'],

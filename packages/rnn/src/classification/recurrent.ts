@@ -1,12 +1,9 @@
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import {
   classificationResult,
   loadLayersModel,
-  saveModel,
   UnsupportedError,
-  writeJsonAtomic,
   writeModelConfig,
   CLASSIFICATION_PROBLEMS,
   type AttributedToken,
@@ -21,7 +18,7 @@ import { resolveTextClassifierOptions, withAttentionWeights, type TextClassifier
 import { oneOf, positiveInt, RnnArgumentError } from '../errors.js';
 import { readJson } from '../generation/load.js';
 import { CompiledModel } from '../inference/compiled-model.js';
-import { sentimentMemberDirs } from '../sentiment.js';
+import { sentimentMemberDirs, writeClassifierMembers } from '../sentiment.js';
 import { chunkStarts, keptPositions, LONG_TEXT_MODES, TRUNCATION_STRATEGIES, type LengthStats, type LongTextMode, type TruncationStrategy } from './long-texts.js';
 import { checkClasses } from './labels.js';
 import { ensembleScores } from '../inference/ensemble-scores.js';
@@ -249,10 +246,7 @@ export async function saveRecurrentTextClassifier(
     throw new RnnArgumentError(`saveRecurrentTextClassifier: the vectorizer has ${vectorizer.vocabSize} tokens but the architecture expects ${arch.vocabSize}`);
   }
   const precision = options.precision ?? 'float32';
-  await fs.mkdir(dir, { recursive: true });
-  const members = list.length > 1 ? list.map((_, i) => `member-${i + 1}`) : undefined;
-  for (const [i, m] of list.entries()) await saveModel(m, members ? path.join(dir, members[i]!) : dir, { precision });
-  await writeJsonAtomic(path.join(dir, 'vectorizer.json'), vectorizer.toJSON());
+  const members = await writeClassifierMembers(dir, list, vectorizer, precision);
   const fields = {
     format: 'seqlab-rnn/text-classifier@1',
     problem,

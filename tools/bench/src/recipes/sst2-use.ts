@@ -32,7 +32,7 @@ import {
   type EmbeddedExamples,
   type HeadEpochLog,
 } from '@seqlab/embeddings';
-import { REPO_ROOT, formatTable, writeResults } from '../lib/report.js';
+import { REPO_ROOT, formatTable, hasModel, writeResults } from '../lib/report.js';
 import { cachedEmbeddings, readSst2 } from './sst2-data.js';
 import { sst2Holdout, tiedTo } from './sst2-holdout.js';
 
@@ -188,8 +188,8 @@ for (const until = Date.now() + waitMinutes * 60_000; Date.now() < until && !exi
   await new Promise((resolve) => setTimeout(resolve, 30_000));
 }
 let rnnFeatures: RnnSentimentFeatures | undefined;
-let hybridInfo: Record<string, unknown> = { status: `skipped: ${path.relative(REPO_ROOT, RNN_DIR)}/config.json not found (run npm run recipe:sst2 first)` };
-if (existsSync(path.join(RNN_DIR, 'config.json'))) {
+let hybridInfo: Record<string, unknown> = { status: `skipped: no sentiment model in ${path.relative(REPO_ROOT, RNN_DIR)} (run npm run recipe:sst2 first)` };
+if (await hasModel(RNN_DIR, 'sentiment')) {
   rnnFeatures = await RnnSentimentFeatures.load(RNN_DIR);
   const r0 = performance.now();
   const rnnTrain = await rnnFeatures.features(trainSplit.sentences);
