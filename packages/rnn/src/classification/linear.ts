@@ -17,6 +17,7 @@ import { TextVectorizer, type CleanTextOptions } from '@seqlab/tokenize';
 import { positiveInt, RnnArgumentError } from '../errors.js';
 import { readJson } from '../generation/load.js';
 import { checkClasses } from './labels.js';
+import { classificationMetrics } from './metrics.js';
 import { checkTexts } from './recurrent.js';
 import { DEFAULT_CLEAN, type LabelledRows } from './fit-recurrent.js';
 
@@ -44,6 +45,12 @@ export interface FastTextOptions {
 export interface TfidfLrOptions {
   /** Word n-grams up to this order. Default 2. */
   wordNgrams?: number;
+  /**
+   * Also character n-grams of each word (with `<` and `>` marking its ends), of lengths
+   * `[min, max]`: they share evidence between inflections and rare spellings, which matters
+   * most for short texts. Default none.
+   */
+  charNgrams?: [number, number];
   /** An n-gram is a feature when it occurs in at least this many training texts. Default 1 (unigrams), 2 (longer). */
   minDf?: number;
   /** Keep at most this many features (most frequent first). Default 200,000. */
@@ -68,8 +75,21 @@ export interface FitLinearClassifierOptions {
   tfidf?: TfidfLrOptions;
   /** `'balanced'` weights classes by inverse frequency. Default `'none'`. */
   classWeights?: 'balanced' | 'none';
+  /**
+   * `tfidf-lr` without `tfidf.l2`: held-out rows on which the L2 penalty is chosen from
+   * {@link TFIDF_L2_CANDIDATES} (best accuracy; the stronger penalty on a tie), as
+   * scikit-learn's `LogisticRegressionCV` would. The chosen value is in `config.training.l2`.
+   */
+  validation?: LabelledRows;
   training?: Record<string, unknown>;
 }
+
+/**
+ * L2 penalties a `tfidf-lr` fit tries when it has validation rows, strongest first. The right
+ * value moves with the number of rows and features: 1e-4 suits tens of thousands of long
+ * reviews, short questions want far less (TREC-6's 5,000 questions chose 3e-6).
+ */
+export const TFIDF_L2_CANDIDATES: readonly number[] = Object.freeze([3e-4, 1e-4, 3e-5, 1e-5, 3e-6, 1e-6]);
 
 /** `config.json` of a linear text classifier. */
 export interface LinearClassifierDirConfig {
@@ -194,7 +214,8 @@ export class LinearTextClassifier implements TextClassificationPipeline {
       return { idx, val: Float32Array.from(idx, (b) => counts.get(b)! / feats.length) };
     }
     const counts = new Map<number, number>();
-    for (const f of ngramFeatures(words, c.wordNgrams, 0, 0)) {
+    // minn = maxn = 0 (no character n-grams) in models saved before they were an option.
+    for (const f of ngramFeatures(words, c.wordNgrams, c.minn, c.maxn)) {
       const id = this.vocabulary!.index.get(f);
       if (id !== undefined) counts.set(id, (counts.get(id) ?? 0) + 1);
     }
@@ -342,6 +363,25 @@ export async function fitLinearTextClassifier(data: LabelledRows, options: FitLi
   const kind = options.kind;
   if (kind !== 'fasttext' && kind !== 'tfidf-lr') throw new BadInputError(`kind must be 'fasttext' or 'tfidf-lr', got ${JSON.stringify(kind)}`);
   if (data.texts.length === 0) throw new BadInputError('no training texts');
+  const { validation, ...rest } = options;
+  if (validation && kind === 'tfidf-lr' && options.tfidf?.l2 === undefined) {
+    if (validation.texts.length === 0 || validation.texts.length !== validation.labels.length) throw new BadInputError('validation must have texts, each with its labels');
+    let best: { model: LinearTextClassifier; accuracy: number; l2: number } | undefined;
+    const tried: Array<{ l2: number; validationAccuracy: number }> = [];
+    for (const l2 of TFIDF_L2_CANDIDATES) {
+      const model = await fitLinearTextClassifier(data, { ...rest, tfidf: { ...options.tfidf, l2 } });
+      const accuracy = classificationMetrics(model.classes, model.problem, validation.labels, await model.predict(validation.texts)).accuracy;
+      tried.push({ l2, validationAccuracy: accuracy });
+      if (!best || accuracy > best.accuracy) {
+        best?.model.dispose();
+        best = { model, accuracy, l2 };
+      } else {
+        model.dispose();
+      }
+    }
+    best!.model.config.training = { ...best!.model.config.training, l2: best!.l2, l2Candidates: tried };
+    return best!.model;
+  }
   const classes = checkClasses(options.classes ?? [...new Set(data.labels.flat())].sort(), 'classes');
   const problem = options.problem ?? (data.labels.some((l) => l.length !== 1) ? 'multi-label' : classes.length === 2 ? 'binary' : 'multi-class');
   const index = new Map(classes.map((c, i) => [c, i]));
@@ -356,6 +396,12 @@ export async function fitLinearTextClassifier(data: LabelledRows, options: FitLi
   const ft = options.fasttext ?? {};
   const tf = options.tfidf ?? {};
   const wordNgrams = kind === 'fasttext' ? (ft.wordNgrams ?? 2) : (tf.wordNgrams ?? 2);
+  if (tf.charNgrams !== undefined) {
+    const [lo, hi] = Array.isArray(tf.charNgrams) ? tf.charNgrams : [NaN, NaN];
+    if (tf.charNgrams.length !== 2 || !Number.isInteger(lo) || !Number.isInteger(hi) || lo! < 1 || hi! < lo! || hi! > 20) {
+      throw new BadInputError(`tfidf.charNgrams must be [min, max] with 1 <= min <= max <= 20, got ${JSON.stringify(tf.charNgrams)}`);
+    }
+  }
   const C = classes.length;
   const rng = new SeededRandom(`linear:${options.seed ?? 1}`);
   const base: LinearClassifierDirConfig = {
@@ -368,8 +414,8 @@ export async function fitLinearTextClassifier(data: LabelledRows, options: FitLi
     features: 0,
     dim: 0,
     wordNgrams,
-    minn: kind === 'fasttext' ? (ft.minn ?? 3) : 0,
-    maxn: kind === 'fasttext' ? (ft.maxn ?? 5) : 0,
+    minn: kind === 'fasttext' ? (ft.minn ?? 3) : (tf.charNgrams?.[0] ?? 0),
+    maxn: kind === 'fasttext' ? (ft.maxn ?? 5) : (tf.charNgrams?.[1] ?? 0),
     weightsFile: 'weights.bin',
     threshold: 0.5,
     ...(options.training ? { training: options.training } : {}),
@@ -390,7 +436,7 @@ export async function fitLinearTextClassifier(data: LabelledRows, options: FitLi
     lr0 = ft.learningRate ?? 0.5;
   } else {
     const df = new Map<string, number>();
-    for (const ws of words) for (const f of new Set(ngramFeatures(ws, wordNgrams, 0, 0))) df.set(f, (df.get(f) ?? 0) + 1);
+    for (const ws of words) for (const f of new Set(ngramFeatures(ws, wordNgrams, base.minn, base.maxn))) df.set(f, (df.get(f) ?? 0) + 1);
     const minDf = tf.minDf;
     const kept = [...df.entries()]
       .filter(([f, n]) => n >= (minDf ?? (f.startsWith('w ') ? 1 : 2)))
