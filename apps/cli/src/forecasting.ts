@@ -26,10 +26,11 @@ export const ALL_FORECASTERS = [...FORECASTERS, ...GLOBAL_FORECASTERS] as const;
  * Options of a global forecaster for the CLI flags given. The look-back defaults to a week for
  * hourly data (the M4 Hourly configuration) and to two seasons, at least one horizon, otherwise.
  */
-export function globalForecasterOptions(o: { horizon: number; season: number; lookback?: number; epochs?: number; seed?: number; hidden?: number; timeBudget?: number }): Record<string, unknown> {
+export function globalForecasterOptions(o: { horizon: number; season: number; secondSeason?: number; lookback?: number; epochs?: number; seed?: number; hidden?: number; timeBudget?: number }): Record<string, unknown> {
   return {
     horizon: o.horizon,
     season: o.season,
+    ...(o.secondSeason !== undefined ? { secondSeason: o.secondSeason } : {}),
     lookback: o.lookback ?? (o.season === 24 ? 168 : Math.max(2 * o.season, o.horizon)),
     ...(o.epochs !== undefined ? { epochs: o.epochs } : {}),
     ...(o.seed !== undefined ? { seeds: [o.seed] } : {}),

@@ -14,6 +14,7 @@ const schema = commonSchema.merge(seriesSchema).extend({
   horizon: positiveInt,
   lookback: positiveInt.optional(),
   season: positiveInt.optional(),
+  secondSeason: positiveInt.optional(),
   epochs: positiveInt.optional(),
   windows: positiveInt.default(5),
   step: positiveInt.optional(),
@@ -47,6 +48,7 @@ export function evaluateForecasterCommand(): Command {
     .requiredOption('--horizon <n>', 'steps per forecast')
     .option('--lookback <n>', 'input window of window-based models')
     .option('--season <n>', 'season length of seasonal models (default: inferred from the dates)')
+    .option('--second-season <n>', 'global models: a second, longer seasonality of the per-series smoothing, a multiple of --season (168, a week, for hourly data)')
     .option('--epochs <n>', 'training epochs of neural forecasters')
     .option('--windows <n>', 'number of forecast origins', '5')
     .option('--step <n>', 'rows between origins (default: the horizon)')

@@ -17,6 +17,7 @@ const schema = commonSchema.merge(seriesSchema).extend({
   horizon: positiveInt,
   lookback: positiveInt.optional(),
   season: positiveInt.optional(),
+  secondSeason: positiveInt.optional(),
   epochs: positiveInt.optional(),
   hidden: positiveInt.optional(),
   segmentLength: positiveInt.optional(),
@@ -75,6 +76,7 @@ export function trainForecasterCommand(): Command {
     .requiredOption('--horizon <n>', 'steps ahead the model is trained to forecast')
     .option('--lookback <n>', 'input window of window-based models (segrnn: reconciled with the segment length)')
     .option('--season <n>', 'season length of seasonal models (default: inferred from the dates)')
+    .option('--second-season <n>', 'global models: a second, longer seasonality of the per-series smoothing, a multiple of --season (168, a week, for hourly data)')
     .option('--epochs <n>', 'maximum training epochs of neural forecasters (they stop early on validation loss)')
     .option('--hidden <n>', 'hidden size of neural forecasters')
     .option('--segment-length <n>', 'segrnn segment length (default: a divisor of the look-back, 24 when it fits)')
