@@ -76,6 +76,8 @@ export interface PanelForecastResult {
   newSeries: string[];
   /** Set when intervals were asked for and the model has none. */
   warning?: string;
+  /** What users should know about the answer (e.g. a level too high for the model's calibration residuals). */
+  notes: string[];
 }
 
 function parsePanelRequest(request: PanelForecastRequest): void {
@@ -132,6 +134,14 @@ export async function forecastPanelWith(model: GlobalForecaster<object>, name: s
     throwIfCancelled(request.signal, 'forecast');
     runs.push(await model.predict(request.horizon, { ...base, level: l }));
   }
+  const notes: string[] = [];
+  const n = model.calibrationCount ?? 0;
+  for (const l of levels) {
+    // The conformal quantile needs ceil((n + 1) l) <= n residuals; beyond that the widest is all there is.
+    if (Math.ceil((n + 1) * l) > n) {
+      notes.push(`${Math.round(l * 1000) / 10}% intervals: ${n} held-out residuals per step (one per fitted series) are too few for that level; the widest residual is used, so coverage may fall short`);
+    }
+  }
   const first = runs[0]!;
   let order = first;
   if (!chosen && request.series) {
@@ -164,6 +174,7 @@ export async function forecastPanelWith(model: GlobalForecaster<object>, name: s
     series,
     newSeries: series.filter((s) => !s.seen).map((s) => s.id),
     ...(warning ? { warning } : {}),
+    notes,
   };
 }
 

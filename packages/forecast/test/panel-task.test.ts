@@ -85,6 +85,8 @@ describe('the forecast task over a saved global model', () => {
       const stored = await pipe.runPanel(undefined, { horizon: 24, levels: [0.8, 0.95] });
       expect(stored).toMatchObject({ model: 'es-hybrid', kind: 'es-hybrid', horizon: 24, levels: [0.95, 0.8], newSeries: [] });
       expect(stored.series.map((s) => s.id)).toEqual(fittedOn.map((p) => p.id));
+      // Six residuals per step support an 80% conformal quantile (ceil(7 x 0.8) = 6) but not a 95% one.
+      expect(stored.notes).toEqual([expect.stringMatching(/^95% intervals: 6 held-out residuals per step .* too few for that level/)]);
       for (const s of stored.series) {
         expect(s).toMatchObject({ seen: true, historyRows: 0 });
         const [wide, narrow] = s.intervals;

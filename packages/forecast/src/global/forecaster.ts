@@ -170,6 +170,11 @@ export abstract class GlobalForecaster<O extends object = Record<string, unknown
     return this.conformal !== undefined;
   }
 
+  /** Held-out residuals per forecast step behind the intervals (one per fitted series), when calibrated. */
+  get calibrationCount(): number | undefined {
+    return this.conformal?.count;
+  }
+
   /** Choices the last `fit` made that users should know of. */
   get notes(): readonly string[] {
     return this.fitNotes;
