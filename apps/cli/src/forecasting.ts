@@ -39,6 +39,20 @@ export function globalForecasterOptions(o: { horizon: number; season: number; se
   };
 }
 
+/**
+ * The season line of a global model's summary: the season used and why, the second season when
+ * one was given, else the longer cycles the sampling frequency offers and the flag that adds one.
+ */
+export function seasonLine(report: import('@seqlab/forecast').SeasonReport, secondSeason: number | undefined): string {
+  const longer = report.candidates.filter((c) => report.period !== undefined && c.period > report.period && c.period % report.period === 0);
+  const second = secondSeason !== undefined
+    ? `; second season ${secondSeason}`
+    : longer.length
+      ? `; --second-season ${longer.map((c) => c.period).join('|')} adds the ${longer.map((c) => c.cycle).join(' or ')} cycle`
+      : '';
+  return `season: ${report.period} (${report.reason})${second}`;
+}
+
 /** A forecaster name. */
 export type ForecasterName = (typeof FORECASTERS)[number];
 
