@@ -99,7 +99,7 @@ describe('POST /v1/forecast with a panel', () => {
       [body({ options: { season: 24 } }), 400, 'options', /do not apply to a saved global model/],
       [{ series: m4[0]!.values, horizon: 3, newSeries: 'error' }, 400, 'newSeries', /applies to panel requests only/],
       [body({ panel: panelOf(m4.slice(5, 8)), newSeries: 'error' }), 400, undefined, new RegExp(`series "${m4[6]!.id}", "${m4[7]!.id}" were not in the fitted panel; new series were refused`)],
-      [body({ panel: { short: { values: m4[0]!.values.slice(0, 50) } } }), 400, undefined, /series "short" \(#1\) has 50 rows; this model needs at least 96/],
+      [body({ panel: { short: { values: m4[0]!.values.slice(0, 47) } } }), 400, undefined, /series "short" \(#1\) has 47 rows; this model needs at least 48/],
       [body({ horizon: 48 }), 400, undefined, /trained for horizon 24; got 48/],
       [body({ model: 'nope' }), 404, undefined, /no saved forecaster named "nope"/],
       [body({ model: 'es-hybrid' }), 400, undefined, /"es-hybrid" is a forecaster kind, not a saved model/],

@@ -133,8 +133,12 @@ describe('the forecast task over a saved global model', () => {
       await expect(pipe.runPanel(undefined, { horizon: 12, series: [unseen[0]!] })).rejects.toThrow(new RegExp(`series "${unseen[0]}" is not in the series es-hybrid was fitted on`));
       await expect(pipe.runPanel(undefined, { horizon: 48 })).rejects.toThrow(/trained for horizon 24; got 48/);
       await expect(pipe.runPanel(undefined, { horizon: 12, level: 0.9 } as never)).rejects.toThrow(/unknown option "level"; valid options: horizon, levels, series/);
-      const short = { id: 'short', series: { ...panel[7]!.series, values: [panel[7]!.series.values[0]!.slice(0, 50)] } };
-      await expect(pipe.runPanel([short], { horizon: 12 })).rejects.toThrow(/series "short" \(#1\) has 50 rows; this model needs at least 120/);
+      // Forecasting needs the look-back (72 rows here), not the training windows' look-back + horizon (120).
+      const rows = (n: number) => ({ id: 'short', series: { ...panel[7]!.series, values: [panel[7]!.series.values[0]!.slice(-n)] } });
+      await expect(pipe.runPanel([rows(71)], { horizon: 12 })).rejects.toThrow(/series "short" \(#1\) has 71 rows; this model needs at least 72/);
+      const [fromWeek] = (await pipe.runPanel([rows(72)], { horizon: 12 })).series;
+      expect(fromWeek).toMatchObject({ id: 'short', seen: false, historyRows: 72 });
+      expect(fromWeek!.mean.every(Number.isFinite)).toBe(true);
       await expect(pipe.run(createSeries([1, 2, 3]), { horizon: 2 })).rejects.toThrow(/"es-hybrid" is a global \(panel\) es-hybrid model: it forecasts many series at once/);
       await expect(ForecastPipeline.create('naive').runPanel(panel, { horizon: 2 })).rejects.toThrow(/"naive" is a per-series forecaster \(naive\), not a global \(panel\) model/);
       pipe.dispose();

@@ -124,8 +124,16 @@ export class EsHybridForecaster extends GlobalForecaster<EsHybridOptions> {
       for (const l of this.lookbacks) if (l % this.m !== 0) throw new ForecastInputError(`the gru core reads the look-back in segments of one season (${this.m}); lookback ${l} is not a multiple of it`);
     }
     for (const k of ['hidden', 'layers', 'epochs', 'windowsPerEpoch', 'batchSize', 'patience'] as const) if (options[k] !== undefined) positiveInt(options[k], k);
-    // Smoothing needs two (long) seasons; windows need the look-back and the horizon after the first.
-    this.capabilities = { minSeriesLength: Math.max(2 * this.warmup, this.warmup + Math.max(...this.lookbacks) + this.H), maxHorizon: this.H, neural: true, newSeries: true };
+    // Smoothing needs two (long) seasons; training windows need the look-back and the horizon
+    // after the first, a forecast only the look-back.
+    const lookback = Math.max(...this.lookbacks);
+    this.capabilities = {
+      minSeriesLength: Math.max(2 * this.warmup, this.warmup + lookback + this.H),
+      minHistory: Math.max(2 * this.warmup, lookback),
+      maxHorizon: this.H,
+      neural: true,
+      newSeries: true,
+    };
   }
 
   get season(): number {

@@ -12,6 +12,8 @@ import { PooledConformal, seriesScale } from './conformal.js';
 export interface GlobalCapabilities {
   /** Fewest rows a series needs to be fitted (with its validation window held out). */
   minSeriesLength: number;
+  /** Fewest rows of history `predict` forecasts a series from (no training windows needed: fewer than `minSeriesLength`). */
+  minHistory: number;
   /** Longest horizon `predict` gives (the horizon the network was trained for). */
   maxHorizon: number;
   neural: boolean;
@@ -239,7 +241,7 @@ export abstract class GlobalForecaster<O extends object = Record<string, unknown
     let order = ids.map((_, i) => i);
     let panel: PanelSeries[] | undefined;
     if (options.panel) {
-      validatePanel(options.panel, `${this.name}.predict: panel`, this.capabilities.minSeriesLength);
+      validatePanel(options.panel, `${this.name}.predict: panel`, this.capabilities.minHistory);
       const index = new Map(ids.map((id, i) => [id, i]));
       const unseen = options.panel.filter((p) => !index.has(p.id)).map((p) => `"${p.id}"`);
       if (unseen.length > 0 && (!this.capabilities.newSeries || options.newSeries === 'error')) {
