@@ -127,7 +127,7 @@ export interface SeriesForecastResult {
   dates?: string[];
 }
 
-/** Panel forecast output: one entry per series, in the order sent. */
+/** Panel forecast output: one entry per series, in the order of the request's `panel` keys. */
 export interface PanelForecastResult {
   model: string;
   kind: string;
