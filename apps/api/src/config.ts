@@ -103,6 +103,10 @@ const configSchema = z.object({
   maxForecastParameters: int(1).default(2_000_000),
   /** MAX_FORECAST_MEMORY_MB: working memory one forecast request may need. */
   maxForecastMemoryMb: z.coerce.number().positive().default(128),
+  /** MAX_FORECAST_SERIES: series in one panel forecast request (a saved global model). */
+  maxForecastSeries: int(1).default(1_000),
+  /** MAX_FORECAST_PANEL_VALUES: values over all series of one panel forecast request. */
+  maxForecastPanelValues: int(1).default(1_000_000),
   /** MAX_PROMPT_LENGTH: characters of a generation prompt (the CLI shares the default). */
   maxPromptLength: int(1).default(MAX_PROMPT_LENGTH),
   /** MAX_GENERATE_STEPS: recurrent steps of one generation request: prompt length + maxTokens x beam. */
@@ -183,6 +187,8 @@ const ENV_NAMES: Record<keyof Config, string> = {
   maxForecastWork: 'MAX_FORECAST_WORK',
   maxForecastParameters: 'MAX_FORECAST_PARAMETERS',
   maxForecastMemoryMb: 'MAX_FORECAST_MEMORY_MB',
+  maxForecastSeries: 'MAX_FORECAST_SERIES',
+  maxForecastPanelValues: 'MAX_FORECAST_PANEL_VALUES',
   maxPromptLength: 'MAX_PROMPT_LENGTH',
   maxGenerateSteps: 'MAX_GENERATE_STEPS',
   faultInjection: 'FAULT_INJECTION',

@@ -81,6 +81,11 @@ export function admitTask(task: Task, limits: CostLimits): Admission {
       }
       return { heavy: cost.flops > HEAVY_FORECAST_FLOPS || task.model === 'segrnn' || task.model === 'seq2seq' };
     }
+    // A saved global model only forecasts (no fitting of the shared network); the request's size is
+    // bounded by MAX_FORECAST_SERIES and MAX_FORECAST_PANEL_VALUES in its schema. Like every saved
+    // forecaster it takes the heavy lane, so many series cannot crowd out cheap requests.
+    case 'forecast-panel':
+      return { heavy: true };
     // Classification is bounded by MAX_TEXTS x MAX_TEXT_LENGTH like sentiment, chunked long texts too.
     case 'sentiment':
     case 'embed':

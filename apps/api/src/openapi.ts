@@ -122,10 +122,11 @@ export function openApiDocument(schemas: Schemas, version: string): JsonSchema {
         },
       ),
       '/v1/forecast': post(
-        'Fit a forecaster on the given series and forecast `horizon` steps with intervals',
+        'Fit a forecaster on the given series (or use a saved one) and forecast `horizon` steps with intervals; with `panel`, a saved global model forecasts every series sent',
         schemas.forecast,
         json({
           type: 'object',
+          description: 'For series/columns: model, columns, mean/lower/upper [column][step], dates, fitMs. For panel: model, kind, level, series[] ({ id, seen, mean, lower, upper, dates }), newSeries, notes.',
           properties: {
             model: { type: 'string' },
             columns: { type: 'array', items: { type: 'string' } },
@@ -136,6 +137,23 @@ export function openApiDocument(schemas: Schemas, version: string): JsonSchema {
             upper: matrix,
             dates: { type: 'array', items: { type: 'string' } },
             fitMs: num,
+            kind: { type: 'string' },
+            series: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  id: { type: 'string' },
+                  seen: { type: 'boolean' },
+                  mean: { type: 'array', items: num },
+                  lower: { type: 'array', items: num },
+                  upper: { type: 'array', items: num },
+                  dates: { type: 'array', items: { type: 'string' } },
+                },
+              },
+            },
+            newSeries: { type: 'array', items: { type: 'string' } },
+            notes: { type: 'array', items: { type: 'string' } },
           },
         }),
       ),

@@ -8,7 +8,7 @@ const modelName = z
   .describe('Model folder name under SEQLAB_MODELS (no paths); default: the configured model');
 
 /** Request schemas, sized by the configured limits. Shared by the routes and the OpenAPI document. */
-export function createSchemas(config: Pick<Config, 'maxTexts' | 'maxTextLength' | 'maxGenerateTokens'>) {
+export function createSchemas(config: Pick<Config, 'maxTexts' | 'maxTextLength' | 'maxGenerateTokens' | 'maxForecastSeries' | 'maxForecastPanelValues'>) {
   const text = z.string().min(1, 'must not be empty').max(config.maxTextLength, `must be at most ${config.maxTextLength} characters`);
   const texts = z.array(text).min(1, 'needs at least one text').max(config.maxTexts, `at most ${config.maxTexts} texts per request`);
 
@@ -42,14 +42,28 @@ export function createSchemas(config: Pick<Config, 'maxTexts' | 'maxTextLength' 
 
   const finiteNumber = z.number().refine(Number.isFinite, 'must be a finite number');
   const values = z.array(finiteNumber).min(3, 'needs at least 3 values').max(100_000);
+  const dates = z.array(z.string().min(1).max(40));
+  const panelSeries = z
+    .strictObject({ values, dates: dates.optional().describe('one ISO timestamp per value') })
+    .superRefine((s, ctx) => {
+      if (s.dates && s.dates.length !== s.values.length) ctx.addIssue({ code: 'custom', path: ['dates'], message: `has ${s.dates.length} entries for ${s.values.length} values` });
+    });
   const forecast = z
     .strictObject({
       series: values.optional().describe('one column of values, oldest first'),
+      panel: z
+        .record(z.string().min(1).max(64), panelSeries)
+        .optional()
+        .describe('many series by id, each { values, dates? }, forecast by a saved global model (e.g. es-hybrid) named by model'),
+      newSeries: z
+        .enum(['fit', 'error'])
+        .optional()
+        .describe("with panel: series the model was not fitted on are forecast with per-series smoothing fitted on their values ('fit', default) or refused ('error')"),
       columns: z
         .record(z.string().min(1).max(64), values)
         .optional()
         .describe('several named columns of equal length'),
-      dates: z.array(z.string().min(1).max(40)).optional().describe('one ISO date per row'),
+      dates: dates.optional().describe('one ISO date per row'),
       horizon: z.number().int().min(1).max(1000),
       model: z
         .string()
@@ -62,8 +76,22 @@ export function createSchemas(config: Pick<Config, 'maxTexts' | 'maxTextLength' 
         .describe('forecaster options, e.g. { "season": 12 }'),
     })
     .superRefine((f, ctx) => {
+      if (f.panel !== undefined) {
+        if (f.series !== undefined || f.columns !== undefined) ctx.addIssue({ code: 'custom', path: ['panel'], message: 'give exactly one of series, columns or panel' });
+        if (f.dates !== undefined) ctx.addIssue({ code: 'custom', path: ['dates'], message: 'with panel, give each series its own dates' });
+        if (Object.keys(f.options).length > 0) ctx.addIssue({ code: 'custom', path: ['options'], message: 'do not apply to a saved global model (its options were set when it was trained)' });
+        const ids = Object.keys(f.panel);
+        if (ids.length === 0) ctx.addIssue({ code: 'custom', path: ['panel'], message: 'needs at least one series' });
+        if (ids.length > config.maxForecastSeries) ctx.addIssue({ code: 'custom', path: ['panel'], message: `has ${ids.length} series; at most ${config.maxForecastSeries} per request (MAX_FORECAST_SERIES)` });
+        const total = Object.values(f.panel).reduce((a, s) => a + s.values.length, 0);
+        if (total > config.maxForecastPanelValues) {
+          ctx.addIssue({ code: 'custom', path: ['panel'], message: `has ${total} values over all series; at most ${config.maxForecastPanelValues} per request (MAX_FORECAST_PANEL_VALUES)` });
+        }
+        return;
+      }
+      if (f.newSeries !== undefined) ctx.addIssue({ code: 'custom', path: ['newSeries'], message: 'applies to panel requests only' });
       if ((f.series === undefined) === (f.columns === undefined)) {
-        ctx.addIssue({ code: 'custom', path: ['series'], message: 'give exactly one of series or columns' });
+        ctx.addIssue({ code: 'custom', path: ['series'], message: 'give exactly one of series, columns or panel' });
         return;
       }
       const cols = f.columns ? Object.entries(f.columns) : [['value', f.series!] as const];

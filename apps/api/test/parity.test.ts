@@ -4,12 +4,15 @@
  * process from source (apps never import each other), the service in-process on the shipped models.
  */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '@seqlab/core';
+import { createGlobalForecaster, createSeries } from '@seqlab/forecast';
 import { REPO_ROOT, createApp, createConfig, createModelServices, type Services } from '../src/index.js';
 
 const run = promisify(execFile);
@@ -88,4 +91,42 @@ describe('CLI and API agree', () => {
       expect(r.intervals['90']![1]).toBeCloseTo(api.body.upper[0][h], 8);
     });
   });
+
+  it('forecast of a panel: a saved global model on five M4 series (one it was not fitted on), the same per-series forecasts and intervals', async () => {
+    const m4 = readFileSync(path.join(REPO_ROOT, 'data/m4/Hourly-train.csv'), 'utf8').trim().split('\n').slice(1, 6).map((line) => {
+      const cells = line.split(',').map((c) => c.replace(/"/g, '')).filter((c) => c !== '');
+      return { id: cells[0]!, values: cells.slice(1).slice(-200).map(Number) };
+    });
+    const models = path.join(tmp, 'models');
+    await initBackend();
+    const model = createGlobalForecaster('es-hybrid', { season: 24, horizon: 12, lookback: 48, hidden: 16, epochs: 2, windowsPerEpoch: 256 });
+    await model.fit(m4.slice(0, 4).map((s) => ({ id: s.id, series: createSeries(s.values) })));
+    await model.save(path.join(models, 'panel-model'));
+    model.dispose();
+    const csv = path.join(tmp, 'wide.csv');
+    await writeFile(csv, `id,${m4[0]!.values.map((_, t) => `V${t + 1}`).join(',')}\n${m4.map((s) => `${s.id},${s.values.join(',')}`).join('\n')}\n`);
+    const config = createConfig({ modelsDir: models, sentimentModel: 'off', generatorModel: 'off', workers: 1, embeddings: false, rateLimitMax: 0, logLevel: 'silent' });
+    const panelServices = createModelServices(config);
+    try {
+      await panelServices.whenReady();
+      const panel = Object.fromEntries(m4.map((s) => [s.id, { values: s.values }]));
+      const [cli, api] = await Promise.all([
+        seqlab(['forecast', '--csv', csv, '--wide', '--load', path.join(models, 'panel-model'), '--horizon', '6', '--level', '90']),
+        request(createApp(config, panelServices).app).post('/v1/forecast').send({ model: 'panel-model', panel, horizon: 6, level: 0.9 }).expect(200),
+      ]);
+      const fromCli = cli.series as Array<{ id: string; seen: boolean; mean: number[]; intervals: Array<{ lower: number[]; upper: number[] }> }>;
+      const fromApi = api.body.series as Array<{ id: string; seen: boolean; mean: number[]; lower: number[]; upper: number[] }>;
+      expect(fromCli.map((s) => [s.id, s.seen])).toEqual(fromApi.map((s) => [s.id, s.seen]));
+      expect(fromApi.map((s) => s.seen)).toEqual([true, true, true, true, false]);
+      fromCli.forEach((s, i) =>
+        s.mean.forEach((m, h) => {
+          expect(m).toBeCloseTo(fromApi[i]!.mean[h]!, 6);
+          expect(s.intervals[0]!.lower[h]).toBeCloseTo(fromApi[i]!.lower[h]!, 6);
+          expect(s.intervals[0]!.upper[h]).toBeCloseTo(fromApi[i]!.upper[h]!, 6);
+        }),
+      );
+    } finally {
+      await panelServices.close(2000);
+    }
+  }, 60_000);
 });

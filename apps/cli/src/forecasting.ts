@@ -26,16 +26,31 @@ export const ALL_FORECASTERS = [...FORECASTERS, ...GLOBAL_FORECASTERS] as const;
  * Options of a global forecaster for the CLI flags given. The look-back defaults to a week for
  * hourly data (the M4 Hourly configuration) and to two seasons, at least one horizon, otherwise.
  */
-export function globalForecasterOptions(o: { horizon: number; season: number; lookback?: number; epochs?: number; seed?: number; hidden?: number; timeBudget?: number }): Record<string, unknown> {
+export function globalForecasterOptions(o: { horizon: number; season: number; secondSeason?: number; lookback?: number; epochs?: number; seed?: number; hidden?: number; timeBudget?: number }): Record<string, unknown> {
   return {
     horizon: o.horizon,
     season: o.season,
+    ...(o.secondSeason !== undefined ? { secondSeason: o.secondSeason } : {}),
     lookback: o.lookback ?? (o.season === 24 ? 168 : Math.max(2 * o.season, o.horizon)),
     ...(o.epochs !== undefined ? { epochs: o.epochs } : {}),
     ...(o.seed !== undefined ? { seeds: [o.seed] } : {}),
     ...(o.hidden !== undefined ? { hidden: o.hidden } : {}),
     ...(o.timeBudget !== undefined ? { timeBudgetSeconds: o.timeBudget } : {}),
   };
+}
+
+/**
+ * The season line of a global model's summary: the season used and why, the second season when
+ * one was given, else the longer cycles the sampling frequency offers and the flag that adds one.
+ */
+export function seasonLine(report: import('@seqlab/forecast').SeasonReport, secondSeason: number | undefined): string {
+  const longer = report.candidates.filter((c) => report.period !== undefined && c.period > report.period && c.period % report.period === 0);
+  const second = secondSeason !== undefined
+    ? `; second season ${secondSeason}`
+    : longer.length
+      ? `; --second-season ${longer.map((c) => c.period).join('|')} adds the ${longer.map((c) => c.cycle).join(' or ')} cycle`
+      : '';
+  return `season: ${report.period} (${report.reason})${second}`;
 }
 
 /** A forecaster name. */

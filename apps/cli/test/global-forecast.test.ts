@@ -46,6 +46,9 @@ describe('global forecasters on the command line', () => {
     const summary = JSON.parse(r.stdout);
     expect(summary).toMatchObject({ model: 'es-hybrid', global: true, layout: 'long', series: 6, options: { season: 24, horizon: 24, lookback: 48, seeds: [42] } });
     expect(summary.validation.rows).toBe(24);
+    // Hourly dates: one day is the season, the week is offered as a second one (not used unless asked).
+    expect(summary.season).toMatchObject({ period: 24, source: 'inferred', frequency: 'hourly', candidates: [{ period: 24, cycle: 'daily' }, { period: 168, cycle: 'weekly' }] });
+    expect(summary.secondSeason).toBeNull();
     expect(Number.isFinite(summary.validation.smape)).toBe(true);
     expect(existsSync(join(out, 'training.json'))).toBe(true);
     await initBackend();
@@ -76,6 +79,17 @@ describe('global forecasters on the command line', () => {
     const noSeason = await run(trainForecasterCommand(), ['--data', WIDE, '--wide', '--model', 'es-hybrid', '--horizon', '24', '--out', join(dir, 'y')]);
     expect(noSeason.exitCode).toBe(2);
     expect(noSeason.stderr).toMatch(/es-hybrid needs --season: the series have no dates to infer it from/);
+    // The summary says which season was used and which longer cycle could be added.
+    const human = await run(trainForecasterCommand(), ['--data', LONG, '--id-col', 'store', '--model', 'es-hybrid', ...small, '--hidden', '8', '--out', join(dir, 'h'), '--no-progress']);
+    expect(human.exitCode).toBe(0);
+    expect(human.stdout).toMatch(/^season: 24 \(hourly data: one day is 24 steps \(a week, 168, is offered\)\); --second-season 168 adds the weekly cycle$/m);
+    // A weekly second season needs two weeks of smoothing before the held-out day: 300 rows are too few.
+    const weekly = await run(trainForecasterCommand(), ['--data', LONG, '--id-col', 'store', '--model', 'es-hybrid', ...small, '--second-season', '168', '--out', join(dir, 'w')]);
+    expect(weekly.exitCode).toBe(2);
+    expect(weekly.stderr).toMatch(/series "H1" \(#1\) has 300 rows; this model needs at least 360/);
+    const notMultiple = await run(trainForecasterCommand(), ['--data', LONG, '--id-col', 'store', '--model', 'es-hybrid', ...small, '--second-season', '100', '--out', join(dir, 'w')]);
+    expect(notMultiple.exitCode).toBe(2);
+    expect(notMultiple.stderr).toMatch(/secondSeason must be a multiple of season \(24\) and longer, e\.g\. 168; got 100/);
     const badSeeds = await run(evaluateForecasterCommand(), ['--data', WIDE, '--wide', '--season', '24', '--model', 'es-hybrid', '--horizon', '24', '--seeds', '1,x']);
     expect(badSeeds.exitCode).toBe(2);
     expect(badSeeds.stderr).toMatch(/seeds.*comma-separated non-negative integers, got "x"/);

@@ -604,7 +604,7 @@ export async function readSaved(dir: string): Promise<SavedForecaster> {
 }
 
 /** Dates of the `horizon` steps after the history, when its dates are regular. */
-function futureDates(history: TimeSeries, horizon: number): string[] | undefined {
+export function futureDates(history: TimeSeries, horizon: number): string[] | undefined {
   const d = history.dates;
   if (!d || d.length < 2 || history.irregular) return undefined;
   const last = d[d.length - 1]!;

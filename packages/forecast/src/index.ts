@@ -67,8 +67,19 @@ export {
   type ForecastRequest,
   type ForecastResult,
 } from './task.js';
+export {
+  forecastPanelWith,
+  panelForecastCsv,
+  panelForecastRequestSchema,
+  panelForecastRows,
+  type PanelForecastRequest,
+  type PanelForecastResult,
+  type PanelForecastRow,
+  type PanelInterval,
+  type SeriesForecast,
+} from './panel-task.js';
 export { PooledConformal, seriesScale } from './global/conformal.js';
-export { fitSmoothing, positiveShift, seasonalAt, smoothSeries, type SeriesSmoothing } from './global/smoothing.js';
+export { fitSmoothing, positiveShift, seasonalAt, seasonalFactor, smoothSeries, type SecondSeason, type SeriesSmoothing } from './global/smoothing.js';
 export {
   GlobalForecaster,
   readSavedGlobal,

@@ -67,6 +67,7 @@ export const FORECASTER_OPTION_SCHEMAS = Object.freeze({
   'es-hybrid': z.strictObject({
     season: positiveInt.optional(),
     horizon: positiveInt.optional(),
+    secondSeason: positiveInt.optional(),
     lookback: positiveInt.optional(),
     lookbacks: z.array(positiveInt).min(1).max(16).optional(),
     seeds: z.array(z.number().int().min(0).max(2 ** 32 - 1)).min(1).max(32).optional(),

@@ -7,6 +7,10 @@ import type { BaseOptions, EpochLog, Forecast, ForecastBounds, Forecaster } from
 import { seriesLength, sliceSeries, type TimeSeries } from './data/series.js';
 import { createForecaster, FORECASTER_NAMES, loadForecaster } from './registry.js';
 import { inferSeasonality, type SeasonReport } from './season.js';
+import type { PanelSeries } from './data/panel.js';
+import type { GlobalForecaster } from './global/forecaster.js';
+import { loadGlobalForecaster } from './global/registry.js';
+import { forecastPanelWith, type PanelForecastRequest, type PanelForecastResult } from './panel-task.js';
 
 /** Forecasters that read a fixed window of `lookback` rows and forecast `horizon` steps per pass. */
 const WINDOWED = new Set(['segrnn', 'seq2seq', 'dlinear', 'linear']);
@@ -191,7 +195,9 @@ function parseRequest(request: ForecastRequest): ForecastRequest {
 
 /**
  * The forecasting task: a forecaster by registry name (fitted on each request's series) or a
- * saved forecaster directory (forecasting from its stored history or a given one). Create with
+ * saved forecaster directory (forecasting from its stored history or a given one). A saved
+ * global (panel) model's directory loads too: it forecasts many series at once with
+ * {@link ForecastPipeline.runPanel} (`global` is true). Create with
  * {@link ForecastPipeline.create} / {@link ForecastPipeline.load}, or through `pipeline('forecast', ...)`.
  */
 export class ForecastPipeline {
@@ -203,6 +209,7 @@ export class ForecastPipeline {
     /** Model name shown to users (the registry name, or the saved directory's name). */
     readonly name: string,
     private readonly saved: Forecaster<BaseOptions> | undefined,
+    private readonly panelModel?: GlobalForecaster<object>,
   ) {}
 
   /** A pipeline that fits a fresh `model` (registry name) on every request. */
@@ -219,6 +226,10 @@ export class ForecastPipeline {
     try {
       const config = await readModelConfig(dir);
       if (config.task !== 'forecast') throw new ForecastInputError(`model "${name}" is a ${config.task} model, not a forecaster`);
+      if (config.global === true) {
+        const global = await loadGlobalForecaster(dir);
+        return new ForecastPipeline(global.name, name, undefined, global);
+      }
       const model = await loadForecaster(dir);
       return new ForecastPipeline(model.name, name, model);
     } catch (err) {
@@ -228,6 +239,7 @@ export class ForecastPipeline {
 
   /** Whether the pipeline's forecaster trains a network (needs a TensorFlow.js backend). */
   get neural(): boolean {
+    if (this.panelModel) return this.panelModel.capabilities.neural;
     if (this.saved) return this.saved.capabilities.neural;
     const probe = createForecaster(this.kind, this.kind === 'mean-ensemble' ? { members: [{ name: 'naive' }] } : {});
     try {
@@ -244,6 +256,7 @@ export class ForecastPipeline {
    */
   async fit(series: TimeSeries, request: ForecastRequest): Promise<ForecastPipeline> {
     parseRequest(request);
+    this.refuseGlobal();
     if (this.saved) throw new ForecastInputError(`forecast: model "${this.name}" is already fitted (a saved forecaster)`);
     const options = forecasterOptionsFor(this.kind, request, series);
     const model = createForecaster(this.kind, options);
@@ -268,6 +281,7 @@ export class ForecastPipeline {
    */
   async run(series: TimeSeries | undefined, request: ForecastRequest): Promise<ForecastResult> {
     parseRequest(request);
+    this.refuseGlobal();
     if (!this.saved) {
       if (!series) throw new ForecastInputError(`forecast: model "${this.kind}" needs a series to fit`);
       const fitted = await this.fit(series, request);
@@ -308,8 +322,40 @@ export class ForecastPipeline {
     };
   }
 
+  /** Whether this is a global (panel) model: it forecasts with {@link runPanel}, not {@link run}. */
+  get global(): boolean {
+    return this.panelModel !== undefined;
+  }
+
+  /** The loaded global model, for a global model's directory. */
+  get globalForecaster(): GlobalForecaster<object> | undefined {
+    return this.panelModel;
+  }
+
+  private refuseGlobal(): void {
+    if (this.panelModel) {
+      throw new ForecastInputError(`forecast: model "${this.name}" is a global (panel) ${this.kind} model: it forecasts many series at once (runPanel; CLI --id-col or --wide; API "panel")`);
+    }
+  }
+
+  /**
+   * Forecasts many series with a saved global model: from the histories in `panel` (by id;
+   * series the model was not fitted on are forecast as `request.newSeries` says), or from the
+   * end of every series it was fitted on when `panel` is undefined. See {@link forecastPanelWith}.
+   *
+   * @throws ForecastInputError for a pipeline over a per-series forecaster (named), a bad
+   *   request, unknown series ids, new series it cannot forecast.
+   */
+  async runPanel(panel: readonly PanelSeries[] | undefined, request: PanelForecastRequest): Promise<PanelForecastResult> {
+    if (!this.panelModel) {
+      throw new ForecastInputError(`forecast: model "${this.name}" is a per-series forecaster (${this.kind}), not a global (panel) model: forecast one series at a time, or train a global model (train forecaster --model es-hybrid --id-col/--wide)`);
+    }
+    return forecastPanelWith(this.panelModel, this.name, panel, request);
+  }
+
   /** Saves the fitted or loaded forecaster to `dir` (see {@link saveForecaster} to fit and save in one call). */
   async save(dir: string): Promise<void> {
+    if (this.panelModel) return this.panelModel.save(dir);
     if (!this.saved) throw new ForecastInputError(`forecast: "${this.kind}" is not fitted; call fit(series, request) first or use saveForecaster`);
     await this.saved.save(dir);
   }
@@ -322,6 +368,7 @@ export class ForecastPipeline {
   /** Frees a loaded forecaster's weights. */
   dispose(): void {
     this.saved?.dispose();
+    this.panelModel?.dispose();
   }
 }
 

@@ -112,7 +112,11 @@ describe('es-hybrid (global ES-RNN-style model)', () => {
       }
     });
     await expect(loaded.predict(48)).rejects.toThrow(/trained for horizon 24; got 48/);
-    await expect(loaded.predict(24, { panel: [{ id: 'H999', series: panel[0]!.series }] })).rejects.toThrow(/series "H999" was not in the fitted panel/);
+    // A series it was not fitted on: refused when asked to, else forecast with smoothing fitted on its history.
+    await expect(loaded.predict(24, { panel: [{ id: 'H999', series: panel[0]!.series }], newSeries: 'error' })).rejects.toThrow(/series "H999" was not in the fitted panel; new series were refused/);
+    const [fresh] = await loaded.predict(24, { panel: [{ id: 'H999', series: panel[0]!.series }], level: 0.8 });
+    expect(fresh).toMatchObject({ id: 'H999', seen: false });
+    expect(fresh!.forecast.lower![0]).toHaveLength(24);
     loaded.dispose();
     model.dispose();
   }), 120_000);

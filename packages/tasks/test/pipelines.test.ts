@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, readModelConfig, setGlobalSeed, type SentimentResult } from '@seqlab/core';
 import { expectNoLeakedTensors } from '@seqlab/core/testing';
-import { createSeries, FORECASTER_NAMES, type TimeSeries } from '@seqlab/forecast';
+import { createGlobalForecaster, createSeries, FORECASTER_NAMES, GLOBAL_FORECASTER_NAMES, type TimeSeries } from '@seqlab/forecast';
 import { loadEncoder, SentimentClassifier, trainSentimentHead, useSentimentHead, type SentenceEncoder } from '@seqlab/embeddings';
 import { resolveTextClassifierOptions, saveSentimentModel, textClassifier } from '@seqlab/rnn';
 import { TextVectorizer } from '@seqlab/tokenize';
@@ -197,6 +197,40 @@ describe("pipeline('forecast')", () => {
     const r = await p.run(seasonalSeries(100), { horizon: 6 });
     expect(r.options).toMatchObject({ horizon: 6, lookback: 24 });
     expect(r.main.mean[0]).toHaveLength(6);
+  });
+
+  it.each([...GLOBAL_FORECASTER_NAMES])('global %s: a saved directory loads as a panel pipeline, forecasts every series (and a new one), saves and reloads the same', async (name) => {
+    // Four monthly series of different levels; a fifth the model never saw.
+    const panel = [1, 2, 3, 4, 5].map((k) => {
+      const s = seasonalSeries(100);
+      return { id: `s${k}`, series: { ...s, values: [s.values[0]!.map((v) => v * k)] } };
+    });
+    const model = createGlobalForecaster(name, { season: 12, horizon: 6, lookback: 24, hidden: 8, epochs: 2, windowsPerEpoch: 128 });
+    await model.fit(panel.slice(0, 4));
+    const dir = path.join(tmp, `global-${name}`);
+    await model.save(dir);
+    model.dispose();
+    expect(await readModelConfig(dir)).toMatchObject({ version: 1, task: 'forecast', kind: name, global: true });
+    const p = await pipeline('forecast', dir);
+    const again = path.join(tmp, `global-${name}-again`);
+    let first;
+    try {
+      expect(p.global).toBe(true);
+      first = await expectNoLeakedTensors(() => p.runPanel(panel, { horizon: 6, levels: [0.8] }));
+      expect(first.series.map((s) => [s.id, s.seen, s.mean.length])).toEqual(panel.map((q, i) => [q.id, i < 4, 6]));
+      // Monthly dates carry over to the forecast steps.
+      expect(first.series[0]!.dates![0]).toBe(new Date(Date.UTC(2000, 100, 1)).toISOString());
+      await p.save(again);
+    } finally {
+      p.dispose();
+    }
+    const reloaded = await pipeline('forecast', again);
+    try {
+      const second = await reloaded.runPanel(panel, { horizon: 6, levels: [0.8] });
+      second.series.forEach((s, i) => s.mean.forEach((v, h) => expect(v).toBeCloseTo(first.series[i]!.mean[h]!, 6)));
+    } finally {
+      reloaded.dispose();
+    }
   });
 
   it('rejects unknown forecaster options, listing the valid ones', async () => {

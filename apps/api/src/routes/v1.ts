@@ -111,6 +111,15 @@ export function v1Routes(config: Config, services: Services, schemas: Schemas, m
 
   router.post('/v1/forecast', async (req, res) => {
     const body = parseBody(schemas.forecast, req);
+    if (body.panel) {
+      const panel = Object.entries(body.panel).map(([id, s]) => ({ id, values: s.values, ...(s.dates ? { dates: s.dates } : {}) }));
+      const out = await services.forecastPanel(
+        { model: body.model, panel, horizon: body.horizon, level: body.level, ...(body.newSeries ? { newSeries: body.newSeries } : {}) },
+        { signal: signalOf(res) },
+      );
+      reply(res, out);
+      return;
+    }
     const columns = body.columns ?? { value: body.series! };
     const out = await services.forecast(
       { model: body.model, options: body.options, columns, dates: body.dates, horizon: body.horizon, level: body.level },
@@ -143,7 +152,14 @@ export function v1Routes(config: Config, services: Services, schemas: Schemas, m
       models: r.models,
       batching: { windowMs: config.batchWindowMs, maxBatchSize: config.batchMaxSize },
       workers: config.workers,
-      limits: { maxTexts: config.maxTexts, maxTextLength: config.maxTextLength, maxGenerateTokens: config.maxGenerateTokens, bodyLimit: config.bodyLimit },
+      limits: {
+        maxTexts: config.maxTexts,
+        maxTextLength: config.maxTextLength,
+        maxGenerateTokens: config.maxGenerateTokens,
+        maxForecastSeries: config.maxForecastSeries,
+        maxForecastPanelValues: config.maxForecastPanelValues,
+        bodyLimit: config.bodyLimit,
+      },
     });
   });
 

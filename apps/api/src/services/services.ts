@@ -10,6 +10,8 @@ import type {
   ClassifyTask,
   ForecastResult,
   ForecastTask,
+  PanelForecastResult,
+  PanelForecastTask,
   GenerateOptions,
   GenerateResult,
   ModelStatus,
@@ -47,6 +49,8 @@ export interface Services {
   stream(prompt: string, options: GenerateOptions, onChunk: (text: string) => void, call?: CallOptions): Promise<GenerateResult>;
   embed(texts: string[], options?: CallOptions): Promise<Float32Array[]>;
   forecast(task: Omit<ForecastTask, 'kind'>, options?: CallOptions): Promise<ForecastResult>;
+  /** Many series forecast by a saved global model (off the HTTP thread, like every forecast). */
+  forecastPanel(task: Omit<PanelForecastTask, 'kind'>, options?: CallOptions): Promise<PanelForecastResult>;
   /** Any text classifier under the models folder (`options.model`, default: the task's default model). */
   classify(texts: string[], options?: CallOptions & { longTexts?: ClassifyTask['longTexts'] }): Promise<ClassifyResult>;
   readiness(): Readiness;
@@ -170,6 +174,7 @@ export function createModelServices(config: Config): Services {
       ),
     embed: (texts, options = {}) => embedBatcher.add('default', texts, options.signal),
     forecast: (task, options = {}) => pool.run<ForecastResult>({ kind: 'forecast', ...task }, { signal: options.signal, deadline: deadline() }),
+    forecastPanel: (task, options = {}) => pool.run<PanelForecastResult>({ kind: 'forecast-panel', ...task }, { signal: options.signal, deadline: deadline() }),
     classify: (texts, options = {}) =>
       pool.run<ClassifyResult>(
         { kind: 'classify', texts, ...(options.model !== undefined ? { model: options.model } : {}), ...(options.longTexts ? { longTexts: options.longTexts } : {}) },

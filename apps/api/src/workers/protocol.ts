@@ -42,6 +42,17 @@ export interface ForecastTask {
   level: number;
 }
 
+/** Many series for a saved global (panel) model, as sent to a worker. */
+export interface PanelForecastTask {
+  kind: 'forecast-panel';
+  /** Name of a saved global forecaster under the models folder. */
+  model: string;
+  panel: Array<{ id: string; values: number[]; dates?: string[] }>;
+  horizon: number;
+  level: number;
+  newSeries?: 'fit' | 'error';
+}
+
 /**
  * The work a worker can do. `model` is an absolute model directory, `name` what the caller
  * called it (messages name models by it). A forecast's `model` is a forecaster registry name or
@@ -54,6 +65,7 @@ export type Task =
   | { kind: 'embed'; texts: string[] }
   | ClassifyTask
   | ForecastTask
+  | PanelForecastTask
   | { kind: 'status' }
   /** Hits a real wasm trap (only when the worker was started with `faultInjection`). */
   | { kind: 'fault' };
@@ -100,6 +112,31 @@ export interface ForecastResult {
   dates?: string[];
   fitMs: number;
   /** Set when part of the answer (the intervals) could not be computed. */
+  warning?: string;
+}
+
+/** One series' forecast from a global model. */
+export interface SeriesForecastResult {
+  id: string;
+  /** Whether the model was fitted on this series (false: its smoothing was fitted on the values sent). */
+  seen: boolean;
+  mean: number[];
+  lower?: number[];
+  upper?: number[];
+  /** Timestamps of the forecast steps, when the series came with regular dates. */
+  dates?: string[];
+}
+
+/** Panel forecast output: one entry per series, in the order of the request's `panel` keys. */
+export interface PanelForecastResult {
+  model: string;
+  kind: string;
+  horizon: number;
+  level: number;
+  series: SeriesForecastResult[];
+  /** Ids the model was not fitted on. */
+  newSeries: string[];
+  notes: string[];
   warning?: string;
 }
 

@@ -13,7 +13,20 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { BadInputError, CancelledError, initBackend, isSeqlabError, NotFoundError, throwIfCancelled, type BackendName } from '@seqlab/core';
 import type { WorkerErrorKind } from '../errors.js';
-import type { ClassifyResult, ClassifyTask, ForecastResult, ForecastTask, FromWorker, GenerateResult, Task, ToWorker, WorkerInit, WorkerStatus } from './protocol.js';
+import type {
+  ClassifyResult,
+  ClassifyTask,
+  ForecastResult,
+  ForecastTask,
+  FromWorker,
+  GenerateResult,
+  PanelForecastResult,
+  PanelForecastTask,
+  Task,
+  ToWorker,
+  WorkerInit,
+  WorkerStatus,
+} from './protocol.js';
 
 // Types only: the packages themselves are imported lazily below.
 type TasksModule = typeof import('@seqlab/tasks');
@@ -164,6 +177,9 @@ async function forecast(task: ForecastTask, signal: AbortSignal): Promise<Foreca
     }
   }
   const pipeline = saved ? await cached('forecast', saved, task.model) : await mod.pipeline('forecast', task.model);
+  if (pipeline.global) {
+    throw new BadInputError(`model: "${task.model}" is a global (panel) ${pipeline.kind} model: send the series as "panel" ({ "<id>": { "values": [...] } })`);
+  }
   if (pipeline.neural && !init.forecastNeural) {
     throw new BadInputError(`model: "${task.model}" trains a neural network per request, which this server does not allow (FORECAST_NEURAL=on enables it)`);
   }
@@ -182,6 +198,54 @@ async function forecast(task: ForecastTask, signal: AbortSignal): Promise<Foreca
     upper: out.upper,
     dates: out.dates,
     fitMs: result.fitSeconds * 1000,
+    ...(result.warning ? { warning: `no prediction intervals: ${result.warning}` } : {}),
+  };
+}
+
+/**
+ * Many series through a saved global model (loaded once per worker, like every saved
+ * forecaster): the forecast task's `runPanel`, the code `seqlab forecast --load DIR --wide` runs.
+ */
+async function forecastPanel(task: PanelForecastTask, signal: AbortSignal): Promise<PanelForecastResult> {
+  const mod = await tasks();
+  const { FORECASTER_NAMES, GLOBAL_FORECASTER_NAMES, createSeries } = await import('@seqlab/forecast');
+  if ((FORECASTER_NAMES as readonly string[]).includes(task.model) || (GLOBAL_FORECASTER_NAMES as readonly string[]).includes(task.model)) {
+    throw new BadInputError(`model: a panel is forecast by a saved global model named by model (train one with \`seqlab train forecaster --model es-hybrid --wide\`); "${task.model}" is a forecaster kind, not a saved model`);
+  }
+  let dir: string;
+  try {
+    dir = mod.resolveModelDir(task.model, { modelsDir: init.modelsDir, allowPaths: false }).dir;
+  } catch (err) {
+    if (!(isSeqlabError(err) && err.code === 'not_found')) throw err;
+    throw new NotFoundError(`model: no saved forecaster named "${task.model}"`);
+  }
+  const pipeline = await cached('forecast', dir, task.model);
+  if (!pipeline.global) {
+    throw new BadInputError(`model: "${task.model}" is a per-series forecaster (${pipeline.kind}); a panel needs a saved global model - send one series with "series" or "columns" instead`);
+  }
+  // Rows name their series: a bad value or date is reported with the series' id.
+  const panel = task.panel.map((s) => {
+    try {
+      return { id: s.id, series: createSeries(s.values, s.dates) };
+    } catch (err) {
+      throw new BadInputError(`panel.${s.id}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  });
+  const result = await pipeline.runPanel(panel, { horizon: task.horizon, levels: [task.level], signal, ...(task.newSeries ? { newSeries: task.newSeries } : {}) });
+  return {
+    model: task.model,
+    kind: result.kind,
+    horizon: result.horizon,
+    level: result.levels[0] ?? task.level,
+    series: result.series.map((s) => ({
+      id: s.id,
+      seen: s.seen,
+      mean: s.mean,
+      ...(s.intervals[0] ? { lower: s.intervals[0].lower, upper: s.intervals[0].upper } : {}),
+      ...(s.dates ? { dates: s.dates } : {}),
+    })),
+    newSeries: result.newSeries,
+    notes: result.notes,
     ...(result.warning ? { warning: `no prediction intervals: ${result.warning}` } : {}),
   };
 }
@@ -282,6 +346,8 @@ async function run(id: number, task: Task, signal: AbortSignal): Promise<unknown
       return classify(task);
     case 'forecast':
       return forecast(task, signal);
+    case 'forecast-panel':
+      return forecastPanel(task, signal);
     case 'status':
       return currentStatus();
     case 'fault':

@@ -3,7 +3,7 @@ import type { BacktestResult, PanelEvaluation, SplitEvaluation, TimeSeries } fro
 import { z } from 'zod';
 import { defineAction, emit, fmt, note, println, table } from '../cli.js';
 import { UsageError } from '../errors.js';
-import { ALL_FORECASTERS, GLOBAL_FORECASTERS, globalForecasterOptions, forecasterOptions } from '../forecasting.js';
+import { ALL_FORECASTERS, GLOBAL_FORECASTERS, globalForecasterOptions, forecasterOptions, seasonLine } from '../forecasting.js';
 import { commonSchema, existingDir, existingFile, fraction, intList, oneOf, parseOptions, positiveInt, seed } from '../options.js';
 import { csvReadOptions, seriesSchema, withSeriesOptions } from '../series-options.js';
 
@@ -14,6 +14,7 @@ const schema = commonSchema.merge(seriesSchema).extend({
   horizon: positiveInt,
   lookback: positiveInt.optional(),
   season: positiveInt.optional(),
+  secondSeason: positiveInt.optional(),
   epochs: positiveInt.optional(),
   windows: positiveInt.default(5),
   step: positiveInt.optional(),
@@ -47,6 +48,7 @@ export function evaluateForecasterCommand(): Command {
     .requiredOption('--horizon <n>', 'steps per forecast')
     .option('--lookback <n>', 'input window of window-based models')
     .option('--season <n>', 'season length of seasonal models (default: inferred from the dates)')
+    .option('--second-season <n>', 'global models: a second, longer seasonality of the per-series smoothing, a multiple of --season (168, a week, for hourly data)')
     .option('--epochs <n>', 'training epochs of neural forecasters')
     .option('--windows <n>', 'number of forecast origins', '5')
     .option('--step <n>', 'rows between origins (default: the horizon)')
@@ -218,6 +220,7 @@ async function evaluatePanelCommand(fc: typeof import('@seqlab/forecast'), data:
   // M4 scores one forecast of the last H rows per series; more windows only when asked.
   const windows = windowsGiven ? o.windows : 1;
   const seasonOf = (s: TimeSeries) => fc.seasonFor({ hints: { season: o.season } }, s).period;
+  const seasonReport = fc.seasonFor({ hints: { season: o.season } }, panel[0]!.series);
   const maseSeason = o.season ?? seasonOf(panel[0]!.series) ?? 1;
   const results: Array<{ model: string; seconds: number } & PanelEvaluation> = [];
   for (const name of o.model ?? ['seasonal-naive']) {
@@ -250,8 +253,10 @@ async function evaluatePanelCommand(fc: typeof import('@seqlab/forecast'), data:
     );
     results.push({ model: name, ...r, seconds: (performance.now() - t0) / 1000 });
   }
-  emit(o.json, { data, layout: o.wide ? 'wide' : 'long', series: panel.length, horizon: o.horizon, windows, maseSeason, results }, () => {
+  const global = (o.model ?? []).some(isGlobal);
+  emit(o.json, { data, layout: o.wide ? 'wide' : 'long', series: panel.length, horizon: o.horizon, windows, maseSeason, season: seasonReport, secondSeason: o.secondSeason ?? null, results }, () => {
     println(`${panel.length} series (${o.wide ? 'one per row' : `by ${o.idCol}`}): ${windows} window${windows > 1 ? 's' : ''} of ${o.horizon} steps each; means over series, MASE season ${maseSeason}`);
+    if (global && seasonReport.period !== undefined) println(seasonLine(seasonReport, o.secondSeason));
     const hasCoverage = results.some((r) => r.aggregate.coverage !== undefined);
     println(
       table([

@@ -1,6 +1,6 @@
-import { resolve } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { Command } from 'commander';
-import type { Forecast } from '@seqlab/forecast';
+import type { Forecast, ForecastPipeline, PanelForecastResult, PanelSeries } from '@seqlab/forecast';
 import { z } from 'zod';
 import { collect, defineAction, emit, fmt, note, println, table } from '../cli.js';
 import { TrainingProgress } from '../progress.js';
@@ -27,6 +27,25 @@ const schema = commonSchema.merge(csvFormatSchema).extend({
   plot: z.string().optional(),
   save: z.string().optional(),
   seed: seed.default(42),
+  idCol: z.string().min(1).optional(),
+  wide: z.boolean().default(false),
+  series: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined) return undefined;
+      const ids = v.split(',').map((s) => s.trim());
+      if (ids.some((id) => id === '')) {
+        ctx.addIssue({ code: 'custom', message: `expected comma-separated series ids (H1,H2); got ${JSON.stringify(v)}` });
+        return z.NEVER;
+      }
+      return ids;
+    }),
+  out: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || /\.(csv|json)$/i.test(v), 'the file name must end in .csv or .json'),
+  newSeries: oneOf(['fit', 'error'] as const, 'a policy for series the model was not fitted on, one of').default('fit'),
   nonNegative: z.boolean().default(false),
   bounds: z
     .string()
@@ -64,7 +83,12 @@ export function forecastCommand(): Command {
     .option('--save <dir>', 'save the fitted forecaster to a directory')
     .option('--seed <n>', 'random seed for neural forecasters', '42')
     .option('--non-negative', 'the series cannot go below 0: clip forecasts and intervals there')
-    .option('--bounds <lower:upper>', 'limits the series cannot leave, either side may be empty (0:100, :1)');
+    .option('--bounds <lower:upper>', 'limits the series cannot leave, either side may be empty (0:100, :1)')
+    .option('--id-col <name>', 'many series in one long/tidy file, this column naming each row\'s series: forecast every series with a global model (--load)')
+    .option('--wide', 'many series, one per row (the M4 layout: an id, then the values): forecast every series with a global model (--load)')
+    .option('--series <ids>', 'with --id-col/--wide: forecast only these series (comma-separated ids)')
+    .option('--new-series <policy>', 'with --id-col/--wide, series the model was not fitted on: fit (its per-series smoothing on the file\'s history, the shared network as trained) or error', 'fit')
+    .option('--out <file>', 'with --id-col/--wide: write the forecasts in long format (series, step, timestamp, forecast, lower/upper per level) to a .csv or .json file');
   withCsvFormatOptions(cmd);
   return defineAction(cmd, async ({ opts }) => {
     const o = parseOptions(schema, opts);
@@ -72,6 +96,13 @@ export function forecastCommand(): Command {
     const plot = plotPath(o.plot);
     if (o.load && opts.model !== undefined && cmd.getOptionValueSource('model') === 'cli') {
       throw new UsageError('--model and --load cannot be used together: --load uses the saved forecaster');
+    }
+    if (o.idCol !== undefined || o.wide) {
+      await forecastPanel(o, csv, plot);
+      return;
+    }
+    for (const [flag, given] of [['--series', o.series], ['--out', o.out], ['--new-series', cmd.getOptionValueSource('newSeries') === 'cli' || undefined]] as const) {
+      if (given !== undefined) throw new UsageError(`${flag} belongs to panel forecasts: give the series with --id-col (long file) or --wide (one per row)`);
     }
     const fc = await import('@seqlab/forecast');
     const series = fc.readCsvSeries(csv, csvReadOptions(o));
@@ -221,4 +252,107 @@ function chartFor(
     }
   });
   return forecastChart(points, intervals, { title, temporal });
+}
+
+type Options = z.infer<typeof schema>;
+
+/** A file name safe on every platform for a series id (ids come from the data). */
+function fileSafe(id: string): string {
+  return id.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100) || 'series';
+}
+
+/**
+ * `seqlab forecast --load DIR --id-col/--wide`: a saved global model forecasts every series of
+ * a panel file (or `--series`) from the file's histories, with intervals; long-format rows to
+ * stdout or `--out`, one plot per series with `--plot`.
+ */
+async function forecastPanel(o: Options, csv: string, plot: string | undefined): Promise<void> {
+  if (o.idCol !== undefined && o.wide) throw new UsageError('use either --id-col (long file) or --wide (one series per row), not both');
+  if (!o.load) {
+    throw new UsageError('--id-col/--wide forecast many series with a saved global model: give --load DIR (train one with `seqlab train forecaster --model es-hybrid --id-col/--wide`)');
+  }
+  for (const [flag, given] of [['--holdout', o.holdout || undefined], ['--save', o.save], ['--lookback', o.lookback], ['--season', o.season], ['--epochs', o.epochs]] as const) {
+    if (given !== undefined) {
+      throw new UsageError(`${flag} does not apply to a saved global model's panel forecast${flag === '--holdout' ? ' (score it with `seqlab evaluate forecaster --load DIR --id-col/--wide` on the rows that followed)' : ' (it was set when the model was trained)'}`);
+    }
+  }
+  if (o.nonNegative && o.bounds) throw new UsageError('use either --non-negative or --bounds, not both');
+  const fc = await import('@seqlab/forecast');
+  const read = csvReadOptions(o);
+  const panel: PanelSeries[] = o.wide ? fc.readWideCsv(csv, { delimiter: read.delimiter, encoding: read.encoding }) : fc.readCsvPanel(csv, { ...read, idColumn: o.idCol! });
+  const { pipeline } = await import('@seqlab/tasks');
+  const model: ForecastPipeline = await pipeline('forecast', existingDir(o.load, '--load'));
+  try {
+    if (!model.global) {
+      throw new UsageError(`--load ${o.load} holds a per-series forecaster (${model.kind}); --id-col/--wide need a global model (train one with \`seqlab train forecaster --model es-hybrid --id-col/--wide\`)`);
+    }
+    const levels = percentLevels(o.level);
+    const bounds = o.nonNegative ? { lower: 0 } : o.bounds;
+    const result = await model.runPanel(panel, {
+      horizon: o.horizon,
+      levels: levels.map((l) => l / 100),
+      ...(o.series ? { series: o.series } : {}),
+      newSeries: o.newSeries,
+      ...(bounds ? { bounds } : {}),
+    });
+    if (result.warning) note(`seqlab: ${result.warning}`);
+    for (const n of result.notes) note(`seqlab: note: ${n}`);
+    if (result.newSeries.length) {
+      note(`seqlab: note: ${result.newSeries.length} series the model was not fitted on (${result.newSeries.slice(0, 5).join(', ')}${result.newSeries.length > 5 ? ', ...' : ''}): smoothing fitted on their history here, the shared network as trained`);
+    }
+    const out = o.out ? resolve(o.out) : undefined;
+    if (out) {
+      const { writeFileAtomic } = await import('@seqlab/core');
+      const body = extname(out).toLowerCase() === '.json' ? `${JSON.stringify({ ...result, rows: fc.panelForecastRows(result) }, null, 2)}\n` : fc.panelForecastCsv(result);
+      await writeFileAtomic(out, body);
+    }
+    const plots = plot ? await plotPanel(panel, result, plot, o.history) : [];
+    const levelsShown = result.levels.map((l) => Math.round(l * 1000) / 10);
+    emit(
+      o.json,
+      { ...result, csv, layout: o.wide ? 'wide' : 'long', levels: levelsShown, out: out ?? null, plots },
+      () => {
+        println(`${result.model} (${result.kind}, global) forecast of ${result.series.length} series, ${o.horizon} steps each${result.newSeries.length ? ` (${result.newSeries.length} not seen in training)` : ''}`);
+        if (out) println(`forecasts written to ${out} (${result.series.length * o.horizon} rows)`);
+        else {
+          const rows = fc.panelForecastRows(result);
+          const dated = rows.some((r) => r.timestamp !== undefined);
+          println(
+            table([
+              ['series', 'step', ...(dated ? ['timestamp'] : []), 'forecast', ...levelsShown.map((l) => `${l}% interval`)],
+              ...rows.map((r) => [
+                r.series,
+                r.step,
+                ...(dated ? [r.timestamp ?? ''] : []),
+                r.forecast,
+                ...levelsShown.map((l) => `[${fmt(r[`lower_${l}`])}, ${fmt(r[`upper_${l}`])}]`),
+              ]),
+            ]),
+          );
+        }
+        if (plots.length) println(`${plots.length} plot${plots.length > 1 ? 's' : ''} written, e.g. ${plots[0]}`);
+      },
+    );
+  } finally {
+    model.dispose();
+  }
+}
+
+/** One chart per forecast series: `--plot dir/name.png` becomes `dir/name-<id>.png`. */
+async function plotPanel(panel: readonly PanelSeries[], result: PanelForecastResult, plot: string, historyRows: number): Promise<string[]> {
+  const byId = new Map(panel.map((p) => [p.id, p.series]));
+  const ext = extname(plot);
+  const stem = join(dirname(plot), basename(plot, ext));
+  const files: string[] = [];
+  for (const s of result.series) {
+    const history = byId.get(s.id)!;
+    const series = { ...history, columns: [s.id] };
+    const forecasts: Forecast[] = s.intervals.length
+      ? s.intervals.map((iv) => ({ columns: [s.id], mean: [s.mean], lower: [iv.lower], upper: [iv.upper], level: iv.level }))
+      : [{ columns: [s.id], mean: [s.mean] }];
+    const file = `${stem}-${fileSafe(s.id)}${ext}`;
+    await writeChart(chartFor(series, forecasts, s.dates, undefined, historyRows, `${result.model} forecast of ${s.id}, horizon ${result.horizon}`), file);
+    files.push(file);
+  }
+  return files;
 }

@@ -4,7 +4,7 @@ import type { Forecaster, TimeSeries } from '@seqlab/forecast';
 import { z } from 'zod';
 import { defineAction, emit, fmt, println } from '../cli.js';
 import { InputError, UsageError } from '../errors.js';
-import { ALL_FORECASTERS, GLOBAL_FORECASTERS, globalForecasterOptions, forecasterOptions } from '../forecasting.js';
+import { ALL_FORECASTERS, GLOBAL_FORECASTERS, globalForecasterOptions, forecasterOptions, seasonLine } from '../forecasting.js';
 import { commonSchema, existingFile, fraction, intList, nonNegative, oneOf, parseOptions, plotPath, positive, positiveInt, seed } from '../options.js';
 import { trainingCurveChart, writeChart, type CurvePoint } from '../plots.js';
 import { TrainingProgress } from '../progress.js';
@@ -17,6 +17,7 @@ const schema = commonSchema.merge(seriesSchema).extend({
   horizon: positiveInt,
   lookback: positiveInt.optional(),
   season: positiveInt.optional(),
+  secondSeason: positiveInt.optional(),
   epochs: positiveInt.optional(),
   hidden: positiveInt.optional(),
   segmentLength: positiveInt.optional(),
@@ -75,6 +76,7 @@ export function trainForecasterCommand(): Command {
     .requiredOption('--horizon <n>', 'steps ahead the model is trained to forecast')
     .option('--lookback <n>', 'input window of window-based models (segrnn: reconciled with the segment length)')
     .option('--season <n>', 'season length of seasonal models (default: inferred from the dates)')
+    .option('--second-season <n>', 'global models: a second, longer seasonality of the per-series smoothing, a multiple of --season (168, a week, for hourly data)')
     .option('--epochs <n>', 'maximum training epochs of neural forecasters (they stop early on validation loss)')
     .option('--hidden <n>', 'hidden size of neural forecasters')
     .option('--segment-length <n>', 'segrnn segment length (default: a divisor of the look-back, 24 when it fits)')
@@ -203,7 +205,8 @@ async function trainGlobal(fc: typeof import('@seqlab/forecast'), data: string, 
   const { initBackend, setGlobalSeed, writeJsonAtomic } = await import('@seqlab/core');
   const read = csvReadOptions(o);
   const panel = o.wide ? fc.readWideCsv(data, { delimiter: read.delimiter, encoding: read.encoding }) : fc.readCsvPanel(data, { ...read, idColumn: o.idCol! });
-  const season = o.season ?? fc.seasonFor({}, panel[0]!.series).period;
+  const seasonReport = fc.seasonFor({ hints: { season: o.season } }, panel[0]!.series);
+  const season = seasonReport.period;
   if (season === undefined) throw new UsageError(`${o.model} needs --season: the series have no dates to infer it from`);
   const options = {
     ...globalForecasterOptions({ ...o, season }),
@@ -237,6 +240,8 @@ async function trainGlobal(fc: typeof import('@seqlab/forecast'), data: string, 
       data,
       layout: o.wide ? 'wide' : 'long',
       series: panel.length,
+      season: seasonReport,
+      secondSeason: o.secondSeason ?? null,
       validation,
       seconds,
       out,
@@ -246,6 +251,7 @@ async function trainGlobal(fc: typeof import('@seqlab/forecast'), data: string, 
     if (curve.length) await writeChart(trainingCurveChart(curve, { title: `${o.model} training (member 1)` }), plot);
     emit(o.json, summary, () => {
       println(`trained ${o.model} on ${panel.length} series in ${seconds.toFixed(1)}s; saved to ${out}`);
+      println(seasonLine(seasonReport, o.secondSeason));
       println(`validation (the last ${validation.rows} rows of every series, used for early stopping and calibration): sMAPE ${fmt(validation.smape)}  MASE ${fmt(validation.mase)}`);
     });
   } finally {

@@ -4,12 +4,18 @@ import { ForecastInputError, positiveInt } from '../errors.js';
 import type { PanelSeries } from '../data/panel.js';
 import { gruEncode } from '../neural/cells.js';
 import { GlobalForecaster, type GlobalCapabilities, type GlobalFitOptions } from './forecaster.js';
-import { fitSmoothing, positiveShift, seasonalAt, smoothSeries, type SeriesSmoothing } from './smoothing.js';
+import { fitSmoothing, positiveShift, seasonalAt, seasonalFactor, smoothSeries, type SeriesSmoothing } from './smoothing.js';
 
 /** Options of {@link EsHybridForecaster}. Defaults are the M4 Hourly configuration. */
 export interface EsHybridOptions {
   /** Seasonal period of the per-series multiplicative smoothing. Default 24. */
   season?: number;
+  /**
+   * A second, longer seasonality of the smoothing (a multiple of `season`; 168, a week, for
+   * hourly data as ES-RNN used on M4 Hourly): each series gets a level, a daily and a weekly
+   * factor (Taylor's double seasonal Holt-Winters). Default none.
+   */
+  secondSeason?: number;
   /** Steps forecast in one pass (and the validation window held out per series). Default 48. */
   horizon?: number;
   /** Input rows of the shared core. Default 168. */
@@ -86,6 +92,9 @@ export class EsHybridForecaster extends GlobalForecaster<EsHybridOptions> {
   readonly name = 'es-hybrid';
   readonly capabilities: GlobalCapabilities;
   private readonly m: number;
+  private readonly m2: number | undefined;
+  /** Rows before the first training window: the longest season (its first cycle initialises the smoothing). */
+  private readonly warmup: number;
   private readonly H: number;
   private readonly lookbacks: number[];
   private readonly seeds: number[];
@@ -96,6 +105,12 @@ export class EsHybridForecaster extends GlobalForecaster<EsHybridOptions> {
   constructor(options: EsHybridOptions = {}) {
     super(options);
     this.m = positiveInt(options.season ?? 24, 'season');
+    if (options.secondSeason !== undefined) {
+      const m2 = positiveInt(options.secondSeason, 'secondSeason');
+      if (m2 <= this.m || m2 % this.m !== 0) throw new ForecastInputError(`secondSeason must be a multiple of season (${this.m}) and longer, e.g. ${7 * this.m}; got ${m2}`);
+      this.m2 = m2;
+    }
+    this.warmup = this.m2 ?? this.m;
     this.H = positiveInt(options.horizon ?? 48, 'horizon');
     this.lookbacks = (options.lookbacks ?? [options.lookback ?? 168]).map((l) => positiveInt(l, 'lookback'));
     this.seeds = (options.seeds ?? [1]).map((s) => {
@@ -109,8 +124,16 @@ export class EsHybridForecaster extends GlobalForecaster<EsHybridOptions> {
       for (const l of this.lookbacks) if (l % this.m !== 0) throw new ForecastInputError(`the gru core reads the look-back in segments of one season (${this.m}); lookback ${l} is not a multiple of it`);
     }
     for (const k of ['hidden', 'layers', 'epochs', 'windowsPerEpoch', 'batchSize', 'patience'] as const) if (options[k] !== undefined) positiveInt(options[k], k);
-    // Smoothing needs two seasons; windows need the look-back and the horizon after the first season.
-    this.capabilities = { minSeriesLength: Math.max(2 * this.m, this.m + Math.max(...this.lookbacks) + this.H), maxHorizon: this.H, neural: true };
+    // Smoothing needs two (long) seasons; training windows need the look-back and the horizon
+    // after the first, a forecast only the look-back.
+    const lookback = Math.max(...this.lookbacks);
+    this.capabilities = {
+      minSeriesLength: Math.max(2 * this.warmup, this.warmup + lookback + this.H),
+      minHistory: Math.max(2 * this.warmup, lookback),
+      maxHorizon: this.H,
+      neural: true,
+      newSeries: true,
+    };
   }
 
   get season(): number {
@@ -187,7 +210,7 @@ export class EsHybridForecaster extends GlobalForecaster<EsHybridOptions> {
     const level = sm.level[origin - 1]!;
     for (let j = 0; j < L; j++) {
       const t = origin - L + j;
-      x[row * L + j] = Math.log((s.y[t]! + sm.shift) / (sm.seasonal[t]! * level));
+      x[row * L + j] = Math.log((s.y[t]! + sm.shift) / (seasonalFactor(sm, t) * level));
     }
     if (y) {
       const H = this.H;
@@ -237,12 +260,14 @@ export class EsHybridForecaster extends GlobalForecaster<EsHybridOptions> {
 
   // ---- fitting ------------------------------------------------------------------------------
 
+  /** Smoothing of `y`: with the weights of `previous` (a fitted series' new history), else chosen for `y`. */
   private prepare(y: Float64Array, previous?: SeriesSmoothing): Prepared {
     if (previous) {
       const shift = Math.max(previous.shift, positiveShift(y));
-      return { y, sm: smoothSeries(y, this.m, previous.alpha, previous.gamma, shift) };
+      const second = this.m2 !== undefined ? { season: this.m2, gamma: previous.gamma2! } : undefined;
+      return { y, sm: smoothSeries(y, this.m, previous.alpha, previous.gamma, shift, second) };
     }
-    return { y, sm: fitSmoothing(y, this.m) };
+    return { y, sm: fitSmoothing(y, this.m, positiveShift(y), this.m2) };
   }
 
   protected async fitPanel(panel: readonly PanelSeries[], holdout: number, options: GlobalFitOptions): Promise<Float64Array[] | undefined> {
@@ -278,7 +303,7 @@ export class EsHybridForecaster extends GlobalForecaster<EsHybridOptions> {
     // Every (series, origin) with a full look-back after the first season and a full horizon.
     const pairs: number[] = [];
     train.forEach((s, i) => {
-      for (let o = this.m + L; o + H <= s.y.length; o++) pairs.push(i, o);
+      for (let o = this.warmup + L; o + H <= s.y.length; o++) pairs.push(i, o);
     });
     const nPairs = pairs.length / 2;
     if (nPairs === 0) throw new ForecastInputError(`${this.name}: no training windows (series need ${this.capabilities.minSeriesLength} rows before the held-out ${H})`);
@@ -366,7 +391,12 @@ export class EsHybridForecaster extends GlobalForecaster<EsHybridOptions> {
     let series = this.prepared;
     if (panel) {
       const index = new Map(this.fittedIds.map((id, i) => [id, i]));
-      series = panel.map((p) => this.prepare(Float64Array.from(p.series.values[0]!), this.prepared[index.get(p.id)!]!.sm));
+      // A fitted series keeps its smoothing weights over its new history; a series the model
+      // never saw gets weights chosen on its own history, and the shared core as it is.
+      series = panel.map((p) => {
+        const i = index.get(p.id);
+        return this.prepare(Float64Array.from(p.series.values[0]!), i === undefined ? undefined : this.prepared[i]!.sm);
+      });
     }
     return this.forecastAt(series, series.map((s) => s.y.length), horizon);
   }
@@ -390,6 +420,7 @@ export class EsHybridForecaster extends GlobalForecaster<EsHybridOptions> {
           tail: Array.from(s.y.subarray(n - keep)),
           level: Array.from(s.sm.level.subarray(n - keep)),
           seasonal: Array.from(s.sm.seasonal.subarray(n - keep)),
+          ...(s.sm.seasonal2 ? { seasonal2: Array.from(s.sm.seasonal2.subarray(n - keep)), gamma2: s.sm.gamma2 } : {}),
           alpha: s.sm.alpha,
           gamma: s.sm.gamma,
           shift: s.sm.shift,
@@ -402,11 +433,23 @@ export class EsHybridForecaster extends GlobalForecaster<EsHybridOptions> {
     this.report = state.report as EsHybridReport | undefined;
     const keep = this.keptRows();
     // The kept tail is re-indexed from 0: windows and seasonal factors only look back `keep` rows.
-    this.prepared = (state.series as Array<{ tail: number[]; level: number[]; seasonal: number[]; alpha: number; gamma: number; shift: number }>).map((s) => {
+    this.prepared = (state.series as Array<{ tail: number[]; level: number[]; seasonal: number[]; seasonal2?: number[]; gamma2?: number; alpha: number; gamma: number; shift: number }>).map((s) => {
       if (s.tail.length !== keep || s.seasonal.length !== keep + this.m) throw new ForecastInputError(`${this.name}: saved series state has ${s.tail.length} rows; expected ${keep}`);
+      if (this.m2 !== undefined && (s.seasonal2?.length !== keep + this.m2 || typeof s.gamma2 !== 'number')) {
+        throw new ForecastInputError(`${this.name}: saved series state lacks the second seasonality (${this.m2}) its options name`);
+      }
       return {
         y: Float64Array.from(s.tail),
-        sm: { alpha: s.alpha, gamma: s.gamma, season: this.m, shift: s.shift, level: Float64Array.from(s.level), seasonal: Float64Array.from(s.seasonal), loss: Number.NaN },
+        sm: {
+          alpha: s.alpha,
+          gamma: s.gamma,
+          season: this.m,
+          ...(this.m2 !== undefined ? { season2: this.m2, gamma2: s.gamma2!, seasonal2: Float64Array.from(s.seasonal2!) } : {}),
+          shift: s.shift,
+          level: Float64Array.from(s.level),
+          seasonal: Float64Array.from(s.seasonal),
+          loss: Number.NaN,
+        },
       };
     });
     this.members = (state.members as Array<Omit<Member, 'params'>>).map((m) => ({ ...m, params: {} }));

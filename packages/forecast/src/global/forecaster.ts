@@ -12,9 +12,16 @@ import { PooledConformal, seriesScale } from './conformal.js';
 export interface GlobalCapabilities {
   /** Fewest rows a series needs to be fitted (with its validation window held out). */
   minSeriesLength: number;
+  /** Fewest rows of history `predict` forecasts a series from (no training windows needed: fewer than `minSeriesLength`). */
+  minHistory: number;
   /** Longest horizon `predict` gives (the horizon the network was trained for). */
   maxHorizon: number;
   neural: boolean;
+  /**
+   * Whether it can forecast a series it was not fitted on from that series' history alone (the
+   * shared part as fitted, the per-series part fitted on the given history).
+   */
+  newSeries: boolean;
 }
 
 /** Options of {@link GlobalForecaster.fit}. */
@@ -38,16 +45,25 @@ export interface GlobalPredictOptions {
   /** Clip forecasts and intervals to values the series cannot leave. */
   bounds?: ForecastBounds;
   /**
-   * Recent histories to forecast from, by id (series the model was fitted on). Default: the end
-   * of each fitted series.
+   * Recent histories to forecast from, by id. Default: the end of each fitted series. A series
+   * the model was not fitted on is forecast as `newSeries` says.
    */
   panel?: readonly PanelSeries[];
+  /**
+   * What to do with a series of `panel` the model was not fitted on: `'fit'` (default) forecasts
+   * it when the model supports it (`capabilities.newSeries`: its per-series part fitted on the
+   * given history, the shared part as fitted); `'error'` refuses it, naming it. Models without
+   * the capability always refuse.
+   */
+  newSeries?: 'fit' | 'error';
 }
 
 /** One series' forecast from a global model. */
 export interface PanelForecast {
   id: string;
   forecast: Forecast;
+  /** Whether the model was fitted on this series (false: its per-series part was fitted on the given history at predict time). */
+  seen: boolean;
 }
 
 /** Options of {@link GlobalForecaster.backtest}. */
@@ -156,6 +172,11 @@ export abstract class GlobalForecaster<O extends object = Record<string, unknown
     return this.conformal !== undefined;
   }
 
+  /** Held-out residuals per forecast step behind the intervals (one per fitted series), when calibrated. */
+  get calibrationCount(): number | undefined {
+    return this.conformal?.count;
+  }
+
   /** Choices the last `fit` made that users should know of. */
   get notes(): readonly string[] {
     return this.fitNotes;
@@ -220,13 +241,16 @@ export abstract class GlobalForecaster<O extends object = Record<string, unknown
     let order = ids.map((_, i) => i);
     let panel: PanelSeries[] | undefined;
     if (options.panel) {
-      validatePanel(options.panel, `${this.name}.predict: panel`, this.capabilities.minSeriesLength);
+      validatePanel(options.panel, `${this.name}.predict: panel`, this.capabilities.minHistory);
       const index = new Map(ids.map((id, i) => [id, i]));
-      order = options.panel.map((p) => {
-        const i = index.get(p.id);
-        if (i === undefined) throw new ForecastInputError(`${this.name}.predict: series "${p.id}" was not in the fitted panel (a global model forecasts the series it was fitted on)`);
-        return i;
-      });
+      const unseen = options.panel.filter((p) => !index.has(p.id)).map((p) => `"${p.id}"`);
+      if (unseen.length > 0 && (!this.capabilities.newSeries || options.newSeries === 'error')) {
+        const list = `${unseen.slice(0, 5).join(', ')}${unseen.length > 5 ? ` and ${unseen.length - 5} more` : ''}`;
+        const why = this.capabilities.newSeries ? 'new series were refused (newSeries: error)' : `${this.name} forecasts only the series it was fitted on`;
+        throw new ForecastInputError(`${this.name}.predict: series ${list} ${unseen.length === 1 ? 'was' : 'were'} not in the fitted panel; ${why}`);
+      }
+      // -1: a new series (no fitted scale; its given history gives one).
+      order = options.panel.map((p) => index.get(p.id) ?? -1);
       panel = [...options.panel];
     }
     const preds = await this.forecastPanel(horizon, panel);
@@ -253,7 +277,7 @@ export abstract class GlobalForecaster<O extends object = Record<string, unknown
       }
       const p = panel?.[k];
       if (p) forecast.columns = [...p.series.columns];
-      return { id: ids[i]!, forecast };
+      return { id: p?.id ?? ids[i]!, forecast, seen: i >= 0 };
     });
   }
 
