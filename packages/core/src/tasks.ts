@@ -114,17 +114,20 @@ export interface TextClassificationPipeline extends Pipeline {
 
 /**
  * Turns one row of class probabilities into a {@link TextClassificationResult} (labels sorted
- * by score, the predicted set chosen by the problem type).
+ * by score, the predicted set chosen by the problem type). `threshold` (multi-label only) is one
+ * decision threshold for every class, or one per class in class order; default 0.5.
  */
 export function classificationResult(
   classes: readonly string[],
   probabilities: ArrayLike<number>,
   problem: ClassificationProblem,
-  extra: { truncated: boolean; tokens?: AttributedToken[]; threshold?: number },
+  extra: { truncated: boolean; tokens?: AttributedToken[]; threshold?: number | ArrayLike<number> },
 ): TextClassificationResult {
+  const t = extra.threshold ?? 0.5;
+  const thresholdOf = typeof t === 'number' ? () => t : (i: number) => t[i] ?? 0.5;
   const labels = Array.from(classes, (label, i) => ({ label, score: probabilities[i]! })).sort((a, b) => b.score - a.score);
   const top = labels[0]!;
-  const threshold = extra.threshold ?? 0.5;
-  const predicted = problem === 'multi-label' ? labels.filter((l) => l.score >= threshold).map((l) => l.label) : [top.label];
+  const chosen = problem === 'multi-label' ? new Set(classes.filter((_, i) => probabilities[i]! >= thresholdOf(i))) : undefined;
+  const predicted = chosen ? labels.filter((l) => chosen.has(l.label)).map((l) => l.label) : [top.label];
   return { labels, label: top.label, score: top.score, predicted, ...(extra.tokens ? { tokens: extra.tokens } : {}), truncated: extra.truncated };
 }

@@ -11,6 +11,10 @@ import { BadInputError } from '@seqlab/core';
 export type ClassifierAttention = 'pooling' | 'self' | 'none';
 const ATTENTION_KINDS: readonly ClassifierAttention[] = ['pooling', 'self', 'none'];
 
+/** The output activation of a classifier: one class of many, or any subset of the classes. */
+export type ClassifierOutput = 'softmax' | 'sigmoid';
+const OUTPUT_KINDS: readonly ClassifierOutput[] = ['softmax', 'sigmoid'];
+
 /** Options of {@link textClassifier}. */
 export interface TextClassifierOptions {
   /** Vocabulary size; id 0 is padding (masked everywhere). */
@@ -38,6 +42,11 @@ export interface TextClassifierOptions {
   dropout?: number;
   /** Default 2. */
   numClasses?: number;
+  /**
+   * `'softmax'` (default): one class per text, probabilities summing to 1. `'sigmoid'`: an
+   * independent probability per class, for multi-label data (trained with binary cross-entropy).
+   */
+  output?: ClassifierOutput;
   /** Optional convolutional front end (the CNN-RNN hybrid): masked Conv1D before the RNN. */
   conv?: { filters: number; kernelSize?: number } | false;
   /** `'fused'` (default) or `'stock'` recurrent layers; not part of the saved config (weights are the same). */
@@ -67,6 +76,7 @@ export function resolveTextClassifierOptions(o: TextClassifierOptions): TextClas
     attentionUnits: positiveInt('textClassifier: attentionUnits', o.attentionUnits ?? 64),
     dropout: rate('textClassifier: dropout', o.dropout ?? 0.3),
     numClasses,
+    output: oneOf('textClassifier: output', o.output ?? 'softmax', OUTPUT_KINDS),
     conv,
   };
 }
@@ -77,7 +87,7 @@ export const POOLING_LAYER = 'attention_pooling';
 /**
  * A recurrent text classifier: ids `[batch, time]` (0 = padding) -> class probabilities.
  * Embedding (masking zeros) -> optional masked Conv1D -> (Bi)RNN layers -> attention pooling /
- * self-attention + pooling / last state -> dropout -> softmax.
+ * self-attention + pooling / last state -> dropout -> softmax (or sigmoid per class, multi-label).
  *
  * @example
  * ```ts
@@ -105,7 +115,7 @@ export function textClassifier(options: TextClassifierOptions): tfl.LayersModel 
       h = pooled[0]!;
     }
     if (c.dropout > 0) h = tfl.layers.dropout({ rate: c.dropout, name: 'output_dropout' }).apply(h) as tfl.SymbolicTensor;
-    const probs = tfl.layers.dense({ units: c.numClasses, activation: 'softmax', name: 'probabilities' }).apply(h) as tfl.SymbolicTensor;
+    const probs = tfl.layers.dense({ units: c.numClasses, activation: c.output, name: 'probabilities' }).apply(h) as tfl.SymbolicTensor;
     return tfl.model({ inputs: input, outputs: probs, name: 'text_classifier' });
   });
 }

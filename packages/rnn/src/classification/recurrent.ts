@@ -3,7 +3,6 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import {
   classificationResult,
   loadLayersModel,
-  UnsupportedError,
   writeModelConfig,
   CLASSIFICATION_PROBLEMS,
   type AttributedToken,
@@ -14,13 +13,14 @@ import {
   type WeightPrecision,
 } from '@seqlab/core';
 import { TextVectorizer } from '@seqlab/tokenize';
-import { resolveTextClassifierOptions, withAttentionWeights, type TextClassifierConfig } from '../builders/text-classifier.js';
+import { resolveTextClassifierOptions, withAttentionWeights, type ClassifierOutput, type TextClassifierConfig } from '../builders/text-classifier.js';
 import { oneOf, positiveInt, RnnArgumentError } from '../errors.js';
 import { readJson } from '../generation/load.js';
 import { CompiledModel } from '../inference/compiled-model.js';
 import { sentimentMemberDirs, writeClassifierMembers } from '../sentiment.js';
 import { chunkStarts, keptPositions, LONG_TEXT_MODES, TRUNCATION_STRATEGIES, type LengthStats, type LongTextMode, type TruncationStrategy } from './long-texts.js';
 import { checkClasses } from './labels.js';
+import { checkThresholds, DEFAULT_THRESHOLD } from './thresholds.js';
 import { ensembleScores } from '../inference/ensemble-scores.js';
 
 /** `config.json` of a recurrent text-classifier directory (task `text-classification`, kind `rnn`). */
@@ -40,6 +40,11 @@ export interface RecurrentClassifierDirConfig {
   /** How longer texts are read by default: truncated, or in chunks whose probabilities are averaged. */
   longTexts: LongTextMode;
   architecture: TextClassifierConfig;
+  /**
+   * Multi-label only: the decision threshold of each class, in class order (chosen on the
+   * validation rows by {@link fitRecurrentTextClassifier}; absent: 0.5 for every class).
+   */
+  thresholds?: number[];
   /** Ensemble members' subdirectories (absent: one model in the directory itself). */
   members?: string[];
   /** Token-length statistics of the training texts. */
@@ -57,9 +62,14 @@ interface Row {
 
 /**
  * A recurrent text classifier with attention (kind `rnn` of the `text-classification` task):
- * binary or multi-class, single model or ensemble, with per-token explanations, head+tail
- * truncation and chunk-and-pool reading of long texts. Also loads sentiment model directories
- * (kind `rnn` of the sentiment task) as binary classifiers.
+ * binary, multi-class or multi-label (a sigmoid per class, with a decision threshold per class),
+ * single model or ensemble, with per-token explanations, head+tail truncation and
+ * chunk-and-pool reading of long texts. Also loads sentiment model directories (kind `rnn` of
+ * the sentiment task) as binary classifiers.
+ *
+ * The explanation is the attention pooling's weights: one distribution over the tokens per
+ * text, which the model reads before scoring every class, so a multi-label result's `tokens`
+ * explain all of its predicted labels at once (there is no attention per label).
  */
 export class RecurrentTextClassifier implements TextClassificationPipeline {
   readonly task = 'text-classification' as const;
@@ -100,6 +110,21 @@ export class RecurrentTextClassifier implements TextClassificationPipeline {
 
   get maxLength(): number {
     return this.config.maxLength;
+  }
+
+  /** Multi-label: the decision threshold of each class in class order (default 0.5 each). */
+  get thresholds(): readonly number[] | undefined {
+    if (this.config.problem !== 'multi-label') return undefined;
+    return this.config.thresholds ?? this.config.classes.map(() => DEFAULT_THRESHOLD);
+  }
+
+  /**
+   * Sets the multi-label decision thresholds (one in (0, 1) per class, e.g. from
+   * {@link chooseThresholds} on validation rows); {@link save} stores them.
+   */
+  setThresholds(thresholds: readonly number[]): void {
+    if (this.config.problem !== 'multi-label') throw new RnnArgumentError(`setThresholds: a ${this.config.problem} classifier predicts its top class; thresholds are for multi-label models`);
+    this.config.thresholds = checkThresholds(thresholds, this.config.classes.length, 'setThresholds: thresholds');
   }
 
   // Mean over members of probabilities [B, C] and attention weights [B, L].
@@ -163,7 +188,13 @@ export class RecurrentTextClassifier implements TextClassificationPipeline {
         tokens[t]!.forEach((tok, p) => {
           if (covered[t]![p]) attributed.push({ text: tok.text, start: tok.start, end: tok.end, weight: weightPerToken[t]![p]! });
         });
-        out.push(classificationResult(this.config.classes, probsPerText[t]!, this.config.problem, { truncated: tokens[t]!.length > L, tokens: attributed }));
+        out.push(
+          classificationResult(this.config.classes, probsPerText[t]!, this.config.problem, {
+            truncated: tokens[t]!.length > L,
+            tokens: attributed,
+            ...(this.config.thresholds ? { threshold: this.config.thresholds } : {}),
+          }),
+        );
       });
     }
     return out;
@@ -181,6 +212,7 @@ export class RecurrentTextClassifier implements TextClassificationPipeline {
       truncation: c.truncation,
       longTexts: c.longTexts,
       ...(c.lengthStats ? { lengthStats: c.lengthStats } : {}),
+      ...(c.thresholds ? { thresholds: c.thresholds } : {}),
       ...(c.precision ? { precision: c.precision } : {}),
       ...(c.training ? { training: c.training } : {}),
     });
@@ -190,6 +222,13 @@ export class RecurrentTextClassifier implements TextClassificationPipeline {
     if (this.disposed) return;
     this.disposed = true;
     for (const m of this.models) m.dispose();
+  }
+}
+
+/** A sigmoid output goes with multi-label and a softmax with the other problems. */
+function checkOutputMatchesProblem(output: ClassifierOutput, problem: ClassificationProblem, what: string): void {
+  if ((output === 'sigmoid') !== (problem === 'multi-label')) {
+    throw new RnnArgumentError(`${what}: a ${problem} classifier needs ${problem === 'multi-label' ? "a sigmoid output (architecture output: 'sigmoid')" : 'a softmax output'}, the architecture has ${output}`);
   }
 }
 
@@ -206,8 +245,10 @@ export interface SaveRecurrentClassifierOptions {
   architecture: TextClassifierConfig;
   /** Class names in output order (as many as the architecture's `numClasses`). */
   classes: readonly string[];
-  /** Default: `binary` for two classes, else `multi-class`. */
+  /** Default: `multi-label` for a sigmoid architecture, else `binary` for two classes, else `multi-class`. */
   problem?: ClassificationProblem;
+  /** Multi-label: one decision threshold in (0, 1) per class. Default 0.5 each. */
+  thresholds?: readonly number[];
   /** Tokens read at once. Default 64. */
   maxLength?: number;
   /** Default `'head+tail'`. */
@@ -222,9 +263,9 @@ export interface SaveRecurrentClassifierOptions {
 /**
  * Writes a recurrent classifier (or an ensemble sharing one vectorizer and architecture) as a
  * `text-classification` model directory: weights, `vectorizer.json`, then `config.json` (task,
- * kind `rnn`, problem, classes, length, truncation, length statistics).
- *
- * @throws UnsupportedError for `multi-label` (the recurrent training loop takes one class per text).
+ * kind `rnn`, problem, classes, length, truncation, length statistics, multi-label thresholds).
+ * A multi-label classifier needs the sigmoid architecture (`output: 'sigmoid'`) and the others
+ * the softmax one, so a directory never pairs scores with the wrong decision rule.
  */
 export async function saveRecurrentTextClassifier(
   dir: string,
@@ -239,8 +280,10 @@ export async function saveRecurrentTextClassifier(
   if (classes.length !== arch.numClasses) {
     throw new RnnArgumentError(`saveRecurrentTextClassifier: ${classes.length} class names for a model of ${arch.numClasses} classes`);
   }
-  const problem = oneOf('saveRecurrentTextClassifier: problem', options.problem ?? (classes.length === 2 ? 'binary' : 'multi-class'), CLASSIFICATION_PROBLEMS);
-  if (problem === 'multi-label') throw new UnsupportedError('recurrent classifiers are binary or multi-class; for multi-label data use the fasttext or tfidf-lr kind');
+  const problem = oneOf('saveRecurrentTextClassifier: problem', options.problem ?? (arch.output === 'sigmoid' ? 'multi-label' : classes.length === 2 ? 'binary' : 'multi-class'), CLASSIFICATION_PROBLEMS);
+  checkOutputMatchesProblem(arch.output, problem, 'saveRecurrentTextClassifier');
+  if (options.thresholds && problem !== 'multi-label') throw new RnnArgumentError(`saveRecurrentTextClassifier: thresholds are for multi-label classifiers, this one is ${problem}`);
+  const thresholds = options.thresholds ? checkThresholds(options.thresholds, classes.length, 'saveRecurrentTextClassifier: thresholds') : undefined;
   if (problem === 'binary' && classes.length !== 2) throw new RnnArgumentError(`saveRecurrentTextClassifier: a binary classifier has 2 classes, got ${classes.length}`);
   if (vectorizer.vocabSize !== arch.vocabSize) {
     throw new RnnArgumentError(`saveRecurrentTextClassifier: the vectorizer has ${vectorizer.vocabSize} tokens but the architecture expects ${arch.vocabSize}`);
@@ -258,6 +301,7 @@ export async function saveRecurrentTextClassifier(
     architecture: arch,
     ...(members ? { members } : {}),
     ...(options.lengthStats ? { lengthStats: options.lengthStats } : {}),
+    ...(thresholds ? { thresholds } : {}),
     ...(precision !== 'float32' ? { precision } : {}),
     ...(options.training ? { training: options.training } : {}),
   };
@@ -291,6 +335,12 @@ export async function loadRecurrentTextClassifier(dir: string, options: { name?:
   const arch = resolveTextClassifierOptions(config.architecture);
   const classes = checkClasses(config.classes, `${file}: classes`);
   if (classes.length !== arch.numClasses) throw new RnnArgumentError(`${file}: ${classes.length} classes for a model of ${arch.numClasses} outputs`);
+  oneOf(`${file}: problem`, config.problem, CLASSIFICATION_PROBLEMS);
+  checkOutputMatchesProblem(arch.output, config.problem, file);
+  if (config.thresholds !== undefined) {
+    if (config.problem !== 'multi-label') throw new RnnArgumentError(`${file}: thresholds are for multi-label classifiers, this one is ${config.problem}`);
+    checkThresholds(config.thresholds, classes.length, `${file}: thresholds`);
+  }
   oneOf(`${file}: truncation`, config.truncation, TRUNCATION_STRATEGIES);
   oneOf(`${file}: longTexts`, config.longTexts, LONG_TEXT_MODES);
   positiveInt(`${file}: maxLength`, config.maxLength);
