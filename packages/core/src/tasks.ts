@@ -109,6 +109,8 @@ export interface TextClassificationPipeline extends Pipeline {
   readonly explains: boolean;
   /** Tokens the model reads at once (texts longer than this are truncated or chunked). */
   readonly maxLength: number;
+  /** Multi-label models that keep one: the decision threshold of each class, in class order. */
+  readonly thresholds?: readonly number[];
   predict(texts: string[], options?: ClassifyOptions): Promise<TextClassificationResult[]>;
 }
 

@@ -46,7 +46,8 @@ export function classifyCommand(): Command {
         ...(o.explain ? { explanation: topWords(p.tokens ?? [], o.top) } : {}),
       }));
       const truncated = results.filter((r) => r.truncated).length;
-      emit(o.json, { model: model.name, kind: model.kind, problem: model.problem, classes: model.classes, truncated, results }, () => {
+      const thresholds = model.thresholds ? Object.fromEntries(model.classes.map((c, i) => [c, model.thresholds![i]!])) : null;
+      emit(o.json, { model: model.name, kind: model.kind, problem: model.problem, classes: model.classes, thresholds, truncated, results }, () => {
         const width = Math.max(...results.map((r) => (model.problem === 'multi-label' ? r.predicted.join(',') : r.label).length), 1);
         for (const r of results) {
           const shown = model.problem === 'multi-label' ? r.predicted.join(',') || '(none)' : r.label;
