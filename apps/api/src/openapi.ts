@@ -69,6 +69,11 @@ export function openApiDocument(schemas: Schemas, version: string): JsonSchema {
             kind: { type: 'string', example: 'fasttext' },
             problem: { type: 'string', enum: ['binary', 'multi-class', 'multi-label'] },
             classes: { type: 'array', items: { type: 'string' } },
+            thresholds: {
+              type: ['object', 'null'],
+              additionalProperties: num,
+              description: 'multi-label models: the decision threshold of each class (a class is predicted when its score reaches it); null otherwise',
+            },
             truncated: { type: 'integer', description: 'texts longer than the model reads at once' },
             results: {
               type: 'array',

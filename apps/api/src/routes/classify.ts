@@ -37,6 +37,8 @@ export function classifyRoutes(schemas: Schemas, services: Services): Router {
         kind: out.kind,
         problem: out.problem,
         classes: out.classes,
+        // A class is in `predicted` when its score reaches its threshold (multi-label models).
+        thresholds: out.thresholds ? Object.fromEntries(out.classes.map((c, i) => [c, out.thresholds![i]!])) : null,
         truncated: results.filter((r) => r.truncated).length,
         results,
       });

@@ -85,6 +85,8 @@ export interface ClassifyResult {
   kind: string;
   problem: string;
   classes: string[];
+  /** Multi-label models that keep them: the decision threshold of each class, in class order. */
+  thresholds?: number[];
   predictions: ClassifyPrediction[];
 }
 
