@@ -85,6 +85,18 @@ export function openApiDocument(schemas: Schemas, version: string): JsonSchema {
                   predicted: { type: 'array', items: { type: 'string' } },
                   labels: { type: 'array', items: { type: 'object', properties: { label: { type: 'string' }, score: num } } },
                   truncated: { type: 'boolean' },
+                  tokens: { type: 'array', description: 'explain: per-token attention weights (recurrent models)', items: { type: 'object', properties: { text: { type: 'string' }, start: { type: 'integer' }, end: { type: 'integer' }, weight: num } } },
+                  labelTokens: {
+                    type: 'array',
+                    description: "explain, multi-label recurrent models: per predicted class, each token's additive share of the class's logit",
+                    items: {
+                      type: 'object',
+                      properties: {
+                        label: { type: 'string' },
+                        tokens: { type: 'array', items: { type: 'object', properties: { text: { type: 'string' }, start: { type: 'integer' }, end: { type: 'integer' }, contribution: num } } },
+                      },
+                    },
+                  },
                 },
               },
             },

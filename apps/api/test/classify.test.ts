@@ -97,11 +97,12 @@ describe('POST /v1/classify', () => {
     const direct = await pipeline('text-classification', path.join(dir, 'questions-multi'));
     const expected = await direct.predict(QUESTIONS);
     direct.dispose();
-    res.body.results.forEach((r: { predicted: string[]; labels: { label: string; score: number }[]; tokens: { weight: number }[] }, i: number) => {
+    res.body.results.forEach((r: { predicted: string[]; labels: { label: string; score: number }[]; tokens: { weight: number }[]; labelTokens: unknown }, i: number) => {
       expect(r.predicted).toEqual(expected[i]!.predicted);
       expect(r.predicted).toEqual(r.labels.filter((l) => l.score >= res.body.thresholds[l.label]).map((l) => l.label));
       r.labels.forEach((l, j) => expect(l.score).toBeCloseTo(expected[i]!.labels[j]!.score, 6));
       expect(r.tokens.reduce((s, t) => s + t.weight, 0)).toBeCloseTo(1, 4);
+      expect(r.labelTokens).toEqual(expected[i]!.labelTokens!.map((l) => ({ label: l.label, tokens: l.tokens.map((t) => ({ ...t, contribution: expect.closeTo(t.contribution, 5) })) })));
     });
     // Who wrote Hamlet ? asks for a person.
     expect(res.body.results[1].predicted).toContain('HUM');

@@ -199,7 +199,11 @@ describe('multi-label and long texts', () => {
     expect(res.thresholds).toEqual(Object.fromEntries(config.classes.map((l: string, i: number) => [l, config.thresholds[i]])));
     expect(res.results[0].predicted).toContain('HUM');
     expect(res.results[1].predicted).toContain('LOC');
-    for (const x of res.results) expect(x.explanation.length).toBeGreaterThan(0);
+    for (const x of res.results) {
+      expect(x.explanation.length).toBeGreaterThan(0);
+      expect(x.labelExplanations.map((l: { label: string }) => l.label)).toEqual(x.predicted);
+      for (const l of x.labelExplanations) expect(l.words.length).toBeGreaterThan(0);
+    }
     const text = await run(classifyCommand(), ['--model', out, 'Who wrote Hamlet ?']);
     expect(text.stdout).toMatch(/^HUM/m);
     const testJsonl = join(root, 'trec-test.jsonl');

@@ -26,6 +26,22 @@ export interface AttributedToken {
   weight: number;
 }
 
+/** One token's additive share of a class's score (see {@link LabelTokens}). */
+export interface TokenContribution {
+  text: string;
+  start: number;
+  end: number;
+  /** Added to the class's logit (log-odds) by this token: positive for, negative against. */
+  contribution: number;
+}
+
+/** Per-class evidence of a multi-label result: how each token moved one class's score. */
+export interface LabelTokens {
+  label: string;
+  /** Tokens in text order. */
+  tokens: TokenContribution[];
+}
+
 /** The labels of a sentiment model, in probability order. */
 export const SENTIMENT_LABELS = Object.freeze(['negative', 'positive'] as const);
 
@@ -83,6 +99,12 @@ export interface TextClassificationResult {
   predicted: string[];
   /** Attention weight per token; only models with attention (kind `rnn`) give them. */
   tokens?: AttributedToken[];
+  /**
+   * Multi-label models with attention (kind `rnn`): for each predicted class, each token's
+   * additive contribution to that class's logit. The attention in {@link tokens} is shared by all
+   * classes; these say which tokens pushed which class.
+   */
+  labelTokens?: LabelTokens[];
   /** Whether the text was longer than the model reads at once (cut, or read in chunks and pooled). */
   truncated: boolean;
 }

@@ -131,8 +131,28 @@ describe('fitRecurrentTextClassifier on multi-label rows', () => {
     expect(results.some((r) => Math.abs(r.labels.reduce((s, l) => s + l.score, 0) - 1) > 0.05)).toBe(true);
     expect(results.some((r) => r.predicted.length === 2)).toBe(true);
     expect(results.some((r) => r.predicted.length === 1)).toBe(true);
-    // Explanations: one attention distribution per text, shared by its predicted labels.
-    for (const r of results.slice(0, 20)) expect(r.tokens!.reduce((s, t) => s + t.weight, 0)).toBeCloseTo(1, 4);
+    // Explanations: one attention distribution per text, shared by its predicted labels, and per
+    // predicted label each token's share of that label's logit: with the label's bias the shares
+    // add up to the logit, whose sigmoid is the label's score.
+    const bias = clf.members[0]!.getLayer('probabilities').getWeights()[1]!.dataSync();
+    for (const r of results.slice(0, 50)) {
+      expect(r.tokens!.reduce((s, t) => s + t.weight, 0)).toBeCloseTo(1, 4);
+      expect(r.labelTokens!.map((l) => l.label)).toEqual(r.predicted);
+      for (const { label, tokens } of r.labelTokens!) {
+        expect(tokens.map((t) => t.text)).toEqual(r.tokens!.map((t) => t.text));
+        const score = r.labels.find((l) => l.label === label)!.score;
+        const logit = tokens.reduce((s, t) => s + t.contribution, 0) + bias[clf.classes.indexOf(label)]!;
+        // Compared as probabilities: a float32 score near 1 keeps few digits of its logit.
+        expect(1 / (1 + Math.exp(-logit))).toBeCloseTo(score, 5);
+      }
+    }
+    // Label-specific, unlike the attention: a question given two labels gets two different
+    // sets of shares, and neither is a multiple of the attention weights.
+    const two = results.find((r) => r.labelTokens!.length === 2 && r.tokens!.length > 3)!;
+    const [a, b] = two.labelTokens!.map((l) => l.tokens.map((t) => t.contribution));
+    expect(a).not.toEqual(b);
+    const ratios = a!.map((v, i) => v / two.tokens![i]!.weight);
+    expect(Math.max(...ratios) - Math.min(...ratios)).toBeGreaterThan(0.1);
   });
 
   it('predicts a class exactly when its score reaches its own threshold, each threshold the best F1 cut on validation', async () => {
@@ -213,6 +233,33 @@ describe('fitRecurrentTextClassifier on multi-label rows', () => {
     } finally {
       ensemble.dispose();
     }
+  });
+
+  it('gives the same per-label shares through tf.layers when the fast path cannot run the model (self-attention)', async () => {
+    const clf = fitted.classifier;
+    const architecture = resolveTextClassifierOptions({ ...clf.config.architecture, attention: 'self', heads: 2 });
+    const model = textClassifier(architecture);
+    const dir = path.join(tmp, 'self-attention');
+    await saveRecurrentTextClassifier(dir, model, clf.vectorizer, { architecture, classes: clf.classes, maxLength: clf.maxLength, thresholds: clf.classes.map(() => 0.45) });
+    model.dispose();
+    await expectNoLeakedTensors(async () => {
+      const untrained = await loadRecurrentTextClassifier(dir);
+      try {
+        const bias = untrained.members[0]!.getLayer('probabilities').getWeights()[1]!.dataSync();
+        let checked = 0;
+        for (const r of await untrained.predict(test.texts.slice(0, 10))) {
+          for (const { label, tokens } of r.labelTokens!) {
+            checked++;
+            const logit = tokens.reduce((s, t) => s + t.contribution, 0) + bias[untrained.classes.indexOf(label)]!;
+            expect(1 / (1 + Math.exp(-logit))).toBeCloseTo(r.labels.find((l) => l.label === label)!.score, 5);
+          }
+          expect(r.predicted).toEqual(r.labels.filter((l) => l.score >= 0.45).map((l) => l.label));
+        }
+        expect(checked).toBeGreaterThan(10);
+      } finally {
+        untrained.dispose();
+      }
+    });
   });
 
   it('refuses mismatched outputs, problems and thresholds with clear errors', async () => {

@@ -30,6 +30,7 @@ export function classifyRoutes(schemas: Schemas, services: Services): Router {
       labels: p.labels.slice(0, body.labels),
       truncated: p.truncated,
       ...(body.explain && p.tokens ? { tokens: p.tokens } : {}),
+      ...(body.explain && p.labelTokens ? { labelTokens: p.labelTokens } : {}),
     }));
     if (!res.headersSent && !(res.locals.signal as AbortSignal | undefined)?.aborted) {
       res.json({

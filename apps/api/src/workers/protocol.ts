@@ -77,6 +77,8 @@ export interface ClassifyPrediction {
   predicted: string[];
   truncated: boolean;
   tokens?: TokenWeight[];
+  /** Multi-label recurrent models: per predicted class, each token's share of its logit. */
+  labelTokens?: Array<{ label: string; tokens: Array<{ text: string; start: number; end: number; contribution: number }> }>;
 }
 
 /** Classifier output: which model answered, and one prediction per text. */

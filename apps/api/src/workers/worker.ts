@@ -237,7 +237,7 @@ async function classify(task: ClassifyTask): Promise<ClassifyResult> {
     problem: model.problem,
     classes: [...model.classes],
     ...(model.thresholds ? { thresholds: [...model.thresholds] } : {}),
-    predictions: predictions.map((r) => ({ label: r.label, score: r.score, labels: r.labels, predicted: r.predicted, truncated: r.truncated, ...(r.tokens ? { tokens: r.tokens } : {}) })),
+    predictions: predictions.map((r) => ({ label: r.label, score: r.score, labels: r.labels, predicted: r.predicted, truncated: r.truncated, ...(r.tokens ? { tokens: r.tokens } : {}), ...(r.labelTokens ? { labelTokens: r.labelTokens } : {}) })),
   };
 }
 

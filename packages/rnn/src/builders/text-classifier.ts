@@ -122,9 +122,11 @@ export function textClassifier(options: TextClassifierOptions): tfl.LayersModel 
 
 /**
  * The companion of {@link textClassifier} for explanations: the same layers and weights, with
- * outputs `[probabilities, attentionWeights [batch, time]]`. Needs `attention` other than 'none'.
+ * outputs `[probabilities, attentionWeights [batch, time]]`, plus with `states: true` the
+ * sequence the attention pools, `[batch, time, features]` (per-class token contributions are
+ * computed from it). Needs `attention` other than 'none'.
  */
-export function withAttentionWeights(model: tfl.LayersModel): tfl.LayersModel {
+export function withAttentionWeights(model: tfl.LayersModel, options: { states?: boolean } = {}): tfl.LayersModel {
   let layer: tfl.layers.Layer;
   try {
     layer = model.getLayer(POOLING_LAYER);
@@ -133,5 +135,6 @@ export function withAttentionWeights(model: tfl.LayersModel): tfl.LayersModel {
   }
   const outs = layer.output as tfl.SymbolicTensor[];
   if (!Array.isArray(outs) || outs.length !== 2) throw new RnnArgumentError(`withAttentionWeights: '${POOLING_LAYER}' does not return attention weights`);
-  return tfl.model({ inputs: model.inputs, outputs: [model.outputs[0]!, outs[1]!], name: `${model.name}_with_attention` });
+  const states = options.states ? [layer.input as tfl.SymbolicTensor] : [];
+  return tfl.model({ inputs: model.inputs, outputs: [model.outputs[0]!, outs[1]!, ...states], name: `${model.name}_with_attention` });
 }

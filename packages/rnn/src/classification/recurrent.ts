@@ -1,4 +1,5 @@
 import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import {
   classificationResult,
@@ -6,6 +7,7 @@ import {
   writeModelConfig,
   CLASSIFICATION_PROBLEMS,
   type AttributedToken,
+  type TokenContribution,
   type ClassificationProblem,
   type ClassifyOptions,
   type TextClassificationPipeline,
@@ -68,8 +70,11 @@ interface Row {
  * the sentiment task) as binary classifiers.
  *
  * The explanation is the attention pooling's weights: one distribution over the tokens per
- * text, which the model reads before scoring every class, so a multi-label result's `tokens`
- * explain all of its predicted labels at once (there is no attention per label).
+ * text, which the model reads before scoring every class. Multi-label results add `labelTokens`:
+ * for each predicted class, each token's additive share of that class's logit (its attention
+ * weight times its state projected on the class's output weights). For one model and a text
+ * read whole the shares plus the class's bias are the logit; ensembles and chunked texts average
+ * them like the scores.
  */
 export class RecurrentTextClassifier implements TextClassificationPipeline {
   readonly task = 'text-classification' as const;
@@ -78,6 +83,8 @@ export class RecurrentTextClassifier implements TextClassificationPipeline {
   private disposed = false;
   private readonly explainers: tfl.LayersModel[];
   private readonly compiled: CompiledModel[] | undefined;
+  /** Multi-label: each member's output kernel `[features, classes]`, for per-class token contributions. */
+  private readonly outputKernels: Float32Array[] | undefined;
 
   /**
    * @param models One classifier per ensemble member ({@link textClassifier} with attention);
@@ -90,7 +97,11 @@ export class RecurrentTextClassifier implements TextClassificationPipeline {
     readonly name: string,
   ) {
     if (models.length === 0) throw new RnnArgumentError('RecurrentTextClassifier: needs at least one model');
-    this.explainers = models.map(withAttentionWeights);
+    // Multi-label explainers also return the pooled sequence, from which each token's share of
+    // each class's logit follows (the logit is linear in the pooled vector).
+    const multiLabel = config.problem === 'multi-label';
+    this.explainers = models.map((m) => withAttentionWeights(m, { states: multiLabel }));
+    this.outputKernels = multiLabel ? models.map((m) => m.getLayer('probabilities').getWeights()[0]!.dataSync() as Float32Array) : undefined;
     const compiled = this.explainers.map((m) => CompiledModel.compile(m));
     this.compiled = compiled.every((c) => c !== undefined) ? (compiled as CompiledModel[]) : undefined;
   }
@@ -127,9 +138,41 @@ export class RecurrentTextClassifier implements TextClassificationPipeline {
     this.config.thresholds = checkThresholds(thresholds, this.config.classes.length, 'setThresholds: thresholds');
   }
 
-  // Mean over members of probabilities [B, C] and attention weights [B, L].
-  private scores(ids: Int32Array, B: number, L: number): Promise<[Float32Array, Float32Array]> {
-    return ensembleScores(this.compiled, this.explainers, ids, B, L);
+  // Mean over members of probabilities [B, C], attention weights [B, L] and, multi-label, each
+  // position's contribution to each class's logit [B, L, C].
+  private async scores(ids: Int32Array, B: number, L: number): Promise<[Float32Array, Float32Array, Float32Array?]> {
+    if (!this.outputKernels) return ensembleScores(this.compiled, this.explainers, ids, B, L);
+    const C = this.config.classes.length;
+    const probs = new Float32Array(B * C);
+    const weights = new Float32Array(B * L);
+    const contributions = new Float32Array(B * L * C);
+    const M = this.models.length;
+    for (let m = 0; m < M; m++) {
+      let outs: Float32Array[];
+      if (this.compiled) outs = this.compiled[m]!.predict(ids, B, L);
+      else {
+        const ts = tf.tidy(() => this.explainers[m]!.predict(tf.tensor2d(ids, [B, L], 'int32')) as tf.Tensor[]);
+        outs = await Promise.all(ts.map(async (t) => (await t.data()) as Float32Array));
+        tf.dispose(ts);
+      }
+      const [p, w, h] = outs as [Float32Array, Float32Array, Float32Array];
+      const kernel = this.outputKernels[m]!;
+      const F = h.length / (B * L);
+      for (let i = 0; i < p.length; i++) probs[i]! += p[i]! / M;
+      for (let i = 0; i < w.length; i++) weights[i]! += w[i]! / M;
+      // logit_c = sum_t w_t (h_t . K[:, c]) + b_c: the pooled vector is the attention-weighted
+      // mean of the states and dropout is off, so each position's term is its exact share.
+      for (let bt = 0; bt < B * L; bt++) {
+        const wt = w[bt]!;
+        if (wt === 0) continue;
+        for (let c = 0; c < C; c++) {
+          let dot = 0;
+          for (let f = 0; f < F; f++) dot += h[bt * F + f]! * kernel[f * C + c]!;
+          contributions[bt * C + c]! += (wt * dot) / M;
+        }
+      }
+    }
+    return [probs, weights, contributions];
   }
 
   /**
@@ -165,6 +208,7 @@ export class RecurrentTextClassifier implements TextClassificationPipeline {
       const probsPerText = chunk.map(() => new Float64Array(C));
       const weightPerToken = tokens.map((ts) => new Float64Array(ts.length));
       const covered = tokens.map((ts) => new Uint8Array(ts.length));
+      const contributionPerToken = tokens.map((ts) => new Float64Array(this.outputKernels ? ts.length * C : 0));
       const rowsPerText = new Int32Array(chunk.length);
       for (const r of rows) rowsPerText[r.text]!++;
       for (let g = 0; g < rows.length; g += batchSize) {
@@ -172,13 +216,14 @@ export class RecurrentTextClassifier implements TextClassificationPipeline {
         const width = Math.max(2, ...group.map((r) => r.positions.length));
         const x = new Int32Array(group.length * width);
         group.forEach((r, i) => r.positions.forEach((p, j) => (x[i * width + j] = ids[r.text]![p]!)));
-        const [probs, weights] = await this.scores(x, group.length, width);
+        const [probs, weights, contributions] = await this.scores(x, group.length, width);
         group.forEach((r, i) => {
           const k = rowsPerText[r.text]!;
           for (let c = 0; c < C; c++) probsPerText[r.text]![c]! += probs[i * C + c]! / k;
           r.positions.forEach((p, j) => {
             weightPerToken[r.text]![p]! += weights[i * width + j]! / k;
             covered[r.text]![p] = 1;
+            if (contributions) for (let c = 0; c < C; c++) contributionPerToken[r.text]![p * C + c]! += contributions[(i * width + j) * C + c]! / k;
           });
         });
         await new Promise<void>((resolve) => setImmediate(resolve));
@@ -188,13 +233,22 @@ export class RecurrentTextClassifier implements TextClassificationPipeline {
         tokens[t]!.forEach((tok, p) => {
           if (covered[t]![p]) attributed.push({ text: tok.text, start: tok.start, end: tok.end, weight: weightPerToken[t]![p]! });
         });
-        out.push(
-          classificationResult(this.config.classes, probsPerText[t]!, this.config.problem, {
-            truncated: tokens[t]!.length > L,
-            tokens: attributed,
-            ...(this.config.thresholds ? { threshold: this.config.thresholds } : {}),
-          }),
-        );
+        const result = classificationResult(this.config.classes, probsPerText[t]!, this.config.problem, {
+          truncated: tokens[t]!.length > L,
+          tokens: attributed,
+          ...(this.config.thresholds ? { threshold: this.config.thresholds } : {}),
+        });
+        if (this.outputKernels) {
+          result.labelTokens = result.predicted.map((label) => {
+            const c = this.config.classes.indexOf(label);
+            const shares: TokenContribution[] = [];
+            tokens[t]!.forEach((tok, p) => {
+              if (covered[t]![p]) shares.push({ text: tok.text, start: tok.start, end: tok.end, contribution: contributionPerToken[t]![p * C + c]! });
+            });
+            return { label, tokens: shares };
+          });
+        }
+        out.push(result);
       });
     }
     return out;
