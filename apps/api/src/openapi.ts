@@ -69,6 +69,11 @@ export function openApiDocument(schemas: Schemas, version: string): JsonSchema {
             kind: { type: 'string', example: 'fasttext' },
             problem: { type: 'string', enum: ['binary', 'multi-class', 'multi-label'] },
             classes: { type: 'array', items: { type: 'string' } },
+            thresholds: {
+              type: ['object', 'null'],
+              additionalProperties: num,
+              description: 'multi-label models: the decision threshold of each class (a class is predicted when its score reaches it); null otherwise',
+            },
             truncated: { type: 'integer', description: 'texts longer than the model reads at once' },
             results: {
               type: 'array',
@@ -80,6 +85,18 @@ export function openApiDocument(schemas: Schemas, version: string): JsonSchema {
                   predicted: { type: 'array', items: { type: 'string' } },
                   labels: { type: 'array', items: { type: 'object', properties: { label: { type: 'string' }, score: num } } },
                   truncated: { type: 'boolean' },
+                  tokens: { type: 'array', description: 'explain: per-token attention weights (recurrent models)', items: { type: 'object', properties: { text: { type: 'string' }, start: { type: 'integer' }, end: { type: 'integer' }, weight: num } } },
+                  labelTokens: {
+                    type: 'array',
+                    description: "explain, multi-label recurrent models: per predicted class, each token's additive share of the class's logit",
+                    items: {
+                      type: 'object',
+                      properties: {
+                        label: { type: 'string' },
+                        tokens: { type: 'array', items: { type: 'object', properties: { text: { type: 'string' }, start: { type: 'integer' }, end: { type: 'integer' }, contribution: num } } },
+                      },
+                    },
+                  },
                 },
               },
             },

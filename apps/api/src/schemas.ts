@@ -20,7 +20,7 @@ export function createSchemas(config: Pick<Config, 'maxTexts' | 'maxTextLength' 
       model: modelName.optional(),
       labels: z.number().int().min(1).max(1000).default(3).describe('classes returned per text, highest score first'),
       longTexts: z.enum(['truncate', 'chunks']).optional().describe("texts longer than the model reads: cut (head+tail) or read in chunks; default: the model's setting"),
-      explain: z.boolean().default(false).describe('per-token attention weights (recurrent models)'),
+      explain: z.boolean().default(false).describe('per-token attention weights (recurrent models); multi-label recurrent models add each token\'s share of each predicted class\'s logit'),
     })
     .describe('Texts to classify with any text classifier');
 

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeText, fitLinearTextClassifier } from '@seqlab/rnn';
+import { decodeText, fitLinearTextClassifier, fitRecurrentTextClassifier } from '@seqlab/rnn';
 import { pipeline } from '@seqlab/tasks';
 import { REPO_ROOT, createApp, createConfig, createModelServices, type Config, type Services } from '../src/index.js';
 
@@ -36,6 +36,21 @@ beforeAll(async () => {
   );
   await hybrid.classifier.save(path.join(dir, 'questions-use'));
   hybrid.classifier.dispose();
+  // A small recurrent multi-label model: each question labelled with its coarse and fine type.
+  const tagged = (ls: string[]) => ({ texts: ls.map((l) => l.slice(l.indexOf(' ') + 1)), labels: ls.map((l) => [l.slice(0, l.indexOf(':')), l.slice(0, l.indexOf(' '))]) });
+  const multi = await fitRecurrentTextClassifier(
+    tagged(lines.filter((_, i) => i % 4 === 0)),
+    {
+      validation: tagged(lines.filter((_, i) => i % 4 === 1).slice(0, 400)),
+      embeddingDim: 24,
+      units: 16,
+      epochs: 6,
+      learningRate: 0.02,
+      seed: 1,
+    },
+  );
+  await multi.classifier.save(path.join(dir, 'questions-multi'));
+  multi.classifier.dispose();
   config = createConfig({ modelsDir: dir, sentimentModel: 'off', generatorModel: 'off', embeddings: false, workers: 1, rateLimitMax: 0, logLevel: 'silent', maxTexts: 4, maxTextLength: 200 });
   services = createModelServices(config);
   await services.whenReady();
@@ -73,12 +88,37 @@ describe('POST /v1/classify', () => {
     res.body.results.forEach((r: { score: number }, i: number) => expect(r.score).toBeCloseTo(expected[i]!.score, 6));
   });
 
+  it('serves a recurrent multi-label model: label sets, per-class thresholds, attention weights, the same as the pipeline', async () => {
+    const res = await request(app).post('/v1/classify').send({ texts: QUESTIONS, model: 'questions-multi', labels: 100, explain: true }).expect(200);
+    expect(res.body).toMatchObject({ model: 'questions-multi', kind: 'rnn', problem: 'multi-label', truncated: 0 });
+    const config = JSON.parse(readFileSync(path.join(dir, 'questions-multi', 'config.json'), 'utf8'));
+    expect(res.body.classes).toEqual(config.classes);
+    expect(res.body.thresholds).toEqual(Object.fromEntries(config.classes.map((c: string, i: number) => [c, config.thresholds[i]])));
+    const direct = await pipeline('text-classification', path.join(dir, 'questions-multi'));
+    const expected = await direct.predict(QUESTIONS);
+    direct.dispose();
+    res.body.results.forEach((r: { predicted: string[]; labels: { label: string; score: number }[]; tokens: { weight: number }[]; labelTokens: unknown }, i: number) => {
+      expect(r.predicted).toEqual(expected[i]!.predicted);
+      expect(r.predicted).toEqual(r.labels.filter((l) => l.score >= res.body.thresholds[l.label]).map((l) => l.label));
+      r.labels.forEach((l, j) => expect(l.score).toBeCloseTo(expected[i]!.labels[j]!.score, 6));
+      expect(r.tokens.reduce((s, t) => s + t.weight, 0)).toBeCloseTo(1, 4);
+      expect(r.labelTokens).toEqual(expected[i]!.labelTokens!.map((l) => ({ label: l.label, tokens: l.tokens.map((t) => ({ ...t, contribution: expect.closeTo(t.contribution, 5) })) })));
+    });
+    // Who wrote Hamlet ? asks for a person.
+    expect(res.body.results[1].predicted).toContain('HUM');
+    const single = await request(app).post('/v1/classify').send({ texts: QUESTIONS, model: 'questions' }).expect(200);
+    expect(single.body.thresholds).toBeNull();
+    const before = services.numTensors();
+    for (let i = 0; i < 5; i++) await request(app).post('/v1/classify').send({ texts: QUESTIONS, model: 'questions-multi', explain: true }).expect(200);
+    expect(services.numTensors()).toBe(before);
+  });
+
   it('applies the text limits and the error table', async () => {
     const many = await request(app).post('/v1/classify').send({ texts: ['a', 'b', 'c', 'd', 'e'], model: 'questions' }).expect(400);
     expect(many.body.error.message).toMatch(/at most 4 texts per request/);
     await request(app).post('/v1/classify').send({ texts: ['x'.repeat(201)], model: 'questions' }).expect(400);
     const unknown = await request(app).post('/v1/classify').send({ texts: ['x'], model: 'nope' }).expect(404);
-    expect(unknown.body.error.message).toMatch(/no model named "nope"; available models: questions, questions-use/);
+    expect(unknown.body.error.message).toMatch(/no model named "nope"; available models: questions, questions-multi, questions-use/);
     const traversal = await request(app).post('/v1/classify').send({ texts: ['x'], model: '../questions' }).expect(400);
     expect(traversal.body.error.message).not.toContain(dir);
     await request(app).post('/v1/classify').send({ texts: ['x'], model: 'questions', top: 3 }).expect(400);

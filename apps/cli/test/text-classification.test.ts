@@ -163,22 +163,65 @@ describe('train classifier: refitting the chosen linear model', () => {
 });
 
 describe('multi-label and long texts', () => {
-  it('trains a multi-label model from JSONL lists and predicts label sets', async () => {
+  it('trains a multi-label model from JSONL lists under --model auto, the rnn among the candidates, and predicts label sets', async () => {
     const out = join(root, 'multi');
-    const r = await run(trainClassifierCommand(), ['--data', trainJsonl, '--out', out, '--limit', '2000', '--json']);
+    const r = await run(trainClassifierCommand(), ['--data', trainJsonl, '--out', out, '--limit', '2000', ...TINY, '--json']);
     expect(r.exitCode).toBe(0);
     const s = JSON.parse(r.stdout);
     expect(s.problem).toBe('multi-label');
-    expect(s.candidates.map((c: { kind: string }) => c.kind)).toEqual(['tfidf-lr', 'fasttext']);
+    expect(s.candidates.map((c: { kind: string }) => c.kind)).toEqual(['tfidf-lr', 'fasttext', 'rnn']);
+    // Chosen on validation subset accuracy like the single-label kinds; micro F1 reported beside it.
+    const best = Math.max(...s.candidates.map((c: { accuracy: number }) => c.accuracy));
+    expect(s.candidates.find((c: { kind: string }) => c.kind === s.kind).accuracy).toBe(best);
+    for (const c of s.candidates) expect(c.microF1).toBeGreaterThan(0);
     expect(s.validationMetrics.jaccard).toBeGreaterThan(0.4);
-    expect(s.refitRows).toBe(2000);
-    const c = await run(classifyCommand(), ['--model', out, '--json', 'Who wrote Hamlet ?']);
+    if (s.kind !== 'rnn') expect(s.refitRows).toBe(2000);
+    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    expect(config.thresholds).toHaveLength(config.classes.length);
+    expect(Object.values(s.thresholds)).toEqual(config.thresholds);
+    const c = await run(classifyCommand(), ['--model', out, '--json', '--labels', '100', 'Who wrote Hamlet ?']);
     const res = JSON.parse(c.stdout).results[0];
-    expect(res.predicted).toEqual(res.labels.filter((l: { score: number }) => l.score >= 0.5).map((l: { label: string }) => l.label));
-    const bad = await run(trainClassifierCommand(), ['--data', trainJsonl, '--out', join(root, 'multi-rnn'), '--model', 'rnn', '--limit', '200']);
+    const thresholdOf = (label: string) => config.thresholds[config.classes.indexOf(label)];
+    expect(res.predicted).toEqual(res.labels.filter((l: { label: string; score: number }) => l.score >= thresholdOf(l.label)).map((l: { label: string }) => l.label));
+  }, 120_000);
+
+  it('trains a recurrent multi-label model; classify lists label sets, evaluate prints per-label P/R/F1 and thresholds', async () => {
+    const out = join(root, 'multi-rnn');
+    const r = await run(trainClassifierCommand(), ['--data', trainJsonl, '--out', out, '--model', 'rnn', '--limit', '2000', ...TINY, '--lr', '0.02', '--epochs', '8', '--json']);
+    expect(r.stderr).not.toMatch(/seqlab:/);
+    expect(r.exitCode).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s).toMatchObject({ kind: 'rnn', problem: 'multi-label', refitRows: null });
+    expect(s.validationMetrics.jaccard).toBeGreaterThan(0.4);
+    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    expect(config).toMatchObject({ kind: 'rnn', problem: 'multi-label', architecture: { output: 'sigmoid' } });
+    expect(config.thresholds).toHaveLength(config.classes.length);
+    const c = await run(classifyCommand(), ['--model', out, '--json', '--explain', 'Who wrote Hamlet ?', 'What is the capital of France ?']);
+    expect(c.exitCode).toBe(0);
+    const res = JSON.parse(c.stdout);
+    expect(res.problem).toBe('multi-label');
+    expect(res.thresholds).toEqual(Object.fromEntries(config.classes.map((l: string, i: number) => [l, config.thresholds[i]])));
+    expect(res.results[0].predicted).toContain('HUM');
+    expect(res.results[1].predicted).toContain('LOC');
+    for (const x of res.results) {
+      expect(x.explanation.length).toBeGreaterThan(0);
+      expect(x.labelExplanations.map((l: { label: string }) => l.label)).toEqual(x.predicted);
+      for (const l of x.labelExplanations) expect(l.words.length).toBeGreaterThan(0);
+    }
+    const text = await run(classifyCommand(), ['--model', out, 'Who wrote Hamlet ?']);
+    expect(text.stdout).toMatch(/^HUM/m);
+    const testJsonl = join(root, 'trec-test.jsonl');
+    writeFileSync(testJsonl, test.map((t) => JSON.stringify({ text: t.question, labels: [t.coarse, t.fine] })).join('\n'));
+    const e = await run(evaluateClassifierCommand(), ['--model', out, '--data', testJsonl, '--limit', '200']);
+    expect(e.exitCode).toBe(0);
+    expect(e.stdout).toMatch(/\(rnn, multi-label\)/);
+    expect(e.stdout).toMatch(/subset accuracy [\d.]+ +macro F1 [\d.]+ +micro F1 [\d.]+ +Jaccard [\d.]+/);
+    expect(e.stdout).toMatch(/class +precision +recall +F1 +support +threshold/);
+    expect(e.stdout).toMatch(/^HUM:ind +[\d.]+ +[\d.]+ +[\d.]+ +\d+ +[\d.]+/m);
+    const bad = await run(trainClassifierCommand(), ['--data', trainJsonl, '--out', join(root, 'multi-bad'), '--model', 'rnn', '--thresholds', '1.5']);
     expect(bad.exitCode).toBe(2);
-    expect(bad.stderr).toMatch(/--model rnn: recurrent classifiers take one label per text; this data is multi-label/);
-  }, 60_000);
+    expect(bad.stderr).toMatch(/--thresholds: expected f1 or a number between 0 and 1 \(exclusive\), got "1.5"/);
+  }, 120_000);
 
   it('counts and reports truncated texts; chunks read them whole', async () => {
     const out = join(root, 'short-rnn');

@@ -57,6 +57,8 @@ export {
   type TextClassificationPipeline,
   type Pipeline,
   type AttributedToken,
+  type TokenContribution,
+  type LabelTokens,
   type SentimentResult,
   type SentimentPipeline,
 } from './tasks.js';

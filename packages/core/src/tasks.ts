@@ -26,6 +26,22 @@ export interface AttributedToken {
   weight: number;
 }
 
+/** One token's additive share of a class's score (see {@link LabelTokens}). */
+export interface TokenContribution {
+  text: string;
+  start: number;
+  end: number;
+  /** Added to the class's logit (log-odds) by this token: positive for, negative against. */
+  contribution: number;
+}
+
+/** Per-class evidence of a multi-label result: how each token moved one class's score. */
+export interface LabelTokens {
+  label: string;
+  /** Tokens in text order. */
+  tokens: TokenContribution[];
+}
+
 /** The labels of a sentiment model, in probability order. */
 export const SENTIMENT_LABELS = Object.freeze(['negative', 'positive'] as const);
 
@@ -83,6 +99,12 @@ export interface TextClassificationResult {
   predicted: string[];
   /** Attention weight per token; only models with attention (kind `rnn`) give them. */
   tokens?: AttributedToken[];
+  /**
+   * Multi-label models with attention (kind `rnn`): for each predicted class, each token's
+   * additive contribution to that class's logit. The attention in {@link tokens} is shared by all
+   * classes; these say which tokens pushed which class.
+   */
+  labelTokens?: LabelTokens[];
   /** Whether the text was longer than the model reads at once (cut, or read in chunks and pooled). */
   truncated: boolean;
 }
@@ -109,22 +131,27 @@ export interface TextClassificationPipeline extends Pipeline {
   readonly explains: boolean;
   /** Tokens the model reads at once (texts longer than this are truncated or chunked). */
   readonly maxLength: number;
+  /** Multi-label models that keep one: the decision threshold of each class, in class order. */
+  readonly thresholds?: readonly number[];
   predict(texts: string[], options?: ClassifyOptions): Promise<TextClassificationResult[]>;
 }
 
 /**
  * Turns one row of class probabilities into a {@link TextClassificationResult} (labels sorted
- * by score, the predicted set chosen by the problem type).
+ * by score, the predicted set chosen by the problem type). `threshold` (multi-label only) is one
+ * decision threshold for every class, or one per class in class order; default 0.5.
  */
 export function classificationResult(
   classes: readonly string[],
   probabilities: ArrayLike<number>,
   problem: ClassificationProblem,
-  extra: { truncated: boolean; tokens?: AttributedToken[]; threshold?: number },
+  extra: { truncated: boolean; tokens?: AttributedToken[]; threshold?: number | ArrayLike<number> },
 ): TextClassificationResult {
+  const t = extra.threshold ?? 0.5;
+  const thresholdOf = typeof t === 'number' ? () => t : (i: number) => t[i] ?? 0.5;
   const labels = Array.from(classes, (label, i) => ({ label, score: probabilities[i]! })).sort((a, b) => b.score - a.score);
   const top = labels[0]!;
-  const threshold = extra.threshold ?? 0.5;
-  const predicted = problem === 'multi-label' ? labels.filter((l) => l.score >= threshold).map((l) => l.label) : [top.label];
+  const chosen = problem === 'multi-label' ? new Set(classes.filter((_, i) => probabilities[i]! >= thresholdOf(i))) : undefined;
+  const predicted = chosen ? labels.filter((l) => chosen.has(l.label)).map((l) => l.label) : [top.label];
   return { labels, label: top.label, score: top.score, predicted, ...(extra.tokens ? { tokens: extra.tokens } : {}), truncated: extra.truncated };
 }

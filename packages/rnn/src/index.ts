@@ -30,7 +30,7 @@ export {
   type LanguageModelConfig,
 } from './builders/language-model.js';
 export { arrayData, languageModelData, type Batch, type BatchSource, type ArrayDataOptions, type LanguageModelDataOptions } from './training/data.js';
-export { negativeLogLikelihood, type OutputKind } from './training/loss.js';
+export { negativeLogLikelihood, binaryCrossEntropy, type OutputKind } from './training/loss.js';
 export { evaluate, detectOutputKind, type EvaluationResult } from './training/evaluate.js';
 export {
   train,
@@ -68,6 +68,7 @@ export {
   type TextClassifierOptions,
   type TextClassifierConfig,
   type ClassifierAttention,
+  type ClassifierOutput,
 } from './builders/text-classifier.js';
 export { AttentionPooling, attentionPooling, type AttentionPoolingArgs } from './layers/attention-pooling.js';
 export { AdditiveAttention, additiveAttention, type AdditiveAttentionArgs } from './layers/additive-attention.js';
@@ -113,6 +114,7 @@ export {
   type TruncationStrategy,
 } from './classification/long-texts.js';
 export { checkClasses } from './classification/labels.js';
+export { chooseThresholds, DEFAULT_THRESHOLD, type LabelThreshold } from './classification/thresholds.js';
 export type { ClassificationProblem, ClassScore, ClassifyOptions, TextClassificationPipeline, TextClassificationResult } from '@seqlab/core';
 export {
   readLabelledTexts,

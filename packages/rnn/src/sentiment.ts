@@ -182,7 +182,7 @@ export async function loadSentimentModel(dir: string, options: { name?: string }
     for (const m of models) m.dispose();
     throw err;
   }
-  return new SentimentModel(models.map(withAttentionWeights), vectorizer, config, models, options.name ?? path.basename(path.resolve(dir)));
+  return new SentimentModel(models.map((m) => withAttentionWeights(m)), vectorizer, config, models, options.name ?? path.basename(path.resolve(dir)));
 }
 
 /**

@@ -109,12 +109,15 @@ describe("pipeline('text-classification') kind rnn", () => {
     expect(after.map((r) => r.labels)).toEqual(before.map((r) => r.labels));
   });
 
-  it('refuses a multi-label recurrent model with code unsupported', async () => {
+  it('refuses a multi-label directory for a softmax model, and duplicate class names', async () => {
     const vectorizer = await new TextVectorizer({ tokenizer: 'word' }).adapt(['a b', 'c d']);
     const architecture = resolveTextClassifierOptions({ vocabSize: vectorizer.vocabSize, embeddingDim: 4, units: 2, attentionUnits: 2 });
     const model = textClassifier(architecture);
     try {
-      await expect(saveRecurrentTextClassifier(path.join(tmp, 'ml'), model, vectorizer, { architecture, classes: ['a', 'b'], problem: 'multi-label' })).rejects.toMatchObject({ code: 'unsupported' });
+      await expect(saveRecurrentTextClassifier(path.join(tmp, 'ml'), model, vectorizer, { architecture, classes: ['a', 'b'], problem: 'multi-label' })).rejects.toMatchObject({
+        code: 'bad_input',
+        message: expect.stringMatching(/a multi-label classifier needs a sigmoid output \(architecture output: 'sigmoid'\), the architecture has softmax/),
+      });
       await expect(saveRecurrentTextClassifier(path.join(tmp, 'dup'), model, vectorizer, { architecture, classes: ['a', 'a'] })).rejects.toMatchObject({ code: 'bad_input', message: expect.stringMatching(/class "a" is listed twice/) });
     } finally {
       model.dispose();

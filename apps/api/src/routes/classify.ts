@@ -30,6 +30,7 @@ export function classifyRoutes(schemas: Schemas, services: Services): Router {
       labels: p.labels.slice(0, body.labels),
       truncated: p.truncated,
       ...(body.explain && p.tokens ? { tokens: p.tokens } : {}),
+      ...(body.explain && p.labelTokens ? { labelTokens: p.labelTokens } : {}),
     }));
     if (!res.headersSent && !(res.locals.signal as AbortSignal | undefined)?.aborted) {
       res.json({
@@ -37,6 +38,8 @@ export function classifyRoutes(schemas: Schemas, services: Services): Router {
         kind: out.kind,
         problem: out.problem,
         classes: out.classes,
+        // A class is in `predicted` when its score reaches its threshold (multi-label models).
+        thresholds: out.thresholds ? Object.fromEntries(out.classes.map((c, i) => [c, out.thresholds![i]!])) : null,
         truncated: results.filter((r) => r.truncated).length,
         results,
       });

@@ -89,6 +89,8 @@ export interface ClassifyPrediction {
   predicted: string[];
   truncated: boolean;
   tokens?: TokenWeight[];
+  /** Multi-label recurrent models: per predicted class, each token's share of its logit. */
+  labelTokens?: Array<{ label: string; tokens: Array<{ text: string; start: number; end: number; contribution: number }> }>;
 }
 
 /** Classifier output: which model answered, and one prediction per text. */
@@ -97,6 +99,8 @@ export interface ClassifyResult {
   kind: string;
   problem: string;
   classes: string[];
+  /** Multi-label models that keep them: the decision threshold of each class, in class order. */
+  thresholds?: number[];
   predictions: ClassifyPrediction[];
 }
 

@@ -300,7 +300,8 @@ async function classify(task: ClassifyTask): Promise<ClassifyResult> {
     kind: model.kind,
     problem: model.problem,
     classes: [...model.classes],
-    predictions: predictions.map((r) => ({ label: r.label, score: r.score, labels: r.labels, predicted: r.predicted, truncated: r.truncated, ...(r.tokens ? { tokens: r.tokens } : {}) })),
+    ...(model.thresholds ? { thresholds: [...model.thresholds] } : {}),
+    predictions: predictions.map((r) => ({ label: r.label, score: r.score, labels: r.labels, predicted: r.predicted, truncated: r.truncated, ...(r.tokens ? { tokens: r.tokens } : {}), ...(r.labelTokens ? { labelTokens: r.labelTokens } : {}) })),
   };
 }
 

@@ -49,16 +49,18 @@ export function evaluateClassifierCommand(): Command {
     const model = await pipeline('text-classification', modelSpec(o.model, 'text-classification'));
     let metrics;
     let truth: string[][];
+    let thresholdsShown: number[] | undefined;
     const t0 = performance.now();
     try {
       truth = labelsForModel(rows.labels, model.classes);
       const results = await classifyWithProgress(model, rows.texts, o.longTexts ? { longTexts: o.longTexts } : {}, { what: 'scoring', quiet: o.json });
       metrics = rnn.classificationMetrics(model.classes, model.problem, truth, results);
+      thresholdsShown = model.thresholds ? [...model.thresholds] : undefined;
     } finally {
       model.dispose();
     }
     const seconds = (performance.now() - t0) / 1000;
-    let baseline: { data: string; accuracy: number; macroF1: number; seconds: number } | null = null;
+    let baseline: { data: string; accuracy: number; macroF1: number; microF1: number; seconds: number } | null = null;
     if (o.baseline) {
       let trainFile = o.baselineData;
       if (!trainFile) {
@@ -70,7 +72,7 @@ export function evaluateClassifierCommand(): Command {
       const b0 = performance.now();
       const lr = await rnn.fitLinearTextClassifier({ texts: trainData.texts, labels: labelsForModel(trainData.labels, model.classes) }, { kind: 'tfidf-lr', classes: [...model.classes], problem: model.problem });
       const m = rnn.classificationMetrics(model.classes, model.problem, truth, await classifyWithProgress(lr, rows.texts, {}, { what: 'scoring the baseline', quiet: o.json }));
-      baseline = { data: trainFile, accuracy: m.accuracy, macroF1: m.macro.f1, seconds: (performance.now() - b0) / 1000 };
+      baseline = { data: trainFile, accuracy: m.accuracy, macroF1: m.macro.f1, microF1: m.micro.f1, seconds: (performance.now() - b0) / 1000 };
     }
     if (plot && metrics.confusionMatrix) {
       const { confusionChart, writeChart } = await import('../plots.js');
@@ -79,18 +81,24 @@ export function evaluateClassifierCommand(): Command {
     const { perClass, ...rest } = metrics;
     emit(
       o.json,
-      { model: model.name, kind: model.kind, data, seconds, labels: model.classes, ...rest, perClass, rocAuc: metrics.rocAuc ?? null, baseline, plot: plot && metrics.confusionMatrix ? plot : null },
+      { model: model.name, kind: model.kind, data, seconds, labels: model.classes, ...rest, perClass, thresholds: thresholdsShown ?? null, rocAuc: metrics.rocAuc ?? null, baseline, plot: plot && metrics.confusionMatrix ? plot : null },
       () => {
         println(`${model.name} (${model.kind}, ${model.problem}) on ${data} (${metrics.count} texts, ${(metrics.count / seconds).toFixed(0)} texts/s)`);
         const acc = model.problem === 'multi-label' ? 'subset accuracy' : 'accuracy';
-        println(`${acc} ${fmt(metrics.accuracy)}  macro F1 ${fmt(metrics.macro.f1)}  micro F1 ${fmt(metrics.micro.f1)}${metrics.rocAuc !== undefined ? `  ROC-AUC ${fmt(metrics.rocAuc)}` : ''}`);
+        println(`${acc} ${fmt(metrics.accuracy)}  macro F1 ${fmt(metrics.macro.f1)}  micro F1 ${fmt(metrics.micro.f1)}${metrics.jaccard !== undefined ? `  Jaccard ${fmt(metrics.jaccard)}` : ''}${metrics.rocAuc !== undefined ? `  ROC-AUC ${fmt(metrics.rocAuc)}` : ''}`);
         if (metrics.truncated > 0) println(`${metrics.truncated} of ${metrics.count} texts were longer than the model reads at once (${model.maxLength} tokens) and were ${o.longTexts === 'chunks' ? 'read in chunks' : 'truncated'}`);
-        println(table([['class', 'precision', 'recall', 'F1', 'support'], ...perClass.map((c) => [c.label, c.precision, c.recall, c.f1, c.support])]));
+        const thresholds = thresholdsShown;
+        println(
+          table([
+            ['class', 'precision', 'recall', 'F1', 'support', ...(thresholds ? ['threshold'] : [])],
+            ...perClass.map((c, i) => [c.label, c.precision, c.recall, c.f1, c.support, ...(thresholds ? [thresholds[i]!] : [])]),
+          ]),
+        );
         if (metrics.confusionMatrix && model.classes.length <= 12) {
           println('confusion matrix (rows: actual, columns: predicted)');
           println(table([['', ...model.classes], ...model.classes.map((l, i) => [l, ...metrics.confusionMatrix![i]!.map(String)])]));
         }
-        if (baseline) println(`baseline TF-IDF logistic regression (fitted on ${baseline.data} in ${baseline.seconds.toFixed(1)} s): ${acc} ${fmt(baseline.accuracy)}, macro F1 ${fmt(baseline.macroF1)}`);
+        if (baseline) println(`baseline TF-IDF logistic regression (fitted on ${baseline.data} in ${baseline.seconds.toFixed(1)} s): ${acc} ${fmt(baseline.accuracy)}, macro F1 ${fmt(baseline.macroF1)}, micro F1 ${fmt(baseline.microF1)}`);
         if (plot && metrics.confusionMatrix) println(`plot written to ${plot}`);
         else if (plot) note('--plot: a confusion matrix needs a single-label model; none drawn');
       },

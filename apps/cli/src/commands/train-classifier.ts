@@ -55,11 +55,24 @@ const schema = commonSchema.extend({
   valSplit: fraction.default(0.1),
   limit: positiveInt.optional(),
   patience: int(0).default(2),
+  monitor: oneOf(['accuracy', 'loss'] as const, 'one of').default('accuracy'),
   timeBudget: nonNegative.optional(),
   seed: seed.default(1),
   plot: z.string().optional(),
   force: z.boolean().default(false),
   refit: z.boolean().default(true),
+  thresholds: z
+    .string()
+    .default('f1')
+    .transform((s, ctx) => {
+      if (s === 'f1') return 'f1' as const;
+      const n = Number(s);
+      if (s.trim() === '' || !(n > 0 && n < 1)) {
+        ctx.addIssue({ code: 'custom', message: `expected f1 or a number between 0 and 1 (exclusive), got "${s}"` });
+        return z.NEVER;
+      }
+      return n;
+    }),
 });
 
 type ClassifierOptions = z.output<typeof schema>;
@@ -78,7 +91,7 @@ export function trainClassifierCommand(): Command {
     .option('--text-col <name>', 'text column (default: text, sentence, review, question, content, ... or the longest)')
     .option('--no-header', 'the file has no header row: read every row as data (columns column1, column2, ...)')
     .option('--label-col <name>', 'label column (default: label, class, category, target, sentiment, ...)')
-    .option('--model <kind>', 'auto (tfidf-lr, fasttext and rnn, or with --encoder use: use and hybrid; keeps the best on validation) | rnn | fasttext | tfidf-lr | use | hybrid', 'auto')
+    .option('--model <kind>', 'auto (tfidf-lr, fasttext and rnn, or with --encoder use: use and hybrid; keeps the best on validation: accuracy, or subset accuracy for multi-label) | rnn | fasttext | tfidf-lr | use | hybrid', 'auto')
     .option('--encoder <name>', 'none | use: Universal Sentence Encoder vectors (offline) with a trained head (kind use) or with TF-IDF n-grams (kind hybrid)', 'none')
     .option('--head-hidden <sizes>', 'use/hybrid: head sizes tried on validation, 0 = logistic regression', '0,256')
     .option('--class-weights <how>', 'none | balanced (weigh classes by inverse frequency)', 'none')
@@ -97,8 +110,10 @@ export function trainClassifierCommand(): Command {
     .option('--clip <norm>', 'rnn: clip gradients to this global norm', '5')
     .option('--val-split <f>', 'fraction of --data held out (stratified) when --validation is not given', '0.1')
     .option('--limit <n>', 'train on N rows: a stratified, seeded sample (quick runs)')
+.option('--thresholds <how>', 'multi-label decision thresholds: f1 (each label the threshold that maximises its F1 on the validation rows) or one number for every label, e.g. 0.5', 'f1')
     .option('--no-refit', 'keep the chosen fasttext/tfidf-lr model as fitted on the training rows (default: refit it on training + validation rows once validation has chosen it)')
-    .option('--patience <n>', 'rnn: early stopping, epochs without better validation accuracy (0 = off)', '2')
+    .option('--patience <n>', 'rnn: early stopping, epochs without a better --monitor (0 = off)', '2')
+    .option('--monitor <metric>', 'rnn: what picks the best epoch on validation: accuracy (subset accuracy for multi-label) | loss', 'accuracy')
     .option('--time-budget <seconds>', 'rnn: stop cleanly (checkpoint, save) after this many seconds (default under --model auto: 1500)')
     .option('--seed <n>', 'random seed', '1')
     .option('--plot <file>', 'rnn training-curve plot (.png or .svg; default DIR/training-curve.png)')
@@ -161,14 +176,15 @@ export function trainClassifierCommand(): Command {
     if (o.encoder === 'use' && o.model !== 'auto' && !ENCODER_KINDS.includes(o.model)) {
       throw new UsageError(`--encoder use: --model ${o.model} reads no sentence vectors; use --model use, hybrid or auto (or drop --encoder)`);
     }
-    const kinds = o.model === 'auto' ? (useEncoder ? ['use', 'hybrid'] : multiLabel ? ['tfidf-lr', 'fasttext'] : ['tfidf-lr', 'fasttext', 'rnn']) : [o.model];
-    if (kinds.includes('rnn') && multiLabel) throw new UsageError('--model rnn: recurrent classifiers take one label per text; this data is multi-label (use --model fasttext, tfidf-lr or auto)');
+    const kinds = o.model === 'auto' ? (useEncoder ? ['use', 'hybrid'] : ['tfidf-lr', 'fasttext', 'rnn']) : [o.model];
     const trainRows = { texts: train.texts, labels: train.labels };
     const problem = multiLabel ? ('multi-label' as const) : classes.length === 2 ? ('binary' as const) : ('multi-class' as const);
     const training = { seed: o.seed, data, validation: validationFile ?? `${o.valSplit} of --data (stratified)`, trainRows: train.texts.length, lengthStats: stats };
 
     type Candidate = { kind: string; seconds: number; model: import('@seqlab/core').TextClassificationPipeline; metrics: import('@seqlab/rnn').TextClassificationMetrics };
     const candidates: Candidate[] = [];
+    // Multi-label thresholds of the linear kinds, kept for the refit of the chosen one.
+    const thresholdsOf = new Map<string, number[]>();
     // Under --model auto the recurrent model gets 25 minutes unless told otherwise, so the whole
     // default run (baselines take seconds) fits in half an hour on a laptop-class machine.
     const rnnBudget = o.timeBudget ?? (o.model === 'auto' ? AUTO_RNN_BUDGET_SECONDS : undefined);
@@ -189,6 +205,8 @@ export function trainClassifierCommand(): Command {
           rnnResult = await session.run(async (onProgress) => {
             fitted = await rnn.fitRecurrentTextClassifier(trainRows, {
               classes,
+              problem,
+              thresholds: o.thresholds,
               validation: { texts: validation.texts, labels: validation.labels },
               maxLength,
               truncation,
@@ -204,6 +222,7 @@ export function trainClassifierCommand(): Command {
               learningRate: o.lr,
               clipNorm: o.clip,
               patience: o.patience,
+              monitor: o.monitor === 'loss' ? 'val_loss' : 'val_accuracy',
               classWeights: o.classWeights,
               seed: o.seed,
               checkpointDir: checkpoints,
@@ -215,6 +234,7 @@ export function trainClassifierCommand(): Command {
             return fitted.result;
           });
           model = fitted!.classifier;
+          if (fitted!.thresholds && !o.json) note(`rnn: ${describeThresholds(fitted!.thresholds, o.thresholds)}`);
         } else if (ENCODER_KINDS.includes(kind)) {
           if (!o.json) note(`fitting ${kind} (Universal Sentence Encoder${kind === 'hybrid' ? ' + TF-IDF n-grams' : ''}; head sizes ${o.headHidden.join(', ')}) ...`);
           const { fitUseTextClassifier } = await import('@seqlab/embeddings');
@@ -246,7 +266,7 @@ export function trainClassifierCommand(): Command {
         } else {
           if (!o.json) note(`fitting ${kind} ...`);
           // tfidf-lr chooses its L2 penalty on the held-out rows (six fits, seconds each).
-          model = await rnn.fitLinearTextClassifier(trainRows, {
+          const linear = await rnn.fitLinearTextClassifier(trainRows, {
             kind: kind as 'fasttext' | 'tfidf-lr',
             classes,
             problem,
@@ -255,13 +275,21 @@ export function trainClassifierCommand(): Command {
             ...(kind === 'tfidf-lr' ? { validation: { texts: validation.texts, labels: validation.labels } } : {}),
             training,
           });
-          const l2 = (model as import('@seqlab/rnn').LinearTextClassifier).config.training?.l2;
+          model = linear;
+          const l2 = linear.config.training?.l2;
           if (!o.json && typeof l2 === 'number') note(`${kind}: L2 penalty ${l2} chosen on validation`);
+          if (multiLabel) {
+            // The same rule as the rnn's, so the kinds are compared on an equal footing.
+            const chosen = o.thresholds === 'f1' ? rnn.chooseThresholds(classes, validation.labels, await linear.predict(validation.texts)) : undefined;
+            linear.setThresholds(chosen ? chosen.map((t) => t.threshold) : classes.map(() => o.thresholds as number));
+            if (chosen && !o.json) note(`${kind}: ${describeThresholds(chosen, o.thresholds)}`);
+            thresholdsOf.set(kind, [...linear.thresholds!]);
+          }
         }
         const seconds = (performance.now() - t0) / 1000;
         const metrics = rnn.classificationMetrics(classes, problem, validation.labels, await model.predict(validation.texts));
         candidates.push({ kind, seconds, model, metrics });
-        if (!o.json) note(`${kind}: validation accuracy ${fmt(metrics.accuracy)}, macro F1 ${fmt(metrics.macro.f1)} (${seconds.toFixed(1)} s)`);
+        if (!o.json) note(`${kind}: validation ${multiLabel ? 'subset accuracy' : 'accuracy'} ${fmt(metrics.accuracy)}, macro F1 ${fmt(metrics.macro.f1)}${multiLabel ? `, micro F1 ${fmt(metrics.micro.f1)}` : ''} (${seconds.toFixed(1)} s)`);
       }
       // The best validation accuracy wins; on a tie the cheaper model (listed first).
       const chosen = candidates.reduce((best, c) => (c.metrics.accuracy > best.metrics.accuracy ? c : best));
@@ -301,6 +329,10 @@ export function trainClassifierCommand(): Command {
             training: { ...training, refitRows: limited.texts.length, ...(chosenL2 !== undefined ? { l2: chosenL2 } : {}) },
           },
         );
+        // Thresholds chosen on the validation rows stay: a refit on more rows of the same data
+        // moves the scores little, and no held-out rows are left to choose them again.
+        const kept = thresholdsOf.get(chosen.kind);
+        if (kept) whole.setThresholds(kept);
         try {
           await whole.save(out);
         } finally {
@@ -322,7 +354,8 @@ export function trainClassifierCommand(): Command {
         kind: chosen.kind,
         problem,
         classes,
-        candidates: candidates.map((c) => ({ kind: c.kind, seconds: c.seconds, accuracy: c.metrics.accuracy, macroF1: c.metrics.macro.f1 })),
+        candidates: candidates.map((c) => ({ kind: c.kind, seconds: c.seconds, accuracy: c.metrics.accuracy, macroF1: c.metrics.macro.f1, microF1: c.metrics.micro.f1 })),
+        thresholds: multiLabel ? Object.fromEntries(classes.map((c, i) => [c, (chosen.model as { thresholds?: readonly number[] }).thresholds?.[i] ?? 0.5])) : null,
         resumedFromEpoch: resumeDir ? resumedFrom : null,
         epochsCompleted: rnnResult?.history.length ?? null,
         lastEpochPartial: partial,
@@ -343,12 +376,18 @@ export function trainClassifierCommand(): Command {
       await writeJsonAtomic(join(out, 'training.json'), summary);
       emit(o.json, summary, () => {
         if (resumeDir) println(`resumed from epoch ${resumedFrom}`);
-        println(table([['model', 'validation accuracy', 'macro F1', 'seconds'], ...candidates.map((c) => [c.kind + (c === chosen ? ' (chosen)' : ''), fmt(c.metrics.accuracy), fmt(c.metrics.macro.f1), c.seconds.toFixed(1)])]));
+        const acc = multiLabel ? 'subset accuracy' : 'accuracy';
+        println(
+          table([
+            ['model', `validation ${acc}`, 'macro F1', ...(multiLabel ? ['micro F1'] : []), 'seconds'],
+            ...candidates.map((c) => [c.kind + (c === chosen ? ' (chosen)' : ''), fmt(c.metrics.accuracy), fmt(c.metrics.macro.f1), ...(multiLabel ? [fmt(c.metrics.micro.f1)] : []), c.seconds.toFixed(1)]),
+          ]),
+        );
         if (rnnResult) {
           const epochs = rnnResult.history.length;
           println(`rnn: ${epochs} epochs (${rnnResult.stopReason}${partial ? `; epoch ${epochs} was cut short by the time budget: partial` : ''}); best epoch ${rnnResult.bestEpoch + 1}${rnnResult.restoredBest ? ' (weights restored)' : ''}`);
         }
-        println(`validation (${validation.texts.length} texts): accuracy ${fmt(report.accuracy)}, macro F1 ${fmt(report.macro.f1)}${report.truncated ? `; ${report.truncated} texts longer than the model reads were truncated` : ''}`);
+        println(`validation (${validation.texts.length} texts): ${acc} ${fmt(report.accuracy)}, macro F1 ${fmt(report.macro.f1)}${multiLabel ? `, micro F1 ${fmt(report.micro.f1)}` : ''}${report.truncated ? `; ${report.truncated} texts longer than the model reads were truncated` : ''}`);
         if (refitRows !== null) println(`the saved ${chosen.kind} model was refitted on all ${refitRows} rows after validation chose it (--no-refit keeps the training-rows fit)`);
         println(`model (${chosen.kind}) saved to ${out}; try: seqlab classify --model ${o.out} "${validation.texts[0]!.slice(0, 40).replace(/"/g, "'")}"`);
         if (plotted) println(`training curve: ${plotted}`);
@@ -358,4 +397,13 @@ export function trainClassifierCommand(): Command {
       encoder?.dispose();
     }
   });
+}
+
+/** One line on how multi-label thresholds were set. */
+function describeThresholds(thresholds: readonly { threshold: number; support: number }[], rule: 'f1' | number): string {
+  if (rule !== 'f1') return `threshold ${rule} for every label`;
+  const tuned = thresholds.filter((t) => t.support > 0).map((t) => t.threshold);
+  const kept = thresholds.length - tuned.length;
+  const range = tuned.length > 0 ? ` (${fmt(Math.min(...tuned))}..${fmt(Math.max(...tuned))})` : '';
+  return `per-label thresholds chosen on validation for ${tuned.length} of ${thresholds.length} labels${range}${kept > 0 ? `; ${kept} without validation examples keep 0.5` : ''}`;
 }

@@ -11,6 +11,10 @@ import { BadInputError } from '@seqlab/core';
 export type ClassifierAttention = 'pooling' | 'self' | 'none';
 const ATTENTION_KINDS: readonly ClassifierAttention[] = ['pooling', 'self', 'none'];
 
+/** The output activation of a classifier: one class of many, or any subset of the classes. */
+export type ClassifierOutput = 'softmax' | 'sigmoid';
+const OUTPUT_KINDS: readonly ClassifierOutput[] = ['softmax', 'sigmoid'];
+
 /** Options of {@link textClassifier}. */
 export interface TextClassifierOptions {
   /** Vocabulary size; id 0 is padding (masked everywhere). */
@@ -38,6 +42,11 @@ export interface TextClassifierOptions {
   dropout?: number;
   /** Default 2. */
   numClasses?: number;
+  /**
+   * `'softmax'` (default): one class per text, probabilities summing to 1. `'sigmoid'`: an
+   * independent probability per class, for multi-label data (trained with binary cross-entropy).
+   */
+  output?: ClassifierOutput;
   /** Optional convolutional front end (the CNN-RNN hybrid): masked Conv1D before the RNN. */
   conv?: { filters: number; kernelSize?: number } | false;
   /** `'fused'` (default) or `'stock'` recurrent layers; not part of the saved config (weights are the same). */
@@ -67,6 +76,7 @@ export function resolveTextClassifierOptions(o: TextClassifierOptions): TextClas
     attentionUnits: positiveInt('textClassifier: attentionUnits', o.attentionUnits ?? 64),
     dropout: rate('textClassifier: dropout', o.dropout ?? 0.3),
     numClasses,
+    output: oneOf('textClassifier: output', o.output ?? 'softmax', OUTPUT_KINDS),
     conv,
   };
 }
@@ -77,7 +87,7 @@ export const POOLING_LAYER = 'attention_pooling';
 /**
  * A recurrent text classifier: ids `[batch, time]` (0 = padding) -> class probabilities.
  * Embedding (masking zeros) -> optional masked Conv1D -> (Bi)RNN layers -> attention pooling /
- * self-attention + pooling / last state -> dropout -> softmax.
+ * self-attention + pooling / last state -> dropout -> softmax (or sigmoid per class, multi-label).
  *
  * @example
  * ```ts
@@ -105,16 +115,18 @@ export function textClassifier(options: TextClassifierOptions): tfl.LayersModel 
       h = pooled[0]!;
     }
     if (c.dropout > 0) h = tfl.layers.dropout({ rate: c.dropout, name: 'output_dropout' }).apply(h) as tfl.SymbolicTensor;
-    const probs = tfl.layers.dense({ units: c.numClasses, activation: 'softmax', name: 'probabilities' }).apply(h) as tfl.SymbolicTensor;
+    const probs = tfl.layers.dense({ units: c.numClasses, activation: c.output, name: 'probabilities' }).apply(h) as tfl.SymbolicTensor;
     return tfl.model({ inputs: input, outputs: probs, name: 'text_classifier' });
   });
 }
 
 /**
  * The companion of {@link textClassifier} for explanations: the same layers and weights, with
- * outputs `[probabilities, attentionWeights [batch, time]]`. Needs `attention` other than 'none'.
+ * outputs `[probabilities, attentionWeights [batch, time]]`, plus with `states: true` the
+ * sequence the attention pools, `[batch, time, features]` (per-class token contributions are
+ * computed from it). Needs `attention` other than 'none'.
  */
-export function withAttentionWeights(model: tfl.LayersModel): tfl.LayersModel {
+export function withAttentionWeights(model: tfl.LayersModel, options: { states?: boolean } = {}): tfl.LayersModel {
   let layer: tfl.layers.Layer;
   try {
     layer = model.getLayer(POOLING_LAYER);
@@ -123,5 +135,6 @@ export function withAttentionWeights(model: tfl.LayersModel): tfl.LayersModel {
   }
   const outs = layer.output as tfl.SymbolicTensor[];
   if (!Array.isArray(outs) || outs.length !== 2) throw new RnnArgumentError(`withAttentionWeights: '${POOLING_LAYER}' does not return attention weights`);
-  return tfl.model({ inputs: model.inputs, outputs: [model.outputs[0]!, outs[1]!], name: `${model.name}_with_attention` });
+  const states = options.states ? [layer.input as tfl.SymbolicTensor] : [];
+  return tfl.model({ inputs: model.inputs, outputs: [model.outputs[0]!, outs[1]!, ...states], name: `${model.name}_with_attention` });
 }

@@ -18,6 +18,7 @@ import { positiveInt, RnnArgumentError } from '../errors.js';
 import { readJson } from '../generation/load.js';
 import { checkClasses } from './labels.js';
 import { classificationMetrics } from './metrics.js';
+import { checkThresholds } from './thresholds.js';
 import { checkTexts } from './recurrent.js';
 import { DEFAULT_CLEAN, type LabelledRows } from './fit-recurrent.js';
 
@@ -110,7 +111,10 @@ export interface LinearClassifierDirConfig {
   /** Stored row indices of the embedding (fasttext: rows ever updated). */
   weightsFile: string;
   vocabularyFile?: string;
+  /** Multi-label decision threshold of every class (0.5), unless `thresholds` gives one per class. */
   threshold: number;
+  /** Multi-label: one decision threshold per class in class order (e.g. chosen on validation rows). */
+  thresholds?: number[];
   training?: Record<string, unknown>;
   [key: string]: unknown;
 }
@@ -197,6 +201,21 @@ export class LinearTextClassifier implements TextClassificationPipeline {
     return this.config.classes;
   }
 
+  /** Multi-label: the decision threshold of each class in class order. */
+  get thresholds(): readonly number[] | undefined {
+    if (this.config.problem !== 'multi-label') return undefined;
+    return this.config.thresholds ?? this.config.classes.map(() => this.config.threshold);
+  }
+
+  /**
+   * Sets the multi-label decision thresholds (one in (0, 1) per class, e.g. from
+   * `chooseThresholds` on validation rows); {@link save} stores them.
+   */
+  setThresholds(thresholds: readonly number[]): void {
+    if (this.config.problem !== 'multi-label') throw new RnnArgumentError(`setThresholds: a ${this.config.problem} classifier predicts its top class; thresholds are for multi-label models`);
+    this.config.thresholds = checkThresholds(thresholds, this.config.classes.length, 'setThresholds: thresholds');
+  }
+
   /** The feature vector of a text. */
   featurize(text: string): Sparse {
     const c = this.config;
@@ -264,7 +283,7 @@ export class LinearTextClassifier implements TextClassificationPipeline {
     checkTexts(texts);
     const out: TextClassificationResult[] = [];
     for (let i = 0; i < texts.length; i++) {
-      out.push(classificationResult(this.config.classes, this.scores(this.featurize(texts[i]!)), this.config.problem, { truncated: false, threshold: this.config.threshold }));
+      out.push(classificationResult(this.config.classes, this.scores(this.featurize(texts[i]!)), this.config.problem, { truncated: false, threshold: this.config.thresholds ?? this.config.threshold }));
       if (i % 256 === 255) await new Promise<void>((resolve) => setImmediate(resolve));
     }
     return out;
@@ -323,6 +342,7 @@ export async function loadLinearTextClassifier(dir: string, options: { name?: st
   if (config.kind !== 'fasttext' && config.kind !== 'tfidf-lr') throw new RnnArgumentError(`${file}: kind ${JSON.stringify(config.kind)} is not a linear classifier`);
   const classes = checkClasses(config.classes, `${file}: classes`);
   const C = classes.length;
+  if (config.thresholds !== undefined) checkThresholds(config.thresholds, C, `${file}: thresholds`);
   const F = positiveInt(`${file}: features`, config.features);
   const d = config.kind === 'fasttext' ? positiveInt(`${file}: dim`, config.dim) : 0;
   const stored = config.kind === 'fasttext' ? config.storedRows : 0;

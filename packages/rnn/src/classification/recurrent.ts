@@ -1,12 +1,13 @@
 import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import {
   classificationResult,
   loadLayersModel,
-  UnsupportedError,
   writeModelConfig,
   CLASSIFICATION_PROBLEMS,
   type AttributedToken,
+  type TokenContribution,
   type ClassificationProblem,
   type ClassifyOptions,
   type TextClassificationPipeline,
@@ -14,13 +15,14 @@ import {
   type WeightPrecision,
 } from '@seqlab/core';
 import { TextVectorizer } from '@seqlab/tokenize';
-import { resolveTextClassifierOptions, withAttentionWeights, type TextClassifierConfig } from '../builders/text-classifier.js';
+import { resolveTextClassifierOptions, withAttentionWeights, type ClassifierOutput, type TextClassifierConfig } from '../builders/text-classifier.js';
 import { oneOf, positiveInt, RnnArgumentError } from '../errors.js';
 import { readJson } from '../generation/load.js';
 import { CompiledModel } from '../inference/compiled-model.js';
 import { sentimentMemberDirs, writeClassifierMembers } from '../sentiment.js';
 import { chunkStarts, keptPositions, LONG_TEXT_MODES, TRUNCATION_STRATEGIES, type LengthStats, type LongTextMode, type TruncationStrategy } from './long-texts.js';
 import { checkClasses } from './labels.js';
+import { checkThresholds, DEFAULT_THRESHOLD } from './thresholds.js';
 import { ensembleScores } from '../inference/ensemble-scores.js';
 
 /** `config.json` of a recurrent text-classifier directory (task `text-classification`, kind `rnn`). */
@@ -40,6 +42,11 @@ export interface RecurrentClassifierDirConfig {
   /** How longer texts are read by default: truncated, or in chunks whose probabilities are averaged. */
   longTexts: LongTextMode;
   architecture: TextClassifierConfig;
+  /**
+   * Multi-label only: the decision threshold of each class, in class order (chosen on the
+   * validation rows by {@link fitRecurrentTextClassifier}; absent: 0.5 for every class).
+   */
+  thresholds?: number[];
   /** Ensemble members' subdirectories (absent: one model in the directory itself). */
   members?: string[];
   /** Token-length statistics of the training texts. */
@@ -57,9 +64,17 @@ interface Row {
 
 /**
  * A recurrent text classifier with attention (kind `rnn` of the `text-classification` task):
- * binary or multi-class, single model or ensemble, with per-token explanations, head+tail
- * truncation and chunk-and-pool reading of long texts. Also loads sentiment model directories
- * (kind `rnn` of the sentiment task) as binary classifiers.
+ * binary, multi-class or multi-label (a sigmoid per class, with a decision threshold per class),
+ * single model or ensemble, with per-token explanations, head+tail truncation and
+ * chunk-and-pool reading of long texts. Also loads sentiment model directories (kind `rnn` of
+ * the sentiment task) as binary classifiers.
+ *
+ * The explanation is the attention pooling's weights: one distribution over the tokens per
+ * text, which the model reads before scoring every class. Multi-label results add `labelTokens`:
+ * for each predicted class, each token's additive share of that class's logit (its attention
+ * weight times its state projected on the class's output weights). For one model and a text
+ * read whole the shares plus the class's bias are the logit; ensembles and chunked texts average
+ * them like the scores.
  */
 export class RecurrentTextClassifier implements TextClassificationPipeline {
   readonly task = 'text-classification' as const;
@@ -68,6 +83,8 @@ export class RecurrentTextClassifier implements TextClassificationPipeline {
   private disposed = false;
   private readonly explainers: tfl.LayersModel[];
   private readonly compiled: CompiledModel[] | undefined;
+  /** Multi-label: each member's output kernel `[features, classes]`, for per-class token contributions. */
+  private readonly outputKernels: Float32Array[] | undefined;
 
   /**
    * @param models One classifier per ensemble member ({@link textClassifier} with attention);
@@ -80,7 +97,11 @@ export class RecurrentTextClassifier implements TextClassificationPipeline {
     readonly name: string,
   ) {
     if (models.length === 0) throw new RnnArgumentError('RecurrentTextClassifier: needs at least one model');
-    this.explainers = models.map(withAttentionWeights);
+    // Multi-label explainers also return the pooled sequence, from which each token's share of
+    // each class's logit follows (the logit is linear in the pooled vector).
+    const multiLabel = config.problem === 'multi-label';
+    this.explainers = models.map((m) => withAttentionWeights(m, { states: multiLabel }));
+    this.outputKernels = multiLabel ? models.map((m) => m.getLayer('probabilities').getWeights()[0]!.dataSync() as Float32Array) : undefined;
     const compiled = this.explainers.map((m) => CompiledModel.compile(m));
     this.compiled = compiled.every((c) => c !== undefined) ? (compiled as CompiledModel[]) : undefined;
   }
@@ -102,9 +123,56 @@ export class RecurrentTextClassifier implements TextClassificationPipeline {
     return this.config.maxLength;
   }
 
-  // Mean over members of probabilities [B, C] and attention weights [B, L].
-  private scores(ids: Int32Array, B: number, L: number): Promise<[Float32Array, Float32Array]> {
-    return ensembleScores(this.compiled, this.explainers, ids, B, L);
+  /** Multi-label: the decision threshold of each class in class order (default 0.5 each). */
+  get thresholds(): readonly number[] | undefined {
+    if (this.config.problem !== 'multi-label') return undefined;
+    return this.config.thresholds ?? this.config.classes.map(() => DEFAULT_THRESHOLD);
+  }
+
+  /**
+   * Sets the multi-label decision thresholds (one in (0, 1) per class, e.g. from
+   * {@link chooseThresholds} on validation rows); {@link save} stores them.
+   */
+  setThresholds(thresholds: readonly number[]): void {
+    if (this.config.problem !== 'multi-label') throw new RnnArgumentError(`setThresholds: a ${this.config.problem} classifier predicts its top class; thresholds are for multi-label models`);
+    this.config.thresholds = checkThresholds(thresholds, this.config.classes.length, 'setThresholds: thresholds');
+  }
+
+  // Mean over members of probabilities [B, C], attention weights [B, L] and, multi-label, each
+  // position's contribution to each class's logit [B, L, C].
+  private async scores(ids: Int32Array, B: number, L: number): Promise<[Float32Array, Float32Array, Float32Array?]> {
+    if (!this.outputKernels) return ensembleScores(this.compiled, this.explainers, ids, B, L);
+    const C = this.config.classes.length;
+    const probs = new Float32Array(B * C);
+    const weights = new Float32Array(B * L);
+    const contributions = new Float32Array(B * L * C);
+    const M = this.models.length;
+    for (let m = 0; m < M; m++) {
+      let outs: Float32Array[];
+      if (this.compiled) outs = this.compiled[m]!.predict(ids, B, L);
+      else {
+        const ts = tf.tidy(() => this.explainers[m]!.predict(tf.tensor2d(ids, [B, L], 'int32')) as tf.Tensor[]);
+        outs = await Promise.all(ts.map(async (t) => (await t.data()) as Float32Array));
+        tf.dispose(ts);
+      }
+      const [p, w, h] = outs as [Float32Array, Float32Array, Float32Array];
+      const kernel = this.outputKernels[m]!;
+      const F = h.length / (B * L);
+      for (let i = 0; i < p.length; i++) probs[i]! += p[i]! / M;
+      for (let i = 0; i < w.length; i++) weights[i]! += w[i]! / M;
+      // logit_c = sum_t w_t (h_t . K[:, c]) + b_c: the pooled vector is the attention-weighted
+      // mean of the states and dropout is off, so each position's term is its exact share.
+      for (let bt = 0; bt < B * L; bt++) {
+        const wt = w[bt]!;
+        if (wt === 0) continue;
+        for (let c = 0; c < C; c++) {
+          let dot = 0;
+          for (let f = 0; f < F; f++) dot += h[bt * F + f]! * kernel[f * C + c]!;
+          contributions[bt * C + c]! += (wt * dot) / M;
+        }
+      }
+    }
+    return [probs, weights, contributions];
   }
 
   /**
@@ -140,6 +208,7 @@ export class RecurrentTextClassifier implements TextClassificationPipeline {
       const probsPerText = chunk.map(() => new Float64Array(C));
       const weightPerToken = tokens.map((ts) => new Float64Array(ts.length));
       const covered = tokens.map((ts) => new Uint8Array(ts.length));
+      const contributionPerToken = tokens.map((ts) => new Float64Array(this.outputKernels ? ts.length * C : 0));
       const rowsPerText = new Int32Array(chunk.length);
       for (const r of rows) rowsPerText[r.text]!++;
       for (let g = 0; g < rows.length; g += batchSize) {
@@ -147,13 +216,14 @@ export class RecurrentTextClassifier implements TextClassificationPipeline {
         const width = Math.max(2, ...group.map((r) => r.positions.length));
         const x = new Int32Array(group.length * width);
         group.forEach((r, i) => r.positions.forEach((p, j) => (x[i * width + j] = ids[r.text]![p]!)));
-        const [probs, weights] = await this.scores(x, group.length, width);
+        const [probs, weights, contributions] = await this.scores(x, group.length, width);
         group.forEach((r, i) => {
           const k = rowsPerText[r.text]!;
           for (let c = 0; c < C; c++) probsPerText[r.text]![c]! += probs[i * C + c]! / k;
           r.positions.forEach((p, j) => {
             weightPerToken[r.text]![p]! += weights[i * width + j]! / k;
             covered[r.text]![p] = 1;
+            if (contributions) for (let c = 0; c < C; c++) contributionPerToken[r.text]![p * C + c]! += contributions[(i * width + j) * C + c]! / k;
           });
         });
         await new Promise<void>((resolve) => setImmediate(resolve));
@@ -163,7 +233,22 @@ export class RecurrentTextClassifier implements TextClassificationPipeline {
         tokens[t]!.forEach((tok, p) => {
           if (covered[t]![p]) attributed.push({ text: tok.text, start: tok.start, end: tok.end, weight: weightPerToken[t]![p]! });
         });
-        out.push(classificationResult(this.config.classes, probsPerText[t]!, this.config.problem, { truncated: tokens[t]!.length > L, tokens: attributed }));
+        const result = classificationResult(this.config.classes, probsPerText[t]!, this.config.problem, {
+          truncated: tokens[t]!.length > L,
+          tokens: attributed,
+          ...(this.config.thresholds ? { threshold: this.config.thresholds } : {}),
+        });
+        if (this.outputKernels) {
+          result.labelTokens = result.predicted.map((label) => {
+            const c = this.config.classes.indexOf(label);
+            const shares: TokenContribution[] = [];
+            tokens[t]!.forEach((tok, p) => {
+              if (covered[t]![p]) shares.push({ text: tok.text, start: tok.start, end: tok.end, contribution: contributionPerToken[t]![p * C + c]! });
+            });
+            return { label, tokens: shares };
+          });
+        }
+        out.push(result);
       });
     }
     return out;
@@ -181,6 +266,7 @@ export class RecurrentTextClassifier implements TextClassificationPipeline {
       truncation: c.truncation,
       longTexts: c.longTexts,
       ...(c.lengthStats ? { lengthStats: c.lengthStats } : {}),
+      ...(c.thresholds ? { thresholds: c.thresholds } : {}),
       ...(c.precision ? { precision: c.precision } : {}),
       ...(c.training ? { training: c.training } : {}),
     });
@@ -190,6 +276,13 @@ export class RecurrentTextClassifier implements TextClassificationPipeline {
     if (this.disposed) return;
     this.disposed = true;
     for (const m of this.models) m.dispose();
+  }
+}
+
+/** A sigmoid output goes with multi-label and a softmax with the other problems. */
+function checkOutputMatchesProblem(output: ClassifierOutput, problem: ClassificationProblem, what: string): void {
+  if ((output === 'sigmoid') !== (problem === 'multi-label')) {
+    throw new RnnArgumentError(`${what}: a ${problem} classifier needs ${problem === 'multi-label' ? "a sigmoid output (architecture output: 'sigmoid')" : 'a softmax output'}, the architecture has ${output}`);
   }
 }
 
@@ -206,8 +299,10 @@ export interface SaveRecurrentClassifierOptions {
   architecture: TextClassifierConfig;
   /** Class names in output order (as many as the architecture's `numClasses`). */
   classes: readonly string[];
-  /** Default: `binary` for two classes, else `multi-class`. */
+  /** Default: `multi-label` for a sigmoid architecture, else `binary` for two classes, else `multi-class`. */
   problem?: ClassificationProblem;
+  /** Multi-label: one decision threshold in (0, 1) per class. Default 0.5 each. */
+  thresholds?: readonly number[];
   /** Tokens read at once. Default 64. */
   maxLength?: number;
   /** Default `'head+tail'`. */
@@ -222,9 +317,9 @@ export interface SaveRecurrentClassifierOptions {
 /**
  * Writes a recurrent classifier (or an ensemble sharing one vectorizer and architecture) as a
  * `text-classification` model directory: weights, `vectorizer.json`, then `config.json` (task,
- * kind `rnn`, problem, classes, length, truncation, length statistics).
- *
- * @throws UnsupportedError for `multi-label` (the recurrent training loop takes one class per text).
+ * kind `rnn`, problem, classes, length, truncation, length statistics, multi-label thresholds).
+ * A multi-label classifier needs the sigmoid architecture (`output: 'sigmoid'`) and the others
+ * the softmax one, so a directory never pairs scores with the wrong decision rule.
  */
 export async function saveRecurrentTextClassifier(
   dir: string,
@@ -239,8 +334,10 @@ export async function saveRecurrentTextClassifier(
   if (classes.length !== arch.numClasses) {
     throw new RnnArgumentError(`saveRecurrentTextClassifier: ${classes.length} class names for a model of ${arch.numClasses} classes`);
   }
-  const problem = oneOf('saveRecurrentTextClassifier: problem', options.problem ?? (classes.length === 2 ? 'binary' : 'multi-class'), CLASSIFICATION_PROBLEMS);
-  if (problem === 'multi-label') throw new UnsupportedError('recurrent classifiers are binary or multi-class; for multi-label data use the fasttext or tfidf-lr kind');
+  const problem = oneOf('saveRecurrentTextClassifier: problem', options.problem ?? (arch.output === 'sigmoid' ? 'multi-label' : classes.length === 2 ? 'binary' : 'multi-class'), CLASSIFICATION_PROBLEMS);
+  checkOutputMatchesProblem(arch.output, problem, 'saveRecurrentTextClassifier');
+  if (options.thresholds && problem !== 'multi-label') throw new RnnArgumentError(`saveRecurrentTextClassifier: thresholds are for multi-label classifiers, this one is ${problem}`);
+  const thresholds = options.thresholds ? checkThresholds(options.thresholds, classes.length, 'saveRecurrentTextClassifier: thresholds') : undefined;
   if (problem === 'binary' && classes.length !== 2) throw new RnnArgumentError(`saveRecurrentTextClassifier: a binary classifier has 2 classes, got ${classes.length}`);
   if (vectorizer.vocabSize !== arch.vocabSize) {
     throw new RnnArgumentError(`saveRecurrentTextClassifier: the vectorizer has ${vectorizer.vocabSize} tokens but the architecture expects ${arch.vocabSize}`);
@@ -258,6 +355,7 @@ export async function saveRecurrentTextClassifier(
     architecture: arch,
     ...(members ? { members } : {}),
     ...(options.lengthStats ? { lengthStats: options.lengthStats } : {}),
+    ...(thresholds ? { thresholds } : {}),
     ...(precision !== 'float32' ? { precision } : {}),
     ...(options.training ? { training: options.training } : {}),
   };
@@ -291,6 +389,12 @@ export async function loadRecurrentTextClassifier(dir: string, options: { name?:
   const arch = resolveTextClassifierOptions(config.architecture);
   const classes = checkClasses(config.classes, `${file}: classes`);
   if (classes.length !== arch.numClasses) throw new RnnArgumentError(`${file}: ${classes.length} classes for a model of ${arch.numClasses} outputs`);
+  oneOf(`${file}: problem`, config.problem, CLASSIFICATION_PROBLEMS);
+  checkOutputMatchesProblem(arch.output, config.problem, file);
+  if (config.thresholds !== undefined) {
+    if (config.problem !== 'multi-label') throw new RnnArgumentError(`${file}: thresholds are for multi-label classifiers, this one is ${config.problem}`);
+    checkThresholds(config.thresholds, classes.length, `${file}: thresholds`);
+  }
   oneOf(`${file}: truncation`, config.truncation, TRUNCATION_STRATEGIES);
   oneOf(`${file}: longTexts`, config.longTexts, LONG_TEXT_MODES);
   positiveInt(`${file}: maxLength`, config.maxLength);

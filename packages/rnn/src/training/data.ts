@@ -161,15 +161,32 @@ export interface BucketedDataOptions {
 /**
  * Classification batches from variable-length id rows: rows of similar length are batched
  * together and padded with 0 (the mask id) only to their batch's longest row, so short texts
- * do not pay for long ones. Batch order is shuffled each epoch.
+ * do not pay for long ones. Batch order is shuffled each epoch. `labels` are one class id per
+ * row, or (multi-label, for sigmoid outputs) one multi-hot row of 0s and 1s per row, all of
+ * one width; those batch as float32 `[batch, classes]`.
  */
-export function bucketedData(rows: ReadonlyArray<ArrayLike<number>>, labels: ArrayLike<number>, options: BucketedDataOptions = {}): BatchSource {
+export function bucketedData(
+  rows: ReadonlyArray<ArrayLike<number>>,
+  labels: ArrayLike<number> | ReadonlyArray<ArrayLike<number>>,
+  options: BucketedDataOptions = {},
+): BatchSource {
   const n = rows.length;
   if (n === 0) throw new RnnArgumentError('bucketedData: no rows');
   if (labels.length !== n) throw new RnnArgumentError(`bucketedData: ${n} rows but ${labels.length} labels`);
+  const multiHot = typeof labels[0] !== 'number';
+  const classes = multiHot ? (labels[0] as ArrayLike<number>).length : 1;
   for (let i = 0; i < n; i++) {
     const l = labels[i]!;
-    if (!Number.isInteger(l) || l < 0) throw new RnnArgumentError(`bucketedData: label ${i} must be a non-negative integer class id, got ${l}`);
+    if (multiHot) {
+      if (typeof l === 'number' || l.length !== classes) {
+        throw new RnnArgumentError(`bucketedData: label ${i} must be a multi-hot row of ${classes} values like label 0, got ${typeof l === 'number' ? l : `${l.length} values`}`);
+      }
+      for (let c = 0; c < classes; c++) {
+        if (l[c] !== 0 && l[c] !== 1) throw new RnnArgumentError(`bucketedData: label ${i}, class ${c} must be 0 or 1, got ${l[c]}`);
+      }
+    } else if (typeof l !== 'number' || !Number.isInteger(l) || l < 0) {
+      throw new RnnArgumentError(`bucketedData: label ${i} must be a non-negative integer class id, got ${typeof l === 'number' ? l : 'a list'}`);
+    }
   }
   const batchSize = positiveInt('bucketedData: batchSize', options.batchSize ?? 32);
   const shuffle = options.shuffle ?? true;
@@ -188,12 +205,15 @@ export function bucketedData(rows: ReadonlyArray<ArrayLike<number>>, labels: Arr
       for (const g of groups) {
         const width = Math.max(minLength, ...g.map((r) => rows[r]!.length));
         const xb = new Int32Array(g.length * width);
-        const yb = new Int32Array(g.length);
-        g.forEach((r, i) => {
-          xb.set(rows[r]!, i * width);
-          yb[i] = labels[r]!;
-        });
-        yield { x: tf.tensor2d(xb, [g.length, width], 'int32'), y: tf.tensor1d(yb, 'int32') };
+        g.forEach((r, i) => xb.set(rows[r]!, i * width));
+        const x = tf.tensor2d(xb, [g.length, width], 'int32');
+        if (multiHot) {
+          const yb = new Float32Array(g.length * classes);
+          g.forEach((r, i) => yb.set((labels as ReadonlyArray<ArrayLike<number>>)[r]!, i * classes));
+          yield { x, y: tf.tensor2d(yb, [g.length, classes], 'float32') };
+        } else {
+          yield { x, y: tf.tensor1d(Int32Array.from(g, (r) => (labels as ArrayLike<number>)[r]!), 'int32') };
+        }
       }
     },
   };

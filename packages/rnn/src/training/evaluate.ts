@@ -11,16 +11,17 @@ export interface EvaluationResult {
   count: number;
 }
 
-/** Guesses whether a model ends in a softmax (probabilities) or not (logits). */
+/** Guesses what a model outputs from its last layer: softmax (probabilities), sigmoid (independent probabilities) or else logits. */
 export function detectOutputKind(model: tfl.LayersModel): OutputKind {
   const last = model.layers[model.layers.length - 1];
   const activation = (last?.getConfig() as { activation?: unknown } | undefined)?.activation;
-  return activation === 'softmax' ? 'probabilities' : 'logits';
+  return activation === 'softmax' ? 'probabilities' : activation === 'sigmoid' ? 'sigmoid' : 'logits';
 }
 
 /**
  * Scores a model on every batch of `data` (inference mode: no dropout). Loss is the
- * label-weighted mean negative log-likelihood in nats.
+ * label-weighted mean negative log-likelihood in nats (for sigmoid outputs the binary
+ * cross-entropy per class, and accuracy is subset accuracy).
  */
 export function evaluate(model: tfl.LayersModel, data: BatchSource, options: { output?: OutputKind } = {}): EvaluationResult {
   const kind = options.output ?? detectOutputKind(model);
@@ -32,7 +33,7 @@ export function evaluate(model: tfl.LayersModel, data: BatchSource, options: { o
       const [l, w, c] = tf.tidy(() => {
         const out = model.apply(batch.x, { training: false }) as tf.Tensor;
         const { loss, weightSum: ws } = weightedLoss(out, batch.y, kind, batch.weights);
-        return [tf.mul(loss, ws), ws, correctCount(out, batch.y, batch.weights)];
+        return [tf.mul(loss, ws), ws, correctCount(out, batch.y, batch.weights, kind)];
       });
       lossSum += l!.dataSync()[0]!;
       weightSum += w!.dataSync()[0]!;

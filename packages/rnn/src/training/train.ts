@@ -77,7 +77,10 @@ export interface TrainOptions {
   monitor?: MonitorName;
   /** Rescale gradients whose global L2 norm exceeds this. Default: no clipping. */
   clipNorm?: number;
-  /** Loss weight per class id (e.g. to counter imbalance). */
+  /**
+   * Loss weight per class id (e.g. to counter imbalance). With `sigmoid` outputs (multi-label)
+   * these are per-class weights of the positive labels (see `binaryCrossEntropy`).
+   */
   classWeights?: number[];
   /** Stop after `patience` epochs without improvement; by default put back the best epoch's weights. */
   earlyStopping?: { patience?: number; minDelta?: number; restoreBestWeights?: boolean };
@@ -293,7 +296,7 @@ export async function train(model: tfl.LayersModel, data: BatchSource, options: 
   const optimizer = makeOptimizer(options);
   // Compiling only attaches the optimizer so that saveModel({ includeOptimizer }) stores its state;
   // the loss named here is what a reloaded model would use with model.fit.
-  model.compile({ optimizer, loss: 'sparseCategoricalCrossentropy' });
+  model.compile({ optimizer, loss: kind === 'sigmoid' ? 'binaryCrossentropy' : 'sparseCategoricalCrossentropy' });
   // An optimizer train() made belongs to the model: model.dispose() frees its state too.
   // (typeof, not instanceof: tf.Optimizer's Symbol.hasInstance throws on undefined.)
   if (typeof options.optimizer !== 'object') (model as unknown as { isOptimizerOwned: boolean }).isOptimizerOwned = true;
@@ -361,7 +364,7 @@ export async function train(model: tfl.LayersModel, data: BatchSource, options: 
   const trainStep = (batch: Batch): { loss: number; correct: number; count: number } => {
     const [lossT, correctT, countT] = tf.tidy(() => {
       let weights = batch.weights;
-      if (classWeights) {
+      if (classWeights && kind !== 'sigmoid') {
         const cw = tf.gather(classWeights, tf.cast(batch.y, 'int32'));
         weights = weights ? tf.mul(weights, cw) : cw;
       }
@@ -369,8 +372,8 @@ export async function train(model: tfl.LayersModel, data: BatchSource, options: 
       const { value, grads } = tf.variableGrads(() => {
         const outputs = model.apply(batch.x, { training: true }) as tf.Tensor;
         // Intermediates of the gradient function are freed when it returns; keep the one count we need.
-        correct = tf.keep(correctCount(outputs, batch.y, batch.weights));
-        return weightedLoss(outputs, batch.y, kind, weights).loss;
+        correct = tf.keep(correctCount(outputs, batch.y, batch.weights, kind));
+        return weightedLoss(outputs, batch.y, kind, weights, kind === 'sigmoid' ? classWeights : undefined).loss;
       }, vars);
       let g: tf.NamedTensorMap = grads;
       if (options.clipNorm !== undefined) {
@@ -380,7 +383,8 @@ export async function train(model: tfl.LayersModel, data: BatchSource, options: 
       }
       optimizer.applyGradients(g);
       average?.update(stepNumber);
-      const count = batch.weights ? tf.sum(tf.cast(tf.greater(batch.weights, 0), 'float32')) : tf.scalar(batch.y.size);
+      // Multi-hot labels are one row per example, not one label per entry.
+      const count = batch.weights ? tf.sum(tf.cast(tf.greater(batch.weights, 0), 'float32')) : tf.scalar(kind === 'sigmoid' ? batch.y.shape[0]! : batch.y.size);
       return [value, correct!, count];
     });
     const out = { loss: lossT.dataSync()[0]!, correct: correctT.dataSync()[0]!, count: countT.dataSync()[0]! };
