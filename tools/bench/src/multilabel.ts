@@ -112,7 +112,8 @@ async function score(name: string, model: TextClassificationPipeline & { setThre
 
 for (const kind of ['tfidf-lr', 'fasttext'] as const) {
   const t0 = performance.now();
-  const model: LinearTextClassifier = await fitLinearTextClassifier(fit, { kind, classes, seed: SEED });
+  // tfidf-lr chooses its L2 penalty on the validation rows, as `train classifier` does.
+  const model: LinearTextClassifier = await fitLinearTextClassifier(fit, { kind, classes, seed: SEED, ...(kind === 'tfidf-lr' ? { validation } : {}) });
   const seconds = (performance.now() - t0) / 1000;
   const tuned = chooseThresholds(classes, validation.labels, await model.predict(validation.texts));
   await score(kind, model, tuned, seconds);

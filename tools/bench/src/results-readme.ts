@@ -164,6 +164,26 @@ if (trec) {
   );
 }
 
+const multilabel = load('multilabel');
+if (multilabel) {
+  parts.push(`### Multi-label text classification (${provenance(multilabel)})`);
+  parts.push(
+    'A multi-label set derived from TREC (each question labelled with its coarse type, plus its fine type when that type has at least 100 training questions). Every kind fitted on the same rows; thresholds either 0.5 or chosen per label on the validation rows (best F1); subset accuracy is the share of questions whose whole label set is right.',
+  );
+  parts.push(
+    table(multilabel.rows as Row[], [
+      ['model', 'model'],
+      ['thresholds', 'thresholds'],
+      ['testSet', 'scored on'],
+      ['subsetAccuracy', 'subset accuracy', 3],
+      ['microF1', 'micro F1', 3],
+      ['macroF1', 'macro F1', 3],
+      ['jaccard', 'Jaccard', 3],
+      ['trainSeconds', 'train seconds', 1],
+    ]),
+  );
+}
+
 const sst2Transfer = load('sst2-transfer');
 if (sst2Transfer) {
   parts.push(`### SST-2 with the text-classification task's sentence-encoder kinds (${provenance(sst2Transfer)})`);
