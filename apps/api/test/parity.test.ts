@@ -128,5 +128,5 @@ describe('CLI and API agree', () => {
     } finally {
       await panelServices.close(2000);
     }
-  }, 60_000);
+  }, 180_000);
 });
