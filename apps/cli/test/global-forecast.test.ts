@@ -6,19 +6,11 @@ import { loadGlobalForecaster, smape } from '@seqlab/forecast';
 import { describe, expect, it } from 'vitest';
 import { evaluateForecasterCommand } from '../src/commands/evaluate-forecaster.js';
 import { trainForecasterCommand } from '../src/commands/train-forecaster.js';
-import { dataFile, run } from './helpers.js';
+import { dataFile, run, writeM4Panel } from './helpers.js';
 
 // Six real M4 Hourly series, their last 300 rows, as a wide file and as a long file with hourly dates.
 const dir = mkdtempSync(join(tmpdir(), 'seqlab-global-cli-'));
-const m4 = readFileSync(dataFile('m4', 'Hourly-train.csv'), 'utf8').trim().split('\n').slice(1, 7).map((line) => {
-  const cells = line.split(',').map((c) => c.replace(/"/g, '')).filter((c) => c !== '');
-  return { id: cells[0]!, values: cells.slice(1).slice(-300) };
-});
-const WIDE = join(dir, 'wide.csv');
-writeFileSync(WIDE, `id,${m4[0]!.values.map((_, t) => `V${t + 1}`).join(',')}\n${m4.map((s) => `${s.id},${s.values.join(',')}`).join('\n')}\n`);
-const LONG = join(dir, 'long.csv');
-const start = Date.UTC(2020, 0, 1);
-writeFileSync(LONG, `store,time,load\n${m4.flatMap((s) => s.values.map((v, t) => `${s.id},${new Date(start + t * 3_600_000).toISOString()},${v}`)).join('\n')}\n`);
+const { m4, wide: WIDE, long: LONG } = writeM4Panel(dir, 6, 300);
 // What followed those series: the first rows of the M4 test file (the same six ids).
 const TEST = join(dir, 'test.csv');
 writeFileSync(TEST, readFileSync(dataFile('m4', 'Hourly-test.csv'), 'utf8').trim().split('\n').slice(0, 7).join('\n') + '\n');

@@ -1,24 +1,16 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '@seqlab/core';
 import { createGlobalForecaster, loadGlobalForecaster, readWideCsv } from '@seqlab/forecast';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { forecastCommand } from '../src/commands/forecast.js';
-import { dataFile, pngSize, run } from './helpers.js';
+import { dataFile, M4_PANEL_START, pngSize, run, writeM4Panel } from './helpers.js';
 
 // Eight real M4 Hourly series, their last 300 rows. The model is fitted on the first six; the
 // files hold all eight, so two are series it never saw.
 const dir = mkdtempSync(join(tmpdir(), 'seqlab-panel-forecast-'));
-const m4 = readFileSync(dataFile('m4', 'Hourly-train.csv'), 'utf8').trim().split('\n').slice(1, 9).map((line) => {
-  const cells = line.split(',').map((c) => c.replace(/"/g, '')).filter((c) => c !== '');
-  return { id: cells[0]!, values: cells.slice(1).slice(-300) };
-});
-const WIDE = join(dir, 'wide.csv');
-writeFileSync(WIDE, `id,${m4[0]!.values.map((_, t) => `V${t + 1}`).join(',')}\n${m4.map((s) => `${s.id},${s.values.join(',')}`).join('\n')}\n`);
-const LONG = join(dir, 'long.csv');
-const start = Date.UTC(2020, 0, 1);
-writeFileSync(LONG, `store,time,load\n${m4.flatMap((s) => s.values.map((v, t) => `${s.id},${new Date(start + t * 3_600_000).toISOString()},${v}`)).join('\n')}\n`);
+const { m4, wide: WIDE, long: LONG } = writeM4Panel(dir, 8, 300);
 const MODEL = join(dir, 'es-hybrid');
 const seen = m4.slice(0, 6).map((s) => s.id);
 const unseen = m4.slice(6).map((s) => s.id);
@@ -47,7 +39,7 @@ describe('seqlab forecast --load <global model> on a panel', () => {
     const out = JSON.parse(r.stdout) as { kind: string; layout: string; levels: number[]; newSeries: string[]; series: SeriesOut[] };
     expect(out).toMatchObject({ kind: 'es-hybrid', layout: 'long', levels: [95, 80], newSeries: unseen });
     expect(out.series.map((s) => [s.id, s.seen, s.historyRows])).toEqual(m4.map((s, i) => [s.id, i < 6, 300]));
-    expect(out.series[0]!.dates).toEqual(Array.from({ length: 24 }, (_, h) => new Date(start + (300 + h) * 3_600_000).toISOString()));
+    expect(out.series[0]!.dates).toEqual(Array.from({ length: 24 }, (_, h) => new Date(M4_PANEL_START + (300 + h) * 3_600_000).toISOString()));
     for (const s of out.series) {
       expect(s.mean).toHaveLength(24);
       expect(s.intervals.map((iv) => iv.level)).toEqual([0.95, 0.8]);
