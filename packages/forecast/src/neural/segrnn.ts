@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ForecastInputError, positiveInt } from '../errors.js';
 import type { TimeSeries } from '../data/series.js';
 import { LinearForecaster } from '../models/linear.js';
-import { gruCombine, gruEncode } from './cells.js';
+import { addBias, gruCombineShared, gruEncode } from './cells.js';
 import { NeuralForecaster, type NeuralOptions } from './base.js';
 
 /** Options of {@link SegRnnForecaster}. */
@@ -114,19 +114,22 @@ export class SegRnnForecaster extends NeuralForecaster<SegRnnOptions> {
     const d = this.hidden;
     const m = this.outSegments;
     const segs = tf.reshape(x, [B * n, w]);
-    const emb = tf.relu(tf.add(tf.matMul(segs, p.embW as tf.Tensor2D), p.embB!));
-    const xProj = tf.reshape(tf.add(tf.matMul(emb as tf.Tensor2D, p.wih as tf.Tensor2D), p.bih!), [B, n, 3 * d]);
+    const emb = tf.relu(addBias(tf.matMul(segs, p.embW as tf.Tensor2D), p.embB!));
+    const xProj = tf.reshape(addBias(tf.matMul(emb as tf.Tensor2D, p.wih as tf.Tensor2D), p.bih!), [B, n, 3 * d]);
     const { h } = gruEncode(xProj as tf.Tensor3D, p.whh as tf.Tensor2D, p.bhh as tf.Tensor1D);
-    // Decoder inputs depend only on (column, segment): project the C x m table once, then gather.
+    // Decoder inputs depend only on (column, segment): project the C x m table once, split it by
+    // gate while it is small, and pick each row's column with a one-hot product (on wasm a
+    // gather of the [B, m, 3d] result, and its scatter-add gradient, cost far more).
     const C = p.chan!.shape[0]!;
     const table = tf.concat([tf.tile(tf.expandDims(p.pos!, 0), [C, 1, 1]), tf.tile(tf.expandDims(p.chan!, 1), [1, m, 1])], 2);
-    const tableProj = tf.reshape(tf.add(tf.matMul(tf.reshape(table, [C * m, d]), p.wih as tf.Tensor2D), p.bih!), [C, m, 3 * d]);
-    const decX = tf.gather(tableProj, channel);
-    const hProj = tf.expandDims(tf.add(tf.matMul(h, p.whh as tf.Tensor2D), p.bhh!), 1);
-    let dec = gruCombine(decX as tf.Tensor3D, hProj, tf.expandDims(h, 1), d);
+    const tableProj = addBias(tf.matMul(tf.reshape(table, [C * m, d]), p.wih as tf.Tensor2D), p.bih!);
+    const pick = tf.cast(tf.oneHot(channel, C), 'float32') as tf.Tensor2D;
+    const [xr, xz, xn] = tf.split(tf.reshape(tableProj, [C, m, 3 * d]), 3, 2).map((g) => tf.reshape(tf.matMul(pick, tf.reshape(g, [C, m * d])), [B, m, d]) as tf.Tensor3D);
+    const [hr, hz, hn] = tf.split(addBias(tf.matMul(h, p.whh as tf.Tensor2D), p.bhh!), 3, 1) as tf.Tensor2D[];
+    let dec = gruCombineShared([xr!, xz!, xn!], [hr!, hz!, hn!], h);
     const rate = this.options.dropout ?? 0.1;
     if (training && rate > 0) dec = tf.dropout(dec, rate, undefined, this.rng.int(2 ** 31)) as tf.Tensor3D;
-    const out = tf.add(tf.matMul(tf.reshape(dec, [B * m, d]), p.outW as tf.Tensor2D), p.outB!);
+    const out = addBias(tf.matMul(tf.reshape(dec, [B * m, d]), p.outW as tf.Tensor2D), p.outB!);
     let y = tf.reshape(out, [B, m * w]) as tf.Tensor2D;
     if (m * w !== this.horizon) y = tf.slice(y, [0, 0], [B, this.horizon]);
     if (p.skipW) y = tf.add(y, tf.add(tf.matMul(x, p.skipW as tf.Tensor2D), p.skipB!));
