@@ -145,21 +145,23 @@ for (const ds of !isWorker && workers > 1 ? [] : datasets) {
         segmentLength: Number(process.env.BENCH_ETT_SEG ?? 24),
         hidden,
         dropout: Number(process.env.BENCH_ETT_DROPOUT ?? 0.1),
-        epochs: 30,
-        batchSize: 256,
+        epochs: Number(process.env.BENCH_ETT_EPOCHS ?? 30),
+        batchSize: Number(process.env.BENCH_ETT_BATCH ?? 256),
         learningRate: skip ? Number(process.env.BENCH_ETT_HIGHWAY_LR ?? 1e-3) : Number(process.env.BENCH_ETT_LR ?? 2e-3),
         lrDecay: Number(process.env.BENCH_ETT_DECAY ?? 0.8),
+        lrWarmEpochs: Number(process.env.BENCH_ETT_WARM ?? 1),
+        init: (process.env.BENCH_ETT_INIT ?? 'glorot') as 'glorot' | 'torch',
         // The highway starts at the ridge optimum of the squared error; keep that loss for it.
         loss: skip ? ((process.env.BENCH_ETT_HIGHWAY_LOSS ?? 'mse') as 'mse' | 'mae') : ((process.env.BENCH_ETT_LOSS ?? 'mae') as 'mse' | 'mae'),
         patience: skip ? 2 : Number(process.env.BENCH_ETT_PATIENCE ?? 3),
         // An epoch at H = 720 costs about twice one at H = 336 (30 decoder segments instead of
         // 14); sampling half the windows keeps the epochs (and learning-rate decays) per minute of
         // its time share comparable.
-        maxWindowsPerEpoch: skip ? 4096 : Number(process.env.BENCH_ETT_WINDOWS ?? (H >= 720 ? 4096 : 8192)),
+        maxWindowsPerEpoch: skip ? 4096 : process.env.BENCH_ETT_WINDOWS === 'all' ? undefined : Number(process.env.BENCH_ETT_WINDOWS ?? (H >= 720 ? 4096 : 8192)),
         linearSkip: skip,
         ...(process.env.BENCH_ETT_NORM ? { normalization: process.env.BENCH_ETT_NORM as 'last' | 'revin' } : {}),
         timeBudgetSeconds: seconds,
-        validationStride: 4,
+        validationStride: Number(process.env.BENCH_ETT_VAL_STRIDE ?? 4),
         seed,
         verbose: true,
       });

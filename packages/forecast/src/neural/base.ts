@@ -18,8 +18,13 @@ export interface NeuralOptions extends BaseOptions {
   batchSize?: number;
   /** Adam learning rate. Default 1e-3. */
   learningRate?: number;
-  /** Multiply the learning rate by this after every epoch. Default 0.85. */
+  /** Multiply the learning rate by this after every epoch once the warm epochs are over. Default 0.85. */
   lrDecay?: number;
+  /**
+   * Epochs trained at the initial learning rate before the per-epoch decay starts. Default 1
+   * (decay from the second epoch); 4 is the SegRNN repository's 'type3' schedule.
+   */
+  lrWarmEpochs?: number;
   /** Stop after this many epochs without a better validation loss. Default 3. */
   patience?: number;
   /** Use at most this many (randomly drawn) training windows per epoch. Default: all. */
@@ -70,7 +75,7 @@ export abstract class NeuralForecaster<O extends NeuralOptions = NeuralOptions> 
     super(options);
     this.lookback = positiveInt(options.lookback ?? 96, 'lookback');
     this.horizon = positiveInt(options.horizon ?? 24, 'horizon');
-    for (const k of ['epochs', 'batchSize', 'patience'] as const) if (options[k] !== undefined) positiveInt(options[k], k);
+    for (const k of ['epochs', 'batchSize', 'patience', 'lrWarmEpochs'] as const) if (options[k] !== undefined) positiveInt(options[k], k);
     if (options.learningRate !== undefined && !(options.learningRate > 0)) throw new ForecastInputError(`learningRate must be > 0, got ${options.learningRate}`);
     const norm = options.normalization ?? 'last';
     if (!['last', 'revin', 'none'].includes(norm)) throw new ForecastInputError(`normalization must be 'last', 'revin' or 'none', got "${norm}"`);
@@ -109,6 +114,10 @@ export abstract class NeuralForecaster<O extends NeuralOptions = NeuralOptions> 
   protected uniform(shape: number[], lim: number): tf.Variable {
     const seed = this.rng.int(2 ** 31);
     return tf.tidy(() => tf.variable(tf.randomUniform(shape, -lim, lim, 'float32', seed)));
+  }
+  protected normal(shape: number[], std = 1): tf.Variable {
+    const seed = this.rng.int(2 ** 31);
+    return tf.tidy(() => tf.variable(tf.randomNormal(shape, 0, std, 'float32', seed)));
   }
   protected zeros(shape: number[], trainable = true): tf.Variable {
     return tf.tidy(() => tf.variable(tf.zeros(shape), trainable));
@@ -218,6 +227,7 @@ export abstract class NeuralForecaster<O extends NeuralOptions = NeuralOptions> 
     const batchSize = this.options.batchSize ?? 256;
     const perEpoch = Math.min(nTrain, this.options.maxWindowsPerEpoch ?? nTrain);
     const decay = this.options.lrDecay ?? 0.85;
+    const warm = this.options.lrWarmEpochs ?? 1;
     const optimizer = tf.train.adam(this.options.learningRate ?? 1e-3);
     const logs: EpochLog[] = [];
     const t0 = performance.now();
@@ -255,7 +265,7 @@ export abstract class NeuralForecaster<O extends NeuralOptions = NeuralOptions> 
     };
     const report: Callback = {
       onEpochEnd: (l) => {
-        const log: EpochLog = { epoch: l.epoch + 1, trainLoss: l.loss, seconds: l.seconds };
+        const log: EpochLog = { epoch: l.epoch + 1, trainLoss: l.loss, seconds: l.seconds, learningRate: l.learningRate };
         if (typeof l.val_loss === 'number') {
           log.valLoss = l.val_loss;
           log.seconds = l.seconds;
@@ -263,13 +273,13 @@ export abstract class NeuralForecaster<O extends NeuralOptions = NeuralOptions> 
         logs.push(log);
         options.onEpoch?.(log);
         if (this.options.verbose) {
-          process.stderr.write(`${this.name} epoch ${log.epoch}: train ${log.trainLoss.toFixed(4)}${log.valLoss !== undefined ? ` val ${log.valLoss.toFixed(4)}` : ''} (${log.seconds.toFixed(1)} s)\n`);
+          process.stderr.write(`${this.name} epoch ${log.epoch}: train ${log.trainLoss.toFixed(4)}${log.valLoss !== undefined ? ` val ${log.valLoss.toFixed(4)}` : ''} lr ${l.learningRate.toExponential(2)} (${log.seconds.toFixed(1)} s)\n`);
         }
       },
     };
     const callbacks: Callback[] = [
-      // The learning rate decays by `lrDecay` after every epoch.
-      new LearningRateScheduler((epoch, lr) => (epoch === 0 ? lr : lr * decay)),
+      // The learning rate decays by `lrDecay` after every epoch past the warm ones.
+      new LearningRateScheduler((epoch, lr) => (epoch < warm ? lr : lr * decay)),
       report,
       ...(baseline !== undefined ? [new EarlyStopping({ patience: this.options.patience ?? 3, baseline })] : []),
       ...(this.options.timeBudgetSeconds !== undefined ? [new TimeBudget(this.options.timeBudgetSeconds)] : []),

@@ -19,6 +19,13 @@ export interface SegRnnOptions extends NeuralOptions {
    * linear model misses (a highway like LSTNet's autoregressive component). Default false.
    */
   linearSkip?: boolean;
+  /**
+   * Initial weights. `'glorot'` (default): Glorot-uniform value embedding and output layer with
+   * zero biases, position and column embeddings U(-1, 1). `'torch'`: PyTorch's defaults as in the
+   * SegRNN repository: both linear layers' weights and biases U(+-1/sqrt(fan_in)), embeddings
+   * N(0, 1). The GRU is U(+-1/sqrt(d)) in both.
+   */
+  init?: 'glorot' | 'torch';
 }
 
 /**
@@ -42,6 +49,7 @@ export class SegRnnForecaster extends NeuralForecaster<SegRnnOptions> {
     }
     if (this.hidden % 2 !== 0) throw new ForecastInputError(`segrnn: hidden must be even, got ${this.hidden}`);
     if (options.dropout !== undefined && !(options.dropout >= 0 && options.dropout < 1)) throw new ForecastInputError(`segrnn: dropout must be in [0, 1), got ${options.dropout}`);
+    if (options.init !== undefined && options.init !== 'glorot' && options.init !== 'torch') throw new ForecastInputError(`segrnn: init must be 'glorot' or 'torch', got "${String(options.init)}"`);
     if (options.linearSkip && (options.normalization ?? 'last') !== 'last') throw new ForecastInputError("segrnn: linearSkip needs normalization 'last'");
   }
 
@@ -54,17 +62,19 @@ export class SegRnnForecaster extends NeuralForecaster<SegRnnOptions> {
     const d = this.hidden;
     const m = this.outSegments;
     const lim = 1 / Math.sqrt(d);
+    const torch = this.options.init === 'torch';
+    // Variables are drawn in this order (the seeded generator's sequence) whatever the init.
     const p: Record<string, tf.Variable> = {
-      embW: this.glorot([w, d]),
-      embB: this.zeros([d]),
+      embW: torch ? this.uniform([w, d], 1 / Math.sqrt(w)) : this.glorot([w, d]),
+      embB: torch ? this.uniform([d], 1 / Math.sqrt(w)) : this.zeros([d]),
       wih: this.uniform([d, 3 * d], lim),
       bih: this.uniform([3 * d], lim),
       whh: this.uniform([d, 3 * d], lim),
       bhh: this.uniform([3 * d], lim),
-      pos: this.uniform([m, d / 2], 1),
-      chan: this.uniform([channels, d / 2], 1),
-      outW: this.options.linearSkip ? this.zeros([d, w]) : this.glorot([d, w]),
-      outB: this.zeros([w]),
+      pos: torch ? this.normal([m, d / 2]) : this.uniform([m, d / 2], 1),
+      chan: torch ? this.normal([channels, d / 2]) : this.uniform([channels, d / 2], 1),
+      outW: this.options.linearSkip ? this.zeros([d, w]) : torch ? this.uniform([d, w], lim) : this.glorot([d, w]),
+      outB: torch && !this.options.linearSkip ? this.uniform([w], lim) : this.zeros([w]),
     };
     if (this.options.linearSkip) {
       // Frozen: the GRU learns the ridge model's residual. (Training these too crashed the wasm
