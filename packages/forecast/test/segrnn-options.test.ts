@@ -80,4 +80,32 @@ describe('SegRNN training options', () => {
     torch.dispose();
     expect(() => new SegRnnForecaster({ init: 'he' as 'torch' })).toThrow(/init must be 'glorot' or 'torch', got "he"/);
   }, 60_000);
+
+  it('emaDecay: validation scores the averaged weights, and those are the weights the fitted model keeps', async () => {
+    const H = small.horizon!;
+    const L = small.lookback!;
+    const options: SegRnnOptions = { ...small, scaler: 'none', loss: 'mse', epochs: 6, learningRate: 1e-2, patience: 6, validationStride: 1 };
+    const averaged = new SegRnnForecaster({ ...options, emaDecay: 0.9 });
+    await expectNoLeakedTensors(() => averaged.fit(train, { validation, calibration: false }), { allowed: 10, label: 'segrnn fit with weight averaging (10 weight variables)' });
+    // The best validation loss is the MSE of the kept model's forecasts over every validation window.
+    const origins = Array.from({ length: validation.values[0]!.length - L - H + 1 }, (_, i) => L + i);
+    const preds = await averaged.predictAt(validation, origins, H);
+    let se = 0;
+    let count = 0;
+    origins.forEach((o, k) => validation.values.forEach((v, c) => {
+      for (let h = 0; h < H; h++) {
+        se += (v[o + h]! - preds[k]![c]![h]!) ** 2;
+        count++;
+      }
+    }));
+    expect(se / count).toBeCloseTo(averaged.report!.bestValLoss!, 4);
+    const plain = new SegRnnForecaster(options);
+    await plain.fit(train, { validation, calibration: false });
+    // Same seed and batches: the averaged run's validation curve is its own, not the raw weights'.
+    expect(averaged.report!.epochs.map((e) => e.valLoss)).not.toEqual(plain.report!.epochs.map((e) => e.valLoss));
+    expect(averaged.report!.epochs.map((e) => e.trainLoss)).toEqual(plain.report!.epochs.map((e) => e.trainLoss));
+    averaged.dispose();
+    plain.dispose();
+    expect(() => new SegRnnForecaster({ emaDecay: 1 })).toThrow(/emaDecay must be in \[0, 1\), got 1/);
+  }, 60_000);
 });

@@ -151,6 +151,7 @@ for (const ds of !isWorker && workers > 1 ? [] : datasets) {
         lrDecay: Number(process.env.BENCH_ETT_DECAY ?? 0.8),
         lrWarmEpochs: Number(process.env.BENCH_ETT_WARM ?? 1),
         init: (process.env.BENCH_ETT_INIT ?? 'glorot') as 'glorot' | 'torch',
+        emaDecay: Number(process.env.BENCH_ETT_EMA ?? 0),
         // The highway starts at the ridge optimum of the squared error; keep that loss for it.
         loss: skip ? ((process.env.BENCH_ETT_HIGHWAY_LOSS ?? 'mse') as 'mse' | 'mae') : ((process.env.BENCH_ETT_LOSS ?? 'mae') as 'mse' | 'mae'),
         patience: skip ? 2 : Number(process.env.BENCH_ETT_PATIENCE ?? 3),

@@ -31,6 +31,13 @@ export interface NeuralOptions extends BaseOptions {
   maxWindowsPerEpoch?: number;
   /** Per-window normalisation: subtract the last value (`'last'`, default), RevIN mean/std (`'revin'`), or none. */
   normalization?: 'last' | 'revin' | 'none';
+  /**
+   * Keep an exponential moving average of the weights, updated after every optimizer step with
+   * this decay (0.99 averages over roughly the last 100 steps); validation, early stopping and
+   * the fitted model use the averaged weights. Early steps average over fewer steps (decay
+   * min(emaDecay, (1 + t) / (10 + t)) at step t). Default 0: off.
+   */
+  emaDecay?: number;
   /** Training loss. Default `'mse'`. */
   loss?: 'mse' | 'mae';
   /** Seed of initial weights and shuffling. Default 42. */
@@ -77,6 +84,7 @@ export abstract class NeuralForecaster<O extends NeuralOptions = NeuralOptions> 
     this.horizon = positiveInt(options.horizon ?? 24, 'horizon');
     for (const k of ['epochs', 'batchSize', 'patience', 'lrWarmEpochs'] as const) if (options[k] !== undefined) positiveInt(options[k], k);
     if (options.learningRate !== undefined && !(options.learningRate > 0)) throw new ForecastInputError(`learningRate must be > 0, got ${options.learningRate}`);
+    if (options.emaDecay !== undefined && !(options.emaDecay >= 0 && options.emaDecay < 1)) throw new ForecastInputError(`emaDecay must be in [0, 1), got ${options.emaDecay}`);
     const norm = options.normalization ?? 'last';
     if (!['last', 'revin', 'none'].includes(norm)) throw new ForecastInputError(`normalization must be 'last', 'revin' or 'none', got "${norm}"`);
     this.capabilities = { supportsMultivariate: true, probabilistic: true, minTrainLength: this.lookback + this.horizon, neural: true };
@@ -182,6 +190,18 @@ export abstract class NeuralForecaster<O extends NeuralOptions = NeuralOptions> 
     return (this.options.loss ?? 'mse') === 'mae' ? tf.mean(tf.abs(diff)) : tf.mean(tf.square(diff));
   }
 
+  /** Runs `f` with `vars` temporarily holding `weights`. */
+  private withWeights<T>(vars: tf.Variable[], weights: tf.Variable[], f: () => T): T {
+    const saved = vars.map((v) => v.clone());
+    vars.forEach((v, i) => v.assign(weights[i]!));
+    try {
+      return f();
+    } finally {
+      vars.forEach((v, i) => v.assign(saved[i]!));
+      tf.dispose(saved);
+    }
+  }
+
   /** Pairs (column, end row) of every window in a series. */
   private items(series: TimeSeries, stride = 1): Int32Array {
     const starts = windowStarts(seriesLength(series), this.lookback, this.horizon, stride);
@@ -236,6 +256,9 @@ export abstract class NeuralForecaster<O extends NeuralOptions = NeuralOptions> 
     const baseline = valItems ? this.evaluate(validation!, valItems) : undefined;
     if (this.options.verbose && baseline !== undefined) process.stderr.write(`${this.name} epoch 0: val ${baseline.toFixed(4)}\n`);
     const vars = Object.values(this.params).filter((v) => v.trainable);
+    const emaDecay = this.options.emaDecay ?? 0;
+    const ema = emaDecay > 0 ? vars.map((v) => tf.tidy(() => tf.variable(v.clone(), false))) : undefined;
+    let emaSteps = 0;
     const values = series.values;
     const rng = this.rng;
     const fillBatch = this.fillBatch.bind(this);
@@ -254,12 +277,22 @@ export abstract class NeuralForecaster<O extends NeuralOptions = NeuralOptions> 
         const loss = optimizer.minimize(() => this.batchLoss(b, count, true), true, vars)!;
         const value = loss.dataSync()[0]!;
         loss.dispose();
+        if (ema) {
+          const beta = Math.min(emaDecay, (1 + emaSteps) / (10 + emaSteps));
+          emaSteps++;
+          tf.tidy(() => ema.forEach((a, i) => a.assign(tf.add(tf.mul(a, beta), tf.mul(vars[i]!, 1 - beta)))));
+        }
         return { loss: value, weight: count };
       },
-      validate: valItems ? () => ({ val_loss: this.evaluate(validation!, valItems) }) : undefined,
+      // With averaging on, validation scores the averaged weights (swapped in, then back).
+      validate: valItems ? () => ({ val_loss: ema ? this.withWeights(vars, ema, () => this.evaluate(validation!, valItems)) : this.evaluate(validation!, valItems) }) : undefined,
       weights: {
-        get: () => Object.values(this.params).map((v) => v.clone()),
-        set: (weights) => Object.values(this.params).forEach((v, i) => v.assign(weights[i]!)),
+        // Early stopping keeps (and finally restores) the weights that were validated.
+        get: () => Object.values(this.params).map((v) => (ema && vars.includes(v) ? ema[vars.indexOf(v)]! : v).clone()),
+        set: (weights) => Object.values(this.params).forEach((v, i) => {
+          v.assign(weights[i]!);
+          if (ema && vars.includes(v)) ema[vars.indexOf(v)]!.assign(weights[i]!);
+        }),
       },
       optimizer: optimizer as unknown as { learningRate: number },
     };
@@ -277,18 +310,23 @@ export abstract class NeuralForecaster<O extends NeuralOptions = NeuralOptions> 
         }
       },
     };
+    const stopping = baseline !== undefined ? new EarlyStopping({ patience: this.options.patience ?? 3, baseline }) : undefined;
     const callbacks: Callback[] = [
       // The learning rate decays by `lrDecay` after every epoch past the warm ones.
       new LearningRateScheduler((epoch, lr) => (epoch < warm ? lr : lr * decay)),
       report,
-      ...(baseline !== undefined ? [new EarlyStopping({ patience: this.options.patience ?? 3, baseline })] : []),
+      ...(stopping ? [stopping] : []),
       ...(this.options.timeBudgetSeconds !== undefined ? [new TimeBudget(this.options.timeBudgetSeconds)] : []),
     ];
     let result;
     try {
       result = await fit(loop, { epochs, monitor: baseline !== undefined ? 'val_loss' : 'loss', callbacks, signal: options.signal, what: `${this.name} training` });
+      // Early stopping leaves the weights alone when the last epoch was the best (or when there
+      // is no validation); with averaging, the model is then the current average.
+      if (ema && !stopping?.restored) vars.forEach((v, i) => v.assign(ema[i]!));
     } finally {
       optimizer.dispose();
+      if (ema) tf.dispose(ema);
     }
     this.report = {
       epochs: logs,
