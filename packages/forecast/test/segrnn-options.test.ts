@@ -30,6 +30,23 @@ function std(v: Float32Array): number {
 }
 const maxAbs = (v: Float32Array) => v.reduce((a, x) => Math.max(a, Math.abs(x)), 0);
 
+/** MSE of a model's forecasts over every validation window and column (unscaled models). */
+async function validationMse(model: SegRnnForecaster): Promise<number> {
+  const H = model.horizon;
+  const L = model.lookback;
+  const origins = Array.from({ length: validation.values[0]!.length - L - H + 1 }, (_, i) => L + i);
+  const preds = await model.predictAt(validation, origins, H);
+  let se = 0;
+  let count = 0;
+  origins.forEach((o, k) => validation.values.forEach((v, c) => {
+    for (let h = 0; h < H; h++) {
+      se += (v[o + h]! - preds[k]![c]![h]!) ** 2;
+      count++;
+    }
+  }));
+  return se / count;
+}
+
 describe('SegRNN training options', () => {
   it('lrWarmEpochs keeps the initial learning rate for that many epochs, then decays each epoch', async () => {
     const lrs = async (options: SegRnnOptions) => {
@@ -82,23 +99,11 @@ describe('SegRNN training options', () => {
   }, 60_000);
 
   it('emaDecay: validation scores the averaged weights, and those are the weights the fitted model keeps', async () => {
-    const H = small.horizon!;
-    const L = small.lookback!;
     const options: SegRnnOptions = { ...small, scaler: 'none', loss: 'mse', epochs: 6, learningRate: 1e-2, patience: 6, validationStride: 1 };
     const averaged = new SegRnnForecaster({ ...options, emaDecay: 0.9 });
     await expectNoLeakedTensors(() => averaged.fit(train, { validation, calibration: false }), { allowed: 10, label: 'segrnn fit with weight averaging (10 weight variables)' });
     // The best validation loss is the MSE of the kept model's forecasts over every validation window.
-    const origins = Array.from({ length: validation.values[0]!.length - L - H + 1 }, (_, i) => L + i);
-    const preds = await averaged.predictAt(validation, origins, H);
-    let se = 0;
-    let count = 0;
-    origins.forEach((o, k) => validation.values.forEach((v, c) => {
-      for (let h = 0; h < H; h++) {
-        se += (v[o + h]! - preds[k]![c]![h]!) ** 2;
-        count++;
-      }
-    }));
-    expect(se / count).toBeCloseTo(averaged.report!.bestValLoss!, 4);
+    expect(await validationMse(averaged)).toBeCloseTo(averaged.report!.bestValLoss!, 4);
     const plain = new SegRnnForecaster(options);
     await plain.fit(train, { validation, calibration: false });
     // Same seed and batches: the averaged run's validation curve is its own, not the raw weights'.
@@ -107,5 +112,20 @@ describe('SegRNN training options', () => {
     averaged.dispose();
     plain.dispose();
     expect(() => new SegRnnForecaster({ emaDecay: 1 })).toThrow(/emaDecay must be in \[0, 1\), got 1/);
+  }, 60_000);
+
+  it('validationLoss: training on MAE, early stopping compares (and reports) validation MSE', async () => {
+    const options: SegRnnOptions = { ...small, scaler: 'none', loss: 'mae', epochs: 4, learningRate: 1e-2, patience: 4, validationStride: 1 };
+    const model = new SegRnnForecaster({ ...options, validationLoss: 'mse' });
+    await expectNoLeakedTensors(() => model.fit(train, { validation, calibration: false }), { allowed: 10, label: 'segrnn fit, MSE validation (10 weight variables)' });
+    expect(await validationMse(model)).toBeCloseTo(model.report!.bestValLoss!, 4);
+    const mae = new SegRnnForecaster(options);
+    await mae.fit(train, { validation, calibration: false });
+    // Same training (same losses), but validation measured in MAE.
+    expect(mae.report!.epochs.map((e) => e.trainLoss)).toEqual(model.report!.epochs.map((e) => e.trainLoss));
+    expect(mae.report!.epochs[0]!.valLoss).not.toBeCloseTo(model.report!.epochs[0]!.valLoss!, 4);
+    model.dispose();
+    mae.dispose();
+    expect(() => new SegRnnForecaster({ validationLoss: 'rmse' as 'mse' })).toThrow(/validationLoss must be 'mse' or 'mae', got "rmse"/);
   }, 60_000);
 });

@@ -172,6 +172,7 @@ for (const ds of !isWorker && workers > 1 ? [] : datasets) {
         lrWarmEpochs: Number(process.env.BENCH_ETT_WARM ?? 4),
         init: (process.env.BENCH_ETT_INIT ?? 'torch') as 'glorot' | 'torch',
         emaDecay: Number(process.env.BENCH_ETT_EMA ?? 0),
+        ...(process.env.BENCH_ETT_VAL_LOSS ? { validationLoss: process.env.BENCH_ETT_VAL_LOSS as 'mse' | 'mae' } : {}),
         // The highway starts at the ridge optimum of the squared error; keep that loss for it.
         loss: skip ? ((process.env.BENCH_ETT_HIGHWAY_LOSS ?? 'mse') as 'mse' | 'mae') : ((process.env.BENCH_ETT_LOSS ?? 'mae') as 'mse' | 'mae'),
         patience: skip ? 2 : Number(process.env.BENCH_ETT_PATIENCE ?? 10),
@@ -315,7 +316,9 @@ async function runWorkers(list: string[], parallel: number): Promise<Array<{ row
       const left = Math.max(60, (budget - (performance.now() - t0)) / 1000);
       const code = await new Promise<number | null>((resolve, reject) => {
         const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
-          env: { ...process.env, BENCH_ETT_WORKER: '1', BENCH_ETT_DATASETS: ds, BENCH_ETT_OUT: out, BENCH_ETT_BUDGET_S: String(left) },
+          // One core per process: the fused recurrent kernels' second thread would only contend
+          // with the other dataset's process.
+          env: { SEQLAB_THREADS: '1', ...process.env, BENCH_ETT_WORKER: '1', BENCH_ETT_DATASETS: ds, BENCH_ETT_OUT: out, BENCH_ETT_BUDGET_S: String(left) },
           stdio: ['ignore', 'inherit', 'inherit'],
         });
         child.on('error', reject);

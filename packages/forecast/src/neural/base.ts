@@ -40,6 +40,11 @@ export interface NeuralOptions extends BaseOptions {
   emaDecay?: number;
   /** Training loss. Default `'mse'`. */
   loss?: 'mse' | 'mae';
+  /**
+   * What early stopping compares on the validation windows. Default: the training loss. (E.g.
+   * train on MAE for robustness but keep the epoch with the lowest validation MSE.)
+   */
+  validationLoss?: 'mse' | 'mae';
   /** Seed of initial weights and shuffling. Default 42. */
   seed?: number;
   /** Print one line per epoch to stderr. */
@@ -84,6 +89,9 @@ export abstract class NeuralForecaster<O extends NeuralOptions = NeuralOptions> 
     this.horizon = positiveInt(options.horizon ?? 24, 'horizon');
     for (const k of ['epochs', 'batchSize', 'patience', 'lrWarmEpochs'] as const) if (options[k] !== undefined) positiveInt(options[k], k);
     if (options.learningRate !== undefined && !(options.learningRate > 0)) throw new ForecastInputError(`learningRate must be > 0, got ${options.learningRate}`);
+    for (const k of ['loss', 'validationLoss'] as const) {
+      if (options[k] !== undefined && options[k] !== 'mse' && options[k] !== 'mae') throw new ForecastInputError(`${k} must be 'mse' or 'mae', got "${String(options[k])}"`);
+    }
     if (options.emaDecay !== undefined && !(options.emaDecay >= 0 && options.emaDecay < 1)) throw new ForecastInputError(`emaDecay must be in [0, 1), got ${options.emaDecay}`);
     const norm = options.normalization ?? 'last';
     if (!['last', 'revin', 'none'].includes(norm)) throw new ForecastInputError(`normalization must be 'last', 'revin' or 'none', got "${norm}"`);
@@ -178,7 +186,7 @@ export abstract class NeuralForecaster<O extends NeuralOptions = NeuralOptions> 
   }
 
   /** Normalised-space loss of one batch (a scalar tensor). */
-  private batchLoss(b: { x: Float32Array; ch: Int32Array; std: Float32Array; y?: Float32Array }, count: number, training: boolean): tf.Scalar {
+  private batchLoss(b: { x: Float32Array; ch: Int32Array; std: Float32Array; y?: Float32Array }, count: number, training: boolean, loss = this.options.loss ?? 'mse'): tf.Scalar {
     const x = tf.tensor2d(b.x, [count, this.lookback]);
     const ch = tf.tensor1d(b.ch, 'int32');
     const y = tf.tensor2d(b.y!, [count, this.horizon]);
@@ -187,7 +195,7 @@ export abstract class NeuralForecaster<O extends NeuralOptions = NeuralOptions> 
     // each window's std so every window weighs by its real error.
     let diff = tf.sub(pred, y);
     if ((this.options.normalization ?? 'last') === 'revin') diff = tf.mul(diff, tf.tensor2d(b.std, [count, 1]));
-    return (this.options.loss ?? 'mse') === 'mae' ? tf.mean(tf.abs(diff)) : tf.mean(tf.square(diff));
+    return loss === 'mae' ? tf.mean(tf.abs(diff)) : tf.mean(tf.square(diff));
   }
 
   /** Runs `f` with `vars` temporarily holding `weights`. */
@@ -224,7 +232,7 @@ export abstract class NeuralForecaster<O extends NeuralOptions = NeuralOptions> 
     for (let off = 0; off < n; off += batch) {
       const count = Math.min(batch, n - off);
       const b = this.fillBatch(series.values, items, count, off, true);
-      const loss = tf.tidy(() => this.batchLoss(b, count, false));
+      const loss = tf.tidy(() => this.batchLoss(b, count, false, this.options.validationLoss ?? this.options.loss ?? 'mse'));
       total += loss.dataSync()[0]! * count;
       loss.dispose();
     }
