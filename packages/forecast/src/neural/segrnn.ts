@@ -133,7 +133,8 @@ export class SegRnnForecaster extends NeuralForecaster<SegRnnOptions> {
     const C = p.chan!.shape[0]!;
     const table = tf.concat([tf.tile(tf.expandDims(p.pos!, 0), [C, 1, 1]), tf.tile(tf.expandDims(p.chan!, 1), [1, m, 1])], 2);
     const tableProj = addBias(tf.matMul(tf.reshape(table, [C * m, d]), p.wih as tf.Tensor2D), p.bih!);
-    const pick = tf.cast(tf.oneHot(channel, C), 'float32') as tf.Tensor2D;
+    // tf.oneHot needs a depth of 2 or more; a single column picks its only row.
+    const pick = (C === 1 ? tf.ones([B, 1]) : tf.cast(tf.oneHot(channel, C), 'float32')) as tf.Tensor2D;
     const [xr, xz, xn] = tf.split(tf.reshape(tableProj, [C, m, 3 * d]), 3, 2).map((g) => tf.reshape(tf.matMul(pick, tf.reshape(g, [C, m * d])), [B, m, d]) as tf.Tensor3D);
     const [hr, hz, hn] = tf.split(addBias(tf.matMul(h, p.whh as tf.Tensor2D), p.bhh!), 3, 1) as tf.Tensor2D[];
     let dec = gruCombineShared([xr!, xz!, xn!], [hr!, hz!, hn!], h);
