@@ -38,6 +38,8 @@ export interface EpochLog {
   trainLoss: number;
   valLoss?: number;
   seconds: number;
+  /** Learning rate of the epoch (gradient-trained models). */
+  learningRate?: number;
 }
 
 /** Options of {@link Forecaster.fit}. */

@@ -18,16 +18,33 @@ export interface NeuralOptions extends BaseOptions {
   batchSize?: number;
   /** Adam learning rate. Default 1e-3. */
   learningRate?: number;
-  /** Multiply the learning rate by this after every epoch. Default 0.85. */
+  /** Multiply the learning rate by this after every epoch once the warm epochs are over. Default 0.85. */
   lrDecay?: number;
+  /**
+   * Epochs trained at the initial learning rate before the per-epoch decay starts. Default 1
+   * (decay from the second epoch); 4 is the SegRNN repository's 'type3' schedule.
+   */
+  lrWarmEpochs?: number;
   /** Stop after this many epochs without a better validation loss. Default 3. */
   patience?: number;
   /** Use at most this many (randomly drawn) training windows per epoch. Default: all. */
   maxWindowsPerEpoch?: number;
   /** Per-window normalisation: subtract the last value (`'last'`, default), RevIN mean/std (`'revin'`), or none. */
   normalization?: 'last' | 'revin' | 'none';
+  /**
+   * Keep an exponential moving average of the weights, updated after every optimizer step with
+   * this decay (0.99 averages over roughly the last 100 steps); validation, early stopping and
+   * the fitted model use the averaged weights. Early steps average over fewer steps (decay
+   * min(emaDecay, (1 + t) / (10 + t)) at step t). Default 0: off.
+   */
+  emaDecay?: number;
   /** Training loss. Default `'mse'`. */
   loss?: 'mse' | 'mae';
+  /**
+   * What early stopping compares on the validation windows. Default: the training loss. (E.g.
+   * train on MAE for robustness but keep the epoch with the lowest validation MSE.)
+   */
+  validationLoss?: 'mse' | 'mae';
   /** Seed of initial weights and shuffling. Default 42. */
   seed?: number;
   /** Print one line per epoch to stderr. */
@@ -70,8 +87,12 @@ export abstract class NeuralForecaster<O extends NeuralOptions = NeuralOptions> 
     super(options);
     this.lookback = positiveInt(options.lookback ?? 96, 'lookback');
     this.horizon = positiveInt(options.horizon ?? 24, 'horizon');
-    for (const k of ['epochs', 'batchSize', 'patience'] as const) if (options[k] !== undefined) positiveInt(options[k], k);
+    for (const k of ['epochs', 'batchSize', 'patience', 'lrWarmEpochs'] as const) if (options[k] !== undefined) positiveInt(options[k], k);
     if (options.learningRate !== undefined && !(options.learningRate > 0)) throw new ForecastInputError(`learningRate must be > 0, got ${options.learningRate}`);
+    for (const k of ['loss', 'validationLoss'] as const) {
+      if (options[k] !== undefined && options[k] !== 'mse' && options[k] !== 'mae') throw new ForecastInputError(`${k} must be 'mse' or 'mae', got "${String(options[k])}"`);
+    }
+    if (options.emaDecay !== undefined && !(options.emaDecay >= 0 && options.emaDecay < 1)) throw new ForecastInputError(`emaDecay must be in [0, 1), got ${options.emaDecay}`);
     const norm = options.normalization ?? 'last';
     if (!['last', 'revin', 'none'].includes(norm)) throw new ForecastInputError(`normalization must be 'last', 'revin' or 'none', got "${norm}"`);
     this.capabilities = { supportsMultivariate: true, probabilistic: true, minTrainLength: this.lookback + this.horizon, neural: true };
@@ -109,6 +130,10 @@ export abstract class NeuralForecaster<O extends NeuralOptions = NeuralOptions> 
   protected uniform(shape: number[], lim: number): tf.Variable {
     const seed = this.rng.int(2 ** 31);
     return tf.tidy(() => tf.variable(tf.randomUniform(shape, -lim, lim, 'float32', seed)));
+  }
+  protected normal(shape: number[], std = 1): tf.Variable {
+    const seed = this.rng.int(2 ** 31);
+    return tf.tidy(() => tf.variable(tf.randomNormal(shape, 0, std, 'float32', seed)));
   }
   protected zeros(shape: number[], trainable = true): tf.Variable {
     return tf.tidy(() => tf.variable(tf.zeros(shape), trainable));
@@ -161,7 +186,7 @@ export abstract class NeuralForecaster<O extends NeuralOptions = NeuralOptions> 
   }
 
   /** Normalised-space loss of one batch (a scalar tensor). */
-  private batchLoss(b: { x: Float32Array; ch: Int32Array; std: Float32Array; y?: Float32Array }, count: number, training: boolean): tf.Scalar {
+  private batchLoss(b: { x: Float32Array; ch: Int32Array; std: Float32Array; y?: Float32Array }, count: number, training: boolean, loss = this.options.loss ?? 'mse'): tf.Scalar {
     const x = tf.tensor2d(b.x, [count, this.lookback]);
     const ch = tf.tensor1d(b.ch, 'int32');
     const y = tf.tensor2d(b.y!, [count, this.horizon]);
@@ -170,7 +195,19 @@ export abstract class NeuralForecaster<O extends NeuralOptions = NeuralOptions> 
     // each window's std so every window weighs by its real error.
     let diff = tf.sub(pred, y);
     if ((this.options.normalization ?? 'last') === 'revin') diff = tf.mul(diff, tf.tensor2d(b.std, [count, 1]));
-    return (this.options.loss ?? 'mse') === 'mae' ? tf.mean(tf.abs(diff)) : tf.mean(tf.square(diff));
+    return loss === 'mae' ? tf.mean(tf.abs(diff)) : tf.mean(tf.square(diff));
+  }
+
+  /** Runs `f` with `vars` temporarily holding `weights`. */
+  private withWeights<T>(vars: tf.Variable[], weights: tf.Variable[], f: () => T): T {
+    const saved = vars.map((v) => v.clone());
+    vars.forEach((v, i) => v.assign(weights[i]!));
+    try {
+      return f();
+    } finally {
+      vars.forEach((v, i) => v.assign(saved[i]!));
+      tf.dispose(saved);
+    }
   }
 
   /** Pairs (column, end row) of every window in a series. */
@@ -195,7 +232,7 @@ export abstract class NeuralForecaster<O extends NeuralOptions = NeuralOptions> 
     for (let off = 0; off < n; off += batch) {
       const count = Math.min(batch, n - off);
       const b = this.fillBatch(series.values, items, count, off, true);
-      const loss = tf.tidy(() => this.batchLoss(b, count, false));
+      const loss = tf.tidy(() => this.batchLoss(b, count, false, this.options.validationLoss ?? this.options.loss ?? 'mse'));
       total += loss.dataSync()[0]! * count;
       loss.dispose();
     }
@@ -218,6 +255,7 @@ export abstract class NeuralForecaster<O extends NeuralOptions = NeuralOptions> 
     const batchSize = this.options.batchSize ?? 256;
     const perEpoch = Math.min(nTrain, this.options.maxWindowsPerEpoch ?? nTrain);
     const decay = this.options.lrDecay ?? 0.85;
+    const warm = this.options.lrWarmEpochs ?? 1;
     const optimizer = tf.train.adam(this.options.learningRate ?? 1e-3);
     const logs: EpochLog[] = [];
     const t0 = performance.now();
@@ -226,6 +264,9 @@ export abstract class NeuralForecaster<O extends NeuralOptions = NeuralOptions> 
     const baseline = valItems ? this.evaluate(validation!, valItems) : undefined;
     if (this.options.verbose && baseline !== undefined) process.stderr.write(`${this.name} epoch 0: val ${baseline.toFixed(4)}\n`);
     const vars = Object.values(this.params).filter((v) => v.trainable);
+    const emaDecay = this.options.emaDecay ?? 0;
+    const ema = emaDecay > 0 ? vars.map((v) => tf.tidy(() => tf.variable(v.clone(), false))) : undefined;
+    let emaSteps = 0;
     const values = series.values;
     const rng = this.rng;
     const fillBatch = this.fillBatch.bind(this);
@@ -244,18 +285,28 @@ export abstract class NeuralForecaster<O extends NeuralOptions = NeuralOptions> 
         const loss = optimizer.minimize(() => this.batchLoss(b, count, true), true, vars)!;
         const value = loss.dataSync()[0]!;
         loss.dispose();
+        if (ema) {
+          const beta = Math.min(emaDecay, (1 + emaSteps) / (10 + emaSteps));
+          emaSteps++;
+          tf.tidy(() => ema.forEach((a, i) => a.assign(tf.add(tf.mul(a, beta), tf.mul(vars[i]!, 1 - beta)))));
+        }
         return { loss: value, weight: count };
       },
-      validate: valItems ? () => ({ val_loss: this.evaluate(validation!, valItems) }) : undefined,
+      // With averaging on, validation scores the averaged weights (swapped in, then back).
+      validate: valItems ? () => ({ val_loss: ema ? this.withWeights(vars, ema, () => this.evaluate(validation!, valItems)) : this.evaluate(validation!, valItems) }) : undefined,
       weights: {
-        get: () => Object.values(this.params).map((v) => v.clone()),
-        set: (weights) => Object.values(this.params).forEach((v, i) => v.assign(weights[i]!)),
+        // Early stopping keeps (and finally restores) the weights that were validated.
+        get: () => Object.values(this.params).map((v) => (ema && vars.includes(v) ? ema[vars.indexOf(v)]! : v).clone()),
+        set: (weights) => Object.values(this.params).forEach((v, i) => {
+          v.assign(weights[i]!);
+          if (ema && vars.includes(v)) ema[vars.indexOf(v)]!.assign(weights[i]!);
+        }),
       },
       optimizer: optimizer as unknown as { learningRate: number },
     };
     const report: Callback = {
       onEpochEnd: (l) => {
-        const log: EpochLog = { epoch: l.epoch + 1, trainLoss: l.loss, seconds: l.seconds };
+        const log: EpochLog = { epoch: l.epoch + 1, trainLoss: l.loss, seconds: l.seconds, learningRate: l.learningRate };
         if (typeof l.val_loss === 'number') {
           log.valLoss = l.val_loss;
           log.seconds = l.seconds;
@@ -263,22 +314,27 @@ export abstract class NeuralForecaster<O extends NeuralOptions = NeuralOptions> 
         logs.push(log);
         options.onEpoch?.(log);
         if (this.options.verbose) {
-          process.stderr.write(`${this.name} epoch ${log.epoch}: train ${log.trainLoss.toFixed(4)}${log.valLoss !== undefined ? ` val ${log.valLoss.toFixed(4)}` : ''} (${log.seconds.toFixed(1)} s)\n`);
+          process.stderr.write(`${this.name} epoch ${log.epoch}: train ${log.trainLoss.toFixed(4)}${log.valLoss !== undefined ? ` val ${log.valLoss.toFixed(4)}` : ''} lr ${l.learningRate.toExponential(2)} (${log.seconds.toFixed(1)} s)\n`);
         }
       },
     };
+    const stopping = baseline !== undefined ? new EarlyStopping({ patience: this.options.patience ?? 3, baseline }) : undefined;
     const callbacks: Callback[] = [
-      // The learning rate decays by `lrDecay` after every epoch.
-      new LearningRateScheduler((epoch, lr) => (epoch === 0 ? lr : lr * decay)),
+      // The learning rate decays by `lrDecay` after every epoch past the warm ones.
+      new LearningRateScheduler((epoch, lr) => (epoch < warm ? lr : lr * decay)),
       report,
-      ...(baseline !== undefined ? [new EarlyStopping({ patience: this.options.patience ?? 3, baseline })] : []),
+      ...(stopping ? [stopping] : []),
       ...(this.options.timeBudgetSeconds !== undefined ? [new TimeBudget(this.options.timeBudgetSeconds)] : []),
     ];
     let result;
     try {
       result = await fit(loop, { epochs, monitor: baseline !== undefined ? 'val_loss' : 'loss', callbacks, signal: options.signal, what: `${this.name} training` });
+      // Early stopping leaves the weights alone when the last epoch was the best (or when there
+      // is no validation); with averaging, the model is then the current average.
+      if (ema && !stopping?.restored) vars.forEach((v, i) => v.assign(ema[i]!));
     } finally {
       optimizer.dispose();
+      if (ema) tf.dispose(ema);
     }
     this.report = {
       epochs: logs,

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ForecastInputError, positiveInt } from '../errors.js';
 import type { TimeSeries } from '../data/series.js';
 import { LinearForecaster } from '../models/linear.js';
-import { gruCombine, gruEncode } from './cells.js';
+import { addBias, gruCombineShared, gruEncode } from './cells.js';
 import { NeuralForecaster, type NeuralOptions } from './base.js';
 
 /** Options of {@link SegRnnForecaster}. */
@@ -19,6 +19,13 @@ export interface SegRnnOptions extends NeuralOptions {
    * linear model misses (a highway like LSTNet's autoregressive component). Default false.
    */
   linearSkip?: boolean;
+  /**
+   * Initial weights. `'glorot'` (default): Glorot-uniform value embedding and output layer with
+   * zero biases, position and column embeddings U(-1, 1). `'torch'`: PyTorch's defaults as in the
+   * SegRNN repository: both linear layers' weights and biases U(+-1/sqrt(fan_in)), embeddings
+   * N(0, 1). The GRU is U(+-1/sqrt(d)) in both.
+   */
+  init?: 'glorot' | 'torch';
 }
 
 /**
@@ -42,6 +49,7 @@ export class SegRnnForecaster extends NeuralForecaster<SegRnnOptions> {
     }
     if (this.hidden % 2 !== 0) throw new ForecastInputError(`segrnn: hidden must be even, got ${this.hidden}`);
     if (options.dropout !== undefined && !(options.dropout >= 0 && options.dropout < 1)) throw new ForecastInputError(`segrnn: dropout must be in [0, 1), got ${options.dropout}`);
+    if (options.init !== undefined && options.init !== 'glorot' && options.init !== 'torch') throw new ForecastInputError(`segrnn: init must be 'glorot' or 'torch', got "${String(options.init)}"`);
     if (options.linearSkip && (options.normalization ?? 'last') !== 'last') throw new ForecastInputError("segrnn: linearSkip needs normalization 'last'");
   }
 
@@ -54,17 +62,19 @@ export class SegRnnForecaster extends NeuralForecaster<SegRnnOptions> {
     const d = this.hidden;
     const m = this.outSegments;
     const lim = 1 / Math.sqrt(d);
+    const torch = this.options.init === 'torch';
+    // Variables are drawn in this order (the seeded generator's sequence) whatever the init.
     const p: Record<string, tf.Variable> = {
-      embW: this.glorot([w, d]),
-      embB: this.zeros([d]),
+      embW: torch ? this.uniform([w, d], 1 / Math.sqrt(w)) : this.glorot([w, d]),
+      embB: torch ? this.uniform([d], 1 / Math.sqrt(w)) : this.zeros([d]),
       wih: this.uniform([d, 3 * d], lim),
       bih: this.uniform([3 * d], lim),
       whh: this.uniform([d, 3 * d], lim),
       bhh: this.uniform([3 * d], lim),
-      pos: this.uniform([m, d / 2], 1),
-      chan: this.uniform([channels, d / 2], 1),
-      outW: this.options.linearSkip ? this.zeros([d, w]) : this.glorot([d, w]),
-      outB: this.zeros([w]),
+      pos: torch ? this.normal([m, d / 2]) : this.uniform([m, d / 2], 1),
+      chan: torch ? this.normal([channels, d / 2]) : this.uniform([channels, d / 2], 1),
+      outW: this.options.linearSkip ? this.zeros([d, w]) : torch ? this.uniform([d, w], lim) : this.glorot([d, w]),
+      outB: torch && !this.options.linearSkip ? this.uniform([w], lim) : this.zeros([w]),
     };
     if (this.options.linearSkip) {
       // Frozen: the GRU learns the ridge model's residual. (Training these too crashed the wasm
@@ -114,19 +124,23 @@ export class SegRnnForecaster extends NeuralForecaster<SegRnnOptions> {
     const d = this.hidden;
     const m = this.outSegments;
     const segs = tf.reshape(x, [B * n, w]);
-    const emb = tf.relu(tf.add(tf.matMul(segs, p.embW as tf.Tensor2D), p.embB!));
-    const xProj = tf.reshape(tf.add(tf.matMul(emb as tf.Tensor2D, p.wih as tf.Tensor2D), p.bih!), [B, n, 3 * d]);
+    const emb = tf.relu(addBias(tf.matMul(segs, p.embW as tf.Tensor2D), p.embB!));
+    const xProj = tf.reshape(addBias(tf.matMul(emb as tf.Tensor2D, p.wih as tf.Tensor2D), p.bih!), [B, n, 3 * d]);
     const { h } = gruEncode(xProj as tf.Tensor3D, p.whh as tf.Tensor2D, p.bhh as tf.Tensor1D);
-    // Decoder inputs depend only on (column, segment): project the C x m table once, then gather.
+    // Decoder inputs depend only on (column, segment): project the C x m table once, split it by
+    // gate while it is small, and pick each row's column with a one-hot product (on wasm a
+    // gather of the [B, m, 3d] result, and its scatter-add gradient, cost far more).
     const C = p.chan!.shape[0]!;
     const table = tf.concat([tf.tile(tf.expandDims(p.pos!, 0), [C, 1, 1]), tf.tile(tf.expandDims(p.chan!, 1), [1, m, 1])], 2);
-    const tableProj = tf.reshape(tf.add(tf.matMul(tf.reshape(table, [C * m, d]), p.wih as tf.Tensor2D), p.bih!), [C, m, 3 * d]);
-    const decX = tf.gather(tableProj, channel);
-    const hProj = tf.expandDims(tf.add(tf.matMul(h, p.whh as tf.Tensor2D), p.bhh!), 1);
-    let dec = gruCombine(decX as tf.Tensor3D, hProj, tf.expandDims(h, 1), d);
+    const tableProj = addBias(tf.matMul(tf.reshape(table, [C * m, d]), p.wih as tf.Tensor2D), p.bih!);
+    // tf.oneHot needs a depth of 2 or more; a single column picks its only row.
+    const pick = (C === 1 ? tf.ones([B, 1]) : tf.cast(tf.oneHot(channel, C), 'float32')) as tf.Tensor2D;
+    const [xr, xz, xn] = tf.split(tf.reshape(tableProj, [C, m, 3 * d]), 3, 2).map((g) => tf.reshape(tf.matMul(pick, tf.reshape(g, [C, m * d])), [B, m, d]) as tf.Tensor3D);
+    const [hr, hz, hn] = tf.split(addBias(tf.matMul(h, p.whh as tf.Tensor2D), p.bhh!), 3, 1) as tf.Tensor2D[];
+    let dec = gruCombineShared([xr!, xz!, xn!], [hr!, hz!, hn!], h);
     const rate = this.options.dropout ?? 0.1;
     if (training && rate > 0) dec = tf.dropout(dec, rate, undefined, this.rng.int(2 ** 31)) as tf.Tensor3D;
-    const out = tf.add(tf.matMul(tf.reshape(dec, [B * m, d]), p.outW as tf.Tensor2D), p.outB!);
+    const out = addBias(tf.matMul(tf.reshape(dec, [B * m, d]), p.outW as tf.Tensor2D), p.outB!);
     let y = tf.reshape(out, [B, m * w]) as tf.Tensor2D;
     if (m * w !== this.horizon) y = tf.slice(y, [0, 0], [B, this.horizon]);
     if (p.skipW) y = tf.add(y, tf.add(tf.matMul(x, p.skipW as tf.Tensor2D), p.skipB!));
