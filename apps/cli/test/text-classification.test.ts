@@ -223,6 +223,37 @@ describe('multi-label and long texts', () => {
     expect(bad.stderr).toMatch(/--thresholds: expected f1 or a number between 0 and 1 \(exclusive\), got "1.5"/);
   }, 120_000);
 
+  it('starts the rnn embedding from word vectors: GloVe under auto, a .vec file by path, clear errors', async () => {
+    // No --embedding-dim: auto may use the bundled GloVe (100-d), which knows nearly every question word.
+    const SMALL = ['--units', '12', '--vocab-size', '3000', '--batch-size', '32', '--lr', '0.01', '--epochs', '1', '--limit', '600'];
+    const out = join(root, 'glove-rnn');
+    const r = await run(trainClassifierCommand(), ['--data', trainCsv, '--out', out, '--model', 'rnn', ...SMALL]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toMatch(/rnn: embedding starts from glove-6b-100d \(\d+ of the training words, (9\d|100)\.\d% of the training tokens\)/);
+    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    expect(config.architecture.embeddingDim).toBe(100);
+    expect(config.training.wordVectors).toMatchObject({ vectors: 'glove-6b-100d', dim: 100, fineTuned: true });
+    expect(config.training.wordVectors.tokenShare).toBeGreaterThan(0.9);
+
+    // A user's own vectors in the word2vec text format: 3 dimensions, two words.
+    const vec = join(root, 'own.vec');
+    writeFileSync(vec, '2 3\nwhat 0.1 0.2 0.3\nwho -0.1 0.5 0.0\n');
+    const own = await run(trainClassifierCommand(), ['--data', trainCsv, '--out', join(root, 'own-vec'), '--model', 'rnn', ...SMALL, '--word-vectors', vec, '--json']);
+    expect(own.exitCode).toBe(0);
+    const s = JSON.parse(own.stdout);
+    expect(s.rnnWordVectors).toMatchObject({ vectors: 'own.vec', dim: 3, found: 2 });
+
+    // Explicit choices that cannot work are refused by name; auto with another size trains from scratch.
+    const dims = await run(trainClassifierCommand(), ['--data', trainCsv, '--out', join(root, 'vec-dims'), '--model', 'rnn', ...SMALL, '--word-vectors', vec, '--embedding-dim', '24']);
+    expect(dims.exitCode).toBe(2);
+    expect(dims.stderr).toMatch(/--embedding-dim 24 differs from the 3 dimensions of --word-vectors/);
+    const missing = await run(trainClassifierCommand(), ['--data', trainCsv, '--out', join(root, 'vec-missing'), '--model', 'rnn', ...SMALL, '--word-vectors', join(root, 'nope.vec')]);
+    expect(missing.exitCode).not.toBe(0);
+    expect(missing.stderr).toMatch(/--word-vectors: word vectors: ".*nope\.vec" is neither 'glove-6b-100d' nor a readable file/);
+    const scratch = await run(trainClassifierCommand(), ['--data', trainCsv, '--out', join(root, 'vec-scratch'), '--model', 'rnn', ...SMALL, '--embedding-dim', '24', '--json']);
+    expect(JSON.parse(scratch.stdout).rnnWordVectors).toBeNull();
+  }, 180_000);
+
   it('counts and reports truncated texts; chunks read them whole', async () => {
     const out = join(root, 'short-rnn');
     const r = await run(trainClassifierCommand(), ['--data', trainCsv, '--out', out, '--model', 'rnn', '--max-length', '8', '--limit', '600', ...TINY, '--epochs', '1', '--json']);

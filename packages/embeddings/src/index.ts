@@ -53,3 +53,12 @@ export {
   type UseFitProgress,
   type UseFitStage,
 } from './text-classifier.js';
+export {
+  loadWordVectors,
+  WordVectors,
+  gloveFile,
+  GLOVE_100D,
+  GLOVE_PACKAGE,
+  GLOVE_100D_SHA256,
+  type LoadWordVectorsOptions,
+} from './word-vectors.js';

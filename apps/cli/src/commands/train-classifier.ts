@@ -15,6 +15,11 @@ const MODEL_KINDS = ['auto', 'rnn', 'fasttext', 'tfidf-lr', 'use', 'hybrid'] as 
 /** The kinds that read sentence-encoder vectors (`--encoder use`). */
 const ENCODER_KINDS: readonly string[] = ['use', 'hybrid'];
 
+/** `--word-vectors auto` uses GloVe only when it knows at least this share of the training tokens (English text). */
+export const AUTO_WORD_VECTOR_COVERAGE = 0.5;
+/** The size of the bundled GloVe vectors: `--word-vectors auto` with another `--embedding-dim` trains from scratch without loading them. */
+const GLOVE_DIM = 100;
+
 /** The recurrent model's default time budget under `--model auto` (seconds). */
 export const AUTO_RNN_BUDGET_SECONDS = 1500;
 
@@ -43,7 +48,8 @@ const schema = commonSchema.extend({
   cell: oneOf(['lstm', 'gru', 'simple'] as const, 'a cell type, one of').default('lstm'),
   layers: int(1, 4).default(1),
   units: positiveInt.default(64),
-  embeddingDim: positiveInt.default(64),
+  embeddingDim: positiveInt.optional(),
+  wordVectors: z.string().default('auto'),
   attention: oneOf(['pooling', 'self'] as const, 'an attention kind, one of').default('pooling'),
   dropout: number('a number in [0, 1)', (n) => n >= 0 && n < 1).default(0.3),
   vocabSize: int(16).default(20_000),
@@ -99,7 +105,8 @@ export function trainClassifierCommand(): Command {
     .option('--cell <type>', 'rnn: recurrent cell lstm|gru|simple', 'lstm')
     .option('--layers <n>', 'rnn: stacked bidirectional layers', '1')
     .option('--units <n>', 'rnn: units per direction', '64')
-    .option('--embedding-dim <n>', 'rnn: word embedding size', '64')
+    .option('--embedding-dim <n>', 'rnn: word embedding size (default 64, or the word vectors\' size)')
+    .option('--word-vectors <name>', `rnn: pre-trained vectors the embedding starts from: auto (GloVe 6B 100-d when installed and it covers at least ${Math.round(AUTO_WORD_VECTOR_COVERAGE * 100)}% of the training tokens) | none | glove-6b-100d | a GloVe/word2vec/.vec text file`, 'auto')
     .option('--attention <kind>', 'rnn: pooling (attention pooling) | self (self-attention, then pooling)', 'pooling')
     .option('--dropout <r>', 'rnn: dropout after the embedding and before the output', '0.3')
     .option('--vocab-size <n>', 'rnn: largest word vocabulary', '20000')
@@ -189,6 +196,7 @@ export function trainClassifierCommand(): Command {
     // default run (baselines take seconds) fits in half an hour on a laptop-class machine.
     const rnnBudget = o.timeBudget ?? (o.model === 'auto' ? AUTO_RNN_BUDGET_SECONDS : undefined);
     let rnnResult: import('@seqlab/rnn').TrainResult | undefined;
+    let rnnWordVectors: import('@seqlab/rnn').WordVectorCoverage | null = null;
     let resumedFrom = 0;
     const session = new TrainingSession(o.epochs, out, `seqlab train classifier --resume ${o.out}`, { quiet: o.json });
     // One encoder for every kind that reads it: the texts are embedded once (its cache holds them).
@@ -202,6 +210,9 @@ export function trainClassifierCommand(): Command {
           resumedFrom = before?.epoch ?? 0;
           if (resumeDir) announceResume(resumedFrom, o.epochs);
           let fitted: Awaited<ReturnType<typeof rnn.fitRecurrentTextClassifier>> | undefined;
+          // Chosen again on a resume (the same rule and data give the same choice), so the network
+          // has the embedding size of its checkpoint, which then replaces the starting values.
+          const wordVectors = await chooseWordVectors(o.wordVectors, train.texts.map((t) => counter.tokenize(t).map((k) => k.text)), o.embeddingDim, o.json);
           rnnResult = await session.run(async (onProgress) => {
             fitted = await rnn.fitRecurrentTextClassifier(trainRows, {
               classes,
@@ -211,7 +222,8 @@ export function trainClassifierCommand(): Command {
               maxLength,
               truncation,
               vocabSize: o.vocabSize,
-              embeddingDim: o.embeddingDim,
+              ...(o.embeddingDim !== undefined ? { embeddingDim: o.embeddingDim } : {}),
+              ...(wordVectors ? { wordVectors } : {}),
               cell: o.cell,
               layers: o.layers,
               units: o.units,
@@ -234,6 +246,7 @@ export function trainClassifierCommand(): Command {
             return fitted.result;
           });
           model = fitted!.classifier;
+          rnnWordVectors = fitted!.wordVectorCoverage ?? null;
           if (fitted!.thresholds && !o.json) note(`rnn: ${describeThresholds(fitted!.thresholds, o.thresholds)}`);
         } else if (ENCODER_KINDS.includes(kind)) {
           if (!o.json) note(`fitting ${kind} (Universal Sentence Encoder${kind === 'hybrid' ? ' + TF-IDF n-grams' : ''}; head sizes ${o.headHidden.join(', ')}) ...`);
@@ -361,6 +374,7 @@ export function trainClassifierCommand(): Command {
         lastEpochPartial: partial,
         stopReason: rnnResult?.stopReason ?? null,
         rnnTimeBudgetSeconds: kinds.includes('rnn') ? (rnnBudget ?? null) : null,
+        rnnWordVectors,
         bestEpoch: rnnResult ? rnnResult.bestEpoch + 1 : null,
         restoredBest: rnnResult?.restoredBest ?? null,
         seconds: candidates.reduce((s, c) => s + c.seconds, 0),
@@ -400,6 +414,55 @@ export function trainClassifierCommand(): Command {
 }
 
 /** One line on how multi-label thresholds were set. */
+/**
+ * Resolves `--word-vectors`: `none`; `auto` (GloVe when its optional package is installed and it
+ * knows enough of the training tokens, else from scratch, said in a note); or a named/file source,
+ * which must load. Only the training vocabulary's vectors are kept in memory.
+ */
+async function chooseWordVectors(
+  spec: string,
+  tokenized: readonly string[][],
+  embeddingDim: number | undefined,
+  quiet: boolean,
+): Promise<import('@seqlab/rnn').WordVectorLookup | undefined> {
+  if (spec === 'none') return undefined;
+  const auto = spec === 'auto';
+  const { loadWordVectors, GLOVE_100D } = await import('@seqlab/embeddings');
+  const { ModelFileError, BadInputError } = await import('@seqlab/core');
+  const source = auto ? GLOVE_100D : spec;
+  if (auto && embeddingDim !== undefined && embeddingDim !== GLOVE_DIM) {
+    if (!quiet) note(`rnn: embedding trained from scratch (--embedding-dim ${embeddingDim}; ${GLOVE_100D} has ${GLOVE_DIM} dimensions)`);
+    return undefined;
+  }
+  let vectors: Awaited<ReturnType<typeof loadWordVectors>>;
+  try {
+    vectors = await loadWordVectors(source, { keep: new Set(tokenized.flat()) });
+  } catch (err) {
+    if (auto && err instanceof ModelFileError) {
+      if (!quiet) note(`rnn: embedding trained from scratch (${err.message})`);
+      return undefined;
+    }
+    if (err instanceof BadInputError || err instanceof ModelFileError) throw new InputError(`--word-vectors: ${err.message}`);
+    throw err;
+  }
+  if (embeddingDim !== undefined && embeddingDim !== vectors.dim) {
+    throw new UsageError(`--embedding-dim ${embeddingDim} differs from the ${vectors.dim} dimensions of --word-vectors ${spec}; drop --embedding-dim`);
+  }
+  let known = 0;
+  let total = 0;
+  for (const tokens of tokenized) {
+    total += tokens.length;
+    for (const t of tokens) if (vectors.has(t)) known++;
+  }
+  const share = total > 0 ? known / total : 0;
+  if (auto && share < AUTO_WORD_VECTOR_COVERAGE) {
+    if (!quiet) note(`rnn: embedding trained from scratch (${vectors.name} knows ${(share * 100).toFixed(1)}% of the training tokens, under ${AUTO_WORD_VECTOR_COVERAGE * 100}%)`);
+    return undefined;
+  }
+  if (!quiet) note(`rnn: embedding starts from ${vectors.name} (${vectors.size} of the training words, ${(share * 100).toFixed(1)}% of the training tokens)`);
+  return vectors;
+}
+
 function describeThresholds(thresholds: readonly { threshold: number; support: number }[], rule: 'f1' | number): string {
   if (rule !== 'f1') return `threshold ${rule} for every label`;
   const tuned = thresholds.filter((t) => t.support > 0).map((t) => t.threshold);

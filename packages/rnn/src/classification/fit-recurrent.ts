@@ -12,6 +12,7 @@ import { checkClasses } from './labels.js';
 import { chooseThresholds, DEFAULT_THRESHOLD, type LabelThreshold } from './thresholds.js';
 import { defaultMaxLength, keptPositions, lengthStats, type LengthStats, type LongTextMode, type TruncationStrategy } from './long-texts.js';
 import { RecurrentTextClassifier, type RecurrentClassifierDirConfig } from './recurrent.js';
+import { embeddingMatrix, setEmbedding, type WordVectorCoverage, type WordVectorLookup } from './word-vectors.js';
 
 /** Texts with their labels (one or more per text). */
 export interface LabelledRows {
@@ -48,7 +49,21 @@ export interface FitRecurrentClassifierOptions {
   /** Text cleaning saved with the vectorizer, or `false`. Default {@link DEFAULT_CLEAN}. */
   clean?: CleanTextOptions | false;
   vocabSize?: number;
+  /** Default 64, or the dimension of {@link FitRecurrentClassifierOptions.wordVectors}. */
   embeddingDim?: number;
+  /**
+   * Pre-trained word vectors (e.g. GloVe from `@seqlab/embeddings`' `loadWordVectors`) the
+   * embedding starts from: transfer for small or hard datasets, where a from-scratch embedding
+   * sees each word too rarely. Words without a vector start random at the vectors' scale; the
+   * coverage is returned and stored in the training record. The saved model carries the (tuned)
+   * matrix for its own vocabulary, so loading it needs no vectors.
+   */
+  wordVectors?: WordVectorLookup;
+  /**
+   * With `wordVectors`: keep training the embedding (`true`, default; Kim 2014's non-static
+   * variant, the better one on his sentence tasks) or freeze it at the pre-trained values.
+   */
+  fineTuneEmbeddings?: boolean;
   cell?: CellType;
   layers?: number;
   units?: number;
@@ -91,6 +106,8 @@ export interface FitRecurrentClassifierResult {
   maxLength: number;
   /** Multi-label: how each class's threshold was chosen on the validation rows (0.5 each without them). */
   thresholds?: LabelThreshold[];
+  /** With `wordVectors`: how much of the vocabulary and of the training tokens they covered. */
+  wordVectorCoverage?: WordVectorCoverage;
 }
 
 /**
@@ -147,7 +164,7 @@ export async function fitRecurrentTextClassifier(data: LabelledRows, options: Fi
   const y = targets(data, 'training');
   const architecture = resolveTextClassifierOptions({
     vocabSize: vectorizer.vocabSize,
-    embeddingDim: options.embeddingDim ?? 64,
+    embeddingDim: options.wordVectors ? options.wordVectors.dim : (options.embeddingDim ?? 64),
     cell: options.cell ?? 'lstm',
     layers: options.layers ?? 1,
     units: options.units ?? 64,
@@ -156,10 +173,24 @@ export async function fitRecurrentTextClassifier(data: LabelledRows, options: Fi
     numClasses: classes.length,
     output: multiLabel ? 'sigmoid' : 'softmax',
   });
+  if (options.wordVectors && options.embeddingDim !== undefined && options.embeddingDim !== options.wordVectors.dim) {
+    throw new BadInputError(`embeddingDim ${options.embeddingDim} differs from the ${options.wordVectors.dim} dimensions of word vectors ${options.wordVectors.name}; leave embeddingDim unset`);
+  }
   setGlobalSeed(seed);
   const model: tfl.LayersModel = textClassifier(architecture);
   let result: TrainResult;
+  let wordVectorCoverage: WordVectorCoverage | undefined;
   try {
+    if (options.wordVectors) {
+      const vocab = vectorizer.vocabulary;
+      const built = embeddingMatrix(vocab.toArray(), (id) => vocab.isSpecialId(id), options.wordVectors, {
+        seed,
+        counts: Array.from({ length: vocab.size }, (_, id) => vocab.count(id)),
+      });
+      setEmbedding(model, built.matrix, vocab.size, options.wordVectors.dim);
+      wordVectorCoverage = built.coverage;
+      if (options.fineTuneEmbeddings === false) model.getLayer('embedding').trainable = false;
+    }
     if (multiLabel) startAtPriors(model, y as number[][]);
     const validation = options.validation;
     const patience = options.patience ?? 2;
@@ -196,7 +227,9 @@ export async function fitRecurrentTextClassifier(data: LabelledRows, options: Fi
     longTexts: options.longTexts ?? 'truncate',
     architecture,
     lengthStats: stats,
-    ...(options.training ? { training: options.training } : {}),
+    ...(options.training || wordVectorCoverage
+      ? { training: { ...options.training, ...(wordVectorCoverage ? { wordVectors: { ...wordVectorCoverage, fineTuned: options.fineTuneEmbeddings !== false } } : {}) } }
+      : {}),
   };
   const classifier = new RecurrentTextClassifier([model], vectorizer, config, 'classifier');
   let thresholds: LabelThreshold[] | undefined;
@@ -214,7 +247,7 @@ export async function fitRecurrentTextClassifier(data: LabelledRows, options: Fi
       throw err;
     }
   }
-  return { classifier, result, lengthStats: stats, maxLength, ...(thresholds ? { thresholds } : {}) };
+  return { classifier, result, lengthStats: stats, maxLength, ...(thresholds ? { thresholds } : {}), ...(wordVectorCoverage ? { wordVectorCoverage } : {}) };
 }
 
 /**

