@@ -16,6 +16,14 @@ export {
   type ResolveModelOptions,
 } from './models.js';
 export { SentimentAsTextClassifier } from './sentiment-classifier.js';
+export {
+  TextClassifierEnsemble,
+  loadTextClassifierEnsemble,
+  chooseEnsembleWeights,
+  ENSEMBLE_KIND,
+  type EnsembleMember,
+  type EnsembleWeightChoice,
+} from './ensemble.js';
 export type { TextClassificationPipeline, TextClassificationResult, ClassScore, ClassifyOptions, ClassificationProblem } from '@seqlab/core';
 export { TASK_NAMES, type TaskName, type SentimentPipeline, type SentimentResult, type Pipeline } from '@seqlab/core';
 export type { TextGenerationPipeline } from '@seqlab/rnn';

@@ -14,6 +14,7 @@ import type { EmbeddingPipeline, SentenceEncoder } from '@seqlab/embeddings';
 import type { ForecastPipeline } from '@seqlab/forecast';
 import type { TextGenerationPipeline } from '@seqlab/rnn';
 import { SentimentAsTextClassifier } from './sentiment-classifier.js';
+import { ENSEMBLE_KIND, loadTextClassifierEnsemble } from './ensemble.js';
 import { checkTask, DEFAULT_MODELS, resolveModelDir, type ResolveModelOptions } from './models.js';
 
 /** The pipeline type each task returns. */
@@ -55,6 +56,9 @@ const KINDS: Readonly<{ [T in TaskName]: Readonly<Record<string, Loader<Pipeline
       (await import('@seqlab/embeddings')).loadUseTextClassifier(dir, { name, ...(o.encoder ? { encoder: o.encoder } : {}) }),
     hybrid: async (dir: string, name: string, o: PipelineOptions) =>
       (await import('@seqlab/embeddings')).loadUseTextClassifier(dir, { name, ...(o.encoder ? { encoder: o.encoder } : {}) }),
+    // Members of any kind, each loaded by this table (paths inside the ensemble's own directory).
+    [ENSEMBLE_KIND]: async (dir: string, name: string, o: PipelineOptions) =>
+      loadTextClassifierEnsemble(dir, name, (memberDir, memberName) => pipeline('text-classification', memberDir, { ...o, name: memberName, allowPaths: true })),
   }),
   'text-generation': Object.freeze({
     'char-lm': async (dir: string, name: string) => (await import('@seqlab/rnn')).loadTextGenerationPipeline(dir, { name }),

@@ -36,6 +36,7 @@ const { values: args } = parseArgs({
     embedding: { type: 'string', default: '96' },
     // Transfer: start the embedding from pre-trained vectors ('glove-6b-100d' or a .vec/.txt file).
     'word-vectors': { type: 'string', default: '' },
+    'freeze-embeddings': { type: 'boolean', default: false },
     attention: { type: 'string', default: 'pooling' },
     dropout: { type: 'string', default: '0.4' },
     batch: { type: 'string', default: '64' },
@@ -67,7 +68,7 @@ const command =
   `--attention ${args.attention} --dropout ${args.dropout} --batch ${args.batch} --lr ${args.lr} --clip ${args.clip} --epochs ${args.epochs} ` +
   `--members ${args.members} --patience ${args.patience} --vocab-size ${args['vocab-size']} --max-length ${args['max-length']} --holdout ${args.holdout} --holdout-mode ${args['holdout-mode']} --holdout-sentences ${args['holdout-sentences']} --minutes ${args.minutes}` +
   (args['holdout-seed'] !== String(seed) ? ` --holdout-seed ${args['holdout-seed']}` : '') +
-  (args['word-vectors'] ? ` --word-vectors ${args['word-vectors']} --results-name ${args['results-name']} --out ${path.relative(REPO_ROOT, args.out!)} --checkpoints ${path.relative(REPO_ROOT, args.checkpoints!)}` : '');
+  (args['word-vectors'] ? ` --word-vectors ${args['word-vectors']}${args['freeze-embeddings'] ? ' --freeze-embeddings' : ''} --results-name ${args['results-name']} --out ${path.relative(REPO_ROOT, args.out!)} --checkpoints ${path.relative(REPO_ROOT, args.checkpoints!)}` : '');
 const transfer = args['word-vectors'] !== '';
 const goal = transfer ? 0.88 : 0.84;
 
@@ -159,7 +160,10 @@ async function trainMember(k: number): Promise<rnn.TrainResult> {
   const mSeed = memberSeed(k);
   setGlobalSeed(mSeed);
   const model = rnn.textClassifier(arch);
-  if (pretrained) rnn.setEmbedding(model, pretrained.matrix, vectorizer.vocabSize, pretrained.dim);
+  if (pretrained) {
+    rnn.setEmbedding(model, pretrained.matrix, vectorizer.vocabSize, pretrained.dim);
+    if (args['freeze-embeddings']) model.getLayer('embedding').trainable = false;
+  }
   if (k === 1 || onlyMember === k) model.summary(undefined, undefined, (l) => console.log(l));
   const resume = args.resume && existsSync(path.join(ckpt, 'state.json'));
   if (!resume && existsSync(ckpt)) await rm(ckpt, { recursive: true, force: true });
@@ -307,7 +311,7 @@ const payload = {
   goal: transfer
     ? { devAccuracy: goal, baseline: 'CNN with random embeddings 82.7%, fine-tuned word2vec 87.2% on the SST-2 test set (Kim 2014)' }
     : { devAccuracy: goal, baseline: 'CNN with random embeddings 82.7% (Kim 2014)' },
-  ...(pretrained ? { wordVectors: { ...pretrained.coverage, fineTuned: true } } : {}),
+  ...(pretrained ? { wordVectors: { ...pretrained.coverage, fineTuned: !args['freeze-embeddings'] } } : {}),
   metrics: {
     devAccuracy: report.accuracy,
     macroF1: report.macroF1,
@@ -346,7 +350,7 @@ function modelCard(): string {
   return [
     '# sentiment: SST-2 BiRNN + attention classifier',
     '',
-    `${nMembers > 1 ? `An ensemble of ${nMembers} classifiers that average their probabilities and attention weights. Each is a` : 'A'} bidirectional ${a.cell.toUpperCase()} (${a.units} units per direction, ${a.layers} layer${a.layers > 1 ? 's' : ''}) over ${a.embeddingDim}-d word embeddings ${pretrained ? `started from ${pretrained.coverage.vectors} (${pretrained.coverage.found} of ${pretrained.coverage.vocabulary} words) and fine-tuned` : 'trained from scratch'}, with ${a.attention === 'none' ? 'the last state' : 'attention pooling'} and dropout ${a.dropout}. Built with \`@seqlab/rnn\`'s \`textClassifier\`${transfer ? '' : '; the default sentiment model of the seqlab CLI and API'}. Predictions come with per-token attention weights.`,
+    `${nMembers > 1 ? `An ensemble of ${nMembers} classifiers that average their probabilities and attention weights. Each is a` : 'A'} bidirectional ${a.cell.toUpperCase()} (${a.units} units per direction, ${a.layers} layer${a.layers > 1 ? 's' : ''}) over ${a.embeddingDim}-d word embeddings ${pretrained ? `started from ${pretrained.coverage.vectors} (${pretrained.coverage.found} of ${pretrained.coverage.vocabulary} words)${args['freeze-embeddings'] ? ', kept frozen' : ' and fine-tuned'}` : 'trained from scratch'}, with ${a.attention === 'none' ? 'the last state' : 'attention pooling'} and dropout ${a.dropout}. Built with \`@seqlab/rnn\`'s \`textClassifier\`${transfer ? '' : '; the default sentiment model of the seqlab CLI and API'}. Predictions come with per-token attention weights.`,
     '',
     '## Data',
     `SST-2 from GLUE: ${payload.data.train} training phrases (\`data/sst2/train.tsv\`); early stopping on ${payload.data.earlyStoppingHoldout}. Reported numbers are on the GLUE dev set (${dev.texts.length} sentences), which training never saw. Word vocabulary of ${payload.data.vocabulary} tokens built from the training phrases (\`@seqlab/tokenize\` TextVectorizer, word tokenizer); texts are cut at ${maxLength} tokens.`,

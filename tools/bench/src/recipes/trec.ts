@@ -2,17 +2,19 @@
  * recipe:trec — TREC question classification (Li & Roth 2002): 6 coarse and 50 fine classes,
  * 5,452 training / 500 test questions. Trains the kinds of the text-classification task on the
  * same rows (TF-IDF logistic regression, the fastText-style embedding bag, a BiLSTM with
- * attention pooling, and the sentence-encoder kinds: a head on Universal Sentence Encoder
- * vectors and its hybrid with TF-IDF n-grams), reports test accuracy and macro F1 of each for
- * TREC-6 and TREC-50, and saves the TREC-6 model with the best accuracy on a held-out 10% of
- * the training questions (never the test set) as models/question-type.
+ * attention pooling from random embeddings (`rnn`) or from GloVe 6B 100-d (`rnn-glove`), and the
+ * sentence-encoder kinds: a head on Universal Sentence Encoder vectors and its hybrid with TF-IDF
+ * n-grams), then an ensemble of the hybrid and rnn-glove whose weights are chosen on the
+ * held-out 10%; reports test accuracy and macro F1 of each for TREC-6 and TREC-50, and saves
+ * the TREC-6 model with the best accuracy on that held-out 10% of the training questions
+ * (never the test set) as models/question-type.
  *
  * The sentence-encoder kinds choose on that held-out 10% only: the head (logistic regression or
  * MLP), its epochs, the hybrid's weight and, for TREC-6, whether to learn the 50 fine labels and
  * sum them into the 6 coarse ones; then they are fitted again with those settings on every
  * training question (`refit`). The other kinds keep the 90% fit.
  *
- *   npm run recipe:trec -- [--seed 1] [--epochs 15] [--units 64] [--kinds tfidf-lr,fasttext,rnn,use,hybrid] [--tasks TREC-6,TREC-50] [--no-save]
+ *   npm run recipe:trec -- [--seed 1] [--epochs 15] [--units 64] [--kinds tfidf-lr,fasttext,rnn,rnn-glove,use,hybrid] [--tasks TREC-6,TREC-50] [--no-save]
  */
 import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -28,6 +30,7 @@ import {
   type TextClassificationMetrics,
 } from '@seqlab/rnn';
 import type { TextClassificationPipeline } from '@seqlab/core';
+import { chooseEnsembleWeights, TextClassifierEnsemble } from '@seqlab/tasks';
 import { REPO_ROOT, dataPath, formatTable, writeResults } from '../lib/report.js';
 
 function arg(name: string, fallback: string): string {
@@ -80,6 +83,8 @@ interface Row {
   testMacroF1: number;
   trainSeconds: number;
   epochs?: number;
+  /** The ensemble's member weights, chosen on validation. */
+  weights?: Record<string, number>;
   /** Sentence-encoder kinds: what validation chose (`labels`: `coarse` = the task's own labels, `fine` = TREC-6 learnt through the 50 fine ones). */
   chosen?: { labels: 'coarse' | 'fine'; hidden: number; headEpochs: number; useWeight?: number; refit: boolean };
 }
@@ -90,8 +95,13 @@ async function gloveFor(texts: readonly string[]) {
   return loadWordVectors(GLOVE_100D, { keep: vocab.vocabulary.toArray() });
 }
 
+/** Class probabilities of each text, in the order of `classes`. */
+async function probsOf(m: TextClassificationPipeline, texts: string[], classes: readonly string[]): Promise<number[][]> {
+  return (await m.predict(texts)).map((r) => classes.map((c) => r.labels.find((l) => l.label === c)!.score));
+}
+
 const rows: Row[] = [];
-let questionType: { model: TextClassificationPipeline; kind: string; metrics: TextClassificationMetrics; validationAccuracy: number; chosen?: Row['chosen'] } | undefined;
+let questionType: { model: TextClassificationPipeline; kind: string; metrics: TextClassificationMetrics; validationAccuracy: number; chosen?: Row['chosen']; weights?: Record<string, number> } | undefined;
 
 const TASKS = arg('tasks', 'TREC-6,TREC-50').split(',');
 for (const [task, labelsOf] of [
@@ -106,7 +116,8 @@ for (const [task, labelsOf] of [
   const fitRows = { texts: split.train.map((i) => train.texts[i]!), labels: split.train.map((i) => labels[i]!) };
   const valRows = { texts: split.holdout.map((i) => train.texts[i]!), labels: split.holdout.map((i) => labels[i]!) };
   const testTruth = labelsOf(test).map((l) => [l]);
-  const candidates: Array<{ kind: string; model: TextClassificationPipeline; validationAccuracy: number; metrics: TextClassificationMetrics; chosen?: Row['chosen'] }> = [];
+  const candidates: Array<{ kind: string; model: TextClassificationPipeline; validationAccuracy: number; metrics: TextClassificationMetrics; chosen?: Row['chosen']; weights?: Record<string, number> }> = [];
+  let hybridValidation: number[][] | undefined;
   for (const kind of KINDS) {
     const t0 = performance.now();
     let model: TextClassificationPipeline;
@@ -120,6 +131,9 @@ for (const [task, labelsOf] of [
       for (const labelsChoice of labelings) {
         const subLabels = labelsChoice === 'fine' ? { train: split.train.map((i) => train.fine[i]!), validation: split.holdout.map((i) => train.fine[i]!) } : undefined;
         const trial = await fitUseTextClassifier(fitRows, { kind, classes, validation: valRows, encoder: encoder!, seed: SEED, clean: false, ...(subLabels ? { subLabels } : {}) });
+        // The ensemble's weights are chosen on the validation rows, so they need the hybrid's
+        // probabilities there from before its refit (the refit has seen those rows).
+        if (kind === 'hybrid' && (!best || trial.validationAccuracy > best.accuracy)) hybridValidation = await probsOf(trial.classifier, valRows.texts, classes);
         trial.classifier.dispose();
         console.log(`  ${task} ${kind} on ${labelsChoice === 'fine' ? 'the fine labels, summed per class' : "the task's labels"}: validation ${trial.validationAccuracy.toFixed(4)} (heads ${trial.heads.map((h) => `${h.hidden}: ${h.validationAccuracy.toFixed(4)}`).join(', ')}${trial.useWeight !== undefined ? `; USE weight ${trial.useWeight}, n-grams alone ${trial.ngramValidationAccuracy!.toFixed(4)}` : ''})`);
         if (!best || trial.validationAccuracy > best.accuracy) best = { labels: labelsChoice, accuracy: trial.validationAccuracy };
@@ -170,28 +184,38 @@ for (const [task, labelsOf] of [
     console.log(`${task} ${kind}: validation ${validationAccuracy.toFixed(4)}, test accuracy ${metrics.accuracy.toFixed(4)}, macro F1 ${metrics.macro.f1.toFixed(4)} (${trainSeconds.toFixed(1)} s)`);
     candidates.push({ kind, model, validationAccuracy, metrics, ...(chosen ? { chosen } : {}) });
   }
-  // PROBE: plain mean of the hybrid's and rnn-glove's probabilities.
-  const h = candidates.find((c) => c.kind === 'hybrid');
-  const g = candidates.find((c) => c.kind === 'rnn-glove');
-  if (h && g) {
-    const probs = async (m: TextClassificationPipeline, texts: string[]) => (await m.predict(texts)).map((r) => classes.map((c) => r.labels.find((l) => l.label === c)!.score));
-    const [ph, pg] = [await probs(h.model, test.texts), await probs(g.model, test.texts)];
-    for (const w of [0.3, 0.4, 0.5, 0.6, 0.7]) {
-      const pred = ph.map((row, i) => {
-        const mix = row.map((x, k) => w * x + (1 - w) * pg[i]![k]!);
-        return classes[mix.indexOf(Math.max(...mix))]!;
-      });
-      const acc = pred.filter((p, i) => p === testTruth[i]![0]).length / pred.length;
-      console.log(`PROBE ${task} seed ${SEED}: hybrid weight ${w}: test ${acc.toFixed(4)}`);
-    }
+  // The ensemble: the hybrid (sentence vectors + n-grams) and the GloVe BiLSTM read questions
+  // differently; the weight of each is chosen on the validation rows (grid of 0.1).
+  const hybrid = candidates.find((c) => c.kind === 'hybrid');
+  const glove = candidates.find((c) => c.kind === 'rnn-glove');
+  if (hybrid && glove && hybridValidation) {
+    const t0 = performance.now();
+    const truth = valRows.labels.map((l) => classes.indexOf(l[0]!));
+    const choice = chooseEnsembleWeights([hybridValidation, await probsOf(glove.model, valRows.texts, classes)], truth);
+    const ensemble = new TextClassifierEnsemble(
+      [
+        { model: hybrid.model, weight: choice.weights[0]! },
+        { model: glove.model, weight: choice.weights[1]! },
+      ],
+      'question-type',
+      { recipe: 'npm run recipe:trec', seed: SEED, task, weights: 'chosen on a stratified 10% of the training questions (hybrid before its refit)', validationAccuracy: choice.accuracy },
+    );
+    const metrics = classificationMetrics(classes, ensemble.problem, testTruth, await ensemble.predict(test.texts));
+    const trainSeconds = (performance.now() - t0) / 1000;
+    const weights = { hybrid: choice.weights[0]!, 'rnn-glove': choice.weights[1]! };
+    rows.push({ task, kind: 'ensemble', validationAccuracy: choice.accuracy, testAccuracy: metrics.accuracy, testMacroF1: metrics.macro.f1, trainSeconds, weights });
+    console.log(`${task} ensemble (hybrid ${weights.hybrid}, rnn-glove ${weights['rnn-glove']}): validation ${choice.accuracy.toFixed(4)}, test accuracy ${metrics.accuracy.toFixed(4)}, macro F1 ${metrics.macro.f1.toFixed(4)}`);
+    candidates.push({ kind: 'ensemble', model: ensemble, validationAccuracy: choice.accuracy, metrics, ...(hybrid.chosen ? { chosen: hybrid.chosen } : {}), weights });
   }
   if (task === 'TREC-6') {
     // Chosen on held-out training questions; the test set only reports.
     const best = candidates.reduce((a, b) => (b.validationAccuracy > a.validationAccuracy ? b : a));
     questionType = best;
-    for (const c of candidates) if (c !== best) c.model.dispose();
+    // An ensemble owns its members: dispose it, or the members it does not hold, never both.
+    const kept = best.model instanceof TextClassifierEnsemble ? new Set<TextClassificationPipeline>(best.model.models) : new Set<TextClassificationPipeline>();
+    for (const c of candidates) if (c !== best && !kept.has(c.model) && c.kind !== 'ensemble') c.model.dispose();
   } else {
-    for (const c of candidates) c.model.dispose();
+    for (const c of candidates) if (c.kind !== 'ensemble') c.model.dispose();
   }
 }
 
@@ -217,9 +241,15 @@ answer a question asks for, one of the 6 coarse TREC classes — ABBR (abbreviat
 (description), ENTY (entity), HUM (person or group), LOC (location), NUM (number, date, amount).
 
 - Task \`text-classification\`, kind \`${questionType.kind}\` (chosen among tfidf-lr, fasttext, a BiLSTM with
-  attention, a head on Universal Sentence Encoder vectors (use) and its hybrid with TF-IDF n-grams, by
-  accuracy on a stratified 10% of the training questions, seed ${SEED}: ${(questionType.validationAccuracy * 100).toFixed(2)}%).
+  attention from random or GloVe-started embeddings, a head on Universal Sentence Encoder vectors (use), its hybrid
+  with TF-IDF n-grams, and an ensemble of the hybrid and the GloVe BiLSTM, by accuracy on a stratified 10% of the
+  training questions, seed ${SEED}: ${(questionType.validationAccuracy * 100).toFixed(2)}%).
 ${
+  questionType.weights
+    ? `- The ensemble averages the class probabilities of its two members (\`members/\`), weighted as chosen on that 10%: the hybrid ${questionType.weights['hybrid']}, the BiLSTM over GloVe 6B 100-d word vectors (fine-tuned; trained on the other 90%, early-stopped on the 10%) ${questionType.weights['rnn-glove']}. Explanations (attention weights) come from the BiLSTM. The 10% also stopped the BiLSTM's training, so its share is chosen on rows it is tuned to; the hybrid's validation probabilities are from before its refit.
+`
+    : ''
+}${
   questionType.chosen
     ? `- Settings chosen on that 10%: ${questionType.chosen.labels === 'fine' ? 'trained on the 50 fine labels, a coarse class scoring the sum of its fine ones' : 'trained on the 6 coarse labels'}; head ${questionType.chosen.hidden === 0 ? 'logistic regression' : `MLP with ${questionType.chosen.hidden} hidden units`} for ${questionType.chosen.headEpochs} epochs${questionType.chosen.useWeight !== undefined ? `; USE probabilities weighted ${questionType.chosen.useWeight}, TF-IDF n-gram probabilities ${(1 - questionType.chosen.useWeight).toFixed(2)}` : ''}. Then fitted again with those settings on every training question.
 - The sentence encoder (USE-lite, 27 MB) is not in this directory: config.json names it with the SHA-256 of its model.json and the loader takes it from @seqlab/embeddings (the installed, verified files).
@@ -249,7 +279,7 @@ const complete = ALL_KINDS.every((k) => KINDS.includes(k)) && TASKS.includes('TR
 const file = await writeResults(complete ? 'trec' : 'trec-partial', `npm run recipe:trec -- --seed ${SEED} --epochs ${EPOCHS} --units ${UNITS}`, {
   backend: backend.name,
   rows,
-  questionType: questionType ? { kind: questionType.kind, ...(questionType.chosen ? { chosen: questionType.chosen } : {}), validationAccuracy: questionType.validationAccuracy, testAccuracy: questionType.metrics.accuracy, bytes: modelBytes ?? null } : null,
+  questionType: questionType ? { kind: questionType.kind, ...(questionType.chosen ? { chosen: questionType.chosen } : {}), ...(questionType.weights ? { weights: questionType.weights } : {}), validationAccuracy: questionType.validationAccuracy, testAccuracy: questionType.metrics.accuracy, bytes: modelBytes ?? null } : null,
   goal: { metric: 'TREC-6 test accuracy', target: 0.95, best: trec6Best, met: trec6Best >= 0.95 },
   references: { 'Kim 2014 CNN-rand': 0.912, 'Kim 2014 CNN-static': 0.928, 'Kim 2014 CNN-non-static': 0.936, 'Silva et al. SVM (hand-made features)': 0.95 },
 });

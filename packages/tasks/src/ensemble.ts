@@ -1,0 +1,229 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import {
+  BadInputError,
+  classificationResult,
+  ModelFileError,
+  readModelConfig,
+  writeModelConfig,
+  type AttributedToken,
+  type ClassificationProblem,
+  type ClassifyOptions,
+  type TextClassificationPipeline,
+  type TextClassificationResult,
+} from '@seqlab/core';
+
+/** The `kind` of an ensemble's config.json. */
+export const ENSEMBLE_KIND = 'ensemble';
+const FORMAT = 'seqlab-tasks/text-classifier-ensemble@1';
+const MEMBERS_DIR = 'members';
+
+/** One member of a {@link TextClassifierEnsemble} and its share of the vote. */
+export interface EnsembleMember {
+  model: TextClassificationPipeline;
+  /** Non-negative; the weights are normalised to sum to 1. */
+  weight: number;
+}
+
+/** How a saved ensemble lists its members in config.json. */
+interface MemberRecord {
+  dir: string;
+  kind: string;
+  weight: number;
+}
+
+/**
+ * Text classifiers of any kinds (e.g. a hybrid on sentence-encoder vectors and a recurrent
+ * network on pre-trained word vectors) combined by a weighted mean of their class
+ * probabilities: models that read text differently make different mistakes, so the mean is
+ * usually better than its best member. Members must share the problem and the class set (in any
+ * order). Explanations (attention weights) come from the first member that gives them.
+ *
+ * Multi-label members are refused: a mean of probabilities would need decision thresholds of
+ * its own, chosen on validation rows, which this kind does not fit.
+ *
+ * @example
+ * ```ts
+ * const ensemble = new TextClassifierEnsemble([{ model: hybrid, weight: 0.8 }, { model: rnn, weight: 0.2 }]);
+ * await ensemble.save('models/question-type');   // members/1-hybrid, members/2-rnn, config.json
+ * ```
+ */
+export class TextClassifierEnsemble implements TextClassificationPipeline {
+  readonly task = 'text-classification' as const;
+  readonly kind = ENSEMBLE_KIND;
+  readonly problem: ClassificationProblem;
+  readonly classes: readonly string[];
+  readonly explains: boolean;
+  readonly maxLength: number;
+  readonly weights: readonly number[];
+  private disposed = false;
+
+  constructor(
+    private readonly members: readonly EnsembleMember[],
+    readonly name = 'ensemble',
+    /** Stored in config.json (`training`). */
+    readonly training?: Record<string, unknown>,
+  ) {
+    if (!Array.isArray(members) || members.length < 2) throw new BadInputError(`an ensemble needs at least two members, got ${Array.isArray(members) ? members.length : typeof members}`);
+    const first = members[0]!.model;
+    members.forEach((m, i) => {
+      if (!(Number.isFinite(m.weight) && m.weight >= 0)) throw new BadInputError(`ensemble member ${i + 1} (${m.model.kind}): weight must be a non-negative number, got ${m.weight}`);
+      if (m.model.task !== 'text-classification') throw new BadInputError(`ensemble member ${i + 1} is a ${String(m.model.task)} model, not a text classifier`);
+      if (m.model.problem === 'multi-label') throw new BadInputError(`ensemble member ${i + 1} (${m.model.kind}) is multi-label; ensembles combine binary or multi-class classifiers`);
+      if (m.model.problem !== first.problem) throw new BadInputError(`ensemble member ${i + 1} (${m.model.kind}) is ${m.model.problem}, member 1 is ${first.problem}`);
+      const same = m.model.classes.length === first.classes.length && m.model.classes.every((c: string) => first.classes.includes(c));
+      if (!same) throw new BadInputError(`ensemble member ${i + 1} (${m.model.kind}) has classes ${m.model.classes.join(', ')}; member 1 has ${first.classes.join(', ')}`);
+    });
+    const total = members.reduce((s, m) => s + m.weight, 0);
+    if (!(total > 0)) throw new BadInputError('ensemble weights are all zero');
+    this.weights = Object.freeze(members.map((m) => m.weight / total));
+    this.problem = first.problem;
+    this.classes = Object.freeze([...first.classes]);
+    this.explains = members.some((m) => m.model.explains);
+    this.maxLength = Math.max(...members.map((m) => m.model.maxLength));
+  }
+
+  /** The member models (owned by the ensemble: disposed with it). */
+  get models(): readonly TextClassificationPipeline[] {
+    return this.members.map((m) => m.model);
+  }
+
+  async predict(texts: string[], options: ClassifyOptions = {}): Promise<TextClassificationResult[]> {
+    if (this.disposed) throw new BadInputError(`model "${this.name}" has been disposed`);
+    // Members run one after another: each already uses the backend's threads.
+    const outputs: TextClassificationResult[][] = [];
+    for (const m of this.members) outputs.push(await m.model.predict(texts, options));
+    const explainer = this.members.findIndex((m) => m.model.explains);
+    return texts.map((_, row) => {
+      const mean = new Float64Array(this.classes.length);
+      let truncated = false;
+      outputs.forEach((out, k) => {
+        const r = out[row]!;
+        truncated ||= r.truncated;
+        const scores = new Map(r.labels.map((l) => [l.label, l.score]));
+        this.classes.forEach((c, i) => (mean[i] += this.weights[k]! * scores.get(c)!));
+      });
+      const tokens: AttributedToken[] | undefined = explainer >= 0 ? outputs[explainer]![row]!.tokens : undefined;
+      return classificationResult(this.classes, mean, this.problem, { truncated, ...(tokens ? { tokens } : {}) });
+    });
+  }
+
+  /**
+   * Writes each member to `members/K-kind/` and then config.json (written last, atomically, so
+   * an interrupted save never leaves a directory that loads as a different model).
+   */
+  async save(dir: string): Promise<void> {
+    const records: MemberRecord[] = [];
+    await fs.rm(path.join(dir, MEMBERS_DIR), { recursive: true, force: true });
+    for (const [i, m] of this.members.entries()) {
+      const sub = `${MEMBERS_DIR}/${i + 1}-${m.model.kind}`;
+      await m.model.save(path.join(dir, sub));
+      records.push({ dir: sub, kind: m.model.kind, weight: this.weights[i]! });
+    }
+    await writeModelConfig(dir, { task: 'text-classification', kind: ENSEMBLE_KIND }, {
+      format: FORMAT,
+      problem: this.problem,
+      classes: this.classes,
+      members: records,
+      ...(this.training ? { training: this.training } : {}),
+    });
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const m of this.members) m.model.dispose();
+  }
+}
+
+/**
+ * Reads a saved {@link TextClassifierEnsemble}: its config.json, then each member through
+ * `loadMember` (the task layer's loader of any kind). Member directories must lie inside `dir`.
+ */
+export async function loadTextClassifierEnsemble(
+  dir: string,
+  name: string,
+  loadMember: (memberDir: string, memberName: string) => Promise<TextClassificationPipeline>,
+): Promise<TextClassifierEnsemble> {
+  const file = path.join(dir, 'config.json');
+  const config = await readModelConfig(dir);
+  if (config.kind !== ENSEMBLE_KIND || config['format'] !== FORMAT) throw new ModelFileError(file, `is not a text-classifier ensemble (${FORMAT})`);
+  const records = config['members'];
+  if (!Array.isArray(records) || records.length < 2) throw new ModelFileError(file, 'members must list at least two member directories');
+  const root = path.resolve(dir);
+  const loaded: EnsembleMember[] = [];
+  try {
+    for (const [i, r] of (records as MemberRecord[]).entries()) {
+      if (!r || typeof r.dir !== 'string' || typeof r.weight !== 'number') throw new ModelFileError(file, `members[${i}] needs a dir and a weight`);
+      const full = path.resolve(dir, r.dir);
+      if (!full.startsWith(root + path.sep)) throw new ModelFileError(file, `members[${i}].dir ${JSON.stringify(r.dir)} is outside the model directory`);
+      loaded.push({ model: await loadMember(full, `${name}/${r.dir}`), weight: r.weight });
+    }
+    const training = config['training'];
+    return new TextClassifierEnsemble(loaded, name, training && typeof training === 'object' ? (training as Record<string, unknown>) : undefined);
+  } catch (err) {
+    for (const m of loaded) m.model.dispose();
+    throw err;
+  }
+}
+
+/** What {@link chooseEnsembleWeights} found. */
+export interface EnsembleWeightChoice {
+  /** One per member, summing to 1. */
+  weights: number[];
+  /** Accuracy of the weighted mean on the rows the weights were chosen on. */
+  accuracy: number;
+  /** Every grid point tried with its accuracy (for reports). */
+  tried: { weights: number[]; accuracy: number }[];
+}
+
+/**
+ * Chooses ensemble weights on held-out rows: every point of the grid of weights in steps of
+ * `step` that sum to 1, scored by the accuracy of the weighted mean of the members'
+ * probabilities. Ties go to the point nearest equal weights (the least committed choice), so
+ * a flat optimum does not lean on one member by chance.
+ *
+ * @param probabilities `[member][row][class]`, classes in one order for every member.
+ * @param truth the class index of each row.
+ */
+export function chooseEnsembleWeights(probabilities: readonly (readonly (readonly number[])[])[], truth: readonly number[], step = 0.1): EnsembleWeightChoice {
+  const M = probabilities.length;
+  if (M < 2) throw new BadInputError(`chooseEnsembleWeights: needs at least two members, got ${M}`);
+  if (!(step > 0 && step <= 0.5)) throw new BadInputError(`chooseEnsembleWeights: step must be in (0, 0.5], got ${step}`);
+  for (const [k, p] of probabilities.entries()) {
+    if (p.length !== truth.length) throw new BadInputError(`chooseEnsembleWeights: member ${k + 1} has ${p.length} rows of probabilities, truth has ${truth.length}`);
+  }
+  const units = Math.round(1 / step);
+  const tried: { weights: number[]; accuracy: number }[] = [];
+  const visit = (prefix: number[], left: number) => {
+    if (prefix.length === M - 1) {
+      const weights = [...prefix, left].map((u) => u / units);
+      tried.push({ weights, accuracy: accuracyOf(probabilities, truth, weights) });
+      return;
+    }
+    for (let u = 0; u <= left; u++) visit([...prefix, u], left - u);
+  };
+  visit([], units);
+  const spread = (w: number[]) => w.reduce((s, x) => s + (x - 1 / M) ** 2, 0);
+  const best = tried.reduce((a, b) => (b.accuracy > a.accuracy + 1e-12 || (Math.abs(b.accuracy - a.accuracy) <= 1e-12 && spread(b.weights) < spread(a.weights)) ? b : a));
+  return { weights: best.weights, accuracy: best.accuracy, tried };
+}
+
+function accuracyOf(probabilities: readonly (readonly (readonly number[])[])[], truth: readonly number[], weights: readonly number[]): number {
+  let correct = 0;
+  truth.forEach((t, row) => {
+    const C = probabilities[0]![row]!.length;
+    let best = -1;
+    let bestScore = -Infinity;
+    for (let c = 0; c < C; c++) {
+      let s = 0;
+      for (let k = 0; k < weights.length; k++) s += weights[k]! * probabilities[k]![row]![c]!;
+      if (s > bestScore) {
+        bestScore = s;
+        best = c;
+      }
+    }
+    if (best === t) correct++;
+  });
+  return truth.length > 0 ? correct / truth.length : 0;
+}

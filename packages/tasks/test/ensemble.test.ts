@@ -1,0 +1,136 @@
+/**
+ * Ensembles of text classifiers of any kinds: a weighted mean of the members' probabilities,
+ * saved as one model directory (members inside), served by pipeline('text-classification'),
+ * with weights chosen on held-out rows.
+ */
+import { readFileSync, promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend, readModelConfig, writeModelConfig, type TextClassificationPipeline } from '@seqlab/core';
+import { expectNoLeakedTensors } from '@seqlab/core/testing';
+import { decodeText, fitLinearTextClassifier, fitRecurrentTextClassifier, stratifiedSample, type LabelledRows } from '@seqlab/rnn';
+import { chooseEnsembleWeights, pipeline, repoRoot, TextClassifierEnsemble } from '../src/index.js';
+
+function trec(file: string): LabelledRows {
+  const lines = decodeText(readFileSync(path.join(repoRoot()!, 'data/trec', file)))
+    .split('\n')
+    .filter((l) => l.trim());
+  return { texts: lines.map((l) => l.slice(l.indexOf(' ') + 1).trim()), labels: lines.map((l) => [l.slice(0, l.indexOf(':'))]) };
+}
+
+let tmp: string;
+let tfidf: TextClassificationPipeline;
+let fasttext: TextClassificationPipeline;
+let recurrent: TextClassificationPipeline;
+const all = trec('train_5500.label');
+const pick = (idx: number[]) => ({ texts: idx.map((i) => all.texts[i]!), labels: idx.map((i) => all.labels[i]!) });
+const fit = pick(stratifiedSample(all.labels, 800, 1));
+const held = pick(stratifiedSample(all.labels, 300, 2).filter((i) => !fit.texts.includes(all.texts[i]!)));
+const test = trec('TREC_10.label');
+
+/** Class probabilities of each text in the order of `classes`. */
+async function probabilities(model: TextClassificationPipeline, texts: string[], classes: readonly string[]): Promise<number[][]> {
+  return (await model.predict(texts)).map((r) => classes.map((c) => r.labels.find((l) => l.label === c)!.score));
+}
+
+beforeAll(async () => {
+  await initBackend({ backend: 'wasm' });
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'seqlab-ensemble-'));
+  tfidf = await fitLinearTextClassifier(fit, { kind: 'tfidf-lr', seed: 1 });
+  fasttext = await fitLinearTextClassifier(fit, { kind: 'fasttext', seed: 1 });
+  recurrent = (await fitRecurrentTextClassifier(fit, { units: 12, embeddingDim: 24, epochs: 3, learningRate: 0.01, seed: 1, clean: false })).classifier;
+}, 120_000);
+
+afterAll(async () => {
+  for (const m of [tfidf, fasttext, recurrent]) m?.dispose();
+  await fs.rm(tmp, { recursive: true, force: true });
+});
+
+describe('TextClassifierEnsemble', () => {
+  it('predicts the weighted mean of its members, explains through the member that can, and loads back as the same model', async () => {
+    const classes = tfidf.classes;
+    const texts = test.texts.slice(0, 60);
+    const [a, b] = [await probabilities(tfidf, texts, classes), await probabilities(recurrent, texts, classes)];
+    const ensemble = new TextClassifierEnsemble([{ model: tfidf, weight: 3 }, { model: recurrent, weight: 1 }], 'pair', { note: 'test' });
+    expect(ensemble.weights).toEqual([0.75, 0.25]);
+    expect(ensemble).toMatchObject({ kind: 'ensemble', problem: 'multi-class', explains: true });
+    const results = await ensemble.predict(texts);
+    results.forEach((r, i) => {
+      const mean = classes.map((_, c) => 0.75 * a[i]![c]! + 0.25 * b[i]![c]!);
+      for (const l of r.labels) expect(l.score).toBeCloseTo(mean[classes.indexOf(l.label)]!, 6);
+      expect(r.label).toBe(classes[mean.indexOf(Math.max(...mean))]);
+      expect(r.tokens!.length).toBeGreaterThan(0);
+    });
+
+    const dir = path.join(tmp, 'pair');
+    await ensemble.save(dir);
+    const config = await readModelConfig(dir);
+    expect(config).toMatchObject({ task: 'text-classification', kind: 'ensemble', problem: 'multi-class', classes, training: { note: 'test' } });
+    expect(config.members).toEqual([
+      { dir: 'members/1-tfidf-lr', kind: 'tfidf-lr', weight: 0.75 },
+      { dir: 'members/2-rnn', kind: 'rnn', weight: 0.25 },
+    ]);
+    await expectNoLeakedTensors(async () => {
+      const loaded = await pipeline('text-classification', dir);
+      try {
+        expect(loaded.kind).toBe('ensemble');
+        const again = await loaded.predict(texts);
+        again.forEach((r, i) => {
+          expect(r.label).toBe(results[i]!.label);
+          expect(r.score).toBeCloseTo(results[i]!.score, 5);
+        });
+      } finally {
+        loaded.dispose();
+      }
+    });
+  }, 60_000);
+
+  it('refuses members it cannot combine, and member paths outside its directory', async () => {
+    expect(() => new TextClassifierEnsemble([{ model: tfidf, weight: 1 }])).toThrow(/at least two members, got 1/);
+    expect(() => new TextClassifierEnsemble([{ model: tfidf, weight: 1 }, { model: fasttext, weight: -1 }])).toThrow(/member 2 \(fasttext\): weight must be a non-negative number/);
+    expect(() => new TextClassifierEnsemble([{ model: tfidf, weight: 0 }, { model: fasttext, weight: 0 }])).toThrow(/weights are all zero/);
+    const twoClass = { texts: fit.texts.slice(0, 200), labels: fit.labels.slice(0, 200).map((l) => [l[0] === 'HUM' ? 'HUM' : 'OTHER']) };
+    const binary = await fitLinearTextClassifier(twoClass, { kind: 'tfidf-lr', seed: 1 });
+    expect(() => new TextClassifierEnsemble([{ model: tfidf, weight: 1 }, { model: binary, weight: 1 }])).toThrow(/member 2 \(tfidf-lr\) is binary, member 1 is multi-class/);
+    binary.dispose();
+
+    const dir = path.join(tmp, 'escape');
+    await writeModelConfig(dir, { task: 'text-classification', kind: 'ensemble' }, {
+      format: 'seqlab-tasks/text-classifier-ensemble@1',
+      members: [
+        { dir: 'members/1', kind: 'tfidf-lr', weight: 0.5 },
+        { dir: '../elsewhere', kind: 'tfidf-lr', weight: 0.5 },
+      ],
+    });
+    await fs.mkdir(path.join(dir, 'members'), { recursive: true });
+    await tfidf.save(path.join(dir, 'members/1'));
+    await expect(pipeline('text-classification', dir)).rejects.toThrow(/members\[1\]\.dir "\.\.\/elsewhere" is outside the model directory/);
+  }, 60_000);
+});
+
+describe('chooseEnsembleWeights', () => {
+  it('finds weights at least as accurate on the held-out rows as either member alone', async () => {
+    const classes = tfidf.classes;
+    const truth = held.labels.map((l) => classes.indexOf(l[0]!));
+    const probs = [await probabilities(tfidf, held.texts, classes), await probabilities(recurrent, held.texts, classes)];
+    const choice = chooseEnsembleWeights(probs, truth);
+    expect(choice.tried).toHaveLength(11);
+    expect(choice.weights[0]! + choice.weights[1]!).toBeCloseTo(1, 10);
+    const alone = [choice.tried.find((t) => t.weights[0] === 1)!.accuracy, choice.tried.find((t) => t.weights[1] === 1)!.accuracy];
+    expect(choice.accuracy).toBeGreaterThanOrEqual(Math.max(...alone));
+    expect(Math.max(...alone)).toBeGreaterThan(0.5);
+  });
+
+  it('breaks ties toward equal weights and checks its input', () => {
+    // Member 1 is right on both rows whatever the weights; every grid point ties.
+    const sure = [[0.9, 0.1], [0.2, 0.8]];
+    const choice = chooseEnsembleWeights([sure, sure, sure], [0, 1], 0.5);
+    expect(choice.accuracy).toBe(1);
+    expect(choice.tried).toHaveLength(6);
+    // With step 0.5 the grid cannot hold (1/3, 1/3, 1/3); the nearest points have one zero weight.
+    expect(choice.weights.filter((w) => w === 0)).toHaveLength(1);
+    expect(() => chooseEnsembleWeights([sure], [0, 1])).toThrow(/at least two members/);
+    expect(() => chooseEnsembleWeights([sure, [[1, 0]]], [0, 1])).toThrow(/member 2 has 1 rows of probabilities, truth has 2/);
+  });
+});
