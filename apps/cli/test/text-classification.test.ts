@@ -49,6 +49,7 @@ describe('train classifier --model auto on a label-sorted CSV of 6 classes', () 
     maxLength: number;
     validationMetrics: { accuracy: number; perClass: { support: number }[] };
     rnnTimeBudgetSeconds: number | null;
+    ensembleWeights: Record<string, number> | null;
   };
 
   beforeAll(async () => {
@@ -62,15 +63,24 @@ describe('train classifier --model auto on a label-sorted CSV of 6 classes', () 
     expect(summary.classes).toEqual(COARSE);
     expect(summary.problem).toBe('multi-class');
     expect(summary.trainRows + summary.validationRows).toBe(1500);
-    expect(summary.candidates.map((c) => c.kind)).toEqual(['tfidf-lr', 'fasttext', 'rnn']);
+    // The three kinds, then their weighted ensemble: on these questions it gets more validation
+    // rows right than any kind alone, so it is a candidate, and the best.
+    expect(summary.candidates.map((c) => c.kind)).toEqual(['tfidf-lr', 'fasttext', 'rnn', 'ensemble']);
     expect(summary.rnnTimeBudgetSeconds).toBe(1500);
     const best = Math.max(...summary.candidates.map((c) => c.accuracy));
+    const alone = Math.max(...summary.candidates.slice(0, 3).map((c) => c.accuracy));
+    expect(summary.candidates[3]!.accuracy).toBeGreaterThan(alone);
+    expect(summary.kind).toBe('ensemble');
     expect(summary.candidates.find((c) => c.kind === summary.kind)!.accuracy).toBe(best);
     expect(summary.validationMetrics.accuracy).toBeCloseTo(best, 10);
     expect(best).toBeGreaterThan(0.6);
+    const weights = Object.values(summary.ensembleWeights!);
+    expect(weights.length).toBeGreaterThanOrEqual(2);
+    expect(weights.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 10);
     expect(summary.maxLength).toBe(Math.max(16, summary.lengthStats.p90));
     const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
-    expect(config).toMatchObject({ task: 'text-classification', kind: summary.kind, classes: COARSE });
+    expect(config).toMatchObject({ task: 'text-classification', kind: 'ensemble', classes: COARSE });
+    expect(config.members.map((m: { kind: string; weight: number }) => [m.kind, m.weight])).toEqual(Object.entries(summary.ensembleWeights!));
   });
 
   it('classify labels questions with the saved model', async () => {

@@ -76,7 +76,8 @@ export class TextClassifierEnsemble implements TextClassificationPipeline {
     });
     const total = members.reduce((s, m) => s + m.weight, 0);
     if (!(total > 0)) throw new BadInputError('ensemble weights are all zero');
-    this.weights = Object.freeze(members.map((m) => m.weight / total));
+    // Rounded so grid weights (0.7, 0.2, 0.1) stay those numbers after a division by 0.9999...
+    this.weights = Object.freeze(members.map((m) => Math.round((m.weight / total) * 1e12) / 1e12));
     this.problem = first.problem;
     this.classes = Object.freeze([...first.classes]);
     this.explains = members.some((m) => m.model.explains);
