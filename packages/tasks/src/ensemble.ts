@@ -23,14 +23,16 @@ export interface EnsembleMember {
   model: TextClassificationPipeline;
   /** Non-negative; the weights are normalised to sum to 1. */
   weight: number;
+  /**
+   * A model name in the models folder that holds this member. The saved ensemble then refers to
+   * it by that name instead of copying it (large members, or members that read sibling models,
+   * such as a USE hybrid reading `models/sentiment`); loading resolves the name again.
+   */
+  ref?: string;
 }
 
-/** How a saved ensemble lists its members in config.json. */
-interface MemberRecord {
-  dir: string;
-  kind: string;
-  weight: number;
-}
+/** How a saved ensemble lists its members in config.json: a directory inside it, or a model name. */
+type MemberRecord = { dir: string; kind: string; weight: number } | { model: string; kind: string; weight: number };
 
 /**
  * Text classifiers of any kinds (e.g. a hybrid on sentence-encoder vectors and a recurrent
@@ -117,6 +119,10 @@ export class TextClassifierEnsemble implements TextClassificationPipeline {
     const records: MemberRecord[] = [];
     await fs.rm(path.join(dir, MEMBERS_DIR), { recursive: true, force: true });
     for (const [i, m] of this.members.entries()) {
+      if (m.ref !== undefined) {
+        records.push({ model: m.ref, kind: m.model.kind, weight: this.weights[i]! });
+        continue;
+      }
       const sub = `${MEMBERS_DIR}/${i + 1}-${m.model.kind}`;
       await m.model.save(path.join(dir, sub));
       records.push({ dir: sub, kind: m.model.kind, weight: this.weights[i]! });
@@ -139,12 +145,14 @@ export class TextClassifierEnsemble implements TextClassificationPipeline {
 
 /**
  * Reads a saved {@link TextClassifierEnsemble}: its config.json, then each member through
- * `loadMember` (the task layer's loader of any kind). Member directories must lie inside `dir`.
+ * `loadMember` (the task layer's loader of any kind). Member directories must lie inside `dir`;
+ * members saved by name go to `loadNamed` (which resolves names in the models folder only).
  */
 export async function loadTextClassifierEnsemble(
   dir: string,
   name: string,
   loadMember: (memberDir: string, memberName: string) => Promise<TextClassificationPipeline>,
+  loadNamed?: (modelName: string) => Promise<TextClassificationPipeline>,
 ): Promise<TextClassifierEnsemble> {
   const file = path.join(dir, 'config.json');
   const config = await readModelConfig(dir);
@@ -155,7 +163,13 @@ export async function loadTextClassifierEnsemble(
   const loaded: EnsembleMember[] = [];
   try {
     for (const [i, r] of (records as MemberRecord[]).entries()) {
-      if (!r || typeof r.dir !== 'string' || typeof r.weight !== 'number') throw new ModelFileError(file, `members[${i}] needs a dir and a weight`);
+      if (!r || typeof r !== 'object' || typeof r.weight !== 'number') throw new ModelFileError(file, `members[${i}] needs a weight and a dir or a model name`);
+      if ('model' in r && typeof r.model === 'string') {
+        if (!loadNamed) throw new ModelFileError(file, `members[${i}] names model ${JSON.stringify(r.model)}, and no models folder is known here`);
+        loaded.push({ model: await loadNamed(r.model), weight: r.weight, ref: r.model });
+        continue;
+      }
+      if (!('dir' in r) || typeof r.dir !== 'string') throw new ModelFileError(file, `members[${i}] needs a dir or a model name`);
       const full = path.resolve(dir, r.dir);
       if (!full.startsWith(root + path.sep)) throw new ModelFileError(file, `members[${i}].dir ${JSON.stringify(r.dir)} is outside the model directory`);
       loaded.push({ model: await loadMember(full, `${name}/${r.dir}`), weight: r.weight });

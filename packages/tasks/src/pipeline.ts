@@ -58,7 +58,18 @@ const KINDS: Readonly<{ [T in TaskName]: Readonly<Record<string, Loader<Pipeline
       (await import('@seqlab/embeddings')).loadUseTextClassifier(dir, { name, ...(o.encoder ? { encoder: o.encoder } : {}) }),
     // Members of any kind, each loaded by this table (paths inside the ensemble's own directory).
     [ENSEMBLE_KIND]: async (dir: string, name: string, o: PipelineOptions) =>
-      loadTextClassifierEnsemble(dir, name, (memberDir, memberName) => pipeline('text-classification', memberDir, { ...o, name: memberName, allowPaths: true })),
+      loadTextClassifierEnsemble(
+        dir,
+        name,
+        (memberDir, memberName) => pipeline('text-classification', memberDir, { ...o, name: memberName, allowPaths: true }),
+        // A member saved by name is another model of the same models folder, never a path.
+        async (modelName) => {
+          const member = resolveModelDir(modelName, { ...o, allowPaths: false });
+          // One level only: a named member that is itself an ensemble could name this one back.
+          if ((await readModelConfig(member.dir)).kind === ENSEMBLE_KIND) throw new BadInputError(`model "${name}": member "${modelName}" is an ensemble; ensembles do not nest`);
+          return pipeline('text-classification', modelName, { ...o, name: modelName, allowPaths: false });
+        },
+      ),
   }),
   'text-generation': Object.freeze({
     'char-lm': async (dir: string, name: string) => (await import('@seqlab/rnn')).loadTextGenerationPipeline(dir, { name }),

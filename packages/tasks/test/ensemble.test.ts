@@ -109,6 +109,48 @@ describe('TextClassifierEnsemble', () => {
   }, 60_000);
 });
 
+describe('ensembles that name other models', () => {
+  it('refer to members by model name instead of copying them, and refuse nesting and paths', async () => {
+    const models = path.join(tmp, 'models');
+    await tfidf.save(path.join(models, 'base'));
+    const base = await pipeline('text-classification', 'base', { modelsDir: models });
+    const named = new TextClassifierEnsemble([{ model: base, weight: 1, ref: 'base' }, { model: fasttext, weight: 1 }], 'mixed');
+    await named.save(path.join(models, 'mixed'));
+    const config = await readModelConfig(path.join(models, 'mixed'));
+    expect(config.members).toEqual([
+      { model: 'base', kind: 'tfidf-lr', weight: 0.5 },
+      { dir: 'members/2-fasttext', kind: 'fasttext', weight: 0.5 },
+    ]);
+    const texts = test.texts.slice(0, 20);
+    const expected = await named.predict(texts);
+    base.dispose();
+    const loaded = await pipeline('text-classification', 'mixed', { modelsDir: models, allowPaths: false });
+    try {
+      expect((await loaded.predict(texts)).map((r) => r.label)).toEqual(expected.map((r) => r.label));
+    } finally {
+      loaded.dispose();
+    }
+
+    const nested = path.join(models, 'nested');
+    await writeModelConfig(nested, { task: 'text-classification', kind: 'ensemble' }, {
+      format: 'seqlab-tasks/text-classifier-ensemble@1',
+      members: [
+        { model: 'mixed', kind: 'ensemble', weight: 0.5 },
+        { model: 'base', kind: 'tfidf-lr', weight: 0.5 },
+      ],
+    });
+    await expect(pipeline('text-classification', 'nested', { modelsDir: models })).rejects.toThrow(/member "mixed" is an ensemble; ensembles do not nest/);
+    await writeModelConfig(nested, { task: 'text-classification', kind: 'ensemble' }, {
+      format: 'seqlab-tasks/text-classifier-ensemble@1',
+      members: [
+        { model: '../base', kind: 'tfidf-lr', weight: 0.5 },
+        { model: 'base', kind: 'tfidf-lr', weight: 0.5 },
+      ],
+    });
+    await expect(pipeline('text-classification', 'nested', { modelsDir: models })).rejects.toThrow(/"\.\.\/base" is not a valid model name .*no paths/);
+  }, 60_000);
+});
+
 describe('chooseEnsembleWeights', () => {
   it('finds weights at least as accurate on the held-out rows as either member alone', async () => {
     const classes = tfidf.classes;
