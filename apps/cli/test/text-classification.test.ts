@@ -252,6 +252,9 @@ describe('multi-label and long texts', () => {
     expect(own.exitCode).toBe(0);
     const s = JSON.parse(own.stdout);
     expect(s.rnnWordVectors).toMatchObject({ vectors: 'own.vec', dim: 3, found: 2 });
+    const frozen = await run(trainClassifierCommand(), ['--data', trainCsv, '--out', join(root, 'own-frozen'), '--model', 'rnn', ...SMALL, '--word-vectors', vec, '--freeze-embeddings']);
+    expect(frozen.exitCode).toBe(0);
+    expect(JSON.parse(readFileSync(join(root, 'own-frozen', 'config.json'), 'utf8')).training.wordVectors).toMatchObject({ vectors: 'own.vec', fineTuned: false });
 
     // Explicit choices that cannot work are refused by name; auto with another size trains from scratch.
     const dims = await run(trainClassifierCommand(), ['--data', trainCsv, '--out', join(root, 'vec-dims'), '--model', 'rnn', ...SMALL, '--word-vectors', vec, '--embedding-dim', '24']);
