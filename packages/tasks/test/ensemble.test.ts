@@ -29,6 +29,11 @@ const fit = pick(stratifiedSample(all.labels, 800, 1));
 const held = pick(stratifiedSample(all.labels, 300, 2).filter((i) => !fit.texts.includes(all.texts[i]!)));
 const test = trec('TREC_10.label');
 
+/** A hand-written ensemble config.json (for the loader's refusals). */
+function writeEnsembleConfig(dir: string, members: Record<string, unknown>[]) {
+  return writeModelConfig(dir, { task: 'text-classification', kind: 'ensemble' }, { format: 'seqlab-tasks/text-classifier-ensemble@1', members });
+}
+
 /** Class probabilities of each text in the order of `classes`. */
 async function probabilities(model: TextClassificationPipeline, texts: string[], classes: readonly string[]): Promise<number[][]> {
   return (await model.predict(texts)).map((r) => classes.map((c) => r.labels.find((l) => l.label === c)!.score));
@@ -96,13 +101,10 @@ describe('TextClassifierEnsemble', () => {
     binary.dispose();
 
     const dir = path.join(tmp, 'escape');
-    await writeModelConfig(dir, { task: 'text-classification', kind: 'ensemble' }, {
-      format: 'seqlab-tasks/text-classifier-ensemble@1',
-      members: [
-        { dir: 'members/1', kind: 'tfidf-lr', weight: 0.5 },
-        { dir: '../elsewhere', kind: 'tfidf-lr', weight: 0.5 },
-      ],
-    });
+    await writeEnsembleConfig(dir, [
+      { dir: 'members/1', kind: 'tfidf-lr', weight: 0.5 },
+      { dir: '../elsewhere', kind: 'tfidf-lr', weight: 0.5 },
+    ]);
     await fs.mkdir(path.join(dir, 'members'), { recursive: true });
     await tfidf.save(path.join(dir, 'members/1'));
     await expect(pipeline('text-classification', dir)).rejects.toThrow(/members\[1\]\.dir "\.\.\/elsewhere" is outside the model directory/);
@@ -132,21 +134,15 @@ describe('ensembles that name other models', () => {
     }
 
     const nested = path.join(models, 'nested');
-    await writeModelConfig(nested, { task: 'text-classification', kind: 'ensemble' }, {
-      format: 'seqlab-tasks/text-classifier-ensemble@1',
-      members: [
-        { model: 'mixed', kind: 'ensemble', weight: 0.5 },
-        { model: 'base', kind: 'tfidf-lr', weight: 0.5 },
-      ],
-    });
+    await writeEnsembleConfig(nested, [
+      { model: 'mixed', kind: 'ensemble', weight: 0.5 },
+      { model: 'base', kind: 'tfidf-lr', weight: 0.5 },
+    ]);
     await expect(pipeline('text-classification', 'nested', { modelsDir: models })).rejects.toThrow(/member "mixed" is an ensemble; ensembles do not nest/);
-    await writeModelConfig(nested, { task: 'text-classification', kind: 'ensemble' }, {
-      format: 'seqlab-tasks/text-classifier-ensemble@1',
-      members: [
-        { model: '../base', kind: 'tfidf-lr', weight: 0.5 },
-        { model: 'base', kind: 'tfidf-lr', weight: 0.5 },
-      ],
-    });
+    await writeEnsembleConfig(nested, [
+      { model: '../base', kind: 'tfidf-lr', weight: 0.5 },
+      { model: 'base', kind: 'tfidf-lr', weight: 0.5 },
+    ]);
     await expect(pipeline('text-classification', 'nested', { modelsDir: models })).rejects.toThrow(/"\.\.\/base" is not a valid model name .*no paths/);
   }, 60_000);
 });
