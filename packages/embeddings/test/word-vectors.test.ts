@@ -5,6 +5,7 @@
 import { readFileSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, loadLayersModel } from '@seqlab/core';
 import { expectNoLeakedTensors } from '@seqlab/core/testing';
@@ -123,7 +124,7 @@ describe('recurrent classifiers started from GloVe', () => {
     frozen.classifier.dispose();
     const model = await loadLayersModel(dir);
     const [table] = model.getLayer('embedding').getWeights();
-    const row = table!.slice([id, 0], [1, 100]);
+    const row = tf.slice(table!, [id, 0], [1, 100]);
     expect(Array.from(row.dataSync())).toEqual(Array.from(glove.get('city')!));
     row.dispose();
     model.dispose();
