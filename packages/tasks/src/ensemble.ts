@@ -56,6 +56,7 @@ export class TextClassifierEnsemble implements TextClassificationPipeline {
   readonly problem: ClassificationProblem;
   readonly classes: readonly string[];
   readonly explains: boolean;
+  /** The shortest length any member reads at once (a longer text is cut or chunked by that member). */
   readonly maxLength: number;
   readonly weights: readonly number[];
   private disposed = false;
@@ -83,7 +84,9 @@ export class TextClassifierEnsemble implements TextClassificationPipeline {
     this.problem = first.problem;
     this.classes = Object.freeze([...first.classes]);
     this.explains = members.some((m) => m.model.explains);
-    this.maxLength = Math.max(...members.map((m) => m.model.maxLength));
+    // A text is truncated when any member cuts it, so the ensemble's length is its shortest
+    // reader's (linear members read whole texts: Infinity).
+    this.maxLength = Math.min(...members.map((m) => m.model.maxLength));
   }
 
   /** The member models (owned by the ensemble: disposed with it). */

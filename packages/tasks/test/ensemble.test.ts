@@ -60,6 +60,9 @@ describe('TextClassifierEnsemble', () => {
     const ensemble = new TextClassifierEnsemble([{ model: tfidf, weight: 3 }, { model: recurrent, weight: 1 }], 'pair', { note: 'test' });
     expect(ensemble.weights).toEqual([0.75, 0.25]);
     expect(ensemble).toMatchObject({ kind: 'ensemble', problem: 'multi-class', explains: true });
+    // The recurrent member reads a bounded length; the linear one whole texts.
+    expect(tfidf.maxLength).toBe(Infinity);
+    expect(ensemble.maxLength).toBe(recurrent.maxLength);
     const results = await ensemble.predict(texts);
     results.forEach((r, i) => {
       const mean = classes.map((_, c) => 0.75 * a[i]![c]! + 0.25 * b[i]![c]!);
