@@ -110,23 +110,32 @@ describe('train classifier --model auto on a label-sorted CSV of 6 classes', () 
 
 describe('train classifier --encoder use', () => {
   const out = join(root, 'use');
-  it('embeds the texts, fits the use and hybrid kinds, keeps the better on validation; classify serves it', async () => {
-    const r = await run(trainClassifierCommand(), ['--data', trainCsv, '--out', out, '--limit', '600', '--encoder', 'use', '--head-hidden', '0,32', '--json']);
+  it('embeds the texts, fits the use and hybrid kinds beside the others, keeps the best on validation; classify serves it', async () => {
+    const r = await run(trainClassifierCommand(), ['--data', trainCsv, '--out', out, '--limit', '600', '--encoder', 'use', '--head-hidden', '0,32', ...TINY, '--json']);
     expect(r.stderr).not.toMatch(/seqlab:/);
     expect(r.exitCode).toBe(0);
     const summary = JSON.parse(r.stdout);
-    expect(summary.candidates.map((c: { kind: string }) => c.kind)).toEqual(['use', 'hybrid']);
+    const kinds = summary.candidates.map((c: { kind: string }) => c.kind);
+    expect(kinds.slice(0, 5)).toEqual(['tfidf-lr', 'fasttext', 'rnn', 'use', 'hybrid']);
+    expect(kinds.slice(5)).toEqual(summary.ensembleWeights ? ['ensemble'] : []);
     const best = Math.max(...summary.candidates.map((c: { accuracy: number }) => c.accuracy));
     expect(summary.candidates.find((c: { kind: string }) => c.kind === summary.kind).accuracy).toBe(best);
     // Scored again through the saved directory: the same accuracy.
     expect(summary.validationMetrics.accuracy).toBeCloseTo(best, 10);
-    expect(best).toBeGreaterThan(0.7);
+    expect(summary.candidates.find((c: { kind: string }) => c.kind === 'hybrid').accuracy).toBeGreaterThan(0.7);
     const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
-    expect(config).toMatchObject({ task: 'text-classification', kind: summary.kind, classes: COARSE, encoder: { name: 'use-lite' }, head: { hidden: expect.any(Number) } });
+    expect(config).toMatchObject({ task: 'text-classification', kind: summary.kind, classes: COARSE });
     const c = await run(classifyCommand(), ['--model', out, '--json', 'How far is it from Denver to Aspen ?', 'Who wrote Hamlet ?']);
     expect(c.exitCode).toBe(0);
     expect(JSON.parse(c.stdout).results.map((x: { label: string }) => x.label)).toEqual(['NUM', 'HUM']);
-  }, 180_000);
+
+    // One encoder kind alone: the saved model names the encoder and its head.
+    const hybridOut = join(root, 'use-hybrid');
+    const h = await run(trainClassifierCommand(), ['--data', trainCsv, '--out', hybridOut, '--limit', '600', '--model', 'hybrid', '--head-hidden', '0,32', '--json']);
+    expect(h.exitCode).toBe(0);
+    expect(JSON.parse(h.stdout).candidates.map((x: { kind: string }) => x.kind)).toEqual(['hybrid']);
+    expect(JSON.parse(readFileSync(join(hybridOut, 'config.json'), 'utf8'))).toMatchObject({ kind: 'hybrid', encoder: { name: 'use-lite' }, head: { hidden: expect.any(Number) } });
+  }, 240_000);
 
   it('refuses a model kind that reads no sentence vectors, and bad head sizes', async () => {
     const r = await run(trainClassifierCommand(), ['--data', trainCsv, '--out', join(root, 'use-bad'), '--encoder', 'use', '--model', 'rnn']);
