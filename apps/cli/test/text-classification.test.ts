@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { classifyCommand } from '../src/commands/classify.js';
 import { evaluateClassifierCommand } from '../src/commands/evaluate-classifier.js';
 import { trainClassifierCommand } from '../src/commands/train-classifier.js';
+import { TFIDF_L2_CANDIDATES } from '@seqlab/rnn';
 import { dataFile, run } from './helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'seqlab-textclf-'));
@@ -103,6 +104,8 @@ describe('train classifier --model auto on a label-sorted CSV of 6 classes', () 
     expect((e.confusionMatrix as number[][]).flat().reduce((a, b) => a + b, 0)).toBe(500);
     expect(e.micro.f1).toBeCloseTo(e.accuracy, 10);
     expect(e.baseline.data).toBe(trainCsv);
+    // Its L2 penalty was chosen on validation rows (one of the candidates), not left at a default.
+    expect(TFIDF_L2_CANDIDATES).toContain(e.baseline.l2);
     expect(e.baseline.accuracy).toBeGreaterThan(0.8);
     expect(e.accuracy).toBeGreaterThan(0.6);
   });
