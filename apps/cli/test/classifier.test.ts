@@ -16,7 +16,8 @@ describe('seqlab train classifier + sentiment + evaluate classifier', () => {
   let summary: { validationMetrics: { accuracy: number }; epochsCompleted: number; trainRows: number };
 
   beforeAll(async () => {
-    const r = await run(trainClassifierCommand(), ['--data', train, '--validation', dev, '--out', model, '--model', 'rnn', '--epochs', '3', ...TINY_CLASSIFIER, '--json']);
+    // Head truncation, as SST-2 sentiment models are usually read (the default, head+tail, is checked below).
+    const r = await run(trainClassifierCommand(), ['--data', train, '--validation', dev, '--out', model, '--model', 'rnn', '--epochs', '3', ...TINY_CLASSIFIER, '--truncation', 'head', '--json']);
     expect(r.stderr).not.toMatch(/seqlab:/);
     expect(r.exitCode).toBe(0);
     summary = JSON.parse(r.stdout);
@@ -30,6 +31,19 @@ describe('seqlab train classifier + sentiment + evaluate classifier', () => {
       expect(existsSync(join(model, f)), f).toBe(true);
     }
   });
+
+  it('keeps head+tail truncation by default in the sentiment layout, and the sentiment command reads it so', async () => {
+    const ht = join(root, 'clf-head-tail');
+    const r = await run(trainClassifierCommand(), ['--data', train, '--out', ht, '--model', 'rnn', '--epochs', '1', ...TINY_CLASSIFIER, '--max-length', '6']);
+    expect(r.exitCode).toBe(0);
+    expect(JSON.parse(readFileSync(join(ht, 'config.json'), 'utf8'))).toMatchObject({ task: 'sentiment', maxLength: 6, truncation: 'head+tail' });
+    const long = 'the first half is a slog , but the final act is a wonderful surprise';
+    const s = await run(sentimentCommand(), ['--model', ht, '--explain', '--top', '6', '--json', long]);
+    expect(s.exitCode).toBe(0);
+    const words = JSON.parse(s.stdout).results[0].explanation.map((t: { word: string }) => t.word);
+    // One word from the head, five from the tail.
+    expect(new Set(words)).toEqual(new Set(['the', 'is', 'a', 'wonderful', 'surprise', 'act']));
+  }, 60_000);
 
   it('labels known sentences and explains them with attention weights', async () => {
     const r = await run(sentimentCommand(), ['--model', model, '--explain', '--top', '3', '--json', ...KNOWN.map(([t]) => t)]);

@@ -13,7 +13,8 @@ import {
 } from '@seqlab/core';
 import { TextVectorizer } from '@seqlab/tokenize';
 import { resolveTextClassifierOptions, withAttentionWeights, type TextClassifierConfig } from './builders/text-classifier.js';
-import { positiveInt, RnnArgumentError } from './errors.js';
+import { oneOf, positiveInt, RnnArgumentError } from './errors.js';
+import { keptPositions, TRUNCATION_STRATEGIES, type TruncationStrategy } from './classification/long-texts.js';
 import { readJson } from './generation/load.js';
 import { CompiledModel } from './inference/compiled-model.js';
 import { ensembleScores } from './inference/ensemble-scores.js';
@@ -31,8 +32,14 @@ export interface SentimentModelDirConfig {
   format: string;
   labels: ['negative', 'positive'];
   vectorizerFile: string;
-  /** Tokens kept per text (longer texts are truncated at the end). */
+  /** Tokens kept per text (longer texts are truncated as {@link truncation} says). */
   maxLength: number;
+  /**
+   * Which tokens of a longer text are kept: `head` (directories saved before this field existed),
+   * `tail`, or `head+tail` (a quarter of the budget from the start, the rest from the end, where
+   * reviews tend to conclude).
+   */
+  truncation?: TruncationStrategy;
   architecture: TextClassifierConfig;
   /**
    * An ensemble: subdirectories (relative to the model directory) that each hold one
@@ -120,12 +127,18 @@ export class SentimentModel implements SentimentPipeline {
       const [B, L0] = enc.shape;
       const L = Math.max(2, Math.min(L0, this.config.maxLength));
       const ids = new Int32Array(B * L);
-      for (let r = 0; r < B; r++) ids.set(enc.ids.subarray(r * L0, r * L0 + Math.min(L, L0)), r * L);
+      const strategy = this.config.truncation ?? 'head';
+      // Positions kept from each row: all of a short row, the strategy's choice of a long one.
+      const kept = Array.from({ length: B }, (_, r) => keptPositions(enc.tokens[r]!.length, L, strategy));
+      for (let r = 0; r < B; r++) kept[r]!.forEach((p, j) => (ids[r * L + j] = enc.ids[r * L0 + p]!));
       const [probs, weights] = await this.scores(ids, B, L);
       for (let r = 0; r < B; r++) {
         const p = [probs[r * 2]!, probs[r * 2 + 1]!];
         const label = p[1]! >= p[0]! ? 'positive' : 'negative';
-        const tokens = enc.tokens[r]!.slice(0, L).map((t, j) => ({ text: t.text, start: t.start, end: t.end, weight: weights[r * L + j]! }));
+        const tokens = kept[r]!.map((pos, j) => {
+          const t = enc.tokens[r]![pos]!;
+          return { text: t.text, start: t.start, end: t.end, weight: weights[r * L + j]! };
+        });
         out.push({ label, score: label === 'positive' ? p[1]! : p[0]!, probabilities: p, tokens });
       }
       await new Promise<void>((resolve) => setImmediate(resolve));
@@ -140,6 +153,7 @@ export class SentimentModel implements SentimentPipeline {
     await saveSentimentModel(dir, this.owned, this.vectorizer, {
       architecture: this.config.architecture,
       maxLength: this.config.maxLength,
+      ...(this.config.truncation ? { truncation: this.config.truncation } : {}),
       precision,
       ...(this.config.training ? { training: this.config.training as Record<string, unknown> } : {}),
     });
@@ -170,6 +184,7 @@ export async function loadSentimentModel(dir: string, options: { name?: string }
   }
   const arch = resolveTextClassifierOptions(config.architecture);
   if (arch.numClasses !== 2) throw new RnnArgumentError(`loadSentimentModel: expected a 2-class model, config says ${arch.numClasses}`);
+  if (config.truncation !== undefined) oneOf(`loadSentimentModel: ${path.join(dir, 'config.json')}: truncation`, config.truncation, TRUNCATION_STRATEGIES);
   const vectorizer = TextVectorizer.fromJSON(await readJson<unknown>(path.join(dir, config.vectorizerFile ?? 'vectorizer.json'), 'loadSentimentModel'));
   if (vectorizer.vocabSize !== arch.vocabSize) {
     throw new RnnArgumentError(`loadSentimentModel: the vectorizer has ${vectorizer.vocabSize} tokens but the model expects ${arch.vocabSize}`);
@@ -225,6 +240,8 @@ export function sentimentMemberDirs(dir: string, config: Pick<SentimentModelDirC
 export interface SaveSentimentModelOptions {
   /** Tokens kept per text at prediction time. Default 64. */
   maxLength?: number;
+  /** Which tokens of a longer text are kept. Default `head`. */
+  truncation?: TruncationStrategy;
   /** What produced the model (seed, command, data); stored in `config.json`. */
   training?: Record<string, unknown>;
   /** Storage precision of the weights (`'float16'` halves the files). Default `'float32'`. */
@@ -264,6 +281,7 @@ export async function saveSentimentModel(
     labels: ['negative', 'positive'],
     vectorizerFile: 'vectorizer.json',
     maxLength: options.maxLength ?? 64,
+    ...(options.truncation && options.truncation !== 'head' ? { truncation: oneOf('saveSentimentModel: truncation', options.truncation, TRUNCATION_STRATEGIES) } : {}),
     architecture: arch,
     ...(members ? { members } : {}),
     ...(precision !== 'float32' ? { precision } : {}),

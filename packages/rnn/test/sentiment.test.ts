@@ -8,6 +8,7 @@ import { expectNoLeakedTensors } from '@seqlab/core/testing';
 import { TextVectorizer } from '@seqlab/tokenize';
 import {
   bucketedData,
+  loadRecurrentTextClassifier,
   loadSentimentModel,
   loadTextGenerator,
   resolveTextClassifierOptions,
@@ -58,6 +59,25 @@ describe('loadSentimentModel', () => {
     expect(preds[0]!.probabilities[1]).toBeCloseTo(direct[1]!, 5);
     await expect(sentiment.predict([42 as unknown as string])).rejects.toThrow(/texts\[0\] must be a string/);
     sentiment.dispose();
+
+    // Longer texts: head+tail keeps the start and the end, as the text-classification task reads it.
+    const long = 'the opening is slow and the middle drags on and on without any point at all , but the ending is wonderful';
+    const ht = await tempDir();
+    await saveSentimentModel(ht, model, vectorizer, { architecture: resolveTextClassifierOptions(arch), maxLength: 8, truncation: 'head+tail' });
+    const loaded = await loadSentimentModel(ht);
+    const [pred] = await loaded.predict([long]);
+    const words = long.split(' ');
+    expect(pred!.tokens.map((t) => t.text)).toEqual([...words.slice(0, 2), ...words.slice(-6)]);
+    const keptIds = [...vectorizer.encodeIds(long).slice(0, 2), ...vectorizer.encodeIds(long).slice(-6)];
+    const direct8 = tf.tidy(() => (model.predict(tf.tensor2d(keptIds, [1, 8], 'int32')) as tf.Tensor).dataSync());
+    expect(pred!.probabilities[1]).toBeCloseTo(direct8[1]!, 5);
+    loaded.dispose();
+    // The same directory read as a binary text classifier keeps the same tokens.
+    const clf = await loadRecurrentTextClassifier(ht);
+    const [asClf] = await clf.predict([long], { explain: true });
+    expect(asClf!.tokens!.map((t) => t.text)).toEqual(pred!.tokens.map((t) => t.text));
+    clf.dispose();
+    await expect(saveSentimentModel(ht, model, vectorizer, { architecture: resolveTextClassifierOptions(arch), truncation: 'middle' as never })).rejects.toThrow(/truncation must be one of/);
     model.dispose();
   });
 

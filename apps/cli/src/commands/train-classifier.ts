@@ -165,7 +165,7 @@ export function trainClassifierCommand(): Command {
     const unknown = validation.labels.flat().find((l) => !classes.includes(l));
     if (unknown !== undefined) throw new InputError(`--validation: label "${unknown}" does not occur in the training rows (classes: ${classes.join(', ')})`);
     const sentimentLayout = !multiLabel && SENTIMENT_CLASSES.includes(JSON.stringify(classes));
-    const truncation = sentimentLayout ? 'head' : o.truncation;
+    const truncation = o.truncation;
 
     const useEncoder = o.encoder === 'use' || ENCODER_KINDS.includes(o.model);
     const fitsRnn = o.model === 'auto' || o.model === 'rnn';
@@ -342,7 +342,7 @@ export function trainClassifierCommand(): Command {
       const chosen = candidates.reduce((best, c) => (c.metrics.accuracy > best.metrics.accuracy ? c : best));
       if (chosen.kind === 'rnn' && sentimentLayout) {
         const clf = chosen.model as import('@seqlab/rnn').RecurrentTextClassifier;
-        await rnn.saveSentimentModel(out, [...clf.members], clf.vectorizer, { architecture: clf.config.architecture, maxLength, training });
+        await rnn.saveSentimentModel(out, [...clf.members], clf.vectorizer, { architecture: clf.config.architecture, maxLength, truncation, training });
       } else {
         await chosen.model.save(out);
       }

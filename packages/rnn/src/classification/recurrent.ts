@@ -378,7 +378,8 @@ export async function loadRecurrentTextClassifier(dir: string, options: { name?:
       kind: 'rnn',
       problem: 'binary',
       classes: (raw.labels as string[] | undefined) ?? ['negative', 'positive'],
-      truncation: 'head',
+      // Sentiment directories keep the head unless they say otherwise.
+      truncation: (raw.truncation as TruncationStrategy | undefined) ?? 'head',
       longTexts: 'truncate',
     } as RecurrentClassifierDirConfig;
   } else if (raw.task === 'text-classification') {
