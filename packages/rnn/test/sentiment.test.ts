@@ -74,7 +74,7 @@ describe('loadSentimentModel', () => {
     loaded.dispose();
     // The same directory read as a binary text classifier keeps the same tokens.
     const clf = await loadRecurrentTextClassifier(ht);
-    const [asClf] = await clf.predict([long], { explain: true });
+    const [asClf] = await clf.predict([long]);
     expect(asClf!.tokens!.map((t) => t.text)).toEqual(pred!.tokens.map((t) => t.text));
     clf.dispose();
     await expect(saveSentimentModel(ht, model, vectorizer, { architecture: resolveTextClassifierOptions(arch), truncation: 'middle' as never })).rejects.toThrow(/truncation must be one of/);
