@@ -14,7 +14,7 @@
  * sum them into the 6 coarse ones; then they are fitted again with those settings on every
  * training question (`refit`). The other kinds keep the 90% fit.
  *
- *   npm run recipe:trec -- [--seed 1] [--epochs 15] [--units 64] [--kinds tfidf-lr,fasttext,rnn,rnn-glove,use,hybrid] [--tasks TREC-6,TREC-50] [--no-save]
+ *   npm run recipe:trec -- [--seed 1] [--epochs 15] [--units 64] [--kinds tfidf-lr,fasttext,rnn,rnn-glove,use,hybrid] [--tasks TREC-6,TREC-50] [--no-save] [--results-name NAME]
  */
 import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -277,7 +277,10 @@ encoder?.dispose();
 
 // A run of some kinds or tasks only is a trial: it does not replace the full table.
 const complete = ALL_KINDS.every((k) => KINDS.includes(k)) && TASKS.includes('TREC-6') && TASKS.includes('TREC-50');
-const file = await writeResults(complete ? 'trec' : 'trec-partial', `npm run recipe:trec -- --seed ${SEED} --epochs ${EPOCHS} --units ${UNITS}`, {
+// `--results-name` keeps a partial run (e.g. other seeds of some kinds) under a name of its own.
+const resultsName = arg('results-name', complete ? 'trec' : 'trec-partial');
+const partialArgs = complete ? '' : ` --kinds ${KINDS.join(',')} --tasks ${TASKS.join(',')}${SAVE ? '' : ' --no-save'}`;
+const file = await writeResults(resultsName, `npm run recipe:trec -- --seed ${SEED} --epochs ${EPOCHS} --units ${UNITS}${partialArgs}${resultsName !== (complete ? 'trec' : 'trec-partial') ? ` --results-name ${resultsName}` : ''}`, {
   backend: backend.name,
   rows,
   questionType: questionType ? { kind: questionType.kind, ...(questionType.chosen ? { chosen: questionType.chosen } : {}), ...(questionType.weights ? { weights: questionType.weights } : {}), validationAccuracy: questionType.validationAccuracy, testAccuracy: questionType.metrics.accuracy, bytes: modelBytes ?? null } : null,
