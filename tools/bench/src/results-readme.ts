@@ -129,7 +129,7 @@ if (sst2 || sst2use || shakespeare) {
     const members = sst2ens.members as Json[];
     rows.push({
       recipe: '`npm run recipe:sst2-ensemble`',
-      model: `weighted mean of ${members.map((x) => `\`${String(x.name)}\` ${String(x.weight)}`).join(', ')} (weights chosen on recipe:sst2-use's model-choice rows), \`models/sentiment-transfer\``,
+      model: `weighted mean of ${members.map((x) => `\`${String(x.name)}\` ${String(x.weight)}`).join(', ')} (weights chosen on recipe:sst2-use's model-choice rows), \`models/sentiment-transfer\`${sst2ens.baseline ? `; TF-IDF logistic regression on the same phrases: ${fmt(((sst2ens.baseline as Json).devAccuracy as number) * 100, 2)}%` : ''}`,
       metric: 'GLUE SST-2 dev accuracy',
       value: `${((m.devAccuracy as number) * 100).toFixed(2)}%`,
       goal: '>= 88% (transfer)',

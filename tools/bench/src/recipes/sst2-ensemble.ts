@@ -17,7 +17,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { initBackend, SeededRandom, type TextClassificationPipeline } from '@seqlab/core';
 import { chooseEnsembleWeights, pipeline, TextClassifierEnsemble } from '@seqlab/tasks';
-import { classificationMetrics } from '@seqlab/rnn';
+import { classificationMetrics, fitLinearTextClassifier } from '@seqlab/rnn';
 import { REPO_ROOT, formatTable, writeResults } from '../lib/report.js';
 import { readSst2 } from './sst2-data.js';
 import { sst2Holdout, tiedTo } from './sst2-holdout.js';
@@ -75,7 +75,15 @@ const evenDev = accuracy(
   dev.labels.map((_, i) => CLASSES.map((_c, k) => members.reduce((s, m, j) => s + even[j]! * m.dev[i]![k]!, 0))),
   dev.labels,
 );
+// The baseline a user would try first, on the same training phrases as the members: TF-IDF
+// logistic regression with its L2 penalty chosen on the same choice rows.
+const t0 = performance.now();
+const fitRows = { texts: split.trainIdx.map((i) => train.sentences[i]!), labels: split.trainIdx.map((i) => [CLASSES[train.labels[i]!]!]) };
+const tfidf = await fitLinearTextClassifier(fitRows, { kind: 'tfidf-lr', classes: CLASSES, seed: SEED, validation: { texts: choose.texts, labels: choose.labels.map((y) => [CLASSES[y]!]) } });
+const baseline = { choose: await probabilities(tfidf, choose.texts), dev: await probabilities(tfidf, dev.sentences), l2: tfidf.config.training?.l2 as number, seconds: (performance.now() - t0) / 1000 };
+tfidf.dispose();
 const rows = [
+  { model: `baseline: TF-IDF logistic regression (L2 ${baseline.l2})`, kind: 'tfidf-lr', weight: '', choiceAccuracy: accuracy(baseline.choose, choose.labels), devAccuracy: accuracy(baseline.dev, dev.labels) },
   ...members.map((m) => ({ model: m.name, kind: m.kind, weight: '', choiceAccuracy: accuracy(m.choose, choose.labels), devAccuracy: accuracy(m.dev, dev.labels) })),
   { model: 'equal weights', kind: 'ensemble', weight: even.map((w) => w.toFixed(2)).join(' / '), choiceAccuracy: NaN, devAccuracy: evenDev },
   { model: OUT, kind: 'ensemble', weight: choice.weights.join(' / '), choiceAccuracy: choice.accuracy, devAccuracy: metrics.accuracy },
@@ -115,6 +123,7 @@ const file = await writeResults('sst2-ensemble', command, {
   data: { choiceRows: choose.texts.length, choiceSentences: chooseSentences.length, dev: dev.sentences.length, split: "recipe:sst2-use's model-choice set (recipe:sst2's holdout, seed 1)" },
   members: members.map((m, i) => ({ name: m.name, kind: m.kind, weight: choice.weights[i]!, choiceAccuracy: accuracy(m.choose, choose.labels), devAccuracy: accuracy(m.dev, dev.labels) })),
   equalWeightsDevAccuracy: evenDev,
+  baseline: { kind: 'tfidf-lr', l2: baseline.l2, fitRows: fitRows.texts.length, choiceAccuracy: accuracy(baseline.choose, choose.labels), devAccuracy: accuracy(baseline.dev, dev.labels), seconds: baseline.seconds },
   metrics: { devAccuracy: metrics.accuracy, macroF1: metrics.macro.f1, choiceAccuracy: choice.accuracy, confusionMatrix: metrics.confusionMatrix },
   goal: { devAccuracy: 0.88, met: metrics.accuracy >= 0.88, note: 'issue 15: >= 88% GLUE dev with transfer' },
   savedModel: SAVE ? `models/${OUT}` : null,
