@@ -49,6 +49,7 @@ export {
   SENTIMENT_LABELS,
   sentimentFromPositive,
   classificationResult,
+  classScores,
   CLASSIFICATION_PROBLEMS,
   type ClassificationProblem,
   type ClassScore,

@@ -1,4 +1,5 @@
 import type { TaskName } from './io/model-config.js';
+import { BadInputError } from './errors.js';
 
 /**
  * What every pipeline returned by `pipeline(task, model)` has: the task, the model kind within
@@ -134,6 +135,21 @@ export interface TextClassificationPipeline extends Pipeline {
   /** Multi-label models that keep one: the decision threshold of each class, in class order. */
   readonly thresholds?: readonly number[];
   predict(texts: string[], options?: ClassifyOptions): Promise<TextClassificationResult[]>;
+}
+
+/**
+ * The class scores of a {@link TextClassificationResult} in the order of `classes` (the inverse
+ * of {@link classificationResult}), e.g. to combine models whose outputs list classes differently.
+ *
+ * @throws BadInputError when the result has no score for one of `classes`.
+ */
+export function classScores(result: TextClassificationResult, classes: readonly string[]): number[] {
+  const byLabel = new Map(result.labels.map((l) => [l.label, l.score]));
+  return classes.map((c) => {
+    const score = byLabel.get(c);
+    if (score === undefined) throw new BadInputError(`no score for class ${JSON.stringify(c)}; the result has ${result.labels.map((l) => l.label).join(', ')}`);
+    return score;
+  });
 }
 
 /**

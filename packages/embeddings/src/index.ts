@@ -58,6 +58,7 @@ export {
   WordVectors,
   gloveFile,
   GLOVE_100D,
+  GLOVE_100D_DIM,
   GLOVE_PACKAGE,
   GLOVE_100D_SHA256,
   type LoadWordVectorsOptions,

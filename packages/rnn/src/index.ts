@@ -137,7 +137,7 @@ export {
   type FitRecurrentClassifierResult,
   type LabelledRows,
 } from './classification/fit-recurrent.js';
-export { embeddingMatrix, setEmbedding, type WordVectorLookup, type WordVectorCoverage } from './classification/word-vectors.js';
+export { embeddingMatrix, vocabularyEmbedding, setEmbedding, type WordVectorLookup, type WordVectorCoverage } from './classification/word-vectors.js';
 export {
   LinearTextClassifier,
   fitLinearTextClassifier,

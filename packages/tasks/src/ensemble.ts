@@ -3,6 +3,7 @@ import path from 'node:path';
 import {
   BadInputError,
   classificationResult,
+  classScores,
   ModelFileError,
   readModelConfig,
   writeModelConfig,
@@ -99,15 +100,27 @@ export class TextClassifierEnsemble implements TextClassificationPipeline {
     // Members run one after another: each already uses the backend's threads.
     const outputs: TextClassificationResult[][] = [];
     for (const m of this.members) outputs.push(await m.model.predict(texts, options));
+    return this.combine(outputs);
+  }
+
+  /**
+   * The ensemble's results from its members' results on the same texts (`outputs[k]` from member
+   * k): what {@link predict} returns, for callers that already hold the members' predictions.
+   */
+  combine(outputs: readonly (readonly TextClassificationResult[])[]): TextClassificationResult[] {
+    if (outputs.length !== this.members.length) throw new BadInputError(`combine: ${outputs.length} result lists for ${this.members.length} members`);
+    const rows = outputs[0]!.length;
+    outputs.forEach((out, k) => {
+      if (out.length !== rows) throw new BadInputError(`combine: member ${k + 1} has ${out.length} results, member 1 has ${rows}`);
+    });
     const explainer = this.members.findIndex((m) => m.model.explains);
-    return texts.map((_, row) => {
+    return Array.from({ length: rows }, (_, row) => {
       const mean = new Float64Array(this.classes.length);
       let truncated = false;
       outputs.forEach((out, k) => {
         const r = out[row]!;
         truncated ||= r.truncated;
-        const scores = new Map(r.labels.map((l) => [l.label, l.score]));
-        this.classes.forEach((c, i) => (mean[i] += this.weights[k]! * scores.get(c)!));
+        classScores(r, this.classes).forEach((s, i) => (mean[i] += this.weights[k]! * s));
       });
       const tokens: AttributedToken[] | undefined = explainer >= 0 ? outputs[explainer]![row]!.tokens : undefined;
       return classificationResult(this.classes, mean, this.problem, { truncated, ...(tokens ? { tokens } : {}) });

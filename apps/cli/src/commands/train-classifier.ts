@@ -17,8 +17,6 @@ const ENCODER_KINDS: readonly string[] = ['use', 'hybrid'];
 
 /** `--word-vectors auto` uses GloVe only when it knows at least this share of the training tokens (English text). */
 export const AUTO_WORD_VECTOR_COVERAGE = 0.5;
-/** The size of the bundled GloVe vectors: `--word-vectors auto` with another `--embedding-dim` trains from scratch without loading them. */
-const GLOVE_DIM = 100;
 
 /** The recurrent model's default time budget under `--model auto` (seconds). */
 export const AUTO_RNN_BUDGET_SECONDS = 1500;
@@ -119,7 +117,7 @@ export function trainClassifierCommand(): Command {
     .option('--clip <norm>', 'rnn: clip gradients to this global norm', '5')
     .option('--val-split <f>', 'fraction of --data held out (stratified) when --validation is not given', '0.1')
     .option('--limit <n>', 'train on N rows: a stratified, seeded sample (quick runs)')
-.option('--thresholds <how>', 'multi-label decision thresholds: f1 (each label the threshold that maximises its F1 on the validation rows) or one number for every label, e.g. 0.5', 'f1')
+    .option('--thresholds <how>', 'multi-label decision thresholds: f1 (each label the threshold that maximises its F1 on the validation rows) or one number for every label, e.g. 0.5', 'f1')
     .option('--no-refit', 'keep the chosen fasttext/tfidf-lr model as fitted on the training rows (default: refit it on training + validation rows once validation has chosen it)')
     .option('--patience <n>', 'rnn: early stopping, epochs without a better --monitor (0 = off)', '2')
     .option('--monitor <metric>', 'rnn: what picks the best epoch on validation: accuracy (subset accuracy for multi-label) | loss', 'accuracy')
@@ -169,14 +167,22 @@ export function trainClassifierCommand(): Command {
 
     const useEncoder = o.encoder === 'use' || ENCODER_KINDS.includes(o.model);
     const fitsRnn = o.model === 'auto' || o.model === 'rnn';
-    // Token-length statistics of the training texts, as the models tokenize them.
+    // The training texts as the models tokenize them: for the length statistics and the word
+    // vectors' coverage.
     const counter = new TextVectorizer({ tokenizer: 'word', clean: rnn.DEFAULT_CLEAN });
-    const stats = rnn.lengthStats(train.texts.map((t) => counter.tokenize(t).length));
+    // One pass; only the lengths and the word counts are kept (a vocabulary's worth of memory).
+    const wordCounts = new Map<string, number>();
+    const lengths = train.texts.map((t) => {
+      const tokens = counter.tokenize(t);
+      for (const k of tokens) wordCounts.set(k.text, (wordCounts.get(k.text) ?? 0) + 1);
+      return tokens.length;
+    });
+    const stats = rnn.lengthStats(lengths);
     const maxLength = o.maxLength ?? rnn.defaultMaxLength(stats);
     if (!o.json) {
       note(`${data}: ${train.texts.length} training / ${validation.texts.length} validation texts, ${classes.length} classes${multiLabel ? ' (multi-label)' : ''}, text column "${all.textColumn}", label column "${all.labelColumn}"`);
       note(`text length in tokens: median ${stats.p50}, 90th percentile ${stats.p90}, max ${stats.max}${fitsRnn ? `; the rnn reads ${maxLength}${o.maxLength ? '' : ' (the 90th percentile, 16..256)'}, longer texts ${truncation}` : ''}`);
-      const longer = train.texts.filter((t) => counter.tokenize(t).length > maxLength).length;
+      const longer = lengths.filter((n) => n > maxLength).length;
       if (longer > 0 && fitsRnn) note(`${longer} of ${train.texts.length} training texts are longer than ${maxLength} tokens (${truncation} kept; \`seqlab classify --long-texts chunks\` reads them whole)`);
     }
 
@@ -193,7 +199,14 @@ export function trainClassifierCommand(): Command {
     const problem = multiLabel ? ('multi-label' as const) : classes.length === 2 ? ('binary' as const) : ('multi-class' as const);
     const training = { seed: o.seed, data, validation: validationFile ?? `${o.valSplit} of --data (stratified)`, trainRows: train.texts.length, lengthStats: stats };
 
-    type Candidate = { kind: string; seconds: number; model: import('@seqlab/core').TextClassificationPipeline; metrics: import('@seqlab/rnn').TextClassificationMetrics };
+    type Candidate = {
+      kind: string;
+      seconds: number;
+      model: import('@seqlab/core').TextClassificationPipeline;
+      metrics: import('@seqlab/rnn').TextClassificationMetrics;
+      /** Its results on the validation rows (the ensemble combines them instead of predicting again). */
+      results: import('@seqlab/core').TextClassificationResult[];
+    };
     const candidates: Candidate[] = [];
     // Multi-label thresholds of the linear kinds, kept for the refit of the chosen one.
     const thresholdsOf = new Map<string, number[]>();
@@ -217,7 +230,7 @@ export function trainClassifierCommand(): Command {
           let fitted: Awaited<ReturnType<typeof rnn.fitRecurrentTextClassifier>> | undefined;
           // Chosen again on a resume (the same rule and data give the same choice), so the network
           // has the embedding size of its checkpoint, which then replaces the starting values.
-          const wordVectors = await chooseWordVectors(o.wordVectors, train.texts.map((t) => counter.tokenize(t).map((k) => k.text)), o.embeddingDim, o.json);
+          const wordVectors = await chooseWordVectors(o.wordVectors, wordCounts, o.embeddingDim, o.json);
           rnnResult = await session.run(async (onProgress) => {
             fitted = await rnn.fitRecurrentTextClassifier(trainRows, {
               classes,
@@ -305,8 +318,9 @@ export function trainClassifierCommand(): Command {
           }
         }
         const seconds = (performance.now() - t0) / 1000;
-        const metrics = rnn.classificationMetrics(classes, problem, validation.labels, await model.predict(validation.texts));
-        candidates.push({ kind, seconds, model, metrics });
+        const results = await model.predict(validation.texts);
+        const metrics = rnn.classificationMetrics(classes, problem, validation.labels, results);
+        candidates.push({ kind, seconds, model, metrics, results });
         if (!o.json) note(`${kind}: validation ${multiLabel ? 'subset accuracy' : 'accuracy'} ${fmt(metrics.accuracy)}, macro F1 ${fmt(metrics.macro.f1)}${multiLabel ? `, micro F1 ${fmt(metrics.micro.f1)}` : ''} (${seconds.toFixed(1)} s)`);
       }
       // `--model auto` on one-label data also tries the kinds together: the weighted mean of their
@@ -317,13 +331,15 @@ export function trainClassifierCommand(): Command {
       let ensembleWeights: Record<string, number> | null = null;
       if (o.model === 'auto' && !multiLabel && candidates.length >= 2) {
         const { chooseEnsembleWeights, TextClassifierEnsemble } = await import('@seqlab/tasks');
+        const { classScores } = await import('@seqlab/core');
         const truth = validation.labels.map((l) => classes.indexOf(l[0]!));
         // The three kinds best on validation: a finer search over more members would fit the
         // validation rows rather than the data.
         const pool = [...candidates].sort((a, b) => b.metrics.accuracy - a.metrics.accuracy).slice(0, 3);
-        const probabilities: number[][][] = [];
-        for (const c of pool) probabilities.push((await c.model.predict(validation.texts)).map((r) => classes.map((k) => r.labels.find((l) => l.label === k)!.score)));
-        const choice = chooseEnsembleWeights(probabilities, truth);
+        const choice = chooseEnsembleWeights(
+          pool.map((c) => c.results.map((r) => classScores(r, classes))),
+          truth,
+        );
         const used = pool.map((c, i) => ({ c, weight: choice.weights[i]! })).filter((m) => m.weight > 0);
         const bestAlone = Math.max(...candidates.map((c) => c.metrics.accuracy));
         if (used.length >= 2 && choice.accuracy > bestAlone) {
@@ -333,8 +349,9 @@ export function trainClassifierCommand(): Command {
             'classifier',
             { ...training, weights: 'chosen on the validation rows', validationAccuracy: choice.accuracy },
           );
-          const metrics = rnn.classificationMetrics(classes, problem, validation.labels, await ensemble.predict(validation.texts));
-          candidates.push({ kind: 'ensemble', seconds: used.reduce((s, m) => s + m.c.seconds, 0), model: ensemble, metrics });
+          const results = ensemble.combine(used.map((m) => m.c.results));
+          const metrics = rnn.classificationMetrics(classes, problem, validation.labels, results);
+          candidates.push({ kind: 'ensemble', seconds: used.reduce((s, m) => s + m.c.seconds, 0), model: ensemble, metrics, results });
           if (!o.json) note(`ensemble (${used.map((m) => `${m.c.kind} ${m.weight}`).join(' + ')}, weights chosen on validation): validation accuracy ${fmt(metrics.accuracy)}, macro F1 ${fmt(metrics.macro.f1)}`);
         }
       }
@@ -456,22 +473,23 @@ export function trainClassifierCommand(): Command {
  */
 async function chooseWordVectors(
   spec: string,
-  tokenized: readonly string[][],
+  wordCounts: ReadonlyMap<string, number>,
   embeddingDim: number | undefined,
   quiet: boolean,
 ): Promise<import('@seqlab/rnn').WordVectorLookup | undefined> {
   if (spec === 'none') return undefined;
   const auto = spec === 'auto';
-  const { loadWordVectors, GLOVE_100D } = await import('@seqlab/embeddings');
+  const { loadWordVectors, GLOVE_100D, GLOVE_100D_DIM } = await import('@seqlab/embeddings');
   const { ModelFileError, BadInputError } = await import('@seqlab/core');
   const source = auto ? GLOVE_100D : spec;
-  if (auto && embeddingDim !== undefined && embeddingDim !== GLOVE_DIM) {
-    if (!quiet) note(`rnn: embedding trained from scratch (--embedding-dim ${embeddingDim}; ${GLOVE_100D} has ${GLOVE_DIM} dimensions)`);
+  // Another size under auto: from scratch, without reading the 300 MB table.
+  if (auto && embeddingDim !== undefined && embeddingDim !== GLOVE_100D_DIM) {
+    if (!quiet) note(`rnn: embedding trained from scratch (--embedding-dim ${embeddingDim}; ${GLOVE_100D} has ${GLOVE_100D_DIM} dimensions)`);
     return undefined;
   }
   let vectors: Awaited<ReturnType<typeof loadWordVectors>>;
   try {
-    vectors = await loadWordVectors(source, { keep: new Set(tokenized.flat()) });
+    vectors = await loadWordVectors(source, { keep: wordCounts.keys() });
   } catch (err) {
     if (auto && err instanceof ModelFileError) {
       if (!quiet) note(`rnn: embedding trained from scratch (${err.message})`);
@@ -485,9 +503,9 @@ async function chooseWordVectors(
   }
   let known = 0;
   let total = 0;
-  for (const tokens of tokenized) {
-    total += tokens.length;
-    for (const t of tokens) if (vectors.has(t)) known++;
+  for (const [word, count] of wordCounts) {
+    total += count;
+    if (vectors.has(word)) known += count;
   }
   const share = total > 0 ? known / total : 0;
   if (auto && share < AUTO_WORD_VECTOR_COVERAGE) {

@@ -12,7 +12,7 @@ import { checkClasses } from './labels.js';
 import { chooseThresholds, DEFAULT_THRESHOLD, type LabelThreshold } from './thresholds.js';
 import { defaultMaxLength, keptPositions, lengthStats, type LengthStats, type LongTextMode, type TruncationStrategy } from './long-texts.js';
 import { RecurrentTextClassifier, type RecurrentClassifierDirConfig } from './recurrent.js';
-import { embeddingMatrix, setEmbedding, type WordVectorCoverage, type WordVectorLookup } from './word-vectors.js';
+import { setEmbedding, vocabularyEmbedding, type WordVectorCoverage, type WordVectorLookup } from './word-vectors.js';
 
 /** Texts with their labels (one or more per text). */
 export interface LabelledRows {
@@ -136,6 +136,9 @@ export async function fitRecurrentTextClassifier(data: LabelledRows, options: Fi
   if (thresholdRule !== 'f1' && !(typeof thresholdRule === 'number' && thresholdRule > 0 && thresholdRule < 1)) {
     throw new BadInputError(`thresholds must be 'f1' or a number between 0 and 1, got ${JSON.stringify(thresholdRule)}`);
   }
+  if (options.wordVectors && options.embeddingDim !== undefined && options.embeddingDim !== options.wordVectors.dim) {
+    throw new BadInputError(`embeddingDim ${options.embeddingDim} differs from the ${options.wordVectors.dim} dimensions of word vectors ${options.wordVectors.name}; leave embeddingDim unset`);
+  }
   const index = new Map(classes.map((c, i) => [c, i]));
   const classOf = (l: string, r: number, what: string) => {
     const id = index.get(l);
@@ -173,21 +176,14 @@ export async function fitRecurrentTextClassifier(data: LabelledRows, options: Fi
     numClasses: classes.length,
     output: multiLabel ? 'sigmoid' : 'softmax',
   });
-  if (options.wordVectors && options.embeddingDim !== undefined && options.embeddingDim !== options.wordVectors.dim) {
-    throw new BadInputError(`embeddingDim ${options.embeddingDim} differs from the ${options.wordVectors.dim} dimensions of word vectors ${options.wordVectors.name}; leave embeddingDim unset`);
-  }
   setGlobalSeed(seed);
   const model: tfl.LayersModel = textClassifier(architecture);
   let result: TrainResult;
   let wordVectorCoverage: WordVectorCoverage | undefined;
   try {
     if (options.wordVectors) {
-      const vocab = vectorizer.vocabulary;
-      const built = embeddingMatrix(vocab.toArray(), (id) => vocab.isSpecialId(id), options.wordVectors, {
-        seed,
-        counts: Array.from({ length: vocab.size }, (_, id) => vocab.count(id)),
-      });
-      setEmbedding(model, built.matrix, vocab.size, options.wordVectors.dim);
+      const built = vocabularyEmbedding(vectorizer.vocabulary, options.wordVectors, seed);
+      setEmbedding(model, built.matrix, vectorizer.vocabSize, options.wordVectors.dim);
       wordVectorCoverage = built.coverage;
       if (options.fineTuneEmbeddings === false) model.getLayer('embedding').trainable = false;
     }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { BadInputError } from '@seqlab/core';
+import type { Vocabulary } from '@seqlab/tokenize';
 
 /**
  * Pre-trained word vectors a classifier's embedding can start from. `@seqlab/embeddings`'
@@ -86,6 +87,14 @@ export function embeddingMatrix(
     matrix,
     coverage: { vectors: vectors.name, dim, found, vocabulary: words, tokenShare: tokensSeen > 0 ? tokensFound / tokensSeen : 0 },
   };
+}
+
+/** {@link embeddingMatrix} for a vectorizer's vocabulary: its tokens, specials and training counts. */
+export function vocabularyEmbedding(vocabulary: Vocabulary, vectors: WordVectorLookup, seed = 1): { matrix: Float32Array; coverage: WordVectorCoverage } {
+  return embeddingMatrix(vocabulary.toArray(), (id) => vocabulary.isSpecialId(id), vectors, {
+    seed,
+    counts: Array.from({ length: vocabulary.size }, (_, id) => vocabulary.count(id)),
+  });
 }
 
 /** Writes `matrix` into the model's `embedding` layer (shape-checked). */

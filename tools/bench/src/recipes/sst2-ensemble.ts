@@ -15,7 +15,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { initBackend, SeededRandom, type TextClassificationPipeline } from '@seqlab/core';
+import { classScores, initBackend, SeededRandom, type TextClassificationPipeline } from '@seqlab/core';
 import { chooseEnsembleWeights, pipeline, TextClassifierEnsemble } from '@seqlab/tasks';
 import { classificationMetrics, fitLinearTextClassifier } from '@seqlab/rnn';
 import { REPO_ROOT, formatTable, writeResults } from '../lib/report.js';
@@ -48,7 +48,7 @@ const choose = { texts: chooseIdx.map((i) => train.sentences[i]!), labels: choos
 console.log(`SST-2: weights chosen on ${choose.texts.length} rows (${chooseSentences.length} held-out sentences and their phrases); GLUE dev ${dev.sentences.length} sentences`);
 
 const CLASSES = ['negative', 'positive'];
-const probabilities = async (m: TextClassificationPipeline, texts: string[]) => (await m.predict(texts)).map((r) => CLASSES.map((c) => r.labels.find((l) => l.label === c)!.score));
+const probabilities = async (m: TextClassificationPipeline, texts: string[]) => (await m.predict(texts)).map((r) => classScores(r, CLASSES));
 const accuracy = (p: number[][], y: number[]) => p.filter((row, i) => (row[1]! > row[0]! ? 1 : 0) === y[i]).length / y.length;
 
 const members: Array<{ name: string; kind: string; model: TextClassificationPipeline; choose: number[][]; dev: number[][] }> = [];

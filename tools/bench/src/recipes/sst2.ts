@@ -6,7 +6,7 @@
  * Goal: >= 84% dev accuracy (random-embedding CNN: 82.7%). With `--word-vectors glove-6b-100d`
  * the embedding starts from GloVe (transfer; goal 88%, Kim 2014's fine-tuned word2vec CNN 87.2%).
  *
- *   npm run recipe:sst2 -- --seed 1 --word-vectors glove-6b-100d --results-name sst2-glove --out models/sentiment-glove --checkpoints checkpoints/sst2-glove
+ *   npm run recipe:sst2 -- --seed 1 --word-vectors glove-6b-100d --freeze-embeddings --results-name sst2-glove --out models/sentiment-glove --checkpoints checkpoints/sst2-glove-frozen
  *
  *   npm run recipe:sst2 -- --seed 1 [--members 3] [--minutes 30] [--resume] [--finalize-only]
  *   npm run recipe:sst2 -- --seed 1 --member 2     # one member only (run two at once on two cores)
@@ -128,8 +128,7 @@ const pretrained = transfer
   ? await (async () => {
       const { loadWordVectors } = await import('@seqlab/embeddings');
       const vectors = await loadWordVectors(args['word-vectors']!, { keep: vectorizer.vocabulary.toArray() });
-      const v = vectorizer.vocabulary;
-      const built = rnn.embeddingMatrix(v.toArray(), (id) => v.isSpecialId(id), vectors, { seed, counts: Array.from({ length: v.size }, (_, id) => v.count(id)) });
+      const built = rnn.vocabularyEmbedding(vectorizer.vocabulary, vectors, seed);
       console.log(`word vectors ${vectors.name}: ${built.coverage.found} of ${built.coverage.vocabulary} words, ${(built.coverage.tokenShare * 100).toFixed(1)}% of training tokens`);
       return { ...built, dim: vectors.dim };
     })()

@@ -18,7 +18,7 @@
  */
 import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { initBackend } from '@seqlab/core';
+import { classScores, initBackend, type TextClassificationPipeline, type TextClassificationResult } from '@seqlab/core';
 import { fitUseTextClassifier, GLOVE_100D, loadEncoder, loadWordVectors } from '@seqlab/embeddings';
 import { TextVectorizer } from '@seqlab/tokenize';
 import {
@@ -29,7 +29,6 @@ import {
   stratifiedSplit,
   type TextClassificationMetrics,
 } from '@seqlab/rnn';
-import type { TextClassificationPipeline } from '@seqlab/core';
 import { chooseEnsembleWeights, TextClassifierEnsemble } from '@seqlab/tasks';
 import { REPO_ROOT, dataPath, formatTable, writeResults } from '../lib/report.js';
 
@@ -97,7 +96,7 @@ async function gloveFor(texts: readonly string[]) {
 
 /** Class probabilities of each text, in the order of `classes`. */
 async function probsOf(m: TextClassificationPipeline, texts: string[], classes: readonly string[]): Promise<number[][]> {
-  return (await m.predict(texts)).map((r) => classes.map((c) => r.labels.find((l) => l.label === c)!.score));
+  return (await m.predict(texts)).map((r) => classScores(r, classes));
 }
 
 const rows: Row[] = [];
@@ -116,7 +115,16 @@ for (const [task, labelsOf] of [
   const fitRows = { texts: split.train.map((i) => train.texts[i]!), labels: split.train.map((i) => labels[i]!) };
   const valRows = { texts: split.holdout.map((i) => train.texts[i]!), labels: split.holdout.map((i) => labels[i]!) };
   const testTruth = labelsOf(test).map((l) => [l]);
-  const candidates: Array<{ kind: string; model: TextClassificationPipeline; validationAccuracy: number; metrics: TextClassificationMetrics; chosen?: Row['chosen']; weights?: Record<string, number> }> = [];
+  const candidates: Array<{
+    kind: string;
+    model: TextClassificationPipeline;
+    validationAccuracy: number;
+    metrics: TextClassificationMetrics;
+    testResults: TextClassificationResult[];
+    validationResults?: TextClassificationResult[];
+    chosen?: Row['chosen'];
+    weights?: Record<string, number>;
+  }> = [];
   let hybridValidation: number[][] | undefined;
   for (const kind of KINDS) {
     const t0 = performance.now();
@@ -178,20 +186,23 @@ for (const [task, labelsOf] of [
     }
     const trainSeconds = (performance.now() - t0) / 1000;
     // A refitted model has seen the validation rows: its validation figure is the one measured before the refit.
-    validationAccuracy ??= classificationMetrics(classes, model.problem, valRows.labels, await model.predict(valRows.texts)).accuracy;
-    const metrics = classificationMetrics(classes, model.problem, testTruth, await model.predict(test.texts));
+    // Kept for the ensemble, which combines its members' results rather than predicting again.
+    const validationResults = validationAccuracy === undefined ? await model.predict(valRows.texts) : undefined;
+    validationAccuracy ??= classificationMetrics(classes, model.problem, valRows.labels, validationResults!).accuracy;
+    const testResults = await model.predict(test.texts);
+    const metrics = classificationMetrics(classes, model.problem, testTruth, testResults);
     rows.push({ task, kind, validationAccuracy, testAccuracy: metrics.accuracy, testMacroF1: metrics.macro.f1, trainSeconds, ...(epochs ? { epochs } : {}), ...(chosen ? { chosen } : {}) });
     console.log(`${task} ${kind}: validation ${validationAccuracy.toFixed(4)}, test accuracy ${metrics.accuracy.toFixed(4)}, macro F1 ${metrics.macro.f1.toFixed(4)} (${trainSeconds.toFixed(1)} s)`);
-    candidates.push({ kind, model, validationAccuracy, metrics, ...(chosen ? { chosen } : {}) });
+    candidates.push({ kind, model, validationAccuracy, metrics, testResults, ...(validationResults ? { validationResults } : {}), ...(chosen ? { chosen } : {}) });
   }
   // The ensemble: the hybrid (sentence vectors + n-grams) and the GloVe BiLSTM read questions
   // differently; the weight of each is chosen on the validation rows (grid of 0.1).
   const hybrid = candidates.find((c) => c.kind === 'hybrid');
   const glove = candidates.find((c) => c.kind === 'rnn-glove');
-  if (hybrid && glove && hybridValidation) {
+  if (hybrid && glove && hybridValidation && glove.validationResults) {
     const t0 = performance.now();
     const truth = valRows.labels.map((l) => classes.indexOf(l[0]!));
-    const choice = chooseEnsembleWeights([hybridValidation, await probsOf(glove.model, valRows.texts, classes)], truth);
+    const choice = chooseEnsembleWeights([hybridValidation, glove.validationResults.map((r) => classScores(r, classes))], truth);
     const ensemble = new TextClassifierEnsemble(
       [
         { model: hybrid.model, weight: choice.weights[0]! },
@@ -200,13 +211,14 @@ for (const [task, labelsOf] of [
       'question-type',
       { recipe: 'npm run recipe:trec', seed: SEED, task, weights: 'chosen on a stratified 10% of the training questions (hybrid before its refit)', validationAccuracy: choice.accuracy },
     );
-    const metrics = classificationMetrics(classes, ensemble.problem, testTruth, await ensemble.predict(test.texts));
+    const testResults = ensemble.combine([hybrid.testResults, glove.testResults]);
+    const metrics = classificationMetrics(classes, ensemble.problem, testTruth, testResults);
     // Its members' fitting time plus choosing the weights and combining.
     const trainSeconds = (performance.now() - t0) / 1000 + rows.filter((r) => r.task === task && (r.kind === 'hybrid' || r.kind === 'rnn-glove')).reduce((s, r) => s + r.trainSeconds, 0);
     const weights = { hybrid: choice.weights[0]!, 'rnn-glove': choice.weights[1]! };
     rows.push({ task, kind: 'ensemble', validationAccuracy: choice.accuracy, testAccuracy: metrics.accuracy, testMacroF1: metrics.macro.f1, trainSeconds, weights });
     console.log(`${task} ensemble (hybrid ${weights.hybrid}, rnn-glove ${weights['rnn-glove']}): validation ${choice.accuracy.toFixed(4)}, test accuracy ${metrics.accuracy.toFixed(4)}, macro F1 ${metrics.macro.f1.toFixed(4)}`);
-    candidates.push({ kind: 'ensemble', model: ensemble, validationAccuracy: choice.accuracy, metrics, ...(hybrid.chosen ? { chosen: hybrid.chosen } : {}), weights });
+    candidates.push({ kind: 'ensemble', model: ensemble, validationAccuracy: choice.accuracy, metrics, testResults, ...(hybrid.chosen ? { chosen: hybrid.chosen } : {}), weights });
   }
   if (task === 'TREC-6') {
     // Chosen on held-out training questions; the test set only reports.
