@@ -251,22 +251,33 @@ describe('multi-label and long texts', () => {
     const out = join(root, 'glove-rnn');
     const r = await run(trainClassifierCommand(), ['--data', trainCsv, '--out', out, '--model', 'rnn', ...SMALL]);
     expect(r.exitCode).toBe(0);
-    expect(r.stderr).toMatch(/rnn: embedding starts from glove-6b-100d \(\d+ of the training words, (9\d|100)\.\d% of the training tokens\)/);
+    expect(r.stderr).toMatch(/rnn: embedding starts from glove-6b-100d \(\d+ of the \d+ training words, (9\d|100)\.\d% of the training tokens\)/);
     const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
     expect(config.architecture.embeddingDim).toBe(100);
     expect(config.training.wordVectors).toMatchObject({ vectors: 'glove-6b-100d', dim: 100, fineTuned: true });
     expect(config.training.wordVectors.tokenShare).toBeGreaterThan(0.9);
 
-    // A user's own vectors in the word2vec text format: 3 dimensions, two words.
+    // A user's own vectors in the word2vec text format: 3 dimensions, two question words and one
+    // that no TREC question holds.
     const vec = join(root, 'own.vec');
-    writeFileSync(vec, '2 3\nwhat 0.1 0.2 0.3\nwho -0.1 0.5 0.0\n');
+    writeFileSync(vec, '3 3\nwhat 0.1 0.2 0.3\nquokkas 0.7 0.7 0.1\nwho -0.1 0.5 0.0\n');
     const own = await run(trainClassifierCommand(), ['--data', trainCsv, '--out', join(root, 'own-vec'), '--model', 'rnn', ...SMALL, '--word-vectors', vec, '--json']);
     expect(own.exitCode).toBe(0);
     const s = JSON.parse(own.stdout);
     expect(s.rnnWordVectors).toMatchObject({ vectors: 'own.vec', dim: 3, found: 2 });
     const frozen = await run(trainClassifierCommand(), ['--data', trainCsv, '--out', join(root, 'own-frozen'), '--model', 'rnn', ...SMALL, '--word-vectors', vec, '--freeze-embeddings']);
     expect(frozen.exitCode).toBe(0);
-    expect(JSON.parse(readFileSync(join(root, 'own-frozen', 'config.json'), 'utf8')).training.wordVectors).toMatchObject({ vectors: 'own.vec', fineTuned: false });
+    const frozenConfig = JSON.parse(readFileSync(join(root, 'own-frozen', 'config.json'), 'utf8'));
+    expect(frozenConfig.training.wordVectors).toMatchObject({ vectors: 'own.vec', fineTuned: false });
+    // Frozen vectors carry the words training lacked (an open vocabulary), here the one.
+    expect(frozen.stderr).toMatch(/rnn: 1 more word of own\.vec carried with their frozen vectors/);
+    expect(frozenConfig.training.openVocabulary).toEqual({ vectors: 'own.vec', added: 1, limit: 20000 });
+    const vocab = JSON.parse(readFileSync(join(root, 'own-frozen', 'vectorizer.json'), 'utf8')).vocabulary.tokens;
+    expect(vocab.at(-1)).toBe('quokkas');
+    expect(frozenConfig.architecture.vocabSize).toBe(vocab.length);
+    const closed = await run(trainClassifierCommand(), ['--data', trainCsv, '--out', join(root, 'own-closed'), '--model', 'rnn', ...SMALL, '--word-vectors', vec, '--freeze-embeddings', '--open-vocabulary', '0']);
+    expect(closed.exitCode).toBe(0);
+    expect(JSON.parse(readFileSync(join(root, 'own-closed', 'config.json'), 'utf8')).training.openVocabulary).toBeUndefined();
 
     // Explicit choices that cannot work are refused by name; auto with another size trains from scratch.
     const dims = await run(trainClassifierCommand(), ['--data', trainCsv, '--out', join(root, 'vec-dims'), '--model', 'rnn', ...SMALL, '--word-vectors', vec, '--embedding-dim', '24']);

@@ -14,7 +14,7 @@ export {
 export { installChainedOps } from './chained-ops.js';
 export { writeFileAtomic, writeJsonAtomic } from './io/atomic.js';
 export { ModelFileError } from './io/errors.js';
-export { fileSystem, registerFileRouter, resolveModelPath, MODEL_JSON } from './io/file-system.js';
+export { fileSystem, registerFileRouter, resolveModelPath, sharedWeightsInUse, MODEL_JSON, SHARED_WEIGHTS_FILE, type SharedWeightsOptions } from './io/file-system.js';
 export {
   readModelConfig,
   writeModelConfig,

@@ -93,6 +93,41 @@ describe('file-system model IO', () => {
     loaded.dispose();
   });
 
+  it('stores large weights once for sibling models that share them, and checks them on load', async () => {
+    setGlobalSeed(3);
+    const a = classifier();
+    setGlobalSeed(4);
+    const b = classifier();
+    // b takes a's embedding (as ensemble members over one frozen embedding do); its other weights differ.
+    b.layers[0]!.setWeights(a.layers[0]!.getWeights());
+    const ensemble = path.join(root, 'ensemble');
+    // The 30 x 6 float32 embedding is 720 bytes: shared above 500, the other weights are smaller.
+    for (const [name, m] of [['member-1', a], ['member-2', b]] as const) await saveModel(m, path.join(ensemble, name), { sharedWeights: { minBytes: 500 } });
+    const shared = (await fs.readdir(ensemble)).filter((f) => /^shared\.[0-9a-f]{16}\.bin$/.test(f));
+    expect(shared).toHaveLength(1);
+    expect((await fs.stat(path.join(ensemble, shared[0]!))).size).toBe(720);
+    const manifest = JSON.parse(await fs.readFile(path.join(ensemble, 'member-2', 'model.json'), 'utf8')).weightsManifest;
+    expect(manifest.map((g: { paths: string[] }) => g.paths[0])).toEqual([expect.stringMatching(/^weights\./), `../${shared[0]}`]);
+    for (const [name, m] of [['member-1', a], ['member-2', b]] as const) {
+      const loaded = await loadLayersModel(path.join(ensemble, name));
+      expect(await predict(loaded)).toEqual(await predict(m));
+      loaded.dispose();
+    }
+    // A changed shared file fails every member's integrity check, by name.
+    const file = path.join(ensemble, shared[0]!);
+    const bytes = await fs.readFile(file);
+    bytes[3] ^= 1;
+    await fs.writeFile(file, bytes);
+    await expect(loadLayersModel(path.join(ensemble, 'member-1'))).rejects.toThrow(/shared\.[0-9a-f]{16}\.bin.*SHA-256 does not match/);
+    // Outside the shared-file form, a path out of the directory is still refused.
+    const json = JSON.parse(await fs.readFile(path.join(ensemble, 'member-2', 'model.json'), 'utf8'));
+    json.weightsManifest[1].paths = ['../../elsewhere.bin'];
+    await fs.writeFile(path.join(ensemble, 'member-2', 'model.json'), JSON.stringify(json));
+    await expect(loadLayersModel(path.join(ensemble, 'member-2'))).rejects.toThrow(/points outside the model directory/);
+    a.dispose();
+    b.dispose();
+  });
+
   it('rounds float32 to float16 bits like IEEE 754 (nearest even, subnormals, overflow)', () => {
     expect(toFloat16Bits(1)).toBe(0x3c00);
     expect(toFloat16Bits(-2)).toBe(0xc000);

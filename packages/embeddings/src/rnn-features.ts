@@ -49,7 +49,9 @@ export class RnnSentimentFeatures {
     const { TextVectorizer: Vectorizer } = await import('@seqlab/tokenize');
     const configFile = path.join(dir, 'config.json');
     const config = await readJson<SentimentModelDirConfig>(configFile);
-    if (config.task !== 'sentiment') throw new ModelFileError(configFile, `has task ${JSON.stringify(config.task)}, expected "sentiment"`);
+    // A binary text classifier of kind rnn is the same network with class names of its own.
+    const binaryClassifier = (config.task as string) === 'text-classification' && (config as { kind?: string }).kind === 'rnn' && (config as { problem?: string }).problem === 'binary';
+    if (config.task !== 'sentiment' && !binaryClassifier) throw new ModelFileError(configFile, `has task ${JSON.stringify(config.task)}, expected "sentiment" or a binary "text-classification" model of kind rnn`);
     const arch = rnn.resolveTextClassifierOptions(config.architecture);
     if (arch.attention === 'none') throw new ModelFileError(configFile, 'describes a model without attention pooling; the hybrid needs its pooled features');
     const vectorizer = Vectorizer.fromJSON(await readJson<unknown>(path.join(dir, config.vectorizerFile ?? 'vectorizer.json')));

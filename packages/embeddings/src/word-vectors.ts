@@ -41,6 +41,11 @@ export interface LoadWordVectorsOptions {
    * vectors only, and a 2 GB `.vec` file then costs memory in proportion to the vocabulary.
    */
   keep?: Iterable<string>;
+  /**
+   * With `keep`: also keep the first `top` words of the source (its most frequent, for GloVe and
+   * word2vec files), the words a frozen embedding can add beyond its training vocabulary.
+   */
+  top?: number;
   /** Check the bundled file's SHA-256 (default true; about a second). */
   verify?: boolean;
 }
@@ -67,6 +72,11 @@ export class WordVectors implements WordVectorLookup {
 
   has(word: string): boolean {
     return this.get(word) !== undefined;
+  }
+
+  /** The words held, in the source file's order (frequency order for GloVe and word2vec files). */
+  words(): IterableIterator<string> {
+    return this.table.keys();
   }
 
   /** @internal */
@@ -98,7 +108,11 @@ export function gloveFile(): string {
  * ```
  */
 export async function loadWordVectors(source: string = GLOVE_100D, options: LoadWordVectorsOptions = {}): Promise<WordVectors> {
-  const keep = options.keep ? wanted(options.keep) : undefined;
+  const top = options.top ?? 0;
+  if (!Number.isInteger(top) || top < 0) throw new BadInputError(`loadWordVectors: top must be a non-negative integer, got ${String(options.top)}`);
+  const set = options.keep ? wanted(options.keep) : undefined;
+  // The rank counts every word of the source, kept or not, so `top` means the same on any file.
+  const keep = set ? (word: string, rank: number) => rank < top || set.has(word) : undefined;
   if (source === GLOVE_100D) return loadBundledGlove(keep, options.verify ?? true);
   return loadTextVectors(source, keep);
 }
@@ -114,7 +128,9 @@ function wanted(words: Iterable<string>): Set<string> {
   return set;
 }
 
-async function loadBundledGlove(keep: Set<string> | undefined, verify: boolean): Promise<WordVectors> {
+type Keep = (word: string, rank: number) => boolean;
+
+async function loadBundledGlove(keep: Keep | undefined, verify: boolean): Promise<WordVectors> {
   const file = gloveFile();
   const bytes = await fs.readFile(file);
   if (verify && sha256Hex(bytes) !== GLOVE_100D_SHA256) {
@@ -125,15 +141,15 @@ async function loadBundledGlove(keep: Set<string> | undefined, verify: boolean):
   const dim = parsed.dimensions;
   if (dim !== GLOVE_100D_DIM || !Array.isArray(parsed.words) || !parsed.vectors) throw new ModelFileError(file, `is not the expected word-vector layout (dimensions ${GLOVE_100D_DIM}, words, vectors)`);
   const table = new Map<string, Float32Array>();
-  for (const word of parsed.words) {
-    if (keep && !keep.has(word)) continue;
+  for (const [rank, word] of parsed.words.entries()) {
+    if (keep && !keep(word, rank)) continue;
     const values = parsed.vectors[word];
     if (values && values.length >= dim) table.set(word, Float32Array.from(values.slice(0, dim)));
   }
   return WordVectors.of(GLOVE_100D, dim, table);
 }
 
-async function loadTextVectors(file: string, keep: Set<string> | undefined): Promise<WordVectors> {
+async function loadTextVectors(file: string, keep: Keep | undefined): Promise<WordVectors> {
   try {
     await fs.access(file);
   } catch {
@@ -143,6 +159,7 @@ async function loadTextVectors(file: string, keep: Set<string> | undefined): Pro
   const table = new Map<string, Float32Array>();
   let dim = 0;
   let lineNo = 0;
+  let words = 0;
   for await (const raw of lines) {
     lineNo++;
     const line = raw.trimEnd();
@@ -156,7 +173,8 @@ async function loadTextVectors(file: string, keep: Set<string> | undefined): Pro
     const word = parts[0]!;
     if (dim === 0) dim = parts.length - 1;
     if (parts.length - 1 !== dim) throw new BadInputError(`word vectors ${file} line ${lineNo}: ${parts.length - 1} values for ${JSON.stringify(word)}, expected ${dim}`);
-    if (keep && !keep.has(word)) continue;
+    const rank = words++;
+    if (keep && !keep(word, rank)) continue;
     const v = new Float32Array(dim);
     for (let d = 0; d < dim; d++) {
       const x = Number(parts[d + 1]);

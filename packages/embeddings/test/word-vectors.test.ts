@@ -7,9 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, loadLayersModel } from '@seqlab/core';
+import { classScores, initBackend, loadLayersModel } from '@seqlab/core';
 import { expectNoLeakedTensors } from '@seqlab/core/testing';
-import { classificationMetrics, decodeText, embeddingMatrix, fitRecurrentTextClassifier, stratifiedSample, type LabelledRows } from '@seqlab/rnn';
+import { classificationMetrics, decodeText, embeddingMatrix, extendWithWordVectors, fitRecurrentTextClassifier, loadRecurrentTextClassifier, stratifiedSample, type LabelledRows } from '@seqlab/rnn';
 import { cosine, GLOVE_100D, loadWordVectors, type WordVectors } from '../src/index.js';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -61,6 +61,14 @@ describe('text files (GloVe / word2vec / fastText .vec)', () => {
     expect(v.size).toBe(2);
     expect(Array.from(v.get('car')!)).toEqual([0, 0, 1, 0.5]);
     expect(v.get('dog')).toBeUndefined();
+  });
+
+  it('keeps the first `top` words of the file beside the asked ones, and lists words in file order', async () => {
+    const file = path.join(tmp, 'ranked.vec');
+    await fs.writeFile(file, '5 2\nthe 1 0\nof 0 1\nand 1 1\ncat 2 0\ndog 0 2\n');
+    const v = await loadWordVectors(file, { keep: ['dog'], top: 2 });
+    expect([...v.words()]).toEqual(['the', 'of', 'dog']);
+    await expect(loadWordVectors(file, { keep: ['dog'], top: -1 })).rejects.toThrow(/top must be a non-negative integer/);
   });
 
   it('names the line and word of a malformed row', async () => {
@@ -129,5 +137,63 @@ describe('recurrent classifiers started from GloVe', () => {
     row.dispose();
     model.dispose();
     }, { label: 'fitting with word vectors' });
+  }, 240_000);
+});
+
+describe('open vocabulary: frozen word vectors for words training never saw', () => {
+  const train = trec('train_5500.label');
+  const test = trec('TREC_10.label');
+  const idx = stratifiedSample(train.labels, 400, 7);
+  const rows = { texts: idx.map((i) => train.texts[i]!), labels: idx.map((i) => train.labels[i]!) };
+
+  it('adds the most frequent missing words with their vectors; known texts score the same, texts with new words differently', async () => {
+    const glove = await loadWordVectors(GLOVE_100D, { keep: rows.texts.flatMap((t) => t.toLowerCase().split(/\s+/)), top: 5000 });
+    await expectNoLeakedTensors(async () => {
+      const settings = { units: 16, epochs: 1, patience: 0, seed: 3, clean: false as const, wordVectors: glove, fineTuneEmbeddings: false };
+      const closed = await fitRecurrentTextClassifier(rows, { ...settings, openVocabulary: 0 });
+      expect(closed.openVocabulary).toBeUndefined();
+      const { classifier: open, openVocabulary } = extendWithWordVectors(closed.classifier, glove, { limit: 2000 });
+      expect(openVocabulary).toEqual({ vectors: GLOVE_100D, added: 2000, limit: 2000 });
+      const before = closed.classifier.vectorizer.vocabulary;
+      const after = open.vectorizer.vocabulary;
+      expect(after.size).toBe(before.size + 2000);
+      // Old ids never move.
+      for (const id of [5, 100, before.size - 1]) expect(after.idToToken(id)).toBe(before.idToToken(id));
+      // Added rows are the words' own vectors, through a save and a load.
+      const dir = path.join(tmp, 'open');
+      await open.save(dir);
+      const loaded = await loadRecurrentTextClassifier(dir);
+      const added = after.idToToken(before.size + 10);
+      expect(before.has(added)).toBe(false);
+      const [table] = loaded.members[0]!.getLayer('embedding').getWeights();
+      const row = tf.slice(table!, [before.size + 10, 0], [1, 100]);
+      expect(Array.from(row.dataSync())).toEqual(Array.from(glove.get(added)!));
+      row.dispose();
+      expect(loaded.config.training!['openVocabulary']).toEqual(openVocabulary);
+
+      const known = test.texts.filter((t) => closed.classifier.vectorizer.encodeIds(t).every((id) => id !== before.unkId));
+      const unseen = test.texts.filter((t) => open.vectorizer.encodeIds(t).some((id) => id >= before.size));
+      expect(known.length).toBeGreaterThan(20);
+      expect(unseen.length).toBeGreaterThan(20);
+      const scores = async (c: typeof open, texts: string[]) => (await c.predict(texts)).map((r) => classScores(r, c.classes));
+      const [k0, k1] = [await scores(closed.classifier, known), await scores(loaded, known)];
+      k0.forEach((row0, i) => row0.forEach((v, j) => expect(k1[i]![j]!).toBeCloseTo(v, 2)));
+      const [u0, u1] = [await scores(closed.classifier, unseen), await scores(loaded, unseen)];
+      const moved = u0.filter((row0, i) => row0.some((v, j) => Math.abs(v - u1[i]![j]!) > 1e-3)).length;
+      expect(moved).toBeGreaterThan(unseen.length / 2);
+      loaded.dispose();
+      open.dispose();
+      closed.classifier.dispose();
+
+      // fitRecurrentTextClassifier does the same by default when the vectors are frozen ...
+      const byDefault = await fitRecurrentTextClassifier(rows, settings);
+      expect(byDefault.openVocabulary!.added).toBeGreaterThan(2000);
+      byDefault.classifier.dispose();
+      // ... and a fine-tuned embedding is refused: its rows left the pre-trained space.
+      const tuned = await fitRecurrentTextClassifier(rows, { ...settings, fineTuneEmbeddings: true });
+      expect(tuned.openVocabulary).toBeUndefined();
+      expect(() => extendWithWordVectors(tuned.classifier, glove, { limit: 10 })).toThrow(/fine-tuned/);
+      tuned.classifier.dispose();
+    }, { label: 'open vocabulary' });
   }, 240_000);
 });

@@ -133,11 +133,13 @@ export {
 export {
   fitRecurrentTextClassifier,
   DEFAULT_CLEAN,
+  DEFAULT_OPEN_VOCABULARY,
   type FitRecurrentClassifierOptions,
   type FitRecurrentClassifierResult,
   type LabelledRows,
 } from './classification/fit-recurrent.js';
 export { embeddingMatrix, vocabularyEmbedding, setEmbedding, type WordVectorLookup, type WordVectorCoverage } from './classification/word-vectors.js';
+export { extendWithWordVectors, extendModelsWithWordVectors, type OpenVocabulary } from './classification/open-vocabulary.js';
 export {
   LinearTextClassifier,
   fitLinearTextClassifier,

@@ -2,6 +2,8 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import {
+  sharedWeightsInUse,
+  SHARED_WEIGHTS_FILE,
   loadLayersModel,
   saveModel,
   writeJsonAtomic,
@@ -214,8 +216,13 @@ export async function writeClassifierMembers(
 ): Promise<string[] | undefined> {
   await fs.mkdir(dir, { recursive: true });
   const members = models.length > 1 ? models.map((_, i) => `member-${i + 1}`) : undefined;
-  for (const [i, m] of models.entries()) await saveModel(m, members ? path.join(dir, members[i]!) : dir, { precision });
+  // Members trained over one frozen pre-trained embedding hold the same matrix, often most of
+  // their bytes: it is stored once in the ensemble's directory.
+  for (const [i, m] of models.entries()) await saveModel(m, members ? path.join(dir, members[i]!) : dir, { precision, ...(members ? { sharedWeights: {} } : {}) });
   await writeJsonAtomic(path.join(dir, 'vectorizer.json'), vectorizer.toJSON());
+  // Shared files an earlier save left and no member uses any more.
+  const used = await sharedWeightsInUse(dir, members ?? []);
+  for (const name of await fs.readdir(dir)) if (SHARED_WEIGHTS_FILE.test(name) && !used.has(name)) await fs.rm(path.join(dir, name), { force: true });
   return members;
 }
 

@@ -222,6 +222,35 @@ export class TextVectorizer {
   }
 
   /**
+   * Appends words to the vocabulary (ids of existing tokens never move), at most `limit` new
+   * ones, in the order given. A word is taken only when this vectorizer reads it as exactly that
+   * one token after normalization, so every added id is reachable; the others are skipped.
+   * For word-level vocabularies: subword inventories are fixed by their trained tokenizer.
+   *
+   * Use: a classifier with frozen pre-trained word vectors can carry vectors for words its
+   * training data never showed ({@link Vocabulary.extend}); the extra ids never occur in
+   * training, so training is unchanged and the model reads those words at inference.
+   *
+   * @returns the number of words added.
+   */
+  extendVocabulary(words: Iterable<string>, options: { limit?: number } = {}): number {
+    const vocab = this.vocabulary;
+    if (isTrainable(this.tokenizer)) throw new BadInputError(`TextVectorizer.extendVocabulary: a ${this.tokenizer.kind} vocabulary is fixed by its trained tokenizer`);
+    const tokenizer = this.tokenizer;
+    const normalize = (w: string) => this.normalize(w);
+    function* readable(): Generator<string> {
+      for (const w of words) {
+        if (typeof w !== 'string') throw new BadInputError(`TextVectorizer.extendVocabulary: words must be strings, got ${describe(w)}`);
+        const tokens = w.length > 0 && w.length <= 100 ? tokenizer.tokenize(normalize(w)) : [];
+        if (tokens.length === 1 && tokens[0]!.text === w) yield w;
+      }
+    }
+    const extended = vocab.extend(readable(), options);
+    this.vocab = extended;
+    return extended.size - vocab.size;
+  }
+
+  /**
    * Tokens of one text with offsets into the original text.
    *
    * Texts longer than 64 Ki UTF-16 units are processed in windows cut just before a whitespace

@@ -141,6 +141,28 @@ export class Vocabulary {
     return new Vocabulary(sp, [...specialList, ...symbols], [...specialList.map(() => 0), ...symbols.map(() => 0)]);
   }
 
+  /**
+   * This vocabulary plus `tokens` it does not hold yet, appended in the order given (count 0),
+   * at most `limit` of them. Existing ids never move, so a model trained on this vocabulary
+   * reads the extended one unchanged; the new ids are for rows added to its embedding, e.g.
+   * frozen pre-trained word vectors for words the training data never showed.
+   */
+  extend(tokens: Iterable<string>, options: { limit?: number } = {}): Vocabulary {
+    checkCount('limit', options.limit, 0);
+    const limit = options.limit ?? Infinity;
+    const added: string[] = [];
+    const seen = new Set<string>();
+    for (const t of tokens) {
+      if (added.length >= limit) break;
+      if (typeof t !== 'string' || t.length === 0) throw new BadInputError(`extend: tokens must be non-empty strings, got ${describe(t)}`);
+      if (this.index.has(t) || seen.has(t)) continue;
+      seen.add(t);
+      added.push(t);
+    }
+    if (added.length === 0) return this;
+    return new Vocabulary({ ...this.specials, extra: [...this.specials.extra] }, [...this.tokens, ...added], [...this.counts, ...added.map(() => 0)]);
+  }
+
   /** Number of ids, specials included. */
   get size(): number {
     return this.tokens.length;

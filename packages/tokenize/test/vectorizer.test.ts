@@ -53,6 +53,24 @@ describe('TextVectorizer basics', () => {
     expect(Vocabulary.fromJSON(JSON.parse(JSON.stringify(v))).toArray()).toEqual(v.toArray());
   });
 
+  it('extends a vocabulary without moving an id, taking only words it reads as one token', async () => {
+    const tv = await new TextVectorizer({ maxLength: 4 }).adapt(['the cat sat', 'the dog']);
+    const before = tv.vocabulary;
+    const catId = before.tokenToId('cat');
+    expect(tv.encodeIds('the gerbil')).toEqual([before.tokenToId('the'), before.unkId]);
+    // "cat" is held already, "isn't" reads as two tokens, "Ferret" is not a normalized token, "[PAD]" is a special.
+    const added = tv.extendVocabulary(['cat', 'gerbil', "isn't", 'Ferret', '[PAD]', 'hamster', 'vole', 'mole'], { limit: 3 });
+    expect(added).toBe(3);
+    const after = tv.vocabulary;
+    expect(after.toArray()).toEqual([...before.toArray(), 'gerbil', 'hamster', 'vole']);
+    expect(after.tokenToId('cat')).toBe(catId);
+    expect(tv.encodeIds('the gerbil')).toEqual([before.tokenToId('the'), before.size]);
+    expect(after.count(before.size)).toBe(0);
+    expect(TextVectorizer.fromJSON(JSON.parse(JSON.stringify(tv.toJSON()))).vocabulary.toArray()).toEqual(after.toArray());
+    expect(tv.extendVocabulary(['gerbil'])).toBe(0);
+    expect(() => before.extend(['x'], { limit: -1 })).toThrow(/limit must be an integer >= 0/);
+  });
+
   it('maps text that spells a special token to UNK, not to the special', async () => {
     const tv = await new TextVectorizer({ tokenizer: 'whitespace' }).adapt(['a b']);
     expect(tv.encodeIds('a [PAD] [EOS]')).toEqual([tv.vocabulary.tokenToId('a'), 1, 1]);

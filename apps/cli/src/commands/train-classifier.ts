@@ -49,6 +49,7 @@ const schema = commonSchema.extend({
   embeddingDim: positiveInt.optional(),
   wordVectors: z.string().default('auto'),
   freezeEmbeddings: z.boolean().default(false),
+  openVocabulary: int(0).default(20_000),
   attention: oneOf(['pooling', 'self'] as const, 'an attention kind, one of').default('pooling'),
   dropout: number('a number in [0, 1)', (n) => n >= 0 && n < 1).default(0.3),
   vocabSize: int(16).default(20_000),
@@ -105,6 +106,7 @@ export function trainClassifierCommand(): Command {
     .option('--layers <n>', 'rnn: stacked bidirectional layers', '1')
     .option('--units <n>', 'rnn: units per direction', '64')
     .option('--freeze-embeddings', 'rnn: keep the pre-trained word vectors fixed (default: fine-tune them); on SST-2 frozen GloVe did better, on TREC fine-tuned')
+    .option('--open-vocabulary <n>', 'rnn with --freeze-embeddings: also carry the word vectors\' N most frequent words missing from the training texts, so the model reads them at inference (0 = off)', '20000')
     .option('--embedding-dim <n>', 'rnn: word embedding size (default 64, or the word vectors\' size)')
     .option('--word-vectors <name>', `rnn: pre-trained vectors the embedding starts from: auto (GloVe 6B 100-d when installed and it covers at least ${Math.round(AUTO_WORD_VECTOR_COVERAGE * 100)}% of the training tokens) | none | glove-6b-100d | a GloVe/word2vec/.vec text file`, 'auto')
     .option('--attention <kind>', 'rnn: pooling (attention pooling) | self (self-attention, then pooling)', 'pooling')
@@ -230,7 +232,7 @@ export function trainClassifierCommand(): Command {
           let fitted: Awaited<ReturnType<typeof rnn.fitRecurrentTextClassifier>> | undefined;
           // Chosen again on a resume (the same rule and data give the same choice), so the network
           // has the embedding size of its checkpoint, which then replaces the starting values.
-          const wordVectors = await chooseWordVectors(o.wordVectors, wordCounts, o.embeddingDim, o.json);
+          const wordVectors = await chooseWordVectors(o.wordVectors, wordCounts, o.embeddingDim, o.json, o.freezeEmbeddings ? o.openVocabulary : 0);
           rnnResult = await session.run(async (onProgress) => {
             fitted = await rnn.fitRecurrentTextClassifier(trainRows, {
               classes,
@@ -241,7 +243,7 @@ export function trainClassifierCommand(): Command {
               truncation,
               vocabSize: o.vocabSize,
               ...(o.embeddingDim !== undefined ? { embeddingDim: o.embeddingDim } : {}),
-              ...(wordVectors ? { wordVectors, fineTuneEmbeddings: !o.freezeEmbeddings } : {}),
+              ...(wordVectors ? { wordVectors, fineTuneEmbeddings: !o.freezeEmbeddings, openVocabulary: o.openVocabulary } : {}),
               cell: o.cell,
               layers: o.layers,
               units: o.units,
@@ -265,6 +267,7 @@ export function trainClassifierCommand(): Command {
           });
           model = fitted!.classifier;
           rnnWordVectors = fitted!.wordVectorCoverage ?? null;
+          if (fitted!.openVocabulary && !o.json) note(`rnn: ${fitted!.openVocabulary.added} more word${fitted!.openVocabulary.added === 1 ? '' : 's'} of ${fitted!.openVocabulary.vectors} carried with their frozen vectors (--open-vocabulary ${o.openVocabulary})`);
           if (fitted!.thresholds && !o.json) note(`rnn: ${describeThresholds(fitted!.thresholds, o.thresholds)}`);
         } else if (ENCODER_KINDS.includes(kind)) {
           if (!o.json) note(`fitting ${kind} (Universal Sentence Encoder${kind === 'hybrid' ? ' + TF-IDF n-grams' : ''}; head sizes ${o.headHidden.join(', ')}) ...`);
@@ -476,6 +479,7 @@ async function chooseWordVectors(
   wordCounts: ReadonlyMap<string, number>,
   embeddingDim: number | undefined,
   quiet: boolean,
+  openVocabulary: number,
 ): Promise<import('@seqlab/rnn').WordVectorLookup | undefined> {
   if (spec === 'none') return undefined;
   const auto = spec === 'auto';
@@ -489,7 +493,9 @@ async function chooseWordVectors(
   }
   let vectors: Awaited<ReturnType<typeof loadWordVectors>>;
   try {
-    vectors = await loadWordVectors(source, { keep: wordCounts.keys() });
+    // An open vocabulary adds the most frequent words training lacked: enough of the top ranks
+    // to find that many beyond the training words.
+    vectors = await loadWordVectors(source, { keep: wordCounts.keys(), top: openVocabulary > 0 ? openVocabulary + wordCounts.size : 0 });
   } catch (err) {
     if (auto && err instanceof ModelFileError) {
       if (!quiet) note(`rnn: embedding trained from scratch (${err.message})`);
@@ -512,7 +518,9 @@ async function chooseWordVectors(
     if (!quiet) note(`rnn: embedding trained from scratch (${vectors.name} knows ${(share * 100).toFixed(1)}% of the training tokens, under ${AUTO_WORD_VECTOR_COVERAGE * 100}%)`);
     return undefined;
   }
-  if (!quiet) note(`rnn: embedding starts from ${vectors.name} (${vectors.size} of the training words, ${(share * 100).toFixed(1)}% of the training tokens)`);
+  let knownWords = 0;
+  for (const word of wordCounts.keys()) if (vectors.has(word)) knownWords++;
+  if (!quiet) note(`rnn: embedding starts from ${vectors.name} (${knownWords} of the ${wordCounts.size} training words, ${(share * 100).toFixed(1)}% of the training tokens)`);
   return vectors;
 }
 

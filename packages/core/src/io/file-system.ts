@@ -76,18 +76,96 @@ function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-async function saveArtifacts(location: string, artifacts: io.ModelArtifacts): Promise<io.SaveResult> {
+/**
+ * Where large weights of a save go when models saved side by side hold identical ones: a
+ * frozen pre-trained embedding is the same matrix in every member of an ensemble.
+ */
+export interface SharedWeightsOptions {
+  /**
+   * Weights of at least this many bytes (as stored) are written to the model directory's parent
+   * as content-addressed `shared.<sha256-prefix>.bin` files, once for every model that holds the
+   * same bytes. Default 1 MiB.
+   */
+  minBytes?: number;
+}
+
+/** File names of weights stored in the parent directory and shared between sibling models. */
+export const SHARED_WEIGHTS_FILE = /^shared\.[0-9a-f]{16}\.bin$/;
+
+/** A model.json path that names a shared weights file in the model directory's parent. */
+function sharedPath(rel: string): string | undefined {
+  const m = /^\.\.\/(shared\.[0-9a-f]{16}\.bin)$/.exec(rel);
+  return m ? m[1] : undefined;
+}
+
+/**
+ * The `shared.*.bin` files that the models in `parent`'s subdirectories `children` reference
+ * (read from their model.json files).
+ */
+export async function sharedWeightsInUse(parent: string, children: readonly string[]): Promise<Set<string>> {
+  const used = new Set<string>();
+  for (const child of children) {
+    let json: ModelJson;
+    try {
+      json = JSON.parse(await fs.readFile(path.join(parent, child, MODEL_JSON), 'utf8')) as ModelJson;
+    } catch {
+      continue;
+    }
+    for (const group of json.weightsManifest ?? []) for (const rel of group.paths) {
+      const name = sharedPath(rel);
+      if (name) used.add(name);
+    }
+  }
+  return used;
+}
+
+async function saveArtifacts(location: string, artifacts: io.ModelArtifacts, shared?: SharedWeightsOptions): Promise<io.SaveResult> {
   if (artifacts.modelTopology instanceof ArrayBuffer) {
     throw new UnsupportedError('seqlab file IO: binary model topologies are not supported; save a LayersModel');
   }
   const { dir, modelJson } = resolveModelPath(location);
   await fs.mkdir(dir, { recursive: true });
-  const weights = toBuffer(artifacts.weightData);
+  const all = toBuffer(artifacts.weightData);
+  const specs = artifacts.weightSpecs ?? [];
+  // Split out the weights stored once beside sibling models (each its own manifest group).
+  const groups: Array<{ paths: string[]; weights: io.WeightsManifestEntry[] }> = [];
+  const files: SeqlabIntegrity['files'] = {};
+  const ownSpecs: io.WeightsManifestEntry[] = [];
+  const ownParts: Uint8Array[] = [];
+  const minBytes = shared?.minBytes ?? 1 << 20;
+  let offset = 0;
+  for (const spec of specs) {
+    const size = shared ? expectedBytes([spec]) : undefined;
+    if (size === undefined) {
+      // Strings (or no sharing): everything else stays in the model's own file, in order.
+      ownSpecs.push(...specs.slice(specs.indexOf(spec)));
+      ownParts.push(all.subarray(offset));
+      offset = all.byteLength;
+      break;
+    }
+    const bytes = all.subarray(offset, offset + size);
+    offset += size;
+    if (size >= minBytes) {
+      const digest = sha256(bytes);
+      const name = `shared.${digest.slice(0, 16)}.bin`;
+      const file = path.join(path.dirname(dir), name);
+      // Content-addressed: an existing file with this name already holds these bytes.
+      if (!(await fs.stat(file).then((st) => st.size === bytes.byteLength, () => false))) await writeFileAtomic(file, bytes);
+      groups.push({ paths: [`../${name}`], weights: [spec] });
+      files[`../${name}`] = { bytes: bytes.byteLength, sha256: digest };
+    } else {
+      ownSpecs.push(spec);
+      ownParts.push(bytes);
+    }
+  }
+  if (offset < all.byteLength && ownParts.length === 0) ownParts.push(all.subarray(offset));
+  const weights = ownParts.length === 1 ? ownParts[0]! : toBuffer(ownParts.map((b) => b.slice().buffer));
   const digest = sha256(weights);
   // Content-addressed weights file: the old model.json keeps pointing at the old weights until
   // the new model.json is renamed into place, so a crash at any point leaves a loadable model.
   const weightsName = `weights.${digest.slice(0, 16)}.bin`;
   await writeFileAtomic(path.join(dir, weightsName), weights);
+  files[weightsName] = { bytes: weights.byteLength, sha256: digest };
   let previous: ModelJson | undefined;
   try {
     previous = JSON.parse(await fs.readFile(modelJson, 'utf8')) as ModelJson;
@@ -99,8 +177,8 @@ async function saveArtifacts(location: string, artifacts: io.ModelArtifacts): Pr
     format: artifacts.format,
     generatedBy: artifacts.generatedBy,
     convertedBy: artifacts.convertedBy,
-    weightsManifest: [{ paths: [weightsName], weights: artifacts.weightSpecs ?? [] }],
-    seqlab: { formatVersion: 1, files: { [weightsName]: { bytes: weights.byteLength, sha256: digest } } },
+    weightsManifest: [{ paths: [weightsName], weights: shared ? ownSpecs : specs }, ...groups],
+    seqlab: { formatVersion: 1, files },
   };
   if (artifacts.trainingConfig) json.trainingConfig = artifacts.trainingConfig;
   if (artifacts.signature) json.signature = artifacts.signature;
@@ -120,7 +198,7 @@ async function saveArtifacts(location: string, artifacts: io.ModelArtifacts): Pr
       modelTopologyType: 'JSON',
       modelTopologyBytes: JSON.stringify(artifacts.modelTopology ?? null).length,
       weightSpecsBytes: JSON.stringify(artifacts.weightSpecs ?? []).length,
-      weightDataBytes: weights.byteLength,
+      weightDataBytes: all.byteLength,
     },
   };
 }
@@ -150,7 +228,11 @@ async function loadArtifacts(location: string): Promise<io.ModelArtifacts> {
     const groupParts: Uint8Array[] = [];
     for (const rel of group.paths) {
       const file = path.resolve(dir, rel);
-      if (path.relative(dir, file).startsWith('..')) {
+      const sharedName = sharedPath(rel);
+      // The one way out of the directory: a content-addressed shared file in its parent, whose
+      // integrity record must be present (checked below).
+      if (sharedName && !json.seqlab?.files?.[rel]) throw new ModelFileError(modelJson, `shared weights "${rel}" have no integrity record`);
+      if (!sharedName && path.relative(dir, file).startsWith('..')) {
         throw new ModelFileError(modelJson, `weights path "${rel}" points outside the model directory`);
       }
       let data: Uint8Array;
@@ -207,12 +289,13 @@ async function loadArtifacts(location: string): Promise<io.ModelArtifacts> {
 
 /**
  * An IOHandler that saves and loads TensorFlow.js models in a directory (or at a `file://` URL)
- * without tfjs-node. Layout: `model.json` plus one content-addressed weights file; loading
+ * without tfjs-node. Layout: `model.json` plus one content-addressed weights file (and, with
+ * `sharedWeights`, large weights in `../shared.*.bin` files that sibling models reuse); loading
  * also reads the usual multi-shard layout written by the converter.
  */
-export function fileSystem(location: string): io.IOHandler {
+export function fileSystem(location: string, options: { sharedWeights?: SharedWeightsOptions } = {}): io.IOHandler {
   return {
-    save: (artifacts) => saveArtifacts(location, artifacts),
+    save: (artifacts) => saveArtifacts(location, artifacts, options.sharedWeights),
     load: () => loadArtifacts(location),
   };
 }

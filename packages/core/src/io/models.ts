@@ -1,7 +1,7 @@
 import { loadGraphModel as tfLoadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
 import { loadLayersModel as tfLoadLayersModel, type LayersModel } from '@tensorflow/tfjs-layers';
 import type { io } from '@tensorflow/tfjs-core';
-import { fileSystem } from './file-system.js';
+import { fileSystem, type SharedWeightsOptions } from './file-system.js';
 import { quantizeArtifacts, type WeightPrecision } from './quantize.js';
 import { BadInputError } from '../errors.js';
 
@@ -15,10 +15,15 @@ export interface SaveModelOptions {
    * Optimizer state is always kept at full precision. Default `'float32'`.
    */
   precision?: WeightPrecision;
+  /**
+   * Store large weights once for models saved side by side (see {@link SharedWeightsOptions}):
+   * they go to content-addressed files in the model directory's parent.
+   */
+  sharedWeights?: SharedWeightsOptions;
 }
 
-function handlerFor(location: string, precision: WeightPrecision): io.IOHandler {
-  const target = fileSystem(location);
+function handlerFor(location: string, precision: WeightPrecision, sharedWeights?: SharedWeightsOptions): io.IOHandler {
+  const target = fileSystem(location, sharedWeights ? { sharedWeights } : {});
   if (precision === 'float32') return target;
   return { save: (artifacts) => target.save!(quantizeArtifacts(artifacts, precision)) };
 }
@@ -33,7 +38,7 @@ export async function saveModel(model: LayersModel, location: string, options: S
   if (precision !== 'float32' && precision !== 'float16') throw new BadInputError(`saveModel: precision must be 'float32' or 'float16', got ${String(precision)}`);
   const optimizer = includeOptimizer ? (model.optimizer as unknown as OptimizerWithWeights | undefined) : undefined;
   if (!optimizer || typeof optimizer.getWeights !== 'function') {
-    await model.save(handlerFor(location, precision), { includeOptimizer });
+    await model.save(handlerFor(location, precision, options.sharedWeights), { includeOptimizer });
     return;
   }
   // tf.Optimizer#getWeights() returns a freshly created `iter` scalar (plus views of its
@@ -46,7 +51,7 @@ export async function saveModel(model: LayersModel, location: string, options: S
     return weights;
   };
   try {
-    await model.save(handlerFor(location, precision), { includeOptimizer });
+    await model.save(handlerFor(location, precision, options.sharedWeights), { includeOptimizer });
   } finally {
     optimizer.getWeights = original;
     for (const t of created) t.dispose();

