@@ -1,7 +1,8 @@
 /**
  * recipe:sst2-ensemble — SST-2 with transfer: the committed sentiment models read text in
- * different ways (a BiLSTM ensemble from scratch, a BiLSTM ensemble over frozen GloVe vectors,
- * Universal Sentence Encoder vectors fused with the first), so their mistakes differ. This
+ * different ways (a BiLSTM ensemble from scratch, a BiLSTM ensemble over frozen GloVe vectors
+ * with an open vocabulary, Universal Sentence Encoder vectors fused with the second), so their
+ * mistakes differ. This
  * recipe combines them as one `text-classification` model of kind `ensemble` (a weighted mean
  * of their probabilities, `@seqlab/tasks`), the weights chosen on recipe:sst2-use's model-choice
  * set (250 training sentences held out of every member's training, with the phrases tied to
@@ -9,9 +10,10 @@
  * names them (models/sentiment-transfer holds only its config.json and card).
  *
  * Prerequisites: the member models (recipe:sst2, recipe:sst2 --word-vectors glove-6b-100d
- * --freeze-embeddings, recipe:sst2-use), all committed under models/.
+ * --freeze-embeddings --open-vocabulary 40000, recipe:sst2-use --rnn-model models/sentiment-glove
+ * --out models/sentiment-use-glove), all committed under models/.
  *
- *   npm run recipe:sst2-ensemble -- [--members sentiment,sentiment-glove,sentiment-use] [--seed 1] [--no-save]
+ *   npm run recipe:sst2-ensemble -- [--members sentiment,sentiment-glove,sentiment-use-glove] [--seed 1] [--no-save]
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -27,7 +29,7 @@ function arg(name: string, fallback: string): string {
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
 }
 const SEED = Number(arg('seed', '1'));
-const MEMBERS = arg('members', 'sentiment,sentiment-glove,sentiment-use').split(',');
+const MEMBERS = arg('members', 'sentiment,sentiment-glove,sentiment-use-glove').split(',');
 const SAVE = !process.argv.includes('--no-save');
 const OUT = 'sentiment-transfer';
 const command = `npm run recipe:sst2-ensemble -- --members ${MEMBERS.join(',')} --seed ${SEED}`;
