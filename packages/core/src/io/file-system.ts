@@ -149,8 +149,9 @@ async function saveArtifacts(location: string, artifacts: io.ModelArtifacts, sha
       const digest = sha256(bytes);
       const name = `shared.${digest.slice(0, 16)}.bin`;
       const file = path.join(path.dirname(dir), name);
-      // Content-addressed: an existing file with this name already holds these bytes.
-      if (!(await fs.stat(file).then((st) => st.size === bytes.byteLength, () => false))) await writeFileAtomic(file, bytes);
+      // Content-addressed: a sibling may have written these bytes already (checked, not trusted).
+      const existing = await fs.readFile(file).catch(() => undefined);
+      if (!existing || existing.byteLength !== bytes.byteLength || sha256(existing) !== digest) await writeFileAtomic(file, bytes);
       groups.push({ paths: [`../${name}`], weights: [spec] });
       files[`../${name}`] = { bytes: bytes.byteLength, sha256: digest };
     } else {
