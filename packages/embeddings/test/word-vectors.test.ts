@@ -194,6 +194,10 @@ describe('open vocabulary: frozen word vectors for words training never saw', ()
       expect(tuned.openVocabulary).toBeUndefined();
       expect(() => extendWithWordVectors(tuned.classifier, glove, { limit: 10 })).toThrow(/fine-tuned/);
       tuned.classifier.dispose();
+      // A from-scratch embedding never lived in the vectors' space.
+      const scratch = await fitRecurrentTextClassifier(rows, { units: 16, epochs: 1, patience: 0, seed: 3, clean: false, embeddingDim: 100 });
+      expect(() => extendWithWordVectors(scratch.classifier, glove, { limit: 10 })).toThrow(/no record of frozen word vectors/);
+      scratch.classifier.dispose();
     }, { label: 'open vocabulary' });
   }, 240_000);
 });
