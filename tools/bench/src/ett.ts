@@ -24,7 +24,8 @@
  * (256), BENCH_ETT_LR (1e-3; or per dataset, `ETTh1:1e-3,ETTh2:2e-4`), BENCH_ETT_DROPOUT (0.5),
  * BENCH_ETT_PATIENCE (10), BENCH_ETT_DECAY (0.8), BENCH_ETT_WARM (4 epochs before the decay),
  * BENCH_ETT_INIT (torch | glorot), BENCH_ETT_EMA (0: no weight averaging), BENCH_ETT_EPOCHS (30),
- * BENCH_ETT_BATCH (256), BENCH_ETT_SEG (24), BENCH_ETT_WINDOWS (a number, or `all`),
+ * BENCH_ETT_BATCH (256 single-channel windows; the reference's batch of 256 seven-channel
+ * windows is 1792 here), BENCH_ETT_SEG (24), BENCH_ETT_WINDOWS (a number, or `all`),
  * BENCH_ETT_LOSS (mae), BENCH_ETT_NORM (last), BENCH_ETT_VAL_STRIDE (4, for early stopping),
  * BENCH_ETT_MEMBERS (1; k > 1 averages k seeds with MeanEnsembleForecaster),
  * BENCH_ETT_SCORE_VAL=0 (skip the validation MSE column); highway: BENCH_ETT_HIGHWAY=1,
