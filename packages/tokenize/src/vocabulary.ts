@@ -150,17 +150,14 @@ export class Vocabulary {
   extend(tokens: Iterable<string>, options: { limit?: number } = {}): Vocabulary {
     checkCount('limit', options.limit, 0);
     const limit = options.limit ?? Infinity;
-    const added: string[] = [];
-    const seen = new Set<string>();
+    const added = new Set<string>();
     for (const t of tokens) {
-      if (added.length >= limit) break;
+      if (added.size >= limit) break;
       if (typeof t !== 'string' || t.length === 0) throw new BadInputError(`extend: tokens must be non-empty strings, got ${describe(t)}`);
-      if (this.index.has(t) || seen.has(t)) continue;
-      seen.add(t);
-      added.push(t);
+      if (!this.index.has(t)) added.add(t);
     }
-    if (added.length === 0) return this;
-    return new Vocabulary({ ...this.specials, extra: [...this.specials.extra] }, [...this.tokens, ...added], [...this.counts, ...added.map(() => 0)]);
+    if (added.size === 0) return this;
+    return new Vocabulary({ ...this.specials, extra: [...this.specials.extra] }, [...this.tokens, ...added], [...this.counts, ...[...added].map(() => 0)]);
   }
 
   /** Number of ids, specials included. */

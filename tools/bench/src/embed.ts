@@ -11,13 +11,8 @@
 import os from 'node:os';
 import { initBackend, type BackendName } from '@seqlab/core';
 import { SemanticIndex, loadEncoder, type SentenceEncoder } from '@seqlab/embeddings';
-import { formatTable, median, writeResults } from './lib/report.js';
+import { arg, formatTable, median, writeResults } from './lib/report.js';
 import { readSst2 } from './recipes/sst2-data.js';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
 
 const RUNS = Number(arg('runs', '5'));
 const SENTENCES = Number(arg('sentences', '96'));

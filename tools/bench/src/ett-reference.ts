@@ -21,12 +21,8 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT, dataPath, formatTable, writeResults } from './lib/report.js';
+import { arg, REPO_ROOT, dataPath, formatTable, writeResults } from './lib/report.js';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
 const repo = arg('repo', '');
 if (!repo || !existsSync(path.join(repo, 'run_longExp.py'))) {
   throw new Error(`--repo must be a checkout of lss-1138/SegRNN (run_longExp.py not found in ${JSON.stringify(repo)})`);

@@ -19,12 +19,8 @@ import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { REPO_ROOT, dataPath, formatTable, median, writeResults } from './lib/report.js';
+import { arg, REPO_ROOT, dataPath, formatTable, median, writeResults } from './lib/report.js';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
 const SEEDS = arg('seeds', '1,2,3').split(',').map(Number);
 const TASKS = arg('tasks', 'grain,corn').split(',');
 const command = `npm run bench:long-docs -- --seeds ${SEEDS.join(',')} --tasks ${TASKS.join(',')}`;

@@ -28,12 +28,7 @@ import {
   type LinearTextClassifier,
   type RecurrentTextClassifier,
 } from '@seqlab/rnn';
-import { REPO_ROOT, dataPath, formatTable, writeResults } from './lib/report.js';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
+import { arg, REPO_ROOT, dataPath, formatTable, writeResults } from './lib/report.js';
 
 const SEED = Number(arg('seed', '1'));
 const EPOCHS = Number(arg('epochs', '20'));

@@ -509,17 +509,19 @@ async function chooseWordVectors(
   }
   let known = 0;
   let total = 0;
+  let knownWords = 0;
   for (const [word, count] of wordCounts) {
     total += count;
-    if (vectors.has(word)) known += count;
+    if (vectors.has(word)) {
+      known += count;
+      knownWords++;
+    }
   }
   const share = total > 0 ? known / total : 0;
   if (auto && share < AUTO_WORD_VECTOR_COVERAGE) {
     if (!quiet) note(`rnn: embedding trained from scratch (${vectors.name} knows ${(share * 100).toFixed(1)}% of the training tokens, under ${AUTO_WORD_VECTOR_COVERAGE * 100}%)`);
     return undefined;
   }
-  let knownWords = 0;
-  for (const word of wordCounts.keys()) if (vectors.has(word)) knownWords++;
   if (!quiet) note(`rnn: embedding starts from ${vectors.name} (${knownWords} of the ${wordCounts.size} training words, ${(share * 100).toFixed(1)}% of the training tokens)`);
   return vectors;
 }

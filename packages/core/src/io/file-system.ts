@@ -42,18 +42,21 @@ export function resolveModelPath(location: string): { dir: string; modelJson: st
   return { dir: p, modelJson: path.join(p, MODEL_JSON) };
 }
 
+/** The parts back to back in one array (the part itself when there is one). */
+function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(parts.reduce((n, b) => n + b.byteLength, 0));
+  let off = 0;
+  for (const b of parts) {
+    out.set(b, off);
+    off += b.byteLength;
+  }
+  return out;
+}
+
 function toBuffer(data: io.WeightData | undefined): Uint8Array {
   if (data === undefined) return new Uint8Array(0);
-  if (Array.isArray(data)) {
-    const total = data.reduce((n, b) => n + b.byteLength, 0);
-    const out = new Uint8Array(total);
-    let off = 0;
-    for (const b of data) {
-      out.set(new Uint8Array(b), off);
-      off += b.byteLength;
-    }
-    return out;
-  }
+  if (Array.isArray(data)) return concatBytes(data.map((b) => new Uint8Array(b)));
   return new Uint8Array(data as ArrayBuffer);
 }
 
@@ -134,13 +137,11 @@ async function saveArtifacts(location: string, artifacts: io.ModelArtifacts, sha
   const ownParts: Uint8Array[] = [];
   const minBytes = shared?.minBytes ?? 1 << 20;
   let offset = 0;
-  for (const spec of specs) {
+  for (const [i, spec] of specs.entries()) {
     const size = shared ? expectedBytes([spec]) : undefined;
     if (size === undefined) {
       // Strings (or no sharing): everything else stays in the model's own file, in order.
-      ownSpecs.push(...specs.slice(specs.indexOf(spec)));
-      ownParts.push(all.subarray(offset));
-      offset = all.byteLength;
+      ownSpecs.push(...specs.slice(i));
       break;
     }
     const bytes = all.subarray(offset, offset + size);
@@ -159,8 +160,8 @@ async function saveArtifacts(location: string, artifacts: io.ModelArtifacts, sha
       ownParts.push(bytes);
     }
   }
-  if (offset < all.byteLength && ownParts.length === 0) ownParts.push(all.subarray(offset));
-  const weights = ownParts.length === 1 ? ownParts[0]! : toBuffer(ownParts.map((b) => b.slice().buffer));
+  if (offset < all.byteLength) ownParts.push(all.subarray(offset));
+  const weights = concatBytes(ownParts);
   const digest = sha256(weights);
   // Content-addressed weights file: the old model.json keeps pointing at the old weights until
   // the new model.json is renamed into place, so a crash at any point leaves a loadable model.
@@ -265,17 +266,11 @@ async function loadArtifacts(location: string): Promise<io.ModelArtifacts> {
     specs.push(...group.weights);
     parts.push(...groupParts);
   }
-  const total = parts.reduce((n, b) => n + b.byteLength, 0);
-  const weightData = new Uint8Array(total);
-  let off = 0;
-  for (const p of parts) {
-    weightData.set(p, off);
-    off += p.byteLength;
-  }
+  const weightData = concatBytes(parts.length === 1 ? [parts[0]!.slice()] : parts);
   const artifacts: io.ModelArtifacts = {
     modelTopology: json.modelTopology as io.ModelArtifacts['modelTopology'],
     weightSpecs: specs,
-    weightData: weightData.buffer,
+    weightData: weightData.buffer as ArrayBuffer,
     format: json.format,
     generatedBy: json.generatedBy,
     convertedBy: json.convertedBy ?? undefined,

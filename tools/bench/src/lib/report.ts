@@ -12,6 +12,12 @@ export function dataPath(...parts: string[]): string {
   return path.join(REPO_ROOT, 'data', ...parts);
 }
 
+/** The value after `--name` on the command line, or `fallback` when it is absent. */
+export function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+}
+
 /** Median of a non-empty list of numbers. */
 export function median(values: readonly number[]): number {
   if (values.length === 0) throw new RangeError('median of an empty list');

@@ -20,14 +20,10 @@ import path from 'node:path';
 import { classScores, initBackend, SeededRandom, type TextClassificationPipeline } from '@seqlab/core';
 import { chooseEnsembleWeights, pipeline, TextClassifierEnsemble } from '@seqlab/tasks';
 import { classificationMetrics, fitLinearTextClassifier } from '@seqlab/rnn';
-import { REPO_ROOT, formatTable, writeResults } from '../lib/report.js';
+import { arg, REPO_ROOT, formatTable, writeResults } from '../lib/report.js';
 import { readSst2 } from './sst2-data.js';
 import { sst2Holdout, tiedTo } from './sst2-holdout.js';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
 const SEED = Number(arg('seed', '1'));
 const MEMBERS = arg('members', 'sentiment,sentiment-glove,sentiment-use-glove').split(',');
 const SAVE = !process.argv.includes('--no-save');

@@ -20,14 +20,10 @@ import path from 'node:path';
 import { initBackend, SeededRandom, type TextClassificationPipeline } from '@seqlab/core';
 import { fitUseTextClassifier, loadEncoder, USE_LITE_SHA256, type FitUseClassifierResult } from '@seqlab/embeddings';
 import { classificationMetrics, fitLinearTextClassifier } from '@seqlab/rnn';
-import { REPO_ROOT, formatTable, writeResults } from '../lib/report.js';
+import { arg, REPO_ROOT, formatTable, writeResults } from '../lib/report.js';
 import { readSst2 } from './sst2-data.js';
 import { sst2Holdout, tiedTo } from './sst2-holdout.js';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
 const SEED = Number(arg('seed', '1'));
 const HOLDOUT_SEED = Number(arg('holdout-seed', '1'));
 const HIDDEN = arg('hidden', '0,256').split(',').map(Number);

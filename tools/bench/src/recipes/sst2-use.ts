@@ -33,14 +33,10 @@ import {
   type EmbeddedExamples,
   type HeadEpochLog,
 } from '@seqlab/embeddings';
-import { REPO_ROOT, formatTable, hasModel, writeResults } from '../lib/report.js';
+import { arg, REPO_ROOT, formatTable, hasModel, writeResults } from '../lib/report.js';
 import { cachedEmbeddings, readSst2 } from './sst2-data.js';
 import { sst2Holdout, tiedTo } from './sst2-holdout.js';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
 // Defaults are what produced results/sst2-use.json. In an exploratory run a 512-unit MLP was
 // within about a point of the 256-unit one on the holdout at matching epochs, at twice the
 // cost. SST-2 train holds many sub-phrases of the same sentences, so a random holdout shares
