@@ -67,3 +67,17 @@ export function tiedTo(toks: string[][], rootIdx: readonly number[]): (i: number
     return false;
   };
 }
+
+/**
+ * recipe:sst2-use's model-choice rows: the first half (by a seeded permutation) of recipe:sst2's
+ * 500 held-out sentences (holdout seed 1), with the training phrases tied to them. No committed
+ * SST-2 model trained on them, so recipes choose models, heads and ensemble weights there.
+ */
+export function sst2ChoiceRows(texts: string[], seed = 1): { split: Sst2Holdout; sentenceIdx: number[]; idx: number[] } {
+  const split = sst2Holdout(texts, { seed: 1 });
+  const perm = new SeededRandom(`sst2-use-inner:${seed}`).permutation(split.holdIdx.length);
+  const half = Math.round(split.holdIdx.length / 2);
+  const sentenceIdx = Array.from(perm.subarray(0, half), (j) => split.holdIdx[j]!);
+  const tied = tiedTo(texts.map((t) => t.split(' ').filter(Boolean)), sentenceIdx);
+  return { split, sentenceIdx, idx: [...sentenceIdx, ...split.droppedIdx.filter(tied)] };
+}
