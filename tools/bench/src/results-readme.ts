@@ -126,43 +126,31 @@ if (sst2 || sst2use || shakespeare) {
       `${open ? `, plus ${String(open.added)} more GloVe words carried as an open vocabulary` : ''}; members alone, training vocabulary only: ${members.map((a) => `${(a * 100).toFixed(2)}%`).join(', ')}), \`models/sentiment-glove\``;
     rows.push({ recipe: `\`npm run recipe:sst2 -- --word-vectors glove-6b-100d --freeze-embeddings${open ? ` --open-vocabulary ${String(open.limit)}` : ''}\``, model, metric: 'GLUE SST-2 dev accuracy', value: `${((m.devAccuracy as number) * 100).toFixed(2)}%`, goal: '>= 88% (transfer)', met: sst2glove.reachedGoal });
   }
+  const devRow = (recipe: string, model: string, devAccuracy: number, goal = '', met: unknown = '') =>
+    rows.push({ recipe: `\`${recipe}\``, model, metric: 'GLUE SST-2 dev accuracy', value: `${(devAccuracy * 100).toFixed(2)}%`, goal, met });
   for (const name of ['sst2-gru', 'sst2-lstm2']) {
     const r = load(name);
     if (!r) continue;
     const a = r.architecture as Json;
-    rows.push({
-      recipe: `\`${String(r.command)}\``,
-      model: `${String((r.training as Json).members ? ((r.training as Json).members as Json[]).length : 1)} Bi${String(a.cell).toUpperCase()}(${String(a.units)}) from scratch, \`${/--out (\S+)/.exec(String(r.command))?.[1] ?? 'models/sentiment'}\` (a member of the from-scratch ensemble)`,
-      metric: 'GLUE SST-2 dev accuracy',
-      value: `${(((r.metrics as Json).devAccuracy as number) * 100).toFixed(2)}%`,
-      goal: '',
-      met: '',
-    });
+    const members = ((r.training as Json).members as Json[] | undefined)?.length ?? 1;
+    const out = /--out (\S+)/.exec(String(r.command))?.[1] ?? 'models/sentiment';
+    devRow(String(r.command), `${members} Bi${String(a.cell).toUpperCase()}(${String(a.units)}) from scratch, \`${out}\` (a member of the from-scratch ensemble)`, (r.metrics as Json).devAccuracy as number);
   }
   const sst2ft = load('sst2-fasttext');
   if (sst2ft) {
     const c = sst2ft.chosen as Json;
-    rows.push({
-      recipe: '`npm run recipe:sst2-linear`',
-      model: `fastText-style embedding bag (dim ${String(c.dim)}, ${String(c.epochs)} epochs, words, bigrams and character 3-5-grams) from scratch, \`${String(sst2ft.savedModel)}\``,
-      metric: 'GLUE SST-2 dev accuracy',
-      value: `${(((sst2ft.metrics as Json).devAccuracy as number) * 100).toFixed(2)}%`,
-      goal: '',
-      met: '',
-    });
+    devRow('npm run recipe:sst2-linear', `fastText-style embedding bag (dim ${String(c.dim)}, ${String(c.epochs)} epochs, words, bigrams and character 3-5-grams) from scratch, \`${String(sst2ft.savedModel)}\``, (sst2ft.metrics as Json).devAccuracy as number);
   }
   const sst2scratch = load('sst2-scratch-ensemble');
   if (sst2scratch) {
-    const m = sst2scratch.metrics as Json;
     const members = sst2scratch.members as Json[];
-    rows.push({
-      recipe: '`npm run recipe:sst2-ensemble -- --from-scratch`',
-      model: `weighted mean of ${members.map((x) => `\`${String(x.name)}\` ${String(x.weight)}`).join(', ')} (no pre-trained vectors or encoders; weights chosen on recipe:sst2-use's model-choice rows), \`models/sentiment-scratch\``,
-      metric: 'GLUE SST-2 dev accuracy',
-      value: `${((m.devAccuracy as number) * 100).toFixed(2)}%`,
-      goal: '>= 86% (from scratch)',
-      met: (sst2scratch.goal as Json).met,
-    });
+    devRow(
+      'npm run recipe:sst2-ensemble -- --from-scratch',
+      `weighted mean of ${members.map((x) => `\`${String(x.name)}\` ${String(x.weight)}`).join(', ')} (no pre-trained vectors or encoders; weights chosen on recipe:sst2-use's model-choice rows), \`models/sentiment-scratch\``,
+      (sst2scratch.metrics as Json).devAccuracy as number,
+      '>= 86% (from scratch)',
+      (sst2scratch.goal as Json).met,
+    );
   }
   const sst2ens = load('sst2-ensemble');
   if (sst2ens) {
