@@ -51,6 +51,7 @@ describe('train classifier --model auto on a label-sorted CSV of 6 classes', () 
     validationMetrics: { accuracy: number; perClass: { support: number }[] };
     rnnTimeBudgetSeconds: number | null;
     ensembleWeights: Record<string, number> | null;
+    ensembleCrossFittedAccuracy: number | null;
   };
 
   beforeAll(async () => {
@@ -71,6 +72,10 @@ describe('train classifier --model auto on a label-sorted CSV of 6 classes', () 
     const best = Math.max(...summary.candidates.map((c) => c.accuracy));
     const alone = Math.max(...summary.candidates.slice(0, 3).map((c) => c.accuracy));
     expect(summary.candidates[3]!.accuracy).toBeGreaterThan(alone);
+    // Reported beside it: the ensemble with its weights chosen on other rows than those scored,
+    // which the rows that chose the weights can only flatter.
+    expect(summary.ensembleCrossFittedAccuracy).toBeGreaterThan(0.6);
+    expect(summary.ensembleCrossFittedAccuracy).toBeLessThanOrEqual(summary.candidates[3]!.accuracy);
     expect(summary.kind).toBe('ensemble');
     expect(summary.candidates.find((c) => c.kind === summary.kind)!.accuracy).toBe(best);
     expect(summary.validationMetrics.accuracy).toBeCloseTo(best, 10);

@@ -20,6 +20,7 @@ export {
   TextClassifierEnsemble,
   loadTextClassifierEnsemble,
   chooseEnsembleWeights,
+  crossFittedEnsembleAccuracy,
   ENSEMBLE_KIND,
   type EnsembleMember,
   type EnsembleWeightChoice,

@@ -7,10 +7,10 @@ import { readFileSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, readModelConfig, writeModelConfig, type TextClassificationPipeline } from '@seqlab/core';
+import { initBackend, readModelConfig, SeededRandom, writeModelConfig, type TextClassificationPipeline } from '@seqlab/core';
 import { expectNoLeakedTensors } from '@seqlab/core/testing';
 import { decodeText, fitLinearTextClassifier, fitRecurrentTextClassifier, stratifiedSample, type LabelledRows } from '@seqlab/rnn';
-import { chooseEnsembleWeights, pipeline, repoRoot, TextClassifierEnsemble } from '../src/index.js';
+import { chooseEnsembleWeights, crossFittedEnsembleAccuracy, pipeline, repoRoot, TextClassifierEnsemble } from '../src/index.js';
 
 function trec(file: string): LabelledRows {
   const lines = decodeText(readFileSync(path.join(repoRoot()!, 'data/trec', file)))
@@ -173,5 +173,43 @@ describe('chooseEnsembleWeights', () => {
     expect(choice.weights.filter((w) => w === 0)).toHaveLength(1);
     expect(() => chooseEnsembleWeights([sure], [0, 1])).toThrow(/at least two members/);
     expect(() => chooseEnsembleWeights([sure, [[1, 0]]], [0, 1])).toThrow(/member 2 has 1 rows of probabilities, truth has 2/);
+  });
+});
+
+describe('crossFittedEnsembleAccuracy', () => {
+  it('sees through weights fitted to noise: members that know nothing look better than chance on the rows that chose their weights, not on other rows', () => {
+    const rng = new SeededRandom('noise-members');
+    const n = 200;
+    const truth = Array.from({ length: n }, () => rng.int(2));
+    const noise = () => Array.from({ length: n }, () => {
+      const p = rng.next();
+      return [p, 1 - p];
+    });
+    const members = [noise(), noise(), noise(), noise()];
+    const alone = Math.max(...members.map((m) => m.filter((row, i) => (row[1]! > row[0]! ? 1 : 0) === truth[i]).length / n));
+    const inSample = chooseEnsembleWeights(members, truth).accuracy;
+    const outOfFold = crossFittedEnsembleAccuracy(members, truth, { folds: 5, seed: 1 });
+    // In-sample, the ensemble beats every member (what `train classifier --model auto` used to
+    // take for a better model); on rows that did not choose its weights it does not.
+    expect(inSample).toBeGreaterThan(alone);
+    expect(outOfFold).toBeLessThanOrEqual(alone);
+    // Seeded: the same folds, the same answer.
+    expect(crossFittedEnsembleAccuracy(members, truth, { folds: 5, seed: 1 })).toBe(outOfFold);
+  });
+
+  it('keeps what real members are worth on TREC questions, and checks its input', async () => {
+    const classes = tfidf.classes;
+    const truth = held.labels.map((l) => classes.indexOf(l[0]!));
+    const probs = [await probabilities(tfidf, held.texts, classes), await probabilities(recurrent, held.texts, classes)];
+    const accuracy = (p: number[][]) => p.filter((row, i) => row.indexOf(Math.max(...row)) === truth[i]).length / truth.length;
+    const alone = probs.map(accuracy);
+    const outOfFold = crossFittedEnsembleAccuracy(probs, truth);
+    // Two real models: about as good as the weaker alone at least, and no better than with the
+    // weights fitted on every row.
+    expect(Math.min(...alone)).toBeGreaterThan(0.5);
+    expect(outOfFold).toBeGreaterThan(Math.min(...alone) - 0.02);
+    expect(outOfFold).toBeLessThanOrEqual(chooseEnsembleWeights(probs, truth).accuracy);
+    expect(() => crossFittedEnsembleAccuracy(probs, truth, { folds: 1 })).toThrow(/folds must be an integer >= 2/);
+    expect(() => crossFittedEnsembleAccuracy([[[1, 0]], [[0, 1]]], [0], { folds: 2 })).toThrow(/1 rows cannot make 2 folds/);
   });
 });
