@@ -21,7 +21,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { classScores, initBackend, type TextClassificationPipeline } from '@seqlab/core';
+import { classScores, initBackend, readModelConfig, type TextClassificationPipeline } from '@seqlab/core';
 import { chooseEnsembleWeights, pipeline, TextClassifierEnsemble } from '@seqlab/tasks';
 import { classificationMetrics, fitLinearTextClassifier } from '@seqlab/rnn';
 import { arg, REPO_ROOT, formatTable, writeResults } from '../lib/report.js';
@@ -42,8 +42,8 @@ if (SCRATCH) {
   // From scratch means no knowledge from outside the SST-2 training phrases: no encoders, no
   // pre-trained word vectors (an rnn model records them under training.wordVectors).
   for (const name of MEMBERS) {
-    const config = JSON.parse(await fs.readFile(path.join(REPO_ROOT, 'models', name, 'config.json'), 'utf8')) as { kind?: string; training?: { wordVectors?: unknown } };
-    if (!['rnn', 'fasttext', 'tfidf-lr'].includes(config.kind ?? '') || config.training?.wordVectors !== undefined) {
+    const config = await readModelConfig(path.join(REPO_ROOT, 'models', name));
+    if (!['rnn', 'fasttext', 'tfidf-lr'].includes(config.kind) || (config.training as { wordVectors?: unknown } | undefined)?.wordVectors !== undefined) {
       throw new Error(`--from-scratch: member ${name} (kind ${config.kind}) uses pre-trained vectors or an encoder`);
     }
   }
@@ -54,7 +54,7 @@ const train = await readSst2('train');
 const dev = await readSst2('dev');
 // recipe:sst2-use's split of recipe:sst2's 500 held-out sentences: the first half (by its seeded
 // permutation) chose its model; none of the members trained on those sentences or their phrases.
-const { split, sentenceIdx: chooseSentences, idx: chooseIdx } = sst2ChoiceRows(train.sentences, SEED);
+const { split, sentenceIdx: chooseSentences, idx: chooseIdx } = sst2ChoiceRows(train.sentences, { seed: SEED });
 const choose = { texts: chooseIdx.map((i) => train.sentences[i]!), labels: chooseIdx.map((i) => train.labels[i]!) };
 console.log(`SST-2: weights chosen on ${choose.texts.length} rows (${chooseSentences.length} held-out sentences and their phrases); GLUE dev ${dev.sentences.length} sentences`);
 

@@ -68,16 +68,32 @@ export function tiedTo(toks: string[][], rootIdx: readonly number[]): (i: number
   };
 }
 
+/** recipe:sst2-use's split of recipe:sst2's held-out sentences (see {@link sst2ChoiceRows}). */
+export interface Sst2ChoiceRows {
+  /** recipe:sst2's holdout. */
+  split: Sst2Holdout;
+  /** The model-choice sentences: the first half of the held-out ones, by a seeded permutation. */
+  sentenceIdx: number[];
+  /** The dropped training phrases tied to them. */
+  phraseIdx: number[];
+  /** `sentenceIdx` then `phraseIdx`: every model-choice row. */
+  idx: number[];
+  /** The other half of the held-out sentences, then the dropped phrases not tied to the first half. */
+  restIdx: number[];
+}
+
 /**
  * recipe:sst2-use's model-choice rows: the first half (by a seeded permutation) of recipe:sst2's
- * 500 held-out sentences (holdout seed 1), with the training phrases tied to them. No committed
- * SST-2 model trained on them, so recipes choose models, heads and ensemble weights there.
+ * 500 held-out sentences, with the training phrases tied to them. No committed SST-2 model
+ * trained on them, so recipes choose models, heads and ensemble weights there.
  */
-export function sst2ChoiceRows(texts: string[], seed = 1): { split: Sst2Holdout; sentenceIdx: number[]; idx: number[] } {
-  const split = sst2Holdout(texts, { seed: 1 });
-  const perm = new SeededRandom(`sst2-use-inner:${seed}`).permutation(split.holdIdx.length);
+export function sst2ChoiceRows(texts: string[], options: { seed?: number; holdoutSeed?: number } = {}): Sst2ChoiceRows {
+  const split = sst2Holdout(texts, { seed: options.holdoutSeed ?? 1 });
+  const perm = new SeededRandom(`sst2-use-inner:${options.seed ?? 1}`).permutation(split.holdIdx.length);
   const half = Math.round(split.holdIdx.length / 2);
   const sentenceIdx = Array.from(perm.subarray(0, half), (j) => split.holdIdx[j]!);
+  const otherSentences = Array.from(perm.subarray(half), (j) => split.holdIdx[j]!);
   const tied = tiedTo(texts.map((t) => t.split(' ').filter(Boolean)), sentenceIdx);
-  return { split, sentenceIdx, idx: [...sentenceIdx, ...split.droppedIdx.filter(tied)] };
+  const phraseIdx = split.droppedIdx.filter(tied);
+  return { split, sentenceIdx, phraseIdx, idx: [...sentenceIdx, ...phraseIdx], restIdx: [...otherSentences, ...split.droppedIdx.filter((i) => !tied(i))] };
 }

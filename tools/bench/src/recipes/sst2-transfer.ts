@@ -22,7 +22,7 @@ import { fitUseTextClassifier, loadEncoder, USE_LITE_SHA256, type FitUseClassifi
 import { classificationMetrics, fitLinearTextClassifier } from '@seqlab/rnn';
 import { arg, REPO_ROOT, formatTable, writeResults } from '../lib/report.js';
 import { readSst2 } from './sst2-data.js';
-import { sst2Holdout, tiedTo } from './sst2-holdout.js';
+import { sst2ChoiceRows } from './sst2-holdout.js';
 
 const SEED = Number(arg('seed', '1'));
 const HOLDOUT_SEED = Number(arg('holdout-seed', '1'));
@@ -38,12 +38,7 @@ const LABELS = ['negative', 'positive'];
 const labelOf = (y: number) => [LABELS[y]!];
 
 // recipe:sst2-use's split: the model-choice sentences (and their phrases) are the validation rows.
-const split = sst2Holdout(trainSplit.sentences, { seed: HOLDOUT_SEED });
-const innerPerm = new SeededRandom(`sst2-use-inner:${SEED}`).permutation(split.holdIdx.length);
-const half = Math.round(split.holdIdx.length / 2);
-const selSentences = Array.from(innerPerm.subarray(0, half), (j) => split.holdIdx[j]!);
-const tiedToSelection = tiedTo(trainSplit.sentences.map((t) => t.split(' ').filter(Boolean)), selSentences);
-const selectionPhrases = split.droppedIdx.filter(tiedToSelection);
+const { split, sentenceIdx: selSentences, phraseIdx: selectionPhrases } = sst2ChoiceRows(trainSplit.sentences, { seed: SEED, holdoutSeed: HOLDOUT_SEED });
 const sample = (idx: readonly number[], n: number, salt: string) =>
   n > 0 && n < idx.length ? Array.from(new SeededRandom(`sst2-transfer:${salt}:${SEED}`).permutation(idx.length).subarray(0, n), (j) => idx[j]!).sort((a, b) => a - b) : [...idx];
 // Whole sentences are what dev holds: they go first into a limited validation set.

@@ -17,7 +17,7 @@
  */
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { initBackend, setGlobalSeed, SeededRandom } from '@seqlab/core';
+import { initBackend, setGlobalSeed } from '@seqlab/core';
 import {
   EMBEDDING_DIM,
   RnnSentimentFeatures,
@@ -35,7 +35,7 @@ import {
 } from '@seqlab/embeddings';
 import { arg, REPO_ROOT, formatTable, hasModel, writeResults } from '../lib/report.js';
 import { cachedEmbeddings, readSst2 } from './sst2-data.js';
-import { sst2Holdout, tiedTo } from './sst2-holdout.js';
+import { sst2ChoiceRows } from './sst2-holdout.js';
 
 // Defaults are what produced results/sst2-use.json. In an exploratory run a 512-unit MLP was
 // within about a point of the 256-unit one on the holdout at matching epochs, at twice the
@@ -70,7 +70,8 @@ const embedSeconds = (performance.now() - t0) / 1000;
 // Those are split again by sentence: half the sentences (with the phrases tied to them) choose
 // the model and stop training early; the other half (and their phrases) can fit a hybrid head.
 const n = trainSplit.labels.length;
-const split = sst2Holdout(trainSplit.sentences, { seed: HOLDOUT_SEED });
+const choice = sst2ChoiceRows(trainSplit.sentences, { seed: SEED, holdoutSeed: HOLDOUT_SEED });
+const split = choice.split;
 function subset(idx: ArrayLike<number>, source = trainX, dim = EMBEDDING_DIM): EmbeddedExamples {
   const x = new Float32Array(idx.length * dim);
   const y = new Array<number>(idx.length);
@@ -81,13 +82,9 @@ function subset(idx: ArrayLike<number>, source = trainX, dim = EMBEDDING_DIM): E
   }
   return { x, y };
 }
-const innerPerm = new SeededRandom(`sst2-use-inner:${SEED}`).permutation(split.holdIdx.length);
-const half = Math.round(split.holdIdx.length / 2);
-const selSentences = Array.from(innerPerm.subarray(0, half), (j) => split.holdIdx[j]!);
-const fitSentences = Array.from(innerPerm.subarray(half), (j) => split.holdIdx[j]!);
-const tiedToSelection = tiedTo(trainSplit.sentences.map((t) => t.split(' ').filter(Boolean)), selSentences);
-const selectionIdx = Int32Array.from([...selSentences, ...split.droppedIdx.filter(tiedToSelection)]);
-const innerFitIdx = Int32Array.from([...fitSentences, ...split.droppedIdx.filter((i) => !tiedToSelection(i))]);
+const selSentences = choice.sentenceIdx;
+const selectionIdx = Int32Array.from(choice.idx);
+const innerFitIdx = Int32Array.from(choice.restIdx);
 const fit = subset(split.trainIdx);
 const heldOut = subset(selectionIdx);
 const dev: EmbeddedExamples = { x: devX, y: devSplit.labels };
