@@ -30,3 +30,17 @@ export { TASK_NAMES, type TaskName, type SentimentPipeline, type SentimentResult
 export type { TextGenerationPipeline } from '@seqlab/rnn';
 export type { ForecastPipeline, ForecastRequest, ForecastResult } from '@seqlab/forecast';
 export type { EmbeddingPipeline } from '@seqlab/embeddings';
+export { train, checkTrainTask, type TrainResult, type TrainDataByTask, type TrainOptionsByTask, type TrainDetailsByTask } from './train.js';
+export { evaluate, type EvaluateOptionsByTask, type EvaluationByTask } from './evaluate.js';
+export {
+  TRAIN_TASKS,
+  type TrainTaskName,
+  type TrainEvent,
+  type StageEvent,
+  type EpochEvent,
+  type BatchEvent,
+  type ItemsEvent,
+  type CommonTrainOptions,
+  type CandidateReport,
+  type TrainReport,
+} from './training/types.js';
