@@ -63,3 +63,4 @@ export {
   GLOVE_100D_SHA256,
   type LoadWordVectorsOptions,
 } from './word-vectors.js';
+export { chooseWordVectors, AUTO_WORD_VECTOR_COVERAGE, type ChooseWordVectorsOptions, type WordVectorChoice } from './word-vector-choice.js';

@@ -5,7 +5,7 @@ import { TextVectorizer, type CleanTextOptions } from '@seqlab/tokenize';
 import { resolveTextClassifierOptions, textClassifier, type ClassifierAttention } from '../builders/text-classifier.js';
 import type { CellType } from '../builders/cells.js';
 import { bucketedData } from '../training/data.js';
-import { train, type TrainProgress, type TrainResult } from '../training/train.js';
+import { train, type TrainOptions, type TrainProgress, type TrainResult } from '../training/train.js';
 import { classWeights as balancedWeights } from './data.js';
 import { oneOf } from '../errors.js';
 import { checkClasses } from './labels.js';
@@ -102,6 +102,8 @@ export interface FitRecurrentClassifierOptions {
   timeBudgetSeconds?: number;
   checkpointDir?: string;
   resume?: boolean;
+  /** Abandons training with a `CancelledError` before the next batch once aborted (see `train`). */
+  signal?: AbortSignal;
   onProgress?: (event: TrainProgress) => void | Promise<void>;
   /** Stored in config.json (`training`). */
   training?: Record<string, unknown>;
@@ -137,41 +139,9 @@ export const DEFAULT_OPEN_VOCABULARY = 20_000;
  * threshold that maximises its F1 on the validation rows ({@link chooseThresholds}).
  */
 export async function fitRecurrentTextClassifier(data: LabelledRows, options: FitRecurrentClassifierOptions = {}): Promise<FitRecurrentClassifierResult> {
-  if (data.texts.length === 0) throw new BadInputError('no training texts');
-  if (data.labels.length !== data.texts.length) throw new BadInputError(`${data.texts.length} training texts but ${data.labels.length} label sets`);
-  const classes = checkClasses(options.classes ?? [...new Set(data.labels.flat())].sort(), 'classes');
-  const problem = oneOf(
-    'problem',
-    options.problem ?? (data.labels.some((l) => l.length !== 1) ? 'multi-label' : classes.length === 2 ? 'binary' : 'multi-class'),
-    CLASSIFICATION_PROBLEMS,
-  );
+  const { classes, problem, thresholdRule, openLimit } = checkFitOptions(data, options);
   const multiLabel = problem === 'multi-label';
-  const thresholdRule = options.thresholds ?? 'f1';
-  if (thresholdRule !== 'f1' && !(typeof thresholdRule === 'number' && thresholdRule > 0 && thresholdRule < 1)) {
-    throw new BadInputError(`thresholds must be 'f1' or a number between 0 and 1, got ${JSON.stringify(thresholdRule)}`);
-  }
-  const openLimit = options.openVocabulary ?? DEFAULT_OPEN_VOCABULARY;
-  if (!Number.isInteger(openLimit) || openLimit < 0) throw new BadInputError(`openVocabulary must be a non-negative integer, got ${String(options.openVocabulary)}`);
-  if (options.wordVectors && options.embeddingDim !== undefined && options.embeddingDim !== options.wordVectors.dim) {
-    throw new BadInputError(`embeddingDim ${options.embeddingDim} differs from the ${options.wordVectors.dim} dimensions of word vectors ${options.wordVectors.name}; leave embeddingDim unset`);
-  }
-  const index = new Map(classes.map((c, i) => [c, i]));
-  const classOf = (l: string, r: number, what: string) => {
-    const id = index.get(l);
-    if (id === undefined) throw new BadInputError(`${what} row ${r + 1}: label ${JSON.stringify(l)} is not one of the classes (${classes.join(', ')})`);
-    return id;
-  };
-  const targets = (rows: LabelledRows, what: string): number[] | number[][] =>
-    multiLabel
-      ? rows.labels.map((ls, r) => {
-          const hot = new Array<number>(classes.length).fill(0);
-          for (const l of ls) hot[classOf(l, r, what)] = 1;
-          return hot;
-        })
-      : rows.labels.map((ls, r) => {
-          if (ls.length !== 1) throw new BadInputError(`${what} row ${r + 1}: a ${problem} classifier takes one label per text, got ${ls.length} (${ls.join(', ') || 'none'})`);
-          return classOf(ls[0]!, r, what);
-        });
+  const targets = targetsOf(classes, problem);
   const seed = options.seed ?? 1;
   const clean = options.clean === undefined ? DEFAULT_CLEAN : options.clean;
   const vectorizer = await new TextVectorizer({ tokenizer: 'word', maxTokens: options.vocabSize ?? 20_000, ...(clean ? { clean } : {}) }).adapt(data.texts);
@@ -205,24 +175,8 @@ export async function fitRecurrentTextClassifier(data: LabelledRows, options: Fi
     }
     if (multiLabel) startAtPriors(model, y as number[][]);
     const validation = options.validation;
-    const patience = options.patience ?? 2;
-    result = await train(model, bucketedData(cut(trainIds), y, { batchSize: options.batchSize ?? 32, seed }), {
-      epochs: options.epochs ?? 5,
-      learningRate: options.learningRate ?? 0.002,
-      clipNorm: options.clipNorm ?? 5,
-      ...(options.classWeights === 'balanced' ? { classWeights: multiLabel ? positiveWeights(data.labels, classes) : balancedWeights(data.labels, classes) } : {}),
-      ...(validation
-        ? {
-            validationData: bucketedData(cut(validation.texts.map((t) => vectorizer.encodeIds(t))), targets(validation, 'validation'), { batchSize: 128, shuffle: false }),
-            monitor: oneOf('monitor', options.monitor ?? 'val_accuracy', ['val_loss', 'val_accuracy'] as const),
-            ...(patience > 0 ? { earlyStopping: { patience, restoreBestWeights: true } } : {}),
-          }
-        : {}),
-      seed,
-      ...(options.checkpointDir ? { checkpointDir: options.checkpointDir, resume: options.resume ?? false } : {}),
-      ...(options.timeBudgetSeconds !== undefined ? { timeBudgetSeconds: options.timeBudgetSeconds } : {}),
-      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-    });
+    const validationData = validation ? bucketedData(cut(validation.texts.map((t) => vectorizer.encodeIds(t))), targets(validation, 'validation'), { batchSize: 128, shuffle: false }) : undefined;
+    result = await train(model, bucketedData(cut(trainIds), y, { batchSize: options.batchSize ?? 32, seed }), loopOptions(options, data.labels, classes, multiLabel, validationData));
   } catch (err) {
     model.dispose();
     throw err;
@@ -243,24 +197,104 @@ export async function fitRecurrentTextClassifier(data: LabelledRows, options: Fi
       ? { training: { ...options.training, ...(wordVectorCoverage ? { wordVectors: { ...wordVectorCoverage, fineTuned: options.fineTuneEmbeddings !== false } } : {}) } }
       : {}),
   };
-  let classifier = new RecurrentTextClassifier([model], vectorizer, config, 'classifier');
+  const finished = await finishClassifier(new RecurrentTextClassifier([model], vectorizer, config, 'classifier'), options, classes, multiLabel, thresholdRule, openLimit);
+  return { ...finished, result, lengthStats: stats, maxLength, ...(wordVectorCoverage ? { wordVectorCoverage } : {}) };
+}
+
+/** Checks the options that do not need the data's vocabulary; returns the resolved classes, problem and rules. */
+function checkFitOptions(data: LabelledRows, options: FitRecurrentClassifierOptions): { classes: string[]; problem: ClassificationProblem; thresholdRule: 'f1' | number; openLimit: number } {
+  if (data.texts.length === 0) throw new BadInputError('no training texts');
+  if (data.labels.length !== data.texts.length) throw new BadInputError(`${data.texts.length} training texts but ${data.labels.length} label sets`);
+  const classes = checkClasses(options.classes ?? [...new Set(data.labels.flat())].sort(), 'classes');
+  const problem = oneOf(
+    'problem',
+    options.problem ?? (data.labels.some((l) => l.length !== 1) ? 'multi-label' : classes.length === 2 ? 'binary' : 'multi-class'),
+    CLASSIFICATION_PROBLEMS,
+  );
+  const thresholdRule = options.thresholds ?? 'f1';
+  if (thresholdRule !== 'f1' && !(typeof thresholdRule === 'number' && thresholdRule > 0 && thresholdRule < 1)) {
+    throw new BadInputError(`thresholds must be 'f1' or a number between 0 and 1, got ${JSON.stringify(thresholdRule)}`);
+  }
+  const openLimit = options.openVocabulary ?? DEFAULT_OPEN_VOCABULARY;
+  if (!Number.isInteger(openLimit) || openLimit < 0) throw new BadInputError(`openVocabulary must be a non-negative integer, got ${String(options.openVocabulary)}`);
+  if (options.wordVectors && options.embeddingDim !== undefined && options.embeddingDim !== options.wordVectors.dim) {
+    throw new BadInputError(`embeddingDim ${options.embeddingDim} differs from the ${options.wordVectors.dim} dimensions of word vectors ${options.wordVectors.name}; leave embeddingDim unset`);
+  }
+  return { classes, problem, thresholdRule, openLimit };
+}
+
+/** The training targets of labelled rows: class ids, or one-hot rows for multi-label; a bad row is named. */
+function targetsOf(classes: readonly string[], problem: ClassificationProblem): (rows: LabelledRows, what: string) => number[] | number[][] {
+  const index = new Map(classes.map((c, i) => [c, i]));
+  const classOf = (l: string, r: number, what: string) => {
+    const id = index.get(l);
+    if (id === undefined) throw new BadInputError(`${what} row ${r + 1}: label ${JSON.stringify(l)} is not one of the classes (${classes.join(', ')})`);
+    return id;
+  };
+  return (rows, what) =>
+    problem === 'multi-label'
+      ? rows.labels.map((ls, r) => {
+          const hot = new Array<number>(classes.length).fill(0);
+          for (const l of ls) hot[classOf(l, r, what)] = 1;
+          return hot;
+        })
+      : rows.labels.map((ls, r) => {
+          if (ls.length !== 1) throw new BadInputError(`${what} row ${r + 1}: a ${problem} classifier takes one label per text, got ${ls.length} (${ls.join(', ') || 'none'})`);
+          return classOf(ls[0]!, r, what);
+        });
+}
+
+/** The training loop's options from the classifier's. */
+function loopOptions(
+  options: FitRecurrentClassifierOptions,
+  labels: readonly (readonly string[])[],
+  classes: readonly string[],
+  multiLabel: boolean,
+  validationData: ReturnType<typeof bucketedData> | undefined,
+): TrainOptions {
+  const patience = options.patience ?? 2;
+  return {
+    epochs: options.epochs ?? 5,
+    learningRate: options.learningRate ?? 0.002,
+    clipNorm: options.clipNorm ?? 5,
+    ...(options.classWeights === 'balanced' ? { classWeights: multiLabel ? positiveWeights(labels, classes) : balancedWeights(labels, classes) } : {}),
+    ...(validationData
+      ? {
+          validationData,
+          monitor: oneOf('monitor', options.monitor ?? 'val_accuracy', ['val_loss', 'val_accuracy'] as const),
+          ...(patience > 0 ? { earlyStopping: { patience, restoreBestWeights: true } } : {}),
+        }
+      : {}),
+    seed: options.seed ?? 1,
+    ...(options.checkpointDir ? { checkpointDir: options.checkpointDir, resume: options.resume ?? false } : {}),
+    ...(options.timeBudgetSeconds !== undefined ? { timeBudgetSeconds: options.timeBudgetSeconds } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  };
+}
+
+/** After training: the open vocabulary (frozen vectors) and the multi-label thresholds. Disposes `classifier` on failure. */
+async function finishClassifier(
+  trained: RecurrentTextClassifier,
+  options: FitRecurrentClassifierOptions,
+  classes: string[],
+  multiLabel: boolean,
+  thresholdRule: 'f1' | number,
+  openLimit: number,
+): Promise<{ classifier: RecurrentTextClassifier; thresholds?: LabelThreshold[]; openVocabulary?: OpenVocabulary }> {
+  let classifier = trained;
   let openVocabulary: OpenVocabulary | undefined;
-  // After training, not before: the added ids never occur in training and the embedding is
-  // frozen, so the model is the same either way, and training keeps the smaller matrix.
-  if (options.wordVectors?.words && options.fineTuneEmbeddings === false && openLimit > 0) {
-    try {
+  let thresholds: LabelThreshold[] | undefined;
+  try {
+    // After training, not before: the added ids never occur in training and the embedding is
+    // frozen, so the model is the same either way, and training keeps the smaller matrix.
+    if (options.wordVectors?.words && options.fineTuneEmbeddings === false && openLimit > 0) {
       const open = extendWithWordVectors(classifier, options.wordVectors, { limit: openLimit });
       classifier.dispose();
       classifier = open.classifier;
       openVocabulary = open.openVocabulary;
-    } catch (err) {
-      classifier.dispose();
-      throw err;
     }
-  }
-  let thresholds: LabelThreshold[] | undefined;
-  if (multiLabel) {
-    try {
+    if (multiLabel) {
       const validation = options.validation;
       const fixed = thresholdRule === 'f1' ? DEFAULT_THRESHOLD : thresholdRule;
       thresholds =
@@ -268,12 +302,12 @@ export async function fitRecurrentTextClassifier(data: LabelledRows, options: Fi
           ? chooseThresholds(classes, validation.labels, await classifier.predict(validation.texts))
           : classes.map((label) => ({ label, threshold: fixed, f1: NaN, support: 0 }));
       classifier.setThresholds(thresholds.map((t) => t.threshold));
-    } catch (err) {
-      classifier.dispose();
-      throw err;
     }
+  } catch (err) {
+    classifier.dispose();
+    throw err;
   }
-  return { classifier, result, lengthStats: stats, maxLength, ...(thresholds ? { thresholds } : {}), ...(wordVectorCoverage ? { wordVectorCoverage } : {}), ...(openVocabulary ? { openVocabulary } : {}) };
+  return { classifier, ...(thresholds ? { thresholds } : {}), ...(openVocabulary ? { openVocabulary } : {}) };
 }
 
 /**
