@@ -7,6 +7,38 @@ import '@tensorflow/tfjs-backend-wasm';
 import './chained-ops.js';
 import { registerTrainingKernels, type KernelPatchReport } from './kernels/index.js';
 
+/**
+ * Two notices TensorFlow.js prints through `console.warn` that a seqlab user cannot act on: the
+ * cpu backend's "install tfjs-node" banner (seqlab already chose the fastest backend that loads
+ * and reports why in {@link BackendInfo}), and tfjs-layers' note that an orthogonal initializer
+ * on a large recurrent kernel may be slow (it runs once per layer build). Matched on their exact
+ * wording so every other warning still reaches the console.
+ */
+const TFJS_NOTICES: readonly RegExp[] = [
+  /^\s*=+\s*Hi, looks like you are running TensorFlow\.js in Node\.js\. To speed things up dramatically, install our node backend/,
+  /^Orthogonal initializer is being called on a matrix with more than \d+ \(\d+\) elements: Slowness may result\.$/,
+];
+
+const NOTICE_FILTER = Symbol.for('seqlab.tfjsNoticeFilter');
+
+/** Whether `args` (as passed to `console.warn`) is one of the {@link TFJS_NOTICES}. */
+function isTfjsNotice(args: readonly unknown[]): boolean {
+  return args.length === 1 && typeof args[0] === 'string' && TFJS_NOTICES.some((re) => re.test(args[0] as string));
+}
+
+// Installed when @seqlab/core is first imported, before any backend or layer can print; the
+// symbol keeps a second copy of the module (e.g. source and dist in one process) from wrapping twice.
+function filterTfjsNotices(): void {
+  const target = console as unknown as Record<symbol, boolean | undefined>;
+  if (target[NOTICE_FILTER]) return;
+  const warn = console.warn.bind(console);
+  console.warn = (...args: unknown[]): void => {
+    if (!isTfjsNotice(args)) warn(...args);
+  };
+  target[NOTICE_FILTER] = true;
+}
+filterTfjsNotices();
+
 /** Backends seqlab knows how to choose between, fastest first. */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 
