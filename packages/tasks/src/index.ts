@@ -44,3 +44,4 @@ export {
   type CandidateReport,
   type TrainReport,
 } from './training/types.js';
+export { defaultCheckpointDir, type TextGenerationData, type TextGenerationTrainOptions, type TextGenerationDetails, type TextGenerationEvaluateOptions, type TextGenerationEvaluation } from './training/text-generation.js';
