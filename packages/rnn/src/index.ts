@@ -55,6 +55,7 @@ export { CompiledStepper } from './inference/compiled-stepper.js';
 export { TextGenerator, type GenerateOptions, type GenerateResult, type TokenCodec } from './generation/generator.js';
 export { loadTextGenerator, saveTextGenerator, type LanguageModelDirConfig, type SaveTextGeneratorOptions } from './generation/load.js';
 export { TextGenerationPipeline, loadTextGenerationPipeline, generateOptionsSchema, parseGenerateOptions } from './generation/task.js';
+export { trainLanguageModel, scoreLanguageModel, type TrainLanguageModelOptions, type TrainLanguageModelResult, type LanguageModelScore, type LanguageModelProgress, type LanguageModelStageEvent } from './generation/train.js';
 export type { AttributedToken, SentimentResult } from '@seqlab/core';
 
 /** Default model directories, relative to the repository root. */
