@@ -148,6 +148,111 @@ function isBetter(mode: 'min' | 'max', value: number, best: number, minDelta: nu
   return mode === 'min' ? value < best - minDelta : value > best + minDelta;
 }
 
+/** Where {@link fit} keeps why it stopped: callbacks ask through `ctx.stop`, a time budget overrides. */
+interface StopState {
+  reason: StopReason | undefined;
+}
+
+/** Builds the state callbacks see, so `fit` itself reads as the epoch loop. */
+function createFitContext<B>(loop: TrainingLoop<B>, options: FitOptions, monitor: string, stop: StopState): FitContext {
+  const started = performance.now();
+  return {
+    epochs: options.epochs,
+    epoch: options.initialEpoch ?? 0,
+    step: options.initialStep ?? 0,
+    stepsThisCall: 0,
+    batchesPerEpoch: loop.batchesPerEpoch,
+    history: options.history ?? [],
+    monitor,
+    mode: options.mode ?? (/acc/.test(monitor) ? 'max' : 'min'),
+    best: options.best ?? { value: NaN, epoch: -1 },
+    improved: false,
+    partial: false,
+    weights: loop.weights,
+    get learningRate() {
+      return loop.optimizer ? loop.optimizer.learningRate : NaN;
+    },
+    set learningRate(lr: number) {
+      if (loop.optimizer) loop.optimizer.learningRate = lr;
+    },
+    elapsedSeconds: () => (performance.now() - started) / 1000,
+    stop(reason: StopReason = 'callback') {
+      stop.reason ??= reason;
+    },
+    get stopReason() {
+      return stop.reason;
+    },
+  };
+}
+
+/** Weighted loss and metric sums of the batches of one epoch so far. */
+interface EpochSums {
+  lossSum: number;
+  weightSum: number;
+  metrics: Record<string, { sum: number; count: number }>;
+}
+
+/** Folds one batch's result into the epoch's running sums. */
+function addBatch(sums: EpochSums, r: BatchResult): void {
+  const w = r.weight ?? 1;
+  sums.lossSum += r.loss * w;
+  sums.weightSum += w;
+  for (const [k, m] of Object.entries(r.metrics ?? {})) {
+    const acc = (sums.metrics[k] ??= { sum: 0, count: 0 });
+    acc.sum += m.sum;
+    acc.count += m.count;
+  }
+}
+
+/** Trains on one epoch's batches (stopping early when a time budget marks the epoch partial). */
+async function trainEpochBatches<B>(
+  loop: TrainingLoop<B>,
+  ctx: FitContext,
+  callbacks: Callback[],
+  checkpoint: () => Promise<void>,
+  epoch: number,
+): Promise<EpochSums> {
+  const sums: EpochSums = { lossSum: 0, weightSum: 0, metrics: {} };
+  let index = 0;
+  // Cancellation is checked before a batch is drawn, not after: the loop owns its batches
+  // and frees each one in trainBatch, so a drawn batch must be trained on.
+  const batches = loop.batches(epoch)[Symbol.iterator]();
+  try {
+    for (;;) {
+      await checkpoint();
+      const next = batches.next();
+      if (next.done) break;
+      const r = await loop.trainBatch(next.value, epoch, index);
+      if (!Number.isFinite(r.loss)) {
+        throw new InternalError(`training loss became ${r.loss} at epoch ${epoch}, batch ${index}; lower the learning rate or clip gradients`);
+      }
+      addBatch(sums, r);
+      ctx.step++;
+      ctx.stepsThisCall++;
+      const logs: BatchLogs = { batch: index, loss: sums.lossSum / sums.weightSum, metrics: running(sums.metrics) };
+      index++;
+      for (const cb of callbacks) await cb.onBatchEnd?.(logs, ctx);
+      if (ctx.partial) break;
+    }
+  } finally {
+    batches.return?.();
+  }
+  return sums;
+}
+
+/** Validates, records the epoch's logs and whether it beat the best, and tells the callbacks. */
+async function endEpoch<B>(loop: TrainingLoop<B>, ctx: FitContext, callbacks: Callback[], epoch: number, sums: EpochSums, epochStart: number, minDelta: number): Promise<void> {
+  const logs: EpochLogs = { epoch, loss: sums.lossSum / Math.max(1, sums.weightSum), ...running(sums.metrics), learningRate: ctx.learningRate, seconds: 0 };
+  if (loop.validate) Object.assign(logs, await loop.validate(epoch));
+  logs.seconds = (performance.now() - epochStart) / 1000;
+  if (ctx.partial) logs.partial = true;
+  ctx.history.push(logs);
+  const value = typeof logs[ctx.monitor] === 'number' ? (logs[ctx.monitor] as number) : NaN;
+  ctx.improved = isBetter(ctx.mode, value, ctx.best.value, minDelta);
+  if (ctx.improved) ctx.best = { value, epoch };
+  for (const cb of callbacks) await cb.onEpochEnd?.(logs, ctx);
+}
+
 /**
  * The one training loop of seqlab, Keras `fit` style: runs `loop.trainBatch` over each epoch's
  * batches, validates, tracks the monitored metric, and lets callbacks schedule the learning
@@ -164,39 +269,11 @@ export async function fit<B>(loop: TrainingLoop<B>, options: FitOptions): Promis
   const epochs = options.epochs;
   if (!Number.isInteger(epochs) || epochs < 1) throw new BadInputError(`fit: epochs must be a positive integer, got ${String(epochs)}`);
   const monitor = options.monitor ?? (loop.validate ? 'val_loss' : 'loss');
-  const mode = options.mode ?? (/acc/.test(monitor) ? 'max' : 'min');
   const minDelta = options.minDelta ?? 0;
   const callbacks = options.callbacks ?? [];
   const checkpoint = cancellationCheckpoint(options.signal, options.what ?? 'training');
-  const started = performance.now();
-  let stopReason: StopReason | undefined;
-  const ctx: FitContext = {
-    epochs,
-    epoch: options.initialEpoch ?? 0,
-    step: options.initialStep ?? 0,
-    stepsThisCall: 0,
-    batchesPerEpoch: loop.batchesPerEpoch,
-    history: options.history ?? [],
-    monitor,
-    mode,
-    best: options.best ?? { value: NaN, epoch: -1 },
-    improved: false,
-    partial: false,
-    weights: loop.weights,
-    get learningRate() {
-      return loop.optimizer ? loop.optimizer.learningRate : NaN;
-    },
-    set learningRate(lr: number) {
-      if (loop.optimizer) loop.optimizer.learningRate = lr;
-    },
-    elapsedSeconds: () => (performance.now() - started) / 1000,
-    stop(reason: StopReason = 'callback') {
-      stopReason ??= reason;
-    },
-    get stopReason() {
-      return stopReason;
-    },
-  };
+  const stop: StopState = { reason: undefined };
+  const ctx = createFitContext(loop, options, monitor, stop);
   try {
     for (const cb of callbacks) await cb.onTrainBegin?.(ctx);
     for (let epoch = ctx.epoch; epoch < epochs; epoch++) {
@@ -204,62 +281,21 @@ export async function fit<B>(loop: TrainingLoop<B>, options: FitOptions): Promis
       ctx.partial = false;
       for (const cb of callbacks) await cb.onEpochBegin?.(epoch, ctx);
       const epochStart = performance.now();
-      let lossSum = 0;
-      let weightSum = 0;
-      const sums: Record<string, { sum: number; count: number }> = {};
-      let index = 0;
-      // Cancellation is checked before a batch is drawn, not after: the loop owns its batches
-      // and frees each one in trainBatch, so a drawn batch must be trained on.
-      const batches = loop.batches(epoch)[Symbol.iterator]();
-      try {
-        for (;;) {
-          await checkpoint();
-          const next = batches.next();
-          if (next.done) break;
-          const r = await loop.trainBatch(next.value, epoch, index);
-          if (!Number.isFinite(r.loss)) {
-            throw new InternalError(`training loss became ${r.loss} at epoch ${epoch}, batch ${index}; lower the learning rate or clip gradients`);
-          }
-          const w = r.weight ?? 1;
-          lossSum += r.loss * w;
-          weightSum += w;
-          for (const [k, m] of Object.entries(r.metrics ?? {})) {
-            const acc = (sums[k] ??= { sum: 0, count: 0 });
-            acc.sum += m.sum;
-            acc.count += m.count;
-          }
-          ctx.step++;
-          ctx.stepsThisCall++;
-          const logs: BatchLogs = { batch: index, loss: lossSum / weightSum, metrics: running(sums) };
-          index++;
-          for (const cb of callbacks) await cb.onBatchEnd?.(logs, ctx);
-          if (ctx.partial) break;
-        }
-      } finally {
-        batches.return?.();
-      }
+      const sums = await trainEpochBatches(loop, ctx, callbacks, checkpoint, epoch);
       await checkpoint();
-      const logs: EpochLogs = { epoch, loss: lossSum / Math.max(1, weightSum), ...running(sums), learningRate: ctx.learningRate, seconds: 0 };
-      if (loop.validate) Object.assign(logs, await loop.validate(epoch));
-      logs.seconds = (performance.now() - epochStart) / 1000;
-      if (ctx.partial) logs.partial = true;
-      ctx.history.push(logs);
-      const value = typeof logs[monitor] === 'number' ? (logs[monitor] as number) : NaN;
-      ctx.improved = isBetter(mode, value, ctx.best.value, minDelta);
-      if (ctx.improved) ctx.best = { value, epoch };
-      for (const cb of callbacks) await cb.onEpochEnd?.(logs, ctx);
+      await endEpoch(loop, ctx, callbacks, epoch, sums, epochStart, minDelta);
       if (ctx.partial) {
-        stopReason = 'time-budget';
+        stop.reason = 'time-budget';
         break;
       }
-      if (stopReason) break;
+      if (stop.reason) break;
     }
     const result: FitResult = {
       history: ctx.history,
       monitor,
       bestEpoch: ctx.best.epoch,
       bestValue: ctx.best.value,
-      stopReason: stopReason ?? 'epochs',
+      stopReason: stop.reason ?? 'epochs',
       steps: ctx.step,
       wallTimeSeconds: ctx.elapsedSeconds(),
     };
