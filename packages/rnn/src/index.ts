@@ -141,6 +141,7 @@ export {
 } from './classification/fit-recurrent.js';
 export { embeddingMatrix, vocabularyEmbedding, setEmbedding, type WordVectorLookup, type WordVectorCoverage } from './classification/word-vectors.js';
 export { extendWithWordVectors, extendModelsWithWordVectors, type OpenVocabulary } from './classification/open-vocabulary.js';
+export { countTrainingTokens, type TrainingTokenCounts } from './classification/token-counts.js';
 export {
   LinearTextClassifier,
   fitLinearTextClassifier,
