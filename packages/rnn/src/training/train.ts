@@ -14,9 +14,11 @@ import {
   setGlobalSeed,
   TimeBudget,
   writeJsonAtomic,
+  type BatchLogs,
   type Callback,
   type EpochLogs,
   type FitContext,
+  type FitResult,
   type TrainingLoop,
 } from '@seqlab/core';
 import { RnnArgumentError, positiveInt } from '../errors.js';
@@ -269,6 +271,302 @@ async function restoreCheckpoint(model: tfl.LayersModel, optimizer: tf.Optimizer
   }
 }
 
+/** Checks the options that need no model, and picks the metric that decides "best". */
+function checkTrainOptions(options: TrainOptions): { epochs: number; seed: number; monitor: MonitorName } {
+  const epochs = positiveInt('train: epochs', options.epochs);
+  const seed = options.seed ?? 0;
+  const monitor: MonitorName = options.monitor ?? (options.validationData ? 'val_loss' : 'loss');
+  if (monitor.startsWith('val_') && !options.validationData) throw new RnnArgumentError(`train: monitor '${monitor}' needs validationData`);
+  if (options.clipNorm !== undefined && !(options.clipNorm > 0)) throw new RnnArgumentError(`train: clipNorm must be positive, got ${options.clipNorm}`);
+  if (options.resume && !options.checkpointDir) throw new RnnArgumentError('train: resume needs checkpointDir');
+  return { epochs, seed, monitor };
+}
+
+/** Makes the optimizer and attaches it to the model, so checkpoints carry its state. */
+function attachOptimizer(model: tfl.LayersModel, options: TrainOptions, kind: OutputKind): tf.Optimizer {
+  const optimizer = makeOptimizer(options);
+  // Compiling only attaches the optimizer so that saveModel({ includeOptimizer }) stores its state;
+  // the loss named here is what a reloaded model would use with model.fit.
+  model.compile({ optimizer, loss: kind === 'sigmoid' ? 'binaryCrossentropy' : 'sparseCategoricalCrossentropy' });
+  // An optimizer train() made belongs to the model: model.dispose() frees its state too.
+  // (typeof, not instanceof: tf.Optimizer's Symbol.hasInstance throws on undefined.)
+  if (typeof options.optimizer !== 'object') (model as unknown as { isOptimizerOwned: boolean }).isOptimizerOwned = true;
+  return optimizer;
+}
+
+/** The training state of a run that starts from scratch. */
+function freshState(monitor: MonitorName, seed: number, learningRate: number): TrainingState {
+  return { version: 1, epoch: 0, step: 0, monitor, bestMetric: NaN, bestEpoch: -1, seed, learningRate, wait: 0, plateauWait: 0, history: [] };
+}
+
+/**
+ * Puts back `checkpointDir/last` (weights, optimizer state, counters) when resuming, and the
+ * best weights when early stopping may have to return to an epoch from before the interruption.
+ */
+async function resumeFromCheckpoint(
+  model: tfl.LayersModel,
+  optimizer: tf.Optimizer,
+  options: TrainOptions,
+  fresh: TrainingState,
+): Promise<{ state: TrainingState; resumedBest: tf.Tensor[] | undefined }> {
+  if (!options.resume || !options.checkpointDir) return { state: fresh, resumedBest: undefined };
+  const saved = await readTrainingState(options.checkpointDir);
+  const lastDir = path.join(options.checkpointDir, 'last');
+  if (!saved || !existsSync(path.join(lastDir, 'model.json'))) return { state: fresh, resumedBest: undefined };
+  let resumedBest: tf.Tensor[] | undefined;
+  const bestDir = path.join(options.checkpointDir, 'best');
+  if (options.earlyStopping && (options.earlyStopping.restoreBestWeights ?? true) && existsSync(path.join(bestDir, 'model.json'))) {
+    await restoreCheckpoint(model, undefined, bestDir);
+    resumedBest = model.getWeights().map((w) => tf.clone(w));
+  }
+  await restoreCheckpoint(model, optimizer, lastDir);
+  setLr(optimizer, saved.learningRate);
+  return { state: { ...saved, monitor: fresh.monitor }, resumedBest };
+}
+
+/** The weight average `options.ema` asks for, carried on from `last-ema/` when resuming. */
+async function createWeightAverage(model: tfl.LayersModel, options: TrainOptions, state: TrainingState): Promise<WeightAverage | undefined> {
+  const emaDecay = options.ema ? (typeof options.ema === 'object' ? (options.ema.decay ?? 0.999) : 0.999) : undefined;
+  if (emaDecay !== undefined && !(emaDecay > 0 && emaDecay < 1)) throw new RnnArgumentError(`train: ema.decay must be in (0, 1), got ${emaDecay}`);
+  const average = emaDecay !== undefined ? new WeightAverage(model, emaDecay) : undefined;
+  if (average && options.resume && options.checkpointDir && state.epoch > 0) {
+    const emaDir = path.join(options.checkpointDir, 'last-ema');
+    if (existsSync(path.join(emaDir, 'model.json'))) {
+      const raw = model.getWeights().map((w) => tf.clone(w));
+      await restoreCheckpoint(model, undefined, emaDir);
+      average.load(model.getWeights());
+      model.setWeights(raw);
+      tf.dispose(raw);
+    }
+  }
+  return average;
+}
+
+/** Early stopping and learning-rate plateau callbacks, with counters carried over from a resume. */
+function createStopRules(
+  options: TrainOptions,
+  state: TrainingState,
+  resumedBest: tf.Tensor[] | undefined,
+): { earlyStopping: EarlyStopping | undefined; plateau: ReduceLROnPlateau | undefined } {
+  const esOptions = options.earlyStopping;
+  const earlyStopping = esOptions ? new EarlyStopping({ patience: esOptions.patience ?? 0, restoreBestWeights: esOptions.restoreBestWeights ?? true }) : undefined;
+  if (earlyStopping) {
+    earlyStopping.wait = state.wait;
+    if (resumedBest) earlyStopping.setBestWeights(resumedBest);
+  } else tf.dispose(resumedBest ?? []);
+  const plateau = options.reduceLrOnPlateau ? new ReduceLROnPlateau(options.reduceLrOnPlateau) : undefined;
+  if (plateau) plateau.wait = state.plateauWait;
+  return { earlyStopping, plateau };
+}
+
+/** What one optimizer step measured on its batch. */
+interface StepResult {
+  loss: number;
+  correct: number;
+  count: number;
+}
+
+/** What the optimizer step needs besides the batch. */
+interface StepSetup {
+  model: tfl.LayersModel;
+  kind: OutputKind;
+  optimizer: tf.Optimizer;
+  clipNorm: number | undefined;
+  classWeights: tf.Tensor1D | undefined;
+  average: WeightAverage | undefined;
+}
+
+/** Rescales gradients whose global L2 norm exceeds `clipNorm` (call inside a tidy). */
+function clipByGlobalNorm(grads: tf.NamedTensorMap, clipNorm: number): tf.NamedTensorMap {
+  const norm = tf.sqrt(tf.addN(Object.values(grads).map((t) => tf.sum(tf.square(t)))));
+  const scale = tf.div(clipNorm, tf.maximum(norm, clipNorm));
+  return Object.fromEntries(Object.entries(grads).map(([k, t]) => [k, tf.mul(t, scale)]));
+}
+
+/** Returns the function that runs one weighted, clipped optimizer step and updates the average. */
+function createTrainStep(setup: StepSetup): (batch: Batch, stepNumber: number) => StepResult {
+  const { model, kind, optimizer, clipNorm, classWeights, average } = setup;
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  return (batch, stepNumber) => {
+    const [lossT, correctT, countT] = tf.tidy(() => {
+      let weights = batch.weights;
+      if (classWeights && kind !== 'sigmoid') {
+        const cw = tf.gather(classWeights, tf.cast(batch.y, 'int32'));
+        weights = weights ? tf.mul(weights, cw) : cw;
+      }
+      let correct: tf.Scalar | undefined;
+      const { value, grads } = tf.variableGrads(() => {
+        const outputs = model.apply(batch.x, { training: true }) as tf.Tensor;
+        // Intermediates of the gradient function are freed when it returns; keep the one count we need.
+        correct = tf.keep(correctCount(outputs, batch.y, batch.weights, kind));
+        return weightedLoss(outputs, batch.y, kind, weights, kind === 'sigmoid' ? classWeights : undefined).loss;
+      }, vars);
+      optimizer.applyGradients(clipNorm !== undefined ? clipByGlobalNorm(grads, clipNorm) : grads);
+      average?.update(stepNumber);
+      // Multi-hot labels are one row per example, not one label per entry.
+      const count = batch.weights ? tf.sum(tf.cast(tf.greater(batch.weights, 0), 'float32')) : tf.scalar(kind === 'sigmoid' ? batch.y.shape[0]! : batch.y.size);
+      return [value, correct!, count];
+    });
+    const out = { loss: lossT.dataSync()[0]!, correct: correctT.dataSync()[0]!, count: countT.dataSync()[0]! };
+    tf.dispose([lossT, correctT, countT]);
+    return out;
+  };
+}
+
+/** Adapts the model, its data and the step to the `TrainingLoop` that core's `fit` drives. */
+function createTrainingLoop(setup: StepSetup, data: BatchSource, validationData: BatchSource | undefined, firstStep: number): TrainingLoop<Batch> {
+  const { model, kind, optimizer, average } = setup;
+  const trainStep = createTrainStep(setup);
+  let stepNumber = firstStep;
+  return {
+    batches: (epoch) => data.batches(epoch),
+    batchesPerEpoch: data.batchesPerEpoch,
+    trainBatch: (batch) => {
+      let r: StepResult;
+      try {
+        r = trainStep(batch, stepNumber);
+        stepNumber++;
+      } finally {
+        disposeBatch(batch);
+      }
+      return { loss: r.loss, metrics: { accuracy: { sum: r.correct, count: r.count } } };
+    },
+    validate: validationData
+      ? () => {
+          average?.swapIn();
+          try {
+            const v = evaluate(model, validationData, { output: kind });
+            return { val_loss: v.loss, val_accuracy: v.accuracy };
+          } finally {
+            average?.swapOut();
+          }
+        }
+      : undefined,
+    // With an average, "the best epoch's weights" are the average at that epoch.
+    weights: { get: () => (average ? average.snapshot() : model.getWeights().map((w) => tf.clone(w))), set: (w) => model.setWeights(w) },
+    optimizer: optimizer as unknown as LrCarrier,
+  };
+}
+
+/** Writes `best/`, `last/` (and `last-ema/`) and `state.json` after each epoch. */
+function createCheckpoint(
+  model: tfl.LayersModel,
+  checkpointDir: string,
+  average: WeightAverage | undefined,
+  state: TrainingState,
+  stopRules: { earlyStopping: EarlyStopping | undefined; plateau: ReduceLROnPlateau | undefined },
+): Callback {
+  return new ModelCheckpoint({
+    save: async (which) => {
+      const dir = path.join(checkpointDir, which);
+      if (!average) return saveModel(model, dir, { includeOptimizer: true });
+      if (which === 'best') return average.with(() => saveModel(model, dir));
+      await saveModel(model, dir, { includeOptimizer: true });
+      await average.with(() => saveModel(model, path.join(checkpointDir, 'last-ema')));
+    },
+    // Written after the weights: a crash in between resumes from the older state with newer
+    // weights, which costs at most this epoch.
+    saveState: (ctx) =>
+      writeJsonAtomic(path.join(checkpointDir, 'state.json'), {
+        ...state,
+        epoch: ctx.epoch + 1,
+        step: ctx.step,
+        bestMetric: ctx.best.value,
+        bestEpoch: ctx.best.epoch,
+        learningRate: ctx.learningRate,
+        wait: stopRules.earlyStopping?.wait ?? 0,
+        plateauWait: stopRules.plateau?.wait ?? 0,
+        history: ctx.history as unknown as EpochLog[],
+      } satisfies TrainingState),
+  });
+}
+
+/** What the progress events say about the run as a whole. */
+interface ProgressFrame {
+  epochs: number;
+  batchesPerEpoch: number;
+  monitor: MonitorName;
+  startEpoch: number;
+  timeBudgetSeconds: number | undefined;
+}
+
+/** Seconds left at this call's pace, capped by what remains of the time budget. */
+function etaSeconds(ctx: FitContext, remainingSteps: number, timeBudgetSeconds: number | undefined): number {
+  let seconds = remainingSteps * (ctx.elapsedSeconds() / Math.max(1, ctx.stepsThisCall));
+  if (timeBudgetSeconds !== undefined) seconds = Math.min(seconds, Math.max(0, timeBudgetSeconds - ctx.elapsedSeconds()));
+  return seconds;
+}
+
+/** The `batch` progress event. */
+function batchProgress(logs: BatchLogs, ctx: FitContext, frame: ProgressFrame): TrainProgress {
+  return {
+    type: 'batch',
+    epoch: ctx.epoch,
+    epochs: frame.epochs,
+    batch: logs.batch,
+    batchesPerEpoch: frame.batchesPerEpoch,
+    step: ctx.step,
+    loss: logs.loss,
+    metrics: { accuracy: logs.metrics.accuracy ?? NaN },
+    learningRate: ctx.learningRate,
+    elapsedSeconds: ctx.elapsedSeconds(),
+    etaSeconds: etaSeconds(ctx, (frame.epochs - ctx.epoch) * frame.batchesPerEpoch - (logs.batch + 1), frame.timeBudgetSeconds),
+  };
+}
+
+/** The `epoch` progress event; `batchesRun` counts the batches of the epoch that just ended. */
+function epochProgress(log: EpochLogs, ctx: FitContext, frame: ProgressFrame, batchesRun: number): TrainProgress {
+  return {
+    type: 'epoch',
+    epoch: log.epoch,
+    epochs: frame.epochs,
+    batch: batchesRun,
+    batchesPerEpoch: frame.batchesPerEpoch,
+    step: ctx.step,
+    loss: log.loss,
+    metrics: Object.fromEntries(
+      Object.entries(log).filter(([k, v]) => typeof v === 'number' && (k.includes('loss') || k.includes('accuracy')) && k !== 'loss'),
+    ) as Record<string, number>,
+    learningRate: log.learningRate,
+    elapsedSeconds: ctx.elapsedSeconds(),
+    etaSeconds: (frame.epochs - log.epoch - 1) * frame.batchesPerEpoch * (ctx.elapsedSeconds() / Math.max(1, ctx.stepsThisCall)),
+  };
+}
+
+/** The `end` progress event. */
+function endProgress(result: FitResult, ctx: FitContext, frame: ProgressFrame): TrainProgress {
+  return {
+    type: 'end',
+    epoch: Math.max(frame.startEpoch, ctx.history.length > 0 ? ctx.history[ctx.history.length - 1]!.epoch : frame.startEpoch - 1),
+    epochs: frame.epochs,
+    batch: 0,
+    batchesPerEpoch: frame.batchesPerEpoch,
+    step: ctx.step,
+    loss: ctx.history[ctx.history.length - 1]?.loss ?? NaN,
+    metrics: { [frame.monitor]: result.bestValue },
+    learningRate: ctx.learningRate,
+    elapsedSeconds: ctx.elapsedSeconds(),
+    etaSeconds: 0,
+  };
+}
+
+/**
+ * The callback that remembers the step each epoch began at (so epoch events can say how many
+ * batches ran) and, with `onProgress`, the one that sends the progress events.
+ */
+function createProgressCallbacks(onProgress: TrainOptions['onProgress'], frame: ProgressFrame): { stepCounter: Callback; progress: Callback | undefined } {
+  const epochStartStep = new Map<number, number>();
+  const stepCounter: Callback = { onEpochBegin: (epoch, ctx) => void epochStartStep.set(epoch, ctx.step) };
+  const progress: Callback | undefined = onProgress
+    ? {
+        onBatchEnd: (logs, ctx) => onProgress(batchProgress(logs, ctx, frame)),
+        onEpochEnd: (log, ctx) => onProgress(epochProgress(log, ctx, frame, ctx.step - (epochStartStep.get(ctx.epoch) ?? ctx.step))),
+        onTrainEnd: (result, ctx) => onProgress(endProgress(result, ctx, frame)),
+      }
+    : undefined;
+  return { stepCounter, progress };
+}
+
 /**
  * Trains a model with its own loop: seeded batches, gradient clipping, class weights,
  * learning-rate schedules, early stopping that restores the best weights, best/last
@@ -284,229 +582,24 @@ async function restoreCheckpoint(model: tfl.LayersModel, optimizer: tf.Optimizer
  * ```
  */
 export async function train(model: tfl.LayersModel, data: BatchSource, options: TrainOptions): Promise<TrainResult> {
-  const epochs = positiveInt('train: epochs', options.epochs);
-  const seed = options.seed ?? 0;
-  const monitor: MonitorName = options.monitor ?? (options.validationData ? 'val_loss' : 'loss');
-  if (monitor.startsWith('val_') && !options.validationData) throw new RnnArgumentError(`train: monitor '${monitor}' needs validationData`);
-  if (options.clipNorm !== undefined && !(options.clipNorm > 0)) throw new RnnArgumentError(`train: clipNorm must be positive, got ${options.clipNorm}`);
-  if (options.resume && !options.checkpointDir) throw new RnnArgumentError('train: resume needs checkpointDir');
+  const { epochs, seed, monitor } = checkTrainOptions(options);
   const kind = options.output ?? detectOutputKind(model);
   const started = performance.now();
-
-  const optimizer = makeOptimizer(options);
-  // Compiling only attaches the optimizer so that saveModel({ includeOptimizer }) stores its state;
-  // the loss named here is what a reloaded model would use with model.fit.
-  model.compile({ optimizer, loss: kind === 'sigmoid' ? 'binaryCrossentropy' : 'sparseCategoricalCrossentropy' });
-  // An optimizer train() made belongs to the model: model.dispose() frees its state too.
-  // (typeof, not instanceof: tf.Optimizer's Symbol.hasInstance throws on undefined.)
-  if (typeof options.optimizer !== 'object') (model as unknown as { isOptimizerOwned: boolean }).isOptimizerOwned = true;
-
-  let state: TrainingState = {
-    version: 1,
-    epoch: 0,
-    step: 0,
-    monitor,
-    bestMetric: NaN,
-    bestEpoch: -1,
-    seed,
-    learningRate: getLr(optimizer),
-    wait: 0,
-    plateauWait: 0,
-    history: [],
-  };
-  let resumedBest: tf.Tensor[] | undefined;
-  if (options.resume && options.checkpointDir) {
-    const saved = await readTrainingState(options.checkpointDir);
-    const lastDir = path.join(options.checkpointDir, 'last');
-    if (saved && existsSync(path.join(lastDir, 'model.json'))) {
-      const bestDir = path.join(options.checkpointDir, 'best');
-      if (options.earlyStopping && (options.earlyStopping.restoreBestWeights ?? true) && existsSync(path.join(bestDir, 'model.json'))) {
-        // Early stopping must be able to go back to a best epoch from before the interruption.
-        await restoreCheckpoint(model, undefined, bestDir);
-        resumedBest = model.getWeights().map((w) => tf.clone(w));
-      }
-      await restoreCheckpoint(model, optimizer, lastDir);
-      state = { ...saved, monitor };
-      setLr(optimizer, saved.learningRate);
-    }
-  }
+  const optimizer = attachOptimizer(model, options, kind);
+  const { state, resumedBest } = await resumeFromCheckpoint(model, optimizer, options, freshState(monitor, seed, getLr(optimizer)));
   // Dropout masks follow the global stream; offset it by the epoch so a resumed run does not
   // replay the masks of epoch 0.
   setGlobalSeed(`${seed}:${state.epoch}`);
-
-  const emaDecay = options.ema ? (typeof options.ema === 'object' ? (options.ema.decay ?? 0.999) : 0.999) : undefined;
-  if (emaDecay !== undefined && !(emaDecay > 0 && emaDecay < 1)) throw new RnnArgumentError(`train: ema.decay must be in (0, 1), got ${emaDecay}`);
-  const average = emaDecay !== undefined ? new WeightAverage(model, emaDecay) : undefined;
-  if (average && options.resume && options.checkpointDir && state.epoch > 0) {
-    const emaDir = path.join(options.checkpointDir, 'last-ema');
-    if (existsSync(path.join(emaDir, 'model.json'))) {
-      const raw = model.getWeights().map((w) => tf.clone(w));
-      await restoreCheckpoint(model, undefined, emaDir);
-      average.load(model.getWeights());
-      model.setWeights(raw);
-      tf.dispose(raw);
-    }
-  }
-
+  const average = await createWeightAverage(model, options, state);
   const classWeights = options.classWeights ? tf.tensor1d(options.classWeights, 'float32') : undefined;
-  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const esOptions = options.earlyStopping;
-  const earlyStopping = esOptions ? new EarlyStopping({ patience: esOptions.patience ?? 0, restoreBestWeights: esOptions.restoreBestWeights ?? true }) : undefined;
-  if (earlyStopping) {
-    earlyStopping.wait = state.wait;
-    if (resumedBest) earlyStopping.setBestWeights(resumedBest);
-  } else tf.dispose(resumedBest ?? []);
-  const plateau = options.reduceLrOnPlateau ? new ReduceLROnPlateau(options.reduceLrOnPlateau) : undefined;
-  if (plateau) plateau.wait = state.plateauWait;
-  const startEpoch = state.epoch;
-
-  let stepNumber = state.step;
-  const trainStep = (batch: Batch): { loss: number; correct: number; count: number } => {
-    const [lossT, correctT, countT] = tf.tidy(() => {
-      let weights = batch.weights;
-      if (classWeights && kind !== 'sigmoid') {
-        const cw = tf.gather(classWeights, tf.cast(batch.y, 'int32'));
-        weights = weights ? tf.mul(weights, cw) : cw;
-      }
-      let correct: tf.Scalar | undefined;
-      const { value, grads } = tf.variableGrads(() => {
-        const outputs = model.apply(batch.x, { training: true }) as tf.Tensor;
-        // Intermediates of the gradient function are freed when it returns; keep the one count we need.
-        correct = tf.keep(correctCount(outputs, batch.y, batch.weights, kind));
-        return weightedLoss(outputs, batch.y, kind, weights, kind === 'sigmoid' ? classWeights : undefined).loss;
-      }, vars);
-      let g: tf.NamedTensorMap = grads;
-      if (options.clipNorm !== undefined) {
-        const norm = tf.sqrt(tf.addN(Object.values(grads).map((t) => tf.sum(tf.square(t)))));
-        const scale = tf.div(options.clipNorm, tf.maximum(norm, options.clipNorm));
-        g = Object.fromEntries(Object.entries(grads).map(([k, t]) => [k, tf.mul(t, scale)]));
-      }
-      optimizer.applyGradients(g);
-      average?.update(stepNumber);
-      // Multi-hot labels are one row per example, not one label per entry.
-      const count = batch.weights ? tf.sum(tf.cast(tf.greater(batch.weights, 0), 'float32')) : tf.scalar(kind === 'sigmoid' ? batch.y.shape[0]! : batch.y.size);
-      return [value, correct!, count];
-    });
-    const out = { loss: lossT.dataSync()[0]!, correct: correctT.dataSync()[0]!, count: countT.dataSync()[0]! };
-    tf.dispose([lossT, correctT, countT]);
-    return out;
-  };
-
-  const loop: TrainingLoop<Batch> = {
-    batches: (epoch) => data.batches(epoch),
-    batchesPerEpoch: data.batchesPerEpoch,
-    trainBatch: (batch) => {
-      let r: { loss: number; correct: number; count: number };
-      try {
-        r = trainStep(batch);
-        stepNumber++;
-      } finally {
-        disposeBatch(batch);
-      }
-      return { loss: r.loss, metrics: { accuracy: { sum: r.correct, count: r.count } } };
-    },
-    validate: options.validationData
-      ? () => {
-          average?.swapIn();
-          try {
-            const v = evaluate(model, options.validationData!, { output: kind });
-            return { val_loss: v.loss, val_accuracy: v.accuracy };
-          } finally {
-            average?.swapOut();
-          }
-        }
-      : undefined,
-    // With an average, "the best epoch's weights" are the average at that epoch.
-    weights: { get: () => (average ? average.snapshot() : model.getWeights().map((w) => tf.clone(w))), set: (w) => model.setWeights(w) },
-    optimizer: optimizer as unknown as LrCarrier,
-  };
-
+  const setup: StepSetup = { model, kind, optimizer, clipNorm: options.clipNorm, classWeights, average };
+  const loop = createTrainingLoop(setup, data, options.validationData, state.step);
+  const stopRules = createStopRules(options, state, resumedBest);
+  const { earlyStopping, plateau } = stopRules;
   // Checkpoints after the schedule, early stopping and plateau have had their say about this epoch.
-  const checkpoint: Callback | undefined = options.checkpointDir
-    ? new ModelCheckpoint({
-        save: async (which) => {
-          const dir = path.join(options.checkpointDir!, which);
-          if (!average) return saveModel(model, dir, { includeOptimizer: true });
-          if (which === 'best') return average.with(() => saveModel(model, dir));
-          await saveModel(model, dir, { includeOptimizer: true });
-          await average.with(() => saveModel(model, path.join(options.checkpointDir!, 'last-ema')));
-        },
-        // Written after the weights: a crash in between resumes from the older state with newer
-        // weights, which costs at most this epoch.
-        saveState: (ctx) =>
-          writeJsonAtomic(path.join(options.checkpointDir!, 'state.json'), {
-            ...state,
-            epoch: ctx.epoch + 1,
-            step: ctx.step,
-            bestMetric: ctx.best.value,
-            bestEpoch: ctx.best.epoch,
-            learningRate: ctx.learningRate,
-            wait: earlyStopping?.wait ?? 0,
-            plateauWait: plateau?.wait ?? 0,
-            history: ctx.history as unknown as EpochLog[],
-          } satisfies TrainingState),
-      })
-    : undefined;
-
-  const eta = (ctx: FitContext, remainingSteps: number): number => {
-    let seconds = remainingSteps * (ctx.elapsedSeconds() / Math.max(1, ctx.stepsThisCall));
-    if (options.timeBudgetSeconds !== undefined) seconds = Math.min(seconds, Math.max(0, options.timeBudgetSeconds - ctx.elapsedSeconds()));
-    return seconds;
-  };
-  const onProgress = options.onProgress;
-  const progress: Callback | undefined = onProgress
-    ? {
-        onBatchEnd: (logs, ctx) =>
-          onProgress({
-            type: 'batch',
-            epoch: ctx.epoch,
-            epochs,
-            batch: logs.batch,
-            batchesPerEpoch: data.batchesPerEpoch,
-            step: ctx.step,
-            loss: logs.loss,
-            metrics: { accuracy: logs.metrics.accuracy ?? NaN },
-            learningRate: ctx.learningRate,
-            elapsedSeconds: ctx.elapsedSeconds(),
-            etaSeconds: eta(ctx, (epochs - ctx.epoch) * data.batchesPerEpoch - (logs.batch + 1)),
-          }),
-        onEpochEnd: (log, ctx) =>
-          onProgress({
-            type: 'epoch',
-            epoch: log.epoch,
-            epochs,
-            batch: ctx.step - stepsBefore(ctx),
-            batchesPerEpoch: data.batchesPerEpoch,
-            step: ctx.step,
-            loss: log.loss,
-            metrics: Object.fromEntries(
-              Object.entries(log).filter(([k, v]) => typeof v === 'number' && (k.includes('loss') || k.includes('accuracy')) && k !== 'loss'),
-            ) as Record<string, number>,
-            learningRate: log.learningRate,
-            elapsedSeconds: ctx.elapsedSeconds(),
-            etaSeconds: (epochs - log.epoch - 1) * data.batchesPerEpoch * (ctx.elapsedSeconds() / Math.max(1, ctx.stepsThisCall)),
-          }),
-        onTrainEnd: (result, ctx) =>
-          onProgress({
-            type: 'end',
-            epoch: Math.max(startEpoch, ctx.history.length > 0 ? ctx.history[ctx.history.length - 1]!.epoch : startEpoch - 1),
-            epochs,
-            batch: 0,
-            batchesPerEpoch: data.batchesPerEpoch,
-            step: ctx.step,
-            loss: ctx.history[ctx.history.length - 1]?.loss ?? NaN,
-            metrics: { [monitor]: result.bestValue },
-            learningRate: ctx.learningRate,
-            elapsedSeconds: ctx.elapsedSeconds(),
-            etaSeconds: 0,
-          }),
-      }
-    : undefined;
-  // Batches run in the epoch that just ended (steps at its start are remembered per epoch).
-  const epochStartStep = new Map<number, number>();
-  const stepsBefore = (ctx: FitContext) => epochStartStep.get(ctx.epoch) ?? ctx.step;
-  const stepCounter: Callback = { onEpochBegin: (epoch, ctx) => void epochStartStep.set(epoch, ctx.step) };
-
+  const checkpoint = options.checkpointDir ? createCheckpoint(model, options.checkpointDir, average, state, stopRules) : undefined;
+  const frame: ProgressFrame = { epochs, batchesPerEpoch: data.batchesPerEpoch, monitor, startEpoch: state.epoch, timeBudgetSeconds: options.timeBudgetSeconds };
+  const { stepCounter, progress } = createProgressCallbacks(options.onProgress, frame);
   const callbacks = [
     stepCounter,
     ...(options.learningRateSchedule ? [new LearningRateScheduler(options.learningRateSchedule)] : []),
@@ -523,7 +616,7 @@ export async function train(model: tfl.LayersModel, data: BatchSource, options: 
       initialStep: state.step,
       history: state.history as unknown as EpochLogs[],
       monitor,
-      minDelta: esOptions?.minDelta ?? 0,
+      minDelta: options.earlyStopping?.minDelta ?? 0,
       best: { value: state.bestMetric, epoch: state.bestEpoch },
       callbacks,
       signal: options.signal,
