@@ -52,6 +52,17 @@ export { checkForecastOptions, forecastCost, type ForecastCost, type ForecastCos
 export { assertFiniteForecast } from './finite.js';
 export { evaluatePanel, type PanelEvaluation, type PanelEvaluationOptions, type PanelSeriesResult } from './panel-eval.js';
 export { evaluateOnSplit, splitBySpec, type ErrorSummary, type SplitEvaluation, type SplitEvaluationOptions } from './protocol.js';
+export {
+  AutoForecaster,
+  autoCandidates,
+  SEGRNN_MIN_ROWS,
+  SEGRNN_WINDOWS_PER_EPOCH,
+  type AutoCandidate,
+  type AutoCandidateScore,
+  type AutoChoice,
+  type AutoOptions,
+} from './auto.js';
+export { describeDateGaps, detectDateGaps, detectSeasons, detrendedAutocorrelation, type DateGapReport, type DetectedSeason, type DetectSeasonsOptions } from './data-seasons.js';
 export { inferSeasonality, type SeasonCandidate, type SeasonReport } from './season.js';
 export {
   ForecastPipeline,

@@ -37,6 +37,17 @@ const seasonal = { ...base, season: positiveInt.optional() };
  * `seasn`) is an error that lists the valid keys, never silently ignored.
  */
 export const FORECASTER_OPTION_SCHEMAS = Object.freeze({
+  auto: z.strictObject({
+    ...base,
+    horizon: positiveInt.optional(),
+    season: positiveInt.optional(),
+    nonNegative: z.boolean().optional(),
+    windows: positiveInt.refine((v) => v <= 20, 'must be <= 20').optional(),
+    neural: z.union([z.boolean(), z.literal('auto')]).optional(),
+    epochs: positiveInt.optional(),
+    seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
+    kinds: z.array(z.string().min(1)).min(1).optional(),
+  }),
   segrnn: z.strictObject({
     ...neural,
     segmentLength: positiveInt.optional(),

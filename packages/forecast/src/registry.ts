@@ -13,11 +13,13 @@ import { bindEnsembleRegistry, MeanEnsembleForecaster, type MeanEnsembleOptions 
 import { SegRnnForecaster } from './neural/segrnn.js';
 import { isGlobalForecaster } from './global/registry.js';
 import { Seq2SeqForecaster } from './neural/seq2seq.js';
+import { AutoForecaster } from './auto.js';
 
 type Factory = (options: Record<string, unknown>) => Forecaster<BaseOptions>;
 
 /** Every forecaster by registry name. Frozen: extend by subclassing, not by mutation. */
 export const FORECASTERS: Readonly<Record<string, Factory>> = Object.freeze({
+  auto: (o) => new AutoForecaster(o),
   segrnn: (o) => new SegRnnForecaster(o),
   seq2seq: (o) => new Seq2SeqForecaster(o),
   dlinear: (o) => new DLinearForecaster(o),

@@ -45,6 +45,7 @@ export function forecasterOptionsFor(model: string, request: Pick<ForecastReques
     out.lookback = hints.lookback ?? Math.max(2 * request.horizon, season ? 2 * season : 24);
   }
   if (SEASONAL.has(model) && season) out.season = season;
+  if (model === 'auto') Object.assign(out, autoOptionsFor(request));
   if (NEURAL.has(model)) {
     if (hints.epochs !== undefined) out.epochs = hints.epochs;
     if (hints.seed !== undefined) out.seed = hints.seed;
@@ -58,6 +59,17 @@ export function forecasterOptionsFor(model: string, request: Pick<ForecastReques
     Object.assign(merged, reconcileSegments(merged.lookback as number, segment, explicitLookback));
   }
   return merged;
+}
+
+/** `auto` scores its candidates at the request's horizon and tries a season the caller gives besides the ones the data suggest. */
+function autoOptionsFor(request: Pick<ForecastRequest, 'horizon' | 'hints'>): Record<string, unknown> {
+  const hints = request.hints ?? {};
+  return {
+    horizon: request.horizon,
+    ...(hints.season !== undefined ? { season: hints.season } : {}),
+    ...(hints.epochs !== undefined ? { epochs: hints.epochs } : {}),
+    ...(hints.seed !== undefined ? { seed: hints.seed } : {}),
+  };
 }
 
 /**

@@ -106,7 +106,7 @@ describe('linear models', () => {
 describe('the Forecaster contract', () => {
   const air = readCsvSeries(path.join(path.dirname(new URL(import.meta.url).pathname), '../../../data/classic_ts/airline-passengers.csv'));
   it('unknown names list the valid ones; the registry is frozen', () => {
-    expect(() => createForecaster('prophet')).toThrow(/unknown forecaster "prophet"; valid names: segrnn, seq2seq, dlinear, linear, seasonal-naive/);
+    expect(() => createForecaster('prophet')).toThrow(/unknown forecaster "prophet"; valid names: auto, segrnn, seq2seq, dlinear, linear, seasonal-naive/);
     expect(Object.isFrozen(FORECASTER_NAMES)).toBe(true);
   });
   it('bad input: horizon 0, NaN, wrong columns, predict before fit', async () => {

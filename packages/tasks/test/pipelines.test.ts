@@ -13,7 +13,7 @@ import { createGlobalForecaster, createSeries, FORECASTER_NAMES, GLOBAL_FORECAST
 import { loadEncoder, SentimentClassifier, trainSentimentHead, useSentimentHead, type SentenceEncoder } from '@seqlab/embeddings';
 import { resolveTextClassifierOptions, saveSentimentModel, textClassifier } from '@seqlab/rnn';
 import { TextVectorizer } from '@seqlab/tokenize';
-import { pipeline, modelsDir } from '../src/index.js';
+import { DEFAULT_MODELS, pipeline, modelsDir, TextClassifierEnsemble } from '../src/index.js';
 
 const TEXTS = ['a gorgeous , witty film', 'tedious , overlong and dull', 'an utterly charming story', 'the worst script i have seen'];
 
@@ -48,6 +48,20 @@ async function singleRnnModel(): Promise<string> {
   return dir;
 }
 
+/**
+ * An ensemble of a recurrent member (attention) and a USE head (none), both in the older
+ * sentiment format, saved as members/ subfolders.
+ */
+async function sentimentEnsembleModel(): Promise<string> {
+  const dir = path.join(tmp, 'sentiment-ensemble');
+  const rnn = await pipeline('text-classification', await singleRnnModel());
+  const head = await pipeline('text-classification', await useHeadModel(), { encoder });
+  const ensemble = new TextClassifierEnsemble([{ model: head, weight: 0.5 }, { model: rnn, weight: 0.5 }], 'sentiment-ensemble');
+  await ensemble.save(dir);
+  ensemble.dispose();
+  return dir;
+}
+
 /** A USE head (kind `use-head`) trained for a few epochs on the four texts. */
 async function useHeadModel(): Promise<string> {
   const dir = path.join(tmp, 'use-head');
@@ -64,11 +78,13 @@ async function useHeadModel(): Promise<string> {
 }
 
 describe("pipeline('sentiment')", () => {
-  const cases: Array<{ model: () => Promise<string | undefined>; kind: string; explains: boolean }> = [
-    { model: async () => undefined, kind: 'rnn', explains: true }, // the default: models/sentiment (an ensemble)
-    { model: async () => 'sentiment-use', kind: 'hybrid', explains: false },
-    { model: singleRnnModel, kind: 'rnn', explains: true },
-    { model: useHeadModel, kind: 'use-head', explains: false },
+  const cases: Array<{ model: () => Promise<string | undefined>; kind: string; explains: boolean; savedAs: string }> = [
+    // The default (models/sentiment-glove, a BiLSTM ensemble in the older sentiment format).
+    { model: async () => undefined, kind: 'rnn', explains: true, savedAs: 'text-classification' },
+    { model: singleRnnModel, kind: 'rnn', explains: true, savedAs: 'text-classification' },
+    // USE heads keep the sentiment format their recipe writes.
+    { model: useHeadModel, kind: 'use-head', explains: false, savedAs: 'sentiment' },
+    { model: sentimentEnsembleModel, kind: 'ensemble', explains: true, savedAs: 'text-classification' },
   ];
 
   it.each(cases.map((c, i) => [i, c.kind, c] as const))('case %i (%s): loads, predicts, saves, reloads with the same output', async (_i, kind, c) => {
@@ -92,7 +108,8 @@ describe("pipeline('sentiment')", () => {
       first.dispose();
     }
     const config = await readModelConfig(saved);
-    expect(config).toMatchObject({ version: 1, task: 'sentiment', kind });
+    // One saver for the family: the text-classification format, which the sentiment task serves.
+    expect(config).toMatchObject({ version: 1, task: c.savedAs, kind });
     const again = await pipeline('sentiment', saved, { encoder });
     try {
       const after = await again.predict(TEXTS);
@@ -103,15 +120,30 @@ describe("pipeline('sentiment')", () => {
     }
   });
 
-  it('the shipped models label clear cases correctly', async () => {
-    for (const name of ['sentiment', 'sentiment-use']) {
-      const p = await pipeline('sentiment', name, { encoder });
-      try {
-        expect((await p.predict(TEXTS)).map((r) => r.label)).toEqual(['positive', 'negative', 'positive', 'negative']);
-      } finally {
-        p.dispose();
+  it('the shipped default labels clear cases correctly and explains them with attention over the words', async () => {
+    const p = await pipeline('sentiment');
+    try {
+      expect(p.name).toBe(DEFAULT_MODELS.sentiment);
+      const results = await p.predict(TEXTS);
+      expect(results.map((r) => r.label)).toEqual(['positive', 'negative', 'positive', 'negative']);
+      for (const [i, r] of results.entries()) {
+        const tokens = r.tokens!;
+        expect(tokens.map((t) => TEXTS[i]!.slice(t.start, t.end))).toEqual(tokens.map((t) => t.text));
+        expect(tokens.reduce((s, t) => s + t.weight, 0)).toBeCloseTo(1, 4);
       }
+      // The word that carries the sentiment draws more attention than the article beside it.
+      const weight = (r: SentimentResult, w: string) => r.tokens!.find((t) => t.text === w)!.weight;
+      expect(weight(results[0]!, 'gorgeous')).toBeGreaterThan(weight(results[0]!, 'a'));
+    } finally {
+      p.dispose();
     }
+  });
+
+  it('refuses a classifier that is not binary negative/positive', async () => {
+    await expect(pipeline('sentiment', 'question-type')).rejects.toMatchObject({
+      code: 'bad_input',
+      message: expect.stringMatching(/^model "question-type" is a multi-class classifier of ABBR, .*; sentiment needs a binary classifier of negative and positive$/),
+    });
   });
 });
 
@@ -158,7 +190,7 @@ describe("pipeline('forecast')", () => {
 
   it('covers every registered forecaster', () => {
     expect([...FORECASTER_NAMES].sort()).toEqual(
-      ['drift', 'dlinear', 'holt-winters', 'linear', 'mean-ensemble', 'moving-average', 'naive', 'seasonal-naive', 'segrnn', 'seq2seq'].sort(),
+      ['auto', 'drift', 'dlinear', 'holt-winters', 'linear', 'mean-ensemble', 'moving-average', 'naive', 'seasonal-naive', 'segrnn', 'seq2seq'].sort(),
     );
   });
 
@@ -277,7 +309,7 @@ describe('pipeline errors', () => {
   it('names tasks, models and kinds, never server folders', async () => {
     await expect(pipeline('summarize' as never)).rejects.toMatchObject({ code: 'bad_input', message: expect.stringMatching(/valid tasks: sentiment, text-classification, text-generation, forecast, embedding/) });
     const missing = await pipeline('sentiment', 'nope').catch((e: Error) => e);
-    expect(missing).toMatchObject({ code: 'not_found', message: expect.stringMatching(/^no model named "nope"; available models: .*sentiment-use/) });
+    expect(missing).toMatchObject({ code: 'not_found', message: expect.stringMatching(/^no model named "nope"; available models: .*sentiment-glove/) });
     expect((missing as Error).message).not.toContain(modelsDir());
     await expect(pipeline('sentiment', 'shakespeare-char')).rejects.toMatchObject({ code: 'bad_input', message: 'model "shakespeare-char" is a text-generation model, not a sentiment model' });
     await expect(pipeline('forecast', 'sentiment')).rejects.toMatchObject({ code: 'bad_input' });
