@@ -19,17 +19,17 @@ describe('seqlab train lm + generate', () => {
   let summary: Record<string, unknown>;
 
   beforeAll(async () => {
-    const r = await run(trainLmCommand(), ['--data', SHAKESPEARE, '--out', model, '--epochs', '2', ...TINY, '--json']);
+    const r = await run(trainLmCommand(), ['--data', SHAKESPEARE, '--out', model, '--epochs', '2', ...TINY, '--keep-checkpoints', '--json']);
     expect(r.stderr).not.toMatch(/seqlab:/);
     expect(r.exitCode).toBe(0);
     summary = JSON.parse(r.stdout);
   });
 
-  it('saves a loadable model directory with checkpoints and a training curve', () => {
-    expect(summary).toMatchObject({ task: 'lm', epochsCompleted: 2, stopReason: 'epochs', resumedFromEpoch: null });
-    for (const f of ['model.json', 'config.json', 'vocabulary.json', 'run.json', 'training.json', 'training-curve.png', 'checkpoints/state.json', 'checkpoints/last/model.json']) {
-      expect(existsSync(join(model, f)), f).toBe(true);
-    }
+  it('saves a loadable model directory with a training curve, its checkpoints in the run folder beside it', () => {
+    expect(summary).toMatchObject({ task: 'lm', epochsCompleted: 2, stopReason: 'epochs', resumedFromEpoch: null, checkpoints: `${model}.run` });
+    for (const f of ['model.json', 'config.json', 'vocabulary.json', 'training.json', 'training-curve.png']) expect(existsSync(join(model, f)), f).toBe(true);
+    for (const f of ['run.json', 'state.json', 'last/model.json', 'best/model.json']) expect(existsSync(join(`${model}.run`, f)), f).toBe(true);
+    for (const f of ['run.json', 'state.json', 'last', 'checkpoints']) expect(existsSync(join(model, f)), f).toBe(false);
     const config = JSON.parse(readFileSync(join(model, 'config.json'), 'utf8'));
     expect(config).toMatchObject({ task: 'text-generation', tokenizer: 'char', architecture: { cell: 'gru', units: 16, embeddingDim: 8 } });
     // A 2-epoch model is bad but must beat uniform guessing over its vocabulary.
@@ -73,8 +73,10 @@ describe('seqlab train lm + generate', () => {
   it('train lm (with checkpoints and resume), generate and evaluate lm leave no tensors behind', async () => {
     await expectNoLeakedTensors(async () => {
       const other = join(root, 'leak-check');
-      expect((await run(trainLmCommand(), ['--data', SHAKESPEARE, '--out', other, '--epochs', '1', ...TINY])).exitCode).toBe(0);
-      expect((await run(trainLmCommand(), ['--resume', other, '--epochs', '2'])).exitCode).toBe(0);
+      expect((await run(trainLmCommand(), ['--data', SHAKESPEARE, '--out', other, '--epochs', '1', ...TINY, '--keep-checkpoints'])).exitCode).toBe(0);
+      expect((await run(trainLmCommand(), ['--resume', other, '--epochs', '2', '--no-keep-checkpoints'])).exitCode).toBe(0);
+      // A successful run without --keep-checkpoints leaves no run folder.
+      expect(existsSync(`${other}.run`)).toBe(false);
       expect((await run(generateCommand(), ['--model', model, '--prompt', 'a', '--max-tokens', '30', '--seed', '1'])).exitCode).toBe(0);
       expect((await run(generateCommand(), ['--model', model, '--prompt', 'a', '--max-tokens', '5', '--beam', '2'])).exitCode).toBe(0);
       expect((await run(evaluateLmCommand(), ['--model', model, '--data', SHAKESPEARE, '--max-chars', '500', '--seq-len', '16'])).exitCode).toBe(0);
@@ -94,12 +96,12 @@ describe('seqlab train lm + generate', () => {
     const again = await run(trainLmCommand(), ['--data', SHAKESPEARE, '--out', model, ...TINY]);
     expect(again.exitCode).toBe(2);
     expect(again.stderr).toMatch(/already holds a training run; continue it with --resume/);
-    const resumed = await run(trainLmCommand(), ['--resume', model, '--epochs', '3', '--json']);
+    const resumed = await run(trainLmCommand(), ['--resume', model, '--epochs', '3']);
     expect(resumed.exitCode).toBe(0);
-    const out = JSON.parse(resumed.stdout);
-    expect(out.resumedFromEpoch).toBe(2);
-    expect(out.epochsCompleted).toBe(3);
+    expect(resumed.stdout).toMatch(/^resumed from epoch 2\ntrained 3 epochs \(epochs\)/);
     expect(resumed.stderr).toContain('resuming from epoch 2 (2 of 3 epochs done)');
+    const json = await run(trainLmCommand(), ['--resume', model, '--epochs', '4', '--json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ resumedFromEpoch: 3, epochsCompleted: 4 });
   });
 
   it.each([
@@ -127,6 +129,15 @@ describe('seqlab train lm + generate', () => {
   it('train lm reports a bad resume directory', async () => {
     const r = await run(trainLmCommand(), ['--resume', join(root, 'nothing-here')]);
     expect(r.exitCode).toBe(3);
-    expect(r.stderr).toMatch(/--resume: run directory not found/);
+    expect(r.stderr).toMatch(/--resume: run directory not found: .*nothing-here\.run/);
+  });
+
+  it('train lm takes a budget in steps', async () => {
+    const r = await run(trainLmCommand(), ['--data', SHAKESPEARE, '--out', join(root, 'steps'), ...TINY, '--steps', '5', '--json']);
+    expect(r.exitCode).toBe(0);
+    const out = JSON.parse(r.stdout);
+    // 32 windows of 16 make 2 batches an epoch: 5 steps are 3 epochs of 2 steps (rounded up to equal epochs).
+    expect(out.epochsCompleted).toBe(3);
+    expect(out.history.length).toBe(3);
   });
 });

@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { defineAction, emit, fmt, println } from '../cli.js';
-import { InputError } from '../errors.js';
 import { modelSpec } from '../models.js';
 import { commonSchema, existingFile, int, parseOptions, positiveInt } from '../options.js';
 
@@ -26,40 +24,24 @@ export function evaluateLmCommand(): Command {
   return defineAction(cmd, async ({ opts }) => {
     const o = parseOptions(schema, opts);
     const data = existingFile(o.data, '--data');
-    const rnn = await import('@seqlab/rnn');
-    const { pipeline } = await import('@seqlab/tasks');
-    const lm = await pipeline('text-generation', modelSpec(o.model, 'text-generation'));
-    const dir = lm.name;
-    const vocab = lm.vocabulary;
-    let text = readFileSync(data, 'utf8');
-    if (o.maxChars) text = text.slice(0, o.maxChars);
-    const unknown = new Set([...text].filter((c) => !vocab.chars.includes(c)));
-    const ids = vocab.encode(text);
-    if (ids.length < o.seqLen + 2) lm.dispose();
-    if (ids.length < o.seqLen + 2) throw new InputError(`--data: ${ids.length} characters are fewer than --seq-len ${o.seqLen} + 2`);
-    const model = lm.languageModel;
-    try {
-      const t0 = performance.now();
-      const source = rnn.languageModelData(ids, { sequenceLength: o.seqLen, batchSize: 64, context: o.context, shuffle: false });
-      const r = rnn.evaluate(model, source, { output: 'logits' });
-      const result = {
-        model: dir,
-        data,
-        characters: r.count,
-        lossNats: r.loss,
-        bitsPerChar: r.loss / Math.LN2,
-        perplexity: Math.exp(r.loss),
-        accuracy: r.accuracy,
-        unknownCharacters: [...unknown],
-        seconds: (performance.now() - t0) / 1000,
-      };
-      emit(o.json, result, () => {
-        println(`${dir} on ${data} (${r.count} characters scored)`);
-        println(`loss ${fmt(result.lossNats)} nats/char = ${fmt(result.bitsPerChar)} bits/char, perplexity ${fmt(result.perplexity)}, next-char accuracy ${fmt(result.accuracy)}`);
-        if (unknown.size) println(`note: ${unknown.size} characters are not in the model's vocabulary and were mapped to a fallback`);
-      });
-    } finally {
-      lm.dispose();
-    }
+    const { evaluate } = await import('@seqlab/tasks');
+    const model = modelSpec(o.model, 'text-generation');
+    const r = await evaluate('text-generation', model, data, { seqLength: o.seqLen, context: o.context, ...(o.maxChars !== undefined ? { maxChars: o.maxChars } : {}) });
+    const result = {
+      model: r.model,
+      data,
+      characters: r.characters,
+      lossNats: r.lossNats,
+      bitsPerChar: r.bitsPerChar,
+      perplexity: r.perplexity,
+      accuracy: r.accuracy,
+      unknownCharacters: r.unknownCharacters,
+      seconds: r.seconds,
+    };
+    emit(o.json, result, () => {
+      println(`${r.model} on ${data} (${r.characters} characters scored)`);
+      println(`loss ${fmt(r.lossNats)} nats/char = ${fmt(r.bitsPerChar)} bits/char, perplexity ${fmt(r.perplexity)}, next-char accuracy ${fmt(r.accuracy)}`);
+      if (r.unknownCharacters.length) println(`note: ${r.unknownCharacters.length} characters are not in the model's vocabulary and were mapped to a fallback`);
+    });
   });
 }

@@ -1,17 +1,20 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, rm, rmdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { defineAction, emit, fmt, println } from '../cli.js';
-import { InputError, UsageError } from '../errors.js';
+import { InterruptedError, UsageError } from '../errors.js';
+import { withInterrupt } from '../interrupt.js';
 import { commonSchema, existingFile, fraction, int, nonNegative, number, oneOf, parseOptions, plotPath, positive, positiveInt, seed } from '../options.js';
-import { RUN_FILE, TrainingSession, disposeTrained, announceResume, curveFromHistory, partialEpochOf, resumeOptions, type RunRecord } from '../training.js';
+import { trainEventPrinter } from '../train-events.js';
+import { RUN_FILE, curveFromHistory, partialEpochOf, resumeOptions, type RunRecord } from '../training.js';
 
 const schema = commonSchema.extend({
   data: z.string({ error: 'required unless --resume is given' }),
   out: z.string({ error: 'required unless --resume is given' }),
-  epochs: positiveInt.default(10),
+  epochs: positiveInt.optional(),
+  steps: positiveInt.optional(),
   cell: oneOf(['lstm', 'gru', 'simple'] as const, 'a cell type, one of').default('lstm'),
   layers: int(1, 8).default(1),
   units: positiveInt.default(128),
@@ -29,6 +32,7 @@ const schema = commonSchema.extend({
   seed: seed.default(1),
   plot: z.string().optional(),
   force: z.boolean().default(false),
+  keepCheckpoints: z.boolean().default(false),
 });
 
 type LmOptions = z.output<typeof schema>;
@@ -38,9 +42,10 @@ export function trainLmCommand(): Command {
   const cmd = new Command('lm')
     .description('train a character-level recurrent language model on a text file (usable by `seqlab generate --model DIR`)')
     .option('--data <file>', 'UTF-8 text file (the last --val-split of it is held out)')
-    .option('--out <dir>', 'run directory: checkpoints, training curve and the final model')
-    .option('--resume <dir>', 'continue the interrupted run in DIR (its options are reused; flags given now override)')
-    .option('--epochs <n>', 'maximum epochs (counting epochs done before a resume)', '10')
+    .option('--out <dir>', 'model folder (checkpoints go to the run folder DIR.run beside it)')
+    .option('--resume <dir>', 'continue the interrupted run of model folder DIR (its options are reused; flags given now override)')
+    .option('--epochs <n>', 'maximum epochs, counting epochs done before a resume (default 10)')
+    .option('--steps <n>', 'budget in optimizer steps instead of epochs')
     .option('--cell <type>', 'recurrent cell: lstm|gru|simple', 'lstm')
     .option('--layers <n>', 'stacked recurrent layers', '1')
     .option('--units <n>', 'units per recurrent layer', '128')
@@ -57,110 +62,89 @@ export function trainLmCommand(): Command {
     .option('--time-budget <seconds>', 'stop cleanly (checkpoint, save) after this many seconds')
     .option('--seed <n>', 'random seed', '1')
     .option('--plot <file>', 'training-curve plot (.png or .svg; default DIR/training-curve.png)')
-    .option('--force', 'start over even if --out already holds a run');
+    .option('--force', 'start over even if the run folder holds an unfinished run')
+    .option('--keep-checkpoints', 'keep the run folder after success (to --resume with a larger budget)')
+    .option('--no-keep-checkpoints', 'remove the run folder after success (when resuming a run that kept it)');
   return defineAction(cmd, async ({ opts, command }) => {
+    const { defaultCheckpointDir, train } = await import('@seqlab/tasks');
+    const { writeJsonAtomic } = await import('@seqlab/core');
     const resumeDir = typeof opts.resume === 'string' ? resolve(opts.resume) : undefined;
-    const raw = resumeDir ? { ...resumeOptions(resumeDir, 'lm', command, opts), out: resumeDir, resume: resumeDir } : opts;
+    const raw = resumeDir ? { ...resumeOptions(defaultCheckpointDir(resumeDir), 'lm', command, opts), out: resumeDir } : opts;
     const o = parseOptions(schema, raw);
     const out = resolve(o.out);
     const data = existingFile(o.data, '--data');
     const plot = plotPath(o.plot) ?? join(out, 'training-curve.png');
-    const checkpoints = join(out, 'checkpoints');
-    const rnn = await import('@seqlab/rnn');
-    const { initBackend, setGlobalSeed, writeJsonAtomic } = await import('@seqlab/core');
-
-    if (!resumeDir && existsSync(join(checkpoints, 'state.json'))) {
-      if (!o.force) throw new UsageError(`${out} already holds a training run; continue it with --resume ${o.out} or start over with --force`);
-      await rm(checkpoints, { recursive: true, force: true });
+    const runDir = defaultCheckpointDir(out);
+    if (!resumeDir && existsSync(join(runDir, 'state.json')) && !o.force) {
+      throw new UsageError(`${o.out} already holds a training run; continue it with --resume ${o.out} or start over with --force (its checkpoints: ${runDir})`);
     }
-    let text = readFileSync(data, 'utf8');
-    if (o.maxChars) text = text.slice(0, o.maxChars);
-    const split = Math.floor(text.length * (1 - o.valSplit));
-    // The vocabulary is fixed at the first run: a resumed run must map characters to the same ids.
-    const vocabFile = join(out, 'vocabulary.json');
-    const vocab = resumeDir && existsSync(vocabFile)
-      ? rnn.CharVocabulary.fromJSON(JSON.parse(readFileSync(vocabFile, 'utf8')))
-      : rnn.CharVocabulary.fromText(text);
-    const ids = vocab.encode(text);
-    const trainIds = ids.subarray(0, split);
-    const valIds = ids.subarray(split);
-    if (trainIds.length < o.seqLen + 2 || valIds.length < o.seqLen + 2) {
-      throw new InputError(`--data: ${text.length} characters are too few for --seq-len ${o.seqLen} with --val-split ${o.valSplit}`);
-    }
-    const backend = await initBackend();
-    const record: RunRecord<LmOptions> = { task: 'lm', options: { ...o, data, out } };
-    await writeJsonAtomic(join(out, RUN_FILE), record);
-    await writeJsonAtomic(vocabFile, vocab.toJSON());
-
-    const trainData = rnn.languageModelData(trainIds, { sequenceLength: o.seqLen, batchSize: o.batchSize, windowsPerEpoch: o.windowsPerEpoch, seed: o.seed });
-    const valData = rnn.languageModelData(valIds, { sequenceLength: o.seqLen, batchSize: 64, context: Math.min(32, o.seqLen), shuffle: false });
-    const arch = rnn.resolveLanguageModelOptions({
-      vocabSize: vocab.size,
-      cell: o.cell,
-      layers: o.layers,
-      units: o.units,
-      embeddingDim: o.embeddingDim,
-      dropout: o.dropout,
-    });
-    setGlobalSeed(o.seed);
-    const model = rnn.languageModel(arch);
-    const before = resumeDir ? await rnn.readTrainingState(checkpoints) : undefined;
-    const resumedFrom = before?.epoch ?? 0;
-    if (resumeDir) announceResume(resumedFrom, o.epochs);
-    const session = new TrainingSession(o.epochs, out, `seqlab train lm --resume ${o.out}`, { quiet: o.json });
-    try {
-      const result = await session.run((onProgress) =>
-        rnn.train(model, trainData, {
-          epochs: o.epochs,
+    await mkdir(runDir, { recursive: true });
+    // How to print and whether to start over belong to one invocation, not to the run a --resume continues.
+    const { json: _j, verbose: _v, force: _f, ...settings } = o;
+    await writeJsonAtomic(join(runDir, RUN_FILE), { task: 'lm', options: { ...settings, data, out } } satisfies RunRecord<Partial<LmOptions>>);
+    const printer = trainEventPrinter({ quiet: o.json });
+    const resumeHint = `seqlab train lm --resume ${o.out}`;
+    const { report } = await withInterrupt(
+      (signal) =>
+        train('text-generation', data, {
+          out,
+          seed: o.seed,
+          signal,
+          onProgress: printer.onProgress,
+          cell: o.cell, layers: o.layers, units: o.units, embeddingDim: o.embeddingDim, dropout: o.dropout,
+          seqLength: o.seqLen,
+          batchSize: o.batchSize,
           learningRate: o.lr,
           clipNorm: o.clip,
-          validationData: valData,
-          monitor: 'val_loss',
-          earlyStopping: o.patience > 0 ? { patience: o.patience, restoreBestWeights: true } : undefined,
-          checkpointDir: checkpoints,
+          valSplit: o.valSplit,
+          patience: o.patience,
+          ...(o.steps === undefined ? { epochs: o.epochs ?? 10 } : { steps: o.steps, ...(o.epochs !== undefined ? { epochs: o.epochs } : {}) }),
+          ...(o.windowsPerEpoch !== undefined ? { windowsPerEpoch: o.windowsPerEpoch } : {}),
+          ...(o.maxChars !== undefined ? { maxChars: o.maxChars } : {}),
+          ...(o.timeBudget !== undefined ? { timeBudgetSeconds: o.timeBudget } : {}),
+          checkpointDir: runDir,
           resume: resumeDir !== undefined,
-          seed: o.seed,
-          timeBudgetSeconds: o.timeBudget,
-          onProgress,
-        }),
-      );
-      const val = rnn.evaluate(model, valData, { output: 'logits' });
-      const metrics = { validationLoss: val.loss, bitsPerChar: val.loss / Math.LN2, perplexity: Math.exp(val.loss), accuracy: val.accuracy };
-      // The one text-generation saver: the layout pipeline('text-generation') loads.
-      await rnn.saveTextGenerator(out, model, vocab, {
-        architecture: arch,
-        training: { seed: o.seed, sequenceLength: o.seqLen, batchSize: o.batchSize, learningRate: o.lr, clipNorm: o.clip, data },
-        metrics,
-      });
-      const curve = curveFromHistory(result.history);
-      const { trainingCurveChart, writeChart } = await import('../plots.js');
-      await writeChart(trainingCurveChart(curve, { title: `character LM on ${data.split('/').pop()}`, resumedFrom: resumedFrom || undefined, partialEpoch: partialEpochOf(result.history) }), plot);
-      const summary = {
-        task: 'lm',
-        out,
-        backend: backend.name,
-        resumedFromEpoch: resumeDir ? resumedFrom : null,
-        epochsCompleted: result.history.length,
-        lastEpochPartial: partialEpochOf(result.history) !== undefined,
-        stopReason: result.stopReason,
-        bestEpoch: result.bestEpoch + 1,
-        restoredBest: result.restoredBest,
-        seconds: result.wallTimeSeconds,
-        vocabSize: vocab.size,
-        metrics,
-        plot,
-        history: result.history,
-      };
-      await writeJsonAtomic(join(out, 'training.json'), summary);
-      emit(o.json, summary, () => {
-        if (resumeDir) println(`resumed from epoch ${resumedFrom}`);
-        println(`trained ${result.history.length} epochs (${result.stopReason}${partialEpochOf(result.history) ? `; epoch ${result.history.length} was cut short by the time budget: partial` : ''}); best epoch ${result.bestEpoch + 1}${result.restoredBest ? ' (weights restored)' : ''}`);
-        println(`validation: ${fmt(metrics.validationLoss)} nats/char, ${fmt(metrics.bitsPerChar)} bits/char, perplexity ${fmt(metrics.perplexity)}`);
-        println(`model saved to ${out}; try: seqlab generate --model ${o.out} --prompt "..."`);
-        println(`training curve: ${plot}`);
-      });
-    } finally {
-      disposeTrained(model);
+          overwrite: o.force,
+          keepCheckpoints: o.keepCheckpoints,
+          provenance: { data },
+        }).finally(printer.stop),
+      () => new InterruptedError(`interrupted; the last finished epoch is checkpointed in ${runDir}; continue with: ${resumeHint}`),
+    );
+    if (!o.keepCheckpoints) {
+      // train() removed its checkpoints; the run record goes with them (nothing is left to resume).
+      await rm(join(runDir, RUN_FILE), { force: true });
+      await rmdir(runDir).catch(() => undefined);
     }
+    const { details: d, details: { validation: v } } = report;
+    const { trainingCurveChart, writeChart } = await import('../plots.js');
+    const partialEpoch = partialEpochOf(d.history);
+    await writeChart(trainingCurveChart(curveFromHistory(d.history), { title: `character LM on ${data.split('/').pop()}`, resumedFrom: d.resumedFromEpoch || undefined, partialEpoch }), plot);
+    const metrics = { validationLoss: v.lossNats, bitsPerChar: v.bitsPerChar, perplexity: v.perplexity, accuracy: v.accuracy };
+    const summary = {
+      task: 'lm',
+      out,
+      backend: report.backend,
+      resumedFromEpoch: resumeDir ? d.resumedFromEpoch : null,
+      epochsCompleted: d.epochsCompleted,
+      lastEpochPartial: d.lastEpochPartial,
+      stopReason: d.stopReason,
+      bestEpoch: d.bestEpoch,
+      restoredBest: d.restoredBest,
+      seconds: report.seconds,
+      vocabSize: d.vocabularySize,
+      metrics,
+      plot,
+      checkpoints: d.checkpointDir ?? null,
+      history: d.history,
+    };
+    await writeJsonAtomic(join(out, 'training.json'), summary);
+    emit(o.json, summary, () => {
+      if (resumeDir) println(`resumed from epoch ${d.resumedFromEpoch}`);
+      println(`trained ${d.epochsCompleted} epochs (${d.stopReason}${partialEpoch ? `; epoch ${partialEpoch} was cut short by the time budget: partial` : ''}); best epoch ${d.bestEpoch}${d.restoredBest ? ' (weights restored)' : ''}`);
+      println(`validation: ${fmt(metrics.validationLoss)} nats/char, ${fmt(metrics.bitsPerChar)} bits/char, perplexity ${fmt(metrics.perplexity)}`);
+      println(`model saved to ${out}; try: seqlab generate --model ${o.out} --prompt "..."`);
+      if (d.checkpointDir) println(`checkpoints kept in ${d.checkpointDir}; continue with: ${resumeHint} --epochs N`);
+      println(`training curve: ${plot}`);
+    });
   });
 }

@@ -242,7 +242,7 @@ export async function trainLanguageModel(text: string, options: TrainLanguageMod
   const model = languageModel(r.arch);
   try {
     const resumedFromEpoch = options.resume ? ((await readTrainingState(options.checkpointDir!))?.epoch ?? 0) : 0;
-    await emit('fit', `${r.arch.layers}-layer ${r.arch.cell.toUpperCase()}(${r.arch.units}): ${plan.epochs} epochs of ${plan.batchesPerEpoch} batches${resumedFromEpoch ? `, resuming after epoch ${resumedFromEpoch}` : ''}`);
+    await emit('fit', `${r.arch.layers}-layer ${r.arch.cell.toUpperCase()}(${r.arch.units}): ${plan.epochs} epochs of ${plan.batchesPerEpoch} batches${resumedFromEpoch ? `; resuming from epoch ${resumedFromEpoch} (${resumedFromEpoch} of ${plan.epochs} epochs done)` : ''}`);
     const training = await timed('fit', () => fitLanguageModel(model, prepared, options));
     await emit('evaluate', `scoring ${prepared.validationIds.length} validation characters`);
     const validation = await timed('evaluate', async () => scoreLanguageModel(model, prepared.validationIds, { sequenceLength: r.sequenceLength, context: r.validationContext }));
