@@ -176,115 +176,136 @@ function reverseTime(v: Float32Array, B: number, T: number, W: number): Float32A
   return out;
 }
 
+/** An Embedding layer as a row lookup that remembers the ids (for projected tables) and the mask. */
+function embeddingStep(layer: LayerLike): Step {
+  const [table] = weightsOf(layer);
+  const E = (layer.outputDim as number) ?? table!.length / (layer.inputDim as number);
+  const maskZero = layer.maskZero === true;
+  const V = table!.length / E;
+  return ([x]) => {
+    const ids = x!.ids ?? Int32Array.from(x!.data);
+    const out = new Float32Array(ids.length * E);
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      if (id < 0 || id >= V) throw new RangeError(`embedding ${layer.name}: id ${id} outside [0, ${V})`);
+      out.set(table!.subarray(id * E, (id + 1) * E), i * E);
+    }
+    const value: Value = { data: out, shape: [...x!.shape, E], rowsOf: { ids, table: table! } };
+    if (maskZero) value.mask = Float32Array.from(ids, (id) => (id === 0 ? 0 : 1));
+    else if (x!.mask) value.mask = x!.mask;
+    return [value];
+  };
+}
+
+/** A Dense layer as one GEMM over the last axis plus its activation (undefined for other activations). */
+function denseStep(layer: LayerLike): Step | undefined {
+  const [kernel, bias] = weightsOf(layer);
+  const act = (layer.activation as { getClassName(): string }).getClassName();
+  if (!DENSE_ACTIVATIONS.has(act)) return undefined;
+  const units = layer.units as number;
+  const inDim = kernel!.length / units;
+  return ([x]) => {
+    const M = rows(x!.shape);
+    const out = gemmF32(x!.data, kernel!, M, inDim, units, bias, act === 'tanh' ? 'tanh' : undefined);
+    if (act !== 'tanh') applyActivation(act, out, units);
+    return [{ data: out, shape: [...x!.shape.slice(0, -1), units], ...(x!.mask ? { mask: x!.mask } : {}) }];
+  };
+}
+
+/** Merges the two directions' `n` rows of width `H` the way Bidirectional's `mergeMode` does. */
+function mergeDirections(merge: string, yf: Float32Array, yb: Float32Array, n: number, H: number): { data: Float32Array; width: number } {
+  if (merge === 'concat') {
+    const width = 2 * H;
+    const data = new Float32Array(n * width);
+    for (let r = 0; r < n; r++) {
+      data.set(yf.subarray(r * H, (r + 1) * H), r * width);
+      data.set(yb.subarray(r * H, (r + 1) * H), r * width + H);
+    }
+    return { data, width };
+  }
+  const data = new Float32Array(n * H);
+  for (let i = 0; i < data.length; i++) {
+    const a = yf[i]!;
+    const c = yb[i]!;
+    data[i] = merge === 'sum' ? a + c : merge === 'mul' ? a * c : (a + c) / 2;
+  }
+  return { data, width: H };
+}
+
+/** A Bidirectional recurrent layer as its two directions' steps and a merge. */
+function bidirectionalStep(layer: LayerLike, stats: CompiledModelStats): Step | undefined {
+  const merge = layer.mergeMode as string;
+  if (!['concat', 'sum', 'ave', 'mul'].includes(merge)) return undefined;
+  const f = recurrentStep(layer.forwardLayer as RnnLike, stats);
+  const b = recurrentStep(layer.backwardLayer as RnnLike, stats);
+  if (!f || !b) return undefined;
+  return ([x]) => {
+    const yf = f(x!);
+    let yb = b(x!);
+    const seq = yf.shape.length === 3;
+    const H = yf.shape[yf.shape.length - 1]!;
+    // The backward layer's sequence comes out in reversed time; Bidirectional flips it back.
+    if (seq) yb = { ...yb, data: reverseTime(yb.data, yf.shape[0]!, yf.shape[1]!, H) };
+    const { data, width } = mergeDirections(merge, yf.data, yb.data, rows(yf.shape), H);
+    return [{ data, shape: [...yf.shape.slice(0, -1), width], ...(seq && x!.mask ? { mask: x!.mask } : {}) }];
+  };
+}
+
+/**
+ * Masked softmax of one row's `T` scores into `weights` (in place): padded steps get exactly
+ * zero and a fully padded row gets all zeros.
+ */
+function maskedSoftmaxRow(scores: Float32Array, weights: Float32Array, mask: Float32Array | undefined, r: number, T: number): void {
+  let max = -Infinity;
+  for (let t = 0; t < T; t++) if (!mask || mask[r * T + t]) max = Math.max(max, scores[r * T + t]!);
+  let sum = 0;
+  for (let t = 0; t < T; t++) {
+    const keep = !mask || mask[r * T + t] !== 0;
+    const e = keep && max > -Infinity ? Math.exp(scores[r * T + t]! - max) : 0;
+    weights[r * T + t] = e;
+    sum += e;
+  }
+  for (let t = 0; t < T; t++) weights[r * T + t] = sum > 0 ? weights[r * T + t]! / sum : 0;
+}
+
+/** seqlab's AttentionPooling layer: tanh scores, a masked softmax over time, a weighted sum. */
+function attentionPoolingStep(layer: LayerLike): Step {
+  const [kernel, bias, context] = weightsOf(layer);
+  const units = layer.units as number;
+  const withWeights = layer.returnAttentionWeights === true;
+  return ([x]) => {
+    const [B, T, F] = x!.shape as [number, number, number];
+    const hidden = gemmF32(x!.data, kernel!, B * T, F, units, bias, 'tanh');
+    const scores = gemmF32(hidden, context!, B * T, units, 1);
+    const weights = new Float32Array(B * T);
+    const pooled = new Float32Array(B * F);
+    for (let r = 0; r < B; r++) {
+      maskedSoftmaxRow(scores, weights, x!.mask, r, T);
+      for (let t = 0; t < T; t++) {
+        const w = weights[r * T + t]!;
+        if (w === 0) continue;
+        const base = (r * T + t) * F;
+        for (let j = 0; j < F; j++) pooled[r * F + j]! += w * x!.data[base + j]!;
+      }
+    }
+    const out: Value[] = [{ data: pooled, shape: [B, F] }];
+    if (withWeights) out.push({ data: weights, shape: [B, T] });
+    return out;
+  };
+}
+
+/** One layer as a step on plain arrays, or undefined when the fast path does not cover it. */
 function compileLayer(layer: LayerLike, stats: CompiledModelStats): Step | undefined {
   const cls = layer.getClassName();
   if (cls === 'Dropout' || cls === 'SpatialDropout1D' || cls === 'GaussianNoise') return (inputs) => [inputs[0]!];
-  if (cls === 'Embedding') {
-    const [table] = weightsOf(layer);
-    const E = (layer.outputDim as number) ?? table!.length / (layer.inputDim as number);
-    const maskZero = layer.maskZero === true;
-    const V = table!.length / E;
-    return ([x]) => {
-      const ids = x!.ids ?? Int32Array.from(x!.data);
-      const out = new Float32Array(ids.length * E);
-      for (let i = 0; i < ids.length; i++) {
-        const id = ids[i]!;
-        if (id < 0 || id >= V) throw new RangeError(`embedding ${layer.name}: id ${id} outside [0, ${V})`);
-        out.set(table!.subarray(id * E, (id + 1) * E), i * E);
-      }
-      const value: Value = { data: out, shape: [...x!.shape, E], rowsOf: { ids, table: table! } };
-      if (maskZero) value.mask = Float32Array.from(ids, (id) => (id === 0 ? 0 : 1));
-      else if (x!.mask) value.mask = x!.mask;
-      return [value];
-    };
-  }
-  if (cls === 'Dense') {
-    const [kernel, bias] = weightsOf(layer);
-    const act = (layer.activation as { getClassName(): string }).getClassName();
-    if (!DENSE_ACTIVATIONS.has(act)) return undefined;
-    const units = layer.units as number;
-    const inDim = kernel!.length / units;
-    return ([x]) => {
-      const M = rows(x!.shape);
-      const out = gemmF32(x!.data, kernel!, M, inDim, units, bias, act === 'tanh' ? 'tanh' : undefined);
-      if (act !== 'tanh') applyActivation(act, out, units);
-      return [{ data: out, shape: [...x!.shape.slice(0, -1), units], ...(x!.mask ? { mask: x!.mask } : {}) }];
-    };
-  }
+  if (cls === 'Embedding') return embeddingStep(layer);
+  if (cls === 'Dense') return denseStep(layer);
   if (cls === 'LSTM' || cls === 'GRU' || cls === 'SimpleRNN') {
     const step = recurrentStep(layer as RnnLike, stats);
     return step ? ([x]) => [step(x!)] : undefined;
   }
-  if (cls === 'Bidirectional') {
-    const fwdLayer = layer.forwardLayer as RnnLike;
-    const bwdLayer = layer.backwardLayer as RnnLike;
-    const merge = layer.mergeMode as string;
-    if (!['concat', 'sum', 'ave', 'mul'].includes(merge)) return undefined;
-    const f = recurrentStep(fwdLayer, stats);
-    const b = recurrentStep(bwdLayer, stats);
-    if (!f || !b) return undefined;
-    return ([x]) => {
-      const yf = f(x!);
-      let yb = b(x!);
-      const seq = yf.shape.length === 3;
-      const H = yf.shape[yf.shape.length - 1]!;
-      // The backward layer's sequence comes out in reversed time; Bidirectional flips it back.
-      if (seq) yb = { ...yb, data: reverseTime(yb.data, yf.shape[0]!, yf.shape[1]!, H) };
-      const n = rows(yf.shape);
-      let data: Float32Array;
-      let width = H;
-      if (merge === 'concat') {
-        width = 2 * H;
-        data = new Float32Array(n * width);
-        for (let r = 0; r < n; r++) {
-          data.set(yf.data.subarray(r * H, (r + 1) * H), r * width);
-          data.set(yb.data.subarray(r * H, (r + 1) * H), r * width + H);
-        }
-      } else {
-        data = new Float32Array(n * H);
-        for (let i = 0; i < data.length; i++) {
-          const a = yf.data[i]!;
-          const c = yb.data[i]!;
-          data[i] = merge === 'sum' ? a + c : merge === 'mul' ? a * c : (a + c) / 2;
-        }
-      }
-      return [{ data, shape: [...yf.shape.slice(0, -1), width], ...(seq && x!.mask ? { mask: x!.mask } : {}) }];
-    };
-  }
-  if (cls === 'SeqlabAttentionPooling') {
-    const [kernel, bias, context] = weightsOf(layer);
-    const units = layer.units as number;
-    const withWeights = layer.returnAttentionWeights === true;
-    return ([x]) => {
-      const [B, T, F] = x!.shape as [number, number, number];
-      const hidden = gemmF32(x!.data, kernel!, B * T, F, units, bias, 'tanh');
-      const scores = gemmF32(hidden, context!, B * T, units, 1);
-      const weights = new Float32Array(B * T);
-      const pooled = new Float32Array(B * F);
-      for (let r = 0; r < B; r++) {
-        // Masked softmax: padded steps get exactly zero; a fully padded row gets all zeros.
-        let max = -Infinity;
-        for (let t = 0; t < T; t++) if (!x!.mask || x!.mask[r * T + t]) max = Math.max(max, scores[r * T + t]!);
-        let sum = 0;
-        for (let t = 0; t < T; t++) {
-          const keep = !x!.mask || x!.mask[r * T + t] !== 0;
-          const e = keep && max > -Infinity ? Math.exp(scores[r * T + t]! - max) : 0;
-          weights[r * T + t] = e;
-          sum += e;
-        }
-        for (let t = 0; t < T; t++) {
-          const w = sum > 0 ? weights[r * T + t]! / sum : 0;
-          weights[r * T + t] = w;
-          if (w === 0) continue;
-          const base = (r * T + t) * F;
-          for (let j = 0; j < F; j++) pooled[r * F + j]! += w * x!.data[base + j]!;
-        }
-      }
-      const out: Value[] = [{ data: pooled, shape: [B, F] }];
-      if (withWeights) out.push({ data: weights, shape: [B, T] });
-      return out;
-    };
-  }
+  if (cls === 'Bidirectional') return bidirectionalStep(layer, stats);
+  if (cls === 'SeqlabAttentionPooling') return attentionPoolingStep(layer);
   return undefined;
 }
 
