@@ -25,3 +25,8 @@ export { jobEventStream } from './events.js';
 export { checkJobSpec, runJob, jobRunDir, JOBS_FOLDER, CHECKPOINTING_TASKS, type RunJobContext } from './run-job.js';
 export { predictToFile, type PredictReport } from './predict.js';
 export { EmbeddedJobEngine, jobError, type EmbeddedJobEngineOptions } from './embedded.js';
+export { BullMqJobEngine, type BullMqJobEngineOptions } from './bullmq-engine.js';
+export { runWorker, type WorkerOptions, type RunningWorker } from './worker.js';
+export { main as workerMain, parseWorkerArgs, WORKER_USAGE } from './worker-main.js';
+export { REDIS_URL_ENV, DEFAULT_QUEUE, DEFAULT_PREFIX, type QueueLocation } from './redis.js';
+export { createJobEngine, type CreateJobEngineOptions } from './factory.js';

@@ -1,0 +1,175 @@
+/**
+ * The service side of the Redis engine: jobs go to a BullMQ queue that `seqlab worker`
+ * processes take from (on any number of machines sharing the Redis and the model store);
+ * progress and state changes come back through BullMQ's queue events.
+ */
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { Queue, QueueEvents, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { TrainEvent } from '@seqlab/tasks';
+import { jobEventStream } from './events.js';
+import { checkJobSpec } from './run-job.js';
+import {
+  CANCEL_TTL_SECONDS,
+  cancelKey,
+  decodeJobError,
+  redisClient,
+  resolveLocation,
+  type QueueLocation,
+  type QueuedJobData,
+  type QueuedJobResult,
+  type ResolvedLocation,
+} from './redis.js';
+import type { JobEngine, JobEvent, JobSpec, JobState, JobStatus } from './types.js';
+
+/** Options of {@link BullMqJobEngine}. */
+export interface BullMqJobEngineOptions extends QueueLocation {
+  /** Attempts per job before it fails (a worker that dies mid-job costs none). Default 3. */
+  attempts?: number;
+  /** Seconds finished jobs stay queryable. Default 7 days. */
+  keepFinishedSeconds?: number;
+}
+
+const QUEUED_STATES = new Set(['waiting', 'delayed', 'prioritized', 'waiting-children', 'wait', 'paused']);
+
+/** {@link JobEngine} over BullMQ: jobs are run by {@link runWorker} processes. */
+export class BullMqJobEngine implements JobEngine {
+  private readonly location: ResolvedLocation;
+  private readonly queue: Queue<QueuedJobData, QueuedJobResult>;
+  private readonly redis: Redis;
+  private readonly attempts: number;
+  private readonly keepSeconds: number;
+  private readonly emitter = new EventEmitter();
+  private queueEvents: QueueEvents | undefined;
+  private subscriber: Redis | undefined;
+
+  constructor(options: BullMqJobEngineOptions = {}) {
+    this.location = resolveLocation(options);
+    this.attempts = options.attempts ?? 3;
+    this.keepSeconds = options.keepFinishedSeconds ?? CANCEL_TTL_SECONDS;
+    this.queue = new Queue(this.location.queueName, { connection: this.location.connection, prefix: this.location.prefix });
+    // Connection errors during a Redis restart are transient (the clients reconnect); an 'error'
+    // event nobody listens to would crash the service instead.
+    this.queue.on('error', () => undefined);
+    this.redis = redisClient(this.location);
+    this.emitter.setMaxListeners(0);
+  }
+
+  async submit(spec: JobSpec): Promise<string> {
+    const checked = checkJobSpec(spec);
+    const id = randomUUID();
+    await this.queue.add('job', { spec: checked }, {
+      jobId: id,
+      attempts: this.attempts,
+      backoff: { type: 'fixed', delay: 1000 },
+      removeOnComplete: { age: this.keepSeconds },
+      removeOnFail: { age: this.keepSeconds },
+    });
+    return id;
+  }
+
+  async get(id: string): Promise<JobState | undefined> {
+    const job = await this.queue.getJob(id);
+    if (job === undefined || job === null) {
+      const removed = await this.redis.get(snapshotKey(this.location, id));
+      return removed === null ? undefined : (JSON.parse(removed) as JobState);
+    }
+    const [state, cancelled] = await Promise.all([job.getState(), this.redis.exists(cancelKey(this.location, id))]);
+    return stateOf(job, state, cancelled === 1);
+  }
+
+  subscribe(id: string, listener: (event: JobEvent) => void): () => void {
+    this.startListening();
+    this.emitter.on(id, listener);
+    return () => this.emitter.off(id, listener);
+  }
+
+  events(id: string): AsyncIterable<JobEvent> {
+    return jobEventStream(this, id);
+  }
+
+  async cancel(id: string): Promise<boolean> {
+    const job = await this.queue.getJob(id);
+    if (job === undefined || job === null) return false;
+    const state = await job.getState();
+    if (state === 'completed' || state === 'failed') return false;
+    await this.redis.set(cancelKey(this.location, id), '1', 'EX', this.keepSeconds);
+    if (QUEUED_STATES.has(state)) {
+      // A queued job is removed, leaving a snapshot so `get` still answers; if a worker took it
+      // meanwhile, the removal fails and the flag stops it instead.
+      const snapshot: JobState = { ...stateOf(job, state, true), finishedAt: Date.now() };
+      try {
+        await job.remove();
+        await this.redis.set(snapshotKey(this.location, id), JSON.stringify(snapshot), 'EX', this.keepSeconds);
+      } catch {
+        /* taken by a worker: the published cancel below reaches it */
+      }
+    }
+    await this.redis.publish(this.location.cancelChannel, id);
+    return true;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.queue.close(), this.queueEvents?.close()]);
+    this.subscriber?.disconnect();
+    this.redis.disconnect();
+  }
+
+  private startListening(): void {
+    if (this.queueEvents !== undefined) return;
+    this.queueEvents = new QueueEvents(this.location.queueName, { connection: this.location.connection, prefix: this.location.prefix });
+    this.queueEvents.on('error', () => undefined);
+    this.queueEvents.on('progress', ({ jobId, data }) => {
+      if (isTrainEvent(data)) this.emitter.emit(jobId, { type: 'progress', id: jobId, event: data } satisfies JobEvent);
+    });
+    for (const name of ['active', 'waiting', 'completed', 'failed', 'removed', 'stalled'] as const) {
+      this.queueEvents.on(name, ({ jobId }: { jobId: string }) => this.emitState(jobId));
+    }
+    // A cancelled queued job never reaches a worker, so its final state comes through here.
+    this.subscriber = redisClient(this.location);
+    void this.subscriber.subscribe(this.location.cancelChannel);
+    this.subscriber.on('message', (_channel: string, id: string) => this.emitState(id));
+  }
+
+  private emitState(id: string): void {
+    if (this.emitter.listenerCount(id) === 0) return;
+    void this.get(id).then(
+      (state) => state && this.emitter.emit(id, { type: 'state', id, state } satisfies JobEvent),
+      () => undefined,
+    );
+  }
+}
+
+function snapshotKey(location: ResolvedLocation, id: string): string {
+  return `${location.prefix}:${location.queueName}:removed:${id}`;
+}
+
+function isTrainEvent(data: unknown): data is TrainEvent {
+  return typeof data === 'object' && data !== null && typeof (data as { type?: unknown }).type === 'string';
+}
+
+function statusOf(state: string, cancelled: boolean, job: Job): JobStatus {
+  if (state === 'completed') return 'completed';
+  if (state === 'failed') return cancelled || decodeJobError(job.failedReason)?.code === 'cancelled' ? 'cancelled' : 'failed';
+  if (state === 'active') return 'active';
+  return cancelled ? 'cancelled' : 'queued';
+}
+
+function stateOf(job: Job<QueuedJobData, QueuedJobResult>, state: string, cancelled: boolean): JobState {
+  const status = statusOf(state, cancelled, job);
+  const outcome = status === 'completed' ? (job.returnvalue ?? {}) : {};
+  const error = state === 'failed' ? decodeJobError(job.failedReason) : status === 'cancelled' ? { code: 'cancelled', message: 'cancelled before it started' } : undefined;
+  return {
+    id: job.id!,
+    spec: job.data.spec,
+    status,
+    ...outcome,
+    ...(isTrainEvent(job.progress) ? { progress: job.progress } : {}),
+    ...(error ? { error } : {}),
+    attempts: job.attemptsStarted ?? job.attemptsMade,
+    createdAt: job.timestamp,
+    ...(job.processedOn ? { startedAt: job.processedOn } : {}),
+    ...(job.finishedOn ? { finishedAt: job.finishedOn } : {}),
+  };
+}
