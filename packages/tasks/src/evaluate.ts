@@ -41,10 +41,10 @@ export async function evaluate<T extends TrainTaskName>(
   if (typeof model !== 'string' || model.length === 0) throw new BadInputError('evaluate: model must be a model name or a directory');
   switch (task) {
     case 'text-classification':
-      return (await (await import('./training/text-classification.js')).evaluateTextClassification(model, data as TrainDataByTask['text-classification'], options)) as EvaluationByTask[T];
+      return (await (await import('./training/text-classification.js')).evaluateTextClassification(model, data as TrainDataByTask['text-classification'], options as TextClassificationEvaluateOptions)) as EvaluationByTask[T];
     case 'text-generation':
-      return (await (await import('./training/text-generation.js')).evaluateTextGeneration(model, data as TrainDataByTask['text-generation'], options)) as EvaluationByTask[T];
+      return (await (await import('./training/text-generation.js')).evaluateTextGeneration(model, data as TrainDataByTask['text-generation'], options as TextGenerationEvaluateOptions)) as EvaluationByTask[T];
     default:
-      return (await (await import('./training/forecast.js')).evaluateForecaster(model, data as TrainDataByTask['forecast'], options)) as EvaluationByTask[T];
+      return (await (await import('./training/forecast.js')).evaluateForecaster(model, data as TrainDataByTask['forecast'], options as ForecastEvaluateOptions)) as EvaluationByTask[T];
   }
 }

@@ -45,3 +45,16 @@ export {
   type TrainReport,
 } from './training/types.js';
 export { defaultCheckpointDir, type TextGenerationData, type TextGenerationTrainOptions, type TextGenerationDetails, type TextGenerationEvaluateOptions, type TextGenerationEvaluation } from './training/text-generation.js';
+export type {
+  TextClassificationData,
+  TextClassificationRow,
+  TextClassificationTrainOptions,
+  TextClassificationDetails,
+  TextClassificationEvaluateOptions,
+  TextClassificationEvaluation,
+  BaselineEvaluation,
+} from './training/text-classification.js';
+export type { EnsembleTrial } from './text-classification/choose.js';
+export type { ReadRows as LabelledRowsRead } from './text-classification/data.js';
+export { TEXT_CLASSIFIER_KINDS, TEXT_CLASSIFICATION_TRAIN_KEYS, AUTO_RNN_BUDGET_SECONDS } from './text-classification/options.js';
+export { readLabelledRows } from './text-classification/read.js';

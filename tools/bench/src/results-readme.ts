@@ -1,19 +1,20 @@
 /**
- * results:readme — rewrites the Results section of README.md (between the results markers)
- * from the committed results/*.json, so the README never quotes a figure no run produced.
+ * results:page — writes docs/results.md, the full results page, from the committed
+ * results/*.json (default runs and their variants rows), and the short headline table of
+ * README.md (between the headlines markers), so neither quotes a figure no run produced.
  *
- *   npm run results:readme
+ *   npm run results:page      (npm run results:readme is the same script)
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT } from './lib/report.js';
+import { REPO_ROOT, readResultsFile, readResultsRun } from './lib/report.js';
 
 type Json = Record<string, unknown>;
 type Row = Record<string, unknown>;
 
-function load(name: string): Json | undefined {
-  const file = path.join(REPO_ROOT, 'results', `${name}.json`);
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Json) : undefined;
+/** One run of `results/FILE.json`: the default run, or the `variants` row named `run`. */
+function load(file: string, run?: string): Json | undefined {
+  return readResultsRun(file, run);
 }
 
 function fmt(v: unknown, digits = 3): string {
@@ -103,7 +104,7 @@ if (tokenize) {
 
 const sst2 = load('sst2');
 const sst2use = load('sst2-use');
-const sst2glove = load('sst2-glove');
+const sst2glove = load('sst2', 'sst2-glove');
 const shakespeare = load('shakespeare');
 if (sst2 || sst2use || shakespeare) {
   parts.push('### Text models (default models under `models/`)');
@@ -129,19 +130,19 @@ if (sst2 || sst2use || shakespeare) {
   const devRow = (recipe: string, model: string, devAccuracy: number, goal = '', met: unknown = '') =>
     rows.push({ recipe: `\`${recipe}\``, model, metric: 'GLUE SST-2 dev accuracy', value: `${(devAccuracy * 100).toFixed(2)}%`, goal, met });
   for (const name of ['sst2-gru', 'sst2-lstm2']) {
-    const r = load(name);
+    const r = load('sst2', name);
     if (!r) continue;
     const a = r.architecture as Json;
     const members = ((r.training as Json).members as Json[] | undefined)?.length ?? 1;
     const out = /--out (\S+)/.exec(String(r.command))?.[1] ?? 'models/sentiment';
     devRow(String(r.command), `${members} Bi${String(a.cell).toUpperCase()}(${String(a.units)}) from scratch, \`${out}\` (a member of the from-scratch ensemble)`, (r.metrics as Json).devAccuracy as number);
   }
-  const sst2ft = load('sst2-fasttext');
+  const sst2ft = load('sst2-linear');
   if (sst2ft) {
     const c = sst2ft.chosen as Json;
     devRow('npm run recipe:sst2-linear', `fastText-style embedding bag (dim ${String(c.dim)}, ${String(c.epochs)} epochs, words, bigrams and character 3-5-grams) from scratch, \`${String(sst2ft.savedModel)}\``, (sst2ft.metrics as Json).devAccuracy as number);
   }
-  const sst2scratch = load('sst2-scratch-ensemble');
+  const sst2scratch = load('sst2-ensemble', 'sst2-scratch-ensemble');
   if (sst2scratch) {
     const members = sst2scratch.members as Json[];
     devRow(
@@ -169,7 +170,7 @@ if (sst2 || sst2use || shakespeare) {
     const c = sst2use.chosen as Json;
     rows.push({ recipe: '`npm run recipe:sst2-use`', model: String(c.name), metric: 'GLUE SST-2 dev accuracy', value: `${((c.devAccuracy as number) * 100).toFixed(2)}%`, goal: '>= 85%', met: (sst2use.goal as Json).met });
   }
-  const sst2useGlove = load('sst2-use-glove');
+  const sst2useGlove = load('sst2-use', 'sst2-use-glove');
   if (sst2useGlove) {
     const c = sst2useGlove.chosen as Json;
     rows.push({
@@ -230,7 +231,7 @@ if (trec) {
 }
 
 // Other seeds of the TREC-6 ensemble and its members (recipe:trec --results-name trec-seedN).
-const trecSeeds = [2, 3, 4, 5].map((n) => load(`trec-seed${n}`)).filter((r): r is Json => r !== undefined);
+const trecSeeds = [2, 3, 4, 5].map((n) => load('trec', `trec-seed${n}`)).filter((r): r is Json => r !== undefined);
 if (trec && trecSeeds.length > 0) {
   const rowsOf = (r: Json) => (r.rows as Row[]).filter((x) => x.task === 'TREC-6');
   const line = (r: Json) => {
@@ -317,7 +318,7 @@ if (sst2Transfer) {
 
 // issue 12's re-run of one SST-2 member with the fused layers, beside the same member of the
 // committed ensemble (trained with stock tf.layers).
-const sst2Fused = load('sst2-fused');
+const sst2Fused = load('sst2', 'sst2-fused');
 if (sst2Fused && sst2) {
   const oldMember = ((sst2.training as Json).members as Row[] | undefined)?.find((m) => m.member === 1);
   const newRun = sst2Fused.training as Json;
@@ -375,7 +376,7 @@ if (ett) {
 
 // issue 12's re-run of bench:ett with SegRNN at the published width (d = 512) on the fused
 // kernels, in the same wall-clock budget.
-const ettWide = load('ett-d512');
+const ettWide = load('ett', 'ett-d512');
 if (ettWide && ett) {
   const seg = (j: Json) => new Map(((j.rows as Row[]) ?? []).filter((r) => r.model === 'segrnn').map((r) => [`${String(r.data)} H=${String(r.H)}`, r]));
   const wide = seg(ettWide);
@@ -402,7 +403,7 @@ if (ettRef && ett) {
   );
   parts.push(table(rows, [['setting', 'setting'], ['reference', 'reference code here'], ['epochs', 'epochs'], ['published', 'published MSE'], ['reached', 'reference <= published'], ['ours', 'bench:ett SegRNN MSE']]));
   // seqlab's SegRNN with the reference's settings and no time limit, at one setting.
-  const faithful = load('ett-faithful-ETTh1-192');
+  const faithful = load('ett', 'ett-faithful-ETTh1-192');
   if (faithful) {
     const cfg = faithful.segrnn as Json;
     const r = ((faithful.details as Json[])[0]!.results as Json).segrnn as Json;
@@ -476,12 +477,73 @@ if (abuse) {
   );
 }
 
+/** Every run of every results file, so variants without a section of their own are listed too. */
+function runIndex(): string {
+  const files = readdirSync(path.join(REPO_ROOT, 'results'))
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -'.json'.length))
+    .sort();
+  const rows: Row[] = [];
+  for (const file of files) {
+    const all = readResultsFile(file)!;
+    const runs = [...(all.command !== undefined ? [all] : []), ...(all.variants ?? [])] as Json[];
+    for (const run of runs) {
+      const env = run.environment as Json | undefined;
+      const isDefault = run === all;
+      rows.push({ file: `[results/${file}.json](../results/${file}.json)`, run: `${String(run.name)}${isDefault ? ' (default)' : ''}`, command: `\`${String(run.command)}\``, date: env ? String(env.date).slice(0, 10) : '', commit: env?.commit });
+    }
+  }
+  return table(rows, [['file', 'file'], ['run', 'run'], ['command', 'command'], ['date', 'date'], ['commit', 'commit']]);
+}
+
+/** A handful of headline figures for README.md, each from the run that produced it. */
+function headlines(): string {
+  const rows: Row[] = [];
+  const pct = (v: unknown) => `${fmt((v as number) * 100, 2)}%`;
+  const scratch = load('sst2-ensemble', 'sst2-scratch-ensemble');
+  if (scratch) rows.push({ what: 'SST-2 sentiment, from scratch (`models/sentiment-scratch`)', figure: `${pct((scratch.metrics as Json).devAccuracy)} GLUE dev accuracy`, ref: 'CNN, random embeddings: 82.7% (Kim 2014)' });
+  const transfer = load('sst2-ensemble');
+  if (transfer) rows.push({ what: 'SST-2 sentiment, with GloVe + USE transfer (`models/sentiment-transfer`)', figure: `${pct((transfer.metrics as Json).devAccuracy)} GLUE dev accuracy`, ref: 'USE transfer: about 85% (Cer et al. 2018)' });
+  const trecBest = trec ? ((trec.goal as Json).best as number | undefined) : undefined;
+  if (trecBest !== undefined) {
+    // The seed-1 figure is the best of the seeds run; say so beside it.
+    const others = trecSeeds.map((r) => (r.rows as Row[]).find((x) => x.task === 'TREC-6' && x.kind === 'ensemble')?.testAccuracy).filter((v) => v !== undefined);
+    const spread = others.length ? ` (seed 1; other seeds ${others.map(pct).join(', ')})` : '';
+    rows.push({ what: 'TREC-6 question type (`models/question-type`)', figure: `${pct(trecBest)} test accuracy${spread}`, ref: 'SVM, hand-made features: 95.0% (Silva et al. 2011)' });
+  }
+  if (shakespeare) rows.push({ what: 'tiny-shakespeare character LM (`models/shakespeare-char`)', figure: `${fmt((shakespeare.metrics as Json).validationLoss, 4)} validation nats/char`, ref: 'nanoGPT "baby" CPU config: about 1.88' });
+  const seg = ett ? (ett.rows as Row[]).find((r) => r.data === 'ETTh1' && r.H === 96 && r.model === 'segrnn') : undefined;
+  if (seg) rows.push({ what: 'ETTh1 forecasting, H = 96, SegRNN (bench:ett)', figure: `${fmt(seg.MSE, 4)} test MSE`, ref: 'published SegRNN: 0.368' });
+  const m4 = classic?.m4Goal as Json | undefined;
+  if (m4) rows.push({ what: `M4 Hourly, 414 series, ${String(m4.bestModel)}`, figure: `${fmt(m4.bestSmape, 2)} sMAPE`, ref: 'ES-RNN: about 9.3; seasonal naive 13.91' });
+  const fused = rnnBench ? (rnnBench.rows as Row[]).find((r) => r.shape === 'char-LM LSTM 256' && r.backend === 'wasm' && r.implementation === 'fused') : undefined;
+  if (fused) rows.push({ what: 'fused LSTM(256) training on wasm (bench:rnn)', figure: `${fmt(fused.trainSpeedup, 2)}x stock tf.layers`, ref: 'same machine, same run' });
+  return table(rows, [['what', 'what'], ['figure', 'figure'], ['ref', 'reference']]);
+}
+
+const PAGE_INTRO = `# Results
+
+Generated by \`npm run results:page\` from the committed [\`results/\`](../results) files (one per
+benchmark or recipe; runs with other settings are the \`variants\` rows of the same file), so this
+page never quotes a figure no run produced. [tools/bench/README.md](../tools/bench/README.md)
+says what each benchmark and recipe measures and how to run it.
+
+Measured on this project's 2-core development machine (Node 20, no tfjs-node, so the wasm
+backend unless stated), usually while other jobs shared the machine: absolute throughput is
+pessimistic; ratios measured in the same run are the meaningful part.`;
+
+const page = path.join(REPO_ROOT, 'docs', 'results.md');
+mkdirSync(path.dirname(page), { recursive: true });
+const sections = parts.map((p) => (p.startsWith('### ') ? `## ${p.slice(4)}` : p));
+writeFileSync(page, `${PAGE_INTRO}\n\n${sections.join('\n\n')}\n\n## Every run\n\n${runIndex()}\n`);
+
+// README.md keeps only the headline table, between these markers.
 const readme = path.join(REPO_ROOT, 'README.md');
 const text = readFileSync(readme, 'utf8');
-const start = '<!-- results:start -->';
-const end = '<!-- results:end -->';
+const start = '<!-- headlines:start -->';
+const end = '<!-- headlines:end -->';
 const i = text.indexOf(start);
 const j = text.indexOf(end);
 if (i < 0 || j < i) throw new Error(`${readme}: the ${start} / ${end} markers are missing`);
-writeFileSync(readme, `${text.slice(0, i + start.length)}\n${parts.join('\n\n')}\n${text.slice(j)}`);
-console.log(`README.md Results rewritten from ${parts.filter((p) => p.startsWith('###')).length} result files`);
+writeFileSync(readme, `${text.slice(0, i + start.length)}\n${headlines()}\n${text.slice(j)}`);
+console.log(`docs/results.md written (${parts.filter((p) => p.startsWith('###')).length} sections); README.md headline table updated`);

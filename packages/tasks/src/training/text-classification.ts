@@ -1,17 +1,9 @@
-// PLACEHOLDER: the owner of this task replaces this file (types and trainer).
-import { UnsupportedError } from '@seqlab/core';
-import type { CommonTrainOptions, TrainReport } from './types.js';
-
-export type TextClassificationData = string | unknown[];
-export interface TextClassificationTrainOptions extends CommonTrainOptions {}
-export type TextClassificationDetails = Record<string, unknown>;
-
-export async function trainTextClassification(_data: TextClassificationData, _options: TextClassificationTrainOptions): Promise<{ dir: string; report: TrainReport<TextClassificationDetails> }> {
-  throw new UnsupportedError('not built yet');
-}
-
-export interface TextClassificationEvaluateOptions {}
-export type TextClassificationEvaluation = Record<string, unknown>;
-export async function evaluateTextClassification(_model: string, _data: TextClassificationData, _options: TextClassificationEvaluateOptions): Promise<TextClassificationEvaluation> {
-  throw new UnsupportedError('not built yet');
-}
+/**
+ * The text-classification trainer and evaluator the `train()` / `evaluate()` dispatchers load.
+ * The pieces live in `../text-classification/`: options, data, candidates, choose, train,
+ * report, evaluate.
+ */
+export { trainTextClassification, defaultCheckpointDir } from '../text-classification/train.js';
+export { evaluateTextClassification, type TextClassificationEvaluateOptions, type TextClassificationEvaluation, type BaselineEvaluation } from '../text-classification/evaluate.js';
+export type { TextClassificationData, TextClassificationRow, TextClassificationTrainOptions } from '../text-classification/options.js';
+export type { TextClassificationDetails } from '../text-classification/report.js';

@@ -1,0 +1,200 @@
+import { throwIfCancelled, type ClassificationProblem, type TextClassificationPipeline, type TextClassificationResult } from '@seqlab/core';
+import { chooseThresholds, classificationMetrics, fitLinearTextClassifier, fitRecurrentTextClassifier, readTrainingState, type LabelledRows, type LengthStats, type TextClassificationMetrics, type TrainProgress, type TrainResult as LoopResult } from '@seqlab/rnn';
+import { chooseWordVectors, fitUseTextClassifier, type SentenceEncoder } from '@seqlab/embeddings';
+import type { TrainEvent } from '../training/types.js';
+import { AUTO_RNN_BUDGET_SECONDS, type ResolvedTextClassificationOptions } from './options.js';
+
+/** One fitted kind with its validation results (an ensemble combines those instead of predicting again). */
+export interface Candidate {
+  kind: string;
+  /** Seconds this candidate's own fit took. */
+  seconds: number;
+  model: TextClassificationPipeline;
+  metrics: TextClassificationMetrics;
+  results: TextClassificationResult[];
+  /** Settings that describe it (L2, heads, epochs ...), for the report. */
+  settings: Record<string, unknown>;
+}
+
+/** What every candidate's fit reads. */
+export interface FitContext {
+  o: ResolvedTextClassificationOptions;
+  train: LabelledRows;
+  validation: LabelledRows;
+  classes: string[];
+  problem: ClassificationProblem;
+  maxLength: number;
+  /** How often each training token occurs, for the word vectors' coverage. */
+  wordCounts: ReadonlyMap<string, number>;
+  /** Tokens per training text, and their statistics. */
+  lengths: readonly number[];
+  lengthStats: LengthStats;
+  /** Stored in each model's config.json (`training`). */
+  training: Record<string, unknown>;
+  checkpointDir: string;
+  encoder?: SentenceEncoder;
+  emit: (event: TrainEvent) => void;
+}
+
+/** The rnn's own record beyond its candidate: the loop's result and the word-vector choice. */
+export interface RnnOutcome {
+  loop: LoopResult;
+  wordVectors: { reason: string; coverage: unknown } | null;
+  resumedFromEpoch: number;
+}
+
+/** Fits one kind and scores it on the validation rows. */
+export async function fitCandidate(kind: string, ctx: FitContext, rnnOut: { value?: RnnOutcome }): Promise<Candidate> {
+  throwIfCancelled(ctx.o.signal, 'training');
+  const t0 = performance.now();
+  let fitted: { model: TextClassificationPipeline; settings: Record<string, unknown> };
+  if (kind === 'rnn') fitted = await fitRnn(ctx, rnnOut);
+  else if (kind === 'use' || kind === 'hybrid') fitted = await fitEncoderKind(kind, ctx);
+  else fitted = await fitLinear(kind as 'fasttext' | 'tfidf-lr', ctx);
+  const seconds = (performance.now() - t0) / 1000;
+  try {
+    throwIfCancelled(ctx.o.signal, 'training');
+    const results = await fitted.model.predict(ctx.validation.texts);
+    const metrics = classificationMetrics(ctx.classes, ctx.problem, ctx.validation.labels, results);
+    return { kind, seconds, model: fitted.model, metrics, results, settings: fitted.settings };
+  } catch (err) {
+    fitted.model.dispose();
+    throw err;
+  }
+}
+
+/** fasttext or tfidf-lr: seconds each; tfidf-lr chooses its L2 penalty on the validation rows. */
+async function fitLinear(kind: 'fasttext' | 'tfidf-lr', ctx: FitContext): Promise<{ model: TextClassificationPipeline; settings: Record<string, unknown> }> {
+  const { o, classes, problem, validation } = ctx;
+  ctx.emit({ type: 'stage', stage: 'fit', candidate: kind, message: `fitting ${kind} ...` });
+  const linear = await fitLinearTextClassifier(ctx.train, {
+    kind,
+    classes,
+    problem,
+    seed: o.seed,
+    classWeights: o.classWeights,
+    ...(kind === 'tfidf-lr' ? { validation } : {}),
+    training: ctx.training,
+  });
+  const l2 = linear.config.training?.l2;
+  const settings: Record<string, unknown> = typeof l2 === 'number' ? { l2 } : {};
+  if (problem === 'multi-label') {
+    try {
+      settings.thresholds = await setThresholds(linear, ctx);
+    } catch (err) {
+      linear.dispose();
+      throw err;
+    }
+  }
+  return { model: linear, settings };
+}
+
+/** Multi-label thresholds of a linear kind by the same rule as the rnn's, so the kinds compare on an equal footing. */
+async function setThresholds(model: { predict: TextClassificationPipeline['predict']; setThresholds(t: readonly number[]): void }, ctx: FitContext): Promise<number[]> {
+  const rule = ctx.o.thresholds;
+  const chosen = rule === 'f1' ? chooseThresholds(ctx.classes, ctx.validation.labels, await model.predict(ctx.validation.texts)).map((t) => t.threshold) : ctx.classes.map(() => rule);
+  model.setThresholds(chosen);
+  return chosen;
+}
+
+/** use or hybrid: sentence-encoder vectors (embedded once, shared) with a head chosen on validation. */
+async function fitEncoderKind(kind: 'use' | 'hybrid', ctx: FitContext): Promise<{ model: TextClassificationPipeline; settings: Record<string, unknown> }> {
+  const { o } = ctx;
+  ctx.emit({ type: 'stage', stage: 'fit', candidate: kind, message: `fitting ${kind} (Universal Sentence Encoder${kind === 'hybrid' ? ' + TF-IDF n-grams' : ''}; head sizes ${o.headHidden.join(', ')}) ...` });
+  const fitted = await fitUseTextClassifier(ctx.train, {
+    kind,
+    classes: ctx.classes,
+    problem: ctx.problem,
+    validation: ctx.validation,
+    hidden: o.headHidden,
+    seed: o.seed,
+    encoder: ctx.encoder!,
+    training: ctx.training,
+    onProgress: (p) => {
+      // The fit has no signal of its own: its progress calls are where an abort can stop it.
+      throwIfCancelled(o.signal, 'training');
+      if (p.stage === 'embed') ctx.emit({ type: 'items', stage: 'embed', candidate: kind, done: p.done, total: p.total });
+    },
+  });
+  const heads = fitted.heads.map((h) => ({ hidden: h.hidden, validationAccuracy: h.validationAccuracy }));
+  return { model: fitted.classifier, settings: { heads, chosenHidden: fitted.chosenHidden, ...(fitted.useWeight !== undefined ? { useWeight: fitted.useWeight, ngramValidationAccuracy: fitted.ngramValidationAccuracy } : {}) } };
+}
+
+/** The recurrent classifier: word vectors chosen by coverage, checkpoints in the run folder, events per batch and epoch. */
+async function fitRnn(ctx: FitContext, out: { value?: RnnOutcome }): Promise<{ model: TextClassificationPipeline; settings: Record<string, unknown> }> {
+  const { o } = ctx;
+  const resumedFromEpoch = o.resume ? ((await readTrainingState(ctx.checkpointDir))?.epoch ?? 0) : 0;
+  ctx.emit({ type: 'stage', stage: 'fit', candidate: 'rnn', message: `fitting rnn${resumedFromEpoch > 0 ? ` (resuming after epoch ${resumedFromEpoch} of ${o.epochs})` : ''} ...` });
+  // Chosen again on a resume (the same rule and data give the same choice), so the network has
+  // the embedding size of its checkpoint, which then replaces the starting values.
+  const choice = await chooseWordVectors(o.wordVectors, ctx.wordCounts, { ...(o.embeddingDim !== undefined ? { embeddingDim: o.embeddingDim } : {}), openVocabulary: o.freezeEmbeddings ? o.openVocabulary : 0 });
+  ctx.emit({ type: 'stage', stage: 'fit', candidate: 'rnn', message: `rnn: ${choice.reason}` });
+  const budget = o.timeBudgetSeconds ?? (o.model === 'auto' ? AUTO_RNN_BUDGET_SECONDS : undefined);
+  const fitted = await fitRecurrentTextClassifier(ctx.train, {
+    classes: ctx.classes,
+    problem: ctx.problem,
+    thresholds: o.thresholds,
+    validation: ctx.validation,
+    maxLength: ctx.maxLength,
+    truncation: o.truncation,
+    vocabSize: o.vocabSize,
+    ...(o.embeddingDim !== undefined ? { embeddingDim: o.embeddingDim } : {}),
+    ...(choice.vectors ? { wordVectors: choice.vectors, fineTuneEmbeddings: !o.freezeEmbeddings, openVocabulary: o.openVocabulary } : {}),
+    cell: o.cell,
+    layers: o.layers,
+    units: o.units,
+    attention: o.attention,
+    dropout: o.dropout,
+    epochs: o.epochs,
+    batchSize: o.batchSize,
+    learningRate: o.learningRate,
+    clipNorm: o.clipNorm,
+    patience: o.patience,
+    monitor: o.monitor === 'loss' ? 'val_loss' : 'val_accuracy',
+    classWeights: o.classWeights,
+    seed: o.seed,
+    checkpointDir: ctx.checkpointDir,
+    resume: o.resume,
+    ...(budget !== undefined ? { timeBudgetSeconds: budget } : {}),
+    ...(o.signal ? { signal: o.signal } : {}),
+    onProgress: rnnEvents(ctx.emit, budget),
+    training: ctx.training,
+  });
+  out.value = { loop: fitted.result, wordVectors: fitted.wordVectorCoverage ? { reason: choice.reason, coverage: fitted.wordVectorCoverage } : null, resumedFromEpoch };
+  if (fitted.openVocabulary) {
+    const n = fitted.openVocabulary.added;
+    ctx.emit({ type: 'stage', stage: 'fit', candidate: 'rnn', message: `rnn: ${n} more word${n === 1 ? '' : 's'} of ${fitted.openVocabulary.vectors} carried with their frozen vectors (openVocabulary ${o.openVocabulary})` });
+  }
+  if (fitted.thresholds) ctx.emit({ type: 'stage', stage: 'fit', candidate: 'rnn', message: `rnn: ${describeThresholds(fitted.thresholds, o.thresholds)}` });
+  const settings = { epochs: fitted.result.history.length, stopReason: fitted.result.stopReason, bestEpoch: fitted.result.bestEpoch + 1, restoredBest: fitted.result.restoredBest, timeBudgetSeconds: budget ?? null, wordVectors: choice.reason };
+  return { model: fitted.classifier, settings };
+}
+
+/**
+ * The loop's events as TrainEvents: a batch event per batch, an epoch event with that epoch's own
+ * seconds (the loop reports seconds since it started), the epoch a time budget cut short marked partial.
+ */
+function rnnEvents(emit: (e: TrainEvent) => void, budget: number | undefined): (e: TrainProgress) => void {
+  let lastEpochEnd = 0;
+  let overBudget = false;
+  return (e) => {
+    if (e.type === 'batch') {
+      // The loop's time budget cuts the epoch after the first batch that ends past it.
+      if (budget !== undefined && e.elapsedSeconds >= budget) overBudget = true;
+      emit({ type: 'batch', stage: 'fit', candidate: 'rnn', epoch: e.epoch + 1, epochs: e.epochs, batch: e.batch + 1, batches: e.batchesPerEpoch, etaSeconds: e.etaSeconds, metrics: { loss: e.loss, ...e.metrics } });
+    } else if (e.type === 'epoch') {
+      const seconds = e.elapsedSeconds - lastEpochEnd;
+      lastEpochEnd = e.elapsedSeconds;
+      emit({ type: 'epoch', stage: 'fit', candidate: 'rnn', epoch: e.epoch + 1, epochs: e.epochs, seconds, etaSeconds: e.etaSeconds, metrics: { loss: e.loss, ...e.metrics }, ...(overBudget ? { partial: true } : {}) });
+    }
+  };
+}
+
+/** One line on how multi-label thresholds were set. */
+export function describeThresholds(thresholds: readonly { threshold: number; support: number }[], rule: 'f1' | number): string {
+  if (rule !== 'f1') return `threshold ${rule} for every label`;
+  const tuned = thresholds.filter((t) => t.support > 0).map((t) => t.threshold);
+  const kept = thresholds.length - tuned.length;
+  const range = tuned.length > 0 ? ` (${Math.min(...tuned).toFixed(3)}..${Math.max(...tuned).toFixed(3)})` : '';
+  return `per-label thresholds chosen on validation for ${tuned.length} of ${thresholds.length} labels${range}${kept > 0 ? `; ${kept} without validation examples keep 0.5` : ''}`;
+}

@@ -1,0 +1,103 @@
+import { BadInputError, type ClassificationProblem } from '@seqlab/core';
+import type { LabelledRows, LabelledTexts } from '@seqlab/rnn';
+import type { TextClassificationData } from './options.js';
+
+/** Labelled rows with where they came from (file columns, for messages and the report). */
+export interface ReadRows extends LabelledRows {
+  /** The file, or `rows` for data in memory. */
+  source: string;
+  textColumn: string;
+  labelColumn: string;
+  multiLabel: boolean;
+  /** Whether a file's first row named the columns (always true for rows in memory). */
+  header: boolean;
+  columns: string[];
+}
+
+/** How a file is read: its columns (detected by default) and header row. */
+export interface ReadOptions {
+  textColumn?: string;
+  labelColumn?: string;
+  header?: boolean;
+}
+
+/**
+ * Reads labelled texts from a file (CSV, TSV or JSONL, columns detected as rnn's
+ * `readLabelledTexts` does) or checks rows in memory, naming the first bad row by index.
+ *
+ * @param what Names the argument in messages (`data`, `validation`).
+ * @throws BadInputError for a bad row, an empty list or an unreadable file.
+ */
+export async function readRows(data: TextClassificationData | undefined, options: ReadOptions, what: string): Promise<ReadRows> {
+  if (typeof data === 'string') {
+    const { readLabelledTexts } = await import('@seqlab/rnn');
+    const read: LabelledTexts = readLabelledTexts(data, {
+      ...(options.textColumn ? { textColumn: options.textColumn } : {}),
+      ...(options.labelColumn ? { labelColumn: options.labelColumn } : {}),
+      ...(options.header !== undefined ? { header: options.header } : {}),
+    });
+    return { source: data, texts: read.texts, labels: read.labels, textColumn: read.textColumn, labelColumn: read.labelColumn, multiLabel: read.multiLabel, header: read.header, columns: read.columns };
+  }
+  if (!Array.isArray(data)) throw new BadInputError(`${what}: expected a file path or an array of { text, label } rows, got ${data === null ? 'null' : typeof data}`);
+  if (data.length === 0) throw new BadInputError(`${what}: no rows`);
+  const texts: string[] = [];
+  const labels: string[][] = [];
+  data.forEach((row, i) => {
+    const r = row as { text?: unknown; label?: unknown } | null;
+    if (r === null || typeof r !== 'object') throw new BadInputError(`${what}[${i}]: expected an object { text, label }, got ${r === null ? 'null' : typeof r}`);
+    if (typeof r.text !== 'string' || r.text.trim() === '') throw new BadInputError(`${what}[${i}].text: expected a non-empty string, got ${JSON.stringify(r.text) ?? 'undefined'}`);
+    const ls = Array.isArray(r.label) ? r.label : [r.label];
+    if (ls.length === 0 || ls.some((l) => typeof l !== 'string' || l.trim() === '')) {
+      throw new BadInputError(`${what}[${i}].label: expected a non-empty string or a non-empty list of them, got ${JSON.stringify(r.label) ?? 'undefined'}`);
+    }
+    texts.push(r.text);
+    labels.push([...new Set((ls as string[]).map((l) => l.trim()))]);
+  });
+  const multiLabel = data.some((r) => Array.isArray((r as { label: unknown }).label));
+  return { source: 'rows', texts, labels, textColumn: 'text', labelColumn: 'label', multiLabel, header: true, columns: ['text', 'label'] };
+}
+
+/** The rows a run trains and validates on, and what they are. */
+export interface SplitRows {
+  /** All rows after `limit` (what a refit learns from). */
+  all: ReadRows;
+  train: LabelledRows;
+  validation: LabelledRows;
+  /** Whether the validation rows came from the caller (then a refit has no held-out rows to add). */
+  validationGiven: boolean;
+  classes: string[];
+  problem: ClassificationProblem;
+}
+
+/**
+ * Applies `limit` (a stratified, seeded sample: a file sorted by label still gives every class)
+ * and splits off the validation rows (given, or a stratified `valSplit`).
+ *
+ * @throws BadInputError for one class only, or a validation label training never saw.
+ */
+export async function splitRows(
+  read: ReadRows,
+  validationData: TextClassificationData | undefined,
+  o: { limit?: number; valSplit: number; seed: number; textColumn?: string; labelColumn?: string },
+): Promise<SplitRows> {
+  const rnn = await import('@seqlab/rnn');
+  const pick = (rows: LabelledRows, idx: readonly number[]): LabelledRows => ({ texts: idx.map((i) => rows.texts[i]!), labels: idx.map((i) => rows.labels[i]!) });
+  const all: ReadRows = o.limit ? { ...read, ...pick(read, rnn.stratifiedSample(read.labels, o.limit, o.seed)) } : read;
+  let train: LabelledRows;
+  let validation: LabelledRows;
+  if (validationData !== undefined) {
+    train = all;
+    validation = await readRows(validationData, { textColumn: o.textColumn ?? read.textColumn, labelColumn: o.labelColumn ?? read.labelColumn }, 'validation');
+  } else {
+    const split = rnn.stratifiedSplit(all.labels, o.valSplit, o.seed);
+    train = pick(all, split.train);
+    validation = pick(all, split.holdout);
+  }
+  const classes = [...new Set(train.labels.flat())].sort();
+  if (classes.length < 2) throw new BadInputError(`data: the training rows have only one label (${classes[0]}); a classifier needs at least two`);
+  const unknown = validation.labels.flat().find((l) => !classes.includes(l));
+  if (unknown !== undefined) throw new BadInputError(`validation: label "${unknown}" does not occur in the training rows (classes: ${classes.join(', ')})`);
+  const multiLabel = read.multiLabel || train.labels.some((l) => l.length !== 1);
+  const problem: ClassificationProblem = multiLabel ? 'multi-label' : classes.length === 2 ? 'binary' : 'multi-class';
+  return { all, train, validation, validationGiven: validationData !== undefined, classes, problem };
+}

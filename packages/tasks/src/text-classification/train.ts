@@ -1,0 +1,187 @@
+import { existsSync } from 'node:fs';
+import { rm, rmdir } from 'node:fs/promises';
+import path from 'node:path';
+import { BadInputError, initBackend, writeJsonAtomic } from '@seqlab/core';
+import {
+  classificationMetrics,
+  countTrainingTokens,
+  defaultMaxLength,
+  fitLinearTextClassifier,
+  lengthStats,
+  saveSentimentModel,
+  type LinearTextClassifier,
+  type RecurrentTextClassifier,
+} from '@seqlab/rnn';
+import { loadEncoder, type SentenceEncoder } from '@seqlab/embeddings';
+import { StageClock, type TrainEvent, type TrainReport } from '../training/types.js';
+import { fitCandidate, type Candidate, type FitContext, type RnnOutcome } from './candidates.js';
+import { chooseCandidate, type Choice } from './choose.js';
+import { readRows, splitRows, type SplitRows } from './data.js';
+import { candidateKinds, ENCODER_KINDS, resolveTrainOptions, type ResolvedTextClassificationOptions, type TextClassificationData, type TextClassificationTrainOptions } from './options.js';
+import { buildReport, type TextClassificationDetails } from './report.js';
+
+/** Label sets saved in the sentiment model layout, so the sentiment task reads a model trained on them. */
+const SENTIMENT_CLASSES = [JSON.stringify(['0', '1']), JSON.stringify(['negative', 'positive']), JSON.stringify(['neg', 'pos'])];
+
+/** The default run folder of a model folder, `<out>.run`: checkpoints live beside the model, never inside it. */
+export function defaultCheckpointDir(out: string): string {
+  return `${path.resolve(out)}.run`;
+}
+
+/** What a run folder holds: the rnn loop's checkpoints and state, and the CLI's record of the run. */
+const RUN_ENTRIES = ['last', 'last-ema', 'best', 'state.json', 'run.json'];
+
+/** Checks the run folder: never inside the model folder; an unfinished run is resumed, overwritten or refused. */
+async function prepareRunFolder(out: string, dir: string, o: ResolvedTextClassificationOptions): Promise<void> {
+  const rel = path.relative(out, dir);
+  if (rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))) {
+    throw new BadInputError(`checkpointDir ${dir} is inside the model folder ${out}; put the run folder beside it (default ${defaultCheckpointDir(out)})`);
+  }
+  if (o.resume || !existsSync(path.join(dir, 'state.json'))) return;
+  if (!o.overwrite) throw new BadInputError(`checkpointDir ${dir} holds an unfinished training run; pass resume: true to continue it or overwrite: true to start over`);
+  await removeRunEntries(dir, ['last', 'last-ema', 'best', 'state.json']);
+}
+
+/** Removes a run's entries, then the folder if nothing else is in it (a caller's own files stay). */
+async function removeRunEntries(dir: string, entries = RUN_ENTRIES): Promise<void> {
+  await Promise.all(entries.map((e) => rm(path.join(dir, e), { recursive: true, force: true })));
+  await rmdir(dir).catch(() => undefined);
+}
+
+/**
+ * `train('text-classification', data, options)`: reads the rows, splits off validation rows,
+ * fits the candidate kinds, keeps the best by {@link chooseCandidate}'s rule, saves it to
+ * `options.out` (with `training.json`), scores the saved model through `pipeline()`, refits a
+ * chosen linear kind on every row, and reports what happened and why.
+ *
+ * The rnn's checkpoints live in the run folder `checkpointDir` (default `<out>.run`, beside the
+ * model folder), removed after a successful run unless `keepCheckpoints`; `resume: true`
+ * continues an interrupted run from them, `overwrite: true` starts over.
+ *
+ * @throws BadInputError for unknown or bad options (named), a bad row (by index) or file.
+ * @throws CancelledError when `options.signal` aborts (between candidates or batches).
+ */
+export async function trainTextClassification(data: TextClassificationData, options: TextClassificationTrainOptions): Promise<{ dir: string; report: TrainReport<TextClassificationDetails> }> {
+  const clock = new StageClock();
+  const o = resolveTrainOptions(options);
+  const out = path.resolve(o.out);
+  const checkpointDir = path.resolve(o.checkpointDir ?? defaultCheckpointDir(out));
+  await prepareRunFolder(out, checkpointDir, o);
+  const emit = (e: TrainEvent) => o.onProgress?.(e);
+  const split = await clock.time('read', async () => {
+    emit({ type: 'stage', stage: 'read', message: `reading ${typeof data === 'string' ? data : `${Array.isArray(data) ? data.length : 0} rows`} ...` });
+    const read = await readRows(data, o, 'data');
+    return { read, ...(await splitRows(read, o.validation, o)) };
+  });
+  const backend = await initBackend();
+  const ctx = await clock.time('vectorize', async () => prepare(o, split, checkpointDir, emit));
+  const candidates: Candidate[] = [];
+  const rnn: { value?: RnnOutcome } = {};
+  let encoder: SentenceEncoder | undefined;
+  try {
+    if (o.encoder === 'use' || ENCODER_KINDS.includes(o.model)) {
+      encoder = await loadEncoder({ cacheSize: Math.min(100_000, split.train.texts.length + split.validation.texts.length) });
+      ctx.encoder = encoder;
+    }
+    for (const kind of candidateKinds(o)) candidates.push(await clock.time(`fit ${kind}`, () => fitCandidate(kind, ctx, rnn)));
+    const choice = await clock.time('choose', async () => chooseCandidate(candidates, ctx));
+    emit({ type: 'stage', stage: 'choose', candidate: choice.chosen.kind, message: `keeping ${choice.chosen.kind}: ${choice.reason}` });
+    const validationMetrics = await clock.time('save', () => saveAndScore(choice, out, ctx, encoder));
+    const refitRows = await clock.time('refit', () => refitChosen(choice.chosen, split, ctx, out));
+    const report = buildReport({ o, out, backend: backend.name, split, ctx, candidates, choice, rnn: rnn.value, validationMetrics, refitRows, clock });
+    await writeJsonAtomic(path.join(out, 'training.json'), report);
+    if (!o.keepCheckpoints) await removeRunEntries(checkpointDir);
+    return { dir: out, report };
+  } finally {
+    for (const c of candidates) if (c.kind !== 'ensemble') c.model.dispose();
+    encoder?.dispose();
+  }
+}
+
+/** Length statistics, the rnn's length and the word counts: what every kind's fit reads. */
+function prepare(o: ResolvedTextClassificationOptions, split: SplitRows & { read: { source: string } }, checkpointDir: string, emit: (e: TrainEvent) => void): FitContext {
+  const { lengths, wordCounts } = countTrainingTokens(split.train.texts);
+  const stats = lengthStats(lengths);
+  const maxLength = o.maxLength ?? defaultMaxLength(stats);
+  const { train, validation, classes, problem } = split;
+  emit({
+    type: 'stage',
+    stage: 'vectorize',
+    message: `${split.read.source}: ${train.texts.length} training / ${validation.texts.length} validation texts, ${classes.length} classes${problem === 'multi-label' ? ' (multi-label)' : ''}; text length in tokens: median ${stats.p50}, 90th percentile ${stats.p90}, max ${stats.max}`,
+  });
+  const training = {
+    seed: o.seed,
+    data: split.read.source,
+    validation: split.validationGiven ? (typeof o.validation === 'string' ? o.validation : 'rows') : `${o.valSplit} of the data (stratified)`,
+    trainRows: train.texts.length,
+    lengthStats: stats,
+  };
+  return { o, train, validation, classes, problem, maxLength, wordCounts, training, checkpointDir, emit, lengths, lengthStats: stats };
+}
+
+/** Saves the chosen model to `out` and scores it there, exactly as `pipeline()` will load it. */
+async function saveAndScore(choice: Choice, out: string, ctx: FitContext, encoder: SentenceEncoder | undefined) {
+  const { chosen } = choice;
+  ctx.emit({ type: 'stage', stage: 'save', candidate: chosen.kind, message: `saving ${chosen.kind} to ${out} ...` });
+  const sentimentLayout = ctx.problem !== 'multi-label' && SENTIMENT_CLASSES.includes(JSON.stringify(ctx.classes));
+  if (chosen.kind === 'rnn' && sentimentLayout) {
+    const clf = chosen.model as RecurrentTextClassifier;
+    await saveSentimentModel(out, [...clf.members], clf.vectorizer, { architecture: clf.config.architecture, maxLength: ctx.maxLength, truncation: ctx.o.truncation, training: ctx.training });
+  } else {
+    await chosen.model.save(out);
+  }
+  const { pipeline } = await import('../pipeline.js');
+  const saved = await pipeline('text-classification', out, encoder ? { encoder } : {});
+  try {
+    const truth = labelsForClasses(ctx.validation.labels, saved.classes);
+    return classificationMetrics(saved.classes, saved.problem, truth, await saved.predict(ctx.validation.texts));
+  } finally {
+    saved.dispose();
+  }
+}
+
+/**
+ * The held-out rows only had to choose the kind. A linear kind refits in seconds (the encoder
+ * kinds would embed every text again, the rnn would train again: they stay), so the saved model
+ * learns from them too; the validation figures stay those of the fit that had not seen them.
+ * Returns the rows refitted on, or null.
+ */
+async function refitChosen(chosen: Candidate, split: SplitRows, ctx: FitContext, out: string): Promise<number | null> {
+  if (!ctx.o.refit || split.validationGiven || (chosen.kind !== 'fasttext' && chosen.kind !== 'tfidf-lr')) return null;
+  const rows = split.all.texts.length;
+  ctx.emit({ type: 'stage', stage: 'refit', candidate: chosen.kind, message: `refitting ${chosen.kind} on all ${rows} rows (training + validation) ...` });
+  const l2 = chosen.kind === 'tfidf-lr' ? ((chosen.model as LinearTextClassifier).config.training?.l2 as number | undefined) : undefined;
+  const whole = await fitLinearTextClassifier(
+    { texts: split.all.texts, labels: split.all.labels },
+    {
+      kind: chosen.kind,
+      classes: ctx.classes,
+      problem: ctx.problem,
+      seed: ctx.o.seed,
+      classWeights: ctx.o.classWeights,
+      // The penalty chosen on validation carries over to the refit.
+      ...(l2 !== undefined ? { tfidf: { l2 } } : {}),
+      training: { ...ctx.training, refitRows: rows, ...(l2 !== undefined ? { l2 } : {}) },
+    },
+  );
+  try {
+    // Thresholds chosen on the validation rows stay: a refit on more rows of the same data moves
+    // the scores little, and no held-out rows are left to choose them again.
+    const kept = (chosen.model as LinearTextClassifier).thresholds;
+    if (kept) whole.setThresholds(kept);
+    await whole.save(out);
+  } finally {
+    whole.dispose();
+  }
+  return rows;
+}
+
+/**
+ * The labels of rows in a model's class names: sentiment models name their classes
+ * negative/positive while SST-2-style files say 0/1 (or neg/pos). Other labels are kept.
+ */
+export function labelsForClasses(labels: readonly (readonly string[])[], classes: readonly string[]): string[][] {
+  if (classes.length !== 2 || classes[0] !== 'negative' || classes[1] !== 'positive') return labels.map((l) => [...l]);
+  const map: Record<string, string> = { '0': 'negative', '1': 'positive', neg: 'negative', pos: 'positive' };
+  return labels.map((ls) => ls.map((l) => map[l.toLowerCase()] ?? l));
+}
