@@ -88,35 +88,106 @@ export interface MergeTrainSpec {
   onProgress?: (merges: number, target: number) => void;
 }
 
-/** Returns the merges in order as pairs of symbol ids; `spec.symbols` grows to match. */
-export function trainMerges(spec: MergeTrainSpec): Array<[number, number]> {
-  const { words, freqs, symbols, targetSize, minFrequency, join } = spec;
-  const idOf = new Map<string, number>();
-  symbols.forEach((s, i) => idOf.set(s, i));
+/** Pair counts and the inverted index from pair to the words holding it, kept up to date per merge. */
+interface PairIndex {
+  words: Int32Array[];
+  freqs: number[];
+  counts: Map<number, number>;
+  where: Map<number, number[]>;
+  /** Pairs whose count changed during the current merge (to re-push on the heap). */
+  changed: Set<number>;
+}
+
+/** Records that word `w` holds pair `key` (words are visited in order, so one check dedupes). */
+function indexWord(where: Map<number, number[]>, key: number, w: number): void {
+  let list = where.get(key);
+  if (!list) where.set(key, (list = []));
+  if (list[list.length - 1] !== w) list.push(w);
+}
+
+/** Counts every adjacent pair of the initial words and indexes where each occurs. */
+function indexPairs(words: Int32Array[], freqs: number[]): PairIndex {
   const counts = new Map<number, number>();
   const where = new Map<number, number[]>();
-  const changed = new Set<number>();
-
-  const add = (key: number, f: number) => {
-    const c = (counts.get(key) ?? 0) + f;
-    if (c === 0) counts.delete(key);
-    else counts.set(key, c);
-    changed.add(key);
-  };
-
   for (let w = 0; w < words.length; w++) {
     const word = words[w]!;
     const f = freqs[w]!;
     for (let k = 0; k + 1 < word.length; k++) {
       const key = pairKey(word[k]!, word[k + 1]!);
       counts.set(key, (counts.get(key) ?? 0) + f);
-      let list = where.get(key);
-      if (!list) where.set(key, (list = []));
-      if (list[list.length - 1] !== w) list.push(w);
+      indexWord(where, key, w);
     }
   }
+  return { words, freqs, counts, where, changed: new Set<number>() };
+}
+
+/** Adds `f` to a pair's count (dropping it at zero) and marks it changed. */
+function addCount(index: PairIndex, key: number, f: number): void {
+  const c = (index.counts.get(key) ?? 0) + f;
+  if (c === 0) index.counts.delete(key);
+  else index.counts.set(key, c);
+  index.changed.add(key);
+}
+
+/** Whether `word` holds `a` directly followed by `b`. */
+function holdsPair(word: Int32Array, a: number, b: number): boolean {
+  for (let k = 0; k + 1 < word.length; k++) if (word[k] === a && word[k + 1] === b) return true;
+  return false;
+}
+
+/** `word` with every non-overlapping `a b` (left to right) replaced by `id`. */
+function mergeInWord(word: Int32Array, a: number, b: number, id: number): Int32Array {
+  const out = new Int32Array(word.length);
+  let n = 0;
+  for (let k = 0; k < word.length; ) {
+    if (k + 1 < word.length && word[k] === a && word[k + 1] === b) {
+      out[n++] = id;
+      k += 2;
+    } else out[n++] = word[k++]!;
+  }
+  return out.slice(0, n);
+}
+
+/** Rewrites the words holding `a b` with symbol `id`, moving their pair counts from old pairs to new. */
+function applyMerge(index: PairIndex, a: number, b: number, id: number): void {
+  const { words, freqs, where } = index;
+  const key = pairKey(a, b);
+  const list = where.get(key) ?? [];
+  where.delete(key);
+  for (const w of list) {
+    const word = words[w]!;
+    if (!holdsPair(word, a, b)) continue; // the index may hold words that an earlier merge already rewrote
+    const f = freqs[w]!;
+    for (let k = 0; k + 1 < word.length; k++) addCount(index, pairKey(word[k]!, word[k + 1]!), -f);
+    const merged = mergeInWord(word, a, b, id);
+    words[w] = merged;
+    for (let k = 0; k + 1 < merged.length; k++) {
+      const pk = pairKey(merged[k]!, merged[k + 1]!);
+      addCount(index, pk, f);
+      if (merged[k] === id || merged[k + 1] === id) indexWord(where, pk, w);
+    }
+  }
+}
+
+/** The id of symbol `name`, appending it to `symbols` when new. */
+function symbolId(symbols: string[], idOf: Map<string, number>, name: string): number {
+  let id = idOf.get(name);
+  if (id === undefined) {
+    id = symbols.length;
+    symbols.push(name);
+    idOf.set(name, id);
+  }
+  return id;
+}
+
+/** Returns the merges in order as pairs of symbol ids; `spec.symbols` grows to match. */
+export function trainMerges(spec: MergeTrainSpec): Array<[number, number]> {
+  const { words, freqs, symbols, targetSize, minFrequency, join } = spec;
+  const idOf = new Map<string, number>();
+  symbols.forEach((s, i) => idOf.set(s, i));
+  const index = indexPairs(words, freqs);
   const heap = new PairHeap();
-  for (const [key, c] of counts) heap.push(c, key);
+  for (const [key, c] of index.counts) heap.push(c, key);
 
   const merges: Array<[number, number]> = [];
   const progressEvery = Math.max(1, Math.floor((targetSize - symbols.length) / 20));
@@ -124,55 +195,16 @@ export function trainMerges(spec: MergeTrainSpec): Array<[number, number]> {
     const top = heap.pop();
     if (!top) break;
     const [count, key] = top;
-    if ((counts.get(key) ?? 0) !== count) continue; // stale entry
+    if ((index.counts.get(key) ?? 0) !== count) continue; // stale entry
     if (count < minFrequency) break;
     const a = Math.floor(key / SHIFT);
     const b = key - a * SHIFT;
-    const name = join(symbols[a]!, symbols[b]!);
-    let id = idOf.get(name);
-    if (id === undefined) {
-      id = symbols.length;
-      symbols.push(name);
-      idOf.set(name, id);
-    }
+    const id = symbolId(symbols, idOf, join(symbols[a]!, symbols[b]!));
     merges.push([a, b]);
-    changed.clear();
-    const list = where.get(key) ?? [];
-    where.delete(key);
-    for (const w of list) {
-      const word = words[w]!;
-      let hit = false;
-      for (let k = 0; k + 1 < word.length; k++) {
-        if (word[k] === a && word[k + 1] === b) {
-          hit = true;
-          break;
-        }
-      }
-      if (!hit) continue; // the index may hold words that an earlier merge already rewrote
-      const f = freqs[w]!;
-      for (let k = 0; k + 1 < word.length; k++) add(pairKey(word[k]!, word[k + 1]!), -f);
-      const out = new Int32Array(word.length);
-      let n = 0;
-      for (let k = 0; k < word.length; ) {
-        if (k + 1 < word.length && word[k] === a && word[k + 1] === b) {
-          out[n++] = id;
-          k += 2;
-        } else out[n++] = word[k++]!;
-      }
-      const merged = out.slice(0, n);
-      words[w] = merged;
-      for (let k = 0; k + 1 < n; k++) {
-        const pk = pairKey(merged[k]!, merged[k + 1]!);
-        add(pk, f);
-        if (merged[k] === id || merged[k + 1] === id) {
-          let l = where.get(pk);
-          if (!l) where.set(pk, (l = []));
-          if (l[l.length - 1] !== w) l.push(w);
-        }
-      }
-    }
-    for (const pk of changed) {
-      const c = counts.get(pk);
+    index.changed.clear();
+    applyMerge(index, a, b, id);
+    for (const pk of index.changed) {
+      const c = index.counts.get(pk);
       if (c !== undefined && c > 0) heap.push(c, pk);
     }
     if (spec.onProgress && merges.length % progressEvery === 0) spec.onProgress(symbols.length, targetSize);
