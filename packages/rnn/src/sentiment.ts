@@ -263,8 +263,23 @@ export interface SaveSentimentModelOptions {
  * replaces file by file, so a crash part-way can leave old and new files side by side; for an
  * all-or-nothing switch, save into a new directory and rename it over the old one.
  *
+ * @param dir - The model directory.
+ * @param models - One trained classifier, or the members of an ensemble (averaged at prediction).
+ * @param vectorizer - The adapted vectorizer the models were trained with.
+ * @param options - `architecture` is required: the full {@link TextClassifierConfig} of the
+ *   model(s), i.e. `resolveTextClassifierOptions(o)` of the options `o` given to
+ *   `textClassifier(o)`. It is stored in `config.json`, and {@link loadSentimentModel} rebuilds
+ *   every member from it before reading the weights, so it must describe the models exactly
+ *   (`numClasses` 2, the default, and `vocabSize` equal to `vectorizer.vocabSize`; either
+ *   mismatch is refused here). The other options are those of {@link SaveSentimentModelOptions}.
+ * @returns The `config.json` contents written.
+ *
  * @example
  * ```ts
+ * const options = { vocabSize: vectorizer.vocabSize, units: 64 };
+ * const model = textClassifier(options);
+ * const architecture = resolveTextClassifierOptions(options);
+ * // ... train(model, ...)
  * await saveSentimentModel('models/my-sentiment', model, vectorizer, { architecture, maxLength: 64 });
  * ```
  */
