@@ -30,3 +30,4 @@ export { runWorker, type WorkerOptions, type RunningWorker } from './worker.js';
 export { main as workerMain, parseWorkerArgs, WORKER_USAGE } from './worker-main.js';
 export { REDIS_URL_ENV, DEFAULT_QUEUE, DEFAULT_PREFIX, type QueueLocation } from './redis.js';
 export { createJobEngine, type CreateJobEngineOptions } from './factory.js';
+export { saveUpload, type SaveUploadOptions, type SavedUpload } from './upload.js';
