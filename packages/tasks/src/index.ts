@@ -58,3 +58,16 @@ export type { EnsembleTrial } from './text-classification/choose.js';
 export type { ReadRows as LabelledRowsRead } from './text-classification/data.js';
 export { TEXT_CLASSIFIER_KINDS, TEXT_CLASSIFICATION_TRAIN_KEYS, AUTO_RNN_BUDGET_SECONDS } from './text-classification/options.js';
 export { readLabelledRows } from './text-classification/read.js';
+export {
+  type ForecastData,
+  type ForecastReadOptions,
+  type ForecastTrainOptions,
+  type ForecastDetails,
+  type ForecastWarning,
+  type ForecastEvaluateOptions,
+  type ForecastEvaluation,
+  type CurvePoint as ForecastCurvePoint,
+  type PanelInput,
+  type RangeScore,
+} from './training/forecast.js';
+export { globalForecasterOptions, PANEL_AUTO_EPOCHS, PANEL_AUTO_SEEDS } from './training/forecast-panel.js';

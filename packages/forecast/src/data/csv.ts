@@ -265,5 +265,8 @@ export function readCsvSource(pathOrText: string, encoding: CsvEncoding = 'auto'
   } catch (err) {
     throw new ForecastInputError(`cannot read CSV file ${pathOrText}: ${(err as Error).message}`);
   }
-  return { ...decodeCsvBytes(bytes, encoding), source: pathOrText };
+  const decoded = decodeCsvBytes(bytes, encoding);
+  // CSV text has no NUL bytes (UTF-16 text decoded as such has none either); binary files almost always do.
+  if (decoded.text.includes('\u0000')) throw new ForecastInputError(`${pathOrText}: looks like a binary file (it contains NUL bytes); give a CSV text file with a header row`);
+  return { ...decoded, source: pathOrText };
 }
