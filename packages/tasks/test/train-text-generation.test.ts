@@ -105,6 +105,26 @@ describe("train('text-generation'): run folder, resume and refusals", () => {
     expect(existsSync(runDir)).toBe(false);
   });
 
+  it('a time budget cuts an epoch short: the event, the history and the report say so', async () => {
+    const events: TrainEvent[] = [];
+    const { report } = await train('text-generation', SHAKESPEARE, {
+      ...TINY,
+      out: path.join(root, 'budget'),
+      // 1,800 batches an epoch: far more than half a second of work on any machine.
+      maxChars: 400_000,
+      windowsPerEpoch: 15_000,
+      batchSize: 8,
+      epochs: 3,
+      timeBudgetSeconds: 0.5,
+      onProgress: (e) => events.push(e),
+    });
+    const epochEvents = events.filter((e) => e.type === 'epoch');
+    expect(report.details).toMatchObject({ stopReason: 'time-budget', lastEpochPartial: true, epochsCompleted: 1 });
+    expect(epochEvents).toHaveLength(1);
+    expect(epochEvents[0]).toMatchObject({ epoch: 1, partial: true });
+    expect(report.truncated.epochs).toBe(3);
+  });
+
   it('refuses unknown options, listing the valid ones', async () => {
     await expect(train('text-generation', LINES, { out: path.join(root, 'x'), epoch: 2 } as TextGenerationTrainOptions)).rejects.toThrow(/unknown option "epoch"; valid options: .*epochs/);
     await expect(evaluate('text-generation', 'x', LINES, { seqLen: 3 } as object)).rejects.toMatchObject({ code: 'bad_input' });
