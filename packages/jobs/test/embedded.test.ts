@@ -82,6 +82,27 @@ describe('EmbeddedJobEngine: training', () => {
     expect(liveTensors()).toBe(tensorsBefore);
   });
 
+  it('trains forecasters as jobs (versions 1 and 2) and forecasts with the served version by its store name', async () => {
+    const airline = path.join(ROOT, 'data/classic_ts/airline-passengers.csv');
+    const first = await engine.submit({ type: 'train', task: 'forecast', data: airline, model: 'airline', options: { model: 'seasonal-naive', horizon: 12 } });
+    const firstState = finalState(await collect(first));
+    expect(firstState).toMatchObject({ status: 'completed', result: { name: 'airline', version: 1 }, report: { kind: 'seasonal-naive' } });
+    const second = await engine.submit({ type: 'train', task: 'forecast', data: airline, model: 'airline', options: { model: 'linear', horizon: 12 } });
+    const events = await collect(second);
+    expect(events.some((e) => e.type === 'progress' && e.event.type === 'stage' && e.event.stage === 'fit')).toBe(true);
+    expect(finalState(events)).toMatchObject({ status: 'completed', result: { name: 'airline', version: 2 }, report: { kind: 'linear' } });
+
+    const predict = await engine.submit({ type: 'predict', task: 'forecast', data: airline, model: 'airline', options: { horizon: 12 } });
+    const state = finalState(await collect(predict));
+    expect(state.status).toBe('completed');
+    const rows = readFileSync(state.output!, 'utf8').trim().split('\n').slice(1);
+    expect(rows).toHaveLength(12);
+    // The served version is the linear model (version 2), not seasonal naive's copy of the last year.
+    const means = rows.map((r) => Number(r.split(',')[3]));
+    expect(means[11]).not.toBe(432);
+    expect(means.every((m) => m > 300 && m < 800)).toBe(true);
+  });
+
   it('cancels a running job in its training loop: state cancelled, nothing published', async () => {
     const id = await engine.submit({ type: 'train', task: 'text-generation', data: SHAKESPEARE, model: 'cancelled-lm', options: { ...TINY_LM, epochs: 30 } });
     let cancelledAt = 0;
