@@ -71,3 +71,4 @@ export {
   type RangeScore,
 } from './training/forecast.js';
 export { globalForecasterOptions, PANEL_AUTO_EPOCHS, PANEL_AUTO_SEEDS } from './training/forecast-panel.js';
+export { ServedModels, type ServedVersion, type ServedModelsOptions } from './served-models.js';
