@@ -68,7 +68,8 @@ export function createSchemas(config: Pick<Config, 'maxTexts' | 'maxTextLength' 
       model: z
         .string()
         .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be a forecaster name such as "holt-winters", or the name of a saved forecaster')
-        .default('holt-winters'),
+        .default('auto')
+        .describe('a forecaster kind, or the name of a saved forecaster; default auto: the kind with the lowest RMSE in a rolling-origin backtest on the series sent'),
       level: z.number().gt(0).lt(1).default(0.9).describe('prediction interval coverage'),
       options: z
         .record(z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,40}$/), z.union([z.number(), z.string().max(64), z.boolean()]))

@@ -103,7 +103,7 @@ describe('POST /v1/forecast with a panel', () => {
       [body({ horizon: 48 }), 400, undefined, /trained for horizon 24; got 48/],
       [body({ model: 'nope' }), 404, undefined, /no saved forecaster named "nope"/],
       [body({ model: 'es-hybrid' }), 400, undefined, /"es-hybrid" is a forecaster kind, not a saved model/],
-      [body({ model: undefined }), 400, undefined, /"holt-winters" is a forecaster kind, not a saved model/],
+      [body({ model: undefined }), 400, undefined, /"auto" is a forecaster kind, not a saved model/],
       [body({ model: 'local-naive' }), 400, undefined, /"local-naive" is a per-series forecaster \(naive\); a panel needs a saved global model/],
       [{ model: 'm4-hourly', series: m4[0]!.values, horizon: 3 }, 400, undefined, /"m4-hourly" is a global \(panel\) es-hybrid model: send the series as "panel"/],
     ];

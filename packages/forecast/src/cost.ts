@@ -1,4 +1,5 @@
 import { BadInputError } from '@seqlab/core';
+import { DLINEAR_MAX_LOOKBACK, SEGRNN_MIN_ROWS, SEGRNN_WINDOWS_PER_EPOCH } from './auto.js';
 
 /**
  * What a forecast request asks for, as far as its cost goes: the model, its options and the
@@ -159,7 +160,37 @@ export function forecastCost(input: ForecastCostInput): ForecastCost {
       const memoryBytes = 4 * (4 * parameters + Math.min(batch, Math.max(1, perEpoch)) * steps * 8 * d);
       return { flops: train + infer, parameters, memoryBytes };
     }
+    case 'auto':
+      return autoCost(input);
     default:
       return { flops: perStep, parameters: 0, memoryBytes: 8 * perStep };
   }
+}
+
+/**
+ * `auto` fits every candidate once for its backtest, then the winner twice more (on every row,
+ * and a copy for interval calibration): the sum over candidates plus twice the dearest.
+ */
+function autoCost(input: ForecastCostInput): ForecastCost {
+  const { options: o, rows, horizon } = input;
+  const H = Math.max(1, Math.min(num(o, 'horizon', horizon), Math.floor(rows / 8)));
+  const lookback = Math.max(4, Math.min(Math.max(2 * H, 24), Math.floor(rows / 2)));
+  const candidates: Array<[string, Record<string, unknown>]> = [
+    ['naive', {}],
+    ['seasonal-naive', {}],
+    ['seasonal-naive', {}],
+    ['seasonal-naive', {}],
+    ['holt-winters', {}],
+    ['linear', { lookback, horizon: H }],
+    ['dlinear', { lookback: Math.min(lookback, DLINEAR_MAX_LOOKBACK), horizon: H }],
+  ];
+  const neural = o.neural ?? 'auto';
+  if (neural === true || (neural === 'auto' && rows >= SEGRNN_MIN_ROWS)) candidates.push(['segrnn', { lookback: 48, horizon: H, epochs: num(o, 'epochs', 10), maxWindowsPerEpoch: SEGRNN_WINDOWS_PER_EPOCH }]);
+  const costs = candidates.map(([model, options]) => forecastCost({ ...input, model, options }));
+  const dearest = costs.reduce((a, b) => (b.flops > a.flops ? b : a));
+  return {
+    flops: costs.reduce((a, c) => a + c.flops, 0) + 2 * dearest.flops,
+    parameters: Math.max(...costs.map((c) => c.parameters)),
+    memoryBytes: Math.max(...costs.map((c) => c.memoryBytes)),
+  };
 }

@@ -55,6 +55,7 @@ export { evaluateOnSplit, splitBySpec, type ErrorSummary, type SplitEvaluation, 
 export {
   AutoForecaster,
   autoCandidates,
+  DLINEAR_MAX_LOOKBACK,
   SEGRNN_MIN_ROWS,
   SEGRNN_WINDOWS_PER_EPOCH,
   type AutoCandidate,

@@ -183,10 +183,12 @@ async function forecast(task: ForecastTask, signal: AbortSignal): Promise<Foreca
   if (pipeline.neural && !init.forecastNeural) {
     throw new BadInputError(`model: "${task.model}" trains a neural network per request, which this server does not allow (FORECAST_NEURAL=on enables it)`);
   }
+  // auto tries SegRNN on long series unless told not to: only where neural training per request is allowed.
+  const options = task.model === 'auto' && !init.forecastNeural ? { ...task.options, neural: false } : task.options;
   const series = createSeries(task.columns, task.dates);
   // The pipeline checks the signal inside fitting (every batch, every linear chunk) and refuses
   // a forecast that is not finite.
-  const result = await pipeline.run(series, { horizon: task.horizon, levels: [task.level], options: task.options, signal });
+  const result = await pipeline.run(series, { horizon: task.horizon, levels: [task.level], options, signal });
   const out = result.main;
   return {
     model: task.model,
