@@ -3,11 +3,12 @@ import { mkdir, rm, rmdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
-import { defineAction, emit, fmt, println } from '../cli.js';
+import { defineAction, emit, fmt, println, type ActionContext } from '../cli.js';
 import { InterruptedError, UsageError } from '../errors.js';
 import { withInterrupt } from '../interrupt.js';
 import { commonSchema, existingFile, fraction, int, nonNegative, number, oneOf, parseOptions, plotPath, positive, positiveInt, seed } from '../options.js';
 import { trainEventPrinter } from '../train-events.js';
+import type { TextGenerationTrainOptions } from '@seqlab/tasks';
 import { RUN_FILE, curveFromHistory, partialEpochOf, resumeOptions, type RunRecord } from '../training.js';
 
 const schema = commonSchema.extend({
@@ -65,86 +66,69 @@ export function trainLmCommand(): Command {
     .option('--force', 'start over even if the run folder holds an unfinished run')
     .option('--keep-checkpoints', 'keep the run folder after success (to --resume with a larger budget)')
     .option('--no-keep-checkpoints', 'remove the run folder after success (when resuming a run that kept it)');
-  return defineAction(cmd, async ({ opts, command }) => {
-    const { defaultCheckpointDir, train } = await import('@seqlab/tasks');
-    const { writeJsonAtomic } = await import('@seqlab/core');
-    const resumeDir = typeof opts.resume === 'string' ? resolve(opts.resume) : undefined;
-    const raw = resumeDir ? { ...resumeOptions(defaultCheckpointDir(resumeDir), 'lm', command, opts), out: resumeDir } : opts;
-    const o = parseOptions(schema, raw);
-    const out = resolve(o.out);
-    const data = existingFile(o.data, '--data');
-    const plot = plotPath(o.plot) ?? join(out, 'training-curve.png');
-    const runDir = defaultCheckpointDir(out);
-    if (!resumeDir && existsSync(join(runDir, 'state.json')) && !o.force) {
-      throw new UsageError(`${o.out} already holds a training run; continue it with --resume ${o.out} or start over with --force (its checkpoints: ${runDir})`);
-    }
-    await mkdir(runDir, { recursive: true });
-    // How to print and whether to start over belong to one invocation, not to the run a --resume continues.
-    const { json: _j, verbose: _v, force: _f, ...settings } = o;
-    await writeJsonAtomic(join(runDir, RUN_FILE), { task: 'lm', options: { ...settings, data, out } } satisfies RunRecord<Partial<LmOptions>>);
-    const printer = trainEventPrinter({ quiet: o.json });
-    const resumeHint = `seqlab train lm --resume ${o.out}`;
-    const { report } = await withInterrupt(
-      (signal) =>
-        train('text-generation', data, {
-          out,
-          seed: o.seed,
-          signal,
-          onProgress: printer.onProgress,
-          cell: o.cell, layers: o.layers, units: o.units, embeddingDim: o.embeddingDim, dropout: o.dropout,
-          seqLength: o.seqLen,
-          batchSize: o.batchSize,
-          learningRate: o.lr,
-          clipNorm: o.clip,
-          valSplit: o.valSplit,
-          patience: o.patience,
-          ...(o.steps === undefined ? { epochs: o.epochs ?? 10 } : { steps: o.steps, ...(o.epochs !== undefined ? { epochs: o.epochs } : {}) }),
-          ...(o.windowsPerEpoch !== undefined ? { windowsPerEpoch: o.windowsPerEpoch } : {}),
-          ...(o.maxChars !== undefined ? { maxChars: o.maxChars } : {}),
-          ...(o.timeBudget !== undefined ? { timeBudgetSeconds: o.timeBudget } : {}),
-          checkpointDir: runDir,
-          resume: resumeDir !== undefined,
-          overwrite: o.force,
-          keepCheckpoints: o.keepCheckpoints,
-          provenance: { data },
-        }).finally(printer.stop),
-      () => new InterruptedError(`interrupted; the last finished epoch is checkpointed in ${runDir}; continue with: ${resumeHint}`),
-    );
-    if (!o.keepCheckpoints) {
-      // train() removed its checkpoints; the run record goes with them (nothing is left to resume).
-      await rm(join(runDir, RUN_FILE), { force: true });
-      await rmdir(runDir).catch(() => undefined);
-    }
-    const { details: d, details: { validation: v } } = report;
-    const { trainingCurveChart, writeChart } = await import('../plots.js');
-    const partialEpoch = partialEpochOf(d.history);
-    await writeChart(trainingCurveChart(curveFromHistory(d.history), { title: `character LM on ${data.split('/').pop()}`, resumedFrom: d.resumedFromEpoch || undefined, partialEpoch }), plot);
-    const metrics = { validationLoss: v.lossNats, bitsPerChar: v.bitsPerChar, perplexity: v.perplexity, accuracy: v.accuracy };
-    const summary = {
-      task: 'lm',
-      out,
-      backend: report.backend,
-      resumedFromEpoch: resumeDir ? d.resumedFromEpoch : null,
-      epochsCompleted: d.epochsCompleted,
-      lastEpochPartial: d.lastEpochPartial,
-      stopReason: d.stopReason,
-      bestEpoch: d.bestEpoch,
-      restoredBest: d.restoredBest,
-      seconds: report.seconds,
-      vocabSize: d.vocabularySize,
-      metrics,
-      plot,
-      checkpoints: d.checkpointDir ?? null,
-      history: d.history,
-    };
-    await writeJsonAtomic(join(out, 'training.json'), summary);
-    emit(o.json, summary, () => {
-      if (resumeDir) println(`resumed from epoch ${d.resumedFromEpoch}`);
-      println(`trained ${d.epochsCompleted} epochs (${d.stopReason}${partialEpoch ? `; epoch ${partialEpoch} was cut short by the time budget: partial` : ''}); best epoch ${d.bestEpoch}${d.restoredBest ? ' (weights restored)' : ''}`);
-      println(`validation: ${fmt(metrics.validationLoss)} nats/char, ${fmt(metrics.bitsPerChar)} bits/char, perplexity ${fmt(metrics.perplexity)}`);
-      println(`model saved to ${out}; try: seqlab generate --model ${o.out} --prompt "..."`);
-      if (d.checkpointDir) println(`checkpoints kept in ${d.checkpointDir}; continue with: ${resumeHint} --epochs N`);
-      println(`training curve: ${plot}`);
-    });
+  return defineAction(cmd, runTrainLm);
+}
+
+/** The settings of `train('text-generation')` that the flags give. */
+function trainSettings(o: LmOptions, data: string, runDir: string, resume: boolean): Omit<TextGenerationTrainOptions, 'out'> {
+  const budget = o.steps === undefined ? { epochs: o.epochs ?? 10 } : { steps: o.steps, ...(o.epochs !== undefined ? { epochs: o.epochs } : {}) };
+  return {
+    ...budget,
+    seed: o.seed,
+    cell: o.cell, layers: o.layers, units: o.units, embeddingDim: o.embeddingDim, dropout: o.dropout,
+    seqLength: o.seqLen, batchSize: o.batchSize, learningRate: o.lr, clipNorm: o.clip, valSplit: o.valSplit, patience: o.patience,
+    ...(o.windowsPerEpoch !== undefined ? { windowsPerEpoch: o.windowsPerEpoch } : {}),
+    ...(o.maxChars !== undefined ? { maxChars: o.maxChars } : {}),
+    ...(o.timeBudget !== undefined ? { timeBudgetSeconds: o.timeBudget } : {}),
+    checkpointDir: runDir, resume, overwrite: o.force, keepCheckpoints: o.keepCheckpoints, provenance: { data },
+  };
+}
+
+async function runTrainLm({ opts, command }: ActionContext): Promise<void> {
+  const { defaultCheckpointDir, train } = await import('@seqlab/tasks');
+  const { writeJsonAtomic } = await import('@seqlab/core');
+  const resumeDir = typeof opts.resume === 'string' ? resolve(opts.resume) : undefined;
+  const raw = resumeDir ? { ...resumeOptions(defaultCheckpointDir(resumeDir), 'lm', command, opts), out: resumeDir } : opts;
+  const o = parseOptions(schema, raw);
+  const out = resolve(o.out);
+  const data = existingFile(o.data, '--data');
+  const plot = plotPath(o.plot) ?? join(out, 'training-curve.png');
+  const runDir = defaultCheckpointDir(out);
+  if (!resumeDir && existsSync(join(runDir, 'state.json')) && !o.force) {
+    throw new UsageError(`${o.out} already holds a training run; continue it with --resume ${o.out} or start over with --force (its checkpoints: ${runDir})`);
+  }
+  await mkdir(runDir, { recursive: true });
+  // How to print and whether to start over belong to one invocation, not to the run a --resume continues.
+  const { json: _j, verbose: _v, force: _f, ...settings } = o;
+  await writeJsonAtomic(join(runDir, RUN_FILE), { task: 'lm', options: { ...settings, data, out } } satisfies RunRecord<Partial<LmOptions>>);
+  const printer = trainEventPrinter({ quiet: o.json });
+  const resumeHint = `seqlab train lm --resume ${o.out}`;
+  const { report } = await withInterrupt(
+    (signal) => train('text-generation', data, { out, signal, onProgress: printer.onProgress, ...trainSettings(o, data, runDir, resumeDir !== undefined) }).finally(printer.stop),
+    () => new InterruptedError(`interrupted; the last finished epoch is checkpointed in ${runDir}; continue with: ${resumeHint}`),
+  );
+  if (!o.keepCheckpoints) {
+    // train() removed its checkpoints; the run record goes with them (nothing is left to resume).
+    await rm(join(runDir, RUN_FILE), { force: true });
+    await rmdir(runDir).catch(() => undefined);
+  }
+  const { details: d, details: { validation: v } } = report;
+  const { trainingCurveChart, writeChart } = await import('../plots.js');
+  const partialEpoch = partialEpochOf(d.history);
+  await writeChart(trainingCurveChart(curveFromHistory(d.history), { title: `character LM on ${data.split('/').pop()}`, resumedFrom: d.resumedFromEpoch || undefined, partialEpoch }), plot);
+  const metrics = { validationLoss: v.lossNats, bitsPerChar: v.bitsPerChar, perplexity: v.perplexity, accuracy: v.accuracy };
+  const { epochsCompleted, lastEpochPartial, stopReason, bestEpoch, restoredBest, history } = d;
+  const summary = {
+    task: 'lm', out, backend: report.backend, resumedFromEpoch: resumeDir ? d.resumedFromEpoch : null, epochsCompleted, lastEpochPartial, stopReason, bestEpoch, restoredBest,
+    seconds: report.seconds, vocabSize: d.vocabularySize, metrics, plot, checkpoints: d.checkpointDir ?? null, history,
+  };
+  await writeJsonAtomic(join(out, 'training.json'), summary);
+  emit(o.json, summary, () => {
+    if (resumeDir) println(`resumed from epoch ${d.resumedFromEpoch}`);
+    println(`trained ${epochsCompleted} epochs (${stopReason}${partialEpoch ? `; epoch ${partialEpoch} was cut short by the time budget: partial` : ''}); best epoch ${bestEpoch}${restoredBest ? ' (weights restored)' : ''}`);
+    println(`validation: ${fmt(metrics.validationLoss)} nats/char, ${fmt(metrics.bitsPerChar)} bits/char, perplexity ${fmt(metrics.perplexity)}`);
+    println(`model saved to ${out}; try: seqlab generate --model ${o.out} --prompt "..."`);
+    if (d.checkpointDir) println(`checkpoints kept in ${d.checkpointDir}; continue with: ${resumeHint} --epochs N`);
+    println(`training curve: ${plot}`);
   });
 }
