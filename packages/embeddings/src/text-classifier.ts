@@ -495,17 +495,22 @@ async function trainHead(
   return { bestEpoch: result.bestEpoch + 1, best: result.bestValue, epochsRun };
 }
 
-/**
- * Fits a USE text classifier: embeds the rows once (in batches, with progress), trains a
- * logistic regression and small MLPs on the vectors and keeps the best on validation; for
- * `hybrid` also fits a TF-IDF logistic regression on the same rows and chooses, on validation,
- * the weight of the average of the two models' probabilities. With `refit` the chosen settings
- * are fitted again on all rows. Test data never enters any choice.
- *
- * @throws BadInputError for bad options or labels (naming the option or the row).
- */
-export async function fitUseTextClassifier(data: LabelledRows, options: FitUseClassifierOptions): Promise<FitUseClassifierResult> {
-  const started = performance.now();
+/** The fitting options once checked, with their defaults filled in. */
+interface UseFitSettings {
+  kind: UseClassifierKind;
+  hiddens: number[];
+  dropout: number;
+  l2: number;
+  learningRate: number;
+  epochs: number;
+  patience: number;
+  batchSize: number;
+  seed: number;
+  useWeights: number[];
+}
+
+/** Checks the training rows and every numeric option before anything is embedded or trained. */
+function checkUseFitOptions(data: LabelledRows, options: FitUseClassifierOptions): UseFitSettings {
   const kind = options.kind;
   if (!USE_CLASSIFIER_KINDS.includes(kind)) throw new BadInputError(`kind must be one of ${USE_CLASSIFIER_KINDS.join(', ')}, got ${JSON.stringify(kind)}`);
   if (!data || !Array.isArray(data.texts) || !Array.isArray(data.labels) || data.texts.length !== data.labels.length) {
@@ -525,189 +530,329 @@ export async function fitUseTextClassifier(data: LabelledRows, options: FitUseCl
   const seed = options.seed ?? 1;
   const useWeights = options.useWeights ?? Array.from({ length: 21 }, (_, i) => i / 20);
   useWeights.forEach((w, i) => checkNumber(w, `useWeights[${i}]`, 0, 1));
+  return { kind, hiddens, dropout, l2, learningRate, epochs, patience, batchSize, seed, useWeights };
+}
 
-  let train: LabelledRows = data;
-  let validation = options.validation;
-  let trainSub = options.subLabels?.train;
-  let valSub = options.subLabels?.validation;
+/** Training and validation rows (with their sub-labels, if any) after any holdout split. */
+interface UseFitRows {
+  train: LabelledRows;
+  validation: LabelledRows;
+  trainSub: string[] | undefined;
+  valSub: string[] | undefined;
+}
+
+/** The given validation rows (checked), or a stratified holdout of the training rows. */
+function splitUseFitRows(data: LabelledRows, options: FitUseClassifierOptions, seed: number): UseFitRows {
+  const trainSub = options.subLabels?.train;
+  const valSub = options.subLabels?.validation;
   if (options.subLabels && trainSub?.length !== data.texts.length) throw new BadInputError(`subLabels.train must have one label per training row (${data.texts.length}), got ${trainSub?.length}`);
-  if (!validation) {
-    const split = stratifiedSplit(data.labels, checkNumber(options.validationSplit ?? 0.1, 'validationSplit', 0.01, 0.5), seed);
-    train = { texts: split.train.map((i) => data.texts[i]!), labels: split.train.map((i) => data.labels[i]!) };
-    validation = { texts: split.holdout.map((i) => data.texts[i]!), labels: split.holdout.map((i) => data.labels[i]!) };
-    if (trainSub) {
-      const all = trainSub;
-      trainSub = split.train.map((i) => all[i]!);
-      valSub = split.holdout.map((i) => all[i]!);
-    }
-  } else {
+  const validation = options.validation;
+  if (validation) {
     checkTexts(validation.texts, 'validation data');
     if (validation.texts.length !== validation.labels.length || validation.texts.length === 0) throw new BadInputError('validation data must have texts, each with its labels');
     if (options.subLabels && options.refit && valSub?.length !== validation.texts.length) throw new BadInputError(`subLabels.validation must have one label per validation row (${validation.texts.length}) to refit on them`);
+    return { train: data, validation, trainSub, valSub };
   }
+  const split = stratifiedSplit(data.labels, checkNumber(options.validationSplit ?? 0.1, 'validationSplit', 0.01, 0.5), seed);
+  return {
+    train: { texts: split.train.map((i) => data.texts[i]!), labels: split.train.map((i) => data.labels[i]!) },
+    validation: { texts: split.holdout.map((i) => data.texts[i]!), labels: split.holdout.map((i) => data.labels[i]!) },
+    trainSub: trainSub ? split.train.map((i) => trainSub[i]!) : undefined,
+    valSub: trainSub ? split.holdout.map((i) => trainSub[i]!) : valSub,
+  };
+}
+
+/** The classes, the outputs the models learn (sub-labels or the classes) and every row's targets. */
+interface UseLabelPlan {
+  classes: string[];
+  problem: ClassificationProblem;
+  multiLabel: boolean;
+  valClassTargets: number[][];
+  outputs: UseClassifierDirConfig['outputs'];
+  outputLabels: string[];
+  outTargets: number[][];
+  valOutTargets: number[][] | undefined;
+}
+
+/** Ties each sub-label to its one class; the outputs are the sub-labels, sorted. */
+function subLabelOutputs(rows: UseFitRows, trainSub: string[], classes: string[]): { outputs: NonNullable<UseClassifierDirConfig['outputs']>; outTargets: number[][]; valOutTargets: number[][] | undefined } {
+  const classOf = new Map<string, string>();
+  const record = (sub: string, cls: string, where: string) => {
+    if (typeof sub !== 'string' || sub === '') throw new BadInputError(`${where}: sub-label must be a non-empty string, got ${JSON.stringify(sub)}`);
+    const had = classOf.get(sub);
+    if (had !== undefined && had !== cls) throw new BadInputError(`${where}: sub-label ${JSON.stringify(sub)} is under class ${JSON.stringify(cls)} here and ${JSON.stringify(had)} elsewhere; each sub-label belongs to one class`);
+    classOf.set(sub, cls);
+  };
+  trainSub.forEach((s, r) => record(s, rows.train.labels[r]![0]!, `training row ${r + 1}`));
+  rows.valSub?.forEach((s, r) => record(s, rows.validation.labels[r]![0]!, `validation row ${r + 1}`));
+  const labels = [...classOf.keys()].sort();
+  return {
+    outputs: { labels, classOf: labels.map((l) => classes.indexOf(classOf.get(l)!)) },
+    outTargets: targetsOf(trainSub.map((s) => [s]), labels, 'training'),
+    valOutTargets: rows.valSub ? targetsOf(rows.valSub.map((s) => [s]), labels, 'validation') : undefined,
+  };
+}
+
+/** Resolves classes and problem, and turns every row's labels into output indices. */
+function planUseLabels(data: LabelledRows, rows: UseFitRows, options: FitUseClassifierOptions): UseLabelPlan {
   const classes = options.classes ?? [...new Set(data.labels.flat())].sort();
   if (classes.length < 2) throw new BadInputError(`a classifier needs at least two classes, got ${JSON.stringify(classes)}`);
   const multiLabel = (options.problem ?? (data.labels.some((l) => l.length !== 1) ? 'multi-label' : undefined)) === 'multi-label';
   const problem: ClassificationProblem = multiLabel ? 'multi-label' : (options.problem ?? (classes.length === 2 ? 'binary' : 'multi-class'));
-  const classTargets = targetsOf(train.labels, classes, 'training');
-  const valClassTargets = targetsOf(validation.labels, classes, 'validation');
+  const classTargets = targetsOf(rows.train.labels, classes, 'training');
+  const valClassTargets = targetsOf(rows.validation.labels, classes, 'validation');
+  const plan: UseLabelPlan = { classes, problem, multiLabel, valClassTargets, outputs: undefined, outputLabels: classes, outTargets: classTargets, valOutTargets: undefined };
+  if (!rows.trainSub) return plan;
+  if (multiLabel) throw new BadInputError('subLabels apply to single-label problems only');
+  const sub = subLabelOutputs(rows, rows.trainSub, classes);
+  return { ...plan, ...sub, outputLabels: sub.outputs.labels };
+}
 
-  // Sub-labels: the outputs the models learn, each tied to one class.
-  let outputs: UseClassifierDirConfig['outputs'];
-  let outTargets = classTargets;
-  let valOutTargets: number[][] | undefined;
-  if (trainSub) {
-    if (multiLabel) throw new BadInputError('subLabels apply to single-label problems only');
-    const classOf = new Map<string, string>();
-    const record = (sub: string, cls: string, where: string) => {
-      if (typeof sub !== 'string' || sub === '') throw new BadInputError(`${where}: sub-label must be a non-empty string, got ${JSON.stringify(sub)}`);
-      const had = classOf.get(sub);
-      if (had !== undefined && had !== cls) throw new BadInputError(`${where}: sub-label ${JSON.stringify(sub)} is under class ${JSON.stringify(cls)} here and ${JSON.stringify(had)} elsewhere; each sub-label belongs to one class`);
-      classOf.set(sub, cls);
-    };
-    trainSub.forEach((s, r) => record(s, train.labels[r]![0]!, `training row ${r + 1}`));
-    valSub?.forEach((s, r) => record(s, validation!.labels[r]![0]!, `validation row ${r + 1}`));
-    const labels = [...classOf.keys()].sort();
-    outputs = { labels, classOf: labels.map((l) => classes.indexOf(classOf.get(l)!)) };
-    outTargets = targetsOf(trainSub.map((s) => [s]), labels, 'training');
-    if (valSub) valOutTargets = targetsOf(valSub.map((s) => [s]), labels, 'validation');
+/** Scaled sentence vectors of the training rows followed by the validation rows. */
+interface EmbeddedRows {
+  x: Float32Array;
+  xTrain: Float32Array;
+  xVal: Float32Array;
+  nTrain: number;
+  nVal: number;
+  allTexts: string[];
+  embedSeconds: number;
+}
+
+/** Embeds every row once, so that each head and the refit reuse the same vectors. */
+async function embedRows(encoder: SentenceEncoder, rows: UseFitRows, inputScale: number, onProgress: FitUseClassifierOptions['onProgress']): Promise<EmbeddedRows> {
+  const t0 = performance.now();
+  const allTexts = [...rows.train.texts, ...rows.validation.texts];
+  const x = await embedScaled(encoder, allTexts, inputScale, (done, total) => onProgress?.({ stage: 'embed', done, total, what: 'embedding texts' }));
+  const embedSeconds = (performance.now() - t0) / 1000;
+  const nTrain = rows.train.texts.length;
+  return { x, xTrain: x.subarray(0, nTrain * EMBEDDING_DIM), xVal: x.subarray(nTrain * EMBEDDING_DIM), nTrain, nVal: rows.validation.texts.length, allTexts, embedSeconds };
+}
+
+/** What the steps after embedding share: settings, labels, vectors and the options' callbacks. */
+interface UseFitContext {
+  settings: UseFitSettings;
+  plan: UseLabelPlan;
+  rows: UseFitRows;
+  embedded: EmbeddedRows;
+  options: FitUseClassifierOptions;
+  /** Models to free if a later step fails. */
+  disposeOnError: Array<{ dispose(): void }>;
+}
+
+/** Validation accuracy of output probabilities `[nVal, outputs]` (summed into classes first). */
+function validationAccuracy(ctx: UseFitContext, p: Float32Array): number {
+  const { plan, embedded } = ctx;
+  const K = plan.outputLabels.length;
+  const scores = Array.from({ length: embedded.nVal }, (_, i) => toClassScores(p, i * K, K, plan.classes.length, plan.outputs?.classOf));
+  return accuracyOf(scores, plan.valClassTargets, plan.multiLabel);
+}
+
+/** The head that {@link chooseHead} kept, with its settings and record. */
+interface ChosenHead {
+  model: tfl.LayersModel;
+  candidate: HeadCandidate;
+  settings: HeadSettings;
+}
+
+/** Trains one head per size; the best validation accuracy wins, the smaller head on a tie. */
+async function chooseHead(ctx: UseFitContext): Promise<{ best: ChosenHead; heads: HeadCandidate[] }> {
+  const { settings: s, plan, embedded, options } = ctx;
+  const K = plan.outputLabels.length;
+  const heads: HeadCandidate[] = [];
+  let best: ChosenHead | undefined;
+  for (const hidden of s.hiddens) {
+    const h0 = performance.now();
+    const settings: HeadSettings = { hidden, dropout: hidden > 0 ? s.dropout : 0, l2: s.l2 };
+    // Initial weights and dropout masks draw from Math.random: seeded, a run repeats exactly.
+    setGlobalSeed(`use-head:${s.seed}:${hidden}`);
+    const model = buildHead(K, settings, plan.multiLabel, s.learningRate);
+    ctx.disposeOnError.push(model);
+    const r = await trainHead(model, embedded.xTrain, plan.outTargets, K, {
+      epochs: s.epochs,
+      batchSize: s.batchSize,
+      seed: s.seed,
+      patience: s.patience,
+      validate: () => validationAccuracy(ctx, headProbabilities(model, embedded.xVal, embedded.nVal)),
+      onEpoch: (e) => options.onProgress?.({ stage: 'head', done: e, total: s.epochs, what: hidden > 0 ? `MLP head (${hidden} hidden)` : 'logistic-regression head' }),
+    });
+    const candidate: HeadCandidate = { hidden, validationAccuracy: r.best, bestEpoch: r.bestEpoch, epochsRun: r.epochsRun, seconds: (performance.now() - h0) / 1000 };
+    heads.push(candidate);
+    if (!best || candidate.validationAccuracy > best.candidate.validationAccuracy) {
+      if (best) best.model.dispose();
+      best = { model, candidate, settings };
+    } else {
+      model.dispose();
+    }
   }
-  const outputLabels = outputs?.labels ?? classes;
-  const K = outputLabels.length;
+  return { best: best!, heads };
+}
 
+/** Fits the TF-IDF logistic regression of a hybrid on rows labelled with the outputs. */
+function fitNgrams(ctx: UseFitContext, texts: string[], targets: number[][]): Promise<LinearTextClassifier> {
+  const { plan, options } = ctx;
+  const K = plan.outputLabels.length;
+  const rows: LabelledRows = { texts, labels: targets.map((t) => t.map((i) => plan.outputLabels[i]!)) };
+  const clean = options.clean;
+  return fitLinearTextClassifier(rows, {
+    kind: 'tfidf-lr',
+    classes: [...plan.outputLabels],
+    problem: plan.multiLabel ? 'multi-label' : K === 2 ? 'binary' : 'multi-class',
+    seed: ctx.settings.seed,
+    ...(clean !== undefined ? { clean } : {}),
+    ...(options.tfidf ? { tfidf: options.tfidf } : {}),
+  });
+}
+
+/** A hybrid's n-gram model and the weight of the head's probabilities chosen on validation. */
+interface HybridChoice {
+  ngrams: LinearTextClassifier;
+  useWeight: number;
+  validationAccuracy: number;
+  ngramValidationAccuracy: number;
+}
+
+/** Fits the n-gram model and picks the mixing weight with the best validation accuracy. */
+async function chooseUseWeight(ctx: UseFitContext, head: tfl.LayersModel): Promise<HybridChoice> {
+  const { plan, embedded, rows } = ctx;
+  const K = plan.outputLabels.length;
+  ctx.options.onProgress?.({ stage: 'ngrams', done: 0, total: 1, what: 'TF-IDF n-gram model' });
+  const ngrams = await fitNgrams(ctx, rows.train.texts, plan.outTargets);
+  const pUse = headProbabilities(head, embedded.xVal, embedded.nVal);
+  const pNgram = new Float32Array(embedded.nVal * K);
+  rows.validation.texts.forEach((t, i) => pNgram.set(ngrams.scores(ngrams.featurize(t)), i * K));
+  const ngramValidationAccuracy = validationAccuracy(ctx, pNgram);
+  // The weight with the best validation accuracy; among ties the one nearest an even mix,
+  // which is least tuned to the few validation rows that decide between them.
+  let bestW = { w: 0.5, acc: -1 };
+  const mix = new Float32Array(embedded.nVal * K);
+  for (const w of ctx.settings.useWeights) {
+    for (let j = 0; j < mix.length; j++) mix[j] = w * pUse[j]! + (1 - w) * pNgram[j]!;
+    const acc = validationAccuracy(ctx, mix);
+    if (acc > bestW.acc || (acc === bestW.acc && Math.abs(w - 0.5) < Math.abs(bestW.w - 0.5))) bestW = { w, acc };
+  }
+  return { ngrams, useWeight: bestW.w, validationAccuracy: bestW.acc, ngramValidationAccuracy };
+}
+
+/**
+ * Fits the chosen settings again on every row (the head for the epochs that were best), and
+ * frees the models they replace.
+ */
+async function refitOnAllRows(ctx: UseFitContext, best: ChosenHead, head: tfl.LayersModel, ngrams: LinearTextClassifier | undefined): Promise<{ head: tfl.LayersModel; ngrams: LinearTextClassifier | undefined }> {
+  const { settings: s, plan, embedded } = ctx;
+  const K = plan.outputLabels.length;
+  ctx.options.onProgress?.({ stage: 'refit', done: 0, total: 1, what: 'refitting on training + validation rows' });
+  const allTargets = [...plan.outTargets, ...(plan.valOutTargets ?? (plan.outputs ? [] : plan.valClassTargets))];
+  if (allTargets.length !== embedded.nTrain + embedded.nVal) throw new BadInputError('refit needs the sub-labels of the validation rows (subLabels.validation)');
+  setGlobalSeed(`use-head:${s.seed}:${best.settings.hidden}`);
+  const refitted = buildHead(K, best.settings, plan.multiLabel, s.learningRate);
+  ctx.disposeOnError.push(refitted);
+  await trainHead(refitted, embedded.x, allTargets, K, { epochs: best.candidate.bestEpoch, batchSize: s.batchSize, seed: s.seed, patience: s.patience });
+  head.dispose();
+  if (!ngrams) return { head: refitted, ngrams };
+  ngrams.dispose();
+  return { head: refitted, ngrams: await fitNgrams(ctx, embedded.allTexts, allTargets) };
+}
+
+/** What the fit chose and measured, as recorded in config.json and returned. */
+interface UseFitOutcome {
+  encoder: EncoderRecord;
+  best: ChosenHead;
+  heads: HeadCandidate[];
+  validationAccuracy: number;
+  useWeight: number | undefined;
+  ngramValidationAccuracy: number | undefined;
+}
+
+/** The config.json of the fitted classifier, with what training chose under `training`. */
+function useClassifierConfig(ctx: UseFitContext, inputScale: number, outcome: UseFitOutcome): UseClassifierDirConfig {
+  const { plan, options, embedded } = ctx;
+  const { best, useWeight, ngramValidationAccuracy } = outcome;
+  return {
+    task: 'text-classification',
+    kind: ctx.settings.kind,
+    format: 'seqlab/use-text-classifier@1',
+    problem: plan.problem,
+    classes: [...plan.classes],
+    ...(plan.outputs ? { outputs: plan.outputs } : {}),
+    encoder: outcome.encoder,
+    inputScale,
+    head: best.settings,
+    ...(useWeight !== undefined ? { useWeight } : {}),
+    threshold: 0.5,
+    training: {
+      ...(options.training ?? {}),
+      seed: ctx.settings.seed,
+      trainRows: embedded.nTrain,
+      validationRows: embedded.nVal,
+      refit: options.refit === true,
+      headEpochs: best.candidate.bestEpoch,
+      heads: outcome.heads,
+      validationAccuracy: outcome.validationAccuracy,
+      ...(ngramValidationAccuracy !== undefined ? { ngramValidationAccuracy } : {}),
+    },
+  };
+}
+
+/** Frees what a failed fit made, keeping the first error the one reported. */
+function disposeAll(items: Array<{ dispose(): void }>): void {
+  for (const d of items) {
+    try {
+      d.dispose();
+    } catch {
+      // Already freed on the way (a replaced head): the first error is the one to report.
+    }
+  }
+}
+
+/**
+ * Fits a USE text classifier: embeds the rows once (in batches, with progress), trains a
+ * logistic regression and small MLPs on the vectors and keeps the best on validation; for
+ * `hybrid` also fits a TF-IDF logistic regression on the same rows and chooses, on validation,
+ * the weight of the average of the two models' probabilities. With `refit` the chosen settings
+ * are fitted again on all rows. Test data never enters any choice.
+ *
+ * @throws BadInputError for bad options or labels (naming the option or the row).
+ */
+export async function fitUseTextClassifier(data: LabelledRows, options: FitUseClassifierOptions): Promise<FitUseClassifierResult> {
+  const started = performance.now();
+  const settings = checkUseFitOptions(data, options);
+  const rows = splitUseFitRows(data, options, settings.seed);
+  const plan = planUseLabels(data, rows, options);
   const ownsEncoder = options.encoder === undefined;
   const encoder = options.encoder ?? (await loadEncoder());
   const disposeOnError: Array<{ dispose(): void }> = ownsEncoder ? [encoder] : [];
   try {
     const encoderInfo = await encoderRecord(encoder);
     const inputScale = Math.sqrt(EMBEDDING_DIM);
-    const t0 = performance.now();
-    const allTexts = [...train.texts, ...validation.texts];
-    const x = await embedScaled(encoder, allTexts, inputScale, (done, total) => options.onProgress?.({ stage: 'embed', done, total, what: 'embedding texts' }));
-    const embedSeconds = (performance.now() - t0) / 1000;
-    const nTrain = train.texts.length;
-    const xTrain = x.subarray(0, nTrain * EMBEDDING_DIM);
-    const xVal = x.subarray(nTrain * EMBEDDING_DIM);
-    const nVal = validation.texts.length;
-    const valScores = (p: Float32Array) => Array.from({ length: nVal }, (_, i) => toClassScores(p, i * K, K, classes.length, outputs?.classOf));
-
-    // Heads, one per size; the best validation accuracy wins, the smaller head on a tie.
-    const heads: HeadCandidate[] = [];
-    let best: { model: tfl.LayersModel; candidate: HeadCandidate; settings: HeadSettings } | undefined;
-    for (const hidden of hiddens) {
-      const h0 = performance.now();
-      const settings: HeadSettings = { hidden, dropout: hidden > 0 ? dropout : 0, l2 };
-      // Initial weights and dropout masks draw from Math.random: seeded, a run repeats exactly.
-      setGlobalSeed(`use-head:${seed}:${hidden}`);
-      const model = buildHead(K, settings, multiLabel, learningRate);
-      disposeOnError.push(model);
-      const r = await trainHead(model, xTrain, outTargets, K, {
-        epochs,
-        batchSize,
-        seed,
-        patience,
-        validate: () => accuracyOf(valScores(headProbabilities(model, xVal, nVal)), valClassTargets, multiLabel),
-        onEpoch: (e) => options.onProgress?.({ stage: 'head', done: e, total: epochs, what: hidden > 0 ? `MLP head (${hidden} hidden)` : 'logistic-regression head' }),
-      });
-      const candidate: HeadCandidate = { hidden, validationAccuracy: r.best, bestEpoch: r.bestEpoch, epochsRun: r.epochsRun, seconds: (performance.now() - h0) / 1000 };
-      heads.push(candidate);
-      if (!best || candidate.validationAccuracy > best.candidate.validationAccuracy) {
-        if (best) best.model.dispose();
-        best = { model, candidate, settings };
-      } else {
-        model.dispose();
-      }
-    }
-    let head = best!.model;
-    let validationAccuracy = best!.candidate.validationAccuracy;
-
-    const clean = options.clean;
-    const fitNgrams = (rows: LabelledRows) =>
-      fitLinearTextClassifier(rows, { kind: 'tfidf-lr', classes: [...outputLabels], problem: multiLabel ? 'multi-label' : K === 2 ? 'binary' : 'multi-class', seed, ...(clean !== undefined ? { clean } : {}), ...(options.tfidf ? { tfidf: options.tfidf } : {}) });
-    const outRows = (texts: string[], targets: number[][]): LabelledRows => ({ texts, labels: targets.map((t) => t.map((i) => outputLabels[i]!)) });
-    let ngrams: LinearTextClassifier | undefined;
-    let useWeight: number | undefined;
-    let ngramValidationAccuracy: number | undefined;
-    if (kind === 'hybrid') {
-      options.onProgress?.({ stage: 'ngrams', done: 0, total: 1, what: 'TF-IDF n-gram model' });
-      ngrams = await fitNgrams(outRows(train.texts, outTargets));
-      const pUse = headProbabilities(head, xVal, nVal);
-      const pNgram = new Float32Array(nVal * K);
-      validation.texts.forEach((t, i) => pNgram.set(ngrams!.scores(ngrams!.featurize(t)), i * K));
-      ngramValidationAccuracy = accuracyOf(valScores(pNgram), valClassTargets, multiLabel);
-      // The weight with the best validation accuracy; among ties the one nearest an even mix,
-      // which is least tuned to the few validation rows that decide between them.
-      let bestW = { w: 0.5, acc: -1 };
-      const mix = new Float32Array(nVal * K);
-      for (const w of useWeights) {
-        for (let j = 0; j < mix.length; j++) mix[j] = w * pUse[j]! + (1 - w) * pNgram[j]!;
-        const acc = accuracyOf(valScores(mix), valClassTargets, multiLabel);
-        if (acc > bestW.acc || (acc === bestW.acc && Math.abs(w - 0.5) < Math.abs(bestW.w - 0.5))) bestW = { w, acc };
-      }
-      useWeight = bestW.w;
-      validationAccuracy = bestW.acc;
-    }
-
-    if (options.refit) {
-      // The chosen settings on every row; the head trains for the epochs that were best.
-      options.onProgress?.({ stage: 'refit', done: 0, total: 1, what: 'refitting on training + validation rows' });
-      const allTargets = [...outTargets, ...(valOutTargets ?? (outputs ? [] : valClassTargets))];
-      if (allTargets.length !== nTrain + nVal) throw new BadInputError('refit needs the sub-labels of the validation rows (subLabels.validation)');
-      setGlobalSeed(`use-head:${seed}:${best!.settings.hidden}`);
-      const refitted = buildHead(K, best!.settings, multiLabel, learningRate);
-      disposeOnError.push(refitted);
-      await trainHead(refitted, x, allTargets, K, { epochs: best!.candidate.bestEpoch, batchSize, seed, patience });
-      head.dispose();
-      head = refitted;
-      if (ngrams) {
-        ngrams.dispose();
-        ngrams = await fitNgrams(outRows(allTexts, allTargets));
-      }
-    }
-
-    const config: UseClassifierDirConfig = {
-      task: 'text-classification',
-      kind,
-      format: 'seqlab/use-text-classifier@1',
-      problem,
-      classes: [...classes],
-      ...(outputs ? { outputs } : {}),
+    const embedded = await embedRows(encoder, rows, inputScale, options.onProgress);
+    const ctx: UseFitContext = { settings, plan, rows, embedded, options, disposeOnError };
+    const { best, heads } = await chooseHead(ctx);
+    let head = best.model;
+    const hybrid = settings.kind === 'hybrid' ? await chooseUseWeight(ctx, head) : undefined;
+    let ngrams = hybrid?.ngrams;
+    if (options.refit) ({ head, ngrams } = await refitOnAllRows(ctx, best, head, ngrams));
+    const outcome: UseFitOutcome = {
       encoder: encoderInfo,
-      inputScale,
-      head: best!.settings,
-      ...(useWeight !== undefined ? { useWeight } : {}),
-      threshold: 0.5,
-      training: {
-        ...(options.training ?? {}),
-        seed,
-        trainRows: nTrain,
-        validationRows: nVal,
-        refit: options.refit === true,
-        headEpochs: best!.candidate.bestEpoch,
-        heads,
-        validationAccuracy,
-        ...(ngramValidationAccuracy !== undefined ? { ngramValidationAccuracy } : {}),
-      },
+      best,
+      heads,
+      validationAccuracy: hybrid?.validationAccuracy ?? best.candidate.validationAccuracy,
+      useWeight: hybrid?.useWeight,
+      ngramValidationAccuracy: hybrid?.ngramValidationAccuracy,
     };
-    const classifier = new UseTextClassifier(config, encoder, head, ngrams, ownsEncoder);
+    const classifier = new UseTextClassifier(useClassifierConfig(ctx, inputScale, outcome), encoder, head, ngrams, ownsEncoder);
     return {
       classifier,
       heads,
-      chosenHidden: best!.settings.hidden,
-      validationAccuracy,
-      ...(useWeight !== undefined ? { useWeight } : {}),
-      ...(ngramValidationAccuracy !== undefined ? { ngramValidationAccuracy } : {}),
-      embedSeconds,
+      chosenHidden: best.settings.hidden,
+      validationAccuracy: outcome.validationAccuracy,
+      ...(outcome.useWeight !== undefined ? { useWeight: outcome.useWeight } : {}),
+      ...(outcome.ngramValidationAccuracy !== undefined ? { ngramValidationAccuracy: outcome.ngramValidationAccuracy } : {}),
+      embedSeconds: embedded.embedSeconds,
       seconds: (performance.now() - started) / 1000,
     };
   } catch (err) {
-    for (const d of disposeOnError) {
-      try {
-        d.dispose();
-      } catch {
-        // Already freed on the way (a replaced head): the first error is the one to report.
-      }
-    }
+    disposeAll(disposeOnError);
     throw err;
   }
 }
