@@ -71,5 +71,5 @@ export {
   type RangeScore,
 } from './training/forecast.js';
 export { globalForecasterOptions, PANEL_AUTO_EPOCHS, PANEL_AUTO_SEEDS } from './training/forecast-panel.js';
-export { ModelStore, VERSIONS_FILE, PIN_FILE, PUBLISH_RECORD, type ModelVersionRecord, type PublishOptions, type PublishResult, type ResolvedModel, type StoredModel, type ModelStoreOptions, type ModelWatch } from './store.js';
+export { ModelStore, servedModelDir, VERSIONS_FILE, PIN_FILE, PUBLISH_RECORD, type ModelVersionRecord, type PublishOptions, type PublishResult, type ResolvedModel, type StoredModel, type ModelStoreOptions, type ModelWatch } from './store.js';
 export { ServedModels, type ServedVersion, type ServedModelsOptions } from './served-models.js';

@@ -6,7 +6,7 @@
  * to themselves.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync, promises as fs, readFileSync, readdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { BadInputError, MODEL_CONFIG, NotFoundError, writeJsonAtomic } from '@seqlab/core';
@@ -330,6 +330,32 @@ export class ModelStore {
       /* another process broke or released it */
     }
   }
+}
+
+/**
+ * The synchronous form of {@link ModelStore.resolve} for model-name lookups that cannot wait
+ * (`resolveModelDir`): the folder to load for `<root>/<name>` (itself when unversioned, else
+ * the pinned or newest version), or `undefined` when the name has neither.
+ */
+export function servedModelDir(root: string, name: string): string | undefined {
+  const base = path.join(root, name);
+  if (existsSync(path.join(base, MODEL_CONFIG))) return base;
+  let versions: number[];
+  try {
+    versions = readdirSync(base, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && VERSION_DIR.test(e.name))
+      .map((e) => Number(e.name));
+  } catch {
+    return undefined;
+  }
+  let pin: unknown;
+  try {
+    pin = (JSON.parse(readFileSync(path.join(base, PIN_FILE), 'utf8')) as { version?: unknown }).version;
+  } catch {
+    pin = undefined;
+  }
+  if (typeof pin === 'number' && versions.includes(pin)) return path.join(base, String(pin));
+  return versions.length > 0 ? path.join(base, String(Math.max(...versions))) : undefined;
 }
 
 async function listVersions(base: string): Promise<number[]> {

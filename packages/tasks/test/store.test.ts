@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readModelConfig } from '@seqlab/core';
-import { ModelStore, PIN_FILE, VERSIONS_FILE, repoRoot, type ResolvedModel } from '../src/index.js';
+import { ModelStore, PIN_FILE, VERSIONS_FILE, repoRoot, servedModelDir, type ResolvedModel } from '../src/index.js';
 
 let tmp: string;
 let store: ModelStore;
@@ -139,6 +139,17 @@ describe('ModelStore.resolve and pin', () => {
     await store.pin('topics', null);
     expect(await store.resolve('topics')).toMatchObject({ version: 3, pinned: false });
     await expect(store.pin('topics', 9)).rejects.toThrow(/no version 9 \(versions: 1, 2, 3\)/);
+  });
+
+  it('servedModelDir (synchronous) agrees with resolve for versioned, pinned, unversioned and missing names', async () => {
+    await store.publish('topics', await finishedModel('a'));
+    await store.publish('topics', await finishedModel('b'));
+    expect(servedModelDir(store.root, 'topics')).toBe((await store.resolve('topics')).dir);
+    await store.pin('topics', 1);
+    expect(servedModelDir(store.root, 'topics')).toBe(path.join(store.root, 'topics', '1'));
+    await fs.cp(SOURCE_MODEL, path.join(store.root, 'legacy'), { recursive: true });
+    expect(servedModelDir(store.root, 'legacy')).toBe(path.join(store.root, 'legacy'));
+    expect(servedModelDir(store.root, 'nothing')).toBeUndefined();
   });
 
   it('resolves an unversioned folder (config.json directly inside) to itself', async () => {
