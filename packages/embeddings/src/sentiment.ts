@@ -1,10 +1,10 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {
   BadInputError,
+  classificationResult,
   EarlyStopping,
   fit,
   loadLayersModel,
@@ -15,12 +15,13 @@ import {
   saveModel,
   SeededRandom,
   SeqlabError,
-  sentimentFromPositive,
+  SENTIMENT_LABELS,
   writeFileAtomic,
   writeModelConfig,
   type Callback,
-  type SentimentPipeline,
-  type SentimentResult,
+  type ClassifyOptions,
+  type TextClassificationPipeline,
+  type TextClassificationResult,
   type TrainingLoop,
 } from '@seqlab/core';
 import { loadEncoder, type SentenceEncoder } from './encoder.js';
@@ -259,9 +260,6 @@ export async function trainSentimentHead(
   return { history, bestEpoch: result.bestEpoch + 1, bestValAccuracy: Number.isFinite(result.bestValue) ? result.bestValue : -1 };
 }
 
-/** One prediction of a {@link SentimentClassifier}: the shared sentiment result (no token weights). */
-export type SentimentPrediction = SentimentResult;
-
 /**
  * What a saved sentiment model records about itself: in its config.json (task `sentiment`,
  * kind `use-head` or `hybrid`) and, for older loaders, in model.json's userDefinedMetadata.
@@ -278,18 +276,10 @@ export interface SentimentMetadata {
   devAccuracy?: number;
 }
 
-/**
- * Directory of the default sentiment model shipped in the repository
- * (`models/sentiment-use`), resolved from this file so it works from source and from dist.
- */
-export function defaultSentimentDir(): string {
-  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../models/sentiment-use');
-}
-
 /** Options of {@link loadSentimentClassifier}. */
 export interface LoadSentimentOptions {
-  /** Directory of a saved classifier. Default {@link defaultSentimentDir}. */
-  modelDir?: string;
+  /** Directory of a saved classifier (which model is a task's default is `@seqlab/tasks`' registry's to say). */
+  modelDir: string;
   /** The model's name as users call it (used in error messages). Default: the directory's name. */
   name?: string;
   /** An encoder to share (it is then not disposed with the classifier). Default: a new {@link loadEncoder}(). */
@@ -315,11 +305,17 @@ export function joinFeatures(use: Float32Array, rnn: Float32Array, n: number): F
 
 /**
  * Sentiment of English sentences: USE-lite embeddings (optionally joined with the
- * BiLSTM-attention features of an `@seqlab/rnn` sentiment model) fed to a trained head.
- * Create with {@link loadSentimentClassifier} or from a freshly trained head.
+ * BiLSTM-attention features of an `@seqlab/rnn` sentiment model) fed to a trained head. A binary
+ * text classifier of negative/positive (the sentiment task of `@seqlab/tasks` serves it as
+ * such); its directory keeps the older sentiment format (config.json task `sentiment`). Create
+ * with {@link loadSentimentClassifier} or from a freshly trained head.
  */
-export class SentimentClassifier implements SentimentPipeline {
-  readonly task = 'sentiment' as const;
+export class SentimentClassifier implements TextClassificationPipeline {
+  readonly task = 'text-classification' as const;
+  readonly problem = 'binary' as const;
+  readonly classes: readonly string[] = SENTIMENT_LABELS;
+  /** The sentence encoder reads whole texts: nothing is truncated. */
+  readonly maxLength = Number.POSITIVE_INFINITY;
   readonly explains = false;
   /** The model's name as users call it. */
   name = 'sentiment-use';
@@ -355,11 +351,11 @@ export class SentimentClassifier implements SentimentPipeline {
     return headProba(this.head, x);
   }
 
-  /** Label and probability of each text. */
-  async predict(texts: string[]): Promise<SentimentPrediction[]> {
-    if (this.disposed) throw new Error('SentimentClassifier: used after dispose()');
+  /** Both classes with their probabilities for each text (options are accepted for the interface; texts are never cut). */
+  async predict(texts: string[], _options: ClassifyOptions = {}): Promise<TextClassificationResult[]> {
+    if (this.disposed) throw new BadInputError(`model "${this.name}" has been disposed`);
     const p = await this.predictProba(texts);
-    return Array.from(p, (positive) => sentimentFromPositive(positive));
+    return Array.from(p, (positive) => classificationResult(this.classes, [1 - positive, positive], 'binary', { truncated: false }));
   }
 
   /**
@@ -399,18 +395,19 @@ export class SentimentClassifier implements SentimentPipeline {
 }
 
 /**
- * Loads a saved {@link SentimentClassifier} (by default the repository's
- * `models/sentiment-use`).
+ * Loads a saved {@link SentimentClassifier} (a directory of task `sentiment`, kind `use-head`
+ * or `hybrid`).
  *
  * @example
  * ```ts
- * const clf = await loadSentimentClassifier();
+ * const clf = await loadSentimentClassifier({ modelDir: 'models/sentiment-use' });
  * console.log(await clf.predict(['a gorgeous, witty film', 'tedious and overlong']));
  * clf.dispose();
  * ```
  */
-export async function loadSentimentClassifier(options: LoadSentimentOptions = {}): Promise<SentimentClassifier> {
-  const dir = options.modelDir ?? defaultSentimentDir();
+export async function loadSentimentClassifier(options: LoadSentimentOptions): Promise<SentimentClassifier> {
+  const dir = options?.modelDir;
+  if (typeof dir !== 'string' || dir === '') throw new BadInputError('loadSentimentClassifier: modelDir must name a model directory');
   const name = options.name ?? path.basename(path.resolve(dir));
   try {
     return await loadClassifier(dir, name, options.encoder);

@@ -1,7 +1,8 @@
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs, readdirSync } from 'node:fs';
 import path from 'node:path';
 import {
   BadInputError,
+  NotFoundError,
   classificationResult,
   classScores,
   ModelFileError,
@@ -14,6 +15,8 @@ import {
   type TextClassificationPipeline,
   type TextClassificationResult,
 } from '@seqlab/core';
+import { modelsDir as defaultModelsDir, resolveModelDir, type ResolveModelOptions } from './models.js';
+import { modelDigest } from './registry.js';
 
 /** The `kind` of an ensemble's config.json. */
 export const ENSEMBLE_KIND = 'ensemble';
@@ -27,14 +30,25 @@ export interface EnsembleMember {
   weight: number;
   /**
    * A model name in the models folder that holds this member. The saved ensemble then refers to
-   * it by that name instead of copying it (large members, or members that read sibling models,
-   * such as a USE hybrid reading `models/sentiment`); loading resolves the name again.
+   * it by its content digest (see `modelDigest`), with this name as a hint, instead of copying
+   * it (large members, or members that read sibling models); loading finds the member by digest
+   * and refuses one whose files changed.
    */
   ref?: string;
+  /** The directory of `ref` when it is not in the default models folder (used to compute its digest on save). */
+  refDir?: string;
 }
 
-/** How a saved ensemble lists its members in config.json: a directory inside it, or a model name. */
-type MemberRecord = { dir: string; kind: string; weight: number } | { model: string; kind: string; weight: number };
+/** How an ensemble refers to a member model of the models folder: by content digest, the name a hint. */
+export interface MemberReference {
+  /** The member's name when the ensemble was saved. */
+  model: string;
+  /** `sha256:` content digest of the member's directory; absent in ensembles saved before digests. */
+  digest?: string;
+}
+
+/** How a saved ensemble lists its members in config.json: a directory inside it, or a model reference. */
+type MemberRecord = { dir: string; kind: string; weight: number } | (MemberReference & { kind: string; weight: number });
 
 /**
  * Text classifiers of any kinds (e.g. a hybrid on sentence-encoder vectors and a recurrent
@@ -137,7 +151,8 @@ export class TextClassifierEnsemble implements TextClassificationPipeline {
     await fs.rm(path.join(dir, MEMBERS_DIR), { recursive: true, force: true });
     for (const [i, m] of this.members.entries()) {
       if (m.ref !== undefined) {
-        records.push({ model: m.ref, kind: m.model.kind, weight: this.weights[i]! });
+        const refDir = m.refDir ?? resolveModelDir(m.ref, { allowPaths: false }).dir;
+        records.push({ model: m.ref, digest: await modelDigest(refDir), kind: m.model.kind, weight: this.weights[i]! });
         continue;
       }
       const sub = `${MEMBERS_DIR}/${i + 1}-${m.model.kind}`;
@@ -163,13 +178,14 @@ export class TextClassifierEnsemble implements TextClassificationPipeline {
 /**
  * Reads a saved {@link TextClassifierEnsemble}: its config.json, then each member through
  * `loadMember` (the task layer's loader of any kind). Member directories must lie inside `dir`;
- * members saved by name go to `loadNamed` (which resolves names in the models folder only).
+ * members saved by reference go to `loadNamed` (which resolves them in the models folder only,
+ * see {@link resolveMemberReference}).
  */
 export async function loadTextClassifierEnsemble(
   dir: string,
   name: string,
   loadMember: (memberDir: string, memberName: string) => Promise<TextClassificationPipeline>,
-  loadNamed?: (modelName: string) => Promise<TextClassificationPipeline>,
+  loadNamed?: (reference: MemberReference) => Promise<TextClassificationPipeline>,
 ): Promise<TextClassifierEnsemble> {
   const file = path.join(dir, 'config.json');
   const config = await readModelConfig(dir);
@@ -183,7 +199,9 @@ export async function loadTextClassifierEnsemble(
       if (!r || typeof r !== 'object' || typeof r.weight !== 'number') throw new ModelFileError(file, `members[${i}] needs a weight and a dir or a model name`);
       if ('model' in r && typeof r.model === 'string') {
         if (!loadNamed) throw new ModelFileError(file, `members[${i}] names model ${JSON.stringify(r.model)}, and no models folder is known here`);
-        loaded.push({ model: await loadNamed(r.model), weight: r.weight, ref: r.model });
+        if (r.digest !== undefined && typeof r.digest !== 'string') throw new ModelFileError(file, `members[${i}].digest must be a string`);
+        const model = await loadNamed({ model: r.model, ...(r.digest ? { digest: r.digest } : {}) });
+        loaded.push({ model, weight: r.weight, ref: model.name });
         continue;
       }
       if (!('dir' in r) || typeof r.dir !== 'string') throw new ModelFileError(file, `members[${i}] needs a dir or a model name`);
@@ -197,6 +215,37 @@ export async function loadTextClassifierEnsemble(
     for (const m of loaded) m.model.dispose();
     throw err;
   }
+}
+
+/**
+ * The directory of a member an ensemble refers to. With a digest, the member is the model of
+ * the models folder with that content digest: the named one when it matches, else any other
+ * (a renamed copy); without one (ensembles saved before digests), the named model.
+ *
+ * @throws BadInputError naming the ensemble, the member and both digests when the named member
+ *   changed and no model in the folder has the recorded content.
+ * @throws NotFoundError when the member is gone and no model has its digest.
+ */
+export async function resolveMemberReference(ensemble: string, reference: MemberReference, options: ResolveModelOptions = {}): Promise<{ dir: string; name: string }> {
+  let named: { dir: string; name: string } | undefined;
+  try {
+    named = resolveModelDir(reference.model, { ...options, allowPaths: false });
+  } catch (err) {
+    if (!(err instanceof NotFoundError) || reference.digest === undefined) throw err;
+  }
+  if (reference.digest === undefined) return named!;
+  const found = named ? await modelDigest(named.dir) : undefined;
+  if (named && found === reference.digest) return named;
+  const root = options.modelsDir ?? defaultModelsDir();
+  const others = existsSync(root) ? readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('.') && e.name !== reference.model) : [];
+  for (const e of others) {
+    const dir = path.join(root, e.name);
+    if (existsSync(path.join(dir, 'config.json')) && (await modelDigest(dir)) === reference.digest) return { dir, name: e.name };
+  }
+  if (!named) throw new NotFoundError(`model "${ensemble}": member "${reference.model}" (${reference.digest}) is not in the models folder under that name or any other; re-create it with its recipe`);
+  throw new BadInputError(
+    `model "${ensemble}": member "${reference.model}" has changed since the ensemble was saved (digest ${found}, the ensemble expects ${reference.digest}); re-create the member or re-run the ensemble's recipe`,
+  );
 }
 
 /** What {@link chooseEnsembleWeights} found. */

@@ -6,7 +6,6 @@
  */
 export { pipeline, describeModel, modelKinds, type PipelineByTask, type PipelineOptions } from './pipeline.js';
 export {
-  DEFAULT_MODELS,
   MODELS_ENV,
   checkTask,
   isModelName,
@@ -15,13 +14,26 @@ export {
   resolveModelDir,
   type ResolveModelOptions,
 } from './models.js';
-export { SentimentAsTextClassifier } from './sentiment-classifier.js';
+export {
+  DEFAULT_MODELS,
+  MODEL_REGISTRY,
+  SENTIMENT_DEFAULT_RULE,
+  DIGEST_PREFIX,
+  defaultModel,
+  defaultRecipe,
+  registeredModel,
+  modelDigest,
+  type RegisteredModel,
+} from './registry.js';
+export { SentimentClassifierPipeline, toSentiment } from './sentiment-classifier.js';
 export {
   TextClassifierEnsemble,
   loadTextClassifierEnsemble,
   chooseEnsembleWeights,
   crossFittedEnsembleAccuracy,
   ENSEMBLE_KIND,
+  resolveMemberReference,
+  type MemberReference,
   type EnsembleMember,
   type EnsembleWeightChoice,
 } from './ensemble.js';
@@ -44,6 +56,7 @@ export {
   type CandidateReport,
   type TrainReport,
 } from './training/types.js';
+export { ModelStore, servedModelDir, VERSIONS_FILE, PIN_FILE, PUBLISH_RECORD, type ModelVersionRecord, type PublishOptions, type PublishResult, type ResolvedModel, type StoredModel, type ModelStoreOptions, type ModelWatch } from './store.js';
 export { defaultCheckpointDir, type TextGenerationData, type TextGenerationTrainOptions, type TextGenerationDetails, type TextGenerationEvaluateOptions, type TextGenerationEvaluation } from './training/text-generation.js';
 export type {
   TextClassificationData,
@@ -71,5 +84,7 @@ export {
   type RangeScore,
 } from './training/forecast.js';
 export { globalForecasterOptions, PANEL_AUTO_EPOCHS, PANEL_AUTO_SEEDS } from './training/forecast-panel.js';
-export { ModelStore, servedModelDir, VERSIONS_FILE, PIN_FILE, PUBLISH_RECORD, type ModelVersionRecord, type PublishOptions, type PublishResult, type ResolvedModel, type StoredModel, type ModelStoreOptions, type ModelWatch } from './store.js';
 export { ServedModels, type ServedVersion, type ServedModelsOptions } from './served-models.js';
+export { forecastCsv, forecastPanelCsv, type ForecastCsvOptions, type ForecastCsvResult, type ForecastPanelCsvOptions, type ForecastPanelCsvResult, type ForecastRow } from './forecast-run.js';
+export type { Forecast, PanelForecastResult, PanelSeries, SeasonReport, AutoChoice, DateGapReport, SplitEvaluation, PanelEvaluation } from '@seqlab/forecast';
+export { FORECASTER_NAMES, GLOBAL_FORECASTER_NAMES } from '@seqlab/forecast';

@@ -6,15 +6,6 @@ import { BadInputError, NotFoundError, TASK_NAMES, type TaskName } from '@seqlab
 /** The environment variable that moves the models folder (read by the CLI and the API alike). */
 export const MODELS_ENV = 'SEQLAB_MODELS';
 
-/** The model each task uses when none is named (a folder name under the models folder). */
-export const DEFAULT_MODELS: Readonly<Record<TaskName, string | undefined>> = Object.freeze({
-  sentiment: 'sentiment',
-  'text-classification': 'question-type',
-  'text-generation': 'shakespeare-char',
-  forecast: undefined,
-  embedding: undefined,
-});
-
 let cachedRoot: string | null | undefined;
 
 function isWorkspaceRoot(dir: string): boolean {

@@ -13,9 +13,10 @@ import {
 import type { EmbeddingPipeline, SentenceEncoder } from '@seqlab/embeddings';
 import type { ForecastPipeline } from '@seqlab/forecast';
 import type { TextGenerationPipeline } from '@seqlab/rnn';
-import { SentimentAsTextClassifier } from './sentiment-classifier.js';
-import { ENSEMBLE_KIND, loadTextClassifierEnsemble } from './ensemble.js';
-import { checkTask, DEFAULT_MODELS, resolveModelDir, type ResolveModelOptions } from './models.js';
+import { SentimentClassifierPipeline } from './sentiment-classifier.js';
+import { ENSEMBLE_KIND, loadTextClassifierEnsemble, resolveMemberReference, type MemberReference } from './ensemble.js';
+import { checkTask, resolveModelDir, type ResolveModelOptions } from './models.js';
+import { defaultModel } from './registry.js';
 
 /** The pipeline type each task returns. */
 export interface PipelineByTask {
@@ -35,40 +36,39 @@ export interface PipelineOptions extends ResolveModelOptions {
 }
 
 type Loader<P> = (dir: string, name: string, options: PipelineOptions) => Promise<P>;
+type LoadedTask = Exclude<TaskName, 'sentiment'>;
+
+const withEncoder = (o: PipelineOptions) => (o.encoder ? { encoder: o.encoder } : {});
+
+/**
+ * Directories saved in the older sentiment format (config.json task `sentiment`), read as the
+ * binary text classifiers they are: the text-classification family has one result type, so the
+ * sentiment task is that family over a negative/positive model.
+ */
+const SENTIMENT_FORMAT_KINDS: Readonly<Record<string, Loader<TextClassificationPipeline>>> = Object.freeze({
+  rnn: async (dir: string, name: string) => (await import('@seqlab/rnn')).loadRecurrentTextClassifier(dir, { name }),
+  'use-head': async (dir: string, name: string, o: PipelineOptions) => (await import('@seqlab/embeddings')).loadSentimentClassifier({ modelDir: dir, name, ...withEncoder(o) }),
+  hybrid: async (dir: string, name: string, o: PipelineOptions) => (await import('@seqlab/embeddings')).loadSentimentClassifier({ modelDir: dir, name, ...withEncoder(o) }),
+});
 
 /**
  * The loaders of every model kind, by task: the one place that knows which package reads which
  * directory. Frozen; a kind not listed here is refused with the list of those that are.
  */
-const KINDS: Readonly<{ [T in TaskName]: Readonly<Record<string, Loader<PipelineByTask[T]>>> }> = Object.freeze({
-  sentiment: Object.freeze({
-    rnn: async (dir: string, name: string) => (await import('@seqlab/rnn')).loadSentimentModel(dir, { name }),
-    'use-head': async (dir: string, name: string, o: PipelineOptions) =>
-      (await import('@seqlab/embeddings')).loadSentimentClassifier({ modelDir: dir, name, ...(o.encoder ? { encoder: o.encoder } : {}) }),
-    hybrid: async (dir: string, name: string, o: PipelineOptions) =>
-      (await import('@seqlab/embeddings')).loadSentimentClassifier({ modelDir: dir, name, ...(o.encoder ? { encoder: o.encoder } : {}) }),
-  }),
+const KINDS: Readonly<{ [T in LoadedTask]: Readonly<Record<string, Loader<PipelineByTask[T]>>> }> = Object.freeze({
   'text-classification': Object.freeze({
     rnn: async (dir: string, name: string) => (await import('@seqlab/rnn')).loadRecurrentTextClassifier(dir, { name }),
     fasttext: async (dir: string, name: string) => (await import('@seqlab/rnn')).loadLinearTextClassifier(dir, { name }),
     'tfidf-lr': async (dir: string, name: string) => (await import('@seqlab/rnn')).loadLinearTextClassifier(dir, { name }),
-    use: async (dir: string, name: string, o: PipelineOptions) =>
-      (await import('@seqlab/embeddings')).loadUseTextClassifier(dir, { name, ...(o.encoder ? { encoder: o.encoder } : {}) }),
-    hybrid: async (dir: string, name: string, o: PipelineOptions) =>
-      (await import('@seqlab/embeddings')).loadUseTextClassifier(dir, { name, ...(o.encoder ? { encoder: o.encoder } : {}) }),
+    use: async (dir: string, name: string, o: PipelineOptions) => (await import('@seqlab/embeddings')).loadUseTextClassifier(dir, { name, ...withEncoder(o) }),
+    hybrid: async (dir: string, name: string, o: PipelineOptions) => (await import('@seqlab/embeddings')).loadUseTextClassifier(dir, { name, ...withEncoder(o) }),
     // Members of any kind, each loaded by this table (paths inside the ensemble's own directory).
     [ENSEMBLE_KIND]: async (dir: string, name: string, o: PipelineOptions) =>
       loadTextClassifierEnsemble(
         dir,
         name,
         (memberDir, memberName) => pipeline('text-classification', memberDir, { ...o, name: memberName, allowPaths: true }),
-        // A member saved by name is another model of the same models folder, never a path.
-        async (modelName) => {
-          const member = resolveModelDir(modelName, { ...o, allowPaths: false });
-          // One level only: a named member that is itself an ensemble could name this one back.
-          if ((await readModelConfig(member.dir)).kind === ENSEMBLE_KIND) throw new BadInputError(`model "${name}": member "${modelName}" is an ensemble; ensembles do not nest`);
-          return pipeline('text-classification', modelName, { ...o, name: modelName, allowPaths: false });
-        },
+        (reference) => loadNamedMember(name, reference, o),
       ),
   }),
   'text-generation': Object.freeze({
@@ -83,14 +83,25 @@ const KINDS: Readonly<{ [T in TaskName]: Readonly<Record<string, Loader<Pipeline
     },
   ) as Record<string, Loader<ForecastPipeline>>,
   embedding: Object.freeze({
-    'semantic-index': async (dir: string, name: string, o: PipelineOptions) =>
-      (await import('@seqlab/embeddings')).loadEmbeddingPipeline(dir, { name, ...(o.encoder ? { encoder: o.encoder } : {}) }),
+    'semantic-index': async (dir: string, name: string, o: PipelineOptions) => (await import('@seqlab/embeddings')).loadEmbeddingPipeline(dir, { name, ...withEncoder(o) }),
   }),
 });
+
+/**
+ * A member an ensemble names: another model of the same models folder (never a path), found by
+ * its content digest when the ensemble recorded one (the name is then a hint), and one level
+ * only: a named member that is itself an ensemble could name this one back.
+ */
+async function loadNamedMember(ensemble: string, reference: MemberReference, o: PipelineOptions): Promise<TextClassificationPipeline> {
+  const member = await resolveMemberReference(ensemble, reference, { ...o, allowPaths: false });
+  if ((await readModelConfig(member.dir)).kind === ENSEMBLE_KIND) throw new BadInputError(`model "${ensemble}": member "${member.name}" is an ensemble; ensembles do not nest`);
+  return pipeline('text-classification', member.name, { ...o, name: member.name, allowPaths: false });
+}
 
 /** The model kinds a task can load (for messages and documentation). */
 export function modelKinds(task: TaskName): string[] {
   if (task === 'forecast') return ['any forecaster saved with save()'];
+  if (task === 'sentiment') return [...new Set([...Object.keys(KINDS['text-classification']), ...Object.keys(SENTIMENT_FORMAT_KINDS)])];
   return Object.keys(KINDS[task]);
 }
 
@@ -117,7 +128,7 @@ export function describeModel(dir: string): Promise<ModelConfig> {
  *
  * @example
  * ```ts
- * const sentiment = await pipeline('sentiment');            // models/sentiment
+ * const sentiment = await pipeline('sentiment');            // the default: models/sentiment-glove
  * const [r] = await sentiment.predict(['a gorgeous, witty film']);
  * sentiment.dispose();
  * ```
@@ -141,7 +152,7 @@ export async function pipeline<T extends TaskName>(task: T, model?: string, opti
     await ensureBackend();
     return (await (await import('@seqlab/embeddings')).loadEmbeddingPipeline(undefined, options.encoder ? { encoder: options.encoder } : {})) as PipelineByTask[T];
   }
-  const spec = model ?? DEFAULT_MODELS[task]!;
+  const spec = model ?? defaultModel(task)!;
   const resolved = resolveModelDir(spec, options);
   const dir = resolved.dir;
   const name = options.name ?? resolved.name;
@@ -151,18 +162,10 @@ export async function pipeline<T extends TaskName>(task: T, model?: string, opti
   } catch (err) {
     throw nameModelInError(err, dir, name);
   }
-  if (task === 'text-classification' && config.task === 'sentiment') {
-    // Sentiment models are binary text classifiers: served by this task too.
-    await ensureBackend();
-    try {
-      if (config.kind === 'rnn') return (await (await import('@seqlab/rnn')).loadRecurrentTextClassifier(dir, { name })) as unknown as PipelineByTask[T];
-      return new SentimentAsTextClassifier(await pipeline('sentiment', dir, { ...options, name, allowPaths: true })) as unknown as PipelineByTask[T];
-    } catch (err) {
-      throw nameModelInError(err, dir, name);
-    }
-  }
+  if (task === 'sentiment') return (await loadSentiment(dir, name, config, options)) as PipelineByTask[T];
+  if (task === 'text-classification' && config.task === 'sentiment') return (await loadClassifier(dir, name, config, options)) as PipelineByTask[T];
   if (config.task !== task) throw new BadInputError(`model "${name}" is a ${config.task} model, not a ${task} model`);
-  const loaders = KINDS[task] as Record<string, Loader<PipelineByTask[T]>>;
+  const loaders = KINDS[task as LoadedTask] as Record<string, Loader<PipelineByTask[T]>>;
   const load = Object.prototype.hasOwnProperty.call(loaders, config.kind) || task === 'forecast' ? loaders[config.kind] : undefined;
   if (!load) throw new UnsupportedError(`model "${name}" is a ${task} model of kind "${config.kind}", which this build cannot load; kinds: ${modelKinds(task).join(', ')}`);
   await ensureBackend();
@@ -170,5 +173,30 @@ export async function pipeline<T extends TaskName>(task: T, model?: string, opti
     return await load(dir, name, options);
   } catch (err) {
     throw nameModelInError(err, dir, name);
+  }
+}
+
+/** A text classifier of either format: text-classification, or the older sentiment one. */
+async function loadClassifier(dir: string, name: string, config: ModelConfig, options: PipelineOptions): Promise<TextClassificationPipeline> {
+  const loaders = config.task === 'sentiment' ? SENTIMENT_FORMAT_KINDS : KINDS['text-classification'];
+  const load = Object.prototype.hasOwnProperty.call(loaders, config.kind) ? loaders[config.kind] : undefined;
+  if (!load) throw new UnsupportedError(`model "${name}" is a ${config.task} model of kind "${config.kind}", which this build cannot load; kinds: ${Object.keys(loaders).join(', ')}`);
+  await ensureBackend();
+  try {
+    return await load(dir, name, options);
+  } catch (err) {
+    throw nameModelInError(err, dir, name);
+  }
+}
+
+/** The sentiment task: text classification over a binary negative/positive model. */
+async function loadSentiment(dir: string, name: string, config: ModelConfig, options: PipelineOptions): Promise<SentimentPipeline> {
+  if (config.task !== 'sentiment' && config.task !== 'text-classification') throw new BadInputError(`model "${name}" is a ${config.task} model, not a sentiment model`);
+  const classifier = await loadClassifier(dir, name, config, options);
+  try {
+    return new SentimentClassifierPipeline(classifier);
+  } catch (err) {
+    classifier.dispose();
+    throw err;
   }
 }

@@ -1,41 +1,65 @@
-import { classificationResult, type ClassifyOptions, type SentimentPipeline, type TextClassificationPipeline, type TextClassificationResult } from '@seqlab/core';
+import {
+  BadInputError,
+  classScores,
+  SENTIMENT_LABELS,
+  type AttributedToken,
+  type SentimentPipeline,
+  type SentimentResult,
+  type TextClassificationPipeline,
+  type TextClassificationResult,
+} from '@seqlab/core';
 
 /**
- * A sentiment model of a kind without token limits (USE head, hybrid) seen through the
- * text-classification task: binary, classes negative/positive, the same scores. The sentence
- * encoder reads whole texts, so nothing is truncated.
+ * The sentiment task over a binary text classifier whose classes are negative and positive:
+ * the same model, the same scores, the {@link SentimentResult} shape (label, score,
+ * `[negative, positive]` probabilities and, for models with attention, token weights). An
+ * ensemble's explanation comes from its first member with attention.
+ *
+ * @throws BadInputError when the classifier is not binary over negative/positive.
  */
-export class SentimentAsTextClassifier implements TextClassificationPipeline {
-  readonly task = 'text-classification' as const;
-  readonly problem = 'binary' as const;
-  readonly classes = Object.freeze(['negative', 'positive']);
-  readonly maxLength = Number.POSITIVE_INFINITY;
+export class SentimentClassifierPipeline implements SentimentPipeline {
+  readonly task = 'sentiment' as const;
 
-  constructor(private readonly sentiment: SentimentPipeline) {}
+  constructor(readonly classifier: TextClassificationPipeline) {
+    const classes = [...classifier.classes].sort();
+    if (classifier.problem !== 'binary' || classes.join(',') !== SENTIMENT_LABELS.join(',')) {
+      throw new BadInputError(
+        `model "${classifier.name}" is a ${classifier.problem} classifier of ${classifier.classes.join(', ')}; sentiment needs a binary classifier of negative and positive`,
+      );
+    }
+  }
 
   get kind(): string {
-    return this.sentiment.kind;
+    return this.classifier.kind;
   }
 
   get name(): string {
-    return this.sentiment.name;
+    return this.classifier.name;
   }
 
   get explains(): boolean {
-    return this.sentiment.explains;
+    return this.classifier.explains;
   }
 
-  async predict(texts: string[], _options: ClassifyOptions = {}): Promise<TextClassificationResult[]> {
-    const results = await this.sentiment.predict(texts);
-    return results.map((r) => classificationResult(this.classes, r.probabilities, 'binary', { truncated: false, ...(r.tokens ? { tokens: r.tokens } : {}) }));
+  async predict(texts: string[]): Promise<SentimentResult[]> {
+    return (await this.classifier.predict(texts)).map(toSentiment);
   }
 
-  /** Saves the underlying sentiment model (it loads back under either task). */
+  /** Saves the underlying text classifier (its own format; it loads back under either task). */
   save(dir: string): Promise<void> {
-    return this.sentiment.save(dir);
+    return this.classifier.save(dir);
   }
 
   dispose(): void {
-    this.sentiment.dispose();
+    this.classifier.dispose();
   }
+}
+
+/** One binary negative/positive classification as a {@link SentimentResult}. */
+export function toSentiment(result: TextClassificationResult): SentimentResult {
+  const probabilities = classScores(result, SENTIMENT_LABELS);
+  // Ties go to positive, as the recurrent sentiment models always decided them.
+  const label = probabilities[1]! >= probabilities[0]! ? 'positive' : 'negative';
+  const tokens: AttributedToken[] | undefined = result.tokens;
+  return { label, score: label === 'positive' ? probabilities[1]! : probabilities[0]!, probabilities, ...(tokens ? { tokens } : {}) };
 }

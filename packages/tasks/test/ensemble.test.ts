@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, readModelConfig, SeededRandom, writeModelConfig, type TextClassificationPipeline } from '@seqlab/core';
 import { expectNoLeakedTensors } from '@seqlab/core/testing';
 import { decodeText, fitLinearTextClassifier, fitRecurrentTextClassifier, stratifiedSample, type LabelledRows } from '@seqlab/rnn';
-import { chooseEnsembleWeights, crossFittedEnsembleAccuracy, pipeline, repoRoot, TextClassifierEnsemble } from '../src/index.js';
+import { chooseEnsembleWeights, crossFittedEnsembleAccuracy, modelDigest, pipeline, repoRoot, TextClassifierEnsemble } from '../src/index.js';
 
 function trec(file: string): LabelledRows {
   const lines = decodeText(readFileSync(path.join(repoRoot()!, 'data/trec', file)))
@@ -119,11 +119,11 @@ describe('ensembles that name other models', () => {
     const models = path.join(tmp, 'models');
     await tfidf.save(path.join(models, 'base'));
     const base = await pipeline('text-classification', 'base', { modelsDir: models });
-    const named = new TextClassifierEnsemble([{ model: base, weight: 1, ref: 'base' }, { model: fasttext, weight: 1 }], 'mixed');
+    const named = new TextClassifierEnsemble([{ model: base, weight: 1, ref: 'base', refDir: path.join(models, 'base') }, { model: fasttext, weight: 1 }], 'mixed');
     await named.save(path.join(models, 'mixed'));
     const config = await readModelConfig(path.join(models, 'mixed'));
     expect(config.members).toEqual([
-      { model: 'base', kind: 'tfidf-lr', weight: 0.5 },
+      { model: 'base', digest: await modelDigest(path.join(models, 'base')), kind: 'tfidf-lr', weight: 0.5 },
       { dir: 'members/2-fasttext', kind: 'fasttext', weight: 0.5 },
     ]);
     const texts = test.texts.slice(0, 20);
@@ -147,6 +147,45 @@ describe('ensembles that name other models', () => {
       { model: 'base', kind: 'tfidf-lr', weight: 0.5 },
     ]);
     await expect(pipeline('text-classification', 'nested', { modelsDir: models })).rejects.toThrow(/"\.\.\/base" is not a valid model name .*no paths/);
+
+    // By content digest, the name a hint: a renamed member is found, a changed one refused.
+    const digest = await modelDigest(path.join(models, 'base'));
+    await fs.rename(path.join(models, 'base'), path.join(models, 'base-renamed'));
+    const renamed = await pipeline('text-classification', 'mixed', { modelsDir: models, allowPaths: false });
+    try {
+      expect((await renamed.predict(texts)).map((r) => r.label)).toEqual(expected.map((r) => r.label));
+      expect((renamed as TextClassifierEnsemble).models[0]!.name).toBe('base-renamed');
+    } finally {
+      renamed.dispose();
+    }
+    // A different model under the member's name (a re-trained or replaced member), and no copy of the old one.
+    await fs.rm(path.join(models, 'base-renamed'), { recursive: true });
+    await fasttext.save(path.join(models, 'base'));
+    const changed = await pipeline('text-classification', 'mixed', { modelsDir: models }).catch((e: Error) => e);
+    expect(changed).toMatchObject({ code: 'bad_input' });
+    expect((changed as Error).message).toBe(
+      `model "mixed": member "base" has changed since the ensemble was saved (digest ${await modelDigest(path.join(models, 'base'))}, the ensemble expects ${digest}); re-create the member or re-run the ensemble's recipe`,
+    );
+    await fs.rm(path.join(models, 'base'), { recursive: true });
+    await expect(pipeline('text-classification', 'mixed', { modelsDir: models })).rejects.toMatchObject({ code: 'not_found', message: expect.stringMatching(/^model "mixed": member "base" \(sha256:[0-9a-f]{64}\) is not in the models folder/) });
+  }, 60_000);
+
+  it('still load ensembles saved before digests (a member by name alone)', async () => {
+    const models = path.join(tmp, 'legacy-models');
+    await tfidf.save(path.join(models, 'base'));
+    await writeEnsembleConfig(path.join(models, 'legacy'), [
+      { model: 'base', kind: 'tfidf-lr', weight: 0.5 },
+      { dir: 'members/2-fasttext', kind: 'fasttext', weight: 0.5 },
+    ]);
+    await fasttext.save(path.join(models, 'legacy', 'members/2-fasttext'));
+    const loaded = await pipeline('text-classification', 'legacy', { modelsDir: models, allowPaths: false });
+    try {
+      const texts = test.texts.slice(0, 10);
+      const mean = new TextClassifierEnsemble([{ model: tfidf, weight: 1 }, { model: fasttext, weight: 1 }]);
+      expect((await loaded.predict(texts)).map((r) => r.label)).toEqual((await mean.combine([await tfidf.predict(texts), await fasttext.predict(texts)])).map((r) => r.label));
+    } finally {
+      loaded.dispose();
+    }
   }, 60_000);
 });
 
