@@ -55,53 +55,41 @@ export class SeqlabError extends Error {
   }
 }
 
-/** Bad arguments, options or data from the caller. */
-export class BadInputError extends SeqlabError {
-  override readonly name: string = 'BadInputError';
-  constructor(message: string, options?: SeqlabErrorOptions) {
-    super('bad_input', message, options);
-  }
+/**
+ * The base of a {@link SeqlabError} subclass with a fixed code: one place for the constructor
+ * the public classes below would otherwise each repeat. `instanceof` still works on both the
+ * subclass and `SeqlabError`.
+ */
+function withCode(code: SeqlabErrorCode, name: string): new (message: string, options?: SeqlabErrorOptions) => SeqlabError {
+  return class extends SeqlabError {
+    override readonly name: string = name;
+    constructor(message: string, options?: SeqlabErrorOptions) {
+      super(code, message, options);
+    }
+  };
 }
+
+/** Bad arguments, options or data from the caller. */
+export class BadInputError extends withCode('bad_input', 'BadInputError') {}
 
 /** A model, file or column that does not exist. */
-export class NotFoundError extends SeqlabError {
-  override readonly name: string = 'NotFoundError';
-  constructor(message: string, options?: SeqlabErrorOptions) {
-    super('not_found', message, options);
-  }
-}
+export class NotFoundError extends withCode('not_found', 'NotFoundError') {}
 
 /** A valid request this build or backend cannot serve. */
-export class UnsupportedError extends SeqlabError {
-  override readonly name: string = 'UnsupportedError';
-  constructor(message: string, options?: SeqlabErrorOptions) {
-    super('unsupported', message, options);
-  }
-}
+export class UnsupportedError extends withCode('unsupported', 'UnsupportedError') {}
 
 /** A valid request over a configured limit; `details.limit` names the limit. */
-export class LimitExceededError extends SeqlabError {
-  override readonly name: string = 'LimitExceededError';
-  constructor(message: string, options?: SeqlabErrorOptions) {
-    super('limit_exceeded', message, options);
-  }
-}
+export class LimitExceededError extends withCode('limit_exceeded', 'LimitExceededError') {}
 
 /** Work stopped because its caller went away or its deadline passed. */
-export class CancelledError extends SeqlabError {
-  override readonly name: string = 'CancelledError';
+export class CancelledError extends withCode('cancelled', 'CancelledError') {
   constructor(message = 'cancelled', options?: SeqlabErrorOptions) {
-    super('cancelled', message, options);
+    super(message, options);
   }
 }
 
 /** A fault of seqlab or its runtime rather than of the input. */
-export class InternalError extends SeqlabError {
-  override readonly name: string = 'InternalError';
-  constructor(message: string, options?: SeqlabErrorOptions) {
-    super('internal', message, options);
-  }
-}
+export class InternalError extends withCode('internal', 'InternalError') {}
 
 /** True for a {@link SeqlabError} (also across duplicated module instances, by shape). */
 export function isSeqlabError(err: unknown): err is SeqlabError {
