@@ -27,9 +27,12 @@ describe('seqlab train classifier + sentiment + evaluate classifier', () => {
     expect(summary.trainRows).toBe(2000);
     expect(summary.epochsCompleted).toBeGreaterThanOrEqual(2);
     expect(summary.validationMetrics.accuracy).toBeGreaterThan(0.6);
-    for (const f of ['model.json', 'config.json', 'vectorizer.json', 'run.json', 'training-curve.png', 'checkpoints/state.json']) {
+    for (const f of ['model.json', 'config.json', 'vectorizer.json', 'training.json', 'training-curve.png']) {
       expect(existsSync(join(model, f)), f).toBe(true);
     }
+    // Checkpoints live in the run folder beside the model (DIR.run), removed after a successful run.
+    for (const f of ['run.json', 'checkpoints', 'state.json']) expect(existsSync(join(model, f)), f).toBe(false);
+    expect(existsSync(`${model}.run`)).toBe(false);
   });
 
   it('keeps head+tail truncation by default in the sentiment layout, and the sentiment command reads it so', async () => {

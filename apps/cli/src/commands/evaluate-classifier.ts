@@ -1,11 +1,11 @@
+import { basename } from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { defineAction, emit, fmt, note, println, table } from '../cli.js';
-import { UsageError } from '../errors.js';
-import { classifyWithProgress } from '../classifying.js';
-import { labelsForModel, requireHeaderDecision } from '../labelled.js';
+import { requireHeaderDecision } from '../labelled.js';
 import { modelSpec } from '../models.js';
 import { commonSchema, existingFile, oneOf, parseOptions, plotPath, positiveInt, seed } from '../options.js';
+import { ItemProgress } from '../progress.js';
 
 const schema = commonSchema.extend({
   model: z.string().optional(),
@@ -21,7 +21,7 @@ const schema = commonSchema.extend({
   plot: z.string().optional(),
 });
 
-/** `seqlab evaluate classifier`: per-class metrics, averages, confusion matrix, ROC-AUC, truncations; optionally beside a TF-IDF baseline. */
+/** `seqlab evaluate classifier`: evaluate('text-classification') printed: per-class metrics, averages, confusion matrix, ROC-AUC, truncations; optionally beside a TF-IDF baseline. */
 export function evaluateClassifierCommand(): Command {
   const cmd = new Command('classifier')
     .description('score a text classifier on a labelled CSV/TSV/JSONL: accuracy, per-class precision/recall/F1/support, macro/micro averages, confusion matrix, ROC-AUC (binary), subset accuracy (multi-label)')
@@ -32,7 +32,7 @@ export function evaluateClassifierCommand(): Command {
     .option('--label-col <name>', 'label column (default: detected)')
     .option('--limit <n>', 'score N rows: a stratified, seeded sample')
     .option('--seed <n>', 'seed of --limit', '1')
-    .option('--long-texts <how>', 'texts longer than the model reads: truncate | chunks (default: the model\'s setting)')
+    .option('--long-texts <how>', "texts longer than the model reads: truncate | chunks (default: the model's setting)")
     .option('--baseline', 'also fit a TF-IDF logistic regression on the training data and print it beside the model')
     .option('--baseline-data <file>', 'training data of --baseline (default: the file the model was trained on)')
     .option('--plot <file>', 'draw the confusion matrix (.png or .svg)');
@@ -40,79 +40,54 @@ export function evaluateClassifierCommand(): Command {
     const o = parseOptions(schema, opts);
     const data = existingFile(o.data, '--data');
     const plot = plotPath(o.plot);
-    const rnn = await import('@seqlab/rnn');
-    const { pipeline, describeModel, resolveModelDir } = await import('@seqlab/tasks');
+    const { evaluate, readLabelledRows } = await import('@seqlab/tasks');
     const columns = { ...(o.textCol ? { textColumn: o.textCol } : {}), ...(o.labelCol ? { labelColumn: o.labelCol } : {}) };
-    const all = rnn.readLabelledTexts(data, { ...columns, ...(o.header === false ? { header: false } : {}) });
-    requireHeaderDecision(data, all, o.header);
-    const rows = o.limit ? rnn.selectRows(all, rnn.stratifiedSample(all.labels, o.limit, o.seed)) : all;
-    const model = await pipeline('text-classification', modelSpec(o.model, 'text-classification'));
-    let metrics;
-    let truth: string[][];
-    let thresholdsShown: number[] | undefined;
-    const t0 = performance.now();
+    const header = o.header === false ? { header: false } : {};
+    requireHeaderDecision(data, await readLabelledRows(data, { ...columns, ...header }), o.header);
+    const baseline = o.baselineData ? existingFile(o.baselineData, '--baseline-data') : o.baseline;
+    let bar: ItemProgress | undefined;
+    let e;
     try {
-      truth = labelsForModel(rows.labels, model.classes);
-      const results = await classifyWithProgress(model, rows.texts, o.longTexts ? { longTexts: o.longTexts } : {}, { what: 'scoring', quiet: o.json });
-      metrics = rnn.classificationMetrics(model.classes, model.problem, truth, results);
-      thresholdsShown = model.thresholds ? [...model.thresholds] : undefined;
+      e = await evaluate('text-classification', modelSpec(o.model, 'text-classification'), data, {
+        ...columns,
+        ...header,
+        ...(o.limit ? { limit: o.limit, seed: o.seed } : {}),
+        ...(o.longTexts ? { longTexts: o.longTexts } : {}),
+        ...(baseline ? { baseline } : {}),
+        onProgress: (p) => {
+          // A bar only for long files: short ones finish before it would draw.
+          if (p.type !== 'items' || p.total <= 256) return;
+          bar ??= new ItemProgress('scoring', p.total, { quiet: o.json });
+          bar.update(p.done);
+        },
+      });
     } finally {
-      model.dispose();
+      bar?.stop();
     }
-    const seconds = (performance.now() - t0) / 1000;
-    let baseline: { data: string; l2: number | null; accuracy: number; macroF1: number; microF1: number; seconds: number } | null = null;
-    if (o.baseline) {
-      let trainFile = o.baselineData;
-      if (!trainFile) {
-        const config = await describeModel(resolveModelDir(modelSpec(o.model, 'text-classification')).dir);
-        trainFile = (config.training as { data?: string } | undefined)?.data;
-        if (!trainFile) throw new UsageError('--baseline: the model does not record its training data; pass --baseline-data FILE');
-      }
-      const trainData = rnn.readLabelledTexts(existingFile(trainFile, '--baseline-data'), { textColumn: all.textColumn, labelColumn: all.labelColumn });
-      const b0 = performance.now();
-      // The baseline a careful user would fit: its L2 penalty chosen on a stratified 10% of the
-      // training rows (the right penalty moves by orders of magnitude between datasets), then
-      // refitted on every row with it, as `train classifier` does for the kind.
-      const labelled = { texts: trainData.texts, labels: labelsForModel(trainData.labels, model.classes) };
-      const split = rnn.stratifiedSplit(labelled.labels, 0.1, 1);
-      const pick = (idx: readonly number[]) => ({ texts: idx.map((i) => labelled.texts[i]!), labels: idx.map((i) => labelled.labels[i]!) });
-      const common = { kind: 'tfidf-lr' as const, classes: [...model.classes], problem: model.problem, seed: 1 };
-      const tuned = await rnn.fitLinearTextClassifier(pick(split.train), { ...common, validation: pick(split.holdout) });
-      const l2 = tuned.config.training?.l2 as number | undefined;
-      tuned.dispose();
-      const lr = await rnn.fitLinearTextClassifier(labelled, { ...common, ...(l2 !== undefined ? { tfidf: { l2 } } : {}) });
-      const m = rnn.classificationMetrics(model.classes, model.problem, truth, await classifyWithProgress(lr, rows.texts, {}, { what: 'scoring the baseline', quiet: o.json }));
-      lr.dispose();
-      baseline = { data: trainFile, l2: l2 ?? null, accuracy: m.accuracy, macroF1: m.macro.f1, microF1: m.micro.f1, seconds: (performance.now() - b0) / 1000 };
-    }
-    if (plot && metrics.confusionMatrix) {
+    const m = e.metrics;
+    const cm = m.confusionMatrix;
+    if (plot && cm) {
       const { confusionChart, writeChart } = await import('../plots.js');
-      await writeChart(confusionChart([...model.classes], metrics.confusionMatrix, { title: `${model.name.split('/').pop()} on ${data.split('/').pop()}` }), plot);
+      await writeChart(confusionChart(e.classes, cm, { title: `${basename(e.model)} on ${basename(data)}` }), plot);
     }
-    const { perClass, ...rest } = metrics;
-    emit(
-      o.json,
-      { model: model.name, kind: model.kind, data, seconds, labels: model.classes, ...rest, perClass, thresholds: thresholdsShown ?? null, rocAuc: metrics.rocAuc ?? null, baseline, plot: plot && metrics.confusionMatrix ? plot : null },
-      () => {
-        println(`${model.name} (${model.kind}, ${model.problem}) on ${data} (${metrics.count} texts, ${(metrics.count / seconds).toFixed(0)} texts/s)`);
-        const acc = model.problem === 'multi-label' ? 'subset accuracy' : 'accuracy';
-        println(`${acc} ${fmt(metrics.accuracy)}  macro F1 ${fmt(metrics.macro.f1)}  micro F1 ${fmt(metrics.micro.f1)}${metrics.jaccard !== undefined ? `  Jaccard ${fmt(metrics.jaccard)}` : ''}${metrics.rocAuc !== undefined ? `  ROC-AUC ${fmt(metrics.rocAuc)}` : ''}`);
-        if (metrics.truncated > 0) println(`${metrics.truncated} of ${metrics.count} texts were longer than the model reads at once (${model.maxLength} tokens) and were ${o.longTexts === 'chunks' ? 'read in chunks' : 'truncated'}`);
-        const thresholds = thresholdsShown;
-        println(
-          table([
-            ['class', 'precision', 'recall', 'F1', 'support', ...(thresholds ? ['threshold'] : [])],
-            ...perClass.map((c, i) => [c.label, c.precision, c.recall, c.f1, c.support, ...(thresholds ? [thresholds[i]!] : [])]),
-          ]),
-        );
-        if (metrics.confusionMatrix && model.classes.length <= 12) {
-          println('confusion matrix (rows: actual, columns: predicted)');
-          println(table([['', ...model.classes], ...model.classes.map((l, i) => [l, ...metrics.confusionMatrix![i]!.map(String)])]));
-        }
-        if (baseline) println(`baseline TF-IDF logistic regression (L2 ${baseline.l2 ?? 'default'} chosen on 10% of ${baseline.data}, refitted on all of it, ${baseline.seconds.toFixed(1)} s): ${acc} ${fmt(baseline.accuracy)}, macro F1 ${fmt(baseline.macroF1)}, micro F1 ${fmt(baseline.microF1)}`);
-        if (plot && metrics.confusionMatrix) println(`plot written to ${plot}`);
-        else if (plot) note('--plot: a confusion matrix needs a single-label model; none drawn');
-      },
-    );
+    const { perClass, ...rest } = m;
+    const json = { model: e.model, kind: e.kind, data, seconds: e.seconds, labels: e.classes, ...rest, perClass, thresholds: e.thresholds, rocAuc: m.rocAuc ?? null, baseline: e.baseline, plot: plot && cm ? plot : null };
+    emit(o.json, json, () => {
+      println(`${e.model} (${e.kind}, ${e.problem}) on ${data} (${m.count} texts, ${(m.count / e.seconds).toFixed(0)} texts/s)`);
+      const acc = e.problem === 'multi-label' ? 'subset accuracy' : 'accuracy';
+      const extra = `${m.jaccard !== undefined ? `  Jaccard ${fmt(m.jaccard)}` : ''}${m.rocAuc !== undefined ? `  ROC-AUC ${fmt(m.rocAuc)}` : ''}`;
+      println(`${acc} ${fmt(m.accuracy)}  macro F1 ${fmt(m.macro.f1)}  micro F1 ${fmt(m.micro.f1)}${extra}`);
+      if (m.truncated > 0) println(`${m.truncated} of ${m.count} texts were longer than the model reads at once (${e.maxLength} tokens) and were ${o.longTexts === 'chunks' ? 'read in chunks' : 'truncated'}`);
+      const t = e.thresholds;
+      println(table([['class', 'precision', 'recall', 'F1', 'support', ...(t ? ['threshold'] : [])], ...perClass.map((c, i) => [c.label, c.precision, c.recall, c.f1, c.support, ...(t ? [t[i]!] : [])])]));
+      if (cm && e.classes.length <= 12) {
+        println('confusion matrix (rows: actual, columns: predicted)');
+        println(table([['', ...e.classes], ...e.classes.map((l, i) => [l, ...cm[i]!.map(String)])]));
+      }
+      const b = e.baseline;
+      if (b) println(`baseline TF-IDF logistic regression (L2 ${b.l2 ?? 'default'} chosen on 10% of ${b.data}, refitted on all of it, ${b.seconds.toFixed(1)} s): ${acc} ${fmt(b.accuracy)}, macro F1 ${fmt(b.macroF1)}, micro F1 ${fmt(b.microF1)}`);
+      if (plot && cm) println(`plot written to ${plot}`);
+      else if (plot) note('--plot: a confusion matrix needs a single-label model; none drawn');
+    });
   });
 }
