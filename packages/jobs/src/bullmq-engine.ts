@@ -9,7 +9,7 @@ import { Queue, QueueEvents, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { TrainEvent } from '@seqlab/tasks';
 import { jobEventStream } from './events.js';
-import { checkJobSpec } from './run-job.js';
+import { checkJobSpec, type CheckJobSpecOptions } from './run-job.js';
 import {
   CANCEL_TTL_SECONDS,
   cancelKey,
@@ -29,6 +29,8 @@ export interface BullMqJobEngineOptions extends QueueLocation {
   attempts?: number;
   /** Seconds finished jobs stay queryable. Default 7 days. */
   keepFinishedSeconds?: number;
+  /** Folders job data must lie in (see {@link CheckJobSpecOptions}). Default: no restriction. */
+  dataDirs?: readonly string[];
 }
 
 const QUEUED_STATES = new Set(['waiting', 'delayed', 'prioritized', 'waiting-children', 'wait', 'paused']);
@@ -40,6 +42,7 @@ export class BullMqJobEngine implements JobEngine {
   private readonly redis: Redis;
   private readonly attempts: number;
   private readonly keepSeconds: number;
+  private readonly specChecks: CheckJobSpecOptions;
   private readonly emitter = new EventEmitter();
   private queueEvents: QueueEvents | undefined;
   private subscriber: Redis | undefined;
@@ -48,6 +51,7 @@ export class BullMqJobEngine implements JobEngine {
     this.location = resolveLocation(options);
     this.attempts = options.attempts ?? 3;
     this.keepSeconds = options.keepFinishedSeconds ?? CANCEL_TTL_SECONDS;
+    this.specChecks = options.dataDirs === undefined ? {} : { dataDirs: options.dataDirs };
     this.queue = new Queue(this.location.queueName, { connection: this.location.connection, prefix: this.location.prefix });
     // Connection errors during a Redis restart are transient (the clients reconnect); an 'error'
     // event nobody listens to would crash the service instead.
@@ -57,7 +61,7 @@ export class BullMqJobEngine implements JobEngine {
   }
 
   async submit(spec: JobSpec): Promise<string> {
-    const checked = checkJobSpec(spec);
+    const checked = checkJobSpec(spec, this.specChecks);
     const id = randomUUID();
     await this.queue.add('job', { spec: checked }, {
       jobId: id,

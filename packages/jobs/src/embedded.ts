@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import { isSeqlabError, type SeqlabErrorCode } from '@seqlab/core';
 import { modelsDir as defaultModelsDir, type TrainEvent } from '@seqlab/tasks';
 import { jobEventStream } from './events.js';
-import { checkJobSpec, runJob } from './run-job.js';
+import { checkJobSpec, runJob, type CheckJobSpecOptions } from './run-job.js';
 import { isFinalStatus, type JobEngine, type JobError, type JobEvent, type JobSpec, type JobState } from './types.js';
 
 /** Options of {@link EmbeddedJobEngine}. */
@@ -19,6 +19,8 @@ export interface EmbeddedJobEngineOptions {
   concurrency?: number;
   /** Finished jobs remembered (oldest forgotten first). Default 1000. */
   keepFinished?: number;
+  /** Folders job data must lie in (see {@link CheckJobSpecOptions}). Default: no restriction. */
+  dataDirs?: readonly string[];
 }
 
 /** The error a job failed with, as callers see it. */
@@ -32,6 +34,7 @@ export class EmbeddedJobEngine implements JobEngine {
   readonly modelsDir: string;
   private readonly concurrency: number;
   private readonly keepFinished: number;
+  private readonly specChecks: CheckJobSpecOptions;
   private readonly jobs = new Map<string, JobState>();
   private readonly queue: string[] = [];
   private readonly running = new Map<string, { controller: AbortController; done: Promise<void> }>();
@@ -42,13 +45,14 @@ export class EmbeddedJobEngine implements JobEngine {
     this.modelsDir = options.modelsDir ?? defaultModelsDir();
     this.concurrency = options.concurrency ?? 1;
     this.keepFinished = options.keepFinished ?? 1000;
+    this.specChecks = options.dataDirs === undefined ? {} : { dataDirs: options.dataDirs };
     // One listener per watcher (SSE connection): many at once is normal here.
     this.emitter.setMaxListeners(0);
   }
 
   async submit(spec: JobSpec): Promise<string> {
     if (this.closed) throw new Error('job engine is closed');
-    const checked = checkJobSpec(spec);
+    const checked = checkJobSpec(spec, this.specChecks);
     const id = randomUUID();
     this.jobs.set(id, { id, spec: checked, status: 'queued', attempts: 0, createdAt: Date.now() });
     this.queue.push(id);

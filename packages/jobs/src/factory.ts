@@ -9,6 +9,8 @@ export interface CreateJobEngineOptions {
   modelsDir?: string;
   /** Read for `SEQLAB_REDIS_URL`. Default `process.env`. */
   env?: NodeJS.ProcessEnv;
+  /** Folders job data must lie in (the data folder, the uploads folder). Default: no restriction. */
+  dataDirs?: readonly string[];
 }
 
 /**
@@ -17,6 +19,7 @@ export interface CreateJobEngineOptions {
  */
 export function createJobEngine(options: CreateJobEngineOptions = {}): JobEngine {
   const redisUrl = (options.env ?? process.env)[REDIS_URL_ENV];
-  if (redisUrl) return new BullMqJobEngine({ redisUrl });
-  return new EmbeddedJobEngine(options.modelsDir === undefined ? {} : { modelsDir: options.modelsDir });
+  const dataDirs = options.dataDirs === undefined ? {} : { dataDirs: options.dataDirs };
+  if (redisUrl) return new BullMqJobEngine({ redisUrl, ...dataDirs });
+  return new EmbeddedJobEngine({ ...(options.modelsDir === undefined ? {} : { modelsDir: options.modelsDir }), ...dataDirs });
 }

@@ -22,7 +22,7 @@ export {
   type JobEngine,
 } from './types.js';
 export { jobEventStream } from './events.js';
-export { checkJobSpec, runJob, jobRunDir, JOBS_FOLDER, CHECKPOINTING_TASKS, type RunJobContext } from './run-job.js';
+export { checkJobSpec, runJob, jobRunDir, JOBS_FOLDER, CHECKPOINTING_TASKS, type RunJobContext, type CheckJobSpecOptions } from './run-job.js';
 export { predictToFile, type PredictReport } from './predict.js';
 export { EmbeddedJobEngine, jobError, type EmbeddedJobEngineOptions } from './embedded.js';
 export { BullMqJobEngine, type BullMqJobEngineOptions } from './bullmq-engine.js';

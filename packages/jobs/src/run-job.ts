@@ -4,7 +4,7 @@
  * training runs kept in a per-job run folder beside the model store so a retry on another
  * machine continues where the last attempt stopped.
  */
-import { existsSync, promises as fs, readdirSync } from 'node:fs';
+import { existsSync, promises as fs, readdirSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { BadInputError, NotFoundError, initBackend, throwIfCancelled, writeJsonAtomic } from '@seqlab/core';
 import { ModelStore, TRAIN_TASKS, evaluate, isModelName, train, type TrainEvent, type TrainTaskName } from '@seqlab/tasks';
@@ -38,13 +38,22 @@ export function jobRunDir(modelsDir: string, id: string): string {
   return path.join(modelsDir, JOBS_FOLDER, id);
 }
 
+/** Options of {@link checkJobSpec}. */
+export interface CheckJobSpecOptions {
+  /**
+   * Folders job data must lie in (the data folder, the uploads folder). A service sets this so a
+   * request cannot make a worker read any file it can reach. Default: no restriction.
+   */
+  dataDirs?: readonly string[];
+}
+
 /**
  * Checks a job spec before it is queued, so a bad request fails at submission rather than on a
  * worker.
  *
- * @throws BadInputError naming the field at fault.
+ * @throws BadInputError naming the field at fault, or data outside `options.dataDirs`.
  */
-export function checkJobSpec(spec: unknown): JobSpec {
+export function checkJobSpec(spec: unknown, options: CheckJobSpecOptions = {}): JobSpec {
   if (spec === null || typeof spec !== 'object') throw new BadInputError('job: expected an object { type, task, data, options?, model? }');
   const s = spec as Record<string, unknown>;
   const known = ['type', 'task', 'data', 'options', 'model'];
@@ -61,8 +70,28 @@ export function checkJobSpec(spec: unknown): JobSpec {
   if (s.type === 'train' && (typeof s.model !== 'string' || !isModelName(s.model))) {
     throw new BadInputError(`job: a train job needs model, the name to publish as (letters, digits, '.', '_', '-'), got ${JSON.stringify(s.model)}`);
   }
-  if (s.type !== 'train' && s.model === undefined && s.task !== 'forecast') throw new BadInputError(`job: a ${String(s.type)} job needs model, the model to use`);
+  if (s.type !== 'train' && s.model === undefined) {
+    throw new BadInputError(`job: ${s.type === 'evaluate' ? 'an evaluate' : 'a predict'} job needs model, the model to use (for forecasts also a registry name such as "linear")`);
+  }
+  if (options.dataDirs !== undefined) checkDataFolder(s.data, options.dataDirs);
   return s as unknown as JobSpec;
+}
+
+/** Refuses data outside the allowed folders, following symbolic links so none leads out. */
+function checkDataFolder(data: string, dataDirs: readonly string[]): void {
+  const real = (p: string): string => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return path.resolve(p);
+    }
+  };
+  const file = real(data);
+  const inside = dataDirs.some((dir) => {
+    const relative = path.relative(real(dir), file);
+    return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
+  });
+  if (!inside) throw new BadInputError(`job: data ${data} is not in the data folder or the uploads folder`);
 }
 
 /**
