@@ -2,6 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { MAX_PROMPT_LENGTH } from '@seqlab/core';
+import { DEFAULT_MODELS } from '@seqlab/tasks';
 
 /** Repository root (apps/api/src or apps/api/dist are two levels below it). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -39,10 +40,10 @@ const configSchema = z.object({
   host: z.string().min(1).default('127.0.0.1'),
   /** SEQLAB_MODELS: the only folder model directories may live under (model names resolve inside it); the CLI reads the same variable. */
   modelsDir: z.string().min(1).default('models'),
-  /** SENTIMENT_MODEL: sentiment model directory or name under SEQLAB_MODELS; "off" disables it. */
-  sentimentModel: optionalDir('sentiment'),
-  /** GENERATOR_MODEL: text generator directory or name under SEQLAB_MODELS; "off" disables it. */
-  generatorModel: optionalDir('shakespeare-char'),
+  /** SENTIMENT_MODEL: sentiment model directory or name under SEQLAB_MODELS; "off" disables it. Default: the registry's sentiment default. */
+  sentimentModel: optionalDir(DEFAULT_MODELS.sentiment!),
+  /** GENERATOR_MODEL: text generator directory or name under SEQLAB_MODELS; "off" disables it. Default: the registry's text-generation default. */
+  generatorModel: optionalDir(DEFAULT_MODELS['text-generation']!),
   /** EMBEDDINGS: load the sentence encoder for /v1/embed and /v1/similarity. */
   embeddings: boolish.default(true),
   /** FORECAST_NEURAL: allow /v1/forecast to train neural forecasters (segrnn, seq2seq) per request. */

@@ -1,6 +1,5 @@
 import { LimitExceededError } from '@seqlab/core';
-import { checkForecastOptions, FORECASTER_NAMES, forecastCost, forecasterOptionsFor } from '@seqlab/forecast';
-import { checkPromptLength, generationSteps } from '@seqlab/rnn';
+import { checkForecastOptions, checkPromptLength, FORECASTER_NAMES, forecastCost, forecasterOptionsFor, generationSteps } from '@seqlab/tasks';
 import type { Config } from './config.js';
 import type { Task } from './workers/protocol.js';
 

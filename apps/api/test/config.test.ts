@@ -7,7 +7,8 @@ describe('loadConfig', () => {
     const c = loadConfig({});
     expect(c.host).toBe('127.0.0.1');
     expect(c.port).toBe(3000);
-    expect(c.sentimentModel).toBe(path.join(REPO_ROOT, 'models/sentiment'));
+    // The registry's defaults (the sentiment one chosen by the rule in its model card).
+    expect(c.sentimentModel).toBe(path.join(REPO_ROOT, 'models/sentiment-glove'));
     expect(c.generatorModel).toBe(path.join(REPO_ROOT, 'models/shakespeare-char'));
     expect(c.corsOrigins).toEqual([]);
     expect(c.embeddings).toBe(true);

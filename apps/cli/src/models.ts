@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { TaskName } from '@seqlab/core';
-import { DEFAULT_MODELS, describeModel, modelsDir, resolveModelDir } from '@seqlab/tasks';
+import { DEFAULT_MODELS, defaultRecipe, describeModel, modelsDir, resolveModelDir } from '@seqlab/tasks';
 import { NotFoundError } from './errors.js';
 
 /** A model found on disk. */
@@ -56,13 +56,6 @@ export async function listModels(extraDirs: string[] = []): Promise<ModelEntry[]
   return out;
 }
 
-/** How to produce each default model. */
-const RECIPES: Partial<Record<TaskName, string>> = {
-  sentiment: 'npm run recipe:sst2',
-  'text-classification': 'npm run recipe:trec',
-  'text-generation': 'npm run recipe:shakespeare',
-};
-
 /**
  * What `--model` names for `task`: the value given, or the task's default model, which must
  * exist (the error says how to create it).
@@ -72,7 +65,7 @@ export function modelSpec(spec: string | undefined, task: TaskName): string {
   const name = DEFAULT_MODELS[task];
   if (!name) throw new NotFoundError(`${task} has no default model; pass --model`);
   const dir = join(modelsDir(), name);
-  if (!existsSync(dir)) throw new NotFoundError(`the default ${task} model is not at ${dir}; create it with \`${RECIPES[task] ?? 'seqlab train'}\` or pass --model DIR`);
+  if (!existsSync(dir)) throw new NotFoundError(`the default ${task} model is not at ${dir}; create it with \`${defaultRecipe(task) ?? 'seqlab train'}\` or pass --model DIR`);
   return name;
 }
 

@@ -128,6 +128,27 @@ describe('file-system model IO', () => {
     b.dispose();
   });
 
+  it('splits a shared weight larger than maxFileBytes into content-addressed parts that load back as one', async () => {
+    setGlobalSeed(5);
+    const a = classifier();
+    const dir = path.join(root, 'parts');
+    // The 720-byte embedding in parts of at most 256 bytes: 256 + 256 + 208.
+    await saveModel(a, path.join(dir, 'member-1'), { sharedWeights: { minBytes: 500, maxFileBytes: 256 } });
+    const parts = (await fs.readdir(dir)).filter((f) => /^shared\.[0-9a-f]{16}\.bin$/.test(f));
+    const sizes = await Promise.all(parts.map(async (f) => (await fs.stat(path.join(dir, f))).size));
+    expect(sizes.sort((x, y) => x - y)).toEqual([208, 256, 256]);
+    const manifest = JSON.parse(await fs.readFile(path.join(dir, 'member-1', 'model.json'), 'utf8')).weightsManifest;
+    expect(manifest[1].paths).toHaveLength(3);
+    const loaded = await loadLayersModel(path.join(dir, 'member-1'));
+    expect(await predict(loaded)).toEqual(await predict(a));
+    loaded.dispose();
+    // A missing part is named.
+    await fs.rm(path.join(dir, manifest[1].paths[2].slice(3)));
+    await expect(loadLayersModel(path.join(dir, 'member-1'))).rejects.toThrow(/shared\.[0-9a-f]{16}\.bin: weights file listed in model\.json is missing/);
+    await expect(saveModel(a, path.join(dir, 'member-2'), { sharedWeights: { maxFileBytes: 0 } })).rejects.toThrow(/maxFileBytes must be a positive integer, got 0/);
+    a.dispose();
+  });
+
   it('rounds float32 to float16 bits like IEEE 754 (nearest even, subnormals, overflow)', () => {
     expect(toFloat16Bits(1)).toBe(0x3c00);
     expect(toFloat16Bits(-2)).toBe(0xc000);

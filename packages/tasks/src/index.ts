@@ -87,4 +87,7 @@ export { globalForecasterOptions, PANEL_AUTO_EPOCHS, PANEL_AUTO_SEEDS } from './
 export { ServedModels, type ServedVersion, type ServedModelsOptions } from './served-models.js';
 export { forecastCsv, forecastPanelCsv, type ForecastCsvOptions, type ForecastCsvResult, type ForecastPanelCsvOptions, type ForecastPanelCsvResult, type ForecastRow } from './forecast-run.js';
 export type { Forecast, PanelForecastResult, PanelSeries, SeasonReport, AutoChoice, DateGapReport, SplitEvaluation, PanelEvaluation } from '@seqlab/forecast';
-export { FORECASTER_NAMES, GLOBAL_FORECASTER_NAMES } from '@seqlab/forecast';
+// What apps need beside pipelines (request cost limits, forecaster names, series input), so that
+// they reach models through this package alone.
+export { checkForecastOptions, createSeries, forecastCost, forecasterOptionsFor, FORECASTER_NAMES, GLOBAL_FORECASTER_NAMES } from '@seqlab/forecast';
+export { checkPromptLength, generationSteps } from '@seqlab/rnn';

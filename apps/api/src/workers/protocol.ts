@@ -2,7 +2,7 @@
 
 import type { WorkerErrorKind } from '../errors.js';
 
-/** Sampling options for generation (mirrors @seqlab/rnn's GenerateOptions). */
+/** Sampling options for generation (mirrors the text-generation pipeline's options). */
 export interface GenerateOptions {
   maxTokens?: number;
   temperature?: number;

@@ -165,7 +165,7 @@ function currentStatus(): WorkerStatus {
 
 async function forecast(task: ForecastTask, signal: AbortSignal): Promise<ForecastResult> {
   const mod = await tasks();
-  const { FORECASTER_NAMES, createSeries } = await import('@seqlab/forecast');
+  const { FORECASTER_NAMES, createSeries } = await tasks();
   const named = (FORECASTER_NAMES as readonly string[]).includes(task.model);
   let saved: string | undefined;
   if (!named) {
@@ -210,7 +210,7 @@ async function forecast(task: ForecastTask, signal: AbortSignal): Promise<Foreca
  */
 async function forecastPanel(task: PanelForecastTask, signal: AbortSignal): Promise<PanelForecastResult> {
   const mod = await tasks();
-  const { FORECASTER_NAMES, GLOBAL_FORECASTER_NAMES, createSeries } = await import('@seqlab/forecast');
+  const { FORECASTER_NAMES, GLOBAL_FORECASTER_NAMES, createSeries } = await tasks();
   if ((FORECASTER_NAMES as readonly string[]).includes(task.model) || (GLOBAL_FORECASTER_NAMES as readonly string[]).includes(task.model)) {
     throw new BadInputError(`model: a panel is forecast by a saved global model named by model (train one with \`seqlab train forecaster --model es-hybrid --wide\`); "${task.model}" is a forecaster kind, not a saved model`);
   }

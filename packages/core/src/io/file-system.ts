@@ -90,6 +90,24 @@ export interface SharedWeightsOptions {
    * same bytes. Default 1 MiB.
    */
   minBytes?: number;
+  /**
+   * Largest shared file: a larger weight is stored as consecutive parts of at most this many
+   * bytes (each content-addressed, listed in order in its manifest group), so a large frozen
+   * embedding stays within the size limits of hosts and repositories. Default 8 MiB.
+   */
+  maxFileBytes?: number;
+}
+
+/** Writes `bytes` as a content-addressed shared file beside `dir` (reusing an identical one) and returns its model.json path. */
+async function writeSharedPart(dir: string, bytes: Uint8Array, files: SeqlabIntegrity['files']): Promise<string> {
+  const digest = sha256(bytes);
+  const name = `shared.${digest.slice(0, 16)}.bin`;
+  const file = path.join(path.dirname(dir), name);
+  // Content-addressed: a sibling may have written these bytes already (checked, not trusted).
+  const existing = await fs.readFile(file).catch(() => undefined);
+  if (!existing || existing.byteLength !== bytes.byteLength || sha256(existing) !== digest) await writeFileAtomic(file, bytes);
+  files[`../${name}`] = { bytes: bytes.byteLength, sha256: digest };
+  return `../${name}`;
 }
 
 /** File names of weights stored in the parent directory and shared between sibling models. */
@@ -136,6 +154,8 @@ async function saveArtifacts(location: string, artifacts: io.ModelArtifacts, sha
   const ownSpecs: io.WeightsManifestEntry[] = [];
   const ownParts: Uint8Array[] = [];
   const minBytes = shared?.minBytes ?? 1 << 20;
+  const maxFileBytes = shared?.maxFileBytes ?? 8 << 20;
+  if (!(Number.isInteger(maxFileBytes) && maxFileBytes > 0)) throw new UnsupportedError(`seqlab file IO: sharedWeights.maxFileBytes must be a positive integer, got ${maxFileBytes}`);
   let offset = 0;
   for (const [i, spec] of specs.entries()) {
     const size = shared ? expectedBytes([spec]) : undefined;
@@ -147,14 +167,9 @@ async function saveArtifacts(location: string, artifacts: io.ModelArtifacts, sha
     const bytes = all.subarray(offset, offset + size);
     offset += size;
     if (size >= minBytes) {
-      const digest = sha256(bytes);
-      const name = `shared.${digest.slice(0, 16)}.bin`;
-      const file = path.join(path.dirname(dir), name);
-      // Content-addressed: a sibling may have written these bytes already (checked, not trusted).
-      const existing = await fs.readFile(file).catch(() => undefined);
-      if (!existing || existing.byteLength !== bytes.byteLength || sha256(existing) !== digest) await writeFileAtomic(file, bytes);
-      groups.push({ paths: [`../${name}`], weights: [spec] });
-      files[`../${name}`] = { bytes: bytes.byteLength, sha256: digest };
+      const paths: string[] = [];
+      for (let at = 0; at < size; at += maxFileBytes) paths.push(await writeSharedPart(dir, bytes.subarray(at, Math.min(size, at + maxFileBytes)), files));
+      groups.push({ paths, weights: [spec] });
     } else {
       ownSpecs.push(spec);
       ownParts.push(bytes);
