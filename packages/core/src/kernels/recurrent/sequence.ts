@@ -48,6 +48,11 @@ const PARALLEL_MIN_WORK = 1 << 19;
 /** A kernel argument: a plain value, or a pointer to per-row data `stride` floats per batch row. */
 type Arg = number | { ptr: number; stride: number };
 
+/** A pointer to per-row data, `stride` floats per batch row, for {@link callRows}. */
+function row(ptr: number, stride: number): Arg {
+  return { ptr, stride };
+}
+
 /**
  * Calls `name` over the batch, its rows split between the runtime's threads when the work is
  * worth it. The first argument of every sequence kernel is the number of rows; row-indexed
@@ -112,17 +117,30 @@ export interface InputProjectionGradients {
   dInputBias: Float32Array;
 }
 
-// C[M,N] (+)= A[M,K] . Bp over the runtime's threads (rows split) when the work is worth it.
-function rowsGemm(rt: RecurrentRuntime, M: number, N: number, K: number, A: number, lda: number, Bp: number, C: number, ldc: number): void {
+/**
+ * `C[M,N] (+)= A[M,K] . Bp` (`gemm_p`) or `Aᵀ . Bp` with A stored `[K,M]` (`gemm_tn_p`), C's rows
+ * split between the runtime's threads when the work is worth it.
+ */
+function splitGemm(rt: RecurrentRuntime, kernel: 'gemm_p' | 'gemm_tn_p', M: number, N: number, K: number, A: number, lda: number, Bp: number, C: number, ldc: number): void {
   if (M >= 8 && M * N * K >= PARALLEL_MIN_WORK && rt.threads >= 2) {
     const half = Math.ceil(M / 2);
+    // Row m of the product reads row m of A, or (transposed) column m of A.
+    const aOffset = kernel === 'gemm_p' ? half * lda * 4 : half * 4;
     rt.parallel([
-      ['gemm_p', [half, N, K, A, lda, Bp, C, ldc]],
-      ['gemm_p', [M - half, N, K, A + half * lda * 4, lda, Bp, C + half * ldc * 4, ldc]],
+      [kernel, [half, N, K, A, lda, Bp, C, ldc]],
+      [kernel, [M - half, N, K, A + aOffset, lda, Bp, C + half * ldc * 4, ldc]],
     ]);
   } else {
-    rt.exports.gemm_p(M, N, K, A, lda, Bp, C, ldc);
+    rt.exports[kernel](M, N, K, A, lda, Bp, C, ldc);
   }
+}
+
+/** Sums of the `cols` columns of `rows x cols` floats in the runtime's memory (a bias gradient). */
+function columnSums(rt: RecurrentRuntime, ptr: number, rows: number, cols: number): Float32Array {
+  const sums = new Float32Array(cols);
+  const d = rt.view(ptr, rows * cols);
+  for (let r = 0; r < rows; r++) for (let j = 0; j < cols; j++) sums[j]! += d[r * cols + j]!;
+  return sums;
 }
 
 // xp for every step: given, or formed from an InputProjection.
@@ -143,7 +161,7 @@ function projectedInputs(rt: RecurrentRuntime, B: number, T: number, G: number, 
   const v = rt.view(xp, B * T * G);
   if (p.bias) for (let r = 0; r < B * T; r++) v.set(p.bias as Float32Array, r * G);
   else v.fill(0);
-  rowsGemm(rt, B * T, G, D, X, D, W, xp, G);
+  splitGemm(rt, 'gemm_p', B * T, G, D, X, D, W, xp, G);
   return xp;
 }
 
@@ -153,22 +171,17 @@ function projectionGradients(rt: RecurrentRuntime, rows: number, G: number, dxp:
   const X = rt.put(p.x);
   const dxpPacked = packed(rt, dxp, rows, G);
   const dW = rt.zeros(D * G);
-  if (D >= 8 && D * G * rows >= PARALLEL_MIN_WORK && rt.threads >= 2) {
-    const half = Math.ceil(D / 2);
-    rt.parallel([
-      ['gemm_tn_p', [half, G, rows, X, D, dxpPacked, dW, G]],
-      ['gemm_tn_p', [D - half, G, rows, X + half * 4, D, dxpPacked, dW + half * G * 4, G]],
-    ]);
-  } else {
-    rt.exports.gemm_tn_p(D, G, rows, X, D, dxpPacked, dW, G);
-  }
+  splitGemm(rt, 'gemm_tn_p', D, G, rows, X, D, dxpPacked, dW, G);
   const Wt = packedTranspose(rt, rt.put(p.kernel), D, G);
   const dX = rt.zeros(rows * D);
-  rowsGemm(rt, rows, D, G, dxp, G, Wt, dX, D);
-  const db = new Float32Array(G);
-  const d = rt.view(dxp, rows * G);
-  for (let r = 0; r < rows; r++) for (let j = 0; j < G; j++) db[j]! += d[r * G + j]!;
+  splitGemm(rt, 'gemm_p', rows, D, G, dxp, G, Wt, dX, D);
+  const db = columnSums(rt, dxp, rows, G);
   return { dX: rt.take(dX, rows * D), dInputKernel: rt.take(dW, D * G), dInputBias: db };
+}
+
+/** The input side's gradients: of the projection's parts when the call formed it, else of xp. */
+function inputSideGradients(rt: RecurrentRuntime, rows: number, G: number, dxp: number, input: InputProjection | undefined): Pick<InputGradients, 'dXp' | 'input'> {
+  return input ? { input: projectionGradients(rt, rows, G, dxp, input) } : { dXp: rt.take(dxp, rows * G) };
 }
 
 /** Arguments of {@link lstmForward}. */
@@ -210,7 +223,6 @@ export function lstmForward(a: LstmForwardArgs): ForwardResult {
     const z = rt.alloc(B * G);
     const h = rt.alloc(B * H);
     const c = rt.alloc(B * H);
-    const row = (ptr: number, stride: number): Arg => ({ ptr, stride });
     callRows(rt, 'lstm_forward', B, B * T * H * G, [
       T, H, row(xp, T * G), U, row(h0, H), row(c0, H), row(mask, T), REC_KIND[a.recurrentActivation],
       row(hseq, T * H), row(hT, H), row(cT, H), row(gates, T * G), row(cseq, T * H), row(z, G), row(h, H), row(c, H),
@@ -254,16 +266,7 @@ export interface InputGradients {
 function kernelGradient(rt: RecurrentRuntime, prev: number, d: number, rows: number, H: number, N: number, ldd: number, col: number): Float32Array {
   const dPacked = packed(rt, d + col * 4, rows, N, ldd);
   const out = rt.zeros(H * N);
-  const work = H * N * rows;
-  if (H >= 8 && work >= PARALLEL_MIN_WORK && rt.threads >= 2) {
-    const half = Math.ceil(H / 2);
-    rt.parallel([
-      ['gemm_tn_p', [half, N, rows, prev, H, dPacked, out, N]],
-      ['gemm_tn_p', [H - half, N, rows, prev + half * 4, H, dPacked, out + half * N * 4, N]],
-    ]);
-  } else {
-    rt.exports.gemm_tn_p(H, N, rows, prev, H, dPacked, out, N);
-  }
+  splitGemm(rt, 'gemm_tn_p', H, N, rows, prev, H, dPacked, out, N);
   return rt.take(out, H * N);
 }
 
@@ -315,7 +318,6 @@ export function lstmBackward(a: LstmBackwardArgs): InputGradients {
     const dh = rt.alloc(B * H);
     const dc = rt.alloc(B * H);
     const dzt = rt.alloc(B * G);
-    const row = (ptr: number, stride: number): Arg => ({ ptr, stride });
     callRows(rt, 'lstm_backward', B, B * T * H * G, [
       T, H, Ut, row(c0, H), row(mask, T), REC_KIND[a.recurrentActivation], row(gates, T * G), row(cseq, T * H),
       row(dhseq, T * H), row(dhT, H), row(dcT, H), row(dz, T * G), row(dh0, H), row(dc0, H), row(dh, H), row(dc, H), row(dzt, G),
@@ -323,7 +325,7 @@ export function lstmBackward(a: LstmBackwardArgs): InputGradients {
     const prev = previousStates(rt, asF32(a.forward.sequence), asF32(a.h0), B, T, H);
     const dKernel = kernelGradient(rt, prev, dz, B * T, H, G, G, 0);
     return {
-      ...(a.input ? { input: projectionGradients(rt, B * T, G, dz, a.input) } : { dXp: rt.take(dz, B * T * G) }),
+      ...inputSideGradients(rt, B * T, G, dz, a.input),
       dKernel,
       dH0: rt.take(dh0, B * H),
       dC0: rt.take(dc0, B * H),
@@ -374,7 +376,6 @@ export function gruForward(a: GruForwardArgs): ForwardResult {
     const h = rt.alloc(B * H);
     const rh = rt.alloc(B * H);
     const hx = rt.alloc(B * H);
-    const row = (ptr: number, stride: number): Arg => ({ ptr, stride });
     callRows(rt, 'gru_forward', B, B * T * H * G, [
       T, H, row(xp, T * G), U, Uh, br, row(h0, H), row(mask, T), REC_KIND[a.recurrentActivation], a.resetAfter ? 1 : 0,
       row(hseq, T * H), row(hT, H), row(gates, T * G), row(aux, T * H), row(rec, G), row(h, H), row(rh, H), row(hx, H),
@@ -419,7 +420,6 @@ export function gruBackward(a: GruBackwardArgs): InputGradients {
     const dxt = rt.alloc(B * G);
     const dzr = rt.alloc(B * G);
     const drh = rt.alloc(B * H);
-    const row = (ptr: number, stride: number): Arg => ({ ptr, stride });
     callRows(rt, 'gru_backward', B, B * T * H * G, [
       T, H, Ut, row(h0, H), row(mask, T), REC_KIND[a.recurrentActivation], a.resetAfter ? 1 : 0, row(gates, T * G), row(aux, T * H),
       row(hseq, T * H), row(dhseq, T * H), row(dhT, H), row(dxp, T * G), row(drec, T * G), row(dh0, H), row(dh, H), row(dxt, G),
@@ -430,9 +430,7 @@ export function gruBackward(a: GruBackwardArgs): InputGradients {
     let dRecurrentBias: Float32Array | undefined;
     if (a.resetAfter) {
       dKernel = kernelGradient(rt, prev, drec, B * T, H, G, G, 0);
-      dRecurrentBias = new Float32Array(G);
-      const d = rt.view(drec, B * T * G);
-      for (let r = 0; r < B * T; r++) for (let j = 0; j < G; j++) dRecurrentBias[j]! += d[r * G + j]!;
+      dRecurrentBias = columnSums(rt, drec, B * T, G);
     } else {
       // z and r columns come from h_{t-1}; the candidate's from r * h_{t-1} (saved as aux).
       const zr = kernelGradient(rt, prev, drec, B * T, H, 2 * H, G, 0);
@@ -444,7 +442,7 @@ export function gruBackward(a: GruBackwardArgs): InputGradients {
       }
     }
     return {
-      ...(a.input ? { input: projectionGradients(rt, B * T, G, dxp, a.input) } : { dXp: rt.take(dxp, B * T * G) }),
+      ...inputSideGradients(rt, B * T, G, dxp, a.input),
       dKernel,
       dH0: rt.take(dh0, B * H),
       ...(dRecurrentBias ? { dRecurrentBias } : {}),
@@ -480,7 +478,6 @@ export function simpleForward(a: SimpleForwardArgs): ForwardResult {
     const hT = rt.alloc(B * H);
     const h = rt.alloc(B * H);
     const tmp = rt.alloc(B * H);
-    const row = (ptr: number, stride: number): Arg => ({ ptr, stride });
     callRows(rt, 'simple_forward', B, B * T * H * H, [
       T, H, row(xp, T * H), U, row(h0, H), row(mask, T), ACT_KIND[a.activation], row(hseq, T * H), row(hT, H), row(h, H), row(tmp, H),
     ]);
@@ -512,7 +509,6 @@ export function simpleBackward(a: SimpleBackwardArgs): InputGradients {
     const dh0 = rt.alloc(B * H);
     const dh = rt.alloc(B * H);
     const dat = rt.alloc(B * H);
-    const row = (ptr: number, stride: number): Arg => ({ ptr, stride });
     callRows(rt, 'simple_backward', B, B * T * H * H, [
       T, H, Ut, row(mask, T), ACT_KIND[a.activation], row(hseq, T * H), row(dhseq, T * H), row(dhT, H), row(da, T * H), row(dh0, H),
       row(dh, H), row(dat, H),
@@ -520,7 +516,7 @@ export function simpleBackward(a: SimpleBackwardArgs): InputGradients {
     const prev = previousStates(rt, asF32(a.forward.sequence), asF32(a.h0), B, T, H);
     const dKernel = kernelGradient(rt, prev, da, B * T, H, H, H, 0);
     return {
-      ...(a.input ? { input: projectionGradients(rt, B * T, H, da, a.input) } : { dXp: rt.take(da, B * T * H) }),
+      ...inputSideGradients(rt, B * T, H, da, a.input),
       dKernel,
       dH0: rt.take(dh0, B * H),
     };
@@ -548,16 +544,8 @@ export function gemmF32(a: ArrayLike<number>, b: ArrayLike<number>, M: number, K
       // A few rows (one sentence, one generation step): packing would cost as much as the product.
       rt.exports.gemm(M, N, K, A, Bm, C);
     } else {
-      const Bp = packed(rt, Bm, K, N);
-      if (M * N * K >= PARALLEL_MIN_WORK && rt.threads >= 2) {
-        const half = Math.ceil(M / 2);
-        rt.parallel([
-          ['gemm_p', [half, N, K, A, K, Bp, C, N]],
-          ['gemm_p', [M - half, N, K, A + half * K * 4, K, Bp, C + half * N * 4, N]],
-        ]);
-      } else {
-        rt.exports.gemm_p(M, N, K, A, K, Bp, C, N);
-      }
+      // M >= 16 here, so splitGemm's row minimum always holds.
+      splitGemm(rt, 'gemm_p', M, N, K, A, K, packed(rt, Bm, K, N), C, N);
     }
     if (activation === 'tanh') rt.exports.tanh_inplace(M * N, C);
     return rt.take(C, M * N);
