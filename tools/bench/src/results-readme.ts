@@ -490,10 +490,13 @@ function runIndex(): string {
     for (const run of runs) {
       const env = run.environment as Json | undefined;
       const isDefault = run === all;
-      rows.push({ file: `[results/${file}.json](../results/${file}.json)`, run: `${String(run.name)}${isDefault ? ' (default)' : ''}`, command: `\`${String(run.command)}\``, date: env ? String(env.date).slice(0, 10) : '', commit: env?.commit });
+      // Runs without a section of their own still show their main figure when they have one.
+      const dev = (run.metrics as Json | undefined)?.devAccuracy;
+      const figure = typeof dev === 'number' ? `GLUE dev ${fmt(dev * 100, 2)}%` : '';
+      rows.push({ file: `[results/${file}.json](../results/${file}.json)`, run: `${String(run.name)}${isDefault ? ' (default)' : ''}`, figure, command: `\`${String(run.command)}\``, date: env ? String(env.date).slice(0, 10) : '', commit: env?.commit });
     }
   }
-  return table(rows, [['file', 'file'], ['run', 'run'], ['command', 'command'], ['date', 'date'], ['commit', 'commit']]);
+  return table(rows, [['file', 'file'], ['run', 'run'], ['figure', 'figure'], ['command', 'command'], ['date', 'date'], ['commit', 'commit']]);
 }
 
 /** A handful of headline figures for README.md, each from the run that produced it. */
