@@ -157,6 +157,21 @@ function leading(src: Source, gates: number): Leading {
 }
 
 /**
+ * The kernel arguments every cell takes: the shape, the input side (from the leading tensors),
+ * and the recurrent kernel and h0 that follow them among the op's inputs.
+ */
+function sharedArgs(lead: Leading, inputs: tf.Tensor[], mask: Float32Array | undefined) {
+  const n = lead.tensors.length;
+  return { batch: lead.B, steps: lead.T, units: lead.H, kernel: values(inputs[n]!), h0: values(inputs[n + 1]!), mask, ...lead.args(inputs) };
+}
+
+/** Gradients every cell returns, in input order: the leading tensors', the recurrent kernel's and h0's. */
+function sharedGrads(lead: Leading, g: InputGradients, gates: number): tf.Tensor[] {
+  const { B, H } = lead;
+  return [...lead.grads(g), tf.tensor2d(g.dKernel, [H, gates * H]), tf.tensor2d(g.dH0, [B, H])];
+}
+
+/**
  * LSTM over a whole sequence as one differentiable op. `source` is the input projection
  * `x . W + b` for every step (gates i, f, c, o) or a {@link ProjectionTensors}; `kernel` is the
  * recurrent kernel `[H, 4H]`. Gradients flow to the source tensors, `kernel`, `h0` and `c0`.
@@ -171,18 +186,16 @@ export function lstmSequence(
 ): RecurrentOpResult {
   const lead = leading(source, 4);
   const { B, T, H } = lead;
-  const n = lead.tensors.length;
   const mask = maskValues(options.mask);
   const save = options.save ?? true;
   const op = customOp((...inputs) => {
-    const [kT, hT, cT] = inputs.slice(n);
-    const args = { batch: B, steps: T, units: H, kernel: values(kT!), h0: values(hT!), c0: values(cT!), mask, recurrentActivation, ...lead.args(inputs) };
+    const args = { ...sharedArgs(lead, inputs, mask), c0: values(inputs[lead.tensors.length + 2]!), recurrentActivation };
     let fwd = lstmForward({ ...args, save });
     const value = tf.tensor3d(pack(fwd, B, T, H), [B, T + 2, H]);
     const gradFunc = (dy: tf.Tensor) => {
       if (!fwd.saved) fwd = lstmForward({ ...args, save: true });
       const g = lstmBackward({ ...args, forward: fwd as ForwardResult & { saved: SavedActivations }, ...unpackGradient(values(dy), B, T, H, 2) });
-      return [...lead.grads(g), tf.tensor2d(g.dKernel, [H, 4 * H]), tf.tensor2d(g.dH0, [B, H]), tf.tensor2d(g.dC0!, [B, H])];
+      return [...sharedGrads(lead, g, 4), tf.tensor2d(g.dC0!, [B, H])];
     };
     return { value, gradFunc };
   });
@@ -212,16 +225,15 @@ export function gruSequence(
   const save = options.save ?? true;
   const op = customOp((...inputs) => {
     // customGrad appends its save function to the inputs: take only what was passed.
-    const [kT, hT] = inputs.slice(n);
     const brT = resetAfter ? inputs[n + 2] : undefined;
     const br = brT ? values(brT) : undefined;
-    const args = { batch: B, steps: T, units: H, kernel: values(kT!), h0: values(hT!), mask, recurrentActivation, resetAfter, ...(br ? { recurrentBias: br } : {}), ...lead.args(inputs) };
+    const args = { ...sharedArgs(lead, inputs, mask), recurrentActivation, resetAfter, ...(br ? { recurrentBias: br } : {}) };
     let fwd = gruForward({ ...args, save });
     const value = tf.tensor3d(pack(fwd, B, T, H), [B, T + 1, H]);
     const gradFunc = (dy: tf.Tensor) => {
       if (!fwd.saved) fwd = gruForward({ ...args, save: true });
       const g = gruBackward({ ...args, forward: fwd as ForwardResult & { saved: SavedActivations }, ...unpackGradient(values(dy), B, T, H, 1) });
-      const grads: tf.Tensor[] = [...lead.grads(g), tf.tensor2d(g.dKernel, [H, 3 * H]), tf.tensor2d(g.dH0, [B, H])];
+      const grads = sharedGrads(lead, g, 3);
       if (brT) grads.push(tf.tensor1d(g.dRecurrentBias!));
       return grads;
     };
@@ -241,16 +253,14 @@ export function simpleSequence(
 ): RecurrentOpResult {
   const lead = leading(source, 1);
   const { B, T, H } = lead;
-  const n = lead.tensors.length;
   const mask = maskValues(options.mask);
   const op = customOp((...inputs) => {
-    const [kT, hT] = inputs.slice(n);
-    const args = { batch: B, steps: T, units: H, kernel: values(kT!), h0: values(hT!), mask, activation, ...lead.args(inputs) };
+    const args = { ...sharedArgs(lead, inputs, mask), activation };
     const fwd = simpleForward(args);
     const value = tf.tensor3d(pack(fwd, B, T, H), [B, T + 1, H]);
     const gradFunc = (dy: tf.Tensor) => {
       const g = simpleBackward({ ...args, forward: fwd, ...unpackGradient(values(dy), B, T, H, 1) });
-      return [...lead.grads(g), tf.tensor2d(g.dKernel, [H, H]), tf.tensor2d(g.dH0, [B, H])];
+      return sharedGrads(lead, g, 1);
     };
     return { value, gradFunc };
   });
