@@ -37,8 +37,9 @@ describe('seqlab forecast', () => {
     const png = join(dir, 'airline.png');
     const r = await run(forecastCommand(), ['--csv', AIRLINE, '--horizon', '24', '--plot', png]);
     expect(r.exitCode).toBe(0);
-    expect(r.stdout).toContain('seasonal-naive forecast of Passengers (24 steps, fitted on 144 rows)');
-    expect(r.stdout).toContain('season: 12 (monthly data: one year is 12 steps)');
+    expect(r.stdout).toContain('auto forecast of Passengers (24 steps, fitted on 144 rows)');
+    // auto says which kind won its backtest on the 144 rows and by how much.
+    expect(r.stderr).toMatch(/seqlab: note: auto: \S+\(season=12\) had the lowest RMSE, [\d.]+, over 3 rolling-origin windows of 18 steps on the training rows, [\d.]+% below the runner-up/);
     expect(r.stdout).toMatch(/1961-12/);
     const bytes = readFileSync(png);
     expect(bytes.subarray(1, 4).toString()).toBe('PNG');
@@ -49,7 +50,7 @@ describe('seqlab forecast', () => {
     [['--csv', join(dir, 'nope.csv'), '--horizon', '3'], 3, /--csv: file not found: .*nope\.csv/],
     [['--csv', AIRLINE, '--horizon', '3', '--target', 'Sales'], 2, /column "Sales" not found; columns are Month, Passengers/],
     [['--csv', AIRLINE, '--horizon', 'soon'], 2, /--horizon: expected a positive integer, got "soon"/],
-    [['--csv', AIRLINE, '--horizon', '3', '--model', 'prophet'], 2, /--model: expected a forecaster, one of segrnn, .*; got "prophet"/],
+    [['--csv', AIRLINE, '--horizon', '3', '--model', 'prophet'], 2, /--model: expected a forecaster, one of auto, segrnn, .*; got "prophet"/],
     [['--csv', AIRLINE, '--horizon', '3', '--plot', join(dir, 'x.jpg')], 2, /--plot: the file name must end in .png or .svg/],
   ])('bad input %j -> exit %i', async (argv, code, message) => {
     const r = await run(forecastCommand(), argv);
@@ -252,5 +253,59 @@ describe('seqlab train forecaster', () => {
     const both = await run(trainForecasterCommand(), ['--data', AIRLINE, '--model', 'linear', '--horizon', '12', '--split', 'ett', '--test-split', '0.1', '--out', join(dir, 'x')]);
     expect(both.exitCode).toBe(2);
     expect(both.stderr).toMatch(/use either --split or --val-split\/--test-split, not both/);
+  });
+});
+
+describe('forecasting defaults: auto', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'seqlab-auto-cli-'));
+  /** Monthly counts with an 11-step cycle (not a calendar period), a trend and fixed-seed noise, as a CSV file. */
+  const cycleCsv = (): string => {
+    let x = 3;
+    const rand = () => (x = (Math.imul(x, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+    const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
+    const rows = Array.from({ length: 240 }, (_, t) => `${new Date(Date.UTC(2000, t, 1)).toISOString().slice(0, 10)},${Math.max(0, Math.round(6 + 0.08 * t + 10 * Math.sin((2 * Math.PI * t) / 11) + 2.5 * gauss()))}`);
+    const file = join(dir, 'cycle-11.csv');
+    writeFileSync(file, `month,count\n${rows.join('\n')}\n`);
+    return file;
+  };
+
+  it('forecast --help shows auto as the default model', async () => {
+    const r = await run(forecastCommand(), ['--help']);
+    expect(r.stdout).toMatch(/--model <name>[\s\S]*?\(default: "auto"\)/);
+  });
+
+  it.each([
+    ['the airline series', AIRLINE],
+    ['11-step cycle counts on monthly dates', 'cycle'],
+  ])('the default beats seasonal naive on the held-out tail of %s', async (_what, file) => {
+    const csv = file === 'cycle' ? cycleCsv() : file;
+    const args = ['--csv', csv, '--horizon', '24', '--holdout', '--json'];
+    const auto = JSON.parse((await run(forecastCommand(), args)).stdout);
+    const naive = JSON.parse((await run(forecastCommand(), [...args, '--model', 'seasonal-naive'])).stdout);
+    expect(auto.model).toBe('auto');
+    expect(auto.metrics.rmse).toBeLessThan(naive.metrics.rmse);
+    // Counts: no forecast and no interval bound below 0.
+    expect(Math.min(...auto.forecast.flatMap((r: { mean: number; intervals: Record<string, number[]> }) => [r.mean, ...Object.values(r.intervals).flat()]))).toBeGreaterThanOrEqual(0);
+  });
+
+  it('train forecaster defaults to auto and prints the candidates, the winner and why', async () => {
+    const { trainForecasterCommand } = await import('../src/commands/train-forecaster.js');
+    const r = await run(trainForecasterCommand(), ['--data', AIRLINE, '--horizon', '12', '--out', join(dir, 'air'), '--no-progress']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/trained auto \(chose [a-z-]+\) on 144 rows/);
+    expect(r.stdout).toMatch(/why: .* had the lowest RMSE/);
+    expect(r.stdout).toMatch(/seasonal-naive\(season=12\)/);
+  });
+
+  it('forecast and train forecaster say a binary file looks like one', async () => {
+    const { trainForecasterCommand } = await import('../src/commands/train-forecaster.js');
+    const bin = join(dir, 'model.bin');
+    writeFileSync(bin, Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x00, 0x01, 0x02, 0x00, 0xff]));
+    const f = await run(forecastCommand(), ['--csv', bin, '--horizon', '3']);
+    expect(f.exitCode).not.toBe(0);
+    expect(f.stderr).toMatch(/model\.bin: looks like a binary file/);
+    const t = await run(trainForecasterCommand(), ['--data', bin, '--horizon', '3', '--out', join(dir, 'x')]);
+    expect(t.exitCode).not.toBe(0);
+    expect(t.stderr).toMatch(/model\.bin: looks like a binary file/);
   });
 });

@@ -1,9 +1,9 @@
 import { Command } from 'commander';
-import type { BacktestResult, PanelEvaluation, SplitEvaluation, TimeSeries } from '@seqlab/forecast';
 import { z } from 'zod';
+import type { ForecastEvaluation } from '@seqlab/tasks';
 import { defineAction, emit, fmt, note, println, table } from '../cli.js';
 import { UsageError } from '../errors.js';
-import { ALL_FORECASTERS, GLOBAL_FORECASTERS, globalForecasterOptions, forecasterOptions, seasonLine } from '../forecasting.js';
+import { ALL_FORECASTERS, GLOBAL_FORECASTERS, seasonLine, tableOptions } from '../forecasting.js';
 import { commonSchema, existingDir, existingFile, fraction, intList, oneOf, parseOptions, positiveInt, seed } from '../options.js';
 import { csvReadOptions, seriesSchema, withSeriesOptions } from '../series-options.js';
 
@@ -36,14 +36,12 @@ const schema = commonSchema.merge(seriesSchema).extend({
   lookbacks: intList.optional(),
 });
 
-const isGlobal = (name: string) => (GLOBAL_FORECASTERS as readonly string[]).includes(name);
-
-/** `seqlab evaluate forecaster`: rolling-origin backtest of one or more forecasters. */
+/** `seqlab evaluate forecaster`: parse -> evaluate('forecast') per model -> print. */
 export function evaluateForecasterCommand(): Command {
   const cmd = new Command('forecaster')
     .description('backtest forecasters on a CSV series: W forecasts of H steps from rolling origins, pooled errors')
     .requiredOption('--data <file>', 'CSV file with a header row')
-    .option('--model <name>', `forecaster to backtest (repeatable to compare): ${ALL_FORECASTERS.join('|')} (${GLOBAL_FORECASTERS.join(', ')}: one global model across a panel)`, (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
+    .option('--model <name>', `forecaster to backtest (repeatable to compare; default seasonal-naive): ${ALL_FORECASTERS.join('|')} (${GLOBAL_FORECASTERS.join(', ')}: one global model across a panel)`, (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
     .option('--load <dir>', 'backtest the configuration of a saved forecaster (refitted at the origins); with --id-col/--wide, a saved global model scored on the rows that follow its training rows (e.g. the M4 test file)')
     .requiredOption('--horizon <n>', 'steps per forecast')
     .option('--lookback <n>', 'input window of window-based models')
@@ -68,281 +66,76 @@ export function evaluateForecasterCommand(): Command {
     const o = parseOptions(schema, opts);
     const data = existingFile(o.data, '--data');
     if (o.load && o.model) throw new UsageError('use either --model or --load, not both');
-    const fc = await import('@seqlab/forecast');
-    const { initBackend, setGlobalSeed } = await import('@seqlab/core');
-    const globalModel = (o.model ?? []).find(isGlobal);
-    if (globalModel && o.idCol === undefined && !o.wide) throw new UsageError(`${globalModel} is a global model fitted across many series: give a panel with --id-col (long file) or --wide (one series per row)`);
-    if (o.idCol !== undefined || o.wide) {
-      if (o.idCol !== undefined && o.wide) throw new UsageError('use either --id-col (long file) or --wide (one series per row), not both');
-      if (o.load) {
-        if (o.model) throw new UsageError('use either --model or --load, not both');
-        await scoreSavedGlobal(fc, data, o);
-        return;
-      }
-      if (o.split !== undefined) throw new UsageError('--id-col/--wide backtest each series with --model; --split is for one series');
-      await evaluatePanelCommand(fc, data, o, cmd.getOptionValueSource('windows') === 'cli');
-      return;
-    }
-    const series = fc.readCsvSeries(data, csvReadOptions(o));
+    if (o.idCol !== undefined && o.wide) throw new UsageError('use either --id-col (long file) or --wide (one series per row), not both');
+    const panel = o.idCol !== undefined || o.wide;
+    if (panel && o.split !== undefined) throw new UsageError('--id-col/--wide backtest each series with --model; --split is for one series');
     if (o.split !== undefined) {
       for (const flag of ['windows', 'step', 'refit'] as const) {
         if (cmd.getOptionValueSource(flag) === 'cli') throw new UsageError(`--${flag} belongs to the rolling backtest; with --split every --stride-th window of the test range is scored`);
       }
-      await evaluateSplit(fc, data, series, o);
-      return;
     }
-    const models = o.load
-      ? [await fc.loadForecaster(existingDir(o.load, '--load'))]
-      : (o.model ?? ['seasonal-naive']).map((name) => fc.createForecaster(name, forecasterOptions(fc, name, { ...o, series })));
-    const results: Array<{ model: string; options: unknown; seconds: number; origins: number[]; metrics: BacktestResult['metrics']; perWindow: BacktestResult['perWindow'] }> = [];
-    try {
-      for (const model of models) {
-        if (model.capabilities.neural) await initBackend();
-        setGlobalSeed(o.seed);
-        const t0 = performance.now();
-        const r = await model.backtest(series, { horizon: o.horizon, windows: o.windows, step: o.step, refit: o.refit });
-        results.push({
-          model: model.name,
-          options: model.options,
-          seconds: (performance.now() - t0) / 1000,
-          origins: r.origins,
-          metrics: r.metrics,
-          perWindow: r.perWindow,
-        });
-      }
-    } finally {
-      for (const m of models) m.dispose();
-    }
-    const season = fc.seasonFor({ hints: { season: o.season } }, series);
-    emit(o.json, { data, columns: series.columns, horizon: o.horizon, windows: o.windows, season, results }, () => {
-      println(`backtest of ${series.columns.join(', ')}: ${o.windows} windows of ${o.horizon} steps${o.refit ? ', refit at each origin' : ''}`);
-      const hasCoverage = results.some((r) => r.metrics.coverage !== undefined);
-      println(
-        table([
-          ['model', 'MAE', 'RMSE', 'sMAPE', ...(hasCoverage ? ['coverage'] : []), 'seconds'],
-          ...results.map((r) => [
-            r.model,
-            r.metrics.mae,
-            r.metrics.rmse,
-            r.metrics.smape,
-            ...(hasCoverage ? [r.metrics.coverage !== undefined ? fmt(r.metrics.coverage) : ''] : []),
-            r.seconds.toFixed(2),
-          ]),
-        ]),
-      );
-    });
+    const global = (o.model ?? []).find((m) => (GLOBAL_FORECASTERS as readonly string[]).includes(m));
+    if (global && !panel) throw new UsageError(`${global} is a global model fitted across many series: give a panel with --id-col (long file) or --wide (one series per row)`);
+    const { evaluate } = await import('@seqlab/tasks');
+    const options = {
+      ...tableOptions(csvReadOptions(o)), ...(o.wide ? { layout: 'wide' as const } : o.idCol !== undefined ? { idColumn: o.idCol } : {}),
+      horizon: o.horizon, refit: o.refit, seed: o.seed, stride: o.stride, scaler: o.scaler, level: o.level === 'none' ? null : o.level,
+      // A panel is scored once per series (the last H rows, as M4) unless --windows is given.
+      ...(!panel || cmd.getOptionValueSource('windows') === 'cli' ? { windows: o.windows } : {}),
+      ...Object.fromEntries(Object.entries({ step: o.step, split: o.split, season: o.season, lookback: o.lookback, epochs: o.epochs, secondSeason: o.secondSeason, seeds: o.seeds, lookbacks: o.lookbacks }).filter(([, v]) => v !== undefined)),
+      ...(o.progress ? { onNote: (line: string) => note(line) } : {}),
+    };
+    const results: ForecastEvaluation[] = [];
+    for (const model of o.load ? [existingDir(o.load, '--load')] : (o.model ?? ['seasonal-naive'])) results.push(await evaluate('forecast', model, data, options));
+    for (const r of results) for (const w of r.warnings) note(`seqlab: ${w}`);
+    emit(o.json, jsonOf(results, data, o), () => printResults(results, o));
   });
 }
 
 type Options = z.infer<typeof schema>;
 
-/**
- * `evaluate forecaster --split`: each model fitted on the training part (scaler fitted there),
- * validated and calibrated on the validation part, scored on every `--stride`-th window of the
- * test part, in normalised and original units.
- */
-async function evaluateSplit(fc: typeof import('@seqlab/forecast'), data: string, series: TimeSeries, o: Options): Promise<void> {
-  const { initBackend, setGlobalSeed } = await import('@seqlab/core');
-  const saved = o.load ? await fc.loadForecaster(existingDir(o.load, '--load')) : undefined;
-  // The data arrive scaled by a scaler fitted on the training rows; models must not rescale.
-  const models = saved
-    ? [fc.createForecaster(saved.name, { ...saved.options, scaler: 'none' })]
-    : (o.model ?? ['seasonal-naive']).map((name) => fc.createForecaster(name, { ...forecasterOptions(fc, name, { ...o, series }), scaler: 'none' }));
-  saved?.dispose();
-  const results: SplitEvaluation[] = [];
-  const season = fc.seasonFor({ hints: { season: o.season } }, series);
-  try {
-    // One context length for every model, so all are scored on the same windows.
-    const lookback = Math.max(...models.map((m) => m.requiredHistory));
-    const split = fc.splitBySpec(series, o.split!, lookback);
-    const b = split.bounds;
-    if (o.progress) {
-      note(`split ${o.split}: train rows [0, ${b.trainEnd}), validation [${b.trainEnd}, ${b.valEnd}), test [${b.valEnd}, ${b.testEnd}); ${b.lookback} rows of context`);
-    }
-    for (const model of models) {
-      if (model.capabilities.neural) await initBackend();
-      setGlobalSeed(o.seed);
-      let shown = 0;
-      const r = await fc.evaluateOnSplit(model, series, split, {
-        horizon: o.horizon,
-        stride: o.stride,
-        scaler: o.scaler,
-        level: o.level === 'none' ? null : o.level,
-        ...(o.season !== undefined ? { season: o.season } : {}),
-        onProgress: (done, total) => {
-          // A line per quarter of the windows: enough to see it move, little enough for logs.
-          if (o.progress && (done === total || done / total >= (shown + 1) / 4)) {
-            shown = Math.floor((4 * done) / total);
-            note(`${model.name}: scored ${done}/${total} windows`);
-          }
-        },
-        onEpoch: o.progress ? (log) => note(`${model.name}: epoch ${log.epoch} loss ${fmt(log.trainLoss)}${log.valLoss !== undefined ? ` val ${fmt(log.valLoss)}` : ''}`) : undefined,
-      });
-      if (r.warning) note(`seqlab: ${r.warning}`);
-      results.push(r);
-    }
-  } finally {
-    for (const m of models) m.dispose();
-  }
+/** The JSON of each mode: the figures of every model under `results`, what they share beside them. */
+function jsonOf(results: ForecastEvaluation[], data: string, o: Options): Record<string, unknown> {
   const first = results[0]!;
-  emit(o.json, { data, columns: series.columns, split: o.split, bounds: first.bounds, horizon: o.horizon, stride: o.stride, scaler: o.scaler, season, results }, () => {
-    const b = first.bounds;
-    println(`${series.columns.join(', ')}: split ${o.split} (train [0, ${b.trainEnd}), validation [${b.trainEnd}, ${b.valEnd}), test [${b.valEnd}, ${b.testEnd})), ${first.windows} windows of ${o.horizon} steps, stride ${o.stride}`);
-    println(`scaler: ${o.scaler}, fitted on the training rows; MASE season ${first.maseSeason.period} (${season.reason})`);
-    const level = results.find((r) => r.level !== undefined)?.level;
-    println(
-      table([
-        ['model', `MSE (${o.scaler})`, `MAE (${o.scaler})`, 'MSE', 'MAE', 'RMSE', 'sMAPE', 'MASE', ...(level ? [`coverage ${Math.round(level * 100)}%`] : []), 'seconds'],
-        ...results.map((r) => [
-          r.model,
-          r.normalised.mse.toFixed(4),
-          r.normalised.mae.toFixed(4),
-          r.original.mse,
-          r.original.mae,
-          r.original.rmse,
-          r.original.smape,
-          r.original.mase,
-          ...(level ? [r.original.coverage !== undefined ? fmt(r.original.coverage) : ''] : []),
-          (r.fitSeconds + r.scoreSeconds).toFixed(2),
-        ]),
-      ]),
-    );
-  });
-}
-
-/** `evaluate forecaster --id-col/--wide`: every series of a panel backtested, per series and on average. */
-async function evaluatePanelCommand(fc: typeof import('@seqlab/forecast'), data: string, o: Options, windowsGiven: boolean): Promise<void> {
-  const { initBackend, setGlobalSeed } = await import('@seqlab/core');
-  const read = csvReadOptions(o);
-  const panel = o.wide
-    ? fc.readWideCsv(data, { delimiter: read.delimiter, encoding: read.encoding })
-    : fc.readCsvPanel(data, { ...read, idColumn: o.idCol! });
-  // M4 scores one forecast of the last H rows per series; more windows only when asked.
-  const windows = windowsGiven ? o.windows : 1;
-  const seasonOf = (s: TimeSeries) => fc.seasonFor({ hints: { season: o.season } }, s).period;
-  const seasonReport = fc.seasonFor({ hints: { season: o.season } }, panel[0]!.series);
-  const maseSeason = o.season ?? seasonOf(panel[0]!.series) ?? 1;
-  const results: Array<{ model: string; seconds: number } & PanelEvaluation> = [];
-  for (const name of o.model ?? ['seasonal-naive']) {
-    if (isGlobal(name)) {
-      results.push(await evaluateGlobal(fc, name, panel, o, windows, o.season ?? seasonOf(panel[0]!.series)));
-      continue;
-    }
-    if (fc.ForecastPipeline.create(name).neural) await initBackend();
-    const t0 = performance.now();
-    let shown = 0;
-    const r = await fc.evaluatePanel(
-      panel,
-      (s) => {
-        const model = fc.createForecaster(name, forecasterOptions(fc, name, { ...o, series: s }));
-        setGlobalSeed(o.seed);
-        return model;
-      },
-      {
-        horizon: o.horizon,
-        windows,
-        ...(o.step !== undefined ? { step: o.step } : {}),
-        season: maseSeason,
-        onProgress: (done, total) => {
-          if (o.progress && (done === total || done / total >= (shown + 1) / 4)) {
-            shown = Math.floor((4 * done) / total);
-            note(`${name}: ${done}/${total} series`);
-          }
-        },
-      },
-    );
-    results.push({ model: name, ...r, seconds: (performance.now() - t0) / 1000 });
+  const layout = o.wide ? 'wide' : 'long';
+  if (first.mode === 'split') return { data, columns: first.columns, split: o.split, bounds: first.split!.bounds, horizon: o.horizon, stride: o.stride, scaler: o.scaler, season: first.season, results: results.map((r) => r.split) };
+  if (first.mode === 'panel-future') return { data, load: o.load, layout, series: first.panel!.series.length, horizon: first.horizon, windows: 1, maseSeason: first.panel!.maseSeason, results: results.map((r) => ({ model: r.model, ...r.panel, seconds: r.seconds })) };
+  if (first.panel) {
+    const p = first.panel;
+    return { data, layout, series: p.series.length + p.skipped.length, horizon: o.horizon, windows: p.windows, maseSeason: p.maseSeason, season: first.season, secondSeason: o.secondSeason ?? null, results: results.map((r) => ({ model: r.model, ...r.panel, seconds: r.seconds })) };
   }
-  const global = (o.model ?? []).some(isGlobal);
-  emit(o.json, { data, layout: o.wide ? 'wide' : 'long', series: panel.length, horizon: o.horizon, windows, maseSeason, season: seasonReport, secondSeason: o.secondSeason ?? null, results }, () => {
-    println(`${panel.length} series (${o.wide ? 'one per row' : `by ${o.idCol}`}): ${windows} window${windows > 1 ? 's' : ''} of ${o.horizon} steps each; means over series, MASE season ${maseSeason}`);
-    if (global && seasonReport.period !== undefined) println(seasonLine(seasonReport, o.secondSeason));
-    const hasCoverage = results.some((r) => r.aggregate.coverage !== undefined);
-    println(
-      table([
-        ['model', 'series', 'MAE', 'RMSE', 'sMAPE', 'MASE', ...(hasCoverage ? ['coverage'] : []), 'skipped'],
-        ...results.map((r) => [
-          r.model,
-          r.aggregate.series,
-          r.aggregate.mae,
-          r.aggregate.rmse,
-          r.aggregate.smape,
-          r.aggregate.mase,
-          ...(hasCoverage ? [r.aggregate.coverage !== undefined ? fmt(r.aggregate.coverage) : ''] : []),
-          r.skipped.length,
-        ]),
-      ]),
-    );
-    for (const r of results) if (r.skipped.length) note(`${r.model}: skipped ${r.skipped.length} series, e.g. ${r.skipped[0]!.id}: ${r.skipped[0]!.reason}`);
-  });
+  return { data, columns: first.columns, horizon: o.horizon, windows: first.backtest!.windows, season: first.season, results: results.map((r) => ({ model: r.model, options: r.options, seconds: r.seconds, ...r.backtest })) };
 }
 
-/**
- * A global model backtested on a panel: one fit across every series' rows before its origin (the
- * last `--horizon` rows of each by default), each series scored, intervals from the held-out
- * windows before the origins pooled across the panel.
- */
-async function evaluateGlobal(
-  fc: typeof import('@seqlab/forecast'),
-  name: string,
-  panel: import('@seqlab/forecast').PanelSeries[],
-  o: Options,
-  windows: number,
-  season: number | undefined,
-): Promise<{ model: string; seconds: number } & PanelEvaluation> {
-  const { initBackend, setGlobalSeed } = await import('@seqlab/core');
-  if (season === undefined) throw new UsageError(`${name} needs --season: the series have no dates to infer it from`);
-  await initBackend();
-  setGlobalSeed(o.seed);
-  const options = {
-    ...globalForecasterOptions({ ...o, season }),
-    ...(o.seeds ? { seeds: o.seeds } : {}),
-    ...(o.lookbacks ? { lookbacks: o.lookbacks } : {}),
-  };
-  const model = fc.createGlobalForecaster(name, options);
-  const t0 = performance.now();
-  const r = await model.backtest(panel, {
-    horizon: o.horizon,
-    windows,
-    ...(o.step !== undefined ? { step: o.step } : {}),
-    season,
-    level: o.level === 'none' ? null : o.level,
-    fit: {
-      onEpoch: o.progress ? (log) => note(`${name} member ${log.member + 1}: epoch ${log.epoch} loss ${fmt(log.trainLoss)}${log.valLoss !== undefined ? ` val ${fmt(log.valLoss)}` : ''}`) : undefined,
-    },
-  });
-  return { model: name, ...r, seconds: (performance.now() - t0) / 1000 };
-}
-
-/**
- * `evaluate forecaster --load <global model> --wide/--id-col`: the saved model's forecasts from
- * the end of its training rows, scored against the file's rows (the first `--horizon` of each
- * series) - the M4 protocol of a train file and a test file.
- */
-async function scoreSavedGlobal(fc: typeof import('@seqlab/forecast'), data: string, o: Options): Promise<void> {
-  const { initBackend } = await import('@seqlab/core');
-  const dir = existingDir(o.load!, '--load');
-  const read = csvReadOptions(o);
-  const panel = (o.wide ? fc.readWideCsv(data, { delimiter: read.delimiter, encoding: read.encoding }) : fc.readCsvPanel(data, { ...read, idColumn: o.idCol! })).map((p) => ({
-    id: p.id,
-    series: { ...p.series, values: p.series.values.map((v) => v.subarray(0, o.horizon)) },
-  }));
-  await initBackend();
-  const model = await fc.loadGlobalForecaster(dir);
-  try {
-    const t0 = performance.now();
-    const r = await model.scoreFuture(panel, { level: o.level === 'none' ? null : o.level });
-    const results = [{ model: model.name, ...r, seconds: (performance.now() - t0) / 1000 }];
-    emit(o.json, { data, load: dir, layout: o.wide ? 'wide' : 'long', series: panel.length, horizon: r.horizon, windows: 1, maseSeason: r.maseSeason, results }, () => {
-      println(`${panel.length} series (${o.wide ? 'one per row' : `by ${o.idCol}`}): ${model.name} from ${dir} forecasts ${r.horizon} steps from the end of its training rows, scored on ${data}; means over series, MASE season ${r.maseSeason}`);
-      println(
-        table([
-          ['model', 'series', 'MAE', 'RMSE', 'sMAPE', 'MASE', ...(r.aggregate.coverage !== undefined ? ['coverage'] : [])],
-          [model.name, r.aggregate.series, r.aggregate.mae, r.aggregate.rmse, r.aggregate.smape, r.aggregate.mase, ...(r.aggregate.coverage !== undefined ? [fmt(r.aggregate.coverage)] : [])],
-        ]),
-      );
-    });
-  } finally {
-    model.dispose();
+function printResults(results: ForecastEvaluation[], o: Options): void {
+  const first = results[0]!;
+  if (first.mode === 'split') {
+    const b = first.split!.bounds;
+    println(`${first.columns!.join(', ')}: split ${o.split} (train [0, ${b.trainEnd}), validation [${b.trainEnd}, ${b.valEnd}), test [${b.valEnd}, ${b.testEnd})), ${first.split!.windows} windows of ${first.horizon} steps, stride ${o.stride}`);
+    println(`scaler: ${o.scaler}, fitted on the training rows; MASE season ${first.split!.maseSeason.period} (${first.season?.reason})`);
+    const level = results.find((r) => r.split!.level !== undefined)?.split!.level;
+    println(table([
+      ['model', `MSE (${o.scaler})`, `MAE (${o.scaler})`, 'MSE', 'MAE', 'RMSE', 'sMAPE', 'MASE', ...(level ? [`coverage ${Math.round(level * 100)}%`] : []), 'seconds'],
+      ...results.map((r) => { const s = r.split!; return [r.model, s.normalised.mse.toFixed(4), s.normalised.mae.toFixed(4), s.original.mse, s.original.mae, s.original.rmse, s.original.smape, s.original.mase, ...(level ? [s.original.coverage !== undefined ? fmt(s.original.coverage) : ''] : []), r.seconds.toFixed(2)]; }),
+    ]));
+    return;
   }
+  if (first.panel) {
+    const p = first.panel;
+    println(`${p.series.length + p.skipped.length} series (${o.wide ? 'one per row' : `by ${o.idCol}`}): ${p.windows} window${p.windows > 1 ? 's' : ''} of ${p.horizon} steps each; means over series, MASE season ${p.maseSeason}`);
+    if (first.season?.period !== undefined && results.some((r) => r.options !== undefined)) println(seasonLine(first.season, o.secondSeason));
+    const hasCoverage = results.some((r) => r.panel!.aggregate.coverage !== undefined);
+    println(table([
+      ['model', 'series', 'MAE', 'RMSE', 'sMAPE', 'MASE', ...(hasCoverage ? ['coverage'] : []), 'skipped'],
+      ...results.map((r) => { const a = r.panel!.aggregate; return [r.model, a.series, a.mae, a.rmse, a.smape, a.mase, ...(hasCoverage ? [a.coverage !== undefined ? fmt(a.coverage) : ''] : []), r.panel!.skipped.length]; }),
+    ]));
+    for (const r of results) if (r.panel!.skipped.length) note(`${r.model}: skipped ${r.panel!.skipped.length} series, e.g. ${r.panel!.skipped[0]!.id}: ${r.panel!.skipped[0]!.reason}`);
+    return;
+  }
+  println(`backtest of ${first.columns!.join(', ')}: ${first.backtest!.windows} windows of ${first.horizon} steps${o.refit ? ', refit at each origin' : ''}`);
+  const hasCoverage = results.some((r) => r.backtest!.metrics.coverage !== undefined);
+  println(table([
+    ['model', 'MAE', 'RMSE', 'sMAPE', ...(hasCoverage ? ['coverage'] : []), 'seconds'],
+    ...results.map((r) => { const m = r.backtest!.metrics; return [r.model, m.mae, m.rmse, m.smape, ...(hasCoverage ? [m.coverage !== undefined ? fmt(m.coverage) : ''] : []), r.seconds.toFixed(2)]; }),
+  ]));
 }

@@ -131,6 +131,8 @@ async function evaluateSplit(src: { kind: string } | { dir: string }, series: Ti
   const model = await forecasterFor(src, series, o, { scaler: 'none' });
   try {
     const split = fc.splitBySpec(series, o.split!, model.requiredHistory);
+    const b = split.bounds;
+    o.onNote?.(`split ${o.split}: train rows [0, ${b.trainEnd}), validation [${b.trainEnd}, ${b.valEnd}), test [${b.valEnd}, ${b.testEnd}); ${b.lookback} rows of context`);
     let shown = 0;
     const r = await fc.evaluateOnSplit(model, series, split, {
       horizon: o.horizon,
