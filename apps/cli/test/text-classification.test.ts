@@ -220,7 +220,7 @@ describe('multi-label and long texts', () => {
     const res = JSON.parse(c.stdout).results[0];
     const thresholdOf = (label: string) => config.thresholds[config.classes.indexOf(label)];
     expect(res.predicted).toEqual(res.labels.filter((l: { label: string; score: number }) => l.score >= thresholdOf(l.label)).map((l: { label: string }) => l.label));
-  }, 120_000);
+  }, 240_000);
 
   it('trains a recurrent multi-label model; classify lists label sets, evaluate prints per-label P/R/F1 and thresholds', async () => {
     const out = join(root, 'multi-rnn');
@@ -321,5 +321,41 @@ describe('multi-label and long texts', () => {
     const ev = JSON.parse(e.stdout);
     expect(ev.truncated).toBeGreaterThan(0);
     expect(ev.count).toBe(100);
+  }, 60_000);
+});
+
+describe('train classifier: the run folder and --resume', () => {
+  it('keeps DIR.run with --keep-checkpoints, refuses to start over without --force, and --resume DIR continues with more epochs', async () => {
+    const out = join(root, 'resumed');
+    const args = ['--data', trainCsv, '--out', out, '--model', 'rnn', '--limit', '400', ...TINY, '--patience', '0'];
+    const first = await run(trainClassifierCommand(), [...args, '--epochs', '1', '--keep-checkpoints', '--json']);
+    expect(first.exitCode).toBe(0);
+    expect(existsSync(join(`${out}.run`, 'run.json'))).toBe(true);
+    expect(existsSync(join(`${out}.run`, 'state.json'))).toBe(true);
+    expect(readdirSync(out)).not.toContain('state.json');
+    const again = await run(trainClassifierCommand(), [...args, '--epochs', '1']);
+    expect(again.exitCode).toBe(2);
+    expect(again.stderr).toMatch(/holds the checkpoints of a training run; continue it with --resume .* or start over with --force/);
+    const resumed = await run(trainClassifierCommand(), ['--resume', out, '--epochs', '2', '--json']);
+    expect(resumed.stderr).not.toMatch(/seqlab:/);
+    expect(resumed.exitCode).toBe(0);
+    const s = JSON.parse(resumed.stdout);
+    expect(s).toMatchObject({ kind: 'rnn', resumedFromEpoch: 1, epochsCompleted: 2, trainRows: JSON.parse(first.stdout).trainRows });
+    expect(s.history.map((h: { epoch: number }) => h.epoch)).toEqual([0, 1]);
+    // The resumed run reuses the first run's flags, --keep-checkpoints among them.
+    expect(JSON.parse(readFileSync(join(`${out}.run`, 'state.json'), 'utf8')).epoch).toBe(2);
+  }, 120_000);
+
+  it('prints a closing hint that is a whole command, the example text quoted for the shell', async () => {
+    const out = join(root, 'hint');
+    const r = await run(trainClassifierCommand(), ['--data', trainCsv, '--out', out, '--model', 'tfidf-lr', '--limit', '300']);
+    expect(r.exitCode).toBe(0);
+    const hint = r.stdout.split('\n').find((l) => l.includes('try: '))!;
+    const match = /try: npm run seqlab -- classify --model '([^']+)' '((?:[^']|'\\'')*)'$/.exec(hint);
+    expect(match, hint).not.toBeNull();
+    const text = match![2]!.replace(/'\\''/g, "'");
+    expect(text.length).toBeLessThanOrEqual(80);
+    expect(train.some((row) => row.question === text)).toBe(true);
+    expect(r.stdout).toMatch(/^kept tfidf-lr: tfidf-lr was the only kind asked for$/m);
   }, 60_000);
 });

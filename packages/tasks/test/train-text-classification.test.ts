@@ -163,7 +163,7 @@ describe("train('text-classification') checks and controls", () => {
     expect(readdirSync(out)).not.toContain('state.json');
     expect(existsSync(path.join(`${out}.run`, 'state.json'))).toBe(true);
     expect(first.report.details.epochsCompleted).toBe(1);
-    await expect(train('text-classification', small, { out, model: 'rnn', ...TINY, epochs: 2 })).rejects.toThrow(/holds an unfinished training run; pass resume: true/);
+    await expect(train('text-classification', small, { out, model: 'rnn', ...TINY, epochs: 2 })).rejects.toThrow(/holds the checkpoints of a training run; pass resume: true to continue it or overwrite: true/);
     const second = await train('text-classification', small, { out, model: 'rnn', ...TINY, epochs: 2, patience: 0, resume: true });
     expect(second.report.details.resumedFromEpoch).toBe(1);
     expect(second.report.details.history.map((h) => h.epoch)).toEqual([0, 1]);

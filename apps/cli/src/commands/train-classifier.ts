@@ -31,7 +31,7 @@ export function trainClassifierCommand(): Command {
       throw new UsageError(`--encoder use: --model ${o.model} reads no sentence vectors; use --model use, hybrid or auto (or drop --encoder)`);
     }
     if (!resumeDir && !o.force && existsSync(join(runDir, 'state.json'))) {
-      throw new UsageError(`${runDir} holds an unfinished training run; continue it with --resume ${o.out} or start over with --force`);
+      throw new UsageError(`${runDir} holds the checkpoints of a training run; continue it with --resume ${o.out} or start over with --force`);
     }
     const { train, readLabelledRows } = await import('@seqlab/tasks');
     const { writeJsonAtomic } = await import('@seqlab/core');

@@ -38,7 +38,7 @@ async function prepareRunFolder(out: string, dir: string, o: ResolvedTextClassif
     throw new BadInputError(`checkpointDir ${dir} is inside the model folder ${out}; put the run folder beside it (default ${defaultCheckpointDir(out)})`);
   }
   if (o.resume || !existsSync(path.join(dir, 'state.json'))) return;
-  if (!o.overwrite) throw new BadInputError(`checkpointDir ${dir} holds an unfinished training run; pass resume: true to continue it or overwrite: true to start over`);
+  if (!o.overwrite) throw new BadInputError(`checkpointDir ${dir} holds the checkpoints of a training run; pass resume: true to continue it or overwrite: true to start over`);
   await removeRunEntries(dir, ['last', 'last-ema', 'best', 'state.json']);
 }
 
