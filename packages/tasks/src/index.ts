@@ -93,3 +93,4 @@ export { checkForecastOptions, createSeries, forecastCost, forecasterOptionsFor,
 export { checkPromptLength, generationSteps } from '@seqlab/rnn';
 export { forecastCsv, forecastPanelCsv, type ForecastCsvOptions, type ForecastCsvResult, type ForecastPanelCsvOptions, type ForecastPanelCsvResult, type ForecastRow } from './forecast-run.js';
 export type { Forecast, PanelForecastResult, PanelSeries, SeasonReport, AutoChoice, DateGapReport, SplitEvaluation, PanelEvaluation } from '@seqlab/forecast';
+export { embeddingPipelineFromEncoderFolder } from './encoder-folder.js';
