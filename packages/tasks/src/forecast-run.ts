@@ -140,7 +140,7 @@ export async function forecastPanelCsv(csv: string, o: ForecastPanelCsvOptions):
   const model = await pipeline('forecast', o.load);
   try {
     if (!model.global) {
-      throw new BadInputError(`${o.load} holds a per-series forecaster (${model.kind}); a panel needs a global model (train one with \`seqlab train forecaster --model es-hybrid --id-col/--wide\`)`);
+      throw new BadInputError(`${o.load} holds a per-series forecaster (${model.kind}); --id-col/--wide need a global model (train one with \`seqlab train forecaster --model es-hybrid --id-col/--wide\`)`);
     }
     const result = await model.runPanel(read.panel, {
       horizon: o.horizon,

@@ -87,3 +87,29 @@ describe("evaluate('forecast')", () => {
     await expect(evaluate('forecast', 'naive', AIRLINE, { horizon: 3, windowz: 2 } as never)).rejects.toThrow(/unknown option "windowz"/);
   });
 });
+
+describe("train('forecast') on a panel", () => {
+  it('auto scores the one-member global model against a seeds x look-backs ensemble on the last training window, names per-series naive as reference, and saves the better', async () => {
+    const panel = Array.from({ length: 6 }, (_, i) => ({
+      id: `S${i + 1}`,
+      values: Array.from({ length: 84 }, (_, t) => 50 + 10 * i + 8 * Math.sin((2 * Math.PI * t) / 7) + 0.2 * t),
+      dates: Array.from({ length: 84 }, (_, t) => new Date(Date.UTC(2021, 0, 1 + t)).toISOString().slice(0, 10)),
+    }));
+    const { dir, report } = await train('forecast', panel, { out: path.join(tmp, 'panel'), horizon: 7, epochs: 2, seeds: [1, 2], seed: 1 });
+    expect(report.details.global).toBe(true);
+    expect(report.kind).toBe('es-hybrid');
+    const [single, ensemble, naive] = report.candidates;
+    expect(single!.kind).toBe('es-hybrid(1 member)');
+    expect(ensemble!.kind).toBe('es-hybrid(seeds 1,2 x look-backs 7, 2 epochs)');
+    expect(naive!.kind).toBe('naive (per series, reference)');
+    const best = single!.metrics.smape! <= ensemble!.metrics.smape! ? single! : ensemble!;
+    expect(report.reason.startsWith(best.kind)).toBe(true);
+    expect(report.details.options).toEqual(best.settings);
+    const p = await pipeline('forecast', dir);
+    try {
+      expect(p.global).toBe(true);
+    } finally {
+      p.dispose();
+    }
+  });
+});

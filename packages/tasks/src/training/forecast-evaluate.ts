@@ -195,7 +195,7 @@ async function backtestGlobal(kind: string, panel: PanelSeries[], o: ForecastEva
   const fc = await import('@seqlab/forecast');
   const { initBackend } = await import('@seqlab/core');
   const season = await panelSeason(panel, o);
-  if (season.period === undefined) throw new BadInputError(`evaluate forecast: ${kind} needs season: the series have no dates to infer it from`);
+  if (season.period === undefined) throw new BadInputError(`evaluate forecast: ${kind} needs --season: the series have no dates to infer it from (option season)`);
   await initBackend();
   const options = globalForecasterOptions({ ...o, seed: o.seed ?? 42 }, season.period);
   const model = fc.createGlobalForecaster(kind, options);

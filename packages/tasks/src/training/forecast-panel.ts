@@ -84,7 +84,7 @@ export async function trainPanel(panel: PanelSeries[], source: string, model: st
   if (model !== 'auto' && !fc.isGlobalForecaster(model)) throw new BadInputError(`train forecast: a panel trains one global model across the series: model ${fc.GLOBAL_FORECASTER_NAMES.join('|')} or auto, not ${model}`);
   const seasonReport = fc.seasonFor({ hints: { season: o.season } }, panel[0]!.series);
   const season = seasonReport.period;
-  if (season === undefined) throw new BadInputError(`train forecast: ${model} on a panel needs season: the series have no dates to infer it from`);
+  if (season === undefined) throw new BadInputError(`train forecast: ${model} needs --season: the series have no dates to infer it from (option season)`);
   await initBackend();
   setGlobalSeed(o.seed ?? 1);
   const history: CurvePoint[] = [];
