@@ -1,17 +1,6 @@
 import { InputError } from './errors.js';
 
 /**
- * The labels of a file in a model's class names: sentiment models name their classes
- * negative/positive while SST-2-style files say 0/1 (or neg/pos), so those are mapped when the
- * model is a negative/positive classifier. Other labels are kept as they are.
- */
-export function labelsForModel(labels: string[][], classes: readonly string[]): string[][] {
-  if (classes.length !== 2 || classes[0] !== 'negative' || classes[1] !== 'positive') return labels;
-  const map: Record<string, string> = { '0': 'negative', '1': 'positive', neg: 'negative', pos: 'positive' };
-  return labels.map((ls) => ls.map((l) => map[l.toLowerCase()] ?? l));
-}
-
-/**
  * A file whose first row does not look like column names is refused unless the user said it
  * has none (`--no-header`): reading it either way without a word is how a header-less file was
  * once trained on with its first text as a "column name". Detection stays (the library reads
