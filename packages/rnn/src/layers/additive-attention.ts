@@ -1,10 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { positiveInt } from '../errors.js';
-import { attentionOutputMask, attentionOutputShape, maskAt, maskedSoftmax } from './masking.js';
-
-type Shape = (number | null)[];
-type Kwargs = Record<string, unknown>;
+import { attendToValues, attentionOutputMask, attentionOutputShape, type Kwargs, type Shape } from './masking.js';
 
 /** Arguments of {@link AdditiveAttention}. */
 export interface AdditiveAttentionArgs {
@@ -69,10 +66,7 @@ export class AdditiveAttention extends tfl.layers.Layer {
       const kp = tf.reshape(tf.matMul(tf.reshape(k, [b * tv, dk]), this.wk.read()), [b, 1, tv, this.units]);
       const hidden = tf.tanh(tf.add(tf.add(qp, kp), this.bias.read()));
       const scores = tf.sum(tf.mul(hidden, this.v.read()), -1); // [b, tq, tv]
-      const vMask = maskAt(kwargs.mask, 1);
-      const weights = maskedSoftmax(scores, vMask ? tf.expandDims(vMask, 1) : null);
-      const out = tf.matMul(weights, v!);
-      return this.returnAttentionWeights ? [out, weights] : out;
+      return attendToValues(scores, v!, kwargs.mask, this.returnAttentionWeights);
     });
   }
 

@@ -1,10 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { positiveInt } from '../errors.js';
-import { maskAt, maskedSoftmax, single } from './masking.js';
-
-type Shape = (number | null)[];
-type Kwargs = Record<string, unknown>;
+import { maskAt, maskedSoftmax, single, singleShape, type Kwargs, type Shape } from './masking.js';
 
 /** Arguments of {@link AttentionPooling}. */
 export interface AttentionPoolingArgs {
@@ -37,7 +34,7 @@ export class AttentionPooling extends tfl.layers.Layer {
   }
 
   override build(inputShape: Shape | Shape[]): void {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+    const shape = singleShape(inputShape);
     const features = shape[shape.length - 1];
     if (typeof features !== 'number') throw new Error(`AttentionPooling: the last input dimension must be known, got shape ${JSON.stringify(shape)}`);
     this.kernel = this.addWeight('kernel', [features, this.units], 'float32', tfl.initializers.glorotUniform({}));
@@ -47,7 +44,7 @@ export class AttentionPooling extends tfl.layers.Layer {
   }
 
   override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+    const shape = singleShape(inputShape);
     const pooled = [shape[0]!, shape[shape.length - 1]!];
     return this.returnAttentionWeights ? [pooled, [shape[0]!, shape[1]!]] : pooled;
   }

@@ -1,9 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { attentionOutputMask, attentionOutputShape, maskAt, maskedSoftmax } from './masking.js';
-
-type Shape = (number | null)[];
-type Kwargs = Record<string, unknown>;
+import { attendToValues, attentionOutputMask, attentionOutputShape, type Kwargs, type Shape } from './masking.js';
 
 /** Arguments of {@link DotProductAttention}. */
 export interface DotProductAttentionArgs {
@@ -47,10 +44,7 @@ export class DotProductAttention extends tfl.layers.Layer {
       const k = k0 ?? v!;
       let scores = tf.matMul(q!, k, false, true);
       if (this.scaled) scores = tf.div(scores, Math.sqrt(k.shape[k.shape.length - 1]!));
-      const vMask = maskAt(kwargs.mask, 1);
-      const weights = maskedSoftmax(scores, vMask ? tf.expandDims(vMask, 1) : null);
-      const out = tf.matMul(weights, v!);
-      return this.returnAttentionWeights ? [out, weights] : out;
+      return attendToValues(scores, v!, kwargs.mask, this.returnAttentionWeights);
     });
   }
 

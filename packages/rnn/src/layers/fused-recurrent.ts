@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { gruSequence, lstmSequence, recurrentKernelsAvailable, simpleSequence, UnsupportedError, type RecurrentActivation, type SimpleActivation } from '@seqlab/core';
+import type { Kwargs } from './masking.js';
 
 // Fused LSTM / GRU / SimpleRNN: subclasses of tf.layers' own recurrent layers whose `call` runs
 // the whole sequence through @seqlab/core's WebAssembly kernels (one op and one tape entry per
@@ -12,7 +13,6 @@ import { gruSequence, lstmSequence, recurrentKernelsAvailable, simpleSequence, U
 // not cover (stateful layers, recurrent dropout while training, other activations) takes the
 // stock path of the parent class, unchanged.
 
-type Kwargs = Record<string, unknown>;
 type RnnClass = (new (args: never) => tfl.RNN) & { className: string };
 
 const STOCK_NAMES = ['LSTM', 'GRU', 'SimpleRNN'] as const;
@@ -166,6 +166,16 @@ export type FusedGRUArgs = Omit<Parameters<typeof tfl.layers.gru>[0], 'implement
 /** Arguments of {@link FusedSimpleRNN}. */
 export type FusedSimpleRNNArgs = Omit<Parameters<typeof tfl.layers.simpleRNN>[0], 'implementation'> & FusedRecurrentArgs;
 
+/** Runs a call on the fused kernels when the layer uses them and they cover it, else on the stock path. */
+function fusedOrStock(layer: tfl.RNN & { fusedImplementation: RecurrentImplementation }, cell: 'lstm' | 'simple', inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs, stock: () => tf.Tensor | tf.Tensor[]): tf.Tensor | tf.Tensor[] {
+  return tf.tidy(() => (layer.fusedImplementation === 'fused' ? fusedCall(layer as unknown as RnnFields, cell, inputs, kwargs) : undefined) ?? stock());
+}
+
+/** The stock layer's config, marked when the layer was asked to take the stock path. */
+function withImplementation(config: tf.serialization.ConfigDict, implementation: RecurrentImplementation): tf.serialization.ConfigDict {
+  return implementation === 'stock' ? { ...config, implementation: 'stock' } : config;
+}
+
 /** tf.layers' LSTM, run by whole-sequence kernels; weights and config identical to the stock layer. */
 export class FusedLSTM extends STOCK.LSTM {
   static override className = 'LSTM';
@@ -175,11 +185,10 @@ export class FusedLSTM extends STOCK.LSTM {
     this.fusedImplementation = implementationOf(args);
   }
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
-    return tf.tidy(() => (this.fusedImplementation === 'fused' ? fusedCall(this as unknown as RnnFields, 'lstm', inputs, kwargs) : undefined) ?? super.call(inputs, kwargs));
+    return fusedOrStock(this, 'lstm', inputs, kwargs, () => super.call(inputs, kwargs));
   }
   override getConfig(): tf.serialization.ConfigDict {
-    const config = super.getConfig();
-    return this.fusedImplementation === 'stock' ? { ...config, implementation: 'stock' } : config;
+    return withImplementation(super.getConfig(), this.fusedImplementation);
   }
 }
 
@@ -244,8 +253,7 @@ export class FusedGRU extends STOCK.GRU {
   }
   override getConfig(): tf.serialization.ConfigDict {
     const config = super.getConfig();
-    const withReset = this.resetAfter ? { ...config, resetAfter: true } : config;
-    return this.fusedImplementation === 'stock' ? { ...withReset, implementation: 'stock' } : withReset;
+    return withImplementation(this.resetAfter ? { ...config, resetAfter: true } : config, this.fusedImplementation);
   }
 }
 
@@ -258,11 +266,10 @@ export class FusedSimpleRNN extends STOCK.SimpleRNN {
     this.fusedImplementation = implementationOf(args);
   }
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
-    return tf.tidy(() => (this.fusedImplementation === 'fused' ? fusedCall(this as unknown as RnnFields, 'simple', inputs, kwargs) : undefined) ?? super.call(inputs, kwargs));
+    return fusedOrStock(this, 'simple', inputs, kwargs, () => super.call(inputs, kwargs));
   }
   override getConfig(): tf.serialization.ConfigDict {
-    const config = super.getConfig();
-    return this.fusedImplementation === 'stock' ? { ...config, implementation: 'stock' } : config;
+    return withImplementation(super.getConfig(), this.fusedImplementation);
   }
 }
 

@@ -1,10 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { positiveInt } from '../errors.js';
-import { maskAt, single } from './masking.js';
-
-type Shape = (number | null)[];
-type Kwargs = Record<string, unknown>;
+import { maskAt, single, singleShape, type Kwargs, type Shape } from './masking.js';
 
 /** Arguments of {@link MaskedConv1D}. */
 export interface MaskedConv1DArgs {
@@ -39,7 +36,7 @@ export class MaskedConv1D extends tfl.layers.Layer {
   }
 
   override build(inputShape: Shape | Shape[]): void {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+    const shape = singleShape(inputShape);
     const d = shape[shape.length - 1] as number;
     this.kernel = this.addWeight('kernel', [this.kernelSize, d, this.filters], 'float32', tfl.initializers.glorotUniform({}));
     this.bias = this.addWeight('bias', [this.filters], 'float32', tfl.initializers.zeros());
@@ -47,7 +44,7 @@ export class MaskedConv1D extends tfl.layers.Layer {
   }
 
   override computeOutputShape(inputShape: Shape | Shape[]): Shape {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+    const shape = singleShape(inputShape);
     return [shape[0]!, shape[1]!, this.filters];
   }
 

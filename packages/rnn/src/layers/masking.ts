@@ -30,7 +30,16 @@ export function maskAt(mask: unknown, i: number): tf.Tensor | null {
   return i === 0 ? (mask as tf.Tensor) : null;
 }
 
-type Shape = (number | null)[];
+/** A layer input or output shape (tfjs-layers' `Shape`: null for unknown sizes). */
+export type Shape = (number | null)[];
+
+/** The kwargs tfjs-layers passes to `call` (the `mask`, `training`). */
+export type Kwargs = Record<string, unknown>;
+
+/** The shape of a layer's one input, which tfjs may pass wrapped in a list. */
+export function singleShape(inputShape: Shape | Shape[]): Shape {
+  return (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+}
 
 /**
  * Output shape of a query/value attention layer: `[batch, Tq, dv]`, plus the weights
@@ -46,4 +55,16 @@ export function attentionOutputShape(inputShape: Shape | Shape[], returnAttentio
 export function attentionOutputMask(mask: unknown, returnAttentionWeights: boolean): tf.Tensor | tf.Tensor[] {
   const qMask = maskAt(mask, 0);
   return (returnAttentionWeights ? [qMask, null] : qMask) as unknown as tf.Tensor;
+}
+
+/**
+ * The end of a query/value attention layer: softmax over `scores` `[batch, Tq, Tv]` with padded
+ * value positions (the mask of input 1) at weight 0, and the weighted sum of `value`; the
+ * weights too when the layer returns them. Call inside a tidy.
+ */
+export function attendToValues(scores: tf.Tensor, value: tf.Tensor, mask: unknown, returnAttentionWeights: boolean): tf.Tensor | tf.Tensor[] {
+  const vMask = maskAt(mask, 1);
+  const weights = maskedSoftmax(scores, vMask ? tf.expandDims(vMask, 1) : null);
+  const out = tf.matMul(weights, value);
+  return returnAttentionWeights ? [out, weights] : out;
 }

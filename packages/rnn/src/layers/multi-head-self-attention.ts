@@ -1,10 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { positiveInt } from '../errors.js';
-import { maskAt, maskedSoftmax, single } from './masking.js';
-
-type Shape = (number | null)[];
-type Kwargs = Record<string, unknown>;
+import { maskAt, maskedSoftmax, single, singleShape, type Kwargs, type Shape } from './masking.js';
 
 /** Arguments of {@link MultiHeadSelfAttention}. */
 export interface MultiHeadSelfAttentionArgs {
@@ -44,7 +41,7 @@ export class MultiHeadSelfAttention extends tfl.layers.Layer {
   }
 
   override build(inputShape: Shape | Shape[]): void {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+    const shape = singleShape(inputShape);
     const d = shape[shape.length - 1] as number;
     this.headDim = this.keyDim ?? Math.max(1, Math.floor(d / this.numHeads));
     const inner = this.headDim * this.numHeads;
@@ -58,7 +55,7 @@ export class MultiHeadSelfAttention extends tfl.layers.Layer {
   }
 
   override computeOutputShape(inputShape: Shape | Shape[]): Shape {
-    return (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+    return singleShape(inputShape);
   }
 
   override computeMask(_inputs: tf.Tensor | tf.Tensor[], mask?: tf.Tensor | tf.Tensor[]): tf.Tensor | tf.Tensor[] {
