@@ -58,8 +58,6 @@ export { TextGenerationPipeline, loadTextGenerationPipeline, generateOptionsSche
 export { trainLanguageModel, scoreLanguageModel, type TrainLanguageModelOptions, type TrainLanguageModelResult, type LanguageModelScore, type LanguageModelProgress, type LanguageModelStageEvent } from './generation/train.js';
 export type { AttributedToken, SentimentResult } from '@seqlab/core';
 
-/** Default model directories, relative to the repository root. */
-export const DEFAULT_MODELS = Object.freeze({ sentiment: 'models/sentiment', generator: 'models/shakespeare-char' } as const);
 export { bucketedData, type BucketedDataOptions } from './training/data.js';
 export {
   textClassifier,
@@ -152,5 +150,7 @@ export {
   type TfidfLrOptions,
   type FitLinearClassifierOptions,
   type LinearClassifierDirConfig,
+  type LinearFitProgress,
 } from './classification/linear.js';
+export { fitLogisticRegression, logisticObjective, type LogisticData, type LogisticParams, type LogisticSolveOptions, type LogisticSolution } from './classification/solver.js';
 export { classificationMetrics, type ClassMetrics, type TextClassificationMetrics } from './classification/metrics.js';

@@ -15,7 +15,6 @@ import {
   saveSentimentModel,
   textClassifier,
   train,
-  DEFAULT_MODELS,
   RnnArgumentError,
   type SentimentModel,
 } from '../src/index.js';
@@ -87,7 +86,6 @@ describe('loadSentimentModel', () => {
     await writeJsonAtomic(path.join(dir, 'config.json'), { task: 'text-generation' });
     await expect(loadSentimentModel(dir)).rejects.toThrow(RnnArgumentError);
     await expect(loadTextGenerator(dir)).rejects.toThrow(/unsupported tokenizer undefined/);
-    expect(DEFAULT_MODELS).toEqual({ sentiment: 'models/sentiment', generator: 'models/shakespeare-char' });
   });
 
   it('saves and loads an ensemble: probabilities and attention are the members\' means; single <-> ensemble saves leave no stale files', async () => {
@@ -144,7 +142,14 @@ describe('loadSentimentModel', () => {
 
 describe('SentimentModel.predict options', () => {
   it('rejects unknown keys naming the valid ones, and a bad batch size naming the value', async () => {
-    const model = await loadSentimentModel('../../models/sentiment');
+    const data = sst2(50);
+    const vectorizer = await new TextVectorizer({ tokenizer: 'word' }).adapt(data.texts);
+    const architecture = resolveTextClassifierOptions({ vocabSize: vectorizer.vocabSize, embeddingDim: 8, units: 4 });
+    const layers = textClassifier(architecture);
+    const dir = await tempDir();
+    await saveSentimentModel(dir, layers, vectorizer, { architecture });
+    layers.dispose();
+    const model = await loadSentimentModel(dir);
     await expect(model.predict(['fine'], { batchSze: 8 } as never)).rejects.toThrow('predict: unknown option "batchSze"; valid options: batchSize');
     await expect(model.predict(['fine'], { batchSize: 0 })).rejects.toThrow(/predict: batchSize must be a positive integer, got 0/);
     expect((await model.predict(['a fine film', 'a dull film'], { batchSize: 1 })).map((r) => r.label)).toHaveLength(2);

@@ -13,7 +13,7 @@ export interface RegisteredModel {
   readonly shipped: boolean;
   /** The command that (re)creates it. */
   readonly recipe: string;
-  /** The `results/*.json` file (without extension) that records its figures, if any. */
+  /** The name of the run in `results/*.json` that records its figures (a file's top level or a `variants` row), if any. */
   readonly results?: string;
 }
 
