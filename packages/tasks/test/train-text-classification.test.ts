@@ -159,7 +159,7 @@ describe("train('text-classification') checks and controls", () => {
 
   it('keeps checkpoints beside the model when asked, and a resume continues after the last epoch', async () => {
     const out = path.join(tmp, 'resumed');
-    const first = await train('text-classification', small, { out, model: 'rnn', ...TINY, epochs: 1, patience: 0, keepCheckpoints: true });
+    const first = await expectNoLeakedTensors(() => train('text-classification', small, { out, model: 'rnn', ...TINY, epochs: 1, patience: 0, keepCheckpoints: true }));
     expect(readdirSync(out)).not.toContain('state.json');
     expect(existsSync(path.join(`${out}.run`, 'state.json'))).toBe(true);
     expect(first.report.details.epochsCompleted).toBe(1);
@@ -174,7 +174,7 @@ describe("train('text-classification') checks and controls", () => {
 describe("evaluate('text-classification')", () => {
   it('scores a saved model on real rows: accuracy, per-class figures and the confusion matrix', async () => {
     const out = path.join(tmp, 'linear');
-    const { dir } = await train('text-classification', rows, { out, model: 'tfidf-lr' });
+    const { dir } = await expectNoLeakedTensors(() => train('text-classification', rows, { out, model: 'tfidf-lr' }));
     const e = await expectNoLeakedTensors(() => evaluate('text-classification', dir, heldBack, { batchSize: 100 }));
     expect(e).toMatchObject({ kind: 'tfidf-lr', problem: 'multi-class', classes: CLASSES, data: 'rows' });
     expect(e.metrics.count).toBe(heldBack.length);
