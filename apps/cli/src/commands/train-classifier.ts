@@ -73,7 +73,8 @@ export function trainClassifierCommand(): Command {
 async function plotCurve(report: Report, plot: string, file: string): Promise<string | null> {
   const d = report.details;
   if (d.history.length === 0) return null;
-  const others = report.candidates.filter((c) => c.kind !== 'rnn').map((c) => `${c.kind} ${fmt(c.metrics.accuracy)}`);
+  const crossFitted = d.ensembleCrossFittedAccuracy !== null ? ` (cross-fitted ${fmt(d.ensembleCrossFittedAccuracy)})` : '';
+  const others = report.candidates.filter((c) => c.kind !== 'rnn').map((c) => `${c.kind} ${fmt(c.metrics.accuracy!)}${c.kind === 'ensemble' ? crossFitted : ''}`);
   const title = [`rnn candidate of the text classifier on ${file} (kept: ${report.kind})`, ...(others.length ? [`other candidates' validation accuracy: ${others.join(', ')}`] : [])];
   const { trainingCurveChart, writeChart } = await import('../plots.js');
   const spec = trainingCurveChart(curveFromHistory(d.history), { resumedFrom: d.resumedFromEpoch || undefined, partialEpoch: partialEpochOf(d.history) });
@@ -106,7 +107,8 @@ function printReport(report: Report, outArg: string, plotted: string | null): vo
   println(`kept ${report.kind}: ${report.reason}`);
   if (d.epochsCompleted !== null) {
     const times = d.history.map((h) => `${h.seconds.toFixed(1)} s`).join(', ');
-    println(`rnn: ${d.epochsCompleted} epochs (${d.stopReason}${d.lastEpochPartial ? '; the last was cut short by the time budget: partial' : ''}; ${times}); best epoch ${d.bestEpoch}${d.restoredBest ? ' (weights restored)' : ''}`);
+    const stop = { epochs: 'all epochs run', 'early-stopping': 'early stopping', 'time-budget': 'time budget' }[d.stopReason!] ?? d.stopReason;
+    println(`rnn: ${d.epochsCompleted} epochs (${stop}${d.lastEpochPartial ? '; the last was cut short by the time budget: partial' : ''}; each: ${times}); best epoch ${d.bestEpoch}${d.restoredBest ? ' (weights restored)' : ''}`);
   }
   const v = d.validationMetrics;
   const truncated = v.truncated ? `; ${v.truncated} texts longer than the model reads were truncated` : '';
