@@ -72,6 +72,7 @@ export {
 export { AttentionPooling, attentionPooling, type AttentionPoolingArgs } from './layers/attention-pooling.js';
 export { AdditiveAttention, additiveAttention, type AdditiveAttentionArgs } from './layers/additive-attention.js';
 export { DotProductAttention, dotProductAttention, type DotProductAttentionArgs } from './layers/dot-product-attention.js';
+export { QueryValueAttention, type QueryValueAttentionArgs } from './layers/query-value-attention.js';
 export { MultiHeadSelfAttention, multiHeadSelfAttention, type MultiHeadSelfAttentionArgs } from './layers/multi-head-self-attention.js';
 export { MaskedConv1D, maskedConv1d, type MaskedConv1DArgs } from './layers/masked-conv1d.js';
 export { maskedSoftmax } from './layers/masking.js';

@@ -1,16 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { positiveInt } from '../errors.js';
-import { attendToValues, attentionOutputMask, attentionOutputShape, type Kwargs, type Shape } from './masking.js';
+import { attendToValues, type Kwargs, type Shape } from './masking.js';
+import { QueryValueAttention, type QueryValueAttentionArgs } from './query-value-attention.js';
 
 /** Arguments of {@link AdditiveAttention}. */
-export interface AdditiveAttentionArgs {
+export interface AdditiveAttentionArgs extends QueryValueAttentionArgs {
   /** Size of the scoring MLP. Default 64. */
   units?: number;
-  /** Also output the attention weights `[batch, Tq, Tv]`. Default false. */
-  returnAttentionWeights?: boolean;
-  name?: string;
-  trainable?: boolean;
 }
 
 /**
@@ -19,10 +16,9 @@ export interface AdditiveAttentionArgs {
  * `v . tanh(Wq q_i + Wk k_j + b)`; output `[batch, Tq, dv]`. The value mask zeroes the weight
  * of padded value positions; the query mask is passed through to the output.
  */
-export class AdditiveAttention extends tfl.layers.Layer {
+export class AdditiveAttention extends QueryValueAttention {
   static className = 'SeqlabAdditiveAttention';
   readonly units: number;
-  readonly returnAttentionWeights: boolean;
   private wq!: tfl.LayerVariable;
   private wk!: tfl.LayerVariable;
   private bias!: tfl.LayerVariable;
@@ -31,8 +27,6 @@ export class AdditiveAttention extends tfl.layers.Layer {
   constructor(args: AdditiveAttentionArgs = {}) {
     super(args);
     this.units = positiveInt('AdditiveAttention: units', args.units ?? 64);
-    this.returnAttentionWeights = args.returnAttentionWeights ?? false;
-    this.supportsMasking = true;
   }
 
   override build(inputShape: Shape | Shape[]): void {
@@ -46,14 +40,6 @@ export class AdditiveAttention extends tfl.layers.Layer {
     this.bias = this.addWeight('bias', [this.units], 'float32', tfl.initializers.zeros());
     this.v = this.addWeight('score_vector', [this.units], 'float32', tfl.initializers.glorotUniform({}));
     this.built = true;
-  }
-
-  override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
-    return attentionOutputShape(inputShape, this.returnAttentionWeights);
-  }
-
-  override computeMask(_inputs: tf.Tensor | tf.Tensor[], mask?: tf.Tensor | tf.Tensor[]): tf.Tensor | tf.Tensor[] {
-    return attentionOutputMask(mask, this.returnAttentionWeights);
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {

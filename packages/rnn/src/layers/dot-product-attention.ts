@@ -1,15 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
-import { attendToValues, attentionOutputMask, attentionOutputShape, type Kwargs, type Shape } from './masking.js';
+import { attendToValues, type Kwargs } from './masking.js';
+import { QueryValueAttention, type QueryValueAttentionArgs } from './query-value-attention.js';
 
 /** Arguments of {@link DotProductAttention}. */
-export interface DotProductAttentionArgs {
+export interface DotProductAttentionArgs extends QueryValueAttentionArgs {
   /** Divide scores by sqrt(key size) (Vaswani et al. 2017). Default true; false is Luong's "dot". */
   scaled?: boolean;
-  /** Also output the attention weights `[batch, Tq, Tv]`. Default false. */
-  returnAttentionWeights?: boolean;
-  name?: string;
-  trainable?: boolean;
 }
 
 /**
@@ -17,24 +13,13 @@ export interface DotProductAttentionArgs {
  * `[query, value, key]` with equal query and key sizes; output `[batch, Tq, dv]`. Padded value
  * positions get weight 0; the query mask passes through. Has no weights of its own.
  */
-export class DotProductAttention extends tfl.layers.Layer {
+export class DotProductAttention extends QueryValueAttention {
   static className = 'SeqlabDotProductAttention';
   readonly scaled: boolean;
-  readonly returnAttentionWeights: boolean;
 
   constructor(args: DotProductAttentionArgs = {}) {
     super(args);
     this.scaled = args.scaled ?? true;
-    this.returnAttentionWeights = args.returnAttentionWeights ?? false;
-    this.supportsMasking = true;
-  }
-
-  override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
-    return attentionOutputShape(inputShape, this.returnAttentionWeights);
-  }
-
-  override computeMask(_inputs: tf.Tensor | tf.Tensor[], mask?: tf.Tensor | tf.Tensor[]): tf.Tensor | tf.Tensor[] {
-    return attentionOutputMask(mask, this.returnAttentionWeights);
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
