@@ -13,6 +13,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '@seqlab/core';
 import { createGlobalForecaster, createSeries } from '@seqlab/forecast';
+import { DEFAULT_MODELS, MODEL_REGISTRY } from '@seqlab/tasks';
 import { REPO_ROOT, createApp, createConfig, createModelServices, type Services } from '../src/index.js';
 
 const run = promisify(execFile);
@@ -52,11 +53,19 @@ describe('CLI and API agree', () => {
     const fromApi = api.body.results as Array<{ label: string; probabilities: number[] }>;
     expect(fromCli.map((r) => r.label)).toEqual(fromApi.map((r) => r.label));
     fromCli.forEach((r, i) => r.probabilities.forEach((p, j) => expect(p).toBeCloseTo(fromApi[i]!.probabilities[j]!, 6)));
+    // Both serve the registry's default, and keep its token explanations.
+    expect(cli.model).toBe(DEFAULT_MODELS.sentiment);
+    const explained = await seqlab(['sentiment', '--explain', '--top', '2', texts[0]!]);
+    const words = (explained.results as Array<{ explanation: Array<{ word: string }> }>)[0]!.explanation.map((w) => w.word);
+    expect(words).toHaveLength(2);
+    words.forEach((w) => expect(texts[0]).toContain(w));
+    const apiTokens = (api.body.results as Array<{ tokens?: Array<{ text: string; start: number; end: number }> }>)[0]!.tokens;
+    if (apiTokens) apiTokens.forEach((t) => expect(texts[0]!.slice(t.start, t.end)).toBe(t.text));
   });
 
   it('serves every shipped model by name, whatever its kind', async () => {
     const texts = ['a gorgeous, witty film', 'tedious and overlong'];
-    for (const model of ['sentiment', 'sentiment-use']) {
+    for (const model of MODEL_REGISTRY.filter((m) => m.shipped && m.task === 'sentiment').map((m) => m.name)) {
       const res = await request(app).post('/v1/sentiment').send({ texts, model }).expect(200);
       expect(res.body.results.map((r: { label: string }) => r.label)).toEqual(['positive', 'negative']);
     }

@@ -2,6 +2,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_MODELS, defaultRecipe } from '@seqlab/tasks';
 import { KNOWN, TINY_CLASSIFIER, sst2Slices } from '../test/fixtures.js';
 import { REPO_ROOT, seqlab } from './cli.js';
 
@@ -41,25 +42,27 @@ describe('train classifier -> sentiment on known sentences (built binary)', () =
   });
 
   it('the default sentiment model (committed, or a tiny stand-in under SEQLAB_MODELS) answers without --model', async () => {
-    const committed = join(REPO_ROOT, 'models', 'sentiment');
+    const name = DEFAULT_MODELS.sentiment!;
+    const committed = join(REPO_ROOT, 'models', name);
     let env: Record<string, string> = {};
     if (!existsSync(join(committed, 'config.json'))) {
       const models = join(root, 'models');
       mkdirSync(models, { recursive: true });
-      cpSync(model, join(models, 'sentiment'), { recursive: true });
+      cpSync(model, join(models, name), { recursive: true });
       env = { SEQLAB_MODELS: models };
       process.stderr.write(`note: ${committed} is absent; testing default-model resolution with a tiny model in ${models}\n`);
     }
     const r = await seqlab(['sentiment', '--json', ...KNOWN.map(([t]) => t)], { env });
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect(out.model).toMatch(/sentiment$/);
+    expect(out.model).toBe(name);
     expect(out.results.map((x: { label: string }) => x.label)).toEqual(KNOWN.map(([, label]) => label));
   });
 
   it('a missing default model is a one-line not-found error naming the recipe', async () => {
     const r = await seqlab(['sentiment', 'fine'], { env: { SEQLAB_MODELS: join(root, 'empty-models') } });
     expect(r.code).toBe(3);
-    expect(r.stderr.trim()).toMatch(/^seqlab: the default sentiment model is not at .*empty-models\/sentiment; create it with `npm run recipe:sst2` or pass --model DIR$/);
+    const expected = `the default sentiment model is not at ${join(root, 'empty-models', DEFAULT_MODELS.sentiment!)}; create it with \`${defaultRecipe('sentiment')}\` or pass --model DIR`;
+    expect(r.stderr.trim()).toBe(`seqlab: ${expected}`);
   });
 });

@@ -64,8 +64,9 @@ describe('seqlab models', () => {
     expect(r.exitCode).toBe(0);
     const out = JSON.parse(r.stdout);
     const byName = Object.fromEntries(out.models.map((m: { name: string; task: string; kind: string; defaultFor: string[] }) => [m.name, m]));
-    expect(byName.sentiment).toMatchObject({ task: 'sentiment', kind: 'rnn', defaultFor: ['sentiment'] });
-    expect(byName['sentiment-use']).toMatchObject({ task: 'sentiment', kind: 'hybrid', defaultFor: [] });
+    // The sentiment default is a binary text classifier (one family), listed as the sentiment default.
+    expect(byName['sentiment-glove']).toMatchObject({ task: 'text-classification', kind: 'rnn', defaultFor: ['sentiment'] });
+    expect(Object.keys(byName).sort()).toEqual(['question-type', 'sentiment-glove', 'shakespeare-char']);
     expect(byName['shakespeare-char']).toMatchObject({ task: 'text-generation', kind: 'char-lm', defaultFor: ['text-generation'] });
     expect(byName['question-type']).toMatchObject({ task: 'text-classification', defaultFor: ['text-classification'] });
   });

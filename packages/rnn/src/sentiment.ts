@@ -174,7 +174,7 @@ export class SentimentModel implements SentimentPipeline {
  *
  * @example
  * ```ts
- * const sentiment = await loadSentimentModel('models/sentiment');
+ * const sentiment = await loadSentimentModel('models/my-sentiment');
  * const [r] = await sentiment.predict(['a gorgeous, witty film']);
  * console.log(r.label, r.score.toFixed(3), r.tokens.map((t) => `${t.text}:${t.weight.toFixed(2)}`));
  * ```
