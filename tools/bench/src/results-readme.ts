@@ -107,7 +107,7 @@ const sst2use = load('sst2-use');
 const sst2glove = load('sst2', 'sst2-glove');
 const shakespeare = load('shakespeare');
 if (sst2 || sst2use || shakespeare) {
-  parts.push('### Text models (default models under `models/`)');
+  parts.push('### Text models (SST-2 and tiny-shakespeare recipes; of their models, `models/` ships sentiment-glove and shakespeare-char, the recipes regenerate the others)');
   const rows: Row[] = [];
   if (sst2) {
     const m = sst2.metrics as Json;
@@ -414,6 +414,27 @@ if (ettRef && ett) {
   }
 }
 
+// The rule that picks the shipped sentiment default, applied to every SST-2 model the registry knows.
+const sentimentDefault = load('sentiment-default');
+if (sentimentDefault) {
+  parts.push(`### The shipped sentiment default (${provenance(sentimentDefault)})`);
+  const rule = sentimentDefault.rule as Json;
+  parts.push(`Rule: ${String(rule.text)}. Chosen: \`${String(sentimentDefault.chosen)}\` (the registry's default: \`${String(sentimentDefault.registryDefault)}\`). Models not under \`models/\` keep the latency of the run named in "latency from".`);
+  const rows = (sentimentDefault.candidates as Row[]).map((c) => ({ ...c, mb: Number(c.bytes) / 1e6 }));
+  parts.push(
+    table(rows, [
+      ['model', 'model'],
+      ['kind', 'kind'],
+      ['choiceAccuracy', 'model-choice accuracy', 4],
+      ['devAccuracy', 'GLUE dev accuracy', 4],
+      ['latencyMs', 'median ms / sentence', 2],
+      ['latencyFrom', 'latency from'],
+      ['mb', 'MB', 1],
+      ['eligible', 'within the latency limit'],
+    ]),
+  );
+}
+
 const classic = load('classic');
 if (classic) {
   parts.push(`### Classic series (${provenance(classic)})`);
@@ -503,10 +524,12 @@ function runIndex(): string {
 function headlines(): string {
   const rows: Row[] = [];
   const pct = (v: unknown) => `${fmt((v as number) * 100, 2)}%`;
+  const shipped = sentimentDefault ? (sentimentDefault.candidates as Row[]).find((c) => c.model === sentimentDefault.chosen) : undefined;
+  if (shipped) rows.push({ what: `SST-2 sentiment, the shipped default (\`models/${String(shipped.model)}\`)`, figure: `${pct(shipped.devAccuracy)} GLUE dev accuracy, ${fmt(shipped.latencyMs, 2)} ms / sentence`, ref: 'CNN, random embeddings: 82.7% (Kim 2014)' });
   const scratch = load('sst2-ensemble', 'sst2-scratch-ensemble');
-  if (scratch) rows.push({ what: 'SST-2 sentiment, from scratch (`models/sentiment-scratch`)', figure: `${pct((scratch.metrics as Json).devAccuracy)} GLUE dev accuracy`, ref: 'CNN, random embeddings: 82.7% (Kim 2014)' });
+  if (scratch) rows.push({ what: 'SST-2 sentiment, best from scratch (recipe:sst2-ensemble --from-scratch)', figure: `${pct((scratch.metrics as Json).devAccuracy)} GLUE dev accuracy`, ref: 'no pre-trained vectors or encoders' });
   const transfer = load('sst2-ensemble');
-  if (transfer) rows.push({ what: 'SST-2 sentiment, with GloVe + USE transfer (`models/sentiment-transfer`)', figure: `${pct((transfer.metrics as Json).devAccuracy)} GLUE dev accuracy`, ref: 'USE transfer: about 85% (Cer et al. 2018)' });
+  if (transfer) rows.push({ what: 'SST-2 sentiment, best with transfer (recipe:sst2-ensemble)', figure: `${pct((transfer.metrics as Json).devAccuracy)} GLUE dev accuracy`, ref: 'USE transfer: about 85% (Cer et al. 2018)' });
   const trecBest = trec ? ((trec.goal as Json).best as number | undefined) : undefined;
   if (trecBest !== undefined) {
     // The seed-1 figure is the best of the seeds run; say so beside it.
