@@ -97,10 +97,8 @@ export interface TextClassificationTrainOptions extends CommonTrainOptions {
 }
 
 /** The options with every default filled in. */
-export type ResolvedTextClassificationOptions = Required<
-  Omit<TextClassificationTrainOptions, 'signal' | 'onProgress' | 'validation' | 'textColumn' | 'labelColumn' | 'header' | 'embeddingDim' | 'maxLength' | 'limit' | 'timeBudgetSeconds'>
-> &
-  Pick<TextClassificationTrainOptions, 'signal' | 'onProgress' | 'validation' | 'textColumn' | 'labelColumn' | 'header' | 'embeddingDim' | 'maxLength' | 'limit' | 'timeBudgetSeconds'>;
+type WithoutDefault = 'signal' | 'onProgress' | 'validation' | 'textColumn' | 'labelColumn' | 'header' | 'embeddingDim' | 'maxLength' | 'limit' | 'timeBudgetSeconds' | 'checkpointDir';
+export type ResolvedTextClassificationOptions = Required<Omit<TextClassificationTrainOptions, WithoutDefault>> & Pick<TextClassificationTrainOptions, WithoutDefault>;
 
 const DEFAULTS = {
   seed: 1,
