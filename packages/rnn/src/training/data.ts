@@ -144,12 +144,8 @@ export function languageModelData(ids: ArrayLike<number>, options: LanguageModel
   };
 }
 
-/** Options of {@link bucketedData}. */
-export interface BucketedDataOptions {
-  batchSize?: number;
-  /** Shuffle (seeded by `seed` + epoch). Default true. */
-  shuffle?: boolean;
-  seed?: number;
+/** Options of {@link bucketedData}: those of {@link arrayData}, and a minimum row length. */
+export interface BucketedDataOptions extends ArrayDataOptions {
   /**
    * Minimum padded row length. Default 2: tfjs-layers cannot back-propagate through a masked
    * RNN over a single time step (its Unpack gradient receives a null), and one padded position
