@@ -2,6 +2,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import {
   BadInputError,
+  throwIfCancelled,
   classificationResult,
   ModelFileError,
   SeededRandom,
@@ -17,6 +18,10 @@ import { TextVectorizer, type CleanTextOptions } from '@seqlab/tokenize';
 import { positiveInt, RnnArgumentError } from '../errors.js';
 import { readJson } from '../generation/load.js';
 import { checkClasses } from './labels.js';
+import { fitLogisticRegression, type LogisticParams } from './solver.js';
+import { fnv1a, packTexts, type CsrMatrix, type PackedCorpus } from './sparse.js';
+import { HashedFeaturizer } from './sparse-hashed.js';
+import { tfidfMatrix, tfidfVocabulary } from './sparse-tfidf.js';
 import { classificationMetrics } from './metrics.js';
 import { checkThresholds } from './thresholds.js';
 import { checkTexts } from './recurrent.js';
@@ -56,12 +61,29 @@ export interface TfidfLrOptions {
   minDf?: number;
   /** Keep at most this many features (most frequent first). Default 200,000. */
   maxFeatures?: number;
-  /** L2 penalty (scikit-learn's 1/C per example). Default 1e-4. */
+  /** L2 penalty per mean loss: the objective is mean loss + `l2 / 2 * ||W||^2` (scikit-learn's `1 / (C * rows)`). Default 1e-4. */
   l2?: number;
-  /** Default 0.5. */
+  /** The fit stops once the gradient norm is this fraction of its norm at zero weights. Default 1e-4. */
+  tolerance?: number;
+  /** L-BFGS iterations per L2 penalty at most. Default 500. */
+  maxIterations?: number;
+  /** @deprecated Ignored: the fit is full-batch L-BFGS run to {@link tolerance}, not SGD. */
   learningRate?: number;
-  /** Default 30. */
+  /** @deprecated Ignored: the fit is full-batch L-BFGS run to {@link tolerance}, not SGD epochs. */
   epochs?: number;
+}
+
+/**
+ * Progress of {@link fitLinearTextClassifier}. `featurize`: texts read (training, then
+ * validation). `fit`, fasttext: training steps (texts x epochs); tfidf-lr: 100 per L2 penalty
+ * tried, advancing as the gradient norm falls toward the tolerance (log scale), with `l2` the
+ * penalty being fitted.
+ */
+export interface LinearFitProgress {
+  stage: 'featurize' | 'fit';
+  done: number;
+  total: number;
+  l2?: number;
 }
 
 /** Options of {@link fitLinearTextClassifier}. */
@@ -83,6 +105,10 @@ export interface FitLinearClassifierOptions {
    */
   validation?: LabelledRows;
   training?: Record<string, unknown>;
+  /** Called as texts are featurized and as the fit advances (at most a few times a second). */
+  onProgress?: (event: LinearFitProgress) => void;
+  /** Checked between passes over the data; once aborted the fit throws `CancelledError`. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -117,16 +143,6 @@ export interface LinearClassifierDirConfig {
   thresholds?: number[];
   training?: Record<string, unknown>;
   [key: string]: unknown;
-}
-
-/** FNV-1a, 32 bits: a stable hash for feature buckets. */
-function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
 }
 
 /** Feature strings of a token list: word n-grams up to `wordNgrams`, character n-grams of `<word>`. */
@@ -283,10 +299,15 @@ export class LinearTextClassifier implements TextClassificationPipeline {
     checkTexts(texts);
     const out: TextClassificationResult[] = [];
     for (let i = 0; i < texts.length; i++) {
-      out.push(classificationResult(this.config.classes, this.scores(this.featurize(texts[i]!)), this.config.problem, { truncated: false, threshold: this.config.thresholds ?? this.config.threshold }));
+      out.push(this.resultOf(this.featurize(texts[i]!)));
       if (i % 256 === 255) await new Promise<void>((resolve) => setImmediate(resolve));
     }
     return out;
+  }
+
+  /** The prediction for a featurized text. */
+  resultOf(x: Sparse): TextClassificationResult {
+    return classificationResult(this.config.classes, this.scores(x), this.config.problem, { truncated: false, threshold: this.config.thresholds ?? this.config.threshold });
   }
 
   /**
@@ -373,35 +394,19 @@ export async function loadLinearTextClassifier(dir: string, options: { name?: st
   return new LinearTextClassifier({ ...config, classes }, embedding, weights, bias, vocabulary, options.name ?? path.basename(path.resolve(dir)));
 }
 
-/**
- * Fits a linear classifier in seconds: the fastText-style embedding bag (SGD one text at a time,
- * learning rate decaying linearly to zero, as fastText trains) or a TF-IDF logistic regression
- * (SGD with L2, sublinear tf, smoothed idf). Binary, multi-class (softmax) or multi-label
- * (independent sigmoids, threshold 0.5).
- */
-export async function fitLinearTextClassifier(data: LabelledRows, options: FitLinearClassifierOptions): Promise<LinearTextClassifier> {
+/** Everything both kinds settle before fitting: classes, targets, the config, the tokenizer. */
+interface LinearSetup {
+  kind: LinearKind;
+  classes: string[];
+  problem: ClassificationProblem;
+  targets: number[][];
+  base: LinearClassifierDirConfig;
+  tokenizer: TextVectorizer;
+  classWeight: number[] | undefined;
+}
+
+function linearSetup(data: LabelledRows, options: FitLinearClassifierOptions): LinearSetup {
   const kind = options.kind;
-  if (kind !== 'fasttext' && kind !== 'tfidf-lr') throw new BadInputError(`kind must be 'fasttext' or 'tfidf-lr', got ${JSON.stringify(kind)}`);
-  if (data.texts.length === 0) throw new BadInputError('no training texts');
-  const { validation, ...rest } = options;
-  if (validation && kind === 'tfidf-lr' && options.tfidf?.l2 === undefined) {
-    if (validation.texts.length === 0 || validation.texts.length !== validation.labels.length) throw new BadInputError('validation must have texts, each with its labels');
-    let best: { model: LinearTextClassifier; accuracy: number; l2: number } | undefined;
-    const tried: Array<{ l2: number; validationAccuracy: number }> = [];
-    for (const l2 of TFIDF_L2_CANDIDATES) {
-      const model = await fitLinearTextClassifier(data, { ...rest, tfidf: { ...options.tfidf, l2 } });
-      const accuracy = classificationMetrics(model.classes, model.problem, validation.labels, await model.predict(validation.texts)).accuracy;
-      tried.push({ l2, validationAccuracy: accuracy });
-      if (!best || accuracy > best.accuracy) {
-        best?.model.dispose();
-        best = { model, accuracy, l2 };
-      } else {
-        model.dispose();
-      }
-    }
-    best!.model.config.training = { ...best!.model.config.training, l2: best!.l2, l2Candidates: tried };
-    return best!.model;
-  }
   const classes = checkClasses(options.classes ?? [...new Set(data.labels.flat())].sort(), 'classes');
   const problem = options.problem ?? (data.labels.some((l) => l.length !== 1) ? 'multi-label' : classes.length === 2 ? 'binary' : 'multi-class');
   const index = new Map(classes.map((c, i) => [c, i]));
@@ -415,15 +420,12 @@ export async function fitLinearTextClassifier(data: LabelledRows, options: FitLi
   const clean = options.clean === undefined ? DEFAULT_CLEAN : options.clean;
   const ft = options.fasttext ?? {};
   const tf = options.tfidf ?? {};
-  const wordNgrams = kind === 'fasttext' ? (ft.wordNgrams ?? 2) : (tf.wordNgrams ?? 2);
   if (tf.charNgrams !== undefined) {
     const [lo, hi] = Array.isArray(tf.charNgrams) ? tf.charNgrams : [NaN, NaN];
     if (tf.charNgrams.length !== 2 || !Number.isInteger(lo) || !Number.isInteger(hi) || lo! < 1 || hi! < lo! || hi! > 20) {
       throw new BadInputError(`tfidf.charNgrams must be [min, max] with 1 <= min <= max <= 20, got ${JSON.stringify(tf.charNgrams)}`);
     }
   }
-  const C = classes.length;
-  const rng = new SeededRandom(`linear:${options.seed ?? 1}`);
   const base: LinearClassifierDirConfig = {
     task: 'text-classification',
     kind,
@@ -433,149 +435,219 @@ export async function fitLinearTextClassifier(data: LabelledRows, options: FitLi
     clean,
     features: 0,
     dim: 0,
-    wordNgrams,
+    wordNgrams: kind === 'fasttext' ? (ft.wordNgrams ?? 2) : (tf.wordNgrams ?? 2),
     minn: kind === 'fasttext' ? (ft.minn ?? 3) : (tf.charNgrams?.[0] ?? 0),
     maxn: kind === 'fasttext' ? (ft.maxn ?? 5) : (tf.charNgrams?.[1] ?? 0),
     weightsFile: 'weights.bin',
     threshold: 0.5,
     ...(options.training ? { training: options.training } : {}),
   };
-  const tokenizer = new TextVectorizer({ tokenizer: 'word', ...(clean ? { clean } : {}) });
-  const words = data.texts.map((t) => tokenizer.tokenize(t).map((x) => x.text));
-  let model: LinearTextClassifier;
-  let epochs: number;
-  let lr0: number;
-  let l2 = 0;
-  if (kind === 'fasttext') {
-    const dim = positiveInt('fasttext.dim', ft.dim ?? 16);
-    const buckets = positiveInt('fasttext.buckets', ft.buckets ?? 1 << 18);
-    const config = { ...base, features: buckets, dim };
-    const weights = Float32Array.from({ length: C * dim }, () => (rng.next() * 2 - 1) / Math.sqrt(dim));
-    model = new LinearTextClassifier(config, new Float32Array(buckets * dim), weights, new Float32Array(C));
-    epochs = positiveInt('fasttext.epochs', ft.epochs ?? 20);
-    lr0 = ft.learningRate ?? 0.5;
-  } else {
-    const df = new Map<string, number>();
-    for (const ws of words) for (const f of new Set(ngramFeatures(ws, wordNgrams, base.minn, base.maxn))) df.set(f, (df.get(f) ?? 0) + 1);
-    const minDf = tf.minDf;
-    const kept = [...df.entries()]
-      .filter(([f, n]) => n >= (minDf ?? (f.startsWith('w ') ? 1 : 2)))
-      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
-      .slice(0, tf.maxFeatures ?? 200_000);
-    if (kept.length === 0) throw new BadInputError('tfidf-lr: no features (are the texts empty?)');
-    const N = data.texts.length;
-    const vocabulary = { index: new Map(kept.map(([f], i) => [f, i])), idf: Float32Array.from(kept, ([, n]) => Math.log((1 + N) / (1 + n)) + 1) };
-    const config = { ...base, features: kept.length, dim: 0 };
-    model = new LinearTextClassifier(config, new Float32Array(0), new Float32Array(C * kept.length), new Float32Array(C), vocabulary);
-    epochs = positiveInt('tfidf.epochs', tf.epochs ?? 30);
-    lr0 = tf.learningRate ?? 0.5;
-    l2 = tf.l2 ?? 1e-4;
-  }
+  const C = classes.length;
   const classWeight = options.classWeights === 'balanced' ? classes.map((_, c) => data.texts.length / (C * Math.max(1, targets.filter((t) => t.includes(c)).length))) : undefined;
-  trainLinear(model, data.texts, targets, { epochs, lr0, l2, rng, classWeight });
+  const tokenizer = new TextVectorizer({ tokenizer: 'word', ...(clean ? { clean } : {}) });
+  return { kind, classes, problem, targets, base, tokenizer, classWeight };
+}
+
+/**
+ * Fits a linear classifier in seconds: the fastText-style embedding bag (SGD one text at a time,
+ * learning rate decaying linearly to zero, as fastText trains) or a TF-IDF logistic regression
+ * (sublinear tf, smoothed idf, L2-regularised, fitted to convergence by L-BFGS; with validation
+ * rows the penalty is chosen from {@link TFIDF_L2_CANDIDATES}, each fit warm-started from the
+ * previous, stronger one). Binary, multi-class (softmax) or multi-label (independent sigmoids,
+ * threshold 0.5). Texts are tokenized once into word ids and featurized once into a sparse
+ * matrix; `onProgress` reports both stages, `signal` cancels between passes.
+ */
+export async function fitLinearTextClassifier(data: LabelledRows, options: FitLinearClassifierOptions): Promise<LinearTextClassifier> {
+  const kind = options.kind;
+  if (kind !== 'fasttext' && kind !== 'tfidf-lr') throw new BadInputError(`kind must be 'fasttext' or 'tfidf-lr', got ${JSON.stringify(kind)}`);
+  if (data.texts.length === 0) throw new BadInputError('no training texts');
+  const validation = kind === 'tfidf-lr' && options.tfidf?.l2 === undefined ? options.validation : undefined;
+  if (validation && (validation.texts.length === 0 || validation.texts.length !== validation.labels.length)) throw new BadInputError('validation must have texts, each with its labels');
+  const setup = linearSetup(data, options);
+  throwIfCancelled(options.signal, `fitting ${kind}`);
+  const total = data.texts.length + (validation?.texts.length ?? 0);
+  const corpus = await packTexts(data.texts, setup.tokenizer, { signal: options.signal, onProgress: (done) => options.onProgress?.({ stage: 'featurize', done, total }) });
+  return kind === 'fasttext' ? fitFastText(setup, corpus, options) : fitTfidf(setup, corpus, options, validation);
+}
+
+/** tfidf-lr: vocabulary and matrix once, then one L-BFGS fit per L2 penalty (warm-started). */
+async function fitTfidf(setup: LinearSetup, corpus: PackedCorpus, options: FitLinearClassifierOptions, validation: LabelledRows | undefined): Promise<LinearTextClassifier> {
+  const tf = options.tfidf ?? {};
+  if (tf.epochs !== undefined) positiveInt('tfidf.epochs', tf.epochs);
+  const { base } = setup;
+  const vocab = tfidfVocabulary(corpus, { wordNgrams: base.wordNgrams, minn: base.minn, maxn: base.maxn, ...(tf.minDf !== undefined ? { minDf: tf.minDf } : {}), maxFeatures: tf.maxFeatures ?? 200_000 });
+  const x = tfidfMatrix(corpus, vocab, base.wordNgrams);
+  const F = vocab.features.length;
+  const C = setup.classes.length;
+  const model = new LinearTextClassifier({ ...base, features: F, dim: 0 }, new Float32Array(0), new Float32Array(C * F), new Float32Array(C), { index: new Map(vocab.features.map((f, i) => [f, i])), idf: vocab.idf });
+  const scored = validation ? await featurizeValidation(model, validation, corpus.offsets.length - 1, options) : undefined;
+  const grid = validation ? TFIDF_L2_CANDIDATES : [tf.l2 ?? 1e-4];
+  const data = { x, classes: C, multiLabel: setup.problem === 'multi-label', labels: setup.targets, ...(setup.classWeight ? { classWeight: setup.classWeight } : {}) };
+  let warm: LogisticParams | undefined;
+  let best: { accuracy: number; l2: number; weights: Float32Array; bias: Float32Array } | undefined;
+  const tried: Array<{ l2: number; validationAccuracy: number; iterations: number }> = [];
+  for (const [k, l2] of grid.entries()) {
+    let start: number | undefined;
+    const fit = await fitLogisticRegression(data, {
+      l2,
+      ...(warm ? { init: warm } : {}),
+      ...(tf.tolerance !== undefined ? { tolerance: tf.tolerance } : {}),
+      ...(tf.maxIterations !== undefined ? { maxIterations: positiveInt('tfidf.maxIterations', tf.maxIterations) } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      onIteration: ({ gradientNorm, targetNorm }) => {
+        start ??= gradientNorm;
+        const share = start > targetNorm ? Math.log(start / gradientNorm) / Math.log(start / targetNorm) : 1;
+        options.onProgress?.({ stage: 'fit', done: k * 100 + Math.round(99 * Math.min(1, Math.max(0, share))), total: grid.length * 100, l2 });
+      },
+    });
+    warm = fit;
+    setWeights(model, fit, F, C);
+    options.onProgress?.({ stage: 'fit', done: (k + 1) * 100, total: grid.length * 100, l2 });
+    if (!scored) break;
+    const accuracy = classificationMetrics(model.classes, model.problem, scored.labels, scored.features.map((f) => model.resultOf(f))).accuracy;
+    tried.push({ l2, validationAccuracy: accuracy, iterations: fit.iterations });
+    const m = model as unknown as { weights: Float32Array; bias: Float32Array };
+    if (!best || accuracy > best.accuracy) best = { accuracy, l2, weights: m.weights.slice(), bias: m.bias.slice() };
+  }
+  if (best) {
+    const m = model as unknown as { weights: Float32Array; bias: Float32Array };
+    m.weights.set(best.weights);
+    m.bias.set(best.bias);
+    model.config.training = { ...model.config.training, l2: best.l2, l2Candidates: tried };
+  }
   return model;
 }
 
-/** The SGD loop shared by both kinds; reaches into the model's arrays (same module). */
-function trainLinear(
-  model: LinearTextClassifier,
-  texts: string[],
-  targets: number[][],
-  o: { epochs: number; lr0: number; l2: number; rng: SeededRandom; classWeight: number[] | undefined },
-): void {
-  const m = model as unknown as { config: LinearClassifierDirConfig; embedding: Float32Array; weights: Float32Array; bias: Float32Array };
-  const { config, embedding: E, weights: W, bias: b } = m;
-  const C = config.classes.length;
-  // Features are computed once and kept while they fit a memory budget (about 40M entries,
-  // 320 MB); beyond it (tens of thousands of long documents) they are recomputed every epoch.
-  const N = texts.length;
-  const cached: (Sparse | undefined)[] = new Array(N);
-  let entries = 0;
-  const features = (r: number): Sparse => {
-    const hit = cached[r];
-    if (hit) return hit;
-    const x = model.featurize(texts[r]!);
-    if (entries + x.idx.length <= 40_000_000) {
-      cached[r] = x;
-      entries += x.idx.length;
+/** Copies solver parameters (feature-major, float64) into the model's `[classes, features]` float32 arrays. */
+function setWeights(model: LinearTextClassifier, fit: LogisticParams, F: number, C: number): void {
+  const m = model as unknown as { weights: Float32Array; bias: Float32Array };
+  for (let f = 0; f < F; f++) for (let c = 0; c < C; c++) m.weights[c * F + f] = fit.weights[f * C + c]!;
+  m.bias.set(fit.bias);
+}
+
+/** Validation features through the model's own featurize(), computed once for every penalty. */
+async function featurizeValidation(model: LinearTextClassifier, validation: LabelledRows, before: number, options: FitLinearClassifierOptions): Promise<{ features: Sparse[]; labels: string[][] }> {
+  const features: Sparse[] = [];
+  const total = before + validation.texts.length;
+  for (const [i, text] of validation.texts.entries()) {
+    if (typeof text !== 'string') throw new BadInputError(`validation row ${i + 1}: text must be a string, got ${typeof text}`);
+    features.push(model.featurize(text));
+    if (i % 256 === 255) {
+      options.onProgress?.({ stage: 'featurize', done: before + i + 1, total });
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      throwIfCancelled(options.signal, 'featurizing');
     }
-    return x;
-  };
-  const total = o.epochs * N;
+  }
+  options.onProgress?.({ stage: 'featurize', done: total, total });
+  return { features, labels: validation.labels };
+}
+
+/** Stored fasttext features at most (8 bytes each); rows past it are hashed again each epoch. */
+const FASTTEXT_STORED_ENTRIES = 48_000_000;
+
+/** fasttext: hashed rows once, then SGD over them. */
+async function fitFastText(setup: LinearSetup, corpus: PackedCorpus, options: FitLinearClassifierOptions): Promise<LinearTextClassifier> {
+  const ft = options.fasttext ?? {};
+  const C = setup.classes.length;
+  const dim = positiveInt('fasttext.dim', ft.dim ?? 16);
+  const buckets = positiveInt('fasttext.buckets', ft.buckets ?? 1 << 18);
+  const epochs = positiveInt('fasttext.epochs', ft.epochs ?? 20);
+  const rng = new SeededRandom(`linear:${options.seed ?? 1}`);
+  const weights = Float32Array.from({ length: C * dim }, () => (rng.next() * 2 - 1) / Math.sqrt(dim));
+  const model = new LinearTextClassifier({ ...setup.base, features: buckets, dim }, new Float32Array(buckets * dim), weights, new Float32Array(C));
+  const featurizer = new HashedFeaturizer(corpus, { buckets, wordNgrams: setup.base.wordNgrams, minn: setup.base.minn, maxn: setup.base.maxn });
+  const stored = featurizer.matrix(FASTTEXT_STORED_ENTRIES);
+  const N = corpus.offsets.length - 1;
+  const isTarget = new Uint8Array(N * C);
+  setup.targets.forEach((t, r) => t.forEach((c) => (isTarget[r * C + c] = 1)));
+  await trainFastText(model, stored, featurizer, { isTarget, targets: setup.targets, classWeight: setup.classWeight, epochs, lr0: ft.learningRate ?? 0.5, rng, options });
+  return model;
+}
+
+/**
+ * The fastText SGD loop: per text, the hidden vector is the weighted mean of its bucket rows,
+ * the softmax (or sigmoids) on top, and the error flows back to the output layer and to every
+ * bucket row of the text; the learning rate decays linearly to zero over all steps.
+ */
+async function trainFastText(
+  model: LinearTextClassifier,
+  stored: CsrMatrix,
+  featurizer: HashedFeaturizer,
+  o: { isTarget: Uint8Array; targets: number[][]; classWeight: number[] | undefined; epochs: number; lr0: number; rng: SeededRandom; options: FitLinearClassifierOptions },
+): Promise<void> {
+  const { config, embedding: E, weights: W, bias: b } = model as unknown as { config: LinearClassifierDirConfig; embedding: Float32Array; weights: Float32Array; bias: Float32Array };
+  const C = config.classes.length;
   const d = config.dim;
-  const F = config.features;
-  const h = new Float64Array(Math.max(1, d));
+  const N = o.targets.length;
+  const multi = config.problem === 'multi-label';
+  const total = o.epochs * N;
+  const h = new Float64Array(d);
+  const dh = new Float64Array(d);
   const g = new Float64Array(C);
-  const dh = new Float64Array(Math.max(1, d));
-  // L2 as a global scale of W (Bottou's trick): decay is O(1) per step, not O(weights).
-  let scale = 1;
+  const report = Math.max(1, Math.floor(N / 10));
   let step = 0;
   for (let epoch = 0; epoch < o.epochs; epoch++) {
     const order = o.rng.permutation(N);
-    for (const r of order) {
+    for (let n = 0; n < N; n++) {
+      const r = order[n]!;
       const lr = o.lr0 * Math.max(1e-4, 1 - step / total);
       step++;
-      const x = features(r);
-      if (scale !== 1) {
-        // scores() reads W unscaled: fold the scale in before use when it drifts.
-        if (scale < 1e-3) {
-          for (let i = 0; i < W.length; i++) W[i]! *= scale;
-          scale = 1;
-        }
+      let idx = stored.indices;
+      let val = stored.values;
+      let from = 0;
+      let to: number;
+      if (r < stored.rows) [from, to] = [stored.indptr[r]!, stored.indptr[r + 1]!];
+      else ({ idx, val, nnz: to } = featurizer.row(r));
+      h.fill(0);
+      for (let k = from; k < to; k++) {
+        const row = idx[k]! * d;
+        const v = val[k]!;
+        for (let j = 0; j < d; j++) h[j]! += v * E[row + j]!;
       }
-      const p = scoresScaled(model, x, h, scale);
-      const multi = config.problem === 'multi-label';
-      const t = targets[r]!;
-      for (let c = 0; c < C; c++) g[c] = p[c]! - (t.includes(c) ? 1 : 0);
-      if (!multi && o.classWeight) {
-        const w = o.classWeight[t[0]!]!;
-        for (let c = 0; c < C; c++) g[c]! *= w;
-      } else if (multi && o.classWeight) {
-        for (let c = 0; c < C; c++) if (t.includes(c)) g[c]! *= o.classWeight[c]!;
+      outputError(W, b, h, g, C, d, multi, o.isTarget, r);
+      if (o.classWeight) {
+        if (!multi) g.forEach((_, c) => (g[c]! *= o.classWeight![o.targets[r]![0]!]!));
+        else for (const c of o.targets[r]!) g[c]! *= o.classWeight[c]!;
       }
-      if (config.kind === 'fasttext') {
-        dh.fill(0);
-        for (let c = 0; c < C; c++) {
-          const gc = g[c]!;
-          if (gc === 0) continue;
-          for (let j = 0; j < d; j++) {
-            dh[j]! += W[c * d + j]! * gc;
-            W[c * d + j]! -= lr * gc * h[j]!;
-          }
-          b[c]! -= lr * gc;
+      dh.fill(0);
+      for (let c = 0; c < C; c++) {
+        const gc = g[c]!;
+        if (gc === 0) continue;
+        for (let j = 0; j < d; j++) {
+          dh[j]! += W[c * d + j]! * gc;
+          W[c * d + j]! -= lr * gc * h[j]!;
         }
-        for (let k = 0; k < x.idx.length; k++) {
-          const row = x.idx[k]! * d;
-          const v = x.val[k]!;
-          for (let j = 0; j < d; j++) E[row + j]! -= lr * v * dh[j]!;
-        }
-      } else {
-        scale *= 1 - lr * o.l2;
-        for (let c = 0; c < C; c++) {
-          const gc = g[c]!;
-          if (gc === 0) continue;
-          for (let k = 0; k < x.idx.length; k++) W[c * F + x.idx[k]!]! -= (lr * gc * x.val[k]!) / scale;
-          b[c]! -= lr * gc;
-        }
+        b[c]! -= lr * gc;
+      }
+      for (let k = from; k < to; k++) {
+        const row = idx[k]! * d;
+        const v = lr * val[k]!;
+        for (let j = 0; j < d; j++) E[row + j]! -= v * dh[j]!;
+      }
+      if (step % report === 0) {
+        o.options.onProgress?.({ stage: 'fit', done: step, total });
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        throwIfCancelled(o.options.signal, 'fitting fasttext');
       }
     }
   }
-  if (scale !== 1) for (let i = 0; i < W.length; i++) W[i]! *= scale;
+  o.options.onProgress?.({ stage: 'fit', done: total, total });
 }
 
-/** scores() with W multiplied by `scale` (tfidf-lr's lazy L2 decay). */
-function scoresScaled(model: LinearTextClassifier, x: Sparse, h: Float64Array, scale: number): Float64Array {
-  if (scale === 1) return model.scores(x, h);
-  const m = model as unknown as { config: LinearClassifierDirConfig; weights: Float32Array; bias: Float32Array };
-  const C = m.config.classes.length;
-  const F = m.config.features;
-  const z = new Float64Array(C);
+/** g = p - target for the output layer on hidden `h` (softmax, or sigmoids for multi-label). */
+function outputError(W: Float32Array, b: Float32Array, h: Float64Array, g: Float64Array, C: number, d: number, multi: boolean, isTarget: Uint8Array, r: number): void {
+  let max = -Infinity;
   for (let c = 0; c < C; c++) {
-    let s = 0;
-    for (let k = 0; k < x.idx.length; k++) s += m.weights[c * F + x.idx[k]!]! * x.val[k]!;
-    z[c] = s * scale + m.bias[c]!;
+    let s = b[c]!;
+    for (let j = 0; j < d; j++) s += W[c * d + j]! * h[j]!;
+    g[c] = s;
+    max = Math.max(max, s);
   }
-  if (m.config.problem === 'multi-label') sigmoidInPlace(z);
-  else softmaxInPlace(z);
-  return z;
+  if (multi) {
+    for (let c = 0; c < C; c++) g[c] = 1 / (1 + Math.exp(-g[c]!)) - isTarget[r * C + c]!;
+    return;
+  }
+  let sum = 0;
+  for (let c = 0; c < C; c++) sum += g[c] = Math.exp(g[c]! - max);
+  for (let c = 0; c < C; c++) g[c] = g[c]! / sum - isTarget[r * C + c]!;
 }

@@ -1,0 +1,93 @@
+/**
+ * Hashed n-gram features of the fastText-style classifier over a packed corpus: the buckets of a
+ * word and of its character n-grams are hashed once per distinct word, word n-grams are hashed
+ * by feeding FNV-1a the words in place (no joined string), and each row holds the distinct
+ * buckets with their share of the text's n-gram occurrences, as `LinearTextClassifier.featurize`
+ * computes them.
+ */
+import { charNgrams, CsrBuilder, fnv1a, fnv1aFeed, RowAccumulator, type CsrMatrix, type PackedCorpus } from './sparse.js';
+
+/** Hashing settings (the model config's `features`, `wordNgrams`, `minn`, `maxn`). */
+export interface HashingOptions {
+  buckets: number;
+  wordNgrams: number;
+  minn: number;
+  maxn: number;
+}
+
+/** Rows of a packed corpus as hashed bucket counts, with per-word hashes cached. */
+export class HashedFeaturizer {
+  private readonly wordBucket: Int32Array;
+  private readonly charBuckets: Array<Int32Array | undefined>;
+  /** FNV-1a state after `"n "`, for each order n. */
+  private readonly orderState: number[];
+  readonly acc: RowAccumulator;
+  private scratch = new Float32Array(256);
+
+  constructor(
+    private readonly corpus: PackedCorpus,
+    private readonly o: HashingOptions,
+  ) {
+    this.wordBucket = new Int32Array(corpus.words.length).fill(-1);
+    this.charBuckets = new Array(corpus.words.length);
+    this.orderState = Array.from({ length: o.wordNgrams + 1 }, (_, n) => fnv1aFeed(0x811c9dc5, `${n} `));
+    this.acc = new RowAccumulator(o.buckets);
+  }
+
+  private bucket(h: number): number {
+    return (h >>> 0) % this.o.buckets;
+  }
+
+  private cacheWord(w: number): void {
+    const word = this.corpus.words[w]!;
+    this.wordBucket[w] = fnv1a(`w ${word}`) % this.o.buckets;
+    this.charBuckets[w] = Int32Array.from(charNgrams(word, this.o.minn, this.o.maxn), (g) => fnv1a(`c ${g}`) % this.o.buckets);
+  }
+
+  /** Counts the buckets of text `r` into `acc` (reset first), in first-occurrence order. */
+  private count(r: number): void {
+    const { tokens, offsets, words } = this.corpus;
+    const acc = this.acc;
+    acc.reset();
+    const end = offsets[r + 1]!;
+    for (let i = offsets[r]!; i < end; i++) {
+      const w = tokens[i]!;
+      if (this.wordBucket[w]! < 0) this.cacheWord(w);
+      acc.add(this.wordBucket[w]!);
+      for (let n = 2; n <= this.o.wordNgrams && i + n <= end; n++) {
+        let h = fnv1aFeed(this.orderState[n]!, words[w]!);
+        for (let k = 1; k < n; k++) h = fnv1aFeed(Math.imul(h ^ 32, 0x01000193), words[tokens[i + k]!]!);
+        acc.add(this.bucket(h));
+      }
+      for (const b of this.charBuckets[w]!) acc.add(b);
+    }
+  }
+
+  /**
+   * The features of text `r`: distinct buckets and each one's count over all occurrences.
+   * The arrays are reused by the next call.
+   */
+  row(r: number): { idx: Int32Array; val: Float32Array; nnz: number } {
+    this.count(r);
+    const { ids, counts, total } = this.acc;
+    const n = ids.length;
+    if (this.scratch.length < n) this.scratch = new Float32Array(2 * n);
+    for (let k = 0; k < n; k++) this.scratch[k] = counts.data[k]! / total;
+    return { idx: ids.data, val: this.scratch, nnz: n };
+  }
+
+  /**
+   * The first rows of the corpus as a CSR matrix, as many as fit in `maxEntries` stored
+   * features (the rest are recomputed by {@link row} when needed).
+   */
+  matrix(maxEntries: number): CsrMatrix {
+    const out = new CsrBuilder(this.o.buckets);
+    const N = this.corpus.offsets.length - 1;
+    for (let r = 0; r < N; r++) {
+      const { idx, val, nnz } = this.row(r);
+      if (out.nnz + nnz > maxEntries) break;
+      out.push(idx, val, nnz);
+    }
+    return out.build();
+  }
+}

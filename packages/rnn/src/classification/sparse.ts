@@ -1,0 +1,182 @@
+/**
+ * Sparse bag-of-n-gram features for the linear text classifiers, built without a string per
+ * n-gram: texts are tokenized once into word ids (a packed Int32Array for the whole corpus),
+ * n-grams are counted in an open-addressing table keyed by numbers, and the features of every
+ * row land in one CSR matrix of typed arrays. The values equal what `LinearTextClassifier.featurize`
+ * computes at inference, bit for bit (same order of accumulation, same float32 rounding).
+ */
+import { throwIfCancelled } from '@seqlab/core';
+import type { TextVectorizer } from '@seqlab/tokenize';
+
+/** Rows of sparse features: row `r` has `indices[indptr[r]..indptr[r+1])` with `values` alike. */
+export interface CsrMatrix {
+  rows: number;
+  cols: number;
+  indptr: Int32Array;
+  indices: Int32Array;
+  values: Float32Array;
+}
+
+/** Progress of a featurizing pass: `done` of `total` texts read. */
+export type FeaturizeProgress = (done: number, total: number) => void;
+
+/** A growable typed array (amortised doubling). */
+class Growable<T extends Int32Array | Float32Array | Float64Array> {
+  length = 0;
+  constructor(
+    public data: T,
+    private readonly make: (n: number) => T,
+  ) {}
+
+  push(v: number): void {
+    if (this.length === this.data.length) this.reserve(this.length + 1);
+    this.data[this.length++] = v;
+  }
+
+  reserve(n: number): void {
+    if (n <= this.data.length) return;
+    const next = this.make(Math.max(n, this.data.length * 2, 16));
+    next.set(this.data.subarray(0, this.length));
+    this.data = next;
+  }
+
+  /** The filled part, copied into an exact-size array (the spare capacity is freed). */
+  trimmed(): T {
+    return this.data.slice(0, this.length) as T;
+  }
+}
+
+const int32s = (n: number) => new Int32Array(n);
+const float32s = (n: number) => new Float32Array(n);
+
+/** A corpus tokenized into word ids: text `r` is `tokens[offsets[r]..offsets[r+1])`. */
+export interface PackedCorpus {
+  words: string[];
+  wordIndex: Map<string, number>;
+  tokens: Int32Array;
+  offsets: Int32Array;
+}
+
+/**
+ * Tokenizes every text once, keeping only word ids (no token strings per row). Yields to the
+ * event loop every 256 texts so progress can be shown and `signal` honoured.
+ */
+export async function packTexts(texts: readonly string[], tokenizer: TextVectorizer, o: { onProgress?: FeaturizeProgress; signal?: AbortSignal } = {}): Promise<PackedCorpus> {
+  const wordIndex = new Map<string, number>();
+  const words: string[] = [];
+  const tokens = new Growable(new Int32Array(1 << 16), int32s);
+  const offsets = new Int32Array(texts.length + 1);
+  for (let r = 0; r < texts.length; r++) {
+    for (const t of tokenizer.tokenize(texts[r]!)) {
+      let id = wordIndex.get(t.text);
+      if (id === undefined) {
+        id = words.length;
+        wordIndex.set(t.text, id);
+        words.push(t.text);
+      }
+      tokens.push(id);
+    }
+    offsets[r + 1] = tokens.length;
+    if (r % 256 === 255) {
+      o.onProgress?.(r + 1, texts.length);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      throwIfCancelled(o.signal, 'featurizing');
+    }
+  }
+  o.onProgress?.(texts.length, texts.length);
+  return { words, wordIndex, tokens: tokens.trimmed(), offsets };
+}
+
+/** FNV-1a, 32 bits, continued from state `h` over the UTF-16 units of `s`. */
+export function fnv1aFeed(h: number, s: string): number {
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h;
+}
+
+/** FNV-1a of a whole string: the stable hash of feature buckets. */
+export function fnv1a(s: string): number {
+  return fnv1aFeed(0x811c9dc5, s) >>> 0;
+}
+
+/** The character n-grams of `<word>`, lengths `minn..maxn`, the whole `<word>` excluded. */
+export function charNgrams(word: string, minn: number, maxn: number): string[] {
+  const out: string[] = [];
+  if (minn <= 0) return out;
+  const w = `<${word}>`;
+  for (let n = minn; n <= maxn; n++) for (let s = 0; s + n <= w.length; s++) if (n < w.length) out.push(w.slice(s, s + n));
+  return out;
+}
+
+/**
+ * Accumulates the features of one row in first-occurrence order: `position[f]` is where
+ * feature `f` sits in the row (or -1), so counting is O(1) without a Map.
+ */
+export class RowAccumulator {
+  readonly ids: Growable<Int32Array> = new Growable(new Int32Array(256), int32s);
+  readonly counts: Growable<Int32Array> = new Growable(new Int32Array(256), int32s);
+  total = 0;
+  private readonly position: Int32Array;
+
+  constructor(features: number) {
+    this.position = new Int32Array(features).fill(-1);
+  }
+
+  add(f: number): void {
+    this.total++;
+    const at = this.position[f]!;
+    if (at >= 0) {
+      this.counts.data[at]!++;
+      return;
+    }
+    this.position[f] = this.ids.length;
+    this.ids.push(f);
+    this.counts.push(1);
+  }
+
+  reset(): void {
+    for (let k = 0; k < this.ids.length; k++) this.position[this.ids.data[k]!] = -1;
+    this.ids.length = 0;
+    this.counts.length = 0;
+    this.total = 0;
+  }
+}
+
+/** Builds a CSR matrix row by row. */
+export class CsrBuilder {
+  private readonly indptr: Growable<Int32Array> = new Growable(new Int32Array(1024), int32s);
+  private readonly indices: Growable<Int32Array> = new Growable(new Int32Array(1 << 16), int32s);
+  private readonly values: Growable<Float32Array> = new Growable(new Float32Array(1 << 16), float32s);
+
+  constructor(readonly cols: number) {
+    this.indptr.push(0);
+  }
+
+  get nnz(): number {
+    return this.indices.length;
+  }
+
+  /** Appends a row; `values` are rounded to float32 as stored. */
+  push(ids: Int32Array, values: ArrayLike<number>, n: number): void {
+    this.indices.reserve(this.indices.length + n);
+    this.values.reserve(this.values.length + n);
+    this.indices.data.set(ids.subarray(0, n), this.indices.length);
+    for (let k = 0; k < n; k++) this.values.data[this.indices.length + k] = values[k]!;
+    this.indices.length += n;
+    this.values.length += n;
+    this.indptr.push(this.indices.length);
+  }
+
+  build(): CsrMatrix {
+    return { rows: this.indptr.length - 1, cols: this.cols, indptr: this.indptr.trimmed(), indices: this.indices.trimmed(), values: this.values.trimmed() };
+  }
+}
+
+/** Rows `from..to` of a CSR matrix as `{ idx, val }` views (no copy). */
+export function csrRow(x: CsrMatrix, r: number): { idx: Int32Array; val: Float32Array } {
+  const a = x.indptr[r]!;
+  const b = x.indptr[r + 1]!;
+  return { idx: x.indices.subarray(a, b), val: x.values.subarray(a, b) };
+}
