@@ -26,7 +26,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { SeededRandom } from '@seqlab/core';
-import { REPO_ROOT, dataPath, formatTable, hasModel, writeResults } from './lib/report.js';
+import { REPO_ROOT, dataPath, defaultModelDir, formatTable, hasModel, writeResults } from './lib/report.js';
 import { startApi } from './lib/server.js';
 
 const args = new Set(process.argv.slice(2));
@@ -209,8 +209,8 @@ async function health(url: string): Promise<Health> {
 }
 
 async function main(): Promise<void> {
-  const sentimentModel = path.join(REPO_ROOT, 'models/sentiment');
-  const generatorModel = path.join(REPO_ROOT, 'models/shakespeare-char');
+  const sentimentModel = defaultModelDir('sentiment');
+  const generatorModel = defaultModelDir('text-generation');
   for (const [dir, task] of [[sentimentModel, 'sentiment'], [generatorModel, 'text-generation']] as const) {
     if (!(await hasModel(dir, task))) throw new Error(`bench:abuse needs the default ${task} model in ${path.relative(REPO_ROOT, dir)}`);
   }
@@ -413,10 +413,10 @@ async function main(): Promise<void> {
 
     const file = await writeResults('abuse', `npm run bench:abuse${args.size ? ` -- ${[...args].join(' ')}` : ''}`, {
       backend,
-      models: 'sentiment: models/sentiment (default); generator: models/shakespeare-char (default)',
+      models: `sentiment: ${path.relative(REPO_ROOT, sentimentModel)} (default); generator: ${path.relative(REPO_ROOT, generatorModel)} (default)`,
       // Other jobs share this machine; its load average says how much of the CPU the bench had.
       loadAverage: { before: loadBefore, after: loadAfter },
-      settings: { ...settings, SENTIMENT_MODEL: 'models/sentiment', GENERATOR_MODEL: 'models/shakespeare-char', warmupSeconds: WARMUP_SECONDS, probeSeconds: PROBE_SECONDS, abuseSeconds: ABUSE_SECONDS, faultEveryMs: FAULT_EVERY_MS, fuzzClients: FUZZ_CLIENTS, floodClients: FLOOD_CLIENTS },
+      settings: { ...settings, SENTIMENT_MODEL: path.relative(REPO_ROOT, sentimentModel), GENERATOR_MODEL: path.relative(REPO_ROOT, generatorModel), warmupSeconds: WARMUP_SECONDS, probeSeconds: PROBE_SECONDS, abuseSeconds: ABUSE_SECONDS, faultEveryMs: FAULT_EVERY_MS, fuzzClients: FUZZ_CLIENTS, floodClients: FLOOD_CLIENTS },
       goals,
       latency: latencyRows,
       fuzz: { sent: fuzzSent, transportErrors: fuzzErrors, fiveXx: fuzz5xx.slice(0, 20), byRequest: fuzzRows },

@@ -24,7 +24,7 @@ import autocannon from 'autocannon';
 import { initBackend, setGlobalSeed, writeJsonAtomic } from '@seqlab/core';
 import * as rnn from '@seqlab/rnn';
 import { TextVectorizer } from '@seqlab/tokenize';
-import { REPO_ROOT, dataPath, formatTable, hasModel, median, writeResults } from './lib/report.js';
+import { REPO_ROOT, dataPath, defaultModelDir, formatTable, hasModel, median, writeResults } from './lib/report.js';
 
 const args = new Set(process.argv.slice(2));
 const QUICK = args.has('--quick');
@@ -236,8 +236,8 @@ async function generationOnly(): Promise<void> {
 
 async function main(): Promise<void> {
   if (args.has('--generation-only')) return generationOnly();
-  const defaultSentiment = path.join(REPO_ROOT, 'models/sentiment');
-  const defaultGenerator = path.join(REPO_ROOT, 'models/shakespeare-char');
+  const defaultSentiment = defaultModelDir('sentiment');
+  const defaultGenerator = defaultModelDir('text-generation');
   let tmp: string | undefined;
   const tinyRequested = args.has('--tiny');
   const useDefaultSentiment = !tinyRequested && (await hasModel(defaultSentiment, 'sentiment'));
@@ -247,7 +247,7 @@ async function main(): Promise<void> {
   if (!useDefaultSentiment || !useDefaultGenerator) tmp = await mkdtemp(path.join(os.tmpdir(), 'seqlab-bench-api-'));
   if (!useDefaultSentiment) sentimentModel = await tinySentiment(tmp!);
   if (!useDefaultGenerator) generatorModel = await tinyGenerator(tmp!);
-  const modelNote = `sentiment: ${useDefaultSentiment ? 'models/sentiment (default)' : 'TINY stand-in trained by the bench (BiGRU 32, 4k SST-2 rows, 2 epochs)'}; generator: ${
+  const modelNote = `sentiment: ${useDefaultSentiment ? `${path.relative(REPO_ROOT, defaultSentiment)} (default)` : 'TINY stand-in trained by the bench (BiGRU 32, 4k SST-2 rows, 2 epochs)'}; generator: ${
     useDefaultGenerator ? 'models/shakespeare-char (default)' : 'TINY stand-in trained by the bench (LSTM 128, 1 short epoch)'
   }`;
   const loadBefore = os.loadavg();
