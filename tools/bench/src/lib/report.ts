@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BadInputError, readModelConfig, writeJsonAtomic, type TaskName } from '@seqlab/core';
+import { DEFAULT_MODELS } from '@seqlab/tasks';
 
 /** Repository root, found from this file's location (tools/bench/src/lib). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -169,8 +170,15 @@ export async function writeResults(
  */
 export async function hasModel(dir: string, task: TaskName): Promise<boolean> {
   try {
-    return (await readModelConfig(dir)).task === task;
+    const saved = (await readModelConfig(dir)).task;
+    // The sentiment task serves binary text classifiers too, so either format counts for it.
+    return saved === task || (task === 'sentiment' && saved === 'text-classification');
   } catch {
     return false;
   }
+}
+
+/** The directory of `task`'s default model (the name from @seqlab/tasks' registry). */
+export function defaultModelDir(task: 'sentiment' | 'text-classification' | 'text-generation'): string {
+  return path.join(REPO_ROOT, 'models', DEFAULT_MODELS[task]!);
 }
