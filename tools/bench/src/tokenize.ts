@@ -69,47 +69,42 @@ const encoders: Array<{ name: string; options: () => TextVectorizerOptions; trai
   { name: `wordpiece (${VOCAB})`, options: () => ({ tokenizer: 'wordpiece', maxTokens: VOCAB }), trained: true },
 ];
 
+/** Timed passes of `tokenize` over every line; the result is the number of tokens. */
+function timeTokens(lines: string[], tokenize: (line: string) => ArrayLike<unknown>): ReturnType<typeof timeIt<number>> {
+  return timeIt(() => {
+    let n = 0;
+    for (const l of lines) n += tokenize(l).length;
+    return n;
+  }, RUNS);
+}
+
+/** One row of the throughput table: `mb` of input encoded in `run`, compared with natural's MB/s on the same corpus. */
+function throughputRow(corpus: string, encoder: string, mb: number, run: { seconds: number; cpuSeconds: number; result: number }, natural: { mbs: number; cpuMbs: number }, vocab: number | ''): Record<string, unknown> {
+  const mbs = mb / run.seconds;
+  return {
+    corpus,
+    encoder,
+    tokens: run.result,
+    'tokens/s': Math.round(run.result / run.seconds),
+    'MB/s': Number(mbs.toFixed(2)),
+    'vs natural': Number((mbs / natural.mbs).toFixed(2)),
+    'MB/s (cpu)': Number((mb / run.cpuSeconds).toFixed(2)),
+    'vs natural (cpu)': Number((mb / run.cpuSeconds / natural.cpuMbs).toFixed(2)),
+    vocab,
+  };
+}
+
 const rows: Array<Record<string, unknown>> = [];
 const training: Array<Record<string, unknown>> = [];
 
 for (const [corpusName, lines] of Object.entries(corpora)) {
   const mb = Buffer.byteLength(lines.join('\n'), 'utf8') / 1e6;
   const baseline = new natural.WordTokenizer();
-  const base = timeIt(() => {
-    let n = 0;
-    for (const l of lines) n += baseline.tokenize(l).length;
-    return n;
-  }, RUNS);
-  const baseMbs = mb / base.seconds;
-  const baseCpuMbs = mb / base.cpuSeconds;
-  rows.push({
-    corpus: corpusName,
-    encoder: 'natural WordTokenizer (split only)',
-    tokens: base.result,
-    'tokens/s': Math.round(base.result / base.seconds),
-    'MB/s': Number(baseMbs.toFixed(2)),
-    'vs natural': 1,
-    'MB/s (cpu)': Number(baseCpuMbs.toFixed(2)),
-    'vs natural (cpu)': 1,
-    vocab: '',
-  });
+  const base = timeTokens(lines, (l) => baseline.tokenize(l));
+  const naturalSpeed = { mbs: mb / base.seconds, cpuMbs: mb / base.cpuSeconds };
+  rows.push(throughputRow(corpusName, 'natural WordTokenizer (split only)', mb, base, naturalSpeed, ''));
   const treebank = new natural.TreebankWordTokenizer();
-  const tb = timeIt(() => {
-    let n = 0;
-    for (const l of lines) n += treebank.tokenize(l).length;
-    return n;
-  }, RUNS);
-  rows.push({
-    corpus: corpusName,
-    encoder: 'natural TreebankWordTokenizer (split only)',
-    tokens: tb.result,
-    'tokens/s': Math.round(tb.result / tb.seconds),
-    'MB/s': Number((mb / tb.seconds).toFixed(2)),
-    'vs natural': Number((mb / tb.seconds / baseMbs).toFixed(2)),
-    'MB/s (cpu)': Number((mb / tb.cpuSeconds).toFixed(2)),
-    'vs natural (cpu)': Number((mb / tb.cpuSeconds / baseCpuMbs).toFixed(2)),
-    vocab: '',
-  });
+  rows.push(throughputRow(corpusName, 'natural TreebankWordTokenizer (split only)', mb, timeTokens(lines, (l) => treebank.tokenize(l)), naturalSpeed, ''));
   for (const enc of encoders) {
     const tv = new TextVectorizer(enc.options());
     if (enc.trained) {
@@ -117,23 +112,8 @@ for (const [corpusName, lines] of Object.entries(corpora)) {
       training.push({ corpus: corpusName, tokenizer: enc.name, 'train s': Number(seconds.toFixed(2)), vocab: VOCAB });
     }
     await tv.adapt(lines);
-    const run = timeIt(() => {
-      let n = 0;
-      for (const l of lines) n += tv.encodeIds(l).length;
-      return n;
-    }, RUNS);
-    const mbs = mb / run.seconds;
-    rows.push({
-      corpus: corpusName,
-      encoder: enc.name,
-      tokens: run.result,
-      'tokens/s': Math.round(run.result / run.seconds),
-      'MB/s': Number(mbs.toFixed(2)),
-      'vs natural': Number((mbs / baseMbs).toFixed(2)),
-      'MB/s (cpu)': Number((mb / run.cpuSeconds).toFixed(2)),
-      'vs natural (cpu)': Number((mb / run.cpuSeconds / baseCpuMbs).toFixed(2)),
-      vocab: tv.vocabSize,
-    });
+    const run = timeTokens(lines, (l) => tv.encodeIds(l));
+    rows.push(throughputRow(corpusName, enc.name, mb, run, naturalSpeed, tv.vocabSize));
     console.error(`${corpusName} / ${enc.name}: ${(run.result / run.seconds / 1e6).toFixed(2)} M tokens/s`);
   }
 }
