@@ -21,13 +21,12 @@
  *
  *   npm run bench:abuse [-- --quick]
  */
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { SeededRandom } from '@seqlab/core';
-import { REPO_ROOT, dataPath, defaultModelDir, formatTable, hasModel, writeResults } from './lib/report.js';
-import { startApi } from './lib/server.js';
+import { REPO_ROOT, defaultModelDir, formatTable, hasModel, writeResults } from './lib/report.js';
+import { sst2DevSentences, startApi } from './lib/server.js';
 
 const args = new Set(process.argv.slice(2));
 const QUICK = args.has('--quick');
@@ -45,14 +44,6 @@ function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return NaN;
   const s = [...values].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
-}
-
-function sentences(): string[] {
-  return readFileSync(dataPath('sst2', 'dev.tsv'), 'utf8')
-    .trim()
-    .split('\n')
-    .slice(1, 201)
-    .map((l) => l.split('\t')[0]!.trim());
 }
 
 /** One HTTP request as the fuzzer sends it. */
@@ -180,7 +171,7 @@ const { parentPort, workerData } = require('node:worker_threads');
 /** Sends single-sentence sentiment requests back to back from a separate thread until `until` (epoch ms). */
 function probe(url: string, until: number): Promise<ProbeResult> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(PROBE_THREAD, { eval: true, workerData: { url, texts: sentences(), until } });
+    const worker = new Worker(PROBE_THREAD, { eval: true, workerData: { url, texts: sst2DevSentences(), until } });
     worker.once('message', (r: ProbeResult) => {
       resolve(r);
       void worker.terminate();

@@ -14,10 +14,8 @@
  *   npm run bench:api -- --generation-only   # re-measure only generation (e.g. once the default
  *                                            # generator exists) and update results/api.json
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -25,6 +23,7 @@ import { initBackend, setGlobalSeed, writeJsonAtomic } from '@seqlab/core';
 import * as rnn from '@seqlab/rnn';
 import { TextVectorizer } from '@seqlab/tokenize';
 import { REPO_ROOT, dataPath, defaultModelDir, formatTable, hasModel, median, writeResults } from './lib/report.js';
+import { sst2DevSentences, startApi, type ApiProcess } from './lib/server.js';
 
 const args = new Set(process.argv.slice(2));
 const QUICK = args.has('--quick');
@@ -33,71 +32,9 @@ const RUNS = QUICK ? 1 : 3;
 const CONCURRENCY = [1, 16, 64];
 const MEMORY_REQUESTS = QUICK ? 2000 : 10_000;
 
-interface Server {
-  url: string;
-  child: ChildProcess;
-  stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
-async function startServer(env: Record<string, string>): Promise<Server> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--conditions=@seqlab/source', '--import', 'tsx', 'apps/api/src/main.ts'], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', RATE_LIMIT_MAX: '0', ...env },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 180_000;
-  let reasons = 'no answer yet';
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`api server exited with code ${child.exitCode}`);
-    try {
-      const res = await fetch(`${url}/readyz`);
-      if (res.ok) break;
-      reasons = ((await res.json()) as { reasons: string[] }).reasons.join('; ');
-      // A missing or broken model will not fix itself: fail now with the server's reasons.
-      if (!reasons.includes('loading')) throw new Error(`api server is not ready: ${reasons}`);
-    } catch (err) {
-      if (err instanceof Error && err.message.startsWith('api server')) {
-        child.kill('SIGTERM');
-        throw err;
-      }
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  if (Date.now() >= deadline) {
-    child.kill('SIGTERM');
-    throw new Error(`api server did not become ready within 180 s (${reasons})`);
-  }
-  return {
-    url,
-    child,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
-}
-
-function sentences(): string[] {
-  // Real single sentences from SST-2 dev, cycled so requests are not all identical.
-  return readFileSync(dataPath('sst2', 'dev.tsv'), 'utf8')
-    .trim()
-    .split('\n')
-    .slice(1, 201)
-    .map((l) => l.split('\t')[0]!.trim());
+/** Starts the API like `npm start`, without rate limiting (the load test is one client sending many requests). */
+function startServer(env: Record<string, string>): Promise<ApiProcess> {
+  return startApi({ RATE_LIMIT_MAX: '0', ...env });
 }
 
 interface LoadResult {
@@ -109,7 +46,7 @@ interface LoadResult {
 }
 
 async function load(url: string, connections: number, options: { duration?: number; amount?: number }): Promise<LoadResult> {
-  const texts = sentences();
+  const texts = sst2DevSentences();
   const result = await autocannon({
     url: `${url}/v1/sentiment`,
     connections,
@@ -262,7 +199,7 @@ async function main(): Promise<void> {
   const memory: Array<{ requests: number; tensors: number; rssMb: number }> = [];
   // Both servers stay up and their timed runs alternate, so background load on this shared
   // machine hits both modes alike instead of whichever phase it happened to overlap.
-  const servers: Record<string, Server> = {};
+  const servers: Record<string, ApiProcess> = {};
   let backend: string;
   try {
     for (const mode of modes) {

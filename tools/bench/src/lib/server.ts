@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import { REPO_ROOT } from './report.js';
+import { REPO_ROOT, dataPath } from './report.js';
 
 /** An `apps/api` child process started exactly like `npm start`. */
 export interface ApiProcess {
@@ -65,4 +66,13 @@ export async function startApi(env: Record<string, string>, timeoutMs = 180_000)
         child.kill('SIGTERM');
       }),
   };
+}
+
+/** Real single sentences (the first 200 of SST-2 dev) for requests to the API, so they are not all identical. */
+export function sst2DevSentences(): string[] {
+  return readFileSync(dataPath('sst2', 'dev.tsv'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1, 201)
+    .map((l) => l.split('\t')[0]!.trim());
 }
