@@ -312,7 +312,7 @@ describe('pipeline errors', () => {
     expect(missing).toMatchObject({ code: 'not_found', message: expect.stringMatching(/^no model named "nope"; available models: .*sentiment-glove/) });
     expect((missing as Error).message).not.toContain(modelsDir());
     await expect(pipeline('sentiment', 'shakespeare-char')).rejects.toMatchObject({ code: 'bad_input', message: 'model "shakespeare-char" is a text-generation model, not a sentiment model' });
-    await expect(pipeline('forecast', 'sentiment')).rejects.toMatchObject({ code: 'bad_input' });
+    await expect(pipeline('forecast', DEFAULT_MODELS.sentiment)).rejects.toMatchObject({ code: 'bad_input' });
   });
 
   it('a missing config.json is not_found and a missing weights file is model_file_corrupt, named by the model', async () => {
