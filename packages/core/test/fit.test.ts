@@ -49,91 +49,94 @@ function regression(options: { lr?: number; worseAfter?: number } = {}) {
   return { loop, w, optimizer, dispose: () => tf.dispose([w, optimizer as unknown as tf.TensorContainer]) };
 }
 
+/** Runs `body` on a fresh {@link regression} and frees it afterwards, also when an expectation fails. */
+async function withRegression(options: Parameters<typeof regression>[0], body: (r: ReturnType<typeof regression>) => Promise<void>): Promise<void> {
+  const r = regression(options);
+  try {
+    await body(r);
+  } finally {
+    r.dispose();
+  }
+}
+
 describe('fit', () => {
-  it('trains, reports per batch and per epoch, and leaks nothing', async () => {
-    const r = regression();
-    const batches: number[] = [];
-    const epochs: EpochLogs[] = [];
-    const result = await expectNoLeakedTensors(() =>
-      fit(r.loop, { epochs: 3, callbacks: [new LambdaCallback({ onBatchEnd: (l) => void batches.push(l.batch), onEpochEnd: (l) => void epochs.push(l) })] }),
-    );
-    expect(batches).toEqual([0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3]);
-    expect(epochs.map((e) => e.epoch)).toEqual([0, 1, 2]);
-    expect(epochs[2]!.loss).toBeLessThan(epochs[0]!.loss);
-    expect(epochs[2]!.close).toBe(1);
-    expect(r.w.dataSync()[0]).toBeCloseTo(3, 1);
-    expect(result).toMatchObject({ stopReason: 'epochs', steps: 12, monitor: 'val_loss', bestEpoch: 2 });
-    r.dispose();
-  });
+  it('trains, reports per batch and per epoch, and leaks nothing', () =>
+    withRegression({}, async (r) => {
+      const batches: number[] = [];
+      const epochs: EpochLogs[] = [];
+      const result = await expectNoLeakedTensors(() =>
+        fit(r.loop, { epochs: 3, callbacks: [new LambdaCallback({ onBatchEnd: (l) => void batches.push(l.batch), onEpochEnd: (l) => void epochs.push(l) })] }),
+      );
+      expect(batches).toEqual([0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3]);
+      expect(epochs.map((e) => e.epoch)).toEqual([0, 1, 2]);
+      expect(epochs[2]!.loss).toBeLessThan(epochs[0]!.loss);
+      expect(epochs[2]!.close).toBe(1);
+      expect(r.w.dataSync()[0]).toBeCloseTo(3, 1);
+      expect(result).toMatchObject({ stopReason: 'epochs', steps: 12, monitor: 'val_loss', bestEpoch: 2 });
+    }));
 
-  it('early stopping stops after `patience` epochs without improvement and restores the best weights', async () => {
-    const r = regression({ worseAfter: 2 });
-    const es = new EarlyStopping({ patience: 2 });
-    let bestW = NaN;
-    const track = new LambdaCallback({ onEpochEnd: (_l, ctx) => void (ctx.improved && (bestW = r.w.dataSync()[0]!)) });
-    const result = await fit(r.loop, { epochs: 10, callbacks: [track, es] });
-    expect(result.stopReason).toBe('early-stopping');
-    expect(result.bestEpoch).toBe(1);
-    expect(result.history).toHaveLength(4);
-    expect(es.restored).toBe(true);
-    expect(r.w.dataSync()[0]).toBe(bestW);
-    r.dispose();
-  });
+  it('early stopping stops after `patience` epochs without improvement and restores the best weights', () =>
+    withRegression({ worseAfter: 2 }, async (r) => {
+      const es = new EarlyStopping({ patience: 2 });
+      let bestW = NaN;
+      const track = new LambdaCallback({ onEpochEnd: (_l, ctx) => void (ctx.improved && (bestW = r.w.dataSync()[0]!)) });
+      const result = await fit(r.loop, { epochs: 10, callbacks: [track, es] });
+      expect(result.stopReason).toBe('early-stopping');
+      expect(result.bestEpoch).toBe(1);
+      expect(result.history).toHaveLength(4);
+      expect(es.restored).toBe(true);
+      expect(r.w.dataSync()[0]).toBe(bestW);
+    }));
 
-  it('a baseline the training never beats leaves the starting weights', async () => {
-    const r = regression({ lr: 1e-6 });
-    const result = await fit(r.loop, { epochs: 3, callbacks: [new EarlyStopping({ patience: 5, baseline: 0 })] });
-    expect(result.bestEpoch).toBe(-1);
-    expect(r.w.dataSync()[0]).toBe(0);
-    r.dispose();
-  });
+  it('a baseline the training never beats leaves the starting weights', () =>
+    withRegression({ lr: 1e-6 }, async (r) => {
+      const result = await fit(r.loop, { epochs: 3, callbacks: [new EarlyStopping({ patience: 5, baseline: 0 })] });
+      expect(result.bestEpoch).toBe(-1);
+      expect(r.w.dataSync()[0]).toBe(0);
+    }));
 
-  it('schedules and plateaus change the learning rate', async () => {
-    const r = regression({ worseAfter: 1 });
-    const rates: number[] = [];
-    await fit(r.loop, {
-      epochs: 4,
-      callbacks: [
-        new LearningRateScheduler((epoch, lr) => (epoch === 0 ? 0.4 : lr)),
-        new ReduceLROnPlateau({ factor: 0.5, patience: 1 }),
-        new LambdaCallback({ onEpochBegin: (_e, ctx) => void rates.push(ctx.learningRate) }),
-      ],
-    });
-    // Epoch 0 improves; 1, 2, 3 do not: the rate halves after each.
-    expect(rates).toEqual([0.4, 0.4, 0.2, 0.1]);
-    r.dispose();
-  });
+  it('schedules and plateaus change the learning rate', () =>
+    withRegression({ worseAfter: 1 }, async (r) => {
+      const rates: number[] = [];
+      await fit(r.loop, {
+        epochs: 4,
+        callbacks: [
+          new LearningRateScheduler((epoch, lr) => (epoch === 0 ? 0.4 : lr)),
+          new ReduceLROnPlateau({ factor: 0.5, patience: 1 }),
+          new LambdaCallback({ onEpochBegin: (_e, ctx) => void rates.push(ctx.learningRate) }),
+        ],
+      });
+      // Epoch 0 improves; 1, 2, 3 do not: the rate halves after each.
+      expect(rates).toEqual([0.4, 0.4, 0.2, 0.1]);
+    }));
 
-  it('a time budget ends the epoch early, marks it partial and stops', async () => {
-    const r = regression();
-    const result = await fit(r.loop, { epochs: 5, callbacks: [new LambdaCallback({ onBatchEnd: () => void busyWait(30) }), new TimeBudget(0.05)] });
-    expect(result.stopReason).toBe('time-budget');
-    expect(result.history).toHaveLength(1);
-    expect(result.history[0]!.partial).toBe(true);
-    expect(result.steps).toBeLessThan(4);
-    r.dispose();
-  });
+  it('a time budget ends the epoch early, marks it partial and stops', () =>
+    withRegression({}, async (r) => {
+      const result = await fit(r.loop, { epochs: 5, callbacks: [new LambdaCallback({ onBatchEnd: () => void busyWait(30) }), new TimeBudget(0.05)] });
+      expect(result.stopReason).toBe('time-budget');
+      expect(result.history).toHaveLength(1);
+      expect(result.history[0]!.partial).toBe(true);
+      expect(result.steps).toBeLessThan(4);
+    }));
 
-  it('checkpoints best when improved, then last, then the state', async () => {
-    const r = regression({ worseAfter: 1 });
-    const calls: string[] = [];
-    await fit(r.loop, {
-      epochs: 2,
-      callbacks: [new ModelCheckpoint({ save: async (which, ctx) => void calls.push(`${which}@${ctx.epoch}`), saveState: async (ctx) => void calls.push(`state@${ctx.epoch}`) })],
-    });
-    expect(calls).toEqual(['best@0', 'last@0', 'state@0', 'last@1', 'state@1']);
-    r.dispose();
-  });
+  it('checkpoints best when improved, then last, then the state', () =>
+    withRegression({ worseAfter: 1 }, async (r) => {
+      const calls: string[] = [];
+      await fit(r.loop, {
+        epochs: 2,
+        callbacks: [new ModelCheckpoint({ save: async (which, ctx) => void calls.push(`${which}@${ctx.epoch}`), saveState: async (ctx) => void calls.push(`state@${ctx.epoch}`) })],
+      });
+      expect(calls).toEqual(['best@0', 'last@0', 'state@0', 'last@1', 'state@1']);
+    }));
 
-  it('resumes from an epoch with its history, step and best', async () => {
-    const r = regression();
-    const history: EpochLogs[] = [{ epoch: 0, loss: 1, learningRate: 0.5, seconds: 0, val_loss: 0.001 }];
-    const result = await fit(r.loop, { epochs: 3, initialEpoch: 1, initialStep: 4, history, best: { value: 0.001, epoch: 0 } });
-    expect(result.history.map((h) => h.epoch)).toEqual([0, 1, 2]);
-    expect(result.steps).toBe(12);
-    expect(result.bestEpoch).toBe(0);
-    r.dispose();
-  });
+  it('resumes from an epoch with its history, step and best', () =>
+    withRegression({}, async (r) => {
+      const history: EpochLogs[] = [{ epoch: 0, loss: 1, learningRate: 0.5, seconds: 0, val_loss: 0.001 }];
+      const result = await fit(r.loop, { epochs: 3, initialEpoch: 1, initialStep: 4, history, best: { value: 0.001, epoch: 0 } });
+      expect(result.history.map((h) => h.epoch)).toEqual([0, 1, 2]);
+      expect(result.steps).toBe(12);
+      expect(result.bestEpoch).toBe(0);
+    }));
 
   it('an aborted signal stops before the next batch is drawn: no checkpoint, nothing leaked; a signal that never fires changes nothing', async () => {
     const plain = regression();
@@ -173,11 +176,10 @@ describe('fit', () => {
     r.dispose();
   });
 
-  it('refuses a non-finite loss with an internal error', async () => {
-    const r = regression({ lr: 1e6 });
-    await expect(fit(r.loop, { epochs: 50 })).rejects.toMatchObject({ code: 'internal', message: expect.stringMatching(/training loss became/) });
-    r.dispose();
-  });
+  it('refuses a non-finite loss with an internal error', () =>
+    withRegression({ lr: 1e6 }, async (r) => {
+      await expect(fit(r.loop, { epochs: 50 })).rejects.toMatchObject({ code: 'internal', message: expect.stringMatching(/training loss became/) });
+    }));
 });
 
 function busyWait(ms: number): void {
