@@ -20,7 +20,9 @@ import {
 
 let root: string;
 
-function classifier(): tfl.LayersModel {
+/** A small masked BiGRU classifier; with `seed`, its initial weights are that seed's. */
+function classifier(seed?: number): tfl.LayersModel {
+  if (seed !== undefined) setGlobalSeed(seed);
   const m = tfl.sequential();
   m.add(tfl.layers.embedding({ inputDim: 30, outputDim: 6, inputLength: 5, maskZero: true }));
   m.add(tfl.layers.bidirectional({ layer: tfl.layers.gru({ units: 4 }) as tfl.RNN }));
@@ -47,24 +49,30 @@ async function predict(model: tfl.LayersModel): Promise<number[]> {
   return v;
 }
 
+/** Loads `dir` and expects exactly `model`'s predictions from it. */
+async function expectLoadsSame(dir: string, model: tfl.LayersModel): Promise<void> {
+  const loaded = await loadLayersModel(dir);
+  try {
+    expect(await predict(loaded)).toEqual(await predict(model));
+  } finally {
+    loaded.dispose();
+  }
+}
+
 describe('file-system model IO', () => {
   it('saves and loads a LayersModel with identical predictions, without leaking', async () => {
-    setGlobalSeed(1);
-    const model = classifier();
+    const model = classifier(1);
     const dir = path.join(root, 'clf');
     await expectNoLeakedTensors(() => saveModel(model, dir));
     const files = await fs.readdir(dir);
     expect(files).toContain('model.json');
     expect(files.filter((f) => /^weights\.[0-9a-f]{16}\.bin$/.test(f))).toHaveLength(1);
-    const loaded = await loadLayersModel(dir);
-    expect(await predict(loaded)).toEqual(await predict(model));
+    await expectLoadsSame(dir, model);
     model.dispose();
-    loaded.dispose();
   });
 
   it('float16 precision halves the weights file and loads back within half-precision error', async () => {
-    setGlobalSeed(2);
-    const model = classifier();
+    const model = classifier(2);
     const full = path.join(root, 'clf-f32');
     const half = path.join(root, 'clf-f16');
     await saveModel(model, full);
@@ -94,10 +102,8 @@ describe('file-system model IO', () => {
   });
 
   it('stores large weights once for sibling models that share them, and checks them on load', async () => {
-    setGlobalSeed(3);
-    const a = classifier();
-    setGlobalSeed(4);
-    const b = classifier();
+    const a = classifier(3);
+    const b = classifier(4);
     // b takes a's embedding (as ensemble members over one frozen embedding do); its other weights differ.
     b.layers[0]!.setWeights(a.layers[0]!.getWeights());
     const ensemble = path.join(root, 'ensemble');
@@ -108,11 +114,7 @@ describe('file-system model IO', () => {
     expect((await fs.stat(path.join(ensemble, shared[0]!))).size).toBe(720);
     const manifest = JSON.parse(await fs.readFile(path.join(ensemble, 'member-2', 'model.json'), 'utf8')).weightsManifest;
     expect(manifest.map((g: { paths: string[] }) => g.paths[0])).toEqual([expect.stringMatching(/^weights\./), `../${shared[0]}`]);
-    for (const [name, m] of [['member-1', a], ['member-2', b]] as const) {
-      const loaded = await loadLayersModel(path.join(ensemble, name));
-      expect(await predict(loaded)).toEqual(await predict(m));
-      loaded.dispose();
-    }
+    for (const [name, m] of [['member-1', a], ['member-2', b]] as const) await expectLoadsSame(path.join(ensemble, name), m);
     // A changed shared file fails every member's integrity check, by name.
     const file = path.join(ensemble, shared[0]!);
     const bytes = await fs.readFile(file);
@@ -129,8 +131,7 @@ describe('file-system model IO', () => {
   });
 
   it('splits a shared weight larger than maxFileBytes into content-addressed parts that load back as one', async () => {
-    setGlobalSeed(5);
-    const a = classifier();
+    const a = classifier(5);
     const dir = path.join(root, 'parts');
     // The 720-byte embedding in parts of at most 256 bytes: 256 + 256 + 208.
     await saveModel(a, path.join(dir, 'member-1'), { sharedWeights: { minBytes: 500, maxFileBytes: 256 } });
@@ -139,9 +140,7 @@ describe('file-system model IO', () => {
     expect(sizes.sort((x, y) => x - y)).toEqual([208, 256, 256]);
     const manifest = JSON.parse(await fs.readFile(path.join(dir, 'member-1', 'model.json'), 'utf8')).weightsManifest;
     expect(manifest[1].paths).toHaveLength(3);
-    const loaded = await loadLayersModel(path.join(dir, 'member-1'));
-    expect(await predict(loaded)).toEqual(await predict(a));
-    loaded.dispose();
+    await expectLoadsSame(path.join(dir, 'member-1'), a);
     // A missing part is named.
     await fs.rm(path.join(dir, manifest[1].paths[2].slice(3)));
     await expect(loadLayersModel(path.join(dir, 'member-1'))).rejects.toThrow(/shared\.[0-9a-f]{16}\.bin: weights file listed in model\.json is missing/);
@@ -189,8 +188,7 @@ describe('file-system model IO', () => {
   });
 
   it('a model loaded with its optimizer state frees that state on dispose', async () => {
-    setGlobalSeed(4);
-    const model = classifier();
+    const model = classifier(4);
     model.compile({ optimizer: tf.train.adam(0.01), loss: 'sparseCategoricalCrossentropy' });
     const y = tf.tensor1d([0, 2], 'float32');
     await model.fit(ids, y, { epochs: 1, verbose: 0 });
