@@ -28,6 +28,7 @@ export {
 } from './io/model-config.js';
 export { saveModel, loadLayersModel, loadGraphModel, type SaveModelOptions } from './io/models.js';
 export { quantizeArtifacts, toFloat16Bits, type WeightPrecision } from './io/quantize.js';
+export { modelDigest, findModelByDigest, DIGEST_PREFIX } from './io/digest.js';
 export { setGlobalSeed, SeededRandom } from './random.js';
 export {
   SeqlabError,

@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -6,9 +6,11 @@ import {
   BadInputError,
   classificationResult,
   EarlyStopping,
+  findModelByDigest,
   fit,
   loadLayersModel,
   MODEL_CONFIG,
+  modelDigest,
   ModelFileError,
   nameModelInError,
   readModelConfig,
@@ -270,8 +272,14 @@ export interface SentimentMetadata {
   labels: ['negative', 'positive'];
   /** The encoder the head was trained on. */
   encoder: 'use-lite';
-  /** For `hybrid`: the @seqlab/rnn sentiment model directory, relative to this model's directory. */
+  /** For `hybrid`: the @seqlab/rnn sentiment model directory, relative to this model's directory (a hint: see `rnnModelDigest`). */
   rnnModel?: string;
+  /**
+   * For `hybrid`: the content digest (`modelDigest` of @seqlab/core) of the RNN model when it was
+   * saved. Loading takes the model with this digest (at `rnnModel`, or renamed beside it) and
+   * refuses a changed one. Absent in models saved before digests.
+   */
+  rnnModelDigest?: string;
   /** GLUE SST-2 dev accuracy measured when it was saved, if known. */
   devAccuracy?: number;
 }
@@ -377,6 +385,7 @@ export class SentimentClassifier implements TextClassificationPipeline {
         await fs.cp(rnnDir, path.join(target, 'rnn'), { recursive: true });
         metadata.rnnModel = 'rnn';
       }
+      metadata.rnnModelDigest = await modelDigest(path.resolve(target, metadata.rnnModel!));
     }
     this.head.setUserDefinedMetadata({ seqlab: metadata } as unknown as Record<string, object>);
     await saveModel(this.head, dir);
@@ -416,6 +425,27 @@ export async function loadSentimentClassifier(options: LoadSentimentOptions): Pr
   }
 }
 
+/**
+ * The RNN model a hybrid reads: at its recorded relative path when its content digest matches
+ * (or none was recorded), else the model beside it with that digest (a renamed copy).
+ *
+ * @throws ModelFileError naming the hybrid's config.json, the RNN model and both digests when it changed.
+ */
+async function rnnModelDir(dir: string, configFile: string, rnnModel: string, digest: string | undefined): Promise<string> {
+  const named = path.resolve(dir, rnnModel);
+  if (digest === undefined) return named;
+  const found = existsSync(path.join(named, MODEL_CONFIG)) ? await modelDigest(named) : undefined;
+  if (found === digest) return named;
+  const renamed = await findModelByDigest(path.dirname(named), digest, path.basename(named));
+  if (renamed) return renamed;
+  throw new ModelFileError(
+    configFile,
+    found
+      ? `names RNN model ${JSON.stringify(rnnModel)} with digest ${digest}, but that model now has ${found} (changed since this model was saved) and no model beside it has the recorded content`
+      : `names RNN model ${JSON.stringify(rnnModel)} (${digest}), which is not there, and no model beside it has that content`,
+  );
+}
+
 async function loadClassifier(dir: string, name: string, sharedEncoder: SentenceEncoder | undefined): Promise<SentimentClassifier> {
   const configFile = path.join(dir, MODEL_CONFIG);
   let config: Awaited<ReturnType<typeof readModelConfig>> | undefined;
@@ -435,6 +465,7 @@ async function loadClassifier(dir: string, name: string, sharedEncoder: Sentence
     labels: ['negative', 'positive'],
     encoder: 'use-lite',
     ...(typeof config.rnnModel === 'string' ? { rnnModel: config.rnnModel } : {}),
+    ...(typeof config.rnnModelDigest === 'string' ? { rnnModelDigest: config.rnnModelDigest } : {}),
     ...(typeof config.devAccuracy === 'number' ? { devAccuracy: config.devAccuracy } : {}),
   };
   let rnn: RnnSentimentFeatures | undefined;
@@ -444,7 +475,7 @@ async function loadClassifier(dir: string, name: string, sharedEncoder: Sentence
       throw new ModelFileError(configFile, 'describes a hybrid model but names no rnnModel directory');
     }
     try {
-      rnn = await RnnSentimentFeatures.load(path.resolve(dir, meta.rnnModel));
+      rnn = await RnnSentimentFeatures.load(await rnnModelDir(dir, configFile, meta.rnnModel, meta.rnnModelDigest));
     } catch (err) {
       head.dispose();
       throw err;

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, setGlobalSeed } from '@seqlab/core';
+import { initBackend, modelDigest, setGlobalSeed } from '@seqlab/core';
 import { resolveTextClassifierOptions, saveSentimentModel, textClassifier } from '@seqlab/rnn';
 import { TextVectorizer } from '@seqlab/tokenize';
 import {
@@ -97,6 +97,25 @@ describe('hybrid USE + BiLSTM-attention sentiment', () => {
     } finally {
       loaded.dispose();
     }
+    // The RNN model is referred to by content digest: a renamed copy is found, a changed one refused.
+    const saved = JSON.parse(await fs.readFile(path.join(modelDir, 'config.json'), 'utf8'));
+    expect(saved).toMatchObject({ rnnModel: '../sentiment', rnnModelDigest: await modelDigest(rnnDir) });
+    const moved = path.join(tmp, 'sentiment-renamed');
+    await fs.cp(rnnDir, moved, { recursive: true });
+    const raw = await fs.readFile(path.join(rnnDir, 'config.json'), 'utf8');
+    await fs.writeFile(path.join(rnnDir, 'config.json'), JSON.stringify({ ...JSON.parse(raw), maxLength: 12 }));
+    const viaDigest = await loadSentimentClassifier({ modelDir, encoder });
+    try {
+      expect(viaDigest.rnn?.dir).toBe(moved);
+      Array.from(await viaDigest.predictProba(TEXTS)).forEach((p, i) => expect(p).toBeCloseTo(before[i]!, 5));
+    } finally {
+      viaDigest.dispose();
+    }
+    await fs.rm(moved, { recursive: true });
+    const changed = await loadSentimentClassifier({ modelDir, encoder }).catch((e: Error) => e);
+    expect(changed).toMatchObject({ code: 'model_file_corrupt' });
+    expect((changed as Error).message).toContain(`names RNN model "../sentiment" with digest ${saved.rnnModelDigest}, but that model now has ${await modelDigest(rnnDir)}`);
+    await fs.writeFile(path.join(rnnDir, 'config.json'), raw);
     const orphan = useSentimentHead();
     expect(() => new SentimentClassifier(encoder, orphan, { kind: 'hybrid', labels: ['negative', 'positive'], encoder: 'use-lite' })).toThrow(
       /hybrid model needs RNN features/,

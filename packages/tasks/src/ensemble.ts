@@ -1,7 +1,9 @@
-import { existsSync, promises as fs, readdirSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import {
   BadInputError,
+  findModelByDigest,
+  modelDigest,
   NotFoundError,
   classificationResult,
   classScores,
@@ -16,7 +18,6 @@ import {
   type TextClassificationResult,
 } from '@seqlab/core';
 import { modelsDir as defaultModelsDir, resolveModelDir, type ResolveModelOptions } from './models.js';
-import { modelDigest } from './registry.js';
 
 /** The `kind` of an ensemble's config.json. */
 export const ENSEMBLE_KIND = 'ensemble';
@@ -236,12 +237,8 @@ export async function resolveMemberReference(ensemble: string, reference: Member
   if (reference.digest === undefined) return named!;
   const found = named ? await modelDigest(named.dir) : undefined;
   if (named && found === reference.digest) return named;
-  const root = options.modelsDir ?? defaultModelsDir();
-  const others = existsSync(root) ? readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('.') && e.name !== reference.model) : [];
-  for (const e of others) {
-    const dir = path.join(root, e.name);
-    if (existsSync(path.join(dir, 'config.json')) && (await modelDigest(dir)) === reference.digest) return { dir, name: e.name };
-  }
+  const renamed = await findModelByDigest(options.modelsDir ?? defaultModelsDir(), reference.digest, reference.model);
+  if (renamed) return { dir: renamed, name: path.basename(renamed) };
   if (!named) throw new NotFoundError(`model "${ensemble}": member "${reference.model}" (${reference.digest}) is not in the models folder under that name or any other; re-create it with its recipe`);
   throw new BadInputError(
     `model "${ensemble}": member "${reference.model}" has changed since the ensemble was saved (digest ${found}, the ensemble expects ${reference.digest}); re-create the member or re-run the ensemble's recipe`,

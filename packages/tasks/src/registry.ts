@@ -1,6 +1,3 @@
-import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { BadInputError, TASK_NAMES, type TaskName } from '@seqlab/core';
 
 /** What the registry knows about one model name. */
@@ -74,37 +71,5 @@ export function defaultRecipe(task: TaskName): string | undefined {
   return name ? registeredModel(name)?.recipe : undefined;
 }
 
-/** The prefix of every content digest the registry writes. */
-export const DIGEST_PREFIX = 'sha256:';
-
-// Files named after their own SHA-256 and listed with it in a model.json: hashing the
-// model.json covers them, so a digest does not read megabytes of weights twice.
-const CONTENT_ADDRESSED = /^(weights|shared)\.[0-9a-f]{16}\.bin$/;
-
-async function digestFiles(root: string, rel: string, out: string[]): Promise<void> {
-  const entries = await fs.readdir(path.join(root, rel), { withFileTypes: true });
-  for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-    const child = rel ? `${rel}/${e.name}` : e.name;
-    if (e.isDirectory()) await digestFiles(root, child, out);
-    else if (e.isFile() && e.name !== 'README.md' && !CONTENT_ADDRESSED.test(e.name) && !e.name.startsWith('.')) out.push(child);
-  }
-}
-
-/**
- * The content digest of a saved model directory: SHA-256 over its config.json, weights
- * manifests (model.json, which record the SHA-256 of every content-addressed weights file) and
- * every other file except the model card, in path order. Equal for two copies of one model,
- * different once any file the model loads changes.
- */
-export async function modelDigest(dir: string): Promise<string> {
-  const files: string[] = [];
-  await digestFiles(dir, '', files);
-  if (!files.includes('config.json')) throw new BadInputError(`modelDigest: ${dir} has no config.json`);
-  const hash = createHash('sha256');
-  for (const rel of files) {
-    const bytes = await fs.readFile(path.join(dir, rel));
-    hash.update(`${rel}\0${bytes.byteLength}\0`);
-    hash.update(bytes);
-  }
-  return DIGEST_PREFIX + hash.digest('hex');
-}
+// Content digests (how one model refers to another) live in @seqlab/core, which every package reads.
+export { DIGEST_PREFIX, modelDigest } from '@seqlab/core';
