@@ -14,7 +14,7 @@ import { ModelStore, PIN_FILE, VERSIONS_FILE, repoRoot, servedModelDir, type Res
 
 let tmp: string;
 let store: ModelStore;
-const SOURCE_MODEL = path.join(repoRoot()!, 'models/sentiment-scratch');
+const SOURCE_MODEL = path.join(repoRoot()!, 'models/question-type');
 
 /** A fresh copy of a real (small) saved model folder, as a finished training leaves it. */
 async function finishedModel(tag: string): Promise<string> {
