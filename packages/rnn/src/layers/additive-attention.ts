@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { positiveInt } from '../errors.js';
-import { attendToValues, type Kwargs, type Shape } from './masking.js';
+import type { Shape } from './masking.js';
 import { QueryValueAttention, type QueryValueAttentionArgs } from './query-value-attention.js';
 
 /** Arguments of {@link AdditiveAttention}. */
@@ -25,7 +25,7 @@ export class AdditiveAttention extends QueryValueAttention {
   private v!: tfl.LayerVariable;
 
   constructor(args: AdditiveAttentionArgs = {}) {
-    super(args);
+    super(args, 'AdditiveAttention');
     this.units = positiveInt('AdditiveAttention: units', args.units ?? 64);
   }
 
@@ -42,18 +42,13 @@ export class AdditiveAttention extends QueryValueAttention {
     this.built = true;
   }
 
-  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
-    return tf.tidy(() => {
-      const [q, v, k0] = inputs as tf.Tensor[];
-      const k = k0 ?? v!;
-      const [b, tq, dq] = q!.shape as [number, number, number];
-      const [, tv, dk] = k.shape as [number, number, number];
-      const qp = tf.reshape(tf.matMul(tf.reshape(q!, [b * tq, dq]), this.wq.read()), [b, tq, 1, this.units]);
-      const kp = tf.reshape(tf.matMul(tf.reshape(k, [b * tv, dk]), this.wk.read()), [b, 1, tv, this.units]);
-      const hidden = tf.tanh(tf.add(tf.add(qp, kp), this.bias.read()));
-      const scores = tf.sum(tf.mul(hidden, this.v.read()), -1); // [b, tq, tv]
-      return attendToValues(scores, v!, kwargs.mask, this.returnAttentionWeights);
-    });
+  protected override scores(q: tf.Tensor, k: tf.Tensor): tf.Tensor {
+    const [b, tq, dq] = q.shape as [number, number, number];
+    const [, tv, dk] = k.shape as [number, number, number];
+    const qp = tf.reshape(tf.matMul(tf.reshape(q, [b * tq, dq]), this.wq.read()), [b, tq, 1, this.units]);
+    const kp = tf.reshape(tf.matMul(tf.reshape(k, [b * tv, dk]), this.wk.read()), [b, 1, tv, this.units]);
+    const hidden = tf.tanh(tf.add(tf.add(qp, kp), this.bias.read()));
+    return tf.sum(tf.mul(hidden, this.v.read()), -1);
   }
 
   override getConfig(): tf.serialization.ConfigDict {

@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { attendToValues, type Kwargs } from './masking.js';
 import { QueryValueAttention, type QueryValueAttentionArgs } from './query-value-attention.js';
 
 /** Arguments of {@link DotProductAttention}. */
@@ -18,19 +17,13 @@ export class DotProductAttention extends QueryValueAttention {
   readonly scaled: boolean;
 
   constructor(args: DotProductAttentionArgs = {}) {
-    super(args);
+    super(args, 'DotProductAttention');
     this.scaled = args.scaled ?? true;
   }
 
-  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor | tf.Tensor[] {
-    return tf.tidy(() => {
-      if (!Array.isArray(inputs) || inputs.length < 2) throw new Error('DotProductAttention: expects inputs [query, value] or [query, value, key]');
-      const [q, v, k0] = inputs;
-      const k = k0 ?? v!;
-      let scores = tf.matMul(q!, k, false, true);
-      if (this.scaled) scores = tf.div(scores, Math.sqrt(k.shape[k.shape.length - 1]!));
-      return attendToValues(scores, v!, kwargs.mask, this.returnAttentionWeights);
-    });
+  protected override scores(q: tf.Tensor, k: tf.Tensor): tf.Tensor {
+    const scores = tf.matMul(q, k, false, true);
+    return this.scaled ? tf.div(scores, Math.sqrt(k.shape[k.shape.length - 1]!)) : scores;
   }
 
   override getConfig(): tf.serialization.ConfigDict {
