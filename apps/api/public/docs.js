@@ -1,26 +1,17 @@
-// Renders /openapi.json as a readable page (no outside assets).
-const $ = (id) => document.getElementById(id);
-function el(tag, attrs = {}, text) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-const doc = await (await fetch('/openapi.json')).json();
-$('version').textContent = `v${doc.info.version} · OpenAPI ${doc.openapi}`;
-$('description').textContent = doc.info.description;
-for (const [path, ops] of Object.entries(doc.paths)) {
-  for (const [method, op] of Object.entries(ops)) {
-    const box = el('section', { class: 'endpoint' });
-    const h = el('h2');
-    h.append(el('span', { class: `method ${method}` }, method.toUpperCase()), path);
-    box.append(h, el('p', {}, op.summary));
-    const schema = op.requestBody?.content?.['application/json']?.schema;
-    if (schema) {
-      box.append(el('div', { class: 'codes' }, 'Request body (JSON Schema):'), el('pre', {}, JSON.stringify(schema, null, 2)));
-    }
-    const codes = Object.entries(op.responses).map(([code, r]) => `${code}: ${r.description}`).join('\n');
-    box.append(el('pre', { class: 'codes' }, codes));
-    $('endpoints').append(box);
-  }
-}
+// /docs: Swagger UI (swagger-ui-dist, served by the service from node_modules) renders the
+// service's own /openapi.json. Everything it loads comes from this origin.
+// BaseLayout rather than the standalone preset: the standalone top bar would offer to load any
+// document from any URL, which this page has no reason to do.
+window.ui = window.SwaggerUIBundle({
+  url: '/openapi.json',
+  dom_id: '#swagger-ui',
+  layout: 'BaseLayout',
+  deepLinking: true,
+  // The online validator badge would call a third-party server with the document's URL.
+  validatorUrl: null,
+  docExpansion: 'list',
+  defaultModelsExpandDepth: 0,
+  displayRequestDuration: true,
+  // API keys typed into "Authorize" stay in this tab only.
+  persistAuthorization: false,
+});

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cors from 'cors';
-import express, { type Express, type RequestHandler } from 'express';
+import express, { Router, type Express, type RequestHandler } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import { pino, type Logger } from 'pino';
@@ -21,6 +22,24 @@ import type { Services } from './services/services.js';
 export const PUBLIC_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../public');
 
 const VERSION = '0.1.0';
+
+/** swagger-ui-dist's folder: the /docs renderer's assets are served from the installed package. */
+const SWAGGER_UI_DIR = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+const SWAGGER_UI_FILES = new Set(['swagger-ui-bundle.js', 'swagger-ui.css']);
+
+/**
+ * `/docs`: Swagger UI rendering `/openapi.json`. Its two assets are served from the installed
+ * swagger-ui-dist package, so the page works offline and under the default CSP ('self' only).
+ */
+function docsRoutes(): Router {
+  const router = Router();
+  router.get(['/docs', '/docs/'], (_req, res) => res.sendFile(path.join(PUBLIC_DIR, 'docs.html')));
+  router.get('/docs/ui/:file', (req, res, next) => {
+    if (SWAGGER_UI_FILES.has(req.params.file)) res.sendFile(path.join(SWAGGER_UI_DIR, req.params.file), { maxAge: '1d' });
+    else next();
+  });
+  return router;
+}
 
 /** Options of {@link createApp}. */
 export interface AppOptions {
@@ -148,7 +167,7 @@ export function createApp(config: Config, services: Services, options: AppOption
   app.get('/openapi.json', (_req, res) => {
     res.json(openapi);
   });
-  app.get('/docs', (_req, res) => res.sendFile(path.join(PUBLIC_DIR, 'docs.html')));
+  app.use(docsRoutes());
   app.use(express.static(PUBLIC_DIR, { index: 'index.html', maxAge: '1h' }));
 
   const v1: RequestHandler[] = [];
