@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BadInputError, NotFoundError, TASK_NAMES, type TaskName } from '@seqlab/core';
+import { servedModelDir } from './store.js';
 
 /** The environment variable that moves the models folder (read by the CLI and the API alike). */
 export const MODELS_ENV = 'SEQLAB_MODELS';
@@ -66,7 +67,8 @@ export interface ResolveModelOptions {
 
 /**
  * Turns a model name (a folder under the models folder) or, when allowed, a directory path
- * into a directory, with messages that name the model, never the server's folders.
+ * into a directory, with messages that name the model, never the server's folders. A folder in
+ * the model store's layout resolves to the version it serves (the pin, else the newest).
  *
  * @throws BadInputError for a malformed name or a path where only names are allowed.
  * @throws NotFoundError when no such model exists, listing the models that do.
@@ -80,11 +82,12 @@ export function resolveModelDir(spec: string, options: ResolveModelOptions = {})
     if (!allowPaths) throw new BadInputError(`model: "${spec}" is not a valid model name (letters, digits, '.', '_', '-'; no paths)`);
     const dir = resolve(spec);
     if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new NotFoundError(`model directory not found: ${spec}`);
-    return { dir, name: spec };
+    return { dir: servedModelDir(dirname(dir), basename(dir)) ?? dir, name: spec };
   }
   if (!isModelName(spec)) throw new BadInputError(`model: "${spec}" is not a valid model name (letters, digits, '.', '_', '-'; no paths)`);
   const dir = join(root, spec);
-  if (existsSync(dir) && statSync(dir).isDirectory()) return { dir, name: spec };
+  // A versioned folder (`<name>/<version>/`, the model store's layout) serves its pinned or newest version.
+  if (existsSync(dir) && statSync(dir).isDirectory()) return { dir: servedModelDir(root, spec) ?? dir, name: spec };
   // A directory of that name in the working directory (CLI convenience).
   if (allowPaths && existsSync(spec) && statSync(spec).isDirectory()) return { dir: resolve(spec), name: spec };
   const known = existsSync(root)
