@@ -1,8 +1,9 @@
 import { throwIfCancelled, type ClassificationProblem, type TextClassificationPipeline, type TextClassificationResult } from '@seqlab/core';
 import { chooseThresholds, classificationMetrics, fitLinearTextClassifier, fitRecurrentTextClassifier, readTrainingState, type LabelledRows, type LengthStats, type TextClassificationMetrics, type TrainProgress, type TrainResult as LoopResult } from '@seqlab/rnn';
-import { chooseWordVectors, fitUseTextClassifier, type SentenceEncoder } from '@seqlab/embeddings';
+import { chooseWordVectors, type SentenceEncoder } from '@seqlab/embeddings';
 import type { TrainEvent } from '../training/types.js';
 import { AUTO_RNN_BUDGET_SECONDS, type ResolvedTextClassificationOptions } from './options.js';
+import { fitEncoderKind } from './encoder-kinds.js';
 
 /** One fitted kind with its validation results (an ensemble combines those instead of predicting again). */
 export interface Candidate {
@@ -33,6 +34,8 @@ export interface FitContext {
   training: Record<string, unknown>;
   checkpointDir: string;
   encoder?: SentenceEncoder;
+  /** The rows' fine labels (training, validation), when every row carries one. */
+  fineLabels?: { train: string[]; validation: string[] };
   emit: (event: TrainEvent) => void;
 }
 
@@ -47,14 +50,15 @@ export interface RnnOutcome {
 export async function fitCandidate(kind: string, ctx: FitContext, rnnOut: { value?: RnnOutcome }): Promise<Candidate> {
   throwIfCancelled(ctx.o.signal, 'training');
   const t0 = performance.now();
-  let fitted: { model: TextClassificationPipeline; settings: Record<string, unknown> };
+  let fitted: { model: TextClassificationPipeline; settings: Record<string, unknown>; validationResults?: TextClassificationResult[] };
   if (kind === 'rnn') fitted = await fitRnn(ctx, rnnOut);
   else if (kind === 'use' || kind === 'hybrid') fitted = await fitEncoderKind(kind, ctx);
   else fitted = await fitLinear(kind as 'fasttext' | 'tfidf-lr', ctx);
   const seconds = (performance.now() - t0) / 1000;
   try {
     throwIfCancelled(ctx.o.signal, 'training');
-    const results = await fitted.model.predict(ctx.validation.texts);
+    // A refitted kind has seen the validation rows: it brings the results of its fit before.
+    const results = fitted.validationResults ?? (await fitted.model.predict(ctx.validation.texts));
     const metrics = classificationMetrics(ctx.classes, ctx.problem, ctx.validation.labels, results);
     return { kind, seconds, model: fitted.model, metrics, results, settings: fitted.settings };
   } catch (err) {
@@ -95,29 +99,6 @@ async function setThresholds(model: { predict: TextClassificationPipeline['predi
   const chosen = rule === 'f1' ? chooseThresholds(ctx.classes, ctx.validation.labels, await model.predict(ctx.validation.texts)).map((t) => t.threshold) : ctx.classes.map(() => rule);
   model.setThresholds(chosen);
   return chosen;
-}
-
-/** use or hybrid: sentence-encoder vectors (embedded once, shared) with a head chosen on validation. */
-async function fitEncoderKind(kind: 'use' | 'hybrid', ctx: FitContext): Promise<{ model: TextClassificationPipeline; settings: Record<string, unknown> }> {
-  const { o } = ctx;
-  ctx.emit({ type: 'stage', stage: 'fit', candidate: kind, message: `fitting ${kind} (Universal Sentence Encoder${kind === 'hybrid' ? ' + TF-IDF n-grams' : ''}; head sizes ${o.headHidden.join(', ')}) ...` });
-  const fitted = await fitUseTextClassifier(ctx.train, {
-    kind,
-    classes: ctx.classes,
-    problem: ctx.problem,
-    validation: ctx.validation,
-    hidden: o.headHidden,
-    seed: o.seed,
-    encoder: ctx.encoder!,
-    training: ctx.training,
-    onProgress: (p) => {
-      // The fit has no signal of its own: its progress calls are where an abort can stop it.
-      throwIfCancelled(o.signal, 'training');
-      if (p.stage === 'embed') ctx.emit({ type: 'items', stage: 'embed', candidate: kind, done: p.done, total: p.total });
-    },
-  });
-  const heads = fitted.heads.map((h) => ({ hidden: h.hidden, validationAccuracy: h.validationAccuracy }));
-  return { model: fitted.classifier, settings: { heads, chosenHidden: fitted.chosenHidden, ...(fitted.useWeight !== undefined ? { useWeight: fitted.useWeight, ngramValidationAccuracy: fitted.ngramValidationAccuracy } : {}) } };
 }
 
 /** The recurrent classifier: word vectors chosen by coverage, checkpoints in the run folder, events per batch and epoch. */

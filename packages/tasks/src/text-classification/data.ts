@@ -12,6 +12,8 @@ export interface ReadRows extends LabelledRows {
   /** Whether a file's first row named the columns (always true for rows in memory). */
   header: boolean;
   columns: string[];
+  /** Each row's `fineLabel`, when every row in memory has one. */
+  fineLabels?: string[];
 }
 
 /** How a file is read: its columns (detected by default) and header row. */
@@ -42,19 +44,26 @@ export async function readRows(data: TextClassificationData | undefined, options
   if (data.length === 0) throw new BadInputError(`${what}: no rows`);
   const texts: string[] = [];
   const labels: string[][] = [];
+  const fineLabels: string[] = [];
   data.forEach((row, i) => {
-    const r = row as { text?: unknown; label?: unknown } | null;
+    const r = row as { text?: unknown; label?: unknown; fineLabel?: unknown } | null;
     if (r === null || typeof r !== 'object') throw new BadInputError(`${what}[${i}]: expected an object { text, label }, got ${r === null ? 'null' : typeof r}`);
     if (typeof r.text !== 'string' || r.text.trim() === '') throw new BadInputError(`${what}[${i}].text: expected a non-empty string, got ${JSON.stringify(r.text) ?? 'undefined'}`);
     const ls = Array.isArray(r.label) ? r.label : [r.label];
     if (ls.length === 0 || ls.some((l) => typeof l !== 'string' || l.trim() === '')) {
       throw new BadInputError(`${what}[${i}].label: expected a non-empty string or a non-empty list of them, got ${JSON.stringify(r.label) ?? 'undefined'}`);
     }
+    if (r.fineLabel !== undefined && (typeof r.fineLabel !== 'string' || r.fineLabel.trim() === '')) {
+      throw new BadInputError(`${what}[${i}].fineLabel: expected a non-empty string, got ${JSON.stringify(r.fineLabel)}`);
+    }
     texts.push(r.text);
     labels.push([...new Set((ls as string[]).map((l) => l.trim()))]);
+    if (typeof r.fineLabel === 'string') fineLabels.push(r.fineLabel.trim());
   });
   const multiLabel = data.some((r) => Array.isArray((r as { label: unknown }).label));
-  return { source: 'rows', texts, labels, textColumn: 'text', labelColumn: 'label', multiLabel, header: true, columns: ['text', 'label'] };
+  const read: ReadRows = { source: 'rows', texts, labels, textColumn: 'text', labelColumn: 'label', multiLabel, header: true, columns: ['text', 'label'] };
+  // Fine labels are all or nothing: a head cannot learn from some rows' fine labels only.
+  return fineLabels.length === texts.length ? { ...read, fineLabels } : read;
 }
 
 /** The rows a run trains and validates on, and what they are. */
@@ -67,6 +76,8 @@ export interface SplitRows {
   validationGiven: boolean;
   classes: string[];
   problem: ClassificationProblem;
+  /** The rows' `fineLabel`s, when the training and validation rows all carry one. */
+  fineLabels?: { train: string[]; validation: string[] };
 }
 
 /**
@@ -81,10 +92,13 @@ export async function splitRows(
   o: { limit?: number; valSplit: number; seed: number; textColumn?: string; labelColumn?: string },
 ): Promise<SplitRows> {
   const rnn = await import('@seqlab/rnn');
-  const pick = (rows: LabelledRows, idx: readonly number[]): LabelledRows => ({ texts: idx.map((i) => rows.texts[i]!), labels: idx.map((i) => rows.labels[i]!) });
+  const pick = (rows: LabelledRows & { fineLabels?: string[] }, idx: readonly number[]): LabelledRows & { fineLabels?: string[] } => {
+    const picked = { texts: idx.map((i) => rows.texts[i]!), labels: idx.map((i) => rows.labels[i]!) };
+    return rows.fineLabels ? { ...picked, fineLabels: idx.map((i) => rows.fineLabels![i]!) } : picked;
+  };
   const all: ReadRows = o.limit ? { ...read, ...pick(read, rnn.stratifiedSample(read.labels, o.limit, o.seed)) } : read;
-  let train: LabelledRows;
-  let validation: LabelledRows;
+  let train: LabelledRows & { fineLabels?: string[] };
+  let validation: LabelledRows & { fineLabels?: string[] };
   if (validationData !== undefined) {
     train = all;
     validation = await readRows(validationData, { textColumn: o.textColumn ?? read.textColumn, labelColumn: o.labelColumn ?? read.labelColumn }, 'validation');
@@ -93,11 +107,14 @@ export async function splitRows(
     train = pick(all, split.train);
     validation = pick(all, split.holdout);
   }
+  const fineLabels = train.fineLabels && validation.fineLabels ? { train: train.fineLabels, validation: validation.fineLabels } : undefined;
+  train = { texts: train.texts, labels: train.labels };
+  validation = { texts: validation.texts, labels: validation.labels };
   const classes = [...new Set(train.labels.flat())].sort();
   if (classes.length < 2) throw new BadInputError(`data: the training rows have only one label (${classes[0]}); a classifier needs at least two`);
   const unknown = validation.labels.flat().find((l) => !classes.includes(l));
   if (unknown !== undefined) throw new BadInputError(`validation: label "${unknown}" does not occur in the training rows (classes: ${classes.join(', ')})`);
   const multiLabel = read.multiLabel || train.labels.some((l) => l.length !== 1);
   const problem: ClassificationProblem = multiLabel ? 'multi-label' : classes.length === 2 ? 'binary' : 'multi-class';
-  return { all, train, validation, validationGiven: validationData !== undefined, classes, problem };
+  return { all, train, validation, validationGiven: validationData !== undefined, classes, problem, ...(fineLabels ? { fineLabels } : {}) };
 }

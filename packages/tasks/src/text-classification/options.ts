@@ -15,6 +15,12 @@ export const AUTO_RNN_BUDGET_SECONDS = 1500;
 export interface TextClassificationRow {
   text: string;
   label: string | string[];
+  /**
+   * A finer label of the same row, e.g. one of TREC's 50 fine classes under its 6 coarse ones
+   * (`LOC:city` under `LOC`). Read by the use/hybrid kinds under `fineLabels`; every row must
+   * have one for them to be used.
+   */
+  fineLabel?: string;
 }
 
 /** A labelled file (CSV, TSV or JSONL; columns detected) or rows in memory. */
@@ -81,6 +87,19 @@ export interface TextClassificationTrainOptions extends CommonTrainOptions {
   timeBudgetSeconds?: number;
   /** Refit a chosen fasttext/tfidf-lr on training + validation rows. Default true. */
   refit?: boolean;
+  /**
+   * use/hybrid on rows that carry `fineLabel`: `on` learns the fine labels and scores a class as
+   * the sum of its fine ones, `try` fits both ways and keeps the better on validation, `off`
+   * ignores them. Default `off`.
+   */
+  fineLabels?: 'off' | 'try' | 'on';
+  /**
+   * use/hybrid: after the head, its epochs and the hybrid's weight are chosen on validation, fit
+   * those settings again on training + validation rows (the sentence vectors are cached, so only
+   * the head trains again). The candidate's validation figures stay those of the fit before.
+   * Default false.
+   */
+  refitEncoderKinds?: boolean;
   /** Multi-label decision thresholds: `f1` (each label's best on validation) or one number. Default `f1`. */
   thresholds?: 'f1' | number;
   /** rnn: continue the interrupted run from the checkpoints in `checkpointDir`. Default false. */
@@ -124,6 +143,8 @@ const DEFAULTS = {
   patience: 2,
   monitor: 'accuracy',
   refit: true,
+  fineLabels: 'off',
+  refitEncoderKinds: false,
   thresholds: 'f1',
   resume: false,
   overwrite: false,
@@ -182,6 +203,8 @@ const RULES: Record<string, [Check, string]> = {
   monitor: [isOneOf(['accuracy', 'loss']), 'one of accuracy, loss'],
   timeBudgetSeconds: [isNum((n) => n >= 0), 'a number >= 0'],
   refit: [isBool, 'true or false'],
+  fineLabels: [isOneOf(['off', 'try', 'on']), 'one of off, try, on'],
+  refitEncoderKinds: [isBool, 'true or false'],
   thresholds: [(v) => v === 'f1' || isNum((n) => n > 0 && n < 1)(v), 'f1 or a number between 0 and 1 (exclusive)'],
   resume: [isBool, 'true or false'],
   overwrite: [isBool, 'true or false'],

@@ -46,6 +46,12 @@ export interface TextClassificationDetails {
   resumedFromEpoch: number | null;
   /** A short validation text (the first of at most 80 characters, else the shortest), for a try-it example. */
   sampleText: string;
+  /**
+   * When the saved model was refitted on the validation rows (`refitEncoderKinds`): its class
+   * probabilities on those rows from the fit before, in `classes` order, so an ensemble can weigh
+   * it on rows it had not seen (see `ensembleOf`). Returned only, not written to training.json.
+   */
+  validationScores?: number[][];
 }
 
 /** Everything {@link buildReport} reads. */

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
-import { BadInputError, initBackend, writeJsonAtomic } from '@seqlab/core';
+import { BadInputError, classScores, initBackend, writeJsonAtomic } from '@seqlab/core';
 import {
   classificationMetrics,
   countTrainingTokens,
@@ -91,7 +91,9 @@ export async function trainTextClassification(data: TextClassificationData, opti
     const report = buildReport({ o, out, backend: backend.name, split, ctx, candidates, choice, rnn: rnn.value, validationMetrics, refitRows, clock });
     await writeJsonAtomic(path.join(out, 'training.json'), report);
     if (!o.keepCheckpoints) await removeRunEntries(checkpointDir);
-    return { dir: out, report };
+    if (choice.chosen.settings.refit !== true) return { dir: out, report };
+    const validationScores = choice.chosen.results.map((r) => classScores(r, ctx.classes));
+    return { dir: out, report: { ...report, details: { ...report.details, validationScores } } };
   } finally {
     for (const c of candidates) if (c.kind !== 'ensemble') c.model.dispose();
     encoder?.dispose();
@@ -116,7 +118,7 @@ function prepare(o: ResolvedTextClassificationOptions, split: SplitRows & { read
     trainRows: train.texts.length,
     lengthStats: stats,
   };
-  return { o, train, validation, classes, problem, maxLength, wordCounts, training, checkpointDir, emit, lengths, lengthStats: stats };
+  return { o, train, validation, classes, problem, maxLength, wordCounts, training, checkpointDir, emit, lengths, lengthStats: stats, ...(split.fineLabels ? { fineLabels: split.fineLabels } : {}) };
 }
 
 /** Saves the chosen model to `out` and scores it there, exactly as `pipeline()` will load it. */
