@@ -1,7 +1,9 @@
 /**
- * Browser test of the demo page with Debian's chromium (playwright-core, no downloaded browser):
- * starts the service on a free loopback port with tiny models trained in a temp dir, loads the
- * page, runs a sentiment query, a streamed generation and a forecast, and saves a screenshot.
+ * Browser test of the demo page and /docs with Debian's chromium (playwright-core, no downloaded
+ * browser): starts the service on a free loopback port with tiny models trained in a temp dir,
+ * runs a sentiment query, a streamed generation, classification and forecasts at desktop width,
+ * checks the client-side field limits and that a failed request clears the stale result, loads
+ * the page and the docs at 390 pixels wide (no horizontal scroll), and saves screenshots.
  *
  *   node --conditions=@seqlab/source --import tsx apps/api/test/e2e/demo.e2e.ts [screenshot.png] [--default-models]
  *
@@ -11,45 +13,16 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { createConfig, startServer } from '../../src/index.js';
 import { trainTinyModels } from '../tiny-models.js';
+import { launchChromium, noSideScroll, watchPage } from './browser.js';
 
 const screenshotArg = process.argv.slice(2).find((a) => !a.startsWith('--'));
 const screenshot = path.resolve(screenshotArg ?? path.join(os.tmpdir(), 'seqlab-demo.png'));
-// --default-models runs against models/ (what `npm start` serves) instead of tiny models.
-const useDefaults = process.argv.includes('--default-models');
-const dir = await mkdtemp(path.join(os.tmpdir(), 'seqlab-e2e-'));
-const t0 = performance.now();
-const models = useDefaults ? undefined : await trainTinyModels(dir);
-const running = await startServer(
-  createConfig({
-    port: 0,
-    ...(models ? { modelsDir: dir, sentimentModel: models.sentiment, generatorModel: models.generator } : {}),
-    workers: 1,
-    logLevel: 'warn',
-  }),
-);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-try {
-  await running.services.whenReady();
-  const page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
-  const outside: string[] = [];
-  page.on('request', (req) => {
-    if (!req.url().startsWith(running.url) && !req.url().startsWith('data:')) outside.push(req.url());
-  });
-  const consoleErrors: string[] = [];
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') consoleErrors.push(msg.text());
-  });
-  page.on('pageerror', (err) => consoleErrors.push(err.message));
+const shot = (suffix: string) => screenshot.replace(/\.png$/, `-${suffix}.png`);
 
-  await page.goto(running.url, { waitUntil: 'networkidle' });
-  await page.waitForSelector('#status.ready', { timeout: 30_000 });
-
+async function checkSentimentAndGeneration(page: Page): Promise<void> {
   // Sentiment: every sentence gets a label and words shaded by attention weight.
   await page.fill('#sentiment-input', 'a gripping, beautifully acted film\nthe plot is dull and the jokes fall flat');
   await page.click('#sentiment-run');
@@ -71,8 +44,17 @@ try {
   assert.ok(generated.startsWith('ROMEO:') && generated.length > 'ROMEO:'.length + 20, `generation too short: ${JSON.stringify(generated)}`);
   assert.match((await page.textContent('#generate-stats')) ?? '', /60 tokens · [\d.]+ tokens\/s/);
 
+  // Classification through /v1/classify with the served sentiment model named explicitly.
+  await page.fill('#classify-input', 'a gripping, beautifully acted film\nthe plot is dull');
+  await page.fill('#c-model', path.basename(process.env.E2E_SENTIMENT_MODEL ?? 'sentiment'));
+  await page.click('#classify-run');
+  await page.waitForSelector('#classify-results li:nth-child(2)', { timeout: 30_000 });
+  assert.match((await page.textContent('#classify-info')) ?? '', /\(\w[\w-]*, 2 classes\)/);
+}
+
+async function checkForecasts(page: Page): Promise<void> {
   // Forecast chart of the sample series (drawn on page load, redrawn here).
-  await page.selectOption('#f-model', 'holt-winters');
+  await page.fill('#f-model', 'holt-winters');
   await page.click('#forecast-run');
   await page.waitForSelector('#forecast-chart svg path.band', { timeout: 30_000 });
   assert.equal(await page.locator('#forecast-chart svg path.history').count(), 1);
@@ -83,22 +65,126 @@ try {
   await page.setInputFiles('#f-file', { name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from('date,sales\n2020-01-01,1\n2020-02-01,x\n2020-03-01,3\n') });
   // The page reads the file asynchronously: wait for the message rather than racing it.
   await page.locator('#forecast-error', { hasText: /bad\.csv: row 3, column "sales": "x" is not a number/ }).waitFor({ timeout: 15_000 });
+  assert.equal(await page.locator('#forecast-chart svg').count(), 0, 'a refused upload leaves no chart of the previous series');
   await page.setInputFiles('#f-file', { name: 'sales.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
-  await page.selectOption('#f-model', 'seasonal-naive');
+  await page.fill('#f-model', 'seasonal-naive');
   await page.fill('#f-horizon', '12');
   await page.click('#forecast-run');
   await page.locator('#forecast-info', { hasText: /^seasonal-naive fitted on 48 points/ }).waitFor({ timeout: 30_000 });
-  await page.screenshot({ path: screenshot.replace(/\.png$/, '-upload.png'), fullPage: true });
+  await page.screenshot({ path: shot('upload'), fullPage: true });
   await page.selectOption('#f-source', 'sample');
-  await page.selectOption('#f-model', 'holt-winters');
+  await page.fill('#f-model', 'holt-winters');
   await page.fill('#f-horizon', '24');
   await page.click('#forecast-run');
   await page.locator('#forecast-info', { hasText: /^holt-winters fitted on 144 points/ }).waitFor({ timeout: 30_000 });
+}
 
+/** Field limits are enforced before any request, and an error never leaves the old result up. */
+async function checkLimitsAndStaleResults(page: Page, forecastCalls: () => number): Promise<void> {
+  const before = forecastCalls();
+  // The issue's case: 500 steps of a monthly series is a 41-year forecast. The field says 200 and
+  // the series has 144 points; the page refuses it and sends nothing.
+  await page.fill('#f-horizon', '500');
+  await page.click('#forecast-run');
+  await page.locator('#forecast-error', { hasText: 'horizon must be a whole number from 1 to 144 (at most the 144 points of the series), got 500' }).waitFor({ timeout: 10_000 });
+  assert.equal(forecastCalls(), before, 'a refused horizon must not reach the server');
+  assert.equal(await page.locator('#forecast-chart svg').count(), 0, 'the previous chart is cleared when the request is refused');
+  assert.equal(await page.getAttribute('#f-horizon', 'aria-invalid'), 'true');
+  for (const bad of ['0', '2.5']) {
+    await page.fill('#f-horizon', bad);
+    await page.click('#forecast-run');
+    await page.locator('#forecast-error', { hasText: `got ${bad}` }).waitFor({ timeout: 10_000 });
+  }
+  await page.fill('#g-maxTokens', '600');
+  await page.click('#generate-run');
+  await page.locator('#generate-error', { hasText: 'max tokens must be a whole number from 1 to 500, got 600' }).waitFor({ timeout: 10_000 });
+  await page.fill('#g-maxTokens', '60');
+
+  // A valid request draws the chart again; then one the server refuses clears it.
+  await page.fill('#f-horizon', '12');
+  await page.click('#forecast-run');
+  await page.waitForSelector('#forecast-chart svg path.mean', { timeout: 30_000 });
+  assert.equal(await page.getAttribute('#f-horizon', 'aria-invalid'), null, 'a valid value clears the invalid mark');
+  await page.fill('#f-model', 'no-such-model');
+  await page.click('#forecast-run');
+  await page.locator('#forecast-error', { hasText: /^404 not_found: .*no-such-model/ }).waitFor({ timeout: 30_000 });
+  assert.equal(await page.locator('#forecast-chart svg').count(), 0, 'the server error clears the previous chart');
+  assert.equal(await page.textContent('#forecast-info'), '', 'and its caption');
+
+  // The same in the sentiment card: too many lines are refused, and the old results go.
+  assert.ok((await page.locator('#sentiment-results li').count()) > 0);
+  await page.fill('#sentiment-input', Array.from({ length: 65 }, (_, i) => `line ${i}`).join('\n'));
+  await page.click('#sentiment-run');
+  await page.locator('#sentiment-error', { hasText: 'sentences: 65 lines, at most 64 per request' }).waitFor({ timeout: 10_000 });
+  assert.equal(await page.locator('#sentiment-results li').count(), 0);
+  await page.fill('#f-model', 'holt-winters');
+}
+
+async function checkPhone(browser: Browser, url: string): Promise<void> {
+  const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+  const watch = watchPage(page, url);
+  await page.goto(url, { waitUntil: 'networkidle' });
+  await page.waitForSelector('#status.ready', { timeout: 30_000 });
+  await page.waitForSelector('#forecast-chart svg path.mean', { timeout: 30_000 });
+  await page.click('#sentiment-run');
+  await page.waitForSelector('#sentiment-results li:nth-child(2) .tok', { timeout: 30_000 });
+  await noSideScroll(page, 'demo page at 390 px');
+  // The chart is drawn at the width it gets, so its labels stay legible (not a 900-unit drawing shrunk).
+  const viewBoxWidth = Number((await page.getAttribute('#forecast-chart svg', 'viewBox'))?.split(' ')[2]);
+  assert.ok(viewBoxWidth <= 390, `chart drawn ${viewBoxWidth} units wide on a 390 px screen`);
+  await page.screenshot({ path: shot('390'), fullPage: true });
+
+  await page.goto(`${url}/docs`, { waitUntil: 'networkidle' });
+  await page.waitForSelector('.opblock', { timeout: 30_000 });
+  await page.click('#operations-default-post_v1_forecast .opblock-summary');
+  await page.locator('#operations-default-post_v1_forecast', { hasText: 'horizon' }).first().waitFor({ timeout: 15_000 });
+  await noSideScroll(page, '/docs at 390 px');
+  await page.screenshot({ path: shot('docs-390'), fullPage: false });
+  watch.assertClean();
+  await page.close();
+}
+
+async function checkDocs(page: Page, url: string): Promise<void> {
+  await page.goto(`${url}/docs`, { waitUntil: 'networkidle' });
+  await page.waitForSelector('.opblock', { timeout: 30_000 });
+  const paths = await page.$$eval('.opblock-summary-path', (els) => els.map((e) => e.getAttribute('data-path')));
+  for (const p of ['/v1/sentiment', '/v1/classify', '/v1/generate', '/v1/forecast', '/readyz']) assert.ok(paths.includes(p), `/docs lists ${p}`);
+  // Rendered by Swagger UI, not a dump of JSON Schema: the page is a list of operations.
+  const height = await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollHeight: number } } }).document.documentElement.scrollHeight);
+  assert.ok(height < 3000, `/docs is ${height} px tall before any operation is opened`);
+  await page.screenshot({ path: shot('docs'), fullPage: true });
+}
+
+const useDefaults = process.argv.includes('--default-models');
+const dir = await mkdtemp(path.join(os.tmpdir(), 'seqlab-e2e-'));
+const t0 = performance.now();
+const models = useDefaults ? undefined : await trainTinyModels(dir);
+if (models) process.env.E2E_SENTIMENT_MODEL = models.sentiment;
+const running = await startServer(
+  createConfig({
+    port: 0,
+    ...(models ? { modelsDir: dir, sentimentModel: models.sentiment, generatorModel: models.generator } : {}),
+    workers: 1,
+    logLevel: 'warn',
+  }),
+);
+const browser = await launchChromium();
+try {
+  await running.services.whenReady();
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
+  // The 404 is the server refusing an unknown model, on purpose; any other failed request fails the test.
+  const watch = watchPage(page, running.url, ['404 /v1/forecast']);
+  await page.goto(running.url, { waitUntil: 'networkidle' });
+  await page.waitForSelector('#status.ready', { timeout: 30_000 });
+  await checkSentimentAndGeneration(page);
+  await checkForecasts(page);
+  await checkLimitsAndStaleResults(page, () => watch.calls('/v1/forecast'));
   await page.screenshot({ path: screenshot, fullPage: true });
-  assert.deepEqual(outside, [], `the page requested outside assets: ${outside.join(', ')}`);
-  assert.deepEqual(consoleErrors, [], `browser console errors: ${consoleErrors.join('; ')}`);
-  console.log(`demo e2e passed in ${((performance.now() - t0) / 1000).toFixed(1)} s; screenshot ${screenshot}`);
+  await noSideScroll(page, 'demo page at 1280 px');
+  await checkDocs(page, running.url);
+  watch.assertClean();
+  await checkPhone(browser, running.url);
+  console.log(`demo e2e passed in ${((performance.now() - t0) / 1000).toFixed(1)} s; screenshots ${screenshot} and ${shot('*')}`);
 } finally {
   await browser.close();
   await running.close();
