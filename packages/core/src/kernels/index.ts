@@ -3,6 +3,7 @@ import { batchMatMulConfigs } from './batch-mat-mul.js';
 import { cpuCopyConfigs } from './cpu-copies.js';
 import { conv2dBackpropFilterConfigs } from './conv2d-backprop-filter.js';
 import { unsortedSegmentSumConfigs } from './unsorted-segment-sum.js';
+import { wasmCopyConfigs } from './wasm-copies.js';
 
 export { unsortedSegmentSumValues } from './unsorted-segment-sum.js';
 export { conv2dBackpropFilterValues } from './conv2d-backprop-filter.js';
@@ -44,7 +45,8 @@ const stock = new Map<string, KernelConfig>();
  * UnsortedSegmentSum (embedding gradient) for wasm and cpu, Conv2DBackpropFilter (Conv1D
  * gradient) for wasm, and a BatchMatMul for wasm that keeps transposed products (every matMul
  * gradient) on the fast path, and single-pass SplitV / Reverse for cpu (LSTM gates, backward
- * RNN layers). Idempotent. Native tfjs-node kernels are left alone.
+ * RNN layers) and block-copy Reverse / GatherV2 for wasm (backward RNN layers, embedding
+ * lookups). Idempotent. Native tfjs-node kernels are left alone.
  */
 export function registerTrainingKernels(): KernelPatchReport {
   if (installed) return installed;
@@ -54,6 +56,7 @@ export function registerTrainingKernels(): KernelPatchReport {
   install(conv2dBackpropFilterConfigs(['wasm']), false, report);
   install(batchMatMulConfigs(['wasm']), true, report);
   install(cpuCopyConfigs((name) => getKernel(name, 'cpu')?.kernelFunc), true, report);
+  install(wasmCopyConfigs((name) => getKernel(name, 'wasm')), true, report);
   installed = report;
   return report;
 }
