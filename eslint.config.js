@@ -20,8 +20,14 @@ export default tseslint.config(
           allow: [],
           depConstraints: [
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
+            // Apps reach models only through the task layer (plus core's runtime and errors, and
+            // the job queue): rnn, embeddings and forecast stay behind @seqlab/tasks.
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['scope:tasks', 'scope:core', 'scope:jobs'] },
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib'] },
+            // Recipes are lists of settings handed to train(): the task layer, core, and the
+            // results helpers of tools/bench (whose layer benchmarks may import rnn directly).
+            { sourceTag: 'type:recipe', onlyDependOnLibsWithTags: ['scope:tasks', 'scope:core', 'scope:bench'] },
           ],
         },
       ],

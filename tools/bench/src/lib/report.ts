@@ -87,11 +87,13 @@ const DEFAULT_RUN_OF: Readonly<Record<string, string>> = { 'sst2-linear': 'sst2-
 
 /**
  * The results file (without `.json`) a run belongs to: the name of the bench or recipe script
- * being run (`tools/bench/src/ett.ts` -> `ett`), or the run's own name outside those scripts.
+ * being run (`tools/bench/src/ett.ts` -> `ett`, `tools/recipes/src/trec.ts` -> `trec`), or the
+ * run's own name outside those scripts.
  */
 export function resultsFileOf(runName: string, script: string | undefined = process.argv[1]): string {
-  const benchSrc = path.join(REPO_ROOT, 'tools', 'bench', 'src') + path.sep;
-  if (script && path.resolve(script).startsWith(benchSrc) && /\.[cm]?[jt]s$/.test(script)) {
+  // Benchmarks live in tools/bench/src, recipes in their own project, tools/recipes/src.
+  const scriptDirs = [path.join(REPO_ROOT, 'tools', 'bench', 'src'), path.join(REPO_ROOT, 'tools', 'recipes', 'src')].map((d) => d + path.sep);
+  if (script && scriptDirs.some((d) => path.resolve(script).startsWith(d)) && /\.[cm]?[jt]s$/.test(script)) {
     return path.basename(script).replace(/\.[cm]?[jt]s$/, '');
   }
   return runName;

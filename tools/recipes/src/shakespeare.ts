@@ -3,10 +3,13 @@
  * Goal: validation loss <= 1.45 nats per character within 60 minutes of training (issue #12; the
  * first goal was 1.70).
  *
- *   npm run recipe:shakespeare -- --seed 1 [--minutes 60] [--resume] [--steps N] [--results-name NAME --out DIR]
+ *   npm run recipe:shakespeare -- --seed 1 [--epochs 40 | --steps N] [--minutes M] [--resume] [--results-name NAME --out DIR]
  *
  * Defaults are those of the committed model (2-layer GRU-256 with the fused layers, dropout 0.2,
- * batch 64, Adam 3e-3 halved on plateaus, 60 minutes). The recipe is a list of settings handed
+ * batch 64, Adam 3e-3 halved on plateaus, at most 40 epochs of 6,400 windows: the committed run
+ * early-stopped after 34, 3,400 steps, in 35 minutes). The budget is in epochs or steps, so the
+ * figure reproduces on any machine, only slower or faster; `--minutes` is an optional wall-clock
+ * cap, off by default. The recipe is a list of settings handed
  * to `train('text-generation')`, the same trainer as `seqlab train lm`; the checkpoints are kept
  * (in --checkpoints) so `--resume` can continue a run.
  */
@@ -16,7 +19,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { initBackend } from '@seqlab/core';
 import { pipeline, train, type TrainEvent } from '@seqlab/tasks';
-import { REPO_ROOT, dataPath, writeResults } from '../lib/report.js';
+import { REPO_ROOT, dataPath, writeResults } from '@seqlab/tools';
 
 const DEFAULT_OUT = path.join(REPO_ROOT, 'models', 'shakespeare-char');
 const DEFAULT_CHECKPOINTS = path.join(REPO_ROOT, 'checkpoints', 'shakespeare');
@@ -38,7 +41,8 @@ const { values: args } = parseArgs({
     steps: { type: 'string' },
     'windows-per-epoch': { type: 'string', default: '6400' },
     'val-context': { type: 'string', default: '50' },
-    minutes: { type: 'string', default: '60' },
+    // An optional wall-clock cap (off by default): a cut run's figure depends on the machine.
+    minutes: { type: 'string' },
     resume: { type: 'boolean', default: false },
     checkpoints: { type: 'string', default: DEFAULT_CHECKPOINTS },
     out: { type: 'string', default: DEFAULT_OUT },
@@ -60,7 +64,7 @@ const where = [
   args.checkpoints !== DEFAULT_CHECKPOINTS ? ` --checkpoints ${args.checkpoints}` : '',
   args['results-name'] !== 'shakespeare' ? ` --results-name ${args['results-name']}` : '',
 ].join('');
-const command = `npm run recipe:shakespeare -- --seed ${seed} --cell ${args.cell} --layers ${args.layers} --units ${args.units} --embedding ${args.embedding} --dropout ${args.dropout} --seq ${T} --batch ${args.batch} --lr ${args.lr} --clip ${args.clip} --ema ${args.ema} ${budget} --windows-per-epoch ${args['windows-per-epoch']} --minutes ${args.minutes}${where}`;
+const command = `npm run recipe:shakespeare -- --seed ${seed} --cell ${args.cell} --layers ${args.layers} --units ${args.units} --embedding ${args.embedding} --dropout ${args.dropout} --seq ${T} --batch ${args.batch} --lr ${args.lr} --clip ${args.clip} --ema ${args.ema} ${budget} --windows-per-epoch ${args['windows-per-epoch']}${args.minutes !== undefined ? ` --minutes ${args.minutes}` : ''}${where}`;
 
 const backend = await initBackend();
 console.log(`backend: ${backend.name} (${backend.reason})`);
@@ -88,7 +92,7 @@ const { report } = await train('text-generation', dataPath('tiny_shakespeare', '
   reduceLrOnPlateau: { factor: 0.5, patience: 1, minLearningRate: 1e-4 },
   // Validation, best/ and the exported model use a moving average of the weights (0 = off).
   ema: num('ema'),
-  timeBudgetSeconds: num('minutes') * 60,
+  ...(args.minutes !== undefined ? { timeBudgetSeconds: num('minutes') * 60 } : {}),
   checkpointDir: args.checkpoints!,
   resume: args.resume,
   overwrite: !args.resume,
@@ -137,8 +141,8 @@ const payload = {
     validationAccuracy: v.accuracy,
     evaluation: `stateless windows of ${T} chars, each scored with ${num('val-context')} chars of preceding context`,
   },
-  // The training budget is the 60 minutes; the final validation pass comes after it.
-  reachedGoal: v.lossNats <= 1.45 && num('minutes') <= 60,
+  // The goal's 60 minutes are of training on this machine (the final validation pass comes after).
+  reachedGoal: v.lossNats <= 1.45 && d.history.reduce((t, h) => t + h.seconds, 0) <= 3600,
   training: {
     stopReason: d.stopReason,
     epochs: d.epochsCompleted,
