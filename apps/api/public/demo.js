@@ -18,6 +18,19 @@ async function loadLimits() {
   $('g-maxTokens').max = String(limits.maxGenerateTokens);
 }
 
+// The model-store version that answered, for models published by the Train card (or any store).
+const versionOf = (answer) => (typeof answer.version === 'number' ? ` v${answer.version}` : '');
+
+// Right after a publish the server may answer with the previous version until its store poll
+// (MODEL_POLL_MS, 1 s by default) sees the new one: ask again for a few seconds until it does.
+async function askForVersion(call, want) {
+  for (let tries = 1; ; tries++) {
+    const answer = await call();
+    if (want === undefined || typeof answer.version !== 'number' || answer.version >= want || tries >= 20) return answer;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
 // ---- status ---------------------------------------------------------------------------------
 
 async function refreshStatus() {
@@ -87,15 +100,15 @@ function classifyResult(text, r) {
   return li;
 }
 
-async function runClassify() {
+async function runClassify(want) {
   clearError('classify-error', 'classify-section');
   $('classify-run').disabled = true;
   const t0 = performance.now();
   try {
     const texts = readLines('classify-input', 'texts', limits);
     const model = $('c-model').value.trim();
-    const out = await api('/v1/classify', { texts, labels: 3, ...(model ? { model } : {}) });
-    $('classify-info').textContent = `${out.model} (${out.kind}, ${out.classes.length} classes) · ${(performance.now() - t0).toFixed(0)} ms`;
+    const out = await askForVersion(() => api('/v1/classify', { texts, labels: 3, ...(model ? { model } : {}) }), want);
+    $('classify-info').textContent = `${out.model}${versionOf(out)} (${out.kind}, ${out.classes.length} classes) · ${(performance.now() - t0).toFixed(0)} ms`;
     $('classify-results').replaceChildren(...out.results.map((r, i) => classifyResult(texts[i], r)));
   } catch (err) {
     $('classify-results').replaceChildren();
@@ -182,6 +195,9 @@ async function runGenerate() {
 // ---- forecast -------------------------------------------------------------------------------
 
 let uploaded;
+// Column names of forecasters the Train card published, by model name: a saved forecaster checks
+// that the history it gets has the columns it was fitted on (the sample's CSV column is "Passengers").
+const trainedColumns = new Map();
 
 // Small CSV reader for uploads: header row, optional date first column, first numeric column.
 function parseCsv(text) {
@@ -205,7 +221,7 @@ async function forecastSeries() {
   return uploaded;
 }
 
-async function runForecast() {
+async function runForecast(want) {
   clearError('forecast-error', 'forecast-section');
   $('forecast-run').disabled = true;
   try {
@@ -214,11 +230,13 @@ async function runForecast() {
     // Past the history's own length a forecast extrapolates further than the data can support.
     const horizon = readNumber('f-horizon', 'horizon', { max: n, why: `at most the ${n} points of the series` });
     const model = $('f-model').value.trim() || 'auto';
-    const body = { series: series.values, horizon, model, level: Number($('f-level').value) };
+    const columns = trainedColumns.get(model);
+    const data = columns?.length === 1 ? { columns: { [columns[0]]: series.values } } : { series: series.values };
+    const body = { ...data, horizon, model, level: Number($('f-level').value) };
     if (series.dates) body.dates = series.dates;
-    const fc = await api('/v1/forecast', body);
+    const fc = await askForVersion(() => api('/v1/forecast', body), want);
     const fit = typeof fc.fitMs === 'number' ? ` in ${fc.fitMs.toFixed(0)} ms` : '';
-    $('forecast-info').textContent = `${fc.model} fitted on ${n} points${fit}`;
+    $('forecast-info').textContent = `${fc.model}${versionOf(fc)} fitted on ${n} points${fit}`;
     drawForecast($('forecast-chart'), series, fc);
   } catch (err) {
     $('forecast-chart').replaceChildren();
@@ -247,11 +265,12 @@ async function readUpload(e) {
 // ---- wiring ---------------------------------------------------------------------------------
 
 // A model the Train card published goes into the card that uses it, which then runs with it.
-function useTrainedModel(task, name) {
+function useTrainedModel(task, name, record) {
+  if (task === 'forecast' && Array.isArray(record.report?.details?.columns)) trainedColumns.set(name, record.report.details.columns);
   const [field, card, run] = task === 'forecast' ? ['f-model', 'forecast-section', runForecast] : ['c-model', 'classify-section', runClassify];
   $(field).value = name;
   $(card).scrollIntoView({ block: 'start' });
-  run();
+  run(record.result?.version);
 }
 
 for (const range of document.querySelectorAll('input[type=range]')) {
@@ -261,10 +280,10 @@ for (const range of document.querySelectorAll('input[type=range]')) {
   show();
 }
 $('sentiment-run').addEventListener('click', runSentiment);
-$('classify-run').addEventListener('click', runClassify);
+$('classify-run').addEventListener('click', () => runClassify());
 $('generate-run').addEventListener('click', runGenerate);
 $('generate-stop').addEventListener('click', () => generation?.abort());
-$('forecast-run').addEventListener('click', runForecast);
+$('forecast-run').addEventListener('click', () => runForecast());
 $('f-file').addEventListener('change', readUpload);
 // A field marked invalid loses the mark as soon as it is edited.
 document.addEventListener('input', (e) => e.target.removeAttribute?.('aria-invalid'));

@@ -147,7 +147,7 @@ function showReport(record, onUse) {
   const summary = el('p', { class: 'summary' }, `Published ${name} v${version}: ${r.kind ?? '?'} in ${(r.seconds ?? 0).toFixed(1)} s. ${r.reason ?? ''}`);
   const target = record.task === 'forecast' ? 'Forecast' : 'Classify';
   const use = el('button', { id: 't-use', type: 'button' }, `Use ${name} v${version} in ${target}`);
-  use.addEventListener('click', () => onUse(record.task, name, version));
+  use.addEventListener('click', () => onUse(record.task, name, record));
   box.replaceChildren(summary, list, use);
 }
 
@@ -181,13 +181,14 @@ async function cancelTraining() {
   if (!running) return;
   try {
     const answer = await api(`/v1/jobs/${encodeURIComponent(running.id)}`, undefined, { method: 'DELETE', headers: headers() });
-    $('t-state').textContent = answer.state;
+    // The event stream may already have reported the final state; "cancelling" must not hide it.
+    if (!FINAL.has($('t-state').textContent)) $('t-state').textContent = answer.state;
   } catch (err) {
     showError('train-error', explain(err));
   }
 }
 
-/** Wires the Train card; `onUse(task, name, version)` puts a published model to work. */
+/** Wires the Train card; `onUse(task, name, jobRecord)` puts a published model to work. */
 export function initTrainCard(onUse) {
   $('t-task').addEventListener('change', showKinds);
   $('t-kind').addEventListener('change', showEpochs);
