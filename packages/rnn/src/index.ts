@@ -130,6 +130,8 @@ export {
   type LabelledFormat,
   type ReadLabelledOptions,
 } from './classification/data.js';
+export { openLabelledTexts, type LabelledTextStream, type LabelledTextBatch, type StreamLabelledOptions } from './classification/stream.js';
+export { ClassificationCounts } from './classification/metric-counts.js';
 export {
   fitRecurrentTextClassifier,
   DEFAULT_CLEAN,

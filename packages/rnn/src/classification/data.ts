@@ -128,7 +128,8 @@ function sniffFormat(content: string): LabelledFormat {
   return first.includes('\t') ? 'tsv' : 'csv';
 }
 
-function sniffDelimiter(content: string): string {
+/** The most frequent of `,` `;` `|` `\t` in the first lines (shared with the streaming reader). */
+export function sniffDelimiter(content: string): string {
   const sample = content.split(/\r?\n/).slice(0, 20).join('\n');
   let best = ',';
   let bestCount = 0;
@@ -184,7 +185,7 @@ function readDelimited(content: string, format: 'csv' | 'tsv', options: ReadLabe
 }
 
 /** A first row of known column names, or of short distinct cells none of which recur below. */
-function looksLikeHeader(first: string[], below: string[][]): boolean {
+export function looksLikeHeader(first: string[], below: string[][]): boolean {
   const known = new Set([...TEXT_COLUMN_NAMES, ...LABEL_COLUMN_NAMES]);
   if (first.some((c) => known.has(c.toLowerCase()))) return true;
   if (below.length === 0) return true;
@@ -214,7 +215,8 @@ function readJsonl(content: string, source: string): Table {
   return { columns, rows, lines, header: true };
 }
 
-function pickColumn(
+/** The named column (case-insensitive), else the first preferred name present, else `fallback`'s guess; errors list the columns. */
+export function pickColumn(
   columns: string[],
   named: string | undefined,
   preferred: readonly string[],
@@ -238,7 +240,7 @@ function pickColumn(
 }
 
 /** The column whose cells are longest on average (the text, in a file without known names). */
-function longestColumn(columns: string[], rows: Record<string, unknown>[], exclude: (string | undefined)[]): string | undefined {
+export function longestColumn(columns: string[], rows: Record<string, unknown>[], exclude: (string | undefined)[]): string | undefined {
   let best: string | undefined;
   let bestLength = -1;
   for (const c of columns) {
@@ -250,7 +252,8 @@ function longestColumn(columns: string[], rows: Record<string, unknown>[], exclu
   return best;
 }
 
-function parseLabelCell(cell: unknown, allowList: boolean, where: string): { labels: string[]; list: boolean } {
+/** One label cell: a label, or with `allowList` a JSON list or `a|b`; `where` names it in errors. */
+export function parseLabelCell(cell: unknown, allowList: boolean, where: string): { labels: string[]; list: boolean } {
   const fromArray = (a: unknown[]) => {
     const out = a.map((x) => (typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean' ? String(x).trim() : ''));
     if (out.some((x) => x === '')) throw new BadInputError(`${where}: every label of a list must be a non-empty string or number, got ${JSON.stringify(a)}`);
