@@ -10,6 +10,21 @@ function frame(box, tall) {
   return { W, H, m, root: svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img' }) };
 }
 
+// A box that changes width (a phone turned, a window resized) gets its chart drawn again for the
+// new width rather than scaled. A cleared box (no svg left) is not redrawn.
+const drawn = new WeakMap();
+const resized = new ResizeObserver((entries) => {
+  for (const entry of entries) {
+    const last = drawn.get(entry.target);
+    if (last && entry.target.querySelector('svg') && Math.abs(entry.contentRect.width - last.width) > 40) last.redraw();
+  }
+});
+
+function remember(box, redraw) {
+  drawn.set(box, { width: box.clientWidth, redraw });
+  resized.observe(box);
+}
+
 function axes(f, y0, y1, y, xLabels) {
   const { W, H, m, root } = f;
   for (const t of niceTicks(y0, y1, H < 300 ? 4 : 5)) {
@@ -66,6 +81,7 @@ export function drawForecast(box, series, fc) {
   const keys = [['#1d2430', 'history'], ['#2f6fdf', 'forecast']];
   if (fc.lower) keys.push(['rgba(47,111,223,0.25)', `${Math.round(fc.level * 100)}% interval`]);
   box.replaceChildren(root, legend(keys));
+  remember(box, () => drawForecast(box, series, fc));
 }
 
 const CURVE_COLORS = ['#2f6fdf', '#d9822b', '#1f8a4c', '#8e44ad', '#c0392b', '#16a085'];
@@ -95,4 +111,5 @@ export function drawCurves(box, points) {
     if (pts.length === 1) root.append(svg('circle', { cx: pts[0][0], cy: pts[0][1], r: 3, fill: CURVE_COLORS[j % CURVE_COLORS.length] }));
   });
   box.replaceChildren(root, legend(names.map((k, j) => [CURVE_COLORS[j % CURVE_COLORS.length], k])));
+  remember(box, () => drawCurves(box, points));
 }
