@@ -5,15 +5,20 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cors from 'cors';
 import express, { Router, type Express, type RequestHandler } from 'express';
-import { rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import { pino, type Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
+import { createJobEngine, BullMqJobEngine, type JobEngine } from '@seqlab/jobs';
+import { callerKeyId, identifyCaller, loadKeyRing, requireScope, type KeyRing } from './auth.js';
 import type { Config } from './config.js';
-import { HttpError, errorMiddleware, hidePaths } from './errors.js';
+import { HttpError, errorMiddleware, hidePaths, redactKeyFromUrl } from './errors.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
+import { findRoute, methodNotAllowed, routeTable } from './route-table.js';
 import { classifyRoutes } from './routes/classify.js';
+import { jobRoutes } from './routes/jobs.js';
+import { modelRoutes } from './routes/models.js';
 import { v1Routes } from './routes/v1.js';
 import { createSchemas } from './schemas.js';
 import type { Services } from './services/services.js';
@@ -36,7 +41,8 @@ function docsRoutes(): Router {
   router.get(['/docs', '/docs/'], (_req, res) => res.sendFile(path.join(PUBLIC_DIR, 'docs.html')));
   router.get('/docs/ui/:file', (req, res, next) => {
     if (SWAGGER_UI_FILES.has(req.params.file)) res.sendFile(path.join(SWAGGER_UI_DIR, req.params.file), { maxAge: '1d' });
-    else next();
+    // The package's other files (its own index page would load the petstore) are not served.
+    else next(new HttpError(404, 'not_found', `no file "${req.params.file}" among the docs page's assets`));
   });
   return router;
 }
@@ -45,6 +51,8 @@ function docsRoutes(): Router {
 export interface AppOptions {
   /** Logger; default: pino at `config.logLevel` on stdout. */
   logger?: Logger;
+  /** The job engine (with a keys file only); default: one made from the configuration by {@link createJobsFor}. */
+  jobs?: JobEngine;
 }
 
 /** The app plus the pieces `main.ts` and tests need. */
@@ -52,18 +60,40 @@ export interface App {
   app: Express;
   metrics: Metrics;
   logger: Logger;
+  /** The API keys (undefined when SEQLAB_API_KEYS is not set: job and admin routes are off). */
+  keys?: KeyRing;
+  /** The job engine (only with keys). */
+  jobs?: JobEngine;
+  /** Closes what the app started besides the model services (the job engine). */
+  close(): Promise<void>;
 }
 
-const KNOWN_ROUTES = new Set([
-  '/v1/sentiment',
-  '/v1/classify',
-  '/v1/generate',
-  '/v1/forecast',
-  '/v1/embed',
-  '/v1/similarity',
-  '/v1/info',
-  '/v1/samples/airline-passengers',
-]);
+/**
+ * The job engine a configuration asks for: BullMQ on SEQLAB_REDIS_URL (with SEQLAB_QUEUE_PREFIX,
+ * the workers' --prefix), else in-process; data only from the data and uploads folders.
+ */
+export function createJobsFor(config: Config): JobEngine {
+  const dataDirs = [config.dataDir, config.uploadsDir];
+  if (config.redisUrl !== undefined && config.queuePrefix !== undefined) return new BullMqJobEngine({ redisUrl: config.redisUrl, prefix: config.queuePrefix, dataDirs });
+  return createJobEngine({ modelsDir: config.modelsDir, dataDirs, env: config.redisUrl === undefined ? {} : { SEQLAB_REDIS_URL: config.redisUrl } });
+}
+
+/** Request log lines: no headers (they carry keys and callers' credentials), no `?key=`. */
+const requestSerializers = {
+  req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
+    id: req.id,
+    method: req.method,
+    url: redactKeyFromUrl(req.url),
+    remoteAddress: req.remoteAddress,
+  }),
+  res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+  // A 5xx answer without a thrown error (a 503 from /readyz while models load) gets a made-up
+  // error from pino-http; its stack says nothing, so only real errors keep theirs.
+  err: (err: { type?: string; message?: string; stack?: string }) =>
+    /^failed with status code \d+$/.test(err.message ?? '') ? { message: err.message } : err,
+};
+
+const PREDICTION_ROUTES = ['/v1/sentiment', '/v1/classify', '/v1/generate', '/v1/forecast', '/v1/embed', '/v1/similarity'];
 
 // Aborts the request's work and answers 503 when it runs longer than the configured timeout;
 // an aborted signal also follows a client that disconnects early.
@@ -95,7 +125,10 @@ export function createApp(config: Config, services: Services, options: AppOption
   hidePaths(config.modelsDir);
   const metrics = createMetrics(services);
   const schemas = createSchemas(config);
-  const openapi = openApiDocument(schemas, VERSION);
+  const openapi = openApiDocument(schemas, VERSION, { requireKeys: config.requireKeys });
+  const keys = config.apiKeys === undefined ? undefined : loadKeyRing(config.apiKeys);
+  const jobs = keys === undefined ? undefined : (options.jobs ?? createJobsFor(config));
+  const routes = routeTable({ faultInjection: config.faultInjection });
   const app = express();
 
   app.disable('x-powered-by');
@@ -120,16 +153,9 @@ export function createApp(config: Config, services: Services, options: AppOption
         logger,
         genReqId: requestId,
         autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
-        // One line per request without headers: they can carry credentials of the callers' apps.
-        serializers: {
-          req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
-            id: req.id,
-            method: req.method,
-            url: req.url,
-            remoteAddress: req.remoteAddress,
-          }),
-          res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-        },
+        // Not ready yet is expected while models load: a warning, not an error.
+        customLogLevel: (req, res, err) => (err ? 'error' : res.statusCode >= 500 ? (req.url === '/readyz' ? 'warn' : 'error') : res.statusCode >= 400 ? 'warn' : 'info'),
+        serializers: requestSerializers,
       }),
     );
   } else {
@@ -141,7 +167,8 @@ export function createApp(config: Config, services: Services, options: AppOption
     });
   }
   app.use((req, res, next) => {
-    if (KNOWN_ROUTES.has(req.path)) res.locals.routeLabel = req.path;
+    const label = findRoute(routes, req.path)?.label;
+    if (label?.startsWith('/v1/')) res.locals.routeLabel = label;
     next();
   });
   app.use(metrics.middleware);
@@ -170,7 +197,8 @@ export function createApp(config: Config, services: Services, options: AppOption
   app.use(docsRoutes());
   app.use(express.static(PUBLIC_DIR, { index: 'index.html', maxAge: '1h' }));
 
-  const v1: RequestHandler[] = [];
+  // Before the rate limit, which counts per key where one is given.
+  const v1: RequestHandler[] = [identifyCaller(keys)];
   if (config.rateLimitMax > 0) {
     v1.push(
       rateLimit({
@@ -180,23 +208,25 @@ export function createApp(config: Config, services: Services, options: AppOption
         legacyHeaders: false,
         // X-Forwarded-For without a trusted proxy is expected (and ignored), not a misconfiguration.
         validate: { xForwardedForHeader: false },
-        handler: (_req, _res, next, opts) =>
-          next(new HttpError(429, 'rate_limited', `more than ${opts.limit} requests in ${Math.round(config.rateLimitWindowMs / 1000)} s from this address; retry later`)),
+        keyGenerator: (req, res) => {
+          const id = callerKeyId(res);
+          return id === undefined ? ipKeyGenerator(req.ip ?? '') : `key:${id}`;
+        },
+        handler: (_req, res, next, opts) =>
+          next(new HttpError(429, 'rate_limited', `more than ${opts.limit} requests in ${Math.round(config.rateLimitWindowMs / 1000)} s from this ${callerKeyId(res) ? 'key' : 'address'}; retry later`)),
       }),
     );
   }
   v1.push(express.json({ limit: config.bodyLimit, strict: true }));
   v1.push(timeouts(config.requestTimeoutMs));
   app.use('/v1', ...v1);
+  if (config.requireKeys) app.post(PREDICTION_ROUTES, requireScope(keys, 'predict'));
   app.use(v1Routes(config, services, schemas, metrics));
   app.use(classifyRoutes(schemas, services));
+  app.use(jobRoutes(config, schemas, jobs, keys));
+  app.use(modelRoutes(config, schemas, keys));
 
-  app.use((req, res, next) => {
-    if (KNOWN_ROUTES.has(req.path)) {
-      res.set('Allow', req.path.startsWith('/v1/samples') || req.path === '/v1/info' ? 'GET' : 'POST');
-      next(new HttpError(405, 'method_not_allowed', `${req.method} is not allowed on ${req.path}`));
-    } else next(new HttpError(404, 'not_found', `no route for ${req.method} ${req.path}`));
-  });
+  app.use(methodNotAllowed(routes, PUBLIC_DIR));
   app.use(errorMiddleware(logger));
-  return { app, metrics, logger };
+  return { app, metrics, logger, ...(keys ? { keys } : {}), ...(jobs ? { jobs } : {}), close: async () => jobs?.close() };
 }

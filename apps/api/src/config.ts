@@ -151,6 +151,25 @@ const configSchema = z.object({
   maxTextLength: int(1).default(2000),
   /** MAX_GENERATE_TOKENS: upper bound on maxTokens for /v1/generate. */
   maxGenerateTokens: int(1).default(500),
+  /** SEQLAB_DATA: the folder job data is named in (`data` of POST /v1/jobs is a file inside it). */
+  dataDir: z.string().min(1).default('data'),
+  /** SEQLAB_UPLOADS: where uploaded job data is streamed to (shared with workers on Redis). Default `<SEQLAB_DATA>/uploads`. */
+  uploadsDir: z.string().min(1).optional(),
+  /** SEQLAB_MAX_UPLOAD_MB: the largest upload POST /v1/jobs accepts, in MB (413 above). */
+  maxUploadMb: z.coerce.number().positive().default(50),
+  /**
+   * SEQLAB_API_KEYS: path of the keys file `{"keys":[{"id","sha256","scopes":["predict","train","admin"]}]}`
+   * (hex SHA-256 of each key, never the key). Without it the job and model-admin routes are off.
+   */
+  apiKeys: z.string().min(1).optional(),
+  /** SEQLAB_REQUIRE_KEYS: prediction routes need a key with scope `predict` too (needs SEQLAB_API_KEYS). */
+  requireKeys: boolish.default(false),
+  /** SEQLAB_REDIS_URL: run jobs on `seqlab worker` processes through Redis (BullMQ) instead of in-process. */
+  redisUrl: z.string().min(1).optional(),
+  /** SEQLAB_QUEUE_PREFIX: the BullMQ key prefix (the workers' --prefix); default that of @seqlab/jobs. */
+  queuePrefix: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/, 'letters, digits, ":", "_", "-"').optional(),
+  /** MODEL_POLL_MS: how often a served model's folder is checked for a new version or pin (hot reload). */
+  modelPollMs: int(0, 600_000).default(1000),
   /** LOG_LEVEL: pino level. */
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** SEQLAB_BACKEND is read by @seqlab/core itself; recorded here for /readyz. */
@@ -158,7 +177,9 @@ const configSchema = z.object({
 });
 
 /** Validated service configuration. */
-export type Config = Omit<z.output<typeof configSchema>, 'sentimentModel' | 'generatorModel'> & {
+export type Config = Omit<z.output<typeof configSchema>, 'sentimentModel' | 'generatorModel' | 'uploadsDir'> & {
+  /** Absolute uploads folder. */
+  uploadsDir: string;
   /** Absolute sentiment model directory, or undefined when disabled. */
   sentimentModel?: string;
   /** Absolute generator model directory, or undefined when disabled. */
@@ -203,6 +224,14 @@ const ENV_NAMES: Record<keyof Config, string> = {
   maxTexts: 'MAX_TEXTS',
   maxTextLength: 'MAX_TEXT_LENGTH',
   maxGenerateTokens: 'MAX_GENERATE_TOKENS',
+  dataDir: 'SEQLAB_DATA',
+  uploadsDir: 'SEQLAB_UPLOADS',
+  maxUploadMb: 'SEQLAB_MAX_UPLOAD_MB',
+  apiKeys: 'SEQLAB_API_KEYS',
+  requireKeys: 'SEQLAB_REQUIRE_KEYS',
+  redisUrl: 'SEQLAB_REDIS_URL',
+  queuePrefix: 'SEQLAB_QUEUE_PREFIX',
+  modelPollMs: 'MODEL_POLL_MS',
   logLevel: 'LOG_LEVEL',
   backend: 'SEQLAB_BACKEND',
 };
@@ -211,9 +240,14 @@ function finish(parsed: z.output<typeof configSchema>): Config {
   const modelsDir = path.resolve(REPO_ROOT, parsed.modelsDir);
   const resolveModel = (v: string | undefined): string | undefined =>
     v === undefined ? undefined : path.isAbsolute(v) ? v : path.resolve(v.includes('/') || v.includes(path.sep) ? REPO_ROOT : modelsDir, v);
+  const dataDir = path.resolve(REPO_ROOT, parsed.dataDir);
+  if (parsed.requireKeys && parsed.apiKeys === undefined) throw new ConfigError(['SEQLAB_REQUIRE_KEYS: keys can only be required with a keys file (SEQLAB_API_KEYS)']);
   return {
     ...parsed,
     modelsDir,
+    dataDir,
+    uploadsDir: parsed.uploadsDir === undefined ? path.join(dataDir, 'uploads') : path.resolve(REPO_ROOT, parsed.uploadsDir),
+    apiKeys: parsed.apiKeys === undefined ? undefined : path.resolve(parsed.apiKeys),
     sentimentModel: resolveModel(parsed.sentimentModel),
     generatorModel: resolveModel(parsed.generatorModel),
   };

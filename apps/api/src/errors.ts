@@ -5,6 +5,11 @@ import { z } from 'zod';
 import { isSeqlabError, type SeqlabErrorCode } from '@seqlab/core';
 import { REPO_ROOT } from './config.js';
 
+/** A request URL with any `key=` query value replaced (the job events stream accepts `?key=`), for logs. */
+export function redactKeyFromUrl(url: string): string {
+  return url.replace(/([?&]key=)[^&#]*/gi, '$1[redacted]');
+}
+
 /** Machine-readable error codes the API returns in `error.code`. */
 export type ErrorCode =
   | 'invalid_request'
@@ -12,6 +17,11 @@ export type ErrorCode =
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'not_found'
+  | 'bad_input'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'jobs_disabled'
+  | 'admin_disabled'
   | 'method_not_allowed'
   | 'rate_limited'
   | 'model_unavailable'
@@ -143,7 +153,7 @@ export function toHttpError(err: unknown): HttpError {
 export function errorMiddleware(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const httpError = toHttpError(err);
-    if (httpError.status >= 500 && httpError.code === 'internal') logger.error({ err, url: req.originalUrl }, 'request failed');
+    if (httpError.status >= 500 && httpError.code === 'internal') logger.error({ err, url: redactKeyFromUrl(req.originalUrl) }, 'request failed');
     if (res.headersSent) {
       // Either the timeout already answered, or a stream had started: just make sure it ends.
       if (!res.writableEnded) res.end();

@@ -19,7 +19,19 @@ try {
   throw err;
 }
 
-const running = await startServer(config);
+let running;
+try {
+  running = await startServer(config);
+} catch (err) {
+  // A bad keys file is found while the app is built: the same one-line answer as any bad setting.
+  if (err instanceof ConfigError) {
+    process.stderr.write(`seqlab api: ${err.message}\n`);
+    process.exit(2);
+  }
+  throw err;
+}
+// One plain line beside the JSON logs, for whoever started the service by hand.
+if (config.logLevel !== 'silent') process.stderr.write(`seqlab api: listening on ${running.url}${running.jobs ? ' (jobs on)' : ''}\n`);
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
     running.logger.info({ signal }, 'signal received');

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { jobPaths, jobStateSchema, modelEntrySchema, modelPaths } from './openapi-jobs.js';
 import type { Schemas } from './schemas.js';
 
 type JsonSchema = Record<string, unknown>;
@@ -32,23 +33,51 @@ const err = (description: string) => ({ description, content: { 'application/jso
 const commonErrors = {
   '400': err('Invalid body; `error.details` names each failing field'),
   '413': err('Body larger than BODY_LIMIT'),
-  '429': err('Per-IP rate limit exceeded'),
+  '415': err('Body is not application/json'),
+  '429': err('Rate limit exceeded (per API key where one is sent, else per address)'),
   '503': err('Model not loaded, workers saturated, or request timed out'),
 };
+
+/** Answers of routes that load a named model. */
+const modelErrors = {
+  '404': err('No model of that name (`model`); the message lists the models that fit the route'),
+  '500': err("The model's files are corrupt, or its worker's backend faulted (the worker is replaced)"),
+};
+
+const limitErrors = { '422': err('Over a cost limit (`limit_exceeded`, naming the limit) or not supported by this model (`unsupported`)') };
+
+const keyErrors = (scope: string) => ({
+  '401': err(`No API key, or an unknown one (\`unauthorized\`; answered with WWW-Authenticate: Bearer)`),
+  '403': err(`The key lacks the scope \`${scope}\` (\`forbidden\`)`),
+});
+
+/** The two ways to send a key; the job events stream also takes `?key=` (EventSource cannot set headers). */
+const securitySchemes = {
+  bearer: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <key>; keys are listed by their SHA-256 in the SEQLAB_API_KEYS file' },
+  apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+  keyQuery: { type: 'apiKey', in: 'query', name: 'key', description: 'GET /v1/jobs/{id}/events only' },
+};
+const keyed = (scope: string) => [{ bearer: [scope] }, { apiKeyHeader: [scope] }];
 
 const json = (schema: JsonSchema, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
 
 const num = { type: 'number' };
 const matrix = { type: 'array', items: { type: 'array', items: num } };
 
+/** Options of {@link openApiDocument}. */
+export interface OpenApiOptions {
+  /** SEQLAB_REQUIRE_KEYS: prediction routes need a key with scope `predict` (they list 401 and 403). */
+  requireKeys?: boolean;
+}
+
 /** Builds the OpenAPI 3.1 document served at `/openapi.json`. */
-export function openApiDocument(schemas: Schemas, version: string): JsonSchema {
+export function openApiDocument(schemas: Schemas, version: string, options: OpenApiOptions = {}): JsonSchema {
   const post = (summary: string, schema: z.ZodType, response: JsonSchema, extra: JsonSchema = {}) => ({
     post: {
       summary,
       requestBody: { required: true, content: { 'application/json': { schema: body(schema) } } },
-      responses: { '200': response, ...commonErrors },
-      ...extra,
+      responses: { '200': response, ...commonErrors, ...(options.requireKeys ? keyErrors('predict') : {}), ...extra },
+      ...(options.requireKeys ? { security: keyed('predict') } : {}),
     },
   });
   return {
@@ -66,6 +95,7 @@ export function openApiDocument(schemas: Schemas, version: string): JsonSchema {
           type: 'object',
           properties: {
             model: { type: 'string', example: 'question-type' },
+            version: { type: ['integer', 'null'], description: 'the model-store version that answered; null for an unversioned folder' },
             kind: { type: 'string', example: 'fasttext' },
             problem: { type: 'string', enum: ['binary', 'multi-class', 'multi-label'] },
             classes: { type: 'array', items: { type: 'string' } },
@@ -102,6 +132,7 @@ export function openApiDocument(schemas: Schemas, version: string): JsonSchema {
             },
           },
         }),
+        { ...modelErrors, ...limitErrors },
       ),
       '/v1/sentiment': post(
         'Classify the sentiment of texts, with per-token attention weights',
@@ -126,6 +157,7 @@ export function openApiDocument(schemas: Schemas, version: string): JsonSchema {
             },
           },
         }),
+        modelErrors,
       ),
       '/v1/generate': post(
         'Generate text from a prompt (JSON, or Server-Sent Events when stream is true)',
@@ -137,6 +169,7 @@ export function openApiDocument(schemas: Schemas, version: string): JsonSchema {
             'text/event-stream': { schema: { type: 'string' } },
           },
         },
+        { ...modelErrors, ...limitErrors },
       ),
       '/v1/forecast': post(
         'Fit a forecaster on the given series (or use a saved one) and forecast `horizon` steps with intervals; with `panel`, a saved global model forecasts every series sent',
@@ -173,6 +206,7 @@ export function openApiDocument(schemas: Schemas, version: string): JsonSchema {
             notes: { type: 'array', items: { type: 'string' } },
           },
         }),
+        { ...modelErrors, ...limitErrors },
       ),
       '/v1/embed': post(
         'Sentence embeddings',
@@ -203,7 +237,9 @@ export function openApiDocument(schemas: Schemas, version: string): JsonSchema {
         },
       },
       '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'text/plain exposition format' } } } },
+      ...jobPaths(schemas),
+      ...modelPaths(schemas),
     },
-    components: { schemas: { Error: errorSchema } },
+    components: { schemas: { Error: errorSchema, JobState: jobStateSchema, ModelEntry: modelEntrySchema }, securitySchemes },
   };
 }

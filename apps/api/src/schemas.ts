@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { JOB_TYPES } from '@seqlab/jobs';
+import { TRAIN_TASKS } from '@seqlab/tasks';
 import type { Config } from './config.js';
 
 const modelName = z
@@ -105,12 +107,27 @@ export function createSchemas(config: Pick<Config, 'maxTexts' | 'maxTextLength' 
       if (f.dates && f.dates.length !== n) ctx.addIssue({ code: 'custom', path: ['dates'], message: `has ${f.dates.length} entries for ${n} rows` });
     });
 
+  const jobSpec = z
+    .strictObject({
+      type: z.enum(JOB_TYPES).describe('train a model, evaluate one, or predict a file with one'),
+      task: z.enum(TRAIN_TASKS),
+      data: z.string().min(1).max(255).describe("a file inside the service's data folder (SEQLAB_DATA), e.g. classic_ts/airline-passengers.csv, or an earlier upload's id"),
+      options: z.record(z.string(), z.unknown()).optional().describe("the task's train() / evaluate() options, or a predict job's { horizon, levels, target }"),
+      model: z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be a model name (letters, digits, ".", "_", "-")')
+        .optional()
+        .describe('train: the name to publish as (a new version each time); evaluate / predict: the model to use (its served version), or for forecasts a forecaster kind'),
+    })
+    .describe('A job; with multipart/form-data, the same JSON without data as the part "spec", and the data file as the part "file"');
+  const pin = z.strictObject({ version: z.number().int().min(1).nullable().describe('the version to serve, or null to serve the newest again') });
+
   const embed = z.strictObject({ texts });
   const similarity = z.strictObject({
     query: text,
     candidates: texts,
   });
-  return { sentiment, classify, generate, forecast, embed, similarity };
+  return { sentiment, classify, generate, forecast, embed, similarity, jobSpec, pin };
 }
 
 export type Schemas = ReturnType<typeof createSchemas>;

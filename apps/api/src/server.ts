@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import type { JobEngine } from '@seqlab/jobs';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
 import { createModelServices, type Services } from './services/services.js';
@@ -17,6 +18,8 @@ export interface ShutdownReport {
 export interface RunningServer {
   server: Server;
   services: Services;
+  /** The job engine (only with API keys). */
+  jobs?: JobEngine;
   logger: Logger;
   /** `http://host:port` actually bound (useful with PORT=0). */
   url: string;
@@ -33,7 +36,8 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Starts workers and the HTTP server on `config.host:config.port`. */
 export async function startServer(config: Config, services: Services = createModelServices(config)): Promise<RunningServer> {
-  const { app, logger } = createApp(config, services);
+  const created = createApp(config, services);
+  const { app, logger } = created;
   const server = app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -63,7 +67,8 @@ export async function startServer(config: Config, services: Services = createMod
       server.closeIdleConnections();
       const sweeper = setInterval(() => server.closeIdleConnections(), 25);
       // Model work gets the timeout; what is left is answered 503 so no caller sees a reset.
-      const report = await services.close(config.shutdownTimeoutMs);
+      // Running in-process jobs are cancelled (a Redis engine only drops its connections: workers go on).
+      const [report] = await Promise.all([services.close(config.shutdownTimeoutMs), created.close()]);
       if (report.abandoned > 0) logger.warn({ abandoned: report.abandoned }, 'shutdown timeout: answered unfinished requests with 503');
       // Responses just written need a moment to leave; then whatever is still open is cut.
       const flushed = await Promise.race([closed.then(() => true), sleep(Math.min(1000, config.shutdownTimeoutMs + 100)).then(() => false)]);
@@ -76,5 +81,5 @@ export async function startServer(config: Config, services: Services = createMod
       logger.info({ abandoned: report.abandoned }, 'shutdown complete');
       return { abandoned: report.abandoned, ms: Date.now() - t0 };
     })());
-  return { server, services, logger, url, close };
+  return { server, services, logger, url, close, ...(created.jobs ? { jobs: created.jobs } : {}) };
 }

@@ -35,6 +35,8 @@ export function classifyRoutes(schemas: Schemas, services: Services): Router {
     if (!res.headersSent && !(res.locals.signal as AbortSignal | undefined)?.aborted) {
       res.json({
         model: out.model,
+        // The model-store version that answered (null for an unversioned folder): it changes, without a restart, when a version is published or pinned.
+        version: out.version ?? null,
         kind: out.kind,
         problem: out.problem,
         classes: out.classes,

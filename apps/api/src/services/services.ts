@@ -110,6 +110,7 @@ export function createModelServices(config: Config): Services {
       backend: config.backend,
       root: REPO_ROOT,
       modelsDir: config.modelsDir,
+      modelPollMs: config.modelPollMs,
       forecastNeural: config.forecastNeural,
       faultInjection: config.faultInjection,
     },

@@ -101,6 +101,8 @@ export interface ClassifyResult {
   classes: string[];
   /** Multi-label models that keep them: the decision threshold of each class, in class order. */
   thresholds?: number[];
+  /** The model-store version that answered (`null` for an unversioned folder). */
+  version?: number | null;
   predictions: ClassifyPrediction[];
 }
 
@@ -115,6 +117,8 @@ export interface ForecastResult {
   upper?: number[][];
   dates?: string[];
   fitMs: number;
+  /** A saved forecaster's model-store version (`null` for an unversioned folder; absent for forecaster kinds). */
+  version?: number | null;
   /** Set when part of the answer (the intervals) could not be computed. */
   warning?: string;
 }
@@ -185,6 +189,8 @@ export interface WorkerInit {
   nice?: number;
   /** The models folder (saved forecasters are looked up by name inside it). */
   modelsDir: string;
+  /** How often a served model's folder is checked for a new version or pin (MODEL_POLL_MS). Default 1000. */
+  modelPollMs?: number;
 }
 
 export type ToWorker =

@@ -6,7 +6,7 @@
  * signal (the caller's cancel message or its deadline) into the pipeline's loops, and a backend
  * fault marks the worker for replacement.
  */
-import { existsSync, readlinkSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -27,6 +27,7 @@ import type {
   WorkerInit,
   WorkerStatus,
 } from './protocol.js';
+import { VersionedPipelines, type ServedFolder } from './versions.js';
 
 // Types only: the packages themselves are imported lazily below.
 type TasksModule = typeof import('@seqlab/tasks');
@@ -34,6 +35,8 @@ type SentimentPipeline = import('@seqlab/tasks').SentimentPipeline;
 type TextGenerationPipeline = import('@seqlab/tasks').TextGenerationPipeline;
 type EmbeddingPipeline = import('@seqlab/tasks').EmbeddingPipeline;
 type ForecastPipeline = import('@seqlab/tasks').ForecastPipeline;
+type TextClassificationPipeline = import('@seqlab/tasks').TextClassificationPipeline;
+type PipelineByTask = import('@seqlab/tasks').PipelineByTask;
 
 /** A model the service was started without, or whose directory is missing: 503, not the caller's fault. */
 class UnavailableError extends Error {}
@@ -88,7 +91,8 @@ const TASKS = '@seqlab/tasks';
 const init = workerData as WorkerInit;
 const port = parentPort!;
 const controllers = new Map<number, AbortController>();
-const pipelines = new Map<string, Promise<SentimentPipeline | TextGenerationPipeline | ForecastPipeline>>();
+// Every named model follows the store's served version (hot reload without a restart).
+const served = new VersionedPipelines<SentimentPipeline | TextGenerationPipeline | ForecastPipeline | TextClassificationPipeline>(init.modelPollMs ?? 1000);
 let embedding: Promise<EmbeddingPipeline> | undefined;
 let backend = { name: 'unknown', reason: '' };
 
@@ -127,25 +131,42 @@ function sentenceEncoder(): Promise<EmbeddingPipeline> {
   return embedding;
 }
 
+type ServedTask = 'sentiment' | 'text-generation' | 'forecast' | 'text-classification';
+
+async function loadPipeline<T extends ServedTask>(task: T, dir: string, name: string): Promise<PipelineByTask[T]> {
+  const mod = await tasks();
+  // Sentence-encoder kinds (USE sentiment, use and hybrid classifiers) share the worker's encoder.
+  const encoder = task !== 'forecast' && init.embeddings ? (await sentenceEncoder().catch(() => undefined))?.encoder : undefined;
+  const where = task === 'text-classification' ? { modelsDir: init.modelsDir } : {};
+  return mod.pipeline(task, dir, { name, ...where, ...(encoder ? { encoder } : {}) });
+}
+
 /**
- * The pipeline for a model directory, loaded once per worker. `name` is what callers called it;
- * messages name the model by it, never by its directory.
+ * Runs `fn` with the pipeline of a model, loaded once per worker and version. `key` names the
+ * model (a folder, or a name in the models folder); `resolveDir` gives the folder it serves now
+ * (the store's pin, else newest version, else the folder itself). `name` is what callers called
+ * it: messages name the model by it, never by its directory.
  */
-function cached<T extends 'sentiment' | 'text-generation' | 'forecast'>(task: T, dir: string, name: string): Promise<import('@seqlab/tasks').PipelineByTask[T]> {
-  const key = `${task}:${dir}`;
-  let p = pipelines.get(key);
-  if (!p) {
-    p = (async () => {
-      const mod = await tasks();
-      // USE sentiment kinds share the worker's encoder when embeddings are on.
-      const encoder = task === 'sentiment' && init.embeddings ? (await sentenceEncoder().catch(() => undefined))?.encoder : undefined;
-      return mod.pipeline(task, dir, { name, ...(encoder ? { encoder } : {}) });
-    })();
-    pipelines.set(key, p);
-    // A failed load is not cached, so a model trained later is picked up by the next request.
-    p.catch(() => pipelines.delete(key));
-  }
-  return p as Promise<import('@seqlab/tasks').PipelineByTask[T]>;
+function withModel<T extends ServedTask, R>(task: T, key: string, resolveDir: () => string, name: string, fn: (p: PipelineByTask[T], folder: ServedFolder) => Promise<R> | R): Promise<R> {
+  return served.use(`${task}:${key}`, resolveDir, (dir) => loadPipeline(task, dir, name), fn as (p: unknown, folder: ServedFolder) => Promise<R> | R);
+}
+
+/** The folder a model folder serves: in the store's layout its pinned or newest version, else itself. */
+async function servedDirOf(dir: string): Promise<() => string> {
+  const mod = await tasks();
+  return () => mod.servedModelDir(path.dirname(dir), path.basename(dir)) ?? dir;
+}
+
+/** A saved model by name inside the models folder, as the store serves it; `missing` words the 404. */
+async function namedModel(name: string, missing: () => Error): Promise<() => string> {
+  const mod = await tasks();
+  return () => {
+    try {
+      return mod.resolveModelDir(name, { modelsDir: init.modelsDir, allowPaths: false }).dir;
+    } catch (err) {
+      throw isSeqlabError(err) && err.code === 'not_found' ? missing() : err;
+    }
+  };
 }
 
 async function track(key: keyof WorkerStatus['models'], load: () => Promise<unknown>): Promise<void> {
@@ -165,18 +186,24 @@ function currentStatus(): WorkerStatus {
 
 async function forecast(task: ForecastTask, signal: AbortSignal): Promise<ForecastResult> {
   const mod = await tasks();
-  const { FORECASTER_NAMES, createSeries } = await tasks();
-  const named = (FORECASTER_NAMES as readonly string[]).includes(task.model);
-  let saved: string | undefined;
-  if (!named) {
+  const { FORECASTER_NAMES } = mod;
+  if ((FORECASTER_NAMES as readonly string[]).includes(task.model)) {
+    const fresh = await mod.pipeline('forecast', task.model);
     try {
-      saved = mod.resolveModelDir(task.model, { modelsDir: init.modelsDir, allowPaths: false }).dir;
-    } catch (err) {
-      if (!(isSeqlabError(err) && err.code === 'not_found')) throw err;
-      throw new NotFoundError(`model: unknown forecaster "${task.model}"; valid names: ${FORECASTER_NAMES.join(', ')}, or the name of a saved forecaster`);
+      return await forecastWith(fresh, task, signal);
+    } finally {
+      fresh.dispose();
     }
   }
-  const pipeline = saved ? await cached('forecast', saved, task.model) : await mod.pipeline('forecast', task.model);
+  const missing = () => new NotFoundError(`model: unknown forecaster "${task.model}"; valid names: ${FORECASTER_NAMES.join(', ')}, or the name of a saved forecaster`);
+  return withModel('forecast', task.model, await namedModel(task.model, missing), task.model, async (pipeline, folder) => ({
+    ...(await forecastWith(pipeline, task, signal)),
+    version: folder.version,
+  }));
+}
+
+async function forecastWith(pipeline: ForecastPipeline, task: ForecastTask, signal: AbortSignal): Promise<ForecastResult> {
+  const { createSeries } = await tasks();
   if (pipeline.global) {
     throw new BadInputError(`model: "${task.model}" is a global (panel) ${pipeline.kind} model: send the series as "panel" ({ "<id>": { "values": [...] } })`);
   }
@@ -209,19 +236,16 @@ async function forecast(task: ForecastTask, signal: AbortSignal): Promise<Foreca
  * forecaster): the forecast task's `runPanel`, the code `seqlab forecast --load DIR --wide` runs.
  */
 async function forecastPanel(task: PanelForecastTask, signal: AbortSignal): Promise<PanelForecastResult> {
-  const mod = await tasks();
-  const { FORECASTER_NAMES, GLOBAL_FORECASTER_NAMES, createSeries } = await tasks();
+  const { FORECASTER_NAMES, GLOBAL_FORECASTER_NAMES } = await tasks();
   if ((FORECASTER_NAMES as readonly string[]).includes(task.model) || (GLOBAL_FORECASTER_NAMES as readonly string[]).includes(task.model)) {
     throw new BadInputError(`model: a panel is forecast by a saved global model named by model (train one with \`seqlab train forecaster --model es-hybrid --wide\`); "${task.model}" is a forecaster kind, not a saved model`);
   }
-  let dir: string;
-  try {
-    dir = mod.resolveModelDir(task.model, { modelsDir: init.modelsDir, allowPaths: false }).dir;
-  } catch (err) {
-    if (!(isSeqlabError(err) && err.code === 'not_found')) throw err;
-    throw new NotFoundError(`model: no saved forecaster named "${task.model}"`);
-  }
-  const pipeline = await cached('forecast', dir, task.model);
+  const missing = () => new NotFoundError(`model: no saved forecaster named "${task.model}"`);
+  return withModel('forecast', task.model, await namedModel(task.model, missing), task.model, (pipeline) => panelWith(pipeline, task, signal));
+}
+
+async function panelWith(pipeline: ForecastPipeline, task: PanelForecastTask, signal: AbortSignal): Promise<PanelForecastResult> {
+  const { createSeries } = await tasks();
   if (!pipeline.global) {
     throw new BadInputError(`model: "${task.model}" is a per-series forecaster (${pipeline.kind}); a panel needs a saved global model - send one series with "series" or "columns" instead`);
   }
@@ -275,36 +299,72 @@ function modelOf(task: { model: string; name?: string }, defaultDir: string | un
   return { dir: task.model, name: task.name ?? path.basename(task.model) };
 }
 
-const classifiers = new Map<string, Promise<import('@seqlab/tasks').TextClassificationPipeline>>();
+/** Names in the models folder whose served folder holds a text classifier (sentiment models count: they classify as binary). */
+function textClassifierNames(mod: TasksModule): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(init.modelsDir, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
+  } catch {
+    return [];
+  }
+  return names
+    .filter((name) => {
+      const dir = mod.servedModelDir(init.modelsDir, name);
+      try {
+        const task = (JSON.parse(readFileSync(path.join(dir ?? '', 'config.json'), 'utf8')) as { task?: unknown }).task;
+        return task === 'text-classification' || task === 'sentiment';
+      } catch {
+        return false;
+      }
+    })
+    .sort();
+}
 
-/** Text classifiers by name (names only, resolved inside the models folder), loaded once per worker. */
+/** Any text classifier by name (names only, resolved inside the models folder), loaded once per worker and version. */
 async function classify(task: ClassifyTask): Promise<ClassifyResult> {
   const mod = await tasks();
   const name = task.model ?? mod.DEFAULT_MODELS['text-classification']!;
-  let p = classifiers.get(name);
-  if (!p) {
-    p = (async () => {
-      // Sentence-encoder kinds (use, hybrid) share the worker's encoder when embeddings are on.
-      const encoder = init.embeddings ? (await sentenceEncoder().catch(() => undefined))?.encoder : undefined;
-      return mod.pipeline('text-classification', name, { modelsDir: init.modelsDir, allowPaths: false, name, ...(encoder ? { encoder } : {}) });
-    })();
-    classifiers.set(name, p);
-    // A failed load (unknown model, corrupt files) is not cached: the next request retries.
-    p.catch(() => classifiers.delete(name));
-  }
-  const model = await p;
-  const predictions = await model.predict(task.texts, task.longTexts ? { longTexts: task.longTexts } : {});
-  for (const r of predictions) {
-    if (!Number.isFinite(r.score)) throw new BackendFault(`classifier ${name} produced a non-finite score: its weights in this worker are corrupt`);
-  }
-  return {
-    model: model.name,
-    kind: model.kind,
-    problem: model.problem,
-    classes: [...model.classes],
-    ...(model.thresholds ? { thresholds: [...model.thresholds] } : {}),
-    predictions: predictions.map((r) => ({ label: r.label, score: r.score, labels: r.labels, predicted: r.predicted, truncated: r.truncated, ...(r.tokens ? { tokens: r.tokens } : {}), ...(r.labelTokens ? { labelTokens: r.labelTokens } : {}) })),
+  const missing = () => {
+    const available = textClassifierNames(mod);
+    return new NotFoundError(`no text classifier named "${name}"${available.length ? `; text classifiers: ${available.join(', ')}` : ''}`, { details: { model: name, available } });
   };
+  return withModel('text-classification', name, await namedModel(name, missing), name, async (model, folder) => {
+    const predictions = await model.predict(task.texts, task.longTexts ? { longTexts: task.longTexts } : {});
+    for (const r of predictions) {
+      if (!Number.isFinite(r.score)) throw new BackendFault(`classifier ${name} produced a non-finite score: its weights in this worker are corrupt`);
+    }
+    return {
+      model: model.name,
+      kind: model.kind,
+      problem: model.problem,
+      classes: [...model.classes],
+      ...(model.thresholds ? { thresholds: [...model.thresholds] } : {}),
+      version: folder.version,
+      predictions: predictions.map((r) => ({ label: r.label, score: r.score, labels: r.labels, predicted: r.predicted, truncated: r.truncated, ...(r.tokens ? { tokens: r.tokens } : {}), ...(r.labelTokens ? { labelTokens: r.labelTokens } : {}) })),
+    };
+  });
+}
+
+/** A generation (whole, or streamed piece by piece to the HTTP thread) with the served generator. */
+async function generate(id: number, task: Extract<Task, { kind: 'generate' | 'stream' }>, signal: AbortSignal): Promise<GenerateResult> {
+  const { dir, name } = modelOf(task, init.generatorModel, 'generator');
+  return withModel('text-generation', dir, await servedDirOf(dir), name, async (gen) => {
+    markLoaded('generator', dir);
+    if (task.kind === 'generate') {
+      const out = await gen.generate(task.prompt, { ...task.options, signal });
+      return { text: out.text, tokens: out.tokens, finishReason: out.finishReason } satisfies GenerateResult;
+    }
+    let text = '';
+    let tokens = 0;
+    for await (const piece of gen.stream(task.prompt, { ...task.options, signal })) {
+      // A cancelled stream stops at the next token; the generator's own cleanup runs on return.
+      if (signal.aborted) break;
+      text += piece;
+      tokens++;
+      send({ type: 'chunk', id, text: piece });
+    }
+    return { text, tokens } satisfies GenerateResult;
+  });
 }
 
 async function run(id: number, task: Task, signal: AbortSignal): Promise<unknown> {
@@ -312,34 +372,16 @@ async function run(id: number, task: Task, signal: AbortSignal): Promise<unknown
   switch (task.kind) {
     case 'sentiment': {
       const { dir, name } = modelOf(task, init.sentimentModel, 'sentiment');
-      const model = await cached('sentiment', dir, name);
-      markLoaded('sentiment', dir);
-      const results = await model.predict(task.texts);
-      checkFiniteSentiment(results);
-      return results;
+      return withModel('sentiment', dir, await servedDirOf(dir), name, async (model) => {
+        markLoaded('sentiment', dir);
+        const results = await model.predict(task.texts);
+        checkFiniteSentiment(results);
+        return results;
+      });
     }
-    case 'generate': {
-      const { dir, name } = modelOf(task, init.generatorModel, 'generator');
-      const gen = await cached('text-generation', dir, name);
-      markLoaded('generator', dir);
-      const out = await gen.generate(task.prompt, { ...task.options, signal });
-      return { text: out.text, tokens: out.tokens, finishReason: out.finishReason } satisfies GenerateResult;
-    }
-    case 'stream': {
-      const { dir, name } = modelOf(task, init.generatorModel, 'generator');
-      const gen = await cached('text-generation', dir, name);
-      markLoaded('generator', dir);
-      let text = '';
-      let tokens = 0;
-      for await (const piece of gen.stream(task.prompt, { ...task.options, signal })) {
-        // A cancelled stream stops at the next token; the generator's own cleanup runs on return.
-        if (signal.aborted) break;
-        text += piece;
-        tokens++;
-        send({ type: 'chunk', id, text: piece });
-      }
-      return { text, tokens } satisfies GenerateResult;
-    }
+    case 'generate':
+    case 'stream':
+      return generate(id, task, signal);
     case 'embed': {
       const enc = await sentenceEncoder();
       markLoaded('embeddings');
@@ -421,14 +463,16 @@ backend = { name: info.name, reason: info.reason };
 await Promise.all([
   init.sentimentModel
     ? track('sentiment', async () => {
-        checkDefault(init.sentimentModel!, 'sentiment');
-        await cached('sentiment', init.sentimentModel!, path.basename(init.sentimentModel!));
+        const dir = init.sentimentModel!;
+        checkDefault(dir, 'sentiment');
+        await withModel('sentiment', dir, await servedDirOf(dir), path.basename(dir), () => undefined);
       })
     : undefined,
   init.generatorModel
     ? track('generator', async () => {
-        checkDefault(init.generatorModel!, 'generator');
-        await cached('text-generation', init.generatorModel!, path.basename(init.generatorModel!));
+        const dir = init.generatorModel!;
+        checkDefault(dir, 'generator');
+        await withModel('text-generation', dir, await servedDirOf(dir), path.basename(dir), () => undefined);
       })
     : undefined,
   init.embeddings ? track('embeddings', () => sentenceEncoder()) : undefined,
