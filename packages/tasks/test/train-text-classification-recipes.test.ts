@@ -129,6 +129,22 @@ describe('ensembleOf', () => {
   }, 60_000);
 });
 
+describe('fasttext settings', () => {
+  it('fits fasttext with the given dimension and epochs, in the fit and in its refit on every row', async () => {
+    const { dir, report } = await train('text-classification', rows, { out: path.join(tmp, 'ft-small'), seed: 1, model: 'fasttext', fasttext: { dim: 4, epochs: 3 } });
+    expect(report.details.refitRows).toBe(rows.length);
+    const config = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8'));
+    expect(config.dim).toBe(4);
+    const scored = await evaluate('text-classification', dir, test);
+    expect(scored.metrics.accuracy).toBeGreaterThan(0.6);
+  }, 60_000);
+
+  it('refuses settings it does not know or cannot use, naming the option', async () => {
+    await expect(train('text-classification', rows, { out: path.join(tmp, 'bad'), model: 'fasttext', fasttext: { dim: 0 } })).rejects.toThrow(/^fasttext: expected an object of dim, epochs/);
+    await expect(train('text-classification', rows, { out: path.join(tmp, 'bad'), model: 'fasttext', fasttext: { size: 8 } as never })).rejects.toThrow(/fasttext: expected/);
+  });
+});
+
 describe('use with fineLabels and refitEncoderKinds', () => {
   it('tries the fine labels, refits the kept settings on every row and reports the validation scores of the fit before', async () => {
     const small = trec('train_5500.label', 9);

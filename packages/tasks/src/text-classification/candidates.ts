@@ -78,6 +78,7 @@ async function fitLinear(kind: 'fasttext' | 'tfidf-lr', ctx: FitContext): Promis
     seed: o.seed,
     classWeights: o.classWeights,
     ...(kind === 'tfidf-lr' ? { validation } : {}),
+    ...(kind === 'fasttext' && o.fasttext ? { fasttext: o.fasttext } : {}),
     training: ctx.training,
   });
   const l2 = linear.config.training?.l2;

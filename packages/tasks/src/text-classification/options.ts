@@ -23,6 +23,19 @@ export interface TextClassificationRow {
   fineLabel?: string;
 }
 
+/** Settings of the fasttext kind (an embedding bag over hashed words, word n-grams and character n-grams). */
+export interface FastTextSettings {
+  dim?: number;
+  epochs?: number;
+  wordNgrams?: number;
+  minn?: number;
+  maxn?: number;
+  learningRate?: number;
+  buckets?: number;
+}
+
+const FASTTEXT_KEYS = ['dim', 'epochs', 'wordNgrams', 'minn', 'maxn', 'learningRate', 'buckets'];
+
 /** A labelled file (CSV, TSV or JSONL; columns detected) or rows in memory. */
 export type TextClassificationData = string | TextClassificationRow[];
 
@@ -88,6 +101,11 @@ export interface TextClassificationTrainOptions extends CommonTrainOptions {
   /** Refit a chosen fasttext/tfidf-lr on training + validation rows. Default true. */
   refit?: boolean;
   /**
+   * fasttext: its settings (`dim` 16, `epochs` 20, `wordNgrams` 2, character n-grams `minn` 3
+   * to `maxn` 5, `learningRate` 0.5, `buckets` 2^18 by default), for the fit and its refit.
+   */
+  fasttext?: FastTextSettings;
+  /**
    * use/hybrid on rows that carry `fineLabel`: `on` learns the fine labels and scores a class as
    * the sum of its fine ones, `try` fits both ways and keeps the better on validation, `off`
    * ignores them. Default `off`.
@@ -116,7 +134,7 @@ export interface TextClassificationTrainOptions extends CommonTrainOptions {
 }
 
 /** The options with every default filled in. */
-type WithoutDefault = 'signal' | 'onProgress' | 'validation' | 'textColumn' | 'labelColumn' | 'header' | 'embeddingDim' | 'maxLength' | 'limit' | 'timeBudgetSeconds' | 'checkpointDir';
+type WithoutDefault = 'signal' | 'onProgress' | 'validation' | 'fasttext' | 'textColumn' | 'labelColumn' | 'header' | 'embeddingDim' | 'maxLength' | 'limit' | 'timeBudgetSeconds' | 'checkpointDir';
 export type ResolvedTextClassificationOptions = Required<Omit<TextClassificationTrainOptions, WithoutDefault>> & Pick<TextClassificationTrainOptions, WithoutDefault>;
 
 const DEFAULTS = {
@@ -156,6 +174,7 @@ export const TEXT_CLASSIFICATION_TRAIN_KEYS: readonly string[] = Object.freeze([
   ...COMMON_TRAIN_KEYS,
   ...Object.keys(DEFAULTS).filter((k) => k !== 'seed'),
   'validation',
+  'fasttext',
   'textColumn',
   'labelColumn',
   'header',
@@ -172,6 +191,11 @@ const isNum = (ok: (n: number) => boolean): Check => (v) => typeof v === 'number
 const isOneOf = (values: readonly unknown[]): Check => (v) => values.includes(v);
 const isBool: Check = (v) => typeof v === 'boolean';
 const isText: Check = (v) => typeof v === 'string' && v.length > 0;
+const isFastTextSettings: Check = (v) =>
+  v !== null &&
+  typeof v === 'object' &&
+  !Array.isArray(v) &&
+  Object.entries(v).every(([k, x]) => FASTTEXT_KEYS.includes(k) && (x === undefined || (k === 'learningRate' ? isNum((n) => n > 0)(x) : isInt(k === 'dim' || k === 'epochs' || k === 'buckets' ? 1 : 0)(x))));
 
 /** What each option must be, and how a message says so. */
 const RULES: Record<string, [Check, string]> = {
@@ -203,6 +227,7 @@ const RULES: Record<string, [Check, string]> = {
   monitor: [isOneOf(['accuracy', 'loss']), 'one of accuracy, loss'],
   timeBudgetSeconds: [isNum((n) => n >= 0), 'a number >= 0'],
   refit: [isBool, 'true or false'],
+  fasttext: [isFastTextSettings, `an object of ${FASTTEXT_KEYS.join(', ')} (non-negative integers; learningRate a number > 0)`],
   fineLabels: [isOneOf(['off', 'try', 'on']), 'one of off, try, on'],
   refitEncoderKinds: [isBool, 'true or false'],
   thresholds: [(v) => v === 'f1' || isNum((n) => n > 0 && n < 1)(v), 'f1 or a number between 0 and 1 (exclusive)'],

@@ -163,6 +163,7 @@ async function refitChosen(chosen: Candidate, split: SplitRows, ctx: FitContext,
       classWeights: ctx.o.classWeights,
       // The penalty chosen on validation carries over to the refit.
       ...(l2 !== undefined ? { tfidf: { l2 } } : {}),
+      ...(chosen.kind === 'fasttext' && ctx.o.fasttext ? { fasttext: ctx.o.fasttext } : {}),
       training: { ...ctx.training, refitRows: rows, ...(l2 !== undefined ? { l2 } : {}) },
     },
   );
