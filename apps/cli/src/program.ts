@@ -5,10 +5,12 @@ import { evaluateCommand } from './commands/evaluate.js';
 import { forecastCommand } from './commands/forecast.js';
 import { generateCommand } from './commands/generate.js';
 import { infoCommand } from './commands/info.js';
+import { jobsCommand } from './commands/jobs.js';
 import { modelsCommand } from './commands/models.js';
 import { sentimentCommand } from './commands/sentiment.js';
 import { similarCommand } from './commands/similar.js';
 import { trainCommand } from './commands/train.js';
+import { workerCommand } from './commands/worker.js';
 import { EXIT } from './errors.js';
 
 const EXIT_HELP = `
@@ -40,6 +42,8 @@ export function buildProgram(): Command {
     .addCommand(embedCommand())
     .addCommand(similarCommand())
     .addCommand(modelsCommand())
+    .addCommand(jobsCommand())
+    .addCommand(workerCommand())
     .addCommand(infoCommand());
   // Parse errors throw (and are mapped to exit code 2 by main) instead of calling process.exit.
   applyRecursively(program, (c) =>

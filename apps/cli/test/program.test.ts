@@ -28,12 +28,17 @@ describe('the seqlab program', () => {
         'forecast',
         'generate',
         'info',
+        'jobs cancel',
+        'jobs status',
+        'jobs submit',
+        'jobs watch',
         'models',
         'sentiment',
         'similar',
         'train classifier',
         'train forecaster',
         'train lm',
+        'worker',
       ].sort(),
     );
     for (const c of leaves(program)) {
