@@ -12,7 +12,7 @@ import os from 'node:os';
 import { initBackend, type BackendName } from '@seqlab/core';
 import { SemanticIndex, loadEncoder, type SentenceEncoder } from '@seqlab/embeddings';
 import { arg, formatTable, median, writeResults } from './lib/report.js';
-import { readSst2 } from './recipes/sst2-data.js';
+import { readSst2 } from './lib/sst2.js';
 
 const RUNS = Number(arg('runs', '5'));
 const SENTENCES = Number(arg('sentences', '96'));

@@ -18,8 +18,7 @@ import path from 'node:path';
 import { initBackend } from '@seqlab/core';
 import { DEFAULT_MODELS, MODEL_REGISTRY, modelsDir, pipeline, SENTIMENT_DEFAULT_RULE, type RegisteredModel } from '@seqlab/tasks';
 import { arg, environment, formatTable, median, readResultsRun, REPO_ROOT, writeResults } from './lib/report.js';
-import { readSst2 } from './recipes/sst2-data.js';
-import { sst2ChoiceRows } from './recipes/sst2-holdout.js';
+import { readSst2, sst2ChoiceRows } from './lib/sst2.js';
 
 const CALLS = Number(arg('calls', '200'));
 const WARMUP = 20;

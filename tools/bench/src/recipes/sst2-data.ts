@@ -4,31 +4,7 @@ import path from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '@seqlab/core';
 import type { SentenceEncoder } from '@seqlab/embeddings';
 import { EMBEDDING_DIM } from '@seqlab/embeddings';
-import { REPO_ROOT, dataPath } from '../lib/report.js';
-
-/** One labelled SST-2 split (GLUE layout: `sentence<TAB>label`, header row). */
-export interface Sst2Split {
-  sentences: string[];
-  labels: number[];
-}
-
-/** Reads `data/sst2/<split>.tsv`, naming file and line on malformed rows. */
-export async function readSst2(split: 'train' | 'dev'): Promise<Sst2Split> {
-  const file = dataPath('sst2', `${split}.tsv`);
-  const lines = (await fs.readFile(file, 'utf8')).split('\n');
-  const sentences: string[] = [];
-  const labels: number[] = [];
-  lines.slice(1).forEach((line, i) => {
-    if (line.trim() === '') return;
-    const tab = line.lastIndexOf('\t');
-    const label = Number(line.slice(tab + 1));
-    if (tab < 0 || (label !== 0 && label !== 1)) throw new Error(`${file}:${i + 2}: expected "sentence<TAB>0|1", got ${JSON.stringify(line.slice(0, 80))}`);
-    // GLUE's SST-2 sentences end with a space; trimming keeps the cache key stable.
-    sentences.push(line.slice(0, tab).trim());
-    labels.push(label);
-  });
-  return { sentences, labels };
-}
+import { REPO_ROOT } from '../lib/report.js';
 
 const CACHE_DIR = path.join(REPO_ROOT, 'results', 'tmp', 'sst2-use');
 

@@ -25,8 +25,7 @@ import { classScores, initBackend, readModelConfig, type TextClassificationPipel
 import { chooseEnsembleWeights, pipeline, TextClassifierEnsemble } from '@seqlab/tasks';
 import { classificationMetrics, fitLinearTextClassifier } from '@seqlab/rnn';
 import { arg, REPO_ROOT, formatTable, writeResults } from '../lib/report.js';
-import { readSst2 } from './sst2-data.js';
-import { sst2ChoiceRows } from './sst2-holdout.js';
+import { readSst2, sst2ChoiceRows } from '../lib/sst2.js';
 
 const SEED = Number(arg('seed', '1'));
 const SCRATCH = process.argv.includes('--from-scratch');

@@ -21,8 +21,7 @@ import { initBackend, SeededRandom, type TextClassificationPipeline } from '@seq
 import { fitUseTextClassifier, loadEncoder, USE_LITE_SHA256, type FitUseClassifierResult } from '@seqlab/embeddings';
 import { classificationMetrics, fitLinearTextClassifier } from '@seqlab/rnn';
 import { arg, REPO_ROOT, formatTable, writeResults } from '../lib/report.js';
-import { readSst2 } from './sst2-data.js';
-import { sst2ChoiceRows } from './sst2-holdout.js';
+import { readSst2, sst2ChoiceRows } from '../lib/sst2.js';
 
 const SEED = Number(arg('seed', '1'));
 const HOLDOUT_SEED = Number(arg('holdout-seed', '1'));

@@ -34,8 +34,8 @@ import {
   type HeadEpochLog,
 } from '@seqlab/embeddings';
 import { arg, REPO_ROOT, formatTable, hasModel, writeResults } from '../lib/report.js';
-import { cachedEmbeddings, readSst2 } from './sst2-data.js';
-import { sst2ChoiceRows } from './sst2-holdout.js';
+import { readSst2, sst2ChoiceRows } from '../lib/sst2.js';
+import { cachedEmbeddings } from './sst2-data.js';
 
 // Defaults are what produced results/sst2-use.json. In an exploratory run a 512-unit MLP was
 // within about a point of the 256-unit one on the holdout at matching epochs, at twice the

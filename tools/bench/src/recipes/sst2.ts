@@ -8,7 +8,11 @@
  *
  *   npm run recipe:sst2 -- --seed 1 --word-vectors glove-6b-100d --freeze-embeddings --results-name sst2-glove --out models/sentiment-glove --checkpoints checkpoints/sst2-glove-frozen
  *
- *   npm run recipe:sst2 -- --seed 1 [--members 3] [--minutes 30] [--resume] [--finalize-only]
+ *   npm run recipe:sst2 -- --seed 1 [--members 3] [--epochs 8] [--minutes M] [--resume] [--finalize-only]
+ *
+ * The budget is in epochs (8 per member, early stopping with patience 2): the committed members
+ * all stopped by early stopping or their epochs, so the figures reproduce on any machine, only
+ * slower or faster. `--minutes` is an optional wall-clock cap per member, off by default.
  *   npm run recipe:sst2 -- --seed 1 --member 2     # one member only (run two at once on two cores)
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -20,7 +24,7 @@ import { initBackend, loadLayersModel, setGlobalSeed, writeJsonAtomic } from '@s
 import { TextVectorizer, type TokenizerName } from '@seqlab/tokenize';
 import * as rnn from '@seqlab/rnn';
 import { REPO_ROOT, dataPath, writeResults } from '../lib/report.js';
-import { sst2Holdout } from './sst2-holdout.js';
+import { sst2Holdout } from '../lib/sst2.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -54,7 +58,8 @@ const { values: args } = parseArgs({
     holdout: { type: 'string', default: '0.05' },
     'holdout-mode': { type: 'string', default: 'sentences' },
     'holdout-sentences': { type: 'string', default: '500' },
-    minutes: { type: 'string', default: '30' },
+    // An optional wall-clock cap per member (off by default): a cut member depends on the machine.
+    minutes: { type: 'string' },
     'train-limit': { type: 'string', default: '0' },
     resume: { type: 'boolean', default: false },
     'finalize-only': { type: 'boolean', default: false },
@@ -71,7 +76,7 @@ const seed = num('seed');
 const command =
   `npm run recipe:sst2 -- --seed ${seed} --cell ${args.cell} --units ${args.units} --layers ${args.layers} --embedding ${args.embedding} ` +
   `--attention ${args.attention} --dropout ${args.dropout} --batch ${args.batch} --lr ${args.lr} --clip ${args.clip} --epochs ${args.epochs} ` +
-  `--members ${args.members} --patience ${args.patience} --vocab-size ${args['vocab-size']} --max-length ${args['max-length']} --holdout ${args.holdout} --holdout-mode ${args['holdout-mode']} --holdout-sentences ${args['holdout-sentences']} --minutes ${args.minutes}` +
+  `--members ${args.members} --patience ${args.patience} --vocab-size ${args['vocab-size']} --max-length ${args['max-length']} --holdout ${args.holdout} --holdout-mode ${args['holdout-mode']} --holdout-sentences ${args['holdout-sentences']}${args.minutes !== undefined ? ` --minutes ${args.minutes}` : ''}` +
   (args['holdout-seed'] !== String(seed) ? ` --holdout-seed ${args['holdout-seed']}` : '') +
   (args.tokenizer !== 'word' ? ` --tokenizer ${args.tokenizer}` : '') +
   (args['word-vectors'] ? ` --word-vectors ${args['word-vectors']}${args['freeze-embeddings'] ? ' --freeze-embeddings' : ''}${args['open-vocabulary'] !== '0' ? ` --open-vocabulary ${args['open-vocabulary']}` : ''}` : '') +
@@ -191,7 +196,7 @@ async function trainMember(k: number): Promise<rnn.TrainResult> {
     checkpointDir: ckpt,
     resume,
     seed: mSeed,
-    timeBudgetSeconds: num('minutes') * 60,
+    ...(args.minutes !== undefined ? { timeBudgetSeconds: num('minutes') * 60 } : {}),
     onProgress: (e) => {
       const now = performance.now();
       if (e.type === 'batch' && now - lastLog > 30_000) {

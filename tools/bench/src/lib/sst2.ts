@@ -1,4 +1,10 @@
+/*
+ * SST-2 rows and the splits the SST-2 recipes share: GLUE's files, recipe:sst2's early-stopping
+ * holdout and recipe:sst2-use's model-choice rows (the rows every SST-2 model is chosen on).
+ */
+import { promises as fs } from 'node:fs';
 import { SeededRandom } from '@seqlab/core';
+import { dataPath } from './report.js';
 
 /** Tokens a held-out phrase must have to count as sentence-like. */
 export const HOLDOUT_MIN_TOKENS = 8;
@@ -96,4 +102,28 @@ export function sst2ChoiceRows(texts: string[], options: { seed?: number; holdou
   const tied = tiedTo(texts.map((t) => t.split(' ').filter(Boolean)), sentenceIdx);
   const phraseIdx = split.droppedIdx.filter(tied);
   return { split, sentenceIdx, phraseIdx, idx: [...sentenceIdx, ...phraseIdx], restIdx: [...otherSentences, ...split.droppedIdx.filter((i) => !tied(i))] };
+}
+
+/** One labelled SST-2 split (GLUE layout: `sentence<TAB>label`, header row). */
+export interface Sst2Split {
+  sentences: string[];
+  labels: number[];
+}
+
+/** Reads `data/sst2/<split>.tsv`, naming file and line on malformed rows. */
+export async function readSst2(split: 'train' | 'dev'): Promise<Sst2Split> {
+  const file = dataPath('sst2', `${split}.tsv`);
+  const lines = (await fs.readFile(file, 'utf8')).split('\n');
+  const sentences: string[] = [];
+  const labels: number[] = [];
+  lines.slice(1).forEach((line, i) => {
+    if (line.trim() === '') return;
+    const tab = line.lastIndexOf('\t');
+    const label = Number(line.slice(tab + 1));
+    if (tab < 0 || (label !== 0 && label !== 1)) throw new Error(`${file}:${i + 2}: expected "sentence<TAB>0|1", got ${JSON.stringify(line.slice(0, 80))}`);
+    // GLUE's SST-2 sentences end with a space; trimming keeps the cache key stable.
+    sentences.push(line.slice(0, tab).trim());
+    labels.push(label);
+  });
+  return { sentences, labels };
 }
