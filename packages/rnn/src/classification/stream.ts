@@ -48,6 +48,8 @@ export interface LabelledTextStream {
    * reader's buffer, whatever the file's size. Call once.
    */
   batches(batchSize: number): AsyncGenerator<LabelledTextBatch>;
+  /** Closes the file without reading on (after looking at the columns only); `batches` closes it itself. */
+  close(): Promise<void>;
 }
 
 /** Rows buffered before the header and the columns are decided (the in-memory reader looks at as many). */
@@ -82,16 +84,23 @@ export async function openLabelledTexts(file: string, options: StreamLabelledOpt
   if (!['csv', 'tsv', 'jsonl'].includes(format)) throw new BadInputError(`${file}: format must be csv, tsv or jsonl, got ${JSON.stringify(format)}`);
   const records = format === 'jsonl' ? jsonlRecords(file, encoding) : delimitedRecords(file, encoding, format, options.delimiter ?? (format === 'tsv' ? '\t' : sniffDelimiter(head)));
   const buffered: RawRecord[] = [];
-  for (let next = await records.next(); !next.done; next = await records.next()) {
-    buffered.push(next.value);
-    if (buffered.length >= LOOKAHEAD) break;
+  let layout: Layout;
+  try {
+    for (let next = await records.next(); !next.done; next = await records.next()) {
+      buffered.push(next.value);
+      if (buffered.length >= LOOKAHEAD) break;
+    }
+    layout = decideLayout(file, format, buffered, options);
+  } catch (err) {
+    await records.return(undefined);
+    throw err;
   }
-  const layout = decideLayout(file, format, buffered, options);
   return {
     file,
     format,
     ...layout.columnsInfo,
     batches: (batchSize) => rowBatches(file, layout, buffered, records, batchSize, options.multiLabel ?? false),
+    close: async () => void (await records.return(undefined)),
   };
 }
 

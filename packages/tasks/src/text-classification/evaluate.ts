@@ -1,5 +1,5 @@
-import { BadInputError, throwIfCancelled, type ClassificationProblem, type TextClassificationPipeline, type TextClassificationResult } from '@seqlab/core';
-import { classificationMetrics, fitLinearTextClassifier, stratifiedSample, stratifiedSplit, type LabelledRows, type TextClassificationMetrics } from '@seqlab/rnn';
+import { BadInputError, throwIfCancelled, type ClassificationProblem, type TextClassificationPipeline } from '@seqlab/core';
+import { ClassificationCounts, fitLinearTextClassifier, stratifiedSample, stratifiedSplit, type LabelledRows, type TextClassificationMetrics } from '@seqlab/rnn';
 import { resolveModelDir } from '../models.js';
 import { checkOptionKeys, type TrainEvent } from '../training/types.js';
 import { readRows } from './data.js';
@@ -62,51 +62,117 @@ export interface TextClassificationEvaluation {
 
 const KEYS = ['textColumn', 'labelColumn', 'header', 'limit', 'seed', 'batchSize', 'longTexts', 'baseline', 'onProgress', 'signal'] as const;
 
+/** Rows scored in batches: from a file as they are read, or from rows in memory. */
+interface ScoredSource {
+  source: string;
+  textColumn: string;
+  labelColumn: string;
+  /** Rows expected (for progress; a file's is estimated from its line count). */
+  expected: number;
+  batches: AsyncIterable<LabelledRows>;
+  close(): Promise<void>;
+}
+
 /**
  * Scores a saved text classifier (a model name or a directory) on labelled rows (a file or rows
- * in memory) through `pipeline('text-classification')`.
+ * in memory) through `pipeline('text-classification')`. A file is read as a stream and scored
+ * batch by batch, keeping only counts (confusion matrix, per-class sums, a fixed ROC-AUC
+ * histogram): memory stays flat whatever the file's size. `limit` needs every label first (a
+ * stratified sample), so with it the file is read whole.
  *
  * @throws BadInputError for unknown options, a bad row or file; NotFoundError for an unknown model.
  */
 export async function evaluateTextClassification(model: string, data: TextClassificationData, options: TextClassificationEvaluateOptions = {}): Promise<TextClassificationEvaluation> {
   checkOptionKeys("evaluate('text-classification')", options, KEYS);
-  const read = await readRows(data, options, 'data');
-  const rows: LabelledRows = options.limit ? pickRows(read, stratifiedSample(read.labels, options.limit, options.seed ?? 1)) : read;
+  const batchSize = options.batchSize ?? 256;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new BadInputError(`batchSize: expected a positive integer, got ${JSON.stringify(options.batchSize)}`);
   const { pipeline } = await import('../pipeline.js');
   const clf = await pipeline('text-classification', model);
-  const t0 = performance.now();
-  let metrics: TextClassificationMetrics;
-  let truth: string[][];
+  let rows: ScoredSource | undefined;
+  let baseline: FittedBaseline | undefined;
   try {
-    truth = labelsForClasses(rows.labels, clf.classes);
-    const results = await predictInSlices(clf, rows.texts, options);
-    metrics = classificationMetrics(clf.classes, clf.problem, truth, results);
+    rows = await openScoredRows(data, options, clf.problem === 'multi-label', batchSize);
+    if (options.baseline) baseline = await fitBaseline(options.baseline === true ? await recordedTrainingData(model) : options.baseline, clf, rows, options);
+    const scored = await scoreStream(clf, rows, baseline, options);
+    const base = { model: clf.name, kind: clf.kind, problem: clf.problem, classes: [...clf.classes], data: rows.source, metrics: scored.metrics, thresholds: clf.thresholds ? [...clf.thresholds] : null, maxLength: clf.maxLength, seconds: scored.seconds };
+    return { ...base, baseline: baseline && scored.baseline ? { ...baseline.report, ...scored.baseline, seconds: baseline.report.seconds + scored.baselineSeconds } : null };
   } finally {
     clf.dispose();
+    baseline?.model.dispose();
+    await rows?.close();
   }
-  const seconds = (performance.now() - t0) / 1000;
-  const base = { model: clf.name, kind: clf.kind, problem: clf.problem, classes: [...clf.classes], data: read.source, metrics, thresholds: clf.thresholds ? [...clf.thresholds] : null, maxLength: clf.maxLength, seconds };
-  if (!options.baseline) return { ...base, baseline: null };
-  const baselineData = options.baseline === true ? await recordedTrainingData(model) : options.baseline;
-  const baseline = await scoreBaseline(baselineData, { texts: rows.texts, labels: truth }, clf, read, options);
-  return { ...base, baseline };
+}
+
+/** The rows to score: a file streamed (or read whole for `limit`), or rows in memory, in batches. */
+async function openScoredRows(data: TextClassificationData, options: TextClassificationEvaluateOptions, multiLabel: boolean, batchSize: number): Promise<ScoredSource> {
+  if (typeof data === 'string' && !options.limit) {
+    const { openLabelledTexts } = await import('@seqlab/rnn');
+    const stream = await openLabelledTexts(data, {
+      ...(options.textColumn ? { textColumn: options.textColumn } : {}),
+      ...(options.labelColumn ? { labelColumn: options.labelColumn } : {}),
+      ...(options.header !== undefined ? { header: options.header } : {}),
+      multiLabel,
+    });
+    const expected = Math.max(1, (await countLines(data)) - (stream.header && stream.format !== 'jsonl' ? 1 : 0));
+    return { source: data, textColumn: stream.textColumn, labelColumn: stream.labelColumn, expected, batches: stream.batches(batchSize), close: () => stream.close() };
+  }
+  const read = await readRows(data, options, 'data');
+  const rows: LabelledRows = options.limit ? pickRows(read, stratifiedSample(read.labels, options.limit, options.seed ?? 1)) : read;
+  async function* slices(): AsyncGenerator<LabelledRows> {
+    for (let s = 0; s < rows.texts.length; s += batchSize) yield { texts: rows.texts.slice(s, s + batchSize), labels: rows.labels.slice(s, s + batchSize) };
+  }
+  return { source: read.source, textColumn: read.textColumn, labelColumn: read.labelColumn, expected: rows.texts.length, batches: slices(), close: async () => {} };
 }
 
 function pickRows(rows: LabelledRows, idx: readonly number[]): LabelledRows {
   return { texts: idx.map((i) => rows.texts[i]!), labels: idx.map((i) => rows.labels[i]!) };
 }
 
-/** Predicts in slices, so a long file reports progress and can be cancelled between slices. */
-async function predictInSlices(clf: TextClassificationPipeline, texts: string[], options: TextClassificationEvaluateOptions): Promise<TextClassificationResult[]> {
-  const slice = options.batchSize ?? 256;
-  if (!Number.isInteger(slice) || slice < 1) throw new BadInputError(`batchSize: expected a positive integer, got ${JSON.stringify(options.batchSize)}`);
-  const out: TextClassificationResult[] = [];
-  for (let s = 0; s < texts.length; s += slice) {
-    throwIfCancelled(options.signal, 'evaluation');
-    out.push(...(await clf.predict(texts.slice(s, s + slice), options.longTexts ? { longTexts: options.longTexts } : {})));
-    options.onProgress?.({ type: 'items', stage: 'score', done: out.length, total: texts.length });
+/** Newlines in a file, counted in chunks (an estimate of its rows for progress; quoted line breaks count too). */
+async function countLines(file: string): Promise<number> {
+  const { createReadStream } = await import('node:fs');
+  let n = 0;
+  let last = 10;
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) n++;
+    if (chunk.length > 0) last = chunk[chunk.length - 1]!;
   }
-  return out;
+  return last === 10 ? n : n + 1;
+}
+
+/** Scores every batch with the model (and the baseline), keeping counts only; `items` events with an ETA. */
+async function scoreStream(
+  clf: TextClassificationPipeline,
+  rows: ScoredSource,
+  baseline: FittedBaseline | undefined,
+  options: TextClassificationEvaluateOptions,
+): Promise<{ metrics: TextClassificationMetrics; seconds: number; baseline?: Omit<BaselineEvaluation, 'data' | 'l2' | 'seconds'>; baselineSeconds: number }> {
+  const counts = new ClassificationCounts(clf.classes, clf.problem);
+  const baseCounts = baseline ? new ClassificationCounts(clf.classes, clf.problem) : undefined;
+  const t0 = performance.now();
+  let baselineMs = 0;
+  const predictOptions = options.longTexts ? { longTexts: options.longTexts } : {};
+  for await (const batch of rows.batches) {
+    throwIfCancelled(options.signal, 'evaluation');
+    const truth = labelsForClasses(batch.labels, clf.classes);
+    counts.add(truth, await clf.predict(batch.texts, predictOptions));
+    if (baseline && baseCounts) {
+      const tb = performance.now();
+      baseCounts.add(truth, await baseline.model.predict(batch.texts));
+      baselineMs += performance.now() - tb;
+    }
+    const elapsed = (performance.now() - t0) / 1000;
+    const total = Math.max(rows.expected, counts.size);
+    options.onProgress?.({ type: 'items', stage: 'score', done: counts.size, total, etaSeconds: (elapsed / counts.size) * (total - counts.size) });
+  }
+  if (counts.size === 0) throw new BadInputError(`${rows.source}: no data rows`);
+  const m = baseCounts?.metrics();
+  return {
+    metrics: counts.metrics(),
+    seconds: (performance.now() - t0 - baselineMs) / 1000,
+    ...(m ? { baseline: { accuracy: m.accuracy, macroF1: m.macro.f1, microF1: m.micro.f1 } } : {}),
+    baselineSeconds: baselineMs / 1000,
+  };
 }
 
 /** The training file a saved model records in its config (`training.data`). */
@@ -118,19 +184,25 @@ async function recordedTrainingData(model: string): Promise<string> {
   return file;
 }
 
+/** A fitted TF-IDF baseline and what the report says of its fit. */
+interface FittedBaseline {
+  model: TextClassificationPipeline;
+  report: { data: string; l2: number | null; seconds: number };
+}
+
 /**
  * The baseline a careful user would fit: its L2 penalty chosen on a stratified 10% of the
  * training rows (the right penalty moves by orders of magnitude between datasets), then
- * refitted on every row with it.
+ * refitted on every row with it. It is scored on the same batches as the model.
  */
-async function scoreBaseline(
+async function fitBaseline(
   data: TextClassificationData,
-  scored: LabelledRows,
   clf: { classes: readonly string[]; problem: ClassificationProblem },
   read: { textColumn: string; labelColumn: string },
   options: TextClassificationEvaluateOptions,
-): Promise<BaselineEvaluation> {
+): Promise<FittedBaseline> {
   const t0 = performance.now();
+  options.onProgress?.({ type: 'stage', stage: 'baseline', message: 'fitting the tf-idf baseline ...' });
   const trainRead = await readRows(data, { textColumn: read.textColumn, labelColumn: read.labelColumn }, 'baseline');
   const labelled = { texts: trainRead.texts, labels: labelsForClasses(trainRead.labels, clf.classes) };
   const split = stratifiedSplit(labelled.labels, 0.1, 1);
@@ -139,11 +211,6 @@ async function scoreBaseline(
   const l2 = tuned.config.training?.l2 as number | undefined;
   tuned.dispose();
   throwIfCancelled(options.signal, 'evaluation');
-  const lr = await fitLinearTextClassifier(labelled, { ...common, ...(l2 !== undefined ? { tfidf: { l2 } } : {}) });
-  try {
-    const m = classificationMetrics(clf.classes, clf.problem, scored.labels, await predictInSlices(lr, scored.texts, { ...options, longTexts: undefined }));
-    return { data: trainRead.source, l2: l2 ?? null, accuracy: m.accuracy, macroF1: m.macro.f1, microF1: m.micro.f1, seconds: (performance.now() - t0) / 1000 };
-  } finally {
-    lr.dispose();
-  }
+  const model = await fitLinearTextClassifier(labelled, { ...common, ...(l2 !== undefined ? { tfidf: { l2 } } : {}) });
+  return { model, report: { data: trainRead.source, l2: l2 ?? null, seconds: (performance.now() - t0) / 1000 } };
 }
