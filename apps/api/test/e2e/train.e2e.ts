@@ -97,6 +97,15 @@ async function cancelAndClassify(page: Page): Promise<void> {
   await page.locator('#t-state', { hasText: /^cancelled$/ }).waitFor({ timeout: 60_000 });
   assert.equal(await page.locator('#t-use').count(), 0, 'a cancelled job offers no model');
 
+  // A file the trainer cannot read fails the job: the card says why and offers no model.
+  await page.setInputFiles('#t-file', { name: 'words.csv', mimeType: 'text/csv', buffer: Buffer.from('month,passengers\njan,many\nfeb,few\nmar,some\n') });
+  await submitTraining(page, { task: 'forecast', kind: 'linear', name: 'e2e-broken' });
+  await page.locator('#train-error', { hasText: /^job \S+ failed: bad_input / }).waitFor({ timeout: 60_000 });
+  assert.equal(await page.textContent('#t-state'), 'failed');
+  const why = (await page.textContent('#train-error')) ?? '';
+  assert.ok(!why.includes(dir), `the error names no server path: ${why}`);
+  assert.equal(await page.locator('#t-use').count(), 0, 'a failed job offers no model');
+
   // An uploaded CSV (multipart) trains a text classifier that the Classify card then uses.
   await page.selectOption('#t-task', 'text-classification');
   await page.setInputFiles('#t-file', { name: 'reviews.csv', mimeType: 'text/csv', buffer: await readFile(path.join(REPO_ROOT, 'examples/reviews.csv')) });
