@@ -172,3 +172,92 @@ describe('fitLogisticRegression (L-BFGS) against a dense Newton reference', () =
     expect(warm.iterations).toBeLessThan(cold.iterations);
   });
 });
+
+/** TREC questions with their coarse labels. */
+function trec(file: string, from = 0, to = Infinity): { texts: string[]; labels: string[][] } {
+  const lines = readFileSync(path.resolve(__dirname, '../../../data/trec', file), 'latin1').split('\n').filter((l) => l.trim()).slice(from, to);
+  return { texts: lines.map((l) => l.slice(l.indexOf(' ') + 1)), labels: lines.map((l) => [l.slice(0, l.indexOf(':'))]) };
+}
+
+describe('features computed once for training equal the model featurize() at inference', () => {
+  const rows = trec('train_5500.label', 0, 400);
+  const tokenizer = () => new TextVectorizer({ tokenizer: 'word', clean: DEFAULT_CLEAN });
+
+  it('tfidf-lr: word bigrams and character n-grams, same ids and bit-identical values', async () => {
+    const model = await fitLinearTextClassifier(rows, { kind: 'tfidf-lr', seed: 1, tfidf: { charNgrams: [3, 4] } });
+    const corpus = await packTexts(rows.texts, tokenizer());
+    const vocab = tfidfVocabulary(corpus, { wordNgrams: 2, minn: 3, maxn: 4, maxFeatures: 200_000 });
+    expect(vocab.features.length).toBe(model.config.features);
+    const x = tfidfMatrix(corpus, vocab, 2);
+    expect(x.rows).toBe(rows.texts.length);
+    let bigrams = 0;
+    for (const [r, text] of rows.texts.entries()) {
+      const want = model.featurize(text);
+      expect(Array.from(x.indices.subarray(x.indptr[r], x.indptr[r + 1]))).toEqual(Array.from(want.idx));
+      expect(Array.from(x.values.subarray(x.indptr[r], x.indptr[r + 1]))).toEqual(Array.from(want.val));
+      bigrams += Array.from(want.idx).filter((f) => vocab.features[f]!.startsWith('2 ')).length;
+    }
+    // Both kinds of n-gram really are in the rows compared.
+    expect(bigrams).toBeGreaterThan(100);
+    expect(vocab.features.some((f) => f.startsWith('c '))).toBe(true);
+  });
+
+  it('fasttext: hashed words, bigrams and character 3- to 5-grams, same buckets and values', async () => {
+    const model = await fitLinearTextClassifier(rows, { kind: 'fasttext', seed: 1, fasttext: { epochs: 1 } });
+    const corpus = await packTexts(rows.texts, tokenizer());
+    const featurizer = new HashedFeaturizer(corpus, { buckets: model.config.features, wordNgrams: 2, minn: 3, maxn: 5 });
+    const stored = featurizer.matrix(Number.POSITIVE_INFINITY);
+    for (const [r, text] of rows.texts.entries()) {
+      const want = model.featurize(text);
+      const got = featurizer.row(r);
+      expect(Array.from(got.idx.subarray(0, got.nnz))).toEqual(Array.from(want.idx));
+      expect(Array.from(got.val.subarray(0, got.nnz))).toEqual(Array.from(want.val));
+      expect(Array.from(stored.indices.subarray(stored.indptr[r], stored.indptr[r + 1]))).toEqual(Array.from(want.idx));
+    }
+  });
+
+  it('featurizing streams: the corpus is kept as word ids (one Int32Array), one string per distinct word', async () => {
+    const rng = new SeededRandom(3);
+    const texts = Array.from({ length: 3000 }, () => Array.from({ length: 60 }, () => `w${rng.int(500)}`).join(' '));
+    const corpus = await packTexts(texts, tokenizer());
+    expect(corpus.tokens).toBeInstanceOf(Int32Array);
+    expect(corpus.tokens.length).toBe(3000 * 60);
+    expect(corpus.offsets[3000]).toBe(3000 * 60);
+    expect(corpus.words.length).toBeLessThanOrEqual(500);
+    expect(new Set(corpus.words).size).toBe(corpus.words.length);
+    expect(corpus.words[corpus.tokens[61]!]).toBe(texts[1]!.split(' ')[1]);
+  });
+});
+
+describe('fitLinearTextClassifier progress, cancellation and accuracy', () => {
+  it('reports featurize then fit progress up to done = total, with the L2 being fitted', async () => {
+    const fit = trec('train_5500.label', 0, 600);
+    const validation = trec('train_5500.label', 600, 800);
+    const events: LinearFitProgress[] = [];
+    await fitLinearTextClassifier(fit, { kind: 'tfidf-lr', validation, onProgress: (e) => events.push(e) });
+    const featurize = events.filter((e) => e.stage === 'featurize');
+    const fitting = events.filter((e) => e.stage === 'fit');
+    expect(featurize.at(-1)).toEqual({ stage: 'featurize', done: 800, total: 800 });
+    expect(events.indexOf(fitting[0]!)).toBeGreaterThan(events.indexOf(featurize.at(-1)!));
+    expect(fitting.at(-1)).toMatchObject({ done: 600, total: 600, l2: 1e-6 });
+    for (let i = 1; i < fitting.length; i++) expect(fitting[i]!.done).toBeGreaterThanOrEqual(fitting[i - 1]!.done);
+    expect(new Set(fitting.map((e) => e.l2)).size).toBe(6);
+  });
+
+  it.each(['tfidf-lr', 'fasttext'] as const)('%s: an abort during the fit rejects with a cancelled error', async (kind) => {
+    const controller = new AbortController();
+    const rows = trec('train_5500.label', 0, 1500);
+    const run = fitLinearTextClassifier(rows, { kind, signal: controller.signal, onProgress: (e) => e.stage === 'fit' && controller.abort() });
+    await expect(run).rejects.toMatchObject({ code: 'cancelled' });
+  });
+
+  it('tfidf-lr with its L2 chosen on validation rows: TREC-6 test accuracy at least 0.85 (the SGD fit scored 0.860)', async () => {
+    const fit = trec('train_5500.label', 0, 2000);
+    const validation = trec('train_5500.label', 2000, 2500);
+    const test = trec('TREC_10.label');
+    const model = await fitLinearTextClassifier(fit, { kind: 'tfidf-lr', seed: 1, validation });
+    const predicted = await model.predict(test.texts);
+    const accuracy = predicted.filter((p, i) => p.label === test.labels[i]![0]).length / test.texts.length;
+    expect(accuracy).toBeGreaterThanOrEqual(0.85);
+  });
+});

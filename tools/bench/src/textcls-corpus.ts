@@ -8,7 +8,7 @@
  *   phrases of 2-4 words so that bigrams repeat as they do in real text;
  * - the label is carried by 300 class-leaning words per class, drawn from the mid-frequency
  *   band, that a document of its class uses a little more often than the other class does;
- *   both classes use both lists, and 6% of labels are flipped, so TF-IDF logistic regression
+ *   both classes use both lists, and 4% of labels are flipped, so TF-IDF logistic regression
  *   lands near 90% rather than 100%.
  *
  *   npx tsx --conditions=@seqlab/source tools/bench/src/textcls-corpus.ts -- --out FILE [--docs 25000] [--seed 1]
@@ -88,16 +88,16 @@ export function* generateTextClassificationCorpus(options: TextClassificationCor
     const y = rng.int(2);
     const length = Math.max(8, Math.round(178 * Math.exp(0.76 * rng.normal())));
     // How strongly this document leans varies (some reviews are lukewarm).
-    const strength = 0.012 + 0.03 * rng.next();
+    const strength = 0.025 + 0.04 * rng.next();
     const out: string[] = [];
     while (out.length < length) {
       const u = rng.next();
       if (u < strength) out.push(words[lean[y]![draw(leanCdf, rng.next())]!]!);
-      else if (u < strength + 0.012) out.push(words[lean[1 - y]![draw(leanCdf, rng.next())]!]!);
+      else if (u < strength + 0.01) out.push(words[lean[1 - y]![draw(leanCdf, rng.next())]!]!);
       else if (u < strength + 0.05) out.push(phrases[rng.int(phrases.length)]!);
       else out.push(words[draw(cdf, rng.next())]!);
     }
-    const flipped = rng.next() < 0.06 ? 1 - y : y;
+    const flipped = rng.next() < 0.04 ? 1 - y : y;
     yield { text: out.join(' '), label: flipped === 1 ? 'pos' : 'neg' };
   }
 }

@@ -488,6 +488,8 @@ async function fitTfidf(setup: LinearSetup, corpus: PackedCorpus, options: FitLi
   const tried: Array<{ l2: number; validationAccuracy: number; iterations: number }> = [];
   for (const [k, l2] of grid.entries()) {
     let start: number | undefined;
+    // The gradient norm is not monotone under L-BFGS: progress keeps its best share so far.
+    let shown = 0;
     const fit = await fitLogisticRegression(data, {
       l2,
       ...(warm ? { init: warm } : {}),
@@ -497,7 +499,8 @@ async function fitTfidf(setup: LinearSetup, corpus: PackedCorpus, options: FitLi
       onIteration: ({ gradientNorm, targetNorm }) => {
         start ??= gradientNorm;
         const share = start > targetNorm ? Math.log(start / gradientNorm) / Math.log(start / targetNorm) : 1;
-        options.onProgress?.({ stage: 'fit', done: k * 100 + Math.round(99 * Math.min(1, Math.max(0, share))), total: grid.length * 100, l2 });
+        shown = Math.max(shown, Math.round(99 * Math.min(1, Math.max(0, share))));
+        options.onProgress?.({ stage: 'fit', done: k * 100 + shown, total: grid.length * 100, l2 });
       },
     });
     warm = fit;

@@ -155,6 +155,11 @@ function gradient(p: Prepared, residual: Float64Array, theta: Float64Array, l2: 
   }
 }
 
+/** a += k b */
+function axpy(a: Float64Array, k: number, b: Float64Array): void {
+  for (let i = 0; i < a.length; i++) a[i]! += k * b[i]!;
+}
+
 function dot(a: Float64Array, b: Float64Array, n = a.length): number {
   let s = 0;
   for (let i = 0; i < n; i++) s += a[i]! * b[i]!;
@@ -182,47 +187,80 @@ function evaluate(p: Prepared, theta: Float64Array, l2: number, z: Float64Array,
   return f;
 }
 
+/** A correction pair of L-BFGS: step `s`, gradient change `y`, `rho = 1 / (s . y)`. */
+interface Pair {
+  s: Float64Array;
+  y: Float64Array;
+  rho: number;
+}
+
 /**
  * L-BFGS two-loop recursion: `d = -H grad` from the stored pairs, oldest first in `pairs`. Each
  * update pass also accumulates the dot product the next pair needs, so the P-long vectors are
  * read once per pair and loop instead of twice.
  */
-function direction(grad: Float64Array, pairs: Array<{ s: Float64Array; y: Float64Array; rho: number }>, d: Float64Array): void {
+function direction(grad: Float64Array, pairs: Pair[], d: Float64Array): void {
   const P = d.length;
   const k = pairs.length;
-  let ahead = 0;
-  for (let i = 0; i < P; i++) {
-    d[i] = -grad[i]!;
-    if (k > 0) ahead += pairs[k - 1]!.s[i]! * d[i]!;
-  }
+  for (let i = 0; i < P; i++) d[i] = -grad[i]!;
+  let ahead = k > 0 ? dot(pairs[k - 1]!.s, d) : 0;
   const alphas = new Float64Array(k);
   for (let j = k - 1; j >= 0; j--) {
-    const { y, rho } = pairs[j]!;
-    const a = rho * ahead;
+    const y = pairs[j]!.y;
+    const a = pairs[j]!.rho * ahead;
     alphas[j] = a;
-    const next = j > 0 ? pairs[j - 1]!.s : null;
-    ahead = 0;
-    for (let i = 0; i < P; i++) {
-      d[i]! -= a * y[i]!;
-      if (next) ahead += next[i]! * d[i]!;
+    if (j === 0) {
+      for (let i = 0; i < P; i++) d[i]! -= a * y[i]!;
+      break;
     }
+    const next = pairs[j - 1]!.s;
+    let acc = 0;
+    for (let i = 0; i < P; i++) {
+      const v = d[i]! - a * y[i]!;
+      d[i] = v;
+      acc += next[i]! * v;
+    }
+    ahead = acc;
   }
   const gamma = k > 0 ? dot(pairs[k - 1]!.s, pairs[k - 1]!.y) / dot(pairs[k - 1]!.y, pairs[k - 1]!.y) : 1 / Math.max(1, Math.sqrt(dot(d, d)));
-  ahead = 0;
-  for (let i = 0; i < P; i++) {
-    d[i]! *= gamma;
-    if (k > 0) ahead += pairs[0]!.y[i]! * d[i]!;
-  }
+  for (let i = 0; i < P; i++) d[i]! *= gamma;
+  ahead = k > 0 ? dot(pairs[0]!.y, d) : 0;
   for (let j = 0; j < k; j++) {
-    const { s, rho } = pairs[j]!;
-    const b = alphas[j]! - rho * ahead;
-    const next = j + 1 < k ? pairs[j + 1]!.y : null;
-    ahead = 0;
-    for (let i = 0; i < P; i++) {
-      d[i]! += b * s[i]!;
-      if (next) ahead += next[i]! * d[i]!;
+    const s = pairs[j]!.s;
+    const b = alphas[j]! - pairs[j]!.rho * ahead;
+    if (j === k - 1) {
+      for (let i = 0; i < P; i++) d[i]! += b * s[i]!;
+      break;
     }
+    const next = pairs[j + 1]!.y;
+    let acc = 0;
+    for (let i = 0; i < P; i++) {
+      const v = d[i]! + b * s[i]!;
+      d[i] = v;
+      acc += next[i]! * v;
+    }
+    ahead = acc;
   }
+}
+
+/** Fills `pair` with s = step d, y = next - grad; returns s . y when the pair is usable (else 0). */
+function storePair(pair: Pair, step: number, d: Float64Array, grad: Float64Array, next: Float64Array): number {
+  const { s, y } = pair;
+  let sy = 0;
+  let ss = 0;
+  let yy = 0;
+  for (let i = 0; i < s.length; i++) {
+    const si = step * d[i]!;
+    const yi = next[i]! - grad[i]!;
+    s[i] = si;
+    y[i] = yi;
+    sy += si * yi;
+    ss += si * si;
+    yy += yi * yi;
+  }
+  if (!(sy > 1e-12 * Math.sqrt(ss * yy))) return 0;
+  pair.rho = 1 / sy;
+  return sy;
 }
 
 /** The norm of the gradient at zero parameters: the scale the tolerance is relative to. */
@@ -301,7 +339,7 @@ async function minimise(p: Prepared, l2: number, theta: Float64Array, options: L
   let grad = new Float64Array(theta.length);
   let next = new Float64Array(theta.length);
   const d = new Float64Array(theta.length);
-  const pairs: Array<{ s: Float64Array; y: Float64Array; rho: number }> = [];
+  const pairs: Pair[] = [];
   let f = evaluate(p, theta, l2, z, residual, grad);
   const targetNorm = (options.tolerance ?? 1e-4) * gradientNormAtZero(p, l2);
   let gradientNorm = Math.sqrt(dot(grad, grad));
@@ -319,17 +357,13 @@ async function minimise(p: Prepared, l2: number, theta: Float64Array, options: L
     margins(p, d, dz);
     const { step, f: fNext } = lineSearch(p, l2, theta, d, z, dz, f, slope);
     if (step === 0) break;
-    for (let i = 0; i < theta.length; i++) theta[i]! += step * d[i]!;
-    for (let i = 0; i < z.length; i++) z[i]! += step * dz[i]!;
+    axpy(theta, step, d);
+    axpy(z, step, dz);
     meanLoss(p, z, null, 0, residual);
     gradient(p, residual, theta, l2, next);
-    const pair = pairs.length === m ? pairs.shift()! : { s: new Float64Array(theta.length), y: new Float64Array(theta.length), rho: 0 };
-    for (let i = 0; i < theta.length; i++) {
-      pair.s[i] = step * d[i]!;
-      pair.y[i] = next[i]! - grad[i]!;
-    }
-    const sy = dot(pair.s, pair.y);
-    if (sy > 1e-12 * Math.sqrt(dot(pair.y, pair.y) * dot(pair.s, pair.s))) pairs.push({ ...pair, rho: 1 / sy });
+    const pair: Pair = pairs.length === m ? pairs.shift()! : { s: new Float64Array(theta.length), y: new Float64Array(theta.length), rho: 0 };
+    const sy = storePair(pair, step, d, grad, next);
+    if (sy > 0) pairs.push(pair);
     [grad, next] = [next, grad];
     const decrease = f - fNext;
     f = fNext;
