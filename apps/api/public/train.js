@@ -157,6 +157,7 @@ async function startTraining(onUse) {
   $('t-curve').replaceChildren();
   delete $('t-curve').dataset.epochs;
   $('t-state').textContent = '';
+  $('t-job').textContent = '';
   $('t-progress').textContent = '';
   const controller = new AbortController();
   try {
