@@ -118,7 +118,7 @@ describe('POST /v1/classify', () => {
     expect(many.body.error.message).toMatch(/at most 4 texts per request/);
     await request(app).post('/v1/classify').send({ texts: ['x'.repeat(201)], model: 'questions' }).expect(400);
     const unknown = await request(app).post('/v1/classify').send({ texts: ['x'], model: 'nope' }).expect(404);
-    expect(unknown.body.error.message).toMatch(/no model named "nope"; available models: questions, questions-multi, questions-use/);
+    expect(unknown.body.error.message).toMatch(/no text classifier named "nope"; text classifiers: questions, questions-multi, questions-use/);
     const traversal = await request(app).post('/v1/classify').send({ texts: ['x'], model: '../questions' }).expect(400);
     expect(traversal.body.error.message).not.toContain(dir);
     await request(app).post('/v1/classify').send({ texts: ['x'], model: 'questions', top: 3 }).expect(400);
