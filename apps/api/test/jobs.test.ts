@@ -270,6 +270,25 @@ describe("the service's face", () => {
     expect((await call(base, 'GET', '/no/such/path')).status).toBe(404);
   });
 
+  it('a /readyz 503 while the model workers start is logged as a warning without a stack trace', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) });
+    const starting = createModelServices(createConfig({ modelsDir: config.modelsDir, sentimentModel: 'off', generatorModel: 'off', embeddings: false, workers: 1, spareWorkers: 0 }));
+    try {
+      const { server: s, base: b } = await listen(createApp(config, starting, { logger: pino({ level: 'info' }, sink), jobs: built.jobs }).app);
+      try {
+        expect((await call(b, 'GET', '/readyz')).status).toBe(503);
+      } finally {
+        s.close();
+      }
+      const line = JSON.parse(lines.find((l) => l.includes('"/readyz"'))!) as { level: number; err?: { stack?: string } };
+      expect(line.level).toBe(40);
+      expect(line.err?.stack).toBeUndefined();
+    } finally {
+      await starting.close(1000);
+    }
+  });
+
   it('the OpenAPI document lists 404, 415 and 422 where routes answer them, the job and model routes, and the key schemes', async () => {
     const doc = (await call(base, 'GET', '/openapi.json')).body;
     for (const route of ['/v1/classify', '/v1/forecast', '/v1/generate']) expect(Object.keys(doc.paths[route].post.responses)).toEqual(expect.arrayContaining(['404', '415', '422']));
