@@ -59,7 +59,8 @@ async function tinySentiment(out: string): Promise<void> {
   const model = rnn.textClassifier(arch);
   try {
     await rnn.train(model, rnn.arrayData(x, labels, { batchSize: 32, seed: 2 }), { epochs: 2, learningRate: 0.01, seed: 2 });
-    await rnn.saveSentimentModel(out, model, vectorizer, { architecture: rnn.resolveTextClassifierOptions(arch), maxLength });
+    // A binary negative/positive text classifier: what the sentiment task serves.
+    await rnn.saveRecurrentTextClassifier(out, model, vectorizer, { architecture: rnn.resolveTextClassifierOptions(arch), classes: ['negative', 'positive'], maxLength, truncation: 'head' });
   } finally {
     model.dispose();
   }

@@ -35,11 +35,11 @@ describe('seqlab train classifier + sentiment + evaluate classifier', () => {
     expect(existsSync(`${model}.run`)).toBe(false);
   });
 
-  it('keeps head+tail truncation by default in the sentiment layout, and the sentiment command reads it so', async () => {
+  it('saves SST-2 (0/1 labels) as a binary negative/positive text classifier, head+tail by default, which the sentiment command reads so', async () => {
     const ht = join(root, 'clf-head-tail');
     const r = await run(trainClassifierCommand(), ['--data', train, '--out', ht, '--model', 'rnn', '--epochs', '1', ...TINY_CLASSIFIER, '--max-length', '6']);
     expect(r.exitCode).toBe(0);
-    expect(JSON.parse(readFileSync(join(ht, 'config.json'), 'utf8'))).toMatchObject({ task: 'sentiment', maxLength: 6, truncation: 'head+tail' });
+    expect(JSON.parse(readFileSync(join(ht, 'config.json'), 'utf8'))).toMatchObject({ task: 'text-classification', kind: 'rnn', problem: 'binary', classes: ['negative', 'positive'], maxLength: 6, truncation: 'head+tail' });
     const long = 'the first half is a slog , but the final act is a wonderful surprise';
     const s = await run(sentimentCommand(), ['--model', ht, '--explain', '--top', '6', '--json', long]);
     expect(s.exitCode).toBe(0);

@@ -52,9 +52,9 @@ describe('seqlab sentiment with a Universal Sentence Encoder head (the @seqlab/e
     expect(r.stderr).toMatch(/--explain needs a recurrent attention model/);
   });
 
-  it('is listed as a sentiment model', async () => {
+  it('is saved and listed as a binary text classifier of kind use', async () => {
     const r = await run(modelsCommand(), ['--dir', join(dir, '..'), '--json']);
     const entry = JSON.parse(r.stdout).models.find((m: { path: string }) => m.path === dir);
-    expect(entry).toMatchObject({ task: 'sentiment', kind: 'use-head', defaultFor: [] });
+    expect(entry).toMatchObject({ task: 'text-classification', kind: 'use', defaultFor: [] });
   });
 });

@@ -1,4 +1,4 @@
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -14,12 +14,11 @@ import {
   ModelFileError,
   nameModelInError,
   readModelConfig,
-  saveModel,
   SeededRandom,
   SeqlabError,
   SENTIMENT_LABELS,
+  UnsupportedError,
   writeFileAtomic,
-  writeModelConfig,
   type Callback,
   type ClassifyOptions,
   type TextClassificationPipeline,
@@ -28,6 +27,7 @@ import {
 } from '@seqlab/core';
 import { loadEncoder, type SentenceEncoder } from './encoder.js';
 import { RnnSentimentFeatures } from './rnn-features.js';
+import { useClassifierFromSentimentHead } from './text-classifier.js';
 import { EMBEDDING_DIM } from './similarity.js';
 
 /** Options of {@link useSentimentHead}. */
@@ -315,7 +315,8 @@ export function joinFeatures(use: Float32Array, rnn: Float32Array, n: number): F
  * Sentiment of English sentences: USE-lite embeddings (optionally joined with the
  * BiLSTM-attention features of an `@seqlab/rnn` sentiment model) fed to a trained head. A binary
  * text classifier of negative/positive (the sentiment task of `@seqlab/tasks` serves it as
- * such); its directory keeps the older sentiment format (config.json task `sentiment`). Create
+ * such). {@link loadSentimentClassifier} reads directories of the older sentiment format
+ * (config.json task `sentiment`); {@link save} writes the text-classification format. Create
  * with {@link loadSentimentClassifier} or from a freshly trained head.
  */
 export class SentimentClassifier implements TextClassificationPipeline {
@@ -367,30 +368,29 @@ export class SentimentClassifier implements TextClassificationPipeline {
   }
 
   /**
-   * Saves the head (atomically) with its metadata, a config.json (written last) and, when given,
-   * a model card as README.md. A hybrid refers to its RNN model by a relative path when that
-   * model sits beside `dir` (as `models/sentiment-use` refers to `../sentiment`); elsewhere the
-   * RNN model's files are copied into `dir/rnn` so the saved directory stands alone.
+   * Saves a `use-head` model as what it is, a binary text classifier of negative/positive: the
+   * `use` kind of the text-classification family (see {@link useClassifierFromSentimentHead};
+   * same predictions), with `modelCard` as README.md when given. Both tasks load it back.
+   *
+   * @throws UnsupportedError for a `hybrid` (USE + RNN features): the text-classification family
+   *   has no such kind, so it cannot be saved; directories of the older format still load. Train
+   *   a text classifier (kind `use`, `hybrid` or `rnn`) instead.
    */
   async save(dir: string, modelCard?: string): Promise<void> {
-    const metadata: SentimentMetadata = { ...this.metadata };
+    if (this.disposed) throw new BadInputError(`model "${this.name}" has been disposed`);
     if (this.rnn) {
-      const rnnDir = path.resolve(this.rnn.dir);
-      const target = path.resolve(dir);
-      if (path.dirname(rnnDir) === path.dirname(target) && rnnDir !== target) {
-        metadata.rnnModel = path.relative(target, rnnDir);
-      } else if (rnnDir !== path.join(target, 'rnn')) {
-        await fs.rm(path.join(target, 'rnn'), { recursive: true, force: true });
-        await fs.mkdir(target, { recursive: true });
-        await fs.cp(rnnDir, path.join(target, 'rnn'), { recursive: true });
-        metadata.rnnModel = 'rnn';
-      }
-      metadata.rnnModelDigest = await modelDigest(path.resolve(target, metadata.rnnModel!));
+      throw new UnsupportedError(
+        `model "${this.name}": a USE + RNN hybrid sentiment model cannot be saved (the text-classification family has no such kind; older directories of it still load); train a text classifier of kind use, hybrid or rnn instead`,
+      );
     }
-    this.head.setUserDefinedMetadata({ seqlab: metadata } as unknown as Record<string, object>);
-    await saveModel(this.head, dir);
+    const training = { convertedFrom: 'sentiment use-head', ...(this.metadata.devAccuracy !== undefined ? { devAccuracy: this.metadata.devAccuracy } : {}) };
+    const classifier = await useClassifierFromSentimentHead(this.encoder, this.head, { training, name: this.name });
+    try {
+      await classifier.save(dir);
+    } finally {
+      classifier.dispose();
+    }
     if (modelCard !== undefined) await writeFileAtomic(path.join(dir, 'README.md'), modelCard);
-    await writeModelConfig(dir, { task: 'sentiment', kind: metadata.kind }, { ...metadata });
   }
 
   /** Frees the head's (and RNN's) weights, and the encoder's when the classifier created it. */

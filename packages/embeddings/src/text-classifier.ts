@@ -404,6 +404,66 @@ export async function loadUseTextClassifier(dir: string, options: LoadUseClassif
   }
 }
 
+/** Options of {@link useClassifierFromSentimentHead}. */
+export interface SentimentHeadConversionOptions {
+  /** Stored as the directory's `training` record (what produced the head). */
+  training?: Record<string, unknown>;
+  /** The model's name in messages. Default `classifier`. */
+  name?: string;
+}
+
+/**
+ * The `use` text classifier of negative/positive that predicts exactly what a sentiment head
+ * (`useSentimentHead`: USE vector -> optional ReLU layer -> one sigmoid for positive) does, so
+ * such a head is saved in the one format of the text-classification family. The sigmoid becomes
+ * a two-class softmax over logits `[0, z]` (softmax gives `sigmoid(z)` to positive). The result
+ * holds a new head (the given one is not consumed) and shares `encoder` (not disposed with it).
+ *
+ * @throws BadInputError when the head reads other than the 512 USE inputs (e.g. a USE + RNN
+ *   hybrid head) or is not a dense stack ending in one sigmoid unit.
+ */
+export async function useClassifierFromSentimentHead(encoder: SentenceEncoder, head: tfl.LayersModel, options: SentimentHeadConversionOptions = {}): Promise<UseTextClassifier> {
+  const inputs = head.inputs[0]?.shape[1];
+  if (inputs !== EMBEDDING_DIM) throw new BadInputError(`useClassifierFromSentimentHead: the head reads ${inputs} inputs; only a head on the ${EMBEDDING_DIM} USE inputs converts`);
+  const dense = head.layers.filter((l) => l.getClassName() === 'Dense');
+  const last = dense[dense.length - 1];
+  const lastConfig = last?.getConfig() as { units?: number; activation?: string } | undefined;
+  if (!last || dense.length > 2 || lastConfig?.units !== 1 || lastConfig.activation !== 'sigmoid') {
+    throw new BadInputError('useClassifierFromSentimentHead: expected a sentiment head (at most one hidden dense layer, then one sigmoid unit)');
+  }
+  const hiddenLayer = dense.length === 2 ? dense[0]! : undefined;
+  const dropoutLayer = head.layers.find((l) => l.getClassName() === 'Dropout');
+  const regularizer = (last.getConfig() as { kernelRegularizer?: { config?: { l2?: number } } }).kernelRegularizer;
+  const settings: HeadSettings = {
+    hidden: hiddenLayer ? (hiddenLayer.getConfig() as { units: number }).units : 0,
+    dropout: hiddenLayer && dropoutLayer ? (dropoutLayer.getConfig() as { rate: number }).rate : 0,
+    l2: regularizer?.config?.l2 ?? 0,
+  };
+  const converted = buildHead(2, settings, false, 1e-3);
+  const [kernel, bias] = last.getWeights() as [tf.Tensor, tf.Tensor];
+  const weights = tf.tidy(() => [
+    ...(hiddenLayer ? hiddenLayer.getWeights().map((w) => w.clone()) : []),
+    tf.concat([tf.zerosLike(kernel), kernel], 1),
+    tf.concat([tf.zerosLike(bias), bias], 0),
+  ]);
+  converted.setWeights(weights);
+  tf.dispose(weights);
+  const config: UseClassifierDirConfig = {
+    task: 'text-classification',
+    kind: 'use',
+    format: 'seqlab/use-text-classifier@1',
+    problem: 'binary',
+    classes: ['negative', 'positive'],
+    encoder: await encoderRecord(encoder),
+    // Sentiment heads read the unit-length vectors as they come.
+    inputScale: 1,
+    head: settings,
+    threshold: 0.5,
+    ...(options.training ? { training: options.training } : {}),
+  };
+  return new UseTextClassifier(config, encoder, converted, undefined, false, options.name);
+}
+
 /** Index of each row's target outputs. */
 function targetsOf(labels: readonly (readonly string[])[], outputs: readonly string[], what: string): number[][] {
   const index = new Map(outputs.map((c, i) => [c, i]));

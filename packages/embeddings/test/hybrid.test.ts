@@ -2,8 +2,8 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, modelDigest, setGlobalSeed } from '@seqlab/core';
-import { resolveTextClassifierOptions, saveSentimentModel, textClassifier } from '@seqlab/rnn';
+import { initBackend, modelDigest, saveModel, setGlobalSeed, writeModelConfig } from '@seqlab/core';
+import { loadRecurrentTextClassifier, resolveTextClassifierOptions, saveRecurrentTextClassifier, textClassifier } from '@seqlab/rnn';
 import { TextVectorizer } from '@seqlab/tokenize';
 import {
   EMBEDDING_DIM,
@@ -28,6 +28,9 @@ const TEXTS = [
   'the worst script i have seen',
 ];
 const LABELS = [1, 1, 1, 0, 0, 0];
+const SENTIMENT = ['negative', 'positive'];
+/** BiLSTM folders the removed sentiment saver wrote (task `sentiment`), committed as fixtures of @seqlab/rnn. */
+const OLD_FORMAT = path.resolve(import.meta.dirname, '../../rnn/test/fixtures');
 
 let tmp: string;
 let rnnDir: string;
@@ -38,12 +41,12 @@ beforeAll(async () => {
   setGlobalSeed(11);
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'seqlab-hybrid-'));
   encoder = await loadEncoder();
-  // A real (tiny, untrained) @seqlab/rnn sentiment model directory, saved by the one sentiment saver.
+  // A real (tiny, untrained) binary negative/positive @seqlab/rnn classifier, saved by the text-classification saver.
   rnnDir = path.join(tmp, 'sentiment');
   const vectorizer = await new TextVectorizer({ tokenizer: 'word' }).adapt(TEXTS);
   const architecture = { vocabSize: vectorizer.vocabSize, embeddingDim: 8, units: 6, attentionUnits: 4 };
   const model = textClassifier(architecture);
-  await saveSentimentModel(rnnDir, model, vectorizer, { architecture: resolveTextClassifierOptions(architecture), maxLength: 16 });
+  await saveRecurrentTextClassifier(rnnDir, model, vectorizer, { architecture: resolveTextClassifierOptions(architecture), classes: SENTIMENT, maxLength: 16 });
   model.dispose();
 });
 
@@ -56,6 +59,15 @@ afterAll(async () => {
 function hybridClassifier(head: ReturnType<typeof useSentimentHead>, rnn: RnnSentimentFeatures, modelDir: string): SentimentClassifier {
   const metadata = { kind: 'hybrid' as const, labels: ['negative', 'positive'] as ['negative', 'positive'], encoder: 'use-lite' as const, rnnModel: path.relative(modelDir, rnnDir) };
   return new SentimentClassifier(encoder, head, metadata, false, rnn);
+}
+
+/**
+ * Writes a hybrid directory in the older sentiment format (nothing saves one any more; such
+ * directories still load): the head, then config.json naming the RNN model and its digest.
+ */
+async function writeOldFormatHybrid(head: ReturnType<typeof useSentimentHead>, modelDir: string): Promise<void> {
+  await saveModel(head, modelDir);
+  await writeModelConfig(modelDir, { task: 'sentiment', kind: 'hybrid' }, { labels: SENTIMENT, encoder: 'use-lite', rnnModel: path.relative(modelDir, rnnDir), rnnModelDigest: await modelDigest(rnnDir) });
 }
 
 describe('hybrid USE + BiLSTM-attention sentiment', () => {
@@ -73,7 +85,7 @@ describe('hybrid USE + BiLSTM-attention sentiment', () => {
     }
   });
 
-  it('trains on joined features, saves, and reloads the RNN from the recorded directory', async () => {
+  it('trains on joined features; an older-format hybrid directory reloads the RNN from the recorded directory; saving one is refused', async () => {
     const rnn = await RnnSentimentFeatures.load(rnnDir);
     const use = await encoder.embed(TEXTS);
     const flat = new Float32Array(TEXTS.length * EMBEDDING_DIM);
@@ -86,7 +98,10 @@ describe('hybrid USE + BiLSTM-attention sentiment', () => {
     const clf = hybridClassifier(head, rnn, modelDir);
     const before = await clf.predictProba(TEXTS);
     expect(Array.from(before, (p) => (p >= 0.5 ? 1 : 0))).toEqual(LABELS);
-    await clf.save(modelDir);
+    // The text-classification family has no USE + RNN kind: no directory is written.
+    await expect(clf.save(modelDir)).rejects.toMatchObject({ code: 'unsupported', message: expect.stringMatching(/hybrid sentiment model cannot be saved/) });
+    await expect(fs.stat(modelDir)).rejects.toMatchObject({ code: 'ENOENT' });
+    await writeOldFormatHybrid(head, modelDir);
     clf.dispose();
     const loaded = await loadSentimentClassifier({ modelDir, encoder });
     try {
@@ -128,8 +143,9 @@ describe('hybrid USE + BiLSTM-attention sentiment', () => {
     const architecture = resolveTextClassifierOptions({ vocabSize: vectorizer.vocabSize, embeddingDim: 8, units: 6, attentionUnits: 4 });
     const members = [textClassifier(architecture), textClassifier(architecture)];
     const dir = path.join(tmp, 'ensemble');
-    await saveSentimentModel(dir, members, vectorizer, { architecture, maxLength: 16 });
-    for (const [i, m] of members.entries()) await saveSentimentModel(path.join(tmp, `member-${i}`), m, vectorizer, { architecture, maxLength: 16 });
+    const save = (to: string, models: typeof members | (typeof members)[number]) => saveRecurrentTextClassifier(to, models, vectorizer, { architecture, classes: SENTIMENT, maxLength: 16 });
+    await save(dir, members);
+    for (const [i, m] of members.entries()) await save(path.join(tmp, `member-${i}`), m);
     members.forEach((m) => m.dispose());
     const ens = await RnnSentimentFeatures.load(dir);
     const singles = await Promise.all([0, 1].map((i) => RnnSentimentFeatures.load(path.join(tmp, `member-${i}`))));
@@ -167,8 +183,8 @@ describe('hybrid USE + BiLSTM-attention sentiment', () => {
     const pFused = headProba(head, x);
     const logit = (p: number) => Math.log(p / (1 - p));
     // The RNN's own probabilities give its logit.
-    const full = await (await import('@seqlab/rnn')).loadSentimentModel(rnnDir);
-    const pRnn = (await full.predict(TEXTS)).map((p) => p.probabilities[1]!);
+    const full = await loadRecurrentTextClassifier(rnnDir);
+    const pRnn = (await full.predict(TEXTS)).map((p) => p.labels.find((c) => c.label === 'positive')!.score);
     full.dispose();
     for (let i = 0; i < TEXTS.length; i++) {
       expect(logit(pFused[i]!)).toBeCloseTo(logit(pUse[i]!) + logit(pRnn[i]!), 3);
@@ -179,7 +195,7 @@ describe('hybrid USE + BiLSTM-attention sentiment', () => {
     const modelDir = path.join(tmp, 'sentiment-fusion');
     const clf = hybridClassifier(head, rnn, modelDir);
     const before = await clf.predictProba(TEXTS);
-    await clf.save(modelDir);
+    await writeOldFormatHybrid(head, modelDir);
     clf.dispose();
     useHead.dispose();
     const loaded = await loadSentimentClassifier({ modelDir, encoder });
@@ -188,6 +204,22 @@ describe('hybrid USE + BiLSTM-attention sentiment', () => {
       after.forEach((p, i) => expect(p).toBeCloseTo(before[i]!, 5));
     } finally {
       loaded.dispose();
+    }
+  });
+
+  it('reads the features of older sentiment-format RNN folders (single and ensemble)', async () => {
+    const single = await RnnSentimentFeatures.load(path.join(OLD_FORMAT, 'sentiment-rnn-v1'));
+    const ensemble = await RnnSentimentFeatures.load(path.join(OLD_FORMAT, 'sentiment-rnn-ensemble-v1'));
+    try {
+      // 2 directions x 3 units per member.
+      expect([single.dim, ensemble.dim]).toEqual([6, 12]);
+      const f = await single.features(TEXTS);
+      expect(f.length).toBe(TEXTS.length * 6);
+      expect(f.every(Number.isFinite)).toBe(true);
+      expect(f.some((v) => v !== 0)).toBe(true);
+    } finally {
+      single.dispose();
+      ensemble.dispose();
     }
   });
 

@@ -11,6 +11,7 @@ import {
   headAccuracy,
   loadEncoder,
   loadSentimentClassifier,
+  loadUseTextClassifier,
   trainSentimentHead,
   useSentimentHead,
   type EmbeddedExamples,
@@ -103,9 +104,10 @@ describe('USE sentiment head', () => {
     const dir = path.join(tmp, 'clf');
     await clf.save(dir, '# test model\n');
     expect(await fs.readFile(path.join(dir, 'README.md'), 'utf8')).toBe('# test model\n');
-    const loaded = await loadSentimentClassifier({ modelDir: dir, encoder });
+    // Saved as what it is: a binary text classifier of kind use (one format for the family).
+    expect(JSON.parse(await fs.readFile(path.join(dir, 'config.json'), 'utf8'))).toMatchObject({ task: 'text-classification', kind: 'use', problem: 'binary', classes: ['negative', 'positive'], inputScale: 1, training: { devAccuracy: 0.5 } });
+    const loaded = await loadUseTextClassifier(dir, { encoder });
     try {
-      expect(loaded.metadata.devAccuracy).toBe(0.5);
       const again = await loaded.predict(texts);
       again.forEach((p, i) => expect(positiveOf(p)).toBeCloseTo(positiveOf(preds[i]!), 6));
     } finally {

@@ -76,15 +76,8 @@ export { QueryValueAttention, type QueryValueAttentionArgs } from './layers/quer
 export { MultiHeadSelfAttention, multiHeadSelfAttention, type MultiHeadSelfAttentionArgs } from './layers/multi-head-self-attention.js';
 export { MaskedConv1D, maskedConv1d, type MaskedConv1DArgs } from './layers/masked-conv1d.js';
 export { maskedSoftmax } from './layers/masking.js';
-export {
-  SentimentModel,
-  loadSentimentModel,
-  saveSentimentModel,
-  sentimentMemberDirs,
-  type SaveSentimentModelOptions,
-  type SentimentPrediction,
-  type SentimentModelDirConfig,
-} from './sentiment.js';
+// The older sentiment format: read (as binary text classifiers) by loadRecurrentTextClassifier, never written.
+export { sentimentMemberDirs, type SentimentModelDirConfig } from './sentiment.js';
 export {
   accuracy,
   confusionMatrix,

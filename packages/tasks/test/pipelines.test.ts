@@ -7,13 +7,16 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, readModelConfig, setGlobalSeed, type SentimentResult } from '@seqlab/core';
+import { initBackend, readModelConfig, saveModel, setGlobalSeed, writeModelConfig, type SentimentResult } from '@seqlab/core';
 import { expectNoLeakedTensors } from '@seqlab/core/testing';
 import { createGlobalForecaster, createSeries, FORECASTER_NAMES, GLOBAL_FORECASTER_NAMES, type TimeSeries } from '@seqlab/forecast';
-import { loadEncoder, SentimentClassifier, trainSentimentHead, useSentimentHead, type SentenceEncoder } from '@seqlab/embeddings';
-import { resolveTextClassifierOptions, saveSentimentModel, textClassifier } from '@seqlab/rnn';
+import { loadEncoder, trainSentimentHead, useSentimentHead, type SentenceEncoder } from '@seqlab/embeddings';
+import { resolveTextClassifierOptions, saveRecurrentTextClassifier, textClassifier } from '@seqlab/rnn';
 import { TextVectorizer } from '@seqlab/tokenize';
 import { DEFAULT_MODELS, pipeline, modelsDir, TextClassifierEnsemble } from '../src/index.js';
+
+/** A BiLSTM folder the removed sentiment saver wrote (task `sentiment`, kind `rnn`), committed as a fixture of @seqlab/rnn. */
+const OLD_FORMAT_RNN = path.resolve(import.meta.dirname, '../../rnn/test/fixtures/sentiment-rnn-v1');
 
 const TEXTS = ['a gorgeous , witty film', 'tedious , overlong and dull', 'an utterly charming story', 'the worst script i have seen'];
 
@@ -36,14 +39,14 @@ function probabilities(results: SentimentResult[]): number[] {
   return results.flatMap((r) => r.probabilities);
 }
 
-/** A small single-model (not ensemble) recurrent sentiment directory, saved by the sentiment saver. */
+/** A small single-model (not ensemble) binary negative/positive recurrent classifier, saved by the text-classification saver. */
 async function singleRnnModel(): Promise<string> {
   const dir = path.join(tmp, 'rnn-single');
   setGlobalSeed(5);
   const vectorizer = await new TextVectorizer({ tokenizer: 'word' }).adapt(TEXTS);
   const architecture = resolveTextClassifierOptions({ vocabSize: vectorizer.vocabSize, embeddingDim: 8, units: 6, attentionUnits: 4 });
   const model = textClassifier(architecture);
-  await saveSentimentModel(dir, model, vectorizer, { architecture, maxLength: 16 });
+  await saveRecurrentTextClassifier(dir, model, vectorizer, { architecture, classes: ['negative', 'positive'], maxLength: 16 });
   model.dispose();
   return dir;
 }
@@ -62,7 +65,10 @@ async function sentimentEnsembleModel(): Promise<string> {
   return dir;
 }
 
-/** A USE head (kind `use-head`) trained for a few epochs on the four texts. */
+/**
+ * A USE head trained for a few epochs on the four texts, written in the older sentiment format
+ * (task `sentiment`, kind `use-head`) as its removed saver did: such directories still load.
+ */
 async function useHeadModel(): Promise<string> {
   const dir = path.join(tmp, 'use-head');
   setGlobalSeed(6);
@@ -71,19 +77,21 @@ async function useHeadModel(): Promise<string> {
   vectors.forEach((v, i) => x.set(v, i * 512));
   const head = useSentimentHead({ hidden: 8 });
   await trainSentimentHead(head, { x, y: [1, 0, 1, 0] }, { x, y: [1, 0, 1, 0] }, { epochs: 3, batchSize: 4 });
-  const clf = new SentimentClassifier(encoder, head, { kind: 'use-head', labels: ['negative', 'positive'], encoder: 'use-lite' });
-  await clf.save(dir);
-  clf.dispose();
+  await saveModel(head, dir);
+  await writeModelConfig(dir, { task: 'sentiment', kind: 'use-head' }, { labels: ['negative', 'positive'], encoder: 'use-lite' });
+  head.dispose();
   return dir;
 }
 
 describe("pipeline('sentiment')", () => {
-  const cases: Array<{ model: () => Promise<string | undefined>; kind: string; explains: boolean; savedAs: string }> = [
+  const cases: Array<{ model: () => Promise<string | undefined>; kind: string; explains: boolean; savedAs: string; savedKind?: string }> = [
     // The default (models/sentiment-glove, a BiLSTM ensemble in the older sentiment format).
     { model: async () => undefined, kind: 'rnn', explains: true, savedAs: 'text-classification' },
     { model: singleRnnModel, kind: 'rnn', explains: true, savedAs: 'text-classification' },
-    // USE heads keep the sentiment format their recipe writes.
-    { model: useHeadModel, kind: 'use-head', explains: false, savedAs: 'sentiment' },
+    // An older sentiment-format folder still loads, and is saved again as a text classifier.
+    { model: async () => OLD_FORMAT_RNN, kind: 'rnn', explains: true, savedAs: 'text-classification' },
+    // An older-format USE head is saved as the text classifier it is (kind use).
+    { model: useHeadModel, kind: 'use-head', explains: false, savedAs: 'text-classification', savedKind: 'use' },
     { model: sentimentEnsembleModel, kind: 'ensemble', explains: true, savedAs: 'text-classification' },
   ];
 
@@ -109,7 +117,7 @@ describe("pipeline('sentiment')", () => {
     }
     const config = await readModelConfig(saved);
     // One saver for the family: the text-classification format, which the sentiment task serves.
-    expect(config).toMatchObject({ version: 1, task: c.savedAs, kind });
+    expect(config).toMatchObject({ version: 1, task: c.savedAs, kind: c.savedKind ?? kind });
     const again = await pipeline('sentiment', saved, { encoder });
     try {
       const after = await again.predict(TEXTS);

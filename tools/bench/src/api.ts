@@ -128,7 +128,8 @@ async function tinySentiment(dir: string): Promise<string> {
   setGlobalSeed(3);
   const clf = rnn.textClassifier(arch);
   await rnn.train(clf, rnn.arrayData(x, labels, { batchSize: 32, seed: 3 }), { epochs: 2, learningRate: 0.005, seed: 3 });
-  await rnn.saveSentimentModel(out, clf, vectorizer, { architecture: rnn.resolveTextClassifierOptions(arch), maxLength });
+  // A binary negative/positive text classifier, which the sentiment task serves.
+  await rnn.saveRecurrentTextClassifier(out, clf, vectorizer, { architecture: rnn.resolveTextClassifierOptions(arch), classes: ['negative', 'positive'], maxLength, truncation: 'head' });
   clf.dispose();
   return out;
 }

@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { getBackendInfo, initBackend, recurrentRuntime, SeededRandom, setGlobalSeed } from '@seqlab/core';
-import { languageModel, loadSentimentModel, loadTextGenerator, textClassifier, type CellType, type RecurrentImplementation } from '@seqlab/rnn';
+import { languageModel, loadRecurrentTextClassifier, loadTextGenerator, textClassifier, type CellType, type RecurrentImplementation } from '@seqlab/rnn';
 import { dataPath, formatTable, median, REPO_ROOT, writeResults } from './lib/report.js';
 import path from 'node:path';
 
@@ -181,10 +181,10 @@ async function measureBrain(s: Shape, text: string, rng: SeededRandom): Promise<
 }
 
 // Serving in-process with the default models: one sentence through the sentiment ensemble
-// (median of 200 calls) and 500 generated characters, on the inference fast path and through
+// (models/sentiment-glove, a binary text classifier; median of 200 calls) and 500 generated characters, on the inference fast path and through
 // tf.layers, alternating so that load affects both alike.
 async function measureServing(): Promise<Record<string, unknown>> {
-  const sentiment = await loadSentimentModel(path.join(REPO_ROOT, 'models', 'sentiment'));
+  const sentiment = await loadRecurrentTextClassifier(path.join(REPO_ROOT, 'models', 'sentiment-glove'));
   const text = ['a gorgeous, witty, seductive movie that never loses its footing'];
   const times: Record<'fast' | 'layers', number[]> = { fast: [], layers: [] };
   for (const mode of ['fast', 'layers'] as const) {

@@ -19,7 +19,7 @@ import { resolveTextClassifierOptions, withAttentionWeights, type ClassifierOutp
 import { oneOf, positiveInt, RnnArgumentError } from '../errors.js';
 import { readJson } from '../generation/load.js';
 import { CompiledModel } from '../inference/compiled-model.js';
-import { sentimentMemberDirs, writeClassifierMembers } from '../sentiment.js';
+import { removeStaleMembers, sentimentMemberDirs, writeClassifierMembers } from '../sentiment.js';
 import { chunkStarts, keptPositions, LONG_TEXT_MODES, TRUNCATION_STRATEGIES, type LengthStats, type LongTextMode, type TruncationStrategy } from './long-texts.js';
 import { checkClasses } from './labels.js';
 import { checkThresholds, DEFAULT_THRESHOLD } from './thresholds.js';
@@ -83,6 +83,7 @@ export class RecurrentTextClassifier implements TextClassificationPipeline {
   private disposed = false;
   private readonly explainers: tfl.LayersModel[];
   private readonly compiled: CompiledModel[] | undefined;
+  private fastPathEnabled = true;
   /** Multi-label: each member's output kernel `[features, classes]`, for per-class token contributions. */
   private readonly outputKernels: Float32Array[] | undefined;
 
@@ -108,6 +109,16 @@ export class RecurrentTextClassifier implements TextClassificationPipeline {
 
   get problem(): ClassificationProblem {
     return this.config.problem;
+  }
+
+  /** Whether predictions run on the inference fast path (see {@link CompiledModel}). */
+  get fastPath(): boolean {
+    return this.compiled !== undefined && this.fastPathEnabled;
+  }
+
+  /** Turns the inference fast path off (tf.layers' predict) or back on; for comparisons and benchmarks. */
+  setFastPath(enabled: boolean): void {
+    this.fastPathEnabled = enabled;
   }
 
   /** The trained Keras-style model of each ensemble member (owned by this classifier). */
@@ -141,7 +152,8 @@ export class RecurrentTextClassifier implements TextClassificationPipeline {
   // Mean over members of probabilities [B, C], attention weights [B, L] and, multi-label, each
   // position's contribution to each class's logit [B, L, C].
   private async scores(ids: Int32Array, B: number, L: number): Promise<[Float32Array, Float32Array, Float32Array?]> {
-    if (!this.outputKernels) return ensembleScores(this.compiled, this.explainers, ids, B, L);
+    const compiled = this.fastPathEnabled ? this.compiled : undefined;
+    if (!this.outputKernels) return ensembleScores(compiled, this.explainers, ids, B, L);
     const C = this.config.classes.length;
     const probs = new Float32Array(B * C);
     const weights = new Float32Array(B * L);
@@ -149,7 +161,7 @@ export class RecurrentTextClassifier implements TextClassificationPipeline {
     const M = this.models.length;
     for (let m = 0; m < M; m++) {
       let outs: Float32Array[];
-      if (this.compiled) outs = this.compiled[m]!.predict(ids, B, L);
+      if (compiled) outs = compiled[m]!.predict(ids, B, L);
       else {
         const ts = tf.tidy(() => this.explainers[m]!.predict(tf.tensor2d(ids, [B, L], 'int32')) as tf.Tensor[]);
         outs = await Promise.all(ts.map(async (t) => (await t.data()) as Float32Array));
@@ -359,7 +371,9 @@ export async function saveRecurrentTextClassifier(
     ...(precision !== 'float32' ? { precision } : {}),
     ...(options.training ? { training: options.training } : {}),
   };
-  return (await writeModelConfig(dir, { task: 'text-classification', kind: 'rnn' }, fields)) as unknown as RecurrentClassifierDirConfig;
+  const config = (await writeModelConfig(dir, { task: 'text-classification', kind: 'rnn' }, fields)) as unknown as RecurrentClassifierDirConfig;
+  await removeStaleMembers(dir, members);
+  return config;
 }
 
 /**

@@ -1,14 +1,14 @@
 import { existsSync } from 'node:fs';
 import { rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
-import { BadInputError, classScores, initBackend, writeJsonAtomic } from '@seqlab/core';
+import { BadInputError, classScores, initBackend, SENTIMENT_LABELS, writeJsonAtomic } from '@seqlab/core';
 import {
   classificationMetrics,
   countTrainingTokens,
   defaultMaxLength,
   fitLinearTextClassifier,
   lengthStats,
-  saveSentimentModel,
+  saveRecurrentTextClassifier,
   type LinearTextClassifier,
   type RecurrentTextClassifier,
 } from '@seqlab/rnn';
@@ -20,8 +20,8 @@ import { readRows, splitRows, type SplitRows } from './data.js';
 import { candidateKinds, ENCODER_KINDS, resolveTrainOptions, type ResolvedTextClassificationOptions, type TextClassificationData, type TextClassificationTrainOptions } from './options.js';
 import { buildReport, type TextClassificationDetails } from './report.js';
 
-/** Label sets saved in the sentiment model layout, so the sentiment task reads a model trained on them. */
-const SENTIMENT_CLASSES = [JSON.stringify(['0', '1']), JSON.stringify(['negative', 'positive']), JSON.stringify(['neg', 'pos'])];
+/** SST-2-style label sets an rnn names negative/positive when saved, so the sentiment task serves it. */
+const SENTIMENT_CLASSES = [JSON.stringify(['0', '1']), JSON.stringify(['neg', 'pos'])];
 
 /** The default run folder of a model folder, `<out>.run`: checkpoints live beside the model, never inside it. */
 export function defaultCheckpointDir(out: string): string {
@@ -125,10 +125,9 @@ function prepare(o: ResolvedTextClassificationOptions, split: SplitRows & { read
 async function saveAndScore(choice: Choice, out: string, ctx: FitContext, encoder: SentenceEncoder | undefined) {
   const { chosen } = choice;
   ctx.emit({ type: 'stage', stage: 'save', candidate: chosen.kind, message: `saving ${chosen.kind} to ${out} ...` });
-  const sentimentLayout = ctx.problem !== 'multi-label' && SENTIMENT_CLASSES.includes(JSON.stringify(ctx.classes));
-  if (chosen.kind === 'rnn' && sentimentLayout) {
+  if (chosen.kind === 'rnn' && ctx.problem === 'binary' && SENTIMENT_CLASSES.includes(JSON.stringify(ctx.classes))) {
     const clf = chosen.model as RecurrentTextClassifier;
-    await saveSentimentModel(out, [...clf.members], clf.vectorizer, { architecture: clf.config.architecture, maxLength: ctx.maxLength, truncation: ctx.o.truncation, training: ctx.training });
+    await saveRecurrentTextClassifier(out, [...clf.members], clf.vectorizer, { ...clf.config, classes: SENTIMENT_LABELS });
   } else {
     await chosen.model.save(out);
   }
