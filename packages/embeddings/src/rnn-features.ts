@@ -87,7 +87,7 @@ export class RnnSentimentFeatures {
     const out = new Float32Array(texts.length * this.dim);
     for (let s = 0; s < order.length; s += batchSize) {
       const rows = order.slice(s, s + batchSize);
-      // Never fewer than two steps, as @seqlab/rnn's own SentimentModel.predict does.
+      // Never fewer than two steps, as @seqlab/rnn's RecurrentTextClassifier.predict reads them.
       const L = Math.max(2, ...rows.map((r) => ids[r]!.length));
       const flat = new Int32Array(rows.length * L);
       rows.forEach((r, j) => flat.set(ids[r]!, j * L));
