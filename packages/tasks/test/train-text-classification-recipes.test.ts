@@ -176,6 +176,15 @@ describe('use with fineLabels and refitEncoderKinds', () => {
     expect(scored.metrics.accuracy).toBeGreaterThan(0.75);
   }, 180_000);
 
+  it('trains each head for at most headEpochs epochs, with the given batch size and patience', async () => {
+    const held = await holdOutRows(trec('train_5500.label', 9), { seed: 1 });
+    const { report } = await train('text-classification', held.train, { out: path.join(tmp, 'use-short'), seed: 1, model: 'use', validation: held.validation, headHidden: [0], headEpochs: 2, headPatience: 1, headBatchSize: 64 });
+    const settings = report.candidates[0]!.settings!;
+    expect(settings.headEpochs).toBeGreaterThanOrEqual(1);
+    expect(settings.headEpochs).toBeLessThanOrEqual(2);
+    await expect(train('text-classification', rows, { out: path.join(tmp, 'bad'), model: 'use', headEpochs: 0 })).rejects.toThrow(/headEpochs: expected a positive integer, got 0/);
+  }, 180_000);
+
   it('refuses a value of fineLabels it does not know', async () => {
     await expect(train('text-classification', rows, { out: path.join(tmp, 'bad'), fineLabels: 'yes' as never })).rejects.toThrow(/fineLabels: expected one of off, try, on/);
   });

@@ -57,6 +57,12 @@ export interface TextClassificationTrainOptions extends CommonTrainOptions {
   header?: boolean;
   /** use/hybrid: head sizes tried on validation (0 = logistic regression). Default `[0, 256]`. */
   headHidden?: number[];
+  /** use/hybrid: maximum epochs per head (early-stopped on validation). Default 60. */
+  headEpochs?: number;
+  /** use/hybrid: epochs without better validation accuracy before a head stops. Default 8. */
+  headPatience?: number;
+  /** use/hybrid: rows per head batch (larger suits tens of thousands of rows). Default 32. */
+  headBatchSize?: number;
   /** `balanced` weighs classes by inverse frequency. Default `none`. */
   classWeights?: 'none' | 'balanced';
   /** rnn: maximum epochs (counting epochs done before a resume). Default 5. */
@@ -134,7 +140,7 @@ export interface TextClassificationTrainOptions extends CommonTrainOptions {
 }
 
 /** The options with every default filled in. */
-type WithoutDefault = 'signal' | 'onProgress' | 'validation' | 'fasttext' | 'textColumn' | 'labelColumn' | 'header' | 'embeddingDim' | 'maxLength' | 'limit' | 'timeBudgetSeconds' | 'checkpointDir';
+type WithoutDefault = 'signal' | 'onProgress' | 'validation' | 'fasttext' | 'headEpochs' | 'headPatience' | 'headBatchSize' | 'textColumn' | 'labelColumn' | 'header' | 'embeddingDim' | 'maxLength' | 'limit' | 'timeBudgetSeconds' | 'checkpointDir';
 export type ResolvedTextClassificationOptions = Required<Omit<TextClassificationTrainOptions, WithoutDefault>> & Pick<TextClassificationTrainOptions, WithoutDefault>;
 
 const DEFAULTS = {
@@ -175,6 +181,9 @@ export const TEXT_CLASSIFICATION_TRAIN_KEYS: readonly string[] = Object.freeze([
   ...Object.keys(DEFAULTS).filter((k) => k !== 'seed'),
   'validation',
   'fasttext',
+  'headEpochs',
+  'headPatience',
+  'headBatchSize',
   'textColumn',
   'labelColumn',
   'header',
@@ -204,6 +213,9 @@ const RULES: Record<string, [Check, string]> = {
   model: [isOneOf(TEXT_CLASSIFIER_KINDS), `one of ${TEXT_CLASSIFIER_KINDS.join(', ')}`],
   encoder: [isOneOf(['none', 'use']), 'one of none, use'],
   headHidden: [(v) => Array.isArray(v) && v.length > 0 && v.every(isInt(0, 4096)), 'a non-empty list of layer sizes in 0..4096 (0 = logistic regression)'],
+  headEpochs: [isInt(1), 'a positive integer'],
+  headPatience: [isInt(1), 'a positive integer'],
+  headBatchSize: [isInt(1), 'a positive integer'],
   classWeights: [isOneOf(['none', 'balanced']), 'one of none, balanced'],
   epochs: [isInt(1), 'a positive integer'],
   cell: [isOneOf(['lstm', 'gru', 'simple']), 'one of lstm, gru, simple'],
