@@ -115,6 +115,89 @@ function timeouts(ms: number): RequestHandler {
 }
 
 /**
+ * Request ids on every request, and one log line per request at info level (none for health
+ * checks and metrics scrapes).
+ */
+function requestLogging(logger: Logger): RequestHandler {
+  const requestId = (req: IncomingMessage, res: ServerResponse): string => {
+    const given = req.headers['x-request-id'];
+    const id = typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
+    res.setHeader('X-Request-Id', id);
+    return id;
+  };
+  if (logger.isLevelEnabled('info')) {
+    return pinoHttp({
+      logger,
+      genReqId: requestId,
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
+      // Not ready yet is expected while models load: a warning, not an error.
+      customLogLevel: (req, res, err) => (err ? 'error' : res.statusCode >= 500 ? (req.url === '/readyz' ? 'warn' : 'error') : res.statusCode >= 400 ? 'warn' : 'info'),
+      serializers: requestSerializers,
+    });
+  }
+  // Request lines are info-level: above that pino-http would build a child logger and a finish
+  // listener per request only to write nothing. Requests still get their id.
+  return (req, res, next) => {
+    (req as IncomingMessage & { id: string }).id = requestId(req, res);
+    next();
+  };
+}
+
+/** Health, readiness, metrics, the OpenAPI document (and the fault injector when enabled). */
+function operationalRoutes(config: Config, services: Services, metrics: Metrics, openapi: Record<string, unknown>): Router {
+  const app = Router();
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok', uptimeSeconds: process.uptime() });
+  });
+  app.get('/readyz', (_req, res) => {
+    const r = services.readiness();
+    res.status(r.ready ? 200 : 503).json({ status: r.ready ? (r.degraded ? 'degraded' : 'ready') : 'not ready', ...r });
+  });
+  if (config.faultInjection) {
+    // Tests and bench:abuse only (FAULT_INJECTION=on): one worker hits a real wasm trap.
+    app.post('/debug/fault', async (_req, res) => {
+      const t0 = performance.now();
+      const message = await services.injectFault();
+      res.json({ fault: message, ms: performance.now() - t0 });
+    });
+  }
+  app.get('/metrics', async (_req, res) => {
+    res.set('Content-Type', metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openapi);
+  });
+  return app;
+}
+
+/** In front of every /v1 route: caller identification, rate limit, JSON body limit, request timeout. */
+function v1Middleware(config: Config, keys: KeyRing | undefined): RequestHandler[] {
+  // Before the rate limit, which counts per key where one is given.
+  const v1: RequestHandler[] = [identifyCaller(keys)];
+  if (config.rateLimitMax > 0) {
+    v1.push(
+      rateLimit({
+        windowMs: config.rateLimitWindowMs,
+        limit: config.rateLimitMax,
+        standardHeaders: 'draft-7',
+        legacyHeaders: false,
+        // X-Forwarded-For without a trusted proxy is expected (and ignored), not a misconfiguration.
+        validate: { xForwardedForHeader: false },
+        keyGenerator: (req, res) => {
+          const id = callerKeyId(res);
+          return id === undefined ? ipKeyGenerator(req.ip ?? '') : `key:${id}`;
+        },
+        handler: (_req, res, next, opts) =>
+          next(new HttpError(429, 'rate_limited', `more than ${opts.limit} requests in ${Math.round(config.rateLimitWindowMs / 1000)} s from this ${callerKeyId(res) ? 'key' : 'address'}; retry later`)),
+      }),
+    );
+  }
+  v1.push(express.json({ limit: config.bodyLimit, strict: true }));
+  v1.push(timeouts(config.requestTimeoutMs));
+  return v1;
+}
+
+/**
  * Builds the Express app: security headers, CORS, logs, metrics, rate limit, body limit and
  * timeouts in front of the `/v1` routes, plus health, readiness, metrics, OpenAPI and the demo.
  * Does not listen; `main.ts` does (tests drive the app directly).
@@ -141,31 +224,7 @@ export function createApp(config: Config, services: Services, options: AppOption
   if (config.corsOrigins.length > 0) {
     app.use(cors({ origin: config.corsOrigins.includes('*') ? '*' : config.corsOrigins, maxAge: 600 }));
   }
-  const requestId = (req: IncomingMessage, res: ServerResponse): string => {
-    const given = req.headers['x-request-id'];
-    const id = typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
-    res.setHeader('X-Request-Id', id);
-    return id;
-  };
-  if (logger.isLevelEnabled('info')) {
-    app.use(
-      pinoHttp({
-        logger,
-        genReqId: requestId,
-        autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
-        // Not ready yet is expected while models load: a warning, not an error.
-        customLogLevel: (req, res, err) => (err ? 'error' : res.statusCode >= 500 ? (req.url === '/readyz' ? 'warn' : 'error') : res.statusCode >= 400 ? 'warn' : 'info'),
-        serializers: requestSerializers,
-      }),
-    );
-  } else {
-    // Request lines are info-level: above that pino-http would build a child logger and a finish
-    // listener per request only to write nothing. Requests still get their id.
-    app.use((req, res, next) => {
-      (req as IncomingMessage & { id: string }).id = requestId(req, res);
-      next();
-    });
-  }
+  app.use(requestLogging(logger));
   app.use((req, res, next) => {
     const label = findRoute(routes, req.path)?.label;
     if (label?.startsWith('/v1/')) res.locals.routeLabel = label;
@@ -173,53 +232,11 @@ export function createApp(config: Config, services: Services, options: AppOption
   });
   app.use(metrics.middleware);
 
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok', uptimeSeconds: process.uptime() });
-  });
-  app.get('/readyz', (_req, res) => {
-    const r = services.readiness();
-    res.status(r.ready ? 200 : 503).json({ status: r.ready ? (r.degraded ? 'degraded' : 'ready') : 'not ready', ...r });
-  });
-  if (config.faultInjection) {
-    // Tests and bench:abuse only (FAULT_INJECTION=on): one worker hits a real wasm trap.
-    app.post('/debug/fault', async (_req, res) => {
-      const t0 = performance.now();
-      const message = await services.injectFault();
-      res.json({ fault: message, ms: performance.now() - t0 });
-    });
-  }
-  app.get('/metrics', async (_req, res) => {
-    res.set('Content-Type', metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
-  app.get('/openapi.json', (_req, res) => {
-    res.json(openapi);
-  });
+  app.use(operationalRoutes(config, services, metrics, openapi));
   app.use(docsRoutes());
   app.use(express.static(PUBLIC_DIR, { index: 'index.html', maxAge: '1h' }));
 
-  // Before the rate limit, which counts per key where one is given.
-  const v1: RequestHandler[] = [identifyCaller(keys)];
-  if (config.rateLimitMax > 0) {
-    v1.push(
-      rateLimit({
-        windowMs: config.rateLimitWindowMs,
-        limit: config.rateLimitMax,
-        standardHeaders: 'draft-7',
-        legacyHeaders: false,
-        // X-Forwarded-For without a trusted proxy is expected (and ignored), not a misconfiguration.
-        validate: { xForwardedForHeader: false },
-        keyGenerator: (req, res) => {
-          const id = callerKeyId(res);
-          return id === undefined ? ipKeyGenerator(req.ip ?? '') : `key:${id}`;
-        },
-        handler: (_req, res, next, opts) =>
-          next(new HttpError(429, 'rate_limited', `more than ${opts.limit} requests in ${Math.round(config.rateLimitWindowMs / 1000)} s from this ${callerKeyId(res) ? 'key' : 'address'}; retry later`)),
-      }),
-    );
-  }
-  v1.push(express.json({ limit: config.bodyLimit, strict: true }));
-  v1.push(timeouts(config.requestTimeoutMs));
-  app.use('/v1', ...v1);
+  app.use('/v1', ...v1Middleware(config, keys));
   if (config.requireKeys) app.post(PREDICTION_ROUTES, requireScope(keys, 'predict'));
   app.use(v1Routes(config, services, schemas, metrics));
   app.use(classifyRoutes(schemas, services));

@@ -64,6 +64,121 @@ const json = (schema: JsonSchema, description = 'OK') => ({ description, content
 const num = { type: 'number' };
 const matrix = { type: 'array', items: { type: 'array', items: num } };
 
+/** What POST /v1/classify answers. */
+const classifyResponse = {
+  type: 'object',
+  properties: {
+    model: { type: 'string', example: 'question-type' },
+    version: { type: ['integer', 'null'], description: 'the model-store version that answered; null for an unversioned folder' },
+    kind: { type: 'string', example: 'fasttext' },
+    problem: { type: 'string', enum: ['binary', 'multi-class', 'multi-label'] },
+    classes: { type: 'array', items: { type: 'string' } },
+    thresholds: {
+      type: ['object', 'null'],
+      additionalProperties: num,
+      description: 'multi-label models: the decision threshold of each class (a class is predicted when its score reaches it); null otherwise',
+    },
+    truncated: { type: 'integer', description: 'texts longer than the model reads at once' },
+    results: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          label: { type: 'string', example: 'NUM' },
+          score: num,
+          predicted: { type: 'array', items: { type: 'string' } },
+          labels: { type: 'array', items: { type: 'object', properties: { label: { type: 'string' }, score: num } } },
+          truncated: { type: 'boolean' },
+          tokens: { type: 'array', description: 'explain: per-token attention weights (recurrent models)', items: { type: 'object', properties: { text: { type: 'string' }, start: { type: 'integer' }, end: { type: 'integer' }, weight: num } } },
+          labelTokens: {
+            type: 'array',
+            description: "explain, multi-label recurrent models: per predicted class, each token's additive share of the class's logit",
+            items: {
+              type: 'object',
+              properties: {
+                label: { type: 'string' },
+                tokens: { type: 'array', items: { type: 'object', properties: { text: { type: 'string' }, start: { type: 'integer' }, end: { type: 'integer' }, contribution: num } } },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+};
+
+/** What POST /v1/forecast answers (one series or columns, or a panel). */
+const forecastResponse = {
+  type: 'object',
+  description: 'For series/columns: model, columns, mean/lower/upper [column][step], dates, fitMs. For panel: model, kind, level, series[] ({ id, seen, mean, lower, upper, dates }), newSeries, notes.',
+  properties: {
+    model: { type: 'string' },
+    columns: { type: 'array', items: { type: 'string' } },
+    horizon: num,
+    level: num,
+    mean: matrix,
+    lower: matrix,
+    upper: matrix,
+    dates: { type: 'array', items: { type: 'string' } },
+    fitMs: num,
+    kind: { type: 'string' },
+    series: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' },
+          seen: { type: 'boolean' },
+          mean: { type: 'array', items: num },
+          lower: { type: 'array', items: num },
+          upper: { type: 'array', items: num },
+          dates: { type: 'array', items: { type: 'string' } },
+        },
+      },
+    },
+    newSeries: { type: 'array', items: { type: 'string' } },
+    notes: { type: 'array', items: { type: 'string' } },
+  },
+};
+
+/** What POST /v1/sentiment answers. */
+const sentimentResponse = {
+  type: 'object',
+  properties: {
+    results: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          label: { type: 'string', example: 'positive' },
+          score: num,
+          probabilities: {},
+          tokens: {
+            type: 'array',
+            items: { type: 'object', properties: { text: { type: 'string' }, start: num, end: num, weight: num } },
+          },
+        },
+      },
+    },
+  },
+};
+
+/** Reads and probes: service info, the demo series, health, readiness, metrics. */
+const operationalPaths = {
+  '/v1/info': { get: { summary: 'Backend, loaded models, batching and limits', responses: { '200': json({ type: 'object' }) } } },
+  '/v1/samples/airline-passengers': {
+    get: { summary: 'Monthly airline passengers 1949-1960 (demo series)', responses: { '200': json({ type: 'object' }) } },
+  },
+  '/healthz': { get: { summary: 'Liveness: the HTTP thread answers', responses: { '200': json({ type: 'object' }) } } },
+  '/readyz': {
+    get: {
+      summary: 'Readiness: every configured model is loaded',
+      responses: { '200': json({ type: 'object' }), '503': json({ type: 'object' }, 'Not ready; `reasons` says why') },
+    },
+  },
+  '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'text/plain exposition format' } } } },
+};
+
 /** Options of {@link openApiDocument}. */
 export interface OpenApiOptions {
   /** SEQLAB_REQUIRE_KEYS: prediction routes need a key with scope `predict` (they list 401 and 403). */
@@ -91,72 +206,13 @@ export function openApiDocument(schemas: Schemas, version: string, options: Open
       '/v1/classify': post(
         'Classify texts with any text classifier (multi-class, multi-label, sentiment); every result says whether its text was truncated',
         schemas.classify,
-        json({
-          type: 'object',
-          properties: {
-            model: { type: 'string', example: 'question-type' },
-            version: { type: ['integer', 'null'], description: 'the model-store version that answered; null for an unversioned folder' },
-            kind: { type: 'string', example: 'fasttext' },
-            problem: { type: 'string', enum: ['binary', 'multi-class', 'multi-label'] },
-            classes: { type: 'array', items: { type: 'string' } },
-            thresholds: {
-              type: ['object', 'null'],
-              additionalProperties: num,
-              description: 'multi-label models: the decision threshold of each class (a class is predicted when its score reaches it); null otherwise',
-            },
-            truncated: { type: 'integer', description: 'texts longer than the model reads at once' },
-            results: {
-              type: 'array',
-              items: {
-                type: 'object',
-                properties: {
-                  label: { type: 'string', example: 'NUM' },
-                  score: num,
-                  predicted: { type: 'array', items: { type: 'string' } },
-                  labels: { type: 'array', items: { type: 'object', properties: { label: { type: 'string' }, score: num } } },
-                  truncated: { type: 'boolean' },
-                  tokens: { type: 'array', description: 'explain: per-token attention weights (recurrent models)', items: { type: 'object', properties: { text: { type: 'string' }, start: { type: 'integer' }, end: { type: 'integer' }, weight: num } } },
-                  labelTokens: {
-                    type: 'array',
-                    description: "explain, multi-label recurrent models: per predicted class, each token's additive share of the class's logit",
-                    items: {
-                      type: 'object',
-                      properties: {
-                        label: { type: 'string' },
-                        tokens: { type: 'array', items: { type: 'object', properties: { text: { type: 'string' }, start: { type: 'integer' }, end: { type: 'integer' }, contribution: num } } },
-                      },
-                    },
-                  },
-                },
-              },
-            },
-          },
-        }),
+        json(classifyResponse),
         { ...modelErrors, ...limitErrors },
       ),
       '/v1/sentiment': post(
         'Classify the sentiment of texts, with per-token attention weights',
         schemas.sentiment,
-        json({
-          type: 'object',
-          properties: {
-            results: {
-              type: 'array',
-              items: {
-                type: 'object',
-                properties: {
-                  label: { type: 'string', example: 'positive' },
-                  score: num,
-                  probabilities: {},
-                  tokens: {
-                    type: 'array',
-                    items: { type: 'object', properties: { text: { type: 'string' }, start: num, end: num, weight: num } },
-                  },
-                },
-              },
-            },
-          },
-        }),
+        json(sentimentResponse),
         modelErrors,
       ),
       '/v1/generate': post(
@@ -174,38 +230,7 @@ export function openApiDocument(schemas: Schemas, version: string, options: Open
       '/v1/forecast': post(
         'Fit a forecaster on the given series (or use a saved one) and forecast `horizon` steps with intervals; with `panel`, a saved global model forecasts every series sent',
         schemas.forecast,
-        json({
-          type: 'object',
-          description: 'For series/columns: model, columns, mean/lower/upper [column][step], dates, fitMs. For panel: model, kind, level, series[] ({ id, seen, mean, lower, upper, dates }), newSeries, notes.',
-          properties: {
-            model: { type: 'string' },
-            columns: { type: 'array', items: { type: 'string' } },
-            horizon: num,
-            level: num,
-            mean: matrix,
-            lower: matrix,
-            upper: matrix,
-            dates: { type: 'array', items: { type: 'string' } },
-            fitMs: num,
-            kind: { type: 'string' },
-            series: {
-              type: 'array',
-              items: {
-                type: 'object',
-                properties: {
-                  id: { type: 'string' },
-                  seen: { type: 'boolean' },
-                  mean: { type: 'array', items: num },
-                  lower: { type: 'array', items: num },
-                  upper: { type: 'array', items: num },
-                  dates: { type: 'array', items: { type: 'string' } },
-                },
-              },
-            },
-            newSeries: { type: 'array', items: { type: 'string' } },
-            notes: { type: 'array', items: { type: 'string' } },
-          },
-        }),
+        json(forecastResponse),
         { ...modelErrors, ...limitErrors },
       ),
       '/v1/embed': post(
@@ -225,18 +250,7 @@ export function openApiDocument(schemas: Schemas, version: string, options: Open
           },
         }),
       ),
-      '/v1/info': { get: { summary: 'Backend, loaded models, batching and limits', responses: { '200': json({ type: 'object' }) } } },
-      '/v1/samples/airline-passengers': {
-        get: { summary: 'Monthly airline passengers 1949-1960 (demo series)', responses: { '200': json({ type: 'object' }) } },
-      },
-      '/healthz': { get: { summary: 'Liveness: the HTTP thread answers', responses: { '200': json({ type: 'object' }) } } },
-      '/readyz': {
-        get: {
-          summary: 'Readiness: every configured model is loaded',
-          responses: { '200': json({ type: 'object' }), '503': json({ type: 'object' }, 'Not ready; `reasons` says why') },
-        },
-      },
-      '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'text/plain exposition format' } } } },
+      ...operationalPaths,
       ...jobPaths(schemas),
       ...modelPaths(schemas),
     },
