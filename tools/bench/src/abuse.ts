@@ -19,20 +19,31 @@
  * and after pooled: other jobs on a shared machine come and go), every fault followed by a ready
  * replacement within 5 s, tensors and RSS flat. Writes results/abuse.json.
  *
- *   npm run bench:abuse [-- --quick]
+ * Each memory sample also splits RSS (Linux /proc/<pid>/smaps): the main thread's V8 heap and
+ * external memory, the malloc heap, large anonymous mappings (wasm memories of the model
+ * workers) and the rest, so a growth shows where it is.
+ *
+ *   npm run bench:abuse [-- --quick] [-- --minutes 60]   # --minutes: a longer abuse phase (a soak)
+ *   npm run bench:abuse -- --minutes 60 --results-name abuse-soak   # keeps the soak apart
  */
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { SeededRandom } from '@seqlab/core';
-import { REPO_ROOT, defaultModelDir, formatTable, hasModel, writeResults } from './lib/report.js';
+import { REPO_ROOT, arg, defaultModelDir, formatTable, hasModel, writeResults } from './lib/report.js';
 import { sst2DevSentences, startApi } from './lib/server.js';
 
 const args = new Set(process.argv.slice(2));
 const QUICK = args.has('--quick');
+const MINUTES = Number(arg('minutes', '0'));
+if (!(MINUTES >= 0)) throw new Error(`--minutes: expected a number of minutes, got "${arg('minutes', '')}"`);
+const RESULTS_NAME = arg('results-name', 'abuse');
 const PROBE_SECONDS = QUICK ? 8 : 20;
 const WARMUP_SECONDS = QUICK ? 8 : 15;
-const ABUSE_SECONDS = QUICK ? 20 : 60;
+const ABUSE_SECONDS = MINUTES > 0 ? Math.round(MINUTES * 60) : QUICK ? 20 : 60;
+/** Seconds between memory samples: every 5 s, or 60 samples over a long run. */
+const SAMPLE_EVERY_S = Math.max(5, Math.round(ABUSE_SECONDS / 60));
 const FAULT_EVERY_MS = QUICK ? 6_000 : 12_000;
 const FUZZ_CLIENTS = 2;
 const FLOOD_CLIENTS = 6;
@@ -180,12 +191,66 @@ function probe(url: string, until: number): Promise<ProbeResult> {
   });
 }
 
-async function scrape(url: string): Promise<{ tensors: number; rssMb: number; replacements: number; stuck: number }> {
+/** Where a process's resident memory is, from /proc/<pid>/smaps (Linux only; MB). */
+interface MemoryBreakdown {
+  /** The malloc heap grown with brk (the main arena). */
+  brkMb: number;
+  /** Anonymous mappings holding over 32 MB each: wasm memories of the model workers. */
+  largeAnonMb: number;
+  largeAnonCount: number;
+  /** Other anonymous memory: V8 heaps of every thread, other malloc arenas, stacks. */
+  otherAnonMb: number;
+  /** Mapped files: node, shared libraries, model files. */
+  fileMb: number;
+}
+
+function memoryBreakdown(pid: number | undefined): MemoryBreakdown | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/smaps`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const kb = { brk: 0, large: 0, largeCount: 0, other: 0, file: 0 };
+  let name = '';
+  for (const line of text.split('\n')) {
+    const header = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (header) {
+      name = header[1]!;
+      continue;
+    }
+    if (!line.startsWith('Rss:')) continue;
+    const rss = Number(line.split(/\s+/)[1]);
+    if (name === '[heap]') kb.brk += rss;
+    else if (name === '' && rss > 32 * 1024) {
+      kb.large += rss;
+      kb.largeCount++;
+    }
+    else if (name === '' || name.startsWith('[')) kb.other += rss;
+    else kb.file += rss;
+  }
+  return { brkMb: kb.brk / 1024, largeAnonMb: kb.large / 1024, largeAnonCount: kb.largeCount, otherAnonMb: kb.other / 1024, fileMb: kb.file / 1024 };
+}
+
+/** One memory sample of the service. */
+interface MemorySample extends Partial<MemoryBreakdown> {
+  second: number;
+  tensors: number;
+  rssMb: number;
+  /** The HTTP thread's V8 heap in use and its external (Buffer, ArrayBuffer) memory. */
+  heapUsedMb: number;
+  externalMb: number;
+}
+
+async function scrape(url: string, pid?: number): Promise<Omit<MemorySample, 'second'> & { replacements: number; stuck: number }> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? 0);
   return {
     tensors: value(/^seqlab_tensors_in_memory ([0-9.e+]+)/m),
     rssMb: value(/^seqlab_process_resident_memory_bytes ([0-9.e+]+)/m) / 2 ** 20,
+    heapUsedMb: value(/^seqlab_nodejs_heap_size_used_bytes ([0-9.e+]+)/m) / 2 ** 20,
+    externalMb: value(/^seqlab_nodejs_external_memory_bytes ([0-9.e+]+)/m) / 2 ** 20,
+    ...memoryBreakdown(pid),
     replacements: [...text.matchAll(/^seqlab_worker_replacements_total\{[^}]*\} ([0-9.e+]+)/gm)].reduce((a, m) => a + Number(m[1]), 0),
     stuck: value(/^seqlab_worker_replacements_total\{reason="stuck"\} ([0-9.e+]+)/m),
   };
@@ -197,6 +262,240 @@ interface Health {
 
 async function health(url: string): Promise<Health> {
   return (await (await fetch(`${url}/readyz`)).json()) as Health;
+}
+
+/** One injected worker fault and how long its replacement took. */
+interface Fault {
+  atSecond: number;
+  faultMs: number;
+  replacedMs: number;
+  message: string;
+}
+
+/**
+ * The abuse itself: fuzz and flood clients, injected faults and memory samples, run in rounds
+ * (a warm-up, then the measured one) that share their counters.
+ */
+class Abuse {
+  end = 0;
+  start = 0;
+  startEpoch = 0;
+  readonly fuzzStatus: Record<string, Record<string, number>> = {};
+  readonly fuzz5xx: Array<{ name: string; status: number; code?: string }> = [];
+  fuzzSent = 0;
+  fuzzErrors = 0;
+  readonly flood = { sent: 0, abandoned: 0, finished: 0, statuses: {} as Record<string, number> };
+  readonly faults: Fault[] = [];
+  readonly samples: MemorySample[] = [];
+  private readonly rng = new SeededRandom(14);
+  private readonly fuzz = fuzzCases();
+  private readonly expensive = expensiveCases();
+
+  constructor(
+    private readonly url: string,
+    private readonly pid: number | undefined,
+  ) {}
+
+  private over(): boolean {
+    return Date.now() > this.end;
+  }
+
+  /** Runs every abuse loop for `seconds` (plus `extra` loops, such as the probe, alongside). */
+  async round<T>(seconds: number, sample: boolean, extra: Promise<T>[] = []): Promise<T[]> {
+    this.end = Date.now() + seconds * 1000;
+    this.start = performance.now();
+    this.startEpoch = Date.now();
+    const loops: Promise<unknown>[] = [...Array.from({ length: FUZZ_CLIENTS }, () => this.fuzzLoop()), ...Array.from({ length: FLOOD_CLIENTS }, () => this.floodLoop()), this.faultLoop()];
+    if (sample) loops.push(this.sampleLoop());
+    const [results] = await Promise.all([Promise.all(extra), ...loops]);
+    return results;
+  }
+
+  private async fuzzLoop(): Promise<void> {
+    while (!this.over()) {
+      const r = this.fuzz[this.rng.int(this.fuzz.length)]!;
+      try {
+        const { status, code } = await send(this.url, r);
+        this.fuzzSent++;
+        const byName = (this.fuzzStatus[r.name] ??= {});
+        byName[status] = (byName[status] ?? 0) + 1;
+        if (status >= 500) this.fuzz5xx.push({ name: r.name, status, code });
+      } catch {
+        this.fuzzErrors++;
+      }
+      await sleep(10);
+    }
+  }
+
+  private async floodLoop(): Promise<void> {
+    while (!this.over()) {
+      const r = this.expensive[this.rng.int(this.expensive.length)]!;
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), 50 + this.rng.int(350));
+      this.flood.sent++;
+      try {
+        const { status, code } = await send(this.url, r, controller.signal);
+        this.flood.finished++;
+        const key = status === 200 ? '200' : `${status} ${code ?? ''}`.trim();
+        this.flood.statuses[key] = (this.flood.statuses[key] ?? 0) + 1;
+      } catch {
+        this.flood.abandoned++;
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+  }
+
+  private async faultLoop(): Promise<void> {
+    await sleep(FAULT_EVERY_MS / 2);
+    while (Date.now() + 6000 < this.end) {
+      const t0 = performance.now();
+      const res = await fetch(`${this.url}/debug/fault`, { method: 'POST' });
+      const body = (await res.json()) as { fault?: string };
+      const faulted = performance.now();
+      // Replaced once every configured worker is ready again (the fault's worker was retired at `faulted`).
+      let replacedMs = NaN;
+      while (performance.now() - faulted < 15_000) {
+        const h = await health(this.url);
+        if (h.capacity.replacing === 0 && h.capacity.ready === h.capacity.workers) {
+          replacedMs = performance.now() - faulted;
+          break;
+        }
+        await sleep(25);
+      }
+      this.faults.push({ atSecond: (faulted - this.start) / 1000, faultMs: faulted - t0, replacedMs, message: body.fault ?? `HTTP ${res.status}` });
+      if (!(replacedMs <= 5000) || ABUSE_SECONDS <= 120) console.log(`fault: ${body.fault ?? res.status}; replacement ready after ${replacedMs.toFixed(0)} ms`);
+      await sleep(Math.max(0, FAULT_EVERY_MS - (performance.now() - t0)));
+    }
+  }
+
+  private async sampleLoop(): Promise<void> {
+    const t0 = Date.now();
+    while (!this.over()) {
+      const { replacements: _r, stuck: _s, ...m } = await scrape(this.url, this.pid);
+      this.samples.push({ second: Math.round((Date.now() - t0) / 1000), ...m });
+      if (ABUSE_SECONDS > 120) console.log(`${Math.round((Date.now() - t0) / 1000)} s: RSS ${m.rssMb.toFixed(0)} MB, tensors ${m.tensors}`);
+      await sleep(SAMPLE_EVERY_S * 1000);
+    }
+  }
+
+  /** Waits until no model work is queued or running and every worker is ready; returns the ms waited. */
+  async idle(): Promise<number> {
+    const t0 = Date.now();
+    for (;;) {
+      const h = await health(this.url);
+      if ((h.capacity.queued === 0 && h.capacity.running === 0 && h.capacity.ready === WORKERS) || Date.now() - t0 > 30_000) return Date.now() - t0;
+      await sleep(100);
+    }
+  }
+}
+
+/** Least-squares slope of RSS over the samples, MB per minute. */
+function rssTrend(samples: readonly MemorySample[]): number {
+  const xs = samples.map((m) => m.second / 60);
+  const ys = samples.map((m) => m.rssMb);
+  const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const my = ys.reduce((a, b) => a + b, 0) / ys.length;
+  return xs.reduce((a, x, i) => a + (x - mx) * (ys[i]! - my), 0) / xs.reduce((a, x) => a + (x - mx) ** 2, 0);
+}
+
+type Scraped = Awaited<ReturnType<typeof scrape>>;
+
+/** What one run measured, for the goals, the printed tables and the results file. */
+interface Measured {
+  abuse: Abuse;
+  unloaded: ProbeResult;
+  underAbuse: ProbeResult;
+  after: ProbeResult;
+  start: Scraped;
+  finish: Scraped;
+  drainedMs: number;
+}
+
+const nonOk = (p: ProbeResult) => Object.entries(p.statuses).filter(([s]) => s !== '200').reduce((a, [, n]) => a + n, 0);
+const latencyRow = (phase: string, p: ProbeResult) => ({ phase, requests: p.latencies.length, 'p50 ms': percentile(p.latencies, 50), 'p99 ms': percentile(p.latencies, 99), 'max ms': Math.max(...p.latencies), 'non-200': nonOk(p) });
+
+function goalsOf(m: Measured) {
+  const { abuse, start, finish } = m;
+  const unloadedP99 = percentile([...m.unloaded.latencies, ...m.after.latencies], 99);
+  const abuseP99 = percentile(m.underAbuse.latencies, 99);
+  return {
+    'no 5xx from bad input': { value: abuse.fuzz5xx.length, goal: 0, met: abuse.fuzz5xx.length === 0 },
+    'sentiment p99 under abuse / unloaded (before and after pooled)': {
+      value: `${abuseP99.toFixed(0)} / ${unloadedP99.toFixed(0)} ms = ${(abuseP99 / unloadedP99).toFixed(2)}`,
+      goal: '<= 3',
+      met: abuseP99 <= 3 * unloadedP99,
+    },
+    'every fault replaced within 5 s': {
+      value: `${abuse.faults.filter((f) => f.replacedMs <= 5000).length} of ${abuse.faults.length} (max ${Math.max(...abuse.faults.map((f) => f.replacedMs)).toFixed(0)} ms)`,
+      goal: 'all',
+      met: abuse.faults.length > 0 && abuse.faults.every((f) => f.replacedMs <= 5000),
+    },
+    'tensors flat': { value: `${start.tensors} -> ${finish.tensors}`, goal: 'equal', met: finish.tensors === start.tensors },
+    'RSS flat': {
+      value: `${start.rssMb.toFixed(0)} -> ${finish.rssMb.toFixed(0)} MB, trend ${rssTrend(abuse.samples).toFixed(1)} MB/min`,
+      goal: '< +64 MB',
+      met: finish.rssMb - start.rssMb < 64,
+    },
+  };
+}
+
+function printReport(m: Measured, backend: string, loadBefore: number[], goals: ReturnType<typeof goalsOf>, exitCode: number | null): void {
+  const { abuse } = m;
+  const slowest = slowestUnderAbuse(m);
+  console.log(`\nsentiment latency (1 client, one sentence per request), backend ${backend}, load ${loadBefore.map((l) => l.toFixed(1)).join(' ')} -> ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(formatTable([latencyRow('unloaded, before', m.unloaded), latencyRow('under abuse', m.underAbuse), latencyRow('unloaded, after', m.after)]));
+  console.log(`\nfuzz: ${abuse.fuzzSent} malformed requests (${abuse.fuzzErrors} transport errors), ${abuse.fuzz5xx.length} answered 5xx`);
+  console.log(formatTable(fuzzRows(abuse)));
+  console.log(`\nflood: ${abuse.flood.sent} expensive requests, ${abuse.flood.abandoned} abandoned by their clients, ${abuse.flood.finished} answered (${JSON.stringify(abuse.flood.statuses)}); workers replaced for not stopping after cancellation: ${m.finish.stuck}`);
+  console.log(formatTable(abuse.faults.map((f, i) => ({ fault: i + 1, 'at s': f.atSecond, 'trap answered ms': f.faultMs, 'replacement ready ms': f.replacedMs, message: f.message }))));
+  console.log(`slowest sentiment requests under abuse: ${slowest.map((x) => `${x.ms.toFixed(0)} ms at ${x.atSecond.toFixed(1)} s`).join(', ')}`);
+  const mb = (v: number | undefined) => (v === undefined ? '' : Math.round(v));
+  console.log(
+    formatTable(
+      abuse.samples.map((s) => ({ second: s.second, tensors: s.tensors, 'RSS MB': mb(s.rssMb), 'JS heap': mb(s.heapUsedMb), external: mb(s.externalMb), 'malloc (brk)': mb(s.brkMb), 'wasm (n)': s.largeAnonMb === undefined ? '' : `${mb(s.largeAnonMb)} (${s.largeAnonCount})`, 'other anon': mb(s.otherAnonMb), files: mb(s.fileMb) })),
+    ),
+  );
+  console.log(`\n${formatTable(Object.entries(goals).map(([goal, g]) => ({ goal, value: g.value, target: g.goal, met: g.met })))}`);
+  console.log(`server exit code after SIGTERM: ${exitCode}`);
+}
+
+function fuzzRows(abuse: Abuse) {
+  return Object.entries(abuse.fuzzStatus)
+    .map(([name, byStatus]) => ({ request: name, answers: Object.entries(byStatus).map(([s, n]) => `${s} x${n}`).join(', ') }))
+    .sort((a, b) => a.request.localeCompare(b.request));
+}
+
+// The slowest probe requests, with when they were sent: do they line up with the faults?
+function slowestUnderAbuse(m: Measured) {
+  return m.underAbuse.latencies
+    .map((ms, i) => ({ atSecond: (m.underAbuse.at[i]! - m.abuse.startEpoch) / 1000, ms }))
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, 10);
+}
+
+/** Runs the warm-up, the probes and the measured abuse against a started service. */
+async function measure(url: string, pid: number | undefined): Promise<Measured> {
+  const abuse = new Abuse(url, pid);
+  // A warm-up round of the same abuse first: the heaps and caches reach their working size, so
+  // the memory baseline taken after it shows growth, not warm-up.
+  await abuse.round(WARMUP_SECONDS, false);
+  await abuse.idle();
+  await probe(url, Date.now() + 3000);
+  const unloaded = await probe(url, Date.now() + PROBE_SECONDS * 1000);
+  console.log(`unloaded: ${unloaded.latencies.length} requests, p50 ${percentile(unloaded.latencies, 50).toFixed(1)} ms, p99 ${percentile(unloaded.latencies, 99).toFixed(1)} ms`);
+  const start = await scrape(url, pid);
+  const [underAbuse] = await abuse.round(ABUSE_SECONDS, true, [probe(url, Date.now() + ABUSE_SECONDS * 1000)]);
+  console.log(`under abuse: ${underAbuse!.latencies.length} requests, p50 ${percentile(underAbuse!.latencies, 50).toFixed(1)} ms, p99 ${percentile(underAbuse!.latencies, 99).toFixed(1)} ms`);
+  // Cool-down: abandoned work drains, replacements finish; then memory against the start.
+  const drainedMs = await abuse.idle();
+  // The unloaded probe again: the service is back to its unloaded latency. On a shared machine
+  // other jobs' load comes and goes, so the baseline pools the probes before and after.
+  const after = await probe(url, Date.now() + PROBE_SECONDS * 1000);
+  const finish = await scrape(url, pid);
+  const { replacements: _r, stuck: _s, ...last } = finish;
+  abuse.samples.push({ second: ABUSE_SECONDS + Math.round(drainedMs / 1000), ...last });
+  return { abuse, unloaded, underAbuse: underAbuse!, after, start, finish, drainedMs };
 }
 
 async function main(): Promise<void> {
@@ -222,199 +521,27 @@ async function main(): Promise<void> {
     MALLOC_ARENA_MAX: '2',
   };
   const server = await startApi(settings);
-  const url = server.url;
-  const backend = ((await (await fetch(`${url}/readyz`)).json()) as { backend: string }).backend;
   let exitCode: number | null = null;
   try {
-    const rng = new SeededRandom(14);
-    const fuzz = fuzzCases();
-    const expensive = expensiveCases();
-    // A warm-up round of the same abuse first: the heaps and caches reach their working size, so
-    // the memory baseline taken after it shows growth, not warm-up.
-    let abuseEnd = Date.now() + WARMUP_SECONDS * 1000;
-    const over = () => Date.now() > abuseEnd;
-    const fuzzStatus: Record<string, Record<string, number>> = {};
-    const fuzz5xx: Array<{ name: string; status: number; code?: string }> = [];
-    let fuzzSent = 0;
-    let fuzzErrors = 0;
-    const fuzzLoop = async () => {
-      while (!over()) {
-        const r = fuzz[rng.int(fuzz.length)]!;
-        try {
-          const { status, code } = await send(url, r);
-          fuzzSent++;
-          const byName = (fuzzStatus[r.name] ??= {});
-          byName[status] = (byName[status] ?? 0) + 1;
-          if (status >= 500) fuzz5xx.push({ name: r.name, status, code });
-        } catch {
-          fuzzErrors++;
-        }
-        await sleep(10);
-      }
-    };
-    const flood = { sent: 0, abandoned: 0, finished: 0, statuses: {} as Record<string, number> };
-    const floodLoop = async () => {
-      while (!over()) {
-        const r = expensive[rng.int(expensive.length)]!;
-        const controller = new AbortController();
-        const timer = setTimeout(() => controller.abort(), 50 + rng.int(350));
-        flood.sent++;
-        try {
-          const { status, code } = await send(url, r, controller.signal);
-          flood.finished++;
-          const key = status === 200 ? '200' : `${status} ${code ?? ''}`.trim();
-          flood.statuses[key] = (flood.statuses[key] ?? 0) + 1;
-        } catch {
-          flood.abandoned++;
-        } finally {
-          clearTimeout(timer);
-        }
-      }
-    };
-    let abuseStart = performance.now();
-    let abuseStartEpoch = Date.now();
-    const faults: Array<{ atSecond: number; faultMs: number; replacedMs: number; message: string }> = [];
-    const faultLoop = async () => {
-      await sleep(FAULT_EVERY_MS / 2);
-      while (Date.now() + 6000 < abuseEnd) {
-        const t0 = performance.now();
-        const res = await fetch(`${url}/debug/fault`, { method: 'POST' });
-        const body = (await res.json()) as { fault?: string };
-        const faulted = performance.now();
-        // Replaced once every configured worker is ready again (the fault's worker was retired at `faulted`).
-        let replacedMs = NaN;
-        while (performance.now() - faulted < 15_000) {
-          const h = await health(url);
-          if (h.capacity.replacing === 0 && h.capacity.ready === h.capacity.workers) {
-            replacedMs = performance.now() - faulted;
-            break;
-          }
-          await sleep(25);
-        }
-        faults.push({ atSecond: (faulted - abuseStart) / 1000, faultMs: faulted - t0, replacedMs, message: body.fault ?? `HTTP ${res.status}` });
-        console.log(`fault: ${body.fault ?? res.status}; replacement ready after ${replacedMs.toFixed(0)} ms`);
-        await sleep(Math.max(0, FAULT_EVERY_MS - (performance.now() - t0)));
-      }
-    };
-    const samples: Array<{ second: number; tensors: number; rssMb: number }> = [];
-    const sampleLoop = async () => {
-      const t0 = Date.now();
-      while (!over()) {
-        const m = await scrape(url);
-        samples.push({ second: Math.round((Date.now() - t0) / 1000), tensors: m.tensors, rssMb: m.rssMb });
-        await sleep(5000);
-      }
-    };
-    const idle = async () => {
-      const t0 = Date.now();
-      for (;;) {
-        const h = await health(url);
-        if ((h.capacity.queued === 0 && h.capacity.running === 0 && h.capacity.ready === WORKERS) || Date.now() - t0 > 30_000) return Date.now() - t0;
-        await sleep(100);
-      }
-    };
-    await Promise.all([...Array.from({ length: FUZZ_CLIENTS }, fuzzLoop), ...Array.from({ length: FLOOD_CLIENTS }, floodLoop), faultLoop()]);
-    await idle();
-    await probe(url, Date.now() + 3000);
-    const unloaded = await probe(url, Date.now() + PROBE_SECONDS * 1000);
-    console.log(`unloaded: ${unloaded.latencies.length} requests, p50 ${percentile(unloaded.latencies, 50).toFixed(1)} ms, p99 ${percentile(unloaded.latencies, 99).toFixed(1)} ms`);
-    const start = await scrape(url);
-
-    abuseEnd = Date.now() + ABUSE_SECONDS * 1000;
-    abuseStart = performance.now();
-    abuseStartEpoch = Date.now();
-    const [underAbuse] = await Promise.all([
-      probe(url, abuseEnd),
-      ...Array.from({ length: FUZZ_CLIENTS }, fuzzLoop),
-      ...Array.from({ length: FLOOD_CLIENTS }, floodLoop),
-      faultLoop(),
-      sampleLoop(),
-    ]);
-    console.log(`under abuse: ${underAbuse.latencies.length} requests, p50 ${percentile(underAbuse.latencies, 50).toFixed(1)} ms, p99 ${percentile(underAbuse.latencies, 99).toFixed(1)} ms`);
-    // The slowest probe requests, with when they were sent: do they line up with the faults?
-    const slowest = underAbuse.latencies
-      .map((ms, i) => ({ atSecond: (underAbuse.at[i]! - abuseStartEpoch) / 1000, ms }))
-      .sort((a, b) => b.ms - a.ms)
-      .slice(0, 10);
-
-    // Cool-down: abandoned work drains, replacements finish; then memory against the start.
-    const drainedMs = await idle();
-    // The unloaded probe again: the service is back to its unloaded latency. On a shared machine
-    // other jobs' load comes and goes, so the baseline pools the probes before and after.
-    const after = await probe(url, Date.now() + PROBE_SECONDS * 1000);
-    const finish = await scrape(url);
-    samples.push({ second: ABUSE_SECONDS + Math.round(drainedMs / 1000), tensors: finish.tensors, rssMb: finish.rssMb });
+    const backend = ((await (await fetch(`${server.url}/readyz`)).json()) as { backend: string }).backend;
+    const m = await measure(server.url, server.child.pid);
     exitCode = await server.stop();
-
-    // RSS moves by tens of MB with garbage collection, so the trend (least-squares slope over the
-    // samples) says more than two end points.
-    const xs = samples.map((m) => m.second / 60);
-    const ys = samples.map((m) => m.rssMb);
-    const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
-    const my = ys.reduce((a, b) => a + b, 0) / ys.length;
-    const rssTrend = xs.reduce((a, x, i) => a + (x - mx) * (ys[i]! - my), 0) / xs.reduce((a, x) => a + (x - mx) ** 2, 0);
-    const unloadedP99 = percentile([...unloaded.latencies, ...after.latencies], 99);
-    const abuseP99 = percentile(underAbuse.latencies, 99);
-    const nonOkProbe = Object.entries(underAbuse.statuses).filter(([s]) => s !== '200');
-    const goals = {
-      'no 5xx from bad input': { value: fuzz5xx.length, goal: 0, met: fuzz5xx.length === 0 },
-      'sentiment p99 under abuse / unloaded (before and after pooled)': {
-        value: `${abuseP99.toFixed(0)} / ${unloadedP99.toFixed(0)} ms = ${(abuseP99 / unloadedP99).toFixed(2)}`,
-        goal: '<= 3',
-        met: abuseP99 <= 3 * unloadedP99,
-      },
-      'every fault replaced within 5 s': {
-        value: `${faults.filter((f) => f.replacedMs <= 5000).length} of ${faults.length} (max ${Math.max(...faults.map((f) => f.replacedMs)).toFixed(0)} ms)`,
-        goal: 'all',
-        met: faults.length > 0 && faults.every((f) => f.replacedMs <= 5000),
-      },
-      'tensors flat': { value: `${start.tensors} -> ${finish.tensors}`, goal: 'equal', met: finish.tensors === start.tensors },
-      'RSS flat': {
-        value: `${start.rssMb.toFixed(0)} -> ${finish.rssMb.toFixed(0)} MB, trend ${rssTrend.toFixed(1)} MB/min`,
-        goal: '< +64 MB',
-        met: finish.rssMb - start.rssMb < 64,
-      },
-    };
-    const latencyRows = [
-      { phase: 'unloaded, before', requests: unloaded.latencies.length, 'p50 ms': percentile(unloaded.latencies, 50), 'p99 ms': percentile(unloaded.latencies, 99), 'max ms': Math.max(...unloaded.latencies), 'non-200': 0 },
-      {
-        phase: 'under abuse',
-        requests: underAbuse.latencies.length,
-        'p50 ms': percentile(underAbuse.latencies, 50),
-        'p99 ms': abuseP99,
-        'max ms': Math.max(...underAbuse.latencies),
-        'non-200': nonOkProbe.reduce((a, [, n]) => a + n, 0),
-      },
-      { phase: 'unloaded, after', requests: after.latencies.length, 'p50 ms': percentile(after.latencies, 50), 'p99 ms': percentile(after.latencies, 99), 'max ms': Math.max(...after.latencies), 'non-200': Object.entries(after.statuses).filter(([s]) => s !== '200').reduce((a, [, n]) => a + n, 0) },
-    ];
-    const fuzzRows = Object.entries(fuzzStatus)
-      .map(([name, byStatus]) => ({ request: name, answers: Object.entries(byStatus).map(([s, n]) => `${s} x${n}`).join(', ') }))
-      .sort((a, b) => a.request.localeCompare(b.request));
-    const loadAfter = os.loadavg();
-    console.log(`\nsentiment latency (1 client, one sentence per request), backend ${backend}, load ${loadBefore.map((l) => l.toFixed(1)).join(' ')} -> ${loadAfter.map((l) => l.toFixed(1)).join(' ')}`);
-    console.log(formatTable(latencyRows));
-    console.log(`\nfuzz: ${fuzzSent} malformed requests (${fuzzErrors} transport errors), ${fuzz5xx.length} answered 5xx`);
-    console.log(formatTable(fuzzRows));
-    console.log(`\nflood: ${flood.sent} expensive requests, ${flood.abandoned} abandoned by their clients, ${flood.finished} answered (${JSON.stringify(flood.statuses)}); workers replaced for not stopping after cancellation: ${finish.stuck}`);
-    console.log(formatTable(faults.map((f, i) => ({ fault: i + 1, 'at s': f.atSecond, 'trap answered ms': f.faultMs, 'replacement ready ms': f.replacedMs, message: f.message }))));
-    console.log(`slowest sentiment requests under abuse: ${slowest.map((x) => `${x.ms.toFixed(0)} ms at ${x.atSecond.toFixed(1)} s`).join(', ')}`);
-    console.log(formatTable(samples.map((s) => ({ second: s.second, 'tf.memory().numTensors': s.tensors, 'RSS MB': s.rssMb }))));
-    console.log(`\n${formatTable(Object.entries(goals).map(([goal, g]) => ({ goal, value: g.value, target: g.goal, met: g.met })))}`);
-    console.log(`server exit code after SIGTERM: ${exitCode}`);
-
-    const file = await writeResults('abuse', `npm run bench:abuse${args.size ? ` -- ${[...args].join(' ')}` : ''}`, {
+    const goals = goalsOf(m);
+    printReport(m, backend, loadBefore, goals, exitCode);
+    const rel = (dir: string) => path.relative(REPO_ROOT, dir);
+    const file = await writeResults(RESULTS_NAME, `npm run bench:abuse${args.size ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`, {
       backend,
-      models: `sentiment: ${path.relative(REPO_ROOT, sentimentModel)} (default); generator: ${path.relative(REPO_ROOT, generatorModel)} (default)`,
+      models: `sentiment: ${rel(sentimentModel)} (default); generator: ${rel(generatorModel)} (default)`,
       // Other jobs share this machine; its load average says how much of the CPU the bench had.
-      loadAverage: { before: loadBefore, after: loadAfter },
-      settings: { ...settings, SENTIMENT_MODEL: path.relative(REPO_ROOT, sentimentModel), GENERATOR_MODEL: path.relative(REPO_ROOT, generatorModel), warmupSeconds: WARMUP_SECONDS, probeSeconds: PROBE_SECONDS, abuseSeconds: ABUSE_SECONDS, faultEveryMs: FAULT_EVERY_MS, fuzzClients: FUZZ_CLIENTS, floodClients: FLOOD_CLIENTS },
+      loadAverage: { before: loadBefore, after: os.loadavg() },
+      settings: { ...settings, SENTIMENT_MODEL: rel(sentimentModel), GENERATOR_MODEL: rel(generatorModel), warmupSeconds: WARMUP_SECONDS, probeSeconds: PROBE_SECONDS, abuseSeconds: ABUSE_SECONDS, faultEveryMs: FAULT_EVERY_MS, fuzzClients: FUZZ_CLIENTS, floodClients: FLOOD_CLIENTS },
       goals,
-      latency: latencyRows,
-      fuzz: { sent: fuzzSent, transportErrors: fuzzErrors, fiveXx: fuzz5xx.slice(0, 20), byRequest: fuzzRows },
-      flood: { ...flood, stuckWorkersReplaced: finish.stuck, cases: expensiveCases().map((c) => c.name) },
-      faults,
-      slowestUnderAbuse: slowest,
-      memory: { start: { tensors: start.tensors, rssMb: start.rssMb }, end: { tensors: finish.tensors, rssMb: finish.rssMb }, rssTrendMbPerMinute: rssTrend, samples, drainedMs },
+      latency: [latencyRow('unloaded, before', m.unloaded), latencyRow('under abuse', m.underAbuse), latencyRow('unloaded, after', m.after)],
+      fuzz: { sent: m.abuse.fuzzSent, transportErrors: m.abuse.fuzzErrors, fiveXx: m.abuse.fuzz5xx.slice(0, 20), byRequest: fuzzRows(m.abuse) },
+      flood: { ...m.abuse.flood, stuckWorkersReplaced: m.finish.stuck, cases: expensiveCases().map((c) => c.name) },
+      faults: m.abuse.faults,
+      slowestUnderAbuse: slowestUnderAbuse(m),
+      memory: { start: { tensors: m.start.tensors, rssMb: m.start.rssMb }, end: { tensors: m.finish.tensors, rssMb: m.finish.rssMb }, rssTrendMbPerMinute: rssTrend(m.abuse.samples), samples: m.abuse.samples, drainedMs: m.drainedMs },
       exitCodeAfterSigterm: exitCode,
     });
     console.log(`wrote ${path.relative(REPO_ROOT, file)}`);
