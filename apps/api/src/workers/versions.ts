@@ -99,8 +99,8 @@ export class VersionedPipelines<P extends { dispose(): void }> {
       },
       () => {
         if (slot.loading === next) slot.loading = undefined;
-        // Looked up again at the next request rather than after recheckMs.
-        slot.checkedAt = 0;
+        // With a version still serving, the broken one is tried again at the next check (not at
+        // every request); with none, the next request tries again.
         if (slot.current === undefined && this.slots.get(key) === slot) this.slots.delete(key);
       },
     );
