@@ -11,7 +11,7 @@ import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '@seqlab/core';
 import { expectNoLeakedTensors } from '@seqlab/core/testing';
-import { evaluate, repoRoot, train, type TextClassificationRow, type TrainEvent } from '../src/index.js';
+import { evaluate, peekLabelledFile, repoRoot, train, type TextClassificationRow, type TrainEvent } from '../src/index.js';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -99,4 +99,10 @@ describe("evaluate('text-classification') on a file", () => {
     expect(items.at(-1)).toMatchObject({ stage: 'score', done: 8000, total: 8000, etaSeconds: 0 });
     expect(items[0]!.etaSeconds).toBeGreaterThan(0);
   }, 120_000);
+
+  it("peeks at a file's layout from its first rows (the CLI's header decision) and names a missing column", async () => {
+    const file = writeRows('peek.tsv', 300);
+    expect(await peekLabelledFile(file)).toEqual({ format: 'tsv', header: true, columns: ['sentence', 'label'], textColumn: 'sentence', labelColumn: 'label' });
+    await expect(peekLabelledFile(file, { textColumn: 'review' })).rejects.toThrow(/text column "review" not found; columns are sentence, label/);
+  });
 });

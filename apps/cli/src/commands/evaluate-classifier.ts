@@ -40,10 +40,11 @@ export function evaluateClassifierCommand(): Command {
     const o = parseOptions(schema, opts);
     const data = existingFile(o.data, '--data');
     const plot = plotPath(o.plot);
-    const { evaluate, readLabelledRows } = await import('@seqlab/tasks');
+    const { evaluate, peekLabelledFile } = await import('@seqlab/tasks');
     const columns = { ...(o.textCol ? { textColumn: o.textCol } : {}), ...(o.labelCol ? { labelColumn: o.labelCol } : {}) };
     const header = o.header === false ? { header: false } : {};
-    requireHeaderDecision(data, await readLabelledRows(data, { ...columns, ...header }), o.header);
+    // Only the first rows: the file itself is streamed by evaluate().
+    requireHeaderDecision(data, await peekLabelledFile(data, { ...columns, ...header }), o.header);
     const baseline = o.baselineData ? existingFile(o.baselineData, '--baseline-data') : o.baseline;
     let bar: ItemProgress | undefined;
     let e;

@@ -116,6 +116,9 @@ function printReport(report: Report, outArg: string, plotted: string | null): vo
   if (d.refitRows !== null) println(`the saved ${report.kind} model was refitted on all ${d.refitRows} rows after validation chose it (--no-refit keeps the training-rows fit)`);
   println(`model (${report.kind}) saved to ${report.dir} in ${report.seconds.toFixed(1)} s; try: npm run seqlab -- classify --model ${shellQuote(outArg)} ${shellQuote(d.sampleText)}`);
   if (plotted) println(`training curve (rnn): ${plotted}`);
+  if (typeof report.truncated.rnnRows === 'number') {
+    note(`rnn: its time budget covered ${report.truncated.rnnRows} of ${d.trainRows} training rows (a shuffled sample across lengths); the linear kinds saw every row`);
+  }
   if (typeof report.truncated.texts === 'number' && report.truncated.texts > 0) {
     note(`${report.truncated.texts} of ${d.trainRows} training texts are longer than ${d.maxLength} tokens (${report.truncated.truncation} kept by the rnn; \`seqlab classify --long-texts chunks\` reads them whole)`);
   }

@@ -4,6 +4,7 @@ import { chooseWordVectors, type SentenceEncoder } from '@seqlab/embeddings';
 import type { TrainEvent } from '../training/types.js';
 import { AUTO_RNN_BUDGET_SECONDS, type ResolvedTextClassificationOptions } from './options.js';
 import { fitEncoderKind } from './encoder-kinds.js';
+import { itemsWithEta, type StageProgress } from './progress.js';
 
 /** One fitted kind with its validation results (an ensemble combines those instead of predicting again). */
 export interface Candidate {
@@ -58,13 +59,24 @@ export async function fitCandidate(kind: string, ctx: FitContext, rnnOut: { valu
   try {
     throwIfCancelled(ctx.o.signal, 'training');
     // A refitted kind has seen the validation rows: it brings the results of its fit before.
-    const results = fitted.validationResults ?? (await fitted.model.predict(ctx.validation.texts));
+    const results = fitted.validationResults ?? (await predictWithProgress(fitted.model, ctx.validation.texts, itemsWithEta(ctx.emit, kind), ctx.o.signal));
     const metrics = classificationMetrics(ctx.classes, ctx.problem, ctx.validation.labels, results);
     return { kind, seconds, model: fitted.model, metrics, results, settings: fitted.settings };
   } catch (err) {
     fitted.model.dispose();
     throw err;
   }
+}
+
+/** Predicts in slices of 256, reporting `validate` progress and checking for cancellation between slices. */
+async function predictWithProgress(model: TextClassificationPipeline, texts: string[], progress: (p: StageProgress) => void, signal: AbortSignal | undefined): Promise<TextClassificationResult[]> {
+  const out: TextClassificationResult[] = [];
+  for (let s = 0; s < texts.length; s += 256) {
+    throwIfCancelled(signal, 'training');
+    out.push(...(await model.predict(texts.slice(s, s + 256))));
+    progress({ stage: 'validate', done: out.length, total: texts.length });
+  }
+  return out;
 }
 
 /** fasttext or tfidf-lr: seconds each; tfidf-lr chooses its L2 penalty on the validation rows. */
@@ -80,6 +92,8 @@ async function fitLinear(kind: 'fasttext' | 'tfidf-lr', ctx: FitContext): Promis
     ...(kind === 'tfidf-lr' ? { validation } : {}),
     ...(kind === 'fasttext' && o.fasttext ? { fasttext: o.fasttext } : {}),
     training: ctx.training,
+    ...(o.signal ? { signal: o.signal } : {}),
+    onProgress: itemsWithEta(ctx.emit, kind),
   });
   const l2 = linear.config.training?.l2;
   const settings: Record<string, unknown> = typeof l2 === 'number' ? { l2 } : {};
@@ -148,7 +162,10 @@ async function fitRnn(ctx: FitContext, out: { value?: RnnOutcome }): Promise<{ m
     ctx.emit({ type: 'stage', stage: 'fit', candidate: 'rnn', message: `rnn: ${n} more word${n === 1 ? '' : 's'} of ${fitted.openVocabulary.vectors} carried with their frozen vectors (openVocabulary ${o.openVocabulary})` });
   }
   if (fitted.thresholds) ctx.emit({ type: 'stage', stage: 'fit', candidate: 'rnn', message: `rnn: ${describeThresholds(fitted.thresholds, o.thresholds)}` });
-  const settings = { epochs: fitted.result.history.length, stopReason: fitted.result.stopReason, bestEpoch: fitted.result.bestEpoch + 1, restoredBest: fitted.result.restoredBest, timeBudgetSeconds: budget ?? null, wordVectors: choice.reason };
+  // A time budget that ends the first epoch early leaves the rnn a sample of the rows (the
+  // batches' order is shuffled across length buckets, so the sample spans every length).
+  const rowsSeen = Math.min(ctx.train.texts.length, fitted.result.steps * o.batchSize);
+  const settings = { epochs: fitted.result.history.length, stopReason: fitted.result.stopReason, bestEpoch: fitted.result.bestEpoch + 1, restoredBest: fitted.result.restoredBest, timeBudgetSeconds: budget ?? null, wordVectors: choice.reason, rowsSeen, trainRows: ctx.train.texts.length };
   return { model: fitted.classifier, settings };
 }
 

@@ -5,6 +5,7 @@ import { checkOptionKeys, type TrainEvent } from '../training/types.js';
 import { readRows } from './data.js';
 import type { TextClassificationData } from './options.js';
 import { labelsForClasses } from './train.js';
+import { itemsWithEta } from './progress.js';
 
 /** Options of `evaluate('text-classification', model, data, options)`. */
 export interface TextClassificationEvaluateOptions {
@@ -206,7 +207,8 @@ async function fitBaseline(
   const trainRead = await readRows(data, { textColumn: read.textColumn, labelColumn: read.labelColumn }, 'baseline');
   const labelled = { texts: trainRead.texts, labels: labelsForClasses(trainRead.labels, clf.classes) };
   const split = stratifiedSplit(labelled.labels, 0.1, 1);
-  const common = { kind: 'tfidf-lr' as const, classes: [...clf.classes], problem: clf.problem, seed: 1 };
+  const progress = options.onProgress ? itemsWithEta(options.onProgress, 'baseline') : undefined;
+  const common = { kind: 'tfidf-lr' as const, classes: [...clf.classes], problem: clf.problem, seed: 1, ...(progress ? { onProgress: progress } : {}), ...(options.signal ? { signal: options.signal } : {}) };
   const tuned = await fitLinearTextClassifier(pickRows(labelled, split.train), { ...common, validation: pickRows(labelled, split.holdout) });
   const l2 = tuned.config.training?.l2 as number | undefined;
   tuned.dispose();

@@ -114,9 +114,15 @@ export function buildReport(r: ReportInput): TrainReport<TextClassificationDetai
     candidates: r.candidates.map(candidateReport),
     stages: { ...r.clock.stages },
     seconds: r.clock.elapsed(),
-    truncated: rnnFitted ? { texts: longer, maxLength: ctx.maxLength, truncation: o.truncation } : {},
+    truncated: rnnFitted ? { texts: longer, maxLength: ctx.maxLength, truncation: o.truncation, ...rnnSample(r.candidates) } : {},
     details,
   };
+}
+
+/** `rnnRows`: the training rows the rnn saw when its time budget ended the first epoch early (a larger corpus than the budget covers). */
+function rnnSample(candidates: readonly Candidate[]): { rnnRows?: number } {
+  const s = candidates.find((c) => c.kind === 'rnn')?.settings;
+  return typeof s?.rowsSeen === 'number' && typeof s.trainRows === 'number' && s.rowsSeen < s.trainRows ? { rnnRows: s.rowsSeen } : {};
 }
 
 function sampleText(texts: readonly string[]): string {
