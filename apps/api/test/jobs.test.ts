@@ -110,6 +110,9 @@ describe('keys', () => {
     expect([noModel.status, noModel.body.error.details[0].field]).toEqual([422, 'model']);
     const text = await call(base, 'POST', '/v1/jobs', { key: KEYS.trainer, headers: { 'content-type': 'text/plain' } });
     expect(text.status).toBe(415);
+    // ?key= is for the events stream only (EventSource cannot send headers).
+    expect((await call(base, 'GET', `/v1/jobs/some-id?key=${KEYS.trainer}`)).status).toBe(401);
+    expect((await call(base, 'GET', `/v1/jobs/some-id/events?key=${KEYS.trainer}`)).status).toBe(404);
   });
 
   it('an upload over SEQLAB_MAX_UPLOAD_MB is 413 and leaves no file behind', async () => {

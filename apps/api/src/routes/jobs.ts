@@ -172,18 +172,23 @@ async function streamEvents(res: Response, engine: JobEngine, id: string, models
   };
   // Subscribe before reading the state, so no event falls between the two.
   const unsubscribe = engine.subscribe(id, (e) => (live ? write(e) : pending.push(e)));
-  const heartbeat = setInterval(() => !res.destroyed && res.write(': keep-alive\n\n'), HEARTBEAT_MS);
   function finish(): void {
     clearInterval(heartbeat);
     unsubscribe();
     if (!res.writableEnded) res.end();
   }
-  res.once('close', finish);
-  const current = await engine.get(id);
+  const current = await engine.get(id).catch((err: unknown) => {
+    unsubscribe();
+    throw err;
+  });
   if (current === undefined) {
-    finish();
+    unsubscribe();
     throw new HttpError(404, 'not_found', `no job "${id}"`);
   }
+  const heartbeat = setInterval(() => !res.destroyed && res.write(': keep-alive\n\n'), HEARTBEAT_MS);
+  res.once('close', finish);
+  // A client that left while the state was read is not waited for.
+  if (res.destroyed) return finish();
   res.locals.streaming = true;
   res.status(200).set({ 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache, no-transform', 'X-Accel-Buffering': 'no' });
   res.flushHeaders();
