@@ -93,6 +93,4 @@ export type { Forecast, PanelForecastResult, PanelSeries, SeasonReport, AutoChoi
 // they reach models through this package alone.
 export { checkForecastOptions, createSeries, forecastCost, forecasterOptionsFor, FORECASTER_NAMES, GLOBAL_FORECASTER_NAMES } from '@seqlab/forecast';
 export { checkPromptLength, generationSteps } from '@seqlab/rnn';
-export { forecastCsv, forecastPanelCsv, type ForecastCsvOptions, type ForecastCsvResult, type ForecastPanelCsvOptions, type ForecastPanelCsvResult, type ForecastRow } from './forecast-run.js';
-export type { Forecast, PanelForecastResult, PanelSeries, SeasonReport, AutoChoice, DateGapReport, SplitEvaluation, PanelEvaluation } from '@seqlab/forecast';
 export { embeddingPipelineFromEncoderFolder } from './encoder-folder.js';
