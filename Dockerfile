@@ -26,7 +26,10 @@ COPY --from=manifests /manifests/ ./
 COPY package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
-RUN npm run build
+RUN npm run build \
+ && mkdir /out \
+ && for d in packages/* apps/api apps/cli; do mkdir -p "/out/$d" && cp -r "$d/dist" "/out/$d/dist"; done \
+ && cp -r apps/api/public /out/apps/api/public
 
 # Production dependencies only, installed for the two programs the image runs.
 FROM ${NODE_IMAGE} AS deps
@@ -38,25 +41,24 @@ RUN npm ci --omit=dev --no-audit --no-fund --workspace=@seqlab/api --workspace=@
 
 FROM ${NODE_IMAGE} AS runtime
 WORKDIR /app
+# MALLOC_ARENA_MAX: one malloc arena per thread leaves fragmented memory behind each replaced
+# model worker (apps/api/README.md, Deployment notes).
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=3000 \
     SEQLAB_MODELS=/app/models \
     SEQLAB_DATA=/app/data \
-    # One malloc arena per thread leaves fragmented memory behind each replaced model worker.
     MALLOC_ARENA_MAX=2
-COPY --from=deps --chown=node:node /app/ ./
-# Compiled packages and what they read at run time (the demo page, licences, READMEs).
-COPY --from=build --chown=node:node /app/packages/ ./packages/
-COPY --from=build --chown=node:node /app/apps/api/dist ./apps/api/dist
-COPY --from=build --chown=node:node /app/apps/api/public ./apps/api/public
-COPY --from=build --chown=node:node /app/apps/cli/dist ./apps/cli/dist
+# Code and dependencies stay owned by root: the service's user can read them, not change them.
+COPY --from=deps /app/ ./
+# Only the compiled output (dist/ of every package, the demo page): the build stage's
+# node_modules hold the dev tools and stay behind.
+COPY --from=build /out/ ./
 # The shipped default models and the sample data: named volumes start as copies of these, so a
 # fresh deployment serves at once and publishes new versions into the volume.
 COPY --chown=node:node models/ ./models/
 COPY --chown=node:node data/ ./data/
-RUN find packages -mindepth 2 -maxdepth 2 \( -name src -o -name test \) -prune -exec rm -rf {} + \
- && mkdir -p /app/models /app/data/uploads && chown -R node:node /app/models /app/data
+RUN mkdir -p /app/models /app/data/uploads && chown -R node:node /app/models /app/data
 USER node
 VOLUME ["/app/models", "/app/data"]
 EXPOSE 3000
