@@ -1,17 +1,18 @@
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, createApp, createConfig, createModelServices, type Config, type Services } from '../src/index.js';
+import { REPO_ROOT, createApp, createConfig, type Config, type Services } from '../src/index.js';
+import { startService, stopService, type TestService } from './service-helpers.js';
 import { trainTinyModels } from './tiny-models.js';
 
 // One set of real model workers (1 thread) shared by several app instances with different limits.
 let dir: string;
 let config: Config;
 let services: Services;
-let app: ReturnType<typeof createApp>['app'];
+let app: TestService['app'];
 
 function airline(): { dates: string[]; values: number[] } {
   const rows = readFileSync(path.join(REPO_ROOT, 'data/classic_ts/airline-passengers.csv'), 'utf8').trim().split('\n').slice(1);
@@ -25,7 +26,7 @@ function longSeries(n: number): number[] {
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'seqlab-api-'));
   const models = await trainTinyModels(dir);
-  config = createConfig({
+  ({ config, services, app } = await startService({
     modelsDir: dir,
     sentimentModel: models.sentiment,
     generatorModel: models.generator,
@@ -36,16 +37,10 @@ beforeAll(async () => {
     batchMaxSize: 16,
     maxTexts: 8,
     bodyLimit: '2mb',
-  });
-  services = createModelServices(config);
-  await services.whenReady();
-  app = createApp(config, services).app;
+  }));
 }, 120_000);
 
-afterAll(async () => {
-  await services?.close(2000);
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => stopService(services, dir));
 
 describe('health, readiness, metrics, docs', () => {
   it('GET /healthz answers ok', async () => {

@@ -4,7 +4,7 @@
  * with the service's text limits and error table.
  */
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
@@ -12,11 +12,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeText, fitLinearTextClassifier, fitRecurrentTextClassifier } from '@seqlab/rnn';
 import { pipeline } from '@seqlab/tasks';
 import { REPO_ROOT, createApp, createConfig, createModelServices, type Config, type Services } from '../src/index.js';
+import { startService, stopService, type TestService } from './service-helpers.js';
 
 let dir: string;
 let config: Config;
 let services: Services;
-let app: ReturnType<typeof createApp>['app'];
+let app: TestService['app'];
 const QUESTIONS = ['How far is it from Denver to Aspen ?', 'Who wrote Hamlet ?', 'What does NASA stand for ?'];
 
 beforeAll(async () => {
@@ -51,16 +52,10 @@ beforeAll(async () => {
   );
   await multi.classifier.save(path.join(dir, 'questions-multi'));
   multi.classifier.dispose();
-  config = createConfig({ modelsDir: dir, sentimentModel: 'off', generatorModel: 'off', embeddings: false, workers: 1, rateLimitMax: 0, logLevel: 'silent', maxTexts: 4, maxTextLength: 200 });
-  services = createModelServices(config);
-  await services.whenReady();
-  app = createApp(config, services).app;
+  ({ config, services, app } = await startService({ modelsDir: dir, sentimentModel: 'off', generatorModel: 'off', embeddings: false, workers: 1, rateLimitMax: 0, logLevel: 'silent', maxTexts: 4, maxTextLength: 200 }));
 }, 120_000);
 
-afterAll(async () => {
-  await services?.close(2000);
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => stopService(services, dir));
 
 describe('POST /v1/classify', () => {
   it('answers with the classes of a saved classifier, the same as the pipeline', async () => {

@@ -3,22 +3,18 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, createConfig, createModelServices, type Services } from '../src/index.js';
+import { type Services } from '../src/index.js';
+import { NO_MODELS, startService, stopService, type TestService } from './service-helpers.js';
 
 // No models: the docs page and its assets need none.
 let services: Services;
-let app: ReturnType<typeof createApp>['app'];
+let app: TestService['app'];
 
 beforeAll(async () => {
-  const config = createConfig({ sentimentModel: 'off', generatorModel: 'off', embeddings: false, workers: 1, spareWorkers: 0, logLevel: 'silent' });
-  services = createModelServices(config);
-  await services.whenReady();
-  app = createApp(config, services).app;
+  ({ services, app } = await startService({ ...NO_MODELS, logLevel: 'silent' }));
 }, 60_000);
 
-afterAll(async () => {
-  await services?.close(2000);
-});
+afterAll(() => stopService(services));
 
 describe('/docs', () => {
   it('is a page that loads Swagger UI from this origin and points it at /openapi.json', async () => {

@@ -8,7 +8,8 @@ import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SeqlabErrorCode } from '@seqlab/core';
-import { HTTP_BY_CODE, REPO_ROOT, WorkerError, createApp, createConfig, createModelServices, toHttpError, type Services } from '../src/index.js';
+import { HTTP_BY_CODE, REPO_ROOT, WorkerError, toHttpError, type Services } from '../src/index.js';
+import { startService, stopService, type TestService } from './service-helpers.js';
 import { trainTinyModels } from './tiny-models.js';
 
 /** The documented status of each code (README "Errors"). */
@@ -39,7 +40,7 @@ describe('the code -> HTTP status table', () => {
 
 let dir: string;
 let services: Services;
-let app: ReturnType<typeof createApp>['app'];
+let app: TestService['app'];
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'seqlab-api-errors-'));
@@ -61,7 +62,7 @@ beforeAll(async () => {
   const { createSeries, saveForecaster } = await import('@seqlab/forecast');
   const fitted = await saveForecaster(path.join(root, 'my-forecaster'), 'holt-winters', createSeries({ value: SEASONAL }), { horizon: 6, options: { season: 12 } });
   fitted.dispose();
-  const config = createConfig({
+  ({ services, app } = await startService({
     modelsDir: root,
     sentimentModel: 'sentiment',
     generatorModel: 'generator',
@@ -70,16 +71,10 @@ beforeAll(async () => {
     rateLimitMax: 0,
     logLevel: 'silent',
     batchWindowMs: 0,
-  });
-  services = createModelServices(config);
-  await services.whenReady();
-  app = createApp(config, services).app;
+  }));
 }, 120_000);
 
-afterAll(async () => {
-  await services?.close(2000);
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => stopService(services, dir));
 
 const SEASONAL = Array.from({ length: 60 }, (_, i) => 100 + 10 * Math.sin((2 * Math.PI * i) / 12) + i);
 

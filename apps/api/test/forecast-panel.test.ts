@@ -4,19 +4,19 @@
  * `seqlab forecast --load DIR --wide` runs), the service's size limits and error table.
  */
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '@seqlab/core';
 import { createGlobalForecaster, createSeries, ForecastPipeline, saveForecaster } from '@seqlab/forecast';
-import { REPO_ROOT, createApp, createConfig, createModelServices, type Config, type Services } from '../src/index.js';
+import { REPO_ROOT, type Services } from '../src/index.js';
+import { startService, stopService, type TestService } from './service-helpers.js';
 
 let dir: string;
-let config: Config;
 let services: Services;
-let app: ReturnType<typeof createApp>['app'];
+let app: TestService['app'];
 
 // Eight real M4 Hourly series, their last 300 rows; the saved model was fitted on the first six.
 const m4 = readFileSync(path.join(REPO_ROOT, 'data/m4/Hourly-train.csv'), 'utf8').trim().split('\n').slice(1, 9).map((line) => {
@@ -35,7 +35,7 @@ beforeAll(async () => {
   await model.save(path.join(dir, 'm4-hourly'));
   model.dispose();
   (await saveForecaster(path.join(dir, 'local-naive'), 'naive', createSeries(m4[0]!.values), { horizon: 3 })).dispose();
-  config = createConfig({
+  ({ services, app } = await startService({
     modelsDir: dir,
     sentimentModel: 'off',
     generatorModel: 'off',
@@ -46,16 +46,10 @@ beforeAll(async () => {
     bodyLimit: '2mb',
     maxForecastSeries: 10,
     maxForecastPanelValues: 3000,
-  });
-  services = createModelServices(config);
-  await services.whenReady();
-  app = createApp(config, services).app;
+  }));
 }, 120_000);
 
-afterAll(async () => {
-  await services?.close(2000);
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => stopService(services, dir));
 
 describe('POST /v1/forecast with a panel', () => {
   it('forecasts every series sent with intervals, new ones with fresh smoothing, the same numbers as the forecast task', async () => {

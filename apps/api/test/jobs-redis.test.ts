@@ -8,12 +8,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, createApp, createConfig, createModelServices, type App, type Services } from '../src/index.js';
+import { NO_MODELS, closeServer, listen } from './service-helpers.js';
 import { KEYS, airlineValues, call, readSse, writeKeysFile } from './job-helpers.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -49,12 +49,8 @@ beforeAll(async () => {
   mkdirSync(modelsDir);
   const config = createConfig({
     modelsDir,
+    ...NO_MODELS,
     uploadsDir: path.join(tmp, 'uploads'),
-    sentimentModel: 'off',
-    generatorModel: 'off',
-    embeddings: false,
-    workers: 1,
-    spareWorkers: 0,
     modelPollMs: 100,
     apiKeys: writeKeysFile(tmp),
     redisUrl: REDIS_URL,
@@ -65,15 +61,11 @@ beforeAll(async () => {
   services = createModelServices(config);
   built = createApp(config, services);
   await Promise.all([services.whenReady(), startWorker(modelsDir)]);
-  await new Promise<void>((resolve) => {
-    server = built.app.listen(0, '127.0.0.1', () => resolve());
-  });
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ server, base } = await listen(built.app));
 }, 120_000);
 
 afterAll(async () => {
-  server?.closeAllConnections();
-  server?.close();
+  closeServer(server);
   if (worker && worker.exitCode === null) {
     const exited = new Promise((r) => worker!.once('exit', r));
     worker.kill('SIGTERM');

@@ -9,13 +9,13 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, createApp, createConfig, createModelServices, loadKeyRing, type App, type Config, type Services } from '../src/index.js';
+import { NO_MODELS, closeServer, listen } from './service-helpers.js';
 import { KEYS, airlineValues, call, eventually, readSse, trecTsv, writeKeysFile, type SseEvent } from './job-helpers.js';
 
 let tmp: string;
@@ -29,22 +29,12 @@ const logLines: string[] = [];
 /** A char-level LM small enough that an epoch takes about a second. */
 const TINY_LM = { seed: 1, cell: 'gru', units: 16, embeddingDim: 8, seqLength: 24, batchSize: 16, windowsPerEpoch: 64, patience: 0, maxChars: 20_000 };
 
-function listen(app: App['app']): Promise<{ server: Server; base: string }> {
-  return new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve({ server: s, base: `http://127.0.0.1:${(s.address() as AddressInfo).port}` }));
-  });
-}
-
 beforeAll(async () => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'seqlab-api-jobs-'));
   mkdirSync(path.join(tmp, 'models'));
   const common = {
+    ...NO_MODELS,
     modelsDir: path.join(tmp, 'models'),
-    sentimentModel: 'off',
-    generatorModel: 'off',
-    embeddings: false,
-    workers: 1,
-    spareWorkers: 0,
     modelPollMs: 100,
   };
   services = createModelServices(createConfig(common));
@@ -56,8 +46,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  server?.closeAllConnections();
-  server?.close();
+  closeServer(server);
   await built?.close();
   await services?.close(2000);
   if (tmp) rmSync(tmp, { recursive: true, force: true });

@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -15,6 +15,7 @@ import { initBackend } from '@seqlab/core';
 import { createGlobalForecaster, createSeries } from '@seqlab/forecast';
 import { DEFAULT_MODELS, MODEL_REGISTRY } from '@seqlab/tasks';
 import { REPO_ROOT, createApp, createConfig, createModelServices, type Services } from '../src/index.js';
+import { startService, stopService, type TestService } from './service-helpers.js';
 
 const run = promisify(execFile);
 
@@ -29,21 +30,15 @@ async function seqlab(args: string[]): Promise<Record<string, unknown>> {
 }
 
 let services: Services;
-let app: ReturnType<typeof createApp>['app'];
+let app: TestService['app'];
 let tmp: string;
 
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'seqlab-parity-'));
-  const config = createConfig({ modelsDir: path.join(REPO_ROOT, 'models'), workers: 1, embeddings: false, rateLimitMax: 0, logLevel: 'silent', batchWindowMs: 0 });
-  services = createModelServices(config);
-  await services.whenReady();
-  app = createApp(config, services).app;
+  ({ services, app } = await startService({ modelsDir: path.join(REPO_ROOT, 'models'), workers: 1, embeddings: false, rateLimitMax: 0, logLevel: 'silent', batchWindowMs: 0 }));
 }, 120_000);
 
-afterAll(async () => {
-  await services?.close(2000);
-  if (tmp) await rm(tmp, { recursive: true, force: true });
-});
+afterAll(() => stopService(services, tmp));
 
 describe('CLI and API agree', () => {
   it('sentiment: the same labels and probabilities from the shipped model', async () => {
