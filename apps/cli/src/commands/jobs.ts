@@ -1,64 +1,10 @@
 import { openAsBlob, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
-import { SeqlabError, type SeqlabErrorCode } from '@seqlab/core';
+import { SeqlabError } from '@seqlab/core';
 import { defineAction, emit, note, println } from '../cli.js';
 import { EXIT, NotFoundError, UsageError } from '../errors.js';
-
-/** Where `seqlab jobs` finds the service and its key. */
-interface Service {
-  url: string;
-  key?: string;
-}
-
-/** The default service address, `$SEQLAB_URL` or the local `npm start`. */
-const DEFAULT_URL = 'http://127.0.0.1:3000';
-
-/** A job as the service shows it (GET /v1/jobs/:id). */
-interface JobView {
-  id: string;
-  type: string;
-  task: string;
-  state: string;
-  progress: Record<string, unknown> | null;
-  result: { name: string; version: number } | null;
-  error: { code: string; message: string } | null;
-  [field: string]: unknown;
-}
-
-function serviceOf(opts: Record<string, unknown>): Service {
-  const url = String(opts.url ?? process.env.SEQLAB_URL ?? DEFAULT_URL).replace(/\/+$/, '');
-  if (!/^https?:\/\/[^/]+/.test(url)) throw new UsageError(`--url: expected http(s)://host:port, got "${url}"`);
-  const key = typeof opts.key === 'string' ? opts.key : process.env.SEQLAB_API_KEY;
-  return { url, ...(key ? { key } : {}) };
-}
-
-/** The service's error answer as a SeqlabError (404 -> not found, other 4xx -> bad input, else internal). */
-function answerError(status: number, body: unknown, what: string): SeqlabError {
-  const e = (body as { error?: { code?: string; message?: string } } | undefined)?.error;
-  const code: SeqlabErrorCode = status === 404 ? 'not_found' : status >= 400 && status < 500 ? 'bad_input' : 'internal';
-  return new SeqlabError(code, `${what}: ${status} ${e?.code ?? ''}${e?.message ? `: ${e.message}` : ''}`.trim());
-}
-
-async function request(service: Service, method: string, url: string, body?: { json?: unknown; form?: FormData }): Promise<unknown> {
-  const headers: Record<string, string> = service.key ? { authorization: `Bearer ${service.key}` } : {};
-  if (body?.json !== undefined) headers['content-type'] = 'application/json';
-  let res: Response;
-  try {
-    res = await fetch(service.url + url, { method, headers, ...(body?.json !== undefined ? { body: JSON.stringify(body.json) } : body?.form ? { body: body.form } : {}) });
-  } catch (err) {
-    throw new SeqlabError('internal', `cannot reach the service at ${service.url} (${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}); set --url or SEQLAB_URL`);
-  }
-  const text = await res.text();
-  let parsed: unknown;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    parsed = undefined;
-  }
-  if (!res.ok) throw answerError(res.status, parsed, `${method} ${url}`);
-  return parsed;
-}
+import { DEFAULT_URL, jobEvents, request, serviceOf, type JobView, type Service } from '../jobs-client.js';
 
 function parseOptionsJson(text: unknown): Record<string, unknown> | undefined {
   if (text === undefined) return undefined;
@@ -118,32 +64,15 @@ function exitFor(job: JobView): number {
 
 /** Reads the job's SSE stream, printing each event, until its final state; returns that state. */
 async function watch(service: Service, id: string, json: boolean): Promise<JobView> {
-  const url = `${service.url}/v1/jobs/${encodeURIComponent(id)}/events`;
-  const res = await fetch(url, { headers: { accept: 'text/event-stream', ...(service.key ? { authorization: `Bearer ${service.key}` } : {}) } }).catch((err: Error) => {
-    throw new SeqlabError('internal', `cannot reach the service at ${service.url} (${err.message})`);
-  });
-  if (!res.ok || !res.body) throw answerError(res.status, await res.json().catch(() => undefined), `watch ${id}`);
-  const decoder = new TextDecoder();
-  let buffer = '';
   let last: JobView | undefined;
   let lastBatchAt = 0;
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    buffer += decoder.decode(chunk, { stream: true });
-    let end: number;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const event = /^event: (.*)$/m.exec(block)?.[1];
-      const data = /^data: (.*)$/m.exec(block)?.[1];
-      if (event === undefined || data === undefined) continue;
-      const value = JSON.parse(data) as Record<string, unknown>;
-      if (event === 'state') last = value as JobView;
-      if (json) println(JSON.stringify({ event, data: value }));
-      else if (event === 'state') println(stateLine(value as JobView));
-      else if (event !== 'batch' || Date.now() - lastBatchAt >= 1000) {
-        if (event === 'batch') lastBatchAt = Date.now();
-        println(progressLine(event, value));
-      }
+  for await (const { event, data } of jobEvents(service, id)) {
+    if (event === 'state') last = data as JobView;
+    if (json) println(JSON.stringify({ event, data }));
+    else if (event === 'state') println(stateLine(data as JobView));
+    else if (event !== 'batch' || Date.now() - lastBatchAt >= 1000) {
+      if (event === 'batch') lastBatchAt = Date.now();
+      println(progressLine(event, data));
     }
   }
   if (last === undefined || !['completed', 'failed', 'cancelled'].includes(last.state)) throw new SeqlabError('internal', `watch ${id}: the event stream ended before the job finished`);
