@@ -7,17 +7,7 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { modelsDir as defaultModelsDir, type TrainEvent } from '@seqlab/tasks';
 import { jobError } from './embedded.js';
-import {
-  FINAL_ERROR_CODES,
-  cancelKey,
-  encodeJobError,
-  redisClient,
-  resolveLocation,
-  type QueueLocation,
-  type QueuedJobData,
-  type QueuedJobResult,
-  type ResolvedLocation,
-} from './redis.js';
+import { FINAL_ERROR_CODES, cancelKey, encodeJobError, redisClient, resolveLocation, type QueueLocation, type QueuedJobData, type QueuedJobResult, type ResolvedLocation } from './redis.js';
 import { runJob } from './run-job.js';
 
 /** Options of {@link runWorker}. */
