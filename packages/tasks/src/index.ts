@@ -73,6 +73,7 @@ export { TEXT_CLASSIFIER_KINDS, TEXT_CLASSIFICATION_TRAIN_KEYS, AUTO_RNN_BUDGET_
 export { readLabelledRows, peekLabelledFile, type LabelledFileLayout } from './text-classification/read.js';
 export { ensembleOf, type EnsembleOfMember, type EnsembleOfOptions, type EnsembleOfResult } from './text-classification/ensemble-of.js';
 export { holdOutRows, type HeldOutRows } from './text-classification/holdout.js';
+export { planTextClassification, fitTextClassificationCandidate, combineTextClassification, textClassificationCandidateKinds, type PlanTextClassificationOptions, type TextClassificationStepOptions, type TextClassificationPlan, type FittedCandidate } from './text-classification/distributed.js';
 export {
   type ForecastData,
   type ForecastReadOptions,

@@ -16,7 +16,7 @@ import { loadEncoder, type SentenceEncoder } from '@seqlab/embeddings';
 import { StageClock, type TrainEvent, type TrainReport } from '../training/types.js';
 import { fitCandidate, type Candidate, type FitContext, type RnnOutcome } from './candidates.js';
 import { chooseCandidate, type Choice } from './choose.js';
-import { readRows, splitRows, type SplitRows } from './data.js';
+import { readRows, splitRows, type ReadRows, type SplitRows } from './data.js';
 import { candidateKinds, ENCODER_KINDS, resolveTrainOptions, type ResolvedTextClassificationOptions, type TextClassificationData, type TextClassificationTrainOptions } from './options.js';
 import { buildReport, type TextClassificationDetails } from './report.js';
 
@@ -79,29 +79,58 @@ export async function trainTextClassification(data: TextClassificationData, opti
   const rnn: { value?: RnnOutcome } = {};
   let encoder: SentenceEncoder | undefined;
   try {
-    if (o.encoder === 'use' || ENCODER_KINDS.includes(o.model)) {
-      encoder = await loadEncoder({ cacheSize: Math.min(100_000, split.train.texts.length + split.validation.texts.length) });
-      ctx.encoder = encoder;
-    }
+    encoder = await encoderFor(o, split);
+    if (encoder) ctx.encoder = encoder;
     for (const kind of candidateKinds(o)) candidates.push(await clock.time(`fit ${kind}`, () => fitCandidate(kind, ctx, rnn)));
-    const choice = await clock.time('choose', async () => chooseCandidate(candidates, ctx));
-    emit({ type: 'stage', stage: 'choose', candidate: choice.chosen.kind, message: `keeping ${choice.chosen.kind}: ${choice.reason}` });
-    const validationMetrics = await clock.time('save', () => saveAndScore(choice, out, ctx, encoder));
-    const refitRows = await clock.time('refit', () => refitChosen(choice.chosen, split, ctx, out));
-    const report = buildReport({ o, out, backend: backend.name, split, ctx, candidates, choice, rnn: rnn.value, validationMetrics, refitRows, clock });
-    await writeJsonAtomic(path.join(out, 'training.json'), report);
-    if (!o.keepCheckpoints) await removeRunEntries(checkpointDir);
-    if (choice.chosen.settings.refit !== true) return { dir: out, report };
-    const validationScores = choice.chosen.results.map((r) => classScores(r, ctx.classes));
-    return { dir: out, report: { ...report, details: { ...report.details, validationScores } } };
+    return await chooseAndSave({ o, out, checkpointDir, backend: backend.name, split, ctx, candidates, rnn: rnn.value, encoder, clock });
   } finally {
     for (const c of candidates) if (c.kind !== 'ensemble') c.model.dispose();
     encoder?.dispose();
   }
 }
 
+/** The sentence encoder, when a kind of this run reads its vectors (its cache sized to the rows). */
+export async function encoderFor(o: ResolvedTextClassificationOptions, split: SplitRows): Promise<SentenceEncoder | undefined> {
+  if (o.encoder !== 'use' && !ENCODER_KINDS.includes(o.model)) return undefined;
+  return loadEncoder({ cacheSize: Math.min(100_000, split.train.texts.length + split.validation.texts.length) });
+}
+
+/** The fitted candidates of a run and what the choice, the save and the report read. */
+export interface FittedRun {
+  o: ResolvedTextClassificationOptions;
+  out: string;
+  checkpointDir: string;
+  backend: string;
+  split: SplitRows & { read: ReadRows };
+  ctx: FitContext;
+  /** The ensemble, when tried, is pushed here; the caller disposes the others' models. */
+  candidates: Candidate[];
+  rnn: RnnOutcome | undefined;
+  encoder: SentenceEncoder | undefined;
+  clock: StageClock;
+}
+
+/**
+ * Chooses among fitted candidates, saves and scores the choice, refits a linear kind, writes
+ * training.json and removes the run's checkpoints: shared by `train()` and the distributed
+ * combine step, so both apply one rule.
+ */
+export async function chooseAndSave(run: FittedRun): Promise<{ dir: string; report: TrainReport<TextClassificationDetails> }> {
+  const { o, out, split, ctx, candidates, clock } = run;
+  const choice = await clock.time('choose', async () => chooseCandidate(candidates, ctx));
+  ctx.emit({ type: 'stage', stage: 'choose', candidate: choice.chosen.kind, message: `keeping ${choice.chosen.kind}: ${choice.reason}` });
+  const validationMetrics = await clock.time('save', () => saveAndScore(choice, out, ctx, run.encoder));
+  const refitRows = await clock.time('refit', () => refitChosen(choice.chosen, split, ctx, out));
+  const report = buildReport({ o, out, backend: run.backend, split, ctx, candidates, choice, rnn: run.rnn, validationMetrics, refitRows, clock });
+  await writeJsonAtomic(path.join(out, 'training.json'), report);
+  if (!o.keepCheckpoints) await removeRunEntries(run.checkpointDir);
+  if (choice.chosen.settings.refit !== true) return { dir: out, report };
+  const validationScores = choice.chosen.results.map((r) => classScores(r, ctx.classes));
+  return { dir: out, report: { ...report, details: { ...report.details, validationScores } } };
+}
+
 /** Length statistics, the rnn's length and the word counts: what every kind's fit reads. */
-function prepare(o: ResolvedTextClassificationOptions, split: SplitRows & { read: { source: string } }, checkpointDir: string, emit: (e: TrainEvent) => void): FitContext {
+export function prepare(o: ResolvedTextClassificationOptions, split: SplitRows & { read: { source: string } }, checkpointDir: string, emit: (e: TrainEvent) => void): FitContext {
   const { lengths, wordCounts } = countTrainingTokens(split.train.texts);
   const stats = lengthStats(lengths);
   const maxLength = o.maxLength ?? defaultMaxLength(stats);
