@@ -3,34 +3,19 @@
  * kinds' featurizing and fitting, scoring the validation rows), and a time budget that ends the
  * rnn's first epoch early is reported as the rows it saw (`truncated.rnnRows`). TREC questions.
  */
-import { readFileSync, promises as fs } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '@seqlab/core';
-import { repoRoot, train, type TrainEvent } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { train, type TrainEvent } from '../src/index.js';
+import { coarse, trecRows, useScratchDir } from './trec-fixtures.js';
 
-const rows = readFileSync(path.join(repoRoot()!, 'data/trec/train_5500.label'), 'latin1')
-  .split('\n')
-  .filter((l) => l.trim())
-  .map((l) => ({ label: l.slice(0, l.indexOf(':')), text: l.slice(l.indexOf(' ') + 1).trim() }));
-let tmp: string;
-
-beforeAll(async () => {
-  await initBackend({ backend: 'wasm' });
-  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'seqlab-train-progress-'));
-});
-
-afterAll(async () => {
-  await fs.rm(tmp, { recursive: true, force: true });
-});
+const rows = trecRows('train_5500.label').map(coarse);
+const tmp = useScratchDir('seqlab-train-progress-');
 
 type Items = Extract<TrainEvent, { type: 'items' }>;
 
 describe("train('text-classification') progress", () => {
   it('sends items events with an ETA while tfidf-lr featurizes and fits and while it scores the validation rows', async () => {
     const events: TrainEvent[] = [];
-    const { report } = await train('text-classification', rows, { out: path.join(tmp, 'lr'), model: 'tfidf-lr', onProgress: (e) => events.push(e) });
+    const { report } = await train('text-classification', rows, { out: tmp('lr'), model: 'tfidf-lr', onProgress: (e) => events.push(e) });
     const items = events.filter((e): e is Items => e.type === 'items' && e.candidate === 'tfidf-lr');
     for (const stage of ['featurize', 'fit', 'validate']) {
       const of = items.filter((e) => e.stage === stage);
@@ -44,7 +29,7 @@ describe("train('text-classification') progress", () => {
 
   it('reports the rows the rnn saw when its time budget ended the first epoch early', async () => {
     const { report } = await train('text-classification', rows, {
-      out: path.join(tmp, 'rnn'),
+      out: tmp('rnn'),
       model: 'rnn',
       wordVectors: 'none',
       units: 8,

@@ -5,40 +5,24 @@
  * sentence-encoder kinds learning fine labels and refitting on every row (fineLabels,
  * refitEncoderKinds).
  */
-import { readFileSync, promises as fs } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BadInputError, classScores, initBackend } from '@seqlab/core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BadInputError, classScores } from '@seqlab/core';
 import { expectNoLeakedTensors } from '@seqlab/core/testing';
-import { ensembleOf, evaluate, holdOutRows, pipeline, repoRoot, train, type TextClassificationRow } from '../src/index.js';
+import { ensembleOf, evaluate, holdOutRows, pipeline, train, type TextClassificationRow } from '../src/index.js';
+import { trecRows, useScratchDir } from './trec-fixtures.js';
 
 const CLASSES = ['HUM', 'LOC', 'NUM'];
 
 /** TREC rows of the three classes, each with its fine label (`HUM:ind`, `LOC:city` ...). */
 function trec(file: string, every: number): TextClassificationRow[] {
-  return readFileSync(path.join(repoRoot()!, 'data/trec', file), 'latin1')
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => {
-      const fine = l.slice(0, l.indexOf(' '));
-      return { label: fine.split(':')[0]!, fineLabel: fine, text: l.slice(l.indexOf(' ') + 1).trim() };
-    })
-    .filter((r, i) => CLASSES.includes(r.label) && i % every === 0);
+  return trecRows(file).filter((r, i) => CLASSES.includes(r.label) && i % every === 0);
 }
 
 const rows = trec('train_5500.label', 3);
 const test = trec('TREC_10.label', 1).map(({ text, label }) => ({ text, label }));
-let tmp: string;
-
-beforeAll(async () => {
-  await initBackend({ backend: 'wasm' });
-  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'seqlab-recipe-options-'));
-});
-
-afterAll(async () => {
-  await fs.rm(tmp, { recursive: true, force: true });
-});
+const tmp = useScratchDir('seqlab-recipe-options-');
 
 describe('holdOutRows', () => {
   it("gives the split train() makes itself: the same rows, so the same model and validation figures", async () => {
@@ -52,8 +36,8 @@ describe('holdOutRows', () => {
     }
     expect(held.validation.every((r) => typeof r.fineLabel === 'string' && r.fineLabel.startsWith(`${r.label}:`))).toBe(true);
     const common = { seed: 2, model: 'tfidf-lr', refit: false } as const;
-    const own = await train('text-classification', rows, { ...common, out: path.join(tmp, 'own-split'), valSplit: 0.1 });
-    const given = await train('text-classification', held.train, { ...common, out: path.join(tmp, 'given-split'), validation: held.validation });
+    const own = await train('text-classification', rows, { ...common, out: tmp('own-split'), valSplit: 0.1 });
+    const given = await train('text-classification', held.train, { ...common, out: tmp('given-split'), validation: held.validation });
     expect(given.report.details.trainRows).toBe(own.report.details.trainRows);
     expect(given.report.details.validationRows).toBe(own.report.details.validationRows);
     expect(given.report.candidates[0]!.metrics).toEqual(own.report.candidates[0]!.metrics);
@@ -74,14 +58,14 @@ describe('ensembleOf', () => {
   beforeAll(async () => {
     held = await holdOutRows(rows, { seed: 1 });
     for (const model of ['tfidf-lr', 'fasttext'] as const) {
-      const r = await train('text-classification', held.train, { out: path.join(tmp, model), seed: 1, model, validation: held.validation });
+      const r = await train('text-classification', held.train, { out: tmp(model), seed: 1, model, validation: held.validation });
       dirs.push(r.dir);
       accuracies.push(r.report.candidates[0]!.metrics.accuracy!);
     }
   }, 60_000);
 
   it('weighs trained models on the validation rows and saves an ensemble pipeline() serves and evaluate() scores', async () => {
-    const out = path.join(tmp, 'ensemble');
+    const out = tmp('ensemble');
     const result = await expectNoLeakedTensors(() => ensembleOf(dirs.map((model) => ({ model })), held.validation, { out, training: { recipe: 'test' } }));
     expect(result.dir).toBe(out);
     expect(result.classes).toEqual(CLASSES);
@@ -111,27 +95,27 @@ describe('ensembleOf', () => {
     const clf = await pipeline('text-classification', dirs[1]!);
     const scores = (await clf.predict(held.validation.map((r) => r.text))).map((r) => classScores(r, clf.classes));
     clf.dispose();
-    const predicted = await ensembleOf(dirs.map((model) => ({ model })), held.validation, { out: path.join(tmp, 'ens-predicted') });
-    const given = await ensembleOf([{ model: dirs[0]! }, { model: dirs[1]!, validationScores: scores }], held.validation, { out: path.join(tmp, 'ens-given') });
+    const predicted = await ensembleOf(dirs.map((model) => ({ model })), held.validation, { out: tmp('ens-predicted') });
+    const given = await ensembleOf([{ model: dirs[0]! }, { model: dirs[1]!, validationScores: scores }], held.validation, { out: tmp('ens-given') });
     expect(given.weights).toEqual(predicted.weights);
     // Scores that say nothing (uniform) leave the other member all the weight it needs alone.
     const uniform = scores.map(() => CLASSES.map(() => 1 / CLASSES.length));
-    const flat = await ensembleOf([{ model: dirs[0]! }, { model: dirs[1]!, validationScores: uniform }], held.validation, { out: path.join(tmp, 'ens-flat') });
+    const flat = await ensembleOf([{ model: dirs[0]! }, { model: dirs[1]!, validationScores: uniform }], held.validation, { out: tmp('ens-flat') });
     expect(flat.validationAccuracy).toBeCloseTo(accuracies[0]!, 9);
   }, 60_000);
 
   it('refuses fewer than two members, a missing out, unknown options and scores of the wrong shape', async () => {
-    await expect(ensembleOf([{ model: dirs[0]! }], held.validation, { out: path.join(tmp, 'x') })).rejects.toThrow(/at least two models/);
+    await expect(ensembleOf([{ model: dirs[0]! }], held.validation, { out: tmp('x') })).rejects.toThrow(/at least two models/);
     await expect(ensembleOf(dirs.map((model) => ({ model })), held.validation, {} as never)).rejects.toThrow(/options\.out/);
-    await expect(ensembleOf(dirs.map((model) => ({ model })), held.validation, { out: path.join(tmp, 'x'), weights: [1] } as never)).rejects.toThrow(BadInputError);
+    await expect(ensembleOf(dirs.map((model) => ({ model })), held.validation, { out: tmp('x'), weights: [1] } as never)).rejects.toThrow(BadInputError);
     const short = [[1, 0, 0]];
-    await expect(ensembleOf([{ model: dirs[0]! }, { model: dirs[1]!, validationScores: short }], held.validation, { out: path.join(tmp, 'x') })).rejects.toThrow(/members\[1\]\.validationScores: expected \d+ rows/);
+    await expect(ensembleOf([{ model: dirs[0]! }, { model: dirs[1]!, validationScores: short }], held.validation, { out: tmp('x') })).rejects.toThrow(/members\[1\]\.validationScores: expected \d+ rows/);
   }, 60_000);
 });
 
 describe('fasttext settings', () => {
   it('fits fasttext with the given dimension and epochs, in the fit and in its refit on every row', async () => {
-    const { dir, report } = await train('text-classification', rows, { out: path.join(tmp, 'ft-small'), seed: 1, model: 'fasttext', fasttext: { dim: 4, epochs: 3 } });
+    const { dir, report } = await train('text-classification', rows, { out: tmp('ft-small'), seed: 1, model: 'fasttext', fasttext: { dim: 4, epochs: 3 } });
     expect(report.details.refitRows).toBe(rows.length);
     const config = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8'));
     expect(config.dim).toBe(4);
@@ -140,8 +124,8 @@ describe('fasttext settings', () => {
   }, 60_000);
 
   it('refuses settings it does not know or cannot use, naming the option', async () => {
-    await expect(train('text-classification', rows, { out: path.join(tmp, 'bad'), model: 'fasttext', fasttext: { dim: 0 } })).rejects.toThrow(/^fasttext: expected an object of dim, epochs/);
-    await expect(train('text-classification', rows, { out: path.join(tmp, 'bad'), model: 'fasttext', fasttext: { size: 8 } as never })).rejects.toThrow(/fasttext: expected/);
+    await expect(train('text-classification', rows, { out: tmp('bad'), model: 'fasttext', fasttext: { dim: 0 } })).rejects.toThrow(/^fasttext: expected an object of dim, epochs/);
+    await expect(train('text-classification', rows, { out: tmp('bad'), model: 'fasttext', fasttext: { size: 8 } as never })).rejects.toThrow(/fasttext: expected/);
   });
 });
 
@@ -150,7 +134,7 @@ describe('use with fineLabels and refitEncoderKinds', () => {
     const small = trec('train_5500.label', 9);
     const held = await holdOutRows(small, { seed: 1 });
     const { dir, report } = await train('text-classification', held.train, {
-      out: path.join(tmp, 'use-fine'),
+      out: tmp('use-fine'),
       seed: 1,
       model: 'use',
       validation: held.validation,
@@ -178,14 +162,14 @@ describe('use with fineLabels and refitEncoderKinds', () => {
 
   it('trains each head for at most headEpochs epochs, with the given batch size and patience', async () => {
     const held = await holdOutRows(trec('train_5500.label', 9), { seed: 1 });
-    const { report } = await train('text-classification', held.train, { out: path.join(tmp, 'use-short'), seed: 1, model: 'use', validation: held.validation, headHidden: [0], headEpochs: 2, headPatience: 1, headBatchSize: 64 });
+    const { report } = await train('text-classification', held.train, { out: tmp('use-short'), seed: 1, model: 'use', validation: held.validation, headHidden: [0], headEpochs: 2, headPatience: 1, headBatchSize: 64 });
     const settings = report.candidates[0]!.settings!;
     expect(settings.headEpochs).toBeGreaterThanOrEqual(1);
     expect(settings.headEpochs).toBeLessThanOrEqual(2);
-    await expect(train('text-classification', rows, { out: path.join(tmp, 'bad'), model: 'use', headEpochs: 0 })).rejects.toThrow(/headEpochs: expected a positive integer, got 0/);
+    await expect(train('text-classification', rows, { out: tmp('bad'), model: 'use', headEpochs: 0 })).rejects.toThrow(/headEpochs: expected a positive integer, got 0/);
   }, 180_000);
 
   it('refuses a value of fineLabels it does not know', async () => {
-    await expect(train('text-classification', rows, { out: path.join(tmp, 'bad'), fineLabels: 'yes' as never })).rejects.toThrow(/fineLabels: expected one of off, try, on/);
+    await expect(train('text-classification', rows, { out: tmp('bad'), fineLabels: 'yes' as never })).rejects.toThrow(/fineLabels: expected one of off, try, on/);
   });
 });

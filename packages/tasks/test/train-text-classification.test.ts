@@ -3,22 +3,18 @@
  * TREC coarse classes (HUM, LOC, NUM) from the training file, scored on the test file's
  * questions of those classes, which training never sees.
  */
-import { existsSync, readdirSync, readFileSync, promises as fs } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, isSeqlabError } from '@seqlab/core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { isSeqlabError } from '@seqlab/core';
 import { expectNoLeakedTensors } from '@seqlab/core/testing';
-import { evaluate, pipeline, repoRoot, train, type TrainEvent, type TextClassificationRow } from '../src/index.js';
+import { evaluate, pipeline, train, type TrainEvent, type TextClassificationRow } from '../src/index.js';
+import { coarse, trecRows, useScratchDir } from './trec-fixtures.js';
 
 const CLASSES = ['HUM', 'LOC', 'NUM'];
 
 function trec(file: string): TextClassificationRow[] {
-  return readFileSync(path.join(repoRoot()!, 'data/trec', file), 'latin1')
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => ({ label: l.slice(0, l.indexOf(':')), text: l.slice(l.indexOf(' ') + 1).trim() }))
-    .filter((r) => CLASSES.includes(r.label as string));
+  return trecRows(file).filter((r) => CLASSES.includes(r.label)).map(coarse);
 }
 
 // Every 3rd training question of the three classes (about 1,000), and every test question of them.
@@ -26,23 +22,14 @@ const rows = trec('train_5500.label').filter((_, i) => i % 3 === 0);
 const heldBack = trec('TREC_10.label');
 /** A tiny recurrent model: the rule and the plumbing are under test here, not the rnn's accuracy. */
 const TINY = { epochs: 2, units: 8, embeddingDim: 16, vocabSize: 2000, batchSize: 32, learningRate: 0.01, wordVectors: 'none' } as const;
-let tmp: string;
-
-beforeAll(async () => {
-  await initBackend({ backend: 'wasm' });
-  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'seqlab-train-textclf-'));
-});
-
-afterAll(async () => {
-  await fs.rm(tmp, { recursive: true, force: true });
-});
+const tmp = useScratchDir('seqlab-train-textclf-');
 
 describe("train('text-classification') under model auto", () => {
   let result: Awaited<ReturnType<typeof train<'text-classification'>>>;
   const events: TrainEvent[] = [];
 
   beforeAll(async () => {
-    result = await train('text-classification', rows, { out: path.join(tmp, 'auto'), seed: 1, ...TINY, onProgress: (e) => events.push(e) });
+    result = await train('text-classification', rows, { out: tmp('auto'), seed: 1, ...TINY, onProgress: (e) => events.push(e) });
   }, 120_000);
 
   it('predicts held-back questions at 90% or better through pipeline()', async () => {
@@ -127,20 +114,20 @@ describe("train('text-classification') checks and controls", () => {
   const small = rows.slice(0, 300);
 
   it('refuses an unknown option, listing the valid ones', async () => {
-    const err = await train('text-classification', small, { out: path.join(tmp, 'x'), epoch: 3 } as never).catch((e: unknown) => e);
+    const err = await train('text-classification', small, { out: tmp('x'), epoch: 3 } as never).catch((e: unknown) => e);
     expect(isSeqlabError(err) && err.code).toBe('bad_input');
     expect((err as Error).message).toMatch(/unknown option "epoch"; valid options: .*epochs.*learningRate.*timeBudgetSeconds/);
   });
 
   it('names a bad row by its index, and a bad value by its option', async () => {
     const bad = [...small.slice(0, 5), { text: 'Who wrote Hamlet ?', label: 7 }, ...small.slice(5)] as unknown as TextClassificationRow[];
-    await expect(train('text-classification', bad, { out: path.join(tmp, 'x') })).rejects.toThrow(/data\[5\]\.label: expected a non-empty string or a non-empty list of them, got 7/);
-    await expect(train('text-classification', small, { out: path.join(tmp, 'x'), dropout: 1.5 })).rejects.toThrow(/dropout: expected a number in \[0, 1\), got 1\.5/);
+    await expect(train('text-classification', bad, { out: tmp('x') })).rejects.toThrow(/data\[5\]\.label: expected a non-empty string or a non-empty list of them, got 7/);
+    await expect(train('text-classification', small, { out: tmp('x'), dropout: 1.5 })).rejects.toThrow(/dropout: expected a number in \[0, 1\), got 1\.5/);
   });
 
   it('stops at the next batch when the signal aborts, with a cancelled error, and frees its tensors', async () => {
     const controller = new AbortController();
-    const out = path.join(tmp, 'aborted');
+    const out = tmp('aborted');
     const err = await expectNoLeakedTensors(() =>
       train('text-classification', small, {
         out,
@@ -158,7 +145,7 @@ describe("train('text-classification') checks and controls", () => {
   }, 60_000);
 
   it('keeps checkpoints beside the model when asked, and a resume continues after the last epoch', async () => {
-    const out = path.join(tmp, 'resumed');
+    const out = tmp('resumed');
     const first = await expectNoLeakedTensors(() => train('text-classification', small, { out, model: 'rnn', ...TINY, epochs: 1, patience: 0, keepCheckpoints: true }));
     expect(readdirSync(out)).not.toContain('state.json');
     expect(existsSync(path.join(`${out}.run`, 'state.json'))).toBe(true);
@@ -173,7 +160,7 @@ describe("train('text-classification') checks and controls", () => {
 
 describe("evaluate('text-classification')", () => {
   it('scores a saved model on real rows: accuracy, per-class figures and the confusion matrix', async () => {
-    const out = path.join(tmp, 'linear');
+    const out = tmp('linear');
     const { dir } = await expectNoLeakedTensors(() => train('text-classification', rows, { out, model: 'tfidf-lr' }));
     const e = await expectNoLeakedTensors(() => evaluate('text-classification', dir, heldBack, { batchSize: 100 }));
     expect(e).toMatchObject({ kind: 'tfidf-lr', problem: 'multi-class', classes: CLASSES, data: 'rows' });
