@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { cancellationCheckpoint, ModelFileError, writeJsonAtomic, writeModelConfig } from '@seqlab/core';
 import { ForecastInputError, positiveInt } from './errors.js';
 import { Scaler, type ScalerKind, type ScalerState } from './data/scalers.js';
 import { seriesLength, sliceSeries, validateSeries, type TimeSeries } from './data/series.js';
 import { coverage, mae, mse, rmse, smape } from './metrics.js';
+import { readSavedJson } from './saved-json.js';
 
 /** What a forecaster can do, declared up front (Darts-style). */
 export interface ForecasterCapabilities {
@@ -584,23 +585,11 @@ export abstract class Forecaster<O extends BaseOptions = BaseOptions> {
 /** Reads `forecaster.json` from a saved model directory. */
 export async function readSaved(dir: string): Promise<SavedForecaster> {
   const file = path.join(dir, FILE);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' && existsSync(path.join(dir, 'global-forecaster.json'))) {
-      throw new ModelFileError(file, 'not found: the directory holds a global (panel) model; load it with loadGlobalForecaster (CLI: evaluate forecaster --load DIR with --id-col or --wide)', 'not_found');
-    }
-    throw new ModelFileError(file, code === 'ENOENT' ? 'file not found (not a saved forecaster)' : `cannot be read (${code})`, code === 'ENOENT' ? 'not_found' : 'model_file_corrupt');
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new ModelFileError(file, `is not valid JSON (${(err as Error).message})`);
-  }
-  const s = json as SavedForecaster;
+  const globalHint = () =>
+    existsSync(path.join(dir, 'global-forecaster.json'))
+      ? 'not found: the directory holds a global (panel) model; load it with loadGlobalForecaster (CLI: evaluate forecaster --load DIR with --id-col or --wide)'
+      : undefined;
+  const s = (await readSavedJson(file, 'forecaster', globalHint)) as SavedForecaster;
   if (s?.format !== 'seqlab-forecaster' || s.version !== 1) throw new ModelFileError(file, 'is not a seqlab forecaster (format/version)');
   return s;
 }

@@ -1,7 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   AutoForecaster,
   createForecaster,
@@ -15,9 +13,9 @@ import {
   sliceSeries,
   type TimeSeries,
 } from '../src/index.js';
+import { scratchDir } from './fixtures.js';
 
-const tmp = await mkdtemp(path.join(os.tmpdir(), 'seqlab-auto-'));
-afterAll(() => rm(tmp, { recursive: true, force: true }));
+const tmp = await scratchDir('seqlab-auto-');
 
 const AIRLINE = path.resolve(import.meta.dirname, '../../../data/classic_ts/airline-passengers.csv');
 

@@ -1,8 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { initBackend } from '@seqlab/core';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   createForecaster,
   createSeries,
@@ -16,9 +14,9 @@ import {
   sliceSeries,
   type Forecaster,
 } from '../src/index.js';
+import { scratchDir } from './fixtures.js';
 
-const tmp = await mkdtemp(path.join(os.tmpdir(), 'seqlab-forecast-'));
-afterAll(() => rm(tmp, { recursive: true, force: true }));
+const tmp = await scratchDir('seqlab-forecast-');
 
 const seasonal = (n: number, m = 4, slope = 0.5) => Array.from({ length: n }, (_, t) => 10 + slope * t + [3, -1, 2, -4][t % m]!);
 

@@ -1,10 +1,8 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { initBackend } from '@seqlab/core';
 import { expectNoLeakedTensors } from '@seqlab/core/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   createForecaster,
   createGlobalForecaster,
@@ -21,11 +19,10 @@ import {
   smoothSeries,
   type PanelSeries,
 } from '../src/index.js';
+import { DATA, scratchDir } from './fixtures.js';
 
-const DATA = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../data');
-const tmp = await mkdtemp(path.join(os.tmpdir(), 'seqlab-forecast-global-'));
+const tmp = await scratchDir('seqlab-forecast-global-');
 beforeAll(() => initBackend());
-afterAll(() => rm(tmp, { recursive: true, force: true }));
 
 // Twelve real M4 Hourly series, cut to their last 400 rows to keep the tests quick.
 const panel: PanelSeries[] = readWideCsv(path.join(DATA, 'm4/Hourly-train.csv'))

@@ -1,10 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { initBackend } from '@seqlab/core';
 import { expectNoLeakedTensors } from '@seqlab/core/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   createGlobalForecaster,
   createSeries,
@@ -18,10 +15,9 @@ import {
   smoothSeries,
   type PanelSeries,
 } from '../src/index.js';
+import { DATA, scratchDir } from './fixtures.js';
 
-const DATA = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../data');
-const tmp = await mkdtemp(path.join(os.tmpdir(), 'seqlab-forecast-panel-'));
-afterAll(() => rm(tmp, { recursive: true, force: true }));
+const tmp = await scratchDir('seqlab-forecast-panel-');
 
 // Eight real M4 Hourly series, their last 400 rows; the model is fitted on the first six only.
 const panel: PanelSeries[] = readWideCsv(path.join(DATA, 'm4/Hourly-train.csv'))

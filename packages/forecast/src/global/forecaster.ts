@@ -1,4 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { cancellationCheckpoint, ModelFileError, writeJsonAtomic, writeModelConfig } from '@seqlab/core';
 import { ForecastInputError, positiveInt } from '../errors.js';
@@ -6,6 +6,7 @@ import type { PanelSeries } from '../data/panel.js';
 import type { EpochLog, Forecast, ForecastBounds } from '../forecaster.js';
 import { coverage, mae, rmse, smape } from '../metrics.js';
 import { summarizePanel, type PanelEvaluation, type PanelSeriesResult } from '../panel-eval.js';
+import { readSavedJson } from '../saved-json.js';
 import { PooledConformal, seriesScale } from './conformal.js';
 
 /** What a global model needs to know about its panel, declared up front. */
@@ -406,20 +407,7 @@ export abstract class GlobalForecaster<O extends object = Record<string, unknown
 /** Reads `global-forecaster.json` from a saved model directory. */
 export async function readSavedGlobal(dir: string): Promise<SavedGlobalForecaster> {
   const file = path.join(dir, GLOBAL_FILE);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new ModelFileError(file, code === 'ENOENT' ? 'file not found (not a saved global forecaster)' : `cannot be read (${code})`, code === 'ENOENT' ? 'not_found' : 'model_file_corrupt');
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new ModelFileError(file, `is not valid JSON (${(err as Error).message})`);
-  }
-  const s = json as SavedGlobalForecaster;
+  const s = (await readSavedJson(file, 'global forecaster')) as SavedGlobalForecaster;
   if (s?.format !== 'seqlab-global-forecaster' || s.version !== 1) throw new ModelFileError(file, 'is not a seqlab global forecaster (format/version)');
   return s;
 }

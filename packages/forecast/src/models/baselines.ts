@@ -2,23 +2,30 @@ import { ForecastInputError, positiveInt } from '../errors.js';
 import type { TimeSeries } from '../data/series.js';
 import { Forecaster, type BaseOptions, type ForecasterCapabilities } from '../forecaster.js';
 
+/**
+ * A baseline that is a fixed rule over the recent history: fitting learns nothing, so there is
+ * no state to save, and a copy needs only the options.
+ */
+export abstract class RuleForecaster<O extends BaseOptions = BaseOptions> extends Forecaster<O> {
+  protected async fitScaled(): Promise<void> {}
+  protected getState(): Record<string, unknown> {
+    return {};
+  }
+  protected setState(): void {}
+  clone(): this {
+    return new (this.constructor as new (options: O) => this)(this.options);
+  }
+}
+
 /** Repeats the last observed value. */
-export class NaiveForecaster extends Forecaster {
+export class NaiveForecaster extends RuleForecaster {
   readonly name = 'naive';
   readonly capabilities: ForecasterCapabilities = { supportsMultivariate: true, probabilistic: true, minTrainLength: 1, neural: false };
   constructor(options: BaseOptions = {}) {
     super(options);
   }
-  protected async fitScaled(): Promise<void> {}
   protected async forecastScaled(history: Float64Array[], horizon: number): Promise<Float64Array[]> {
     return history.map((v) => new Float64Array(horizon).fill(v[v.length - 1]!));
-  }
-  protected getState(): Record<string, unknown> {
-    return {};
-  }
-  protected setState(): void {}
-  clone(): NaiveForecaster {
-    return new NaiveForecaster(this.options);
   }
 }
 
@@ -29,7 +36,7 @@ export interface SeasonalOptions extends BaseOptions {
 }
 
 /** Repeats the last full season: `y[t + h] = y[t + h - k * season]`. */
-export class SeasonalNaiveForecaster extends Forecaster<SeasonalOptions> {
+export class SeasonalNaiveForecaster extends RuleForecaster<SeasonalOptions> {
   readonly name = 'seasonal-naive';
   readonly capabilities: ForecasterCapabilities;
   readonly season: number;
@@ -41,7 +48,6 @@ export class SeasonalNaiveForecaster extends Forecaster<SeasonalOptions> {
   protected override minHistory(): number {
     return this.season;
   }
-  protected async fitScaled(): Promise<void> {}
   protected async forecastScaled(history: Float64Array[], horizon: number): Promise<Float64Array[]> {
     const m = this.season;
     return history.map((v) => {
@@ -50,17 +56,10 @@ export class SeasonalNaiveForecaster extends Forecaster<SeasonalOptions> {
       return Float64Array.from({ length: horizon }, (_, h) => v[n - m + (h % m)]!);
     });
   }
-  protected getState(): Record<string, unknown> {
-    return {};
-  }
-  protected setState(): void {}
-  clone(): SeasonalNaiveForecaster {
-    return new SeasonalNaiveForecaster(this.options);
-  }
 }
 
 /** Extends the line from the first to the last observation (random walk with drift). */
-export class DriftForecaster extends Forecaster {
+export class DriftForecaster extends RuleForecaster {
   readonly name = 'drift';
   readonly capabilities: ForecasterCapabilities = { supportsMultivariate: true, probabilistic: true, minTrainLength: 2, neural: false };
   constructor(options: BaseOptions = {}) {
@@ -69,20 +68,12 @@ export class DriftForecaster extends Forecaster {
   protected override minHistory(): number {
     return 2;
   }
-  protected async fitScaled(): Promise<void> {}
   protected async forecastScaled(history: Float64Array[], horizon: number): Promise<Float64Array[]> {
     return history.map((v) => {
       const n = v.length;
       const slope = n > 1 ? (v[n - 1]! - v[0]!) / (n - 1) : 0;
       return Float64Array.from({ length: horizon }, (_, h) => v[n - 1]! + slope * (h + 1));
     });
-  }
-  protected getState(): Record<string, unknown> {
-    return {};
-  }
-  protected setState(): void {}
-  clone(): DriftForecaster {
-    return new DriftForecaster(this.options);
   }
 }
 
@@ -93,7 +84,7 @@ export interface MovingAverageOptions extends BaseOptions {
 }
 
 /** Forecasts the mean of the last `window` rows at every step. */
-export class MovingAverageForecaster extends Forecaster<MovingAverageOptions> {
+export class MovingAverageForecaster extends RuleForecaster<MovingAverageOptions> {
   readonly name = 'moving-average';
   readonly capabilities: ForecasterCapabilities;
   readonly window: number;
@@ -102,7 +93,6 @@ export class MovingAverageForecaster extends Forecaster<MovingAverageOptions> {
     this.window = positiveInt(options.window ?? 12, 'moving-average: window');
     this.capabilities = { supportsMultivariate: true, probabilistic: true, minTrainLength: 1, neural: false };
   }
-  protected async fitScaled(): Promise<void> {}
   protected async forecastScaled(history: Float64Array[], horizon: number): Promise<Float64Array[]> {
     return history.map((v) => {
       const k = Math.min(this.window, v.length);
@@ -110,13 +100,6 @@ export class MovingAverageForecaster extends Forecaster<MovingAverageOptions> {
       for (let i = v.length - k; i < v.length; i++) s += v[i]!;
       return new Float64Array(horizon).fill(s / k);
     });
-  }
-  protected getState(): Record<string, unknown> {
-    return {};
-  }
-  protected setState(): void {}
-  clone(): MovingAverageForecaster {
-    return new MovingAverageForecaster(this.options);
   }
 }
 

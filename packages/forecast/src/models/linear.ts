@@ -1,10 +1,10 @@
 import { cancellationCheckpoint } from '@seqlab/core';
 import { ForecastInputError, positiveInt } from '../errors.js';
 import { seriesLength, type TimeSeries } from '../data/series.js';
-import type { ScalerKind } from '../data/scalers.js';
 import { windowStarts } from '../data/windows.js';
-import { Forecaster, type BaseOptions, type FitOptions, type ForecasterCapabilities } from '../forecaster.js';
+import { type BaseOptions, type FitOptions, type ForecasterCapabilities } from '../forecaster.js';
 import { matMulRows, NormalEquations } from '../linalg.js';
+import { WindowForecaster } from '../window-forecaster.js';
 
 /** Options of the closed-form linear forecasters. */
 export interface LinearOptions extends BaseOptions {
@@ -42,7 +42,7 @@ const GRID = [1e-6, 1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1];
  * Shared machinery of the linear window models: one weight matrix for all columns
  * (channel-independent), fitted in closed form by ridge regression on every training window.
  */
-abstract class WindowLinearForecaster extends Forecaster<LinearOptions> {
+abstract class WindowLinearForecaster extends WindowForecaster<LinearOptions> {
   abstract override readonly name: string;
   readonly capabilities: ForecasterCapabilities;
   readonly lookback: number;
@@ -100,18 +100,6 @@ abstract class WindowLinearForecaster extends Forecaster<LinearOptions> {
     return [mean, Math.sqrt(sq / L + 1e-5)];
   }
 
-  protected override defaultScaler(): ScalerKind {
-    return 'standard';
-  }
-  protected override minHistory(): number {
-    return this.lookback;
-  }
-  protected override historyRows(): number {
-    return this.lookback;
-  }
-  protected override calibrationHorizon(): number {
-    return this.horizon;
-  }
 
   /**
    * Features as a fixed linear map `T` (row-major `f x L`) of the input window, or undefined for

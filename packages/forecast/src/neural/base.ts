@@ -2,9 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { EarlyStopping, fileSystem, fit, LearningRateScheduler, SeededRandom, TimeBudget, type Callback, type TrainingLoop } from '@seqlab/core';
 import { ForecastInputError, positiveInt } from '../errors.js';
 import { seriesLength, type TimeSeries } from '../data/series.js';
-import type { ScalerKind } from '../data/scalers.js';
 import { windowStarts } from '../data/windows.js';
-import { Forecaster, type BaseOptions, type EpochLog, type FitOptions, type ForecasterCapabilities } from '../forecaster.js';
+import { WindowForecaster } from '../window-forecaster.js';
+import { type BaseOptions, type EpochLog, type FitOptions, type ForecasterCapabilities } from '../forecaster.js';
 
 /** Options shared by the neural forecasters. */
 export interface NeuralOptions extends BaseOptions {
@@ -72,7 +72,7 @@ type Params = Record<string, tf.Variable>;
  * hand-written Adam training loop with early stopping on validation, batched inference, and
  * weights saved through `@seqlab/core`'s atomic model files.
  */
-export abstract class NeuralForecaster<O extends NeuralOptions = NeuralOptions> extends Forecaster<O> {
+export abstract class NeuralForecaster<O extends NeuralOptions = NeuralOptions> extends WindowForecaster<O> {
   readonly capabilities: ForecasterCapabilities;
   readonly lookback: number;
   readonly horizon: number;
@@ -99,18 +99,6 @@ export abstract class NeuralForecaster<O extends NeuralOptions = NeuralOptions> 
     this.rng = new SeededRandom(options.seed ?? 42);
   }
 
-  protected override defaultScaler(): ScalerKind {
-    return 'standard';
-  }
-  protected override minHistory(): number {
-    return this.lookback;
-  }
-  protected override historyRows(): number {
-    return this.lookback;
-  }
-  protected override calibrationHorizon(): number {
-    return this.horizon;
-  }
 
   /** Creates the variables for `channels` columns. */
   protected abstract buildParams(channels: number): Params;
