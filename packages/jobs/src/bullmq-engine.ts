@@ -5,10 +5,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { Queue, QueueEvents, type Job } from 'bullmq';
+import { FlowProducer, Queue, QueueEvents, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { TrainEvent } from '@seqlab/tasks';
 import { jobEventStream } from './events.js';
+import { addTrainingFlow, candidateJobId, flowIdOf, runsAsFlow } from './flow.js';
 import { checkJobSpec, type CheckJobSpecOptions } from './run-job.js';
 import {
   CANCEL_TTL_SECONDS,
@@ -39,6 +40,7 @@ const QUEUED_STATES = new Set(['waiting', 'delayed', 'prioritized', 'waiting-chi
 export class BullMqJobEngine implements JobEngine {
   private readonly location: ResolvedLocation;
   private readonly queue: Queue<QueuedJobData, QueuedJobResult>;
+  private flows: FlowProducer | undefined;
   private readonly redis: Redis;
   private readonly attempts: number;
   private readonly keepSeconds: number;
@@ -63,13 +65,14 @@ export class BullMqJobEngine implements JobEngine {
   async submit(spec: JobSpec): Promise<string> {
     const checked = checkJobSpec(spec, this.specChecks);
     const id = randomUUID();
-    await this.queue.add('job', { spec: checked }, {
-      jobId: id,
-      attempts: this.attempts,
-      backoff: { type: 'fixed', delay: 1000 },
-      removeOnComplete: { age: this.keepSeconds },
-      removeOnFail: { age: this.keepSeconds },
-    });
+    const opts = { attempts: this.attempts, backoff: { type: 'fixed', delay: 1000 }, removeOnComplete: { age: this.keepSeconds }, removeOnFail: { age: this.keepSeconds } };
+    if (runsAsFlow(checked)) {
+      // Each candidate kind is its own job so that several workers fit them at once.
+      this.flows ??= new FlowProducer({ connection: this.location.connection, prefix: this.location.prefix });
+      await addTrainingFlow(this.flows, this.location, checked, id, opts);
+      return id;
+    }
+    await this.queue.add('job', { spec: checked }, { ...opts, jobId: id });
     return id;
   }
 
@@ -98,7 +101,9 @@ export class BullMqJobEngine implements JobEngine {
     if (job === undefined || job === null) return false;
     const state = await job.getState();
     if (state === 'completed' || state === 'failed') return false;
-    await this.redis.set(cancelKey(this.location, id), '1', 'EX', this.keepSeconds);
+    // A flow's candidate jobs are marked too, so those queued never start and those running stop.
+    const ids = [id, ...(job.data.candidates ?? []).map((kind) => candidateJobId(id, kind))];
+    for (const each of ids) await this.redis.set(cancelKey(this.location, each), '1', 'EX', this.keepSeconds);
     if (QUEUED_STATES.has(state)) {
       // A queued job is removed, leaving a snapshot so `get` still answers; if a worker took it
       // meanwhile, the removal fails and the flag stops it instead.
@@ -110,12 +115,12 @@ export class BullMqJobEngine implements JobEngine {
         /* taken by a worker: the published cancel below reaches it */
       }
     }
-    await this.redis.publish(this.location.cancelChannel, id);
+    for (const each of ids) await this.redis.publish(this.location.cancelChannel, each);
     return true;
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.queue.close(), this.queueEvents?.close()]);
+    await Promise.all([this.queue.close(), this.queueEvents?.close(), this.flows?.close()]);
     this.subscriber?.disconnect();
     this.redis.disconnect();
   }
@@ -125,10 +130,18 @@ export class BullMqJobEngine implements JobEngine {
     this.queueEvents = new QueueEvents(this.location.queueName, { connection: this.location.connection, prefix: this.location.prefix });
     this.queueEvents.on('error', () => undefined);
     this.queueEvents.on('progress', ({ jobId, data }) => {
-      if (isTrainEvent(data)) this.emitter.emit(jobId, { type: 'progress', id: jobId, event: data } satisfies JobEvent);
+      if (!isTrainEvent(data)) return;
+      this.emitter.emit(jobId, { type: 'progress', id: jobId, event: data } satisfies JobEvent);
+      // A candidate's progress is its training's progress.
+      const flowId = flowIdOf(jobId);
+      if (flowId !== undefined) this.emitter.emit(flowId, { type: 'progress', id: flowId, event: data } satisfies JobEvent);
     });
     for (const name of ['active', 'waiting', 'completed', 'failed', 'removed', 'stalled'] as const) {
-      this.queueEvents.on(name, ({ jobId }: { jobId: string }) => this.emitState(jobId));
+      this.queueEvents.on(name, ({ jobId }: { jobId: string }) => {
+        this.emitState(jobId);
+        const flowId = flowIdOf(jobId);
+        if (flowId !== undefined) this.emitState(flowId);
+      });
     }
     // A cancelled queued job never reaches a worker, so its final state comes through here.
     this.subscriber = redisClient(this.location);

@@ -25,6 +25,7 @@ export { jobEventStream } from './events.js';
 export { checkJobSpec, runJob, jobRunDir, JOBS_FOLDER, CHECKPOINTING_TASKS, type RunJobContext, type CheckJobSpecOptions } from './run-job.js';
 export { predictToFile, type PredictReport } from './predict.js';
 export { EmbeddedJobEngine, jobError, type EmbeddedJobEngineOptions } from './embedded.js';
+export { runsAsFlow, candidateJobId, FIT_CANDIDATE_JOB, COMBINE_JOB } from './flow.js';
 export { BullMqJobEngine, type BullMqJobEngineOptions } from './bullmq-engine.js';
 export { runWorker, type WorkerOptions, type RunningWorker } from './worker.js';
 export { main as workerMain, parseWorkerArgs, WORKER_USAGE } from './worker-main.js';

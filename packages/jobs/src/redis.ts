@@ -22,10 +22,14 @@ export interface QueueLocation {
 /** The data a BullMQ job carries. */
 export interface QueuedJobData {
   spec: JobSpec;
+  /** A flow's parent (`combine`): the candidate kinds its children fit. */
+  candidates?: string[];
+  /** A flow's child (`fit-candidate`): the flow's id and the kind it fits. */
+  flow?: { id: string; kind: string };
 }
 
-/** What a BullMQ job returns. */
-export type QueuedJobResult = JobOutcome;
+/** What a BullMQ job returns (a flow's candidate job also names the worker that ran it). */
+export type QueuedJobResult = JobOutcome & { worker?: string };
 
 /** Resolved {@link QueueLocation}. */
 export interface ResolvedLocation {

@@ -122,7 +122,14 @@ export async function runJob(spec: JobSpec, context: RunJobContext): Promise<Job
   }
 }
 
-async function runTraining(spec: JobSpec, context: RunJobContext, store: ModelStore): Promise<JobOutcome> {
+/** Trains a job's model into `out` and returns the report (default: `train()` on the spec). */
+export type ModelTrainer = (out: string) => Promise<unknown>;
+
+/**
+ * A training attempt: publishes an earlier attempt's model if one is waiting, else trains with
+ * `trainModel` (default `train()`), then publishes with the job id as idempotency key.
+ */
+export async function runTraining(spec: JobSpec, context: RunJobContext, store: ModelStore, trainModel?: ModelTrainer): Promise<JobOutcome> {
   const name = spec.model!;
   const runDir = jobRunDir(context.modelsDir, context.id);
   const trainedFile = path.join(runDir, 'trained.json');
@@ -142,8 +149,7 @@ async function runTraining(spec: JobSpec, context: RunJobContext, store: ModelSt
     resumed = 'resume' in checkpoints;
     await fs.rm(out, { recursive: true, force: true });
     await fs.mkdir(runDir, { recursive: true });
-    const options = { ...spec.options, ...checkpoints, out, signal: context.signal, onProgress: context.onProgress };
-    report = (await train(spec.task, spec.data, options as never)).report;
+    report = trainModel ? await trainModel(out) : (await train(spec.task, spec.data, { ...spec.options, ...checkpoints, out, signal: context.signal, onProgress: context.onProgress } as never)).report;
     await writeJsonAtomic(trainedFile, report);
   }
   const published = await store.publish(name, out, { idempotencyKey: context.id });

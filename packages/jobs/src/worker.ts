@@ -4,11 +4,13 @@
  * puts the job back in the queue and it resumes from the run folder's checkpoints on the shared
  * model store. Publishing uses the job id as idempotency key, so a job is published once.
  */
+import os from 'node:os';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { modelsDir as defaultModelsDir, type TrainEvent } from '@seqlab/tasks';
 import { jobError } from './embedded.js';
 import { FINAL_ERROR_CODES, cancelKey, encodeJobError, redisClient, resolveLocation, type QueueLocation, type QueuedJobData, type QueuedJobResult, type ResolvedLocation } from './redis.js';
-import { runJob } from './run-job.js';
+import { COMBINE_JOB, FIT_CANDIDATE_JOB, runCandidateStep, runCombineStep } from './flow.js';
+import { runJob, type RunJobContext } from './run-job.js';
 
 /** Options of {@link runWorker}. */
 export interface WorkerOptions extends QueueLocation {
@@ -24,6 +26,8 @@ export interface WorkerOptions extends QueueLocation {
   maxStalledCount?: number;
   /** Milliseconds between progress updates inside an epoch (epoch and stage events always go at once). Default 500. */
   progressIntervalMs?: number;
+  /** The worker's name in the jobs it runs (`processedBy`). Default `<host>:<pid>`. */
+  name?: string;
 }
 
 /** A running worker. */
@@ -45,6 +49,7 @@ export interface RunningWorker {
  */
 export async function runWorker(options: WorkerOptions = {}): Promise<RunningWorker> {
   const location = resolveLocation(options);
+  const name = options.name ?? `${os.hostname()}:${process.pid}`;
   const modelsDir = options.modelsDir ?? defaultModelsDir();
   const controllers = new Map<string, AbortController>();
   const redis = redisClient(location);
@@ -54,20 +59,21 @@ export async function runWorker(options: WorkerOptions = {}): Promise<RunningWor
 
   const processor = async (job: Job<QueuedJobData, QueuedJobResult>): Promise<QueuedJobResult> => {
     const id = job.id!;
-    if ((await redis.exists(cancelKey(location, id))) === 1) {
+    const flowId = job.data.flow?.id;
+    if ((await redis.exists(cancelKey(location, id), ...(flowId ? [cancelKey(location, flowId)] : []))) > 0) {
       throw new UnrecoverableError(encodeJobError({ code: 'cancelled', message: 'cancelled before it started' }));
     }
     const controller = new AbortController();
     controllers.set(id, controller);
     try {
-      return await runJob(job.data.spec, { id, modelsDir, signal: controller.signal, onProgress: progressSender(job, options.progressIntervalMs ?? 500) });
+      return await runStep(job, { id, modelsDir, signal: controller.signal, onProgress: progressSender(job, options.progressIntervalMs ?? 500) }, name);
     } catch (err) {
       throw failure(err, controller.signal.aborted);
     } finally {
       controllers.delete(id);
     }
   };
-  const worker = new Worker<QueuedJobData, QueuedJobResult>(location.queueName, processor, workerSettings(location, options));
+  const worker = new Worker<QueuedJobData, QueuedJobResult>(location.queueName, processor, workerSettings(location, options, name));
   // BullMQ reports connection trouble here; without a listener Node would treat it as fatal.
   worker.on('error', (err) => console.error(`seqlab worker: ${err.message}`));
   await worker.waitUntilReady();
@@ -81,8 +87,16 @@ export async function runWorker(options: WorkerOptions = {}): Promise<RunningWor
   };
 }
 
-function workerSettings(location: ResolvedLocation, options: WorkerOptions): ConstructorParameters<typeof Worker>[2] {
+/** A plain job, or a step of an auto text-classification flow (a candidate's fit, or the combine). */
+function runStep(job: Job<QueuedJobData, QueuedJobResult>, context: RunJobContext, worker: string): Promise<QueuedJobResult> {
+  if (job.name === FIT_CANDIDATE_JOB && job.data.flow) return runCandidateStep(job.data.spec, job.data.flow, { ...context, worker });
+  if (job.name === COMBINE_JOB) return runCombineStep(job.data.spec, context);
+  return runJob(job.data.spec, context);
+}
+
+function workerSettings(location: ResolvedLocation, options: WorkerOptions, name: string): ConstructorParameters<typeof Worker>[2] {
   return {
+    name,
     connection: location.connection,
     prefix: location.prefix,
     concurrency: options.concurrency ?? 1,
