@@ -17,10 +17,15 @@ export abstract class RuleForecaster<O extends BaseOptions = BaseOptions> extend
   }
 }
 
+/** What a rule baseline can do: any number of columns, with intervals, from `minTrainLength` rows. */
+function ruleCapabilities(minTrainLength: number): ForecasterCapabilities {
+  return { supportsMultivariate: true, probabilistic: true, minTrainLength, neural: false };
+}
+
 /** Repeats the last observed value. */
 export class NaiveForecaster extends RuleForecaster {
   readonly name = 'naive';
-  readonly capabilities: ForecasterCapabilities = { supportsMultivariate: true, probabilistic: true, minTrainLength: 1, neural: false };
+  readonly capabilities = ruleCapabilities(1);
   constructor(options: BaseOptions = {}) {
     super(options);
   }
@@ -38,12 +43,10 @@ export interface SeasonalOptions extends BaseOptions {
 /** Repeats the last full season: `y[t + h] = y[t + h - k * season]`. */
 export class SeasonalNaiveForecaster extends RuleForecaster<SeasonalOptions> {
   readonly name = 'seasonal-naive';
-  readonly capabilities: ForecasterCapabilities;
-  readonly season: number;
+  readonly season = positiveInt(this.options.season ?? 12, 'seasonal-naive: season');
+  readonly capabilities = ruleCapabilities(this.season);
   constructor(options: SeasonalOptions = {}) {
     super(options);
-    this.season = positiveInt(options.season ?? 12, 'seasonal-naive: season');
-    this.capabilities = { supportsMultivariate: true, probabilistic: true, minTrainLength: this.season, neural: false };
   }
   protected override minHistory(): number {
     return this.season;
@@ -61,7 +64,7 @@ export class SeasonalNaiveForecaster extends RuleForecaster<SeasonalOptions> {
 /** Extends the line from the first to the last observation (random walk with drift). */
 export class DriftForecaster extends RuleForecaster {
   readonly name = 'drift';
-  readonly capabilities: ForecasterCapabilities = { supportsMultivariate: true, probabilistic: true, minTrainLength: 2, neural: false };
+  readonly capabilities = ruleCapabilities(2);
   constructor(options: BaseOptions = {}) {
     super(options);
   }
@@ -86,12 +89,10 @@ export interface MovingAverageOptions extends BaseOptions {
 /** Forecasts the mean of the last `window` rows at every step. */
 export class MovingAverageForecaster extends RuleForecaster<MovingAverageOptions> {
   readonly name = 'moving-average';
-  readonly capabilities: ForecasterCapabilities;
-  readonly window: number;
+  readonly capabilities = ruleCapabilities(1);
+  readonly window = positiveInt(this.options.window ?? 12, 'moving-average: window');
   constructor(options: MovingAverageOptions = {}) {
     super(options);
-    this.window = positiveInt(options.window ?? 12, 'moving-average: window');
-    this.capabilities = { supportsMultivariate: true, probabilistic: true, minTrainLength: 1, neural: false };
   }
   protected async forecastScaled(history: Float64Array[], horizon: number): Promise<Float64Array[]> {
     return history.map((v) => {
