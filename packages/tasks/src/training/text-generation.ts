@@ -7,7 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { readFile, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { BadInputError, NotFoundError, getBackendInfo, initBackend, throwIfCancelled } from '@seqlab/core';
-import type { CellType, EpochLog, LanguageModelConfig, LanguageModelProgress, LanguageModelScore, TrainLanguageModelOptions, TrainLanguageModelResult } from '@seqlab/rnn';
+import type { EpochLog, LanguageModelConfig, LanguageModelProgress, LanguageModelScore, TrainLanguageModelOptions, TrainLanguageModelResult } from '@seqlab/rnn';
 import { COMMON_TRAIN_KEYS, StageClock, checkOptionKeys, type CommonTrainOptions, type TrainEvent, type TrainReport } from './types.js';
 
 /** The one model kind text-generation trains. */
@@ -20,25 +20,12 @@ const KIND = 'char-lm';
 export type TextGenerationData = string | string[];
 
 /** Options of `train('text-generation', ...)`. Defaults are those of `seqlab train lm`. */
-export interface TextGenerationTrainOptions extends CommonTrainOptions {
-  /** Recurrent cell. Default `'lstm'`. */
-  cell?: CellType;
-  /** Stacked recurrent layers. Default 1. */
-  layers?: number;
-  /** Units per recurrent layer. Default 128. */
-  units?: number;
-  /** Character embedding size. Default 32. */
-  embeddingDim?: number;
-  /** Dropout after each recurrent layer. Default 0. */
-  dropout?: number;
+export interface TextGenerationTrainOptions
+  extends CommonTrainOptions,
+    // The architecture and optimizer settings are rnn's trainer's own, under the same names.
+    Pick<TrainLanguageModelOptions, 'cell' | 'layers' | 'units' | 'embeddingDim' | 'dropout' | 'batchSize' | 'learningRate' | 'clipNorm'> {
   /** Characters per training window (truncated-BPTT length). Default 64. */
   seqLength?: number;
-  /** Windows per batch. Default 32. */
-  batchSize?: number;
-  /** Adam learning rate. Default 0.002. */
-  learningRate?: number;
-  /** Gradients are rescaled to at most this global norm. Default 5. */
-  clipNorm?: number;
   /** Budget in epochs, counting epochs done before a resume. Default 10 (unless `steps` is given). */
   epochs?: number;
   /** Budget in optimizer steps instead of epochs (rounded up to equal epochs; see rnn's `trainLanguageModel`). */
