@@ -37,6 +37,13 @@ export function defineAction(cmd: Command, handler: (ctx: ActionContext) => Prom
   return cmd;
 }
 
+/** A command that only groups its subcommands (`seqlab train lm`, `seqlab jobs submit`). */
+export function commandGroup(name: string, description: string, subcommands: Command[]): Command {
+  const group = new Command(name).description(description);
+  for (const sub of subcommands) group.addCommand(sub);
+  return group;
+}
+
 /** Writes `value` as JSON (with `--json`) or calls `human` to print text. */
 export function emit(json: boolean, value: unknown, human: () => void): void {
   if (json) process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);

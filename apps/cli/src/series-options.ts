@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import { collect } from './cli.js';
+import { UsageError } from './errors.js';
 import { oneOf } from './options.js';
 
 const DELIMITERS = { auto: 'auto', comma: ',', semicolon: ';', tab: '\t', pipe: '|', ',': ',', ';': ';', '|': '|', '\t': '\t' } as const;
@@ -40,6 +41,30 @@ export function withSeriesOptions(cmd: Command): Command {
     .option('--target <column>', 'value column (repeatable; default: every non-date column)', collect)
     .option('--missing <policy>', 'missing cells: error|ffill|linear', 'error');
   return withCsvFormatOptions(cmd);
+}
+
+/** Adds `--seeds` and `--lookbacks`: the members of a global model's ensemble. */
+export function withGlobalEnsembleOptions(cmd: Command): Command {
+  return cmd
+    .option('--seeds <list>', 'global models: an ensemble member per seed (comma-separated), forecasts combined by the median')
+    .option('--lookbacks <list>', 'global models: an ensemble member per look-back (comma-separated) and seed');
+}
+
+/** How `--id-col`/`--wide` lay out a panel file. */
+export interface PanelFlags {
+  idCol?: string | undefined;
+  wide: boolean;
+}
+
+/** Whether the flags name a panel (many series in one file); both `--id-col` and `--wide` is a usage error. */
+export function isPanel(o: PanelFlags): boolean {
+  if (o.idCol !== undefined && o.wide) throw new UsageError('use either --id-col (long file) or --wide (one series per row), not both');
+  return o.idCol !== undefined || o.wide;
+}
+
+/** The panel layout of the task's table options: wide, long by an id column, or none (one series). */
+export function panelLayout(o: PanelFlags): { layout: 'wide' } | { idColumn: string } | Record<string, never> {
+  return o.wide ? { layout: 'wide' as const } : o.idCol !== undefined ? { idColumn: o.idCol } : {};
 }
 
 /** `readCsvSeries` options from parsed series flags. */

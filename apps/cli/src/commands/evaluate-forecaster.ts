@@ -5,7 +5,7 @@ import { defineAction, emit, fmt, note, println, table } from '../cli.js';
 import { UsageError } from '../errors.js';
 import { ALL_FORECASTERS, GLOBAL_FORECASTERS, seasonLine, tableOptions } from '../forecasting.js';
 import { commonSchema, existingDir, existingFile, fraction, intList, oneOf, parseOptions, positiveInt, seed } from '../options.js';
-import { csvReadOptions, seriesSchema, withSeriesOptions } from '../series-options.js';
+import { csvReadOptions, isPanel, panelLayout, seriesSchema, withGlobalEnsembleOptions, withSeriesOptions } from '../series-options.js';
 
 const schema = commonSchema.merge(seriesSchema).extend({
   data: z.string(),
@@ -58,16 +58,14 @@ export function evaluateForecasterCommand(): Command {
     .option('--level <percent>', 'with --split: interval level for coverage, calibrated on validation windows (or none)', '90')
     .option('--no-progress', 'with --split or a panel: no progress lines on stderr')
     .option('--id-col <name>', 'many series in one long/tidy file: the column naming each row\'s series; each is backtested, results per series and averaged')
-    .option('--wide', 'many series, one per row (the M4 layout: an id, then the values); each is backtested')
-    .option('--seeds <list>', 'global models: an ensemble member per seed (comma-separated), forecasts combined by the median')
-    .option('--lookbacks <list>', 'global models: an ensemble member per look-back (comma-separated) and seed');
+    .option('--wide', 'many series, one per row (the M4 layout: an id, then the values); each is backtested');
+  withGlobalEnsembleOptions(cmd);
   withSeriesOptions(cmd);
   return defineAction(cmd, async ({ opts }) => {
     const o = parseOptions(schema, opts);
     const data = existingFile(o.data, '--data');
     if (o.load && o.model) throw new UsageError('use either --model or --load, not both');
-    if (o.idCol !== undefined && o.wide) throw new UsageError('use either --id-col (long file) or --wide (one series per row), not both');
-    const panel = o.idCol !== undefined || o.wide;
+    const panel = isPanel(o);
     if (panel && o.split !== undefined) throw new UsageError('--id-col/--wide backtest each series with --model; --split is for one series');
     if (o.split !== undefined) {
       for (const flag of ['windows', 'step', 'refit'] as const) {
@@ -78,7 +76,7 @@ export function evaluateForecasterCommand(): Command {
     if (global && !panel) throw new UsageError(`${global} is a global model fitted across many series: give a panel with --id-col (long file) or --wide (one series per row)`);
     const { evaluate } = await import('@seqlab/tasks');
     const options = {
-      ...tableOptions(csvReadOptions(o)), ...(o.wide ? { layout: 'wide' as const } : o.idCol !== undefined ? { idColumn: o.idCol } : {}),
+      ...tableOptions(csvReadOptions(o)), ...panelLayout(o),
       horizon: o.horizon, refit: o.refit, seed: o.seed, stride: o.stride, scaler: o.scaler, level: o.level === 'none' ? null : o.level,
       // A panel is scored once per series (the last H rows, as M4) unless --windows is given.
       ...(!panel || cmd.getOptionValueSource('windows') === 'cli' ? { windows: o.windows } : {}),

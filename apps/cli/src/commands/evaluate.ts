@@ -1,13 +1,14 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
+import { commandGroup } from '../cli.js';
 import { evaluateClassifierCommand } from './evaluate-classifier.js';
 import { evaluateForecasterCommand } from './evaluate-forecaster.js';
 import { evaluateLmCommand } from './evaluate-lm.js';
 
 /** `seqlab evaluate classifier|lm|forecaster`. */
 export function evaluateCommand(): Command {
-  return new Command('evaluate')
-    .description('evaluate a model: classifier metrics and confusion matrix, language-model perplexity, forecaster backtests')
-    .addCommand(evaluateClassifierCommand())
-    .addCommand(evaluateLmCommand())
-    .addCommand(evaluateForecasterCommand());
+  return commandGroup('evaluate', 'evaluate a model: classifier metrics and confusion matrix, language-model perplexity, forecaster backtests', [
+    evaluateClassifierCommand(),
+    evaluateLmCommand(),
+    evaluateForecasterCommand(),
+  ]);
 }

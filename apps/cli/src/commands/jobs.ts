@@ -2,7 +2,7 @@ import { openAsBlob, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
 import { SeqlabError } from '@seqlab/core';
-import { defineAction, emit, note, println } from '../cli.js';
+import { commandGroup, defineAction, emit, note, println } from '../cli.js';
 import { EXIT, NotFoundError, UsageError } from '../errors.js';
 import { DEFAULT_URL, jobEvents, request, serviceOf, type JobView, type Service } from '../jobs-client.js';
 
@@ -138,10 +138,5 @@ function cancelCommand(): Command {
 
 /** `seqlab jobs submit|status|watch|cancel`: a client of a seqlab service's job routes. */
 export function jobsCommand(): Command {
-  return new Command('jobs')
-    .description('submit, follow and cancel training jobs on a seqlab service (POST /v1/jobs ...)')
-    .addCommand(submitCommand())
-    .addCommand(statusCommand())
-    .addCommand(watchCommand())
-    .addCommand(cancelCommand());
+  return commandGroup('jobs', 'submit, follow and cancel training jobs on a seqlab service (POST /v1/jobs ...)', [submitCommand(), statusCommand(), watchCommand(), cancelCommand()]);
 }

@@ -8,7 +8,7 @@ import { ALL_FORECASTERS, DEFAULT_FORECASTER, GLOBAL_FORECASTERS, seasonLine, ta
 import { commonSchema, existingFile, fraction, intList, nonNegative, oneOf, parseOptions, plotPath, positive, positiveInt, seed } from '../options.js';
 import { trainingCurveChart, writeChart } from '../plots.js';
 import { trainEventPrinter } from '../train-events.js';
-import { csvReadOptions, seriesSchema, withSeriesOptions } from '../series-options.js';
+import { csvReadOptions, isPanel, panelLayout, seriesSchema, withGlobalEnsembleOptions, withSeriesOptions } from '../series-options.js';
 
 const schema = commonSchema.merge(seriesSchema).extend({
   data: z.string(),
@@ -58,15 +58,13 @@ export function trainForecasterCommand(): Command {
     .option('--plot <file>', 'training-curve plot (.png or .svg; default: DIR/training-curve.png for neural models)')
     .option('--no-progress', 'no progress on stderr (it is shown with --json too)')
     .option('--id-col <name>', 'global models: many series in one long/tidy file, this column naming each row\'s series')
-    .option('--wide', 'global models: many series, one per row (the M4 layout: an id, then the values)')
-    .option('--seeds <list>', 'global models: an ensemble member per seed (comma-separated), forecasts combined by the median')
-    .option('--lookbacks <list>', 'global models: an ensemble member per look-back (comma-separated) and seed');
+    .option('--wide', 'global models: many series, one per row (the M4 layout: an id, then the values)');
+  withGlobalEnsembleOptions(cmd);
   withSeriesOptions(cmd);
   return defineAction(cmd, async ({ opts }) => {
     const o = parseOptions(schema, opts);
     const data = existingFile(o.data, '--data');
-    if (o.idCol !== undefined && o.wide) throw new UsageError('use either --id-col (long file) or --wide (one series per row), not both');
-    const panel = o.idCol !== undefined || o.wide;
+    const panel = isPanel(o);
     if (o.split !== undefined && (o.valSplit !== undefined || o.testSplit !== undefined)) throw new UsageError('use either --split or --val-split/--test-split, not both');
     if ((GLOBAL_FORECASTERS as readonly string[]).includes(o.model) && !panel) throw new UsageError(`${o.model} is a global model fitted across many series: give a panel with --id-col (long file) or --wide (one series per row)`);
     if (panel && o.model !== 'auto' && !(GLOBAL_FORECASTERS as readonly string[]).includes(o.model)) throw new UsageError(`--id-col/--wide train one global model across the series: choose --model ${GLOBAL_FORECASTERS.join('|')} or auto`);
@@ -75,7 +73,7 @@ export function trainForecasterCommand(): Command {
     let result: TrainResult<'forecast'>;
     try {
       result = await train('forecast', data, {
-        ...tableOptions(csvReadOptions(o)), ...(o.wide ? { layout: 'wide' as const } : o.idCol !== undefined ? { idColumn: o.idCol } : {}),
+        ...tableOptions(csvReadOptions(o)), ...panelLayout(o),
         out: resolve(o.out), seed: o.seed, model: o.model, horizon: o.horizon, onProgress: printer.onProgress,
         ...defined({ season: o.season, lookback: o.lookback, secondSeason: o.secondSeason, epochs: o.epochs, hidden: o.hidden, segmentLength: o.segmentLength, timeBudgetSeconds: o.timeBudget, valSplit: o.valSplit, testSplit: o.testSplit, split: o.split, nonNegative: o.nonNegative, seeds: o.seeds, lookbacks: o.lookbacks }),
       });
