@@ -40,20 +40,21 @@ export class CliError extends SeqlabError {
   override readonly name: string = 'CliError';
 }
 
-/** A bad option value or a bad combination of options (exit 2). */
-export class UsageError extends CliError {
-  override readonly name: string = 'UsageError';
+/** A failure caused by what the user gave: options or data (code `bad_input`, exit 2). */
+export abstract class BadInputCliError extends CliError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('bad_input', message, options);
   }
 }
 
+/** A bad option value or a bad combination of options (exit 2). */
+export class UsageError extends BadInputCliError {
+  override readonly name: string = 'UsageError';
+}
+
 /** Input data the command cannot use: an unknown column, non-numeric values, an empty file (exit 2). */
-export class InputError extends CliError {
+export class InputError extends BadInputCliError {
   override readonly name: string = 'InputError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('bad_input', message, options);
-  }
 }
 
 /** A named file, directory or model that does not exist (exit 3). */
