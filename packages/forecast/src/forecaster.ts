@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { cancellationCheckpoint, ModelFileError, writeJsonAtomic, writeModelConfig } from '@seqlab/core';
+import { cancellationCheckpoint, writeJsonAtomic, writeModelConfig } from '@seqlab/core';
 import { ForecastInputError, positiveInt } from './errors.js';
 import { Scaler, type ScalerKind, type ScalerState } from './data/scalers.js';
 import { seriesLength, sliceSeries, validateSeries, type TimeSeries } from './data/series.js';
 import { coverage, mae, mse, rmse, smape } from './metrics.js';
-import { readSavedJson } from './saved-json.js';
+import { readSavedJson, savedHeader } from './saved-json.js';
 
 /** What a forecaster can do, declared up front (Darts-style). */
 export interface ForecasterCapabilities {
@@ -548,10 +548,7 @@ export abstract class Forecaster<O extends BaseOptions = BaseOptions> {
     await this.saveExtra(dir);
     const h = this.history!;
     const saved: SavedForecaster = {
-      format: 'seqlab-forecaster',
-      version: 1,
-      name: this.name,
-      options: { ...this.options } as Record<string, unknown>,
+      ...savedHeader('seqlab-forecaster', this.name, this.options),
       columns,
       scaler: this.scaler!.state,
       history: { values: h.values.map((v) => Array.from(v)), dates: h.dates?.map((d) => d.toISOString()) },
@@ -589,9 +586,7 @@ export async function readSaved(dir: string): Promise<SavedForecaster> {
     existsSync(path.join(dir, 'global-forecaster.json'))
       ? 'not found: the directory holds a global (panel) model; load it with loadGlobalForecaster (CLI: evaluate forecaster --load DIR with --id-col or --wide)'
       : undefined;
-  const s = (await readSavedJson(file, 'forecaster', globalHint)) as SavedForecaster;
-  if (s?.format !== 'seqlab-forecaster' || s.version !== 1) throw new ModelFileError(file, 'is not a seqlab forecaster (format/version)');
-  return s;
+  return (await readSavedJson(file, 'seqlab-forecaster', 'forecaster', globalHint)) as SavedForecaster;
 }
 
 /** Dates of the `horizon` steps after the history, when its dates are regular. */

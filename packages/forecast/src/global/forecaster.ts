@@ -1,12 +1,12 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { cancellationCheckpoint, ModelFileError, writeJsonAtomic, writeModelConfig } from '@seqlab/core';
+import { cancellationCheckpoint, writeJsonAtomic, writeModelConfig } from '@seqlab/core';
 import { ForecastInputError, positiveInt } from '../errors.js';
 import type { PanelSeries } from '../data/panel.js';
 import type { EpochLog, Forecast, ForecastBounds } from '../forecaster.js';
 import { coverage, mae, rmse, smape } from '../metrics.js';
 import { summarizePanel, type PanelEvaluation, type PanelSeriesResult } from '../panel-eval.js';
-import { readSavedJson } from '../saved-json.js';
+import { readSavedJson, savedHeader } from '../saved-json.js';
 import { PooledConformal, seriesScale } from './conformal.js';
 
 /** What a global model needs to know about its panel, declared up front. */
@@ -381,10 +381,7 @@ export abstract class GlobalForecaster<O extends object = Record<string, unknown
     await mkdir(dir, { recursive: true });
     await this.saveExtra(dir);
     const saved: SavedGlobalForecaster = {
-      format: 'seqlab-global-forecaster',
-      version: 1,
-      name: this.name,
-      options: { ...this.options } as Record<string, unknown>,
+      ...savedHeader('seqlab-global-forecaster', this.name, this.options),
       ids,
       ...(this.conformal ? { calibration: this.conformal.sorted } : {}),
       state: { ...this.getState(), scales: this.scales },
@@ -407,7 +404,5 @@ export abstract class GlobalForecaster<O extends object = Record<string, unknown
 /** Reads `global-forecaster.json` from a saved model directory. */
 export async function readSavedGlobal(dir: string): Promise<SavedGlobalForecaster> {
   const file = path.join(dir, GLOBAL_FILE);
-  const s = (await readSavedJson(file, 'global forecaster')) as SavedGlobalForecaster;
-  if (s?.format !== 'seqlab-global-forecaster' || s.version !== 1) throw new ModelFileError(file, 'is not a seqlab global forecaster (format/version)');
-  return s;
+  return (await readSavedJson(file, 'seqlab-global-forecaster', 'global forecaster')) as SavedGlobalForecaster;
 }
