@@ -58,6 +58,14 @@ export function watchPage(page: Page, origin: string, expectedFailures: string[]
   };
 }
 
+/** Opens `url` in a new page of the given size, watched by {@link watchPage}, and waits until its network is idle. */
+export async function openWatched(browser: Browser, url: string, viewport: { width: number; height: number }, expectedFailures: string[] = []): Promise<{ page: Page; watch: PageWatch }> {
+  const page = await browser.newPage({ viewport });
+  const watch = watchPage(page, url, expectedFailures);
+  await page.goto(url, { waitUntil: 'networkidle' });
+  return { page, watch };
+}
+
 /** Asserts that the page is no wider than its viewport (nothing scrolls sideways). */
 export async function noSideScroll(page: Page, what: string): Promise<void> {
   const [scroll, client] = await page.evaluate(() => {

@@ -16,7 +16,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { createConfig, startServer } from '../../src/index.js';
 import { trainTinyModels } from '../tiny-models.js';
-import { launchChromium, noSideScroll, watchPage } from './browser.js';
+import { launchChromium, noSideScroll, openWatched } from './browser.js';
 
 const screenshotArg = process.argv.slice(2).find((a) => !a.startsWith('--'));
 const screenshot = path.resolve(screenshotArg ?? path.join(os.tmpdir(), 'seqlab-demo.png'));
@@ -122,9 +122,7 @@ async function checkLimitsAndStaleResults(page: Page, forecastCalls: () => numbe
 }
 
 async function checkPhone(browser: Browser, url: string): Promise<void> {
-  const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
-  const watch = watchPage(page, url);
-  await page.goto(url, { waitUntil: 'networkidle' });
+  const { page, watch } = await openWatched(browser, url, { width: 390, height: 844 });
   await page.waitForSelector('#status.ready', { timeout: 30_000 });
   await page.waitForSelector('#forecast-chart svg path.mean', { timeout: 30_000 });
   await page.click('#sentiment-run');
@@ -171,10 +169,8 @@ const running = await startServer(
 const browser = await launchChromium();
 try {
   await running.services.whenReady();
-  const page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
   // The 404 is the server refusing an unknown model, on purpose; any other failed request fails the test.
-  const watch = watchPage(page, running.url, ['404 /v1/forecast']);
-  await page.goto(running.url, { waitUntil: 'networkidle' });
+  const { page, watch } = await openWatched(browser, running.url, { width: 1280, height: 1100 }, ['404 /v1/forecast']);
   await page.waitForSelector('#status.ready', { timeout: 30_000 });
   await checkSentimentAndGeneration(page, models && path.basename(models.sentiment));
   await checkForecasts(page);

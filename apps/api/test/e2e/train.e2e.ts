@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Page, Response } from 'playwright-core';
 import { createConfig, REPO_ROOT, startServer } from '../../src/index.js';
-import { launchChromium, noSideScroll, watchPage } from './browser.js';
+import { launchChromium, noSideScroll, openWatched } from './browser.js';
 
 const screenshotArg = process.argv.slice(2).find((a) => !a.startsWith('--'));
 const screenshot = path.resolve(screenshotArg ?? path.join(os.tmpdir(), 'seqlab-train.png'));
@@ -147,9 +147,7 @@ const running = await startServer(
 const browser = await launchChromium();
 try {
   await running.services.whenReady();
-  const page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
-  const watch = watchPage(page, running.url, ['401 /v1/jobs']);
-  await page.goto(running.url, { waitUntil: 'networkidle' });
+  const { page, watch } = await openWatched(browser, running.url, { width: 1280, height: 1100 }, ['401 /v1/jobs']);
   await page.click('#t-run');
   await page.locator('#train-error', { hasText: 'API key: jobs need a key with the "train" scope' }).waitFor({ timeout: 10_000 });
   assert.equal(watch.calls('/v1/jobs'), 0, 'no request without a key');
