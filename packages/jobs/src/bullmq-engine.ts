@@ -22,7 +22,7 @@ import {
   type QueuedJobResult,
   type ResolvedLocation,
 } from './redis.js';
-import type { JobEngine, JobEvent, JobSpec, JobState, JobStatus } from './types.js';
+import type { JobEngine, JobError, JobEvent, JobSpec, JobState, JobStatus } from './types.js';
 
 /** Options of {@link BullMqJobEngine}. */
 export interface BullMqJobEngineOptions extends QueueLocation {
@@ -83,7 +83,17 @@ export class BullMqJobEngine implements JobEngine {
       return removed === null ? undefined : (JSON.parse(removed) as JobState);
     }
     const [state, cancelled] = await Promise.all([job.getState(), this.redis.exists(cancelKey(this.location, id))]);
-    return stateOf(job, state, cancelled === 1);
+    const jobState = stateOf(job, state, cancelled === 1);
+    return jobState.status === 'failed' && job.data.candidates ? { ...jobState, error: (await this.candidateError(id, job.data.candidates)) ?? jobState.error! } : jobState;
+  }
+
+  /** A flow fails through a candidate: BullMQ's own reason only names the child, so its error is reported. */
+  private async candidateError(id: string, kinds: readonly string[]): Promise<JobError | undefined> {
+    for (const kind of kinds) {
+      const child = await this.queue.getJob(candidateJobId(id, kind));
+      if (child?.failedReason && (await child.getState()) === 'failed') return decodeJobError(child.failedReason);
+    }
+    return undefined;
   }
 
   subscribe(id: string, listener: (event: JobEvent) => void): () => void {

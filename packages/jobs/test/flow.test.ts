@@ -98,6 +98,21 @@ describe('an auto text-classification training as a BullMQ flow', () => {
     }
   }, 180_000);
 
+  it('a candidate that fails for good fails the training with its own error', async () => {
+    const engine = new BullMqJobEngine({ redisUrl: REDIS_URL, prefix: PREFIX });
+    try {
+      const oneClass = path.join(tmp, 'one-class.jsonl');
+      await fs.writeFile(oneClass, ['Who wrote Hamlet ?', 'Who is the president ?', 'Who invented the radio ?'].map((text) => JSON.stringify({ text, label: 'HUM' })).join('\n') + '\n');
+      const id = await engine.submit({ type: 'train', task: 'text-classification', data: oneClass, model: 'one-class', options: TINY });
+      const { state } = await untilFinal(engine, id);
+      expect(state.status).toBe('failed');
+      expect(state.error?.code).toBe('bad_input');
+      expect(state.error?.message).toMatch(/only one label/);
+    } finally {
+      await engine.close();
+    }
+  }, 60_000);
+
   it('cancelling the training marks its candidates, and nothing is published', async () => {
     const engine = new BullMqJobEngine({ redisUrl: REDIS_URL, prefix: PREFIX });
     const redis = new Redis(REDIS_URL);
