@@ -168,6 +168,11 @@ export async function pipeline<T extends TaskName>(task: T, model?: string, opti
   const loaders = KINDS[task as LoadedTask] as Record<string, Loader<PipelineByTask[T]>>;
   const load = Object.prototype.hasOwnProperty.call(loaders, config.kind) || task === 'forecast' ? loaders[config.kind] : undefined;
   if (!load) throw new UnsupportedError(`model "${name}" is a ${task} model of kind "${config.kind}", which this build cannot load; kinds: ${modelKinds(task).join(', ')}`);
+  return runLoader(load, dir, name, options);
+}
+
+/** Runs a model loader once the backend is ready, naming the model in whatever it throws. */
+async function runLoader<P>(load: Loader<P>, dir: string, name: string, options: PipelineOptions): Promise<P> {
   await ensureBackend();
   try {
     return await load(dir, name, options);
@@ -181,12 +186,7 @@ async function loadClassifier(dir: string, name: string, config: ModelConfig, op
   const loaders = config.task === 'sentiment' ? SENTIMENT_FORMAT_KINDS : KINDS['text-classification'];
   const load = Object.prototype.hasOwnProperty.call(loaders, config.kind) ? loaders[config.kind] : undefined;
   if (!load) throw new UnsupportedError(`model "${name}" is a ${config.task} model of kind "${config.kind}", which this build cannot load; kinds: ${Object.keys(loaders).join(', ')}`);
-  await ensureBackend();
-  try {
-    return await load(dir, name, options);
-  } catch (err) {
-    throw nameModelInError(err, dir, name);
-  }
+  return runLoader(load, dir, name, options);
 }
 
 /** The sentiment task: text classification over a binary negative/positive model. */
