@@ -43,9 +43,14 @@ export function withSeriesOptions(cmd: Command): Command {
   return withCsvFormatOptions(cmd);
 }
 
-/** Adds `--seeds` and `--lookbacks`: the members of a global model's ensemble. */
-export function withGlobalEnsembleOptions(cmd: Command): Command {
+/**
+ * Adds the panel flags `--id-col` and `--wide` (help in the command's words) and `--seeds` and
+ * `--lookbacks`, the members of a global model's ensemble.
+ */
+export function withPanelOptions(cmd: Command, help: { idCol: string; wide: string }): Command {
   return cmd
+    .option('--id-col <name>', help.idCol)
+    .option('--wide', help.wide)
     .option('--seeds <list>', 'global models: an ensemble member per seed (comma-separated), forecasts combined by the median')
     .option('--lookbacks <list>', 'global models: an ensemble member per look-back (comma-separated) and seed');
 }

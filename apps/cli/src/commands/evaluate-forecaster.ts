@@ -5,7 +5,7 @@ import { defineAction, emit, fmt, note, println, table } from '../cli.js';
 import { UsageError } from '../errors.js';
 import { ALL_FORECASTERS, GLOBAL_FORECASTERS, seasonLine, tableOptions } from '../forecasting.js';
 import { commonSchema, existingDir, existingFile, fraction, intList, oneOf, parseOptions, positiveInt, seed } from '../options.js';
-import { csvReadOptions, isPanel, panelLayout, seriesSchema, withGlobalEnsembleOptions, withSeriesOptions } from '../series-options.js';
+import { csvReadOptions, isPanel, panelLayout, seriesSchema, withPanelOptions, withSeriesOptions } from '../series-options.js';
 
 const schema = commonSchema.merge(seriesSchema).extend({
   data: z.string(),
@@ -56,10 +56,11 @@ export function evaluateForecasterCommand(): Command {
     .option('--stride <n>', 'with --split: rows between forecast origins in the test range', '1')
     .option('--scaler <kind>', 'with --split: scaler fitted on the training rows only: standard|minmax|none', 'standard')
     .option('--level <percent>', 'with --split: interval level for coverage, calibrated on validation windows (or none)', '90')
-    .option('--no-progress', 'with --split or a panel: no progress lines on stderr')
-    .option('--id-col <name>', 'many series in one long/tidy file: the column naming each row\'s series; each is backtested, results per series and averaged')
-    .option('--wide', 'many series, one per row (the M4 layout: an id, then the values); each is backtested');
-  withGlobalEnsembleOptions(cmd);
+    .option('--no-progress', 'with --split or a panel: no progress lines on stderr');
+  withPanelOptions(cmd, {
+    idCol: 'many series in one long/tidy file: the column naming each row\'s series; each is backtested, results per series and averaged',
+    wide: 'many series, one per row (the M4 layout: an id, then the values); each is backtested',
+  });
   withSeriesOptions(cmd);
   return defineAction(cmd, async ({ opts }) => {
     const o = parseOptions(schema, opts);

@@ -8,7 +8,7 @@ import { ALL_FORECASTERS, DEFAULT_FORECASTER, GLOBAL_FORECASTERS, seasonLine, ta
 import { commonSchema, existingFile, fraction, intList, nonNegative, oneOf, parseOptions, plotPath, positive, positiveInt, seed } from '../options.js';
 import { trainingCurveChart, writeChart } from '../plots.js';
 import { trainEventPrinter } from '../train-events.js';
-import { csvReadOptions, isPanel, panelLayout, seriesSchema, withGlobalEnsembleOptions, withSeriesOptions } from '../series-options.js';
+import { csvReadOptions, isPanel, panelLayout, seriesSchema, withPanelOptions, withSeriesOptions } from '../series-options.js';
 
 const schema = commonSchema.merge(seriesSchema).extend({
   data: z.string(),
@@ -56,10 +56,11 @@ export function trainForecasterCommand(): Command {
     .option('--seed <n>', 'random seed', '42')
     .option('--non-negative', 'auto: clip forecasts and intervals at 0 (default: when every training value is >= 0)')
     .option('--plot <file>', 'training-curve plot (.png or .svg; default: DIR/training-curve.png for neural models)')
-    .option('--no-progress', 'no progress on stderr (it is shown with --json too)')
-    .option('--id-col <name>', 'global models: many series in one long/tidy file, this column naming each row\'s series')
-    .option('--wide', 'global models: many series, one per row (the M4 layout: an id, then the values)');
-  withGlobalEnsembleOptions(cmd);
+    .option('--no-progress', 'no progress on stderr (it is shown with --json too)');
+  withPanelOptions(cmd, {
+    idCol: 'global models: many series in one long/tidy file, this column naming each row\'s series',
+    wide: 'global models: many series, one per row (the M4 layout: an id, then the values)',
+  });
   withSeriesOptions(cmd);
   return defineAction(cmd, async ({ opts }) => {
     const o = parseOptions(schema, opts);
