@@ -28,6 +28,7 @@ export { EmbeddedJobEngine, jobError, type EmbeddedJobEngineOptions } from './em
 export { runsAsFlow, candidateJobId, FIT_CANDIDATE_JOB, COMBINE_JOB } from './flow.js';
 export { BullMqJobEngine, type BullMqJobEngineOptions } from './bullmq-engine.js';
 export { runWorker, type WorkerOptions, type RunningWorker } from './worker.js';
+export { spawnWorker, type SpawnWorkerOptions } from './spawn-worker.js';
 export { main as workerMain, parseWorkerArgs, WORKER_USAGE } from './worker-main.js';
 export { REDIS_URL_ENV, DEFAULT_QUEUE, DEFAULT_PREFIX, type QueueLocation } from './redis.js';
 export { createJobEngine, type CreateJobEngineOptions } from './factory.js';

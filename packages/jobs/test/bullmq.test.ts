@@ -14,14 +14,13 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '@seqlab/core';
 import { ModelStore, repoRoot } from '@seqlab/tasks';
-import { BullMqJobEngine, runJob, runWorker, type JobEvent, type JobSpec, type JobState } from '../src/index.js';
+import { BullMqJobEngine, runJob, runWorker, spawnWorker, type JobEvent, type JobSpec, type JobState } from '../src/index.js';
 
 const ROOT = repoRoot()!;
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const SHAKESPEARE = path.join(ROOT, 'data/tiny_shakespeare/input.txt');
 const TINY_LM = { seed: 1, cell: 'gru', units: 16, embeddingDim: 8, seqLength: 24, batchSize: 16, windowsPerEpoch: 64, patience: 0, maxChars: 20_000 };
 const PREFIX = `seqlab-test-${randomUUID().slice(0, 8)}`;
-const WORKER_MAIN = path.join(ROOT, 'packages/jobs/src/worker-main.ts');
 
 let tmp: string;
 let modelsDir: string;
@@ -29,17 +28,10 @@ const children: ChildProcess[] = [];
 
 /** A `seqlab worker` process; resolves once it says it is ready. */
 function startWorker(redisUrl: string, prefix: string): Promise<ChildProcess> {
-  const args = ['--conditions=@seqlab/source', '--import', 'tsx', WORKER_MAIN, '--redis-url', redisUrl, '--models', modelsDir, '--prefix', prefix];
-  const child = spawn(process.execPath, [...args, '--lock-duration-ms', '3000', '--stalled-interval-ms', '1000'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let stderr = '';
-    child.stderr!.on('data', (b: Buffer) => {
-      stderr += b.toString();
-      if (stderr.includes('seqlab worker: ready')) resolve(child);
-    });
-    child.on('exit', (code) => reject(new Error(`worker exited with ${code}: ${stderr}`)));
-  });
+  const child = spawnWorker({ redisUrl, modelsDir, prefix, cwd: ROOT, args: ['--lock-duration-ms', '3000', '--stalled-interval-ms', '1000'] });
+  // Registered at once (not when ready), so a worker killed while starting is still cleaned up.
+  void child.then((c) => children.push(c), () => undefined);
+  return child;
 }
 
 /** Every event of a job until its final state; `onEvent` may act on them. */

@@ -3,7 +3,7 @@
  * with two real worker processes: the candidate kinds run as child jobs on both workers, the
  * parent combines them and publishes one version; cancelling the training marks its candidates.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -12,12 +12,11 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelStore, repoRoot } from '@seqlab/tasks';
-import { BullMqJobEngine, DEFAULT_QUEUE, candidateJobId, type JobEvent, type JobSpec, type JobState } from '../src/index.js';
+import { BullMqJobEngine, DEFAULT_QUEUE, candidateJobId, spawnWorker, type JobEvent, type JobSpec, type JobState } from '../src/index.js';
 
 const ROOT = repoRoot()!;
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const PREFIX = `seqlab-flow-test-${randomUUID().slice(0, 8)}`;
-const WORKER_MAIN = path.join(ROOT, 'packages/jobs/src/worker-main.ts');
 const TINY = { seed: 1, epochs: 2, units: 8, embeddingDim: 16, vocabSize: 2000, batchSize: 32, learningRate: 0.01, wordVectors: 'none' };
 const KINDS = ['tfidf-lr', 'fasttext', 'rnn'];
 
@@ -26,18 +25,10 @@ let modelsDir: string;
 let data: string;
 const workers: ChildProcess[] = [];
 
-function startWorker(): Promise<ChildProcess> {
-  const args = ['--conditions=@seqlab/source', '--import', 'tsx', WORKER_MAIN, '--redis-url', REDIS_URL, '--models', modelsDir, '--prefix', PREFIX];
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+async function startWorker(): Promise<ChildProcess> {
+  const child = await spawnWorker({ redisUrl: REDIS_URL, modelsDir, prefix: PREFIX, cwd: ROOT });
   workers.push(child);
-  return new Promise((resolve, reject) => {
-    let stderr = '';
-    child.stderr!.on('data', (b: Buffer) => {
-      stderr += b.toString();
-      if (stderr.includes('seqlab worker: ready')) resolve(child);
-    });
-    child.on('exit', (code) => reject(new Error(`worker exited with ${code}: ${stderr}`)));
-  });
+  return child;
 }
 
 async function untilFinal(engine: BullMqJobEngine, id: string): Promise<{ events: JobEvent[]; state: JobState }> {

@@ -8,17 +8,16 @@
  *
  * Prints JSON: the seconds of each run and the medians, with the load average before and after.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { BullMqJobEngine, type JobSpec } from '@seqlab/jobs';
+import { BullMqJobEngine, spawnWorker, type JobSpec } from '@seqlab/jobs';
 import { REPO_ROOT } from './lib/report.js';
 
 const REDIS_URL = process.env.SEQLAB_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const WORKER_MAIN = path.join(REPO_ROOT, 'packages/jobs/src/worker-main.ts');
 
 /** The auto training measured (also what bench:fleet submits for its autoTraining figure). */
 export const AUTO_TEXT_CLASSIFICATION_OPTIONS = { limit: 2000, epochs: 2, seed: 1 };
@@ -33,16 +32,7 @@ export function writeTrecJsonl(file: string): void {
 }
 
 function startWorker(modelsDir: string, prefix: string): Promise<ChildProcess> {
-  const args = ['--conditions=@seqlab/source', '--import', 'tsx', WORKER_MAIN, '--redis-url', REDIS_URL, '--models', modelsDir, '--prefix', prefix];
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let stderr = '';
-    child.stderr!.on('data', (b: Buffer) => {
-      stderr += b.toString();
-      if (stderr.includes('seqlab worker: ready')) resolve(child);
-    });
-    child.on('exit', (code) => reject(new Error(`worker exited with ${code}: ${stderr}`)));
-  });
+  return spawnWorker({ redisUrl: REDIS_URL, modelsDir, prefix, cwd: REPO_ROOT });
 }
 
 /** One run: fresh workers and key prefix, submit, wait for the final state. */

@@ -142,7 +142,7 @@ async function timeVariant(v: Variant, rows: number[][], labels: number[], vocab
     if (v.clip) await Object.values(clipped)[0]!.data();
     const tClip = now() - t;
     t = now();
-    optimizer.applyGradients(clipped);
+    optimizer.applyGradients(clipped as Parameters<typeof optimizer.applyGradients>[0]);
     await vars[vars.length - 1]!.data();
     const tAdam = now() - t;
     tf.dispose([value, batch.x, batch.y, ...Object.values(grads), ...(v.clip ? Object.values(clipped) : [])]);

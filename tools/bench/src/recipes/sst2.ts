@@ -288,8 +288,11 @@ if (pretrained && num('open-vocabulary') > 0) {
   ({ vectorizer: savedVectorizer, architecture: resolvedArch, openVocabulary } = grown);
   console.log(`open vocabulary: ${openVocabulary.added} more words of ${openVocabulary.vectors} carried with their frozen vectors`);
 }
-const config = await rnn.saveSentimentModel(out, models, savedVectorizer, {
+// One saver for the text-classification family: a binary model with classes negative/positive
+// is what `pipeline('sentiment')` serves.
+const config = await rnn.saveRecurrentTextClassifier(out, models, savedVectorizer, {
   architecture: resolvedArch,
+  classes: ['negative', 'positive'],
   maxLength,
   // Float16 keeps an ensemble of three inside the 10 MB model budget.
   precision: nMembers > 1 ? 'float16' : 'float32',
@@ -304,11 +307,11 @@ const config = await rnn.saveSentimentModel(out, models, savedVectorizer, {
 });
 for (const m of models) m.dispose();
 
-const sentiment = await rnn.loadSentimentModel(out);
+const sentiment = await rnn.loadRecurrentTextClassifier(out);
 const preds = await sentiment.predict(dev.texts);
 const yPred = preds.map((p) => (p.label === 'positive' ? 1 : 0));
 const report = rnn.classificationReport(dev.labels, yPred, 2);
-const auc = rnn.rocAuc(dev.labels, preds.map((p) => p.probabilities[1]!));
+const auc = rnn.rocAuc(dev.labels, preds.map((p) => p.labels.find((l) => l.label === 'positive')!.score));
 console.log(`GLUE dev: accuracy ${(report.accuracy * 100).toFixed(2)}%, macro F1 ${report.macroF1.toFixed(4)}, ROC-AUC ${auc.toFixed(4)}`);
 console.log(`confusion matrix [true][pred]: ${JSON.stringify(report.confusionMatrix)}`);
 const examples = ['a gorgeous , witty , seductive movie .', 'the plot is nothing but boilerplate clichés from start to finish .', "it 's not a bad film , just a forgettable one ."];
@@ -316,7 +319,7 @@ const explained = (await sentiment.predict(examples)).map((p, i) => ({
   text: examples[i],
   label: p.label,
   score: Number(p.score.toFixed(4)),
-  topTokens: [...p.tokens].sort((a, b) => b.weight - a.weight).slice(0, 3).map((t) => `${t.text} (${t.weight.toFixed(2)})`),
+  topTokens: [...(p.tokens ?? [])].sort((a, b) => b.weight - a.weight).slice(0, 3).map((t) => `${t.text} (${t.weight.toFixed(2)})`),
 }));
 for (const e of explained) console.log(`${e.label} ${e.score}  ${e.text}  <- ${e.topTokens.join(', ')}`);
 sentiment.dispose();
@@ -413,8 +416,8 @@ function modelCard(): string {
     '',
     '## Use',
     '```ts',
-    "import { loadSentimentModel } from '@seqlab/rnn';",
-    "const model = await loadSentimentModel('models/sentiment');",
+    "import { pipeline } from '@seqlab/tasks';",
+    `const model = await pipeline('sentiment', '${path.relative(REPO_ROOT, out)}');`,
     "const [r] = await model.predict(['a gorgeous, witty film']);",
     'console.log(r.label, r.score, r.tokens);',
     '```',
