@@ -147,19 +147,19 @@ interface Table {
   header: boolean;
 }
 
+/**
+ * csv-parse settings shared by the in-memory and the streaming readers, so both read a file the
+ * same way: TSV corpora (GLUE, SMS spam) do not quote fields and use bare quotes inside texts.
+ */
+export function delimitedParseOptions(format: 'csv' | 'tsv', delimiter: string) {
+  return { delimiter, quote: format === 'tsv' ? false : '"', relax_quotes: true, skip_empty_lines: true, relax_column_count: false, info: true } as const;
+}
+
 function readDelimited(content: string, format: 'csv' | 'tsv', options: ReadLabelledOptions, source: string): Table {
   const delimiter = options.delimiter ?? (format === 'tsv' ? '\t' : sniffDelimiter(content));
   let records: { record: string[]; info: { lines: number } }[];
   try {
-    records = parse(content, {
-      delimiter,
-      // TSV corpora (GLUE, SMS spam) do not quote fields and use bare quotes inside texts.
-      quote: format === 'tsv' ? false : '"',
-      relax_quotes: true,
-      skip_empty_lines: true,
-      relax_column_count: false,
-      info: true,
-    }) as unknown as { record: string[]; info: { lines: number } }[];
+    records = parse(content, delimitedParseOptions(format, delimiter)) as unknown as { record: string[]; info: { lines: number } }[];
   } catch (err) {
     const line = (err as { lines?: number }).lines;
     throw new BadInputError(`${source}${line ? `: line ${line}` : ''}: malformed ${format.toUpperCase()} (${(err as Error).message.replace(/^Invalid Record Length: /, '')})`);

@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import { parse } from 'csv-parse';
 import { BadInputError, NotFoundError } from '@seqlab/core';
 import {
+  delimitedParseOptions,
   LABEL_COLUMN_NAMES,
   longestColumn,
   looksLikeHeader,
@@ -150,15 +151,7 @@ async function* decodedChunks(file: string, encoding: 'utf-8' | 'latin1'): Async
 
 async function* delimitedRecords(file: string, encoding: 'utf-8' | 'latin1', format: 'csv' | 'tsv', delimiter: string): AsyncGenerator<RawRecord> {
   const parser = Readable.from(decodedChunks(file, encoding)).pipe(
-    parse({
-      delimiter,
-      // As the in-memory reader: TSV corpora do not quote fields and use bare quotes inside texts.
-      quote: format === 'tsv' ? false : '"',
-      relax_quotes: true,
-      skip_empty_lines: true,
-      relax_column_count: false,
-      info: true,
-    }),
+    parse(delimitedParseOptions(format, delimiter)),
   );
   try {
     for await (const r of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) yield { cells: r.record, line: r.info.lines };
