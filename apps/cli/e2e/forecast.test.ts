@@ -34,6 +34,7 @@ describe('seqlab forecast (built binary)', () => {
     expect(r.code).toBe(0);
     const text = readFileSync(svg, 'utf8');
     expect(text).toMatch(/^<svg/);
-    expect(text).toContain('seasonal-naive forecast, horizon 12');
+    // The default model is auto (chosen by a backtest on the training rows).
+    expect(text).toContain('auto forecast, horizon 12');
   });
 });

@@ -17,7 +17,7 @@ describe('train classifier -> sentiment on known sentences (built binary)', () =
     // how its few long training phrases are cut).
     const r = await seqlab(['train', 'classifier', '--data', train, '--validation', dev, '--out', model, '--model', 'rnn', '--epochs', '3', ...TINY_CLASSIFIER, '--truncation', 'head']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/epoch 1\/3 \| loss [\d.]+ \| acc [\d.]+ \| val_loss [\d.]+ \| val_acc [\d.]+/);
+    expect(r.stderr).toMatch(/rnn: epoch 1\/3 \| loss [\d.]+ \| accuracy [\d.]+ \| val_loss [\d.]+ \| val_accuracy [\d.]+/);
     expect(r.stdout).toMatch(/validation \(200 texts\): accuracy 0\.\d+/);
   });
 
