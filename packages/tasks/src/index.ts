@@ -56,7 +56,7 @@ export {
   type CandidateReport,
   type TrainReport,
 } from './training/types.js';
-export { ModelStore, servedModelDir, VERSIONS_FILE, PIN_FILE, PUBLISH_RECORD, type ModelVersionRecord, type PublishOptions, type PublishResult, type ResolvedModel, type StoredModel, type ModelStoreOptions, type ModelWatch } from './store.js';
+export { ModelStore, servedModelDir, servedModelTask, storeVersionOf, isStoreNameFolder, VERSIONS_FILE, PIN_FILE, PUBLISH_RECORD, type ModelVersionRecord, type PublishOptions, type PublishResult, type ResolvedModel, type StoredModel, type ModelStoreOptions, type ModelWatch } from './store.js';
 export { defaultCheckpointDir, type TextGenerationData, type TextGenerationTrainOptions, type TextGenerationDetails, type TextGenerationEvaluateOptions, type TextGenerationEvaluation } from './training/text-generation.js';
 export type {
   TextClassificationData,

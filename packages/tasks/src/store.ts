@@ -404,3 +404,34 @@ async function unstage(staging: string, fromDir: string, moved: boolean): Promis
   if (moved && !existsSync(fromDir)) await fs.rename(staging, fromDir);
   else await fs.rm(staging, { recursive: true, force: true });
 }
+
+/** The store version of a served folder (`<name>/<version>/`), or `null` for an unversioned folder. */
+export function storeVersionOf(dir: string): number | null {
+  const last = path.basename(dir);
+  return VERSION_DIR.test(last) && !existsSync(path.join(path.dirname(dir), MODEL_CONFIG)) ? Number(last) : null;
+}
+
+/** Whether `dir` is a store name folder: version folders inside, no model of its own. */
+export function isStoreNameFolder(dir: string): boolean {
+  if (existsSync(path.join(dir, MODEL_CONFIG))) return false;
+  try {
+    return readdirSync(dir).some((e) => VERSION_DIR.test(e));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The task of the model served under `<root>/<name>` (read from its config without loading it),
+ * or `undefined` when there is none or it cannot be read: for listings that must not wait.
+ */
+export function servedModelTask(root: string, name: string): string | undefined {
+  const dir = servedModelDir(root, name);
+  if (!dir) return undefined;
+  try {
+    const task = (JSON.parse(readFileSync(path.join(dir, MODEL_CONFIG), 'utf8')) as { task?: unknown }).task;
+    return typeof task === 'string' ? task : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -6,8 +6,7 @@
  * in-flight request. The same rule as @seqlab/tasks' ServedModels, keeping the worker's own
  * loaders (a shared sentence encoder, names in messages).
  */
-import { existsSync, readdirSync } from 'node:fs';
-import path from 'node:path';
+import { isStoreNameFolder, storeVersionOf } from '@seqlab/tasks';
 
 interface Version<P> {
   dir: string;
@@ -31,20 +30,10 @@ export interface ServedFolder {
 }
 
 /** The version number of a served folder, or `null` when it is not a `<name>/<version>/` folder. */
-export function versionOf(dir: string): number | null {
-  const last = path.basename(dir);
-  return /^[1-9][0-9]{0,8}$/.test(last) && !existsSync(path.join(path.dirname(dir), 'config.json')) ? Number(last) : null;
-}
+export const versionOf = storeVersionOf;
 
-/** Whether `dir` is a model-store name folder (version folders, no config.json of its own). */
-export function isVersionedFolder(dir: string): boolean {
-  if (existsSync(path.join(dir, 'config.json'))) return false;
-  try {
-    return readdirSync(dir).some((e) => /^[1-9][0-9]{0,8}$/.test(e));
-  } catch {
-    return false;
-  }
-}
+/** Whether `dir` is a model-store name folder (version folders, no model of its own). */
+export const isVersionedFolder = isStoreNameFolder;
 
 /** Loaded pipelines by key (task and model), following the store's served version. */
 export class VersionedPipelines<P extends { dispose(): void }> {

@@ -6,7 +6,7 @@
  * signal (the caller's cancel message or its deadline) into the pipeline's loops, and a backend
  * fault marks the worker for replacement.
  */
-import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -309,13 +309,8 @@ function textClassifierNames(mod: TasksModule): string[] {
   }
   return names
     .filter((name) => {
-      const dir = mod.servedModelDir(init.modelsDir, name);
-      try {
-        const task = (JSON.parse(readFileSync(path.join(dir ?? '', 'config.json'), 'utf8')) as { task?: unknown }).task;
-        return task === 'text-classification' || task === 'sentiment';
-      } catch {
-        return false;
-      }
+      const task = mod.servedModelTask(init.modelsDir, name);
+      return task === 'text-classification' || task === 'sentiment';
     })
     .sort();
 }
