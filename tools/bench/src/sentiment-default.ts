@@ -16,7 +16,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { initBackend } from '@seqlab/core';
-import { DEFAULT_MODELS, MODEL_REGISTRY, modelsDir, pipeline, SENTIMENT_DEFAULT_RULE, type RegisteredModel } from '@seqlab/tasks';
+import { DEFAULT_MODELS, describeModel, MODEL_REGISTRY, modelsDir, pipeline, SENTIMENT_DEFAULT_RULE, servedModelDir, type RegisteredModel } from '@seqlab/tasks';
 import { arg, environment, formatTable, median, readResultsRun, REPO_ROOT, writeResults } from './lib/report.js';
 import { readSst2, sst2ChoiceRows } from './lib/sst2.js';
 
@@ -82,14 +82,16 @@ function dirBytes(dir: string): number {
 }
 
 /** Bytes a model loads: its folder plus the folders of the models it names (ensemble members, a hybrid's RNN). */
-function modelBytes(name: string, seen = new Set<string>()): number {
+async function modelBytes(name: string, seen = new Set<string>()): Promise<number> {
   const dir = path.join(modelsDir(), name);
   if (seen.has(name) || !existsSync(dir)) return 0;
   seen.add(name);
-  const config = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as { members?: unknown[]; rnnModel?: string };
+  const config = (await describeModel(dir)) as { members?: unknown[]; rnnModel?: string };
   const named = (config.members ?? []).flatMap((m) => (m && typeof m === 'object' && typeof (m as { model?: unknown }).model === 'string' ? [(m as { model: string }).model] : []));
   if (typeof config.rnnModel === 'string' && config.rnnModel.startsWith('../')) named.push(path.basename(config.rnnModel));
-  return dirBytes(dir) + named.reduce((n, m) => n + modelBytes(m, seen), 0);
+  let bytes = dirBytes(dir);
+  for (const m of named) bytes += await modelBytes(m, seen);
+  return bytes;
 }
 
 const accuracyOf = (scores: number[][], labels: number[]) => scores.filter((p, i) => (p[1]! > p[0]! ? 1 : 0) === labels[i]).length / labels.length;
@@ -125,12 +127,12 @@ async function sets(): Promise<{ choice: Sst2Set; dev: Sst2Set }> {
 
 /** The candidate's row: measured when present, else carried over from the previous run of this script. */
 async function rowOf(m: RegisteredModel, recorded: Map<string, Figures>, previous: Row[], data: { choice: Sst2Set; dev: Sst2Set }): Promise<Row> {
-  const present = existsSync(path.join(modelsDir(), m.name, 'config.json'));
+  const present = servedModelDir(modelsDir(), m.name) !== undefined;
   const figures = recorded.get(m.name) ?? {};
   const base = { model: m.name, present, choiceAccuracy: figures.choice ?? null, devAccuracy: figures.dev ?? null };
   if (present) {
     const r = await measure(m.name, data.dev.texts.slice(0, 200), data);
-    const row: Row = { ...base, kind: r.kind, latencyMs: r.latencyMs, latencyFrom: `this run (${environment().commit as string})`, bytes: modelBytes(m.name), eligible: false };
+    const row: Row = { ...base, kind: r.kind, latencyMs: r.latencyMs, latencyFrom: `this run (${environment().commit as string})`, bytes: await modelBytes(m.name), eligible: false };
     if (r.choice !== undefined) Object.assign(row, { measuredChoiceAccuracy: r.choice, measuredDevAccuracy: r.dev });
     console.log(`${m.name}: ${r.latencyMs.toFixed(3)} ms`);
     return row;

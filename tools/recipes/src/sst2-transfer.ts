@@ -18,10 +18,9 @@
  *
  *   npm run recipe:sst2-transfer -- [--seed 1] [--hidden 0,256] [--holdout-seed 1] [--limit N] [--val-limit M]
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { initBackend, SeededRandom } from '@seqlab/core';
-import { evaluate, train, type TextClassificationRow, type TextClassificationTrainOptions } from '@seqlab/tasks';
+import { describeModel, evaluate, train, type TextClassificationRow, type TextClassificationTrainOptions } from '@seqlab/tasks';
 import { formatTable, readSst2, REPO_ROOT, sst2ChoiceRows, writeResults } from '@seqlab/tools';
 import { arg } from './args.js';
 
@@ -92,7 +91,7 @@ for (const [kind, settings] of KINDS) {
     row.chosen = { hidden: s.chosenHidden as number, headEpochs: s.headEpochs as number, ...(s.useWeight !== undefined ? { useWeight: s.useWeight as number } : {}) };
     row.heads = s.heads;
     if (s.ngramValidationAccuracy !== undefined) row.ngramValidationAccuracy = s.ngramValidationAccuracy as number;
-    encoder ??= (JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as { encoder?: unknown }).encoder ?? null;
+    encoder ??= ((await describeModel(dir)) as { encoder?: unknown }).encoder ?? null;
   }
   results.push(row);
   log(`${kind}: validation ${row.validationAccuracy.toFixed(4)}, dev ${row.devAccuracy.toFixed(4)} (${trainSeconds.toFixed(1)} s)`);
