@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { isSeqlabError, SeqlabError } from '@seqlab/core';
-import { TEXT_CLASSIFICATION_TRAIN_KEYS, type TextClassificationTrainOptions } from '@seqlab/tasks';
+import { isSeqlabError, SeqlabError } from '@seqlab/core/base';
+import type { TextClassificationTrainOptions } from '@seqlab/tasks';
 import { optionFlag } from './errors.js';
 import { commonSchema, fraction, int, nonNegative, number, oneOf, positive, positiveInt, seed } from './options.js';
 
@@ -141,12 +141,14 @@ const FLAG_OF: Record<string, string> = { learningRate: '--lr', clipNorm: '--cli
 /**
  * train()'s messages name its options (`embeddingDim 24 differs from ... wordVectors`); a CLI
  * user typed flags, so the option names in a message become the flags (`--embedding-dim`).
+ * `optionKeys` are train()'s option names (passed in, so that declaring the flags does not load
+ * the task package).
  */
-export function inFlagTerms(err: unknown): unknown {
+export function inFlagTerms(err: unknown, optionKeys: readonly string[]): unknown {
   if (!isSeqlabError(err) || err.code !== 'bad_input') return err;
   // Any option leading a message (`dropout: expected ...`); camel-case names anywhere, which prose never uses.
-  const camel = TEXT_CLASSIFICATION_TRAIN_KEYS.filter((k) => /[A-Z]/.test(k));
-  const pattern = new RegExp(`^(${TEXT_CLASSIFICATION_TRAIN_KEYS.join('|')})(?=:)|\\b(${camel.join('|')})\\b`, 'g');
+  const camel = optionKeys.filter((k) => /[A-Z]/.test(k));
+  const pattern = new RegExp(`^(${optionKeys.join('|')})(?=:)|\\b(${camel.join('|')})\\b`, 'g');
   const message = err.message.replace(pattern, (m) => FLAG_OF[m] ?? optionFlag(m));
   return message === err.message ? err : new SeqlabError(err.code, message, { cause: err });
 }

@@ -1,6 +1,6 @@
 import { CommanderError } from 'commander';
 import { ZodError } from 'zod';
-import { isSeqlabError, SeqlabError, type SeqlabErrorCode } from '@seqlab/core';
+import { isSeqlabError, SeqlabError, type SeqlabErrorCode } from '@seqlab/core/base';
 
 /**
  * Exit codes of the `seqlab` command. Scripts may rely on these; they are documented in the

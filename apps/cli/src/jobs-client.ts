@@ -2,7 +2,7 @@
  * The HTTP side of `seqlab jobs`: where the service is, its JSON routes (errors as SeqlabErrors)
  * and a job's Server-Sent Events stream.
  */
-import { SeqlabError, type SeqlabErrorCode } from '@seqlab/core';
+import { SeqlabError, type SeqlabErrorCode } from '@seqlab/core/base';
 import { UsageError } from './errors.js';
 
 /** Where `seqlab jobs` finds the service and its key. */

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { TaskName } from '@seqlab/core';
-import { DEFAULT_MODELS, defaultRecipe, describeModel, modelsDir, resolveModelDir } from '@seqlab/tasks';
+import { DEFAULT_MODELS, defaultRecipe, describeModel, modelsDir, resolveModelDir } from '@seqlab/tasks/catalog';
 import { NotFoundError } from './errors.js';
 
 /** A model found on disk. */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { MAX_PROMPT_LENGTH } from '@seqlab/core';
+import { MAX_PROMPT_LENGTH } from '@seqlab/core/base';
 import { InputError, UsageError } from './errors.js';
 import { existingFile } from './options.js';
 

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -128,5 +129,28 @@ describe('seqlab embed / similar (Universal Sentence Encoder lite)', () => {
     const r = await run(similarCommand(), ['query only', '--file', '/nonexistent/candidates.txt']);
     expect(r.exitCode).toBe(3);
     expect(r.stderr).toMatch(/--file: file not found/);
+  });
+});
+
+describe('start-up', () => {
+  // TensorFlow.js's engine puts itself on globalThis as `_tfengine` when its module loads; the
+  // program (every command declared, --help, --version) must not need it: loading TensorFlow.js
+  // and its wasm backend is most of a second of CPU that `seqlab --version` would pay.
+  it('declares every command and answers --version without loading TensorFlow.js or a model package', () => {
+    const script = [
+      "const { buildProgram } = await import('./src/program.ts');",
+      'const program = buildProgram();',
+      "program.exitOverride().configureOutput({ writeOut: () => {} });",
+      "try { await program.parseAsync(['node', 'seqlab', '--version']); } catch (err) { if (err.code !== 'commander.version') throw err; }",
+      "process.stdout.write(JSON.stringify({ commands: program.commands.length, tf: '_tfengine' in globalThis }));",
+    ].join('\n');
+    const out = execFileSync(process.execPath, ['--conditions=@seqlab/source', '--import', 'tsx', '--input-type=module', '-e', script], { cwd: join(import.meta.dirname, '..'), encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual({ commands: 12, tf: false });
+  });
+
+  it('loads TensorFlow.js when a command needs a model (the check above can fail)', () => {
+    const script = "await import('@seqlab/tasks'); process.stdout.write(String('_tfengine' in globalThis));";
+    const out = execFileSync(process.execPath, ['--conditions=@seqlab/source', '--import', 'tsx', '--input-type=module', '-e', script], { cwd: join(import.meta.dirname, '..'), encoding: 'utf8' });
+    expect(out).toBe('true');
   });
 });

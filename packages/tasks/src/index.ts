@@ -4,27 +4,8 @@
  * pipeline whose model format, options, results and errors the task's package owns. Apps only
  * parse, call a pipeline and print or respond.
  */
-export { pipeline, describeModel, modelKinds, type PipelineByTask, type PipelineOptions } from './pipeline.js';
-export {
-  MODELS_ENV,
-  checkTask,
-  isModelName,
-  modelsDir,
-  repoRoot,
-  resolveModelDir,
-  type ResolveModelOptions,
-} from './models.js';
-export {
-  DEFAULT_MODELS,
-  MODEL_REGISTRY,
-  SENTIMENT_DEFAULT_RULE,
-  DIGEST_PREFIX,
-  defaultModel,
-  defaultRecipe,
-  registeredModel,
-  modelDigest,
-  type RegisteredModel,
-} from './registry.js';
+export * from './catalog.js';
+export { pipeline, modelKinds, type PipelineByTask, type PipelineOptions } from './pipeline.js';
 export { SentimentClassifierPipeline, toSentiment } from './sentiment-classifier.js';
 export {
   TextClassifierEnsemble,
@@ -56,7 +37,6 @@ export {
   type CandidateReport,
   type TrainReport,
 } from './training/types.js';
-export { ModelStore, servedModelDir, servedModelTask, storeVersionOf, isStoreNameFolder, VERSIONS_FILE, PIN_FILE, PUBLISH_RECORD, type ModelVersionRecord, type PublishOptions, type PublishResult, type ResolvedModel, type StoredModel, type ModelStoreOptions, type ModelWatch } from './store.js';
 export { defaultCheckpointDir, type TextGenerationData, type TextGenerationTrainOptions, type TextGenerationDetails, type TextGenerationEvaluateOptions, type TextGenerationEvaluation } from './training/text-generation.js';
 export type {
   TextClassificationData,
@@ -69,7 +49,7 @@ export type {
 } from './training/text-classification.js';
 export type { EnsembleTrial } from './text-classification/choose.js';
 export type { ReadRows as LabelledRowsRead } from './text-classification/data.js';
-export { TEXT_CLASSIFIER_KINDS, TEXT_CLASSIFICATION_TRAIN_KEYS, AUTO_RNN_BUDGET_SECONDS, type FastTextSettings } from './text-classification/options.js';
+export { TEXT_CLASSIFIER_KINDS, TEXT_CLASSIFICATION_TRAIN_KEYS, AUTO_RNN_BUDGET_SECONDS, type FastTextSettings, type LrPlateau } from './text-classification/options.js';
 export { readLabelledRows, peekLabelledFile, type LabelledFileLayout } from './text-classification/read.js';
 export { ensembleOf, type EnsembleOfMember, type EnsembleOfOptions, type EnsembleOfResult } from './text-classification/ensemble-of.js';
 export { holdOutRows, type HeldOutRows } from './text-classification/holdout.js';

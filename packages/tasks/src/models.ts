@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BadInputError, NotFoundError, TASK_NAMES, type TaskName } from '@seqlab/core';
+import { BadInputError, NotFoundError, TASK_NAMES, readModelConfig, type ModelConfig, type TaskName } from '@seqlab/core/base';
 import { servedModelDir } from './store.js';
 
 /** The environment variable that moves the models folder (read by the CLI and the API alike). */
@@ -106,4 +106,13 @@ export function checkTask(task: unknown): TaskName {
     throw new BadInputError(`unknown task ${JSON.stringify(task)}; valid tasks: ${TASK_NAMES.join(', ')}`);
   }
   return task as TaskName;
+}
+
+/**
+ * Reads what a model directory holds (task and kind) without loading it.
+ *
+ * @throws SeqlabError `not_found` / `model_file_corrupt` from the directory's config.json.
+ */
+export function describeModel(dir: string): Promise<ModelConfig> {
+  return readModelConfig(dir);
 }

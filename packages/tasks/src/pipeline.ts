@@ -110,15 +110,6 @@ async function ensureBackend(): Promise<void> {
 }
 
 /**
- * Reads what a model directory holds (task and kind) without loading it.
- *
- * @throws SeqlabError `not_found` / `model_file_corrupt` from the directory's config.json.
- */
-export function describeModel(dir: string): Promise<ModelConfig> {
-  return readModelConfig(dir);
-}
-
-/**
  * One call for every task, in the spirit of transformers.js: `pipeline(task, model?)` resolves
  * the model (a name under the models folder, a directory path where allowed, or the task's
  * default), reads its config.json, checks that it serves `task`, and loads it with the loader

@@ -1,4 +1,4 @@
-import { BadInputError, TASK_NAMES, type TaskName } from '@seqlab/core';
+import { BadInputError, TASK_NAMES, type TaskName } from '@seqlab/core/base';
 
 /** What the registry knows about one model name. */
 export interface RegisteredModel {
@@ -72,4 +72,4 @@ export function defaultRecipe(task: TaskName): string | undefined {
 }
 
 // Content digests (how one model refers to another) live in @seqlab/core, which every package reads.
-export { DIGEST_PREFIX, modelDigest } from '@seqlab/core';
+export { DIGEST_PREFIX, modelDigest } from '@seqlab/core/base';

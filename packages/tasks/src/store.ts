@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, promises as fs, readFileSync, readdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { BadInputError, MODEL_CONFIG, NotFoundError, writeJsonAtomic } from '@seqlab/core';
+import { BadInputError, MODEL_CONFIG, NotFoundError, writeJsonAtomic } from '@seqlab/core/base';
 
 /** The manifest of one model name, rewritten (atomically) on every publish. */
 export const VERSIONS_FILE = 'versions.json';

@@ -1,7 +1,7 @@
 import { openAsBlob, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
-import { SeqlabError } from '@seqlab/core';
+import { SeqlabError } from '@seqlab/core/base';
 import { commandGroup, defineAction, emit, note, println } from '../cli.js';
 import { EXIT, NotFoundError, UsageError } from '../errors.js';
 import { DEFAULT_URL, jobEvents, request, serviceOf, type JobView, type Service } from '../jobs-client.js';

@@ -33,7 +33,7 @@ export function trainClassifierCommand(): Command {
     if (!resumeDir && !o.force && existsSync(join(runDir, 'state.json'))) {
       throw new UsageError(`${runDir} holds the checkpoints of a training run; continue it with --resume ${o.out} or start over with --force`);
     }
-    const { train, readLabelledRows } = await import('@seqlab/tasks');
+    const { train, readLabelledRows, TEXT_CLASSIFICATION_TRAIN_KEYS } = await import('@seqlab/tasks');
     const { writeJsonAtomic } = await import('@seqlab/core');
     const columns = { ...(o.textCol ? { textColumn: o.textCol } : {}), ...(o.labelCol ? { labelColumn: o.labelCol } : {}) };
     requireHeaderDecision(data, await readLabelledRows(data, { ...columns, ...(o.header === false ? { header: false } : {}) }), o.header);
@@ -52,7 +52,7 @@ export function trainClassifierCommand(): Command {
     } catch (err) {
       // A run that never finished an epoch leaves nothing to resume: its record goes too.
       if (!existsSync(join(runDir, 'state.json'))) await rm(runDir, { recursive: true, force: true });
-      throw inFlagTerms(err);
+      throw inFlagTerms(err, TEXT_CLASSIFICATION_TRAIN_KEYS);
     } finally {
       printer.stop();
       process.off('SIGINT', onSignal);

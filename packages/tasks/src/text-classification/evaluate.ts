@@ -1,6 +1,6 @@
 import { BadInputError, throwIfCancelled, type ClassificationProblem, type TextClassificationPipeline } from '@seqlab/core';
 import { ClassificationCounts, fitLinearTextClassifier, stratifiedSample, stratifiedSplit, type LabelledRows, type TextClassificationMetrics } from '@seqlab/rnn';
-import { resolveModelDir } from '../models.js';
+import { describeModel, resolveModelDir } from '../models.js';
 import { checkOptionKeys, type TrainEvent } from '../training/types.js';
 import { readRows } from './data.js';
 import type { TextClassificationData } from './options.js';
@@ -178,8 +178,7 @@ async function scoreStream(
 
 /** The training file a saved model records in its config (`training.data`). */
 async function recordedTrainingData(model: string): Promise<string> {
-  const { describeModel } = await import('../pipeline.js');
-  const config = await describeModel(resolveModelDir(model).dir);
+    const config = await describeModel(resolveModelDir(model).dir);
   const file = (config.training as { data?: unknown } | undefined)?.data;
   if (typeof file !== 'string' || file === 'rows') throw new BadInputError('baseline: the model does not record its training data file; pass the baseline data');
   return file;
