@@ -1,7 +1,8 @@
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { BadInputError, CLASSIFICATION_PROBLEMS, setGlobalSeed, type ClassificationProblem } from '@seqlab/core';
-import { TextVectorizer, type CleanTextOptions } from '@seqlab/tokenize';
+import { BadInputError, CLASSIFICATION_PROBLEMS, setGlobalSeed, type ClassificationProblem, type WeightPrecision } from '@seqlab/core';
+import { TextVectorizer, type CleanTextOptions, type TokenizerName } from '@seqlab/tokenize';
 import { resolveTextClassifierOptions, textClassifier, type ClassifierAttention } from '../builders/text-classifier.js';
 import type { CellType } from '../builders/cells.js';
 import { bucketedData } from '../training/data.js';
@@ -49,6 +50,12 @@ export interface FitRecurrentClassifierOptions {
   longTexts?: LongTextMode;
   /** Text cleaning saved with the vectorizer, or `false`. Default {@link DEFAULT_CLEAN}. */
   clean?: CleanTextOptions | false;
+  /**
+   * How texts become tokens: `word` (default), or a subword tokenizer learnt from the training
+   * texts (`wordpiece`, `bpe`) that reads an unseen word as known pieces instead of UNK.
+   * Pre-trained `wordVectors` need `word`.
+   */
+  tokenizer?: Extract<TokenizerName, 'word' | 'wordpiece' | 'bpe'>;
   vocabSize?: number;
   /** Default 64, or the dimension of {@link FitRecurrentClassifierOptions.wordVectors}. */
   embeddingDim?: number;
@@ -85,6 +92,21 @@ export interface FitRecurrentClassifierOptions {
   /** Early-stopping patience in epochs (0 = off). Default 2. */
   patience?: number;
   /**
+   * Lower the learning rate when the monitored validation metric stalls (`factor` 0.5,
+   * `patience` 1 epoch, `minLearningRate` 1e-4 by default); needs `validation`. Default off.
+   */
+  reduceLrOnPlateau?: { factor?: number; patience?: number; minLearningRate?: number };
+  /**
+   * Seed-averaged ensemble: train this many networks with seeds `seed`, `seed + 1`, ... on the
+   * same vocabulary (and pre-trained matrix); the classifier averages their probabilities and
+   * attention weights. Each member early-stops on its own. Default 1.
+   */
+  members?: number;
+  /** With `members` > 1: called as member `member` (1-based) starts, before its progress events. */
+  onMember?: (member: number, seed: number) => void;
+  /** Weight precision when the classifier is saved: `float16` halves the files. Default `float32`. */
+  precision?: WeightPrecision;
+  /**
    * What picks the best epoch on the validation rows (early stopping, the restored weights):
    * `val_accuracy` (default; for multi-label the subset accuracy at 0.5) or `val_loss`. For
    * multi-label data the validation loss bottoms out epochs before the label sets stop
@@ -112,7 +134,10 @@ export interface FitRecurrentClassifierOptions {
 /** What {@link fitRecurrentTextClassifier} returns. */
 export interface FitRecurrentClassifierResult {
   classifier: RecurrentTextClassifier;
+  /** The training loop's result (of the first member). */
   result: TrainResult;
+  /** Every member's loop result, in member order (one entry without `members`). */
+  memberResults: TrainResult[];
   lengthStats: LengthStats;
   maxLength: number;
   /** Multi-label: how each class's threshold was chosen on the validation rows (0.5 each without them). */
@@ -139,12 +164,12 @@ export const DEFAULT_OPEN_VOCABULARY = 20_000;
  * threshold that maximises its F1 on the validation rows ({@link chooseThresholds}).
  */
 export async function fitRecurrentTextClassifier(data: LabelledRows, options: FitRecurrentClassifierOptions = {}): Promise<FitRecurrentClassifierResult> {
-  const { classes, problem, thresholdRule, openLimit } = checkFitOptions(data, options);
+  const { classes, problem, thresholdRule, openLimit, members } = checkFitOptions(data, options);
   const multiLabel = problem === 'multi-label';
   const targets = targetsOf(classes, problem);
   const seed = options.seed ?? 1;
   const clean = options.clean === undefined ? DEFAULT_CLEAN : options.clean;
-  const vectorizer = await new TextVectorizer({ tokenizer: 'word', maxTokens: options.vocabSize ?? 20_000, ...(clean ? { clean } : {}) }).adapt(data.texts);
+  const vectorizer = await new TextVectorizer({ tokenizer: options.tokenizer ?? 'word', maxTokens: options.vocabSize ?? 20_000, ...(clean ? { clean } : {}) }).adapt(data.texts);
   const trainIds = data.texts.map((t) => vectorizer.encodeIds(t));
   const stats = lengthStats(trainIds.map((r) => r.length));
   const maxLength = options.maxLength ?? defaultMaxLength(stats);
@@ -162,25 +187,27 @@ export async function fitRecurrentTextClassifier(data: LabelledRows, options: Fi
     numClasses: classes.length,
     output: multiLabel ? 'sigmoid' : 'softmax',
   });
-  setGlobalSeed(seed);
-  const model: tfl.LayersModel = textClassifier(architecture);
-  let result: TrainResult;
-  let wordVectorCoverage: WordVectorCoverage | undefined;
-  try {
-    if (options.wordVectors) {
-      const built = vocabularyEmbedding(vectorizer.vocabulary, options.wordVectors, seed);
-      setEmbedding(model, built.matrix, vectorizer.vocabSize, options.wordVectors.dim);
-      wordVectorCoverage = built.coverage;
-      if (options.fineTuneEmbeddings === false) model.getLayer('embedding').trainable = false;
+  // One matrix for every member: words without a vector start alike, so members differ only by their seeds.
+  const pretrained = options.wordVectors ? vocabularyEmbedding(vectorizer.vocabulary, options.wordVectors, seed) : undefined;
+  const wordVectorCoverage: WordVectorCoverage | undefined = pretrained?.coverage;
+  const validation = options.validation;
+  const validationData = validation ? bucketedData(cut(validation.texts.map((t) => vectorizer.encodeIds(t))), targets(validation, 'validation'), { batchSize: 128, shuffle: false }) : undefined;
+  const { models, results } = await trainMembers(members, seed, options, (memberSeed, checkpointDir) => {
+    setGlobalSeed(memberSeed);
+    const model: tfl.LayersModel = textClassifier(architecture);
+    try {
+      if (pretrained) {
+        setEmbedding(model, pretrained.matrix, vectorizer.vocabSize, options.wordVectors!.dim);
+        if (options.fineTuneEmbeddings === false) model.getLayer('embedding').trainable = false;
+      }
+      if (multiLabel) startAtPriors(model, y as number[][]);
+    } catch (err) {
+      model.dispose();
+      throw err;
     }
-    if (multiLabel) startAtPriors(model, y as number[][]);
-    const validation = options.validation;
-    const validationData = validation ? bucketedData(cut(validation.texts.map((t) => vectorizer.encodeIds(t))), targets(validation, 'validation'), { batchSize: 128, shuffle: false }) : undefined;
-    result = await train(model, bucketedData(cut(trainIds), y, { batchSize: options.batchSize ?? 32, seed }), loopOptions(options, data.labels, classes, multiLabel, validationData));
-  } catch (err) {
-    model.dispose();
-    throw err;
-  }
+    const loop = loopOptions({ ...options, seed: memberSeed, ...(checkpointDir ? { checkpointDir } : {}) }, data.labels, classes, multiLabel, validationData);
+    return { model, run: () => train(model, bucketedData(cut(trainIds), y, { batchSize: options.batchSize ?? 32, seed: memberSeed }), loop) };
+  });
   const config: RecurrentClassifierDirConfig = {
     task: 'text-classification',
     kind: 'rnn',
@@ -193,16 +220,23 @@ export async function fitRecurrentTextClassifier(data: LabelledRows, options: Fi
     longTexts: options.longTexts ?? 'truncate',
     architecture,
     lengthStats: stats,
-    ...(options.training || wordVectorCoverage
-      ? { training: { ...options.training, ...(wordVectorCoverage ? { wordVectors: { ...wordVectorCoverage, fineTuned: options.fineTuneEmbeddings !== false } } : {}) } }
+    ...(options.precision && options.precision !== 'float32' ? { precision: options.precision } : {}),
+    ...(options.training || wordVectorCoverage || members > 1
+      ? {
+          training: {
+            ...options.training,
+            ...(members > 1 ? { members: results.map((_, k) => ({ member: k + 1, seed: seed + k })) } : {}),
+            ...(wordVectorCoverage ? { wordVectors: { ...wordVectorCoverage, fineTuned: options.fineTuneEmbeddings !== false } } : {}),
+          },
+        }
       : {}),
   };
-  const finished = await finishClassifier(new RecurrentTextClassifier([model], vectorizer, config, 'classifier'), options, classes, multiLabel, thresholdRule, openLimit);
-  return { ...finished, result, lengthStats: stats, maxLength, ...(wordVectorCoverage ? { wordVectorCoverage } : {}) };
+  const finished = await finishClassifier(new RecurrentTextClassifier(models, vectorizer, config, 'classifier'), options, classes, multiLabel, thresholdRule, openLimit);
+  return { ...finished, result: results[0]!, memberResults: results, lengthStats: stats, maxLength, ...(wordVectorCoverage ? { wordVectorCoverage } : {}) };
 }
 
 /** Checks the options that do not need the data's vocabulary; returns the resolved classes, problem and rules. */
-function checkFitOptions(data: LabelledRows, options: FitRecurrentClassifierOptions): { classes: string[]; problem: ClassificationProblem; thresholdRule: 'f1' | number; openLimit: number } {
+function checkFitOptions(data: LabelledRows, options: FitRecurrentClassifierOptions): { classes: string[]; problem: ClassificationProblem; thresholdRule: 'f1' | number; openLimit: number; members: number } {
   if (data.texts.length === 0) throw new BadInputError('no training texts');
   if (data.labels.length !== data.texts.length) throw new BadInputError(`${data.texts.length} training texts but ${data.labels.length} label sets`);
   const classes = checkClasses(options.classes ?? [...new Set(data.labels.flat())].sort(), 'classes');
@@ -220,7 +254,41 @@ function checkFitOptions(data: LabelledRows, options: FitRecurrentClassifierOpti
   if (options.wordVectors && options.embeddingDim !== undefined && options.embeddingDim !== options.wordVectors.dim) {
     throw new BadInputError(`embeddingDim ${options.embeddingDim} differs from the ${options.wordVectors.dim} dimensions of word vectors ${options.wordVectors.name}; leave embeddingDim unset`);
   }
-  return { classes, problem, thresholdRule, openLimit };
+  const members = options.members ?? 1;
+  if (!Number.isInteger(members) || members < 1 || members > 32) throw new BadInputError(`members must be an integer in 1..32, got ${String(options.members)}`);
+  const tokenizer = oneOf('tokenizer', options.tokenizer ?? 'word', ['word', 'wordpiece', 'bpe'] as const);
+  if (options.wordVectors && tokenizer !== 'word') throw new BadInputError(`wordVectors ${options.wordVectors.name} list words; tokenizer ${tokenizer} makes subword pieces (use tokenizer word)`);
+  if (options.reduceLrOnPlateau && !options.validation) throw new BadInputError('reduceLrOnPlateau watches the validation metric: give validation rows');
+  return { classes, problem, thresholdRule, openLimit, members };
+}
+
+/**
+ * Builds and trains each member in turn (seeds `seed`, `seed + 1`, ...); with more than one, each
+ * keeps its checkpoints in `member-K/` of the checkpoint folder so a resume continues each where
+ * it stopped. Disposes every network built when one fails.
+ */
+async function trainMembers(
+  count: number,
+  seed: number,
+  options: FitRecurrentClassifierOptions,
+  build: (seed: number, checkpointDir: string | undefined) => { model: tfl.LayersModel; run: () => Promise<TrainResult> },
+): Promise<{ models: tfl.LayersModel[]; results: TrainResult[] }> {
+  const models: tfl.LayersModel[] = [];
+  const results: TrainResult[] = [];
+  try {
+    for (let k = 0; k < count; k++) {
+      const memberSeed = seed + k;
+      if (count > 1) options.onMember?.(k + 1, memberSeed);
+      const dir = options.checkpointDir && count > 1 ? path.join(options.checkpointDir, `member-${k + 1}`) : options.checkpointDir;
+      const { model, run } = build(memberSeed, dir);
+      models.push(model);
+      results.push(await run());
+    }
+  } catch (err) {
+    for (const m of models) m.dispose();
+    throw err;
+  }
+  return { models, results };
 }
 
 /** The training targets of labelled rows: class ids, or one-hot rows for multi-label; a bad row is named. */
@@ -263,6 +331,7 @@ function loopOptions(
           validationData,
           monitor: oneOf('monitor', options.monitor ?? 'val_accuracy', ['val_loss', 'val_accuracy'] as const),
           ...(patience > 0 ? { earlyStopping: { patience, restoreBestWeights: true } } : {}),
+          ...(options.reduceLrOnPlateau ? { reduceLrOnPlateau: { factor: 0.5, patience: 1, minLearningRate: 1e-4, ...options.reduceLrOnPlateau } } : {}),
         }
       : {}),
     seed: options.seed ?? 1,

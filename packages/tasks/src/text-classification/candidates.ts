@@ -42,7 +42,10 @@ export interface FitContext {
 
 /** The rnn's own record beyond its candidate: the loop's result and the word-vector choice. */
 export interface RnnOutcome {
+  /** The loop's result (of the first member). */
   loop: LoopResult;
+  /** Every member's loop result (one entry without `members`). */
+  memberLoops: LoopResult[];
   wordVectors: { reason: string; coverage: unknown } | null;
   resumedFromEpoch: number;
 }
@@ -123,9 +126,11 @@ async function fitRnn(ctx: FitContext, out: { value?: RnnOutcome }): Promise<{ m
   ctx.emit({ type: 'stage', stage: 'fit', candidate: 'rnn', message: `fitting rnn${resumedFromEpoch > 0 ? ` (resuming after epoch ${resumedFromEpoch} of ${o.epochs})` : ''} ...` });
   // Chosen again on a resume (the same rule and data give the same choice), so the network has
   // the embedding size of its checkpoint, which then replaces the starting values.
-  const choice = await chooseWordVectors(o.wordVectors, ctx.wordCounts, { ...(o.embeddingDim !== undefined ? { embeddingDim: o.embeddingDim } : {}), openVocabulary: o.freezeEmbeddings ? o.openVocabulary : 0 });
+  // Subword pieces have no word vectors: auto then trains the embedding from scratch.
+  const choice = await chooseWordVectors(o.tokenizer === 'word' ? o.wordVectors : 'none', ctx.wordCounts, { ...(o.embeddingDim !== undefined ? { embeddingDim: o.embeddingDim } : {}), openVocabulary: o.freezeEmbeddings ? o.openVocabulary : 0 });
   ctx.emit({ type: 'stage', stage: 'fit', candidate: 'rnn', message: `rnn: ${choice.reason}` });
   const budget = o.timeBudgetSeconds ?? (o.model === 'auto' ? AUTO_RNN_BUDGET_SECONDS : undefined);
+  const events = rnnEvents(ctx.emit, budget);
   const fitted = await fitRecurrentTextClassifier(ctx.train, {
     classes: ctx.classes,
     problem: ctx.problem,
@@ -134,6 +139,14 @@ async function fitRnn(ctx: FitContext, out: { value?: RnnOutcome }): Promise<{ m
     maxLength: ctx.maxLength,
     truncation: o.truncation,
     vocabSize: o.vocabSize,
+    tokenizer: o.tokenizer,
+    members: o.members,
+    onMember: (member, seed) => {
+      events.nextMember();
+      ctx.emit({ type: 'stage', stage: 'fit', candidate: 'rnn', message: `rnn: member ${member} of ${o.members} (seed ${seed}) ...` });
+    },
+    ...(o.reduceLrOnPlateau !== false ? { reduceLrOnPlateau: o.reduceLrOnPlateau === true ? {} : o.reduceLrOnPlateau } : {}),
+    precision: o.precision,
     ...(o.embeddingDim !== undefined ? { embeddingDim: o.embeddingDim } : {}),
     ...(choice.vectors ? { wordVectors: choice.vectors, fineTuneEmbeddings: !o.freezeEmbeddings, openVocabulary: o.openVocabulary } : {}),
     cell: o.cell,
@@ -153,10 +166,10 @@ async function fitRnn(ctx: FitContext, out: { value?: RnnOutcome }): Promise<{ m
     resume: o.resume,
     ...(budget !== undefined ? { timeBudgetSeconds: budget } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
-    onProgress: rnnEvents(ctx.emit, budget),
+    onProgress: events.onProgress,
     training: ctx.training,
   });
-  out.value = { loop: fitted.result, wordVectors: fitted.wordVectorCoverage ? { reason: choice.reason, coverage: fitted.wordVectorCoverage } : null, resumedFromEpoch };
+  out.value = { loop: fitted.result, memberLoops: fitted.memberResults, wordVectors: fitted.wordVectorCoverage ? { reason: choice.reason, coverage: fitted.wordVectorCoverage } : null, resumedFromEpoch };
   if (fitted.openVocabulary) {
     const n = fitted.openVocabulary.added;
     ctx.emit({ type: 'stage', stage: 'fit', candidate: 'rnn', message: `rnn: ${n} more word${n === 1 ? '' : 's'} of ${fitted.openVocabulary.vectors} carried with their frozen vectors (openVocabulary ${o.openVocabulary})` });
@@ -165,18 +178,24 @@ async function fitRnn(ctx: FitContext, out: { value?: RnnOutcome }): Promise<{ m
   // A time budget that ends the first epoch early leaves the rnn a sample of the rows (the
   // batches' order is shuffled across length buckets, so the sample spans every length).
   const rowsSeen = Math.min(ctx.train.texts.length, fitted.result.steps * o.batchSize);
-  const settings = { epochs: fitted.result.history.length, stopReason: fitted.result.stopReason, bestEpoch: fitted.result.bestEpoch + 1, restoredBest: fitted.result.restoredBest, timeBudgetSeconds: budget ?? null, wordVectors: choice.reason, rowsSeen, trainRows: ctx.train.texts.length };
+  const members = o.members > 1 ? fitted.memberResults.map((r, k) => ({ member: k + 1, seed: o.seed + k, epochs: r.history.length, bestEpoch: r.bestEpoch + 1, stopReason: r.stopReason, bestMetric: r.bestMetric })) : undefined;
+  const settings = { ...(members ? { members } : {}), epochs: fitted.result.history.length, stopReason: fitted.result.stopReason, bestEpoch: fitted.result.bestEpoch + 1, restoredBest: fitted.result.restoredBest, timeBudgetSeconds: budget ?? null, wordVectors: choice.reason, rowsSeen, trainRows: ctx.train.texts.length };
   return { model: fitted.classifier, settings };
 }
 
 /**
  * The loop's events as TrainEvents: a batch event per batch, an epoch event with that epoch's own
- * seconds (the loop reports seconds since it started), the epoch a time budget cut short marked partial.
+ * seconds (the loop reports seconds since it started), the epoch a time budget cut short marked
+ * partial. Each ensemble member runs its own loop (and budget): `nextMember` starts the count again.
  */
-function rnnEvents(emit: (e: TrainEvent) => void, budget: number | undefined): (e: TrainProgress) => void {
+function rnnEvents(emit: (e: TrainEvent) => void, budget: number | undefined): { onProgress: (e: TrainProgress) => void; nextMember: () => void } {
   let lastEpochEnd = 0;
   let overBudget = false;
-  return (e) => {
+  const nextMember = () => {
+    lastEpochEnd = 0;
+    overBudget = false;
+  };
+  const onProgress = (e: TrainProgress) => {
     if (e.type === 'batch') {
       // The loop's time budget cuts the epoch after the first batch that ends past it.
       if (budget !== undefined && e.elapsedSeconds >= budget) overBudget = true;
@@ -187,6 +206,7 @@ function rnnEvents(emit: (e: TrainEvent) => void, budget: number | undefined): (
       emit({ type: 'epoch', stage: 'fit', candidate: 'rnn', epoch: e.epoch + 1, epochs: e.epochs, seconds, etaSeconds: e.etaSeconds, metrics: { loss: e.loss, ...e.metrics }, ...(overBudget ? { partial: true } : {}) });
     }
   };
+  return { onProgress, nextMember };
 }
 
 /** One line on how multi-label thresholds were set. */

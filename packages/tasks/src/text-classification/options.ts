@@ -36,6 +36,18 @@ export interface FastTextSettings {
 
 const FASTTEXT_KEYS = ['dim', 'epochs', 'wordNgrams', 'minn', 'maxn', 'learningRate', 'buckets'];
 
+/** The rnn's learning-rate plateau schedule (see `reduceLrOnPlateau`). */
+export interface LrPlateau {
+  /** Multiplies the rate on a plateau, in (0, 1). Default 0.5. */
+  factor?: number;
+  /** Epochs without improvement before the rate drops. Default 1. */
+  patience?: number;
+  /** The rate never drops below this. Default 1e-4. */
+  minLearningRate?: number;
+}
+
+const PLATEAU_KEYS = ['factor', 'patience', 'minLearningRate'];
+
 /** A labelled file (CSV, TSV or JSONL; columns detected) or rows in memory. */
 export type TextClassificationData = string | TextClassificationRow[];
 
@@ -85,6 +97,25 @@ export interface TextClassificationTrainOptions extends CommonTrainOptions {
   dropout?: number;
   /** rnn: largest word vocabulary. Default 20,000. */
   vocabSize?: number;
+  /**
+   * rnn: how texts become tokens: `word`, or a subword tokenizer learnt from the training texts
+   * (`wordpiece`, `bpe`) that reads unseen words as known pieces. Pre-trained word vectors need
+   * `word` (under `wordVectors: 'auto'` a subword tokenizer trains its embedding from scratch).
+   * Default `word`.
+   */
+  tokenizer?: 'word' | 'wordpiece' | 'bpe';
+  /**
+   * rnn: a seed-averaged ensemble of this many networks (seeds `seed`, `seed + 1`, ...) on one
+   * vocabulary, saved as one model that averages their probabilities. Default 1.
+   */
+  members?: number;
+  /**
+   * rnn: halve the learning rate (`factor`) after `patience` epochs without a better validation
+   * figure, down to `minLearningRate`. `true` = factor 0.5, patience 1, minimum 1e-4. Default off.
+   */
+  reduceLrOnPlateau?: boolean | LrPlateau;
+  /** rnn: weight precision of the saved model; `float16` halves its files. Default `float32`. */
+  precision?: 'float32' | 'float16';
   /** rnn: tokens read at once. Default: the 90th percentile of the training texts, 16..256. */
   maxLength?: number;
   truncation?: 'head+tail' | 'head' | 'tail';
@@ -159,6 +190,10 @@ const DEFAULTS = {
   attention: 'pooling',
   dropout: 0.3,
   vocabSize: 20_000,
+  tokenizer: 'word',
+  members: 1,
+  reduceLrOnPlateau: false,
+  precision: 'float32',
   truncation: 'head+tail',
   batchSize: 32,
   learningRate: 0.002,
@@ -206,6 +241,13 @@ const isFastTextSettings: Check = (v) =>
   !Array.isArray(v) &&
   Object.entries(v).every(([k, x]) => FASTTEXT_KEYS.includes(k) && (x === undefined || (k === 'learningRate' ? isNum((n) => n > 0)(x) : isInt(k === 'dim' || k === 'epochs' || k === 'buckets' ? 1 : 0)(x))));
 
+const isPlateau: Check = (v) =>
+  typeof v === 'boolean' ||
+  (v !== null &&
+    typeof v === 'object' &&
+    !Array.isArray(v) &&
+    Object.entries(v).every(([k, x]) => PLATEAU_KEYS.includes(k) && (x === undefined || (k === 'patience' ? isInt(0)(x) : k === 'factor' ? isNum((n) => n > 0 && n < 1)(x) : isNum((n) => n > 0)(x)))));
+
 /** What each option must be, and how a message says so. */
 const RULES: Record<string, [Check, string]> = {
   out: [isText, 'a folder path'],
@@ -228,6 +270,10 @@ const RULES: Record<string, [Check, string]> = {
   attention: [isOneOf(['pooling', 'self']), 'one of pooling, self'],
   dropout: [isNum((n) => n >= 0 && n < 1), 'a number in [0, 1)'],
   vocabSize: [isInt(16), 'an integer >= 16'],
+  tokenizer: [isOneOf(['word', 'wordpiece', 'bpe']), 'one of word, wordpiece, bpe'],
+  members: [isInt(1, 32), 'an integer in 1..32'],
+  reduceLrOnPlateau: [isPlateau, `true, false or an object of ${PLATEAU_KEYS.join(', ')} (factor in (0, 1), patience a non-negative integer, minLearningRate > 0)`],
+  precision: [isOneOf(['float32', 'float16']), 'one of float32, float16'],
   maxLength: [isInt(2, 10_000), 'an integer in 2..10000'],
   truncation: [isOneOf(['head+tail', 'head', 'tail']), 'one of head+tail, head, tail'],
   batchSize: [isInt(1), 'a positive integer'],
@@ -271,6 +317,9 @@ export function resolveTrainOptions(options: TextClassificationTrainOptions): Re
   const resolved = { ...DEFAULTS, ...definedOnly(options) } as ResolvedTextClassificationOptions;
   if (resolved.encoder === 'use' && resolved.model !== 'auto' && !ENCODER_KINDS.includes(resolved.model)) {
     throw new BadInputError(`encoder use: model ${resolved.model} reads no sentence vectors; use model use, hybrid or auto (or drop encoder)`);
+  }
+  if (resolved.tokenizer !== 'word' && resolved.wordVectors !== 'auto' && resolved.wordVectors !== 'none') {
+    throw new BadInputError(`tokenizer ${resolved.tokenizer}: wordVectors ${resolved.wordVectors} list whole words, the tokenizer makes subword pieces; use tokenizer word or wordVectors none`);
   }
   return resolved;
 }

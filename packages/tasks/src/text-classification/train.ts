@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { rm, rmdir } from 'node:fs/promises';
+import { readdir, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { BadInputError, classScores, initBackend, SENTIMENT_LABELS, writeJsonAtomic } from '@seqlab/core';
 import {
@@ -37,13 +37,21 @@ async function prepareRunFolder(out: string, dir: string, o: ResolvedTextClassif
   if (rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))) {
     throw new BadInputError(`checkpointDir ${dir} is inside the model folder ${out}; put the run folder beside it (default ${defaultCheckpointDir(out)})`);
   }
-  if (o.resume || !existsSync(path.join(dir, 'state.json'))) return;
+  const members = await memberFolders(dir);
+  if (o.resume || ![dir, ...members].some((d) => existsSync(path.join(d, 'state.json')))) return;
   if (!o.overwrite) throw new BadInputError(`checkpointDir ${dir} holds the checkpoints of a training run; pass resume: true to continue it or overwrite: true to start over`);
   await removeRunEntries(dir, ['last', 'last-ema', 'best', 'state.json']);
 }
 
-/** Removes a run's entries, then the folder if nothing else is in it (a caller's own files stay). */
+/** The `member-K` folders an ensemble's members keep their checkpoints in. */
+async function memberFolders(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  return entries.filter((e) => e.isDirectory() && /^member-\d+$/.test(e.name)).map((e) => path.join(dir, e.name));
+}
+
+/** Removes a run's entries (and its members'), then the folder if nothing else is in it (a caller's own files stay). */
 async function removeRunEntries(dir: string, entries = RUN_ENTRIES): Promise<void> {
+  await Promise.all((await memberFolders(dir)).map((d) => rm(d, { recursive: true, force: true })));
   await Promise.all(entries.map((e) => rm(path.join(dir, e), { recursive: true, force: true })));
   await rmdir(dir).catch(() => undefined);
 }
