@@ -17,15 +17,47 @@ export function setGlobalSeed(seed: number | string | undefined): void {
   Math.random = () => rng();
 }
 
+/** Where a {@link SeededRandom} is in its stream (the alea generator's four numbers). */
+export interface SeededRandomState {
+  c: number;
+  s0: number;
+  s1: number;
+  s2: number;
+}
+
 /**
  * A small seeded generator for data work (shuffling, sampling) that must not depend on, or
  * disturb, the global stream.
  */
 export class SeededRandom {
-  private readonly rng: seedrandom.PRNG;
+  private rng: seedrandom.StatefulPRNG<seedrandom.State.Alea>;
 
   constructor(seed: number | string) {
-    this.rng = seedrandom.alea(String(seed));
+    // `state: true` only adds state(): the stream is the same as without it.
+    this.rng = seedrandom.alea(String(seed), { state: true });
+  }
+
+  /**
+   * The generator's position in its stream, as plain JSON: a checkpoint stores it so that a
+   * resumed training draws what the uninterrupted one would have drawn.
+   */
+  state(): SeededRandomState {
+    return { ...this.rng.state() };
+  }
+
+  /**
+   * A generator that continues from a {@link state}.
+   *
+   * @throws BadInputError when `state` is not one `state()` returned.
+   */
+  static fromState(state: SeededRandomState): SeededRandom {
+    const s = state as Partial<Record<'c' | 's0' | 's1' | 's2', unknown>> | null;
+    if (s === null || typeof s !== 'object' || !(['c', 's0', 's1', 's2'] as const).every((k) => typeof s[k] === 'number')) {
+      throw new BadInputError(`SeededRandom.fromState: expected the { c, s0, s1, s2 } that state() returns, got ${JSON.stringify(state)}`);
+    }
+    const random = new SeededRandom(0);
+    random.rng = seedrandom.alea('', { state: { ...state } });
+    return random;
   }
 
   /** Uniform in [0, 1). */
