@@ -51,7 +51,10 @@ function stepBoth(s: Setup, rows: number[]): void {
   const biasGrad = randomData(3, s.rng);
   tf.tidy(() => {
     s.lazy.step({ [s.lazyBias.name]: tf.tensor1d(biasGrad) }, new Map([[s.lazyTable, { rows: r, values }]]));
-    s.dense.applyGradients({ [s.denseTable.name]: tf.tensor2d(densify(r, values), [ROWS, WIDTH]), [s.denseBias.name]: tf.tensor1d(biasGrad) });
+    s.dense.applyGradients([
+      { name: s.denseTable.name, tensor: tf.tensor2d(densify(r, values), [ROWS, WIDTH]) },
+      { name: s.denseBias.name, tensor: tf.tensor1d(biasGrad) },
+    ]);
   });
 }
 

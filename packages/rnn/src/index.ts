@@ -59,6 +59,7 @@ export { trainLanguageModel, scoreLanguageModel, type TrainLanguageModelOptions,
 export type { AttributedToken, SentimentResult } from '@seqlab/core';
 
 export { bucketedData, type BucketedDataOptions } from './training/data.js';
+export { lazyAdamFor, sparseEmbeddingOf, touchedRows, sparseGradients, applySparseStep, withEmbeddingTable, type TouchedRows, type SparseGradients } from './training/sparse-embedding.js';
 export {
   textClassifier,
   withAttentionWeights,

@@ -83,7 +83,7 @@ export class LazyAdam extends tf.Optimizer {
    * A prototype check: tf.Optimizer answers `instanceof` by duck typing (any optimizer would
    * pass), and callers tell a LazyAdam apart to take its sparse steps.
    */
-  static [Symbol.hasInstance](x: unknown): boolean {
+  static override [Symbol.hasInstance](x: unknown): boolean {
     return typeof x === 'object' && x !== null && Object.prototype.isPrototypeOf.call(LazyAdam.prototype, x);
   }
   private readonly dense: tf.AdamOptimizer;

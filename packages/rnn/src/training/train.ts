@@ -7,6 +7,7 @@ import {
   EarlyStopping,
   fileSystem,
   fit,
+  LazyAdam,
   LearningRateScheduler,
   ModelCheckpoint,
   ReduceLROnPlateau,
@@ -22,6 +23,7 @@ import {
   type TrainingLoop,
 } from '@seqlab/core';
 import { RnnArgumentError, positiveInt } from '../errors.js';
+import { applySparseStep, lazyAdamFor, sparseEmbeddingOf, sparseGradients, touchedRows } from './sparse-embedding.js';
 import type { Batch, BatchSource } from './data.js';
 import { detectOutputKind, evaluate } from './evaluate.js';
 import { correctCount, weightedLoss, type OutputKind } from './loss.js';
@@ -79,6 +81,14 @@ export interface TrainOptions {
   monitor?: MonitorName;
   /** Rescale gradients whose global L2 norm exceeds this. Default: no clipping. */
   clipNorm?: number;
+  /**
+   * With the named `'adam'` optimizer: update the embedding lazily, only the rows each batch
+   * uses ({@link LazyAdam} from @seqlab/core; the moments of rows a batch does not use are not
+   * decayed), with gradients and clipping over those rows instead of the whole matrix. Applies
+   * to a model whose input ids go straight into one trainable embedding layer, on the wasm and
+   * cpu backends; other models train densely. Default false.
+   */
+  sparseEmbeddings?: boolean;
   /**
    * Loss weight per class id (e.g. to counter imbalance). With `sigmoid` outputs (multi-label)
    * these are per-class weights of the positive labels (see `binaryCrossEntropy`).
@@ -158,12 +168,12 @@ interface LrCarrier {
   learningRate: number;
 }
 
-function makeOptimizer(options: TrainOptions): tf.Optimizer {
+function makeOptimizer(model: tfl.LayersModel, options: TrainOptions): tf.Optimizer {
   const opt = options.optimizer ?? 'adam';
   if (typeof opt !== 'string') return opt;
   const lr = options.learningRate ?? 1e-3;
   if (!(lr > 0)) throw new RnnArgumentError(`train: learningRate must be positive, got ${lr}`);
-  if (opt === 'adam') return tf.train.adam(lr);
+  if (opt === 'adam') return (options.sparseEmbeddings ? lazyAdamFor(model, lr) : undefined) ?? tf.train.adam(lr);
   if (opt === 'sgd') return tf.train.sgd(lr);
   if (opt === 'rmsprop') return tf.train.rmsprop(lr);
   throw new RnnArgumentError(`train: optimizer must be 'adam', 'sgd', 'rmsprop' or a tf.Optimizer, got ${JSON.stringify(opt)}`);
@@ -284,7 +294,7 @@ function checkTrainOptions(options: TrainOptions): { epochs: number; seed: numbe
 
 /** Makes the optimizer and attaches it to the model, so checkpoints carry its state. */
 function attachOptimizer(model: tfl.LayersModel, options: TrainOptions, kind: OutputKind): tf.Optimizer {
-  const optimizer = makeOptimizer(options);
+  const optimizer = makeOptimizer(model, options);
   // Compiling only attaches the optimizer so that saveModel({ includeOptimizer }) stores its state;
   // the loss named here is what a reloaded model would use with model.fit.
   model.compile({ optimizer, loss: kind === 'sigmoid' ? 'binaryCrossentropy' : 'sparseCategoricalCrossentropy' });
@@ -383,10 +393,34 @@ function clipByGlobalNorm(grads: tf.NamedTensorMap, clipNorm: number): tf.NamedT
   return Object.fromEntries(Object.entries(grads).map(([k, t]) => [k, tf.mul(t, scale)]));
 }
 
+/**
+ * The gradient step of a batch: dense over every trainable weight, or, with a {@link LazyAdam},
+ * over the dense weights and the embedding rows the batch uses. Call inside a tidy.
+ */
+function createGradientStep(setup: StepSetup): (batch: Batch, lossOf: (x: tf.Tensor) => tf.Scalar) => tf.Scalar {
+  const { model, optimizer, clipNorm } = setup;
+  const layer = optimizer instanceof LazyAdam ? sparseEmbeddingOf(model) : undefined;
+  if (layer) {
+    const slot = new Int32Array((layer.getConfig() as { inputDim: number }).inputDim).fill(-1);
+    return (batch, lossOf) => {
+      const rows = touchedRows(batch.x.dataSync(), slot);
+      const grads = sparseGradients(model, layer, batch.x, rows, lossOf);
+      applySparseStep(optimizer as LazyAdam, layer, rows, grads, clipNorm);
+      return grads.value;
+    };
+  }
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  return (batch, lossOf) => {
+    const { value, grads } = tf.variableGrads(() => lossOf(batch.x), vars);
+    optimizer.applyGradients(clipNorm !== undefined ? clipByGlobalNorm(grads, clipNorm) : grads);
+    return value;
+  };
+}
+
 /** Returns the function that runs one weighted, clipped optimizer step and updates the average. */
 function createTrainStep(setup: StepSetup): (batch: Batch, stepNumber: number) => StepResult {
-  const { model, kind, optimizer, clipNorm, classWeights, average } = setup;
-  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const { model, kind, classWeights, average } = setup;
+  const gradientStep = createGradientStep(setup);
   return (batch, stepNumber) => {
     const [lossT, correctT, countT] = tf.tidy(() => {
       let weights = batch.weights;
@@ -395,13 +429,12 @@ function createTrainStep(setup: StepSetup): (batch: Batch, stepNumber: number) =
         weights = weights ? tf.mul(weights, cw) : cw;
       }
       let correct: tf.Scalar | undefined;
-      const { value, grads } = tf.variableGrads(() => {
-        const outputs = model.apply(batch.x, { training: true }) as tf.Tensor;
+      const value = gradientStep(batch, (x) => {
+        const outputs = model.apply(x, { training: true }) as tf.Tensor;
         // Intermediates of the gradient function are freed when it returns; keep the one count we need.
         correct = tf.keep(correctCount(outputs, batch.y, batch.weights, kind));
         return weightedLoss(outputs, batch.y, kind, weights, kind === 'sigmoid' ? classWeights : undefined).loss;
-      }, vars);
-      optimizer.applyGradients(clipNorm !== undefined ? clipByGlobalNorm(grads, clipNorm) : grads);
+      });
       average?.update(stepNumber);
       // Multi-hot labels are one row per example, not one label per entry.
       const count = batch.weights ? tf.sum(tf.cast(tf.greater(batch.weights, 0), 'float32')) : tf.scalar(kind === 'sigmoid' ? batch.y.shape[0]! : batch.y.size);
