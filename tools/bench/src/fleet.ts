@@ -20,12 +20,12 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ModelStore } from '@seqlab/tasks';
+import { ModelStore, train } from '@seqlab/tasks';
 import { HAPROXY_CONFIG, exited, haproxyEnv, launch, serverStates, socketExchange, until, type Proc } from './lib/fleet.js';
-import { REPO_ROOT, defaultModelDir, formatTable, writeResults } from './lib/report.js';
+import { REPO_ROOT, dataPath, defaultModelDir, formatTable, writeResults } from './lib/report.js';
 import { freePort, sst2DevSentences } from './lib/server.js';
 import { AUTO_TEXT_CLASSIFICATION_OPTIONS, writeTrecJsonl } from './auto-training-flow.js';
 
@@ -243,14 +243,18 @@ async function replicaAnswer(port: number, text: string): Promise<string> {
  * The new version: the served model with its last ensemble member left out, a real model whose
  * probabilities differ from the first version's, so each replica's answers show which it serves.
  */
-function makeSecondVersion(fromDir: string, toDir: string): void {
-  cpSync(fromDir, toDir, { recursive: true });
-  const file = path.join(toDir, 'config.json');
-  const config = JSON.parse(readFileSync(file, 'utf8')) as { members?: string[] };
-  if (!config.members || config.members.length < 2) throw new Error(`${fromDir} is not an ensemble; bench:fleet needs one to derive a second version`);
-  const dropped = config.members.pop()!;
-  rmSync(path.join(toDir, dropped), { recursive: true });
-  writeFileSync(file, JSON.stringify(config, null, 2));
+/**
+ * A second version made the way a team makes one: retrained (here a TF-IDF logistic regression on
+ * 20,000 SST-2 training phrases, seconds of work) by `train()` and published as is. It answers
+ * the probe with other scores than the shipped BiLSTM, which is how the replicas are seen to
+ * switch.
+ */
+async function makeSecondVersion(toDir: string): Promise<void> {
+  const rows = readFileSync(dataPath('sst2', 'train.tsv'), 'utf8').trim().split('\n').slice(1, 20_001).map((line) => {
+    const [text, label] = line.split('\t');
+    return { text: text!.trim(), label: label === '1' ? 'positive' : 'negative' };
+  });
+  await train('text-classification', rows, { model: 'tfidf-lr', out: toDir, seed: 1 });
 }
 
 /** (d) Publish a new version into the store; seconds until every replica answers with it. */
@@ -258,7 +262,7 @@ async function publish(fleet: Fleet, load: SentimentLoad) {
   const probe = 'a gripping , funny and thoroughly humane film .';
   const before = await Promise.all(fleet.ports.map((p) => replicaAnswer(p, probe)));
   const staged = path.join(fleet.dir, 'next-version');
-  makeSecondVersion((await new ModelStore(fleet.modelsDir).resolve(MODEL_NAME)).dir, staged);
+  await makeSecondVersion(staged);
   const t0 = Date.now();
   const { version } = await new ModelStore(fleet.modelsDir).publish(MODEL_NAME, staged);
   const servedAt: Array<number | null> = fleet.ports.map(() => null);
