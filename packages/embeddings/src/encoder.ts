@@ -260,6 +260,20 @@ export class SentenceEncoder {
     return index.search(query, k);
   }
 
+  /**
+   * Puts known embeddings of `texts` (one unit-length 512-d vector each, e.g. read back by
+   * {@link embedWithFileCache}) into the in-memory cache, so later {@link embed} calls on those
+   * texts run no model. Texts beyond the cache's capacity are not kept.
+   */
+  remember(texts: readonly string[], vectors: readonly Float32Array[]): void {
+    this.assertLive('remember');
+    if (texts.length !== vectors.length) throw new BadInputError(`remember: ${texts.length} texts but ${vectors.length} vectors`);
+    vectors.forEach((v, i) => {
+      if (v.length !== EMBEDDING_DIM) throw new BadInputError(`remember: vector ${i} has ${v.length} dimensions, expected ${EMBEDDING_DIM}`);
+      this.cache?.set(texts[i]!, v.slice());
+    });
+  }
+
   /** Cache size and hit counters. */
   cacheStats(): CacheStats {
     return { size: this.cache?.size ?? 0, capacity: this.cache?.max ?? 0, hits: this.hits, misses: this.misses };

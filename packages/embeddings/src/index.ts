@@ -4,6 +4,7 @@
  * files, cosine similarity, semantic search, and transfer-learned sentiment on top.
  */
 export { loadEncoder, SentenceEncoder, type LoadEncoderOptions, type EmbedOptions, type EncoderSource, type CacheStats } from './encoder.js';
+export { embedWithFileCache } from './embedding-cache.js';
 export { SemanticIndex, type TextEmbedder } from './semantic-index.js';
 export { cosine, normalizeInPlace, topK, EMBEDDING_DIM, type SearchHit } from './similarity.js';
 export {

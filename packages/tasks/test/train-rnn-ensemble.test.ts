@@ -1,7 +1,8 @@
 /**
  * The rnn settings recipe:sst2 hands to train('text-classification'), on real TREC questions of
  * three coarse classes: a seed-averaged ensemble (members) saved as one float16 model, the
- * learning-rate plateau schedule, and a subword tokenizer; each refused when malformed.
+ * learning-rate plateau schedule, a subword tokenizer, and the sentence vectors kept across runs
+ * (embeddingCache); each refused when malformed.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -78,6 +79,22 @@ describe("train('text-classification') rnn members", () => {
     expect(vectorizer).toMatch(/wordpiece/i);
   }, 60_000);
 
+  it('embeddingCache: the use kind embeds the rows once, and a second run reads their vectors from the folder', async () => {
+    const few = rows.slice(0, 120);
+    const cache = tmp('vectors');
+    const run = async (out: string) => {
+      const messages: string[] = [];
+      const { report } = await train('text-classification', few, { out: tmp(out), model: 'use', headHidden: [0], headEpochs: 3, embeddingCache: cache, onProgress: (e) => void (e.type === 'stage' && messages.push(e.message)) });
+      return { messages: messages.filter((m) => m.includes('sentence vectors')), accuracy: report.candidates[0]!.metrics.accuracy };
+    };
+    const first = await run('use-1');
+    expect(first.messages).toHaveLength(2);
+    expect(first.messages.every((m) => m.includes('embedded and kept in'))).toBe(true);
+    const second = await run('use-2');
+    expect(second.messages.every((m) => m.includes('read from'))).toBe(true);
+    expect(second.accuracy).toBe(first.accuracy);
+  }, 90_000);
+
   it('refuses malformed members, plateau, precision and tokenizer settings, naming them', async () => {
     const bad = (o: Record<string, unknown>) => train('text-classification', rows, { out: tmp('bad'), ...TINY, ...o });
     await expect(bad({ members: 0 })).rejects.toThrow(/members: expected an integer in 1\.\.32, got 0/);
@@ -85,6 +102,7 @@ describe("train('text-classification') rnn members", () => {
     await expect(bad({ reduceLrOnPlateau: { cooldown: 1 } })).rejects.toThrow(/reduceLrOnPlateau/);
     await expect(bad({ precision: 'int8' })).rejects.toThrow(/precision: expected one of float32, float16, got "int8"/);
     await expect(bad({ tokenizer: 'chars' })).rejects.toThrow(/tokenizer: expected one of word, wordpiece, bpe/);
+    await expect(bad({ embeddingCache: '' })).rejects.toThrow(/embeddingCache: expected a folder path/);
     await expect(bad({ tokenizer: 'bpe', wordVectors: 'glove-6b-100d' })).rejects.toThrow(/tokenizer bpe: wordVectors glove-6b-100d list whole words/);
   });
 });

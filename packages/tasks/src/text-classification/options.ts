@@ -75,6 +75,12 @@ export interface TextClassificationTrainOptions extends CommonTrainOptions {
   headPatience?: number;
   /** use/hybrid: rows per head batch (larger suits tens of thousands of rows). Default 32. */
   headBatchSize?: number;
+  /**
+   * use/hybrid: a folder that keeps the training and validation texts' sentence vectors across
+   * runs (one file per text set, checked against the texts and the model), so several settings
+   * or a rerun on the same rows embed them once. Default: none (vectors live for one call).
+   */
+  embeddingCache?: string;
   /** `balanced` weighs classes by inverse frequency. Default `none`. */
   classWeights?: 'none' | 'balanced';
   /** rnn: maximum epochs (counting epochs done before a resume). Default 5. */
@@ -171,7 +177,7 @@ export interface TextClassificationTrainOptions extends CommonTrainOptions {
 }
 
 /** The options with every default filled in. */
-type WithoutDefault = 'signal' | 'onProgress' | 'validation' | 'fasttext' | 'headEpochs' | 'headPatience' | 'headBatchSize' | 'textColumn' | 'labelColumn' | 'header' | 'embeddingDim' | 'maxLength' | 'limit' | 'timeBudgetSeconds' | 'checkpointDir';
+type WithoutDefault = 'signal' | 'onProgress' | 'validation' | 'fasttext' | 'embeddingCache' | 'headEpochs' | 'headPatience' | 'headBatchSize' | 'textColumn' | 'labelColumn' | 'header' | 'embeddingDim' | 'maxLength' | 'limit' | 'timeBudgetSeconds' | 'checkpointDir';
 export type ResolvedTextClassificationOptions = Required<Omit<TextClassificationTrainOptions, WithoutDefault>> & Pick<TextClassificationTrainOptions, WithoutDefault>;
 
 const DEFAULTS = {
@@ -216,6 +222,7 @@ export const TEXT_CLASSIFICATION_TRAIN_KEYS: readonly string[] = Object.freeze([
   ...Object.keys(DEFAULTS).filter((k) => k !== 'seed'),
   'validation',
   'fasttext',
+  'embeddingCache',
   'headEpochs',
   'headPatience',
   'headBatchSize',
@@ -258,6 +265,7 @@ const RULES: Record<string, [Check, string]> = {
   headEpochs: [isInt(1), 'a positive integer'],
   headPatience: [isInt(1), 'a positive integer'],
   headBatchSize: [isInt(1), 'a positive integer'],
+  embeddingCache: [isText, 'a folder path'],
   classWeights: [isOneOf(['none', 'balanced']), 'one of none, balanced'],
   epochs: [isInt(1), 'a positive integer'],
   cell: [isOneOf(['lstm', 'gru', 'simple']), 'one of lstm, gru, simple'],

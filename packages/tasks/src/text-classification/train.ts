@@ -12,7 +12,7 @@ import {
   type LinearTextClassifier,
   type RecurrentTextClassifier,
 } from '@seqlab/rnn';
-import { loadEncoder, type SentenceEncoder } from '@seqlab/embeddings';
+import { embedWithFileCache, loadEncoder, type SentenceEncoder } from '@seqlab/embeddings';
 import { StageClock, type TrainEvent, type TrainReport } from '../training/types.js';
 import { fitCandidate, type Candidate, type FitContext, type RnnOutcome } from './candidates.js';
 import { chooseCandidate, type Choice } from './choose.js';
@@ -97,10 +97,27 @@ export async function trainTextClassification(data: TextClassificationData, opti
   }
 }
 
-/** The sentence encoder, when a kind of this run reads its vectors (its cache sized to the rows). */
+/**
+ * The sentence encoder, when a kind of this run reads its vectors (its cache sized to the rows).
+ * With `embeddingCache`, the rows' vectors are read from that folder (or embedded once and
+ * written there) into the encoder's cache before any kind fits.
+ */
 export async function encoderFor(o: ResolvedTextClassificationOptions, split: SplitRows): Promise<SentenceEncoder | undefined> {
   if (o.encoder !== 'use' && !ENCODER_KINDS.includes(o.model)) return undefined;
-  return loadEncoder({ cacheSize: Math.min(100_000, split.train.texts.length + split.validation.texts.length) });
+  const encoder = await loadEncoder({ cacheSize: Math.min(100_000, split.train.texts.length + split.validation.texts.length) });
+  if (!o.embeddingCache) return encoder;
+  try {
+    for (const [name, texts] of [['training', split.train.texts], ['validation', split.validation.texts]] as const) {
+      const { cached, file } = await embedWithFileCache(encoder, texts, o.embeddingCache, {
+        onProgress: (done, total) => o.onProgress?.({ type: 'items', stage: 'embed', candidate: 'encoder', done, total }),
+      });
+      o.onProgress?.({ type: 'stage', stage: 'embed', message: `${name} texts' sentence vectors ${cached ? 'read from' : 'embedded and kept in'} ${file}` });
+    }
+  } catch (err) {
+    encoder.dispose();
+    throw err;
+  }
+  return encoder;
 }
 
 /** The fitted candidates of a run and what the choice, the save and the report read. */
