@@ -66,6 +66,22 @@ export interface FitOptions {
    * check it before every batch, backtests before every window.
    */
   signal?: AbortSignal;
+  /**
+   * Neural models: checkpoint the training into `dir` after every epoch (weights, optimizer
+   * state, the seed stream, early stopping) and, with `resume`, continue from the checkpoint
+   * there, drawing what the uninterrupted run would have drawn. Other models fit in one pass
+   * and ignore it; the copies fitted for calibration are never checkpointed.
+   */
+  checkpoint?: FitCheckpoint;
+}
+
+/** Where and how a neural model's training is checkpointed (see {@link FitOptions.checkpoint}). */
+export interface FitCheckpoint {
+  dir: string;
+  /** Continue from the checkpoint in `dir` when there is one (else start afresh). */
+  resume?: boolean;
+  /** Write at most once per this many seconds (epochs of small models take milliseconds). Default 0: every epoch. */
+  everySeconds?: number;
 }
 
 /** Options of {@link Forecaster.predict}. */

@@ -22,6 +22,7 @@ export {
   type CalibrationSource,
   type EpochLog,
   type FitOptions,
+  type FitCheckpoint,
   type Forecast,
   type ForecastBounds,
   type ForecasterCapabilities,

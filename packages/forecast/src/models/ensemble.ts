@@ -99,7 +99,8 @@ export class MeanEnsembleForecaster extends Forecaster<MeanEnsembleOptions> {
     for (const spec of this.options.members) {
       const m = this.create(spec);
       try {
-        await m.fit(series, { ...options, validation, calibration: false });
+        // Members would share one checkpoint folder; each refits in full on a retry.
+        await m.fit(series, { ...options, validation, calibration: false, checkpoint: undefined });
       } catch (err) {
         m.dispose();
         throw err;

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { EarlyStopping, fileSystem, fit, LearningRateScheduler, SeededRandom, TimeBudget, type Callback, type TrainingLoop } from '@seqlab/core';
+import { EarlyStopping, fileSystem, fit, LearningRateScheduler, LoopCheckpoint, SeededRandom, TimeBudget, type Callback, type ResumedLoop, type SeededRandomState, type TrainingLoop } from '@seqlab/core';
 import { ForecastInputError, positiveInt } from '../errors.js';
 import { seriesLength, type TimeSeries } from '../data/series.js';
 import { windowStarts } from '../data/windows.js';
 import { WindowForecaster } from '../window-forecaster.js';
-import { type BaseOptions, type EpochLog, type FitOptions, type ForecasterCapabilities } from '../forecaster.js';
+import { type BaseOptions, type EpochLog, type FitCheckpoint, type FitOptions, type ForecasterCapabilities } from '../forecaster.js';
 
 /** Options shared by the neural forecasters. */
 export interface NeuralOptions extends BaseOptions {
@@ -62,9 +62,23 @@ export interface TrainingReport {
   bestValLoss?: number;
   seconds: number;
   windows: number;
+  /** Epochs a checkpoint had finished when this fit resumed from it. */
+  resumedFromEpoch?: number;
 }
 
 type Params = Record<string, tf.Variable>;
+
+/** What one fit's loop, checkpoint and report share. */
+interface TrainingRun {
+  optimizer: tf.Optimizer;
+  /** The trainable parameters, and their moving average when `emaDecay` is on. */
+  vars: tf.Variable[];
+  ema: tf.Variable[] | undefined;
+  emaDecay: number;
+  emaSteps: number;
+  logs: EpochLog[];
+  resumedFromEpoch?: number;
+}
 
 /**
  * Base of the TensorFlow.js forecasters: channel-independent windows (every column is a sample
@@ -238,29 +252,116 @@ export abstract class NeuralForecaster<O extends NeuralOptions = NeuralOptions> 
     await this.initialize(series, validation);
     const trainItems = this.items(series);
     const valItems = validation && seriesLength(validation) >= L + H ? this.items(validation, this.options.validationStride ?? 1) : undefined;
-    const nTrain = trainItems.length / 3;
-    const epochs = this.options.epochs ?? 10;
-    const batchSize = this.options.batchSize ?? 256;
-    const perEpoch = Math.min(nTrain, this.options.maxWindowsPerEpoch ?? nTrain);
-    const decay = this.options.lrDecay ?? 0.85;
-    const warm = this.options.lrWarmEpochs ?? 1;
     const optimizer = tf.train.adam(this.options.learningRate ?? 1e-3);
-    const logs: EpochLog[] = [];
-    const t0 = performance.now();
-    // The untrained network's validation loss is the baseline to beat: training that never beats
-    // it ends with the starting weights.
-    const baseline = valItems ? this.evaluate(validation!, valItems) : undefined;
-    if (this.options.verbose && baseline !== undefined) process.stderr.write(`${this.name} epoch 0: val ${baseline.toFixed(4)}\n`);
     const vars = Object.values(this.params).filter((v) => v.trainable);
     const emaDecay = this.options.emaDecay ?? 0;
     const ema = emaDecay > 0 ? vars.map((v) => tf.tidy(() => tf.variable(v.clone(), false))) : undefined;
-    let emaSteps = 0;
+    const run: TrainingRun = { optimizer, vars, ema, emaDecay, emaSteps: 0, logs: [] };
+    const t0 = performance.now();
+    const checkpoint = options.checkpoint ? this.loopCheckpoint(options.checkpoint, run) : undefined;
+    let stopping: EarlyStopping | undefined;
+    let result;
+    try {
+      const resumed = options.checkpoint?.resume ? await this.resume(checkpoint!, run) : undefined;
+      // The untrained network's validation loss is the baseline to beat: training that never beats
+      // it ends with the starting weights. A resumed run carries its best over instead.
+      const baseline = valItems && !resumed ? this.evaluate(validation!, valItems) : undefined;
+      if (this.options.verbose && baseline !== undefined) process.stderr.write(`${this.name} epoch 0: val ${baseline.toFixed(4)}\n`);
+      stopping = valItems ? new EarlyStopping({ patience: this.options.patience ?? 3, ...(baseline !== undefined ? { baseline } : {}) }) : undefined;
+      if (stopping) await checkpoint?.track(stopping, resumed);
+      const loop = this.trainingLoop(series, trainItems, validation, valItems, run);
+      const warm = this.options.lrWarmEpochs ?? 1;
+      const decay = this.options.lrDecay ?? 0.85;
+      const callbacks: Callback[] = [
+        // The learning rate decays by `lrDecay` after every epoch past the warm ones.
+        new LearningRateScheduler((epoch, lr) => (epoch < warm ? lr : lr * decay)),
+        this.epochRecorder(run),
+        ...(stopping ? [stopping] : []),
+        // Checkpointed before it is announced: an epoch a caller saw is one a resume continues after.
+        ...(checkpoint ? [checkpoint] : []),
+        this.epochAnnouncer(run, options),
+        ...(this.options.timeBudgetSeconds !== undefined ? [new TimeBudget(this.options.timeBudgetSeconds)] : []),
+      ];
+      result = await fit(loop, { epochs: this.options.epochs ?? 10, monitor: valItems ? 'val_loss' : 'loss', callbacks, signal: options.signal, what: `${this.name} training`, ...resumed?.fit });
+      // Early stopping leaves the weights alone when the last epoch was the best (or when there
+      // is no validation); with averaging, the model is then the current average.
+      if (ema && !stopping?.restored) vars.forEach((v, i) => v.assign(ema[i]!));
+      run.resumedFromEpoch = resumed?.state.epoch;
+    } finally {
+      checkpoint?.dispose();
+      optimizer.dispose();
+      if (ema) tf.dispose(ema);
+    }
+    this.report = {
+      epochs: run.logs,
+      bestEpoch: valItems ? result.bestEpoch + 1 : run.logs.length,
+      bestValLoss: valItems ? result.bestValue : undefined,
+      seconds: (performance.now() - t0) / 1000,
+      windows: trainItems.length / 3,
+      ...(run.resumedFromEpoch !== undefined ? { resumedFromEpoch: run.resumedFromEpoch } : {}),
+    };
+  }
+
+  /** Checkpoints of the parameters, their moving average, Adam's state and the seed stream. */
+  private loopCheckpoint(where: FitCheckpoint, run: TrainingRun): LoopCheckpoint {
+    const names = Object.keys(this.params).filter((k) => this.params[k]!.trainable);
+    return new LoopCheckpoint({
+      dir: where.dir,
+      ...(where.everySeconds !== undefined ? { everySeconds: where.everySeconds } : {}),
+      variables: () => ({ ...this.params, ...Object.fromEntries((run.ema ?? []).map((a, i) => [`ema/${names[i]}`, a])) }),
+      optimizer: run.optimizer,
+      extra: () => ({ rng: this.rng.state(), emaSteps: run.emaSteps, logs: run.logs }),
+    });
+  }
+
+  /** Puts a checkpoint back: weights, Adam's state, and the seed stream where the run left it. */
+  private async resume(checkpoint: LoopCheckpoint, run: TrainingRun): Promise<ResumedLoop | undefined> {
+    const resumed = await checkpoint.restore();
+    if (!resumed) return undefined;
+    const extra = resumed.state.extra as { rng: SeededRandomState; emaSteps: number; logs: EpochLog[] };
+    this.rng = SeededRandom.fromState(extra.rng);
+    run.emaSteps = extra.emaSteps;
+    run.logs = extra.logs;
+    return resumed;
+  }
+
+  /** Keeps each epoch's log for the report (and the checkpoint). */
+  private epochRecorder(run: TrainingRun): Callback {
+    return {
+      onEpochEnd: (l) => {
+        const log: EpochLog = { epoch: l.epoch + 1, trainLoss: l.loss, seconds: l.seconds, learningRate: l.learningRate };
+        if (typeof l.val_loss === 'number') log.valLoss = l.val_loss;
+        run.logs.push(log);
+      },
+    };
+  }
+
+  /** Tells `onEpoch` (and, when verbose, stderr) about the epoch just recorded. */
+  private epochAnnouncer(run: TrainingRun, options: FitOptions): Callback {
+    return {
+      onEpochEnd: (l) => {
+        const log = run.logs.at(-1)!;
+        options.onEpoch?.(log);
+        if (this.options.verbose) {
+          process.stderr.write(`${this.name} epoch ${log.epoch}: train ${log.trainLoss.toFixed(4)}${log.valLoss !== undefined ? ` val ${log.valLoss.toFixed(4)}` : ''} lr ${l.learningRate.toExponential(2)} (${log.seconds.toFixed(1)} s)\n`);
+        }
+      },
+    };
+  }
+
+  /** The batches, Adam steps (with the weight average), validation and weight access `fit` drives. */
+  private trainingLoop(series: TimeSeries, trainItems: Int32Array, validation: TimeSeries | undefined, valItems: Int32Array | undefined, run: TrainingRun): TrainingLoop<{ b: ReturnType<NeuralForecaster['fillBatch']>; count: number }> {
+    const nTrain = trainItems.length / 3;
+    const batchSize = this.options.batchSize ?? 256;
+    const perEpoch = Math.min(nTrain, this.options.maxWindowsPerEpoch ?? nTrain);
+    const { optimizer, vars, ema, emaDecay } = run;
     const values = series.values;
-    const rng = this.rng;
+    // Read at every epoch: a resume replaces the stream after the loop is made.
+    const rng = () => this.rng;
     const fillBatch = this.fillBatch.bind(this);
-    const loop: TrainingLoop<{ b: ReturnType<NeuralForecaster['fillBatch']>; count: number }> = {
+    return {
       *batches() {
-        const order = rng.permutation(nTrain).slice(0, perEpoch);
+        const order = rng().permutation(nTrain).slice(0, perEpoch);
         const shuffled = new Int32Array(3 * perEpoch);
         order.forEach((j, k) => shuffled.set(trainItems.subarray(3 * j, 3 * j + 3), 3 * k));
         for (let off = 0; off < perEpoch; off += batchSize) {
@@ -274,8 +375,8 @@ export abstract class NeuralForecaster<O extends NeuralOptions = NeuralOptions> 
         const value = loss.dataSync()[0]!;
         loss.dispose();
         if (ema) {
-          const beta = Math.min(emaDecay, (1 + emaSteps) / (10 + emaSteps));
-          emaSteps++;
+          const beta = Math.min(emaDecay, (1 + run.emaSteps) / (10 + run.emaSteps));
+          run.emaSteps++;
           tf.tidy(() => ema.forEach((a, i) => a.assign(tf.add(tf.mul(a, beta), tf.mul(vars[i]!, 1 - beta)))));
         }
         return { loss: value, weight: count };
@@ -291,45 +392,6 @@ export abstract class NeuralForecaster<O extends NeuralOptions = NeuralOptions> 
         }),
       },
       optimizer: optimizer as unknown as { learningRate: number },
-    };
-    const report: Callback = {
-      onEpochEnd: (l) => {
-        const log: EpochLog = { epoch: l.epoch + 1, trainLoss: l.loss, seconds: l.seconds, learningRate: l.learningRate };
-        if (typeof l.val_loss === 'number') {
-          log.valLoss = l.val_loss;
-          log.seconds = l.seconds;
-        }
-        logs.push(log);
-        options.onEpoch?.(log);
-        if (this.options.verbose) {
-          process.stderr.write(`${this.name} epoch ${log.epoch}: train ${log.trainLoss.toFixed(4)}${log.valLoss !== undefined ? ` val ${log.valLoss.toFixed(4)}` : ''} lr ${l.learningRate.toExponential(2)} (${log.seconds.toFixed(1)} s)\n`);
-        }
-      },
-    };
-    const stopping = baseline !== undefined ? new EarlyStopping({ patience: this.options.patience ?? 3, baseline }) : undefined;
-    const callbacks: Callback[] = [
-      // The learning rate decays by `lrDecay` after every epoch past the warm ones.
-      new LearningRateScheduler((epoch, lr) => (epoch < warm ? lr : lr * decay)),
-      report,
-      ...(stopping ? [stopping] : []),
-      ...(this.options.timeBudgetSeconds !== undefined ? [new TimeBudget(this.options.timeBudgetSeconds)] : []),
-    ];
-    let result;
-    try {
-      result = await fit(loop, { epochs, monitor: baseline !== undefined ? 'val_loss' : 'loss', callbacks, signal: options.signal, what: `${this.name} training` });
-      // Early stopping leaves the weights alone when the last epoch was the best (or when there
-      // is no validation); with averaging, the model is then the current average.
-      if (ema && !stopping?.restored) vars.forEach((v, i) => v.assign(ema[i]!));
-    } finally {
-      optimizer.dispose();
-      if (ema) tf.dispose(ema);
-    }
-    this.report = {
-      epochs: logs,
-      bestEpoch: baseline !== undefined ? result.bestEpoch + 1 : logs.length,
-      bestValLoss: baseline !== undefined ? result.bestValue : undefined,
-      seconds: (performance.now() - t0) / 1000,
-      windows: nTrain,
     };
   }
 
