@@ -41,6 +41,8 @@ export interface FittedCandidate {
   /** Seconds of this step's fit and validation scoring. */
   seconds: number;
   accuracy: number;
+  /** The rnn's epochs an interrupted attempt at this step had checkpointed, when this one continued from them. */
+  resumedFromEpoch?: number;
 }
 
 /** The plan file: the options as given (JSON), the rows read and split, and the kinds. */
@@ -102,14 +104,16 @@ function candidateDir(runDir: string, kind: string): string {
   return path.join(runDir, 'candidates', kind);
 }
 
-/** The plan's options resolved again (with this step's model folder, signal and progress). */
-function resolvePlanOptions(plan: PlanFile, out: string, step: TextClassificationStepOptions): ResolvedTextClassificationOptions {
-  return resolveTrainOptions({ ...plan.options, out, ...(step.signal ? { signal: step.signal } : {}), ...(step.onProgress ? { onProgress: step.onProgress } : {}) } as TextClassificationTrainOptions);
+/** The plan's options resolved again (with this step's model folder, signal, progress and whether the rnn resumes). */
+function resolvePlanOptions(plan: PlanFile, out: string, step: TextClassificationStepOptions, resume = false): ResolvedTextClassificationOptions {
+  return resolveTrainOptions({ ...plan.options, out, resume, ...(step.signal ? { signal: step.signal } : {}), ...(step.onProgress ? { onProgress: step.onProgress } : {}) } as TextClassificationTrainOptions);
 }
 
 /**
  * Step 2: fits one planned kind on the plan's rows and saves it with its validation results to
- * `runDir/candidates/<kind>/`. A candidate already saved there is not fitted again.
+ * `runDir/candidates/<kind>/`. A candidate already saved there is not fitted again; an rnn
+ * whose fit was interrupted (its worker killed) continues from the last epoch checkpointed in
+ * `candidates/rnn/checkpoints/`. The linear kinds fit in seconds and start over.
  *
  * @throws BadInputError for a kind the plan does not list; CancelledError when `signal` aborts.
  */
@@ -122,7 +126,8 @@ export async function fitTextClassificationCandidate(runDir: string, kind: strin
     const done = JSON.parse(await readFile(file, 'utf8')) as CandidateFile;
     return { kind, dir, seconds: done.stageSeconds, accuracy: done.metrics.accuracy };
   }
-  const o = resolvePlanOptions(plan, path.join(runDir, 'model'), step);
+  // The candidate's checkpoint folder holds nothing but earlier attempts at this same fit.
+  const o = resolvePlanOptions(plan, path.join(runDir, 'model'), step, true);
   await initBackend();
   const ctx = prepare(o, plan.split, path.join(dir, 'checkpoints'), (e) => o.onProgress?.(e));
   const encoder = await encoderFor(o, plan.split);
@@ -137,7 +142,8 @@ export async function fitTextClassificationCandidate(runDir: string, kind: strin
       const saved: CandidateFile = { kind, seconds: c.seconds, stageSeconds, metrics: c.metrics, results: c.results, settings: c.settings, rnn: rnn.value ?? null };
       await writeJsonAtomic(file, saved);
       if (!o.keepCheckpoints) await rm(ctx.checkpointDir, { recursive: true, force: true });
-      return { kind, dir, seconds: stageSeconds, accuracy: c.metrics.accuracy };
+      const resumedFromEpoch = rnn.value?.resumedFromEpoch ?? 0;
+      return { kind, dir, seconds: stageSeconds, accuracy: c.metrics.accuracy, ...(resumedFromEpoch > 0 ? { resumedFromEpoch } : {}) };
     } finally {
       c.model.dispose();
     }
@@ -172,7 +178,8 @@ export async function combineTextClassification(runDir: string, options: { out: 
   const files = await Promise.all(plan.candidates.map((kind) => readCandidate(root, kind)));
   const carried: Record<string, number> = { read: plan.readSeconds, ...Object.fromEntries(files.map((f) => [`fit ${f.kind}`, f.stageSeconds])) };
   const clock = new CarriedClock(carried);
-  const o = resolvePlanOptions(plan, options.out, options);
+  // The report says where the rnn's fit resumed, as train()'s does.
+  const o = resolvePlanOptions(plan, options.out, options, files.some((f) => (f.rnn?.resumedFromEpoch ?? 0) > 0));
   const out = path.resolve(o.out);
   const backend = await initBackend();
   const checkpointDir = path.join(root, 'checkpoints');

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { BadInputError } from '@seqlab/core';
-import type { AutoForecaster, DateGapReport, DetectedSeason, Forecaster, SeasonReport, TimeSeries } from '@seqlab/forecast';
+import type { AutoForecaster, DateGapReport, DetectedSeason, EpochLog, FitCheckpoint, Forecaster, SeasonReport, TimeSeries } from '@seqlab/forecast';
 import { COMMON_TRAIN_KEYS, checkOptionKeys, StageClock, type CandidateReport, type CommonTrainOptions, type TrainReport } from './types.js';
 import { FORECAST_READ_KEYS, readForecastData, scoreRange, type ForecastData, type ForecastReadOptions, type RangeScore } from './forecast-data.js';
 
@@ -41,11 +41,25 @@ export interface ForecastTrainOptions extends CommonTrainOptions, ForecastReadOp
   /** Global kinds: one ensemble member per seed (and look-back). */
   seeds?: number[];
   lookbacks?: number[];
+  /**
+   * Neural kinds (segrnn, seq2seq): checkpoint the training here after every epoch (weights,
+   * optimizer state, seed stream), a folder beside the model folder, removed once the model is
+   * saved. Other kinds fit in seconds and `auto` backtests its candidates first: they train
+   * again from the start. Default: no checkpoints.
+   */
+  checkpointDir?: string;
+  /** Continue the training checkpointed in `checkpointDir` after its last written epoch (with none there, start afresh). */
+  resume?: boolean;
+  /**
+   * Write a checkpoint at most once per this many seconds: a small model's epoch takes
+   * milliseconds and a checkpoint several file syncs. Default 2 (0: after every epoch).
+   */
+  checkpointSeconds?: number;
 }
 
 const TRAIN_KEYS = [
   ...COMMON_TRAIN_KEYS, ...FORECAST_READ_KEYS, 'horizon', 'model', 'season', 'nonNegative', 'lookback', 'secondSeason', 'epochs', 'hidden', 'segmentLength',
-  'timeBudgetSeconds', 'valSplit', 'testSplit', 'split', 'seeds', 'lookbacks',
+  'timeBudgetSeconds', 'valSplit', 'testSplit', 'split', 'seeds', 'lookbacks', 'checkpointDir', 'resume', 'checkpointSeconds',
 ] as const;
 
 /** A problem with the data worth knowing that did not stop training. */
@@ -91,6 +105,8 @@ export interface ForecastDetails {
   seenUntil: string | null;
   history: CurvePoint[];
   warnings: ForecastWarning[];
+  /** Epochs an earlier, interrupted run had checkpointed when this one resumed from them. */
+  resumedFromEpoch?: number;
 }
 
 /** Row bounds of the training, validation and test ranges. */
@@ -165,8 +181,9 @@ async function trainSeries(series: TimeSeries, source: string, model: string, o:
   const dir = path.resolve(o.out);
   const emit = o.onProgress ?? (() => {});
   const history: CurvePoint[] = [];
+  const checkpoint = await checkpointOf(o, dir, forecaster.capabilities.neural);
   try {
-    await clock.time('fit', () => fitOne(forecaster, series, b, context, o, history));
+    await clock.time('fit', () => fitOne(forecaster, series, b, context, o, history, checkpoint));
     emit({ type: 'stage', stage: 'evaluate', message: 'scoring the validation and test ranges' });
     const [validation, test] = await clock.time('evaluate', async () => [
       b.valEnd > b.trainEnd ? ((await scoreRange(forecaster, series, b.trainEnd, b.valEnd, o.horizon)) ?? null) : null,
@@ -175,25 +192,55 @@ async function trainSeries(series: TimeSeries, source: string, model: string, o:
     emit({ type: 'stage', stage: 'save', message: `saving to ${dir}` });
     await clock.time('save', () => forecaster.save(dir));
     const details = seriesDetails(fc, forecaster, series, source, b, o, { validation, test, history, options, model });
+    if (checkpoint?.resumedFromEpoch) details.resumedFromEpoch = checkpoint.resumedFromEpoch;
     const report = seriesReport(forecaster, details, dir, o.seed ?? 1, getBackendInfo()?.name ?? 'none', clock);
     await writeJsonAtomic(path.join(dir, 'training.json'), report);
+    if (checkpoint) await removeCheckpoint(checkpoint.dir);
     return { dir, report };
   } finally {
     forecaster.dispose();
   }
 }
 
+/** A neural kind's checkpoint folder (checked), and the epochs an interrupted run left there. */
+async function checkpointOf(o: ForecastTrainOptions, out: string, neural: boolean): Promise<(FitCheckpoint & { resumedFromEpoch: number }) | undefined> {
+  if (o.resume !== undefined && typeof o.resume !== 'boolean') throw new BadInputError(`train forecast: resume must be true or false, got ${JSON.stringify(o.resume)}`);
+  if (o.checkpointDir === undefined) {
+    if (o.resume) throw new BadInputError('train forecast: resume needs checkpointDir (the folder of the interrupted run)');
+    return undefined;
+  }
+  if (typeof o.checkpointDir !== 'string' || o.checkpointDir === '') throw new BadInputError('train forecast: checkpointDir must be a folder path');
+  const dir = path.resolve(o.checkpointDir);
+  const inside = path.relative(out, dir);
+  if (inside === '' || (!inside.startsWith('..') && !path.isAbsolute(inside))) throw new BadInputError(`train forecast: checkpointDir ${dir} is inside the model folder ${out}; put it beside it`);
+  const everySeconds = o.checkpointSeconds ?? 2;
+  if (!(typeof everySeconds === 'number' && everySeconds >= 0)) throw new BadInputError(`train forecast: checkpointSeconds must be a number >= 0, got ${JSON.stringify(o.checkpointSeconds)}`);
+  if (!neural) return undefined;
+  const { LoopCheckpoint } = await import('@seqlab/core');
+  const resumedFromEpoch = o.resume ? ((await LoopCheckpoint.read(dir))?.epoch ?? 0) : 0;
+  return { dir, resume: o.resume === true, everySeconds, resumedFromEpoch };
+}
+
+/** Removes a finished training's checkpoint entries, then the folder if nothing else is in it. */
+async function removeCheckpoint(dir: string): Promise<void> {
+  const { rm, rmdir } = await import('node:fs/promises');
+  await Promise.all(['last', 'best', 'state.json'].map((e) => rm(path.join(dir, e), { recursive: true, force: true })));
+  await rmdir(dir).catch(() => undefined);
+}
+
 /** Fits on the training rows, the validation rows (with look-back context) for early stopping and calibration. */
-async function fitOne(model: Forecaster, series: TimeSeries, b: { trainEnd: number; valEnd: number }, context: number, o: ForecastTrainOptions, history: CurvePoint[]): Promise<void> {
+async function fitOne(model: Forecaster, series: TimeSeries, b: { trainEnd: number; valEnd: number }, context: number, o: ForecastTrainOptions, history: CurvePoint[], checkpoint?: FitCheckpoint & { resumedFromEpoch: number }): Promise<void> {
   const fc = await import('@seqlab/forecast');
   const emit = o.onProgress ?? (() => {});
   const epochs = o.epochs ?? (typeof model.options === 'object' && typeof (model.options as { epochs?: number }).epochs === 'number' ? (model.options as { epochs: number }).epochs : 0);
-  emit({ type: 'stage', stage: 'fit', candidate: model.name, message: model.name === 'auto' ? 'backtesting the candidates on the training rows' : `fitting ${model.name}` });
+  const resuming = checkpoint?.resumedFromEpoch ?? 0;
+  emit({ type: 'stage', stage: 'fit', candidate: model.name, message: model.name === 'auto' ? 'backtesting the candidates on the training rows' : `fitting ${model.name}${resuming ? ` (resuming after epoch ${resuming})` : ''}` });
   // auto calibrates on held-out copies of its winner: validation rows without the winner's look-back in front would leave it no origins.
   const validation = b.valEnd > b.trainEnd && model.name !== 'auto' ? fc.sliceSeries(series, Math.max(0, b.trainEnd - context), b.valEnd) : undefined;
   await model.fit(fc.sliceSeries(series, 0, b.trainEnd), {
     ...(validation ? { validation } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
+    ...(checkpoint ? { checkpoint: { dir: checkpoint.dir, resume: checkpoint.resume === true, everySeconds: checkpoint.everySeconds ?? 0 } } : {}),
     onEpoch: (log) => {
       history.push({ epoch: log.epoch, split: 'train', loss: log.trainLoss });
       if (log.valLoss !== undefined) history.push({ epoch: log.epoch, split: 'validation', loss: log.valLoss });
@@ -201,6 +248,9 @@ async function fitOne(model: Forecaster, series: TimeSeries, b: { trainEnd: numb
       emit({ type: 'epoch', stage: 'fit', candidate: model.name, epoch: log.epoch, epochs: Math.max(epochs, log.epoch), seconds: log.seconds, metrics });
     },
   });
+  // The epochs of the interrupted run come back with the model's own report, not as events.
+  const done = (model as { report?: { epochs?: EpochLog[] } }).report?.epochs?.filter((log) => log.epoch <= resuming) ?? [];
+  history.unshift(...done.flatMap((log): CurvePoint[] => [{ epoch: log.epoch, split: 'train', loss: log.trainLoss }, ...(log.valLoss !== undefined ? [{ epoch: log.epoch, split: 'validation' as const, loss: log.valLoss }] : [])]));
 }
 
 function seriesDetails(
