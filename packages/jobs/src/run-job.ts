@@ -15,10 +15,13 @@ import { JOB_TYPES, type JobOutcome, type JobSpec } from './types.js';
 export const JOBS_FOLDER = '.jobs';
 
 /**
- * Tasks whose trainer writes checkpoints to `checkpointDir` and continues with `resume: true`.
- * A retried job of another task trains again from the start (still published once).
+ * Tasks whose trainer writes checkpoints to `checkpointDir` and continues with `resume: true`:
+ * every task. What a retry continues is the epochs of the neural part - the language model,
+ * the text classifier's rnn, a forecaster's segrnn or seq2seq network; what fits in seconds
+ * (linear kinds, `auto` forecasting's backtest, panels' global models) is fitted again. A
+ * retried job is published once however far it had got.
  */
-export const CHECKPOINTING_TASKS: ReadonlySet<TrainTaskName> = new Set(['text-generation']);
+export const CHECKPOINTING_TASKS: ReadonlySet<TrainTaskName> = new Set(['text-generation', 'text-classification', 'forecast']);
 
 /** Options the engine sets itself; a spec that sets them is refused. */
 const ENGINE_OPTIONS = ['out', 'signal', 'onProgress', 'checkpointDir', 'resume'];
@@ -153,7 +156,14 @@ export async function runTraining(spec: JobSpec, context: RunJobContext, store: 
     await writeJsonAtomic(trainedFile, report);
   }
   const published = await store.publish(name, out, { idempotencyKey: context.id });
-  return { report: { ...(report as object), dir: published.dir }, result: { name, version: published.version }, ...(resumed ? { resumed } : {}) };
+  const fromEpoch = resumedFromEpoch(report);
+  return { report: { ...(report as object), dir: published.dir }, result: { name, version: published.version }, ...(resumed ? { resumed } : {}), ...(fromEpoch ? { resumedFromEpoch: fromEpoch } : {}) };
+}
+
+/** The epoch a training report says its run resumed after (every task reports it in its details). */
+function resumedFromEpoch(report: unknown): number | undefined {
+  const epoch = (report as { details?: { resumedFromEpoch?: unknown } } | undefined)?.details?.resumedFromEpoch;
+  return typeof epoch === 'number' && epoch > 0 ? epoch : undefined;
 }
 
 /** A store name resolves to its served version; anything else goes to the task layer as given. */

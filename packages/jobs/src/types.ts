@@ -51,6 +51,8 @@ export interface JobOutcome {
   output?: string;
   /** True when a retried training continued from the checkpoints of an earlier attempt. */
   resumed?: boolean;
+  /** The epoch a retried training continued after (of the flow's rnn candidate, for an auto text classification). */
+  resumedFromEpoch?: number;
 }
 
 /** A job's error, as callers see it: a stable code from @seqlab/core and one line. */

@@ -1,7 +1,8 @@
 /**
  * The Redis engine against a real Redis (127.0.0.1:6379, one key prefix per run) and real
- * worker processes: a worker SIGKILLed mid-training leaves its job to a second worker, which
- * resumes from the checkpoints and publishes exactly one version; cancellation reaches a running
+ * worker processes: a worker SIGKILLed mid-training leaves its job (a language model, a segrnn
+ * forecaster) to a second worker, which resumes from the checkpoints and publishes exactly one
+ * version; cancellation reaches a running
  * job on a worker; a Redis restart with AOF loses no accepted job.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -19,6 +20,7 @@ import { BullMqJobEngine, runJob, runWorker, spawnWorker, type JobEvent, type Jo
 const ROOT = repoRoot()!;
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const SHAKESPEARE = path.join(ROOT, 'data/tiny_shakespeare/input.txt');
+const AIRLINE = path.join(ROOT, 'data/classic_ts/airline-passengers.csv');
 const TINY_LM = { seed: 1, cell: 'gru', units: 16, embeddingDim: 8, seqLength: 24, batchSize: 16, windowsPerEpoch: 64, patience: 0, maxChars: 20_000 };
 const PREFIX = `seqlab-test-${randomUUID().slice(0, 8)}`;
 
@@ -98,6 +100,38 @@ describe('BullMqJobEngine with worker processes', () => {
       // A duplicate delivery of the same job (a lost acknowledgement) publishes nothing new.
       expect((await runJob(spec, { id, modelsDir })).result).toEqual({ name: 'lm', version: 1 });
       expect(await store.versions('lm')).toEqual([1]);
+      (await second!).kill('SIGTERM');
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('a forecast job whose worker is killed after an epoch resumes from its segrnn checkpoint on another worker', async () => {
+    const engine = new BullMqJobEngine({ redisUrl: REDIS_URL, prefix: PREFIX });
+    try {
+      const spec: JobSpec = { type: 'train', task: 'forecast', data: AIRLINE, model: 'airline-segrnn', options: { horizon: 12, model: 'segrnn', epochs: 30, seed: 1, checkpointSeconds: 0 } };
+      const id = await engine.submit(spec);
+      const first = await startWorker(REDIS_URL, PREFIX);
+      let killedAfter = 0;
+      let second: Promise<ChildProcess> | undefined;
+      const { events, state } = await untilFinal(engine, id, (e) => {
+        if (e.type === 'progress' && e.event.type === 'epoch' && e.event.epoch >= 2 && killedAfter === 0) {
+          killedAfter = e.event.epoch;
+          first.kill('SIGKILL');
+          second = startWorker(REDIS_URL, PREFIX);
+        }
+      });
+      expect(first.signalCode).toBe('SIGKILL');
+      expect(state).toMatchObject({ status: 'completed', result: { name: 'airline-segrnn', version: 1 }, resumed: true });
+      // Checkpoints are written after every epoch here: the retry continues at or after the epoch seen.
+      expect(state.resumedFromEpoch).toBeGreaterThanOrEqual(killedAfter);
+      const details = (state.report as { details: { resumedFromEpoch: number; history: Array<{ epoch: number; split: string }> } }).details;
+      expect(details.resumedFromEpoch).toBe(state.resumedFromEpoch);
+      const trained = details.history.filter((h) => h.split === 'train').map((h) => h.epoch);
+      expect(trained).toEqual(trained.map((_, i) => i + 1));
+      const epochs = events.flatMap((e) => (e.type === 'progress' && e.event.type === 'epoch' ? [e.event.epoch] : []));
+      expect(epochs.filter((n) => n > details.resumedFromEpoch).length).toBeGreaterThan(0);
+      expect(await new ModelStore(modelsDir).versions('airline-segrnn')).toEqual([1]);
       (await second!).kill('SIGTERM');
     } finally {
       await engine.close();
