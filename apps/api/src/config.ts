@@ -144,6 +144,14 @@ const configSchema = z.object({
    * starting a new worker, which takes as long as loading the models.
    */
   spareWorkers: int(0, 4).default(1),
+  /**
+   * WORKER_MAX_WASM_MB: a model worker whose WebAssembly memory has grown past this many MB is
+   * replaced once its running task has finished (no request fails); 0 never. A wasm memory never
+   * shrinks, so one large request would otherwise keep its high-water mark in the process for
+   * good. The default models take 92 MB per worker once loaded and up to about 115 MB in use;
+   * a worker whose models alone fill the limit is not recycled (a replacement would be no smaller).
+   */
+  workerMaxWasmMb: int(0).default(192),
   /** MAX_QUEUE: pending model tasks per worker before requests get 503 (back-pressure). */
   maxQueue: int(1).default(256),
   /** MAX_TEXTS and MAX_TEXT_LENGTH: per-request limits on sentiment/embedding input. */
@@ -220,6 +228,7 @@ const ENV_NAMES: Record<keyof Config, string> = {
   batchMaxInFlight: 'BATCH_MAX_IN_FLIGHT',
   workers: 'WORKERS',
   spareWorkers: 'SPARE_WORKERS',
+  workerMaxWasmMb: 'WORKER_MAX_WASM_MB',
   maxQueue: 'MAX_QUEUE',
   maxTexts: 'MAX_TEXTS',
   maxTextLength: 'MAX_TEXT_LENGTH',

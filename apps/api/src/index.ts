@@ -32,6 +32,7 @@ export {
   type PoolHealth,
   type CloseReport,
   type ReplacementEvent,
+  type WorkerMemoryReport,
   type RetirementReason,
 } from './workers/pool.js';
 export type * from './workers/protocol.js';

@@ -61,7 +61,7 @@ export function createMetrics(services: Services): Metrics {
   services.onBatch((kind, size) => batchSize.observe({ kind }, size));
   const replacements = new Counter({
     name: 'seqlab_worker_replacements_total',
-    help: 'Model workers retired and replaced, by reason (fault, crash, stuck)',
+    help: 'Model workers retired and replaced, by reason (fault, crash, stuck, memory)',
     labelNames: ['reason'] as const,
     registers: [registry],
   });
@@ -74,6 +74,20 @@ export function createMetrics(services: Services): Metrics {
   services.onWorkerReplaced((event) => {
     replacements.inc({ reason: event.reason });
     replacementSeconds.observe(event.seconds);
+  });
+  new Gauge({
+    name: 'seqlab_worker_memory_bytes',
+    help: "Each model worker's own memory as of its last answer, by worker (position, or spare) and kind (wasm: the backend's WebAssembly memory, which never shrinks; heap: V8 heap in use; external: buffers)",
+    labelNames: ['worker', 'kind'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const m of services.workerMemory()) {
+        this.set({ worker: m.worker, kind: 'wasm' }, m.wasmBytes);
+        this.set({ worker: m.worker, kind: 'heap' }, m.heapBytes);
+        this.set({ worker: m.worker, kind: 'external' }, m.externalBytes);
+      }
+    },
   });
   new Gauge({
     name: 'seqlab_workers_ready',

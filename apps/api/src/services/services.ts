@@ -4,7 +4,7 @@ import path from 'node:path';
 import { REPO_ROOT, type Config } from '../config.js';
 import { HttpError } from '../errors.js';
 import { admitTask } from '../limits.js';
-import { WorkerPool, type CloseReport, type PoolHealth, type ReplacementEvent } from '../workers/pool.js';
+import { WorkerPool, type CloseReport, type PoolHealth, type ReplacementEvent, type WorkerMemoryReport } from '../workers/pool.js';
 import type {
   ClassifyResult,
   ClassifyTask,
@@ -66,6 +66,8 @@ export interface Services {
   onWorkerReplaced(listener: (event: ReplacementEvent) => void): void;
   /** Worker capacity and queue lengths. */
   health(): PoolHealth;
+  /** Each model worker's own memory (wasm, V8 heap, buffers) as of its last answer. */
+  workerMemory(): WorkerMemoryReport[];
   /** Makes one worker hit a real wasm trap (only with `faultInjection`); resolves with the fault. */
   injectFault(): Promise<string>;
   /** Resolves once the workers have tried to load their models. */
@@ -120,6 +122,7 @@ export function createModelServices(config: Config): Services {
       heavyWorkers: config.heavyWorkers,
       heavyNice: config.heavyNice,
       spares: config.spareWorkers,
+      maxWasmMb: config.workerMaxWasmMb,
       cancelGraceMs: config.cancelGraceMs,
       admit: (task) => admitTask(task, config),
       onReplaced: (event) => replacedListeners.forEach((l) => l(event)),
@@ -189,6 +192,7 @@ export function createModelServices(config: Config): Services {
       return draining || pool.isClosing ? { ...r, ready: false, reasons: ['shutting down', ...r.reasons] } : r;
     },
     health: () => pool.health(),
+    workerMemory: () => pool.memory(),
     onWorkerReplaced: (listener) => void replacedListeners.push(listener),
     injectFault: () => pool.injectFault(),
     numTensors: () => pool.numTensors(),

@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { CancelledError } from '@seqlab/core';
 import { HttpError, WorkerError } from '../errors.js';
-import type { FromWorker, Task, ToWorker, WorkerInit, WorkerStatus } from './protocol.js';
+import type { FromWorker, Task, ToWorker, WorkerInit, WorkerMemory, WorkerStatus } from './protocol.js';
 
 /** Why a worker was retired and replaced. */
 export type RetirementReason =
@@ -13,7 +13,9 @@ export type RetirementReason =
   /** The thread died on its own (uncaught error, exit). */
   | 'crash'
   /** A cancelled task did not stop within the grace period (stuck in code that cannot check). */
-  | 'stuck';
+  | 'stuck'
+  /** Its WebAssembly memory grew past `maxWasmMb` (recycled after its task, without failing one). */
+  | 'memory';
 
 /** Reported once a replacement worker has loaded its models. */
 export interface ReplacementEvent {
@@ -51,6 +53,15 @@ export interface WorkerPoolOptions {
    * capacity returns in milliseconds instead of a model-loading time.
    */
   spares?: number;
+  /**
+   * WebAssembly memory (MB) past which a worker is recycled once its task has finished; 0 or
+   * undefined: never. A wasm memory grows to the largest working set the worker has seen and
+   * never shrinks, so a worker that once served a big request keeps its high-water mark for good.
+   * A heavy-lane worker hands over to a loaded spare at once; any other keeps serving until its
+   * replacement has loaded. A worker whose models alone fill the limit is left alone (a
+   * replacement would be no smaller).
+   */
+  maxWasmMb?: number;
   /** Called when a worker dies unexpectedly (it is replaced). */
   onCrash?: (err: unknown) => void;
   /** Called when a replacement worker is ready. */
@@ -75,6 +86,8 @@ export interface PoolHealth {
   ready: number;
   /** Workers being replaced after a fault, crash or stuck task. */
   replacing: number;
+  /** Workers over the memory limit still serving while their replacement loads. */
+  recycling: number;
   /** Workers retired since start. */
   replacements: number;
   /** Loaded standby workers ready to take over from a retired one. */
@@ -83,6 +96,11 @@ export interface PoolHealth {
   queued: number;
   /** Tasks running in workers. */
   running: number;
+}
+
+/** The last memory report of one worker (`worker`: its position, or `spare0`, `spare1`...). */
+export interface WorkerMemoryReport extends WorkerMemory {
+  worker: string;
 }
 
 /** What {@link WorkerPool.close} could not finish. */
@@ -121,6 +139,14 @@ interface Slot {
   replacing?: { reason: RetirementReason; message: string; since: number };
   /** Consecutive crashes before ever loading (backs off respawning a worker that cannot start). */
   failedStarts: number;
+  /** Its memory as of its last answer. */
+  memory?: WorkerMemory;
+  /** WebAssembly bytes once its models had loaded (recycling cannot go below it). */
+  loadedWasm?: number;
+  /** Over the memory limit: the replacement loading to take its place. */
+  successor?: Slot;
+  /** On a successor: the worker it replaces once loaded, and since when. */
+  recycles?: { slot: Slot; message: string; since: number };
 }
 
 // Workers started from TypeScript source (npm start, vitest) need tsx and the source condition;
@@ -165,6 +191,8 @@ export class WorkerPool {
   private readonly slots: Slot[] = [];
   private readonly spares: Slot[] = [];
   private readonly queue: Job[] = [];
+  /** Recycled workers out of the pool that still finish their last task. */
+  private readonly draining = new Set<Slot>();
   private readonly heavyLimit: number;
   private readonly graceMs: number;
   private nextId = 1;
@@ -201,10 +229,11 @@ export class WorkerPool {
       workers: this.slots.length,
       ready: this.slots.filter((s) => s.loaded && !s.exited).length,
       replacing: this.slots.filter((s) => !s.loaded && s.replacing).length,
+      recycling: this.slots.filter((s) => s.successor).length,
       replacements: this.replacements,
       sparesReady: this.spares.filter((s) => s.loaded && !s.exited).length,
       queued: this.queue.length,
-      running: this.slots.filter((s) => s.job).length,
+      running: this.inFlight() - this.queue.length,
     };
   }
 
@@ -220,7 +249,13 @@ export class WorkerPool {
 
   /** Tasks currently running or queued. */
   inFlight(): number {
-    return this.queue.length + this.slots.filter((s) => s.job).length;
+    return this.queue.length + this.slots.filter((s) => s.job).length + [...this.draining].filter((s) => s.job).length;
+  }
+
+  /** Each serving worker's and loaded spare's memory as of its last answer. */
+  memory(): WorkerMemoryReport[] {
+    const named = [...this.slots.map((s) => [String(s.index), s] as const), ...this.spares.map((s, i) => [`spare${i}`, s] as const)];
+    return named.flatMap(([worker, s]) => (s.memory && !s.exited ? [{ worker, ...s.memory }] : []));
   }
 
   /** Queues `task` for the next free worker and resolves with its result. */
@@ -286,12 +321,14 @@ export class WorkerPool {
     this.closing = true;
     const deadline = Date.now() + timeoutMs;
     while (this.inFlight() > 0 && Date.now() < deadline) await sleep(20);
-    const left = [...this.queue.splice(0), ...this.slots.flatMap((s) => (s.job ? [s.job] : []))];
+    const busy = [...this.slots, ...this.draining];
+    const left = [...this.queue.splice(0), ...busy.flatMap((s) => (s.job ? [s.job] : []))];
     const err = new WorkerError('shutting_down', `the server shut down before this request finished (shutdown timeout ${timeoutMs} ms); retry`);
     for (const job of left) job.settle(err);
-    for (const s of this.slots) s.job = undefined;
+    for (const s of busy) s.job = undefined;
+    const successors = this.slots.flatMap((s) => (s.successor ? [s.successor] : []));
     await Promise.all(
-      [...this.slots, ...this.spares].map(async (s) => {
+      [...busy, ...this.spares, ...successors].map(async (s) => {
         s.exited = true;
         await s.worker.terminate();
       }),
@@ -309,7 +346,7 @@ export class WorkerPool {
       job.settle(new CancelledError(`${why} (before it ran)`));
       return;
     }
-    const slot = this.slots.find((s) => s.job === job);
+    const slot = [...this.slots, ...this.draining].find((s) => s.job === job);
     if (!slot) return;
     slot.worker.postMessage({ type: 'cancel', id: job.id, reason: why } satisfies ToWorker);
     job.graceTimer = setTimeout(() => {
@@ -358,13 +395,69 @@ export class WorkerPool {
     if (!job || job.id !== id) return;
     slot.job = undefined;
     job.settle(err, value);
+    if (this.draining.has(slot)) this.endDrained(slot);
+    else if (this.overMemory(slot)) this.recycle(slot);
     this.pump();
+  }
+
+  private overMemory(slot: Slot): boolean {
+    const limit = (this.options.maxWasmMb ?? 0) * 2 ** 20;
+    const wasm = slot.memory?.wasmBytes ?? 0;
+    return limit > 0 && wasm > limit && (slot.loadedWasm ?? 0) < limit && !slot.exited && this.slots[slot.index] === slot;
+  }
+
+  /**
+   * Replaces a worker whose wasm memory passed the limit, without failing a task: it is idle
+   * now (each worker runs one task at a time). In the heavy lane a loaded spare takes over at
+   * once; elsewhere the worker keeps serving until a successor has loaded its models (spares run
+   * at the heavy lane's lower priority, so they never stand in for the cheap lane).
+   */
+  private recycle(slot: Slot): void {
+    if (slot.successor || this.closing) return;
+    const mb = ((slot.memory?.wasmBytes ?? 0) / 2 ** 20).toFixed(0);
+    const message = `WebAssembly memory ${mb} MB is over the ${this.options.maxWasmMb} MB limit`;
+    if (this.inHeavyLane(slot) && this.spares.some((s) => s.loaded && !s.exited)) {
+      this.retire(slot, 'memory', message);
+      return;
+    }
+    const successor = this.createSlot(slot.index);
+    successor.recycles = { slot, message, since: Date.now() };
+    slot.successor = successor;
+  }
+
+  /** A successor has loaded: it takes its predecessor's place, which ends after its running task. */
+  private takeOver(successor: Slot): void {
+    const { slot, message, since } = successor.recycles!;
+    successor.recycles = undefined;
+    slot.successor = undefined;
+    if (this.closing || slot.exited || this.slots[slot.index] !== slot) {
+      this.endDrained(successor);
+      return;
+    }
+    this.slots[slot.index] = successor;
+    this.replacements++;
+    if (slot.job) this.draining.add(slot);
+    else this.endDrained(slot);
+    this.options.onReplaced?.({ reason: 'memory', message, seconds: (Date.now() - since) / 1000 });
+    this.pump();
+  }
+
+  private endDrained(slot: Slot): void {
+    this.draining.delete(slot);
+    slot.exited = true;
+    void slot.worker.terminate();
   }
 
   /** Ends a broken worker, answers or re-queues its task, and starts a replacement. */
   private retire(slot: Slot, reason: RetirementReason, message: string): void {
     if (slot.exited) return;
     slot.exited = true;
+    this.draining.delete(slot);
+    // A successor still loading is dropped: this retirement starts its own replacement.
+    if (slot.successor) this.endDrained(slot.successor);
+    slot.successor = undefined;
+    // A successor that died while loading: its predecessor serves on and tries again after its next task.
+    if (slot.recycles && slot.recycles.slot.successor === slot) slot.recycles.slot.successor = undefined;
     const job = slot.job;
     slot.job = undefined;
     if (job && !job.settled) {
@@ -386,7 +479,11 @@ export class WorkerPool {
       this.spares.push(this.createSlot(-1, undefined, slot.loaded ? 0 : slot.failedStarts + 1));
       return;
     }
-    if (this.slots[slot.index] !== slot) return;
+    if (this.slots[slot.index] !== slot) {
+      // A drained or unplaced worker: its task may have been re-queued for the others.
+      this.pump();
+      return;
+    }
     this.replacements++;
     const since = Date.now();
     // Spares run at the heavy lane's priority, so they stand in for heavy-lane workers (where
@@ -419,7 +516,7 @@ export class WorkerPool {
       failedStarts,
     };
     const start = (delayed: boolean) => {
-      if (delayed && (this.closing || (this.slots[index] !== slot && !this.spares.includes(slot)))) {
+      if (delayed && (this.closing || (this.slots[index] !== slot && !this.spares.includes(slot) && !slot.recycles))) {
         markReady();
         return;
       }
@@ -429,45 +526,7 @@ export class WorkerPool {
       const nice = lowered ? (this.options.heavyNice ?? 0) : 0;
       const worker = spawn({ ...this.init, nice });
       slot.worker = worker;
-      worker.on('message', (msg: FromWorker) => {
-        switch (msg.type) {
-          case 'ready':
-            slot.status = msg.status;
-            slot.numTensors = msg.status.numTensors;
-            if (!slot.loaded) {
-              slot.loaded = true;
-              markReady();
-              if (slot.replacing) {
-                const { reason, message, since } = slot.replacing;
-                this.options.onReplaced?.({ reason, message, seconds: (Date.now() - since) / 1000 });
-              }
-              this.pump();
-            }
-            break;
-          case 'chunk':
-            if (slot.job?.id === msg.id) slot.job.onChunk?.(msg.text);
-            break;
-          case 'result':
-            slot.numTensors = msg.numTensors;
-            this.finish(slot, msg.id, undefined, msg.value);
-            break;
-          case 'error': {
-            if (msg.numTensors !== undefined) slot.numTensors = msg.numTensors;
-            const err = new WorkerError(msg.kind, msg.message, msg.details);
-            if (!msg.fault) {
-              this.finish(slot, msg.id, err);
-              break;
-            }
-            // Answer the faulting task with its own error, then retire the worker before anything
-            // else can be dispatched to it.
-            const job = slot.job?.id === msg.id ? slot.job : undefined;
-            if (job) slot.job = undefined;
-            job?.settle(err);
-            this.retire(slot, 'fault', msg.message);
-            break;
-          }
-        }
-      });
+      worker.on('message', (msg: FromWorker) => this.onMessage(slot, msg, markReady));
       const crashed = (err: unknown) => {
         if (slot.exited) return;
         markReady();
@@ -484,5 +543,51 @@ export class WorkerPool {
       setTimeout(() => start(true), Math.min(5000, 100 * 2 ** failedStarts)).unref();
     }
     return slot;
+  }
+
+  /** What a worker says: loaded (or a status), a streamed piece, a result, an error or a fault. */
+  private onMessage(slot: Slot, msg: FromWorker, markReady: () => void): void {
+    switch (msg.type) {
+      case 'ready':
+        slot.status = msg.status;
+        slot.numTensors = msg.status.numTensors;
+        slot.memory = msg.status.memory;
+        if (!slot.loaded) {
+          slot.loaded = true;
+          slot.loadedWasm = msg.status.memory.wasmBytes;
+          markReady();
+          if (slot.recycles) this.takeOver(slot);
+          if (slot.replacing) {
+            const { reason, message, since } = slot.replacing;
+            this.options.onReplaced?.({ reason, message, seconds: (Date.now() - since) / 1000 });
+          }
+          this.pump();
+        }
+        break;
+      case 'chunk':
+        if (slot.job?.id === msg.id) slot.job.onChunk?.(msg.text);
+        break;
+      case 'result':
+        slot.numTensors = msg.numTensors;
+        slot.memory = msg.memory;
+        this.finish(slot, msg.id, undefined, msg.value);
+        break;
+      case 'error': {
+        if (msg.numTensors !== undefined) slot.numTensors = msg.numTensors;
+        if (msg.memory) slot.memory = msg.memory;
+        const err = new WorkerError(msg.kind, msg.message, msg.details);
+        if (!msg.fault) {
+          this.finish(slot, msg.id, err);
+          break;
+        }
+        // Answer the faulting task with its own error, then retire the worker before anything
+        // else can be dispatched to it.
+        const job = slot.job?.id === msg.id ? slot.job : undefined;
+        if (job) slot.job = undefined;
+        job?.settle(err);
+        this.retire(slot, 'fault', msg.message);
+        break;
+      }
+    }
   }
 }

@@ -164,6 +164,22 @@ export interface ModelStatus {
   dir?: string;
 }
 
+/**
+ * A worker's own memory (its isolate, not the process), sent with every answer so the pool can
+ * recycle a worker that grew past `WORKER_MAX_MEMORY_MB`.
+ */
+export interface WorkerMemory {
+  /**
+   * WebAssembly memory (the TensorFlow.js backend's and the recurrent kernels'): it grows to the
+   * largest working set the worker has seen and never shrinks.
+   */
+  wasmBytes: number;
+  /** The worker's V8 heap in use. */
+  heapBytes: number;
+  /** Other memory held by the worker's JavaScript objects (typed arrays, buffers), wasm memory excluded. */
+  externalBytes: number;
+}
+
 /** A worker's report of itself. */
 export interface WorkerStatus {
   backend: string;
@@ -171,6 +187,7 @@ export interface WorkerStatus {
   models: Record<'sentiment' | 'generator' | 'embeddings', ModelStatus>;
   numTensors: number;
   numBytes: number;
+  memory: WorkerMemory;
 }
 
 /** Data the worker starts with. */
@@ -200,7 +217,7 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: 'ready'; status: WorkerStatus }
-  | { type: 'result'; id: number; value: unknown; numTensors: number }
+  | { type: 'result'; id: number; value: unknown; numTensors: number; memory: WorkerMemory }
   | { type: 'chunk'; id: number; text: string }
   | {
       type: 'error';
@@ -211,4 +228,5 @@ export type FromWorker =
       /** The backend itself failed (wasm trap, out of memory, non-finite weights): the worker must be replaced. */
       fault?: boolean;
       numTensors?: number;
+      memory?: WorkerMemory;
     };

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import { BadInputError, CancelledError, initBackend, isSeqlabError, NotFoundError, throwIfCancelled, type BackendName } from '@seqlab/core';
+import { BadInputError, CancelledError, initBackend, isSeqlabError, NotFoundError, recurrentRuntime, throwIfCancelled, type BackendName } from '@seqlab/core';
 import type { WorkerErrorKind } from '../errors.js';
 import type {
   ClassifyResult,
@@ -25,6 +25,7 @@ import type {
   Task,
   ToWorker,
   WorkerInit,
+  WorkerMemory,
   WorkerStatus,
 } from './protocol.js';
 import { VersionedPipelines, type ServedFolder } from './versions.js';
@@ -179,9 +180,32 @@ async function track(key: keyof WorkerStatus['models'], load: () => Promise<unkn
   }
 }
 
+/**
+ * This worker's own memory. In a worker thread `process.memoryUsage()` reports the isolate's heap
+ * and external memory (the process's RSS aside). Two WebAssembly memories never shrink: the
+ * TensorFlow.js wasm backend's (counted in external memory, so reported apart) and the recurrent
+ * kernels' shared one (not counted there; it exists in every worker that runs a recurrent model).
+ */
+function memoryOf(): WorkerMemory {
+  const { heapUsed, external } = process.memoryUsage();
+  let backendBytes = 0;
+  let kernelBytes = 0;
+  try {
+    backendBytes = (tf.backend() as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.length ?? 0;
+  } catch {
+    // No backend yet, or a broken one: report the rest.
+  }
+  try {
+    kernelBytes = recurrentRuntime().memory.buffer.byteLength;
+  } catch {
+    // No WebAssembly SIMD or shared memory here: the kernels fall back to JavaScript.
+  }
+  return { wasmBytes: backendBytes + kernelBytes, heapBytes: heapUsed, externalBytes: Math.max(0, external - backendBytes) };
+}
+
 function currentStatus(): WorkerStatus {
   const m = tf.memory();
-  return { backend: backend.name, backendReason: backend.reason, models: { ...status }, numTensors: m.numTensors, numBytes: m.numBytes };
+  return { backend: backend.name, backendReason: backend.reason, models: { ...status }, numTensors: m.numTensors, numBytes: m.numBytes, memory: memoryOf() };
 }
 
 async function forecast(task: ForecastTask, signal: AbortSignal): Promise<ForecastResult> {
@@ -424,7 +448,7 @@ port.on('message', (msg: ToWorker) => {
       if (msg.deadline !== undefined && Date.now() >= msg.deadline) expire();
       throwIfCancelled(controller.signal, 'request');
       const value = await run(id, task, controller.signal);
-      send({ type: 'result', id, value, numTensors: tf.memory().numTensors });
+      send({ type: 'result', id, value, numTensors: tf.memory().numTensors, memory: memoryOf() });
     } catch (err) {
       const kind = kindOf(err);
       const fault = kind === 'worker_fault';
@@ -435,7 +459,7 @@ port.on('message', (msg: ToWorker) => {
       } catch {
         // A broken backend may not even report its memory.
       }
-      send({ type: 'error', id, kind, message: fault ? `backend fault: ${message(err)}` : message(err), details, fault, numTensors });
+      send({ type: 'error', id, kind, message: fault ? `backend fault: ${message(err)}` : message(err), details, fault, numTensors, memory: memoryOf() });
     } finally {
       clearTimeout(timer);
       controllers.delete(id);
