@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, readResultsFile, readResultsRun, resultsFileOf, writeResults } from '../src/index.js';
 
-const scripts = [path.join(REPO_ROOT, 'tools/bench/src'), path.join(REPO_ROOT, 'tools/bench/src/recipes'), path.join(REPO_ROOT, 'tools/recipes/src')];
+const scripts = [path.join(REPO_ROOT, 'tools/bench/src'), path.join(REPO_ROOT, 'tools/recipes/src')];
 
 describe('results layout', () => {
   // results/tmp/ is git-ignored scratch space, so the test never touches a committed file.
@@ -11,7 +11,7 @@ describe('results layout', () => {
   afterAll(() => rmSync(path.join(REPO_ROOT, 'results', 'tmp', 'layout-test.json'), { force: true }));
 
   it('names the file after the running bench or recipe script, else after the run', () => {
-    expect(resultsFileOf('sst2-glove', path.join(REPO_ROOT, 'tools/bench/src/recipes/sst2.ts'))).toBe('sst2');
+    expect(resultsFileOf('sst2-glove', path.join(REPO_ROOT, 'tools/recipes/src/sst2.ts'))).toBe('sst2');
     expect(resultsFileOf('ett-d512', path.join(REPO_ROOT, 'tools/bench/src/ett.ts'))).toBe('ett');
     expect(resultsFileOf('trec-partial', path.join(REPO_ROOT, 'tools/recipes/src/trec.ts'))).toBe('trec');
     expect(resultsFileOf('mine', '/somewhere/else/script.ts')).toBe('mine');

@@ -23,6 +23,7 @@ import { initBackend, SeededRandom } from '@seqlab/core';
 import { describeModel, evaluate, train, type TextClassificationRow, type TextClassificationTrainOptions } from '@seqlab/tasks';
 import { formatTable, readSst2, REPO_ROOT, sst2ChoiceRows, writeResults } from '@seqlab/tools';
 import { arg } from './args.js';
+import { SST2_USE_CACHE } from './paths.js';
 
 const SEED = Number(arg('seed', '1'));
 const HOLDOUT_SEED = Number(arg('holdout-seed', '1'));
@@ -38,8 +39,9 @@ const KINDS: Array<[string, Partial<TextClassificationTrainOptions>]> = [
   // The n-gram model alone, for reference (the hybrid's other half).
   ['tfidf-lr', { model: 'tfidf-lr' }],
   // Sixty thousand phrases: larger batches, fewer epochs than the defaults for a few thousand rows.
-  ['use', { model: 'use', headHidden: HIDDEN, headEpochs: 30, headPatience: 5, headBatchSize: 256 }],
-  ['hybrid', { model: 'hybrid', headHidden: HIDDEN, headEpochs: 30, headPatience: 5, headBatchSize: 256 }],
+  // The rows' sentence vectors are embedded once for both kinds (and recipe:sst2-use's), kept in runs/cache/use.
+  ['use', { model: 'use', headHidden: HIDDEN, headEpochs: 30, headPatience: 5, headBatchSize: 256, embeddingCache: SST2_USE_CACHE }],
+  ['hybrid', { model: 'hybrid', headHidden: HIDDEN, headEpochs: 30, headPatience: 5, headBatchSize: 256, embeddingCache: SST2_USE_CACHE }],
 ];
 
 const backend = await initBackend({ backend: 'wasm' });
