@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SeededRandom } from '@seqlab/core';
 import { TextVectorizer } from '@seqlab/tokenize';
-import { DEFAULT_CLEAN, fitLinearTextClassifier, fitLogisticRegression, logisticObjective, type LinearFitProgress, type LogisticData } from '../src/index.js';
+import { DEFAULT_CLEAN, FASTTEXT_CHAR_NGRAM_MAX_TOKENS, fastTextDefaults, fitLinearTextClassifier, fitLogisticRegression, logisticObjective, TFIDF_L2_CANDIDATES, TFIDF_L2_PATIENCE, type LinearFitProgress, type LogisticData } from '../src/index.js';
 import { packTexts, type CsrMatrix } from '../src/classification/sparse.js';
 import { tfidfMatrix, tfidfVocabulary } from '../src/classification/sparse-tfidf.js';
 import { HashedFeaturizer } from '../src/classification/sparse-hashed.js';
@@ -234,14 +234,39 @@ describe('fitLinearTextClassifier progress, cancellation and accuracy', () => {
     const fit = trec('train_5500.label', 0, 600);
     const validation = trec('train_5500.label', 600, 800);
     const events: LinearFitProgress[] = [];
-    await fitLinearTextClassifier(fit, { kind: 'tfidf-lr', validation, onProgress: (e) => events.push(e) });
+    const model = await fitLinearTextClassifier(fit, { kind: 'tfidf-lr', validation, onProgress: (e) => events.push(e) });
     const featurize = events.filter((e) => e.stage === 'featurize');
     const fitting = events.filter((e) => e.stage === 'fit');
     expect(featurize.at(-1)).toEqual({ stage: 'featurize', done: 800, total: 800 });
     expect(events.indexOf(fitting[0]!)).toBeGreaterThan(events.indexOf(featurize.at(-1)!));
-    expect(fitting.at(-1)).toMatchObject({ done: 600, total: 600, l2: 1e-6 });
+    const tried = (model.config.training as { l2Candidates: Array<{ l2: number }> }).l2Candidates.map((c) => c.l2);
+    // Done reaches the total whether every penalty was tried or the search stopped early.
+    expect(fitting.at(-1)).toMatchObject({ done: 600, total: 600, l2: tried.at(-1) });
     for (let i = 1; i < fitting.length; i++) expect(fitting[i]!.done).toBeGreaterThanOrEqual(fitting[i - 1]!.done);
-    expect(new Set(fitting.map((e) => e.l2)).size).toBe(6);
+    expect([...new Set(fitting.map((e) => e.l2))]).toEqual(tried);
+  });
+
+  it('tfidf-lr: the L2 search goes from strong to weak penalties and stops once two in a row score below the best', async () => {
+    const fit = trec('train_5500.label', 0, 600);
+    const validation = trec('train_5500.label', 600, 800);
+    const model = await fitLinearTextClassifier(fit, { kind: 'tfidf-lr', validation });
+    const tried = (model.config.training as { l2Candidates: Array<{ l2: number; validationAccuracy: number }> }).l2Candidates;
+    expect(tried.map((c) => c.l2)).toEqual(TFIDF_L2_CANDIDATES.slice(0, tried.length));
+    const accuracies = tried.map((c) => c.validationAccuracy);
+    const best = accuracies.indexOf(Math.max(...accuracies));
+    expect(model.config.training!.l2).toBe(tried[best]!.l2);
+    // On these 600 questions the accuracy turns over before the weakest penalty.
+    expect(tried.length).toBeLessThan(TFIDF_L2_CANDIDATES.length);
+    expect(tried.length - 1 - best).toBe(TFIDF_L2_PATIENCE);
+  });
+
+  it('fasttext defaults follow the corpus size: 20 epochs with character n-grams on small corpora, fewer epochs and none on large ones', async () => {
+    expect(fastTextDefaults(50_000)).toEqual({ epochs: 20, charNgrams: true });
+    expect(fastTextDefaults(FASTTEXT_CHAR_NGRAM_MAX_TOKENS)).toEqual({ epochs: 15, charNgrams: true });
+    expect(fastTextDefaults(6_000_000)).toEqual({ epochs: 5, charNgrams: false });
+    expect(fastTextDefaults(60_000_000)).toEqual({ epochs: 5, charNgrams: false });
+    const model = await fitLinearTextClassifier(trec('train_5500.label', 0, 300), { kind: 'fasttext' });
+    expect(model.config).toMatchObject({ minn: 3, maxn: 5, training: { fasttextEpochs: 20, fasttextCharNgrams: [3, 5] } });
   });
 
   it.each(['tfidf-lr', 'fasttext'] as const)('%s: an abort during the fit rejects with a cancelled error', async (kind) => {

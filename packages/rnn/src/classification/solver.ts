@@ -86,6 +86,16 @@ function margins(p: Prepared, theta: Float64Array, out: Float64Array): void {
   const { x, C } = p;
   const { indptr, indices, values } = x;
   const F = x.cols;
+  if (C === 1) {
+    // One column (binary problems): no loop over classes in the innermost loop, which halves the time.
+    const b = theta[F]!;
+    for (let r = 0, k = 0; r < p.N; r++) {
+      let s = b;
+      for (const end = indptr[r + 1]!; k < end; k++) s += theta[indices[k]!]! * values[k]!;
+      out[r] = s;
+    }
+    return;
+  }
   for (let r = 0; r < p.N; r++) {
     const o = r * C;
     for (let c = 0; c < C; c++) out[o + c] = theta[F * C + c]!;
@@ -144,6 +154,16 @@ function gradient(p: Prepared, residual: Float64Array, theta: Float64Array, l2: 
   const FC = x.cols * C;
   for (let i = 0; i < FC; i++) grad[i] = l2 * theta[i]!;
   grad.fill(0, FC);
+  if (C === 1) {
+    let bias = 0;
+    for (let r = 0, k = 0; r < p.N; r++) {
+      const g = residual[r]!;
+      bias += g;
+      for (const end = indptr[r + 1]!; k < end; k++) grad[indices[k]!]! += g * values[k]!;
+    }
+    grad[FC] = bias;
+    return;
+  }
   for (let r = 0; r < p.N; r++) {
     const o = r * C;
     for (let c = 0; c < C; c++) grad[FC + c]! += residual[o + c]!;
