@@ -49,7 +49,7 @@ export type {
 } from './training/text-classification.js';
 export type { EnsembleTrial } from './text-classification/choose.js';
 export type { ReadRows as LabelledRowsRead } from './text-classification/data.js';
-export { TEXT_CLASSIFIER_KINDS, TEXT_CLASSIFICATION_TRAIN_KEYS, AUTO_RNN_BUDGET_SECONDS, type FastTextSettings, type LrPlateau } from './text-classification/options.js';
+export { TEXT_CLASSIFIER_KINDS, TEXT_CLASSIFICATION_TRAIN_KEYS, AUTO_RNN_BUDGET_SECONDS, type FastTextSettings, type LrPlateau, type TextCleaning } from './text-classification/options.js';
 export { readLabelledRows, peekLabelledFile, type LabelledFileLayout } from './text-classification/read.js';
 export { ensembleOf, type EnsembleOfMember, type EnsembleOfOptions, type EnsembleOfResult } from './text-classification/ensemble-of.js';
 export { holdOutRows, type HeldOutRows } from './text-classification/holdout.js';

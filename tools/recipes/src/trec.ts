@@ -48,8 +48,12 @@ function oneOf<T extends string>(option: string, value: string, valid: readonly 
 /** The BiLSTM's settings, shared by both rnn kinds (only the embedding's start differs). */
 const RNN: Partial<TextClassificationTrainOptions> = { model: 'rnn', embeddingDim: 100, units: UNITS, dropout: 0.3, epochs: EPOCHS, patience: 3, learningRate: 0.003 };
 
-/** The recipe: what `train()` is told for each kind. */
+/** The recipe: what `train()` is told for each kind (TREC's questions are read as they are, no cleaning). */
 function settingsOf(kind: Kind, task: Task): Partial<TextClassificationTrainOptions> {
+  return { clean: false, ...kindSettings(kind, task) };
+}
+
+function kindSettings(kind: Kind, task: Task): Partial<TextClassificationTrainOptions> {
   switch (kind) {
     case 'tfidf-lr':
     case 'fasttext':
@@ -59,7 +63,8 @@ function settingsOf(kind: Kind, task: Task): Partial<TextClassificationTrainOpti
     case 'rnn-glove':
       return { ...RNN, wordVectors: 'glove-6b-100d' };
     default:
-      return { model: kind, fineLabels: task === 'TREC-6' ? 'try' : 'off', refitEncoderKinds: true };
+      // The committed figures embedded 64 texts per encoder batch.
+      return { model: kind, fineLabels: task === 'TREC-6' ? 'try' : 'off', refitEncoderKinds: true, encoderBatchSize: 64 };
   }
 }
 

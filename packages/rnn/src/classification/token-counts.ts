@@ -1,4 +1,4 @@
-import { TextVectorizer } from '@seqlab/tokenize';
+import { TextVectorizer, type CleanTextOptions } from '@seqlab/tokenize';
 import { DEFAULT_CLEAN } from './fit-recurrent.js';
 
 /** What {@link countTrainingTokens} measures. */
@@ -10,12 +10,13 @@ export interface TrainingTokenCounts {
 }
 
 /**
- * The texts as the classifiers tokenize them (word tokens after {@link DEFAULT_CLEAN}), in one
- * pass keeping only the lengths and the word counts (a vocabulary's worth of memory): what the
- * default length and the word vectors' coverage are judged on.
+ * The texts as the classifiers tokenize them (word tokens after `clean`, default
+ * {@link DEFAULT_CLEAN}), in one pass keeping only the lengths and the word counts (a
+ * vocabulary's worth of memory): what the default length and the word vectors' coverage are
+ * judged on. Pass the cleaning the classifier will use, or the two see different tokens.
  */
-export function countTrainingTokens(texts: readonly string[]): TrainingTokenCounts {
-  const counter = new TextVectorizer({ tokenizer: 'word', clean: DEFAULT_CLEAN });
+export function countTrainingTokens(texts: readonly string[], clean: CleanTextOptions | false = DEFAULT_CLEAN): TrainingTokenCounts {
+  const counter = new TextVectorizer({ tokenizer: 'word', ...(clean ? { clean } : {}) });
   const wordCounts = new Map<string, number>();
   const lengths = texts.map((t) => {
     const tokens = counter.tokenize(t);

@@ -92,6 +92,7 @@ async function fitLinear(kind: 'fasttext' | 'tfidf-lr', ctx: FitContext): Promis
     problem,
     seed: o.seed,
     classWeights: o.classWeights,
+    ...(o.clean !== undefined ? { clean: o.clean } : {}),
     ...(kind === 'tfidf-lr' ? { validation } : {}),
     ...(kind === 'fasttext' && o.fasttext ? { fasttext: o.fasttext } : {}),
     training: ctx.training,
@@ -139,6 +140,7 @@ async function fitRnn(ctx: FitContext, out: { value?: RnnOutcome }): Promise<{ m
     maxLength: ctx.maxLength,
     truncation: o.truncation,
     vocabSize: o.vocabSize,
+    ...(o.clean !== undefined ? { clean: o.clean } : {}),
     tokenizer: o.tokenizer,
     members: o.members,
     onMember: (member, seed) => {

@@ -80,6 +80,7 @@ function fitUseOnce(kind: 'use' | 'hybrid', ctx: FitContext, labels: EncoderLabe
     ...(o.headPatience !== undefined ? { patience: o.headPatience } : {}),
     ...(o.headBatchSize !== undefined ? { batchSize: o.headBatchSize } : {}),
     seed: o.seed,
+    ...(o.clean !== undefined ? { clean: o.clean } : {}),
     encoder: ctx.encoder!,
     ...(labels === 'fine' ? { subLabels: ctx.fineLabels! } : {}),
     ...(refit ? { refit: true } : {}),

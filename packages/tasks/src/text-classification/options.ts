@@ -1,4 +1,5 @@
 import { BadInputError } from '@seqlab/core';
+import type { FitRecurrentClassifierOptions } from '@seqlab/rnn';
 import { COMMON_TRAIN_KEYS, checkOptionKeys, type CommonTrainOptions } from '../training/types.js';
 
 /** The model kinds `train('text-classification')` fits; `auto` fits several and keeps the best. */
@@ -76,6 +77,13 @@ export interface TextClassificationTrainOptions extends CommonTrainOptions {
   /** use/hybrid: rows per head batch (larger suits tens of thousands of rows). Default 32. */
   headBatchSize?: number;
   /**
+   * use/hybrid: texts per sentence-encoder batch. The encoder pads a batch to its longest text,
+   * so the batch size moves the vectors in their last bits (about 3e-7), which can move a
+   * validation row across a head's boundary: a figure made at another size repeats only at it.
+   * Default 32.
+   */
+  encoderBatchSize?: number;
+  /**
    * use/hybrid: a folder that keeps the training and validation texts' sentence vectors across
    * runs (one file per text set, checked against the texts and the model), so several settings
    * or a rerun on the same rows embed them once. Default: none (vectors live for one call).
@@ -103,6 +111,13 @@ export interface TextClassificationTrainOptions extends CommonTrainOptions {
   dropout?: number;
   /** rnn: largest word vocabulary. Default 20,000. */
   vocabSize?: number;
+  /**
+   * Text cleaning before the tfidf-lr, fasttext and rnn kinds (and the hybrid's n-grams) tokenize,
+   * saved with each model so it reads new text alike: `{ markup, urls, numbers }` (markup
+   * stripped, URL or number placeholders) or `false` for none. Default `{ markup: true, urls:
+   * 'xxurl' }` (@seqlab/rnn's `DEFAULT_CLEAN`). The sentence encoder reads the raw text either way.
+   */
+  clean?: TextCleaning;
   /**
    * rnn: how texts become tokens: `word`, or a subword tokenizer learnt from the training texts
    * (`wordpiece`, `bpe`) that reads unseen words as known pieces. Pre-trained word vectors need
@@ -176,8 +191,13 @@ export interface TextClassificationTrainOptions extends CommonTrainOptions {
   checkpointDir?: string;
 }
 
+/** What `clean` takes: the cleaning options of @seqlab/tokenize's `CleanTextOptions`, or `false`. */
+export type TextCleaning = NonNullable<FitRecurrentClassifierOptions['clean']>;
+
+const CLEAN_KEYS = ['markup', 'urls', 'numbers'];
+
 /** The options with every default filled in. */
-type WithoutDefault = 'signal' | 'onProgress' | 'validation' | 'fasttext' | 'embeddingCache' | 'headEpochs' | 'headPatience' | 'headBatchSize' | 'textColumn' | 'labelColumn' | 'header' | 'embeddingDim' | 'maxLength' | 'limit' | 'timeBudgetSeconds' | 'checkpointDir';
+type WithoutDefault = 'clean' | 'signal' | 'onProgress' | 'validation' | 'fasttext' | 'embeddingCache' | 'encoderBatchSize' | 'headEpochs' | 'headPatience' | 'headBatchSize' | 'textColumn' | 'labelColumn' | 'header' | 'embeddingDim' | 'maxLength' | 'limit' | 'timeBudgetSeconds' | 'checkpointDir';
 export type ResolvedTextClassificationOptions = Required<Omit<TextClassificationTrainOptions, WithoutDefault>> & Pick<TextClassificationTrainOptions, WithoutDefault>;
 
 const DEFAULTS = {
@@ -223,6 +243,7 @@ export const TEXT_CLASSIFICATION_TRAIN_KEYS: readonly string[] = Object.freeze([
   'validation',
   'fasttext',
   'embeddingCache',
+  'encoderBatchSize',
   'headEpochs',
   'headPatience',
   'headBatchSize',
@@ -234,6 +255,7 @@ export const TEXT_CLASSIFICATION_TRAIN_KEYS: readonly string[] = Object.freeze([
   'limit',
   'timeBudgetSeconds',
   'checkpointDir',
+  'clean',
 ]);
 
 type Check = (v: unknown) => boolean;
@@ -255,6 +277,14 @@ const isPlateau: Check = (v) =>
     !Array.isArray(v) &&
     Object.entries(v).every(([k, x]) => PLATEAU_KEYS.includes(k) && (x === undefined || (k === 'patience' ? isInt(0)(x) : k === 'factor' ? isNum((n) => n > 0 && n < 1)(x) : isNum((n) => n > 0)(x)))));
 
+const isPlaceholder: Check = (v) => v === undefined || v === false || (typeof v === 'string' && v.length > 0);
+const isCleaning: Check = (v) =>
+  v === false ||
+  (v !== null &&
+    typeof v === 'object' &&
+    !Array.isArray(v) &&
+    Object.entries(v).every(([k, x]) => CLEAN_KEYS.includes(k) && (k === 'markup' ? x === undefined || isBool(x) : isPlaceholder(x))));
+
 /** What each option must be, and how a message says so. */
 const RULES: Record<string, [Check, string]> = {
   out: [isText, 'a folder path'],
@@ -266,6 +296,7 @@ const RULES: Record<string, [Check, string]> = {
   headPatience: [isInt(1), 'a positive integer'],
   headBatchSize: [isInt(1), 'a positive integer'],
   embeddingCache: [isText, 'a folder path'],
+  encoderBatchSize: [isInt(1, 4096), 'an integer in 1..4096'],
   classWeights: [isOneOf(['none', 'balanced']), 'one of none, balanced'],
   epochs: [isInt(1), 'a positive integer'],
   cell: [isOneOf(['lstm', 'gru', 'simple']), 'one of lstm, gru, simple'],
@@ -278,6 +309,7 @@ const RULES: Record<string, [Check, string]> = {
   attention: [isOneOf(['pooling', 'self']), 'one of pooling, self'],
   dropout: [isNum((n) => n >= 0 && n < 1), 'a number in [0, 1)'],
   vocabSize: [isInt(16), 'an integer >= 16'],
+  clean: [isCleaning, 'false or an object of markup (true or false), urls and numbers (a placeholder word or false)'],
   tokenizer: [isOneOf(['word', 'wordpiece', 'bpe']), 'one of word, wordpiece, bpe'],
   members: [isInt(1, 32), 'an integer in 1..32'],
   reduceLrOnPlateau: [isPlateau, `true, false or an object of ${PLATEAU_KEYS.join(', ')} (factor in (0, 1), patience a non-negative integer, minLearningRate > 0)`],

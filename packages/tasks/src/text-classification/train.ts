@@ -104,7 +104,7 @@ export async function trainTextClassification(data: TextClassificationData, opti
  */
 export async function encoderFor(o: ResolvedTextClassificationOptions, split: SplitRows): Promise<SentenceEncoder | undefined> {
   if (o.encoder !== 'use' && !ENCODER_KINDS.includes(o.model)) return undefined;
-  const encoder = await loadEncoder({ cacheSize: Math.min(100_000, split.train.texts.length + split.validation.texts.length) });
+  const encoder = await loadEncoder({ cacheSize: Math.min(100_000, split.train.texts.length + split.validation.texts.length), ...(o.encoderBatchSize !== undefined ? { batchSize: o.encoderBatchSize } : {}) });
   if (!o.embeddingCache) return encoder;
   try {
     for (const [name, texts] of [['training', split.train.texts], ['validation', split.validation.texts]] as const) {
@@ -156,7 +156,8 @@ export async function chooseAndSave(run: FittedRun): Promise<{ dir: string; repo
 
 /** Length statistics, the rnn's length and the word counts: what every kind's fit reads. */
 export function prepare(o: ResolvedTextClassificationOptions, split: SplitRows & { read: { source: string } }, checkpointDir: string, emit: (e: TrainEvent) => void): FitContext {
-  const { lengths, wordCounts } = countTrainingTokens(split.train.texts);
+  // Counted as the kinds will tokenize them, so the rnn's length and the word vectors' coverage see the same tokens.
+  const { lengths, wordCounts } = o.clean !== undefined ? countTrainingTokens(split.train.texts, o.clean) : countTrainingTokens(split.train.texts);
   const stats = lengthStats(lengths);
   const maxLength = o.maxLength ?? defaultMaxLength(stats);
   const { train, validation, classes, problem } = split;
@@ -214,6 +215,7 @@ async function refitChosen(chosen: Candidate, split: SplitRows, ctx: FitContext,
       problem: ctx.problem,
       seed: ctx.o.seed,
       classWeights: ctx.o.classWeights,
+      ...(ctx.o.clean !== undefined ? { clean: ctx.o.clean } : {}),
       // The penalty chosen on validation carries over to the refit.
       ...(l2 !== undefined ? { tfidf: { l2 } } : {}),
       ...(chosen.kind === 'fasttext' && ctx.o.fasttext ? { fasttext: ctx.o.fasttext } : {}),
