@@ -45,8 +45,8 @@ const stock = new Map<string, KernelConfig>();
  * UnsortedSegmentSum (embedding gradient) for wasm and cpu, Conv2DBackpropFilter (Conv1D
  * gradient) for wasm, and a BatchMatMul for wasm that keeps transposed products (every matMul
  * gradient) on the fast path, and single-pass SplitV / Reverse for cpu (LSTM gates, backward
- * RNN layers) and block-copy Reverse / GatherV2 for wasm (backward RNN layers, embedding
- * lookups). Idempotent. Native tfjs-node kernels are left alone.
+ * RNN layers) and block-copy Reverse / GatherV2 / Slice for wasm (backward RNN layers, embedding
+ * lookups, time steps sliced in recurrent gradients). Idempotent. Native tfjs-node kernels are left alone.
  */
 export function registerTrainingKernels(): KernelPatchReport {
   if (installed) return installed;

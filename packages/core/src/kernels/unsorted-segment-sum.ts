@@ -36,8 +36,11 @@ const kernelFunc: KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
   const backend = anyBackend as KernelBackend;
   const { x, segmentIds } = inputs as { x: TensorInfo; segmentIds: TensorInfo };
   const { numSegments } = attrs as unknown as { numSegments: number };
-  const xVals = readValues(backend, x);
-  const ids = readValues(backend, segmentIds);
+  // On wasm, views of the heap: readSync would first copy the whole gradient (tokens x width)
+  // out of it. Both are read before the output is allocated, which may move the heap.
+  const heap = (backend as unknown as { typedArrayFromHeap?(t: TensorInfo): ArrayLike<number> }).typedArrayFromHeap?.bind(backend);
+  const xVals = heap ? heap(x) : readValues(backend, x);
+  const ids = heap ? heap(segmentIds) : readValues(backend, segmentIds);
   const values = unsortedSegmentSumValues(xVals, x.shape, ids, numSegments);
   const idsRank = segmentIds.shape.length;
   const outShape = [numSegments, ...x.shape.slice(idsRank)];

@@ -1,10 +1,12 @@
-import { backend_util, GatherV2, Reverse, util, type DataType, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import { backend_util, GatherV2, Reverse, Slice, slice_util, util, type DataType, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 
 // The wasm backend's Reverse and GatherV2 compute every element's source through a per-element
 // multi-dimensional index conversion. A BiLSTM reverses its inputs and outputs (and their
 // gradients) every batch, and every embedding lookup is a GatherV2 over thousands of ids; on a
 // review-length batch (32 x 256 x 100) those two took over 40% of a training step. Both are
-// contiguous block copies, done here directly on the wasm heap.
+// contiguous block copies, done here directly on the wasm heap. So is Slice, which the stock
+// kernel starts by copying its whole input out of the heap (readSync) however small the slice:
+// the recurrent layers' gradients slice every time step out of [batch, time, features].
 
 type HeapArray = Float32Array | Int32Array | Uint8Array;
 
@@ -78,8 +80,45 @@ const gatherV2: KernelFunc = (args) => {
   return out;
 };
 
+/** Copies the slice `begin`/`size` of heap values of `shape` into `out`, a contiguous run of the innermost axes at a time. */
+function sliceInto(x: HeapArray, out: HeapArray, shape: readonly number[], begin: readonly number[], size: readonly number[]): void {
+  const rank = shape.length;
+  // The innermost axes that the slice takes whole are one contiguous run with the next axis's slice.
+  let inner = rank - 1;
+  while (inner > 0 && begin[inner] === 0 && size[inner] === shape[inner]) inner--;
+  const run = util.sizeFromShape(size.slice(inner) as number[]);
+  const strides = util.computeStrides(shape as number[]);
+  const outerSize = size.slice(0, inner);
+  const blocks = util.sizeFromShape(outerSize as number[]);
+  const innerStride = inner < strides.length ? strides[inner]! : 1;
+  const idx = new Array<number>(inner).fill(0);
+  for (let b = 0; b < blocks; b++) {
+    let src = begin[inner]! * innerStride;
+    for (let d = 0; d < inner; d++) src += (begin[d]! + idx[d]!) * strides[d]!;
+    out.set(x.subarray(src, src + run), b * run);
+    for (let d = inner - 1; d >= 0; d--) {
+      if (++idx[d]! < outerSize[d]!) break;
+      idx[d] = 0;
+    }
+  }
+}
+
+const slice: KernelFunc = (args) => {
+  const backend = args.backend as unknown as WasmBackendLike;
+  const { x } = args.inputs as { x: TensorInfo };
+  const { begin, size } = args.attrs as unknown as { begin: number | number[]; size: number | number[] };
+  if (!COPYABLE.has(x.dtype) || x.shape.length === 0) return stock.get(Slice)!(args);
+  const [begin_, size_] = slice_util.parseSliceParams(x as never, begin, size);
+  const out = backend.makeOutput(size_, x.dtype);
+  if (util.sizeFromShape(size_) === 0) return out;
+  const xs = backend.typedArrayFromHeap(x);
+  const os = backend.typedArrayFromHeap(out);
+  sliceInto(xs, os, x.shape, begin_, size_);
+  return out;
+};
+
 /**
- * Kernel configs for block-copy Reverse and GatherV2 on the wasm backend; the stock kernels
+ * Kernel configs for block-copy Reverse, GatherV2 and Slice on the wasm backend; the stock kernels
  * (whose setup functions are kept) still serve the cases these do not handle (other dtypes,
  * `batchDims`).
  */
@@ -88,6 +127,7 @@ export function wasmCopyConfigs(getStock: (name: string) => KernelConfig | undef
   for (const [name, kernelFunc] of [
     [Reverse, reverse],
     [GatherV2, gatherV2],
+    [Slice, slice],
   ] as const) {
     const s = getStock(name);
     if (!s) continue;
