@@ -26,7 +26,9 @@
  * external memory, the malloc heap, large anonymous mappings (wasm memories of the model
  * workers) and the rest, so a growth shows where it is; and the workers' own WebAssembly memory
  * (their reports on /metrics) with the count of workers recycled for memory (WORKER_MAX_WASM_MB;
- * the environment passes through, WORKER_MAX_WASM_MB=0 turns recycling off for a comparison).
+ * the environment passes through, WORKER_MAX_WASM_MB=0 turns recycling off for a comparison), and
+ * the workers and spares ready at the time. On a machine shared with other work, HEAVY_NICE=0
+ * keeps the service's replacements from starving behind it (both are recorded in the results).
  *
  *   npm run bench:abuse [-- --quick] [-- --minutes 60]   # --minutes: a longer abuse phase (a soak)
  *   npm run bench:abuse -- --minutes 60 --results-name abuse-soak   # keeps the soak apart
@@ -250,6 +252,9 @@ interface MemorySample extends Partial<MemoryBreakdown> {
   largestWasmMb: number;
   /** Workers recycled for memory so far (WORKER_MAX_WASM_MB). */
   memoryRecycles: number;
+  /** Workers ready and loaded spares at the sample (RSS depends on how many worker threads exist). */
+  workersReady?: number;
+  sparesReady?: number;
 }
 
 /** `seqlab_worker_replacements_total` by reason. */
@@ -281,7 +286,7 @@ async function faultReplacements(url: string): Promise<number> {
 }
 
 interface Health {
-  capacity: { workers: number; ready: number; replacing: number; replacements: number; queued: number; running: number };
+  capacity: { workers: number; ready: number; replacing: number; recycling?: number; replacements: number; sparesReady: number; queued: number; running: number };
 }
 
 async function health(url: string): Promise<Health> {
@@ -406,9 +411,10 @@ class Abuse {
     const t0 = Date.now();
     while (!this.over()) {
       const { replacements: _r, ...m } = await scrape(this.url, this.pid);
-      this.samples.push({ second: Math.round((Date.now() - t0) / 1000), ...m });
+      const { capacity } = await health(this.url);
+      this.samples.push({ second: Math.round((Date.now() - t0) / 1000), ...m, workersReady: capacity.ready, sparesReady: capacity.sparesReady });
       if (ABUSE_SECONDS > 120) {
-        console.log(`${Math.round((Date.now() - t0) / 1000)} s: RSS ${m.rssMb.toFixed(0)} MB, workers' wasm ${m.workersWasmMb.toFixed(0)} MB (largest ${m.largestWasmMb.toFixed(0)}), memory recycles ${m.memoryRecycles}, tensors ${m.tensors}`);
+        console.log(`${Math.round((Date.now() - t0) / 1000)} s: RSS ${m.rssMb.toFixed(0)} MB, workers' wasm ${m.workersWasmMb.toFixed(0)} MB (largest ${m.largestWasmMb.toFixed(0)}), memory recycles ${m.memoryRecycles}, tensors ${m.tensors}, workers ready ${capacity.ready}, spares ${capacity.sparesReady}`);
       }
       await sleep(SAMPLE_EVERY_S * 1000);
     }
@@ -612,7 +618,7 @@ async function main(): Promise<void> {
       models: `sentiment: ${rel(sentimentModel)} (default); generator: ${rel(generatorModel)} (default)`,
       // Other jobs share this machine; its load average says how much of the CPU the bench had.
       loadAverage: { before: loadBefore, after: os.loadavg() },
-      settings: { ...settings, SENTIMENT_MODEL: rel(sentimentModel), GENERATOR_MODEL: rel(generatorModel), WORKER_MAX_WASM_MB: process.env.WORKER_MAX_WASM_MB ?? 'service default', minutes: MINUTES || ABUSE_SECONDS / 60, warmupSeconds: WARMUP_SECONDS, probeSeconds: PROBE_SECONDS, abuseSeconds: ABUSE_SECONDS, faultEveryMs: FAULT_EVERY_MS, fuzzClients: FUZZ_CLIENTS, floodClients: FLOOD_CLIENTS },
+      settings: { ...settings, SENTIMENT_MODEL: rel(sentimentModel), GENERATOR_MODEL: rel(generatorModel), WORKER_MAX_WASM_MB: process.env.WORKER_MAX_WASM_MB ?? 'service default', HEAVY_NICE: process.env.HEAVY_NICE ?? 'service default', minutes: MINUTES || ABUSE_SECONDS / 60, warmupSeconds: WARMUP_SECONDS, probeSeconds: PROBE_SECONDS, abuseSeconds: ABUSE_SECONDS, faultEveryMs: FAULT_EVERY_MS, fuzzClients: FUZZ_CLIENTS, floodClients: FLOOD_CLIENTS },
       goals,
       latency: [latencyRow('unloaded, before', m.unloaded), latencyRow('under abuse', m.underAbuse), latencyRow('unloaded, after', m.after)],
       fuzz: { sent: m.abuse.fuzzSent, transportErrors: m.abuse.fuzzErrors, fiveXx: m.abuse.fuzz5xx.slice(0, 20), byRequest: fuzzRows(m.abuse) },
