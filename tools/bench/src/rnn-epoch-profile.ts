@@ -7,9 +7,13 @@
  * says more about the neighbours than about the code); variants are interleaved round by round
  * and the median is reported.
  *
- * Variants: the wasm backend's own Reverse/GatherV2 ("before") against seqlab's block copies
- * ("after"); with `--parts yes` also without clipping, with a frozen embedding, without
- * attention pooling and with every row padded to 256, which bound what each part costs.
+ * Variants: the wasm backend's own Reverse/GatherV2 ("stock wasm copies"), seqlab's block copies
+ * with dense Adam over the whole embedding ("dense Adam", the default until lazy updates), and
+ * the lazy embedding update that `train({ sparseEmbeddings: true })` runs ("lazy Adam": the
+ * gradient over the rows each batch uses, clipping over those rows and the dense weights, Adam on
+ * those rows only); with `--parts yes` also without clipping, with a frozen embedding, without
+ * attention pooling and with every row padded to 256 (each on the lazy step), which bound what
+ * each part costs.
  *
  *   npx tsx --conditions=@seqlab/source tools/bench/src/rnn-epoch-profile.ts [--docs 22500] [--batches 12] [--rounds 5] [--parts yes] [--clock wall]
  */
@@ -18,7 +22,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { GatherV2, Reverse } from '@tensorflow/tfjs-core';
 import { initBackend, setGlobalSeed } from '@seqlab/core';
 import { TextVectorizer } from '@seqlab/tokenize';
-import { bucketedData, keptPositions, textClassifier, type Batch } from '@seqlab/rnn';
+import { applySparseStep, bucketedData, keptPositions, lazyAdamFor, sparseEmbeddingOf, sparseGradients, textClassifier, touchedRows, type Batch } from '@seqlab/rnn';
 import { generateTextClassificationCorpus } from './textcls-corpus.js';
 
 // Own argument parsing: lib/report.js pulls in @seqlab/tasks, which this profile does not need.
@@ -44,6 +48,8 @@ interface Variant {
   name: string;
   /** The wasm backend's own Reverse and GatherV2 instead of seqlab's block copies. */
   stockCopies?: boolean;
+  /** Lazy Adam on the rows each batch uses instead of dense Adam over the whole embedding. */
+  lazy: boolean;
 
   embeddingTrainable: boolean;
   clip: boolean;
@@ -80,10 +86,12 @@ async function main(): Promise<void> {
   });
   const meanLength = rows.reduce((s, r) => s + r.length, 0) / rows.length;
   console.log(`${DOCS} docs, vocabulary ${vectorizer.vocabSize}, mean kept length ${meanLength.toFixed(1)}, ${rows.filter((r) => r.length === MAX_LENGTH).length} at ${MAX_LENGTH}`);
-  const shipped = { embeddingTrainable: true, clip: true, attention: 'pooling' as const, bucketed: true };
+  const dense = { embeddingTrainable: true, clip: true, attention: 'pooling' as const, bucketed: true, lazy: false };
+  const shipped = { ...dense, lazy: true };
   const variants: Variant[] = [
-    { name: 'before: stock wasm copies', ...shipped, stockCopies: true },
-    { name: 'after: block copies', ...shipped },
+    { name: 'stock wasm copies', ...dense, stockCopies: true },
+    { name: 'dense Adam', ...dense },
+    { name: 'lazy Adam', ...shipped },
     ...(arg('parts', 'no') === 'yes'
       ? [
           { name: 'no clipping', ...shipped, clip: false },
@@ -101,13 +109,19 @@ async function main(): Promise<void> {
       const { seconds, split } = await timeVariant(v, rows, labels, vectorizer.vocabSize, round);
       times.get(v.name)!.push((seconds / BATCHES) * batchesPerEpoch);
       console.log(`round ${round + 1} ${v.name}: ${((seconds / BATCHES) * batchesPerEpoch).toFixed(1)} s per epoch`);
-      if (v.name.startsWith('after')) for (const [k, s] of Object.entries(split)) (parts.get(k) ?? parts.set(k, []).get(k)!).push((s / BATCHES) * batchesPerEpoch);
+      if (v.name === 'dense Adam' || v.name === 'lazy Adam') {
+        for (const [k, s] of Object.entries(split)) {
+          const key = `${v.name}: ${k}`;
+          (parts.get(key) ?? parts.set(key, []).get(key)!).push((s / BATCHES) * batchesPerEpoch);
+        }
+      }
     }
   }
   console.log(`\n${CLOCK} seconds per epoch (${batchesPerEpoch} batches), extrapolated from ${BATCHES} batches, median of ${ROUNDS}`);
   for (const [name, t] of times) console.log(`${name.padEnd(26)} ${median(t).toFixed(1).padStart(7)}   [${t.map((x) => x.toFixed(0)).join(', ')}]`);
-  console.log('\nafter, by part:');
-  for (const [name, t] of parts) console.log(`${name.padEnd(26)} ${median(t).toFixed(1).padStart(7)}`);
+  console.log('\nby part (lazy Adam: clipping is inside the adam part):');
+  for (const [name, t] of parts) console.log(`${name.padEnd(34)} ${median(t).toFixed(1).padStart(7)}`);
+  console.log(`load average at the end ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 }
 
 /** Runs BATCHES train steps of one variant; returns their seconds and a split by part. */
@@ -116,7 +130,10 @@ async function timeVariant(v: Variant, rows: number[][], labels: number[], vocab
   setGlobalSeed(1);
   const model = textClassifier({ vocabSize, embeddingDim: 100, units: 64, attention: v.attention, dropout: 0.3, numClasses: 2 });
   if (!v.embeddingTrainable) model.getLayer('embedding').trainable = false;
-  const optimizer = tf.train.adam(0.002);
+  const lazy = v.lazy && v.embeddingTrainable ? lazyAdamFor(model, 0.002) : undefined;
+  const layer = lazy ? sparseEmbeddingOf(model) : undefined;
+  const slot = new Int32Array(vocabSize).fill(-1);
+  const optimizer = lazy ?? tf.train.adam(0.002);
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const padded = v.bucketed ? rows : rows.map((r) => [...r, ...new Array<number>(MAX_LENGTH - r.length).fill(0)]);
   const source = bucketedData(padded, labels, { batchSize: 32, seed: 7 + round });
@@ -131,10 +148,23 @@ async function timeVariant(v: Variant, rows: number[][], labels: number[], vocab
     const batch: Batch = next.value;
     const tData = now() - t;
     t = now();
-    const { value, grads } = tf.variableGrads(() => {
-      const out = model.apply(batch.x, { training: true }) as tf.Tensor;
+    const lossOf = (x: tf.Tensor): tf.Scalar => {
+      const out = model.apply(x, { training: true }) as tf.Tensor;
       return tf.tidy(() => tf.neg(tf.mean(tf.log(tf.add(tf.sum(tf.mul(out, tf.oneHot(batch.y as tf.Tensor1D, 2)), -1), 1e-7))))) as tf.Scalar;
-    }, vars);
+    };
+    if (lazy && layer) {
+      const step = lazyStep(model, batch, lossOf, lazy, layer, slot, v.clip);
+      tf.dispose([batch.x, batch.y]);
+      if (n >= 0) {
+        split.data += tData / 1000;
+        split['forward+backward'] += step.grad / 1000;
+        split.adam += step.adam / 1000;
+        total += (tData + step.grad + step.adam) / 1000;
+      }
+      n++;
+      continue;
+    }
+    const { value, grads } = tf.variableGrads(() => lossOf(batch.x), vars);
     await value.data();
     const tGrad = now() - t;
     t = now();
@@ -142,7 +172,7 @@ async function timeVariant(v: Variant, rows: number[][], labels: number[], vocab
     if (v.clip) await Object.values(clipped)[0]!.data();
     const tClip = now() - t;
     t = now();
-    optimizer.applyGradients(clipped as Parameters<typeof optimizer.applyGradients>[0]);
+    (optimizer as tf.AdamOptimizer).applyGradients(clipped as Parameters<tf.AdamOptimizer['applyGradients']>[0]);
     await vars[vars.length - 1]!.data();
     const tAdam = now() - t;
     tf.dispose([value, batch.x, batch.y, ...Object.values(grads), ...(v.clip ? Object.values(clipped) : [])]);
@@ -158,6 +188,28 @@ async function timeVariant(v: Variant, rows: number[][], labels: number[], vocab
   optimizer.dispose();
   model.dispose();
   return { seconds: total, split };
+}
+
+/** One lazy step as train() takes it; returns the milliseconds of its gradient and of its clipping + update. */
+function lazyStep(
+  model: ReturnType<typeof textClassifier>,
+  batch: Batch,
+  lossOf: (x: tf.Tensor) => tf.Scalar,
+  optimizer: NonNullable<ReturnType<typeof lazyAdamFor>>,
+  layer: NonNullable<ReturnType<typeof sparseEmbeddingOf>>,
+  slot: Int32Array,
+  clipping: boolean,
+): { grad: number; adam: number } {
+  return tf.tidy(() => {
+    let t = now();
+    const rows = touchedRows(batch.x.dataSync(), slot);
+    const grads = sparseGradients(model, layer, batch.x, rows, lossOf);
+    grads.value.dataSync();
+    const grad = now() - t;
+    t = now();
+    applySparseStep(optimizer, layer, rows, grads, clipping ? 5 : undefined);
+    return { grad, adam: now() - t };
+  });
 }
 
 function clip(grads: tf.NamedTensorMap, clipNorm: number): tf.NamedTensorMap {

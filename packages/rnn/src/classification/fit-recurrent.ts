@@ -89,6 +89,13 @@ export interface FitRecurrentClassifierOptions {
   batchSize?: number;
   learningRate?: number;
   clipNorm?: number;
+  /**
+   * Update a trained embedding lazily: gradients, clipping and Adam over only the rows each batch
+   * uses (`train`'s `sparseEmbeddings`, @seqlab/core's `LazyAdam`; a row's moments are not decayed
+   * in the steps that do not use it, as in TensorFlow's LazyAdam and PyTorch's SparseAdam).
+   * Default false.
+   */
+  sparseEmbeddings?: boolean;
   /** Early-stopping patience in epochs (0 = off). Default 2. */
   patience?: number;
   /**
@@ -325,6 +332,7 @@ function loopOptions(
     epochs: options.epochs ?? 5,
     learningRate: options.learningRate ?? 0.002,
     clipNorm: options.clipNorm ?? 5,
+    sparseEmbeddings: options.sparseEmbeddings ?? false,
     ...(options.classWeights === 'balanced' ? { classWeights: multiLabel ? positiveWeights(labels, classes) : balancedWeights(labels, classes) } : {}),
     ...(validationData
       ? {
