@@ -1,5 +1,6 @@
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { EarlyStopping, fileSystem, fit, LearningRateScheduler, SeededRandom, TimeBudget, type Callback, type TrainingLoop } from '@seqlab/core';
+import { EarlyStopping, fileSystem, fit, LearningRateScheduler, LoopCheckpoint, SeededRandom, TimeBudget, type Callback, type SeededRandomState, type TrainingLoop } from '@seqlab/core';
 import { ForecastInputError, positiveInt } from '../errors.js';
 import type { PanelSeries } from '../data/panel.js';
 import { gruEncode } from '../neural/cells.js';
@@ -295,7 +296,7 @@ export class EsHybridForecaster extends GlobalForecaster<EsHybridOptions> {
   }
 
   private async trainMember(train: Prepared[], lookback: number, seed: number, valSeries: Prepared[], valOrigins: number[], options: GlobalFitOptions, report: EsHybridReport): Promise<Member> {
-    const rng = new SeededRandom(seed);
+    let rng = new SeededRandom(seed);
     const params = this.buildParams(lookback, rng);
     const member: Member = { lookback, seed, params, bestEpoch: 0, epochs: 0 };
     const L = lookback;
@@ -309,7 +310,6 @@ export class EsHybridForecaster extends GlobalForecaster<EsHybridOptions> {
     if (nPairs === 0) throw new ForecastInputError(`${this.name}: no training windows (series need ${this.capabilities.minSeriesLength} rows before the held-out ${H})`);
     report.windows = nPairs;
     const perEpoch = Math.min(nPairs, this.options.windowsPerEpoch ?? 8192);
-    const batchSize = this.options.batchSize ?? 256;
     const optimizer = tf.train.adam(this.options.learningRate ?? 1e-3);
     const vars = Object.values(params);
     const lossOf = (x: Float32Array, y: Float32Array, count: number) => tf.mean(tf.abs(tf.sub(this.forward(params, tf.tensor2d(x, [count, L])), tf.tensor2d(y, [count, H])))) as tf.Scalar;
@@ -324,10 +324,64 @@ export class EsHybridForecaster extends GlobalForecaster<EsHybridOptions> {
           return v;
         }
       : undefined;
+    // The stream is read at every epoch: a resume replaces it before training starts.
+    const loop = this.memberLoop(train, pairs, perEpoch, L, params, optimizer, lossOf, validate, () => rng);
+    const index = this.members.length;
+    // Each member its own folder: a retry restores the members already trained and continues the one cut short.
+    const checkpoint = options.checkpoint
+      ? new LoopCheckpoint({ dir: path.join(options.checkpoint.dir, `member-${index}`), everySeconds: options.checkpoint.everySeconds ?? 0, variables: () => params, optimizer, extra: () => ({ rng: rng.state() }) })
+      : undefined;
+    try {
+      const resumed = options.checkpoint?.resume ? await checkpoint!.restore() : undefined;
+      if (resumed) {
+        rng = SeededRandom.fromState((resumed.state.extra as { rng: SeededRandomState }).rng);
+        member.epochs = resumed.state.epoch;
+      }
+      // The untrained core's validation loss is the baseline to beat; a resumed member carries its best over.
+      const baseline = resumed ? undefined : validate?.();
+      const stopping = validate ? new EarlyStopping({ patience: this.options.patience ?? 5, ...(baseline !== undefined ? { baseline } : {}) }) : undefined;
+      if (stopping) await checkpoint?.track(stopping, resumed);
+      const callbacks: Callback[] = [
+        new LearningRateScheduler((epoch, lr) => (epoch === 0 ? lr : lr * (this.options.lrDecay ?? 0.95))),
+        { onEpochEnd: (l) => void (member.epochs = l.epoch + 1) },
+        ...(stopping ? [stopping] : []),
+        // Checkpointed before it is announced: an epoch a caller saw is one a resume continues after.
+        ...(checkpoint ? [checkpoint] : []),
+        this.memberAnnouncer(index, L, seed, options),
+        ...(this.options.timeBudgetSeconds !== undefined ? [new TimeBudget(this.options.timeBudgetSeconds)] : []),
+      ];
+      const result = await fit(loop, { epochs: this.options.epochs ?? 40, monitor: validate ? 'val_loss' : 'loss', callbacks, signal: options.signal, what: `${this.name} training`, ...resumed?.fit });
+      member.bestEpoch = validate ? result.bestEpoch + 1 : member.epochs;
+      if (validate) member.bestValLoss = result.bestValue;
+    } catch (err) {
+      for (const v of vars) v.dispose();
+      throw err;
+    } finally {
+      checkpoint?.dispose();
+      optimizer.dispose();
+    }
+    return member;
+  }
+
+  /** The batches of (series, origin) windows, Adam steps, validation and weight access `fit` drives for one member. */
+  private memberLoop(
+    train: Prepared[],
+    pairs: number[],
+    perEpoch: number,
+    L: number,
+    params: Params,
+    optimizer: tf.Optimizer,
+    lossOf: (x: Float32Array, y: Float32Array, count: number) => tf.Scalar,
+    validate: (() => number) | undefined,
+    rng: () => SeededRandom,
+  ): TrainingLoop<{ x: Float32Array; y: Float32Array; count: number }> {
+    const H = this.H;
+    const batchSize = this.options.batchSize ?? 256;
+    const vars = Object.values(params);
     const fillWindow = this.fillWindow.bind(this);
-    const loop: TrainingLoop<{ x: Float32Array; y: Float32Array; count: number }> = {
+    return {
       *batches() {
-        const order = rng.permutation(nPairs);
+        const order = rng().permutation(pairs.length / 2);
         for (let off = 0; off < perEpoch; off += batchSize) {
           const count = Math.min(batchSize, perEpoch - off);
           const x = new Float32Array(count * L);
@@ -353,35 +407,19 @@ export class EsHybridForecaster extends GlobalForecaster<EsHybridOptions> {
       },
       optimizer: optimizer as unknown as { learningRate: number },
     };
-    const baseline = validate?.();
-    const index = this.members.length;
-    const decay = this.options.lrDecay ?? 0.95;
-    const callbacks: Callback[] = [
-      new LearningRateScheduler((epoch, lr) => (epoch === 0 ? lr : lr * decay)),
-      {
-        onEpochEnd: (l) => {
-          member.epochs = l.epoch + 1;
-          const log = { epoch: l.epoch + 1, trainLoss: l.loss, seconds: l.seconds, member: index, ...(typeof l.val_loss === 'number' ? { valLoss: l.val_loss } : {}) };
-          options.onEpoch?.(log);
-          if (this.options.verbose) {
-            process.stderr.write(`${this.name} member ${index} (L ${L}, seed ${seed}) epoch ${log.epoch}: train ${l.loss.toFixed(4)}${log.valLoss !== undefined ? ` val ${log.valLoss.toFixed(4)}` : ''} (${l.seconds.toFixed(1)} s)\n`);
-          }
-        },
+  }
+
+  /** Tells `onEpoch` (and, when verbose, stderr) about a member's epoch. */
+  private memberAnnouncer(index: number, lookback: number, seed: number, options: GlobalFitOptions): Callback {
+    return {
+      onEpochEnd: (l) => {
+        const log = { epoch: l.epoch + 1, trainLoss: l.loss, seconds: l.seconds, member: index, ...(typeof l.val_loss === 'number' ? { valLoss: l.val_loss } : {}) };
+        options.onEpoch?.(log);
+        if (this.options.verbose) {
+          process.stderr.write(`${this.name} member ${index} (L ${lookback}, seed ${seed}) epoch ${log.epoch}: train ${l.loss.toFixed(4)}${log.valLoss !== undefined ? ` val ${log.valLoss.toFixed(4)}` : ''} (${l.seconds.toFixed(1)} s)\n`);
+        }
       },
-      ...(baseline !== undefined ? [new EarlyStopping({ patience: this.options.patience ?? 5, baseline })] : []),
-      ...(this.options.timeBudgetSeconds !== undefined ? [new TimeBudget(this.options.timeBudgetSeconds)] : []),
-    ];
-    try {
-      const result = await fit(loop, { epochs: this.options.epochs ?? 40, monitor: baseline !== undefined ? 'val_loss' : 'loss', callbacks, signal: options.signal, what: `${this.name} training` });
-      member.bestEpoch = baseline !== undefined ? result.bestEpoch + 1 : member.epochs;
-      if (baseline !== undefined) member.bestValLoss = result.bestValue;
-    } catch (err) {
-      for (const v of vars) v.dispose();
-      throw err;
-    } finally {
-      optimizer.dispose();
-    }
-    return member;
+    };
   }
 
   // ---- forecasting --------------------------------------------------------------------------

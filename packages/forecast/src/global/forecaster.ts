@@ -3,7 +3,7 @@ import path from 'node:path';
 import { cancellationCheckpoint, writeJsonAtomic, writeModelConfig } from '@seqlab/core';
 import { ForecastInputError, positiveInt } from '../errors.js';
 import type { PanelSeries } from '../data/panel.js';
-import type { EpochLog, Forecast, ForecastBounds } from '../forecaster.js';
+import type { EpochLog, FitCheckpoint, Forecast, ForecastBounds } from '../forecaster.js';
 import { coverage, mae, rmse, smape } from '../metrics.js';
 import { summarizePanel, type PanelEvaluation, type PanelSeriesResult } from '../panel-eval.js';
 import { readSavedJson, savedHeader } from '../saved-json.js';
@@ -37,6 +37,12 @@ export interface GlobalFitOptions {
   onEpoch?: (log: EpochLog & { member: number }) => void;
   /** Abandons fitting with a `CancelledError` once aborted (checked before every batch). */
   signal?: AbortSignal;
+  /**
+   * Checkpoint each ensemble member's training into `dir/member-<i>/` and, with `resume`,
+   * restore the members an interrupted fit had trained and continue the one it was training
+   * (see `FitOptions.checkpoint`). A backtest's fits are never checkpointed.
+   */
+  checkpoint?: FitCheckpoint;
 }
 
 /** Options of {@link GlobalForecaster.predict}. */
@@ -302,7 +308,7 @@ export abstract class GlobalForecaster<O extends object = Record<string, unknown
       const train = panel.map((p) => ({ id: p.id, series: { ...p.series, values: [p.series.values[0]!.subarray(0, p.series.values[0]!.length - cut)], dates: p.series.dates?.slice(0, p.series.values[0]!.length - cut) } }));
       const model = this.clone();
       try {
-        await model.fit(train, options.fit);
+        await model.fit(train, { ...options.fit, checkpoint: undefined });
         const level = options.level === undefined ? (model.calibrated ? 0.9 : null) : options.level;
         const forecasts = await model.predict(horizon, { level });
         forecasts.forEach(({ forecast }, i) => {
