@@ -1,7 +1,8 @@
 /**
  * A training interrupted after epoch k (its signal aborted, as a killed worker's would be lost)
  * and run again with `resume: true` continues after epoch k and ends as the uninterrupted run
- * does: the forecast task's segrnn, and the rnn candidate of a distributed text classification.
+ * does: the forecast task's segrnn and a panel's es-hybrid, and the rnn candidate of a
+ * distributed text classification.
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -59,6 +60,33 @@ describe("train('forecast') with checkpoints", () => {
     await expect(train('forecast', AIRLINE, { ...SEGRNN, out, resume: true })).rejects.toThrow(/resume needs checkpointDir/);
     await expect(train('forecast', AIRLINE, { ...SEGRNN, out, checkpointDir: path.join(out, 'run') })).rejects.toThrow(/is inside the model folder/);
     await expect(train('forecast', AIRLINE, { ...SEGRNN, out, checkpointDir: path.join(tmp, 'bad.run'), checkpointSeconds: -1 })).rejects.toThrow(/checkpointSeconds must be a number >= 0/);
+  });
+});
+
+describe("train('forecast') on a panel with checkpoints", () => {
+  it('an es-hybrid cut in its second member keeps the first and resumes the second after its last epoch', async () => {
+    const panel = Array.from({ length: 6 }, (_, i) => ({
+      id: `S${i + 1}`,
+      values: Array.from({ length: 84 }, (_, t) => 50 + 10 * i + 8 * Math.sin((2 * Math.PI * t) / 7) + 0.2 * t),
+      dates: Array.from({ length: 84 }, (_, t) => new Date(Date.UTC(2021, 0, 1 + t)).toISOString().slice(0, 10)),
+    }));
+    const options = { model: 'es-hybrid', horizon: 7, epochs: 4, seeds: [1, 2], seed: 1, checkpointSeconds: 0 };
+    const whole = await train('forecast', panel, { ...options, out: path.join(tmp, 'panel-whole'), checkpointDir: path.join(tmp, 'panel-whole.run') });
+    const out = path.join(tmp, 'panel-cut');
+    const checkpointDir = path.join(tmp, 'panel-cut.run');
+    const controller = new AbortController();
+    const cut = (e: TrainEvent) => void (e.type === 'epoch' && e.candidate === 'member 2' && e.epoch === 2 && controller.abort());
+    await expect(train('forecast', panel, { ...options, out, checkpointDir, signal: controller.signal, onProgress: cut })).rejects.toMatchObject({ code: 'cancelled' });
+    const events: TrainEvent[] = [];
+    const resumed = await train('forecast', panel, { ...options, out, checkpointDir, resume: true, onProgress: (e) => events.push(e) });
+    const member1 = JSON.parse(await readFile(path.join(out, 'training.json'), 'utf8')) as { details: { resumedFromEpoch: number } };
+    expect(member1.details.resumedFromEpoch).toBe(resumed.report.details.resumedFromEpoch);
+    // Member 1's epochs (however many it ran before early stopping or its budget) plus member 2's two.
+    expect(resumed.report.details.resumedFromEpoch).toBeGreaterThanOrEqual(3);
+    expect(events.filter((e) => e.type === 'epoch' && e.candidate === 'member 1')).toHaveLength(0);
+    expect(events.filter((e) => e.type === 'epoch' && e.candidate === 'member 2').map((e) => (e as { epoch: number }).epoch)[0]).toBe(3);
+    expect(resumed.report.details.validation).toEqual(whole.report.details.validation);
+    expect(existsSync(checkpointDir)).toBe(false);
   });
 });
 

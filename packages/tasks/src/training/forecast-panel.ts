@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { BadInputError } from '@seqlab/core';
-import type { GlobalForecaster, PanelEvaluation, PanelSeries } from '@seqlab/forecast';
+import type { FitCheckpoint, GlobalForecaster, PanelEvaluation, PanelSeries } from '@seqlab/forecast';
 import type { CandidateReport, StageClock, TrainReport } from './types.js';
 import type { CurvePoint, ForecastDetails, ForecastTrainOptions } from './forecast.js';
 
@@ -78,7 +78,7 @@ async function scorePanelCandidates(panel: readonly PanelSeries[], o: ForecastTr
  * Trains a global model on a panel: `es-hybrid` with the options given, or `auto` (see the
  * module comment), and saves it.
  */
-export async function trainPanel(panel: PanelSeries[], source: string, model: string, o: ForecastTrainOptions, clock: StageClock): Promise<{ dir: string; report: TrainReport<ForecastDetails> }> {
+export async function trainPanel(panel: PanelSeries[], source: string, model: string, o: ForecastTrainOptions, clock: StageClock, checkpoint?: FitCheckpoint & { resumedFromEpoch?: number }): Promise<{ dir: string; report: TrainReport<ForecastDetails> }> {
   const fc = await import('@seqlab/forecast');
   const { getBackendInfo, initBackend, setGlobalSeed, writeJsonAtomic } = await import('@seqlab/core');
   if (model !== 'auto' && !fc.isGlobalForecaster(model)) throw new BadInputError(`train forecast: a panel trains one global model across the series: model ${fc.GLOBAL_FORECASTER_NAMES.join('|')} or auto, not ${model}`);
@@ -110,9 +110,11 @@ export async function trainPanel(panel: PanelSeries[], source: string, model: st
   const global = fc.createGlobalForecaster(kind, chosen.options);
   try {
     o.onProgress?.({ type: 'stage', stage: 'refit', candidate: kind, message: `fitting ${kind} on every series` });
-    await clock.time('fit', () => global.fit(panel, { onEpoch, ...(o.signal ? { signal: o.signal } : {}) }));
+    // Only this last fit is checkpointed: auto's backtests take a fraction of it and run again.
+    await clock.time('fit', () => global.fit(panel, { onEpoch, ...(o.signal ? { signal: o.signal } : {}), ...(checkpoint ? { checkpoint: { dir: checkpoint.dir, resume: checkpoint.resume === true, everySeconds: checkpoint.everySeconds ?? 0 } } : {}) }));
     await clock.time('save', () => global.save(dir));
     const report = panelReport(global, kind, chosen, { panel, source, o, seasonReport, history, dir, backend: getBackendInfo()?.name ?? 'none', clock });
+    if (checkpoint?.resumedFromEpoch) report.details.resumedFromEpoch = checkpoint.resumedFromEpoch;
     await writeJsonAtomic(path.join(dir, 'training.json'), report);
     return { dir, report };
   } finally {

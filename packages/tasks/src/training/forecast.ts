@@ -42,10 +42,11 @@ export interface ForecastTrainOptions extends CommonTrainOptions, ForecastReadOp
   seeds?: number[];
   lookbacks?: number[];
   /**
-   * Neural kinds (segrnn, seq2seq): checkpoint the training here after every epoch (weights,
-   * optimizer state, seed stream), a folder beside the model folder, removed once the model is
-   * saved. Other kinds fit in seconds and `auto` backtests its candidates first: they train
-   * again from the start. Default: no checkpoints.
+   * Neural kinds (segrnn, seq2seq; a panel's es-hybrid, one folder per ensemble member):
+   * checkpoint the training here after every epoch (weights, optimizer state, seed stream), a
+   * folder beside the model folder, removed once the model is saved. Other kinds fit in seconds
+   * and `auto` on one series backtests its candidates: they train again from the start. Default:
+   * no checkpoints.
    */
   checkpointDir?: string;
   /** Continue the training checkpointed in `checkpointDir` after its last written epoch (with none there, start afresh). */
@@ -105,7 +106,7 @@ export interface ForecastDetails {
   seenUntil: string | null;
   history: CurvePoint[];
   warnings: ForecastWarning[];
-  /** Epochs an earlier, interrupted run had checkpointed when this one resumed from them. */
+  /** Epochs an earlier, interrupted run had checkpointed when this one resumed from them (a panel's: summed over its members). */
   resumedFromEpoch?: number;
 }
 
@@ -163,7 +164,12 @@ export async function trainForecaster(data: ForecastData, options: ForecastTrain
   const read = await clock.time('read', () => readForecastData('train forecast', data, options));
   const fc = await import('@seqlab/forecast');
   const model = options.model ?? 'auto';
-  if (read.panel) return (await import('./forecast-panel.js')).trainPanel(read.panel, read.source, model, options, clock);
+  if (read.panel) {
+    const checkpoint = await checkpointOf(options, path.resolve(options.out), true);
+    const trained = await (await import('./forecast-panel.js')).trainPanel(read.panel, read.source, model, options, clock, checkpoint);
+    if (checkpoint) await removeCheckpoint(checkpoint.dir);
+    return trained;
+  }
   if (fc.isGlobalForecaster(model)) throw new BadInputError(`train forecast: ${model} is a global model fitted across many series: give a panel (idColumn, layout 'wide' or { id, values }[])`);
   return trainSeries(read.series, read.source, model, options, clock);
 }
@@ -216,15 +222,26 @@ async function checkpointOf(o: ForecastTrainOptions, out: string, neural: boolea
   const everySeconds = o.checkpointSeconds ?? 2;
   if (!(typeof everySeconds === 'number' && everySeconds >= 0)) throw new BadInputError(`train forecast: checkpointSeconds must be a number >= 0, got ${JSON.stringify(o.checkpointSeconds)}`);
   if (!neural) return undefined;
+  return { dir, resume: o.resume === true, everySeconds, resumedFromEpoch: o.resume ? await checkpointedEpochs(dir) : 0 };
+}
+
+/** Epochs checkpointed in `dir`: of the one network, or summed over a global model's members (`member-<i>/`). */
+async function checkpointedEpochs(dir: string): Promise<number> {
   const { LoopCheckpoint } = await import('@seqlab/core');
-  const resumedFromEpoch = o.resume ? ((await LoopCheckpoint.read(dir))?.epoch ?? 0) : 0;
-  return { dir, resume: o.resume === true, everySeconds, resumedFromEpoch };
+  let epochs = (await LoopCheckpoint.read(dir))?.epoch ?? 0;
+  for (const member of await memberFolders(dir)) epochs += (await LoopCheckpoint.read(path.join(dir, member)))?.epoch ?? 0;
+  return epochs;
+}
+
+async function memberFolders(dir: string): Promise<string[]> {
+  const { readdir } = await import('node:fs/promises');
+  return (await readdir(dir).catch(() => [] as string[])).filter((e) => /^member-\d+$/.test(e));
 }
 
 /** Removes a finished training's checkpoint entries, then the folder if nothing else is in it. */
 async function removeCheckpoint(dir: string): Promise<void> {
   const { rm, rmdir } = await import('node:fs/promises');
-  await Promise.all(['last', 'best', 'state.json'].map((e) => rm(path.join(dir, e), { recursive: true, force: true })));
+  await Promise.all(['last', 'best', 'state.json', ...(await memberFolders(dir))].map((e) => rm(path.join(dir, e), { recursive: true, force: true })));
   await rmdir(dir).catch(() => undefined);
 }
 
