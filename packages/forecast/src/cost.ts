@@ -93,6 +93,8 @@ const HW_EVALUATIONS = 300;
 const CALIBRATION_ORIGINS = 40;
 // The ridge penalty grid of the linear models (plus the final solve).
 const LAMBDA_GRID = 10;
+/** Floats a recurrent fit keeps per hidden unit and time step of a batch row (measured, see forecastCost). */
+const ACTIVATION_FLOATS_PER_UNIT = 32;
 
 /**
  * Estimates the work of fitting `model` on a series and forecasting `horizon` steps, from the
@@ -156,8 +158,17 @@ export function forecastCost(input: ForecastCostInput): ForecastCost {
       // Forward and backward pass per training window; forward only for calibration and predict.
       const train = 3 * epochs * perEpoch * steps * perWindowStep;
       const infer = (CALIBRATION_ORIGINS + Math.ceil(horizon / H)) * C * steps * perWindowStep;
-      // Weights, gradients and two Adam moments, plus a batch of activations kept for backprop.
-      const memoryBytes = 4 * (4 * parameters + Math.min(batch, Math.max(1, perEpoch)) * steps * 8 * d);
+      // Weights, gradients and two Adam moments, plus a batch of activations kept for backprop:
+      // about 32 floats per hidden unit and step (a recurrent cell's gate, product and sum
+      // tensors and their gradients), and with attention the [batch, lookback, hidden] scores of
+      // each decoder step, again several tensors deep. Calibrated on the WebAssembly backend's
+      // memory growth (which never shrinks): SegRNN fits of five shapes grew it by 1.1-2.5x this
+      // estimate (the small ones most: the backend grows in steps), seq2seq fits with attention
+      // by 1.0-1.3x; the former 8 floats per unit and step without attention was 3-13x under (a
+      // default seq2seq fit of 300 rows, horizon 24, grew it by 250 MB against 19 MB estimated).
+      const batchRows = Math.min(batch, Math.max(1, perEpoch));
+      const attention = model === 'seq2seq' && o.attention !== false ? 4 * H * L * d * (o.bidirectional === true ? 2 : 1) : 0;
+      const memoryBytes = 4 * (4 * parameters + batchRows * (steps * ACTIVATION_FLOATS_PER_UNIT * d + attention));
       return { flops: train + infer, parameters, memoryBytes };
     }
     case 'auto':
