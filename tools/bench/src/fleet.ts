@@ -287,7 +287,8 @@ async function publish(fleet: Fleet, load: SentimentLoad) {
 interface JobView {
   id: string;
   state: string;
-  progress: unknown;
+  progress: { type?: string; epoch?: number } | null;
+  report: { details?: { resumedFromEpoch?: number } } | null;
   result: { name: string; version: number } | null;
   error: { code: string; message: string } | null;
 }
@@ -355,44 +356,50 @@ function stalledCount(fleet: Fleet, id: string): number {
   return Number(out.stdout.trim() || 0);
 }
 
-/** SIGKILLs the worker running job `id` once it reports progress, and starts it again. */
+/** SIGKILLs the worker running job `id` once it reports a training epoch, and starts it again. */
 async function killMidTraining(fleet: Fleet, id: string) {
   const t0 = Date.now();
-  await until(`job ${id} progress`, undefined, 120_000, async () => {
+  // An epoch reported is an epoch checkpointed (the first at once, then at most every 2 s): the retry can resume.
+  const epochSeen = await until(`job ${id} epoch`, undefined, 180_000, async () => {
     const s = await jobState(fleet, id);
-    return s.state === 'active' && s.progress ? true : undefined;
+    return s.state === 'active' && s.progress?.type === 'epoch' ? s.progress.epoch : undefined;
   });
   const { index: w, cpuSeconds: cpu } = await busiestWorker(fleet);
   fleet.workers[w]!.child.kill('SIGKILL');
   await exited(fleet.workers[w]!);
   const afterSeconds = (Date.now() - t0) / 1000;
   await startWorker(fleet, w);
-  return { job: id, worker: `worker${w + 1}`, afterSeconds, workerCpuSecondsBefore: cpu };
+  return { job: id, worker: `worker${w + 1}`, afterSeconds, epochSeen, workerCpuSecondsBefore: cpu };
 }
 
 /**
  * (c) One job at a time (so the other worker is idle and the busy one is the job's): submit it,
  * SIGKILL its worker mid-training, restart the worker, wait for the job; then count jobs not
- * completed (lost) and versions published more than once per job (duplicated).
+ * completed (lost), versions published more than once per job (duplicated), and retries that
+ * resumed from the killed attempt's checkpoint (the epoch, from the job's report).
  */
 async function workerKills(fleet: Fleet) {
-  const kills: Array<Awaited<ReturnType<typeof killMidTraining>> & { state: string; stalled: number; versions: number[] }> = [];
+  const kills: Array<Awaited<ReturnType<typeof killMidTraining>> & { state: string; stalled: number; versions: number[]; resumedFromEpoch: number | null }> = [];
   const store = new ModelStore(fleet.modelsDir);
   for (let k = 0; k < WORKER_KILLS; k++) {
     const spec = killableJob(k);
     const id = await submitJob(fleet, spec);
     const kill = await killMidTraining(fleet, id);
     const final = await waitJob(fleet, id, 600_000).catch(() => undefined);
-    const entry = { ...kill, state: final?.state ?? 'unknown', stalled: stalledCount(fleet, id), versions: await store.versions(String(spec.model)) };
+    const resumedFromEpoch = final?.report?.details?.resumedFromEpoch ?? null;
+    const entry = { ...kill, state: final?.state ?? 'unknown', stalled: stalledCount(fleet, id), versions: await store.versions(String(spec.model)), resumedFromEpoch };
     kills.push(entry);
-    console.log(`worker kill ${k + 1}: ${entry.worker} killed ${entry.afterSeconds.toFixed(1)} s into job ${id} (stalled ${entry.stalled}x); job ${entry.state}, versions [${entry.versions.join(', ')}]`);
+    console.log(
+      `worker kill ${k + 1}: ${entry.worker} killed ${entry.afterSeconds.toFixed(1)} s into job ${id} after epoch ${entry.epochSeen} (stalled ${entry.stalled}x); job ${entry.state}, ${resumedFromEpoch === null ? 'trained from the start' : `resumed after epoch ${resumedFromEpoch}`}, versions [${entry.versions.join(', ')}]`,
+    );
   }
   const lost = kills.filter((k) => k.state !== 'completed').length;
   const duplicated = kills.reduce((a, k) => a + Math.max(0, k.versions.length - 1), 0);
   // A kill that missed the job's worker would leave the job's stalled counter at 0.
   const hit = kills.filter((k) => k.stalled > 0).length;
-  console.log(`worker kills: ${kills.length} jobs, ${hit} kills hit the job's worker, ${lost} lost, ${duplicated} duplicate versions`);
-  return { jobs: kills.length, kills: kills.length, killsThatHitTheJobsWorker: hit, lost, duplicated, details: kills };
+  const resumedFrom = kills.flatMap((k) => (k.resumedFromEpoch === null ? [] : [k.resumedFromEpoch]));
+  console.log(`worker kills: ${kills.length} jobs, ${hit} kills hit the job's worker, ${lost} lost, ${duplicated} duplicate versions, ${resumedFrom.length} resumed from a checkpoint (after epochs ${resumedFrom.join(', ')})`);
+  return { jobs: kills.length, kills: kills.length, killsThatHitTheJobsWorker: hit, lost, duplicated, resumed: resumedFrom.length, resumedFromEpochs: resumedFrom, details: kills };
 }
 
 const AUTO_JOB = { type: 'train', task: 'text-classification', data: 'TREC train_5500 coarse classes as JSON lines (uploaded)', options: AUTO_TEXT_CLASSIFICATION_OPTIONS };
@@ -527,7 +534,7 @@ async function report(fleet: Fleet, load: SentimentLoad, m: Measured, loadBefore
   ];
   console.log(`\nconstant load: ${LOAD_CLIENTS} clients of single-sentence sentiment through HAProxy, ${total.requests} requests, ${total.failed} failed ${JSON.stringify(total.statuses)}`);
   console.log(formatTable(rows));
-  if (m.workerKill) console.log(`(c) worker kills: ${m.workerKill.kills} kills over ${m.workerKill.jobs} jobs, ${m.workerKill.lost} lost, ${m.workerKill.duplicated} duplicated`);
+  if (m.workerKill) console.log(`(c) worker kills: ${m.workerKill.kills} kills over ${m.workerKill.jobs} jobs, ${m.workerKill.lost} lost, ${m.workerKill.duplicated} duplicated, ${m.workerKill.resumed} resumed from a checkpoint`);
   const a = m.autoTraining;
   if (a) console.log(`auto training wall time: one job ${a.oneWorkerSeconds.toFixed(1)} s with 1 worker, ${a.twoWorkersSeconds.toFixed(1)} s with 2; two jobs ${a.twoJobsOneWorkerSeconds.toFixed(1)} s / ${a.twoJobsTwoWorkersSeconds.toFixed(1)} s`);
   const goals = {
