@@ -7,8 +7,9 @@
  * says more about the neighbours than about the code); variants are interleaved round by round
  * and the median is reported.
  *
- * Variants: the wasm backend's own Reverse/GatherV2 ("stock wasm copies"), seqlab's block copies
- * with dense Adam over the whole embedding ("dense Adam", the default until lazy updates), and
+ * Variants: the wasm backend's own Reverse/GatherV2/Slice ("stock wasm copies"), seqlab's
+ * Reverse/GatherV2 with the stock Slice and dense Adam ("dense Adam, stock Slice": the default
+ * before lazy updates), seqlab's block copies with dense Adam over the whole embedding ("dense Adam"), and
  * the lazy embedding update that `train({ sparseEmbeddings: true })` runs ("lazy Adam": the
  * gradient over the rows each batch uses, clipping over those rows and the dense weights, Adam on
  * those rows only); with `--parts yes` also without clipping, with a frozen embedding, without
@@ -19,7 +20,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
-import { GatherV2, Reverse } from '@tensorflow/tfjs-core';
+import { GatherV2, Reverse, Slice } from '@tensorflow/tfjs-core';
 import { initBackend, setGlobalSeed } from '@seqlab/core';
 import { TextVectorizer } from '@seqlab/tokenize';
 import { applySparseStep, bucketedData, keptPositions, lazyAdamFor, sparseEmbeddingOf, sparseGradients, textClassifier, touchedRows, type Batch } from '@seqlab/rnn';
@@ -46,8 +47,10 @@ const now = (): number => {
 
 interface Variant {
   name: string;
-  /** The wasm backend's own Reverse and GatherV2 instead of seqlab's block copies. */
+  /** The wasm backend's own Reverse, GatherV2 and Slice instead of seqlab's block copies. */
   stockCopies?: boolean;
+  /** Only the wasm backend's own Slice (seqlab's block-copy Slice came with the lazy Adam). */
+  stockSlice?: boolean;
   /** Lazy Adam on the rows each batch uses instead of dense Adam over the whole embedding. */
   lazy: boolean;
 
@@ -58,13 +61,14 @@ interface Variant {
 }
 
 // Captured before initBackend installs seqlab's kernels, so a variant can run the stock ones.
-const STOCK = new Map([Reverse, GatherV2].map((name) => [name, tf.getKernel(name, 'wasm')!]));
+const STOCK = new Map([Reverse, GatherV2, Slice].map((name) => [name, tf.getKernel(name, 'wasm')!]));
 let seqlabKernels: Map<string, tf.KernelConfig> | undefined;
 
-/** Puts the stock (true) or seqlab's (false) wasm Reverse and GatherV2 in place. */
-function useStockCopies(stock: boolean): void {
+/** Puts the stock wasm kernels named in `stock` in place, and seqlab's block copies for the others. */
+function useStockCopies(stock: ReadonlySet<string>): void {
   seqlabKernels ??= new Map([...STOCK.keys()].map((name) => [name, tf.getKernel(name, 'wasm')!]));
-  for (const [name, config] of (stock ? STOCK : seqlabKernels).entries()) {
+  for (const name of STOCK.keys()) {
+    const config = (stock.has(name) ? STOCK : seqlabKernels).get(name)!;
     tf.unregisterKernel(name, 'wasm');
     tf.registerKernel(config);
   }
@@ -90,6 +94,7 @@ async function main(): Promise<void> {
   const shipped = { ...dense, lazy: true };
   const variants: Variant[] = [
     { name: 'stock wasm copies', ...dense, stockCopies: true },
+    { name: 'dense Adam, stock Slice', ...dense, stockSlice: true },
     { name: 'dense Adam', ...dense },
     { name: 'lazy Adam', ...shipped },
     ...(arg('parts', 'no') === 'yes'
@@ -126,7 +131,7 @@ async function main(): Promise<void> {
 
 /** Runs BATCHES train steps of one variant; returns their seconds and a split by part. */
 async function timeVariant(v: Variant, rows: number[][], labels: number[], vocabSize: number, round: number): Promise<{ seconds: number; split: Record<string, number> }> {
-  useStockCopies(v.stockCopies ?? false);
+  useStockCopies(new Set(v.stockCopies ? STOCK.keys() : v.stockSlice ? [Slice] : []));
   setGlobalSeed(1);
   const model = textClassifier({ vocabSize, embeddingDim: 100, units: 64, attention: v.attention, dropout: 0.3, numClasses: 2 });
   if (!v.embeddingTrainable) model.getLayer('embedding').trainable = false;
