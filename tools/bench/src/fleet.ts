@@ -356,20 +356,35 @@ function stalledCount(fleet: Fleet, id: string): number {
   return Number(out.stdout.trim() || 0);
 }
 
-/** SIGKILLs the worker running job `id` once it reports a training epoch, and starts it again. */
+/** The worker holding job `id` by BullMQ's record of it (`processedBy`, the worker's `<host>:<pid>`), if it is one of ours. */
+function jobWorker(fleet: Fleet, id: string): number | undefined {
+  const port = new URL(fleet.redisUrl).port;
+  const out = spawnSync('redis-cli', ['-p', port, 'HGET', `seqlab:seqlab-jobs:${id}`, 'pb'], { encoding: 'utf8' });
+  const pid = Number(out.stdout.trim().split(':').at(-1));
+  const index = fleet.workers.findIndex((w) => w.child.pid === pid);
+  return index >= 0 ? index : undefined;
+}
+
+/** Epochs a killed job has run before its worker is killed: with checkpoints every 2 s, the retry resumes after several. */
+const KILL_AFTER_EPOCH = 10;
+
+/** SIGKILLs the worker running job `id` once it reports epoch {@link KILL_AFTER_EPOCH}, and starts it again. */
 async function killMidTraining(fleet: Fleet, id: string) {
   const t0 = Date.now();
-  // An epoch reported is an epoch checkpointed (the first at once, then at most every 2 s): the retry can resume.
-  const epochSeen = await until(`job ${id} epoch`, undefined, 180_000, async () => {
+  // An epoch reported is an epoch checkpointed or within 2 s of one: the retry can resume.
+  const epochSeen = await until(`job ${id} epoch ${KILL_AFTER_EPOCH}`, undefined, 180_000, async () => {
     const s = await jobState(fleet, id);
-    return s.state === 'active' && s.progress?.type === 'epoch' ? s.progress.epoch : undefined;
+    return s.state === 'active' && s.progress?.type === 'epoch' && (s.progress.epoch ?? 0) >= KILL_AFTER_EPOCH ? s.progress.epoch : undefined;
   });
-  const { index: w, cpuSeconds: cpu } = await busiestWorker(fleet);
+  // BullMQ names the job's worker; the CPU sample is the fallback (and the evidence) when it does not.
+  const owner = jobWorker(fleet, id);
+  const { index: busiest, cpuSeconds: cpu } = owner === undefined ? await busiestWorker(fleet) : { index: owner, cpuSeconds: [] as number[] };
+  const w = owner ?? busiest;
   fleet.workers[w]!.child.kill('SIGKILL');
   await exited(fleet.workers[w]!);
   const afterSeconds = (Date.now() - t0) / 1000;
   await startWorker(fleet, w);
-  return { job: id, worker: `worker${w + 1}`, afterSeconds, epochSeen, workerCpuSecondsBefore: cpu };
+  return { job: id, worker: `worker${w + 1}`, chosenBy: owner === undefined ? 'cpu' : 'processedBy', afterSeconds, epochSeen, workerCpuSecondsBefore: cpu };
 }
 
 /**
