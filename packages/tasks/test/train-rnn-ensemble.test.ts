@@ -103,6 +103,7 @@ describe("train('text-classification') rnn members", () => {
     await expect(bad({ precision: 'int8' })).rejects.toThrow(/precision: expected one of float32, float16, got "int8"/);
     await expect(bad({ tokenizer: 'chars' })).rejects.toThrow(/tokenizer: expected one of word, wordpiece, bpe/);
     await expect(bad({ embeddingCache: '' })).rejects.toThrow(/embeddingCache: expected a folder path/);
+    await expect(bad({ sparseEmbeddings: 'yes' })).rejects.toThrow(/sparseEmbeddings: expected true or false, got "yes"/);
     await expect(bad({ tokenizer: 'bpe', wordVectors: 'glove-6b-100d' })).rejects.toThrow(/tokenizer bpe: wordVectors glove-6b-100d list whole words/);
   });
 });

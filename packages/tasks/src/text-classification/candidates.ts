@@ -149,6 +149,7 @@ async function fitRnn(ctx: FitContext, out: { value?: RnnOutcome }): Promise<{ m
     },
     ...(o.reduceLrOnPlateau !== false ? { reduceLrOnPlateau: o.reduceLrOnPlateau === true ? {} : o.reduceLrOnPlateau } : {}),
     precision: o.precision,
+    ...(o.sparseEmbeddings !== undefined ? { sparseEmbeddings: o.sparseEmbeddings } : {}),
     ...(o.embeddingDim !== undefined ? { embeddingDim: o.embeddingDim } : {}),
     ...(choice.vectors ? { wordVectors: choice.vectors, fineTuneEmbeddings: !o.freezeEmbeddings, openVocabulary: o.openVocabulary } : {}),
     cell: o.cell,

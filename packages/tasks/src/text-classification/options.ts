@@ -137,6 +137,12 @@ export interface TextClassificationTrainOptions extends CommonTrainOptions {
   reduceLrOnPlateau?: boolean | LrPlateau;
   /** rnn: weight precision of the saved model; `float16` halves its files. Default `float32`. */
   precision?: 'float32' | 'float16';
+  /**
+   * rnn: update a trained embedding lazily, only on the rows each batch uses (`@seqlab/rnn`'s
+   * `sparseEmbeddings`); `false` keeps dense Adam, as the committed recipe figures were trained.
+   * Default: the rnn package's.
+   */
+  sparseEmbeddings?: boolean;
   /** rnn: tokens read at once. Default: the 90th percentile of the training texts, 16..256. */
   maxLength?: number;
   truncation?: 'head+tail' | 'head' | 'tail';
@@ -197,7 +203,7 @@ export type TextCleaning = NonNullable<FitRecurrentClassifierOptions['clean']>;
 const CLEAN_KEYS = ['markup', 'urls', 'numbers'];
 
 /** The options with every default filled in. */
-type WithoutDefault = 'clean' | 'signal' | 'onProgress' | 'validation' | 'fasttext' | 'embeddingCache' | 'encoderBatchSize' | 'headEpochs' | 'headPatience' | 'headBatchSize' | 'textColumn' | 'labelColumn' | 'header' | 'embeddingDim' | 'maxLength' | 'limit' | 'timeBudgetSeconds' | 'checkpointDir';
+type WithoutDefault = 'sparseEmbeddings' | 'clean' | 'signal' | 'onProgress' | 'validation' | 'fasttext' | 'embeddingCache' | 'encoderBatchSize' | 'headEpochs' | 'headPatience' | 'headBatchSize' | 'textColumn' | 'labelColumn' | 'header' | 'embeddingDim' | 'maxLength' | 'limit' | 'timeBudgetSeconds' | 'checkpointDir';
 export type ResolvedTextClassificationOptions = Required<Omit<TextClassificationTrainOptions, WithoutDefault>> & Pick<TextClassificationTrainOptions, WithoutDefault>;
 
 const DEFAULTS = {
@@ -244,6 +250,7 @@ export const TEXT_CLASSIFICATION_TRAIN_KEYS: readonly string[] = Object.freeze([
   'fasttext',
   'embeddingCache',
   'encoderBatchSize',
+  'sparseEmbeddings',
   'headEpochs',
   'headPatience',
   'headBatchSize',
@@ -297,6 +304,7 @@ const RULES: Record<string, [Check, string]> = {
   headBatchSize: [isInt(1), 'a positive integer'],
   embeddingCache: [isText, 'a folder path'],
   encoderBatchSize: [isInt(1, 4096), 'an integer in 1..4096'],
+  sparseEmbeddings: [isBool, 'true or false'],
   classWeights: [isOneOf(['none', 'balanced']), 'one of none, balanced'],
   epochs: [isInt(1), 'a positive integer'],
   cell: [isOneOf(['lstm', 'gru', 'simple']), 'one of lstm, gru, simple'],
