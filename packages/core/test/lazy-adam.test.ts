@@ -127,6 +127,17 @@ describe('LazyAdam (sparse embedding rows)', () => {
     s.dispose();
   });
 
+  it('frees all it made on dispose', () => {
+    const table = tf.variable(tf.zeros([ROWS, WIDTH]), true, 'freed_table');
+    const bias = tf.variable(tf.zeros([3]), true, 'freed_bias');
+    const before = tf.memory().numTensors;
+    const lazy = new LazyAdam({ learningRate: LR, variables: [table, bias], sparse: [table] });
+    tf.tidy(() => lazy.step({ [bias.name]: tf.ones([3]) }, new Map([[table, { rows: Int32Array.from([1]), values: new Float32Array(WIDTH).fill(1) }]])));
+    lazy.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([table, bias]);
+  });
+
   it('rejects bad rows and shapes with a clear error', () => {
     const s = setup(5);
     expect(() => s.lazy.step({}, new Map([[s.lazyTable, { rows: Int32Array.from([ROWS]), values: new Float32Array(WIDTH) }]]))).toThrow(/row 12 is outside/);

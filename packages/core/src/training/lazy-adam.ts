@@ -113,7 +113,8 @@ export class LazyAdam extends tf.Optimizer {
       if (at < 0) throw new BadInputError(`LazyAdam: sparse variable ${s.name} is not one of the variables`);
       if (s.rank !== 2 || s.dtype !== 'float32') throw new BadInputError(`LazyAdam: sparse variable ${s.name} must be a 2-D float32 matrix, got rank ${s.rank} ${s.dtype}`);
       this.sparseIndex.set(s, at);
-      this.moments.set(s, { m: tf.zeros(s.shape).variable(false), v: tf.zeros(s.shape).variable(false) });
+      // In a tidy: a variable made from a tensor shares its data, and the tensor itself would stay behind.
+      this.moments.set(s, { m: tf.tidy(() => tf.zeros(s.shape).variable(false)), v: tf.tidy(() => tf.zeros(s.shape).variable(false)) });
     }
   }
 
