@@ -93,7 +93,10 @@ export interface FitRecurrentClassifierOptions {
    * Update a trained embedding lazily: gradients, clipping and Adam over only the rows each batch
    * uses (`train`'s `sparseEmbeddings`, @seqlab/core's `LazyAdam`; a row's moments are not decayed
    * in the steps that do not use it, as in TensorFlow's LazyAdam and PyTorch's SparseAdam).
-   * Default false.
+   * Default true: on the review-like corpus an epoch costs about a fifth less (Adam and clipping
+   * over a 20,000 x 100 embedding every batch), and held-out accuracy did not drop
+   * (`tools/bench/src/rnn-lazy-adam-accuracy.ts`: TREC-6 over fine-tuned GloVe 0.906 dense,
+   * 0.916 lazy).
    */
   sparseEmbeddings?: boolean;
   /** Early-stopping patience in epochs (0 = off). Default 2. */
@@ -332,7 +335,7 @@ function loopOptions(
     epochs: options.epochs ?? 5,
     learningRate: options.learningRate ?? 0.002,
     clipNorm: options.clipNorm ?? 5,
-    sparseEmbeddings: options.sparseEmbeddings ?? false,
+    sparseEmbeddings: options.sparseEmbeddings ?? true,
     ...(options.classWeights === 'balanced' ? { classWeights: multiLabel ? positiveWeights(labels, classes) : balancedWeights(labels, classes) } : {}),
     ...(validationData
       ? {
