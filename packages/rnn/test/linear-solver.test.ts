@@ -4,6 +4,7 @@
  * featurize(), progress and cancellation, and TF-IDF LR accuracy on TREC.
  */
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SeededRandom } from '@seqlab/core';
@@ -12,6 +13,7 @@ import { DEFAULT_CLEAN, FASTTEXT_CHAR_NGRAM_MAX_TOKENS, fastTextDefaults, fitLin
 import { packTexts, type CsrMatrix } from '../src/classification/sparse.js';
 import { tfidfMatrix, tfidfVocabulary } from '../src/classification/sparse-tfidf.js';
 import { HashedFeaturizer } from '../src/classification/sparse-hashed.js';
+import { PARALLEL_MIN_NNZ, solverThreads } from '../src/classification/solver-threads.js';
 
 /** A random sparse problem: `rows` x `cols`, about 8 features a row, labels from a hidden linear rule plus noise. */
 function randomProblem(rows: number, cols: number, classes: number, multiLabel: boolean, seed: number): LogisticData {
@@ -159,6 +161,39 @@ describe('fitLogisticRegression (L-BFGS) against a dense Newton reference', () =
     const grad = new Float64Array(FC + classes);
     logisticObjective(data, fit, l2, grad);
     expect(maxDiff(grad, dense.g)).toBeLessThan(1e-12);
+  });
+
+  it.each([
+    ['binary', 2, false],
+    ['multi-class', 3, false],
+    ['multi-label', 3, true],
+  ] as const)('%s: with two threads (rows split with a helper thread) the same optimum as one thread and the reference', async (_name, classes, multiLabel) => {
+    const data = randomProblem(400, 30, classes, multiLabel, 5);
+    const l2 = 1e-2;
+    const one = await fitLogisticRegression(data, { l2, tolerance: 1e-7, maxIterations: 2000, threads: 1 });
+    const two = await fitLogisticRegression(data, { l2, tolerance: 1e-7, maxIterations: 2000, threads: 2 });
+    expect([one.threads, two.threads]).toEqual([1, 2]);
+    expect(two.converged).toBe(true);
+    const ref = newtonReference(data, l2);
+    expect(Math.abs(two.objective - denseObjective(data, ref, l2).f)).toBeLessThan(1e-9);
+    expect(Math.abs(two.objective - one.objective)).toBeLessThan(1e-10);
+    expect(maxDiff(two.weights, ref.subarray(0, 30 * classes))).toBeLessThan(1e-4);
+  });
+
+  it('one thread unless asked: SEQLAB_THREADS=2 asks, and then only from a million stored features', async () => {
+    const small = randomProblem(500, 40, 2, false, 3);
+    const saved = process.env.SEQLAB_THREADS;
+    try {
+      delete process.env.SEQLAB_THREADS;
+      expect(solverThreads()).toBe(1);
+      process.env.SEQLAB_THREADS = '2';
+      expect(solverThreads()).toBe(Math.min(2, os.availableParallelism()));
+      expect((await fitLogisticRegression(small, { l2: 1e-3 })).threads).toBe(1);
+    } finally {
+      if (saved === undefined) delete process.env.SEQLAB_THREADS;
+      else process.env.SEQLAB_THREADS = saved;
+    }
+    expect(PARALLEL_MIN_NNZ).toBe(1_000_000);
   });
 
   it('a warm start from a stronger penalty reaches the cold-start optimum, in fewer iterations', async () => {

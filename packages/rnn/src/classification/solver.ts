@@ -8,6 +8,7 @@
  * iteration reads the matrix twice (`X d` and `X^T r`). Everything accumulates in Float64.
  */
 import { throwIfCancelled } from '@seqlab/core';
+import { PARALLEL_MIN_NNZ, SolverThreads, solverThreads } from './solver-threads.js';
 import type { CsrMatrix } from './sparse.js';
 
 /** A labelled matrix for {@link fitLogisticRegression}. */
@@ -42,6 +43,12 @@ export interface LogisticSolveOptions {
   maxIterations?: number;
   /** Correction pairs kept. Default 10 (fewer when the parameters are many). */
   memory?: number;
+  /**
+   * Threads for the passes over the matrix: 2 splits its rows with a helper thread. Default 1,
+   * or `SEQLAB_THREADS=2` (on a main thread with two cores), and then only from a million stored
+   * features (below, the hand-offs cost more than they save).
+   */
+  threads?: number;
   /** Checked between iterations (the solver yields to the event loop after each one). */
   signal?: AbortSignal;
   /** Called after every iteration. */
@@ -54,6 +61,8 @@ export interface LogisticSolution extends LogisticParams {
   gradientNorm: number;
   iterations: number;
   converged: boolean;
+  /** Threads the passes over the matrix ran on (2: split by rows with a helper thread). */
+  threads: number;
 }
 
 /** Dense targets and loss weights (rows x classes), computed once per problem. */
@@ -64,6 +73,8 @@ interface Prepared {
   multiLabel: boolean;
   target: Float64Array;
   weight: Float64Array;
+  /** The helper thread and shared vectors of a solve (absent: one thread). */
+  threads?: SolverThreads;
 }
 
 function prepare(d: LogisticData): Prepared {
@@ -81,22 +92,28 @@ function prepare(d: LogisticData): Prepared {
   return { x, C, N, multiLabel: d.multiLabel, target, weight };
 }
 
-/** out = X W + b for parameters `theta` = [W (feature-major), b]. */
+/** out = X W + b for parameters `theta` = [W (feature-major), b], on both threads when the problem has them. */
 function margins(p: Prepared, theta: Float64Array, out: Float64Array): void {
+  if (p.threads) p.threads.margins(theta, out, (from, to) => marginRows(p, theta, out, from, to));
+  else marginRows(p, theta, out, 0, p.N);
+}
+
+/** Rows `from..to` of `X W + b`. */
+function marginRows(p: Prepared, theta: Float64Array, out: Float64Array, from: number, to: number): void {
   const { x, C } = p;
   const { indptr, indices, values } = x;
   const F = x.cols;
   if (C === 1) {
     // One column (binary problems): no loop over classes in the innermost loop, which halves the time.
     const b = theta[F]!;
-    for (let r = 0, k = 0; r < p.N; r++) {
+    for (let r = from, k = indptr[from]!; r < to; r++) {
       let s = b;
       for (const end = indptr[r + 1]!; k < end; k++) s += theta[indices[k]!]! * values[k]!;
       out[r] = s;
     }
     return;
   }
-  for (let r = 0; r < p.N; r++) {
+  for (let r = from; r < to; r++) {
     const o = r * C;
     for (let c = 0; c < C; c++) out[o + c] = theta[F * C + c]!;
     for (let k = indptr[r]!; k < indptr[r + 1]!; k++) {
@@ -147,24 +164,31 @@ function meanLoss(p: Prepared, z: Float64Array, dz: Float64Array | null, alpha: 
   return total / N;
 }
 
-/** grad = [X^T residual + l2 W, sum of residual rows]. */
+/** grad = [X^T residual + l2 W, sum of residual rows], on both threads when the problem has them. */
 function gradient(p: Prepared, residual: Float64Array, theta: Float64Array, l2: number, grad: Float64Array): void {
+  const FC = p.x.cols * p.C;
+  for (let i = 0; i < FC; i++) grad[i] = l2 * theta[i]!;
+  grad.fill(0, FC);
+  if (p.threads) p.threads.gradient(residual, grad, (from, to) => gradientRows(p, residual, grad, from, to));
+  else gradientRows(p, residual, grad, 0, p.N);
+}
+
+/** Adds rows `from..to` of `X^T residual` (and their bias sums) to `grad`. */
+function gradientRows(p: Prepared, residual: Float64Array, grad: Float64Array, from: number, to: number): void {
   const { x, C } = p;
   const { indptr, indices, values } = x;
   const FC = x.cols * C;
-  for (let i = 0; i < FC; i++) grad[i] = l2 * theta[i]!;
-  grad.fill(0, FC);
   if (C === 1) {
     let bias = 0;
-    for (let r = 0, k = 0; r < p.N; r++) {
+    for (let r = from, k = indptr[from]!; r < to; r++) {
       const g = residual[r]!;
       bias += g;
       for (const end = indptr[r + 1]!; k < end; k++) grad[indices[k]!]! += g * values[k]!;
     }
-    grad[FC] = bias;
+    grad[FC]! += bias;
     return;
   }
-  for (let r = 0; r < p.N; r++) {
+  for (let r = from; r < to; r++) {
     const o = r * C;
     for (let c = 0; c < C; c++) grad[FC + c]! += residual[o + c]!;
     for (let k = indptr[r]!; k < indptr[r + 1]!; k++) {
@@ -348,17 +372,27 @@ function initialTheta(p: Prepared, init: LogisticParams | undefined): Float64Arr
 }
 
 /** L-BFGS from `theta` (changed in place) on a prepared problem. */
-async function minimise(p: Prepared, l2: number, theta: Float64Array, options: LogisticSolveOptions): Promise<LogisticSolution> {
-  const { C, N } = p;
-  const FC = p.x.cols * C;
+async function minimise(prepared: Prepared, l2: number, start: Float64Array, options: LogisticSolveOptions): Promise<LogisticSolution> {
+  // The vectors the matrix passes read and write live on shared memory, for the helper thread.
+  const auto = options.threads === undefined;
+  const threads = new SolverThreads(prepared.x, prepared.C, options.threads ?? solverThreads(), auto ? PARALLEL_MIN_NNZ : 0);
+  try {
+    threads.theta.set(start);
+    const solution = await lbfgs(threads.parallel ? { ...prepared, threads } : prepared, l2, threads, options);
+    return { ...solution, threads: threads.parallel ? 2 : 1 };
+  } finally {
+    threads.close();
+  }
+}
+
+/** The L-BFGS loop over the solve's vectors (`theta` holds the start and ends at the solution). */
+async function lbfgs(p: Prepared, l2: number, vectors: Pick<SolverThreads, 'theta' | 'd' | 'z' | 'dz' | 'residual'>, options: LogisticSolveOptions): Promise<Omit<LogisticSolution, 'threads'>> {
+  const { theta, d, z, dz, residual } = vectors;
+  const FC = p.x.cols * p.C;
   const m = options.memory ?? Math.max(3, Math.min(10, Math.floor(2 ** 28 / (16 * theta.length))));
   const maxIterations = options.maxIterations ?? 500;
-  const z = new Float64Array(N * C);
-  const dz = new Float64Array(N * C);
-  const residual = new Float64Array(N * C);
   let grad = new Float64Array(theta.length);
   let next = new Float64Array(theta.length);
-  const d = new Float64Array(theta.length);
   const pairs: Pair[] = [];
   let f = evaluate(p, theta, l2, z, residual, grad);
   const targetNorm = (options.tolerance ?? 1e-4) * gradientNormAtZero(p, l2);

@@ -44,6 +44,13 @@ class Growable<T extends Int32Array | Float32Array | Float64Array> {
   trimmed(): T {
     return this.data.slice(0, this.length) as T;
   }
+
+  /** {@link trimmed} on shared memory, which the solver's helper thread reads without a copy. */
+  shared(make: (b: SharedArrayBuffer) => T): T {
+    const out = make(new SharedArrayBuffer(Math.max(4, this.length * this.data.BYTES_PER_ELEMENT)));
+    out.set(this.data.subarray(0, this.length));
+    return out.length === this.length ? out : (out.subarray(0, this.length) as T);
+  }
 }
 
 const int32s = (n: number) => new Int32Array(n);
@@ -170,7 +177,13 @@ export class CsrBuilder {
   }
 
   build(): CsrMatrix {
-    return { rows: this.indptr.length - 1, cols: this.cols, indptr: this.indptr.trimmed(), indices: this.indices.trimmed(), values: this.values.trimmed() };
+    return {
+      rows: this.indptr.length - 1,
+      cols: this.cols,
+      indptr: this.indptr.shared((b) => new Int32Array(b)),
+      indices: this.indices.shared((b) => new Int32Array(b)),
+      values: this.values.shared((b) => new Float32Array(b)),
+    };
   }
 }
 
