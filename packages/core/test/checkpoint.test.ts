@@ -49,7 +49,7 @@ async function train(dir: string, options: { resume?: boolean; stopAfter?: numbe
         loss.dispose();
         return { val_loss: value };
       },
-      weights: { get: () => [params.w.clone(), params.b.clone()], set: (w) => [params.w, params.b].forEach((v, i) => v.assign(w[i]!)) },
+      weights: { get: () => [params.w.clone(), params.b.clone()], set: (w) => [params.w, params.b].forEach((v, i) => v.assign(w[i] as tf.Scalar)) },
       optimizer: optimizer as unknown as { learningRate: number },
     };
     const stopping = new EarlyStopping({ patience: 50 });
