@@ -9,7 +9,7 @@ import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, createApp, createConfig, createModelServices, startServer, type Config, type RunningServer, type Services } from '../src/index.js';
-import { trainTinyModels, type TinyModels } from './tiny-models.js';
+import { metricSum, tinyServiceSettings, trainTinyModels, type TinyModels } from './tiny-models.js';
 
 let dir: string;
 let models: TinyModels;
@@ -36,13 +36,7 @@ function post(url: string, body: unknown, signal?: AbortSignal): Promise<Respons
   return fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body), signal });
 }
 
-async function metric(name: string): Promise<number> {
-  const text = await (await fetch(`${running.url}/metrics`)).text();
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith(name))
-    .reduce((a, l) => a + Number(l.split(' ').pop()), 0);
-}
+const metric = (name: string): Promise<number> => metricSum(running.url, name);
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'seqlab-abuse-'));
@@ -50,15 +44,8 @@ beforeAll(async () => {
   // Two workers (one may run heavy work), generous generation limits so that an abandoned request
   // has seconds of work left, and the fault hook.
   config = createConfig({
-    port: 0,
-    modelsDir: dir,
-    sentimentModel: models.sentiment,
-    generatorModel: models.generator,
-    embeddings: false,
-    forecastNeural: true,
+    ...tinyServiceSettings(dir, models),
     workers: 2,
-    rateLimitMax: 0,
-    logLevel: 'silent',
     bodyLimit: '2mb',
     maxGenerateTokens: 20_000,
     maxGenerateSteps: 200_000,

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConfig, startServer, type RunningServer } from '../src/index.js';
-import { trainTinyModels, type TinyModels } from './tiny-models.js';
+import { metricSum, tinyServiceSettings, trainTinyModels, type TinyModels } from './tiny-models.js';
 
 const LIMIT_MB = 32;
 let dir: string;
@@ -29,14 +29,7 @@ function post(url: string, body: unknown): Promise<Response> {
   return fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
 }
 
-/** Sum of the samples of a metric whose line starts with `prefix`. */
-async function metric(server: RunningServer, prefix: string): Promise<number> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith(prefix))
-    .reduce((a, l) => a + Number(l.split(' ').pop()), 0);
-}
+const metric = (server: RunningServer, prefix: string): Promise<number> => metricSum(server.url, prefix);
 
 const seasonal = (n: number) => Array.from({ length: n }, (_, i) => 100 + 10 * Math.sin((2 * Math.PI * i) / 12) + (i % 7));
 /** Trains a SegRNN of 256 hidden units per request: the worker's wasm memory grows to about 40 MB. */
@@ -45,17 +38,10 @@ const bigForecast = { series: seasonal(120), horizon: 6, model: 'segrnn', option
 async function start(spareWorkers: number): Promise<RunningServer> {
   const server = await startServer(
     createConfig({
-      port: 0,
-      modelsDir: dir,
-      sentimentModel: models.sentiment,
-      generatorModel: models.generator,
-      embeddings: false,
-      forecastNeural: true,
+      ...tinyServiceSettings(dir, models),
       workers: 1,
       spareWorkers,
       workerMaxWasmMb: LIMIT_MB,
-      rateLimitMax: 0,
-      logLevel: 'silent',
       drainMs: 0,
     }),
   );

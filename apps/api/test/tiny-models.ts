@@ -9,6 +9,23 @@ import * as rnn from '@seqlab/rnn';
 import { TextVectorizer } from '@seqlab/tokenize';
 import { REPO_ROOT } from '../src/index.js';
 
+/**
+ * The service settings shared by the tests that run real workers over the tiny models: any
+ * port, no sentence encoder, neural forecasters on, no rate limit, silent logs.
+ */
+export function tinyServiceSettings(dir: string, models: TinyModels) {
+  return { port: 0, modelsDir: dir, sentimentModel: models.sentiment, generatorModel: models.generator, embeddings: false, forecastNeural: true, rateLimitMax: 0, logLevel: 'silent' } as const;
+}
+
+/** Sum of the samples of the service's metric lines that start with `prefix` (all label sets). */
+export async function metricSum(url: string, prefix: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(prefix))
+    .reduce((a, l) => a + Number(l.split(' ').pop()), 0);
+}
+
 /** Directories of the trained models. */
 export interface TinyModels {
   sentiment: string;

@@ -74,16 +74,7 @@ describe('BullMqJobEngine with worker processes', () => {
       const spec: JobSpec = { type: 'train', task: 'text-generation', data: SHAKESPEARE, model: 'lm', options: { ...TINY_LM, epochs: 8 } };
       const id = await engine.submit(spec);
       expect(await engine.get(id)).toMatchObject({ status: 'queued', attempts: 0, spec });
-      const first = await startWorker(REDIS_URL, PREFIX);
-      let killedAfter = 0;
-      let second: Promise<ChildProcess> | undefined;
-      const { events, state } = await untilFinal(engine, id, (e) => {
-        if (e.type === 'progress' && e.event.type === 'epoch' && e.event.epoch >= 2 && killedAfter === 0) {
-          killedAfter = e.event.epoch;
-          first.kill('SIGKILL');
-          second = startWorker(REDIS_URL, PREFIX);
-        }
-      });
+      const { events, state, first, killedAfter, second } = await killWorkerAfterEpoch2(engine, id);
       expect(killedAfter).toBe(2);
       expect(first.signalCode).toBe('SIGKILL');
       expect(state).toMatchObject({ status: 'completed', result: { name: 'lm', version: 1 }, resumed: true });
@@ -100,7 +91,7 @@ describe('BullMqJobEngine with worker processes', () => {
       // A duplicate delivery of the same job (a lost acknowledgement) publishes nothing new.
       expect((await runJob(spec, { id, modelsDir })).result).toEqual({ name: 'lm', version: 1 });
       expect(await store.versions('lm')).toEqual([1]);
-      (await second!).kill('SIGTERM');
+      (await second).kill('SIGTERM');
     } finally {
       await engine.close();
     }
@@ -111,16 +102,7 @@ describe('BullMqJobEngine with worker processes', () => {
     try {
       const spec: JobSpec = { type: 'train', task: 'forecast', data: AIRLINE, model: 'airline-segrnn', options: { horizon: 12, model: 'segrnn', epochs: 30, seed: 1, checkpointSeconds: 0 } };
       const id = await engine.submit(spec);
-      const first = await startWorker(REDIS_URL, PREFIX);
-      let killedAfter = 0;
-      let second: Promise<ChildProcess> | undefined;
-      const { events, state } = await untilFinal(engine, id, (e) => {
-        if (e.type === 'progress' && e.event.type === 'epoch' && e.event.epoch >= 2 && killedAfter === 0) {
-          killedAfter = e.event.epoch;
-          first.kill('SIGKILL');
-          second = startWorker(REDIS_URL, PREFIX);
-        }
-      });
+      const { events, state, first, killedAfter, second } = await killWorkerAfterEpoch2(engine, id);
       expect(first.signalCode).toBe('SIGKILL');
       expect(state).toMatchObject({ status: 'completed', result: { name: 'airline-segrnn', version: 1 }, resumed: true });
       // Checkpoints are written after every epoch here: the retry continues at or after the epoch seen.
@@ -132,7 +114,7 @@ describe('BullMqJobEngine with worker processes', () => {
       const epochs = events.flatMap((e) => (e.type === 'progress' && e.event.type === 'epoch' ? [e.event.epoch] : []));
       expect(epochs.filter((n) => n > details.resumedFromEpoch).length).toBeGreaterThan(0);
       expect(await new ModelStore(modelsDir).versions('airline-segrnn')).toEqual([1]);
-      (await second!).kill('SIGTERM');
+      (await second).kill('SIGTERM');
     } finally {
       await engine.close();
     }
@@ -172,6 +154,25 @@ describe('BullMqJobEngine cancellation', () => {
     }
   });
 });
+
+/**
+ * Runs job `id` on a worker process, SIGKILLs that worker once the job reports epoch 2 and starts
+ * a second worker to take the job over; resolves when the job has reached a final state.
+ */
+async function killWorkerAfterEpoch2(engine: BullMqJobEngine, id: string): Promise<{ events: JobEvent[]; state: JobState; first: ChildProcess; killedAfter: number; second: Promise<ChildProcess> }> {
+  const first = await startWorker(REDIS_URL, PREFIX);
+  let killedAfter = 0;
+  let second = undefined as Promise<ChildProcess> | undefined;
+  const { events, state } = await untilFinal(engine, id, (e) => {
+    if (e.type === 'progress' && e.event.type === 'epoch' && e.event.epoch >= 2 && killedAfter === 0) {
+      killedAfter = e.event.epoch;
+      first.kill('SIGKILL');
+      second = startWorker(REDIS_URL, PREFIX);
+    }
+  });
+  if (!second) throw new Error(`job ${id} finished (${state.status}) before its worker reported epoch 2`);
+  return { events, state, first, killedAfter, second };
+}
 
 /** A free TCP port on localhost. */
 function freePort(): Promise<number> {

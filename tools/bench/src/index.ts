@@ -14,3 +14,4 @@ export {
   type ResultsRun,
 } from './lib/report.js';
 export { readSst2, sst2Holdout, sst2ChoiceRows, tiedTo, HOLDOUT_MIN_TOKENS, type Sst2Split, type Sst2Holdout, type Sst2ChoiceRows } from './lib/sst2.js';
+export { readTrec, type TrecQuestion } from './lib/trec.js';

@@ -11,12 +11,12 @@
  *
  *   npx tsx --conditions=@seqlab/source tools/bench/src/rnn-lazy-adam-accuracy.ts [--docs 6000] [--epochs 3] [--seed 1] [--sets corpus,trec]
  */
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { initBackend } from '@seqlab/core';
 import { loadWordVectors, type WordVectors } from '@seqlab/embeddings';
 import { fitRecurrentTextClassifier, type FitRecurrentClassifierOptions, type LabelledRows } from '@seqlab/rnn';
-import { arg, dataPath, formatTable, writeResults } from './lib/report.js';
+import { arg, formatTable, writeResults } from './lib/report.js';
+import { readTrec } from './lib/trec.js';
 import { generateTextClassificationCorpus } from './textcls-corpus.js';
 
 const DOCS = Number(arg('docs', '6000'));
@@ -49,23 +49,13 @@ function corpusSplit(): Split {
   return { name: `corpus ${DOCS} docs`, train: rowsOf(all.slice(0, a)), validation: rowsOf(all.slice(a, b)), test: rowsOf(all.slice(b)), options: { embeddingDim: 100 } };
 }
 
-/** `COARSE:fine question` lines (the training file is Latin-1). */
-function readTrec(file: string): { text: string; label: string }[] {
-  const bytes = readFileSync(dataPath('trec', file));
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    text = new TextDecoder('latin1').decode(bytes);
-  }
-  return text
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => ({ label: l.slice(0, l.indexOf(':')), text: l.slice(l.indexOf(' ') + 1).trim() }));
+/** TREC-6 rows: the coarse label of each question. */
+function trecRows(file: string): { text: string; label: string }[] {
+  return readTrec(file).map(({ fine, text }) => ({ label: fine.slice(0, fine.indexOf(':')), text }));
 }
 
 async function trecSplit(): Promise<Split> {
-  const train = readTrec('train_5500.label');
+  const train = trecRows('train_5500.label');
   // Every tenth question validates: a fixed split that keeps the class mix.
   const fit = train.filter((_, i) => i % 10 !== 0);
   const validation = train.filter((_, i) => i % 10 === 0);
@@ -79,7 +69,7 @@ async function trecSplit(): Promise<Split> {
     name: vectors ? 'TREC-6, GloVe 100-d fine-tuned' : 'TREC-6, from scratch',
     train: rowsOf(fit),
     validation: rowsOf(validation),
-    test: rowsOf(readTrec('TREC_10.label')),
+    test: rowsOf(trecRows('TREC_10.label')),
     options: vectors ? { wordVectors: vectors } : { embeddingDim: 100 },
   };
 }

@@ -16,11 +16,11 @@
  *
  *   npm run recipe:trec -- [--seed 1] [--epochs 15] [--units 64] [--kinds tfidf-lr,fasttext,rnn,rnn-glove,use,hybrid] [--tasks TREC-6,TREC-50] [--no-save] [--results-name NAME] [--out runs/trec]
  */
-import { promises as fs, readFileSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { initBackend } from '@seqlab/core';
 import { ensembleOf, evaluate, holdOutRows, train, type HeldOutRows, type TextClassificationRow, type TextClassificationTrainOptions, type TrainEvent } from '@seqlab/tasks';
-import { REPO_ROOT, dataPath, formatTable, writeResults } from '@seqlab/tools';
+import { REPO_ROOT, formatTable, readTrec, writeResults } from '@seqlab/tools';
 import { arg, flag, numberArg } from './args.js';
 import { questionTypeCard, type QuestionTypeChoice } from './trec-card.js';
 
@@ -68,23 +68,9 @@ function kindSettings(kind: Kind, task: Task): Partial<TextClassificationTrainOp
   }
 }
 
-/** `COARSE:fine question text` per line; the training file is Latin-1. */
-function readTrec(file: string, task: Task): TextClassificationRow[] {
-  const bytes = readFileSync(dataPath('trec', file));
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    text = new TextDecoder('latin1').decode(bytes);
-  }
-  return text
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => {
-      const fine = l.slice(0, l.indexOf(' '));
-      const question = l.slice(l.indexOf(' ') + 1).trim();
-      return task === 'TREC-6' ? { text: question, label: fine.split(':')[0]!, fineLabel: fine } : { text: question, label: fine };
-    });
+/** The task's rows: TREC-6 labels the coarse class and keeps the fine label beside it. */
+function trecRows(file: string, task: Task): TextClassificationRow[] {
+  return readTrec(file).map(({ fine, text }) => (task === 'TREC-6' ? { text, label: fine.split(':')[0]!, fineLabel: fine } : { text, label: fine }));
 }
 
 /** One row of the results table. */
@@ -154,8 +140,8 @@ async function trainEnsemble(task: Task, hybrid: Trained, glove: Trained, rows: 
 }
 
 async function runTask(task: Task): Promise<Trained[]> {
-  const rows = await holdOutRows(readTrec('train_5500.label', task), { valSplit: 0.1, seed: SEED });
-  const test = readTrec('TREC_10.label', task).map(({ text, label }) => ({ text, label }));
+  const rows = await holdOutRows(trecRows('train_5500.label', task), { valSplit: 0.1, seed: SEED });
+  const test = trecRows('TREC_10.label', task).map(({ text, label }) => ({ text, label }));
   const trained = new Map<string, Trained>();
   for (const kind of KINDS) trained.set(kind, await trainKind(task, kind, rows, test));
   const hybrid = trained.get('hybrid');
@@ -174,7 +160,7 @@ async function saveQuestionType(best: Trained, trec6Best: number, backend: strin
     if (stat.isFile()) bytes += stat.size;
   }
   if (bytes > 10 * 1024 * 1024) throw new Error(`models/question-type is ${(bytes / 1e6).toFixed(1)} MB, over the 10 MB limit`);
-  const { metrics } = await evaluate('text-classification', MODEL_DIR, readTrec('TREC_10.label', 'TREC-6').map(({ text, label }) => ({ text, label })));
+  const { metrics } = await evaluate('text-classification', MODEL_DIR, trecRows('TREC_10.label', 'TREC-6').map(({ text, label }) => ({ text, label })));
   const { kind, validationAccuracy, weights, chosen } = best.row;
   const card = questionTypeCard({ kind, validationAccuracy, ...(weights ? { weights } : {}), ...(chosen ? { chosen } : {}), metrics, bytes, seed: SEED, backend, trec6Best });
   await fs.writeFile(path.join(MODEL_DIR, 'README.md'), card);
