@@ -5,7 +5,7 @@
  * on wasm. Each variant runs a sample of batches and is extrapolated to a whole epoch in CPU
  * seconds of this process (wasm runs on one thread, and the machine is shared, so wall time
  * says more about the neighbours than about the code); variants are interleaved round by round
- * and the median is reported.
+ * and the median is reported, printed and written to results/rnn-epoch-profile.json.
  *
  * Variants: the wasm backend's own Reverse/GatherV2/Slice ("stock wasm copies"), seqlab's
  * Reverse/GatherV2 with the stock Slice and dense Adam ("dense Adam, stock Slice": the default
@@ -18,10 +18,13 @@
  *
  *   npx tsx --conditions=@seqlab/source tools/bench/src/rnn-epoch-profile.ts [--docs 22500] [--batches 12] [--rounds 5] [--parts yes] [--clock wall]
  */
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { GatherV2, Reverse, Slice } from '@tensorflow/tfjs-core';
-import { initBackend, setGlobalSeed } from '@seqlab/core';
+import { initBackend, setGlobalSeed, writeJsonAtomic } from '@seqlab/core';
 import { TextVectorizer } from '@seqlab/tokenize';
 import { applySparseStep, bucketedData, keptPositions, lazyAdamFor, sparseEmbeddingOf, sparseGradients, textClassifier, touchedRows, type Batch } from '@seqlab/rnn';
 import { generateTextClassificationCorpus } from './textcls-corpus.js';
@@ -76,7 +79,8 @@ function useStockCopies(stock: ReadonlySet<string>): void {
 
 async function main(): Promise<void> {
   const info = await initBackend({ backend: 'wasm' });
-  console.log(`backend ${info.name}; load average ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  const loadBefore = os.loadavg();
+  console.log(`backend ${info.name}; load average ${loadBefore.map((l) => l.toFixed(1)).join(' ')}`);
   const texts: string[] = [];
   const labels: number[] = [];
   for (const row of generateTextClassificationCorpus({ docs: DOCS, seed: 1 })) {
@@ -126,7 +130,25 @@ async function main(): Promise<void> {
   for (const [name, t] of times) console.log(`${name.padEnd(26)} ${median(t).toFixed(1).padStart(7)}   [${t.map((x) => x.toFixed(0)).join(', ')}]`);
   console.log('\nby part (lazy Adam: clipping is inside the adam part):');
   for (const [name, t] of parts) console.log(`${name.padEnd(34)} ${median(t).toFixed(1).padStart(7)}`);
-  console.log(`load average at the end ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  const loadAfter = os.loadavg();
+  console.log(`load average at the end ${loadAfter.map((l) => l.toFixed(1)).join(' ')}`);
+  const file = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../results/rnn-epoch-profile.json');
+  await writeJsonAtomic(file, {
+    name: 'rnn-epoch-profile',
+    command: `npx tsx --conditions=@seqlab/source tools/bench/src/rnn-epoch-profile.ts ${process.argv.slice(2).join(' ')}`.trim(),
+    environment: { date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown' },
+    backend: info.name,
+    clock: CLOCK,
+    docs: DOCS,
+    batchesPerEpoch,
+    batchesTimed: BATCHES,
+    rounds: ROUNDS,
+    loadAverageBefore: loadBefore,
+    loadAverageAfter: loadAfter,
+    secondsPerEpoch: Object.fromEntries([...times].map(([name, t]) => [name, { median: median(t), rounds: t }])),
+    partsSecondsPerEpoch: Object.fromEntries([...parts].map(([name, t]) => [name, median(t)])),
+  });
+  console.log(`wrote ${file}`);
 }
 
 /** Runs BATCHES train steps of one variant; returns their seconds and a split by part. */

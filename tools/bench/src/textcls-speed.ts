@@ -19,10 +19,11 @@
  * sit beside wall seconds, with the load averages before and after, because the machine is shared.
  *
  *   npm run bench:textcls-speed -- [--docs 25000] [--test-docs 5000] [--runs 3] [--scale10x yes|no]
- *                                  [--stages linear,rnn,auto,cli] [--seed 1]
+ *                                  [--stages linear,rnn,auto,cli] [--seed 1] [--note TEXT]
  *
  * `--stages` reruns a subset and keeps the other figures of the committed results file (each
- * stage's own figures carry their date, commit and load).
+ * stage's own figures carry their date, commit and load); `--stages none` only records the file
+ * again (headline and goals from its stages, with `--note`).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, promises as fs } from 'node:fs';
@@ -293,7 +294,8 @@ async function main(): Promise<void> {
   const runs = Number(arg('runs', '3'));
   const scale10x = arg('scale10x', 'yes') !== 'no';
   const all = ['linear', 'rnn', 'auto', 'cli', ...(scale10x ? ['scale10x'] : [])];
-  const wanted = arg('stages', all.join(',')).split(',');
+  // `--stages none` runs nothing: it records the file's stages again (headline, goals, `--note`).
+  const wanted = arg('stages', all.join(',')).split(',').filter((w) => w !== 'none');
   const unknown = wanted.filter((w) => ![...all, 'scale10x'].includes(w));
   if (unknown.length) throw new Error(`--stages: unknown ${unknown.join(', ')}; stages are ${[...all, 'scale10x'].join(', ')}`);
   const command = `npm run bench:textcls-speed -- --docs ${docs} --test-docs ${testDocs} --runs ${runs} --scale10x ${scale10x ? 'yes' : 'no'} --seed ${seed}`;
@@ -310,19 +312,28 @@ async function main(): Promise<void> {
   const steps: Record<string, () => Promise<Record<string, unknown>>> = { linear: () => linearStages(s), rnn: () => rnnStage(s), auto: () => autoStage(s), cli: () => cliStage(s), scale10x: () => scaleStage(s, seed) };
   for (const w of wanted) {
     Object.assign(st, await steps[w]!());
-    await record(st, command);
+    await record(st, command, wanted.length < all.length);
   }
+  if (wanted.length === 0) await record(st, command, true);
 }
 
-async function record(st: Stages, command: string): Promise<void> {
+/**
+ * Writes the results; a run of a subset of stages merges its stages into the file as it is now
+ * (another subset may have been recorded meanwhile), over the same corpus only.
+ */
+async function record(mine: Stages, command: string, subset: boolean): Promise<void> {
+  const latest = subset ? readResultsRun('textcls-speed') : undefined;
+  const st: Stages = latest && latest.docs === docs ? { ...(latest.stages as Stages), ...mine } : mine;
   const h = headline(st, docs);
   const goals = goalRows(h);
   console.log(`\n${formatTable(goals)}\n`);
   const note = h.scale10x ? {} : { scale10xNote: 'not measured in this run (--scale10x no, or its stage has not finished yet)' };
+  const said = arg('note', '') || (latest?.note as string | undefined);
   const file = await writeResults('textcls-speed', command, {
     backend: 'wasm',
     ...h,
     ...note,
+    ...(said ? { note: said } : {}),
     goals: Object.fromEntries(goals.map((g) => [g.figure, { goal: g.goal, met: g.met }])),
     corpus: { generator: 'tools/bench/src/textcls-corpus.ts', docs, testDocs, seed, shape: 'lognormal lengths (median ~190 words, p90 ~500), Zipfian vocabulary of 50,000 made-up words' },
     measurement: 'each stage in its own child process: wall and CPU seconds (user + system, all threads) of the train()/evaluate() call, peak RSS = process.resourceUsage().maxRSS of that child; CLI figures are whole processes (node apps/cli/dist/main.js), medians; loadBefore/loadAfter are 1/5/15-minute load averages of this shared 2-core machine',
