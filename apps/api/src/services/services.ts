@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { FORECASTER_NAMES, GLOBAL_FORECASTER_NAMES } from '@seqlab/tasks';
 import { REPO_ROOT, type Config } from '../config.js';
 import { HttpError } from '../errors.js';
 import { admitTask } from '../limits.js';
@@ -161,6 +162,20 @@ export function createModelServices(config: Config): Services {
     return dir;
   }
 
+  // A forecast names a kind or a saved forecaster. A name that is neither is answered here, at
+  // once: in a worker's queue it would wait behind heavy work (and time out under load) only to
+  // be refused there.
+  function checkForecaster(name: string, panel: boolean): void {
+    if (!panel && (FORECASTER_NAMES as readonly string[]).includes(name)) return;
+    try {
+      resolveModelName(config.modelsDir, name);
+    } catch (err) {
+      if (!(err instanceof HttpError) || err.status !== 404) throw err;
+      const valid = panel ? 'a panel is forecast by a saved global model' : `valid names: ${FORECASTER_NAMES.join(', ')}, or the name of a saved forecaster`;
+      throw new HttpError(404, 'not_found', `model: unknown forecaster "${name}"; ${valid}`);
+    }
+  }
+
   let draining = false;
   return {
     drain: () => void (draining = true),
@@ -177,8 +192,15 @@ export function createModelServices(config: Config): Services {
         { signal: call.signal, onChunk },
       ),
     embed: (texts, options = {}) => embedBatcher.add('default', texts, options.signal),
-    forecast: (task, options = {}) => pool.run<ForecastResult>({ kind: 'forecast', ...task }, { signal: options.signal, deadline: deadline() }),
-    forecastPanel: (task, options = {}) => pool.run<PanelForecastResult>({ kind: 'forecast-panel', ...task }, { signal: options.signal, deadline: deadline() }),
+    forecast: async (task, options = {}) => {
+      checkForecaster(task.model, false);
+      return pool.run<ForecastResult>({ kind: 'forecast', ...task }, { signal: options.signal, deadline: deadline() });
+    },
+    forecastPanel: async (task, options = {}) => {
+      // A kind is refused with its own explanation by the worker (400): only names are checked here.
+      if (![...FORECASTER_NAMES, ...GLOBAL_FORECASTER_NAMES].includes(task.model)) checkForecaster(task.model, true);
+      return pool.run<PanelForecastResult>({ kind: 'forecast-panel', ...task }, { signal: options.signal, deadline: deadline() });
+    },
     classify: (texts, options = {}) =>
       pool.run<ClassifyResult>(
         { kind: 'classify', texts, ...(options.model !== undefined ? { model: options.model } : {}), ...(options.longTexts ? { longTexts: options.longTexts } : {}) },
