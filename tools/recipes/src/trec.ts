@@ -46,7 +46,10 @@ function oneOf<T extends string>(option: string, value: string, valid: readonly 
 }
 
 /** The BiLSTM's settings, shared by both rnn kinds (only the embedding's start differs). */
-const RNN: Partial<TextClassificationTrainOptions> = { model: 'rnn', embeddingDim: 100, units: UNITS, dropout: 0.3, epochs: EPOCHS, patience: 3, learningRate: 0.003 };
+// Dense Adam over the embedding, as the committed figures were trained (the rnn package's default
+// became lazy embedding updates afterwards: rnn-glove then tests 93.6% and the ensemble, with
+// weights 0.8 / 0.2 chosen on validation, 94.8%, within a point of 95.8% on 500 questions).
+const RNN: Partial<TextClassificationTrainOptions> = { model: 'rnn', embeddingDim: 100, units: UNITS, dropout: 0.3, epochs: EPOCHS, patience: 3, learningRate: 0.003, sparseEmbeddings: false };
 
 /** The recipe: what `train()` is told for each kind (TREC's questions are read as they are, no cleaning). */
 function settingsOf(kind: Kind, task: Task): Partial<TextClassificationTrainOptions> {
