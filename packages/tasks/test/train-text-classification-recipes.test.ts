@@ -86,6 +86,12 @@ describe('ensembleOf', () => {
       ensemble.dispose();
       for (const m of members) m.dispose();
     }
+    // The card names its members by folder name and content digest, never by this machine's paths.
+    const card = JSON.parse(readFileSync(path.join(out, 'config.json'), 'utf8')) as { training: { recipe: string; members: Array<{ name: string; digest: string }> } };
+    expect(card.training.recipe).toBe('test');
+    expect(card.training.members.map((m) => m.name)).toEqual(['tfidf-lr', 'fasttext']);
+    for (const m of card.training.members) expect(m.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(JSON.stringify(card)).not.toContain(path.dirname(out));
     const scored = await evaluate('text-classification', out, test);
     expect(scored.kind).toBe('ensemble');
     expect(scored.metrics.accuracy).toBeGreaterThan(0.85);

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { BadInputError, classScores, type TextClassificationPipeline } from '@seqlab/core';
+import { existsSync } from 'node:fs';
+import { BadInputError, classScores, modelDigest, type TextClassificationPipeline } from '@seqlab/core';
 import { chooseEnsembleWeights, TextClassifierEnsemble } from '../ensemble.js';
 import { checkOptionKeys } from '../training/types.js';
 import { readRows } from './data.js';
@@ -78,7 +79,7 @@ export async function ensembleOf(members: readonly EnsembleOfMember[], validatio
     const choice = chooseEnsembleWeights(scores, truth, options.step ?? 0.1);
     const out = path.resolve(options.out);
     const name = options.name ?? path.basename(out);
-    const training = { ...options.training, members: members.map((m) => m.model), weights: 'chosen on the validation rows', validationRows: rows.texts.length, validationAccuracy: choice.accuracy };
+    const training = { ...options.training, members: await memberProvenance(members), weights: 'chosen on the validation rows', validationRows: rows.texts.length, validationAccuracy: choice.accuracy };
     const ensemble = new TextClassifierEnsemble(loaded.map((model, i) => ({ model, weight: choice.weights[i]! })), name, training);
     loaded.length = 0; // the ensemble owns its members now
     try {
@@ -90,6 +91,14 @@ export async function ensembleOf(members: readonly EnsembleOfMember[], validatio
   } finally {
     for (const m of loaded) m.dispose();
   }
+}
+
+/**
+ * Where each member came from, as the model card keeps it: a folder by its name and content
+ * digest (never the path, which belongs to the machine that trained it), a model name as given.
+ */
+async function memberProvenance(members: readonly EnsembleOfMember[]): Promise<Array<{ name: string; digest?: string }>> {
+  return Promise.all(members.map(async (m) => (existsSync(m.model) ? { name: path.basename(path.resolve(m.model)), digest: await modelDigest(m.model) } : { name: m.model })));
 }
 
 /** A member's probabilities on the validation rows in the ensemble's class order: given (checked) or predicted. */
