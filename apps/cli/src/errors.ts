@@ -1,5 +1,5 @@
 import { CommanderError } from 'commander';
-import { ZodError } from 'zod';
+import type { ZodError } from 'zod';
 import { isSeqlabError, SeqlabError, type SeqlabErrorCode } from '@seqlab/core/base';
 
 /**
@@ -78,10 +78,15 @@ interface ErrnoLike {
   path?: unknown;
 }
 
+function isZodError(err: unknown): err is ZodError {
+  return err instanceof Error && err.name === 'ZodError' && Array.isArray((err as Partial<ZodError>).issues);
+}
+
 /** The error code and one-line message of anything thrown. */
 export function classifyError(err: unknown): { code: SeqlabErrorCode; message: string } {
   if (isSeqlabError(err)) return { code: err.code, message: err.message };
-  if (err instanceof ZodError) return { code: 'bad_input', message: formatZodError(err) };
+  // By name, not instanceof: the program answers --version and --help without loading zod.
+  if (isZodError(err)) return { code: 'bad_input', message: formatZodError(err) };
   if (err instanceof CommanderError) return { code: 'bad_input', message: err.message.replace(/^error:\s*/, '') };
   if (err instanceof Error) {
     // Node's own file errors from reading the user's files.

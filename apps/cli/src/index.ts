@@ -6,7 +6,7 @@
  * @example
  * ```ts
  * import { buildProgram } from '@seqlab/cli';
- * await buildProgram().parseAsync(['forecast', '--csv', 'sales.csv', '--horizon', '12'], { from: 'user' });
+ * await (await buildProgram()).parseAsync(['forecast', '--csv', 'sales.csv', '--horizon', '12'], { from: 'user' });
  * ```
  */
 export { buildProgram } from './program.js';

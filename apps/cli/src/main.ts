@@ -18,7 +18,7 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 });
 
 try {
-  await buildProgram().parseAsync(process.argv);
+  await (await buildProgram(process.argv.slice(2))).parseAsync(process.argv);
 } catch (err) {
   // Only commander's own parse errors reach here; actions report through handleError.
   if (err instanceof CommanderError) {

@@ -23,7 +23,7 @@ let tmp: string;
 let service: ChildProcess | undefined;
 let base: string;
 
-const jobs = (...argv: string[]) => run(buildProgram(), ['jobs', ...argv]);
+const jobs = async (...argv: string[]) => run(await buildProgram(), ['jobs', ...argv]);
 const withService = (...argv: string[]) => [...argv, '--url', base, '--key', KEY];
 
 /** `npm start` in a child process (no default models, one worker, a keys file); resolves with its URL. */
@@ -138,13 +138,13 @@ describe('seqlab jobs', () => {
 
 describe('seqlab worker', () => {
   it('without a Redis URL says how to give one (exit 2)', async () => {
-    const r = await run(buildProgram(), ['worker']);
+    const r = await run(await buildProgram(), ['worker']);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toMatch(/--redis-url or set SEQLAB_REDIS_URL/);
   });
 
   it('documents its flags', async () => {
-    const r = await run(buildProgram(), ['worker', '--help']);
+    const r = await run(await buildProgram(), ['worker', '--help']);
     for (const flag of ['--redis-url', '--models', '--concurrency', '--queue', '--prefix', '--lock-duration-ms', '--stalled-interval-ms']) expect(r.stdout).toContain(flag);
   });
 });

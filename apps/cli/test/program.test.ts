@@ -8,6 +8,7 @@ import { embedCommand } from '../src/commands/embed.js';
 import { infoCommand } from '../src/commands/info.js';
 import { modelsCommand } from '../src/commands/models.js';
 import { similarCommand } from '../src/commands/similar.js';
+import { COMMAND_HELP } from '../src/command-help.js';
 import { buildProgram } from '../src/program.js';
 import { dataFile, run } from './helpers.js';
 
@@ -16,8 +17,8 @@ function leaves(cmd: Command): Command[] {
 }
 
 describe('the seqlab program', () => {
-  it('has every command of the issue, each with --json and --verbose', () => {
-    const program = buildProgram();
+  it('has every command of the issue, each with --json and --verbose', async () => {
+    const program = await buildProgram();
     const names = leaves(program).map((c) => (c.parent && c.parent !== program ? `${c.parent.name()} ${c.name()}` : c.name()));
     expect(names.sort()).toEqual(
       [
@@ -139,13 +140,39 @@ describe('start-up', () => {
   it('declares every command and answers --version without loading TensorFlow.js or a model package', () => {
     const script = [
       "const { buildProgram } = await import('./src/program.ts');",
-      'const program = buildProgram();',
+      'const program = await buildProgram();',
       "program.exitOverride().configureOutput({ writeOut: () => {} });",
       "try { await program.parseAsync(['node', 'seqlab', '--version']); } catch (err) { if (err.code !== 'commander.version') throw err; }",
       "process.stdout.write(JSON.stringify({ commands: program.commands.length, tf: '_tfengine' in globalThis }));",
     ].join('\n');
     const out = execFileSync(process.execPath, ['--conditions=@seqlab/source', '--import', 'tsx', '--input-type=module', '-e', script], { cwd: join(import.meta.dirname, '..'), encoding: 'utf8' });
     expect(JSON.parse(out)).toEqual({ commands: 12, tf: false });
+  });
+
+  // zod puts its registry on globalThis when it loads; given the arguments, the program loads
+  // only the command they name, so --version and --help load neither zod nor any command module.
+  it('given the arguments, loads only the command they name: --version and --help need no command module or zod', () => {
+    const script = [
+      "const { buildProgram } = await import('./src/program.ts');",
+      "const { Help } = await import('commander');",
+      'const seen = {};',
+      "for (const argv of [['--version'], ['--help'], ['info', '--json']]) {",
+      '  const program = await buildProgram(argv);',
+      '  const loaded = program.commands.filter((c) => c.options.length > 0 || c.commands.length > 0).map((c) => c.name());',
+      "  seen[argv.join(' ')] = { commands: program.commands.length, loaded, zod: '__zod_globalRegistry' in globalThis, help: program.helpInformation() };",
+      '}',
+      'const full = await buildProgram();',
+      "const terms = Object.fromEntries(full.commands.map((c) => [c.name(), new Help().subcommandTerm(c)]));",
+      "process.stdout.write(JSON.stringify({ seen, terms, fullHelp: full.helpInformation() }));",
+    ].join('\n');
+    const out = execFileSync(process.execPath, ['--conditions=@seqlab/source', '--import', 'tsx', '--input-type=module', '-e', script], { cwd: join(import.meta.dirname, '..'), encoding: 'utf8' });
+    const { seen, terms, fullHelp } = JSON.parse(out) as { seen: Record<string, { commands: number; loaded: string[]; zod: boolean; help: string }>; terms: Record<string, string>; fullHelp: string };
+    expect(seen['--version']).toMatchObject({ commands: 12, loaded: [], zod: false });
+    expect(seen['--help']).toMatchObject({ commands: 12, loaded: [], zod: false });
+    expect(seen['info --json']).toMatchObject({ commands: 12, loaded: ['info'], zod: true });
+    // The list shown before any command is loaded is the loaded commands' own.
+    expect(seen['--help']!.help).toBe(fullHelp);
+    expect(terms).toEqual(Object.fromEntries(Object.entries(COMMAND_HELP).map(([name, h]) => [name, h.term])));
   });
 
   it('loads TensorFlow.js when a command needs a model (the check above can fail)', () => {

@@ -11,6 +11,7 @@ import { ItemProgress } from '../progress.js';
 import { countTextLines, textLineBatches } from '../text-lines.js';
 import { readTexts } from '../texts.js';
 import { topWords } from './sentiment.js';
+import { COMMAND_HELP } from '../command-help.js';
 
 const schema = commonSchema.extend({
   model: z.string().optional(),
@@ -28,7 +29,7 @@ const SLICE = 256;
 /** `seqlab classify`: label texts with any text classifier (multi-class, multi-label, sentiment). */
 export function classifyCommand(): Command {
   const cmd = new Command('classify')
-    .description('classify texts with any text classifier (arguments, --file, or stdin; one text per line; files and stdin are streamed)')
+    .description(COMMAND_HELP.classify.description)
     .argument('[text...]', 'texts to classify')
     .option('--model <name|dir>', 'model name or directory (default: the committed sentiment model)')
     .option('--file <file>', 'read texts from a file, one per line')

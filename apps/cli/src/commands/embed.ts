@@ -7,6 +7,7 @@ import { openEncoder } from '../encoder.js';
 import { commonSchema, int, parseOptions } from '../options.js';
 import { ItemProgress } from '../progress.js';
 import { readTexts } from '../texts.js';
+import { COMMAND_HELP } from '../command-help.js';
 
 /** Texts embedded per call: bounds memory and paces the progress bar. */
 const SLICE = 256;
@@ -58,7 +59,7 @@ const schema = commonSchema.extend({
 /** `seqlab embed`: sentence embeddings (Universal Sentence Encoder lite, 512-d, unit length). */
 export function embedCommand(): Command {
   const cmd = new Command('embed')
-    .description('embed texts as 512-d unit vectors with the Universal Sentence Encoder (offline)')
+    .description(COMMAND_HELP.embed.description)
     .argument('[text...]', 'texts to embed')
     .option('--file <file>', 'read texts from a file, one per line')
     .option('--out <file>', 'stream one JSON line {text, vector} per text to this file (any number of texts; progress on stderr)')

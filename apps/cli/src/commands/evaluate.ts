@@ -3,10 +3,11 @@ import { commandGroup } from '../cli.js';
 import { evaluateClassifierCommand } from './evaluate-classifier.js';
 import { evaluateForecasterCommand } from './evaluate-forecaster.js';
 import { evaluateLmCommand } from './evaluate-lm.js';
+import { COMMAND_HELP } from '../command-help.js';
 
 /** `seqlab evaluate classifier|lm|forecaster`. */
 export function evaluateCommand(): Command {
-  return commandGroup('evaluate', 'evaluate a model: classifier metrics and confusion matrix, language-model perplexity, forecaster backtests', [
+  return commandGroup('evaluate', COMMAND_HELP.evaluate.description, [
     evaluateClassifierCommand(),
     evaluateLmCommand(),
     evaluateForecasterCommand(),

@@ -9,6 +9,7 @@ import { writeChart } from '../plots.js';
 import { boundsOption, DEFAULT_FORECASTER, FORECASTERS, idListOption, percentLevels, tableOptions } from '../forecasting.js';
 import { forecastChartFor, plotPanel } from '../forecast-charts.js';
 import { csvFormatSchema, csvReadOptions, withCsvFormatOptions } from '../series-options.js';
+import { COMMAND_HELP } from '../command-help.js';
 
 const schema = commonSchema.merge(csvFormatSchema).extend({
   csv: z.string(),
@@ -40,7 +41,7 @@ type Options = z.infer<typeof schema>;
 /** `seqlab forecast`: fit a forecaster (default `auto`) on a CSV series and forecast H steps with intervals. */
 export function forecastCommand(): Command {
   const cmd = new Command('forecast')
-    .description('forecast a CSV time series H steps ahead with prediction intervals, optionally plotted')
+    .description(COMMAND_HELP.forecast.description)
     .requiredOption('--csv <file>', 'CSV file with a header row')
     .option('--date-col <name>', 'date column (default: the first column when it holds dates)')
     .option('--target <column>', 'value column to forecast (repeatable; default: every non-date column)', collect)

@@ -5,6 +5,7 @@ import { InterruptedError } from '../errors.js';
 import { modelSpec } from '../models.js';
 import { promptSchema } from '../texts.js';
 import { commonSchema, int, nonNegative, parseOptions, positive, positiveInt, probability, seed } from '../options.js';
+import { COMMAND_HELP } from '../command-help.js';
 
 const schema = commonSchema.extend({
   model: z.string().optional(),
@@ -23,7 +24,7 @@ const schema = commonSchema.extend({
 /** `seqlab generate`: stream text from a language model. */
 export function generateCommand(): Command {
   const cmd = new Command('generate')
-    .description('generate text with a language model, streamed to stdout as it is produced')
+    .description(COMMAND_HELP.generate.description)
     .option('--model <name|dir>', 'model name or directory (default: the committed character model)')
     .requiredOption('--prompt <text>', 'text to continue')
     .option('--max-tokens <n>', 'tokens to generate', '200')

@@ -5,6 +5,7 @@ import { SeqlabError } from '@seqlab/core/base';
 import { commandGroup, defineAction, emit, note, println } from '../cli.js';
 import { EXIT, NotFoundError, UsageError } from '../errors.js';
 import { DEFAULT_URL, jobEvents, request, serviceOf, type JobView, type Service } from '../jobs-client.js';
+import { COMMAND_HELP } from '../command-help.js';
 
 function parseOptionsJson(text: unknown): Record<string, unknown> | undefined {
   if (text === undefined) return undefined;
@@ -138,5 +139,5 @@ function cancelCommand(): Command {
 
 /** `seqlab jobs submit|status|watch|cancel`: a client of a seqlab service's job routes. */
 export function jobsCommand(): Command {
-  return commandGroup('jobs', 'submit, follow and cancel training jobs on a seqlab service (POST /v1/jobs ...)', [submitCommand(), statusCommand(), watchCommand(), cancelCommand()]);
+  return commandGroup('jobs', COMMAND_HELP.jobs.description, [submitCommand(), statusCommand(), watchCommand(), cancelCommand()]);
 }

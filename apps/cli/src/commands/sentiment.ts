@@ -5,6 +5,7 @@ import { UsageError } from '../errors.js';
 import { modelSpec } from '../models.js';
 import { commonSchema, int, parseOptions } from '../options.js';
 import { readTexts } from '../texts.js';
+import { COMMAND_HELP } from '../command-help.js';
 
 const schema = commonSchema.extend({
   model: z.string().optional(),
@@ -37,7 +38,7 @@ export function topWords(tokens: TokenWeight[], top: number): { word: string; we
 /** `seqlab sentiment`: label texts as positive or negative. */
 export function sentimentCommand(): Command {
   const cmd = new Command('sentiment')
-    .description('classify the sentiment of texts (arguments, --file, or stdin; one text per line)')
+    .description(COMMAND_HELP.sentiment.description)
     .argument('[text...]', 'texts to classify')
     .option('--model <name|dir>', 'model name or directory (default: the committed sentiment model)')
     .option('--file <file>', 'read texts from a file, one per line')

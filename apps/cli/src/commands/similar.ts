@@ -5,6 +5,7 @@ import { openEncoder } from '../encoder.js';
 import { UsageError } from '../errors.js';
 import { commonSchema, parseOptions, positiveInt } from '../options.js';
 import { readTexts } from '../texts.js';
+import { COMMAND_HELP } from '../command-help.js';
 
 const schema = commonSchema.extend({
   file: z.string().optional(),
@@ -15,7 +16,7 @@ const schema = commonSchema.extend({
 /** `seqlab similar`: rank texts by semantic similarity to a query. */
 export function similarCommand(): Command {
   const cmd = new Command('similar')
-    .description('rank candidate texts (arguments, --file or stdin) by cosine similarity to a query')
+    .description(COMMAND_HELP.similar.description)
     .argument('<query>', 'the text to compare against')
     .argument('[candidates...]', 'texts to rank')
     .option('--file <file>', 'read candidate texts from a file, one per line')

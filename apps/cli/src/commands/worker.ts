@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { defineAction } from '../cli.js';
+import { COMMAND_HELP } from '../command-help.js';
 
 /**
  * `seqlab worker`: takes training, evaluation and prediction jobs from the Redis queue the service
@@ -8,7 +9,7 @@ import { defineAction } from '../cli.js';
  */
 export function workerCommand(): Command {
   const cmd = new Command('worker')
-    .description('run jobs from the Redis queue of `seqlab` services (SEQLAB_REDIS_URL) until SIGINT/SIGTERM')
+    .description(COMMAND_HELP.worker.description)
     .option('--redis-url <url>', 'the Redis the service queues jobs in (default $SEQLAB_REDIS_URL)')
     .option('--models <dir>', 'the shared models folder trained models are published to (default $SEQLAB_MODELS or <repo>/models)')
     .option('--concurrency <n>', 'jobs run at once (default 1: training takes the whole CPU)')
