@@ -1,3 +1,5 @@
+import { Command } from 'commander';
+
 /**
  * What `seqlab --help` lists for each command, in its order: the term (name, options, arguments)
  * and the description. The command modules take their descriptions from here, so the list the
@@ -21,3 +23,8 @@ export const COMMAND_HELP = {
 
 /** A top-level command's name. */
 export type CommandName = keyof typeof COMMAND_HELP;
+
+/** A new top-level command with its name and its help entry's description. */
+export function newCommand(name: CommandName): Command {
+  return new Command(name).description(COMMAND_HELP[name].description);
+}

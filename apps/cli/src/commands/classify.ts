@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { z } from 'zod';
 import type { TextClassificationPipeline, TextClassificationResult } from '@seqlab/tasks';
 import { defineAction, note, println } from '../cli.js';
@@ -11,7 +11,7 @@ import { ItemProgress } from '../progress.js';
 import { countTextLines, textLineBatches } from '../text-lines.js';
 import { readTexts } from '../texts.js';
 import { topWords } from './sentiment.js';
-import { COMMAND_HELP } from '../command-help.js';
+import { newCommand } from '../command-help.js';
 
 const schema = commonSchema.extend({
   model: z.string().optional(),
@@ -28,8 +28,7 @@ const SLICE = 256;
 
 /** `seqlab classify`: label texts with any text classifier (multi-class, multi-label, sentiment). */
 export function classifyCommand(): Command {
-  const cmd = new Command('classify')
-    .description(COMMAND_HELP.classify.description)
+  const cmd = newCommand('classify')
     .argument('[text...]', 'texts to classify')
     .option('--model <name|dir>', 'model name or directory (default: the committed sentiment model)')
     .option('--file <file>', 'read texts from a file, one per line')

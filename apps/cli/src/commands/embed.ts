@@ -1,13 +1,13 @@
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { z } from 'zod';
 import { defineAction, emit, println } from '../cli.js';
 import { openEncoder } from '../encoder.js';
 import { commonSchema, int, parseOptions } from '../options.js';
 import { ItemProgress } from '../progress.js';
 import { readTexts } from '../texts.js';
-import { COMMAND_HELP } from '../command-help.js';
+import { newCommand } from '../command-help.js';
 
 /** Texts embedded per call: bounds memory and paces the progress bar. */
 const SLICE = 256;
@@ -58,8 +58,7 @@ const schema = commonSchema.extend({
 
 /** `seqlab embed`: sentence embeddings (Universal Sentence Encoder lite, 512-d, unit length). */
 export function embedCommand(): Command {
-  const cmd = new Command('embed')
-    .description(COMMAND_HELP.embed.description)
+  const cmd = newCommand('embed')
     .argument('[text...]', 'texts to embed')
     .option('--file <file>', 'read texts from a file, one per line')
     .option('--out <file>', 'stream one JSON line {text, vector} per text to this file (any number of texts; progress on stderr)')

@@ -1,5 +1,5 @@
 import { extname, resolve } from 'node:path';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { z } from 'zod';
 import { collect, defineAction, emit, fmt, note, println, table } from '../cli.js';
 import { TrainingProgress } from '../progress.js';
@@ -9,7 +9,7 @@ import { writeChart } from '../plots.js';
 import { boundsOption, DEFAULT_FORECASTER, FORECASTERS, idListOption, percentLevels, tableOptions } from '../forecasting.js';
 import { forecastChartFor, plotPanel } from '../forecast-charts.js';
 import { csvFormatSchema, csvReadOptions, withCsvFormatOptions } from '../series-options.js';
-import { COMMAND_HELP } from '../command-help.js';
+import { newCommand } from '../command-help.js';
 
 const schema = commonSchema.merge(csvFormatSchema).extend({
   csv: z.string(),
@@ -40,8 +40,7 @@ type Options = z.infer<typeof schema>;
 
 /** `seqlab forecast`: fit a forecaster (default `auto`) on a CSV series and forecast H steps with intervals. */
 export function forecastCommand(): Command {
-  const cmd = new Command('forecast')
-    .description(COMMAND_HELP.forecast.description)
+  const cmd = newCommand('forecast')
     .requiredOption('--csv <file>', 'CSV file with a header row')
     .option('--date-col <name>', 'date column (default: the first column when it holds dates)')
     .option('--target <column>', 'value column to forecast (repeatable; default: every non-date column)', collect)

@@ -1,11 +1,11 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { z } from 'zod';
 import { collect, defineAction, emit, note } from '../cli.js';
 import { InterruptedError } from '../errors.js';
 import { modelSpec } from '../models.js';
 import { promptSchema } from '../texts.js';
 import { commonSchema, int, nonNegative, parseOptions, positive, positiveInt, probability, seed } from '../options.js';
-import { COMMAND_HELP } from '../command-help.js';
+import { newCommand } from '../command-help.js';
 
 const schema = commonSchema.extend({
   model: z.string().optional(),
@@ -23,8 +23,7 @@ const schema = commonSchema.extend({
 
 /** `seqlab generate`: stream text from a language model. */
 export function generateCommand(): Command {
-  const cmd = new Command('generate')
-    .description(COMMAND_HELP.generate.description)
+  const cmd = newCommand('generate')
     .option('--model <name|dir>', 'model name or directory (default: the committed character model)')
     .requiredOption('--prompt <text>', 'text to continue')
     .option('--max-tokens <n>', 'tokens to generate', '200')

@@ -1,9 +1,9 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import type { BackendName } from '@seqlab/core';
 import { defineAction, emit, println } from '../cli.js';
 import { commonSchema, oneOf, parseOptions } from '../options.js';
 import { repoRoot } from '../paths.js';
-import { COMMAND_HELP } from '../command-help.js';
+import { newCommand } from '../command-help.js';
 
 const schema = commonSchema.extend({
   backend: oneOf(['tensorflow', 'wasm', 'cpu'] as const, 'a backend, one of').optional(),
@@ -11,8 +11,7 @@ const schema = commonSchema.extend({
 
 /** `seqlab info`: the TensorFlow.js backend in use and why it was chosen. */
 export function infoCommand(): Command {
-  const cmd = new Command('info')
-    .description(COMMAND_HELP.info.description)
+  const cmd = newCommand('info')
     .option('--backend <name>', 'force a backend (tensorflow|wasm|cpu) instead of the automatic choice');
   return defineAction(cmd, async ({ opts }) => {
     const o = parseOptions(schema, opts);

@@ -1,10 +1,10 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { z } from 'zod';
 import { collect, defineAction, emit, println, table } from '../cli.js';
 import { listModels } from '../models.js';
 import { commonSchema, parseOptions } from '../options.js';
 import { modelsRoot } from '../paths.js';
-import { COMMAND_HELP } from '../command-help.js';
+import { newCommand } from '../command-help.js';
 
 const schema = commonSchema.extend({ dir: z.array(z.string()).default([]) });
 
@@ -16,8 +16,7 @@ function size(bytes: number): string {
 
 /** `seqlab models`: default and local models. */
 export function modelsCommand(): Command {
-  const cmd = new Command('models')
-    .description(COMMAND_HELP.models.description)
+  const cmd = newCommand('models')
     .option('--dir <dir>', 'also list models saved in this directory (repeatable)', collect);
   return defineAction(cmd, async ({ opts }) => {
     const o = parseOptions(schema, opts);

@@ -1,11 +1,11 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { z } from 'zod';
 import { defineAction, emit, println } from '../cli.js';
 import { UsageError } from '../errors.js';
 import { modelSpec } from '../models.js';
 import { commonSchema, int, parseOptions } from '../options.js';
 import { readTexts } from '../texts.js';
-import { COMMAND_HELP } from '../command-help.js';
+import { newCommand } from '../command-help.js';
 
 const schema = commonSchema.extend({
   model: z.string().optional(),
@@ -37,8 +37,7 @@ export function topWords(tokens: TokenWeight[], top: number): { word: string; we
 
 /** `seqlab sentiment`: label texts as positive or negative. */
 export function sentimentCommand(): Command {
-  const cmd = new Command('sentiment')
-    .description(COMMAND_HELP.sentiment.description)
+  const cmd = newCommand('sentiment')
     .argument('[text...]', 'texts to classify')
     .option('--model <name|dir>', 'model name or directory (default: the committed sentiment model)')
     .option('--file <file>', 'read texts from a file, one per line')

@@ -1,11 +1,11 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { z } from 'zod';
 import { defineAction, emit, println } from '../cli.js';
 import { openEncoder } from '../encoder.js';
 import { UsageError } from '../errors.js';
 import { commonSchema, parseOptions, positiveInt } from '../options.js';
 import { readTexts } from '../texts.js';
-import { COMMAND_HELP } from '../command-help.js';
+import { newCommand } from '../command-help.js';
 
 const schema = commonSchema.extend({
   file: z.string().optional(),
@@ -15,8 +15,7 @@ const schema = commonSchema.extend({
 
 /** `seqlab similar`: rank texts by semantic similarity to a query. */
 export function similarCommand(): Command {
-  const cmd = new Command('similar')
-    .description(COMMAND_HELP.similar.description)
+  const cmd = newCommand('similar')
     .argument('<query>', 'the text to compare against')
     .argument('[candidates...]', 'texts to rank')
     .option('--file <file>', 'read candidate texts from a file, one per line')

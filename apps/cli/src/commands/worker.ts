@@ -1,6 +1,6 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { defineAction } from '../cli.js';
-import { COMMAND_HELP } from '../command-help.js';
+import { newCommand } from '../command-help.js';
 
 /**
  * `seqlab worker`: takes training, evaluation and prediction jobs from the Redis queue the service
@@ -8,8 +8,7 @@ import { COMMAND_HELP } from '../command-help.js';
  * job and exits. Run as many as you like, on any machines sharing the Redis and the models folder.
  */
 export function workerCommand(): Command {
-  const cmd = new Command('worker')
-    .description(COMMAND_HELP.worker.description)
+  const cmd = newCommand('worker')
     .option('--redis-url <url>', 'the Redis the service queues jobs in (default $SEQLAB_REDIS_URL)')
     .option('--models <dir>', 'the shared models folder trained models are published to (default $SEQLAB_MODELS or <repo>/models)')
     .option('--concurrency <n>', 'jobs run at once (default 1: training takes the whole CPU)')
