@@ -15,6 +15,8 @@ export interface Proc {
   name: string;
   child: ChildProcess;
   output: string[];
+  /** Why the process could not be started (e.g. ENOENT: the program is not installed). */
+  error?: Error;
 }
 
 /** Spawns `command` (in the repository root by default), keeping the last 200 lines of its output. */
@@ -27,12 +29,16 @@ export function launch(name: string, command: string, argv: string[], env: Recor
   };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
-  return { name, child, output };
+  const proc: Proc = { name, child, output };
+  // Without a listener a spawn failure is an uncaught exception that ends the benchmark before it
+  // can stop the processes it already started; `until` reports it instead.
+  child.on('error', (err) => (proc.error = err));
+  return proc;
 }
 
 /** Resolves with the exit code once the process has ended (at once if it already has). */
 export function exited(p: Proc): Promise<number | null> {
-  if (p.child.exitCode !== null || p.child.signalCode !== null) return Promise.resolve(p.child.exitCode);
+  if (p.error || p.child.exitCode !== null || p.child.signalCode !== null) return Promise.resolve(p.child.exitCode);
   return new Promise((resolve) => p.child.once('exit', (code) => resolve(code)));
 }
 
@@ -43,6 +49,10 @@ export function exited(p: Proc): Promise<number | null> {
 export async function until<T>(what: string, p: Proc | undefined, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    if (p?.error) {
+      const hint = (p.error as NodeJS.ErrnoException).code === 'ENOENT' ? ' (not installed? Debian: apt-get install haproxy redis-server; or set HAPROXY / REDIS_SERVER)' : '';
+      throw new Error(`${p.name} could not start (${p.child.spawnargs[0]}): ${p.error.message}${hint}`);
+    }
     if (p && p.child.exitCode !== null) throw new Error(`${p.name} exited (${p.child.exitCode}) while waiting for ${what}:\n${p.output.slice(-15).join('\n')}`);
     const value = await check().catch(() => undefined);
     if (value !== undefined) return value;
