@@ -185,7 +185,7 @@ describe('finding 3: option ranges, finite outputs, and broken workers replaced'
     expect(unknown.body.error.message).toMatch(/^model: unknown forecaster "prophet"; valid names: .*holt-winters/);
     const panel = await request(running.server).post('/v1/forecast').send({ model: 'no-such-panel-model', horizon: 2, panel: { a: { values: seasonal(60) } } });
     expect(panel.status).toBe(404);
-    expect(panel.body.error.message).toBe('model: unknown forecaster "no-such-panel-model"; a panel is forecast by a saved global model');
+    expect(panel.body.error.message).toBe('model: no saved forecaster named "no-such-panel-model"');
     const big = await forecast('segrnn', { hidden: 4096 });
     expect(big.status).toBe(422);
     expect(big.body.error.details.limit).toBe('MAX_FORECAST_PARAMETERS');

@@ -171,8 +171,9 @@ export function createModelServices(config: Config): Services {
       resolveModelName(config.modelsDir, name);
     } catch (err) {
       if (!(err instanceof HttpError) || err.status !== 404) throw err;
-      const valid = panel ? 'a panel is forecast by a saved global model' : `valid names: ${FORECASTER_NAMES.join(', ')}, or the name of a saved forecaster`;
-      throw new HttpError(404, 'not_found', `model: unknown forecaster "${name}"; ${valid}`);
+      // The same messages as the worker's own checks.
+      const message = panel ? `model: no saved forecaster named "${name}"` : `model: unknown forecaster "${name}"; valid names: ${FORECASTER_NAMES.join(', ')}, or the name of a saved forecaster`;
+      throw new HttpError(404, 'not_found', message);
     }
   }
 
