@@ -31,7 +31,7 @@ import { once } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { arg, environment, formatTable, median, readResultsRun, REPO_ROOT, writeResults } from './lib/report.js';
+import { arg, environment, formatTable, hasModel, median, readResultsRun, REPO_ROOT, writeResults } from './lib/report.js';
 import { generateTextClassificationCorpus } from './textcls-corpus.js';
 
 const SCRIPT = fileURLToPath(import.meta.url);
@@ -181,7 +181,7 @@ async function cliStage(s: Setup): Promise<Record<string, unknown>> {
     if (r.status !== 0) throw new Error('CLI build failed');
   }
   const model = path.join(s.work, 'tfidf-lr');
-  if (!existsSync(path.join(model, 'config.json'))) await stage('train tfidf-lr (for classify)', ['train', '--model', 'tfidf-lr', '--data', s.train, '--out', model]);
+  if (!(await hasModel(model, 'text-classification'))) await stage('train tfidf-lr (for classify)', ['train', '--model', 'tfidf-lr', '--data', s.train, '--out', model]);
   const loadBefore = loadavg();
   const version = timeCli(['--version'], 5);
   const classify = timeCli(['classify', '--model', model, 'an utterly mivertensto film, kazaquipra and sachiardi from start to end'], s.runs);
