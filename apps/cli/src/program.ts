@@ -1,5 +1,5 @@
 import { Command, Help } from 'commander';
-import { COMMAND_HELP, type CommandName } from './command-help.js';
+import { COMMAND_HELP, newCommand, type CommandName } from './command-help.js';
 import { EXIT } from './errors.js';
 
 const EXIT_HELP = `
@@ -55,7 +55,7 @@ export async function buildProgram(argv?: readonly string[]): Promise<Command> {
     // A command that is not loaded has no options or arguments to show: its term comes from its entry.
     .configureHelp({ subcommandTerm: (cmd) => COMMAND_HELP[cmd.name() as CommandName]?.term ?? new Help().subcommandTerm(cmd) });
   for (const name of NAMES) {
-    program.addCommand(load(name) ? await LOADERS[name]() : new Command(name).description(COMMAND_HELP[name].description));
+    program.addCommand(load(name) ? await LOADERS[name]() : newCommand(name));
   }
   // Parse errors throw (and are mapped to exit code 2 by main) instead of calling process.exit.
   applyRecursively(program, (c) =>

@@ -164,16 +164,12 @@ export function createModelServices(config: Config): Services {
 
   // A forecast names a kind or a saved forecaster. A name that is neither is answered here, at
   // once: in a worker's queue it would wait behind heavy work (and time out under load) only to
-  // be refused there.
-  function checkForecaster(name: string, panel: boolean): void {
-    if (!panel && (FORECASTER_NAMES as readonly string[]).includes(name)) return;
+  // be refused there, with the same message.
+  function checkSavedForecaster(name: string, missing: string): void {
     try {
       resolveModelName(config.modelsDir, name);
     } catch (err) {
-      if (!(err instanceof HttpError) || err.status !== 404) throw err;
-      // The same messages as the worker's own checks.
-      const message = panel ? `model: no saved forecaster named "${name}"` : `model: unknown forecaster "${name}"; valid names: ${FORECASTER_NAMES.join(', ')}, or the name of a saved forecaster`;
-      throw new HttpError(404, 'not_found', message);
+      throw err instanceof HttpError && err.status === 404 ? new HttpError(404, 'not_found', missing) : err;
     }
   }
 
@@ -194,12 +190,14 @@ export function createModelServices(config: Config): Services {
       ),
     embed: (texts, options = {}) => embedBatcher.add('default', texts, options.signal),
     forecast: async (task, options = {}) => {
-      checkForecaster(task.model, false);
+      if (!FORECASTER_NAMES.includes(task.model)) {
+        checkSavedForecaster(task.model, `model: unknown forecaster "${task.model}"; valid names: ${FORECASTER_NAMES.join(', ')}, or the name of a saved forecaster`);
+      }
       return pool.run<ForecastResult>({ kind: 'forecast', ...task }, { signal: options.signal, deadline: deadline() });
     },
     forecastPanel: async (task, options = {}) => {
       // A kind is refused with its own explanation by the worker (400): only names are checked here.
-      if (![...FORECASTER_NAMES, ...GLOBAL_FORECASTER_NAMES].includes(task.model)) checkForecaster(task.model, true);
+      if (!FORECASTER_NAMES.includes(task.model) && !GLOBAL_FORECASTER_NAMES.includes(task.model)) checkSavedForecaster(task.model, `model: no saved forecaster named "${task.model}"`);
       return pool.run<PanelForecastResult>({ kind: 'forecast-panel', ...task }, { signal: options.signal, deadline: deadline() });
     },
     classify: (texts, options = {}) =>
