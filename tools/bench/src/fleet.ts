@@ -583,9 +583,7 @@ async function report(fleet: Fleet, load: SentimentLoad, m: Measured, loadBefore
     'rolling restart: 0 failed of >= 1,000': { value: `${m.rolling.failed} of ${m.rolling.requests}`, met: m.rolling.failed === 0 && m.rolling.requests >= 1000 },
     'replica kill: failures <= in flight, none after down': { value: `${m.kill.failed} (in flight ${m.kill.inFlightAtKill}), ${m.kill.failedAfterDown} after`, met: m.kill.failed <= m.kill.inFlightAtKill && m.kill.failedAfterDown === 0 },
     'publish: 0 failed, served within 30 s': { value: `${m.published.failed} failed, ${m.published.secondsToServe ?? 'never'} s`, met: m.published.failed === 0 && m.published.secondsToServe !== null && m.published.secondsToServe <= 30 },
-    'worker kills: >= 5 mid-training, 0 lost, 0 duplicated': m.workerKill
-      ? { value: `${m.workerKill.killsThatHitTheJobsWorker} of ${m.workerKill.kills} kills hit the job's worker, ${m.workerKill.lost} lost, ${m.workerKill.duplicated} duplicated`, met: m.workerKill.killsThatHitTheJobsWorker >= 5 && m.workerKill.lost === 0 && m.workerKill.duplicated === 0 }
-      : { value: 'not measured', met: false },
+    [WORKER_KILL_GOAL]: workerKillGoal(m.workerKill),
   };
   console.log(`\n${formatTable(Object.entries(goals).map(([goal, g]) => ({ goal, value: g.value, met: g.met })))}`);
   const file = await writeResults('fleet', `npm run bench:fleet${args.size ? ` -- ${[...args].join(' ')}` : ''}`, {
@@ -602,6 +600,13 @@ async function report(fleet: Fleet, load: SentimentLoad, m: Measured, loadBefore
   console.log(`wrote ${path.relative(REPO_ROOT, file)}`);
 }
 
+const WORKER_KILL_GOAL = 'worker kills: >= 5 mid-training, 0 lost, 0 duplicated';
+
+function workerKillGoal(k: Measured['workerKill']): { value: string; met: boolean } {
+  if (!k) return { value: 'not measured', met: false };
+  return { value: `${k.killsThatHitTheJobsWorker} of ${k.kills} kills hit the job's worker, ${k.lost} lost, ${k.duplicated} duplicated`, met: k.killsThatHitTheJobsWorker >= 5 && k.lost === 0 && k.duplicated === 0 };
+}
+
 /**
  * A `--jobs-only` run replaces the job figures (worker kills, auto training) of results/fleet.json
  * and keeps its serving figures, saying when each part ran.
@@ -611,8 +616,7 @@ async function recordJobsRerun(jobs: Awaited<ReturnType<typeof jobScenarios>>, l
   const latest = readResultsRun('fleet');
   if (!latest || !jobs.workerKill || !jobs.autoTraining) return;
   const goals = { ...(latest.goals as Record<string, unknown>) };
-  const k = jobs.workerKill;
-  goals['worker kills: >= 5 mid-training, 0 lost, 0 duplicated'] = { value: `${k.killsThatHitTheJobsWorker} of ${k.kills} kills hit the job's worker, ${k.lost} lost, ${k.duplicated} duplicated`, met: k.killsThatHitTheJobsWorker >= 5 && k.lost === 0 && k.duplicated === 0 };
+  goals[WORKER_KILL_GOAL] = workerKillGoal(jobs.workerKill);
   const { name: _name, command, environment: servingEnvironment, ...rest } = latest;
   const file = await writeResults('fleet', command, {
     ...rest,
