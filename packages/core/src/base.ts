@@ -1,6 +1,7 @@
 /**
  * The part of `@seqlab/core` that does not load TensorFlow.js: errors, limits, task results,
- * model folders on disk (config.json, atomic writes, digests) and cancellation. Import it as
+ * model folders on disk (config.json, atomic writes, digests), cancellation and seeded random
+ * streams. Import it as
  * `@seqlab/core/base` where start-up time matters (a CLI printing `--version`, a model listing):
  * loading TensorFlow.js and its wasm backend costs most of a second of CPU, and none of these
  * need it. `@seqlab/core` re-exports all of it.
@@ -52,3 +53,4 @@ export {
   type SentimentResult,
   type SentimentPipeline,
 } from './tasks.js';
+export { setGlobalSeed, SeededRandom, type SeededRandomState } from './random.js';

@@ -16,7 +16,6 @@ export { installChainedOps } from './chained-ops.js';
 export { fileSystem, registerFileRouter, resolveModelPath, sharedWeightsInUse, MODEL_JSON, SHARED_WEIGHTS_FILE, type SharedWeightsOptions } from './io/file-system.js';
 export { saveModel, loadLayersModel, loadGraphModel, type SaveModelOptions } from './io/models.js';
 export { quantizeArtifacts, toFloat16Bits, type WeightPrecision } from './io/quantize.js';
-export { setGlobalSeed, SeededRandom, type SeededRandomState } from './random.js';
 export * from './kernels/recurrent/index.js';
 export {
   fit,

@@ -1,4 +1,4 @@
-import { BadInputError } from '@seqlab/core';
+import { BadInputError } from '@seqlab/core/base';
 
 /**
  * Thrown for invalid arguments to seqlab/rnn functions; the message names the argument and the

@@ -14,6 +14,7 @@ import { packTexts, type CsrMatrix } from '../src/classification/sparse.js';
 import { tfidfMatrix, tfidfVocabulary } from '../src/classification/sparse-tfidf.js';
 import { HashedFeaturizer } from '../src/classification/sparse-hashed.js';
 import { PARALLEL_MIN_NNZ, solverThreads } from '../src/classification/solver-threads.js';
+import { FASTTEXT_PARALLEL_MIN_NNZ, fastTextThreads } from '../src/classification/fasttext-sgd.js';
 
 /** A random sparse problem: `rows` x `cols`, about 8 features a row, labels from a hidden linear rule plus noise. */
 function randomProblem(rows: number, cols: number, classes: number, multiLabel: boolean, seed: number): LogisticData {
@@ -319,5 +320,40 @@ describe('fitLinearTextClassifier progress, cancellation and accuracy', () => {
     const predicted = await model.predict(test.texts);
     const accuracy = predicted.filter((p, i) => p.label === test.labels[i]![0]).length / test.texts.length;
     expect(accuracy).toBeGreaterThanOrEqual(0.85);
+  });
+});
+
+describe('fasttext on two threads (lock-free SGD over shared parameters)', () => {
+  const fit = trec('train_5500.label');
+  const test = trec('TREC_10.label');
+  const accuracy = async (model: Awaited<ReturnType<typeof fitLinearTextClassifier>>) =>
+    (await model.predict(test.texts)).filter((p, i) => p.label === test.labels[i]![0]).length / test.texts.length;
+
+  it('one thread below two million stored features, and a seed then gives the same model every time', async () => {
+    expect(fastTextThreads(FASTTEXT_PARALLEL_MIN_NNZ - 1)).toBe(1);
+    expect(fastTextThreads(FASTTEXT_PARALLEL_MIN_NNZ)).toBe(Math.min(2, os.availableParallelism()));
+    const rows = trec('train_5500.label', 0, 800);
+    const [a, b] = [await fitLinearTextClassifier(rows, { kind: 'fasttext', seed: 4, fasttext: { epochs: 3 } }), await fitLinearTextClassifier(rows, { kind: 'fasttext', seed: 4, fasttext: { epochs: 3 } })];
+    expect(a.config.training).toMatchObject({ fasttextThreads: 1 });
+    expect(await a.predict(test.texts.slice(0, 50))).toEqual(await b.predict(test.texts.slice(0, 50)));
+  });
+
+  it('two threads learn the 5,452 TREC questions as well as one (test accuracy within 3 points) and record the threads used', async () => {
+    const one = await fitLinearTextClassifier(fit, { kind: 'fasttext', seed: 1, fasttext: { threads: 1 } });
+    const two = await fitLinearTextClassifier(fit, { kind: 'fasttext', seed: 1, fasttext: { threads: 2 } });
+    expect(two.config.training).toMatchObject({ fasttextThreads: 2 });
+    const [accOne, accTwo] = [await accuracy(one), await accuracy(two)];
+    expect(accOne).toBeGreaterThan(0.8);
+    expect(accTwo).toBeGreaterThan(accOne - 0.03);
+  }, 60_000);
+
+  it('with two threads, an abort during the fit rejects with a cancelled error', async () => {
+    const controller = new AbortController();
+    const run = fitLinearTextClassifier(fit, { kind: 'fasttext', fasttext: { threads: 2 }, signal: controller.signal, onProgress: (e) => e.stage === 'fit' && e.done > 0 && controller.abort() });
+    await expect(run).rejects.toMatchObject({ code: 'cancelled' });
+  });
+
+  it('threads other than 1 or 2 are refused, naming the option', async () => {
+    await expect(fitLinearTextClassifier(trec('train_5500.label', 0, 50), { kind: 'fasttext', fasttext: { threads: 3 } })).rejects.toThrow(/fasttext\.threads must be 1 or 2, got 3/);
   });
 });

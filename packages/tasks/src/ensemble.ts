@@ -16,7 +16,7 @@ import {
   type ClassifyOptions,
   type TextClassificationPipeline,
   type TextClassificationResult,
-} from '@seqlab/core';
+} from '@seqlab/core/base';
 import { modelsDir as defaultModelsDir, resolveModelDir, type ResolveModelOptions } from './models.js';
 
 /** The `kind` of an ensemble's config.json. */

@@ -1,7 +1,5 @@
 import {
   BadInputError,
-  getBackendInfo,
-  initBackend,
   nameModelInError,
   readModelConfig,
   UnsupportedError,
@@ -9,7 +7,7 @@ import {
   type SentimentPipeline,
   type TaskName,
   type TextClassificationPipeline,
-} from '@seqlab/core';
+} from '@seqlab/core/base';
 import type { EmbeddingPipeline, SentenceEncoder } from '@seqlab/embeddings';
 import type { ForecastPipeline } from '@seqlab/forecast';
 import type { TextGenerationPipeline } from '@seqlab/rnn';
@@ -58,8 +56,8 @@ const SENTIMENT_FORMAT_KINDS: Readonly<Record<string, Loader<TextClassificationP
 const KINDS: Readonly<{ [T in LoadedTask]: Readonly<Record<string, Loader<PipelineByTask[T]>>> }> = Object.freeze({
   'text-classification': Object.freeze({
     rnn: async (dir: string, name: string) => (await import('@seqlab/rnn')).loadRecurrentTextClassifier(dir, { name }),
-    fasttext: async (dir: string, name: string) => (await import('@seqlab/rnn')).loadLinearTextClassifier(dir, { name }),
-    'tfidf-lr': async (dir: string, name: string) => (await import('@seqlab/rnn')).loadLinearTextClassifier(dir, { name }),
+    fasttext: async (dir: string, name: string) => (await import('@seqlab/rnn/linear')).loadLinearTextClassifier(dir, { name }),
+    'tfidf-lr': async (dir: string, name: string) => (await import('@seqlab/rnn/linear')).loadLinearTextClassifier(dir, { name }),
     use: async (dir: string, name: string, o: PipelineOptions) => (await import('@seqlab/embeddings')).loadUseTextClassifier(dir, { name, ...withEncoder(o) }),
     hybrid: async (dir: string, name: string, o: PipelineOptions) => (await import('@seqlab/embeddings')).loadUseTextClassifier(dir, { name, ...withEncoder(o) }),
     // Members of any kind, each loaded by this table (paths inside the ensemble's own directory).
@@ -105,9 +103,15 @@ export function modelKinds(task: TaskName): string[] {
   return Object.keys(KINDS[task]);
 }
 
+// The runtime is imported when a model needs it: the linear kinds score with typed arrays, and a
+// one-text `seqlab classify` of such a model then starts without loading TensorFlow.js at all.
 async function ensureBackend(): Promise<void> {
+  const { getBackendInfo, initBackend } = await import('@seqlab/core');
   if (!getBackendInfo()) await initBackend();
 }
+
+/** Kinds whose models load and predict without TensorFlow.js (their package entry does not import it). */
+const TF_FREE_KINDS: ReadonlySet<string> = new Set(['fasttext', 'tfidf-lr']);
 
 /**
  * One call for every task, in the spirit of transformers.js: `pipeline(task, model?)` resolves
@@ -159,12 +163,12 @@ export async function pipeline<T extends TaskName>(task: T, model?: string, opti
   const loaders = KINDS[task as LoadedTask] as Record<string, Loader<PipelineByTask[T]>>;
   const load = Object.prototype.hasOwnProperty.call(loaders, config.kind) || task === 'forecast' ? loaders[config.kind] : undefined;
   if (!load) throw new UnsupportedError(`model "${name}" is a ${task} model of kind "${config.kind}", which this build cannot load; kinds: ${modelKinds(task).join(', ')}`);
-  return runLoader(load, dir, name, options);
+  return runLoader(load, dir, name, options, config.kind);
 }
 
-/** Runs a model loader once the backend is ready, naming the model in whatever it throws. */
-async function runLoader<P>(load: Loader<P>, dir: string, name: string, options: PipelineOptions): Promise<P> {
-  await ensureBackend();
+/** Runs a model loader once the backend is ready (if its kind needs one), naming the model in whatever it throws. */
+async function runLoader<P>(load: Loader<P>, dir: string, name: string, options: PipelineOptions, kind: string): Promise<P> {
+  if (!TF_FREE_KINDS.has(kind)) await ensureBackend();
   try {
     return await load(dir, name, options);
   } catch (err) {
@@ -177,7 +181,7 @@ async function loadClassifier(dir: string, name: string, config: ModelConfig, op
   const loaders = config.task === 'sentiment' ? SENTIMENT_FORMAT_KINDS : KINDS['text-classification'];
   const load = Object.prototype.hasOwnProperty.call(loaders, config.kind) ? loaders[config.kind] : undefined;
   if (!load) throw new UnsupportedError(`model "${name}" is a ${config.task} model of kind "${config.kind}", which this build cannot load; kinds: ${Object.keys(loaders).join(', ')}`);
-  return runLoader(load, dir, name, options);
+  return runLoader(load, dir, name, options, config.kind);
 }
 
 /** The sentiment task: text classification over a binary negative/positive model. */

@@ -7,7 +7,7 @@ import {
   type SentimentResult,
   type TextClassificationPipeline,
   type TextClassificationResult,
-} from '@seqlab/core';
+} from '@seqlab/core/base';
 
 /**
  * The sentiment task over a binary text classifier whose classes are negative and positive:

@@ -1,5 +1,5 @@
 import type { AlignedText, Normalizer } from './types.js';
-import { BadInputError } from '@seqlab/core';
+import { BadInputError } from '@seqlab/core/base';
 
 /** Options of {@link CleanTextNormalizer}; every step is off unless set. */
 export interface CleanTextOptions {

@@ -1,4 +1,4 @@
-import { SeqlabError } from '@seqlab/core';
+import { SeqlabError } from '@seqlab/core/base';
 
 /**
  * A vocabulary or vectorizer file (or JSON value) that cannot be read: says what and where.

@@ -1,5 +1,5 @@
 import type { AlignedText, Normalizer } from './types.js';
-import { BadInputError } from '@seqlab/core';
+import { BadInputError } from '@seqlab/core/base';
 import { CleanTextNormalizer, type CleanTextOptions } from './clean.js';
 
 /** Unicode normalization forms accepted by {@link NormalizeOptions.unicode}. */

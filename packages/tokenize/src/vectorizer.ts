@@ -6,7 +6,9 @@ import { lines } from './tokenizers/corpus.js';
 import { createTokenizer, isTokenizer, isTrainable, tokenizerFromJSON, type TokenizerName } from './tokenizers/registry.js';
 import type { Normalizer, Token, Tokenizer } from './types.js';
 import { Vocabulary, type SpecialTokens, type VocabularyJSON } from './vocabulary.js';
-import { BadInputError } from '@seqlab/core';
+// @seqlab/core/base, not the package root: the root brings TensorFlow.js, which tokenization never
+// needs (a linear classifier then loads without it).
+import { BadInputError, writeJsonAtomic } from '@seqlab/core/base';
 
 /** Current version of {@link TextVectorizerJSON}; `fromJSON` refuses any other. */
 export const VECTORIZER_FORMAT_VERSION = 1;
@@ -456,8 +458,6 @@ export class TextVectorizer {
   /** Writes the vectorizer as JSON atomically (temporary file + rename). */
   async save(path: string): Promise<void> {
     if (typeof path !== 'string' || path.length === 0) throw new BadInputError('TextVectorizer.save: path must be a non-empty string');
-    // Loaded lazily: @seqlab/core brings TensorFlow.js, which tokenization itself never needs.
-    const { writeJsonAtomic } = await import('@seqlab/core');
     await writeJsonAtomic(path, this.toJSON());
   }
 

@@ -1,6 +1,6 @@
 import { TokenizeFormatError } from './errors.js';
 import { describe } from './normalize.js';
-import { BadInputError } from '@seqlab/core';
+import { BadInputError } from '@seqlab/core/base';
 
 /** Current version of {@link VocabularyJSON}; `fromJSON` refuses any other. */
 export const VOCABULARY_FORMAT_VERSION = 1;

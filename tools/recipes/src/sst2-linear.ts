@@ -40,8 +40,8 @@ const choose = rows(chooseIdx);
 const devRows = dev.sentences.map((text, i) => ({ text, label: CLASSES[dev.labels[i]!]! }));
 console.log(`SST-2: fit on recipe:sst2's ${fit.length} training phrases; chosen on ${choose.length} rows (${sentenceIdx.length} held-out sentences and their phrases); GLUE dev ${dev.sentences.length}; backend ${backend.name}`);
 
-/** The recipe: one fasttext setting per grid point. */
-const settings: FastTextSettings[] = DIMS.flatMap((dim) => EPOCHS.map((epochs) => ({ dim, epochs, wordNgrams: 2, minn: 3, maxn: 5 })));
+/** The recipe: one fasttext setting per grid point; one SGD thread, so that a seed gives the committed model exactly. */
+const settings: FastTextSettings[] = DIMS.flatMap((dim) => EPOCHS.map((epochs) => ({ dim, epochs, wordNgrams: 2, minn: 3, maxn: 5, threads: 1 })));
 const grid: Array<{ dim: number; epochs: number; choiceAccuracy: number; seconds: number; dir: string }> = [];
 for (const fasttext of settings) {
   const t0 = performance.now();

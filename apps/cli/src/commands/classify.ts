@@ -42,7 +42,8 @@ export function classifyCommand(): Command {
     if (texts.length > 0 && o.file) throw new UsageError('give texts as arguments or with --file, not both');
     if (texts.length === 0 && !o.file && process.stdin.isTTY) throw new UsageError('no text given: pass it as an argument, with --file F, or on stdin');
     const file = o.file ? existingFile(o.file, '--file') : undefined;
-    const { pipeline } = await import('@seqlab/tasks');
+    // The pipeline entry alone: a linear model then classifies without TensorFlow.js being loaded.
+    const { pipeline } = await import('@seqlab/tasks/pipeline');
     const model = await pipeline('text-classification', modelSpec(o.model, 'text-classification'));
     try {
       if (o.explain && !model.explains) throw new UsageError(`--explain needs a recurrent attention model; "${model.name}" is a ${model.kind} model without attention weights`);

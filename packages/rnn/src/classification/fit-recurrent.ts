@@ -13,17 +13,11 @@ import { checkClasses } from './labels.js';
 import { chooseThresholds, DEFAULT_THRESHOLD, type LabelThreshold } from './thresholds.js';
 import { defaultMaxLength, keptPositions, lengthStats, type LengthStats, type LongTextMode, type TruncationStrategy } from './long-texts.js';
 import { RecurrentTextClassifier, type RecurrentClassifierDirConfig } from './recurrent.js';
+import { DEFAULT_CLEAN, type LabelledRows } from './inputs.js';
+
+export { DEFAULT_CLEAN, type LabelledRows } from './inputs.js';
 import { setEmbedding, vocabularyEmbedding, type WordVectorCoverage, type WordVectorLookup } from './word-vectors.js';
 import { extendWithWordVectors, type OpenVocabulary } from './open-vocabulary.js';
-
-/** Texts with their labels (one or more per text). */
-export interface LabelledRows {
-  texts: string[];
-  labels: string[][];
-}
-
-/** The cleaning classifiers apply unless told otherwise: markup stripped, URLs replaced. */
-export const DEFAULT_CLEAN: Readonly<CleanTextOptions> = Object.freeze({ markup: true, urls: 'xxurl' });
 
 /** Options of {@link fitRecurrentTextClassifier}; every field has a default. */
 export interface FitRecurrentClassifierOptions {

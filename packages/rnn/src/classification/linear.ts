@@ -13,19 +13,19 @@ import {
   type ClassifyOptions,
   type TextClassificationPipeline,
   type TextClassificationResult,
-} from '@seqlab/core';
+} from '@seqlab/core/base';
 import { TextVectorizer, type CleanTextOptions } from '@seqlab/tokenize';
 import { positiveInt, RnnArgumentError } from '../errors.js';
-import { readJson } from '../generation/load.js';
+import { readJson } from '../read-json.js';
 import { checkClasses } from './labels.js';
 import { fitLogisticRegression, type LogisticParams } from './solver.js';
-import { fnv1a, packTexts, type CsrMatrix, type PackedCorpus } from './sparse.js';
+import { fnv1a, packTexts, type PackedCorpus } from './sparse.js';
 import { HashedFeaturizer } from './sparse-hashed.js';
+import { fastTextThreads, shareFastTextState, trainFastText, type FastTextState } from './fasttext-sgd.js';
 import { tfidfMatrix, tfidfVocabulary } from './sparse-tfidf.js';
 import { classificationMetrics } from './metrics.js';
 import { checkThresholds } from './thresholds.js';
-import { checkTexts } from './recurrent.js';
-import { DEFAULT_CLEAN, type LabelledRows } from './fit-recurrent.js';
+import { checkTexts, DEFAULT_CLEAN, type LabelledRows } from './inputs.js';
 
 /** The linear (bag-of-n-grams) kinds of the text-classification task. */
 export type LinearKind = 'fasttext' | 'tfidf-lr';
@@ -48,6 +48,13 @@ export interface FastTextOptions {
   learningRate?: number;
   /** Default 20, fewer (down to 5) on corpora over 1.5 million tokens: see {@link fastTextDefaults}. */
   epochs?: number;
+  /**
+   * SGD threads, 1 or 2. Default 2 on a machine with two or more cores once the training rows hold
+   * {@link FASTTEXT_PARALLEL_MIN_NNZ} features (about 6,000 reviews), else 1. With 2 the
+   * threads update shared parameters without locks, as fastText's do: about twice as fast, but the
+   * model then depends on thread timing; 1 gives the same model for the same seed every time.
+   */
+  threads?: number;
 }
 
 /** Hyper-parameters of the TF-IDF logistic regression. */
@@ -581,7 +588,7 @@ export function fastTextDefaults(tokens: number): { epochs: number; charNgrams: 
 /** Stored fasttext features at most (8 bytes each); rows past it are hashed again each epoch. */
 const FASTTEXT_STORED_ENTRIES = 48_000_000;
 
-/** fasttext: hashed rows once, then SGD over them. */
+/** fasttext: hashed rows once, then SGD over them (on one thread or two: see {@link trainFastText}). */
 async function fitFastText(setup: LinearSetup, corpus: PackedCorpus, options: FitLinearClassifierOptions): Promise<LinearTextClassifier> {
   const ft = options.fasttext ?? {};
   const C = setup.classes.length;
@@ -591,103 +598,29 @@ async function fitFastText(setup: LinearSetup, corpus: PackedCorpus, options: Fi
   const epochs = positiveInt('fasttext.epochs', ft.epochs ?? sized.epochs);
   const charNgrams = ft.minn !== undefined || ft.maxn !== undefined || sized.charNgrams;
   const base: LinearClassifierDirConfig = { ...setup.base, ...(charNgrams ? {} : { minn: 0, maxn: 0 }) };
-  base.training = { ...base.training, fasttextEpochs: epochs, fasttextCharNgrams: charNgrams ? [base.minn, base.maxn] : 'off', fasttextTokens: corpus.tokens.length };
-  const rng = new SeededRandom(`linear:${options.seed ?? 1}`);
-  const weights = Float32Array.from({ length: C * dim }, () => (rng.next() * 2 - 1) / Math.sqrt(dim));
-  const model = new LinearTextClassifier({ ...base, features: buckets, dim }, new Float32Array(buckets * dim), weights, new Float32Array(C));
   const featurizer = new HashedFeaturizer(corpus, { buckets, wordNgrams: base.wordNgrams, minn: base.minn, maxn: base.maxn });
   const stored = featurizer.matrix(FASTTEXT_STORED_ENTRIES);
+  if (ft.threads !== undefined && ft.threads !== 1 && ft.threads !== 2) throw new RnnArgumentError(`fasttext.threads must be 1 or 2, got ${JSON.stringify(ft.threads)}`);
+  const threads = ft.threads ?? fastTextThreads(stored.indptr[stored.rows]!);
+  const rng = new SeededRandom(`linear:${options.seed ?? 1}`);
   const N = corpus.offsets.length - 1;
   const isTarget = new Uint8Array(N * C);
   setup.targets.forEach((t, r) => t.forEach((c) => (isTarget[r * C + c] = 1)));
-  await trainFastText(model, stored, featurizer, { isTarget, targets: setup.targets, classWeight: setup.classWeight, epochs, lr0: ft.learningRate ?? 0.5, rng, options });
-  return model;
-}
-
-/**
- * The fastText SGD loop: per text, the hidden vector is the weighted mean of its bucket rows,
- * the softmax (or sigmoids) on top, and the error flows back to the output layer and to every
- * bucket row of the text; the learning rate decays linearly to zero over all steps.
- */
-async function trainFastText(
-  model: LinearTextClassifier,
-  stored: CsrMatrix,
-  featurizer: HashedFeaturizer,
-  o: { isTarget: Uint8Array; targets: number[][]; classWeight: number[] | undefined; epochs: number; lr0: number; rng: SeededRandom; options: FitLinearClassifierOptions },
-): Promise<void> {
-  const { config, embedding: E, weights: W, bias: b } = model as unknown as { config: LinearClassifierDirConfig; embedding: Float32Array; weights: Float32Array; bias: Float32Array };
-  const C = config.classes.length;
-  const d = config.dim;
-  const N = o.targets.length;
-  const multi = config.problem === 'multi-label';
-  const total = o.epochs * N;
-  const h = new Float64Array(d);
-  const dh = new Float64Array(d);
-  const g = new Float64Array(C);
-  const report = Math.max(1, Math.floor(N / 10));
-  let step = 0;
-  for (let epoch = 0; epoch < o.epochs; epoch++) {
-    const order = o.rng.permutation(N);
-    for (let n = 0; n < N; n++) {
-      const r = order[n]!;
-      const lr = o.lr0 * Math.max(1e-4, 1 - step / total);
-      step++;
-      let idx = stored.indices;
-      let val = stored.values;
-      let from = 0;
-      let to: number;
-      if (r < stored.rows) [from, to] = [stored.indptr[r]!, stored.indptr[r + 1]!];
-      else ({ idx, val, nnz: to } = featurizer.row(r));
-      h.fill(0);
-      for (let k = from; k < to; k++) {
-        const row = idx[k]! * d;
-        const v = val[k]!;
-        for (let j = 0; j < d; j++) h[j]! += v * E[row + j]!;
-      }
-      outputError(W, b, h, g, C, d, multi, o.isTarget, r);
-      if (o.classWeight) {
-        if (!multi) g.forEach((_, c) => (g[c]! *= o.classWeight![o.targets[r]![0]!]!));
-        else for (const c of o.targets[r]!) g[c]! *= o.classWeight[c]!;
-      }
-      dh.fill(0);
-      for (let c = 0; c < C; c++) {
-        const gc = g[c]!;
-        if (gc === 0) continue;
-        for (let j = 0; j < d; j++) {
-          dh[j]! += W[c * d + j]! * gc;
-          W[c * d + j]! -= lr * gc * h[j]!;
-        }
-        b[c]! -= lr * gc;
-      }
-      for (let k = from; k < to; k++) {
-        const row = idx[k]! * d;
-        const v = lr * val[k]!;
-        for (let j = 0; j < d; j++) E[row + j]! -= v * dh[j]!;
-      }
-      if (step % report === 0) {
-        o.options.onProgress?.({ stage: 'fit', done: step, total });
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        throwIfCancelled(o.options.signal, 'fitting fasttext');
-      }
-    }
-  }
-  o.options.onProgress?.({ stage: 'fit', done: total, total });
-}
-
-/** g = p - target for the output layer on hidden `h` (softmax, or sigmoids for multi-label). */
-function outputError(W: Float32Array, b: Float32Array, h: Float64Array, g: Float64Array, C: number, d: number, multi: boolean, isTarget: Uint8Array, r: number): void {
-  let max = -Infinity;
-  for (let c = 0; c < C; c++) {
-    let s = b[c]!;
-    for (let j = 0; j < d; j++) s += W[c * d + j]! * h[j]!;
-    g[c] = s;
-    max = Math.max(max, s);
-  }
-  if (multi) {
-    for (let c = 0; c < C; c++) g[c] = 1 / (1 + Math.exp(-g[c]!)) - isTarget[r * C + c]!;
-    return;
-  }
-  let sum = 0;
-  for (let c = 0; c < C; c++) sum += g[c] = Math.exp(g[c]! - max);
-  for (let c = 0; c < C; c++) g[c] = g[c]! / sum - isTarget[r * C + c]!;
+  let state: FastTextState = {
+    E: new Float32Array(buckets * dim),
+    W: Float32Array.from({ length: C * dim }, () => (rng.next() * 2 - 1) / Math.sqrt(dim)),
+    b: new Float32Array(C),
+    C,
+    d: dim,
+    multi: setup.problem === 'multi-label' ? 1 : 0,
+    isTarget,
+    classWeight: Float64Array.from(setup.classWeight ?? []),
+    firstTarget: Int32Array.from(setup.targets, (t) => t[0] ?? 0),
+    lr0: ft.learningRate ?? 0.5,
+    total: epochs * N,
+  };
+  if (threads > 1) state = shareFastTextState(state);
+  const used = await trainFastText(state, stored, featurizer, N, { epochs, rng, threads, ...(options.signal ? { signal: options.signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+  base.training = { ...base.training, fasttextEpochs: epochs, fasttextCharNgrams: charNgrams ? [base.minn, base.maxn] : 'off', fasttextTokens: corpus.tokens.length, fasttextThreads: used };
+  return new LinearTextClassifier({ ...base, features: buckets, dim }, state.E, state.W, state.b);
 }

@@ -1,4 +1,4 @@
-import type { ClassificationProblem, TextClassificationResult } from '@seqlab/core';
+import type { ClassificationProblem, TextClassificationResult } from '@seqlab/core/base';
 import { RnnArgumentError } from '../errors.js';
 import { rocAuc } from '../metrics.js';
 

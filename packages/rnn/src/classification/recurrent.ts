@@ -17,7 +17,8 @@ import {
 import { TextVectorizer } from '@seqlab/tokenize';
 import { resolveTextClassifierOptions, withAttentionWeights, type ClassifierOutput, type TextClassifierConfig } from '../builders/text-classifier.js';
 import { oneOf, positiveInt, RnnArgumentError } from '../errors.js';
-import { readJson } from '../generation/load.js';
+import { readJson } from '../read-json.js';
+import { checkTexts } from './inputs.js';
 import { CompiledModel } from '../inference/compiled-model.js';
 import { removeStaleMembers, sentimentMemberDirs, writeClassifierMembers } from '../sentiment.js';
 import { chunkStarts, keptPositions, LONG_TEXT_MODES, TRUNCATION_STRATEGIES, type LengthStats, type LongTextMode, type TruncationStrategy } from './long-texts.js';
@@ -296,14 +297,6 @@ function checkOutputMatchesProblem(output: ClassifierOutput, problem: Classifica
   if ((output === 'sigmoid') !== (problem === 'multi-label')) {
     throw new RnnArgumentError(`${what}: a ${problem} classifier needs ${problem === 'multi-label' ? "a sigmoid output (architecture output: 'sigmoid')" : 'a softmax output'}, the architecture has ${output}`);
   }
-}
-
-/** Checks the texts argument of a classifier's `predict`. */
-export function checkTexts(texts: unknown): asserts texts is string[] {
-  if (!Array.isArray(texts)) throw new RnnArgumentError(`predict: texts must be an array of strings, got ${typeof texts}`);
-  texts.forEach((t, i) => {
-    if (typeof t !== 'string') throw new RnnArgumentError(`predict: texts[${i}] must be a string, got ${typeof t}`);
-  });
 }
 
 /** Options of {@link saveRecurrentTextClassifier}. */

@@ -7,7 +7,7 @@
  * line-search trial costs O(rows x classes) instead of a pass over the features, and each
  * iteration reads the matrix twice (`X d` and `X^T r`). Everything accumulates in Float64.
  */
-import { throwIfCancelled } from '@seqlab/core';
+import { throwIfCancelled } from '@seqlab/core/base';
 import { PARALLEL_MIN_NNZ, SolverThreads, solverThreads } from './solver-threads.js';
 import type { CsrMatrix } from './sparse.js';
 

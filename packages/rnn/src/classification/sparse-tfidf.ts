@@ -4,7 +4,7 @@
  * and order as the string-keyed code it replaces), and the l2-normalised sublinear tf-idf rows
  * as one CSR matrix.
  */
-import { BadInputError, LimitExceededError } from '@seqlab/core';
+import { BadInputError, LimitExceededError } from '@seqlab/core/base';
 import { charNgrams, CsrBuilder, RowAccumulator, type CsrMatrix, type PackedCorpus } from './sparse.js';
 
 /** Word ids must fit in 26 bits for a (prefix, word) pair to be one exact float64 key. */

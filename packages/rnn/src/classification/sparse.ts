@@ -5,7 +5,7 @@
  * row land in one CSR matrix of typed arrays. The values equal what `LinearTextClassifier.featurize`
  * computes at inference, bit for bit (same order of accumulation, same float32 rounding).
  */
-import { throwIfCancelled } from '@seqlab/core';
+import { throwIfCancelled } from '@seqlab/core/base';
 import type { TextVectorizer } from '@seqlab/tokenize';
 
 /** Rows of sparse features: row `r` has `indices[indptr[r]..indptr[r+1])` with `values` alike. */

@@ -1,4 +1,4 @@
-import type { TextClassificationResult } from '@seqlab/core';
+import type { TextClassificationResult } from '@seqlab/core/base';
 import { RnnArgumentError } from '../errors.js';
 
 /** The threshold a multi-label class gets when nothing better is known (no validation positives). */

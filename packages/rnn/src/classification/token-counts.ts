@@ -1,5 +1,5 @@
 import { TextVectorizer, type CleanTextOptions } from '@seqlab/tokenize';
-import { DEFAULT_CLEAN } from './fit-recurrent.js';
+import { DEFAULT_CLEAN } from './inputs.js';
 
 /** What {@link countTrainingTokens} measures. */
 export interface TrainingTokenCounts {

@@ -1,14 +1,14 @@
-import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { loadLayersModel, ModelFileError, saveModel, UnsupportedError, writeJsonAtomic, writeModelConfig } from '@seqlab/core';
+import { loadLayersModel, saveModel, UnsupportedError, writeJsonAtomic, writeModelConfig } from '@seqlab/core';
 import { resolveLanguageModelOptions, type LanguageModelConfig } from '../builders/language-model.js';
 import { RnnArgumentError } from '../errors.js';
 import { CharVocabulary, type CharVocabularyJSON } from '../text/char-vocabulary.js';
 import { TextGenerator } from './generator.js';
 import { RecurrentStepper } from './stepper.js';
 import { CompiledStepper } from '../inference/compiled-stepper.js';
+import { readJson } from '../read-json.js';
 
 /** `config.json` of a saved language model directory. */
 export interface LanguageModelDirConfig {
@@ -24,14 +24,6 @@ export interface LanguageModelDirConfig {
   [key: string]: unknown;
 }
 
-export async function readJson<T>(file: string, what: string): Promise<T> {
-  if (!existsSync(file)) throw new ModelFileError(file, `does not exist (${what})`, 'not_found');
-  try {
-    return JSON.parse(await readFile(file, 'utf8')) as T;
-  } catch (err) {
-    throw new ModelFileError(file, `is not valid JSON (${(err as Error).message})`);
-  }
-}
 
 /**
  * Loads a text generator saved by the shakespeare recipe (or any directory with `model.json`,

@@ -33,9 +33,11 @@ export interface FastTextSettings {
   maxn?: number;
   learningRate?: number;
   buckets?: number;
+  /** SGD threads, 1 or 2 (default: 2 on large corpora, where the result then depends on thread timing; 1 reproduces a seed exactly). */
+  threads?: number;
 }
 
-const FASTTEXT_KEYS = ['dim', 'epochs', 'wordNgrams', 'minn', 'maxn', 'learningRate', 'buckets'];
+const FASTTEXT_KEYS = ['dim', 'epochs', 'wordNgrams', 'minn', 'maxn', 'learningRate', 'buckets', 'threads'];
 
 /** The rnn's learning-rate plateau schedule (see `reduceLrOnPlateau`). */
 export interface LrPlateau {
@@ -275,7 +277,7 @@ const isFastTextSettings: Check = (v) =>
   v !== null &&
   typeof v === 'object' &&
   !Array.isArray(v) &&
-  Object.entries(v).every(([k, x]) => FASTTEXT_KEYS.includes(k) && (x === undefined || (k === 'learningRate' ? isNum((n) => n > 0)(x) : isInt(k === 'dim' || k === 'epochs' || k === 'buckets' ? 1 : 0)(x))));
+  Object.entries(v).every(([k, x]) => FASTTEXT_KEYS.includes(k) && (x === undefined || (k === 'learningRate' ? isNum((n) => n > 0)(x) : k === 'threads' ? isOneOf([1, 2])(x) : isInt(k === 'dim' || k === 'epochs' || k === 'buckets' ? 1 : 0)(x))));
 
 const isPlateau: Check = (v) =>
   typeof v === 'boolean' ||
@@ -333,7 +335,7 @@ const RULES: Record<string, [Check, string]> = {
   monitor: [isOneOf(['accuracy', 'loss']), 'one of accuracy, loss'],
   timeBudgetSeconds: [isNum((n) => n >= 0), 'a number >= 0'],
   refit: [isBool, 'true or false'],
-  fasttext: [isFastTextSettings, `an object of ${FASTTEXT_KEYS.join(', ')} (non-negative integers; learningRate a number > 0)`],
+  fasttext: [isFastTextSettings, `an object of ${FASTTEXT_KEYS.join(', ')} (non-negative integers; learningRate a number > 0; threads 1 or 2)`],
   fineLabels: [isOneOf(['off', 'try', 'on']), 'one of off, try, on'],
   refitEncoderKinds: [isBool, 'true or false'],
   thresholds: [(v) => v === 'f1' || isNum((n) => n > 0 && n < 1)(v), 'f1 or a number between 0 and 1 (exclusive)'],

@@ -2,7 +2,7 @@ import { TokenizeFormatError } from '../errors.js';
 import type { SubwordTrainOptions, Token, TrainableTokenizer } from '../types.js';
 import { lines } from './corpus.js';
 import { pairKey, trainMerges } from './merges.js';
-import { BadInputError } from '@seqlab/core';
+import { BadInputError } from '@seqlab/core/base';
 
 /**
  * GPT-2's reversible map from bytes to printable characters, so every byte sequence is a

@@ -1,5 +1,5 @@
 import { describe } from '../normalize.js';
-import { BadInputError } from '@seqlab/core';
+import { BadInputError } from '@seqlab/core/base';
 
 /** Iterates lines of a sync or async iterable, rejecting non-strings with their position. */
 export async function* lines(corpus: Iterable<string> | AsyncIterable<string>, what: string): AsyncGenerator<string> {

@@ -4,7 +4,7 @@ import { BpeTokenizer } from './bpe.js';
 import { CharTokenizer, WhitespaceTokenizer } from './simple.js';
 import { WordPieceTokenizer } from './wordpiece.js';
 import { WordTokenizer } from './word.js';
-import { BadInputError } from '@seqlab/core';
+import { BadInputError } from '@seqlab/core/base';
 
 /** Names accepted wherever a tokenizer can be given by name. */
 export type TokenizerName = 'word' | 'char' | 'whitespace' | 'bpe' | 'wordpiece';

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import natural from 'natural/lib/natural/tokenizers/index.js';
 import type { Token, Tokenizer } from '../types.js';
 import { alignPieces, matchTokens } from './align.js';
-import { BadInputError } from '@seqlab/core';
+import { BadInputError } from '@seqlab/core/base';
 
 // natural's index pulls in its storage back ends (which print dotenv banners on load), so its
 // modules are loaded one by one; these two ship no .d.ts, hence require() with a typed cast

@@ -3,7 +3,7 @@ import type { SubwordTrainOptions, Token, TrainableTokenizer } from '../types.js
 import { codePoints, lines } from './corpus.js';
 import { matchTokens } from './align.js';
 import { trainMerges } from './merges.js';
-import { BadInputError } from '@seqlab/core';
+import { BadInputError } from '@seqlab/core/base';
 
 // BERT's basic tokenization: runs of letters/marks/digits, every other non-space symbol alone.
 const PRETOKEN = /[\p{L}\p{M}\p{N}]+|[^\s\p{L}\p{M}\p{N}]/gu;
