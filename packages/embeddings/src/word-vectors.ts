@@ -136,17 +136,76 @@ async function loadBundledGlove(keep: Keep | undefined, verify: boolean): Promis
   if (verify && sha256Hex(bytes) !== GLOVE_100D_SHA256) {
     throw new ModelFileError(file, `does not match the SHA-256 of ${GLOVE_PACKAGE}@1.1.0 (corrupted or a different version); reinstall it`);
   }
-  // The package's layout: words[], and vectors[word] = [...dim values, l2 norm, index].
-  const parsed = JSON.parse(bytes.toString('utf8')) as { dimensions?: number; words?: string[]; vectors?: Record<string, number[]> };
-  const dim = parsed.dimensions;
-  if (dim !== GLOVE_100D_DIM || !Array.isArray(parsed.words) || !parsed.vectors) throw new ModelFileError(file, `is not the expected word-vector layout (dimensions ${GLOVE_100D_DIM}, words, vectors)`);
-  const table = new Map<string, Float32Array>();
-  for (const [rank, word] of parsed.words.entries()) {
-    if (keep && !keep(word, rank)) continue;
-    const values = parsed.vectors[word];
-    if (values && values.length >= dim) table.set(word, Float32Array.from(values.slice(0, dim)));
+  return WordVectors.of(GLOVE_100D, GLOVE_100D_DIM, readGloveVectors(bytes, file, keep));
+}
+
+const [QUOTE, BACKSLASH, COLON, COMMA, OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET] = [0x22, 0x5c, 0x3a, 0x2c, 0x7b, 0x7d, 0x5b, 0x5d];
+
+/** The index just past the JSON string that starts at `from` (its opening quote). */
+function stringEnd(bytes: Buffer, from: number): number {
+  let i = from + 1;
+  while (bytes[i] !== QUOTE) i += bytes[i] === BACKSLASH ? 2 : 1;
+  return i + 1;
+}
+
+const isSpace = (b: number | undefined) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
+
+/**
+ * The kept vectors of the package's JSON (`vectors[word] = [...100 values, l2 norm, index]`, the
+ * index being the word's frequency rank), read from its bytes: a JSON.parse of the whole 307 MB
+ * file held the text and every word's array at once (about 1 GB at the peak of a training run that
+ * keeps 40,000 words). Here only a kept word's array is parsed, by JSON.parse, so its values are
+ * exactly those a whole-file parse gives; the table is filled in rank order as before.
+ */
+function readGloveVectors(bytes: Buffer, file: string, keep: Keep | undefined): Map<string, Float32Array> {
+  const bad = (what: string) => new ModelFileError(file, `is not the expected word-vector layout (${what})`);
+  const dimensions = /"dimensions"\s*:\s*(\d+)/.exec(bytes.toString('latin1', 0, 4096))?.[1];
+  if (Number(dimensions) !== GLOVE_100D_DIM) throw bad(`dimensions ${dimensions ?? 'missing'}, expected ${GLOVE_100D_DIM}`);
+  // The top-level "vectors" object: scan the header (its other keys hold numbers and the word list).
+  let i = bytes.indexOf(OPEN_BRACE);
+  let start = -1;
+  let depth = 0;
+  for (; i >= 0 && i < bytes.length; i++) {
+    const b = bytes[i];
+    if (b === QUOTE) {
+      const end = stringEnd(bytes, i);
+      if (depth === 1 && bytes.toString('latin1', i, end) === '"vectors"') {
+        let j = end;
+        while (isSpace(bytes[j])) j++;
+        if (bytes[j] === COLON) {
+          j++;
+          while (isSpace(bytes[j])) j++;
+          if (bytes[j] === OPEN_BRACE) {
+            start = j + 1;
+            break;
+          }
+        }
+      }
+      i = end - 1;
+    } else if (b === OPEN_BRACE || b === OPEN_BRACKET) depth++;
+    else if (b === CLOSE_BRACE || b === CLOSE_BRACKET) depth--;
   }
-  return WordVectors.of(GLOVE_100D, dim, table);
+  if (start < 0) throw bad('no "vectors" object');
+  const kept: Array<{ rank: number; word: string; vector: Float32Array }> = [];
+  for (i = start; ; ) {
+    while (isSpace(bytes[i]) || bytes[i] === COMMA) i++;
+    if (bytes[i] === CLOSE_BRACE) break;
+    if (bytes[i] !== QUOTE) throw bad(`a word expected at byte ${i}`);
+    const keyEnd = stringEnd(bytes, i);
+    const word = JSON.parse(bytes.toString('utf8', i, keyEnd)) as string;
+    const open = bytes.indexOf(OPEN_BRACKET, keyEnd);
+    const close = bytes.indexOf(CLOSE_BRACKET, open);
+    if (open < 0 || close < 0) throw bad(`the vector of ${JSON.stringify(word)} is not closed`);
+    // The last value is the word's rank in the frequency-ordered word list.
+    const rank = Number(bytes.toString('latin1', bytes.lastIndexOf(COMMA, close) + 1, close));
+    if (!keep || keep(word, rank)) {
+      const values = JSON.parse(bytes.toString('latin1', open, close + 1)) as number[];
+      if (values.length >= GLOVE_100D_DIM) kept.push({ rank, word, vector: Float32Array.from(values.slice(0, GLOVE_100D_DIM)) });
+    }
+    i = close + 1;
+  }
+  kept.sort((a, b) => a.rank - b.rank);
+  return new Map(kept.map((k) => [k.word, k.vector]));
 }
 
 async function loadTextVectors(file: string, keep: Keep | undefined): Promise<WordVectors> {

@@ -137,21 +137,7 @@ export {
 export { embeddingMatrix, vocabularyEmbedding, setEmbedding, type WordVectorLookup, type WordVectorCoverage } from './classification/word-vectors.js';
 export { extendWithWordVectors, extendModelsWithWordVectors, type OpenVocabulary } from './classification/open-vocabulary.js';
 export { countTrainingTokens, type TrainingTokenCounts } from './classification/token-counts.js';
-export {
-  LinearTextClassifier,
-  fitLinearTextClassifier,
-  loadLinearTextClassifier,
-  TFIDF_L2_CANDIDATES,
-  TFIDF_L2_PATIENCE,
-  FASTTEXT_TOKEN_EPOCHS,
-  FASTTEXT_CHAR_NGRAM_MAX_TOKENS,
-  fastTextDefaults,
-  type LinearKind,
-  type FastTextOptions,
-  type TfidfLrOptions,
-  type FitLinearClassifierOptions,
-  type LinearClassifierDirConfig,
-  type LinearFitProgress,
-} from './classification/linear.js';
+// The linear kinds, also importable alone (without TensorFlow.js) as @seqlab/rnn/linear.
+export * from './linear.js';
 export { fitLogisticRegression, logisticObjective, type LogisticData, type LogisticParams, type LogisticSolveOptions, type LogisticSolution } from './classification/solver.js';
 export { classificationMetrics, type ClassMetrics, type TextClassificationMetrics } from './classification/metrics.js';

@@ -15,6 +15,7 @@ export {
   LinearTextClassifier,
   fitLinearTextClassifier,
   loadLinearTextClassifier,
+  packClassifierTexts,
   TFIDF_L2_CANDIDATES,
   TFIDF_L2_PATIENCE,
   FASTTEXT_TOKEN_EPOCHS,
@@ -27,5 +28,6 @@ export {
   type LinearClassifierDirConfig,
   type LinearFitProgress,
 } from './classification/linear.js';
+export { repackRows, packedTokenCounts, type PackedCorpus } from './classification/sparse.js';
 export { DEFAULT_CLEAN, type LabelledRows } from './classification/inputs.js';
 export { classificationMetrics, type ClassMetrics, type TextClassificationMetrics } from './classification/metrics.js';

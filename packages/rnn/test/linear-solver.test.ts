@@ -9,7 +9,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SeededRandom } from '@seqlab/core';
 import { TextVectorizer } from '@seqlab/tokenize';
-import { DEFAULT_CLEAN, FASTTEXT_CHAR_NGRAM_MAX_TOKENS, fastTextDefaults, fitLinearTextClassifier, fitLogisticRegression, logisticObjective, TFIDF_L2_CANDIDATES, TFIDF_L2_PATIENCE, type LinearFitProgress, type LogisticData } from '../src/index.js';
+import { DEFAULT_CLEAN, FASTTEXT_CHAR_NGRAM_MAX_TOKENS, packClassifierTexts, packedTokenCounts, repackRows, fastTextDefaults, fitLinearTextClassifier, fitLogisticRegression, logisticObjective, TFIDF_L2_CANDIDATES, TFIDF_L2_PATIENCE, type LinearFitProgress, type LogisticData } from '../src/index.js';
 import { packTexts, type CsrMatrix } from '../src/classification/sparse.js';
 import { tfidfMatrix, tfidfVocabulary } from '../src/classification/sparse-tfidf.js';
 import { HashedFeaturizer } from '../src/classification/sparse-hashed.js';
@@ -355,5 +355,35 @@ describe('fasttext on two threads (lock-free SGD over shared parameters)', () =>
 
   it('threads other than 1 or 2 are refused, naming the option', async () => {
     await expect(fitLinearTextClassifier(trec('train_5500.label', 0, 50), { kind: 'fasttext', fasttext: { threads: 3 } })).rejects.toThrow(/fasttext\.threads must be 1 or 2, got 3/);
+  });
+});
+
+describe('texts tokenized once for several fits (packClassifierTexts, repackRows)', () => {
+  const rows = trec('train_5500.label', 0, 600);
+  const [a, b] = [rows.texts.slice(0, 400), rows.texts.slice(400)];
+
+  it('rows of two packed corpora, interleaved, repack into exactly the corpus packTexts gives for those texts', async () => {
+    const [pa, pb] = [await packClassifierTexts(a), await packClassifierTexts(b)];
+    const order: Array<[0 | 1, number]> = [];
+    for (let i = 0; i < 400; i++) {
+      order.push([0, i]);
+      if (i % 2 === 0 && i / 2 < 200) order.push([1, i / 2]);
+    }
+    const texts = order.map(([s, r]) => (s === 0 ? a[r]! : b[r]!));
+    const direct = await packClassifierTexts(texts);
+    const repacked = repackRows([pa, pb], order);
+    expect(repacked.words).toEqual(direct.words);
+    expect(Array.from(repacked.tokens)).toEqual(Array.from(direct.tokens));
+    expect(Array.from(repacked.offsets)).toEqual(Array.from(direct.offsets));
+    expect(packedTokenCounts(repacked)).toEqual(packedTokenCounts(direct));
+  });
+
+  it('a fit given the packed texts makes the same model as one that tokenizes them, and a corpus tokenized otherwise is refused', async () => {
+    const corpus = await packClassifierTexts(rows.texts);
+    const own = await fitLinearTextClassifier(rows, { kind: 'fasttext', seed: 2, fasttext: { epochs: 2 } });
+    const shared = await fitLinearTextClassifier(rows, { kind: 'fasttext', seed: 2, fasttext: { epochs: 2 }, corpus });
+    expect(await shared.predict(rows.texts.slice(0, 40))).toEqual(await own.predict(rows.texts.slice(0, 40)));
+    const unclean = await packClassifierTexts(rows.texts, false);
+    await expect(fitLinearTextClassifier(rows, { kind: 'tfidf-lr', corpus: unclean })).rejects.toThrow(/corpus: packed 600 texts tokenized as .*"clean":false/);
   });
 });

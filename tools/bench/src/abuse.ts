@@ -32,6 +32,7 @@
  *
  *   npm run bench:abuse [-- --quick] [-- --minutes 60]   # --minutes: a longer abuse phase (a soak)
  *   npm run bench:abuse -- --minutes 60 --results-name abuse-soak   # keeps the soak apart
+ *   npm run bench:abuse -- --server built   # the compiled service (apps/api/dist), as the Docker image runs it
  */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -39,13 +40,15 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { SeededRandom } from '@seqlab/core';
 import { REPO_ROOT, arg, defaultModelDir, formatTable, hasModel, median, writeResults } from './lib/report.js';
-import { sst2DevSentences, startApi } from './lib/server.js';
+import { buildApi, sst2DevSentences, startApi, type ApiBuild } from './lib/server.js';
 
 const args = new Set(process.argv.slice(2));
 const QUICK = args.has('--quick');
 const MINUTES = Number(arg('minutes', '0'));
 if (!(MINUTES >= 0)) throw new Error(`--minutes: expected a number of minutes, got "${arg('minutes', '')}"`);
 const RESULTS_NAME = arg('results-name', 'abuse');
+const SERVER = arg('server', 'source') as ApiBuild;
+if (SERVER !== 'source' && SERVER !== 'built') throw new Error(`--server: "source" (tsx, as npm start) or "built" (apps/api/dist, as the Docker image), got "${SERVER}"`);
 const PROBE_SECONDS = QUICK ? 8 : 20;
 const WARMUP_SECONDS = QUICK ? 8 : 15;
 const ABUSE_SECONDS = MINUTES > 0 ? Math.round(MINUTES * 60) : QUICK ? 20 : 60;
@@ -604,7 +607,8 @@ async function main(): Promise<void> {
     // building this bench). The API README recommends the same setting for deployments.
     MALLOC_ARENA_MAX: '2',
   };
-  const server = await startApi(settings);
+  if (SERVER === 'built') buildApi();
+  const server = await startApi(settings, undefined, SERVER);
   let exitCode: number | null = null;
   try {
     const backend = ((await (await fetch(`${server.url}/readyz`)).json()) as { backend: string }).backend;
@@ -618,7 +622,7 @@ async function main(): Promise<void> {
       models: `sentiment: ${rel(sentimentModel)} (default); generator: ${rel(generatorModel)} (default)`,
       // Other jobs share this machine; its load average says how much of the CPU the bench had.
       loadAverage: { before: loadBefore, after: os.loadavg() },
-      settings: { ...settings, SENTIMENT_MODEL: rel(sentimentModel), GENERATOR_MODEL: rel(generatorModel), WORKER_MAX_WASM_MB: process.env.WORKER_MAX_WASM_MB ?? 'service default', HEAVY_NICE: process.env.HEAVY_NICE ?? 'service default', minutes: MINUTES || ABUSE_SECONDS / 60, warmupSeconds: WARMUP_SECONDS, probeSeconds: PROBE_SECONDS, abuseSeconds: ABUSE_SECONDS, faultEveryMs: FAULT_EVERY_MS, fuzzClients: FUZZ_CLIENTS, floodClients: FLOOD_CLIENTS },
+      settings: { ...settings, server: SERVER, SENTIMENT_MODEL: rel(sentimentModel), GENERATOR_MODEL: rel(generatorModel), WORKER_MAX_WASM_MB: process.env.WORKER_MAX_WASM_MB ?? 'service default', HEAVY_NICE: process.env.HEAVY_NICE ?? 'service default', minutes: MINUTES || ABUSE_SECONDS / 60, warmupSeconds: WARMUP_SECONDS, probeSeconds: PROBE_SECONDS, abuseSeconds: ABUSE_SECONDS, faultEveryMs: FAULT_EVERY_MS, fuzzClients: FUZZ_CLIENTS, floodClients: FLOOD_CLIENTS },
       goals,
       latency: [latencyRow('unloaded, before', m.unloaded), latencyRow('under abuse', m.underAbuse), latencyRow('unloaded, after', m.after)],
       fuzz: { sent: m.abuse.fuzzSent, transportErrors: m.abuse.fuzzErrors, fiveXx: m.abuse.fuzz5xx.slice(0, 20), byRequest: fuzzRows(m.abuse) },

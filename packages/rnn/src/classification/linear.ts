@@ -115,6 +115,11 @@ export interface FitLinearClassifierOptions {
    */
   validation?: LabelledRows;
   training?: Record<string, unknown>;
+  /**
+   * `data.texts` already tokenized by {@link packClassifierTexts} with the same `clean` (shared
+   * by several kinds' fits and a refit, so the texts are tokenized once). Default: packed here.
+   */
+  corpus?: PackedCorpus;
   /** Called as texts are featurized and as the fit advances (at most a few times a second). */
   onProgress?: (event: LinearFitProgress) => void;
   /** Checked between passes over the data; once aborted the fit throws `CancelledError`. */
@@ -215,7 +220,7 @@ export class LinearTextClassifier implements TextClassificationPipeline {
     private readonly vocabulary?: { index: Map<string, number>; idf: Float32Array },
     readonly name = 'classifier',
   ) {
-    this.tokenizer = new TextVectorizer({ tokenizer: 'word', ...(config.clean ? { clean: config.clean } : {}) });
+    this.tokenizer = classifierTokenizer(config.clean);
   }
 
   get kind(): LinearKind {
@@ -457,8 +462,22 @@ function linearSetup(data: LabelledRows, options: FitLinearClassifierOptions): L
   };
   const C = classes.length;
   const classWeight = options.classWeights === 'balanced' ? classes.map((_, c) => data.texts.length / (C * Math.max(1, targets.filter((t) => t.includes(c)).length))) : undefined;
-  const tokenizer = new TextVectorizer({ tokenizer: 'word', ...(clean ? { clean } : {}) });
-  return { kind, classes, problem, targets, base, tokenizer, classWeight };
+  return { kind, classes, problem, targets, base, tokenizer: classifierTokenizer(clean), classWeight };
+}
+
+function classifierTokenizer(clean: CleanTextOptions | false): TextVectorizer {
+  return new TextVectorizer({ tokenizer: 'word', ...(clean ? { clean } : {}) });
+}
+
+const tokenizationKey = (clean: CleanTextOptions | false) => JSON.stringify({ tokenizer: 'word', clean });
+
+/**
+ * Tokenizes texts once into word ids as the linear kinds do (word tokens after `clean`, default
+ * {@link DEFAULT_CLEAN}), for {@link FitLinearClassifierOptions.corpus}: a training run that fits
+ * several kinds and refits one then tokenizes its texts once.
+ */
+export async function packClassifierTexts(texts: readonly string[], clean: CleanTextOptions | false = DEFAULT_CLEAN, o: { onProgress?: (done: number, total: number) => void; signal?: AbortSignal } = {}): Promise<PackedCorpus> {
+  return { ...(await packTexts(texts, classifierTokenizer(clean), o)), tokenization: tokenizationKey(clean) };
 }
 
 /**
@@ -479,7 +498,11 @@ export async function fitLinearTextClassifier(data: LabelledRows, options: FitLi
   const setup = linearSetup(data, options);
   throwIfCancelled(options.signal, `fitting ${kind}`);
   const total = data.texts.length + (validation?.texts.length ?? 0);
-  const corpus = await packTexts(data.texts, setup.tokenizer, { signal: options.signal, onProgress: (done) => options.onProgress?.({ stage: 'featurize', done, total }) });
+  const given = options.corpus;
+  if (given && (given.offsets.length - 1 !== data.texts.length || given.tokenization !== tokenizationKey(setup.base.clean))) {
+    throw new BadInputError(`corpus: packed ${given.offsets.length - 1} texts tokenized as ${given.tokenization ?? 'unknown'}; the fit has ${data.texts.length} texts tokenized as ${tokenizationKey(setup.base.clean)} (pack them with packClassifierTexts and the same clean)`);
+  }
+  const corpus = given ?? (await packTexts(data.texts, setup.tokenizer, { signal: options.signal, onProgress: (done) => options.onProgress?.({ stage: 'featurize', done, total }) }));
   return kind === 'fasttext' ? fitFastText(setup, corpus, options) : fitTfidf(setup, corpus, options, validation);
 }
 

@@ -5,7 +5,7 @@
  * row land in one CSR matrix of typed arrays. The values equal what `LinearTextClassifier.featurize`
  * computes at inference, bit for bit (same order of accumulation, same float32 rounding).
  */
-import { throwIfCancelled } from '@seqlab/core/base';
+import { BadInputError, throwIfCancelled } from '@seqlab/core/base';
 import type { TextVectorizer } from '@seqlab/tokenize';
 
 /** Rows of sparse features: row `r` has `indices[indptr[r]..indptr[r+1])` with `values` alike. */
@@ -62,6 +62,8 @@ export interface PackedCorpus {
   wordIndex: Map<string, number>;
   tokens: Int32Array;
   offsets: Int32Array;
+  /** How the texts were tokenized, when a caller may hand the corpus to a fit that must tokenize the same way. */
+  tokenization?: string;
 }
 
 /**
@@ -92,6 +94,51 @@ export async function packTexts(texts: readonly string[], tokenizer: TextVectori
   }
   o.onProgress?.(texts.length, texts.length);
   return { words, wordIndex, tokens: tokens.trimmed(), offsets };
+}
+
+/**
+ * Rows of packed corpora as one corpus, `rows[i]` being `[source, row]`: the same corpus
+ * {@link packTexts} gives for those texts in that order (word ids numbered by first occurrence),
+ * without tokenizing them again. A refit on training + validation rows reuses their packing so.
+ */
+export function repackRows(sources: readonly PackedCorpus[], rows: ReadonlyArray<readonly [number, number]>): PackedCorpus {
+  const tokenization = sources[0]?.tokenization;
+  if (sources.some((c) => c.tokenization !== tokenization)) throw new BadInputError('repackRows: the corpora were tokenized differently');
+  const wordIndex = new Map<string, number>();
+  const words: string[] = [];
+  const remap = sources.map((c) => new Int32Array(c.words.length).fill(-1));
+  const offsets = new Int32Array(rows.length + 1);
+  for (const [i, [s, r]] of rows.entries()) offsets[i + 1] = offsets[i]! + sources[s]!.offsets[r + 1]! - sources[s]!.offsets[r]!;
+  const tokens = new Int32Array(offsets[rows.length]!);
+  let k = 0;
+  for (const [s, r] of rows) {
+    const { tokens: from, offsets: at, words: sourceWords } = sources[s]!;
+    const map = remap[s]!;
+    for (let i = at[r]!; i < at[r + 1]!; i++) {
+      const w = from[i]!;
+      let id = map[w]!;
+      if (id < 0) {
+        const word = sourceWords[w]!;
+        id = wordIndex.get(word) ?? -1;
+        if (id < 0) {
+          id = words.length;
+          wordIndex.set(word, id);
+          words.push(word);
+        }
+        map[w] = id;
+      }
+      tokens[k++] = id;
+    }
+  }
+  return { words, wordIndex, tokens, offsets, ...(tokenization !== undefined ? { tokenization } : {}) };
+}
+
+/** Tokens per text and how often each word occurs: what a length default and word-vector coverage are judged on. */
+export function packedTokenCounts(corpus: PackedCorpus): { lengths: number[]; wordCounts: Map<string, number> } {
+  const counts = new Float64Array(corpus.words.length);
+  for (const w of corpus.tokens) counts[w]!++;
+  const lengths = Array.from({ length: corpus.offsets.length - 1 }, (_, r) => corpus.offsets[r + 1]! - corpus.offsets[r]!);
+  return { lengths, wordCounts: new Map(corpus.words.map((w, i) => [w, counts[i]!])) };
 }
 
 /** FNV-1a, 32 bits, continued from state `h` over the UTF-16 units of `s`. */

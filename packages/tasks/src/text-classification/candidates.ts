@@ -1,5 +1,5 @@
 import { throwIfCancelled, type ClassificationProblem, type TextClassificationPipeline, type TextClassificationResult } from '@seqlab/core';
-import { chooseThresholds, classificationMetrics, fitLinearTextClassifier, fitRecurrentTextClassifier, readTrainingState, type LabelledRows, type LengthStats, type TextClassificationMetrics, type TrainProgress, type TrainResult as LoopResult } from '@seqlab/rnn';
+import { chooseThresholds, classificationMetrics, fitLinearTextClassifier, fitRecurrentTextClassifier, readTrainingState, type LabelledRows, type LengthStats, type PackedCorpus, type TextClassificationMetrics, type TrainProgress, type TrainResult as LoopResult } from '@seqlab/rnn';
 import { chooseWordVectors, type SentenceEncoder } from '@seqlab/embeddings';
 import type { TrainEvent } from '../training/types.js';
 import { AUTO_RNN_BUDGET_SECONDS, type ResolvedTextClassificationOptions } from './options.js';
@@ -28,6 +28,8 @@ export interface FitContext {
   maxLength: number;
   /** How often each training token occurs, for the word vectors' coverage. */
   wordCounts: ReadonlyMap<string, number>;
+  /** The training texts tokenized once, as the linear kinds tokenize them. */
+  packedTrain: PackedCorpus;
   /** Tokens per training text, and their statistics. */
   lengths: readonly number[];
   lengthStats: LengthStats;
@@ -95,6 +97,7 @@ async function fitLinear(kind: 'fasttext' | 'tfidf-lr', ctx: FitContext): Promis
     ...(o.clean !== undefined ? { clean: o.clean } : {}),
     ...(kind === 'tfidf-lr' ? { validation } : {}),
     ...(kind === 'fasttext' && o.fasttext ? { fasttext: o.fasttext } : {}),
+    corpus: ctx.packedTrain,
     training: ctx.training,
     ...(o.signal ? { signal: o.signal } : {}),
     onProgress: itemsWithEta(ctx.emit, kind),

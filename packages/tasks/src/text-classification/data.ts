@@ -74,6 +74,8 @@ export interface SplitRows {
   validation: LabelledRows;
   /** Whether the validation rows came from the caller (then a refit has no held-out rows to add). */
   validationGiven: boolean;
+  /** Where each row of `all` went when the validation rows were split off: `[0, i]` is `train` row i, `[1, i]` `validation` row i. */
+  allRows?: Array<[0 | 1, number]>;
   classes: string[];
   problem: ClassificationProblem;
   /** The rows' `fineLabel`s, when the training and validation rows all carry one. */
@@ -99,6 +101,7 @@ export async function splitRows(
   const all: ReadRows = o.limit ? { ...read, ...pick(read, rnn.stratifiedSample(read.labels, o.limit, o.seed)) } : read;
   let train: LabelledRows & { fineLabels?: string[] };
   let validation: LabelledRows & { fineLabels?: string[] };
+  let allRows: Array<[0 | 1, number]> | undefined;
   if (validationData !== undefined) {
     train = all;
     validation = await readRows(validationData, { textColumn: o.textColumn ?? read.textColumn, labelColumn: o.labelColumn ?? read.labelColumn }, 'validation');
@@ -106,6 +109,11 @@ export async function splitRows(
     const split = rnn.stratifiedSplit(all.labels, o.valSplit, o.seed);
     train = pick(all, split.train);
     validation = pick(all, split.holdout);
+    allRows = new Array<[0 | 1, number]>(all.texts.length);
+    split.train.forEach((a, i) => (allRows![a] = [0, i]));
+    split.holdout.forEach((a, i) => (allRows![a] = [1, i]));
+    // A row the split left out of both would leave a hole; the refit then tokenizes all rows itself.
+    if (allRows.some((r) => r === undefined) || allRows.length !== all.texts.length) allRows = undefined;
   }
   const fineLabels = train.fineLabels && validation.fineLabels ? { train: train.fineLabels, validation: validation.fineLabels } : undefined;
   train = { texts: train.texts, labels: train.labels };
@@ -116,5 +124,5 @@ export async function splitRows(
   if (unknown !== undefined) throw new BadInputError(`validation: label "${unknown}" does not occur in the training rows (classes: ${classes.join(', ')})`);
   const multiLabel = read.multiLabel || train.labels.some((l) => l.length !== 1);
   const problem: ClassificationProblem = multiLabel ? 'multi-label' : classes.length === 2 ? 'binary' : 'multi-class';
-  return { all, train, validation, validationGiven: validationData !== undefined, classes, problem, ...(fineLabels ? { fineLabels } : {}) };
+  return { all, train, validation, validationGiven: validationData !== undefined, ...(allRows ? { allRows } : {}), classes, problem, ...(fineLabels ? { fineLabels } : {}) };
 }

@@ -129,7 +129,7 @@ export async function fitTextClassificationCandidate(runDir: string, kind: strin
   // The candidate's checkpoint folder holds nothing but earlier attempts at this same fit.
   const o = resolvePlanOptions(plan, path.join(runDir, 'model'), step, true);
   await initBackend();
-  const ctx = prepare(o, plan.split, path.join(dir, 'checkpoints'), (e) => o.onProgress?.(e));
+  const ctx = await prepare(o, plan.split, path.join(dir, 'checkpoints'), (e) => o.onProgress?.(e));
   const encoder = await encoderFor(o, plan.split);
   if (encoder) ctx.encoder = encoder;
   const rnn: { value?: RnnOutcome } = {};
@@ -183,7 +183,7 @@ export async function combineTextClassification(runDir: string, options: { out: 
   const out = path.resolve(o.out);
   const backend = await initBackend();
   const checkpointDir = path.join(root, 'checkpoints');
-  const ctx = await clock.time('vectorize', async () => prepare(o, plan.split, checkpointDir, (e) => o.onProgress?.(e)));
+  const ctx = await clock.time('vectorize', () => prepare(o, plan.split, checkpointDir, (e) => o.onProgress?.(e)));
   const candidates: Candidate[] = [];
   const encoder = await encoderFor(o, plan.split);
   if (encoder) ctx.encoder = encoder;

@@ -4,10 +4,12 @@ import path from 'node:path';
 import { BadInputError, classScores, initBackend, SENTIMENT_LABELS, writeJsonAtomic } from '@seqlab/core';
 import {
   classificationMetrics,
-  countTrainingTokens,
   defaultMaxLength,
   fitLinearTextClassifier,
   lengthStats,
+  packClassifierTexts,
+  packedTokenCounts,
+  repackRows,
   saveRecurrentTextClassifier,
   type LinearTextClassifier,
   type RecurrentTextClassifier,
@@ -82,7 +84,7 @@ export async function trainTextClassification(data: TextClassificationData, opti
     return { read, ...(await splitRows(read, o.validation, o)) };
   });
   const backend = await initBackend();
-  const ctx = await clock.time('vectorize', async () => prepare(o, split, checkpointDir, emit));
+  const ctx = await clock.time('vectorize', () => prepare(o, split, checkpointDir, emit));
   const candidates: Candidate[] = [];
   const rnn: { value?: RnnOutcome } = {};
   let encoder: SentenceEncoder | undefined;
@@ -155,9 +157,11 @@ export async function chooseAndSave(run: FittedRun): Promise<{ dir: string; repo
 }
 
 /** Length statistics, the rnn's length and the word counts: what every kind's fit reads. */
-export function prepare(o: ResolvedTextClassificationOptions, split: SplitRows & { read: { source: string } }, checkpointDir: string, emit: (e: TrainEvent) => void): FitContext {
-  // Counted as the kinds will tokenize them, so the rnn's length and the word vectors' coverage see the same tokens.
-  const { lengths, wordCounts } = o.clean !== undefined ? countTrainingTokens(split.train.texts, o.clean) : countTrainingTokens(split.train.texts);
+export async function prepare(o: ResolvedTextClassificationOptions, split: SplitRows & { read: { source: string } }, checkpointDir: string, emit: (e: TrainEvent) => void): Promise<FitContext> {
+  // Tokenized once as the linear kinds tokenize (they and a refit reuse it), so the rnn's length
+  // and the word vectors' coverage are counted on the same tokens.
+  const packedTrain = await packClassifierTexts(split.train.texts, o.clean, o.signal ? { signal: o.signal } : {});
+  const { lengths, wordCounts } = packedTokenCounts(packedTrain);
   const stats = lengthStats(lengths);
   const maxLength = o.maxLength ?? defaultMaxLength(stats);
   const { train, validation, classes, problem } = split;
@@ -173,7 +177,7 @@ export function prepare(o: ResolvedTextClassificationOptions, split: SplitRows &
     trainRows: train.texts.length,
     lengthStats: stats,
   };
-  return { o, train, validation, classes, problem, maxLength, wordCounts, training, checkpointDir, emit, lengths, lengthStats: stats, ...(split.fineLabels ? { fineLabels: split.fineLabels } : {}) };
+  return { o, train, validation, classes, problem, maxLength, wordCounts, packedTrain, training, checkpointDir, emit, lengths, lengthStats: stats, ...(split.fineLabels ? { fineLabels: split.fineLabels } : {}) };
 }
 
 /** Saves the chosen model to `out` and scores it there, exactly as `pipeline()` will load it. */
@@ -207,9 +211,12 @@ async function refitChosen(chosen: Candidate, split: SplitRows, ctx: FitContext,
   const rows = split.all.texts.length;
   ctx.emit({ type: 'stage', stage: 'refit', candidate: chosen.kind, message: `refitting ${chosen.kind} on all ${rows} rows (training + validation) ...` });
   const l2 = chosen.kind === 'tfidf-lr' ? ((chosen.model as LinearTextClassifier).config.training?.l2 as number | undefined) : undefined;
+  // The training rows' tokens are reused; only the validation rows are tokenized again.
+  const corpus = split.allRows ? repackRows([ctx.packedTrain, await packClassifierTexts(split.validation.texts, ctx.o.clean)], split.allRows) : undefined;
   const whole = await fitLinearTextClassifier(
     { texts: split.all.texts, labels: split.all.labels },
     {
+      ...(corpus ? { corpus } : {}),
       kind: chosen.kind,
       classes: ctx.classes,
       problem: ctx.problem,
