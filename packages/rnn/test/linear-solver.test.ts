@@ -14,7 +14,7 @@ import { packTexts, type CsrMatrix } from '../src/classification/sparse.js';
 import { tfidfMatrix, tfidfVocabulary } from '../src/classification/sparse-tfidf.js';
 import { HashedFeaturizer } from '../src/classification/sparse-hashed.js';
 import { PARALLEL_MIN_NNZ, solverThreads } from '../src/classification/solver-threads.js';
-import { FASTTEXT_PARALLEL_MIN_NNZ, fastTextThreads } from '../src/classification/fasttext-sgd.js';
+import { FASTTEXT_PARALLEL_MIN_NNZ, fastTextThreads, shareFastTextState, trainFastText, type FastTextState } from '../src/classification/fasttext-sgd.js';
 
 /** A random sparse problem: `rows` x `cols`, about 8 features a row, labels from a hidden linear rule plus noise. */
 function randomProblem(rows: number, cols: number, classes: number, multiLabel: boolean, seed: number): LogisticData {
@@ -386,4 +386,48 @@ describe('texts tokenized once for several fits (packClassifierTexts, repackRows
     const unclean = await packClassifierTexts(rows.texts, false);
     await expect(fitLinearTextClassifier(rows, { kind: 'tfidf-lr', corpus: unclean })).rejects.toThrow(/corpus: packed 600 texts tokenized as .*"clean":false/);
   });
+});
+
+describe('fasttext SGD over rows partly stored, partly hashed again each epoch', () => {
+  it('learns TREC question types when most rows are hashed on the fly, on one thread and on two', async () => {
+    const fit = trec('train_5500.label');
+    const test = trec('TREC_10.label');
+    const corpus = await packClassifierTexts(fit.texts);
+    const classes = [...new Set(fit.labels.flat())].sort();
+    const featurizer = new HashedFeaturizer(corpus, { buckets: 1 << 16, wordNgrams: 2, minn: 3, maxn: 5 });
+    // About a fifth of the rows fit in the store; the rest take the path a corpus past the limit takes.
+    const stored = featurizer.matrix(60_000);
+    expect(stored.rows).toBeGreaterThan(500);
+    expect(stored.rows).toBeLessThan(fit.texts.length / 2);
+    for (const threads of [1, 2]) {
+      const C = classes.length;
+      const d = 16;
+      const rng = new SeededRandom(`linear:${threads}`);
+      const N = fit.texts.length;
+      const isTarget = new Uint8Array(N * C);
+      const firstTarget = Int32Array.from(fit.labels, (l) => classes.indexOf(l[0]!));
+      firstTarget.forEach((c, r) => (isTarget[r * C + c] = 1));
+      let state: FastTextState = { E: new Float32Array((1 << 16) * d), W: Float32Array.from({ length: C * d }, () => (rng.next() * 2 - 1) / 4), b: new Float32Array(C), C, d, multi: 0, isTarget, classWeight: new Float64Array(0), firstTarget, lr0: 0.5, total: 10 * N };
+      if (threads === 2) state = shareFastTextState(state);
+      expect(await trainFastText(state, stored, featurizer, N, { epochs: 10, rng, threads })).toBe(threads);
+      // Score the test questions with the trained parameters: mean of bucket rows, then the output layer.
+      const testCorpus = await packClassifierTexts(test.texts);
+      const testFeaturizer = new HashedFeaturizer(testCorpus, { buckets: 1 << 16, wordNgrams: 2, minn: 3, maxn: 5 });
+      let correct = 0;
+      for (let r = 0; r < test.texts.length; r++) {
+        const { idx, val, nnz } = testFeaturizer.row(r);
+        const h = new Float64Array(d);
+        for (let k = 0; k < nnz; k++) for (let j = 0; j < d; j++) h[j]! += val[k]! * state.E[idx[k]! * d + j]!;
+        let best = 0;
+        let bestScore = -Infinity;
+        for (let c = 0; c < C; c++) {
+          let z = state.b[c]!;
+          for (let j = 0; j < d; j++) z += state.W[c * d + j]! * h[j]!;
+          if (z > bestScore) [best, bestScore] = [c, z];
+        }
+        if (classes[best] === test.labels[r]![0]) correct++;
+      }
+      expect(correct / test.texts.length).toBeGreaterThan(0.8);
+    }
+  }, 60_000);
 });
