@@ -7,7 +7,7 @@ import { readFileSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, readModelConfig, setGlobalSeed } from '@seqlab/core';
+import { classScores, initBackend, readModelConfig, setGlobalSeed } from '@seqlab/core';
 import { expectNoLeakedTensors } from '@seqlab/core/testing';
 import { bucketedData, decodeText, fitLinearTextClassifier, resolveTextClassifierOptions, saveRecurrentTextClassifier, textClassifier, TFIDF_L2_CANDIDATES, train } from '@seqlab/rnn';
 import { TextVectorizer } from '@seqlab/tokenize';
@@ -91,6 +91,25 @@ describe("pipeline('text-classification') kind rnn", () => {
       expect(chunked!.tokens!.reduce((s, t) => s + t.weight, 0)).toBeCloseTo(1, 4);
       expect(chunked!.labels.map((l) => l.score)).not.toEqual(cut!.labels.map((l) => l.score));
       await expect(clf.predict([long], { longTexts: 'all' as never })).rejects.toMatchObject({ code: 'bad_input', message: expect.stringMatching(/longTexts must be one of 'truncate', 'chunks'/) });
+    } finally {
+      clf.dispose();
+    }
+  });
+
+  it('scores texts batched by length exactly as one at a time, results in input order', async () => {
+    const { texts } = trecQuestions(120);
+    // Lengths from 3 to 25 tokens, shuffled: batches of 8 then hold texts of similar length.
+    const mixed = [...texts.slice(0, 40)].sort((a, b) => (a.length * 7919) % 97 - (b.length * 7919) % 97);
+    const clf = await pipeline('text-classification', modelDir);
+    try {
+      const together = await clf.predict(mixed, { batchSize: 8 });
+      for (const [i, text] of mixed.entries()) {
+        const [alone] = await clf.predict([text]);
+        expect(together[i]!.tokens!.map((t) => t.text).join(' ')).toBe(alone!.tokens!.map((t) => t.text).join(' '));
+        expect(together[i]!.label).toBe(alone!.label);
+        const scores = classScores(together[i]!, clf.classes);
+        for (const [c, s] of classScores(alone!, clf.classes).entries()) expect(scores[c]).toBeCloseTo(s, 5);
+      }
     } finally {
       clf.dispose();
     }

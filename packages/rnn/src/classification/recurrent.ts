@@ -26,6 +26,9 @@ import { checkClasses } from './labels.js';
 import { checkThresholds, DEFAULT_THRESHOLD } from './thresholds.js';
 import { ensembleScores } from '../inference/ensemble-scores.js';
 
+/** Batches of a window sorted by length before scoring (bounded, so a huge call never holds every text's tokens at once). */
+const SORT_WINDOW_BATCHES = 16;
+
 /** `config.json` of a recurrent text-classifier directory (task `text-classification`, kind `rnn`). */
 export interface RecurrentClassifierDirConfig {
   version?: number;
@@ -201,68 +204,77 @@ export class RecurrentTextClassifier implements TextClassificationPipeline {
     const L = this.config.maxLength;
     const C = this.config.classes.length;
     const vocab = this.vectorizer.vocabulary;
-    const out: TextClassificationResult[] = [];
-    for (let s = 0; s < texts.length; s += batchSize) {
-      const chunk = texts.slice(s, s + batchSize);
-      const tokens = chunk.map((t) => this.vectorizer.tokenize(t));
-      const ids = tokens.map((ts) =>
-        ts.map((t) => {
-          const id = vocab.tokenToId(t.text);
-          return vocab.isSpecialId(id) ? vocab.unkId : id;
-        }),
-      );
-      const rows: Row[] = [];
-      ids.forEach((row, text) => {
-        const n = Math.max(1, row.length);
-        if (n <= L || mode === 'truncate') rows.push({ text, positions: keptPositions(row.length, L, this.config.truncation) });
-        else for (const start of chunkStarts(n, L)) rows.push({ text, positions: Array.from({ length: L }, (_, i) => start + i) });
-      });
-      // Rows are scored in groups so a batch of long texts chunked into many windows stays bounded.
-      const probsPerText = chunk.map(() => new Float64Array(C));
-      const weightPerToken = tokens.map((ts) => new Float64Array(ts.length));
-      const covered = tokens.map((ts) => new Uint8Array(ts.length));
-      const contributionPerToken = tokens.map((ts) => new Float64Array(this.outputKernels ? ts.length * C : 0));
-      const rowsPerText = new Int32Array(chunk.length);
-      for (const r of rows) rowsPerText[r.text]!++;
-      for (let g = 0; g < rows.length; g += batchSize) {
-        const group = rows.slice(g, g + batchSize);
-        const width = Math.max(2, ...group.map((r) => r.positions.length));
-        const x = new Int32Array(group.length * width);
-        group.forEach((r, i) => r.positions.forEach((p, j) => (x[i * width + j] = ids[r.text]![p]!)));
-        const [probs, weights, contributions] = await this.scores(x, group.length, width);
-        group.forEach((r, i) => {
-          const k = rowsPerText[r.text]!;
-          for (let c = 0; c < C; c++) probsPerText[r.text]![c]! += probs[i * C + c]! / k;
-          r.positions.forEach((p, j) => {
-            weightPerToken[r.text]![p]! += weights[i * width + j]! / k;
-            covered[r.text]![p] = 1;
-            if (contributions) for (let c = 0; c < C; c++) contributionPerToken[r.text]![p * C + c]! += contributions[(i * width + j) * C + c]! / k;
-          });
+    const out = new Array<TextClassificationResult>(texts.length);
+    // Within a window of texts, batches are made of texts of similar length: a batch is padded
+    // to its longest row, and in input order nearly every batch of long documents holds one at
+    // the full length. Masked padding leaves each text's scores as they were.
+    const window = batchSize * SORT_WINDOW_BATCHES;
+    for (let w = 0; w < texts.length; w += window) {
+      const windowTokens = texts.slice(w, w + window).map((t) => this.vectorizer.tokenize(t));
+      const byLength = Array.from(windowTokens.keys()).sort((a, b) => windowTokens[a]!.length - windowTokens[b]!.length);
+      for (let s = 0; s < byLength.length; s += batchSize) {
+        const picked = byLength.slice(s, s + batchSize);
+        const chunk = picked.map((i) => texts[w + i]!);
+        const tokens = picked.map((i) => windowTokens[i]!);
+        const ids = tokens.map((ts) =>
+          ts.map((t) => {
+            const id = vocab.tokenToId(t.text);
+            return vocab.isSpecialId(id) ? vocab.unkId : id;
+          }),
+        );
+        const rows: Row[] = [];
+        ids.forEach((row, text) => {
+          const n = Math.max(1, row.length);
+          if (n <= L || mode === 'truncate') rows.push({ text, positions: keptPositions(row.length, L, this.config.truncation) });
+          else for (const start of chunkStarts(n, L)) rows.push({ text, positions: Array.from({ length: L }, (_, i) => start + i) });
         });
-        await new Promise<void>((resolve) => setImmediate(resolve));
-      }
-      chunk.forEach((_, t) => {
-        const attributed: AttributedToken[] = [];
-        tokens[t]!.forEach((tok, p) => {
-          if (covered[t]![p]) attributed.push({ text: tok.text, start: tok.start, end: tok.end, weight: weightPerToken[t]![p]! });
-        });
-        const result = classificationResult(this.config.classes, probsPerText[t]!, this.config.problem, {
-          truncated: tokens[t]!.length > L,
-          tokens: attributed,
-          ...(this.config.thresholds ? { threshold: this.config.thresholds } : {}),
-        });
-        if (this.outputKernels) {
-          result.labelTokens = result.predicted.map((label) => {
-            const c = this.config.classes.indexOf(label);
-            const shares: TokenContribution[] = [];
-            tokens[t]!.forEach((tok, p) => {
-              if (covered[t]![p]) shares.push({ text: tok.text, start: tok.start, end: tok.end, contribution: contributionPerToken[t]![p * C + c]! });
+        // Rows are scored in groups so a batch of long texts chunked into many windows stays bounded.
+        const probsPerText = chunk.map(() => new Float64Array(C));
+        const weightPerToken = tokens.map((ts) => new Float64Array(ts.length));
+        const covered = tokens.map((ts) => new Uint8Array(ts.length));
+        const contributionPerToken = tokens.map((ts) => new Float64Array(this.outputKernels ? ts.length * C : 0));
+        const rowsPerText = new Int32Array(chunk.length);
+        for (const r of rows) rowsPerText[r.text]!++;
+        for (let g = 0; g < rows.length; g += batchSize) {
+          const group = rows.slice(g, g + batchSize);
+          const width = Math.max(2, ...group.map((r) => r.positions.length));
+          const x = new Int32Array(group.length * width);
+          group.forEach((r, i) => r.positions.forEach((p, j) => (x[i * width + j] = ids[r.text]![p]!)));
+          const [probs, weights, contributions] = await this.scores(x, group.length, width);
+          group.forEach((r, i) => {
+            const k = rowsPerText[r.text]!;
+            for (let c = 0; c < C; c++) probsPerText[r.text]![c]! += probs[i * C + c]! / k;
+            r.positions.forEach((p, j) => {
+              weightPerToken[r.text]![p]! += weights[i * width + j]! / k;
+              covered[r.text]![p] = 1;
+              if (contributions) for (let c = 0; c < C; c++) contributionPerToken[r.text]![p * C + c]! += contributions[(i * width + j) * C + c]! / k;
             });
-            return { label, tokens: shares };
           });
+          await new Promise<void>((resolve) => setImmediate(resolve));
         }
-        out.push(result);
-      });
+        chunk.forEach((_, t) => {
+          const attributed: AttributedToken[] = [];
+          tokens[t]!.forEach((tok, p) => {
+            if (covered[t]![p]) attributed.push({ text: tok.text, start: tok.start, end: tok.end, weight: weightPerToken[t]![p]! });
+          });
+          const result = classificationResult(this.config.classes, probsPerText[t]!, this.config.problem, {
+            truncated: tokens[t]!.length > L,
+            tokens: attributed,
+            ...(this.config.thresholds ? { threshold: this.config.thresholds } : {}),
+          });
+          if (this.outputKernels) {
+            result.labelTokens = result.predicted.map((label) => {
+              const c = this.config.classes.indexOf(label);
+              const shares: TokenContribution[] = [];
+              tokens[t]!.forEach((tok, p) => {
+                if (covered[t]![p]) shares.push({ text: tok.text, start: tok.start, end: tok.end, contribution: contributionPerToken[t]![p * C + c]! });
+              });
+              return { label, tokens: shares };
+            });
+          }
+          out[w + picked[t]!] = result;
+        });
+      }
     }
     return out;
   }
