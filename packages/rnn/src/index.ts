@@ -136,7 +136,6 @@ export {
 } from './classification/fit-recurrent.js';
 export { embeddingMatrix, vocabularyEmbedding, setEmbedding, type WordVectorLookup, type WordVectorCoverage } from './classification/word-vectors.js';
 export { extendWithWordVectors, extendModelsWithWordVectors, type OpenVocabulary } from './classification/open-vocabulary.js';
-export { countTrainingTokens, type TrainingTokenCounts } from './classification/token-counts.js';
 // The linear kinds, also importable alone (without TensorFlow.js) as @seqlab/rnn/linear.
 export * from './linear.js';
 export { fitLogisticRegression, logisticObjective, type LogisticData, type LogisticParams, type LogisticSolveOptions, type LogisticSolution } from './classification/solver.js';

@@ -40,7 +40,8 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { SeededRandom } from '@seqlab/core';
 import { REPO_ROOT, arg, defaultModelDir, formatTable, hasModel, median, writeResults } from './lib/report.js';
-import { buildApi, sst2DevSentences, startApi, type ApiBuild } from './lib/server.js';
+import { buildProject } from './lib/build.js';
+import { sst2DevSentences, startApi, type ApiBuild } from './lib/server.js';
 
 const args = new Set(process.argv.slice(2));
 const QUICK = args.has('--quick');
@@ -607,7 +608,7 @@ async function main(): Promise<void> {
     // building this bench). The API README recommends the same setting for deployments.
     MALLOC_ARENA_MAX: '2',
   };
-  if (SERVER === 'built') buildApi();
+  if (SERVER === 'built') buildProject('@seqlab/api');
   const server = await startApi(settings, undefined, SERVER);
   let exitCode: number | null = null;
   try {

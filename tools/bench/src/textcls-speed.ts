@@ -26,6 +26,7 @@
  * again (headline and goals from its stages, with `--note`).
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { buildProject } from './lib/build.js';
 import { createWriteStream, existsSync, promises as fs } from 'node:fs';
 import { once } from 'node:events';
 import os from 'node:os';
@@ -177,8 +178,7 @@ async function autoStage(s: Setup, key = 'auto'): Promise<Record<string, unknown
 async function cliStage(s: Setup): Promise<Record<string, unknown>> {
   if (!existsSync(CLI)) {
     console.log('building the CLI (apps/cli/dist/main.js absent) ...');
-    const r = spawnSync('npx', ['nx', 'run', '@seqlab/cli:build', '--outputStyle=static'], { cwd: REPO_ROOT, stdio: 'inherit', env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' } });
-    if (r.status !== 0) throw new Error('CLI build failed');
+    buildProject('@seqlab/cli');
   }
   const model = path.join(s.work, 'tfidf-lr');
   if (!(await hasModel(model, 'text-classification'))) await stage('train tfidf-lr (for classify)', ['train', '--model', 'tfidf-lr', '--data', s.train, '--out', model]);

@@ -11,6 +11,7 @@
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { throwIfCancelled, type SeededRandom } from '@seqlab/core/base';
+import { sharedCopy } from './solver-threads.js';
 import type { CsrMatrix } from './sparse.js';
 import type { HashedFeaturizer } from './sparse-hashed.js';
 
@@ -129,13 +130,6 @@ for (;;) {
 }
 `;
 
-function sharedCopy<T extends Int32Array | Float32Array | Uint8Array>(a: T, make: (b: SharedArrayBuffer) => T): T {
-  if (a.buffer instanceof SharedArrayBuffer) return a;
-  const out = make(new SharedArrayBuffer(Math.max(8, a.byteLength)));
-  out.set(a);
-  return out;
-}
-
 /** Options of {@link trainFastText}. */
 export interface TrainFastTextOptions {
   epochs: number;
@@ -162,7 +156,7 @@ export async function trainFastText(state: FastTextState, stored: CsrMatrix, fea
   const helper = threads > 1 && stored.rows > 1 ? new FastTextHelper(state, stored) : undefined;
   const report = Math.max(1, Math.floor(N / 10));
   const [zero, one] = [new Int32Array(1), new Int32Array(1)];
-  const single = { indptr: new Int32Array(2), indices: new Int32Array(0), values: new Float32Array(0) };
+  const single = new Int32Array(2);
   try {
     for (let epoch = 0; epoch < o.epochs; epoch++) {
       const order = o.rng.permutation(N);
@@ -188,22 +182,20 @@ export async function trainFastText(state: FastTextState, stored: CsrMatrix, fea
       const stride = N / mine;
       for (let k = 0; k < mine; ) {
         const end = Math.min(mine, k + report);
-        let stop = end;
         // Stored rows in one call; a row past them is hashed now and stepped alone.
         while (k < end) {
           let j = k;
-          while (j < stop && order[j]! < stored.rows) j++;
+          while (j < end && order[j]! < stored.rows) j++;
           if (j > k) fastTextSteps(state, stored, order, null, k, j, stepBase + k * stride, stride);
-          if (j < stop) {
+          if (j < end) {
             const r = order[j]!;
             const { idx, val, nnz } = featurizer.row(r);
-            single.indptr[1] = nnz;
+            single[1] = nnz;
             one[0] = r;
-            fastTextSteps(state, { indptr: single.indptr, indices: idx, values: val }, zero, one, 0, 1, stepBase + j * stride, stride);
+            fastTextSteps(state, { indptr: single, indices: idx, values: val }, zero, one, 0, 1, stepBase + j * stride, stride);
             j++;
           }
           k = j;
-          stop = end;
         }
         o.onProgress?.({ stage: 'fit', done: stepBase + Math.min(N, k * stride), total: o.epochs * N });
         await new Promise<void>((resolve) => setImmediate(resolve));

@@ -75,8 +75,8 @@ export function solverThreads(): number {
 
 const shared = (n: number): Float64Array => new Float64Array(new SharedArrayBuffer(8 * Math.max(1, n)));
 
-/** `a` as an array on shared memory: itself when it already is, else a copy. */
-function sharedCopy<T extends Int32Array | Float32Array>(a: T, make: (b: SharedArrayBuffer) => T): T {
+/** `a` as an array on shared memory: itself when it already is, else a copy (a helper thread reads it without one). */
+export function sharedCopy<T extends Int32Array | Float32Array | Uint8Array>(a: T, make: (b: SharedArrayBuffer) => T): T {
   if (a.buffer instanceof SharedArrayBuffer) return a;
   const out = make(new SharedArrayBuffer(Math.max(4, a.byteLength)));
   out.set(a);

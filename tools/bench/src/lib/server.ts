@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { REPO_ROOT, dataPath } from './report.js';
@@ -29,16 +29,10 @@ export async function freePort(): Promise<number> {
  */
 export type ApiBuild = 'source' | 'built';
 
-/** Brings apps/api/dist up to date with the sources (an Nx build, cached when nothing changed). */
-export function buildApi(): void {
-  const r = spawnSync('npx', ['nx', 'run', '@seqlab/api:build', '--outputStyle=static'], { cwd: REPO_ROOT, stdio: 'inherit', env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' } });
-  if (r.status !== 0) throw new Error(`building @seqlab/api failed (exit ${r.status})`);
-}
-
 /**
  * Starts the API as a child process with `env` on a free loopback port and waits until /readyz
  * answers 200 (failing early with the server's reasons when a model is missing or broken).
- * `build: 'built'` runs the compiled service (build it first with {@link buildApi}).
+ * `build: 'built'` runs the compiled service (build it first: `buildProject('@seqlab/api')`).
  */
 export async function startApi(env: Record<string, string>, timeoutMs = 180_000, build: ApiBuild = 'source'): Promise<ApiProcess> {
   const port = await freePort();
