@@ -44,6 +44,8 @@ export {
   type ClassificationProblem,
   type ClassScore,
   type ClassifyOptions,
+  type SharedTokens,
+  sharedTokens,
   type TextClassificationResult,
   type TextClassificationPipeline,
   type Pipeline,

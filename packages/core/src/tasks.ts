@@ -120,6 +120,38 @@ export interface ClassifyOptions {
   longTexts?: 'truncate' | 'chunks';
   /** Texts per batch. */
   batchSize?: number;
+  /**
+   * Token lists of these very texts, shared by models that tokenize the same way: an ensemble
+   * passes one {@link SharedTokens} to each of its members so a batch is tokenized once, not
+   * once per member. Models that tokenize otherwise ignore what others stored.
+   */
+  sharedTokens?: SharedTokens;
+}
+
+/**
+ * One batch's tokenizations, by tokenization: what the first model computes under a key, the
+ * next model with the same key reuses. Valid for one `texts` array, unchanged between calls.
+ */
+export interface SharedTokens {
+  /**
+   * The value stored under `key` for `texts`, or `compute(texts)` stored under it. A call with
+   * another array (not the same object) recomputes and replaces the entry.
+   */
+  get<T>(texts: readonly string[], key: string, compute: (texts: readonly string[]) => T): T;
+}
+
+/** A {@link SharedTokens} for one call over one batch (held by the caller, dropped with it). */
+export function sharedTokens(): SharedTokens {
+  const entries = new Map<string, { texts: readonly string[]; value: unknown }>();
+  return {
+    get<T>(texts: readonly string[], key: string, compute: (texts: readonly string[]) => T): T {
+      const hit = entries.get(key);
+      if (hit && hit.texts === texts) return hit.value as T;
+      const value = compute(texts);
+      entries.set(key, { texts, value });
+      return value;
+    },
+  };
 }
 
 /** A loaded text classifier of any kind. */

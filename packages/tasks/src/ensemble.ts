@@ -10,6 +10,7 @@ import {
   ModelFileError,
   readModelConfig,
   SeededRandom,
+  sharedTokens,
   writeModelConfig,
   type AttributedToken,
   type ClassificationProblem,
@@ -18,6 +19,9 @@ import {
   type TextClassificationResult,
 } from '@seqlab/core/base';
 import { modelsDir as defaultModelsDir, resolveModelDir, type ResolveModelOptions } from './models.js';
+
+/** Texts per shared tokenization in {@link TextClassifierEnsemble.predict}. */
+const SHARED_SLICE = 4096;
 
 /** The `kind` of an ensemble's config.json. */
 export const ENSEMBLE_KIND = 'ensemble';
@@ -113,10 +117,18 @@ export class TextClassifierEnsemble implements TextClassificationPipeline {
 
   async predict(texts: string[], options: ClassifyOptions = {}): Promise<TextClassificationResult[]> {
     if (this.disposed) throw new BadInputError(`model "${this.name}" has been disposed`);
-    // Members run one after another: each already uses the backend's threads.
-    const outputs: TextClassificationResult[][] = [];
-    for (const m of this.members) outputs.push(await m.model.predict(texts, options));
-    return this.combine(outputs);
+    // Members run one after another: each already uses the backend's threads. They share one
+    // tokenization of each slice (members that tokenize alike read it once); slices bound
+    // the tokens held at once when a caller passes a very long list.
+    const results: TextClassificationResult[] = [];
+    for (let s = 0; s < texts.length || s === 0; s += SHARED_SLICE) {
+      const slice = texts.length <= SHARED_SLICE ? texts : texts.slice(s, s + SHARED_SLICE);
+      const memberOptions = { ...options, sharedTokens: sharedTokens() };
+      const outputs: TextClassificationResult[][] = [];
+      for (const m of this.members) outputs.push(await m.model.predict(slice, memberOptions));
+      results.push(...this.combine(outputs));
+    }
+    return results;
   }
 
   /**

@@ -6,9 +6,10 @@
 import { readFileSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { initBackend, readModelConfig, SeededRandom, writeModelConfig, type TextClassificationPipeline } from '@seqlab/core';
 import { expectNoLeakedTensors } from '@seqlab/core/testing';
+import { TextVectorizer } from '@seqlab/tokenize';
 import { decodeText, fitLinearTextClassifier, fitRecurrentTextClassifier, stratifiedSample, type LabelledRows } from '@seqlab/rnn';
 import { chooseEnsembleWeights, crossFittedEnsembleAccuracy, modelDigest, pipeline, repoRoot, TextClassifierEnsemble } from '../src/index.js';
 
@@ -93,6 +94,23 @@ describe('TextClassifierEnsemble', () => {
       }
     });
   }, 60_000);
+
+  it('tokenizes a batch once for members that tokenize alike, with the same results', async () => {
+    const classes = tfidf.classes;
+    const texts = test.texts.slice(0, 80);
+    const [a, b] = [await probabilities(tfidf, texts, classes), await probabilities(fasttext, texts, classes)];
+    const ensemble = new TextClassifierEnsemble([{ model: tfidf, weight: 1 }, { model: fasttext, weight: 1 }], 'linear pair');
+    const tokenize = vi.spyOn(TextVectorizer.prototype, 'tokenize');
+    try {
+      const results = await ensemble.predict(texts);
+      expect(tokenize).toHaveBeenCalledTimes(texts.length);
+      results.forEach((r, i) => {
+        for (const l of r.labels) expect(l.score).toBeCloseTo((a[i]![classes.indexOf(l.label)]! + b[i]![classes.indexOf(l.label)]!) / 2, 6);
+      });
+    } finally {
+      tokenize.mockRestore();
+    }
+  });
 
   it('refuses members it cannot combine, and member paths outside its directory', async () => {
     expect(() => new TextClassifierEnsemble([{ model: tfidf, weight: 1 }])).toThrow(/at least two members, got 1/);

@@ -8,7 +8,7 @@ import type { Normalizer, Token, Tokenizer } from './types.js';
 import { Vocabulary, type SpecialTokens, type VocabularyJSON } from './vocabulary.js';
 // @seqlab/core/base, not the package root: the root brings TensorFlow.js, which tokenization never
 // needs (a linear classifier then loads without it).
-import { BadInputError, writeJsonAtomic } from '@seqlab/core/base';
+import { BadInputError, writeJsonAtomic, type SharedTokens } from '@seqlab/core/base';
 
 /** Current version of {@link TextVectorizerJSON}; `fromJSON` refuses any other. */
 export const VECTORIZER_FORMAT_VERSION = 1;
@@ -133,6 +133,7 @@ export class TextVectorizer {
   private vocab: Vocabulary | undefined;
   /** Set when the vocabulary is fixed by a trained subword model (adapt does not retrain it). */
   private pretrained = false;
+  private tokenization: string | undefined;
 
   constructor(options: TextVectorizerOptions = {}) {
     if (options === null || typeof options !== 'object') throw new BadInputError(`TextVectorizer: options must be an object, got ${describe(options)}`);
@@ -192,6 +193,8 @@ export class TextVectorizer {
    * Replaces any earlier vocabulary.
    */
   async adapt(corpus: Iterable<string> | AsyncIterable<string>): Promise<this> {
+    // Training a subword tokenizer changes its tokens.
+    this.tokenization = undefined;
     const normalizer = this.normalizer;
     // Long lines are read in windows (as in encode), so a 10 MB line never becomes 10 MB of
     // intermediates at once; no token crosses a window cut.
@@ -263,6 +266,24 @@ export class TextVectorizer {
   tokenize(text: string): Token[] {
     if (typeof text !== 'string') throw new BadInputError(`TextVectorizer.tokenize: expected a string, got ${describe(text)}`);
     return this.tokenizeLimited(text, Infinity, 'post');
+  }
+
+  /**
+   * Names how this vectorizer turns text into tokens (tokenizer and normalization, not the
+   * vocabulary): two vectorizers with the same key give the same tokens for every text.
+   */
+  get tokenizationKey(): string {
+    this.tokenization ??= JSON.stringify({ tokenizer: this.tokenizer.toJSON(), normalizer: this.normalizer ? this.normalizer.toJSON() : null });
+    return this.tokenization;
+  }
+
+  /**
+   * {@link tokenize} of every text; with `shared`, taken from (or stored in) the batch's shared
+   * tokenizations under {@link tokenizationKey}. The lists may be shared: do not modify them.
+   */
+  tokenizeAll(texts: readonly string[], shared?: SharedTokens): readonly Token[][] {
+    const all = (ts: readonly string[]) => ts.map((t) => this.tokenize(t));
+    return shared ? shared.get(texts, this.tokenizationKey, all) : all(texts);
   }
 
   /** At least `keep` tokens from the `side` end of `text` (all when the text is shorter). */

@@ -13,7 +13,7 @@ import {
   type TextClassificationPipeline,
   type TextClassificationResult,
 } from '@seqlab/core/base';
-import { TextVectorizer, type CleanTextOptions } from '@seqlab/tokenize';
+import { TextVectorizer, type CleanTextOptions, type Token } from '@seqlab/tokenize';
 import { positiveInt, RnnArgumentError } from '../errors.js';
 import { readJson } from '../read-json.js';
 import { checkClasses } from './labels.js';
@@ -251,8 +251,13 @@ export class LinearTextClassifier implements TextClassificationPipeline {
 
   /** The feature vector of a text. */
   featurize(text: string): Sparse {
+    return this.featurizeTokens(this.tokenizer.tokenize(text));
+  }
+
+  /** The feature vector of a text's tokens (from this model's tokenization). */
+  private featurizeTokens(tokens: readonly Token[]): Sparse {
     const c = this.config;
-    const words = this.tokenizer.tokenize(text).map((t) => t.text);
+    const words = tokens.map((t) => t.text);
     if (c.kind === 'fasttext') {
       // The mean over every n-gram occurrence, stored once per distinct bucket (long documents
       // repeat most of their character n-grams).
@@ -312,11 +317,12 @@ export class LinearTextClassifier implements TextClassificationPipeline {
     return z;
   }
 
-  async predict(texts: string[], _options: ClassifyOptions = {}): Promise<TextClassificationResult[]> {
+  async predict(texts: string[], options: ClassifyOptions = {}): Promise<TextClassificationResult[]> {
     checkTexts(texts);
+    const shared = options.sharedTokens ? this.tokenizer.tokenizeAll(texts, options.sharedTokens) : undefined;
     const out: TextClassificationResult[] = [];
     for (let i = 0; i < texts.length; i++) {
-      out.push(this.resultOf(this.featurize(texts[i]!)));
+      out.push(this.resultOf(shared ? this.featurizeTokens(shared[i]!) : this.featurize(texts[i]!)));
       if (i % 256 === 255) await new Promise<void>((resolve) => setImmediate(resolve));
     }
     return out;

@@ -209,8 +209,10 @@ export class RecurrentTextClassifier implements TextClassificationPipeline {
     // to its longest row, and in input order nearly every batch of long documents holds one at
     // the full length. Masked padding leaves each text's scores as they were.
     const window = batchSize * SORT_WINDOW_BATCHES;
+    // Token lists an ensemble's other members share (the caller bounds the batch).
+    const shared = options.sharedTokens ? this.vectorizer.tokenizeAll(texts, options.sharedTokens) : undefined;
     for (let w = 0; w < texts.length; w += window) {
-      const windowTokens = texts.slice(w, w + window).map((t) => this.vectorizer.tokenize(t));
+      const windowTokens = shared ? shared.slice(w, w + window) : this.vectorizer.tokenizeAll(texts.slice(w, w + window));
       const byLength = Array.from(windowTokens.keys()).sort((a, b) => windowTokens[a]!.length - windowTokens[b]!.length);
       for (let s = 0; s < byLength.length; s += batchSize) {
         const picked = byLength.slice(s, s + batchSize);

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { gemmF32, gruForward, lstmForward, simpleForward, type RecurrentActivation, type SimpleActivation } from '@seqlab/core';
+import { gemmF32, gruForward, lstmForward, simpleForward, type GatheredProjection, type RecurrentActivation, type SimpleActivation } from '@seqlab/core';
 
 // The inference fast path: a trained LayersModel's weights copied once into plain arrays and
 // run layer by layer on @seqlab/core's WebAssembly kernels, with no TensorFlow.js op, tensor or
@@ -141,18 +141,15 @@ function recurrentStep(layer: RnnLike, stats: CompiledModelStats): ((x: Value) =
     if (layer.goBackwards && mask) mask = reverseTime(mask, B, T, 1);
     tokensSeen += B * T;
     const table = x.rowsOf ? projectionFor(x.rowsOf.table) : undefined;
-    let xp: Float32Array;
+    let projection: { xp: Float32Array } | { gathered: GatheredProjection };
     if (table) {
-      const ids = layer.goBackwards ? reverseIds(x.rowsOf!.ids, B, T) : x.rowsOf!.ids;
-      const W = gates * H;
-      xp = new Float32Array(B * T * W);
-      for (let i = 0; i < ids.length; i++) xp.set(table.subarray(ids[i]! * W, (ids[i]! + 1) * W), i * W);
+      projection = { gathered: { table, ids: layer.goBackwards ? reverseIds(x.rowsOf!.ids, B, T) : x.rowsOf!.ids } };
     } else {
       const input = layer.goBackwards ? reverseTime(x.data, B, T, D) : x.data;
-      xp = gemmF32(input, kernel!, B * T, D, gates * H, cell.useBias ? inputBias : undefined);
+      projection = { xp: gemmF32(input, kernel!, B * T, D, gates * H, cell.useBias ? inputBias : undefined) };
     }
     const h0 = new Float32Array(B * H);
-    const common = { batch: B, steps: T, units: H, xp, kernel: recurrent!, h0, ...(mask ? { mask } : {}) };
+    const common = { batch: B, steps: T, units: H, ...projection, kernel: recurrent!, h0, ...(mask ? { mask } : {}) };
     const out =
       kind === 'LSTM'
         ? lstmForward({ ...common, c0: new Float32Array(B * H), recurrentActivation: rec!, save: false })
@@ -184,13 +181,24 @@ function embeddingStep(layer: LayerLike): Step {
   const V = table!.length / E;
   return ([x]) => {
     const ids = x!.ids ?? Int32Array.from(x!.data);
-    const out = new Float32Array(ids.length * E);
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
-      if (id < 0 || id >= V) throw new RangeError(`embedding ${layer.name}: id ${id} outside [0, ${V})`);
-      out.set(table!.subarray(id * E, (id + 1) * E), i * E);
+      if (!(id >= 0 && id < V)) throw new RangeError(`embedding ${layer.name}: id ${id} outside [0, ${V})`);
     }
-    const value: Value = { data: out, shape: [...x!.shape, E], rowsOf: { ids, table: table! } };
+    // The rows are copied only if a consumer reads them: a recurrent layer that gathers from
+    // its projected table never does.
+    let rows: Float32Array | undefined;
+    const value: Value = {
+      get data(): Float32Array {
+        if (!rows) {
+          rows = new Float32Array(ids.length * E);
+          for (let i = 0, o = 0; i < ids.length; i++, o += E) for (let k = 0, s = ids[i]! * E; k < E; k++) rows[o + k] = table![s + k]!;
+        }
+        return rows;
+      },
+      shape: [...x!.shape, E],
+      rowsOf: { ids, table: table! },
+    };
     if (maskZero) value.mask = Float32Array.from(ids, (id) => (id === 0 ? 0 : 1));
     else if (x!.mask) value.mask = x!.mask;
     return [value];
@@ -212,24 +220,31 @@ function denseStep(layer: LayerLike): Step | undefined {
   };
 }
 
-/** Merges the two directions' `n` rows of width `H` the way Bidirectional's `mergeMode` does. */
-function mergeDirections(merge: string, yf: Float32Array, yb: Float32Array, n: number, H: number): { data: Float32Array; width: number } {
-  if (merge === 'concat') {
-    const width = 2 * H;
-    const data = new Float32Array(n * width);
-    for (let r = 0; r < n; r++) {
-      data.set(yf.subarray(r * H, (r + 1) * H), r * width);
-      data.set(yb.subarray(r * H, (r + 1) * H), r * width + H);
+/**
+ * Merges the two directions' rows of width `H` the way Bidirectional's `mergeMode` does. With
+ * `steps`, the values are `[B, steps, H]` and the backward layer's come in reversed time:
+ * they are read flipped (what Bidirectional's reverse does) in the same pass.
+ */
+function mergeDirections(merge: string, yf: Float32Array, yb: Float32Array, n: number, H: number, steps = 1): { data: Float32Array; width: number } {
+  const width = merge === 'concat' ? 2 * H : H;
+  const data = new Float32Array(n * width);
+  for (let r = 0; r < n; r++) {
+    const t = r % steps;
+    const f = r * H;
+    const b = (r - t + (steps - 1 - t)) * H;
+    const o = r * width;
+    if (merge === 'concat') {
+      for (let j = 0; j < H; j++) data[o + j] = yf[f + j]!;
+      for (let j = 0; j < H; j++) data[o + H + j] = yb[b + j]!;
+    } else {
+      for (let j = 0; j < H; j++) {
+        const a = yf[f + j]!;
+        const c = yb[b + j]!;
+        data[o + j] = merge === 'sum' ? a + c : merge === 'mul' ? a * c : (a + c) / 2;
+      }
     }
-    return { data, width };
   }
-  const data = new Float32Array(n * H);
-  for (let i = 0; i < data.length; i++) {
-    const a = yf[i]!;
-    const c = yb[i]!;
-    data[i] = merge === 'sum' ? a + c : merge === 'mul' ? a * c : (a + c) / 2;
-  }
-  return { data, width: H };
+  return { data, width };
 }
 
 /** A Bidirectional recurrent layer as its two directions' steps and a merge. */
@@ -241,12 +256,11 @@ function bidirectionalStep(layer: LayerLike, stats: CompiledModelStats): Step | 
   if (!f || !b) return undefined;
   return ([x]) => {
     const yf = f(x!);
-    let yb = b(x!);
+    const yb = b(x!);
     const seq = yf.shape.length === 3;
     const H = yf.shape[yf.shape.length - 1]!;
     // The backward layer's sequence comes out in reversed time; Bidirectional flips it back.
-    if (seq) yb = { ...yb, data: reverseTime(yb.data, yf.shape[0]!, yf.shape[1]!, H) };
-    const { data, width } = mergeDirections(merge, yf.data, yb.data, rows(yf.shape), H);
+    const { data, width } = mergeDirections(merge, yf.data, yb.data, rows(yf.shape), H, seq ? yf.shape[1]! : 1);
     return [{ data, shape: [...yf.shape.slice(0, -1), width], ...(seq && x!.mask ? { mask: x!.mask } : {}) }];
   };
 }

@@ -17,7 +17,10 @@ export interface TextClassificationEvaluateOptions {
   limit?: number;
   /** Seed of `limit`. Default 1. */
   seed?: number;
-  /** Texts per prediction call. Default 256. */
+  /**
+   * Texts per prediction call. Default 1024: a recurrent model batches texts of similar length
+   * within one call, and a larger call pads less (on review-length texts, 4% padding instead of 14%).
+   */
   batchSize?: number;
   /** Texts longer than the model reads: `truncate` or `chunks`. Default: the model's setting. */
   longTexts?: 'truncate' | 'chunks';
@@ -85,7 +88,7 @@ interface ScoredSource {
  */
 export async function evaluateTextClassification(model: string, data: TextClassificationData, options: TextClassificationEvaluateOptions = {}): Promise<TextClassificationEvaluation> {
   checkOptionKeys("evaluate('text-classification')", options, KEYS);
-  const batchSize = options.batchSize ?? 256;
+  const batchSize = options.batchSize ?? 1024;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new BadInputError(`batchSize: expected a positive integer, got ${JSON.stringify(options.batchSize)}`);
   const { pipeline } = await import('../pipeline.js');
   const clf = await pipeline('text-classification', model);

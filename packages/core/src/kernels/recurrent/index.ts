@@ -15,6 +15,7 @@ export {
   type OutputGradients,
   type InputGradients,
   type InputProjection,
+  type GatheredProjection,
   type InputProjectionGradients,
   type LstmForwardArgs,
   type LstmBackwardArgs,

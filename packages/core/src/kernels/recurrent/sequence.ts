@@ -144,13 +144,42 @@ function columnSums(rt: RecurrentRuntime, ptr: number, rows: number, cols: numbe
 }
 
 // xp for every step: given, or formed from an InputProjection.
-function projectedInputs(rt: RecurrentRuntime, B: number, T: number, G: number, a: { xp?: ArrayLike<number>; input?: InputProjection }): number {
+/**
+ * Input projections given as rows of a table: row `i` of xp (time-major within each batch row)
+ * is row `ids[i]` of `table` (`gates*H` floats per row). An inference path whose inputs come
+ * straight from an embedding projects the whole vocabulary once and passes this instead of xp,
+ * so the rows are gathered into the kernels' memory without an intermediate array.
+ */
+export interface GatheredProjection {
+  /** `[V, gates*H]`: x.W + b of every id. */
+  table: Float32Array;
+  /** `[B*T]` ids, each in [0, V). */
+  ids: ArrayLike<number>;
+}
+
+function gatherRows(rt: RecurrentRuntime, B: number, T: number, G: number, g: GatheredProjection): number {
+  check('gathered.ids', g.ids, B * T);
+  const V = g.table.length / G;
+  const xp = rt.alloc(B * T * G);
+  const v = rt.view(xp, B * T * G);
+  const table = g.table;
+  // A plain loop: a subarray view per row costs more than copying its floats.
+  for (let i = 0, o = 0; i < B * T; i++, o += G) {
+    const id = g.ids[i]!;
+    if (!(id >= 0 && id < V)) throw new RangeError(`recurrent kernel: gathered id ${id} outside [0, ${V})`);
+    for (let k = 0, s = id * G; k < G; k++) v[o + k] = table[s + k]!;
+  }
+  return xp;
+}
+
+function projectedInputs(rt: RecurrentRuntime, B: number, T: number, G: number, a: { xp?: ArrayLike<number>; gathered?: GatheredProjection; input?: InputProjection }): number {
   if (a.xp) {
     check('xp', a.xp, B * T * G);
     return rt.put(a.xp);
   }
+  if (a.gathered) return gatherRows(rt, B, T, G, a.gathered);
   const p = a.input;
-  if (!p) throw new Error('recurrent kernel: pass either xp or input');
+  if (!p) throw new Error('recurrent kernel: pass xp, gathered or input');
   const D = p.inputDim;
   check('input.x', p.x, B * T * D);
   check('input.kernel', p.kernel, D * G);
@@ -188,6 +217,8 @@ function inputSideGradients(rt: RecurrentRuntime, rows: number, G: number, dxp: 
 export interface LstmForwardArgs extends SequenceShape {
   /** Input projection x.W + b `[B,T,4H]`, gates i, f, c, o (or pass `input`). */
   xp?: ArrayLike<number>;
+  /** xp as rows of a projected table (inference; see {@link GatheredProjection}). */
+  gathered?: GatheredProjection;
   /** The layer's inputs and input weights, to form xp here instead. */
   input?: InputProjection;
   /** Recurrent kernel `[H,4H]`. */
@@ -337,6 +368,8 @@ export function lstmBackward(a: LstmBackwardArgs): InputGradients {
 export interface GruForwardArgs extends SequenceShape {
   /** x.W + b `[B,T,3H]`, gates z, r, h (or pass `input`). */
   xp?: ArrayLike<number>;
+  /** xp as rows of a projected table (inference; see {@link GatheredProjection}). */
+  gathered?: GatheredProjection;
   /** The layer's inputs and input weights, to form xp here instead. */
   input?: InputProjection;
   /** `[H,3H]`. */
@@ -454,6 +487,8 @@ export function gruBackward(a: GruBackwardArgs): InputGradients {
 export interface SimpleForwardArgs extends SequenceShape {
   /** x.W + b `[B,T,H]` (or pass `input`). */
   xp?: ArrayLike<number>;
+  /** xp as rows of a projected table (inference; see {@link GatheredProjection}). */
+  gathered?: GatheredProjection;
   /** The layer's inputs and input weights, to form xp here instead. */
   input?: InputProjection;
   /** `[H,H]`. */
