@@ -6,6 +6,9 @@
 // Conventions (those of tf.layers / Keras):
 // - All arrays are row-major float32. Batch-major sequences: x[b][t][j] at (b*T + t)*width + j.
 // - `xp` is the input projection x.W + b for every step, computed outside in one matrix multiply.
+//   Forward kernels also take `ids` [B,T] (int32) or 0: when given, `xp` is a table of projected
+//   rows and step (b, t) reads row ids[b*T + t] of it (inference from an embedding: the table is
+//   x.W + b of every vocabulary entry, so no [B,T,gates*H] array is ever formed).
 // - LSTM gates are ordered i, f, c (candidate), o; GRU gates z, r, h.
 // - A mask value of 0 at (b, t) means the step is padding: the state carries over and the
 //   step's output is the carried h (what tf.layers does).
@@ -20,6 +23,8 @@
 #include <stdint.h>
 
 #define EXPORT(name) __attribute__((export_name(#name)))
+// Row of xp that step bt reads: bt itself, or the table row ids[bt] (see the conventions).
+#define XP_ROW(ids, bt) ((ids) ? (long)(ids)[bt] : (bt))
 
 // ---------------------------------------------------------------------------------------------
 // Elementwise math. No libc: exp by range reduction (x = n ln2 + r) and a degree-6 polynomial,
@@ -392,13 +397,13 @@ static inline void zero_f(float *dst, int n) {
 // Scratch: z [B,4H], h [B,H], c [B,H].
 
 EXPORT(lstm_forward)
-void lstm_forward(int B, int T, int H, const float *xp, const float *U, const float *h0, const float *c0, const float *mask, int recKind,
+void lstm_forward(int B, int T, int H, const float *xp, const int *ids, const float *U, const float *h0, const float *c0, const float *mask, int recKind,
                   float *hseq, float *hT, float *cT, float *gates, float *cseq, float *z, float *h, float *c) {
   const int G = 4 * H;
   copy_f(h, h0, B * H);
   copy_f(c, c0, B * H);
   for (int t = 0; t < T; t++) {
-    for (int b = 0; b < B; b++) copy_f(z + b * G, xp + ((long)b * T + t) * G, G);
+    for (int b = 0; b < B; b++) copy_f(z + b * G, xp + XP_ROW(ids, (long)b * T + t) * G, G);
     gemm_packed(B, G, H, h, H, U, H, 0, z, G);
     for (int b = 0; b < B; b++) {
       const long bt = (long)b * T + t;
@@ -523,7 +528,7 @@ void lstm_backward(int B, int T, int H, const float *Ut, const float *c0, const 
 // Scratch: rec [B,3H], h [B,H], rh [B,H], hx [B,H].
 
 EXPORT(gru_forward)
-void gru_forward(int B, int T, int H, const float *xp, const float *U, const float *Uh, const float *br, const float *h0, const float *mask, int recKind, int resetAfter,
+void gru_forward(int B, int T, int H, const float *xp, const int *ids, const float *U, const float *Uh, const float *br, const float *h0, const float *mask, int recKind, int resetAfter,
                  float *hseq, float *hT, float *gates, float *aux, float *rec, float *h, float *rh, float *hx) {
   const int G = 3 * H;
   copy_f(h, h0, B * H);
@@ -538,7 +543,7 @@ void gru_forward(int B, int T, int H, const float *xp, const float *U, const flo
     // Gates z and r; for resetAfter = 0, r * h is needed before the candidate's product.
     for (int b = 0; b < B; b++) {
       const long bt = (long)b * T + t;
-      const float *x = xp + bt * G;
+      const float *x = xp + XP_ROW(ids, bt) * G;
       float *rb = rec + b * G;
       int j = 0;
       for (; j + 4 <= 2 * H; j += 4) ST(rb + j, v_rec_act(ADD(LD(x + j), LD(rb + j)), recKind));
@@ -554,7 +559,7 @@ void gru_forward(int B, int T, int H, const float *xp, const float *U, const flo
     }
     for (int b = 0; b < B; b++) {
       const long bt = (long)b * T + t;
-      const float *x = xp + bt * G;
+      const float *x = xp + XP_ROW(ids, bt) * G;
       const float *rb = rec + b * G;
       float *hb = h + b * H;
       const int live = !mask || mask[bt] != 0.0f;
@@ -684,11 +689,11 @@ void gru_backward(int B, int T, int H, const float *Ut, const float *h0, const f
 // the output). In: xp [B,T,H], U [H,H], h0, mask. Out: hseq, hT. Scratch: h [B,H], a [B,H].
 
 EXPORT(simple_forward)
-void simple_forward(int B, int T, int H, const float *xp, const float *U, const float *h0, const float *mask, int actKind, float *hseq, float *hT,
+void simple_forward(int B, int T, int H, const float *xp, const int *ids, const float *U, const float *h0, const float *mask, int actKind, float *hseq, float *hT,
                     float *h, float *a) {
   copy_f(h, h0, B * H);
   for (int t = 0; t < T; t++) {
-    for (int b = 0; b < B; b++) copy_f(a + b * H, xp + ((long)b * T + t) * H, H);
+    for (int b = 0; b < B; b++) copy_f(a + b * H, xp + XP_ROW(ids, (long)b * T + t) * H, H);
     gemm_packed(B, H, H, h, H, U, H, 0, a, H);
     for (int b = 0; b < B; b++) {
       const long bt = (long)b * T + t;

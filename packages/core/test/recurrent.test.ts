@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gemmF32, gruBackward, gruForward, lstmForward, recurrentKernelsAvailable, recurrentRuntime, SeededRandom, type ForwardResult, type SavedActivations } from '../src/index.js';
+import { gemmF32, gruBackward, gruForward, lstmForward, MAX_RESIDENT_BYTES, recurrentKernelsAvailable, recurrentRuntime, SeededRandom, simpleForward, type ForwardResult, type SavedActivations } from '../src/index.js';
 
 // The WebAssembly kernels on their own (the layer-level equality with tf.layers is tested in
 // @seqlab/rnn): the GEMM against a plain loop, and the batch split over two threads against
@@ -7,6 +7,9 @@ import { gemmF32, gruBackward, gruForward, lstmForward, recurrentKernelsAvailabl
 
 const rng = new SeededRandom(7);
 const rand = (n: number, scale = 0.3) => Float32Array.from({ length: n }, () => (rng.next() - 0.5) * 2 * scale);
+const lstmKernel = rand(32 * 4 * 32);
+const gruKernel = rand(32 * 3 * 32);
+const simpleKernel = rand(32 * 32);
 
 describe('recurrent kernels', () => {
   it('load here (wasm SIMD + shared memory)', () => {
@@ -77,6 +80,46 @@ describe('recurrent kernels', () => {
     const lastLive = T - 1 - (row % 7);
     const at = (t: number) => Array.from(one!.l.sequence.subarray((row * T + t) * H, (row * T + t + 1) * H));
     expect(at(T - 1)).toEqual(at(lastLive));
+  });
+
+  it('reads xp rows from a resident table by id exactly as from the gathered rows, on 1 and 2 threads, and drops tables past the limit', () => {
+    const B = 20;
+    const T = 16;
+    const H = 32;
+    const V = 50;
+    const ids = Int32Array.from({ length: B * T }, (_, i) => (i * 7 + (i % 5)) % V);
+    const mask = Float32Array.from({ length: B * T }, (_, i) => (i % T < T - (Math.floor(i / T) % 4) ? 1 : 0));
+    const runtime = recurrentRuntime();
+    for (const [gates, run] of [
+      [4, (x: object) => lstmForward({ batch: B, steps: T, units: H, ...x, kernel: lstmKernel, h0: new Float32Array(B * H), c0: new Float32Array(B * H), mask, recurrentActivation: 'sigmoid', save: false })],
+      [3, (x: object) => gruForward({ batch: B, steps: T, units: H, ...x, kernel: gruKernel, h0: new Float32Array(B * H), mask, recurrentActivation: 'hardSigmoid', resetAfter: false, save: false })],
+      [1, (x: object) => simpleForward({ batch: B, steps: T, units: H, ...x, kernel: simpleKernel, h0: new Float32Array(B * H), mask, activation: 'tanh' })],
+    ] as const) {
+      const G = gates * H;
+      const table = rand(V * G);
+      const xp = new Float32Array(B * T * G);
+      ids.forEach((id, i) => xp.set(table.subarray(id * G, (id + 1) * G), i * G));
+      for (const threads of [1, 2]) {
+        runtime.setThreads(threads);
+        const plain = run({ xp });
+        const gathered = run({ gathered: { table, ids } });
+        // Again: the table is resident now.
+        const again = run({ gathered: { table, ids } });
+        expect(Array.from(gathered.sequence)).toEqual(Array.from(plain.sequence));
+        expect(Array.from(again.h)).toEqual(Array.from(plain.h));
+      }
+    }
+    runtime.setThreads(2);
+    expect(() => lstmForward({ batch: 1, steps: 2, units: H, gathered: { table: rand(V * 4 * H), ids: [3, V] }, kernel: lstmKernel, h0: new Float32Array(H), c0: new Float32Array(H), recurrentActivation: 'sigmoid', save: false })).toThrow(
+      /gathered id 50 outside \[0, 50\)/,
+    );
+    // Past the limit every kept table is dropped and copied in again on use, with the same result.
+    const big = new Float32Array(MAX_RESIDENT_BYTES / 4 - 1024);
+    const small = rand(V * H);
+    const args = (table: Float32Array) => ({ batch: 1, steps: 3, units: H, gathered: { table, ids: [1, 2, 3] }, kernel: simpleKernel, h0: new Float32Array(H), activation: 'tanh' as const });
+    const before = simpleForward(args(small)).h;
+    simpleForward(args(big));
+    expect(Array.from(simpleForward(args(small)).h)).toEqual(Array.from(before));
   });
 
   it('names the argument whose size is wrong', () => {

@@ -58,10 +58,23 @@ export function recurrentModule(): WasmModule {
 /** Memory shared between the threads running the kernels. */
 export type { WasmMemory };
 
+// Offset 0 stays unused: a null pointer means "absent" to the kernels.
+const FIRST_OFFSET = 1024;
+
+/**
+ * Bytes of tables a runtime keeps resident (see {@link RecurrentRuntime.resident}): room for the
+ * projected embeddings of both directions of a few 20,000-word BiLSTMs.
+ */
+export const MAX_RESIDENT_BYTES = 128 * 2 ** 20;
+
 export class RecurrentRuntime {
   readonly memory: WasmMemory;
   readonly exports: RecurrentExports;
   private top = 0;
+  /** Where per-call allocations start: above the resident tables. */
+  private base = FIRST_OFFSET;
+  // Weak: a disposed model's table can be collected; its bytes here are reused at the next drop.
+  private tables = new WeakMap<Float32Array, number>();
   private f32!: Float32Array;
   private pool: KernelThreads | undefined;
 
@@ -100,9 +113,39 @@ export class RecurrentRuntime {
     this.pool.parallel(calls);
   }
 
-  /** Frees everything allocated since the last reset. */
+  /** Frees everything allocated since the last reset (resident tables stay). */
   reset(): void {
-    this.top = 1024; // keep offset 0 unused: a null pointer means "absent" to the kernels
+    this.top = this.base;
+  }
+
+  /**
+   * The offset of `table` kept in this runtime's memory across calls (copied in on first use),
+   * below the per-call allocations. Call right after {@link reset}, before any {@link alloc} of
+   * the call. Tables are kept by identity up to {@link MAX_RESIDENT_BYTES} in all; one that
+   * does not fit drops every table kept so far (they are copied in again when next used).
+   */
+  resident(table: Float32Array): number {
+    const kept = this.tables.get(table);
+    if (kept !== undefined) return kept;
+    if (this.top !== this.base) throw new Error('RecurrentRuntime.resident: call it before the call allocates anything');
+    const bytes = Math.ceil(table.byteLength / 16) * 16;
+    if (bytes > MAX_RESIDENT_BYTES) throw new RangeError(`RecurrentRuntime.resident: a ${table.byteLength}-byte table exceeds ${MAX_RESIDENT_BYTES} bytes`);
+    if (this.base + bytes - FIRST_OFFSET > MAX_RESIDENT_BYTES) {
+      this.tables = new WeakMap();
+      this.base = FIRST_OFFSET;
+    }
+    this.top = this.base;
+    const at = this.put(table);
+    this.tables.set(table, at);
+    this.base = this.top;
+    return at;
+  }
+
+  /** Allocates room for int32 `values` and copies them in. */
+  putInts(values: ArrayLike<number>): number {
+    const at = this.alloc(values.length);
+    new Int32Array(this.memory.buffer, at, values.length).set(values);
+    return at;
   }
 
   /** Allocates `count` floats (16-byte aligned) and returns their byte offset. */

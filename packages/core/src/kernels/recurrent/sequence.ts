@@ -147,8 +147,9 @@ function columnSums(rt: RecurrentRuntime, ptr: number, rows: number, cols: numbe
 /**
  * Input projections given as rows of a table: row `i` of xp (time-major within each batch row)
  * is row `ids[i]` of `table` (`gates*H` floats per row). An inference path whose inputs come
- * straight from an embedding projects the whole vocabulary once and passes this instead of xp,
- * so the rows are gathered into the kernels' memory without an intermediate array.
+ * straight from an embedding projects the whole vocabulary once and passes this instead of xp:
+ * the table is kept in the kernels' memory between calls (see `RecurrentRuntime.resident`) and
+ * each step reads its row there, so no `[B,T,gates*H]` array is formed or copied.
  */
 export interface GatheredProjection {
   /** `[V, gates*H]`: x.W + b of every id. */
@@ -157,28 +158,37 @@ export interface GatheredProjection {
   ids: ArrayLike<number>;
 }
 
-function gatherRows(rt: RecurrentRuntime, B: number, T: number, G: number, g: GatheredProjection): number {
-  check('gathered.ids', g.ids, B * T);
-  const V = g.table.length / G;
-  const xp = rt.alloc(B * T * G);
-  const v = rt.view(xp, B * T * G);
-  const table = g.table;
-  // A plain loop: a subarray view per row costs more than copying its floats.
-  for (let i = 0, o = 0; i < B * T; i++, o += G) {
-    const id = g.ids[i]!;
-    if (!(id >= 0 && id < V)) throw new RangeError(`recurrent kernel: gathered id ${id} outside [0, ${V})`);
-    for (let k = 0, s = id * G; k < G; k++) v[o + k] = table[s + k]!;
-  }
-  return xp;
+/** The kernels' `xp` and `ids` arguments: a per-row projection, or a resident table and per-row ids. */
+interface ProjectionArgs {
+  xp: Arg;
+  ids: Arg;
 }
 
-function projectedInputs(rt: RecurrentRuntime, B: number, T: number, G: number, a: { xp?: ArrayLike<number>; gathered?: GatheredProjection; input?: InputProjection }): number {
+function gatheredInputs(rt: RecurrentRuntime, B: number, T: number, G: number, g: GatheredProjection): ProjectionArgs {
+  check('gathered.ids', g.ids, B * T);
+  const V = g.table.length / G;
+  if (!Number.isInteger(V)) throw new Error(`recurrent kernel: gathered table has ${g.table.length} values, not a multiple of ${G}`);
+  for (let i = 0; i < B * T; i++) {
+    const id = g.ids[i]!;
+    if (!(Number.isInteger(id) && id >= 0 && id < V)) throw new RangeError(`recurrent kernel: gathered id ${id} outside [0, ${V})`);
+  }
+  // The table stays in the kernels' memory between calls; only the ids travel.
+  const table = rt.resident(g.table);
+  return { xp: table, ids: row(rt.putInts(g.ids), T) };
+}
+
+function projectedInputs(rt: RecurrentRuntime, B: number, T: number, G: number, a: { xp?: ArrayLike<number>; gathered?: GatheredProjection; input?: InputProjection }): ProjectionArgs {
   if (a.xp) {
     check('xp', a.xp, B * T * G);
-    return rt.put(a.xp);
+    return { xp: row(rt.put(a.xp), T * G), ids: 0 };
   }
-  if (a.gathered) return gatherRows(rt, B, T, G, a.gathered);
-  const p = a.input;
+  if (a.gathered) return gatheredInputs(rt, B, T, G, a.gathered);
+  return { xp: row(inputProjection(rt, B, T, G, a.input), T * G), ids: 0 };
+}
+
+// xp = x . W + b formed in the kernels' memory.
+function inputProjection(rt: RecurrentRuntime, B: number, T: number, G: number, input: InputProjection | undefined): number {
+  const p = input;
   if (!p) throw new Error('recurrent kernel: pass xp, gathered or input');
   const D = p.inputDim;
   check('input.x', p.x, B * T * D);
@@ -241,7 +251,7 @@ export function lstmForward(a: LstmForwardArgs): ForwardResult {
   check('c0', a.c0, B * H);
   check('mask', a.mask, B * T);
   return withRuntime((rt) => {
-    const xp = projectedInputs(rt, B, T, G, a);
+    const { xp, ids } = projectedInputs(rt, B, T, G, a);
     const U = packed(rt, rt.put(a.kernel), H, G);
     const h0 = rt.put(a.h0);
     const c0 = rt.put(a.c0);
@@ -255,7 +265,7 @@ export function lstmForward(a: LstmForwardArgs): ForwardResult {
     const h = rt.alloc(B * H);
     const c = rt.alloc(B * H);
     callRows(rt, 'lstm_forward', B, B * T * H * G, [
-      T, H, row(xp, T * G), U, row(h0, H), row(c0, H), row(mask, T), REC_KIND[a.recurrentActivation],
+      T, H, xp, ids, U, row(h0, H), row(c0, H), row(mask, T), REC_KIND[a.recurrentActivation],
       row(hseq, T * H), row(hT, H), row(cT, H), row(gates, T * G), row(cseq, T * H), row(z, G), row(h, H), row(c, H),
     ]);
     return {
@@ -393,7 +403,7 @@ export function gruForward(a: GruForwardArgs): ForwardResult {
   check('mask', a.mask, B * T);
   if (a.resetAfter) check('recurrentBias', a.recurrentBias ?? [], G);
   return withRuntime((rt) => {
-    const xp = projectedInputs(rt, B, T, G, a);
+    const { xp, ids } = projectedInputs(rt, B, T, G, a);
     const raw = rt.put(a.kernel);
     // resetAfter: one product with all of U; otherwise [U_z U_r] and U_h separately.
     const U = a.resetAfter ? packed(rt, raw, H, G) : packed(rt, raw, H, 2 * H, G);
@@ -410,7 +420,7 @@ export function gruForward(a: GruForwardArgs): ForwardResult {
     const rh = rt.alloc(B * H);
     const hx = rt.alloc(B * H);
     callRows(rt, 'gru_forward', B, B * T * H * G, [
-      T, H, row(xp, T * G), U, Uh, br, row(h0, H), row(mask, T), REC_KIND[a.recurrentActivation], a.resetAfter ? 1 : 0,
+      T, H, xp, ids, U, Uh, br, row(h0, H), row(mask, T), REC_KIND[a.recurrentActivation], a.resetAfter ? 1 : 0,
       row(hseq, T * H), row(hT, H), row(gates, T * G), row(aux, T * H), row(rec, G), row(h, H), row(rh, H), row(hx, H),
     ]);
     return {
@@ -505,7 +515,7 @@ export function simpleForward(a: SimpleForwardArgs): ForwardResult {
   check('h0', a.h0, B * H);
   check('mask', a.mask, B * T);
   return withRuntime((rt) => {
-    const xp = projectedInputs(rt, B, T, H, a);
+    const { xp, ids } = projectedInputs(rt, B, T, H, a);
     const U = packed(rt, rt.put(a.kernel), H, H);
     const h0 = rt.put(a.h0);
     const mask = a.mask ? rt.put(a.mask) : 0;
@@ -514,7 +524,7 @@ export function simpleForward(a: SimpleForwardArgs): ForwardResult {
     const h = rt.alloc(B * H);
     const tmp = rt.alloc(B * H);
     callRows(rt, 'simple_forward', B, B * T * H * H, [
-      T, H, row(xp, T * H), U, row(h0, H), row(mask, T), ACT_KIND[a.activation], row(hseq, T * H), row(hT, H), row(h, H), row(tmp, H),
+      T, H, xp, ids, U, row(h0, H), row(mask, T), ACT_KIND[a.activation], row(hseq, T * H), row(hT, H), row(h, H), row(tmp, H),
     ]);
     return { sequence: rt.take(hseq, B * T * H), h: rt.take(hT, B * H) };
   });
