@@ -121,6 +121,11 @@ export interface ClassifyOptions {
   /** Texts per batch. */
   batchSize?: number;
   /**
+   * `false` leaves out per-token explanations (`tokens`, `labelTokens`) for callers that need
+   * only labels and scores, such as an evaluation: less work and memory per text. Default true.
+   */
+  explain?: boolean;
+  /**
    * Token lists of these very texts, shared by models that tokenize the same way: an ensemble
    * passes one {@link SharedTokens} to each of its members so a batch is tokenized once, not
    * once per member. Models that tokenize otherwise ignore what others stored.

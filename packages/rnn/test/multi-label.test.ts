@@ -153,6 +153,19 @@ describe('fitRecurrentTextClassifier on multi-label rows', () => {
     expect(a).not.toEqual(b);
     const ratios = a!.map((v, i) => v / two.tokens![i]!.weight);
     expect(Math.max(...ratios) - Math.min(...ratios)).toBeGreaterThan(0.1);
+    // Without explanations: the same labels and scores, and no token lists.
+    const bare = await clf.predict(test.texts.slice(0, 50), { explain: false });
+    bare.forEach((r, i) => {
+      expect(r.tokens).toBeUndefined();
+      expect(r.labelTokens).toBeUndefined();
+      expect(r.predicted).toEqual(results[i]!.predicted);
+      // Other batches (other padding, the projected table once enough tokens were seen): the
+      // same scores up to float rounding.
+      r.labels.forEach((l, j) => {
+        expect(l.label).toBe(results[i]!.labels[j]!.label);
+        expect(l.score).toBeCloseTo(results[i]!.labels[j]!.score, 5);
+      });
+    });
   });
 
   it('predicts a class exactly when its score reaches its own threshold, each threshold the best F1 cut on validation', async () => {

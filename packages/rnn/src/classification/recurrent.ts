@@ -14,7 +14,7 @@ import {
   type TextClassificationResult,
   type WeightPrecision,
 } from '@seqlab/core';
-import { TextVectorizer } from '@seqlab/tokenize';
+import { TextVectorizer, type Token } from '@seqlab/tokenize';
 import { resolveTextClassifierOptions, withAttentionWeights, type ClassifierOutput, type TextClassifierConfig } from '../builders/text-classifier.js';
 import { oneOf, positiveInt, RnnArgumentError } from '../errors.js';
 import { readJson } from '../read-json.js';
@@ -25,6 +25,53 @@ import { chunkStarts, keptPositions, LONG_TEXT_MODES, TRUNCATION_STRATEGIES, typ
 import { checkClasses } from './labels.js';
 import { checkThresholds, DEFAULT_THRESHOLD } from './thresholds.js';
 import { ensembleScores } from '../inference/ensemble-scores.js';
+
+/**
+ * Each token's attention weight (and, multi-label, its contribution to each class's logit),
+ * averaged over the rows that read it: a text read in several windows gets the mean.
+ */
+class TokenShares {
+  private readonly weight: Float64Array[];
+  private readonly covered: Uint8Array[];
+  private readonly contribution: Float64Array[];
+
+  constructor(
+    private readonly tokens: readonly (readonly Token[])[],
+    private readonly classes: number,
+  ) {
+    this.weight = tokens.map((ts) => new Float64Array(ts.length));
+    this.covered = tokens.map((ts) => new Uint8Array(ts.length));
+    this.contribution = tokens.map((ts) => new Float64Array(ts.length * classes));
+  }
+
+  /** Adds row `i` (of `width` positions, one of `k` rows of its text) of a scored group. */
+  add(r: Row, i: number, width: number, k: number, weights: Float32Array, contributions: Float32Array | undefined): void {
+    const C = this.classes;
+    r.positions.forEach((p, j) => {
+      this.weight[r.text]![p]! += weights[i * width + j]! / k;
+      this.covered[r.text]![p] = 1;
+      if (contributions) for (let c = 0; c < C; c++) this.contribution[r.text]![p * C + c]! += contributions[(i * width + j) * C + c]! / k;
+    });
+  }
+
+  /** Text `t`'s read tokens with their attention weights. */
+  attention(t: number): AttributedToken[] {
+    const out: AttributedToken[] = [];
+    this.tokens[t]!.forEach((tok, p) => {
+      if (this.covered[t]![p]) out.push({ text: tok.text, start: tok.start, end: tok.end, weight: this.weight[t]![p]! });
+    });
+    return out;
+  }
+
+  /** Text `t`'s read tokens with their contributions to class `c`'s logit. */
+  contributions(t: number, c: number): TokenContribution[] {
+    const out: TokenContribution[] = [];
+    this.tokens[t]!.forEach((tok, p) => {
+      if (this.covered[t]![p]) out.push({ text: tok.text, start: tok.start, end: tok.end, contribution: this.contribution[t]![p * this.classes + c]! });
+    });
+    return out;
+  }
+}
 
 /** Batches of a window sorted by length before scoring (bounded, so a huge call never holds every text's tokens at once). */
 const SORT_WINDOW_BATCHES = 16;
@@ -200,6 +247,7 @@ export class RecurrentTextClassifier implements TextClassificationPipeline {
     if (this.disposed) throw new RnnArgumentError('RecurrentTextClassifier: used after dispose()');
     checkTexts(texts);
     const mode = oneOf('predict: longTexts', options.longTexts ?? this.config.longTexts, LONG_TEXT_MODES);
+    const explain = options.explain ?? true;
     const batchSize = positiveInt('predict: batchSize', options.batchSize ?? 64);
     const L = this.config.maxLength;
     const C = this.config.classes.length;
@@ -232,9 +280,7 @@ export class RecurrentTextClassifier implements TextClassificationPipeline {
         });
         // Rows are scored in groups so a batch of long texts chunked into many windows stays bounded.
         const probsPerText = chunk.map(() => new Float64Array(C));
-        const weightPerToken = tokens.map((ts) => new Float64Array(ts.length));
-        const covered = tokens.map((ts) => new Uint8Array(ts.length));
-        const contributionPerToken = tokens.map((ts) => new Float64Array(this.outputKernels ? ts.length * C : 0));
+        const explained = explain ? new TokenShares(tokens, this.outputKernels ? C : 0) : undefined;
         const rowsPerText = new Int32Array(chunk.length);
         for (const r of rows) rowsPerText[r.text]!++;
         for (let g = 0; g < rows.length; g += batchSize) {
@@ -246,34 +292,17 @@ export class RecurrentTextClassifier implements TextClassificationPipeline {
           group.forEach((r, i) => {
             const k = rowsPerText[r.text]!;
             for (let c = 0; c < C; c++) probsPerText[r.text]![c]! += probs[i * C + c]! / k;
-            r.positions.forEach((p, j) => {
-              weightPerToken[r.text]![p]! += weights[i * width + j]! / k;
-              covered[r.text]![p] = 1;
-              if (contributions) for (let c = 0; c < C; c++) contributionPerToken[r.text]![p * C + c]! += contributions[(i * width + j) * C + c]! / k;
-            });
+            explained?.add(r, i, width, k, weights, contributions);
           });
           await new Promise<void>((resolve) => setImmediate(resolve));
         }
         chunk.forEach((_, t) => {
-          const attributed: AttributedToken[] = [];
-          tokens[t]!.forEach((tok, p) => {
-            if (covered[t]![p]) attributed.push({ text: tok.text, start: tok.start, end: tok.end, weight: weightPerToken[t]![p]! });
-          });
           const result = classificationResult(this.config.classes, probsPerText[t]!, this.config.problem, {
             truncated: tokens[t]!.length > L,
-            tokens: attributed,
+            ...(explained ? { tokens: explained.attention(t) } : {}),
             ...(this.config.thresholds ? { threshold: this.config.thresholds } : {}),
           });
-          if (this.outputKernels) {
-            result.labelTokens = result.predicted.map((label) => {
-              const c = this.config.classes.indexOf(label);
-              const shares: TokenContribution[] = [];
-              tokens[t]!.forEach((tok, p) => {
-                if (covered[t]![p]) shares.push({ text: tok.text, start: tok.start, end: tok.end, contribution: contributionPerToken[t]![p * C + c]! });
-              });
-              return { label, tokens: shares };
-            });
-          }
+          if (explained && this.outputKernels) result.labelTokens = result.predicted.map((label) => ({ label, tokens: explained.contributions(t, this.config.classes.indexOf(label)) }));
           out[w + picked[t]!] = result;
         });
       }

@@ -155,7 +155,8 @@ async function scoreStream(
   const baseCounts = baseline ? new ClassificationCounts(clf.classes, clf.problem) : undefined;
   const t0 = performance.now();
   let baselineMs = 0;
-  const predictOptions = options.longTexts ? { longTexts: options.longTexts } : {};
+  // Scores only: per-token explanations would be built and thrown away.
+  const predictOptions = { explain: false, ...(options.longTexts ? { longTexts: options.longTexts } : {}) };
   for await (const batch of rows.batches) {
     throwIfCancelled(options.signal, 'evaluation');
     const truth = labelsForClasses(batch.labels, clf.classes);
