@@ -45,4 +45,22 @@ describe('CompiledModel: Bidirectional merges and attention pooling', () => {
       model.dispose();
     });
   }
+
+  it('final states of a bidirectional GRU (no sequences): the same probabilities as tf.layers, before and after the projected tables', () => {
+    setGlobalSeed(6);
+    const ids = tfl.input({ shape: [null], dtype: 'int32' });
+    const embedded = tfl.layers.embedding({ inputDim: V, outputDim: 5, maskZero: true }).apply(ids) as tfl.SymbolicTensor;
+    const last = tfl.layers.bidirectional({ layer: tfl.layers.gru({ units: 4 }) as tfl.RNN, mergeMode: 'concat' }).apply(embedded) as tfl.SymbolicTensor;
+    const probs = tfl.layers.dense({ units: 3, activation: 'softmax' }).apply(last) as tfl.SymbolicTensor;
+    const model = tfl.model({ inputs: ids, outputs: probs });
+    const compiled = CompiledModel.compile(model)!;
+    const expected = tf.tidy(() => (model.predict(tf.tensor2d(IDS, [B, T], 'int32')) as tf.Tensor).dataSync() as Float32Array);
+    // The first call multiplies per token; the tokens seen then reach V and later calls gather rows.
+    for (let call = 0; call < 3; call++) {
+      const [got] = compiled.predict(IDS, B, T);
+      for (let i = 0; i < expected.length; i++) expect(Math.abs(got![i]! - expected[i]!)).toBeLessThan(1e-5);
+    }
+    expect(compiled.stats.projectionTables).toBe(2);
+    model.dispose();
+  });
 });

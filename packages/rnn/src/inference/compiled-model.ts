@@ -1,6 +1,17 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { gemmF32, gruForward, lstmForward, simpleForward, type GatheredProjection, type RecurrentActivation, type SimpleActivation } from '@seqlab/core';
+import {
+  bidirectionalForward,
+  gemmF32,
+  gruForward,
+  lstmForward,
+  simpleForward,
+  type GatheredProjection,
+  type MergeMode,
+  type RecurrentActivation,
+  type RecurrentForward,
+  type SimpleActivation,
+} from '@seqlab/core';
 
 // The inference fast path: a trained LayersModel's weights copied once into plain arrays and
 // run layer by layer on @seqlab/core's WebAssembly kernels, with no TensorFlow.js op, tensor or
@@ -98,6 +109,20 @@ function rows(shape: number[]): number {
 
 /** A recurrent layer (not stateful, no returned states) as a step over `[B,T,D]` values. */
 function recurrentStep(layer: RnnLike, stats: CompiledModelStats): ((x: Value) => Value) | undefined {
+  const direction = recurrentDirection(layer, stats);
+  if (!direction) return undefined;
+  return (x) => {
+    const d = direction(x);
+    const out = d.cell === 'lstm' ? lstmForward({ ...d.args, save: false }) : d.cell === 'gru' ? gruForward({ ...d.args, save: false }) : simpleForward(d.args);
+    const [B, T] = x.shape as [number, number, number];
+    const H = layer.cell.units;
+    if (layer.returnSequences) return { data: out.sequence, shape: [B, T, H], ...(x.mask ? { mask: x.mask } : {}) };
+    return { data: out.h, shape: [B, H] };
+  };
+}
+
+/** What a recurrent layer's kernel call is for an input value (its cell and arguments), or undefined when not covered. */
+function recurrentDirection(layer: RnnLike, stats: CompiledModelStats): ((x: Value) => RecurrentForward) | undefined {
   if (layer.stateful || layer.returnState) return undefined;
   const kind = layer.getClassName();
   const cell = layer.cell;
@@ -150,14 +175,9 @@ function recurrentStep(layer: RnnLike, stats: CompiledModelStats): ((x: Value) =
     }
     const h0 = new Float32Array(B * H);
     const common = { batch: B, steps: T, units: H, ...projection, kernel: recurrent!, h0, ...(mask ? { mask } : {}) };
-    const out =
-      kind === 'LSTM'
-        ? lstmForward({ ...common, c0: new Float32Array(B * H), recurrentActivation: rec!, save: false })
-        : kind === 'GRU'
-          ? gruForward({ ...common, recurrentActivation: rec!, resetAfter, ...(recurrentBias ? { recurrentBias } : {}), save: false })
-          : simpleForward({ ...common, activation: actName as SimpleActivation });
-    if (layer.returnSequences) return { data: out.sequence, shape: [B, T, H], ...(x.mask ? { mask: x.mask } : {}) };
-    return { data: out.h, shape: [B, H] };
+    if (kind === 'LSTM') return { cell: 'lstm', args: { ...common, c0: new Float32Array(B * H), recurrentActivation: rec! } };
+    if (kind === 'GRU') return { cell: 'gru', args: { ...common, recurrentActivation: rec!, resetAfter, ...(recurrentBias ? { recurrentBias } : {}) } };
+    return { cell: 'simple', args: { ...common, activation: actName as SimpleActivation } };
   };
 }
 
@@ -221,47 +241,21 @@ function denseStep(layer: LayerLike): Step | undefined {
 }
 
 /**
- * Merges the two directions' rows of width `H` the way Bidirectional's `mergeMode` does. With
- * `steps`, the values are `[B, steps, H]` and the backward layer's come in reversed time:
- * they are read flipped (what Bidirectional's reverse does) in the same pass.
+ * A Bidirectional recurrent layer: both directions in one kernel session (one per thread) and
+ * merged there (see `bidirectionalForward`).
  */
-function mergeDirections(merge: string, yf: Float32Array, yb: Float32Array, n: number, H: number, steps = 1): { data: Float32Array; width: number } {
-  const width = merge === 'concat' ? 2 * H : H;
-  const data = new Float32Array(n * width);
-  for (let r = 0; r < n; r++) {
-    const t = r % steps;
-    const f = r * H;
-    const b = (r - t + (steps - 1 - t)) * H;
-    const o = r * width;
-    if (merge === 'concat') {
-      for (let j = 0; j < H; j++) data[o + j] = yf[f + j]!;
-      for (let j = 0; j < H; j++) data[o + H + j] = yb[b + j]!;
-    } else {
-      for (let j = 0; j < H; j++) {
-        const a = yf[f + j]!;
-        const c = yb[b + j]!;
-        data[o + j] = merge === 'sum' ? a + c : merge === 'mul' ? a * c : (a + c) / 2;
-      }
-    }
-  }
-  return { data, width };
-}
-
-/** A Bidirectional recurrent layer as its two directions' steps and a merge. */
 function bidirectionalStep(layer: LayerLike, stats: CompiledModelStats): Step | undefined {
   const merge = layer.mergeMode as string;
   if (!['concat', 'sum', 'ave', 'mul'].includes(merge)) return undefined;
-  const f = recurrentStep(layer.forwardLayer as RnnLike, stats);
-  const b = recurrentStep(layer.backwardLayer as RnnLike, stats);
+  const forwardLayer = layer.forwardLayer as RnnLike;
+  const f = recurrentDirection(forwardLayer, stats);
+  const b = recurrentDirection(layer.backwardLayer as RnnLike, stats);
   if (!f || !b) return undefined;
+  const sequences = forwardLayer.returnSequences;
   return ([x]) => {
-    const yf = f(x!);
-    const yb = b(x!);
-    const seq = yf.shape.length === 3;
-    const H = yf.shape[yf.shape.length - 1]!;
-    // The backward layer's sequence comes out in reversed time; Bidirectional flips it back.
-    const { data, width } = mergeDirections(merge, yf.data, yb.data, rows(yf.shape), H, seq ? yf.shape[1]! : 1);
-    return [{ data, shape: [...yf.shape.slice(0, -1), width], ...(seq && x!.mask ? { mask: x!.mask } : {}) }];
+    const { data, width } = bidirectionalForward(f(x!), b(x!), merge as MergeMode, sequences);
+    const [B, T] = x!.shape as [number, number];
+    return [sequences ? { data, shape: [B, T, width], ...(x!.mask ? { mask: x!.mask } : {}) } : { data, shape: [B, width] }];
   };
 }
 

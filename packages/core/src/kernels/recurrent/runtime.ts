@@ -125,20 +125,32 @@ export class RecurrentRuntime {
    * does not fit drops every table kept so far (they are copied in again when next used).
    */
   resident(table: Float32Array): number {
-    const kept = this.tables.get(table);
-    if (kept !== undefined) return kept;
-    if (this.top !== this.base) throw new Error('RecurrentRuntime.resident: call it before the call allocates anything');
-    const bytes = Math.ceil(table.byteLength / 16) * 16;
-    if (bytes > MAX_RESIDENT_BYTES) throw new RangeError(`RecurrentRuntime.resident: a ${table.byteLength}-byte table exceeds ${MAX_RESIDENT_BYTES} bytes`);
-    if (this.base + bytes - FIRST_OFFSET > MAX_RESIDENT_BYTES) {
-      this.tables = new WeakMap();
-      this.base = FIRST_OFFSET;
+    return this.residentAll([table])[0]!;
+  }
+
+  /**
+   * {@link resident} for several tables that one call reads together: all of them are kept at
+   * once (a table that must be copied in never drops another of the same call).
+   */
+  residentAll(tables: readonly Float32Array[]): number[] {
+    const missing = [...new Set(tables.filter((t) => !this.tables.has(t)))];
+    if (missing.length > 0) {
+      if (this.top !== this.base) throw new Error('RecurrentRuntime.resident: call it before the call allocates anything');
+      const size = (t: Float32Array) => Math.ceil(t.byteLength / 16) * 16;
+      const all = [...new Set(tables)].reduce((sum, t) => sum + size(t), 0);
+      if (all > MAX_RESIDENT_BYTES) throw new RangeError(`RecurrentRuntime.resident: ${all} bytes of tables exceed ${MAX_RESIDENT_BYTES}`);
+      const needed = missing.reduce((sum, t) => sum + size(t), 0);
+      // Dropping everything also drops this call's kept tables: they are copied in again.
+      const toCopy = this.base + needed - FIRST_OFFSET > MAX_RESIDENT_BYTES ? [...new Set(tables)] : missing;
+      if (toCopy !== missing) {
+        this.tables = new WeakMap();
+        this.base = FIRST_OFFSET;
+      }
+      this.top = this.base;
+      for (const t of toCopy) this.tables.set(t, this.put(t));
+      this.base = this.top;
     }
-    this.top = this.base;
-    const at = this.put(table);
-    this.tables.set(table, at);
-    this.base = this.top;
-    return at;
+    return tables.map((t) => this.tables.get(t)!);
   }
 
   /** Allocates room for int32 `values` and copies them in. */

@@ -48,6 +48,11 @@ const PARALLEL_MIN_WORK = 1 << 19;
 /** A kernel argument: a plain value, or a pointer to per-row data `stride` floats per batch row. */
 type Arg = number | { ptr: number; stride: number };
 
+// A call's numeric arguments for rows r0..r0+n-1: the row count first, row pointers offset.
+function resolveArgs(args: Arg[], r0: number, n: number): number[] {
+  return [n, ...args.map((a) => (typeof a === 'number' ? a : a.ptr === 0 ? 0 : a.ptr + r0 * a.stride * 4))];
+}
+
 /** A pointer to per-row data, `stride` floats per batch row, for {@link callRows}. */
 function row(ptr: number, stride: number): Arg {
   return { ptr, stride };
@@ -59,10 +64,7 @@ function row(ptr: number, stride: number): Arg {
  * pointers are offset to each thread's first row (0 stays 0: "absent").
  */
 function callRows(rt: RecurrentRuntime, name: KernelName, rows: number, work: number, args: Arg[]): void {
-  const resolve = (r0: number, n: number): number[] => [
-    n,
-    ...args.map((a) => (typeof a === 'number' ? a : a.ptr === 0 ? 0 : a.ptr + r0 * a.stride * 4)),
-  ];
+  const resolve = (r0: number, n: number): number[] => resolveArgs(args, r0, n);
   if (rows < 2 || work < PARALLEL_MIN_WORK || rt.threads < 2) {
     rt.call(name, resolve(0, rows));
     return;
@@ -72,6 +74,31 @@ function callRows(rt: RecurrentRuntime, name: KernelName, rows: number, work: nu
     [name, resolve(0, half)],
     [name, resolve(half, rows - half)],
   ]);
+}
+
+/** A forward kernel call laid out in the runtime's memory, and where its outputs will be. */
+interface PreparedForward {
+  name: KernelName;
+  batch: number;
+  work: number;
+  args: Arg[];
+  out: { B: number; T: number; H: number; G: number; hseq: number; hT: number; cT?: number; gates?: number; aux?: number };
+}
+
+function run(rt: RecurrentRuntime, p: PreparedForward): PreparedForward {
+  callRows(rt, p.name, p.batch, p.work, p.args);
+  return p;
+}
+
+// The outputs of a forward call, copied out of the runtime's memory.
+function collect(rt: RecurrentRuntime, p: PreparedForward): ForwardResult {
+  const { B, T, H, G, hseq, hT, cT, gates, aux } = p.out;
+  return {
+    sequence: rt.take(hseq, B * T * H),
+    h: rt.take(hT, B * H),
+    ...(cT ? { c: rt.take(cT, B * H) } : {}),
+    ...(gates ? { saved: { gates: rt.take(gates, B * T * G), aux: rt.take(aux!, B * T * H) } } : {}),
+  };
 }
 
 // Lays `K x N` floats at `src` (row stride `ldb`) out as the kernels' packed panels.
@@ -244,37 +271,39 @@ export interface LstmForwardArgs extends SequenceShape {
 
 /** LSTM over a whole sequence in one call. */
 export function lstmForward(a: LstmForwardArgs): ForwardResult {
+  return withRuntime((rt) => collect(rt, run(rt, prepareLstm(rt, a))));
+}
+
+function prepareLstm(rt: RecurrentRuntime, a: LstmForwardArgs): PreparedForward {
   const { batch: B, steps: T, units: H } = a;
   const G = 4 * H;
   check('kernel', a.kernel, H * G);
   check('h0', a.h0, B * H);
   check('c0', a.c0, B * H);
   check('mask', a.mask, B * T);
-  return withRuntime((rt) => {
-    const { xp, ids } = projectedInputs(rt, B, T, G, a);
-    const U = packed(rt, rt.put(a.kernel), H, G);
-    const h0 = rt.put(a.h0);
-    const c0 = rt.put(a.c0);
-    const mask = a.mask ? rt.put(a.mask) : 0;
-    const hseq = rt.alloc(B * T * H);
-    const hT = rt.alloc(B * H);
-    const cT = rt.alloc(B * H);
-    const gates = a.save ? rt.alloc(B * T * G) : 0;
-    const cseq = a.save ? rt.alloc(B * T * H) : 0;
-    const z = rt.alloc(B * G);
-    const h = rt.alloc(B * H);
-    const c = rt.alloc(B * H);
-    callRows(rt, 'lstm_forward', B, B * T * H * G, [
+  const { xp, ids } = projectedInputs(rt, B, T, G, a);
+  const U = packed(rt, rt.put(a.kernel), H, G);
+  const h0 = rt.put(a.h0);
+  const c0 = rt.put(a.c0);
+  const mask = a.mask ? rt.put(a.mask) : 0;
+  const hseq = rt.alloc(B * T * H);
+  const hT = rt.alloc(B * H);
+  const cT = rt.alloc(B * H);
+  const gates = a.save ? rt.alloc(B * T * G) : 0;
+  const cseq = a.save ? rt.alloc(B * T * H) : 0;
+  const z = rt.alloc(B * G);
+  const h = rt.alloc(B * H);
+  const c = rt.alloc(B * H);
+  return {
+    name: 'lstm_forward',
+    batch: B,
+    work: B * T * H * G,
+    args: [
       T, H, xp, ids, U, row(h0, H), row(c0, H), row(mask, T), REC_KIND[a.recurrentActivation],
       row(hseq, T * H), row(hT, H), row(cT, H), row(gates, T * G), row(cseq, T * H), row(z, G), row(h, H), row(c, H),
-    ]);
-    return {
-      sequence: rt.take(hseq, B * T * H),
-      h: rt.take(hT, B * H),
-      c: rt.take(cT, B * H),
-      ...(a.save ? { saved: { gates: rt.take(gates, B * T * G), aux: rt.take(cseq, B * T * H) } } : {}),
-    };
-  });
+    ],
+    out: { B, T, H, G, hseq, hT, cT, ...(a.save ? { gates, aux: cseq } : {}) },
+  };
 }
 
 /** Gradients of the outputs of a forward pass. */
@@ -396,39 +425,42 @@ export interface GruForwardArgs extends SequenceShape {
 
 /** GRU over a whole sequence in one call. */
 export function gruForward(a: GruForwardArgs): ForwardResult {
+  return withRuntime((rt) => collect(rt, run(rt, prepareGru(rt, a))));
+}
+
+function prepareGru(rt: RecurrentRuntime, a: GruForwardArgs): PreparedForward {
   const { batch: B, steps: T, units: H } = a;
   const G = 3 * H;
   check('kernel', a.kernel, H * G);
   check('h0', a.h0, B * H);
   check('mask', a.mask, B * T);
   if (a.resetAfter) check('recurrentBias', a.recurrentBias ?? [], G);
-  return withRuntime((rt) => {
-    const { xp, ids } = projectedInputs(rt, B, T, G, a);
-    const raw = rt.put(a.kernel);
-    // resetAfter: one product with all of U; otherwise [U_z U_r] and U_h separately.
-    const U = a.resetAfter ? packed(rt, raw, H, G) : packed(rt, raw, H, 2 * H, G);
-    const Uh = a.resetAfter ? 0 : packed(rt, raw + 2 * H * 4, H, H, G);
-    const br = a.resetAfter ? rt.put(a.recurrentBias!) : 0;
-    const h0 = rt.put(a.h0);
-    const mask = a.mask ? rt.put(a.mask) : 0;
-    const hseq = rt.alloc(B * T * H);
-    const hT = rt.alloc(B * H);
-    const gates = a.save ? rt.alloc(B * T * G) : 0;
-    const aux = a.save ? rt.alloc(B * T * H) : 0;
-    const rec = rt.alloc(B * G);
-    const h = rt.alloc(B * H);
-    const rh = rt.alloc(B * H);
-    const hx = rt.alloc(B * H);
-    callRows(rt, 'gru_forward', B, B * T * H * G, [
+  const { xp, ids } = projectedInputs(rt, B, T, G, a);
+  const raw = rt.put(a.kernel);
+  // resetAfter: one product with all of U; otherwise [U_z U_r] and U_h separately.
+  const U = a.resetAfter ? packed(rt, raw, H, G) : packed(rt, raw, H, 2 * H, G);
+  const Uh = a.resetAfter ? 0 : packed(rt, raw + 2 * H * 4, H, H, G);
+  const br = a.resetAfter ? rt.put(a.recurrentBias!) : 0;
+  const h0 = rt.put(a.h0);
+  const mask = a.mask ? rt.put(a.mask) : 0;
+  const hseq = rt.alloc(B * T * H);
+  const hT = rt.alloc(B * H);
+  const gates = a.save ? rt.alloc(B * T * G) : 0;
+  const aux = a.save ? rt.alloc(B * T * H) : 0;
+  const rec = rt.alloc(B * G);
+  const h = rt.alloc(B * H);
+  const rh = rt.alloc(B * H);
+  const hx = rt.alloc(B * H);
+  return {
+    name: 'gru_forward',
+    batch: B,
+    work: B * T * H * G,
+    args: [
       T, H, xp, ids, U, Uh, br, row(h0, H), row(mask, T), REC_KIND[a.recurrentActivation], a.resetAfter ? 1 : 0,
       row(hseq, T * H), row(hT, H), row(gates, T * G), row(aux, T * H), row(rec, G), row(h, H), row(rh, H), row(hx, H),
-    ]);
-    return {
-      sequence: rt.take(hseq, B * T * H),
-      h: rt.take(hT, B * H),
-      ...(a.save ? { saved: { gates: rt.take(gates, B * T * G), aux: rt.take(aux, B * T * H) } } : {}),
-    };
-  });
+    ],
+    out: { B, T, H, G, hseq, hT, ...(a.save ? { gates, aux } : {}) },
+  };
 }
 
 /** Arguments of {@link gruBackward}. */
@@ -510,24 +542,102 @@ export interface SimpleForwardArgs extends SequenceShape {
 
 /** SimpleRNN over a whole sequence in one call (its backward needs only the outputs). */
 export function simpleForward(a: SimpleForwardArgs): ForwardResult {
+  return withRuntime((rt) => collect(rt, run(rt, prepareSimple(rt, a))));
+}
+
+function prepareSimple(rt: RecurrentRuntime, a: SimpleForwardArgs): PreparedForward {
   const { batch: B, steps: T, units: H } = a;
   check('kernel', a.kernel, H * H);
   check('h0', a.h0, B * H);
   check('mask', a.mask, B * T);
+  const { xp, ids } = projectedInputs(rt, B, T, H, a);
+  const U = packed(rt, rt.put(a.kernel), H, H);
+  const h0 = rt.put(a.h0);
+  const mask = a.mask ? rt.put(a.mask) : 0;
+  const hseq = rt.alloc(B * T * H);
+  const hT = rt.alloc(B * H);
+  const h = rt.alloc(B * H);
+  const tmp = rt.alloc(B * H);
+  return {
+    name: 'simple_forward',
+    batch: B,
+    work: B * T * H * H,
+    args: [T, H, xp, ids, U, row(h0, H), row(mask, T), ACT_KIND[a.activation], row(hseq, T * H), row(hT, H), row(h, H), row(tmp, H)],
+    out: { B, T, H, G: H, hseq, hT },
+  };
+}
+
+/** A recurrent layer direction for {@link bidirectionalForward}: its cell and forward arguments (`save` is ignored). */
+export type RecurrentForward =
+  | { cell: 'lstm'; args: Omit<LstmForwardArgs, 'save'> }
+  | { cell: 'gru'; args: Omit<GruForwardArgs, 'save'> }
+  | { cell: 'simple'; args: SimpleForwardArgs };
+
+/** How Bidirectional combines its two directions' outputs. */
+export type MergeMode = 'concat' | 'sum' | 'ave' | 'mul';
+
+/** Output of {@link bidirectionalForward}. */
+export interface BidirectionalResult {
+  /** Merged output of every step `[B,T,width]` (with `sequences`), else the merged final states `[B,width]`. */
+  data: Float32Array;
+  /** 2H for concat, else H. */
+  width: number;
+}
+
+/**
+ * Both directions of a bidirectional recurrent layer in one call, for inference: with two
+ * threads the forward direction runs on this thread and the backward one on the helper (the
+ * same arithmetic per row as one direction split by rows), and the two outputs are merged
+ * straight from the kernels' memory. The backward direction's inputs are already in reversed
+ * time; its outputs are flipped back in the merge, as Bidirectional does.
+ */
+export function bidirectionalForward(forward: RecurrentForward, backward: RecurrentForward, merge: MergeMode, sequences: boolean): BidirectionalResult {
   return withRuntime((rt) => {
-    const { xp, ids } = projectedInputs(rt, B, T, H, a);
-    const U = packed(rt, rt.put(a.kernel), H, H);
-    const h0 = rt.put(a.h0);
-    const mask = a.mask ? rt.put(a.mask) : 0;
-    const hseq = rt.alloc(B * T * H);
-    const hT = rt.alloc(B * H);
-    const h = rt.alloc(B * H);
-    const tmp = rt.alloc(B * H);
-    callRows(rt, 'simple_forward', B, B * T * H * H, [
-      T, H, xp, ids, U, row(h0, H), row(mask, T), ACT_KIND[a.activation], row(hseq, T * H), row(hT, H), row(h, H), row(tmp, H),
-    ]);
-    return { sequence: rt.take(hseq, B * T * H), h: rt.take(hT, B * H) };
+    // Both tables must be resident before either direction allocates.
+    const tables = [forward, backward].map((d) => d.args.gathered?.table).filter((t): t is Float32Array => t !== undefined);
+    rt.residentAll(tables);
+    const [f, b] = [forward, backward].map((d) => prepareDirection(rt, d)) as [PreparedForward, PreparedForward];
+    if (f.out.B !== b.out.B || f.out.T !== b.out.T || f.out.H !== b.out.H) throw new Error('bidirectionalForward: the two directions differ in shape');
+    if (f.work + b.work >= PARALLEL_MIN_WORK && rt.threads >= 2) {
+      rt.parallel([
+        [f.name, resolveArgs(f.args, 0, f.batch)],
+        [b.name, resolveArgs(b.args, 0, b.batch)],
+      ]);
+    } else {
+      run(rt, f);
+      run(rt, b);
+    }
+    const { B, T, H } = f.out;
+    const steps = sequences ? T : 1;
+    const n = B * steps;
+    const yf = sequences ? rt.view(f.out.hseq, B * T * H) : rt.view(f.out.hT, B * H);
+    const yb = sequences ? rt.view(b.out.hseq, B * T * H) : rt.view(b.out.hT, B * H);
+    const width = merge === 'concat' ? 2 * H : H;
+    const data = new Float32Array(n * width);
+    for (let r = 0; r < n; r++) {
+      const t = r % steps;
+      const fo = r * H;
+      const bo = (r - t + (steps - 1 - t)) * H;
+      const o = r * width;
+      if (merge === 'concat') {
+        for (let j = 0; j < H; j++) data[o + j] = yf[fo + j]!;
+        for (let j = 0; j < H; j++) data[o + H + j] = yb[bo + j]!;
+      } else {
+        for (let j = 0; j < H; j++) {
+          const x = yf[fo + j]!;
+          const y = yb[bo + j]!;
+          data[o + j] = merge === 'sum' ? x + y : merge === 'mul' ? x * y : (x + y) / 2;
+        }
+      }
+    }
+    return { data, width };
   });
+}
+
+function prepareDirection(rt: RecurrentRuntime, d: RecurrentForward): PreparedForward {
+  if (d.cell === 'lstm') return prepareLstm(rt, { ...d.args, save: false });
+  if (d.cell === 'gru') return prepareGru(rt, { ...d.args, save: false });
+  return prepareSimple(rt, d.args);
 }
 
 /** Arguments of {@link simpleBackward}. */
