@@ -10,6 +10,7 @@ const rand = (n: number, scale = 0.3) => Float32Array.from({ length: n }, () => 
 const lstmKernel = rand(32 * 4 * 32);
 const gruKernel = rand(32 * 3 * 32);
 const simpleKernel = rand(32 * 32);
+const identity = (n: number) => Float32Array.from({ length: n * n }, (_, i) => (i % (n + 1) === 0 ? 1 : 0));
 
 describe('recurrent kernels', () => {
   it('load here (wasm SIMD + shared memory)', () => {
@@ -120,6 +121,16 @@ describe('recurrent kernels', () => {
     const before = simpleForward(args(small)).h;
     simpleForward(args(big));
     expect(Array.from(simpleForward(args(small)).h)).toEqual(Array.from(before));
+    // A table made on demand is made once while it stays resident, and again after a drop.
+    let made = 0;
+    const source = { key: {}, floats: small.length, make: () => (made++, gemmF32(small, identity(H), V, H, H)) };
+    const bySource = { ...args(small), gathered: { table: source, ids: [1, 2, 3] } };
+    expect(Array.from(simpleForward(bySource).h)).toEqual(Array.from(before));
+    simpleForward(bySource);
+    expect(made).toBe(1);
+    simpleForward(args(big));
+    expect(Array.from(simpleForward(bySource).h)).toEqual(Array.from(before));
+    expect(made).toBe(2);
   });
 
   it('names the argument whose size is wrong', () => {

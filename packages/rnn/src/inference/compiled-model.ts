@@ -10,6 +10,7 @@ import {
   type MergeMode,
   type RecurrentActivation,
   type RecurrentForward,
+  type ResidentSource,
   type SimpleActivation,
 } from '@seqlab/core';
 
@@ -149,15 +150,18 @@ function recurrentDirection(layer: RnnLike, stats: CompiledModelStats): ((x: Val
   // table would), the layer projects every embedding row once and then gathers rows instead of
   // multiplying: most of a small classifier's inference arithmetic. A one-off call (the CLI
   // scoring a sentence) never pays for the table; a server does after its first requests.
-  let projected: { table: Float32Array; source: Float32Array } | undefined;
+  // The table lives in the kernels' memory only: it is made there when first needed (and again
+  // if the runtime drops it), so the process never holds a second copy.
+  let projected: { table: ResidentSource; source: Float32Array } | undefined;
   let tokensSeen = 0;
-  const projectionFor = (source: Float32Array): Float32Array | undefined => {
+  const projectionFor = (source: Float32Array): ResidentSource | undefined => {
     if (projected?.source === source) return projected.table;
     const V = source.length / D;
     if (V * gates * H * 4 > MAX_PROJECTION_TABLE_BYTES || tokensSeen < V) return undefined;
-    projected = { table: gemmF32(source, kernel!, V, D, gates * H, cell.useBias ? inputBias : undefined), source };
+    const make = () => gemmF32(source, kernel!, V, D, gates * H, cell.useBias ? inputBias : undefined);
+    projected = { table: { key: {}, floats: V * gates * H, make }, source };
     stats.projectionTables++;
-    stats.projectionTableBytes += projected.table.byteLength;
+    stats.projectionTableBytes += V * gates * H * 4;
     return projected.table;
   };
   return (x) => {

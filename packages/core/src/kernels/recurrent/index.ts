@@ -28,4 +28,4 @@ export {
   type SimpleForwardArgs,
   type SimpleBackwardArgs,
 } from './sequence.js';
-export { MAX_RESIDENT_BYTES, RecurrentRuntime, recurrentRuntime, recurrentKernelsAvailable, recurrentModule, type RecurrentExports, type WasmMemory, type WasmModule } from './runtime.js';
+export { MAX_RESIDENT_BYTES, RecurrentRuntime, type ResidentSource, recurrentRuntime, recurrentKernelsAvailable, recurrentModule, type RecurrentExports, type WasmMemory, type WasmModule } from './runtime.js';

@@ -67,6 +67,20 @@ const FIRST_OFFSET = 1024;
  */
 export const MAX_RESIDENT_BYTES = 128 * 2 ** 20;
 
+/**
+ * A table made on demand rather than held as an array: a runtime that keeps it resident (see
+ * {@link RecurrentRuntime.resident}) calls `make` when it must copy it in, so the caller need
+ * not keep a copy of its own.
+ */
+export interface ResidentSource {
+  /** Identity of the table (the runtime keeps it weakly). */
+  key: object;
+  /** Length of the table in floats. */
+  floats: number;
+  /** The table's values (may run kernels; called before the call that reads it allocates). */
+  make(): Float32Array;
+}
+
 export class RecurrentRuntime {
   readonly memory: WasmMemory;
   readonly exports: RecurrentExports;
@@ -74,7 +88,7 @@ export class RecurrentRuntime {
   /** Where per-call allocations start: above the resident tables. */
   private base = FIRST_OFFSET;
   // Weak: a disposed model's table can be collected; its bytes here are reused at the next drop.
-  private tables = new WeakMap<Float32Array, number>();
+  private tables = new WeakMap<object, number>();
   private f32!: Float32Array;
   private pool: KernelThreads | undefined;
 
@@ -121,10 +135,11 @@ export class RecurrentRuntime {
   /**
    * The offset of `table` kept in this runtime's memory across calls (copied in on first use),
    * below the per-call allocations. Call right after {@link reset}, before any {@link alloc} of
-   * the call. Tables are kept by identity up to {@link MAX_RESIDENT_BYTES} in all; one that
-   * does not fit drops every table kept so far (they are copied in again when next used).
+   * the call. Tables are kept by identity (the array, or a {@link ResidentSource}'s key) up to
+   * {@link MAX_RESIDENT_BYTES} in all; one that does not fit drops every table kept so far
+   * (they are copied in, or made, again when next used).
    */
-  resident(table: Float32Array): number {
+  resident(table: Float32Array | ResidentSource): number {
     return this.residentAll([table])[0]!;
   }
 
@@ -132,25 +147,32 @@ export class RecurrentRuntime {
    * {@link resident} for several tables that one call reads together: all of them are kept at
    * once (a table that must be copied in never drops another of the same call).
    */
-  residentAll(tables: readonly Float32Array[]): number[] {
-    const missing = [...new Set(tables.filter((t) => !this.tables.has(t)))];
+  residentAll(tables: readonly (Float32Array | ResidentSource)[]): number[] {
+    const sources = tables.map((t) => (t instanceof Float32Array ? { key: t, floats: t.length, make: () => t } : t));
+    const unique = [...new Map(sources.map((s) => [s.key, s])).values()];
+    const missing = unique.filter((s) => !this.tables.has(s.key));
     if (missing.length > 0) {
       if (this.top !== this.base) throw new Error('RecurrentRuntime.resident: call it before the call allocates anything');
-      const size = (t: Float32Array) => Math.ceil(t.byteLength / 16) * 16;
-      const all = [...new Set(tables)].reduce((sum, t) => sum + size(t), 0);
+      const size = (s: ResidentSource) => Math.ceil((s.floats * 4) / 16) * 16;
+      const all = unique.reduce((sum, s) => sum + size(s), 0);
       if (all > MAX_RESIDENT_BYTES) throw new RangeError(`RecurrentRuntime.resident: ${all} bytes of tables exceed ${MAX_RESIDENT_BYTES}`);
-      const needed = missing.reduce((sum, t) => sum + size(t), 0);
+      const needed = missing.reduce((sum, s) => sum + size(s), 0);
       // Dropping everything also drops this call's kept tables: they are copied in again.
-      const toCopy = this.base + needed - FIRST_OFFSET > MAX_RESIDENT_BYTES ? [...new Set(tables)] : missing;
-      if (toCopy !== missing) {
+      const drop = this.base + needed - FIRST_OFFSET > MAX_RESIDENT_BYTES;
+      if (drop) {
         this.tables = new WeakMap();
         this.base = FIRST_OFFSET;
       }
-      this.top = this.base;
-      for (const t of toCopy) this.tables.set(t, this.put(t));
-      this.base = this.top;
+      for (const s of drop ? unique : missing) {
+        // make() may run kernels of its own (they allocate above the base and are done by now).
+        const values = s.make();
+        if (values.length !== s.floats) throw new Error(`RecurrentRuntime.resident: a table made ${values.length} floats, expected ${s.floats}`);
+        this.top = this.base;
+        this.tables.set(s.key, this.put(values));
+        this.base = this.top;
+      }
     }
-    return tables.map((t) => this.tables.get(t)!);
+    return sources.map((s) => this.tables.get(s.key)!);
   }
 
   /** Allocates room for int32 `values` and copies them in. */

@@ -1,4 +1,4 @@
-import { recurrentRuntime, type KernelName, type RecurrentRuntime } from './runtime.js';
+import { recurrentRuntime, type KernelName, type RecurrentRuntime, type ResidentSource } from './runtime.js';
 
 /** Gate activation of LSTM/GRU: `'hardSigmoid'` is tf.layers' default, `'sigmoid'` Keras'. */
 export type RecurrentActivation = 'sigmoid' | 'hardSigmoid';
@@ -179,8 +179,8 @@ function columnSums(rt: RecurrentRuntime, ptr: number, rows: number, cols: numbe
  * each step reads its row there, so no `[B,T,gates*H]` array is formed or copied.
  */
 export interface GatheredProjection {
-  /** `[V, gates*H]`: x.W + b of every id. */
-  table: Float32Array;
+  /** `[V, gates*H]`: x.W + b of every id, as an array or made on demand. */
+  table: Float32Array | ResidentSource;
   /** `[B*T]` ids, each in [0, V). */
   ids: ArrayLike<number>;
 }
@@ -193,8 +193,9 @@ interface ProjectionArgs {
 
 function gatheredInputs(rt: RecurrentRuntime, B: number, T: number, G: number, g: GatheredProjection): ProjectionArgs {
   check('gathered.ids', g.ids, B * T);
-  const V = g.table.length / G;
-  if (!Number.isInteger(V)) throw new Error(`recurrent kernel: gathered table has ${g.table.length} values, not a multiple of ${G}`);
+  const floats = g.table instanceof Float32Array ? g.table.length : g.table.floats;
+  const V = floats / G;
+  if (!Number.isInteger(V)) throw new Error(`recurrent kernel: gathered table has ${floats} values, not a multiple of ${G}`);
   for (let i = 0; i < B * T; i++) {
     const id = g.ids[i]!;
     if (!(Number.isInteger(id) && id >= 0 && id < V)) throw new RangeError(`recurrent kernel: gathered id ${id} outside [0, ${V})`);
@@ -594,7 +595,7 @@ export interface BidirectionalResult {
 export function bidirectionalForward(forward: RecurrentForward, backward: RecurrentForward, merge: MergeMode, sequences: boolean): BidirectionalResult {
   return withRuntime((rt) => {
     // Both tables must be resident before either direction allocates.
-    const tables = [forward, backward].map((d) => d.args.gathered?.table).filter((t): t is Float32Array => t !== undefined);
+    const tables = [forward, backward].flatMap((d) => (d.args.gathered ? [d.args.gathered.table] : []));
     rt.residentAll(tables);
     const [f, b] = [forward, backward].map((d) => prepareDirection(rt, d)) as [PreparedForward, PreparedForward];
     if (f.out.B !== b.out.B || f.out.T !== b.out.T || f.out.H !== b.out.H) throw new Error('bidirectionalForward: the two directions differ in shape');
