@@ -205,6 +205,8 @@ export class LinearTextClassifier implements TextClassificationPipeline {
   readonly explains = false;
   readonly maxLength = Number.POSITIVE_INFINITY;
   private readonly tokenizer: TextVectorizer;
+  /** tfidf-lr over words and bigrams: the vocabulary by word ids (see {@link wordGramCounts}). */
+  private readonly wordGrams: WordGramIndex | undefined;
 
   /**
    * @param embedding fasttext: `[features, dim]` row-major; tfidf-lr: empty.
@@ -220,6 +222,7 @@ export class LinearTextClassifier implements TextClassificationPipeline {
     readonly name = 'classifier',
   ) {
     this.tokenizer = classifierTokenizer(config.clean);
+    if (config.kind === 'tfidf-lr' && vocabulary && config.wordNgrams <= 2 && !(config.minn > 0)) this.wordGrams = wordGramIndex(vocabulary.index, config.wordNgrams);
   }
 
   get kind(): LinearKind {
@@ -270,11 +273,13 @@ export class LinearTextClassifier implements TextClassificationPipeline {
       const idx = Int32Array.from(counts.keys());
       return { idx, val: Float32Array.from(idx, (b) => counts.get(b)! / feats.length) };
     }
-    const counts = new Map<number, number>();
+    const counts = this.wordGrams ? this.wordGramCounts(words, this.wordGrams) : new Map<number, number>();
     // minn = maxn = 0 (no character n-grams) in models saved before they were an option.
-    for (const f of ngramFeatures(words, c.wordNgrams, c.minn, c.maxn)) {
-      const id = this.vocabulary!.index.get(f);
-      if (id !== undefined) counts.set(id, (counts.get(id) ?? 0) + 1);
+    if (!this.wordGrams) {
+      for (const f of ngramFeatures(words, c.wordNgrams, c.minn, c.maxn)) {
+        const id = this.vocabulary!.index.get(f);
+        if (id !== undefined) counts.set(id, (counts.get(id) ?? 0) + 1);
+      }
     }
     const idx = Int32Array.from(counts.keys());
     // Sublinear tf, idf, unit length: the usual strong TF-IDF baseline.
@@ -284,6 +289,27 @@ export class LinearTextClassifier implements TextClassificationPipeline {
     norm = Math.sqrt(norm) || 1;
     for (let i = 0; i < val.length; i++) val[i]! /= norm;
     return { idx, val };
+  }
+
+  /**
+   * Feature counts of words and word bigrams by ids: what looking up each n-gram's feature
+   * string gives, in the same order (so the same vector to the bit), without building the
+   * strings. A bigram is a feature only if both its words occur in some feature.
+   */
+  private wordGramCounts(words: readonly string[], ix: WordGramIndex): Map<number, number> {
+    const counts = new Map<number, number>();
+    const ids = words.map((w) => ix.words.get(w) ?? -1);
+    const W = ix.unigram.length;
+    for (let i = 0; i < ids.length; i++) {
+      const a = ids[i]!;
+      if (a < 0) continue;
+      const u = ix.unigram[a]!;
+      if (u >= 0) counts.set(u, (counts.get(u) ?? 0) + 1);
+      const b = i + 1 < ids.length ? ids[i + 1]! : -1;
+      const g = ix.bigrams && b >= 0 ? ix.bigrams.get(a * W + b) : undefined;
+      if (g !== undefined) counts.set(g, (counts.get(g) ?? 0) + 1);
+    }
+    return counts;
   }
 
   /** Class scores of one featurized text (probabilities). */
@@ -417,6 +443,42 @@ export async function loadLinearTextClassifier(dir: string, options: { name?: st
     vocabulary = { index: featureIndex(v.features), idf: Float32Array.from(v.idf) };
   }
   return new LinearTextClassifier({ ...config, classes }, embedding, weights, bias, vocabulary, options.name ?? path.basename(path.resolve(dir)));
+}
+
+/** A word and bigram vocabulary by word ids: the words of its features, and each feature's column. */
+interface WordGramIndex {
+  words: Map<string, number>;
+  /** Column of the unigram feature of word id i, or -1. */
+  unigram: Int32Array;
+  /** Column of the bigram (a, b) at key a * words + b; absent when the model has no bigrams. */
+  bigrams: Map<number, number> | undefined;
+}
+
+// Feature names are `w word` and `2 first second` (see ngramFeatures); words hold no spaces.
+function wordGramIndex(index: ReadonlyMap<string, number>, wordNgrams: number): WordGramIndex | undefined {
+  const words = new Map<string, number>();
+  const wordId = (w: string) => {
+    let id = words.get(w);
+    if (id === undefined) words.set(w, (id = words.size));
+    return id;
+  };
+  const pairs: Array<[number, number, number]> = [];
+  const unigrams: Array<[number, number]> = [];
+  for (const [feature, column] of index) {
+    if (feature.startsWith('w ')) unigrams.push([wordId(feature.slice(2)), column]);
+    else {
+      const parts = feature.split(' ');
+      // Anything else (a model from another featurizer) keeps the string lookup.
+      if (parts.length !== 3 || parts[0] !== '2' || wordNgrams < 2) return undefined;
+      pairs.push([wordId(parts[1]!), wordId(parts[2]!), column]);
+    }
+  }
+  const W = words.size;
+  const unigram = new Int32Array(W).fill(-1);
+  for (const [w, column] of unigrams) unigram[w] = column;
+  const bigrams = wordNgrams >= 2 ? new Map<number, number>() : undefined;
+  for (const [a, b, column] of pairs) bigrams!.set(a * W + b, column);
+  return { words, unigram, bigrams };
 }
 
 /** Feature name -> column. A plain loop: building 200,000 [feature, index] pairs first took twice as long. */
