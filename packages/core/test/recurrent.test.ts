@@ -115,7 +115,9 @@ describe('recurrent kernels', () => {
       /gathered id 50 outside \[0, 50\)/,
     );
     // Past the limit every kept table is dropped and copied in again on use, with the same result.
-    const big = new Float32Array(MAX_RESIDENT_BYTES / 4 - 1024);
+    expect(runtime.maxResidentBytes).toBe(MAX_RESIDENT_BYTES);
+    runtime.setMaxResidentBytes(2 ** 20);
+    const big = new Float32Array(2 ** 18 - 1024);
     const small = rand(V * H);
     const args = (table: Float32Array) => ({ batch: 1, steps: 3, units: H, gathered: { table, ids: [1, 2, 3] }, kernel: simpleKernel, h0: new Float32Array(H), activation: 'tanh' as const });
     const before = simpleForward(args(small)).h;
@@ -131,6 +133,8 @@ describe('recurrent kernels', () => {
     simpleForward(args(big));
     expect(Array.from(simpleForward(bySource).h)).toEqual(Array.from(before));
     expect(made).toBe(2);
+    expect(() => simpleForward(args(new Float32Array(2 ** 18 + 64)))).toThrow(/bytes of tables exceed 1048576/);
+    runtime.setMaxResidentBytes(MAX_RESIDENT_BYTES);
   });
 
   it('names the argument whose size is wrong', () => {

@@ -63,9 +63,11 @@ const FIRST_OFFSET = 1024;
 
 /**
  * Bytes of tables a runtime keeps resident (see {@link RecurrentRuntime.resident}): room for the
- * projected embeddings of both directions of a few 20,000-word BiLSTMs.
+ * projected embeddings of every member of a served model, such as the default sentiment
+ * model's three 54,000-word BiLSTMs (six tables of 56 MB). Tables that do not all fit would be
+ * dropped and made again on every call.
  */
-export const MAX_RESIDENT_BYTES = 128 * 2 ** 20;
+export const MAX_RESIDENT_BYTES = 512 * 2 ** 20;
 
 /**
  * A table made on demand rather than held as an array: a runtime that keeps it resident (see
@@ -89,6 +91,7 @@ export class RecurrentRuntime {
   private base = FIRST_OFFSET;
   // Weak: a disposed model's table can be collected; its bytes here are reused at the next drop.
   private tables = new WeakMap<object, number>();
+  private residentLimit = MAX_RESIDENT_BYTES;
   private f32!: Float32Array;
   private pool: KernelThreads | undefined;
 
@@ -127,6 +130,20 @@ export class RecurrentRuntime {
     this.pool.parallel(calls);
   }
 
+  /** Bytes of resident tables kept at most (default {@link MAX_RESIDENT_BYTES}). */
+  get maxResidentBytes(): number {
+    return this.residentLimit;
+  }
+
+  /** Sets {@link maxResidentBytes}; the tables kept so far are dropped (made again on use). */
+  setMaxResidentBytes(bytes: number): void {
+    if (!(Number.isInteger(bytes) && bytes > 0)) throw new Error(`setMaxResidentBytes: expected a positive integer, got ${bytes}`);
+    this.residentLimit = bytes;
+    this.tables = new WeakMap();
+    this.base = FIRST_OFFSET;
+    this.top = this.base;
+  }
+
   /** Frees everything allocated since the last reset (resident tables stay). */
   reset(): void {
     this.top = this.base;
@@ -136,7 +153,7 @@ export class RecurrentRuntime {
    * The offset of `table` kept in this runtime's memory across calls (copied in on first use),
    * below the per-call allocations. Call right after {@link reset}, before any {@link alloc} of
    * the call. Tables are kept by identity (the array, or a {@link ResidentSource}'s key) up to
-   * {@link MAX_RESIDENT_BYTES} in all; one that does not fit drops every table kept so far
+   * {@link maxResidentBytes} in all; one that does not fit drops every table kept so far
    * (they are copied in, or made, again when next used).
    */
   resident(table: Float32Array | ResidentSource): number {
@@ -155,10 +172,10 @@ export class RecurrentRuntime {
       if (this.top !== this.base) throw new Error('RecurrentRuntime.resident: call it before the call allocates anything');
       const size = (s: ResidentSource) => Math.ceil((s.floats * 4) / 16) * 16;
       const all = unique.reduce((sum, s) => sum + size(s), 0);
-      if (all > MAX_RESIDENT_BYTES) throw new RangeError(`RecurrentRuntime.resident: ${all} bytes of tables exceed ${MAX_RESIDENT_BYTES}`);
+      if (all > this.maxResidentBytes) throw new RangeError(`RecurrentRuntime.resident: ${all} bytes of tables exceed ${this.maxResidentBytes}`);
       const needed = missing.reduce((sum, s) => sum + size(s), 0);
       // Dropping everything also drops this call's kept tables: they are copied in again.
-      const drop = this.base + needed - FIRST_OFFSET > MAX_RESIDENT_BYTES;
+      const drop = this.base + needed - FIRST_OFFSET > this.maxResidentBytes;
       if (drop) {
         this.tables = new WeakMap();
         this.base = FIRST_OFFSET;
