@@ -205,8 +205,10 @@ export class LinearTextClassifier implements TextClassificationPipeline {
   readonly explains = false;
   readonly maxLength = Number.POSITIVE_INFINITY;
   private readonly tokenizer: TextVectorizer;
-  /** tfidf-lr over words and bigrams: the vocabulary by word ids (see {@link wordGramCounts}). */
-  private readonly wordGrams: WordGramIndex | undefined;
+  /** tfidf-lr over words and bigrams: the vocabulary by word ids (see {@link wordGramCounts}), once built. */
+  private wordGrams: WordGramIndex | null | undefined;
+  /** Texts featurized so far by feature strings (the index pays off only after a few hundred). */
+  private textsByStrings = 0;
 
   /**
    * @param embedding fasttext: `[features, dim]` row-major; tfidf-lr: empty.
@@ -222,7 +224,6 @@ export class LinearTextClassifier implements TextClassificationPipeline {
     readonly name = 'classifier',
   ) {
     this.tokenizer = classifierTokenizer(config.clean);
-    if (config.kind === 'tfidf-lr' && vocabulary && config.wordNgrams <= 2 && !(config.minn > 0)) this.wordGrams = wordGramIndex(vocabulary.index, config.wordNgrams);
   }
 
   get kind(): LinearKind {
@@ -272,6 +273,12 @@ export class LinearTextClassifier implements TextClassificationPipeline {
       }
       const idx = Int32Array.from(counts.keys());
       return { idx, val: Float32Array.from(idx, (b) => counts.get(b)! / feats.length) };
+    }
+    // Building the word-id index costs about as much as featurizing a few hundred texts by
+    // strings: a one-text classify never builds it, a scoring job soon does.
+    // null: this vocabulary cannot be indexed by words (other feature names, longer n-grams).
+    if (this.wordGrams === undefined && ++this.textsByStrings > WORD_INDEX_AFTER_TEXTS) {
+      this.wordGrams = c.wordNgrams <= 2 && !(c.minn > 0) ? (wordGramIndex(this.vocabulary!.index, c.wordNgrams) ?? null) : null;
     }
     const counts = this.wordGrams ? this.wordGramCounts(words, this.wordGrams) : new Map<number, number>();
     // minn = maxn = 0 (no character n-grams) in models saved before they were an option.
@@ -444,6 +451,9 @@ export async function loadLinearTextClassifier(dir: string, options: { name?: st
   }
   return new LinearTextClassifier({ ...config, classes }, embedding, weights, bias, vocabulary, options.name ?? path.basename(path.resolve(dir)));
 }
+
+/** Texts a tfidf-lr model featurizes by feature strings before it builds its word-id index. */
+const WORD_INDEX_AFTER_TEXTS = 256;
 
 /** A word and bigram vocabulary by word ids: the words of its features, and each feature's column. */
 interface WordGramIndex {
