@@ -176,10 +176,9 @@ async function autoStage(s: Setup, key = 'auto'): Promise<Record<string, unknown
 }
 
 async function cliStage(s: Setup): Promise<Record<string, unknown>> {
-  if (!existsSync(CLI)) {
-    console.log('building the CLI (apps/cli/dist/main.js absent) ...');
-    buildProject('@seqlab/cli');
-  }
+  // Always: a dist/ left from older sources would time older code (Nx skips what is current).
+  console.log('building the CLI and the packages it uses ...');
+  buildProject('@seqlab/cli');
   const model = path.join(s.work, 'tfidf-lr');
   if (!(await hasModel(model, 'text-classification'))) await stage('train tfidf-lr (for classify)', ['train', '--model', 'tfidf-lr', '--data', s.train, '--out', model]);
   const loadBefore = loadavg();
