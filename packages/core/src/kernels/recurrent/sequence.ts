@@ -85,6 +85,20 @@ interface PreparedForward {
   out: { B: number; T: number; H: number; G: number; hseq: number; hT: number; cT?: number; gates?: number; aux?: number };
 }
 
+// The buffers every forward kernel takes: initial state, mask, outputs and (when saving for a
+// backward pass) the activated gates [B,T,G] and one auxiliary [B,T,H] per step.
+function stateBuffers(rt: RecurrentRuntime, a: SequenceShape & { h0: ArrayLike<number>; mask?: ArrayLike<number>; save: boolean }, G: number) {
+  const { batch: B, steps: T, units: H } = a;
+  return {
+    h0: rt.put(a.h0),
+    mask: a.mask ? rt.put(a.mask) : 0,
+    hseq: rt.alloc(B * T * H),
+    hT: rt.alloc(B * H),
+    gates: a.save ? rt.alloc(B * T * G) : 0,
+    aux: a.save ? rt.alloc(B * T * H) : 0,
+  };
+}
+
 function run(rt: RecurrentRuntime, p: PreparedForward): PreparedForward {
   callRows(rt, p.name, p.batch, p.work, p.args);
   return p;
@@ -284,14 +298,9 @@ function prepareLstm(rt: RecurrentRuntime, a: LstmForwardArgs): PreparedForward 
   check('mask', a.mask, B * T);
   const { xp, ids } = projectedInputs(rt, B, T, G, a);
   const U = packed(rt, rt.put(a.kernel), H, G);
-  const h0 = rt.put(a.h0);
+  const { h0, mask, hseq, hT, gates, aux: cseq } = stateBuffers(rt, a, G);
   const c0 = rt.put(a.c0);
-  const mask = a.mask ? rt.put(a.mask) : 0;
-  const hseq = rt.alloc(B * T * H);
-  const hT = rt.alloc(B * H);
   const cT = rt.alloc(B * H);
-  const gates = a.save ? rt.alloc(B * T * G) : 0;
-  const cseq = a.save ? rt.alloc(B * T * H) : 0;
   const z = rt.alloc(B * G);
   const h = rt.alloc(B * H);
   const c = rt.alloc(B * H);
@@ -442,12 +451,7 @@ function prepareGru(rt: RecurrentRuntime, a: GruForwardArgs): PreparedForward {
   const U = a.resetAfter ? packed(rt, raw, H, G) : packed(rt, raw, H, 2 * H, G);
   const Uh = a.resetAfter ? 0 : packed(rt, raw + 2 * H * 4, H, H, G);
   const br = a.resetAfter ? rt.put(a.recurrentBias!) : 0;
-  const h0 = rt.put(a.h0);
-  const mask = a.mask ? rt.put(a.mask) : 0;
-  const hseq = rt.alloc(B * T * H);
-  const hT = rt.alloc(B * H);
-  const gates = a.save ? rt.alloc(B * T * G) : 0;
-  const aux = a.save ? rt.alloc(B * T * H) : 0;
+  const { h0, mask, hseq, hT, gates, aux } = stateBuffers(rt, a, G);
   const rec = rt.alloc(B * G);
   const h = rt.alloc(B * H);
   const rh = rt.alloc(B * H);
@@ -553,10 +557,7 @@ function prepareSimple(rt: RecurrentRuntime, a: SimpleForwardArgs): PreparedForw
   check('mask', a.mask, B * T);
   const { xp, ids } = projectedInputs(rt, B, T, H, a);
   const U = packed(rt, rt.put(a.kernel), H, H);
-  const h0 = rt.put(a.h0);
-  const mask = a.mask ? rt.put(a.mask) : 0;
-  const hseq = rt.alloc(B * T * H);
-  const hT = rt.alloc(B * H);
+  const { h0, mask, hseq, hT } = stateBuffers(rt, { ...a, save: false }, H);
   const h = rt.alloc(B * H);
   const tmp = rt.alloc(B * H);
   return {
