@@ -150,6 +150,8 @@ const configSchema = z.object({
    * shrinks, so one large request would otherwise keep its high-water mark in the process for
    * good. The default models take 92 MB per worker once loaded and up to about 115 MB in use;
    * a worker whose models alone fill the limit is not recycled (a replacement would be no smaller).
+   * The recurrent kernels' resident tables (projected embeddings the models keep once they have
+   * read as many tokens as their vocabularies hold) are the models' own and are not counted.
    */
   workerMaxWasmMb: int(0).default(192),
   /** MAX_QUEUE: pending model tasks per worker before requests get 503 (back-pressure). */

@@ -402,7 +402,8 @@ export class WorkerPool {
 
   private overMemory(slot: Slot): boolean {
     const limit = (this.options.maxWasmMb ?? 0) * 2 ** 20;
-    const wasm = slot.memory?.wasmBytes ?? 0;
+    // Resident tables are the models' own (bounded, and a successor would build them again).
+    const wasm = transientWasmBytes(slot.memory);
     return limit > 0 && wasm > limit && (slot.loadedWasm ?? 0) < limit && !slot.exited && this.slots[slot.index] === slot;
   }
 
@@ -414,7 +415,7 @@ export class WorkerPool {
    */
   private recycle(slot: Slot): void {
     if (slot.successor || this.closing) return;
-    const mb = ((slot.memory?.wasmBytes ?? 0) / 2 ** 20).toFixed(0);
+    const mb = (transientWasmBytes(slot.memory) / 2 ** 20).toFixed(0);
     const message = `WebAssembly memory ${mb} MB is over the ${this.options.maxWasmMb} MB limit`;
     if (this.inHeavyLane(slot) && this.spares.some((s) => s.loaded && !s.exited)) {
       this.retire(slot, 'memory', message);
@@ -590,4 +591,9 @@ export class WorkerPool {
       }
     }
   }
+}
+
+/** A worker's WebAssembly memory other than the recurrent kernels' resident tables. */
+function transientWasmBytes(memory: WorkerMemory | undefined): number {
+  return Math.max(0, (memory?.wasmBytes ?? 0) - (memory?.residentBytes ?? 0));
 }

@@ -174,6 +174,11 @@ export interface WorkerMemory {
    * largest working set the worker has seen and never shrinks.
    */
   wasmBytes: number;
+  /**
+   * The part of {@link wasmBytes} that holds the recurrent kernels' resident tables (projected
+   * embeddings of the loaded models, kept on purpose and bounded), not a request's high-water mark.
+   */
+  residentBytes: number;
   /** The worker's V8 heap in use. */
   heapBytes: number;
   /** Other memory held by the worker's JavaScript objects (typed arrays, buffers), wasm memory excluded. */

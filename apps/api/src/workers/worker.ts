@@ -190,17 +190,20 @@ function memoryOf(): WorkerMemory {
   const { heapUsed, external } = process.memoryUsage();
   let backendBytes = 0;
   let kernelBytes = 0;
+  let residentBytes = 0;
   try {
     backendBytes = (tf.backend() as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.length ?? 0;
   } catch {
     // No backend yet, or a broken one: report the rest.
   }
   try {
-    kernelBytes = recurrentRuntime().memory.buffer.byteLength;
+    const runtime = recurrentRuntime();
+    kernelBytes = runtime.memory.buffer.byteLength;
+    residentBytes = runtime.residentBytes;
   } catch {
     // No WebAssembly SIMD or shared memory here: the kernels fall back to JavaScript.
   }
-  return { wasmBytes: backendBytes + kernelBytes, heapBytes: heapUsed, externalBytes: Math.max(0, external - backendBytes) };
+  return { wasmBytes: backendBytes + kernelBytes, residentBytes, heapBytes: heapUsed, externalBytes: Math.max(0, external - backendBytes) };
 }
 
 function currentStatus(): WorkerStatus {

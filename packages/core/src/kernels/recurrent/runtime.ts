@@ -130,6 +130,11 @@ export class RecurrentRuntime {
     this.pool.parallel(calls);
   }
 
+  /** Bytes of memory the resident tables take now (part of the memory's size). */
+  get residentBytes(): number {
+    return this.base - FIRST_OFFSET;
+  }
+
   /** Bytes of resident tables kept at most (default {@link MAX_RESIDENT_BYTES}). */
   get maxResidentBytes(): number {
     return this.residentLimit;
