@@ -121,8 +121,8 @@ export class TextClassifierEnsemble implements TextClassificationPipeline {
     // tokenization of each slice (members that tokenize alike read it once); slices bound
     // the tokens held at once when a caller passes a very long list.
     const results: TextClassificationResult[] = [];
-    for (let s = 0; s < texts.length || s === 0; s += SHARED_SLICE) {
-      const slice = texts.length <= SHARED_SLICE ? texts : texts.slice(s, s + SHARED_SLICE);
+    const slices = texts.length <= SHARED_SLICE ? [texts] : Array.from({ length: Math.ceil(texts.length / SHARED_SLICE) }, (_, k) => texts.slice(k * SHARED_SLICE, (k + 1) * SHARED_SLICE));
+    for (const slice of slices) {
       const memberOptions = { ...options, sharedTokens: sharedTokens() };
       const outputs: TextClassificationResult[][] = [];
       for (const m of this.members) outputs.push(await m.model.predict(slice, memberOptions));

@@ -274,20 +274,8 @@ export class LinearTextClassifier implements TextClassificationPipeline {
       const idx = Int32Array.from(counts.keys());
       return { idx, val: Float32Array.from(idx, (b) => counts.get(b)! / feats.length) };
     }
-    // Building the word-id index costs about as much as featurizing a few hundred texts by
-    // strings: a one-text classify never builds it, a scoring job soon does.
-    // null: this vocabulary cannot be indexed by words (other feature names, longer n-grams).
-    if (this.wordGrams === undefined && ++this.textsByStrings > WORD_INDEX_AFTER_TEXTS) {
-      this.wordGrams = c.wordNgrams <= 2 && !(c.minn > 0) ? (wordGramIndex(this.vocabulary!.index, c.wordNgrams) ?? null) : null;
-    }
-    const counts = this.wordGrams ? this.wordGramCounts(words, this.wordGrams) : new Map<number, number>();
-    // minn = maxn = 0 (no character n-grams) in models saved before they were an option.
-    if (!this.wordGrams) {
-      for (const f of ngramFeatures(words, c.wordNgrams, c.minn, c.maxn)) {
-        const id = this.vocabulary!.index.get(f);
-        if (id !== undefined) counts.set(id, (counts.get(id) ?? 0) + 1);
-      }
-    }
+    const index = this.wordGramIndex();
+    const counts = index ? this.wordGramCounts(words, index) : this.featureStringCounts(words);
     const idx = Int32Array.from(counts.keys());
     // Sublinear tf, idf, unit length: the usual strong TF-IDF baseline.
     const val = Float32Array.from(idx, (id) => (1 + Math.log(counts.get(id)!)) * this.vocabulary!.idf[id]!);
@@ -296,6 +284,32 @@ export class LinearTextClassifier implements TextClassificationPipeline {
     norm = Math.sqrt(norm) || 1;
     for (let i = 0; i < val.length; i++) val[i]! /= norm;
     return { idx, val };
+  }
+
+  /**
+   * The word-id index of a tfidf-lr vocabulary, once this model has featurized enough texts:
+   * building it costs about as much as featurizing a few hundred texts by strings, so a one-text
+   * classify never builds it and a scoring job soon does. Null when the vocabulary cannot be
+   * indexed by words (other feature names, longer n-grams, character n-grams).
+   */
+  private wordGramIndex(): WordGramIndex | null | undefined {
+    const c = this.config;
+    if (this.wordGrams === undefined && ++this.textsByStrings > WORD_INDEX_AFTER_TEXTS) {
+      this.wordGrams = c.wordNgrams <= 2 && !(c.minn > 0) ? (wordGramIndex(this.vocabulary!.index, c.wordNgrams) ?? null) : null;
+    }
+    return this.wordGrams;
+  }
+
+  // Feature counts by looking up each n-gram's feature string (minn = maxn = 0, no character
+  // n-grams, in models saved before they were an option).
+  private featureStringCounts(words: string[]): Map<number, number> {
+    const c = this.config;
+    const counts = new Map<number, number>();
+    for (const f of ngramFeatures(words, c.wordNgrams, c.minn, c.maxn)) {
+      const id = this.vocabulary!.index.get(f);
+      if (id !== undefined) counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+    return counts;
   }
 
   /**

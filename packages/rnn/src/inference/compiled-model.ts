@@ -3,9 +3,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import {
   bidirectionalForward,
   gemmF32,
-  gruForward,
-  lstmForward,
-  simpleForward,
+  recurrentForward,
   type GatheredProjection,
   type MergeMode,
   type RecurrentActivation,
@@ -113,8 +111,7 @@ function recurrentStep(layer: RnnLike, stats: CompiledModelStats): ((x: Value) =
   const direction = recurrentDirection(layer, stats);
   if (!direction) return undefined;
   return (x) => {
-    const d = direction(x);
-    const out = d.cell === 'lstm' ? lstmForward({ ...d.args, save: false }) : d.cell === 'gru' ? gruForward({ ...d.args, save: false }) : simpleForward(d.args);
+    const out = recurrentForward(direction(x));
     const [B, T] = x.shape as [number, number, number];
     const H = layer.cell.units;
     if (layer.returnSequences) return { data: out.sequence, shape: [B, T, H], ...(x.mask ? { mask: x.mask } : {}) };

@@ -8,6 +8,7 @@ export {
   simpleBackward,
   gemmF32,
   bidirectionalForward,
+  recurrentForward,
   type RecurrentForward,
   type MergeMode,
   type BidirectionalResult,

@@ -64,15 +64,14 @@ function row(ptr: number, stride: number): Arg {
  * pointers are offset to each thread's first row (0 stays 0: "absent").
  */
 function callRows(rt: RecurrentRuntime, name: KernelName, rows: number, work: number, args: Arg[]): void {
-  const resolve = (r0: number, n: number): number[] => resolveArgs(args, r0, n);
   if (rows < 2 || work < PARALLEL_MIN_WORK || rt.threads < 2) {
-    rt.call(name, resolve(0, rows));
+    rt.call(name, resolveArgs(args, 0, rows));
     return;
   }
   const half = Math.ceil(rows / 2);
   rt.parallel([
-    [name, resolve(0, half)],
-    [name, resolve(half, rows - half)],
+    [name, resolveArgs(args, 0, half)],
+    [name, resolveArgs(args, half, rows - half)],
   ]);
 }
 
@@ -184,7 +183,6 @@ function columnSums(rt: RecurrentRuntime, ptr: number, rows: number, cols: numbe
   return sums;
 }
 
-// xp for every step: given, or formed from an InputProjection.
 /**
  * Input projections given as rows of a table: row `i` of xp (time-major within each batch row)
  * is row `ids[i]` of `table` (`gates*H` floats per row). An inference path whose inputs come
@@ -219,6 +217,7 @@ function gatheredInputs(rt: RecurrentRuntime, B: number, T: number, G: number, g
   return { xp: table, ids: row(rt.putInts(g.ids), T) };
 }
 
+// xp for every step: given, read by id from a resident table, or formed from an InputProjection.
 function projectedInputs(rt: RecurrentRuntime, B: number, T: number, G: number, a: { xp?: ArrayLike<number>; gathered?: GatheredProjection; input?: InputProjection }): ProjectionArgs {
   if (a.xp) {
     check('xp', a.xp, B * T * G);
@@ -229,8 +228,7 @@ function projectedInputs(rt: RecurrentRuntime, B: number, T: number, G: number, 
 }
 
 // xp = x . W + b formed in the kernels' memory.
-function inputProjection(rt: RecurrentRuntime, B: number, T: number, G: number, input: InputProjection | undefined): number {
-  const p = input;
+function inputProjection(rt: RecurrentRuntime, B: number, T: number, G: number, p: InputProjection | undefined): number {
   if (!p) throw new Error('recurrent kernel: pass xp, gathered or input');
   const D = p.inputDim;
   check('input.x', p.x, B * T * D);
@@ -634,6 +632,11 @@ export function bidirectionalForward(forward: RecurrentForward, backward: Recurr
     }
     return { data, width };
   });
+}
+
+/** One recurrent direction (any cell) over a whole sequence, for inference. */
+export function recurrentForward(d: RecurrentForward): ForwardResult {
+  return withRuntime((rt) => collect(rt, run(rt, prepareDirection(rt, d))));
 }
 
 function prepareDirection(rt: RecurrentRuntime, d: RecurrentForward): PreparedForward {
