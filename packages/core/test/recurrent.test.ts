@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gemmF32, gruBackward, gruForward, lstmForward, MAX_RESIDENT_BYTES, recurrentKernelsAvailable, recurrentRuntime, SeededRandom, simpleForward, type ForwardResult, type SavedActivations } from '../src/index.js';
+import { attentionPoolingForward, gemmF32, gruBackward, gruForward, lstmForward, MAX_RESIDENT_BYTES, recurrentKernelsAvailable, recurrentRuntime, SeededRandom, simpleForward, type ForwardResult, type SavedActivations } from '../src/index.js';
 
 // The WebAssembly kernels on their own (the layer-level equality with tf.layers is tested in
 // @seqlab/rnn): the GEMM against a plain loop, and the batch split over two threads against
@@ -31,6 +31,39 @@ describe('recurrent kernels', () => {
         }
       }
     }
+  });
+
+  it('attentionPoolingForward equals a plain loop (tanh scores, masked softmax, weighted sum); a fully padded row gets zeros', () => {
+    const [B, T, F, U] = [4, 37, 24, 8];
+    const x = rand(B * T * F, 1);
+    const [kernel, bias, context] = [rand(F * U), rand(U), rand(U)];
+    // Row 1 padded after 10 steps, row 3 all padding.
+    const mask = Float32Array.from({ length: B * T }, (_, i) => (Math.floor(i / T) === 3 || (Math.floor(i / T) === 1 && i % T >= 10) ? 0 : 1));
+    const { pooled, weights } = attentionPoolingForward({ x, batch: B, steps: T, features: F, units: U, kernel, bias, context, mask });
+    for (let r = 0; r < B; r++) {
+      const score = (t: number) => {
+        let s = 0;
+        for (let u = 0; u < U; u++) {
+          let h = bias[u]!;
+          for (let f = 0; f < F; f++) h += x[(r * T + t) * F + f]! * kernel[f * U + u]!;
+          s += Math.tanh(h) * context[u]!;
+        }
+        return s;
+      };
+      const kept = Array.from({ length: T }, (_, t) => t).filter((t) => mask[r * T + t] === 1);
+      const e = kept.map((t) => Math.exp(score(t)));
+      const total = e.reduce((a, b) => a + b, 0);
+      const w = new Float64Array(T);
+      kept.forEach((t, i) => (w[t] = e[i]! / total));
+      for (let t = 0; t < T; t++) expect(Math.abs(weights[r * T + t]! - w[t]!)).toBeLessThan(1e-5);
+      for (let f = 0; f < F; f++) {
+        let p = 0;
+        for (let t = 0; t < T; t++) p += w[t]! * x[(r * T + t) * F + f]!;
+        expect(Math.abs(pooled[r * F + f]! - p)).toBeLessThan(1e-5);
+      }
+    }
+    expect(Array.from(weights.subarray(3 * T, 4 * T)).every((v) => v === 0)).toBe(true);
+    expect(Array.from(pooled.subarray(3 * F, 4 * F)).every((v) => v === 0)).toBe(true);
   });
 
   it("gemmF32 with activation 'tanh' equals Math.tanh of the product, small and saturated values alike", () => {

@@ -18,10 +18,10 @@ import { positiveInt, RnnArgumentError } from '../errors.js';
 import { readJson } from '../read-json.js';
 import { checkClasses } from './labels.js';
 import { fitLogisticRegression, type LogisticParams } from './solver.js';
-import { fnv1a, packTexts, type PackedCorpus } from './sparse.js';
-import { HashedFeaturizer } from './sparse-hashed.js';
+import { packTexts, RowAccumulator, type PackedCorpus } from './sparse.js';
+import { HashedFeaturizer, TextHasher } from './sparse-hashed.js';
 import { fastTextThreads, shareFastTextState, trainFastText, type FastTextState } from './fasttext-sgd.js';
-import { tfidfMatrix, tfidfVocabulary } from './sparse-tfidf.js';
+import { NgramTable, tfidfMatrix, tfidfVocabulary, WORD_BITS } from './sparse-tfidf.js';
 import { classificationMetrics } from './metrics.js';
 import { checkThresholds } from './thresholds.js';
 import { checkTexts, DEFAULT_CLEAN, type LabelledRows } from './inputs.js';
@@ -209,6 +209,10 @@ export class LinearTextClassifier implements TextClassificationPipeline {
   private wordGrams: WordGramIndex | null | undefined;
   /** Texts featurized so far by feature strings (the index pays off only after a few hundred). */
   private textsByStrings = 0;
+  /** fasttext: per-word bucket hashes. */
+  private hasher: TextHasher | undefined;
+  /** tfidf-lr: one text's feature counts (reused). */
+  private counts: RowAccumulator | undefined;
 
   /**
    * @param embedding fasttext: `[features, dim]` row-major; tfidf-lr: empty.
@@ -264,21 +268,21 @@ export class LinearTextClassifier implements TextClassificationPipeline {
     const words = tokens.map((t) => t.text);
     if (c.kind === 'fasttext') {
       // The mean over every n-gram occurrence, stored once per distinct bucket (long documents
-      // repeat most of their character n-grams).
-      const feats = ngramFeatures(words, c.wordNgrams, c.minn, c.maxn);
-      const counts = new Map<number, number>();
-      for (const f of feats) {
-        const b = fnv1a(f) % c.features;
-        counts.set(b, (counts.get(b) ?? 0) + 1);
-      }
-      const idx = Int32Array.from(counts.keys());
-      return { idx, val: Float32Array.from(idx, (b) => counts.get(b)! / feats.length) };
+      // repeat most of their n-grams).
+      this.hasher ??= new TextHasher({ buckets: c.features, wordNgrams: c.wordNgrams, minn: c.minn, maxn: c.maxn });
+      return this.hasher.row(words);
     }
+    const acc = (this.counts ??= new RowAccumulator(c.features));
+    acc.reset();
     const index = this.wordGramIndex();
-    const counts = index ? this.wordGramCounts(words, index) : this.featureStringCounts(words);
-    const idx = Int32Array.from(counts.keys());
+    if (index) this.wordGramCounts(words, index, acc);
+    else this.featureStringCounts(words, acc);
+    const n = acc.ids.length;
+    const idx = acc.ids.data.slice(0, n);
+    const idf = this.vocabulary!.idf;
     // Sublinear tf, idf, unit length: the usual strong TF-IDF baseline.
-    const val = Float32Array.from(idx, (id) => (1 + Math.log(counts.get(id)!)) * this.vocabulary!.idf[id]!);
+    const val = new Float32Array(n);
+    for (let k = 0; k < n; k++) val[k] = (1 + Math.log(acc.counts.data[k]!)) * idf[idx[k]!]!;
     let norm = 0;
     for (const v of val) norm += v * v;
     norm = Math.sqrt(norm) || 1;
@@ -302,14 +306,12 @@ export class LinearTextClassifier implements TextClassificationPipeline {
 
   // Feature counts by looking up each n-gram's feature string (minn = maxn = 0, no character
   // n-grams, in models saved before they were an option).
-  private featureStringCounts(words: string[]): Map<number, number> {
+  private featureStringCounts(words: string[], acc: RowAccumulator): void {
     const c = this.config;
-    const counts = new Map<number, number>();
     for (const f of ngramFeatures(words, c.wordNgrams, c.minn, c.maxn)) {
       const id = this.vocabulary!.index.get(f);
-      if (id !== undefined) counts.set(id, (counts.get(id) ?? 0) + 1);
+      if (id !== undefined) acc.add(id);
     }
-    return counts;
   }
 
   /**
@@ -317,20 +319,20 @@ export class LinearTextClassifier implements TextClassificationPipeline {
    * string gives, in the same order (so the same vector to the bit), without building the
    * strings. A bigram is a feature only if both its words occur in some feature.
    */
-  private wordGramCounts(words: readonly string[], ix: WordGramIndex): Map<number, number> {
-    const counts = new Map<number, number>();
-    const ids = words.map((w) => ix.words.get(w) ?? -1);
-    const W = ix.unigram.length;
-    for (let i = 0; i < ids.length; i++) {
-      const a = ids[i]!;
-      if (a < 0) continue;
-      const u = ix.unigram[a]!;
-      if (u >= 0) counts.set(u, (counts.get(u) ?? 0) + 1);
-      const b = i + 1 < ids.length ? ids[i + 1]! : -1;
-      const g = ix.bigrams && b >= 0 ? ix.bigrams.get(a * W + b) : undefined;
-      if (g !== undefined) counts.set(g, (counts.get(g) ?? 0) + 1);
+  private wordGramCounts(words: readonly string[], ix: WordGramIndex, acc: RowAccumulator): void {
+    let a = words.length > 0 ? (ix.words.get(words[0]!) ?? -1) : -1;
+    for (let i = 0; i < words.length; i++) {
+      const b = i + 1 < words.length ? (ix.words.get(words[i + 1]!) ?? -1) : -1;
+      if (a >= 0) {
+        const u = ix.unigram[a]!;
+        if (u >= 0) acc.add(u);
+        if (ix.bigrams && b >= 0) {
+          const e = ix.bigrams.table.find(a * WORD_BITS + b);
+          if (e >= 0) acc.add(ix.bigrams.columns[e]!);
+        }
+      }
+      a = b;
     }
-    return counts;
   }
 
   /** Class scores of one featurized text (probabilities). */
@@ -474,8 +476,8 @@ interface WordGramIndex {
   words: Map<string, number>;
   /** Column of the unigram feature of word id i, or -1. */
   unigram: Int32Array;
-  /** Column of the bigram (a, b) at key a * words + b; absent when the model has no bigrams. */
-  bigrams: Map<number, number> | undefined;
+  /** The bigrams (a, b) by key `a * WORD_BITS + b`, and the column of each entry; absent when the model has no bigrams. */
+  bigrams: { table: NgramTable; columns: Int32Array } | undefined;
 }
 
 // Feature names are `w word` and `2 first second` (see ngramFeatures); words hold no spaces.
@@ -498,11 +500,14 @@ function wordGramIndex(index: ReadonlyMap<string, number>, wordNgrams: number): 
     }
   }
   const W = words.size;
+  if (W >= WORD_BITS) return undefined;
   const unigram = new Int32Array(W).fill(-1);
   for (const [w, column] of unigrams) unigram[w] = column;
-  const bigrams = wordNgrams >= 2 ? new Map<number, number>() : undefined;
-  for (const [a, b, column] of pairs) bigrams!.set(a * W + b, column);
-  return { words, unigram, bigrams };
+  if (wordNgrams < 2) return { words, unigram, bigrams: undefined };
+  const table = new NgramTable();
+  const columns = new Int32Array(pairs.length);
+  for (const [a, b, column] of pairs) columns[table.intern(a * WORD_BITS + b)] = column;
+  return { words, unigram, bigrams: { table, columns } };
 }
 
 /** Feature name -> column. A plain loop: building 200,000 [feature, index] pairs first took twice as long. */

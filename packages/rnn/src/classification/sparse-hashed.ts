@@ -34,10 +34,6 @@ export class HashedFeaturizer {
     this.acc = new RowAccumulator(o.buckets);
   }
 
-  private bucket(h: number): number {
-    return (h >>> 0) % this.o.buckets;
-  }
-
   private cacheWord(w: number): void {
     const word = this.corpus.words[w]!;
     this.wordBucket[w] = fnv1a(`w ${word}`) % this.o.buckets;
@@ -49,16 +45,13 @@ export class HashedFeaturizer {
     const { tokens, offsets, words } = this.corpus;
     const acc = this.acc;
     acc.reset();
+    const start = offsets[r]!;
     const end = offsets[r + 1]!;
-    for (let i = offsets[r]!; i < end; i++) {
+    for (let i = start; i < end; i++) {
       const w = tokens[i]!;
       if (this.wordBucket[w]! < 0) this.cacheWord(w);
       acc.add(this.wordBucket[w]!);
-      for (let n = 2; n <= this.o.wordNgrams && i + n <= end; n++) {
-        let h = fnv1aFeed(this.orderState[n]!, words[w]!);
-        for (let k = 1; k < n; k++) h = fnv1aFeed(Math.imul(h ^ 32, 0x01000193), words[tokens[i + k]!]!);
-        acc.add(this.bucket(h));
-      }
+      addWordNgrams(acc, this.orderState, this.o, (k) => words[tokens[k]!]!, i, end);
       for (const b of this.charBuckets[w]!) acc.add(b);
     }
   }
@@ -89,5 +82,66 @@ export class HashedFeaturizer {
       out.push(idx, val, nnz);
     }
     return out.build();
+  }
+}
+
+/** The buckets of the word n-grams (orders 2..wordNgrams) starting at position `i` of a text ending at `end`. */
+function addWordNgrams(acc: RowAccumulator, orderState: readonly number[], o: HashingOptions, wordAt: (k: number) => string, i: number, end: number): void {
+  for (let n = 2; n <= o.wordNgrams && i + n <= end; n++) {
+    let h = fnv1aFeed(orderState[n]!, wordAt(i));
+    for (let k = 1; k < n; k++) h = fnv1aFeed(Math.imul(h ^ 32, 0x01000193), wordAt(i + k));
+    acc.add((h >>> 0) % o.buckets);
+  }
+}
+
+/** A word's own bucket and its character n-grams' buckets. */
+interface WordBuckets {
+  word: number;
+  chars: Int32Array;
+}
+
+/**
+ * {@link HashedFeaturizer}'s features for one text at a time (scoring): each distinct word's
+ * buckets are hashed once and kept for up to `maxWords` words (a corpus's frequent words
+ * cover most tokens; past the cap, words are hashed as they come), word n-grams are hashed in
+ * place, and the counts need no Map. The same buckets, order and values as
+ * `LinearTextClassifier.featurize` by feature strings.
+ */
+export class TextHasher {
+  private readonly cache = new Map<string, WordBuckets>();
+  private readonly orderState: number[];
+  private readonly acc: RowAccumulator;
+
+  constructor(
+    private readonly o: HashingOptions,
+    private readonly maxWords = 200_000,
+  ) {
+    this.orderState = Array.from({ length: o.wordNgrams + 1 }, (_, n) => fnv1aFeed(0x811c9dc5, `${n} `));
+    this.acc = new RowAccumulator(o.buckets);
+  }
+
+  private buckets(word: string): WordBuckets {
+    let b = this.cache.get(word);
+    if (b) return b;
+    b = { word: fnv1a(`w ${word}`) % this.o.buckets, chars: Int32Array.from(charNgrams(word, this.o.minn, this.o.maxn), (g) => fnv1a(`c ${g}`) % this.o.buckets) };
+    if (this.cache.size < this.maxWords) this.cache.set(word, b);
+    return b;
+  }
+
+  /** The distinct buckets of `words` in first-occurrence order, each with its share of the n-gram occurrences. */
+  row(words: readonly string[]): { idx: Int32Array; val: Float32Array } {
+    const acc = this.acc;
+    acc.reset();
+    for (let i = 0; i < words.length; i++) {
+      const b = this.buckets(words[i]!);
+      acc.add(b.word);
+      addWordNgrams(acc, this.orderState, this.o, (k) => words[k]!, i, words.length);
+      for (const c of b.chars) acc.add(c);
+    }
+    const n = acc.ids.length;
+    const idx = acc.ids.data.slice(0, n);
+    const val = new Float32Array(n);
+    for (let k = 0; k < n; k++) val[k] = acc.counts.data[k]! / acc.total;
+    return { idx, val };
   }
 }

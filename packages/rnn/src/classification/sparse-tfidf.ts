@@ -8,14 +8,14 @@ import { BadInputError, LimitExceededError } from '@seqlab/core/base';
 import { charNgrams, CsrBuilder, RowAccumulator, type CsrMatrix, type PackedCorpus } from './sparse.js';
 
 /** Word ids must fit in 26 bits for a (prefix, word) pair to be one exact float64 key. */
-const WORD_BITS = 2 ** 26;
+export const WORD_BITS = 2 ** 26;
 
 /**
  * Word n-grams of order >= 2 as entries keyed by (prefix, last word): the prefix of a bigram is
  * a word, of a longer n-gram the entry of its first n-1 words. Open addressing over entry ids,
  * so growing rehashes 4-byte slots and entry ids never move.
  */
-class NgramTable {
+export class NgramTable {
   private slots = new Int32Array(1 << 16).fill(-1);
   private mask = (1 << 16) - 1;
   keys = new Float64Array(1 << 15);

@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import {
+  attentionPoolingForward,
   bidirectionalForward,
   gemmF32,
   recurrentForward,
@@ -190,6 +191,11 @@ function reverseIds(ids: Int32Array, B: number, T: number): Int32Array {
 
 function reverseTime(v: Float32Array, B: number, T: number, W: number): Float32Array {
   const out = new Float32Array(v.length);
+  if (W === 1) {
+    // A mask: one value per step (a subarray per value would cost more than the copy).
+    for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) out[b * T + (T - 1 - t)] = v[b * T + t]!;
+    return out;
+  }
   for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) out.set(v.subarray((b * T + t) * W, (b * T + t + 1) * W), (b * T + (T - 1 - t)) * W);
   return out;
 }
@@ -260,43 +266,14 @@ function bidirectionalStep(layer: LayerLike, stats: CompiledModelStats): Step | 
   };
 }
 
-/**
- * Masked softmax of one row's `T` scores into `weights` (in place): padded steps get exactly
- * zero and a fully padded row gets all zeros.
- */
-function maskedSoftmaxRow(scores: Float32Array, weights: Float32Array, mask: Float32Array | undefined, r: number, T: number): void {
-  let max = -Infinity;
-  for (let t = 0; t < T; t++) if (!mask || mask[r * T + t]) max = Math.max(max, scores[r * T + t]!);
-  let sum = 0;
-  for (let t = 0; t < T; t++) {
-    const keep = !mask || mask[r * T + t] !== 0;
-    const e = keep && max > -Infinity ? Math.exp(scores[r * T + t]! - max) : 0;
-    weights[r * T + t] = e;
-    sum += e;
-  }
-  for (let t = 0; t < T; t++) weights[r * T + t] = sum > 0 ? weights[r * T + t]! / sum : 0;
-}
-
-/** seqlab's AttentionPooling layer: tanh scores, a masked softmax over time, a weighted sum. */
+/** seqlab's AttentionPooling layer: tanh scores, a masked softmax over time, a weighted sum (one kernel session). */
 function attentionPoolingStep(layer: LayerLike): Step {
   const [kernel, bias, context] = weightsOf(layer);
   const units = layer.units as number;
   const withWeights = layer.returnAttentionWeights === true;
   return ([x]) => {
     const [B, T, F] = x!.shape as [number, number, number];
-    const hidden = gemmF32(x!.data, kernel!, B * T, F, units, bias, 'tanh');
-    const scores = gemmF32(hidden, context!, B * T, units, 1);
-    const weights = new Float32Array(B * T);
-    const pooled = new Float32Array(B * F);
-    for (let r = 0; r < B; r++) {
-      maskedSoftmaxRow(scores, weights, x!.mask, r, T);
-      for (let t = 0; t < T; t++) {
-        const w = weights[r * T + t]!;
-        if (w === 0) continue;
-        const base = (r * T + t) * F;
-        for (let j = 0; j < F; j++) pooled[r * F + j]! += w * x!.data[base + j]!;
-      }
-    }
+    const { pooled, weights } = attentionPoolingForward({ x: x!.data, batch: B, steps: T, features: F, units, kernel: kernel!, bias: bias!, context: context!, ...(x!.mask ? { mask: x!.mask } : {}) });
     const out: Value[] = [{ data: pooled, shape: [B, F] }];
     if (withWeights) out.push({ data: weights, shape: [B, T] });
     return out;

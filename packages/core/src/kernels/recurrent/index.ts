@@ -29,4 +29,5 @@ export {
   type SimpleForwardArgs,
   type SimpleBackwardArgs,
 } from './sequence.js';
+export { attentionPoolingForward, type AttentionPoolingArgs, type AttentionPoolingResult } from './attention.js';
 export { MAX_RESIDENT_BYTES, RecurrentRuntime, type ResidentSource, recurrentRuntime, recurrentKernelsAvailable, recurrentModule, type RecurrentExports, type WasmMemory, type WasmModule } from './runtime.js';

@@ -35,7 +35,7 @@ export interface ForwardResult {
   saved?: SavedActivations;
 }
 
-function check(name: string, values: ArrayLike<number> | undefined, expected: number): void {
+export function check(name: string, values: ArrayLike<number> | undefined, expected: number): void {
   if (values !== undefined && values.length !== expected) {
     throw new Error(`recurrent kernel: ${name} has ${values.length} values, expected ${expected}`);
   }
@@ -128,7 +128,7 @@ function packedTranspose(rt: RecurrentRuntime, src: number, K: number, N: number
   return packed(rt, t, N, K);
 }
 
-function withRuntime<T>(fn: (rt: RecurrentRuntime) => T): T {
+export function withRuntime<T>(fn: (rt: RecurrentRuntime) => T): T {
   const rt = recurrentRuntime();
   rt.reset();
   return fn(rt);
@@ -620,8 +620,9 @@ export function bidirectionalForward(forward: RecurrentForward, backward: Recurr
       const bo = (r - t + (steps - 1 - t)) * H;
       const o = r * width;
       if (merge === 'concat') {
-        for (let j = 0; j < H; j++) data[o + j] = yf[fo + j]!;
-        for (let j = 0; j < H; j++) data[o + H + j] = yb[bo + j]!;
+        // Block copies: a loop over the units costs more than the kernels' own work here.
+        data.set(yf.subarray(fo, fo + H), o);
+        data.set(yb.subarray(bo, bo + H), o + H);
       } else {
         for (let j = 0; j < H; j++) {
           const x = yf[fo + j]!;
@@ -694,20 +695,27 @@ export function gemmF32(a: ArrayLike<number>, b: ArrayLike<number>, M: number, K
   check('b', b, K * N);
   if (bias) check('bias', bias, N);
   return withRuntime((rt) => {
-    const A = rt.put(a);
-    const Bm = rt.put(b);
-    const C = rt.alloc(M * N);
-    const c = rt.view(C, M * N);
-    if (bias) for (let m = 0; m < M; m++) c.set(bias as Float32Array, m * N);
-    else c.fill(0);
-    if (M < 16) {
-      // A few rows (one sentence, one generation step): packing would cost as much as the product.
-      rt.exports.gemm(M, N, K, A, Bm, C);
-    } else {
-      // M >= 16 here, so splitGemm's row minimum always holds.
-      splitGemm(rt, 'gemm_p', M, N, K, A, K, packed(rt, Bm, K, N), C, N);
-    }
-    if (activation === 'tanh') rt.exports.tanh_inplace(M * N, C);
+    const C = gemmInto(rt, rt.put(a), rt.put(b), M, K, N, bias, activation);
     return rt.take(C, M * N);
   });
+}
+
+/**
+ * `A [M,K] . B [K,N] (+ bias) (tanh)` of operands already in the runtime's memory, into a new
+ * allocation (returned): {@link gemmF32}'s product for kernel sessions that keep the result there.
+ */
+export function gemmInto(rt: RecurrentRuntime, A: number, Bm: number, M: number, K: number, N: number, bias?: ArrayLike<number>, activation?: 'tanh'): number {
+  const C = rt.alloc(M * N);
+  const c = rt.view(C, M * N);
+  if (bias) for (let m = 0; m < M; m++) c.set(bias as Float32Array, m * N);
+  else c.fill(0);
+  if (M < 16) {
+    // A few rows (one sentence, one generation step): packing would cost as much as the product.
+    rt.exports.gemm(M, N, K, A, Bm, C);
+  } else {
+    // M >= 16 here, so splitGemm's row minimum always holds.
+    splitGemm(rt, 'gemm_p', M, N, K, A, K, packed(rt, Bm, K, N), C, N);
+  }
+  if (activation === 'tanh') rt.exports.tanh_inplace(M * N, C);
+  return C;
 }
