@@ -47,11 +47,12 @@ export class HashedFeaturizer {
     acc.reset();
     const start = offsets[r]!;
     const end = offsets[r + 1]!;
+    const wordAt = (k: number) => words[tokens[k]!]!;
     for (let i = start; i < end; i++) {
       const w = tokens[i]!;
       if (this.wordBucket[w]! < 0) this.cacheWord(w);
       acc.add(this.wordBucket[w]!);
-      addWordNgrams(acc, this.orderState, this.o, (k) => words[tokens[k]!]!, i, end);
+      addWordNgrams(acc, this.orderState, this.o, wordAt, i, end);
       for (const b of this.charBuckets[w]!) acc.add(b);
     }
   }
@@ -94,12 +95,6 @@ function addWordNgrams(acc: RowAccumulator, orderState: readonly number[], o: Ha
   }
 }
 
-/** A word's own bucket and its character n-grams' buckets. */
-interface WordBuckets {
-  word: number;
-  chars: Int32Array;
-}
-
 /**
  * {@link HashedFeaturizer}'s features for one text at a time (scoring): each distinct word's
  * buckets are hashed once and kept for up to `maxWords` words (a corpus's frequent words
@@ -108,7 +103,9 @@ interface WordBuckets {
  * `LinearTextClassifier.featurize` by feature strings.
  */
 export class TextHasher {
-  private readonly cache = new Map<string, WordBuckets>();
+  private readonly wordBuckets = new Map<string, number>();
+  /** Only with character n-grams (`minn > 0`). */
+  private readonly charBuckets = new Map<string, Int32Array>();
   private readonly orderState: number[];
   private readonly acc: RowAccumulator;
 
@@ -120,23 +117,34 @@ export class TextHasher {
     this.acc = new RowAccumulator(o.buckets);
   }
 
-  private buckets(word: string): WordBuckets {
-    let b = this.cache.get(word);
-    if (b) return b;
-    b = { word: fnv1a(`w ${word}`) % this.o.buckets, chars: Int32Array.from(charNgrams(word, this.o.minn, this.o.maxn), (g) => fnv1a(`c ${g}`) % this.o.buckets) };
-    if (this.cache.size < this.maxWords) this.cache.set(word, b);
-    return b;
+  private addWord(word: string): void {
+    let b = this.wordBuckets.get(word);
+    if (b === undefined) {
+      b = fnv1a(`w ${word}`) % this.o.buckets;
+      if (this.wordBuckets.size < this.maxWords) this.wordBuckets.set(word, b);
+    }
+    this.acc.add(b);
+  }
+
+  private addChars(word: string): void {
+    let b = this.charBuckets.get(word);
+    if (b === undefined) {
+      b = Int32Array.from(charNgrams(word, this.o.minn, this.o.maxn), (g) => fnv1a(`c ${g}`) % this.o.buckets);
+      if (this.charBuckets.size < this.maxWords) this.charBuckets.set(word, b);
+    }
+    for (const c of b) this.acc.add(c);
   }
 
   /** The distinct buckets of `words` in first-occurrence order, each with its share of the n-gram occurrences. */
   row(words: readonly string[]): { idx: Int32Array; val: Float32Array } {
     const acc = this.acc;
     acc.reset();
+    const chars = this.o.minn > 0;
+    const wordAt = (k: number) => words[k]!;
     for (let i = 0; i < words.length; i++) {
-      const b = this.buckets(words[i]!);
-      acc.add(b.word);
-      addWordNgrams(acc, this.orderState, this.o, (k) => words[k]!, i, words.length);
-      for (const c of b.chars) acc.add(c);
+      this.addWord(words[i]!);
+      addWordNgrams(acc, this.orderState, this.o, wordAt, i, words.length);
+      if (chars) this.addChars(words[i]!);
     }
     const n = acc.ids.length;
     const idx = acc.ids.data.slice(0, n);
