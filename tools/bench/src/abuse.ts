@@ -33,8 +33,9 @@
  *   npm run bench:abuse [-- --quick] [-- --minutes 60]   # --minutes: a longer abuse phase (a soak)
  *   npm run bench:abuse -- --minutes 60 --results-name abuse-soak   # keeps the soak apart
  *   npm run bench:abuse -- --server built   # the compiled service (apps/api/dist), as the Docker image runs it
+ *   npm run bench:abuse -- --malloc jemalloc   # the service on jemalloc (LD_PRELOAD of Debian's libjemalloc2) instead of glibc's malloc
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -50,6 +51,17 @@ if (!(MINUTES >= 0)) throw new Error(`--minutes: expected a number of minutes, g
 const RESULTS_NAME = arg('results-name', 'abuse');
 const SERVER = arg('server', 'source') as ApiBuild;
 if (SERVER !== 'source' && SERVER !== 'built') throw new Error(`--server: "source" (tsx, as npm start) or "built" (apps/api/dist, as the Docker image), got "${SERVER}"`);
+const MALLOC = arg('malloc', 'glibc');
+if (MALLOC !== 'glibc' && MALLOC !== 'jemalloc') throw new Error(`--malloc: "glibc" (the default) or "jemalloc", got "${MALLOC}"`);
+const JEMALLOC_PATHS = ['/usr/lib/x86_64-linux-gnu/libjemalloc.so.2', '/usr/lib/aarch64-linux-gnu/libjemalloc.so.2', '/usr/lib/libjemalloc.so.2'];
+
+/** The environment that puts the service on `MALLOC` (jemalloc: preloaded from Debian's libjemalloc2). */
+function allocatorEnv(): Record<string, string> {
+  if (MALLOC === 'glibc') return {};
+  const lib = JEMALLOC_PATHS.find((p) => existsSync(p));
+  if (!lib) throw new Error(`--malloc jemalloc: no libjemalloc.so.2 in ${JEMALLOC_PATHS.join(', ')}; install Debian's libjemalloc2`);
+  return { LD_PRELOAD: lib };
+}
 const PROBE_SECONDS = QUICK ? 8 : 20;
 const WARMUP_SECONDS = QUICK ? 8 : 15;
 const ABUSE_SECONDS = MINUTES > 0 ? Math.round(MINUTES * 60) : QUICK ? 20 : 60;
@@ -607,6 +619,7 @@ async function main(): Promise<void> {
     // a fragmented one behind (about +11 MB of RSS per replacement under load, measured while
     // building this bench). The API README recommends the same setting for deployments.
     MALLOC_ARENA_MAX: '2',
+    ...allocatorEnv(),
   };
   if (SERVER === 'built') buildProject('@seqlab/api');
   const server = await startApi(settings, undefined, SERVER);
@@ -623,7 +636,7 @@ async function main(): Promise<void> {
       models: `sentiment: ${rel(sentimentModel)} (default); generator: ${rel(generatorModel)} (default)`,
       // Other jobs share this machine; its load average says how much of the CPU the bench had.
       loadAverage: { before: loadBefore, after: os.loadavg() },
-      settings: { ...settings, server: SERVER, SENTIMENT_MODEL: rel(sentimentModel), GENERATOR_MODEL: rel(generatorModel), WORKER_MAX_WASM_MB: process.env.WORKER_MAX_WASM_MB ?? 'service default', HEAVY_NICE: process.env.HEAVY_NICE ?? 'service default', minutes: MINUTES || ABUSE_SECONDS / 60, warmupSeconds: WARMUP_SECONDS, probeSeconds: PROBE_SECONDS, abuseSeconds: ABUSE_SECONDS, faultEveryMs: FAULT_EVERY_MS, fuzzClients: FUZZ_CLIENTS, floodClients: FLOOD_CLIENTS },
+      settings: { ...settings, server: SERVER, malloc: MALLOC, SENTIMENT_MODEL: rel(sentimentModel), GENERATOR_MODEL: rel(generatorModel), WORKER_MAX_WASM_MB: process.env.WORKER_MAX_WASM_MB ?? 'service default', HEAVY_NICE: process.env.HEAVY_NICE ?? 'service default', minutes: MINUTES || ABUSE_SECONDS / 60, warmupSeconds: WARMUP_SECONDS, probeSeconds: PROBE_SECONDS, abuseSeconds: ABUSE_SECONDS, faultEveryMs: FAULT_EVERY_MS, fuzzClients: FUZZ_CLIENTS, floodClients: FLOOD_CLIENTS },
       goals,
       latency: [latencyRow('unloaded, before', m.unloaded), latencyRow('under abuse', m.underAbuse), latencyRow('unloaded, after', m.after)],
       fuzz: { sent: m.abuse.fuzzSent, transportErrors: m.abuse.fuzzErrors, fiveXx: m.abuse.fuzz5xx.slice(0, 20), byRequest: fuzzRows(m.abuse) },
