@@ -222,14 +222,15 @@ describe('features computed once for training equal the model featurize() at inf
   // Without character n-grams, featurize() looks words and bigrams up by word ids rather than
   // by feature strings once it has featurized 256 texts: the 400 rows here compare both ways.
   it.each([
-    ['word bigrams and character n-grams', [3, 4]],
-    ['word bigrams only (looked up by word ids)', [0, 0]],
-  ] as const)('tfidf-lr, %s: same ids and bit-identical values', async (_name, [minn, maxn]) => {
-    const model = await fitLinearTextClassifier(rows, { kind: 'tfidf-lr', seed: 1, ...(minn > 0 ? { tfidf: { charNgrams: [minn, maxn] } } : {}) });
+    ['word bigrams and character n-grams', [3, 4], 2],
+    ['word bigrams only (looked up by word ids)', [0, 0], 2],
+    ['word trigrams (found through their bigram prefixes)', [0, 0], 3],
+  ] as const)('tfidf-lr, %s: same ids and bit-identical values', async (_name, [minn, maxn], wordNgrams) => {
+    const model = await fitLinearTextClassifier(rows, { kind: 'tfidf-lr', seed: 1, tfidf: { wordNgrams, ...(minn > 0 ? { charNgrams: [minn, maxn] } : {}) } });
     const corpus = await packTexts(rows.texts, tokenizer());
-    const vocab = tfidfVocabulary(corpus, { wordNgrams: 2, minn, maxn, maxFeatures: 200_000 });
+    const vocab = tfidfVocabulary(corpus, { wordNgrams, minn, maxn, maxFeatures: 200_000 });
     expect(vocab.features.length).toBe(model.config.features);
-    const x = tfidfMatrix(corpus, vocab, 2);
+    const x = tfidfMatrix(corpus, vocab, wordNgrams);
     expect(x.rows).toBe(rows.texts.length);
     let bigrams = 0;
     for (const [r, text] of rows.texts.entries()) {
@@ -240,6 +241,7 @@ describe('features computed once for training equal the model featurize() at inf
     }
     // Each kind of n-gram really is in the rows compared.
     expect(bigrams).toBeGreaterThan(100);
+    expect(vocab.features.some((f) => f.startsWith('3 '))).toBe(wordNgrams === 3);
     expect(vocab.features.some((f) => f.startsWith('c '))).toBe(minn > 0);
   });
 

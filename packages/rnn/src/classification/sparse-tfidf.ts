@@ -157,9 +157,12 @@ export interface TfidfVocabulary {
   features: string[];
   idf: Float32Array;
   wordFeature: Int32Array;
+  /** The word n-grams looked up in rows (kept ones and their prefixes), and each entry's feature (-1: a prefix only). */
+  table: NgramTable;
   entryFeature: Int32Array;
   charFeature: Int32Array;
-  counts: NgramCounts;
+  /** Character n-gram ids of each word (empty without character n-grams). */
+  wordChars: Int32Array[];
 }
 
 function candidateCodes(total: number, dfOf: (code: number) => number, minDf: (code: number) => number): Int32Array {
@@ -215,13 +218,44 @@ export function tfidfVocabulary(corpus: PackedCorpus, o: { wordNgrams: number; m
     else if (c < V + E) entryFeature[c - V] = f;
     else charFeature[c - V - E] = f;
   });
-  return { features: named.map((n) => n.name), idf: Float32Array.from(named, (n) => Math.log((1 + N) / (1 + n.df)) + 1), wordFeature, entryFeature, charFeature, counts };
+  const kept2 = compactEntries(counts.table, entryFeature);
+  return { features: named.map((n) => n.name), idf: Float32Array.from(named, (n) => Math.log((1 + N) / (1 + n.df)) + 1), wordFeature, charFeature, wordChars: counts.wordChars, ...kept2 };
+}
+
+/**
+ * The n-gram entries the rows still look up: the kept features and the prefixes they are
+ * found through, in a table of their own. The counting table holds every distinct n-gram of the
+ * corpus (tens of millions on 250,000 reviews, over half a gigabyte) and can go before the
+ * matrix is built.
+ */
+function compactEntries(table: NgramTable, entryFeature: Int32Array): { table: NgramTable; entryFeature: Int32Array } {
+  const E = table.size;
+  const needed = new Uint8Array(E);
+  for (let e = E - 1; e >= 0; e--) {
+    if (entryFeature[e]! >= 0) needed[e] = 1;
+    if (!needed[e]) continue;
+    // A longer n-gram's prefix is an entry interned before it (a smaller id): marked on the way down.
+    const prefix = Math.floor(table.keys[e]! / WORD_BITS);
+    if (prefix % 2 === 1) needed[(prefix - 1) / 2] = 1;
+  }
+  const compact = new NgramTable();
+  const newId = new Int32Array(E).fill(-1);
+  const features: number[] = [];
+  for (let e = 0; e < E; e++) {
+    if (!needed[e]) continue;
+    const key = table.keys[e]!;
+    const prefix = Math.floor(key / WORD_BITS);
+    const last = key % WORD_BITS;
+    newId[e] = compact.intern((prefix % 2 === 1 ? 2 * newId[(prefix - 1) / 2]! + 1 : prefix) * WORD_BITS + last);
+    features.push(entryFeature[e]!);
+  }
+  return { table: compact, entryFeature: Int32Array.from(features) };
 }
 
 /** Adds the kept features of text `r`, in the order `LinearTextClassifier.featurize` meets them. */
 function addRowFeatures(corpus: PackedCorpus, vocab: TfidfVocabulary, wordNgrams: number, r: number, acc: RowAccumulator): void {
   const { tokens, offsets } = corpus;
-  const { table, wordChars } = vocab.counts;
+  const { table, wordChars } = vocab;
   const end = offsets[r + 1]!;
   for (let i = offsets[r]!; i < end; i++) {
     const w = tokens[i]!;

@@ -5,7 +5,7 @@
  * row land in one CSR matrix of typed arrays. The values equal what `LinearTextClassifier.featurize`
  * computes at inference, bit for bit (same order of accumulation, same float32 rounding).
  */
-import { BadInputError, throwIfCancelled } from '@seqlab/core/base';
+import { BadInputError, LimitExceededError, throwIfCancelled } from '@seqlab/core/base';
 import type { TextVectorizer } from '@seqlab/tokenize';
 
 /** Rows of sparse features: row `r` has `indices[indptr[r]..indptr[r+1])` with `values` alike. */
@@ -53,8 +53,52 @@ class Growable<T extends Int32Array | Float32Array | Float64Array> {
   }
 }
 
+/**
+ * A large growable column in one growable `SharedArrayBuffer`: growing never copies (the
+ * buffer's address range is reserved up front and pages are committed as they are written), and
+ * {@link view} is the filled part without a copy, shared with the solver's helper threads. A
+ * doubling array and its exact-size copy held a corpus's matrix two to three times over at once
+ * (about 1 GB of a 250,000-review tf-idf fit's peak).
+ */
+export class SharedColumn<T extends Int32Array | Float32Array> {
+  length = 0;
+  data: T;
+  private readonly buffer: SharedArrayBuffer;
+
+  constructor(
+    private readonly make: (b: SharedArrayBuffer, length?: number) => T,
+    private readonly what: string,
+  ) {
+    this.buffer = new (SharedArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => SharedArrayBuffer)(1 << 16, { maxByteLength: MAX_COLUMN_BYTES });
+    this.data = make(this.buffer);
+  }
+
+  reserve(n: number): void {
+    const bytes = n * this.data.BYTES_PER_ELEMENT;
+    if (bytes <= this.buffer.byteLength) return;
+    if (bytes > MAX_COLUMN_BYTES) throw new LimitExceededError(`${this.what}: ${n} entries exceed the ${MAX_COLUMN_BYTES / 2 ** 30} GB a column holds; use fewer rows or features`);
+    (this.buffer as unknown as { grow(n: number): void }).grow(Math.min(MAX_COLUMN_BYTES, Math.max(bytes, Math.ceil((this.buffer.byteLength * 1.5) / 4096) * 4096)));
+    // Views made before a grow keep their length: make the view again.
+    this.data = this.make(this.buffer);
+  }
+
+  push(v: number): void {
+    if (this.length === this.data.length) this.reserve(this.length + 1);
+    this.data[this.length++] = v;
+  }
+
+  /** The filled part (no copy; the next push may move past it but never changes it). */
+  view(): T {
+    return this.make(this.buffer, this.length);
+  }
+}
+
+/** Bytes one {@link SharedColumn} may grow to (address space reserved, not memory). */
+const MAX_COLUMN_BYTES = 2 ** 32;
+const sharedInt32s = (b: SharedArrayBuffer, length?: number) => new Int32Array(b, 0, length);
+const sharedFloat32s = (b: SharedArrayBuffer, length?: number) => new Float32Array(b, 0, length);
+
 const int32s = (n: number) => new Int32Array(n);
-const float32s = (n: number) => new Float32Array(n);
 
 /** A corpus tokenized into word ids: text `r` is `tokens[offsets[r]..offsets[r+1])`. */
 export interface PackedCorpus {
@@ -73,7 +117,7 @@ export interface PackedCorpus {
 export async function packTexts(texts: readonly string[], tokenizer: TextVectorizer, o: { onProgress?: FeaturizeProgress; signal?: AbortSignal } = {}): Promise<PackedCorpus> {
   const wordIndex = new Map<string, number>();
   const words: string[] = [];
-  const tokens = new Growable(new Int32Array(1 << 16), int32s);
+  const tokens = new SharedColumn(sharedInt32s, 'packing texts');
   const offsets = new Int32Array(texts.length + 1);
   for (let r = 0; r < texts.length; r++) {
     for (const t of tokenizer.tokenize(texts[r]!)) {
@@ -93,7 +137,7 @@ export async function packTexts(texts: readonly string[], tokenizer: TextVectori
     }
   }
   o.onProgress?.(texts.length, texts.length);
-  return { words, wordIndex, tokens: tokens.trimmed(), offsets };
+  return { words, wordIndex, tokens: tokens.view(), offsets };
 }
 
 /**
@@ -201,8 +245,8 @@ export class RowAccumulator {
 /** Builds a CSR matrix row by row. */
 export class CsrBuilder {
   private readonly indptr: Growable<Int32Array> = new Growable(new Int32Array(1024), int32s);
-  private readonly indices: Growable<Int32Array> = new Growable(new Int32Array(1 << 16), int32s);
-  private readonly values: Growable<Float32Array> = new Growable(new Float32Array(1 << 16), float32s);
+  private readonly indices = new SharedColumn(sharedInt32s, 'sparse features');
+  private readonly values = new SharedColumn(sharedFloat32s, 'sparse features');
 
   constructor(readonly cols: number) {
     this.indptr.push(0);
@@ -228,8 +272,8 @@ export class CsrBuilder {
       rows: this.indptr.length - 1,
       cols: this.cols,
       indptr: this.indptr.shared((b) => new Int32Array(b)),
-      indices: this.indices.shared((b) => new Int32Array(b)),
-      values: this.values.shared((b) => new Float32Array(b)),
+      indices: this.indices.view(),
+      values: this.values.view(),
     };
   }
 }
