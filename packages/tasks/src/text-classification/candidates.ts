@@ -73,12 +73,17 @@ export async function fitCandidate(kind: string, ctx: FitContext, rnnOut: { valu
   }
 }
 
-/** Predicts in slices of 256, reporting `validate` progress and checking for cancellation between slices. */
+/**
+ * Predicts in slices of 256, reporting `validate` progress and checking for cancellation between
+ * slices. Without explanations: only the scores choose among candidates, and an rnn's per-token
+ * attention on 25,000 validation reviews is millions of objects (a third of a 250,000-review
+ * run's peak memory).
+ */
 async function predictWithProgress(model: TextClassificationPipeline, texts: string[], progress: (p: StageProgress) => void, signal: AbortSignal | undefined): Promise<TextClassificationResult[]> {
   const out: TextClassificationResult[] = [];
   for (let s = 0; s < texts.length; s += 256) {
     throwIfCancelled(signal, 'training');
-    out.push(...(await model.predict(texts.slice(s, s + 256))));
+    out.push(...(await model.predict(texts.slice(s, s + 256), { explain: false })));
     progress({ stage: 'validate', done: out.length, total: texts.length });
   }
   return out;
@@ -118,7 +123,7 @@ async function fitLinear(kind: 'fasttext' | 'tfidf-lr', ctx: FitContext): Promis
 /** Multi-label thresholds of a linear kind by the same rule as the rnn's, so the kinds compare on an equal footing. */
 async function setThresholds(model: { predict: TextClassificationPipeline['predict']; setThresholds(t: readonly number[]): void }, ctx: FitContext): Promise<number[]> {
   const rule = ctx.o.thresholds;
-  const chosen = rule === 'f1' ? chooseThresholds(ctx.classes, ctx.validation.labels, await model.predict(ctx.validation.texts)).map((t) => t.threshold) : ctx.classes.map(() => rule);
+  const chosen = rule === 'f1' ? chooseThresholds(ctx.classes, ctx.validation.labels, await model.predict(ctx.validation.texts, { explain: false })).map((t) => t.threshold) : ctx.classes.map(() => rule);
   model.setThresholds(chosen);
   return chosen;
 }

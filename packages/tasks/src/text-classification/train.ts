@@ -194,7 +194,7 @@ async function saveAndScore(choice: Choice, out: string, ctx: FitContext, encode
   const saved = await pipeline('text-classification', out, encoder ? { encoder } : {});
   try {
     const truth = labelsForClasses(ctx.validation.labels, saved.classes);
-    return classificationMetrics(saved.classes, saved.problem, truth, await saved.predict(ctx.validation.texts));
+    return classificationMetrics(saved.classes, saved.problem, truth, await saved.predict(ctx.validation.texts, { explain: false }));
   } finally {
     saved.dispose();
   }
