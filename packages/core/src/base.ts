@@ -56,3 +56,4 @@ export {
   type SentimentPipeline,
 } from './tasks.js';
 export { setGlobalSeed, SeededRandom, type SeededRandomState } from './random.js';
+export { withSideWork, runSideWork, type SideWork } from './side-work.js';

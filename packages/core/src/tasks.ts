@@ -172,6 +172,12 @@ export interface TextClassificationPipeline extends Pipeline {
   /** Multi-label models that keep one: the decision threshold of each class, in class order. */
   readonly thresholds?: readonly number[];
   predict(texts: string[], options?: ClassifyOptions): Promise<TextClassificationResult[]>;
+  /**
+   * The results of {@link predict}, computed one text at a time as the iterator is pulled, on
+   * the calling thread with no backend or kernels: offered by models on plain arrays, so an
+   * ensemble can score them in the waits of a member whose kernels run on a helper thread.
+   */
+  predictEach?(texts: string[], options?: ClassifyOptions): Iterator<TextClassificationResult>;
 }
 
 /**

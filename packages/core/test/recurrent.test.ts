@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attentionPoolingForward, gemmF32, gruBackward, gruForward, lstmForward, MAX_RESIDENT_BYTES, recurrentKernelsAvailable, recurrentRuntime, SeededRandom, simpleForward, type ForwardResult, type SavedActivations } from '../src/index.js';
+import { attentionPoolingForward, withSideWork, gemmF32, gruBackward, gruForward, lstmForward, MAX_RESIDENT_BYTES, recurrentKernelsAvailable, recurrentRuntime, SeededRandom, simpleForward, type ForwardResult, type SavedActivations } from '../src/index.js';
 
 // The WebAssembly kernels on their own (the layer-level equality with tf.layers is tested in
 // @seqlab/rnn): the GEMM against a plain loop, and the batch split over two threads against
@@ -64,6 +64,43 @@ describe('recurrent kernels', () => {
     }
     expect(Array.from(weights.subarray(3 * T, 4 * T)).every((v) => v === 0)).toBe(true);
     expect(Array.from(pooled.subarray(3 * F, 4 * F)).every((v) => v === 0)).toBe(true);
+  });
+
+  it('side work runs on this thread while the helper computes a split call, and the products stay the same', async () => {
+    const rt = recurrentRuntime();
+    if (rt.threads < 2) rt.setThreads(2);
+    const [M, K, N] = [512, 128, 256];
+    const a = rand(M * K);
+    const b = rand(K * N);
+    const plain = gemmF32(a, b, M, K, N);
+    // On a loaded machine the helper may finish before this thread looks: a few tries.
+    let items = 0;
+    for (let attempt = 0; attempt < 20 && items === 0; attempt++) {
+      const alongside = await withSideWork(
+        () => items < 1e6 && ++items > 0,
+        async () => gemmF32(a, b, M, K, N),
+      );
+      expect(Array.from(alongside)).toEqual(Array.from(plain));
+    }
+    expect(items).toBeGreaterThan(0);
+    // Side work that starts a kernel session of its own is refused (it would reuse the memory in use).
+    let refused: unknown;
+    for (let attempt = 0; attempt < 20 && refused === undefined; attempt++) {
+      await withSideWork(
+        () => {
+          if (refused !== undefined) return false;
+          try {
+            gemmF32(a.subarray(0, 3), b.subarray(0, 3), 1, 3, 1);
+            refused = null;
+          } catch (err) {
+            refused = err;
+          }
+          return true;
+        },
+        async () => gemmF32(a, b, M, K, N),
+      );
+    }
+    expect(String(refused)).toMatch(/side work must not run kernels/);
   });
 
   it("gemmF32 with activation 'tanh' equals Math.tanh of the product, small and saturated values alike", () => {

@@ -11,6 +11,7 @@ import {
   readModelConfig,
   SeededRandom,
   sharedTokens,
+  withSideWork,
   writeModelConfig,
   type AttributedToken,
   type ClassificationProblem,
@@ -117,18 +118,50 @@ export class TextClassifierEnsemble implements TextClassificationPipeline {
 
   async predict(texts: string[], options: ClassifyOptions = {}): Promise<TextClassificationResult[]> {
     if (this.disposed) throw new BadInputError(`model "${this.name}" has been disposed`);
-    // Members run one after another: each already uses the backend's threads. They share one
-    // tokenization of each slice (members that tokenize alike read it once); slices bound
-    // the tokens held at once when a caller passes a very long list.
+    // Members share one tokenization of each slice (members that tokenize alike read it once);
+    // slices bound the tokens held at once when a caller passes a very long list.
     const results: TextClassificationResult[] = [];
     const slices = texts.length <= SHARED_SLICE ? [texts] : Array.from({ length: Math.ceil(texts.length / SHARED_SLICE) }, (_, k) => texts.slice(k * SHARED_SLICE, (k + 1) * SHARED_SLICE));
-    for (const slice of slices) {
-      const memberOptions = { ...options, sharedTokens: sharedTokens() };
-      const outputs: TextClassificationResult[][] = [];
-      for (const m of this.members) outputs.push(await m.model.predict(slice, memberOptions));
-      results.push(...this.combine(outputs));
-    }
+    for (const slice of slices) results.push(...this.combine(await this.predictMembers(slice, { ...options, sharedTokens: sharedTokens() })));
     return results;
+  }
+
+  /**
+   * Every member's results on one slice. Members that score text by text on plain arrays
+   * (`predictEach`) run as side work of the others: while a recurrent member's kernels run on
+   * the helper thread, this thread scores their texts instead of waiting (see `withSideWork`);
+   * what is left when the others are done is scored then. Otherwise members run one after another.
+   */
+  private async predictMembers(slice: string[], options: ClassifyOptions): Promise<TextClassificationResult[][]> {
+    const outputs: TextClassificationResult[][] = this.members.map(() => []);
+    const eager = this.members.flatMap((m, k) => (m.model.predictEach ? [k] : []));
+    if (eager.length === 0 || eager.length === this.members.length) {
+      for (const [k, m] of this.members.entries()) outputs[k] = await m.model.predict(slice, options);
+      return outputs;
+    }
+    // Started lazily: a member's first pull tokenizes the slice, after the others have shared theirs.
+    const pending = eager.map((k) => ({ k, each: undefined as Iterator<TextClassificationResult> | undefined }));
+    let failure: unknown;
+    const step = (): boolean => {
+      const p = pending[0];
+      if (!p || failure !== undefined) return false;
+      try {
+        p.each ??= this.members[p.k]!.model.predictEach!(slice, options);
+        const r = p.each.next();
+        if (r.done) pending.shift();
+        else outputs[p.k]!.push(r.value);
+      } catch (err) {
+        failure = err;
+        return false;
+      }
+      return true;
+    };
+    await withSideWork(step, async () => {
+      for (const [k, m] of this.members.entries()) if (!m.model.predictEach) outputs[k] = await m.model.predict(slice, options);
+    });
+    while (step());
+    if (failure !== undefined) throw failure;
+    return outputs;
   }
 
   /**

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { initBackend, readModelConfig, SeededRandom, writeModelConfig, type TextClassificationPipeline } from '@seqlab/core';
 import { expectNoLeakedTensors } from '@seqlab/core/testing';
 import { TextVectorizer } from '@seqlab/tokenize';
-import { decodeText, fitLinearTextClassifier, fitRecurrentTextClassifier, stratifiedSample, type LabelledRows } from '@seqlab/rnn';
+import { decodeText, fitLinearTextClassifier, fitRecurrentTextClassifier, stratifiedSample, type LabelledRows, type LinearTextClassifier } from '@seqlab/rnn';
 import { chooseEnsembleWeights, crossFittedEnsembleAccuracy, modelDigest, pipeline, repoRoot, TextClassifierEnsemble } from '../src/index.js';
 
 function trec(file: string): LabelledRows {
@@ -109,6 +109,48 @@ describe('TextClassifierEnsemble', () => {
       });
     } finally {
       tokenize.mockRestore();
+    }
+  });
+
+  it("scores its plain-array members while the recurrent member's kernels run on the helper thread, with the same results", async () => {
+    const classes = tfidf.classes;
+    const texts = test.texts.slice(0, 256);
+    const [a, b, c] = [await probabilities(tfidf, texts, classes), await probabilities(fasttext, texts, classes), await probabilities(recurrent, texts, classes)];
+    const ensemble = new TextClassifierEnsemble([{ model: tfidf, weight: 0.5 }, { model: fasttext, weight: 0.25 }, { model: recurrent, weight: 0.25 }], 'trio');
+    // Texts the linear members scored while the recurrent member's predict was under way.
+    let inRecurrent = false;
+    let during = 0;
+    const predict = recurrent.predict.bind(recurrent);
+    const linear = tfidf as LinearTextClassifier;
+    const each = linear.predictEach.bind(linear);
+    const spies = [
+      vi.spyOn(recurrent, 'predict').mockImplementation(async (...args) => {
+        inRecurrent = true;
+        try {
+          return await predict(...args);
+        } finally {
+          inRecurrent = false;
+        }
+      }),
+      vi.spyOn(linear, 'predictEach').mockImplementation(function* (...args: Parameters<LinearTextClassifier['predictEach']>) {
+        for (const r of each(...args)) {
+          if (inRecurrent) during++;
+          yield r;
+        }
+      }),
+    ];
+    try {
+      const results = await ensemble.predict(texts, { explain: false });
+      results.forEach((r, i) => {
+        for (const l of r.labels) {
+          const k = classes.indexOf(l.label);
+          expect(l.score).toBeCloseTo(0.5 * a[i]![k]! + 0.25 * b[i]![k]! + 0.25 * c[i]![k]!, 6);
+        }
+      });
+      // With two kernel threads the helper runs the recurrence while this thread scores texts.
+      if (os.availableParallelism() >= 2) expect(during).toBeGreaterThan(0);
+    } finally {
+      for (const spy of spies) spy.mockRestore();
     }
   });
 

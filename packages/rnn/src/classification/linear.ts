@@ -367,14 +367,20 @@ export class LinearTextClassifier implements TextClassificationPipeline {
   }
 
   async predict(texts: string[], options: ClassifyOptions = {}): Promise<TextClassificationResult[]> {
-    checkTexts(texts);
-    const shared = options.sharedTokens ? this.tokenizer.tokenizeAll(texts, options.sharedTokens) : undefined;
     const out: TextClassificationResult[] = [];
-    for (let i = 0; i < texts.length; i++) {
-      out.push(this.resultOf(shared ? this.featurizeTokens(shared[i]!) : this.featurize(texts[i]!)));
-      if (i % 256 === 255) await new Promise<void>((resolve) => setImmediate(resolve));
+    const each = this.predictEach(texts, options);
+    for (let r = each.next(); !r.done; r = each.next()) {
+      out.push(r.value);
+      if (out.length % 256 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
     return out;
+  }
+
+  /** {@link predict}'s results one text at a time (plain arrays: no backend, no kernels). */
+  *predictEach(texts: string[], options: ClassifyOptions = {}): Generator<TextClassificationResult> {
+    checkTexts(texts);
+    const shared = options.sharedTokens ? this.tokenizer.tokenizeAll(texts, options.sharedTokens) : undefined;
+    for (let i = 0; i < texts.length; i++) yield this.resultOf(shared ? this.featurizeTokens(shared[i]!) : this.featurize(texts[i]!));
   }
 
   /** The prediction for a featurized text. */

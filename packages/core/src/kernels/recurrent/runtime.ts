@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { isMainThread, Worker } from 'node:worker_threads';
 import { RECURRENT_WASM_BASE64 } from './wasm-binary.generated.js';
+import { hasSideWork, inSideWork, runSideWork } from '../../side-work.js';
 
 /** The exported functions of native/recurrent.c (pointers are byte offsets into the memory). */
 export interface RecurrentExports {
@@ -151,6 +152,9 @@ export class RecurrentRuntime {
 
   /** Frees everything allocated since the last reset (resident tables stay). */
   reset(): void {
+    // Side work runs while a kernel call is in flight on the helper: a session started now
+    // would reuse that call's memory.
+    if (inSideWork()) throw new Error('recurrent kernels: side work must not run kernels (see withSideWork)');
     this.top = this.base;
   }
 
@@ -257,6 +261,7 @@ const MAX_ARGS = CONTROL_WORDS - 4;
 const IDLE = 0;
 const RUN = 1;
 const EXIT = 2;
+const STOPPED = 3;
 
 const THREAD_SOURCE = `
 const { workerData } = require('node:worker_threads');
@@ -267,7 +272,11 @@ const ctrl = new Int32Array(memory.buffer, control, ${CONTROL_WORDS});
 for (;;) {
   Atomics.wait(ctrl, 0, ${IDLE});
   const state = Atomics.load(ctrl, 0);
-  if (state === ${EXIT}) break;
+  if (state === ${EXIT}) {
+    Atomics.store(ctrl, 0, ${STOPPED});
+    Atomics.notify(ctrl, 0);
+    break;
+  }
   if (state !== ${RUN}) continue;
   const args = Array.from(ctrl.subarray(4, 4 + ctrl[2]));
   try { fns[ctrl[1]](...args); ctrl[3] = 0; } catch (e) { ctrl[3] = 1; }
@@ -313,6 +322,8 @@ class KernelThreads {
       // Word 64..127 of the reserved low memory (below the allocator's first byte).
       const control = 256;
       const names = [...FUNCTIONS];
+      // A helper stopped before this one leaves its control word STOPPED.
+      Atomics.store(new Int32Array(this.runtime.memory.buffer as SharedArrayBuffer, control, 1), 0, IDLE);
       const worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { module: recurrentModule(), memory: this.runtime.memory, control, names } });
       // The helper must never keep a finished program alive.
       worker.unref();
@@ -323,22 +334,75 @@ class KernelThreads {
     return this.helper;
   }
 
-  /** Stops the helper thread (if started). */
+  /**
+   * Stops the helper thread (if started) and waits (up to a few seconds) until it has stopped
+   * reading the control words, which the next helper reuses.
+   */
   close(): void {
     if (!this.helper) return;
-    Atomics.store(this.helper.control, 0, EXIT);
-    Atomics.notify(this.helper.control, 0);
+    const ctrl = this.helper.control;
+    Atomics.store(ctrl, 0, EXIT);
+    Atomics.notify(ctrl, 0);
+    for (let i = 0; i < 5 && Atomics.load(ctrl, 0) === EXIT; i++) Atomics.wait(ctrl, 0, EXIT, 1000);
     this.helper = undefined;
   }
 
-  /** Runs `calls[0]` here and `calls[1]` (if any) on the helper, concurrently. */
+  /**
+   * Runs `calls[0]` here and `calls[1]` (if any) on the helper, concurrently. With side work
+   * registered (see `withSideWork`), the helper takes the calls one after the other while this
+   * thread runs side work, and this thread takes the calls still waiting once the side work runs out.
+   */
   parallel(calls: Array<[KernelName, number[]]>): void {
     const helper = calls.length > 1 ? this.start() : undefined;
     if (!helper) {
       for (const [name, args] of calls) this.runtime.call(name, args);
       return;
     }
-    const [name, args] = calls[1]!;
+    if (hasSideWork()) {
+      this.alongsideSideWork(helper, [calls[1]!, calls[0]!]);
+      return;
+    }
+    this.post(helper, calls[1]!);
+    let error: unknown;
+    try {
+      this.runtime.call(calls[0]![0], calls[0]![1]);
+    } catch (err) {
+      error = err;
+    }
+    this.finish(helper, calls[1]![0]);
+    if (error) throw error;
+  }
+
+  private alongsideSideWork(helper: HelperThread, queue: Array<[KernelName, number[]]>): void {
+    let current = queue.shift()!;
+    this.post(helper, current);
+    let error: unknown;
+    for (;;) {
+      if (Atomics.load(helper.control, 0) !== RUN) {
+        this.finish(helper, current[0]);
+        const next = queue.shift();
+        if (!next) break;
+        this.post(helper, (current = next));
+        continue;
+      }
+      try {
+        if (runSideWork()) continue;
+      } catch (err) {
+        error = err;
+      }
+      // No side work left: the calls still queued run here while the helper finishes its own.
+      try {
+        for (const [name, args] of queue.splice(0)) this.runtime.call(name, args);
+      } catch (err) {
+        error ??= err;
+      }
+      this.finish(helper, current[0]);
+      break;
+    }
+    if (error) throw error;
+  }
+
+  private post(helper: HelperThread, [name, args]: [KernelName, number[]]): void {
     if (args.length > MAX_ARGS) throw new Error(`kernel ${name}: too many arguments for the helper thread`);
     const ctrl = helper.control;
     ctrl[1] = FUNCTIONS.indexOf(name);
@@ -346,14 +410,12 @@ class KernelThreads {
     ctrl.set(args, 4);
     Atomics.store(ctrl, 0, RUN);
     Atomics.notify(ctrl, 0);
-    let error: unknown;
-    try {
-      this.runtime.call(calls[0]![0], calls[0]![1]);
-    } catch (err) {
-      error = err;
-    }
+  }
+
+  /** Waits for the helper's call to end; throws if it failed. */
+  private finish(helper: HelperThread, name: KernelName): void {
+    const ctrl = helper.control;
     while (Atomics.load(ctrl, 0) === RUN) Atomics.wait(ctrl, 0, RUN, 1000);
-    if (error) throw error;
     if (ctrl[3] !== 0) throw new Error(`recurrent kernel ${name} failed on the helper thread`);
   }
 }
