@@ -140,14 +140,18 @@ describe('TextClassifierEnsemble', () => {
       }),
     ];
     try {
-      const results = await ensemble.predict(texts, { explain: false });
-      results.forEach((r, i) => {
-        for (const l of r.labels) {
-          const k = classes.indexOf(l.label);
-          expect(l.score).toBeCloseTo(0.5 * a[i]![k]! + 0.25 * b[i]![k]! + 0.25 * c[i]![k]!, 6);
-        }
-      });
-      // With two kernel threads the helper runs the recurrence while this thread scores texts.
+      // With two kernel threads the helper runs the recurrence while this thread scores texts; on
+      // a loaded machine the helper may finish each call before this thread looks: a few tries.
+      for (let attempt = 0; attempt < 10 && during === 0; attempt++) {
+        const results = await ensemble.predict(texts, { explain: false });
+        results.forEach((r, i) => {
+          for (const l of r.labels) {
+            const k = classes.indexOf(l.label);
+            expect(l.score).toBeCloseTo(0.5 * a[i]![k]! + 0.25 * b[i]![k]! + 0.25 * c[i]![k]!, 6);
+          }
+        });
+        if (os.availableParallelism() < 2) break;
+      }
       if (os.availableParallelism() >= 2) expect(during).toBeGreaterThan(0);
     } finally {
       for (const spy of spies) spy.mockRestore();
