@@ -40,11 +40,6 @@ class Growable<T extends Int32Array | Float32Array | Float64Array> {
     this.data = next;
   }
 
-  /** The filled part, copied into an exact-size array (the spare capacity is freed). */
-  trimmed(): T {
-    return this.data.slice(0, this.length) as T;
-  }
-
   /** {@link trimmed} on shared memory, which the solver's helper thread reads without a copy. */
   shared(make: (b: SharedArrayBuffer) => T): T {
     const out = make(new SharedArrayBuffer(Math.max(4, this.length * this.data.BYTES_PER_ELEMENT)));
