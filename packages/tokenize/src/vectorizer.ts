@@ -222,7 +222,21 @@ export class TextVectorizer {
     for await (const text of normalizedWindows()) {
       for (const t of this.tokenizer.tokenize(text)) counts.set(t.text, (counts.get(t.text) ?? 0) + 1);
     }
-    this.vocab = Vocabulary.build(counts, { minFrequency: this.config.minFrequency ?? 1, maxSize: this.config.maxTokens, specials: this.specialTokens });
+    return this.adaptCounts(counts);
+  }
+
+  /**
+   * Builds the vocabulary from token counts made already, as {@link adapt} builds it from the
+   * texts those counts came from (the same ids: the vocabulary's order depends only on the
+   * counts). For a corpus tokenized once and shared by several models: counting it again would
+   * tokenize every text a second time. The tokens must come from this vectorizer's tokenization
+   * ({@link tokenizationKey}); word, char and whitespace tokenizers only, since a subword
+   * tokenizer is trained on the texts themselves.
+   */
+  adaptCounts(counts: ReadonlyMap<string, number>): this {
+    if (isTrainable(this.tokenizer)) throw new BadInputError(`TextVectorizer.adaptCounts: a ${this.tokenizer.kind} tokenizer is trained on texts; call adapt(corpus)`);
+    if (!(counts instanceof Map)) throw new BadInputError(`TextVectorizer.adaptCounts: expected a Map of token counts, got ${describe(counts)}`);
+    this.vocab = Vocabulary.build(counts as Map<string, number>, { minFrequency: this.config.minFrequency ?? 1, maxSize: this.config.maxTokens, specials: this.specialTokens });
     return this;
   }
 

@@ -36,6 +36,18 @@ describe('TextVectorizer basics', () => {
     expect(tv.decode(e.ids.subarray(0, 6), { skipSpecial: false })).toBe('[BOS] the cat [UNK] [PAD] [PAD]');
   });
 
+  it('adaptCounts builds from token counts the vocabulary adapt builds from the texts; subword tokenizers refuse it', async () => {
+    const texts = sst2('dev').slice(0, 300);
+    const adapted = await new TextVectorizer({ maxTokens: 500 }).adapt(texts);
+    const counts = new Map<string, number>();
+    // Counted in reverse order: the vocabulary depends on the counts alone.
+    for (const t of [...texts].reverse()) for (const tok of adapted.tokenize(t)) counts.set(tok.text, (counts.get(tok.text) ?? 0) + 1);
+    const fromCounts = new TextVectorizer({ maxTokens: 500 }).adaptCounts(counts);
+    expect(fromCounts.toJSON()).toEqual(adapted.toJSON());
+    expect(fromCounts.encodeIds(texts[7]!)).toEqual(adapted.encodeIds(texts[7]!));
+    expect(() => new TextVectorizer({ tokenizer: 'bpe' }).adaptCounts(counts)).toThrow(/bpe tokenizer is trained on texts/);
+  });
+
   it('round-trips characters exactly with the char tokenizer', async () => {
     const tv = await new TextVectorizer({ tokenizer: 'char' }).adapt(['Hello,  wörld 😀\n\tend']);
     const x = 'dew  😀 Hello\n\t';

@@ -11,8 +11,11 @@ import { classWeights as balancedWeights } from './data.js';
 import { oneOf } from '../errors.js';
 import { checkClasses } from './labels.js';
 import { chooseThresholds, DEFAULT_THRESHOLD, type LabelThreshold } from './thresholds.js';
-import { defaultMaxLength, keptPositions, lengthStats, type LengthStats, type LongTextMode, type TruncationStrategy } from './long-texts.js';
+import { defaultMaxLength, lengthStats, type LengthStats, type LongTextMode, type TruncationStrategy } from './long-texts.js';
 import { RecurrentTextClassifier, type RecurrentClassifierDirConfig } from './recurrent.js';
+import { cutRows, encodePacked, rowLengths, rowViews, vocabularyIds, type PackedIds } from './packed-ids.js';
+import { packedTokenCounts, type PackedCorpus } from './sparse.js';
+import { checkPackedCorpus } from './linear.js';
 import { DEFAULT_CLEAN, type LabelledRows } from './inputs.js';
 
 export { DEFAULT_CLEAN, type LabelledRows } from './inputs.js';
@@ -133,6 +136,12 @@ export interface FitRecurrentClassifierOptions {
   onProgress?: (event: TrainProgress) => void | Promise<void>;
   /** Stored in config.json (`training`). */
   training?: Record<string, unknown>;
+  /**
+   * The training texts already tokenized as the linear kinds tokenize them
+   * (`packClassifierTexts` with the same `clean`), for the `word` tokenizer: the vocabulary and
+   * the ids come from it instead of tokenizing every text twice more.
+   */
+  corpus?: PackedCorpus;
 }
 
 /** What {@link fitRecurrentTextClassifier} returns. */
@@ -173,12 +182,12 @@ export async function fitRecurrentTextClassifier(data: LabelledRows, options: Fi
   const targets = targetsOf(classes, problem);
   const seed = options.seed ?? 1;
   const clean = options.clean === undefined ? DEFAULT_CLEAN : options.clean;
-  const vectorizer = await new TextVectorizer({ tokenizer: options.tokenizer ?? 'word', maxTokens: options.vocabSize ?? 20_000, ...(clean ? { clean } : {}) }).adapt(data.texts);
-  const trainIds = data.texts.map((t) => vectorizer.encodeIds(t));
-  const stats = lengthStats(trainIds.map((r) => r.length));
+  const vectorizer = new TextVectorizer({ tokenizer: options.tokenizer ?? 'word', maxTokens: options.vocabSize ?? 20_000, ...(clean ? { clean } : {}) });
+  const { rows: trainIds, rename } = await vocabularyAndIds(vectorizer, data.texts, options.corpus, clean);
+  const stats = lengthStats(rowLengths(trainIds.offsets));
   const maxLength = options.maxLength ?? defaultMaxLength(stats);
   const truncation = options.truncation ?? 'head+tail';
-  const cut = (rows: number[][]) => rows.map((r) => keptPositions(r.length, maxLength, truncation).map((p) => r[p]!));
+  const cut = (rows: PackedIds, ids?: Int32Array) => rowViews(cutRows(rows, maxLength, truncation, ids));
   const y = targets(data, 'training');
   const architecture = resolveTextClassifierOptions({
     vocabSize: vectorizer.vocabSize,
@@ -195,7 +204,9 @@ export async function fitRecurrentTextClassifier(data: LabelledRows, options: Fi
   const pretrained = options.wordVectors ? vocabularyEmbedding(vectorizer.vocabulary, options.wordVectors, seed) : undefined;
   const wordVectorCoverage: WordVectorCoverage | undefined = pretrained?.coverage;
   const validation = options.validation;
-  const validationData = validation ? bucketedData(cut(validation.texts.map((t) => vectorizer.encodeIds(t))), targets(validation, 'validation'), { batchSize: 128, shuffle: false }) : undefined;
+  const validationData = validation ? bucketedData(cut(encodePacked(vectorizer, validation.texts)), targets(validation, 'validation'), { batchSize: 128, shuffle: false }) : undefined;
+  // Cut once for every member (the whole rows are dropped here).
+  const trainRows = cut(trainIds, rename);
   const { models, results } = await trainMembers(members, seed, options, (memberSeed, checkpointDir) => {
     setGlobalSeed(memberSeed);
     const model: tfl.LayersModel = textClassifier(architecture);
@@ -210,7 +221,7 @@ export async function fitRecurrentTextClassifier(data: LabelledRows, options: Fi
       throw err;
     }
     const loop = loopOptions({ ...options, seed: memberSeed, ...(checkpointDir ? { checkpointDir } : {}) }, data.labels, classes, multiLabel, validationData);
-    return { model, run: () => train(model, bucketedData(cut(trainIds), y, { batchSize: options.batchSize ?? 32, seed: memberSeed }), loop) };
+    return { model, run: () => train(model, bucketedData(trainRows, y, { batchSize: options.batchSize ?? 32, seed: memberSeed }), loop) };
   });
   const config: RecurrentClassifierDirConfig = {
     task: 'text-classification',
@@ -237,6 +248,22 @@ export async function fitRecurrentTextClassifier(data: LabelledRows, options: Fi
   };
   const finished = await finishClassifier(new RecurrentTextClassifier(models, vectorizer, config, 'classifier'), options, classes, multiLabel, thresholdRule, openLimit);
   return { ...finished, result: results[0]!, memberResults: results, lengthStats: stats, maxLength, ...(wordVectorCoverage ? { wordVectorCoverage } : {}) };
+}
+
+/**
+ * Adapts the vectorizer to the training texts and returns their ids. From a packed corpus of
+ * the same tokenization, its counts make the vocabulary (the one `adapt` would make) and its
+ * rows are renamed to vocabulary ids as they are cut: no text is tokenized again.
+ */
+async function vocabularyAndIds(vectorizer: TextVectorizer, texts: readonly string[], corpus: PackedCorpus | undefined, clean: CleanTextOptions | false): Promise<{ rows: PackedIds; rename?: Int32Array }> {
+  if (!corpus) {
+    await vectorizer.adapt(texts);
+    return { rows: encodePacked(vectorizer, texts) };
+  }
+  if (vectorizer.tokenizer.kind !== 'word') throw new BadInputError(`corpus: packed word tokens; tokenizer ${vectorizer.tokenizer.kind} reads other tokens (leave corpus out)`);
+  checkPackedCorpus(corpus, texts, clean);
+  vectorizer.adaptCounts(packedTokenCounts(corpus).wordCounts);
+  return { rows: { ids: corpus.tokens, offsets: corpus.offsets }, rename: vocabularyIds(corpus, vectorizer) };
 }
 
 /** Checks the options that do not need the data's vocabulary; returns the resolved classes, problem and rules. */

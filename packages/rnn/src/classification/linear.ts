@@ -583,6 +583,18 @@ function classifierTokenizer(clean: CleanTextOptions | false): TextVectorizer {
 const tokenizationKey = (clean: CleanTextOptions | false) => JSON.stringify({ tokenizer: 'word', clean });
 
 /**
+ * Checks that a packed corpus handed to a fit holds `texts` tokenized as that fit tokenizes
+ * (word tokens after `clean`): a corpus of other texts or another cleaning would train on
+ * tokens the saved model never reads.
+ */
+export function checkPackedCorpus(corpus: PackedCorpus, texts: readonly string[], clean: CleanTextOptions | false): PackedCorpus {
+  if (corpus.offsets.length - 1 !== texts.length || corpus.tokenization !== tokenizationKey(clean)) {
+    throw new BadInputError(`corpus: packed ${corpus.offsets.length - 1} texts tokenized as ${corpus.tokenization ?? 'unknown'}; the fit has ${texts.length} texts tokenized as ${tokenizationKey(clean)} (pack them with packClassifierTexts and the same clean)`);
+  }
+  return corpus;
+}
+
+/**
  * Tokenizes texts once into word ids as the linear kinds do (word tokens after `clean`, default
  * {@link DEFAULT_CLEAN}), for {@link FitLinearClassifierOptions.corpus}: a training run that fits
  * several kinds and refits one then tokenizes its texts once.
@@ -609,10 +621,7 @@ export async function fitLinearTextClassifier(data: LabelledRows, options: FitLi
   const setup = linearSetup(data, options);
   throwIfCancelled(options.signal, `fitting ${kind}`);
   const total = data.texts.length + (validation?.texts.length ?? 0);
-  const given = options.corpus;
-  if (given && (given.offsets.length - 1 !== data.texts.length || given.tokenization !== tokenizationKey(setup.base.clean))) {
-    throw new BadInputError(`corpus: packed ${given.offsets.length - 1} texts tokenized as ${given.tokenization ?? 'unknown'}; the fit has ${data.texts.length} texts tokenized as ${tokenizationKey(setup.base.clean)} (pack them with packClassifierTexts and the same clean)`);
-  }
+  const given = options.corpus && checkPackedCorpus(options.corpus, data.texts, setup.base.clean);
   const corpus = given ?? (await packTexts(data.texts, setup.tokenizer, { signal: options.signal, onProgress: (done) => options.onProgress?.({ stage: 'featurize', done, total }) }));
   return kind === 'fasttext' ? fitFastText(setup, corpus, options) : fitTfidf(setup, corpus, options, validation);
 }

@@ -53,12 +53,19 @@ export function defaultMaxLength(stats: LengthStats, options: { min?: number; ma
  * tail-heavy split best for long documents.
  */
 export function keptPositions(length: number, maxLength: number, strategy: TruncationStrategy): number[] {
-  if (length <= maxLength) return Array.from({ length }, (_, i) => i);
-  if (strategy === 'head') return Array.from({ length: maxLength }, (_, i) => i);
-  if (strategy === 'tail') return Array.from({ length: maxLength }, (_, i) => length - maxLength + i);
+  return keptRanges(length, maxLength, strategy).flatMap(([from, to]) => Array.from({ length: to - from }, (_, i) => from + i));
+}
+
+/** {@link keptPositions} as at most two `[from, to)` ranges, for copying rows in blocks. */
+export function keptRanges(length: number, maxLength: number, strategy: TruncationStrategy): Array<[number, number]> {
+  if (length <= maxLength) return [[0, length]];
+  if (strategy === 'head') return [[0, maxLength]];
+  if (strategy === 'tail') return [[length - maxLength, length]];
   const head = Math.floor(maxLength / 4);
-  const tail = maxLength - head;
-  return [...Array.from({ length: head }, (_, i) => i), ...Array.from({ length: tail }, (_, i) => length - tail + i)];
+  return [
+    [0, head],
+    [length - (maxLength - head), length],
+  ];
 }
 
 /**

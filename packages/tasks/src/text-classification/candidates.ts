@@ -150,6 +150,8 @@ async function fitRnn(ctx: FitContext, out: { value?: RnnOutcome }): Promise<{ m
     vocabSize: o.vocabSize,
     ...(o.clean !== undefined ? { clean: o.clean } : {}),
     tokenizer: o.tokenizer,
+    // The words the linear kinds tokenized already: the rnn's vocabulary and ids come from them.
+    ...(o.tokenizer === 'word' ? { corpus: ctx.packedTrain } : {}),
     members: o.members,
     onMember: (member, seed) => {
       events.nextMember();
