@@ -87,48 +87,66 @@ export class CleanTextNormalizer implements Normalizer {
   }
 
   normalize(text: string): string {
-    return this.normalizeAligned(text).text;
+    if (typeof text !== 'string') throw new BadInputError(`clean: expected a string, got ${typeof text}`);
+    if (!this.pattern) return text;
+    return text.replace(this.pattern, (...args: unknown[]) => this.replacement(args[args.length - 1] as Record<string, string | undefined>) ?? (args[0] as string));
   }
 
   normalizeAligned(text: string): AlignedText {
     if (typeof text !== 'string') throw new BadInputError(`clean: expected a string, got ${typeof text}`);
-    const starts: number[] = [];
-    const ends: number[] = [];
-    let out = '';
-    const copy = (from: number, to: number) => {
-      out += text.slice(from, to);
-      for (let i = from; i < to; i++) {
-        starts.push(i);
-        ends.push(i + 1);
-      }
-    };
-    const put = (s: string, from: number, to: number) => {
-      out += s;
-      for (let k = 0; k < s.length; k++) {
-        starts.push(from);
-        ends.push(to);
-      }
-    };
-    let at = 0;
+    // Matches are few (a review's <br /> tags): collect them, then fill offsets of the exact size.
+    const matches: Array<{ from: number; to: number; put: string | undefined }> = [];
+    let size = text.length;
     if (this.pattern) {
-      this.pattern.lastIndex = 0;
       for (const m of text.matchAll(this.pattern)) {
-        const from = m.index;
-        const to = from + m[0].length;
-        const g = m.groups!;
-        copy(at, from);
-        if (g.tag !== undefined) put(' ', from, to);
-        else if (g.entity !== undefined) {
-          const decoded = decodeEntity(g.entity);
-          if (decoded === undefined) copy(from, to);
-          else put(decoded, from, to);
-        } else if (g.url !== undefined) put(this.options.urls as string, from, to);
-        else put(this.options.numbers as string, from, to);
-        at = to;
+        const put = this.replacement(m.groups!);
+        matches.push({ from: m.index, to: m.index + m[0].length, put });
+        if (put !== undefined) size += put.length - m[0].length;
       }
     }
+    if (matches.length === 0) {
+      const starts = new Int32Array(text.length);
+      const ends = new Int32Array(text.length);
+      for (let i = 0; i < text.length; i++) {
+        starts[i] = i;
+        ends[i] = i + 1;
+      }
+      return { text, starts, ends };
+    }
+    const starts = new Int32Array(size);
+    const ends = new Int32Array(size);
+    const parts: string[] = [];
+    let k = 0;
+    let at = 0;
+    const copy = (from: number, to: number) => {
+      for (let i = from; i < to; i++, k++) {
+        starts[k] = i;
+        ends[k] = i + 1;
+      }
+    };
+    for (const { from, to, put } of matches) {
+      copy(at, from);
+      parts.push(text.slice(at, from), put ?? text.slice(from, to));
+      // A replacement spans the whole original it replaced; an undecodable entity is kept as is.
+      if (put === undefined) copy(from, to);
+      else {
+        starts.fill(from, k, k + put.length);
+        ends.fill(to, k, k + put.length);
+        k += put.length;
+      }
+      at = to;
+    }
     copy(at, text.length);
-    return { text: out, starts: Int32Array.from(starts), ends: Int32Array.from(ends) };
+    parts.push(text.slice(at));
+    return { text: parts.join(''), starts, ends };
+  }
+
+  /** What a match of the pattern becomes; undefined for an entity that does not decode (kept as it is). */
+  private replacement(g: Record<string, string | undefined>): string | undefined {
+    if (g.tag !== undefined) return ' ';
+    if (g.entity !== undefined) return decodeEntity(g.entity);
+    if (g.url !== undefined) return this.options.urls as string;
+    return this.options.numbers as string;
   }
 
   toJSON(): { kind: 'clean'; options: { markup: boolean; urls: string | false; numbers: string | false } } {

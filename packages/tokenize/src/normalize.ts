@@ -164,7 +164,7 @@ export class TextNormalizer implements Normalizer {
   }
 
   normalize(text: string): string {
-    return this.normalizeAligned(text).text;
+    return this.run(text, false).text;
   }
 
   normalizeAligned(text: string): AlignedText {
@@ -288,7 +288,9 @@ export class SequenceNormalizer implements Normalizer {
   normalizeAligned(text: string): AlignedText {
     let cur = this.steps[0]!.normalizeAligned(text);
     for (const step of this.steps.slice(1)) {
-      const next = step.normalizeAligned(cur.text);
+      // `cur` owns its arrays (the first step's copy, then each composition's), so a later step's
+      // offsets may be the text normalizer's scratch views, read at once below.
+      const next = step instanceof TextNormalizer ? step.normalizeAlignedTransient(cur.text) : step.normalizeAligned(cur.text);
       const starts = new Int32Array(next.text.length);
       const ends = new Int32Array(next.text.length);
       for (let k = 0; k < next.text.length; k++) {
