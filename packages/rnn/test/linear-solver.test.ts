@@ -259,6 +259,25 @@ describe('features computed once for training equal the model featurize() at inf
     }
   });
 
+  it('fasttext scores from per-row class logits equal the softmax of the output layer over the mean embedding', async () => {
+    const model = await fitLinearTextClassifier(rows, { kind: 'fasttext', seed: 1, fasttext: { epochs: 1 } });
+    const { embedding, weights, bias } = model as unknown as { embedding: Float32Array; weights: Float32Array; bias: Float32Array };
+    const { dim: d, classes } = model.config;
+    const C = classes.length;
+    expect(C).toBeLessThanOrEqual(d);
+    for (const text of rows.texts.slice(0, 40)) {
+      const x = model.featurize(text);
+      const h = new Float64Array(d);
+      for (let k = 0; k < x.idx.length; k++) for (let j = 0; j < d; j++) h[j]! += x.val[k]! * embedding[x.idx[k]! * d + j]!;
+      const z = Array.from({ length: C }, (_, c) => bias[c]! + Array.from(h).reduce((s, hj, j) => s + hj * weights[c * d + j]!, 0));
+      const top = Math.max(...z);
+      const e = z.map((v) => Math.exp(v - top));
+      const sum = e.reduce((a, b) => a + b, 0);
+      const got = model.scores(x);
+      e.forEach((v, c) => expect(got[c]).toBeCloseTo(v / sum, 6));
+    }
+  });
+
   it('featurizing streams: the corpus is kept as word ids (one Int32Array), one string per distinct word', async () => {
     const rng = new SeededRandom(3);
     const texts = Array.from({ length: 3000 }, () => Array.from({ length: 60 }, () => `w${rng.int(500)}`).join(' '));
