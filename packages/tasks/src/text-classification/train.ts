@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
-import { BadInputError, classScores, initBackend, SENTIMENT_LABELS, writeJsonAtomic } from '@seqlab/core';
+import { BadInputError, classScores, initBackend, releaseMemory, SENTIMENT_LABELS, writeJsonAtomic, type TextClassificationResult } from '@seqlab/core';
 import {
   classificationMetrics,
   defaultMaxLength,
@@ -91,7 +91,13 @@ export async function trainTextClassification(data: TextClassificationData, opti
   try {
     encoder = await encoderFor(o, split);
     if (encoder) ctx.encoder = encoder;
-    for (const kind of candidateKinds(o)) candidates.push(await clock.time(`fit ${kind}`, () => fitCandidate(kind, ctx, rnn)));
+    for (const kind of candidateKinds(o)) {
+      // Reading and each finished kind leave large typed arrays behind (feature matrices of
+      // hundreds of MB on a large corpus): freed here, before the next kind builds its own.
+      releaseMemory();
+      candidates.push(await clock.time(`fit ${kind}`, () => fitCandidate(kind, ctx, rnn)));
+    }
+    releaseMemory();
     return await chooseAndSave({ o, out, checkpointDir, backend: backend.name, split, ctx, candidates, rnn: rnn.value, encoder, clock });
   } finally {
     for (const c of candidates) if (c.kind !== 'ensemble') c.model.dispose();
@@ -147,6 +153,7 @@ export async function chooseAndSave(run: FittedRun): Promise<{ dir: string; repo
   const choice = await clock.time('choose', async () => chooseCandidate(candidates, ctx));
   ctx.emit({ type: 'stage', stage: 'choose', candidate: choice.chosen.kind, message: `keeping ${choice.chosen.kind}: ${choice.reason}` });
   const validationMetrics = await clock.time('save', () => saveAndScore(choice, out, ctx, run.encoder));
+  releaseMemory();
   const refitRows = await clock.time('refit', () => refitChosen(choice.chosen, split, ctx, out));
   const report = buildReport({ o, out, backend: run.backend, split, ctx, candidates, choice, rnn: run.rnn, validationMetrics, refitRows, clock });
   await writeJsonAtomic(path.join(out, 'training.json'), report);
@@ -194,7 +201,11 @@ async function saveAndScore(choice: Choice, out: string, ctx: FitContext, encode
   const saved = await pipeline('text-classification', out, encoder ? { encoder } : {});
   try {
     const truth = labelsForClasses(ctx.validation.labels, saved.classes);
-    return classificationMetrics(saved.classes, saved.problem, truth, await saved.predict(ctx.validation.texts, { explain: false }));
+    // In slices, as evaluate() scores a file: one call over 25,000 validation reviews held an
+    // ensemble's tokens and every member's results at once (600 MB of a large run's heap).
+    const results: TextClassificationResult[] = [];
+    for (let s = 0; s < ctx.validation.texts.length; s += 256) results.push(...(await saved.predict(ctx.validation.texts.slice(s, s + 256), { explain: false })));
+    return classificationMetrics(saved.classes, saved.problem, truth, results);
   } finally {
     saved.dispose();
   }
