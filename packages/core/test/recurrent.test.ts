@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attentionPoolingForward, withSideWork, gemmF32, gruBackward, gruForward, lstmForward, MAX_RESIDENT_BYTES, recurrentKernelsAvailable, recurrentRuntime, SeededRandom, simpleForward, type ForwardResult, type SavedActivations } from '../src/index.js';
+import { attentionPoolingForward, bidirectionalForward, withSideWork, gemmF32, gruBackward, gruForward, lstmForward, MAX_RESIDENT_BYTES, recurrentKernelsAvailable, recurrentRuntime, SeededRandom, simpleForward, type ForwardResult, type SavedActivations } from '../src/index.js';
 
 // The WebAssembly kernels on their own (the layer-level equality with tf.layers is tested in
 // @seqlab/rnn): the GEMM against a plain loop, and the batch split over two threads against
@@ -101,6 +101,32 @@ describe('recurrent kernels', () => {
       );
     }
     expect(String(refused)).toMatch(/side work must not run kernels/);
+  });
+
+  it('a bidirectional layer beside side work runs its rows in blocks both threads take, with the same outputs', async () => {
+    const rt = recurrentRuntime();
+    if (rt.threads < 2) rt.setThreads(2);
+    const [B, T, H] = [37, 40, 32];
+    const direction = (seed: number) => {
+      const r = new SeededRandom(seed);
+      const v = (n: number) => Float32Array.from({ length: n }, () => (r.next() - 0.5) * 0.6);
+      const mask = Float32Array.from({ length: B * T }, (_, i) => (i % T < T - (Math.floor(i / T) % 9) ? 1 : 0));
+      return { cell: 'lstm' as const, args: { batch: B, steps: T, units: H, xp: v(B * T * 4 * H), kernel: v(H * 4 * H), h0: new Float32Array(B * H), c0: new Float32Array(B * H), mask, recurrentActivation: 'sigmoid' as const } };
+    };
+    const [f, b] = [direction(1), direction(2)];
+    const plain = bidirectionalForward(f, b, 'concat', true).data;
+    // Side work that runs out early (this thread then takes blocks) and side work that outlasts the call.
+    for (const budget of [3, 1e6]) {
+      let items = 0;
+      for (let attempt = 0; attempt < 20 && items === 0; attempt++) {
+        const alongside = await withSideWork(
+          () => items < budget && ++items > 0,
+          async () => bidirectionalForward(f, b, 'concat', true).data,
+        );
+        expect(Array.from(alongside)).toEqual(Array.from(plain));
+      }
+      expect(items).toBeGreaterThan(0);
+    }
   });
 
   it("gemmF32 with activation 'tanh' equals Math.tanh of the product, small and saturated values alike", () => {

@@ -348,9 +348,11 @@ class KernelThreads {
   }
 
   /**
-   * Runs `calls[0]` here and `calls[1]` (if any) on the helper, concurrently. With side work
-   * registered (see `withSideWork`), the helper takes the calls one after the other while this
-   * thread runs side work, and this thread takes the calls still waiting once the side work runs out.
+   * Runs independent calls on this thread and the helper. Without side work, `calls[0]` runs
+   * here and `calls[1]` on the helper, concurrently (later calls here, after them). With side
+   * work registered (see `withSideWork`), the calls are a queue both threads take from: the
+   * helper one call at a time, this thread side work while there is any and then calls too, so
+   * a caller that splits its rows into several calls lets the threads end together.
    */
   parallel(calls: Array<[KernelName, number[]]>): void {
     const helper = calls.length > 1 ? this.start() : undefined;
@@ -359,13 +361,14 @@ class KernelThreads {
       return;
     }
     if (hasSideWork()) {
-      this.alongsideSideWork(helper, [calls[1]!, calls[0]!]);
+      this.sharedQueue(helper, [...calls]);
       return;
     }
     this.post(helper, calls[1]!);
     let error: unknown;
     try {
       this.runtime.call(calls[0]![0], calls[0]![1]);
+      for (const [name, args] of calls.slice(2)) this.runtime.call(name, args);
     } catch (err) {
       error = err;
     }
@@ -373,7 +376,7 @@ class KernelThreads {
     if (error) throw error;
   }
 
-  private alongsideSideWork(helper: HelperThread, queue: Array<[KernelName, number[]]>): void {
+  private sharedQueue(helper: HelperThread, queue: Array<[KernelName, number[]]>): void {
     let current = queue.shift()!;
     this.post(helper, current);
     let error: unknown;
@@ -386,18 +389,21 @@ class KernelThreads {
         continue;
       }
       try {
-        if (runSideWork()) continue;
+        if (error === undefined && runSideWork()) continue;
       } catch (err) {
         error = err;
       }
-      // No side work left: the calls still queued run here while the helper finishes its own.
+      const mine = queue.shift();
+      if (!mine) {
+        this.finish(helper, current[0]);
+        break;
+      }
+      // One call at a time, looking at the helper between them: it takes the next as soon as it is free.
       try {
-        for (const [name, args] of queue.splice(0)) this.runtime.call(name, args);
+        this.runtime.call(mine[0], mine[1]);
       } catch (err) {
         error ??= err;
       }
-      this.finish(helper, current[0]);
-      break;
     }
     if (error) throw error;
   }

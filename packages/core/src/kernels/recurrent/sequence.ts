@@ -1,4 +1,5 @@
 import { recurrentRuntime, type KernelName, type RecurrentRuntime, type ResidentSource } from './runtime.js';
+import { hasSideWork } from '../../side-work.js';
 
 /** Gate activation of LSTM/GRU: `'hardSigmoid'` is tf.layers' default, `'sigmoid'` Keras'. */
 export type RecurrentActivation = 'sigmoid' | 'hardSigmoid';
@@ -73,6 +74,21 @@ function callRows(rt: RecurrentRuntime, name: KernelName, rows: number, work: nu
     [name, resolveArgs(args, 0, half)],
     [name, resolveArgs(args, half, rows - half)],
   ]);
+}
+
+/** Row blocks per direction of a bidirectional layer run beside side work (see {@link bidirectionalForward}). */
+const SIDE_WORK_BLOCKS = 4;
+
+/**
+ * `[first row, rows]` of at most `blocks` blocks of `rows` rows. Block sizes are multiples of 4:
+ * the GEMM takes rows four at a time and a leftover row alone (another order of additions), so
+ * every row is computed exactly as in one call over all rows.
+ */
+function rowBlocks(rows: number, blocks: number): Array<[number, number]> {
+  const size = Math.ceil(rows / Math.max(1, blocks) / 4) * 4;
+  const out: Array<[number, number]> = [];
+  for (let r0 = 0; r0 < rows; r0 += size) out.push([r0, Math.min(size, rows - r0)]);
+  return out;
 }
 
 /** A forward kernel call laid out in the runtime's memory, and where its outputs will be. */
@@ -599,10 +615,10 @@ export function bidirectionalForward(forward: RecurrentForward, backward: Recurr
     const [f, b] = [forward, backward].map((d) => prepareDirection(rt, d)) as [PreparedForward, PreparedForward];
     if (f.out.B !== b.out.B || f.out.T !== b.out.T || f.out.H !== b.out.H) throw new Error('bidirectionalForward: the two directions differ in shape');
     if (f.work + b.work >= PARALLEL_MIN_WORK && rt.threads >= 2) {
-      rt.parallel([
-        [f.name, resolveArgs(f.args, 0, f.batch)],
-        [b.name, resolveArgs(b.args, 0, b.batch)],
-      ]);
+      // With side work this thread starts late on its direction and the helper would idle at the
+      // end: rows in blocks instead, which both threads take from one queue until it is empty.
+      const blocks = hasSideWork() ? SIDE_WORK_BLOCKS : 1;
+      rt.parallel([b, f].flatMap((d) => rowBlocks(d.batch, blocks).map(([r0, n]): [KernelName, number[]] => [d.name, resolveArgs(d.args, r0, n)])));
     } else {
       run(rt, f);
       run(rt, b);
