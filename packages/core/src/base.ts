@@ -57,4 +57,4 @@ export {
 } from './tasks.js';
 export { setGlobalSeed, SeededRandom, type SeededRandomState } from './random.js';
 export { withSideWork, runSideWork, type SideWork } from './side-work.js';
-export { releaseMemory } from './memory.js';
+export { releaseMemory, releaseMemoryEvery } from './memory.js';

@@ -20,3 +20,16 @@ export function releaseMemory(): void {
   }
   collect();
 }
+
+/**
+ * Calls {@link releaseMemory} every `ms` milliseconds (when the event loop is free) until the
+ * returned function is called. For a long job that keeps a large live heap (a corpus's texts):
+ * V8 lets garbage grow to about the live size again before it collects, so a 600 MB heap
+ * floated up to 1.2 GB of RSS between collections.
+ */
+export function releaseMemoryEvery(ms: number): () => void {
+  const timer = setInterval(releaseMemory, ms);
+  // Never the reason a finished program stays alive.
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { releaseMemory } from '../src/memory.js';
+import { releaseMemory, releaseMemoryEvery } from '../src/memory.js';
 
 const rssMb = () => process.memoryUsage().rss / 2 ** 20;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -24,5 +24,28 @@ describe('releaseMemory', () => {
       now = rssMb();
     }
     expect(held - now).toBeGreaterThan(200);
+  });
+
+  it('releaseMemoryEvery collects on a clock until stopped', async () => {
+    releaseMemory();
+    await sleep(200);
+    const before = rssMb();
+    (() => {
+      const big = new Int32Array(new SharedArrayBuffer(256 * 2 ** 20));
+      for (let i = 0; i < big.length; i += 1024) big[i] = i;
+    })();
+    const held = rssMb();
+    expect(held - before).toBeGreaterThan(200);
+    const stop = releaseMemoryEvery(100);
+    try {
+      let now = rssMb();
+      for (let i = 0; i < 40 && held - now < 200; i++) {
+        await sleep(50);
+        now = rssMb();
+      }
+      expect(held - now).toBeGreaterThan(200);
+    } finally {
+      stop();
+    }
   });
 });

@@ -1,10 +1,10 @@
-import { BadInputError, throwIfCancelled, type ClassificationProblem, type TextClassificationPipeline } from '@seqlab/core';
+import { BadInputError, releaseMemoryEvery, throwIfCancelled, type ClassificationProblem, type TextClassificationPipeline } from '@seqlab/core';
 import { ClassificationCounts, fitLinearTextClassifier, stratifiedSample, stratifiedSplit, type LabelledRows, type TextClassificationMetrics } from '@seqlab/rnn';
 import { describeModel, resolveModelDir } from '../models.js';
 import { checkOptionKeys, type TrainEvent } from '../training/types.js';
 import { readRows } from './data.js';
 import type { TextClassificationData } from './options.js';
-import { labelsForClasses } from './train.js';
+import { labelsForClasses, RELEASE_MEMORY_EVERY_MS } from './train.js';
 import { itemsWithEta } from './progress.js';
 
 /** Options of `evaluate('text-classification', model, data, options)`. */
@@ -96,6 +96,8 @@ export async function evaluateTextClassification(model: string, data: TextClassi
   const clf = await pipeline('text-classification', model);
   let rows: ScoredSource | undefined;
   let baseline: FittedBaseline | undefined;
+  // Scoring a file makes garbage batch after batch; collected on a clock, RSS stays flat.
+  const stopReleasing = releaseMemoryEvery(RELEASE_MEMORY_EVERY_MS);
   try {
     rows = await openScoredRows(data, options, clf.problem === 'multi-label', batchSize);
     if (options.baseline) baseline = await fitBaseline(options.baseline === true ? await recordedTrainingData(model) : options.baseline, clf, rows, options);
@@ -103,6 +105,7 @@ export async function evaluateTextClassification(model: string, data: TextClassi
     const base = { model: clf.name, kind: clf.kind, problem: clf.problem, classes: [...clf.classes], data: rows.source, metrics: scored.metrics, thresholds: clf.thresholds ? [...clf.thresholds] : null, maxLength: clf.maxLength, seconds: scored.seconds };
     return { ...base, baseline: baseline && scored.baseline ? { ...baseline.report, ...scored.baseline, seconds: baseline.report.seconds + scored.baselineSeconds } : null };
   } finally {
+    stopReleasing();
     clf.dispose();
     baseline?.model.dispose();
     await rows?.close();

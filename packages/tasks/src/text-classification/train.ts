@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
-import { BadInputError, classScores, initBackend, releaseMemory, SENTIMENT_LABELS, writeJsonAtomic, type TextClassificationResult } from '@seqlab/core';
+import { BadInputError, classScores, initBackend, releaseMemory, releaseMemoryEvery, SENTIMENT_LABELS, writeJsonAtomic, type TextClassificationResult } from '@seqlab/core';
 import {
   classificationMetrics,
   defaultMaxLength,
@@ -72,6 +72,20 @@ async function removeRunEntries(dir: string, entries = RUN_ENTRIES): Promise<voi
  * @throws CancelledError when `options.signal` aborts (between candidates or batches).
  */
 export async function trainTextClassification(data: TextClassificationData, options: TextClassificationTrainOptions): Promise<{ dir: string; report: TrainReport<TextClassificationDetails> }> {
+  // A run holds a corpus's texts live for minutes while each batch makes garbage: collected on a
+  // clock, RSS stays near the live heap (see releaseMemoryEvery).
+  const stopReleasing = releaseMemoryEvery(RELEASE_MEMORY_EVERY_MS);
+  try {
+    return await fitAndSave(data, options);
+  } finally {
+    stopReleasing();
+  }
+}
+
+/** How often a training run or an evaluation collects garbage. */
+export const RELEASE_MEMORY_EVERY_MS = 20_000;
+
+async function fitAndSave(data: TextClassificationData, options: TextClassificationTrainOptions): Promise<{ dir: string; report: TrainReport<TextClassificationDetails> }> {
   const clock = new StageClock();
   const o = resolveTrainOptions(options);
   const out = path.resolve(o.out);
