@@ -237,6 +237,12 @@ export class RecurrentRuntime {
     return at;
   }
 
+  /** Copies `count` floats from byte offset `from` to byte offset `to` inside the memory (no view made). */
+  copyFloats(to: number, from: number, count: number): void {
+    if (this.f32.buffer.byteLength !== this.memory.buffer.byteLength) this.refresh();
+    this.f32.copyWithin(to / 4, from / 4, from / 4 + count);
+  }
+
   /** A live view of `count` floats at byte offset `at` (valid until the next alloc/reset). */
   view(at: number, count: number): Float32Array {
     if (this.f32.buffer.byteLength !== this.memory.buffer.byteLength) this.refresh();

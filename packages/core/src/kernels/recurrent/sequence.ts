@@ -626,25 +626,31 @@ export function bidirectionalForward(forward: RecurrentForward, backward: Recurr
     const { B, T, H } = f.out;
     const steps = sequences ? T : 1;
     const n = B * steps;
-    const yf = sequences ? rt.view(f.out.hseq, B * T * H) : rt.view(f.out.hT, B * H);
-    const yb = sequences ? rt.view(b.out.hseq, B * T * H) : rt.view(b.out.hT, B * H);
     const width = merge === 'concat' ? 2 * H : H;
+    const [pf, pb] = sequences ? [f.out.hseq, b.out.hseq] : [f.out.hT, b.out.hT];
+    if (merge === 'concat') {
+      // Row copies inside the kernels' memory, then one copy out: a loop over the units, or a
+      // view per row copied into a separate array, cost more than the kernels' own work here.
+      const merged = rt.alloc(n * width);
+      for (let r = 0; r < n; r++) {
+        const t = r % steps;
+        rt.copyFloats(merged + r * width * 4, pf + r * H * 4, H);
+        rt.copyFloats(merged + (r * width + H) * 4, pb + (r - t + (steps - 1 - t)) * H * 4, H);
+      }
+      return { data: rt.take(merged, n * width), width };
+    }
+    const yf = rt.view(pf, n * H);
+    const yb = rt.view(pb, n * H);
     const data = new Float32Array(n * width);
     for (let r = 0; r < n; r++) {
       const t = r % steps;
       const fo = r * H;
       const bo = (r - t + (steps - 1 - t)) * H;
       const o = r * width;
-      if (merge === 'concat') {
-        // Block copies: a loop over the units costs more than the kernels' own work here.
-        data.set(yf.subarray(fo, fo + H), o);
-        data.set(yb.subarray(bo, bo + H), o + H);
-      } else {
-        for (let j = 0; j < H; j++) {
-          const x = yf[fo + j]!;
-          const y = yb[bo + j]!;
-          data[o + j] = merge === 'sum' ? x + y : merge === 'mul' ? x * y : (x + y) / 2;
-        }
+      for (let j = 0; j < H; j++) {
+        const x = yf[fo + j]!;
+        const y = yb[bo + j]!;
+        data[o + j] = merge === 'sum' ? x + y : merge === 'mul' ? x * y : (x + y) / 2;
       }
     }
     return { data, width };
