@@ -53,7 +53,9 @@ export function defaultMaxLength(stats: LengthStats, options: { min?: number; ma
  * tail-heavy split best for long documents.
  */
 export function keptPositions(length: number, maxLength: number, strategy: TruncationStrategy): number[] {
-  return keptRanges(length, maxLength, strategy).flatMap(([from, to]) => Array.from({ length: to - from }, (_, i) => from + i));
+  const out: number[] = [];
+  for (const [from, to] of keptRanges(length, maxLength, strategy)) for (let p = from; p < to; p++) out.push(p);
+  return out;
 }
 
 /** {@link keptPositions} as at most two `[from, to)` ranges, for copying rows in blocks. */

@@ -266,16 +266,15 @@ export class RecurrentTextClassifier implements TextClassificationPipeline {
         const picked = byLength.slice(s, s + batchSize);
         const chunk = picked.map((i) => texts[w + i]!);
         const tokens = picked.map((i) => windowTokens[i]!);
-        const ids = tokens.map((ts) =>
-          ts.map((t) => {
-            const id = vocab.tokenToId(t.text);
-            return vocab.isSpecialId(id) ? vocab.unkId : id;
-          }),
-        );
+        // Ids of the positions read only (a cut review skips the vocabulary lookups of its middle).
+        const idOf = (text: number, p: number): number => {
+          const id = vocab.tokenToId(tokens[text]![p]!.text);
+          return vocab.isSpecialId(id) ? vocab.unkId : id;
+        };
         const rows: Row[] = [];
-        ids.forEach((row, text) => {
-          const n = Math.max(1, row.length);
-          if (n <= L || mode === 'truncate') rows.push({ text, positions: keptPositions(row.length, L, this.config.truncation) });
+        tokens.forEach((ts, text) => {
+          const n = Math.max(1, ts.length);
+          if (n <= L || mode === 'truncate') rows.push({ text, positions: keptPositions(ts.length, L, this.config.truncation) });
           else for (const start of chunkStarts(n, L)) rows.push({ text, positions: Array.from({ length: L }, (_, i) => start + i) });
         });
         // Rows are scored in groups so a batch of long texts chunked into many windows stays bounded.
@@ -287,7 +286,11 @@ export class RecurrentTextClassifier implements TextClassificationPipeline {
           const group = rows.slice(g, g + batchSize);
           const width = Math.max(2, ...group.map((r) => r.positions.length));
           const x = new Int32Array(group.length * width);
-          group.forEach((r, i) => r.positions.forEach((p, j) => (x[i * width + j] = ids[r.text]![p]!)));
+          group.forEach((r, i) => {
+            const at = i * width;
+            const ps = r.positions;
+            for (let j = 0; j < ps.length; j++) x[at + j] = idOf(r.text, ps[j]!);
+          });
           const [probs, weights, contributions] = await this.scores(x, group.length, width);
           group.forEach((r, i) => {
             const k = rowsPerText[r.text]!;
