@@ -12,7 +12,7 @@ import { TextVectorizer } from '@seqlab/tokenize';
 import { DEFAULT_CLEAN, FASTTEXT_CHAR_NGRAM_MAX_TOKENS, packClassifierTexts, packedTokenCounts, repackRows, fastTextDefaults, fitLinearTextClassifier, fitLogisticRegression, logisticObjective, TFIDF_L2_CANDIDATES, TFIDF_L2_PATIENCE, type LinearFitProgress, type LogisticData } from '../src/index.js';
 import { packTexts, type CsrMatrix } from '../src/classification/sparse.js';
 import { tfidfMatrix, tfidfVocabulary } from '../src/classification/sparse-tfidf.js';
-import { HashedFeaturizer } from '../src/classification/sparse-hashed.js';
+import { HashedFeaturizer, TextHasher } from '../src/classification/sparse-hashed.js';
 import { PARALLEL_MIN_NNZ, solverThreads } from '../src/classification/solver-threads.js';
 import { FASTTEXT_PARALLEL_MIN_NNZ, fastTextThreads, shareFastTextState, trainFastText, type FastTextState } from '../src/classification/fasttext-sgd.js';
 
@@ -256,6 +256,17 @@ describe('features computed once for training equal the model featurize() at inf
       expect(Array.from(got.idx.subarray(0, got.nnz))).toEqual(Array.from(want.idx));
       expect(Array.from(got.val.subarray(0, got.nnz))).toEqual(Array.from(want.val));
       expect(Array.from(stored.indices.subarray(stored.indptr[r], stored.indptr[r + 1]))).toEqual(Array.from(want.idx));
+    }
+  });
+
+  it('fasttext scoring features are the same past the word cache (words hashed as they come)', () => {
+    const options = { buckets: 1 << 18, wordNgrams: 3, minn: 3, maxn: 5 };
+    const [cached, capped] = [new TextHasher(options), new TextHasher(options, 5)];
+    for (const text of rows.texts.slice(0, 60)) {
+      const words = tokenizer().tokenize(text).map((t) => t.text);
+      const [a, b] = [cached.row(words), capped.row(words)];
+      expect(Array.from(b.idx)).toEqual(Array.from(a.idx));
+      expect(Array.from(b.val)).toEqual(Array.from(a.val));
     }
   });
 

@@ -87,8 +87,8 @@ export class HashedFeaturizer {
 }
 
 /** The buckets of the word n-grams (orders 2..wordNgrams) starting at position `i` of a text ending at `end`. */
-function addWordNgrams(acc: RowAccumulator, orderState: readonly number[], o: HashingOptions, wordAt: (k: number) => string, i: number, end: number): void {
-  for (let n = 2; n <= o.wordNgrams && i + n <= end; n++) {
+function addWordNgrams(acc: RowAccumulator, orderState: readonly number[], o: HashingOptions, wordAt: (k: number) => string, i: number, end: number, from = 2): void {
+  for (let n = from; n <= o.wordNgrams && i + n <= end; n++) {
     let h = fnv1aFeed(orderState[n]!, wordAt(i));
     for (let k = 1; k < n; k++) h = fnv1aFeed(Math.imul(h ^ 32, 0x01000193), wordAt(i + k));
     acc.add((h >>> 0) % o.buckets);
@@ -103,7 +103,10 @@ function addWordNgrams(acc: RowAccumulator, orderState: readonly number[], o: Ha
  * `LinearTextClassifier.featurize` by feature strings.
  */
 export class TextHasher {
-  private readonly wordBuckets = new Map<string, number>();
+  /** Per cached word: its bucket, and the hash of a bigram it starts up to the second word's characters. */
+  private readonly wordIndex = new Map<string, number>();
+  private wordBucket = new Int32Array(1024);
+  private bigramPrefix = new Int32Array(1024);
   /** Only with character n-grams (`minn > 0`). */
   private readonly charBuckets = new Map<string, Int32Array>();
   private readonly orderState: number[];
@@ -117,13 +120,30 @@ export class TextHasher {
     this.acc = new RowAccumulator(o.buckets);
   }
 
-  private addWord(word: string): void {
-    let b = this.wordBuckets.get(word);
-    if (b === undefined) {
-      b = fnv1a(`w ${word}`) % this.o.buckets;
-      if (this.wordBuckets.size < this.maxWords) this.wordBuckets.set(word, b);
+  /** The cache slot of `word`, hashed and stored on first sight (-1 past `maxWords`: then {@link hashWord} each time). */
+  private slotOf(word: string): number {
+    let k = this.wordIndex.get(word);
+    if (k !== undefined) return k;
+    k = this.wordIndex.size;
+    if (k >= this.maxWords) return -1;
+    if (k === this.wordBucket.length) {
+      const grow = (a: Int32Array) => {
+        const b = new Int32Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.wordBucket = grow(this.wordBucket);
+      this.bigramPrefix = grow(this.bigramPrefix);
     }
-    this.acc.add(b);
+    const [bucket, prefix] = this.hashWord(word);
+    this.wordBucket[k] = bucket;
+    this.bigramPrefix[k] = prefix;
+    this.wordIndex.set(word, k);
+    return k;
+  }
+
+  private hashWord(word: string): [bucket: number, prefix: number] {
+    return [fnv1a(`w ${word}`) % this.o.buckets, this.o.wordNgrams >= 2 ? Math.imul(fnv1aFeed(this.orderState[2]!, word) ^ 32, 0x01000193) : 0];
   }
 
   private addChars(word: string): void {
@@ -140,11 +160,22 @@ export class TextHasher {
     const acc = this.acc;
     acc.reset();
     const chars = this.o.minn > 0;
+    const bigrams = this.o.wordNgrams >= 2;
     const wordAt = (k: number) => words[k]!;
     for (let i = 0; i < words.length; i++) {
-      this.addWord(words[i]!);
-      addWordNgrams(acc, this.orderState, this.o, wordAt, i, words.length);
-      if (chars) this.addChars(words[i]!);
+      const word = words[i]!;
+      const k = this.slotOf(word);
+      let bucket: number;
+      let prefix: number;
+      if (k >= 0) {
+        bucket = this.wordBucket[k]!;
+        prefix = this.bigramPrefix[k]!;
+      } else [bucket, prefix] = this.hashWord(word);
+      acc.add(bucket);
+      // A bigram from this word's cached state: only the second word's characters are hashed.
+      if (bigrams && i + 2 <= words.length) acc.add((fnv1aFeed(prefix, words[i + 1]!) >>> 0) % this.o.buckets);
+      addWordNgrams(acc, this.orderState, this.o, wordAt, i, words.length, 3);
+      if (chars) this.addChars(word);
     }
     const n = acc.ids.length;
     const idx = acc.ids.data.slice(0, n);
