@@ -131,6 +131,12 @@ export interface ClassifyOptions {
    * once per member. Models that tokenize otherwise ignore what others stored.
    */
   sharedTokens?: SharedTokens;
+  /**
+   * The texts the caller will classify next, with the {@link SharedTokens} it will pass then: a
+   * model may tokenize them while it waits on its kernels (side work), so the next call finds
+   * them tokenized. A scoring loop that reads one batch ahead passes it.
+   */
+  lookahead?: { texts: string[]; sharedTokens: SharedTokens };
 }
 
 /**
@@ -140,21 +146,41 @@ export interface ClassifyOptions {
 export interface SharedTokens {
   /**
    * The value stored under `key` for `texts`, or `compute(texts)` stored under it. A call with
-   * another array (not the same object) recomputes and replaces the entry.
+   * another array (not the same object) recomputes and replaces the entry. After {@link prefill},
+   * `compute` gets only the texts not filled yet, and must map each text on its own.
    */
-  get<T>(texts: readonly string[], key: string, compute: (texts: readonly string[]) => T): T;
+  get<T>(texts: readonly string[], key: string, compute: (texts: readonly string[]) => T[]): T[];
+  /**
+   * Fills the entry under `key` for `texts` one text at a time: each call of the returned
+   * function computes `one` of the next text and returns true, then false once all are done
+   * (a side-work item; see `withSideWork`).
+   */
+  prefill<T>(texts: readonly string[], key: string, one: (text: string) => T): () => boolean;
 }
 
 /** A {@link SharedTokens} for one call over one batch (held by the caller, dropped with it). */
 export function sharedTokens(): SharedTokens {
-  const entries = new Map<string, { texts: readonly string[]; value: unknown }>();
+  const entries = new Map<string, { texts: readonly string[]; values: unknown[] }>();
   return {
-    get<T>(texts: readonly string[], key: string, compute: (texts: readonly string[]) => T): T {
+    get<T>(texts: readonly string[], key: string, compute: (texts: readonly string[]) => T[]): T[] {
       const hit = entries.get(key);
-      if (hit && hit.texts === texts) return hit.value as T;
-      const value = compute(texts);
-      entries.set(key, { texts, value });
-      return value;
+      if (hit && hit.texts === texts) {
+        if (hit.values.length < texts.length) hit.values.push(...compute(texts.slice(hit.values.length)));
+        return hit.values as T[];
+      }
+      const values = compute(texts);
+      entries.set(key, { texts, values });
+      return values;
+    },
+    prefill<T>(texts: readonly string[], key: string, one: (text: string) => T): () => boolean {
+      let entry = entries.get(key);
+      if (!entry || entry.texts !== texts) entries.set(key, (entry = { texts, values: [] }));
+      const filling = entry;
+      return () => {
+        if (entries.get(key) !== filling || filling.values.length >= texts.length) return false;
+        filling.values.push(one(texts[filling.values.length]!));
+        return true;
+      };
     },
   };
 }

@@ -121,8 +121,11 @@ export class TextClassifierEnsemble implements TextClassificationPipeline {
     // Members share one tokenization of each slice (members that tokenize alike read it once);
     // slices bound the tokens held at once when a caller passes a very long list.
     const results: TextClassificationResult[] = [];
-    const slices = texts.length <= SHARED_SLICE ? [texts] : Array.from({ length: Math.ceil(texts.length / SHARED_SLICE) }, (_, k) => texts.slice(k * SHARED_SLICE, (k + 1) * SHARED_SLICE));
-    for (const slice of slices) results.push(...this.combine(await this.predictMembers(slice, { ...options, sharedTokens: sharedTokens() })));
+    // One slice keeps the caller's shared tokens (a scoring loop may have tokenized it already, see `lookahead`).
+    if (texts.length <= SHARED_SLICE) return this.combine(await this.predictMembers(texts, { ...options, sharedTokens: options.sharedTokens ?? sharedTokens() }));
+    const slices = Array.from({ length: Math.ceil(texts.length / SHARED_SLICE) }, (_, k) => texts.slice(k * SHARED_SLICE, (k + 1) * SHARED_SLICE));
+    const { lookahead: _next, ...rest } = options;
+    for (const slice of slices) results.push(...this.combine(await this.predictMembers(slice, { ...rest, sharedTokens: sharedTokens() })));
     return results;
   }
 

@@ -300,6 +300,14 @@ export class TextVectorizer {
     return shared ? shared.get(texts, this.tokenizationKey, all) : all(texts);
   }
 
+  /**
+   * A side-work item that tokenizes `texts` into `shared` one text per call, for a batch to be
+   * classified next ({@link tokenizeAll} of those texts then finds them, or finishes the rest).
+   */
+  prefillTokens(texts: readonly string[], shared: SharedTokens): () => boolean {
+    return shared.prefill(texts, this.tokenizationKey, (t) => this.tokenize(t));
+  }
+
   /** At least `keep` tokens from the `side` end of `text` (all when the text is shorter). */
   private tokenizeLimited(text: string, keep: number, side: Side): Token[] {
     if (text.length <= WINDOW) return this.tokenizeWindow(text, 0, text.length);

@@ -4,6 +4,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import {
   classificationResult,
   loadLayersModel,
+  withSideWork,
   writeModelConfig,
   CLASSIFICATION_PROBLEMS,
   type AttributedToken,
@@ -246,6 +247,13 @@ export class RecurrentTextClassifier implements TextClassificationPipeline {
   async predict(texts: string[], options: ClassifyOptions = {}): Promise<TextClassificationResult[]> {
     if (this.disposed) throw new RnnArgumentError('RecurrentTextClassifier: used after dispose()');
     checkTexts(texts);
+    const next = options.lookahead;
+    if (!next) return this.classify(texts, options);
+    // The caller's next batch is tokenized while the kernels run, instead of before its own call.
+    return withSideWork(this.vectorizer.prefillTokens(next.texts, next.sharedTokens), () => this.classify(texts, options));
+  }
+
+  private async classify(texts: string[], options: ClassifyOptions): Promise<TextClassificationResult[]> {
     const mode = oneOf('predict: longTexts', options.longTexts ?? this.config.longTexts, LONG_TEXT_MODES);
     const explain = options.explain ?? true;
     const batchSize = positiveInt('predict: batchSize', options.batchSize ?? 64);

@@ -1,4 +1,4 @@
-import { BadInputError, releaseMemoryEvery, throwIfCancelled, type ClassificationProblem, type TextClassificationPipeline } from '@seqlab/core';
+import { BadInputError, releaseMemoryEvery, sharedTokens, throwIfCancelled, type ClassificationProblem, type TextClassificationPipeline } from '@seqlab/core';
 import { ClassificationCounts, fitLinearTextClassifier, stratifiedSample, stratifiedSplit, type LabelledRows, type TextClassificationMetrics } from '@seqlab/rnn';
 import { describeModel, resolveModelDir } from '../models.js';
 import { checkOptionKeys, type TrainEvent } from '../training/types.js';
@@ -162,10 +162,19 @@ async function scoreStream(
   let baselineMs = 0;
   // Scores only: per-token explanations would be built and thrown away.
   const predictOptions = { explain: false, ...(options.longTexts ? { longTexts: options.longTexts } : {}) };
-  for await (const batch of rows.batches) {
+  // One batch read ahead: the model may tokenize it while its kernels score this one.
+  const reader = rows.batches[Symbol.asyncIterator]();
+  let ahead = await reader.next();
+  let aheadTokens = sharedTokens();
+  while (!ahead.done) {
+    const batch = ahead.value;
+    const tokens = aheadTokens;
+    ahead = await reader.next();
+    aheadTokens = sharedTokens();
     throwIfCancelled(options.signal, 'evaluation');
     const truth = labelsForClasses(batch.labels, clf.classes);
-    counts.add(truth, await clf.predict(batch.texts, predictOptions));
+    const lookahead = ahead.done ? {} : { lookahead: { texts: ahead.value.texts, sharedTokens: aheadTokens } };
+    counts.add(truth, await clf.predict(batch.texts, { ...predictOptions, sharedTokens: tokens, ...lookahead }));
     if (baseline && baseCounts) {
       const tb = performance.now();
       baseCounts.add(truth, await baseline.model.predict(batch.texts));
