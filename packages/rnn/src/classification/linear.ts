@@ -220,6 +220,7 @@ export class LinearTextClassifier implements TextClassificationPipeline {
    * @param vocabulary tfidf-lr: feature string -> id, with `idf` per id.
    */
   private rowLogits: Float32Array | undefined;
+  private featureWeights: Float32Array | undefined;
 
   constructor(
     readonly config: LinearClassifierDirConfig,
@@ -329,7 +330,7 @@ export class LinearTextClassifier implements TextClassificationPipeline {
         const u = ix.unigram[a]!;
         if (u >= 0) acc.add(u);
         if (ix.bigrams && b >= 0) {
-          const e = ix.bigrams.table.find(a * WORD_BITS + b);
+          const e = ix.bigrams.table.findPair(a, b);
           if (e >= 0) acc.add(ix.bigrams.columns[e]!);
         }
       }
@@ -367,16 +368,30 @@ export class LinearTextClassifier implements TextClassificationPipeline {
         z[c] = s;
       }
     } else {
-      const F = this.config.features;
-      for (let c = 0; c < C; c++) {
-        let s = this.bias[c]!;
-        for (let k = 0; k < x.idx.length; k++) s += this.weights[c * F + x.idx[k]!]! * x.val[k]!;
-        z[c] = s;
+      // Weights by feature, the classes of a feature side by side: one cache line per feature of
+      // the text instead of one per feature and class. Each class sums in the same order as before.
+      const byFeature = (this.featureWeights ??= transposeWeights(this.weights, C, this.config.features));
+      for (let c = 0; c < C; c++) z[c] = this.bias[c]!;
+      for (let k = 0; k < x.idx.length; k++) {
+        const row = x.idx[k]! * C;
+        const v = x.val[k]!;
+        for (let c = 0; c < C; c++) z[c]! += byFeature[row + c]! * v;
       }
     }
     if (this.config.problem === 'multi-label') sigmoidInPlace(z);
     else softmaxInPlace(z);
     return z;
+  }
+
+  /**
+   * Rewrites the output weights and bias in place (a fit trying penalty after penalty); the
+   * tables made from them for scoring are made again on the next prediction.
+   * @internal
+   */
+  setParameters(write: (weights: Float32Array, bias: Float32Array) => void): void {
+    write(this.weights, this.bias);
+    this.featureWeights = undefined;
+    this.rowLogits = undefined;
   }
 
   /** fasttext: `[features, C]`, each embedding row times the output weights. */
@@ -462,6 +477,13 @@ export class LinearTextClassifier implements TextClassificationPipeline {
   dispose(): void {
     // Plain arrays: nothing to free.
   }
+}
+
+/** `[C, F]` weights as `[F, C]`. */
+function transposeWeights(weights: Float32Array, C: number, F: number): Float32Array {
+  const out = new Float32Array(F * C);
+  for (let c = 0; c < C; c++) for (let f = 0; f < F; f++) out[f * C + c] = weights[c * F + f]!;
+  return out;
 }
 
 /** Loads a linear classifier directory written by {@link LinearTextClassifier.save}. */
@@ -703,9 +725,11 @@ async function fitTfidf(setup: LinearSetup, corpus: PackedCorpus, options: FitLi
     }
   }
   if (best) {
-    const m = model as unknown as { weights: Float32Array; bias: Float32Array };
-    m.weights.set(best.weights);
-    m.bias.set(best.bias);
+    const chosen = best;
+    model.setParameters((weights, bias) => {
+      weights.set(chosen.weights);
+      bias.set(chosen.bias);
+    });
     model.config.training = { ...model.config.training, l2: best.l2, l2Candidates: tried };
   }
   return model;
@@ -713,9 +737,10 @@ async function fitTfidf(setup: LinearSetup, corpus: PackedCorpus, options: FitLi
 
 /** Copies solver parameters (feature-major, float64) into the model's `[classes, features]` float32 arrays. */
 function setWeights(model: LinearTextClassifier, fit: LogisticParams, F: number, C: number): void {
-  const m = model as unknown as { weights: Float32Array; bias: Float32Array };
-  for (let f = 0; f < F; f++) for (let c = 0; c < C; c++) m.weights[c * F + f] = fit.weights[f * C + c]!;
-  m.bias.set(fit.bias);
+  model.setParameters((weights, bias) => {
+    for (let f = 0; f < F; f++) for (let c = 0; c < C; c++) weights[c * F + f] = fit.weights[f * C + c]!;
+    bias.set(fit.bias);
+  });
 }
 
 /** Validation features through the model's own featurize(), computed once for every penalty. */

@@ -30,6 +30,21 @@ export class NgramTable {
     return h ^ (h >>> 12);
   }
 
+  /**
+   * The entry of (prefix, word), or -1: {@link find} of `prefix * WORD_BITS + word` without
+   * dividing the key back into its parts to hash it (scoring looks up every bigram of a text).
+   */
+  findPair(prefix: number, word: number): number {
+    let h = Math.imul(prefix, 0x9e3779b1) ^ Math.imul(word + 0x7f4a7c15, 0x85ebca77);
+    h ^= h >>> 15;
+    h = Math.imul(h, 0x2c1b3c6d);
+    const key = prefix * WORD_BITS + word;
+    for (let s = (h ^ (h >>> 12)) & this.mask; ; s = (s + 1) & this.mask) {
+      const e = this.slots[s]!;
+      if (e < 0 || this.keys[e] === key) return e;
+    }
+  }
+
   /** The entry of `key`, or -1. */
   find(key: number): number {
     for (let s = NgramTable.hash(key) & this.mask; ; s = (s + 1) & this.mask) {
