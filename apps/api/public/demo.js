@@ -221,7 +221,12 @@ async function forecastSeries() {
   return uploaded;
 }
 
+// Bumped by every forecast run and every upload: a forecast that resolves after either is stale
+// and must not draw over what the card shows now (an upload's error, or a newer forecast).
+let forecastTurn = 0;
+
 async function runForecast(want) {
+  const turn = ++forecastTurn;
   clearError('forecast-error', 'forecast-section');
   $('forecast-run').disabled = true;
   try {
@@ -235,10 +240,12 @@ async function runForecast(want) {
     const body = { ...data, horizon, model, level: Number($('f-level').value) };
     if (series.dates) body.dates = series.dates;
     const fc = await askForVersion(() => api('/v1/forecast', body), want);
+    if (turn !== forecastTurn) return;
     const fit = typeof fc.fitMs === 'number' ? ` in ${fc.fitMs.toFixed(0)} ms` : '';
     $('forecast-info').textContent = `${fc.model}${versionOf(fc)} fitted on ${n} points${fit}`;
     drawForecast($('forecast-chart'), series, fc);
   } catch (err) {
+    if (turn !== forecastTurn) return;
     $('forecast-chart').replaceChildren();
     $('forecast-info').textContent = '';
     showError('forecast-error', err);
@@ -250,6 +257,7 @@ async function runForecast(want) {
 async function readUpload(e) {
   const file = e.target.files[0];
   if (!file) return;
+  forecastTurn++;
   try {
     uploaded = parseCsv(await file.text());
     $('f-source').value = 'upload';

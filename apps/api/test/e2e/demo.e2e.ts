@@ -57,6 +57,8 @@ async function checkForecasts(page: Page): Promise<void> {
   // Forecast chart of the sample series (drawn on page load, redrawn here).
   await page.fill('#f-model', 'holt-winters');
   await page.click('#forecast-run');
+  // The chart of the page-load forecast may still be up: wait for this run's own result.
+  await page.locator('#forecast-info', { hasText: /^holt-winters/ }).waitFor({ timeout: 30_000 });
   await page.waitForSelector('#forecast-chart svg path.band', { timeout: 30_000 });
   assert.equal(await page.locator('#forecast-chart svg path.history').count(), 1);
   assert.equal(await page.locator('#forecast-chart svg path.mean').count(), 1);
