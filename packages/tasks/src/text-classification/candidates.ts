@@ -79,12 +79,12 @@ export async function fitCandidate(kind: string, ctx: FitContext, rnnOut: { valu
  * attention on 25,000 validation reviews is millions of objects (a third of a 250,000-review
  * run's peak memory).
  */
-async function predictWithProgress(model: TextClassificationPipeline, texts: string[], progress: (p: StageProgress) => void, signal: AbortSignal | undefined): Promise<TextClassificationResult[]> {
+export async function predictWithProgress(model: TextClassificationPipeline, texts: string[], progress?: (p: StageProgress) => void, signal?: AbortSignal): Promise<TextClassificationResult[]> {
   const out: TextClassificationResult[] = [];
   for (let s = 0; s < texts.length; s += 256) {
     throwIfCancelled(signal, 'training');
     out.push(...(await model.predict(texts.slice(s, s + 256), { explain: false })));
-    progress({ stage: 'validate', done: out.length, total: texts.length });
+    progress?.({ stage: 'validate', done: out.length, total: texts.length });
   }
   return out;
 }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
-import { BadInputError, classScores, initBackend, releaseMemory, releaseMemoryEvery, SENTIMENT_LABELS, writeJsonAtomic, type TextClassificationResult } from '@seqlab/core';
+import { BadInputError, classScores, initBackend, releaseMemory, releaseMemoryEvery, SENTIMENT_LABELS, writeJsonAtomic } from '@seqlab/core';
 import {
   classificationMetrics,
   defaultMaxLength,
@@ -16,7 +16,7 @@ import {
 } from '@seqlab/rnn';
 import { embedWithFileCache, loadEncoder, type SentenceEncoder } from '@seqlab/embeddings';
 import { StageClock, type TrainEvent, type TrainReport } from '../training/types.js';
-import { fitCandidate, type Candidate, type FitContext, type RnnOutcome } from './candidates.js';
+import { fitCandidate, predictWithProgress, type Candidate, type FitContext, type RnnOutcome } from './candidates.js';
 import { chooseCandidate, type Choice } from './choose.js';
 import { readRows, splitRows, type ReadRows, type SplitRows } from './data.js';
 import { candidateKinds, ENCODER_KINDS, resolveTrainOptions, type ResolvedTextClassificationOptions, type TextClassificationData, type TextClassificationTrainOptions } from './options.js';
@@ -215,11 +215,9 @@ async function saveAndScore(choice: Choice, out: string, ctx: FitContext, encode
   const saved = await pipeline('text-classification', out, encoder ? { encoder } : {});
   try {
     const truth = labelsForClasses(ctx.validation.labels, saved.classes);
-    // In slices, as evaluate() scores a file: one call over 25,000 validation reviews held an
+    // In slices, as the candidates were scored: one call over 25,000 validation reviews held an
     // ensemble's tokens and every member's results at once (600 MB of a large run's heap).
-    const results: TextClassificationResult[] = [];
-    for (let s = 0; s < ctx.validation.texts.length; s += 256) results.push(...(await saved.predict(ctx.validation.texts.slice(s, s + 256), { explain: false })));
-    return classificationMetrics(saved.classes, saved.problem, truth, results);
+    return classificationMetrics(saved.classes, saved.problem, truth, await predictWithProgress(saved, ctx.validation.texts));
   } finally {
     saved.dispose();
   }
